@@ -1,0 +1,51 @@
+# The habits of this project: `make help` lists them.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+DISPUTES := $(VENV)/bin/disputes
+CASES ?= 50
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run up down status test test-unit test-integration test-e2e lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+setup: ## venv and Python dependencies (idempotent; every other target runs it)
+	@scripts/setup.sh
+
+run: setup ## set up, start broker and services, file $(CASES) demo claims and follow them to the end
+	@$(DISPUTES) up
+	@$(DISPUTES) demo --cases $(CASES)
+	@echo "The platform keeps running: try '$(DISPUTES) handoffs' or '$(DISPUTES) trail CASE_ID'; '$(DISPUTES) down' stops it."
+
+up: setup ## start the local broker (when none answers) and every service
+	@$(DISPUTES) up
+
+down: ## stop the services, and the broker if `up` started it
+	@$(DISPUTES) down
+
+status: ## broker and services: running, healthy?
+	@$(DISPUTES) status
+
+test: ## the whole suite: unit, integration (real RabbitMQ), end-to-end
+	@scripts/test.sh tests
+
+test-unit: ## fast tests, no broker
+	@scripts/setup.sh && $(PY) -m pytest tests/unit
+
+test-integration: ## against the real RabbitMQ
+	@scripts/test.sh tests/integration
+
+test-e2e: ## every service as its own process, hundreds of cases through every path
+	@scripts/test.sh tests/e2e
+
+lint: setup ## ruff and mypy
+	@$(VENV)/bin/ruff check shared services cli tests bench
+	@$(VENV)/bin/mypy
+
+bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker
+	@scripts/broker.sh start && $(PY) -m bench.lifecycle
+
+clean: ## remove local data, logs and the venv
+	rm -rf var $(VENV)

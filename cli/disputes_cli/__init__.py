@@ -1,0 +1,1 @@
+"""The ``disputes`` command: run the platform locally, drive a demo, read trails and handoffs."""

@@ -1,0 +1,133 @@
+"""``disputes up|down|status``: the broker and every service as local processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.plumbing.config import SERVICE_NAMES, http_port
+
+SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.MEDIATION, Agency.LEGAL_AID,
+                                        Agency.ARBITRATION, Agency.COURTS, Agency.INTAKE)]
+AGENCY_OF = {name: agency for agency, name in SERVICE_NAMES.items()}
+
+
+def project_root() -> Path:
+    """Where ``scripts/`` and ``var/`` are: the source tree this command was installed from."""
+    return Path(os.environ.get("DISPUTES_HOME", Path(__file__).resolve().parents[2]))
+
+
+def var(*parts: str) -> Path:
+    path = project_root().joinpath("var", *parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def service_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DISPUTES_DATA_DIR", str(var("data", "x").parent))
+    return env
+
+
+def broker(command: str) -> int:
+    script = project_root() / "scripts" / "broker.sh"
+    if script.exists():
+        return subprocess.call(["bash", str(script), command])
+    print(f"no {script}: start RabbitMQ yourself and set DISPUTES_AMQP_URI", file=sys.stderr)
+    return 0 if command != "start" or amqp_answers() else 1
+
+
+def amqp_answers(host: str = "127.0.0.1", port: int = 5672) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pid_of(service: str) -> int | None:
+    pidfile = var("run", f"{service}.pid")
+    try:
+        pid = int(pidfile.read_text())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def healthy(service: str) -> bool:
+    try:
+        url = f"http://127.0.0.1:{http_port(AGENCY_OF[service])}/health"
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def up(timeout: float = 90.0) -> int:
+    if broker("start") != 0:
+        return 1
+    env = service_env()
+    for service in SERVICES:
+        # The schema step is explicit and runs before the service, never inside it.
+        subprocess.run([sys.executable, "-W", "ignore", "-m", service, "migrate"], env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+    started: dict[str, subprocess.Popen[bytes]] = {}
+    for service in SERVICES:
+        if pid_of(service):
+            continue
+        with open(var("log", f"{service}.log"), "ab") as log:
+            started[service] = subprocess.Popen(
+                [sys.executable, "-W", "ignore", "-m", service, "run"], env=env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        var("run", f"{service}.pid").write_text(str(started[service].pid))
+    deadline = time.monotonic() + timeout
+    waiting = list(SERVICES)
+    while waiting and time.monotonic() < deadline:
+        waiting = [s for s in waiting if not healthy(s)]
+        for service in waiting:
+            if service in started and started[service].poll() is not None:
+                var("run", f"{service}.pid").unlink(missing_ok=True)
+                print(f"{service} exited; see {var('log', service + '.log')}", file=sys.stderr)
+                return 1
+        time.sleep(0.5)
+    if waiting:
+        print(f"not healthy after {timeout:.0f}s: {', '.join(waiting)}", file=sys.stderr)
+        return 1
+    print("platform up: " + ", ".join(f"{s} :{http_port(AGENCY_OF[s])}" for s in SERVICES))
+    return 0
+
+
+def down(stop_broker: bool = True) -> int:
+    for service in reversed(SERVICES):
+        pid = pid_of(service)
+        if pid is None:
+            continue
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(150):
+            if pid_of(service) is None:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        var("run", f"{service}.pid").unlink(missing_ok=True)
+        print(f"stopped {service}")
+    return broker("stop") if stop_broker else 0
+
+
+def status() -> int:
+    ok = amqp_answers()
+    print(f"broker  {'answering' if ok else 'NOT answering'} on 127.0.0.1:5672")
+    for service in SERVICES:
+        pid = pid_of(service)
+        health = "healthy" if healthy(service) else "not healthy"
+        print(f"{service:<14} {'pid ' + str(pid) if pid else 'not running':<12} {health}")
+        ok = ok and pid is not None
+    return 0 if ok else 1

@@ -1,0 +1,104 @@
+"""``disputes``: the platform's command-line tool."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _platform() -> Any:
+    from .platform import Platform
+
+    return Platform()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import progress_bar, run_demo
+    from .render import handoff_report, table
+
+    with _platform() as platform:
+        summary = run_demo(platform, args.cases, args.seed, args.timeout,
+                           progress=(lambda d, t: None) if args.json else progress_bar())
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(f"\n{summary['cases_filed']} cases filed, {summary['cases_closed']} closed, "
+              f"{summary['cases_as_expected']} ended as planned, in {summary['seconds']}s; "
+              f"¥{summary['amount_recovered']} recovered")
+        print("\nOutcomes")
+        print(table(["outcome", "cases"], list(summary["outcomes"].items())))
+        print("\nLegal aid")
+        print(table(["state", "cases"], list(summary["legal_aid"].items())))
+        print()
+        print(handoff_report(summary["handoffs"]))
+        for error in summary["staff_errors"][:10]:
+            print(f"staff action failed: {error}", file=sys.stderr)
+    return 0 if summary["cases_as_expected"] == summary["cases_filed"] else 1
+
+
+def cmd_trail(args: argparse.Namespace) -> int:
+    from nameko.exceptions import RemoteError
+
+    from .render import trail_report
+
+    with _platform() as platform:
+        try:
+            trail = platform.call("trail", "trail", args.case_id)
+        except RemoteError as exc:
+            print(f"no trail: {exc.value}", file=sys.stderr)
+            return 1
+    print(json.dumps(trail, ensure_ascii=False, indent=2) if args.json else trail_report(trail))
+    return 0
+
+
+def cmd_handoffs(args: argparse.Namespace) -> int:
+    from .render import handoff_report
+
+    with _platform() as platform:
+        summary = platform.call("trail", "handoff_summary")
+    print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else handoff_report(summary))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    import eventlet
+
+    eventlet.monkey_patch()  # nameko's RPC client needs it before anything opens a socket
+    parser = argparse.ArgumentParser(prog="disputes", description="The labor-dispute platform.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the local broker (if needed) and every service")
+    down = sub.add_parser("down", help="stop the services, and the broker if `up` started it")
+    down.add_argument("--keep-broker", action="store_true")
+    sub.add_parser("status", help="is the broker answering, is each service running and healthy")
+    demo = sub.add_parser("demo", help="file synthetic claims and follow them to their end")
+    demo.add_argument("--cases", type=int, default=50)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--timeout", type=float, default=600.0, help="seconds before giving up")
+    demo.add_argument("--json", action="store_true")
+    trail = sub.add_parser("trail", help="everything every agency did to one case")
+    trail.add_argument("case_id")
+    trail.add_argument("--json", action="store_true")
+    handoffs = sub.add_parser("handoffs", help="handoff waits by agency pair, backlog, bounced cases")
+    handoffs.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.command in ("up", "down", "status"):
+        from . import local
+
+        if args.command == "up":
+            return local.up()
+        if args.command == "down":
+            return local.down(stop_broker=not args.keep_broker)
+        return local.status()
+    if args.command == "demo" and args.cases < 1:
+        parser.error("--cases must be at least 1")
+    return {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

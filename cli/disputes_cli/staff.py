@@ -1,0 +1,98 @@
+"""Simulated agency staff: they take up handoffs and record decisions, as each case's planned
+path says, through the same RPC commands real staff systems use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+from .synthetic import PlannedCase
+
+Action = tuple[str, str, tuple[Any, ...], dict[str, Any]]  # service, method, args, kwargs
+
+
+def _share(amount: str, fraction: str) -> str:
+    return str((Decimal(amount) * Decimal(fraction)).quantize(Decimal("0.01")))
+
+
+@dataclass
+class Staff:
+    plans: dict[str, PlannedCase]  # by case id
+    returned_by_station: set[str] = field(default_factory=set)
+
+    def answer_handoff(self, service: str, handoff: dict[str, Any]) -> Action | None:
+        plan = self.plans.get(handoff["case_id"])
+        if plan is None:
+            return None  # not one of ours: leave it to whoever filed it
+        hid = handoff["handoff_id"]
+        if (service == "mediation" and plan.path == "station_returned_then_mediated"
+                and handoff["case_id"] not in self.returned_by_station):
+            self.returned_by_station.add(handoff["case_id"])
+            return (service, "return_handoff",
+                    (hid, "station at capacity; a station of the same kind is nearer"), {})
+        if service == "arbitration" and plan.path == "arbitration_refused_closed":
+            return (service, "return_handoff", (hid, "不予受理: beyond the one-year limitation (art. 27)"), {})
+        details = {"court_case_number": f"(2026)川0107民初{abs(hash(hid)) % 9000 + 1000}号"} \
+            if service == "courts_bridge" else {}
+        return (service, "accept_handoff", (hid,), details)
+
+    def next_step(self, service: str, case: dict[str, Any]) -> Action | None:
+        plan = self.plans.get(case["case_id"])
+        if plan is None:
+            return None
+        step: Callable[[PlannedCase, dict[str, Any]], Action | None] | None = getattr(
+            self, f"_{service}", None)
+        return step(plan, case) if step else None
+
+    def _mediation(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
+        cid, path, state = case["case_id"], plan.path, case["state"]
+        claimed = plan.claim["amount_claimed"]
+        if state == "in_mediation":
+            if path == "withdrawn":
+                return ("mediation", "close", (cid, "withdrawn"), {})
+            if path.startswith("failed_") or path == "arbitration_refused_closed":
+                return ("mediation", "record_failure", (cid, "employer disputes the amount"), {})
+            pay_by = (date.today() + timedelta(days=15)).isoformat()
+            return ("mediation", "record_agreement", (cid, _share(claimed, "0.8"), pay_by), {})
+        if state == "agreement_reached":
+            if path.startswith("agreement_unpaid"):
+                return ("mediation", "refer_unpaid_agreement", (cid,), {})
+            return ("mediation", "record_payment", (cid, case["amount_agreed"]), {})
+        if state == "arbitration_refused":
+            return ("mediation", "close", (cid, "abandoned"), {})
+        return None
+
+    def _arbitration(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
+        cid, path, state = case["case_id"], plan.path, case["state"]
+        if state == "in_arbitration":
+            return ("arbitration", "record_award", (cid, _share(plan.claim["amount_claimed"], "0.9")), {})
+        if state == "awarded":
+            if path == "failed_award_litigated":
+                return ("arbitration", "refer_to_court", (cid, "litigation", "employer sued within 15 days"), {})
+            if path == "failed_award_enforced":
+                return ("arbitration", "refer_to_court", (cid, "enforcement", "award not performed"), {})
+            return ("arbitration", "record_award_performed", (cid, case["amount_awarded"]), {})
+        return None
+
+    def _courts_bridge(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
+        cid, path, state = case["case_id"], plan.path, case["state"]
+        amount = _share(plan.claim["amount_claimed"], "0.8" if path.startswith("agreement") else "0.9")
+        if state == "in_court":
+            if case["purpose"] == "enforcement":
+                return ("courts_bridge", "start_enforcement", (cid, amount), {})
+            ruling = "confirmed" if case["purpose"] == "judicial_confirmation" else "judgment"
+            return ("courts_bridge", "enter_ruling", (cid, ruling, amount), {})
+        if state == "ruled":
+            if path.endswith("enforced"):
+                return ("courts_bridge", "start_enforcement", (cid, amount), {})
+            return ("courts_bridge", "record_compliance", (cid, amount), {})
+        if state == "enforcing":
+            return ("courts_bridge", "conclude_enforcement", (cid, amount), {})
+        return None
+
+    def _legal_aid(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
+        if case["state"] == "under_review":
+            return ("legal_aid", "decide", (case["case_id"], plan.hardship_shown), {})
+        return None

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# What `make test` runs: set up .venv, make sure a broker answers, run pytest.
+#
+#   scripts/test.sh [PYTEST ARGS...]     (default: tests)
+#
+# Exits with pytest's exit code. If this run started the broker itself (see
+# scripts/broker.sh), it stops it again at the end; a broker that was already
+# running is left alone.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$REPO_ROOT"
+
+MARKER="var/run/broker.started"
+we_started_broker=0
+
+# shellcheck disable=SC2317  # called through the EXIT trap
+cleanup() {
+    if ((we_started_broker)); then
+        scripts/broker.sh stop || echo "test: warning: could not stop the broker" >&2
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/setup.sh
+
+# The marker (with the node's PID and start time) changes only when
+# broker.sh starts a broker of its own.
+marker_before="$(cat "$MARKER" 2>/dev/null || true)"
+broker_rc=0
+scripts/broker.sh start </dev/null || broker_rc=$?
+if [[ -f "$MARKER" && "$(cat "$MARKER")" != "$marker_before" ]]; then
+    we_started_broker=1
+fi
+if ((broker_rc != 0)); then
+    echo "test: error: no usable RabbitMQ broker (scripts/broker.sh start failed)" >&2
+    exit "$broker_rc"
+fi
+
+if (($# == 0)); then
+    set -- tests
+fi
+
+echo "test: .venv/bin/python -m pytest $*"
+rc=0
+.venv/bin/python -m pytest "$@" || rc=$?
+exit "$rc"

@@ -1,0 +1,27 @@
+"""Arbitration's own database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table
+
+from disputes_shared.plumbing.agency import agency_case_columns
+from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .domain import ArbitrationCase
+
+metadata = MetaData()
+arbitration_cases = Table(
+    "arbitration_cases", metadata, *agency_case_columns(),
+    Column("arbitrator_id", String(40), index=True),
+    Column("amount_awarded", Money),
+    Column("final_for_employer", Boolean),
+)
+plumbing = add_plumbing_tables(metadata)
+
+
+class ArbitrationUnitOfWork(UnitOfWork):
+    cases: DataclassRepository[ArbitrationCase]
+
+    def bind(self, connection: Connection) -> None:
+        self.cases = DataclassRepository(connection, arbitration_cases, ArbitrationCase)

@@ -1,0 +1,37 @@
+"""An arbitration case and the final-award rule, in plain Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable
+
+from disputes_shared.plumbing.agency import AgencyCase
+
+ARBITRATORS = tuple(f"arbitrator-{n:02d}" for n in range(1, 7))
+# 劳动争议调解仲裁法 art. 47 (1): claims for wages, work-injury medical costs and compensation
+# up to 12 months of the local minimum wage are final for the employer.
+SMALL_CLAIM_TYPES = frozenset({"unpaid_wages", "work_injury", "termination_compensation"})
+SMALL_CLAIM_MONTHS = 12
+
+
+@dataclass
+class ArbitrationCase(AgencyCase):
+    arbitrator_id: str | None = None
+    amount_awarded: Decimal | None = None
+    final_for_employer: bool | None = None
+
+
+def final_for_employer(claim_types: Iterable[str], amount: Decimal,
+                       monthly_minimum_wage: Decimal) -> bool:
+    """一裁终局: is the award final for the employer (the worker may still sue, art. 48)?"""
+    return (set(claim_types) <= SMALL_CLAIM_TYPES
+            and amount <= SMALL_CLAIM_MONTHS * monthly_minimum_wage)
+
+
+def choose_arbitrator(active: Iterable[ArbitrationCase]) -> str:
+    load = {arbitrator: 0 for arbitrator in ARBITRATORS}
+    for case in active:
+        if case.arbitrator_id in load:
+            load[case.arbitrator_id] += 1
+    return min(load, key=lambda arbitrator: (load[arbitrator], arbitrator))

@@ -1,0 +1,1 @@
+"""The courts bridge: judicial confirmation, litigation and enforcement, as a court reports them."""

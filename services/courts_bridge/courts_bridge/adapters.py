@@ -1,0 +1,28 @@
+"""The courts bridge's own database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Connection, MetaData, String, Table
+
+from disputes_shared.plumbing.agency import agency_case_columns
+from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .domain import CourtMatter
+
+metadata = MetaData()
+court_matters = Table(
+    "court_matters", metadata, *agency_case_columns(),
+    Column("court_case_number", String(64)),
+    Column("ruling", String(32)),
+    Column("amount_ruled", Money),
+    Column("amount_recovered", Money),
+)
+plumbing = add_plumbing_tables(metadata)
+
+
+class CourtsUnitOfWork(UnitOfWork):
+    cases: DataclassRepository[CourtMatter]
+
+    def bind(self, connection: Connection) -> None:
+        self.cases = DataclassRepository(connection, court_matters, CourtMatter)

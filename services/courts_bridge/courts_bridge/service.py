@@ -1,0 +1,38 @@
+"""The courts bridge service: thin nameko entrypoints over ``handlers.CourtsBridge``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+
+from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+
+from .adapters import CourtsUnitOfWork, metadata, plumbing
+from .handlers import CourtsBridge
+
+
+class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints):
+    name = "courts_bridge"
+    agency_logic = CourtsBridge()
+
+    config = Config()
+    storage = Storage(CourtsUnitOfWork, metadata, plumbing)
+    metrics = Metrics()
+
+    @rpc
+    def enter_ruling(self, case_id: str, ruling: str, amount: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.enter_ruling, case_id, ruling, amount)
+
+    @rpc
+    def record_compliance(self, case_id: str, amount: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_compliance, case_id, amount)
+
+    @rpc
+    def start_enforcement(self, case_id: str, amount_due: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.start_enforcement, case_id, amount_due)
+
+    @rpc
+    def conclude_enforcement(self, case_id: str, amount_recovered: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.conclude_enforcement, case_id, amount_recovered)

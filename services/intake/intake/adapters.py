@@ -1,0 +1,51 @@
+"""Intake's own database: its tables and its unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, Text
+
+from disputes_shared.contract.lifecycle import CaseState
+from disputes_shared.plumbing.storage import (
+    DataclassRepository, EnumText, JsonDocument, Money, UtcDateTime, add_plumbing_tables,
+)
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .domain import Claim
+
+metadata = MetaData()
+claims = Table(
+    "claims", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("correlation_id", String(64), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("worker", JsonDocument, nullable=False),
+    Column("migrant_worker", Boolean, nullable=False),
+    Column("worker_count", Integer, nullable=False),
+    Column("employer", JsonDocument, nullable=False),
+    Column("industry", String(32), nullable=False),
+    Column("relationship", String(32), nullable=False),
+    Column("claim_types", JsonDocument, nullable=False),
+    Column("amount_claimed", Money, nullable=False),
+    Column("district", String(32), nullable=False),
+    Column("legal_aid_requested", Boolean, nullable=False),
+    Column("chosen_station_id", String(64)),
+    Column("description", Text),
+    Column("evidence", JsonDocument, nullable=False),
+    Column("state", EnumText(CaseState), nullable=False, index=True),
+    Column("station_id", String(64)),
+    Column("urgent", Boolean, nullable=False),
+    Column("collective", Boolean, nullable=False),
+    Column("rules_fired", JsonDocument, nullable=False),
+    Column("tried_stations", JsonDocument, nullable=False),
+    Column("outcome", String(32)),
+    Column("closed_at", UtcDateTime),
+)
+plumbing = add_plumbing_tables(metadata)
+
+
+class IntakeUnitOfWork(UnitOfWork):
+    claims: DataclassRepository[Claim]
+
+    def bind(self, connection: Connection) -> None:
+        self.claims = DataclassRepository(connection, claims, Claim)

@@ -1,0 +1,64 @@
+"""The HTTP/RPC claim submission: what a worker (or a hotline operator for them) sends."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from disputes_shared.contract.events import (
+    CHANNELS, CLAIM_TYPES, INDUSTRIES, RELATIONSHIPS, Employer, Person,
+)
+from disputes_shared.contract.stations import DISTRICTS, stations
+
+
+class Evidence(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.Str(required=True, validate=validate.OneOf(
+        ["contract", "pay_slip", "chat_record", "platform_record", "medical_record", "other"]))
+    description = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ClaimSubmission(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt field is named back to the sender, not silently dropped
+
+    channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
+    worker = fields.Nested(Person, required=True)
+    migrant_worker = fields.Bool(load_default=False)  # 农民工: art. 42 means-test exemption
+    worker_count = fields.Int(load_default=1, validate=validate.Range(min=1, max=10000))
+    employer = fields.Nested(Employer, required=True)
+    industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
+    relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
+    claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
+                              validate=validate.Length(min=1))
+    amount_claimed = fields.Decimal(required=True, as_string=True, places=2,
+                                    validate=validate.Range(min=0, max=100_000_000))
+    district = fields.Str(required=True, validate=validate.OneOf(DISTRICTS))
+    legal_aid_requested = fields.Bool(load_default=False)
+    chosen_station_id = fields.Str(load_default=None, allow_none=True)
+    description = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    evidence = fields.List(fields.Nested(Evidence), load_default=list)
+
+    @validates("chosen_station_id")
+    def _known_station(self, value: str | None, **_: object) -> None:
+        if value is not None and value not in {s.station_id for s in stations()}:
+            raise ValidationError(f"no mediation station {value!r}")
+
+
+
+class InvalidClaim(ValueError):
+    """A submission that does not validate; ``errors`` names each bad field."""
+
+    def __init__(self, errors: dict) -> None:
+        super().__init__(f"invalid claim: {errors}")
+        self.errors = errors
+
+
+def validate_submission(document: object) -> dict:
+    if not isinstance(document, dict):
+        raise InvalidClaim({"_schema": ["the claim must be a JSON object"]})
+    try:
+        return ClaimSubmission().load(document)
+    except ValidationError as exc:
+        raise InvalidClaim(exc.messages) from None

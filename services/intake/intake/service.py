@@ -1,0 +1,72 @@
+"""The intake service: a thin nameko entrypoint over the service layer in ``handlers``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from werkzeug.wrappers import Response
+
+from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
+
+from .adapters import IntakeUnitOfWork, metadata, plumbing
+from .api import InvalidClaim, validate_submission
+from .handlers import Intake, UnknownCase, claim_view
+
+INTAKE = Intake()
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+class IntakeService(AgencyEvents, OperationsEndpoints):
+    name = "intake"
+    agency_logic = INTAKE
+
+    config = Config()
+    storage = Storage(IntakeUnitOfWork, metadata, plumbing)
+    metrics = Metrics()
+
+    def _file(self, document: Any) -> dict[str, Any]:
+        submission = validate_submission(document)
+        with self.storage() as uow:
+            claim = INTAKE.file_claim(uow, submission)
+            uow.commit()
+        return claim_view(claim)
+
+    @http("POST", "/v1/claims")
+    def post_claim(self, request: Any) -> Response:
+        try:
+            document = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError as exc:
+            return _json(400, {"error": "invalid_json", "detail": str(exc)})
+        try:
+            return _json(201, self._file(document))
+        except InvalidClaim as exc:
+            return _json(400, {"error": "invalid_claim", "fields": exc.errors})
+
+    @http("GET", "/v1/claims/<string:case_id>")
+    def get_claim(self, request: Any, case_id: str) -> Response:
+        with self.storage() as uow:
+            claim = uow.claims.get(case_id)
+        if claim is None:
+            return _json(404, {"error": "not_found", "case_id": case_id})
+        return _json(200, claim_view(claim))
+
+    @rpc
+    def file_claim(self, document: dict[str, Any]) -> dict[str, Any]:
+        """File a claim (for hotline and referral systems); raises ``InvalidClaim``."""
+        return self._file(document)
+
+    @rpc
+    def claim(self, case_id: str) -> dict[str, Any]:
+        with self.storage() as uow:
+            found = uow.claims.get(case_id)
+        if found is None:
+            raise UnknownCase(case_id)
+        return claim_view(found)

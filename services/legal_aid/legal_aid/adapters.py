@@ -1,0 +1,27 @@
+"""Legal aid's own database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table
+
+from disputes_shared.plumbing.agency import agency_case_columns
+from disputes_shared.plumbing.storage import DataclassRepository, add_plumbing_tables
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .domain import AidApplication
+
+metadata = MetaData()
+aid_applications = Table(
+    "aid_applications", metadata, *agency_case_columns(),
+    Column("lawyer_id", String(40), index=True),
+    Column("means_test", String(16)),
+    Column("representing", Boolean, nullable=False, index=True),
+)
+plumbing = add_plumbing_tables(metadata)
+
+
+class LegalAidUnitOfWork(UnitOfWork):
+    cases: DataclassRepository[AidApplication]
+
+    def bind(self, connection: Connection) -> None:
+        self.cases = DataclassRepository(connection, aid_applications, AidApplication)

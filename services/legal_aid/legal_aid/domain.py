@@ -1,0 +1,34 @@
+"""A legal-aid application and its decision, in plain Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from disputes_shared.plumbing.agency import AgencyCase
+
+LAWYERS = tuple(f"lawyer-{n:02d}" for n in range(1, 9))
+# 法律援助法 art. 42: migrant workers claiming wages or work-injury compensation are exempt
+# from the economic-hardship check.
+EXEMPT_CLAIMS = frozenset({"unpaid_wages", "work_injury"})
+
+
+@dataclass
+class AidApplication(AgencyCase):
+    lawyer_id: str | None = None
+    means_test: str | None = None  # exempt / passed / failed
+    representing: bool = False  # the lawyer acts for the worker until the case closes
+
+
+def means_test(dossier: dict[str, Any], hardship_shown: bool) -> str:
+    if dossier.get("migrant_worker") and EXEMPT_CLAIMS & set(dossier.get("claim_types", ())):
+        return "exempt"
+    return "passed" if hardship_shown else "failed"
+
+
+def choose_lawyer(active: Iterable[AidApplication]) -> str:
+    load = {lawyer: 0 for lawyer in LAWYERS}
+    for application in active:
+        if application.lawyer_id in load:
+            load[application.lawyer_id] += 1
+    return min(load, key=lambda lawyer: (load[lawyer], lawyer))

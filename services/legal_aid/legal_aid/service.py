@@ -1,0 +1,27 @@
+"""The legal-aid service: thin nameko entrypoints over ``handlers.LegalAid``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+
+from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+
+from .adapters import LegalAidUnitOfWork, metadata, plumbing
+from .handlers import LegalAid
+
+
+class LegalAidService(HandoffDeskRpc, OperationsEndpoints):
+    name = "legal_aid"
+    agency_logic = LegalAid()
+
+    config = Config()
+    storage = Storage(LegalAidUnitOfWork, metadata, plumbing)
+    metrics = Metrics()
+
+    @rpc
+    def decide(self, case_id: str, hardship_shown: bool = False,
+               refusal_reason: str | None = None) -> dict[str, Any]:
+        return self.command(self.agency_logic.decide, case_id, hardship_shown, refusal_reason)

@@ -1,0 +1,35 @@
+"""A mediation case at a station, and how a mediator is chosen, in plain Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable
+
+from disputes_shared.plumbing.agency import AgencyCase
+
+MEDIATORS_PER_STATION = 3
+ACTIVE_STATES = ("in_mediation", "agreement_reached")
+
+
+@dataclass
+class MediationCase(AgencyCase):
+    station_id: str | None = None
+    mediator_id: str | None = None
+    amount_agreed: Decimal | None = None
+    pay_by: date | None = None
+    amount_paid: Decimal | None = None
+
+
+def station_mediators(station_id: str) -> list[str]:
+    return [f"{station_id}-m{n}" for n in range(1, MEDIATORS_PER_STATION + 1)]
+
+
+def choose_mediator(station_id: str, active_cases: Iterable[MediationCase]) -> str:
+    """The station's mediator with the fewest active cases (ties: the first in the roster)."""
+    load = {mediator: 0 for mediator in station_mediators(station_id)}
+    for case in active_cases:
+        if case.mediator_id in load:
+            load[case.mediator_id] += 1
+    return min(load, key=lambda mediator: (load[mediator], mediator))

@@ -1,0 +1,38 @@
+"""The mediation service: thin nameko entrypoints over ``handlers.Mediation``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+
+from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+
+from .adapters import MediationUnitOfWork, metadata, plumbing
+from .handlers import Mediation
+
+
+class MediationService(HandoffDeskRpc, OperationsEndpoints):
+    name = "mediation"
+    agency_logic = Mediation()
+
+    config = Config()
+    storage = Storage(MediationUnitOfWork, metadata, plumbing)
+    metrics = Metrics()
+
+    @rpc
+    def record_agreement(self, case_id: str, amount: Any, pay_by: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_agreement, case_id, amount, pay_by)
+
+    @rpc
+    def record_payment(self, case_id: str, amount: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_payment, case_id, amount)
+
+    @rpc
+    def refer_unpaid_agreement(self, case_id: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.refer_unpaid_agreement, case_id)
+
+    @rpc
+    def record_failure(self, case_id: str, reason: str, refer_to_arbitration: bool = True) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_failure, case_id, reason, refer_to_arbitration)

@@ -1,0 +1,57 @@
+"""The trail's own database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
+
+from disputes_shared.plumbing.storage import (
+    DataclassRepository, JsonDocument, UtcDateTime, add_plumbing_tables,
+)
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .domain import CaseSummary, TrailEntry
+
+metadata = MetaData()
+trail_entries = Table(
+    "trail_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("event_type", String(64), nullable=False),
+    Column("move", String(96), nullable=False),
+    Column("source_agency", String(32), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("causation_id", String(36)),
+    Column("payload", JsonDocument, nullable=False),
+)
+case_summaries = Table(
+    "case_summaries", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("state", String(32), nullable=False, index=True),
+    Column("aid_state", String(32), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("last_event_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("outcome", String(32), index=True),
+    Column("amount_recovered", String(24)),
+    Column("returns", Integer, nullable=False),
+    Column("anomalies", JsonDocument, nullable=False),
+)
+plumbing = add_plumbing_tables(metadata)
+
+
+class EntryRepository(DataclassRepository[TrailEntry]):
+    def add(self, obj: TrailEntry) -> None:
+        row = self._row(obj)
+        row.pop("id")
+        self.connection.execute(self.table.insert().values(**row))
+
+
+class TrailUnitOfWork(UnitOfWork):
+    entries: EntryRepository
+    summaries: DataclassRepository[CaseSummary]
+
+    def bind(self, connection: Connection) -> None:
+        self.entries = EntryRepository(connection, trail_entries, TrailEntry)
+        self.summaries = DataclassRepository(connection, case_summaries, CaseSummary)

@@ -1,0 +1,130 @@
+"""A case's trail and what it says about the case, in plain Python."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from disputes_shared.contract.handoff import Handoff, HandoffStatus
+from disputes_shared.contract.lifecycle import CaseProgress, IllegalTransition, move_of
+
+BOUNCED_AFTER_RETURNS = 2  # a case returned this often is being passed around (推诿扯皮)
+
+
+@dataclass
+class TrailEntry:
+    event_id: str
+    case_id: str
+    event_type: str
+    move: str
+    source_agency: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any]
+    causation_id: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class CaseSummary:
+    case_id: str
+    state: str
+    aid_state: str
+    opened_at: datetime
+    last_event_at: datetime
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    amount_recovered: str | None = None
+    returns: int = 0
+    anomalies: list[str] = field(default_factory=list)
+
+
+def entry_move(event_type: str, payload: dict[str, Any]) -> str:
+    return move_of(event_type, payload.get("purpose") if event_type.startswith("handoff.") else None)
+
+
+def summarise(case_id: str, entries: list[TrailEntry]) -> CaseSummary:
+    """Replay a case's entries, in the order they happened, through the transition table.
+
+    Events from different agencies can arrive out of order; replaying by ``occurred_at`` puts
+    them back. A move the table still refuses is kept as an anomaly for the auditors.
+    """
+    ordered = sorted(entries, key=lambda e: (e.occurred_at, e.id or 0))
+    progress = CaseProgress()
+    summary = CaseSummary(case_id=case_id, state=str(progress.state), aid_state=str(progress.aid),
+                          opened_at=ordered[0].occurred_at, last_event_at=ordered[-1].occurred_at)
+    for entry in ordered:
+        try:
+            progress.apply(entry.move)
+        except IllegalTransition as exc:
+            summary.anomalies.append(f"{entry.event_id}: {exc}")
+        if entry.event_type == "handoff.returned":
+            summary.returns += 1
+        if entry.event_type == "case.closed":
+            summary.closed_at = entry.occurred_at
+            summary.outcome = entry.payload.get("outcome")
+            summary.amount_recovered = entry.payload.get("amount_recovered")
+    summary.state, summary.aid_state = str(progress.state), str(progress.aid)
+    return summary
+
+
+def handoff_from_event(event_type: str, payload: dict[str, Any], case_id: str,
+                       known: Handoff | None) -> Handoff:
+    """The trail's copy of a handoff, updated by one of its events (in whatever order)."""
+    handoff = known or Handoff(
+        handoff_id=payload["handoff_id"], case_id=case_id,
+        from_agency=payload["from_agency"], to_agency=payload["to_agency"],
+        purpose=payload["purpose"], requested_at=_time(payload["requested_at"]),
+        reason=payload.get("reason"), to_unit=payload.get("to_unit"))
+    if event_type == "handoff.accepted" and handoff.status is HandoffStatus.PENDING:
+        handoff.accept(_time(payload["accepted_at"]))
+    elif event_type == "handoff.returned" and handoff.status is HandoffStatus.PENDING:
+        handoff.return_(_time(payload["returned_at"]), payload["reason"])
+    return handoff
+
+
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def handoff_table(handoffs: Iterable[Handoff], now: datetime) -> dict[str, Any]:
+    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases."""
+    pairs: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
+    returns_by_case: dict[str, int] = defaultdict(int)
+    for handoff in handoffs:
+        pairs[(str(handoff.from_agency), str(handoff.to_agency))].append(handoff)
+        if handoff.status is HandoffStatus.RETURNED:
+            returns_by_case[handoff.case_id] += 1
+    rows = []
+    backlog: dict[str, dict[str, Any]] = {}
+    for (source, target), group in pairs.items():
+        waits = [h.wait_seconds for h in group if h.wait_seconds is not None]
+        pending = [h for h in group if h.status is HandoffStatus.PENDING]
+        rows.append({
+            "from_agency": source, "to_agency": target, "handoffs": len(group),
+            "accepted": sum(1 for h in group if h.status is HandoffStatus.ACCEPTED),
+            "returned": sum(1 for h in group if h.status is HandoffStatus.RETURNED),
+            "pending": len(pending),
+            "wait_p50_seconds": _percentile(waits, 50) if waits else None,
+            "wait_p95_seconds": _percentile(waits, 95) if waits else None,
+            "wait_max_seconds": max(waits) if waits else None,
+        })
+        if pending:
+            entry = backlog.setdefault(target, {"agency": target, "pending": 0, "oldest_age_seconds": 0.0})
+            entry["pending"] += len(pending)
+            oldest = min(h.requested_at for h in pending)
+            entry["oldest_age_seconds"] = max(entry["oldest_age_seconds"],
+                                              (now - oldest).total_seconds())
+    rows.sort(key=lambda r: -(r["wait_p95_seconds"] or 0))
+    bounced = sorted(case for case, count in returns_by_case.items() if count >= BOUNCED_AFTER_RETURNS)
+    return {"pairs": rows, "backlog": sorted(backlog.values(), key=lambda b: -b["pending"]),
+            "bounced_cases": bounced}

@@ -1,0 +1,83 @@
+"""The trail's service layer: record every event, keep each case's summary, answer auditors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, Envelope
+from disputes_shared.plumbing.handoff_desk import handoff_view
+
+from .adapters import TrailUnitOfWork
+from .domain import CaseSummary, TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
+
+
+class UnknownCase(LookupError):
+    pass
+
+
+class Trail:
+    agency = Agency.TRAIL
+
+    def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
+        if envelope.event_type in PERSONAL_DATA_EVENTS:
+            # Never stored: the trail is read widely and must hold no personal data.
+            raise ValueError(f"{envelope.event_type} must not reach the trail")
+        payload = _plain(envelope.payload)
+        uow.entries.add(TrailEntry(
+            event_id=envelope.event_id, case_id=envelope.case_id, event_type=envelope.event_type,
+            move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
+            occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
+            causation_id=envelope.causation_id))
+        if envelope.event_type.startswith("handoff."):
+            known = uow.handoffs.get(payload["handoff_id"])
+            handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
+            (uow.handoffs.save if known else uow.handoffs.add)(handoff)
+        summary = summarise(envelope.case_id, self._entries(uow, envelope.case_id))
+        (uow.summaries.save if uow.summaries.get(envelope.case_id) else uow.summaries.add)(summary)
+        return "handled"
+
+    def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
+        return uow.entries.find(uow.entries.table.c.case_id == case_id)
+
+    def trail(self, uow: TrailUnitOfWork, case_id: str) -> dict[str, Any]:
+        summary = uow.summaries.get(case_id)
+        if summary is None:
+            raise UnknownCase(f"no trail for case {case_id}")
+        entries = sorted(self._entries(uow, case_id), key=lambda e: (e.occurred_at, e.id or 0))
+        return {
+            **summary_view(summary),
+            "entries": [{
+                "at": e.occurred_at.isoformat(), "agency": e.source_agency,
+                "event_type": e.event_type, "move": e.move, "event_id": e.event_id,
+                "causation_id": e.causation_id, "details": e.payload,
+            } for e in entries],
+            "handoffs": [handoff_view(h) for h in uow.handoffs.for_case(case_id)],
+        }
+
+    def case_states(self, uow: TrailUnitOfWork, case_ids: list[str] | None = None) -> dict[str, Any]:
+        table = uow.summaries.table
+        where = [table.c.case_id.in_(case_ids)] if case_ids is not None else []
+        return {s.case_id: summary_view(s) for s in uow.summaries.find(*where)}
+
+    def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
+        return handoff_table(uow.handoffs.find(), uow.clock.now())
+
+
+def summary_view(summary: CaseSummary) -> dict[str, Any]:
+    return {
+        "case_id": summary.case_id, "state": summary.state, "aid_state": summary.aid_state,
+        "opened_at": summary.opened_at.isoformat(),
+        "closed_at": summary.closed_at.isoformat() if summary.closed_at else None,
+        "outcome": summary.outcome, "amount_recovered": summary.amount_recovered,
+        "returns": summary.returns, "anomalies": summary.anomalies,
+    }
+
+
+def _plain(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as JSON types, as the trail stores and shows it."""
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        out[key] = value.isoformat() if hasattr(value, "isoformat") else (
+            str(value) if not isinstance(value, (str, int, float, bool, list, dict, type(None))) else value)
+    return out

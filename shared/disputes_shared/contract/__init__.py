@@ -1,0 +1,1 @@
+"""The case-lifecycle contract: plain Python and marshmallow, no broker or database code."""

@@ -1,0 +1,1 @@
+"""What every service needs around the contract: config, storage, outbox, consumer, metrics."""

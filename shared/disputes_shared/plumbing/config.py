@@ -1,0 +1,71 @@
+"""Service configuration from the environment, with defaults that run everything locally."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..contract.agencies import Agency
+
+DEFAULT_HTTP_PORTS = {
+    Agency.INTAKE: 8101,
+    Agency.MEDIATION: 8102,
+    Agency.LEGAL_AID: 8103,
+    Agency.ARBITRATION: 8104,
+    Agency.COURTS: 8105,
+    Agency.TRAIL: 8106,
+}
+SERVICE_NAMES = {  # nameko service name of each agency's service
+    Agency.INTAKE: "intake",
+    Agency.MEDIATION: "mediation",
+    Agency.LEGAL_AID: "legal_aid",
+    Agency.ARBITRATION: "arbitration",
+    Agency.COURTS: "courts_bridge",
+    Agency.TRAIL: "trail",
+}
+
+
+def amqp_uri() -> str:
+    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("DISPUTES_DATA_DIR", "var/data"))
+
+
+def database_url(agency: Agency) -> str:
+    """``DISPUTES_<SERVICE>_DATABASE_URL``, else a SQLite file of the service's own."""
+    name = SERVICE_NAMES[agency]
+    configured = os.environ.get(f"DISPUTES_{name.upper()}_DATABASE_URL")
+    if configured:
+        return configured
+    return f"sqlite:///{data_dir() / (name + '.db')}"
+
+
+def http_port(agency: Agency) -> int:
+    name = SERVICE_NAMES[agency]
+    return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
+
+
+def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
+    """The nameko config of one agency's service."""
+    config: dict[str, Any] = {
+        "AMQP_URI": amqp_uri(),
+        # Loopback unless told otherwise; a container sets DISPUTES_HTTP_HOST=0.0.0.0.
+        "WEB_SERVER_ADDRESS": f"{os.environ.get('DISPUTES_HTTP_HOST', '127.0.0.1')}:{http_port(agency)}",
+        "DATABASE_URL": database_url(agency),
+        "max_workers": int(os.environ.get("DISPUTES_MAX_WORKERS", "10")),
+        "serializer": "json",
+        # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
+        "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
+    }
+    config.update(overrides)
+    return config
+
+
+def agency_of_service(service_name: str) -> Agency:
+    for agency, name in SERVICE_NAMES.items():
+        if name == service_name:
+            return agency
+    raise KeyError(f"no agency runs a service named {service_name!r}")

@@ -1,0 +1,219 @@
+"""Broker plumbing: topology, confirmed publishing, the event consumer and dead-lettering.
+
+nameko's own consumer acks and drops a message whose handler raised, and crashes its consumer
+thread on a body it cannot decode. ``consume_events`` keeps neither behaviour: a message that
+cannot be handled is parked on the dead-letter queue with the reason, then acked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any
+
+from kombu import Connection, Exchange, Producer, Queue, binding
+from kombu.message import Message
+from nameko.messaging import Consumer, QueueConsumer
+
+from ..contract.agencies import Agency
+from ..contract.events import PoisonMessage, decode
+from ..contract.routing import (
+    DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DOSSIERS_EXCHANGE, EVENTS_EXCHANGE, SUBSCRIPTIONS,
+    queue_name,
+)
+from .metrics import MetricsRegistry
+
+log = logging.getLogger(__name__)
+
+QUORUM = {"x-queue-type": "quorum"}
+EXCHANGES = {
+    EVENTS_EXCHANGE: Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
+    DOSSIERS_EXCHANGE: Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),
+    DEAD_LETTER_EXCHANGE: Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
+}
+DEAD_LETTERS = Queue(DEAD_LETTER_QUEUE, EXCHANGES[DEAD_LETTER_EXCHANGE], durable=True,
+                     queue_arguments=QUORUM)
+
+
+def agency_queue(agency: Agency) -> Queue:
+    """The one inbound queue of an agency's service, bound as the contract says."""
+    return Queue(
+        queue_name(agency),
+        bindings=[binding(EXCHANGES[b.exchange], routing_key=b.routing_key)
+                  for b in SUBSCRIPTIONS[agency]],
+        durable=True,
+        queue_arguments=QUORUM,
+    )
+
+
+def declare_topology(connection: Connection) -> None:
+    """Declare every exchange and queue of the platform, so no event finds its queue missing
+    because the service that consumes it has not started yet."""
+    channel = connection.default_channel
+    for exchange in EXCHANGES.values():
+        exchange(channel).declare()
+    DEAD_LETTERS(channel).declare()
+    for agency in SUBSCRIPTIONS:
+        agency_queue(agency)(channel).declare()
+
+
+class Unroutable(RuntimeError):
+    """The broker returned a mandatory message: no queue is bound for it."""
+
+
+class ConfirmedPublisher:
+    """Publishes persistent, mandatory messages and returns only once the broker confirmed them.
+
+    One connection per publisher; a lock keeps greenthreads from interleaving on its channel.
+    """
+
+    def __init__(self, amqp_uri: str) -> None:
+        self.amqp_uri = amqp_uri
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._returned: set[str] = set()
+
+    def _ensure(self) -> Producer:
+        if self._producer is None:
+            connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            connection.ensure_connection(max_retries=3)
+            declare_topology(connection)
+            self._connection = connection
+            self._producer = Producer(connection.default_channel, on_return=self._on_return)
+        return self._producer
+
+    def _on_return(self, exception: Any, exchange: str, routing_key: str, message: Any) -> None:
+        message_id = message.properties.get("message_id")
+        if message_id:
+            self._returned.add(message_id)
+
+    def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
+                headers: dict[str, Any] | None = None,
+                content_type: str = "application/json") -> None:
+        with self._lock:
+            try:
+                producer = self._ensure()
+                producer.publish(
+                    body, exchange=exchange, routing_key=routing_key, mandatory=True,
+                    delivery_mode=2, content_type=content_type, content_encoding="utf-8",
+                    message_id=message_id, headers=headers or {},
+                )
+            except Exception:
+                self.close()  # reconnect on the next publish
+                raise
+            if message_id in self._returned:
+                self._returned.discard(message_id)
+                raise Unroutable(f"no queue bound for {exchange} {routing_key}")
+
+    def close(self) -> None:
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # the connection is being dropped either way
+                log.debug("error closing publisher connection", exc_info=True)
+
+
+def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason: str) -> None:
+    """Put a message we cannot handle on the dead-letter queue, with why and where from."""
+    delivery = message.delivery_info or {}
+    headers = dict(message.headers or {})
+    headers.update({
+        "x-parked-reason": reason[:2000],
+        "x-parked-by": parked_by,
+        "x-parked-at": datetime.now(timezone.utc).isoformat(),
+        "x-original-exchange": delivery.get("exchange", ""),
+        "x-original-routing-key": delivery.get("routing_key", ""),
+    })
+    message_id = message.properties.get("message_id") or f"parked-{id(message)}"
+    publisher.publish(message.body, DEAD_LETTER_EXCHANGE, "", message_id=str(message_id),
+                      headers=headers, content_type=message.content_type or "application/data")
+
+
+class ParkingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that a body kombu cannot decode is parked, not fatal."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue],
+                callbacks=[partial(self.handle_message, provider)],
+                accept=self.accept,
+                on_decode_error=partial(self._handle_undecodable, provider),
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def _handle_undecodable(self, provider: "EventConsumer", message: Message, exc: Exception) -> None:
+        self.container.spawn_managed_thread(
+            partial(provider.park_and_ack, message, f"undecodable body: {exc}"))
+
+
+class EventConsumer(Consumer):
+    """Consumes the agency's inbound queue and calls the method with a validated ``Envelope``.
+
+    Invalid messages never reach the method; a method that raises has its message parked.
+    """
+
+    queue_consumer = ParkingQueueConsumer()
+    metrics_registry = MetricsRegistry()
+
+    def __init__(self, agency: Agency | None = None, **kwargs: Any) -> None:
+        """``agency`` defaults to the one whose service this is."""
+        self.agency = Agency(agency) if agency else None
+        super().__init__(queue=None, **kwargs)
+        self._publisher: ConfirmedPublisher | None = None
+
+    def setup(self) -> None:
+        from .config import agency_of_service
+
+        self.agency = self.agency or agency_of_service(self.container.service_name)
+        self.queue = agency_queue(self.agency)
+        self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
+        super().setup()
+
+    def stop(self) -> None:
+        super().stop()
+        if self._publisher is not None:
+            self._publisher.close()
+
+    def handle_message(self, body: Any, message: Message) -> None:
+        try:
+            envelope = decode(message.body)
+        except PoisonMessage as exc:
+            self.park_and_ack(message, str(exc))
+            return
+        super().handle_message(envelope, message)
+
+    def handle_message_processed(self, message: Message, result: Any = None,
+                                 exc_info: Any = None) -> None:
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc_type, exc, tb = exc_info
+        reason = f"{exc_type.__name__}: {exc}"
+        if not isinstance(exc, PoisonMessage):
+            log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
+                      "".join(traceback.format_exception(exc_type, exc, tb)))
+        self.park_and_ack(message, reason)
+
+    def park_and_ack(self, message: Message, reason: str) -> None:
+        assert self._publisher is not None
+        try:
+            park(self._publisher, message, str(self.agency), reason)
+        except Exception:
+            # Not parked, so not acked: the broker redelivers it rather than lose it.
+            log.exception("could not park a message; leaving it to be redelivered")
+            self.queue_consumer.requeue_message(message)
+            return
+        log.warning("parked a message on %s: %s", DEAD_LETTER_QUEUE, reason)
+        self.metrics_registry.metrics.dead_lettered.labels(str(self.agency)).inc()
+        self.queue_consumer.ack_message(message)
+
+
+consume_events = EventConsumer.decorator

@@ -1,0 +1,194 @@
+"""nameko dependency providers and entrypoint mixins that every service uses.
+
+They hide the database, the outbox relay, metrics and the operational HTTP endpoints from the
+service classes, which stay thin: turn a call or a message into a service-layer call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable
+
+import eventlet
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.web.handlers import http
+from sqlalchemy import MetaData, text
+from werkzeug.wrappers import Response
+
+from ..contract.clock import Clock, SystemClock
+from .messaging import ConfirmedPublisher, EventConsumer, consume_events
+from .handoff_desk import handoff_view
+from .metrics import MetricsRegistry, PlatformMetrics
+from .relay import OutboxRelay
+from .storage import PlumbingTables, make_engine
+from .unit_of_work import UnitOfWork, apply_once
+
+log = logging.getLogger(__name__)
+
+
+class Storage(DependencyProvider):
+    """The service's own database: gives each worker a factory of units of work, and runs the
+    outbox relay that publishes what they commit."""
+
+    metrics_registry = MetricsRegistry()
+
+    def __init__(self, uow_class: type[UnitOfWork], metadata: MetaData, tables: PlumbingTables,
+                 clock: Clock | None = None) -> None:
+        self.uow_class = uow_class
+        self.metadata = metadata
+        self.tables = tables
+        self.clock = clock or SystemClock()
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.engine = make_engine(config["DATABASE_URL"])
+        self.relay = OutboxRelay(self.engine, self.tables.outbox,
+                                 ConfirmedPublisher(config["AMQP_URI"]),
+                                 self.metrics_registry.metrics, self.clock, sleep=eventlet.sleep)
+
+    def start(self) -> None:
+        self._relay_thread = self.container.spawn_managed_thread(self.relay.run,
+                                                                 identifier="outbox-relay")
+
+    def stop(self) -> None:
+        self.relay.stop()
+        self._relay_thread.wait()
+        self.relay.publisher.close()
+        self.engine.dispose()
+
+    def kill(self) -> None:
+        self.relay.stop()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.uow_class(self.engine, self.tables, self.clock, on_commit=self.relay.wake)
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], UnitOfWork]:
+        return self.unit_of_work
+
+
+class Metrics(DependencyProvider):
+    """Counts every entrypoint call by outcome; gives the service its ``PlatformMetrics``."""
+
+    metrics_registry = MetricsRegistry()
+
+    def get_dependency(self, worker_ctx: Any) -> PlatformMetrics:
+        return self.metrics_registry.metrics
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        metrics = self.metrics_registry.metrics
+        entrypoint = worker_ctx.entrypoint
+        if isinstance(entrypoint, EventConsumer):
+            envelope = worker_ctx.args[0]
+            outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
+            metrics.events_handled.labels(metrics.agency, envelope.event_type, outcome).inc()
+        elif entrypoint.method_name not in ("metrics_endpoint", "health"):
+            metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
+                                     "failed" if exc_info else "ok").inc()
+
+
+class OperationsEndpoints:
+    """``GET /metrics`` and ``GET /health`` for a service that has ``storage`` and ``metrics``.
+
+    Health is not a constant: it runs a query on the service's database and opens a connection
+    to the broker, and says which failed.
+    """
+
+    storage: Callable[[], UnitOfWork]
+    metrics: PlatformMetrics
+    config: dict[str, Any]
+
+    def refresh_gauges(self, uow: UnitOfWork) -> None:
+        """Services add their own gauges; the default counts pending inbound handoffs."""
+        agency = self.metrics.agency
+        pending = uow.handoffs.pending_to(agency)  # type: ignore[arg-type]
+        self.metrics.handoffs_pending.labels(agency).set(len(pending))
+        oldest = min((h.requested_at for h in pending), default=None)
+        age = (uow.clock.now() - oldest).total_seconds() if oldest else 0
+        self.metrics.oldest_pending_handoff_age.labels(agency).set(age)
+
+    @http("GET", "/metrics")
+    def metrics_endpoint(self, request: Any) -> Response:
+        with self.storage() as uow:
+            self.refresh_gauges(uow)
+            unpublished = uow.outbox.connection.execute(text(
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
+        self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
+        return Response(self.metrics.exposition(), mimetype="text/plain; version=0.0.4")
+
+    @http("GET", "/health")
+    def health(self, request: Any) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            with self.storage() as uow:
+                uow.connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"failed: {exc}"
+        try:
+            with Connection(self.config["AMQP_URI"], connect_timeout=2) as connection:
+                connection.ensure_connection(max_retries=1)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"failed: {exc}"
+        healthy = all(v == "ok" for v in checks.values())
+        return Response(json.dumps({"status": "ok" if healthy else "failing", "checks": checks}),
+                        status=200 if healthy else 503, mimetype="application/json")
+
+
+
+
+class AgencyEvents:
+    """Consumes the agency's inbound queue; ``agency_logic.handle`` applies each event once."""
+
+    name: str
+    storage: Callable[[], UnitOfWork]
+    agency_logic: Any
+
+    @consume_events()
+    def on_event(self, envelope: Any) -> str:
+        return apply_once(self.storage, self.name, envelope, self.agency_logic.handle)
+
+
+class HandoffDeskRpc(AgencyEvents):
+    """RPC for agency staff at a desk that receives handoffs: list, accept, return.
+
+    The service class sets ``agency_logic`` to its service layer, which has a ``desk``.
+    """
+
+    storage: Callable[[], UnitOfWork]
+    agency_logic: Any
+
+    def command(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one service-layer command in its own transaction."""
+        with self.storage() as uow:
+            result = action(uow, *args, **kwargs)
+            uow.commit()
+        return result
+
+    def query(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self.storage() as uow:
+            return action(uow, *args, **kwargs)
+
+    @rpc
+    def open_cases(self, state: str | None = None) -> list[dict[str, Any]]:
+        """The agency's work list: its cases, optionally in one state (no personal data)."""
+        return self.query(self.agency_logic.open_cases, state)
+
+    @rpc
+    def close(self, case_id: str, outcome: str = "abandoned") -> dict[str, Any]:
+        return self.command(self.agency_logic.close, case_id, outcome)
+
+    @rpc
+    def pending_handoffs(self) -> list[dict[str, Any]]:
+        return [handoff_view(h) for h in self.query(self.agency_logic.desk.pending)]
+
+    @rpc
+    def accept_handoff(self, handoff_id: str, **details: Any) -> dict[str, Any]:
+        return handoff_view(self.command(self.agency_logic.desk.accept, handoff_id, **details))
+
+    @rpc
+    def return_handoff(self, handoff_id: str, reason: str) -> dict[str, Any]:
+        return handoff_view(self.command(self.agency_logic.desk.return_, handoff_id, reason))

@@ -1,0 +1,275 @@
+"""SQLAlchemy 2 plumbing shared by every service's own database.
+
+Each service declares its own tables on its own ``MetaData`` and adds the plumbing tables
+(outbox, inbox, handoffs) to it with ``add_plumbing_tables``; no service reads another's.
+Domain objects are plain dataclasses; ``DataclassRepository`` maps one to a row of a table whose
+columns carry the dataclass's field names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, Iterable, TypeVar
+
+from sqlalchemy import (
+    JSON, Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table,
+    Text, UniqueConstraint, create_engine, event, func, insert, select, update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
+
+from ..contract.agencies import Agency
+from ..contract.events import Envelope, encode
+from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
+from ..contract.routing import route
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no time zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every time in the platform is aware")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Yuan amounts kept exact as text (SQLite has no exact decimal type)."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class EnumText(TypeDecorator[Enum]):
+    impl = String(40)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[Enum]) -> None:
+        super().__init__()
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Enum | None:
+        return None if value is None else self.enum_cls(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+class JsonDocument(TypeDecorator[Any]):
+    """JSON that also takes Decimals and dates (stored as text)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else json.loads(json.dumps(value, default=_json_default))
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a service database; SQLite files get WAL and immediate write locks."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database in (None, "", ":memory:"):
+        from sqlalchemy.pool import StaticPool
+
+        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    else:
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin() decide when a transaction starts (pysqlite's own is lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Take the write lock up front: a deferred transaction that later writes can fail with
+        # "database is locked" instead of waiting its turn.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(64), nullable=False),
+        Column("case_id", String(64), nullable=False),
+        Column("exchange", String(64), nullable=False),
+        Column("routing_key", String(200), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime, nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+        Index("ix_outbox_unpublished", "published_at", "id"),
+    )
+    inbox = Table(
+        "inbox", metadata,
+        Column("consumer", String(64), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(64), nullable=False),
+        Column("handled_at", UtcDateTime, nullable=False),
+    )
+    handoffs = Table(
+        "handoffs", metadata,
+        Column("handoff_id", String(36), primary_key=True),
+        Column("case_id", String(64), nullable=False, index=True),
+        Column("from_agency", EnumText(Agency), nullable=False),
+        Column("to_agency", EnumText(Agency), nullable=False),
+        Column("purpose", EnumText(HandoffPurpose), nullable=False),
+        Column("requested_at", UtcDateTime, nullable=False),
+        Column("status", EnumText(HandoffStatus), nullable=False, index=True),
+        Column("answered_at", UtcDateTime, nullable=True),
+        Column("reason", Text, nullable=True),
+        Column("to_unit", String(64), nullable=True),
+        UniqueConstraint("handoff_id"),
+    )
+    return PlumbingTables(outbox=outbox, inbox=inbox, handoffs=handoffs)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlumbingTables:
+    outbox: Table
+    inbox: Table
+    handoffs: Table
+
+
+T = TypeVar("T")
+
+
+class DataclassRepository(Generic[T]):
+    """Rows of ``table`` as instances of the dataclass ``cls`` (same names for columns and fields)."""
+
+    def __init__(self, connection: Connection, table: Table, cls: type[T]) -> None:
+        self.connection = connection
+        self.table = table
+        self.cls = cls
+        self.key = table.primary_key.columns.values()[0]
+        self.names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+    def _row(self, obj: T) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self.names}
+
+    def add(self, obj: T) -> None:
+        self.connection.execute(insert(self.table).values(**self._row(obj)))
+
+    def save(self, obj: T) -> None:
+        row = self._row(obj)
+        key = row.pop(self.key.name)
+        result = self.connection.execute(update(self.table).where(self.key == key).values(**row))
+        if result.rowcount != 1:
+            raise LookupError(f"no {self.table.name} row {key!r} to update")
+
+    def get(self, key: Any) -> T | None:
+        row = self.connection.execute(select(self.table).where(self.key == key)).mappings().first()
+        return None if row is None else self.cls(**{n: row[n] for n in self.names})
+
+    def find(self, *where: Any, order_by: Any = None, limit: int | None = None) -> list[T]:
+        query = select(self.table).where(*where).order_by(order_by if order_by is not None else self.key)
+        if limit is not None:
+            query = query.limit(limit)
+        return [self.cls(**{n: row[n] for n in self.names}) for row in self.connection.execute(query).mappings()]
+
+    def count(self, *where: Any) -> int:
+        return int(self.connection.execute(select(func.count()).select_from(self.table).where(*where)).scalar_one())
+
+
+class Outbox:
+    """Outgoing events, written in the same transaction as the change that caused them."""
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        self.connection = connection
+        self.table = table
+
+    def add(self, envelopes: Iterable[Envelope], at: datetime) -> int:
+        rows = []
+        for envelope in envelopes:
+            exchange, routing_key = route(envelope)
+            rows.append({
+                "event_id": envelope.event_id, "event_type": envelope.event_type,
+                "case_id": envelope.case_id, "exchange": exchange, "routing_key": routing_key,
+                "body": encode(envelope), "created_at": at, "attempts": 0,
+            })
+        if rows:
+            self.connection.execute(insert(self.table), rows)
+        return len(rows)
+
+
+class Inbox:
+    """Events already applied, by consumer: the same event is never applied twice."""
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        self.connection = connection
+        self.table = table
+
+    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
+        """Record the event as handled by ``consumer``; False when it already was."""
+        seen = self.connection.execute(
+            select(self.table.c.event_id).where(
+                self.table.c.consumer == consumer, self.table.c.event_id == envelope.event_id)
+        ).first()
+        if seen is not None:
+            return False
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(insert(self.table).values(
+                    consumer=consumer, event_id=envelope.event_id,
+                    event_type=envelope.event_type, handled_at=at))
+        except IntegrityError:
+            return False  # a concurrent delivery of the same event won the race
+        return True
+
+
+class HandoffRepository(DataclassRepository[Handoff]):
+    def pending_to(self, agency: Agency) -> list[Handoff]:
+        return self.find(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING,
+                         order_by=self.table.c.requested_at)
+
+    def for_case(self, case_id: str) -> list[Handoff]:
+        return self.find(self.table.c.case_id == case_id, order_by=self.table.c.requested_at)
+
+    def count_pending_to(self, agency: Agency) -> int:
+        return self.count(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING)
+
