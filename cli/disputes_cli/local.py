@@ -26,7 +26,9 @@ def project_root() -> Path:
 
 
 def var(*parts: str) -> Path:
-    path = project_root().joinpath("var", *parts)
+    """Under ``DISPUTES_STATE_DIR`` (default ``var/`` in the project): data, logs, pid files."""
+    base = Path(os.environ.get("DISPUTES_STATE_DIR", project_root() / "var"))
+    path = base.joinpath(*parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -71,8 +73,8 @@ def healthy(service: str) -> bool:
         return False
 
 
-def up(timeout: float = 90.0) -> int:
-    if broker("start") != 0:
+def up(timeout: float = 90.0, start_broker: bool = True) -> int:
+    if start_broker and broker("start") != 0:
         return 1
     env = service_env()
     for service in SERVICES:

@@ -268,9 +268,11 @@ def payload_schema(event_type: str, major: int) -> Schema:
 def encode(envelope: Envelope) -> str:
     """The envelope as JSON text, its payload validated and normalised by its schema."""
     schema = payload_schema(envelope.event_type, envelope.major)
-    errors = schema.validate(schema.dump(envelope.payload))
-    if errors:
-        raise ValueError(f"{envelope.event_type} payload is invalid: {errors}")
+    # Load, then dump: values may come typed (Decimal, datetime) or already as JSON text.
+    try:
+        payload = schema.dump(schema.load(json.loads(json.dumps(envelope.payload, default=_as_text))))
+    except ValidationError as exc:
+        raise ValueError(f"{envelope.event_type} payload is invalid: {exc.messages}") from None
     document = {
         "event_id": envelope.event_id,
         "event_type": envelope.event_type,
@@ -280,9 +282,15 @@ def encode(envelope: Envelope) -> str:
         "correlation_id": envelope.correlation_id,
         "causation_id": envelope.causation_id,
         "source_agency": str(envelope.source_agency),
-        "payload": schema.dump(envelope.payload),
+        "payload": payload,
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, Decimal) or hasattr(value, "isoformat"):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def decode(body: str | bytes | dict[str, Any]) -> Envelope:

@@ -134,24 +134,19 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
                       headers=headers, content_type=message.content_type or "application/data")
 
 
-class ParkingQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, except that a body kombu cannot decode is parked, not fatal."""
+class RawQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that kombu does not decode the body: a body it could not
+    decode would kill the consumer thread. The contract decodes and validates it instead."""
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
             consumer = consumer_cls(
                 queues=[provider.queue],
-                callbacks=[partial(self.handle_message, provider)],
-                accept=self.accept,
-                on_decode_error=partial(self._handle_undecodable, provider),
+                on_message=partial(self.handle_message, provider, None),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
-
-    def _handle_undecodable(self, provider: "EventConsumer", message: Message, exc: Exception) -> None:
-        self.container.spawn_managed_thread(
-            partial(provider.park_and_ack, message, f"undecodable body: {exc}"))
 
 
 class EventConsumer(Consumer):
@@ -160,7 +155,7 @@ class EventConsumer(Consumer):
     Invalid messages never reach the method; a method that raises has its message parked.
     """
 
-    queue_consumer = ParkingQueueConsumer()
+    queue_consumer = RawQueueConsumer()
     metrics_registry = MetricsRegistry()
 
     def __init__(self, agency: Agency | None = None, **kwargs: Any) -> None:
@@ -174,6 +169,8 @@ class EventConsumer(Consumer):
 
         self.agency = self.agency or agency_of_service(self.container.service_name)
         self.queue = agency_queue(self.agency)
+        with Connection(self.container.config["AMQP_URI"]) as connection:
+            declare_topology(connection)  # every queue exists before anyone publishes
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
         super().setup()
 
