@@ -1,0 +1,100 @@
+"""End to end: every service as its own process on a fresh vhost; hundreds of synthetic claims
+through every path; each case must end where its path says, with the trail and handoffs to match."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from disputes_cli.demo import run_demo
+from disputes_cli.platform import Platform
+from disputes_cli.sandbox import sandbox_platform
+from disputes_cli.synthetic import PATHS
+
+CASES = 240
+
+MEDIATION = ["case.filed", "case.triaged", "handoff.requested:mediation", "handoff.accepted:mediation"]
+FAILED = MEDIATION + ["mediation.failed", "handoff.requested:arbitration"]
+AWARDED = FAILED + ["handoff.accepted:arbitration", "arbitration.awarded"]
+UNPAID = MEDIATION + ["mediation.agreement_reached", "handoff.requested:judicial_confirmation",
+                      "handoff.accepted:judicial_confirmation", "court.ruling_entered"]
+EXPECTED_MOVES = {
+    "mediated_paid": MEDIATION + ["mediation.agreement_reached", "case.closed"],
+    "withdrawn": MEDIATION + ["case.closed"],
+    "station_returned_then_mediated": [
+        "case.filed", "case.triaged", "handoff.requested:mediation", "handoff.returned:mediation",
+        "handoff.requested:mediation", "handoff.accepted:mediation", "mediation.agreement_reached",
+        "case.closed"],
+    "agreement_unpaid_confirmed_paid": UNPAID + ["case.closed"],
+    "agreement_unpaid_enforced": UNPAID + ["court.enforcement_started", "case.closed"],
+    "failed_award_performed": AWARDED + ["case.closed"],
+    "failed_award_litigated": AWARDED + ["handoff.requested:litigation", "handoff.accepted:litigation",
+                                         "court.ruling_entered", "case.closed"],
+    "failed_award_enforced": AWARDED + ["handoff.requested:enforcement", "handoff.accepted:enforcement",
+                                        "court.enforcement_started", "case.closed"],
+    "arbitration_refused_closed": FAILED + ["handoff.returned:arbitration", "case.closed"],
+}
+AID_MOVES = {
+    "none": [],
+    "granted": ["handoff.requested:legal_aid", "handoff.accepted:legal_aid", "legal_aid.granted"],
+    "refused": ["handoff.requested:legal_aid", "handoff.accepted:legal_aid", "legal_aid.refused"],
+}
+
+
+@pytest.fixture(scope="module")
+def demo_run():
+    with sandbox_platform(port_base=18200) as env:
+        with Platform() as platform:
+            summary = run_demo(platform, CASES, seed=7, timeout=300)
+            trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
+    return env, summary, trails
+
+
+def test_every_path_is_exercised(demo_run):
+    _, summary, _ = demo_run
+    paths = Counter(c["path"] for c in summary["cases"])
+    assert set(paths) == set(PATHS), f"paths not exercised: {set(PATHS) - set(paths)}"
+    assert Counter(c["aid_state"] for c in summary["cases"]).keys() >= {"none", "granted", "refused"}
+
+
+def test_every_case_ends_as_its_path_says(demo_run):
+    _, summary, _ = demo_run
+    assert summary["staff_errors"] == []
+    wrong = [c for c in summary["cases"] if not c["as_expected"]]
+    assert wrong == []
+    assert summary["cases_closed"] == CASES
+
+
+def test_every_trail_has_the_moves_of_its_path_in_order(demo_run):
+    _, summary, trails = demo_run
+    for case in summary["cases"]:
+        trail = trails[case["case_id"]]
+        moves = [e["move"] for e in trail["entries"]]
+        main = [m for m in moves if "legal_aid" not in m]
+        aid = [m for m in moves if "legal_aid" in m]
+        assert main == EXPECTED_MOVES[case["path"]], case["case_id"]
+        assert aid == AID_MOVES[case["expected_aid_state"]], case["case_id"]
+        assert trail["anomalies"] == []
+
+
+def test_every_handoff_was_answered_and_its_wait_recorded(demo_run):
+    _, summary, trails = demo_run
+    for case in summary["cases"]:
+        handoffs = trails[case["case_id"]]["handoffs"]
+        requested = [e for e in trails[case["case_id"]]["entries"] if e["event_type"] == "handoff.requested"]
+        assert len(handoffs) == len(requested)
+        for handoff in handoffs:
+            assert handoff["status"] in ("accepted", "returned")
+            assert handoff["wait_seconds"] is not None and handoff["wait_seconds"] >= 0
+    pairs = {(r["from_agency"], r["to_agency"]) for r in summary["handoffs"]["pairs"]}
+    assert pairs == {("intake", "mediation"), ("intake", "legal_aid"), ("mediation", "arbitration"),
+                     ("mediation", "courts"), ("arbitration", "courts")}
+    assert summary["handoffs"]["backlog"] == []
+
+
+def test_no_personal_data_reached_the_trail(demo_run):
+    _, _, trails = demo_run
+    text = repr(trails)
+    for marker in ("id_number", "phone", "'worker'", "有限公司"):
+        assert marker not in text
