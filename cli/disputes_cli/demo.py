@@ -6,9 +6,10 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from .platform import RECEIVING_SERVICES, Platform
 from .staff import Staff
@@ -37,16 +38,16 @@ def staff_round(platform: Platform, staff: Staff) -> tuple[int, list[str]]:
         [(s, "pending_handoffs", (), {}) for s in RECEIVING_SERVICES]
         + [(s, "open_cases", (), {}) for s in RECEIVING_SERVICES])
     actions = []
-    for service, handoffs in zip(RECEIVING_SERVICES, listings[:len(RECEIVING_SERVICES)]):
+    for service, handoffs in zip(RECEIVING_SERVICES, listings[:len(RECEIVING_SERVICES)], strict=True):
         if isinstance(handoffs, Exception):
             raise DemoFailed(f"{service} did not list its handoffs: {handoffs}")
         actions += [a for h in handoffs if (a := staff.answer_handoff(service, h))]
-    for service, cases in zip(RECEIVING_SERVICES, listings[len(RECEIVING_SERVICES):]):
+    for service, cases in zip(RECEIVING_SERVICES, listings[len(RECEIVING_SERVICES):], strict=True):
         if isinstance(cases, Exception):
             raise DemoFailed(f"{service} did not list its cases: {cases}")
         actions += [a for c in cases if (a := staff.next_step(service, c))]
     results = platform.call_many(actions)
-    errors = [f"{a[0]}.{a[1]}{a[2]}: {r}" for a, r in zip(actions, results) if isinstance(r, Exception)]
+    errors = [f"{a[0]}.{a[1]}{a[2]}: {r}" for a, r in zip(actions, results, strict=True) if isinstance(r, Exception)]
     return len(actions), errors
 
 

@@ -7,8 +7,9 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import requests
@@ -58,8 +59,8 @@ def sandbox_platform(port_base: int = 18100, database_urls: dict[str, str] | Non
                 os.environ[f"DISPUTES_{name}_DATABASE_URL"] = database_urls[SERVICE_NAMES[agency]]
         try:
             if local.up(start_broker=False) != 0:
-                logs = {p: open(os.path.join(state_dir, "log", p)).read()[-3000:]
-                        for p in os.listdir(os.path.join(state_dir, "log"))}
+                log_dir = Path(state_dir, "log")
+                logs = {p.name: p.read_text()[-3000:] for p in log_dir.iterdir()}
                 raise RuntimeError(f"sandbox platform did not come up: {logs}")
             yield {k: v for k, v in os.environ.items() if k.startswith("DISPUTES_")}
         finally:

@@ -3,10 +3,11 @@ path says, through the same RPC commands real staff systems use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from .synthetic import PlannedCase
 

@@ -71,7 +71,7 @@ def _id_number(rng: random.Random) -> str:
     body = "5101" + f"{rng.randint(1, 99):02d}" + f"{rng.randint(1965, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
     body += f"{rng.randint(0, 999):03d}"
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
     return body + check
 
 

@@ -44,10 +44,9 @@ AID_MOVES = {
 
 @pytest.fixture(scope="module")
 def demo_run():
-    with sandbox_platform(port_base=18200) as env:
-        with Platform() as platform:
-            summary = run_demo(platform, CASES, seed=7, timeout=300)
-            trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
+    with sandbox_platform(port_base=18200) as env, Platform() as platform:
+        summary = run_demo(platform, CASES, seed=7, timeout=300)
+        trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
     return env, summary, trails
 
 

@@ -3,7 +3,7 @@ and is never silently dropped. A redelivered event is applied once."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -16,7 +16,7 @@ from mediation.service import MediationService
 
 from .conftest import as_json, dead_letters, eventually, publish_raw
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DOSSIER = {
     "worker": {"name": "王芳", "id_number": "51010419900101123X", "phone": "13800001111"},
     "migrant_worker": True, "worker_count": 1,

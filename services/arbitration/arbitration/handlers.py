@@ -14,7 +14,7 @@ from .adapters import ArbitrationUnitOfWork
 from .domain import ArbitrationCase, choose_arbitrator, final_for_employer
 
 
-class Arbitration(ReceivingAgency[ArbitrationCase]):
+class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     agency = Agency.ARBITRATION
     case_class = ArbitrationCase
 

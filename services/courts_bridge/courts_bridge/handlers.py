@@ -13,7 +13,7 @@ from .adapters import CourtsUnitOfWork
 from .domain import COMPLIANCE_OUTCOME, CourtMatter
 
 
-class CourtsBridge(ReceivingAgency[CourtMatter]):
+class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     agency = Agency.COURTS
     case_class = CourtMatter
 

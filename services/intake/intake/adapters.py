@@ -6,7 +6,12 @@ from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, T
 
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.storage import (
-    DataclassRepository, EnumText, JsonDocument, Money, UtcDateTime, add_plumbing_tables,
+    DataclassRepository,
+    EnumText,
+    JsonDocument,
+    Money,
+    UtcDateTime,
+    add_plumbing_tables,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 

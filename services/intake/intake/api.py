@@ -5,7 +5,12 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from disputes_shared.contract.events import (
-    CHANNELS, CLAIM_TYPES, INDUSTRIES, RELATIONSHIPS, Employer, Person,
+    CHANNELS,
+    CLAIM_TYPES,
+    INDUSTRIES,
+    RELATIONSHIPS,
+    Employer,
+    Person,
 )
 from disputes_shared.contract.stations import DISTRICTS, stations
 
@@ -61,4 +66,4 @@ def validate_submission(document: object) -> dict:
     try:
         return ClaimSubmission().load(document)
     except ValidationError as exc:
-        raise InvalidClaim(exc.messages) from None
+        raise InvalidClaim(exc.normalized_messages()) from None

@@ -6,10 +6,11 @@ then the worker's district (the "15-minute service circle"), then the city's uni
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from disputes_shared.contract.lifecycle import CaseState, next_case_state
 from disputes_shared.contract.stations import Station

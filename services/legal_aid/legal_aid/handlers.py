@@ -12,7 +12,7 @@ from .adapters import LegalAidUnitOfWork
 from .domain import AidApplication, choose_lawyer, means_test
 
 
-class LegalAid(ReceivingAgency[AidApplication]):
+class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
     agency = Agency.LEGAL_AID
     case_class = AidApplication
 

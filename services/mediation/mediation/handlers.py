@@ -14,7 +14,7 @@ from .adapters import MediationUnitOfWork
 from .domain import ACTIVE_STATES, MediationCase, choose_mediator
 
 
-class Mediation(ReceivingAgency[MediationCase]):
+class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
     agency = Agency.MEDIATION
     case_class = MediationCase
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
 
 from disputes_shared.plumbing.storage import (
-    DataclassRepository, JsonDocument, UtcDateTime, add_plumbing_tables,
+    DataclassRepository,
+    JsonDocument,
+    UtcDateTime,
+    add_plumbing_tables,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import CaseProgress, IllegalTransition, move_of
@@ -104,7 +105,7 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime) -> dict[str, Any]:
         pairs[(str(handoff.from_agency), str(handoff.to_agency))].append(handoff)
         if handoff.status is HandoffStatus.RETURNED:
             returns_by_case[handoff.case_id] += 1
-    rows = []
+    rows: list[dict[str, Any]] = []
     backlog: dict[str, dict[str, Any]] = {}
     for (source, target), group in pairs.items():
         waits = [h.wait_seconds for h in group if h.wait_seconds is not None]
@@ -124,7 +125,7 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime) -> dict[str, Any]:
             oldest = min(h.requested_at for h in pending)
             entry["oldest_age_seconds"] = max(entry["oldest_age_seconds"],
                                               (now - oldest).total_seconds())
-    rows.sort(key=lambda r: -(r["wait_p95_seconds"] or 0))
+    rows.sort(key=lambda r: -float(r["wait_p95_seconds"] or 0))
     bounced = sorted(case for case, count in returns_by_case.items() if count >= BOUNCED_AFTER_RETURNS)
     return {"pairs": rows, "backlog": sorted(backlog.values(), key=lambda b: -b["pending"]),
             "bounced_cases": bounced}

@@ -1,6 +1,6 @@
 """Time as a dependency, so that tests control it and nothing sleeps for days."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -10,14 +10,14 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
     """A clock that moves only when told to."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._now

@@ -82,7 +82,9 @@ CLAIM_TYPES = ["unpaid_wages", "work_injury", "penalties_deductions", "terminati
 CHANNELS = ["online", "counter", "hotline_12345", "hotline_12333", "referral"]
 CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_paid",
                   "judgment_performed", "enforced", "abandoned"]
-MONEY = {"as_string": True, "places": 2, "validate": validate.Range(min=0)}
+def amount_field(**kwargs: Any) -> fields.Decimal:
+    """Yuan: exact, two places, never negative, as text on the wire."""
+    return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
 
 
 class _Payload(Schema):
@@ -97,7 +99,7 @@ class CaseFiled(_Payload):
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
                               validate=validate.Length(min=1))
-    amount_claimed = fields.Decimal(required=True, **MONEY)
+    amount_claimed = amount_field(required=True)
     worker_count = fields.Int(required=True, validate=validate.Range(min=1))
     district = fields.Str(required=True)
     legal_aid_requested = fields.Bool(required=True)
@@ -169,7 +171,7 @@ class CaseDossier(Schema):
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True)
-    amount_claimed = fields.Decimal(required=True, **MONEY)
+    amount_claimed = amount_field(required=True)
     district = fields.Str(required=True)
     filed_at = fields.AwareDateTime(required=True)
     history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
@@ -180,7 +182,7 @@ class HandoffDossier(HandoffRequested):
 
 
 class AgreementReached(_Payload):
-    amount_agreed = fields.Decimal(required=True, **MONEY)
+    amount_agreed = amount_field(required=True)
     pay_by = fields.Date(required=True)
     mediator_id = fields.Str(required=True)
 
@@ -200,7 +202,7 @@ class LegalAidRefused(_Payload):
 
 
 class Awarded(_Payload):
-    amount_awarded = fields.Decimal(required=True, **MONEY)
+    amount_awarded = amount_field(required=True)
     final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
 
@@ -209,16 +211,16 @@ class RulingEntered(_Payload):
     proceeding = fields.Str(required=True, validate=validate.OneOf(
         ["judicial_confirmation", "litigation", "enforcement"]))
     ruling = fields.Str(required=True, validate=validate.OneOf(["confirmed", "judgment", "dismissed"]))
-    amount = fields.Decimal(required=True, **MONEY)
+    amount = amount_field(required=True)
 
 
 class EnforcementStarted(_Payload):
-    amount_due = fields.Decimal(required=True, **MONEY)
+    amount_due = amount_field(required=True)
 
 
 class CaseClosed(_Payload):
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
-    amount_recovered = fields.Decimal(required=True, **MONEY)  # 落实金额
+    amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
 
 

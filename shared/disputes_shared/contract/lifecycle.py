@@ -8,8 +8,8 @@ here by its *move*: the event type, qualified by the handoff purpose for handoff
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Mapping
 
 from .handoff import HandoffPurpose
 

@@ -61,19 +61,20 @@ def agency_case_columns() -> list[Column[Any]]:
 
 
 C = TypeVar("C", bound=AgencyCase)
+U = TypeVar("U", bound=UnitOfWork)
 
 
-class ReceivingAgency(Generic[C]):
+class ReceivingAgency(Generic[C, U]):
     agency: Agency
     case_class: type[C]
 
     def __init__(self) -> None:
         self.desk = HandoffDesk(self.agency, self)
 
-    def cases(self, uow: UnitOfWork) -> DataclassRepository[C]:
-        return uow.cases  # type: ignore[attr-defined,no-any-return]
+    def cases(self, uow: U) -> DataclassRepository[C]:
+        return uow.cases  # type: ignore[attr-defined]
 
-    def case(self, uow: UnitOfWork, case_id: str) -> C:
+    def case(self, uow: U, case_id: str) -> C:
         found = self.cases(uow).get(case_id)
         if found is None:
             raise UnknownCase(f"{self.agency} holds no case {case_id}")
@@ -86,7 +87,7 @@ class ReceivingAgency(Generic[C]):
         return Envelope(event_type=event_type, case_id=case.case_id, source_agency=self.agency,
                         occurred_at=at, payload=payload, correlation_id=case.correlation_id)
 
-    def hand_on(self, uow: UnitOfWork, case: AgencyCase, purpose: HandoffPurpose,
+    def hand_on(self, uow: U, case: AgencyCase, purpose: HandoffPurpose,
                 reason: str) -> Handoff:
         case.move(move_of("handoff.requested", purpose))
         return self.desk.request(uow, case_id=case.case_id, correlation_id=case.correlation_id,
@@ -99,7 +100,7 @@ class ReceivingAgency(Generic[C]):
             "outcome": outcome, "amount_recovered": amount_recovered,
             "days_open": max(0, (at - filed).days)}, at)
 
-    def close(self, uow: UnitOfWork, case_id: str, outcome: str = "abandoned") -> dict[str, Any]:
+    def close(self, uow: U, case_id: str, outcome: str = "abandoned") -> dict[str, Any]:
         """End a case the worker does not pursue further (withdrawn, or given up after a
         refusal); the transition table says from which states that is allowed."""
         case = self.case(uow, case_id)
@@ -109,7 +110,7 @@ class ReceivingAgency(Generic[C]):
 
     # -- events ------------------------------------------------------------------------------
 
-    def handle(self, uow: UnitOfWork, envelope: Envelope) -> str:
+    def handle(self, uow: U, envelope: Envelope) -> str:
         if envelope.event_type == "handoff.dossier":
             self.desk.receive(uow, envelope)
         elif envelope.event_type in ("handoff.accepted", "handoff.returned"):
@@ -118,7 +119,7 @@ class ReceivingAgency(Generic[C]):
             return self.handle_broadcast(uow, envelope)
         return "handled"
 
-    def open_cases(self, uow: UnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
+    def open_cases(self, uow: U, state: str | None = None) -> list[dict[str, Any]]:
         table = self.cases(uow).table
         where = [table.c.state == state] if state else [table.c.state != "closed"]
         return [self.view(case) for case in self.cases(uow).find(*where)]
@@ -126,15 +127,15 @@ class ReceivingAgency(Generic[C]):
     def view(self, case: C) -> dict[str, Any]:
         return case_view(case)
 
-    def handle_broadcast(self, uow: UnitOfWork, envelope: Envelope) -> str:
+    def handle_broadcast(self, uow: U, envelope: Envelope) -> str:
         return "ignored"
 
     # -- desk hooks --------------------------------------------------------------------------
 
-    def correlation_of(self, uow: UnitOfWork, case_id: str) -> str:
+    def correlation_of(self, uow: U, case_id: str) -> str:
         return self.case(uow, case_id).correlation_id
 
-    def on_received(self, uow: UnitOfWork, handoff: Handoff, dossier: dict[str, Any],
+    def on_received(self, uow: U, handoff: Handoff, dossier: dict[str, Any],
                     envelope: Envelope) -> None:
         fresh = self.case_class(
             case_id=handoff.case_id, correlation_id=envelope.correlation_id,
@@ -151,7 +152,7 @@ class ReceivingAgency(Generic[C]):
     def prepare(self, case: C, handoff: Handoff) -> None:
         """Fill the agency's own fields of a case just received."""
 
-    def on_answered_inbound(self, uow: UnitOfWork, handoff: Handoff, answer: Envelope,
+    def on_answered_inbound(self, uow: U, handoff: Handoff, answer: Envelope,
                             details: dict[str, Any]) -> list[Envelope]:
         case = self.case(uow, handoff.case_id)
         case.move(move_of(answer.event_type, handoff.purpose))
@@ -161,14 +162,14 @@ class ReceivingAgency(Generic[C]):
         self.cases(uow).save(case)
         return events
 
-    def after_answer(self, uow: UnitOfWork, case: C, handoff: Handoff,
+    def after_answer(self, uow: U, case: C, handoff: Handoff,
                      details: dict[str, Any]) -> list[Envelope]:
         """The agency's own work on accepting (assigning a mediator, a lawyer...)."""
         if details:
             raise TypeError(f"unexpected details {sorted(details)}")
         return []
 
-    def on_answered_outbound(self, uow: UnitOfWork, handoff: Handoff, envelope: Envelope) -> None:
+    def on_answered_outbound(self, uow: U, handoff: Handoff, envelope: Envelope) -> None:
         case = self.case(uow, handoff.case_id)
         case.move(move_of(envelope.event_type, handoff.purpose))
         self.cases(uow).save(case)

@@ -51,12 +51,13 @@ class HandoffDesk:
         handoff = Handoff.request(case_id, self.agency, purpose, now, reason=reason, to_unit=to_unit)
         uow.handoffs.add(handoff)
         fields = {**handoff_fields(handoff), "reason": reason}
-        common = dict(case_id=case_id, source_agency=self.agency, occurred_at=now,
-                      correlation_id=correlation_id, causation_id=cause)
-        uow.emit(
-            Envelope(event_type="handoff.requested", payload=fields, **common),
-            Envelope(event_type="handoff.dossier", payload={**fields, "dossier": dossier}, **common),
-        )
+        uow.emit(*(
+            Envelope(event_type=event_type, payload=payload, case_id=case_id,
+                     source_agency=self.agency, occurred_at=now,
+                     correlation_id=correlation_id, causation_id=cause)
+            for event_type, payload in (("handoff.requested", fields),
+                                        ("handoff.dossier", {**fields, "dossier": dossier}))
+        ))
         return handoff
 
     def record_answer(self, uow: UnitOfWork, envelope: Envelope) -> None:
@@ -111,7 +112,7 @@ class HandoffDesk:
         event_type, payload = handoff_answer_payload(handoff)
         correlation_id = self.hooks.correlation_of(uow, handoff.case_id)
         answer = Envelope(event_type=event_type, case_id=handoff.case_id,
-                          source_agency=self.agency, occurred_at=handoff.answered_at,
+                          source_agency=self.agency, occurred_at=uow.clock.now(),
                           payload=payload, correlation_id=correlation_id)
         uow.emit(answer)
         uow.emit(*self.hooks.on_answered_inbound(uow, handoff, answer, details))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -21,7 +21,11 @@ from nameko.messaging import Consumer, QueueConsumer
 from ..contract.agencies import Agency
 from ..contract.events import PoisonMessage, decode
 from ..contract.routing import (
-    DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DOSSIERS_EXCHANGE, EVENTS_EXCHANGE, SUBSCRIPTIONS,
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    DOSSIERS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    SUBSCRIPTIONS,
     queue_name,
 )
 from .metrics import MetricsRegistry
@@ -125,7 +129,7 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
     headers.update({
         "x-parked-reason": reason[:2000],
         "x-parked-by": parked_by,
-        "x-parked-at": datetime.now(timezone.utc).isoformat(),
+        "x-parked-at": datetime.now(UTC).isoformat(),
         "x-original-exchange": delivery.get("exchange", ""),
         "x-original-routing-key": delivery.get("routing_key", ""),
     })

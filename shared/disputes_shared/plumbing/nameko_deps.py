@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import eventlet
 from kombu import Connection
@@ -19,8 +20,8 @@ from sqlalchemy import MetaData, text
 from werkzeug.wrappers import Response
 
 from ..contract.clock import Clock, SystemClock
-from .messaging import ConfirmedPublisher, EventConsumer, consume_events
 from .handoff_desk import handoff_view
+from .messaging import ConfirmedPublisher, EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
 from .storage import PlumbingTables, make_engine

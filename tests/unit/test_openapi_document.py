@@ -1,0 +1,32 @@
+"""The HTTP API's OpenAPI document says what the code accepts, and the README shows it."""
+
+from pathlib import Path
+
+import yaml
+
+from disputes_shared.contract.events import Employer, Person
+from intake.api import ClaimSubmission, Evidence
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_TEXT = (ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8")
+SPEC = yaml.safe_load(SPEC_TEXT)
+
+
+def test_the_readme_shows_the_openapi_document_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- openapi -->\n```yaml\n", 1)[1].split("\n```\n<!-- /openapi -->", 1)[0]
+    assert block == SPEC_TEXT.rstrip("\n")
+
+
+def test_each_schema_in_the_document_has_the_fields_of_the_code():
+    schemas = SPEC["components"]["schemas"]
+    for name, schema_class in [("ClaimSubmission", ClaimSubmission), ("Person", Person),
+                               ("Employer", Employer), ("Evidence", Evidence)]:
+        code = schema_class()
+        assert set(schemas[name]["properties"]) == set(code.fields), name
+        assert set(schemas[name]["required"]) == {n for n, f in code.fields.items() if f.required}, name
+
+
+def test_the_document_is_openapi_3_1_with_the_claim_paths():
+    assert SPEC["openapi"].startswith("3.1")
+    assert set(SPEC["paths"]) == {"/v1/claims", "/v1/claims/{case_id}", "/health", "/metrics"}
