@@ -61,8 +61,18 @@ if [[ ! -x "$VPY" ]] || ! "$VPY" -c 'import sys' >/dev/null 2>&1; then
         rm -rf "$VENV"
     fi
     log "creating $VENV with $("$PYTHON" -V 2>&1)"
-    "$PYTHON" -m venv "$VENV" \
-        || die "'$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+    if ! "$PYTHON" -m venv "$VENV"; then
+        # Debian's python3 comes without venv/ensurepip until python3-venv is installed.
+        if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            log "installing python3-venv"
+            rm -rf "$VENV"
+            apt-get update -qq </dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv </dev/null
+            "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv' failed even with python3-venv"
+        else
+            die "'$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+        fi
+    fi
 fi
 
 if [[ ! -f "$PIP_STAMP" ]]; then

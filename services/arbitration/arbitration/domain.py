@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from disputes_shared.plumbing.agency import AgencyCase
+from disputes_shared.agency_case import AgencyCase
 
 ARBITRATORS = tuple(f"arbitrator-{n:02d}" for n in range(1, 7))
 # 劳动争议调解仲裁法 art. 47 (1): claims for wages, work-injury medical costs and compensation

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from disputes_shared.plumbing.agency import AgencyCase
+from disputes_shared.agency_case import AgencyCase
 
 # How a case that ends in court after compliance is counted, by the proceeding that ended it.
 COMPLIANCE_OUTCOME = {

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from disputes_shared.plumbing.agency import AgencyCase
+from disputes_shared.agency_case import AgencyCase
 
 LAWYERS = tuple(f"lawyer-{n:02d}" for n in range(1, 9))
 # 法律援助法 art. 42: migrant workers claiming wages or work-injury compensation are exempt

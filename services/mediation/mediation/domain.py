@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from disputes_shared.plumbing.agency import AgencyCase
+from disputes_shared.agency_case import AgencyCase
 
 MEDIATORS_PER_STATION = 3
 ACTIVE_STATES = ("in_mediation", "agreement_reached")

@@ -3,16 +3,16 @@ arbitration, courts): its case record, the desk, and the routine parts of handli
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, String
 
+from ..agency_case import AgencyCase
 from ..contract.agencies import Agency
-from ..contract.events import CaseDossier, Envelope
+from ..contract.events import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
-from ..contract.lifecycle import move_of, next_state, state_when_requested
+from ..contract.lifecycle import move_of, state_when_requested
 from .handoff_desk import HandoffDesk
 from .storage import DataclassRepository, JsonDocument, UtcDateTime
 from .unit_of_work import UnitOfWork
@@ -20,30 +20,6 @@ from .unit_of_work import UnitOfWork
 
 class UnknownCase(LookupError):
     pass
-
-
-@dataclass
-class AgencyCase:
-    """What an agency keeps of a case handed to it; services extend it with their own fields."""
-
-    case_id: str
-    correlation_id: str
-    handoff_id: str
-    purpose: str
-    dossier: dict[str, Any]  # personal data received in the handoff; stays in this database
-    state: str
-    received_at: datetime
-    accepted_at: datetime | None = None
-    history: dict[str, Any] = field(default_factory=dict)  # what this agency decided
-
-    def move(self, move: str) -> None:
-        self.state = next_state(self.state, move)
-
-    def onward_dossier(self) -> dict[str, Any]:
-        """The dossier to hand on, with what this agency decided added to its history
-        (loaded through the contract's schema: the stored copy is plain JSON)."""
-        history = {**self.dossier.get("history", {}), **self.history}
-        return CaseDossier().load({**self.dossier, "history": history})
 
 
 def agency_case_columns() -> list[Column[Any]]:

@@ -1,0 +1,35 @@
+"""What an agency keeps of a case handed to it: plain Python, shared by the agencies' domains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .contract.events import CaseDossier
+from .contract.lifecycle import next_state
+
+
+@dataclass
+class AgencyCase:
+    """Services extend it with their own fields."""
+
+    case_id: str
+    correlation_id: str
+    handoff_id: str
+    purpose: str
+    dossier: dict[str, Any]  # personal data received in the handoff; stays in this agency
+    state: str
+    received_at: datetime
+    accepted_at: datetime | None = None
+    history: dict[str, Any] = field(default_factory=dict)  # what this agency decided
+
+    def move(self, move: str) -> None:
+        self.state = next_state(self.state, move)
+
+    def onward_dossier(self) -> dict[str, Any]:
+        """The dossier to hand on, with what this agency decided added to its history
+        (loaded through the contract's schema: the stored copy is plain JSON)."""
+        history = {**self.dossier.get("history", {}), **self.history}
+        loaded: dict[str, Any] = CaseDossier().load({**self.dossier, "history": history})
+        return loaded

@@ -1,0 +1,22 @@
+"""Each agency's domain, and the contract, are plain Python: no broker, ORM or nameko."""
+
+import subprocess
+import sys
+
+import pytest
+
+PURE_MODULES = [
+    "disputes_shared.contract.lifecycle", "disputes_shared.contract.events",
+    "disputes_shared.contract.handoff", "disputes_shared.contract.routing",
+    "disputes_shared.agency_case", "intake.domain", "intake.api", "mediation.domain",
+    "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
+]
+FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_a_domain_module_imports_no_infrastructure(module):
+    probe = (f"import sys, {module}; "
+             f"print(','.join(m for m in {FORBIDDEN!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
