@@ -59,10 +59,18 @@ def pid_of(service: str) -> int | None:
     pidfile = var("run", f"{service}.pid")
     try:
         pid = int(pidfile.read_text())
-        os.kill(pid, 0)
-        return pid
     except (OSError, ValueError):
         return None
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return None  # our own child, exited (and now reaped)
+    except ChildProcessError:
+        pass  # started by another `disputes up`
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return None
+    return pid
 
 
 def healthy(service: str) -> bool:
@@ -77,10 +85,12 @@ def up(timeout: float = 90.0, start_broker: bool = True) -> int:
     if start_broker and broker("start") != 0:
         return 1
     env = service_env()
-    for service in SERVICES:
-        # The schema step is explicit and runs before the service, never inside it.
-        subprocess.run([sys.executable, "-W", "ignore", "-m", service, "migrate"], env=env,
-                       check=True, stdout=subprocess.DEVNULL)
+    # The schema step is explicit and runs before the services, never inside them.
+    migrations = [subprocess.Popen([sys.executable, "-W", "ignore", "-m", service, "migrate"],
+                                   env=env, stdout=subprocess.DEVNULL) for service in SERVICES]
+    if any(m.wait() != 0 for m in migrations):
+        print("a schema migration failed", file=sys.stderr)
+        return 1
     started: dict[str, subprocess.Popen[bytes]] = {}
     for service in SERVICES:
         if pid_of(service):
@@ -108,16 +118,15 @@ def up(timeout: float = 90.0, start_broker: bool = True) -> int:
 
 
 def down(stop_broker: bool = True) -> int:
-    for service in reversed(SERVICES):
-        pid = pid_of(service)
-        if pid is None:
-            continue
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(150):
-            if pid_of(service) is None:
-                break
-            time.sleep(0.1)
-        else:
+    running = {service: pid for service in SERVICES if (pid := pid_of(service))}
+    for pid in running.values():
+        os.kill(pid, signal.SIGTERM)  # nameko finishes in-flight work, then exits
+    deadline = time.monotonic() + 30
+    while any(pid_of(s) for s in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for service, pid in running.items():
+        if pid_of(service):
+            print(f"{service} did not stop in 30s; killing it", file=sys.stderr)
             os.kill(pid, signal.SIGKILL)
         var("run", f"{service}.pid").unlink(missing_ok=True)
         print(f"stopped {service}")

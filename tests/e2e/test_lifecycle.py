@@ -3,6 +3,10 @@ through every path; each case must end where its path says, with the trail and h
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -44,10 +48,17 @@ AID_MOVES = {
 
 @pytest.fixture(scope="module")
 def demo_run():
-    with sandbox_platform(port_base=18200) as env, Platform() as platform:
-        summary = run_demo(platform, CASES, seed=7, timeout=300)
-        trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
-    return env, summary, trails
+    with sandbox_platform(port_base=18200) as env:
+        with Platform() as platform:  # noqa: SIM117 - the platform must stay up after the client closes
+            summary = run_demo(platform, CASES, seed=7, timeout=300)
+            trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
+        yield env, summary, trails
+
+
+def disputes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line, as a user runs it, against the sandbox platform."""
+    return subprocess.run([sys.executable, "-m", "disputes_cli.main", *args],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
 
 
 def test_every_path_is_exercised(demo_run):
@@ -97,3 +108,21 @@ def test_no_personal_data_reached_the_trail(demo_run):
     text = repr(trails)
     for marker in ("id_number", "phone", "'worker'", "有限公司"):
         assert marker not in text
+
+
+def test_the_command_line_shows_trails_handoffs_and_status(demo_run):
+    env, summary, trails = demo_run
+    returned = next(c for c in summary["cases"] if c["path"] == "station_returned_then_mediated")
+    shown = disputes(env, "trail", returned["case_id"], "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["entries"] == trails[returned["case_id"]]["entries"]
+    text = disputes(env, "trail", returned["case_id"])
+    assert "handoff.returned" in text.stdout and "station at capacity" in text.stdout
+    handoffs = disputes(env, "handoffs", "--json")
+    assert json.loads(handoffs.stdout)["pairs"] == summary["handoffs"]["pairs"]
+    table = disputes(env, "handoffs").stdout
+    assert "Handoff waits by agency pair" in table and "Backlog: none pending" in table
+    status = disputes(env, "status")
+    assert status.returncode == 0 and status.stdout.count("healthy") == 6 and "not healthy" not in status.stdout
+    missing = disputes(env, "trail", "LD-NO-SUCH-CASE")
+    assert missing.returncode == 1 and "no trail" in missing.stderr

@@ -62,6 +62,7 @@ def summarise(case_id: str, entries: list[TrailEntry]) -> CaseSummary:
             progress.apply(entry.move)
         except IllegalTransition as exc:
             summary.anomalies.append(f"{entry.event_id}: {exc}")
+            continue  # a refused move changes nothing but the list of anomalies
         if entry.event_type == "handoff.returned":
             summary.returns += 1
         if entry.event_type == "case.closed":

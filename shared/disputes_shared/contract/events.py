@@ -164,13 +164,15 @@ class CaseDossier(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    worker = fields.Nested(Person, required=True)
+    # Inside an event, a newer minor version may add fields to a party: ignore them.
+    worker = fields.Nested(Person, required=True, unknown=EXCLUDE)
     migrant_worker = fields.Bool(load_default=False)
     worker_count = fields.Int(required=True, validate=validate.Range(min=1))
-    employer = fields.Nested(Employer, required=True)
+    employer = fields.Nested(Employer, required=True, unknown=EXCLUDE)
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
-    claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True)
+    claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
+                              validate=validate.Length(min=1))
     amount_claimed = amount_field(required=True)
     district = fields.Str(required=True)
     filed_at = fields.AwareDateTime(required=True)

@@ -60,8 +60,8 @@ COURT_PURPOSES = (
 )
 
 
-def _court_moves(state_after_request: CaseState) -> dict[str, CaseState]:
-    return {f"handoff.requested:{p}": state_after_request for p in COURT_PURPOSES}
+def _court_moves(*purposes: HandoffPurpose) -> dict[str, CaseState]:
+    return {f"handoff.requested:{p}": CaseState.COURT_REQUESTED for p in purposes}
 
 
 S = CaseState
@@ -83,7 +83,8 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.AGREEMENT_REACHED: {
         "case.closed": S.CLOSED,  # performed
-        **_court_moves(S.COURT_REQUESTED),
+        # 司法确认 of an unpaid agreement (人民调解法 art. 33), or a suit on it
+        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.LITIGATION),
     },
     S.MEDIATION_FAILED: {
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
@@ -103,7 +104,8 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.AWARDED: {
         "case.closed": S.CLOSED,  # performed
-        **_court_moves(S.COURT_REQUESTED),
+        # a suit after the award (arts. 48, 50), or enforcement of it
+        **_court_moves(HandoffPurpose.LITIGATION, HandoffPurpose.ENFORCEMENT),
     },
     S.COURT_REQUESTED: {
         **{f"handoff.accepted:{p}": S.IN_COURT for p in COURT_PURPOSES},
@@ -194,6 +196,9 @@ def state_when_requested(purpose: HandoffPurpose) -> str:
 
 def next_state(state: str, move: str) -> str:
     """One move on whichever track the move belongs to."""
-    if is_aid_move(move):
+    track = AidState if is_aid_move(move) else CaseState
+    if state not in track._value2member_map_:
+        raise IllegalTransition(state, move)  # a state of the other track
+    if track is AidState:
         return next_aid_state(AidState(state), move)
     return next_case_state(CaseState(state), move)

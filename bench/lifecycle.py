@@ -1,0 +1,613 @@
+"""Cases per second through the whole lifecycle, against raw kombu on the same broker.
+
+``python -m bench.lifecycle [--cases N] [--seed S] [--messages M] [--json]`` (``make bench``):
+
+1. Starts a sandbox platform (every service its own process on a fresh vhost, own ports, own
+   SQLite files), files N synthetic claims over HTTP and acts as every agency's staff over RPC
+   until each case has ended (``disputes_cli.demo.run_demo``). Measures the wall time from the
+   first filing to the poll on which the trail reported every case ended, and counts the events
+   the services published: the sum of ``disputes_events_published_total`` over every service's
+   ``/metrics``, cross-checked against the published rows of their outboxes. The vhost's broker
+   statistics (management API) add every message the platform's run put on the broker, RPC
+   requests and replies included.
+2. Then, on the same broker (a fresh vhost, once the platform has stopped, so that its idle
+   processes do not share the CPU with the baseline), publishes M messages carrying the bodies
+   the platform itself published (so the same sizes), persistent and mandatory, to a durable
+   quorum queue, and consumes them with a kombu consumer that acks each one: once with publisher
+   confirms (as the outbox relay publishes: one confirm awaited per message) and once without.
+   End to end: from the first publish to the last ack.
+3. Prints the figures and the ratios (``--json``: the same as JSON). A benchmark: it measures and
+   asserts nothing about timings. Exits 1 only when the platform did not end every case in time,
+   since its figures then do not describe a whole lifecycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import sys
+import time
+import uuid
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+PORT_BASE = 18300
+QUORUM = {"x-queue-type": "quorum"}
+MAX_CASES = 2000
+MAX_MESSAGES = 100_000
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# -- the platform -------------------------------------------------------------------------------
+
+
+def scrape_metrics(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every service's ``/metrics``: per sample name, its total and its total per event type."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from disputes_shared.plumbing.config import SERVICE_NAMES
+
+    samples: dict[str, dict[str, Any]] = {}
+    for service in SERVICE_NAMES.values():
+        port = env[f"DISPUTES_{service.upper()}_HTTP_PORT"]
+        response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        response.raise_for_status()
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                entry = samples.setdefault(sample.name, {"total": 0.0, "by_service": Counter(),
+                                                         "by_event_type": Counter()})
+                entry["total"] += sample.value
+                entry["by_service"][service] += sample.value
+                if "event_type" in sample.labels:
+                    entry["by_event_type"][sample.labels["event_type"]] += sample.value
+    return samples
+
+
+def metric(samples: dict[str, dict[str, Any]], name: str) -> int:
+    return int(samples.get(name, {}).get("total", 0))
+
+
+def wait_for_outboxes(env: dict[str, str], limit: float = 15.0) -> dict[str, dict[str, Any]]:
+    """Scrape until no service has an event committed but not yet confirmed (bounded)."""
+    deadline = time.monotonic() + limit
+    while True:
+        samples = scrape_metrics(env)
+        if metric(samples, "disputes_outbox_unpublished") == 0 or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.2)
+
+
+def published_bodies() -> list[str]:
+    """The bodies of every event the services published, read from their SQLite outboxes
+    (read-only; a service on another database is skipped)."""
+    from sqlalchemy.engine import make_url
+
+    from disputes_shared.plumbing.config import SERVICE_NAMES, database_url
+
+    bodies: list[str] = []
+    for agency in SERVICE_NAMES:
+        url = make_url(database_url(agency))
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            continue
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{url.database}?mode=ro", uri=True,
+                                                    timeout=10)) as db:
+                bodies += [row[0] for row in db.execute(
+                    "SELECT body FROM outbox WHERE published_at IS NOT NULL ORDER BY id")]
+        except sqlite3.Error as exc:
+            log(f"could not read the outbox of {SERVICE_NAMES[agency]}: {exc}")
+    return bodies
+
+
+def sample_body() -> str:
+    """A real encoded envelope (a handoff request to mediation), for when no outbox is readable."""
+    from datetime import UTC, datetime
+
+    from disputes_shared.contract.agencies import Agency
+    from disputes_shared.contract.events import Envelope, encode
+
+    now = datetime.now(UTC)
+    return encode(Envelope(
+        event_type="handoff.requested", case_id="LD-20260302-284B530B06",
+        source_agency=Agency.INTAKE, occurred_at=now, correlation_id=str(uuid.uuid4()),
+        causation_id=str(uuid.uuid4()),
+        payload={"handoff_id": str(uuid.uuid4()), "from_agency": "intake",
+                 "to_agency": "mediation", "purpose": "mediation", "requested_at": now,
+                 "to_unit": "peoples-jinjiang-1", "reason": None}))
+
+
+def vhost_of(amqp_uri: str) -> str:
+    return unquote(urlsplit(amqp_uri).path.lstrip("/")) or "/"
+
+
+def vhost_message_stats(vhost: str, quiet_since: float, settle: float = 6.0,
+                        limit: float = 20.0) -> dict[str, int] | None:
+    """The vhost's message counters from the management API, once they have settled: the broker
+    folds channel statistics in every few seconds (5 s by default), so wait at least ``settle``
+    seconds after the platform went quiet and until two reads agree (bounded)."""
+    import requests
+
+    from disputes_cli.sandbox import MANAGEMENT
+
+    url = f"{MANAGEMENT}/api/vhosts/{quote(vhost, safe='')}"
+    keys = ("publish", "confirm", "return_unroutable", "deliver_get", "ack", "redeliver")
+    deadline = time.monotonic() + limit
+    previous: dict[str, int] | None = None
+    try:
+        while True:
+            stats = requests.get(url, timeout=5).json().get("message_stats") or {}
+            current = {k: int(stats.get(k, 0)) for k in keys}
+            settled = time.monotonic() - quiet_since >= settle and current == previous
+            if settled or time.monotonic() > deadline:
+                return current
+            previous = current
+            time.sleep(1.0)
+    except (requests.RequestException, ValueError) as exc:
+        log(f"no broker statistics for vhost {vhost}: {exc}")
+        return None
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU time of a process so far (Linux ``/proc``), None when unreadable."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def broker_pid() -> int | None:
+    """The local RabbitMQ node's OS process, from the management API (None if not known)."""
+    import requests
+
+    from disputes_cli.sandbox import MANAGEMENT
+
+    try:
+        nodes = requests.get(f"{MANAGEMENT}/api/nodes", timeout=5).json()
+        return int(nodes[0]["os_pid"])
+    except (requests.RequestException, ValueError, LookupError, TypeError):
+        return None
+
+
+def machine_busy() -> tuple[float, float] | None:
+    """Busy and total CPU time of the whole machine so far (``/proc/stat``), every process on it."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return float(sum(ticks) - idle), float(sum(ticks))
+
+
+def cpu_usage(pids: dict[str, int | None]) -> dict[str, float | None]:
+    usage: dict[str, float | None] = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    times = os.times()
+    usage["bench driver"] = times.user + times.system
+    busy = machine_busy()
+    usage["machine busy"], usage["machine total"] = busy if busy else (None, None)
+    return usage
+
+
+def cpu_spent(before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, float]:
+    """CPU seconds each process spent between two ``cpu_usage`` readings, and the share of the
+    whole machine's CPU that was busy (other work on the machine included)."""
+    spent = {}
+    for name, start in before.items():
+        end = after.get(name)
+        if start is not None and end is not None and not name.startswith("machine "):
+            spent[name] = round(end - start, 2)
+    busy = [(after.get(k) or 0.0) - (before.get(k) or 0.0) for k in ("machine busy", "machine total")]
+    if busy[1] > 0:
+        spent["machine busy fraction"] = round(busy[0] / busy[1], 3)
+    return spent
+
+
+class ChildReaper:
+    """Collects the exit status of the service processes as they stop.
+
+    ``sandbox_platform`` starts the services as children of this process, and ``local.down``
+    waits for each to be gone with ``kill(pid, 0)``, which a zombie child still answers: without
+    a reaper every service would be waited on for its full 15 s and then sent SIGKILL."""
+
+    def __init__(self) -> None:
+        self.pids: set[int] = set()
+        self.running = True
+
+    def watch(self, pids: Iterable[int | None]) -> None:
+        self.pids.update(p for p in pids if p)
+
+    def run(self) -> None:
+        import eventlet
+
+        while self.running:
+            for pid in list(self.pids):
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:  # not our child, or already collected
+                    done = pid
+                if done:
+                    self.pids.discard(pid)
+            eventlet.sleep(0.05)
+
+
+@contextlib.contextmanager
+def reaping() -> Iterator[ChildReaper]:
+    import eventlet
+
+    reaper = ChildReaper()
+    thread = eventlet.spawn(reaper.run)
+    try:
+        yield reaper
+    finally:
+        reaper.running = False
+        thread.wait()
+
+
+def measure_platform(cases: int, seed: int, timeout: float, broker_stats: bool) -> tuple[dict[str, Any], list[str]]:
+    """Run the lifecycle of ``cases`` claims on a sandbox platform; return figures and the bodies
+    the platform published."""
+    import requests
+
+    from disputes_cli import local
+    from disputes_cli.demo import run_demo
+    from disputes_cli.platform import Platform
+    from disputes_cli.sandbox import sandbox_platform
+
+    class TimedPlatform(Platform):
+        """The demo's client, noting when filing began and ended, and how many RPCs it sent and
+        how long it waited for their replies (staff work lists, staff actions, case states)."""
+
+        first_filing: float | None = None
+        last_filing: float | None = None
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.sent: Counter[str] = Counter()
+            self.waited: dict[str, float] = defaultdict(float)
+
+        def file_claim(self, claim: dict[str, Any]) -> requests.Response:
+            if self.first_filing is None:
+                self.first_filing = time.monotonic()
+            response = super().file_claim(claim)
+            self.last_filing = time.monotonic()
+            return response
+
+        def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+            kind = "case_states" if method == "case_states" else "other"
+            started = time.monotonic()
+            try:
+                return super().call(service, method, *args, **kwargs)
+            finally:
+                self.sent[kind] += 1
+                self.waited[kind] += time.monotonic() - started
+
+        def call_many(self, calls: Any) -> list[Any]:
+            calls = list(calls)
+            listing = all(c[1] in ("pending_handoffs", "open_cases") for c in calls)
+            kind = "work_lists" if listing and calls else "actions"
+            started = time.monotonic()
+            try:
+                return super().call_many(calls)
+            finally:
+                self.sent[kind] += len(calls)
+                self.waited[kind] += time.monotonic() - started
+
+    log(f"starting a sandbox platform (ports {PORT_BASE + 1}-{PORT_BASE + 6})")
+    began = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        reaper = stack.enter_context(reaping())  # exits after the sandbox has stopped
+        env = stack.enter_context(sandbox_platform(port_base=PORT_BASE))
+        service_pids = {service: local.pid_of(service) for service in local.SERVICES}
+        reaper.watch(service_pids.values())
+        service_pids["broker"] = broker_pid()
+        up_seconds = time.monotonic() - began
+        log(f"platform up in {up_seconds:.1f}s; filing {cases} claims and working them to the end")
+        polls: dict[str, Any] = {"count": 0, "all_ended": None, "done": 0}
+
+        def progress(done: int, total: int) -> None:
+            polls["count"] += 1
+            polls["done"] = done
+            if done == total and polls["all_ended"] is None:
+                polls["all_ended"] = time.monotonic()
+
+        platform = TimedPlatform()
+        with platform:
+            cpu_before = cpu_usage(service_pids)
+            demo_began = time.monotonic()
+            summary = run_demo(platform, cases, seed, timeout, progress)
+            ended = polls["all_ended"] or time.monotonic()
+            cpu_after = cpu_usage(service_pids)
+            first_filing = platform.first_filing or demo_began
+            last_filing = platform.last_filing or first_filing
+            client_rpcs = dict(platform.sent)
+            client_waits = {k: round(v, 3) for k, v in platform.waited.items()}
+        quiet_since = time.monotonic()
+        log(f"demo returned after {quiet_since - demo_began:.1f}s")
+        samples = wait_for_outboxes(env)
+        log(f"outboxes drained +{time.monotonic() - quiet_since:.1f}s")
+        bodies = published_bodies()
+        log(f"bodies read +{time.monotonic() - quiet_since:.1f}s")
+        stats = vhost_message_stats(vhost_of(env["DISPUTES_AMQP_URI"]), quiet_since) \
+            if broker_stats else None
+        stopping = time.monotonic()
+        log(f"broker stats +{stopping - quiet_since:.1f}s; stopping the platform")
+    log(f"platform stopped in {time.monotonic() - stopping:.1f}s; "
+        f"{time.monotonic() - began:.1f}s with start-up and shut-down")
+
+    wall = ended - first_filing
+    time_demo = ended - demo_began
+    published = metric(samples, "disputes_events_published_total")
+    sizes = [len(b.encode("utf-8")) for b in bodies]
+    figures: dict[str, Any] = {
+        "cases": cases,
+        "seed": seed,
+        "cases_closed": summary["cases_closed"],
+        "cases_as_expected": summary["cases_as_expected"],
+        "all_ended": polls["all_ended"] is not None,
+        "staff_errors": len(summary["staff_errors"]),
+        "startup_seconds": round(up_seconds, 2),
+        "filing_seconds": round(last_filing - first_filing, 3),
+        "wall_seconds": round(wall, 3),
+        "cases_per_second": round(summary["cases_closed"] / wall, 2) if wall > 0 else None,
+        "events_published": published,
+        "events_per_second": round(published / wall, 1) if wall > 0 else None,
+        "events_per_case": round(published / cases, 2),
+        "events_published_by_type": dict(sorted(
+            samples.get("disputes_events_published_total", {}).get("by_event_type", {}).items())),
+        "events_published_by_service": dict(sorted(
+            samples.get("disputes_events_published_total", {}).get("by_service", {}).items())),
+        "outbox_rows_published": len(bodies),
+        "event_deliveries_handled": metric(samples, "disputes_events_handled_total"),
+        "dead_lettered": metric(samples, "disputes_events_dead_lettered_total"),
+        "publish_failures": metric(samples, "disputes_publish_failures_total"),
+        "outbox_unpublished_at_end": metric(samples, "disputes_outbox_unpublished"),
+        "rpc_calls_served": metric(samples, "disputes_rpc_calls_total"),
+        "rpc_calls_sent_by_driver": client_rpcs,
+        "driver_seconds_waiting_for_replies": client_waits,
+        "staff_polls": polls["count"],
+        "cpu_seconds_during_lifecycle": cpu_spent(cpu_before, cpu_after),
+        "demo_seconds": round(time_demo, 3),
+        "mean_event_bytes": round(sum(sizes) / len(sizes), 1) if sizes else None,
+        "max_event_bytes": max(sizes, default=None),
+        "broker_vhost_stats": stats,
+    }
+    if stats:
+        figures["broker_messages_published"] = stats["publish"]
+        figures["broker_messages_per_second"] = round(stats["publish"] / wall, 1) if wall > 0 else None
+    return figures, bodies
+
+
+# -- raw kombu ----------------------------------------------------------------------------------
+
+
+def raw_kombu(amqp_uri: str, bodies: list[str], count: int, confirm: bool, prefetch: int,
+              timeout: float) -> dict[str, Any]:
+    """Publish ``count`` messages (persistent, mandatory; with or without publisher confirms) to a
+    durable quorum queue while a kombu consumer acks each; time the first publish to the last ack."""
+    import eventlet
+    from kombu import Connection, Consumer, Producer, Queue
+
+    name = f"bench.raw.{'confirmed' if confirm else 'unconfirmed'}.{uuid.uuid4().hex[:8]}"
+    queue = Queue(name, durable=True, queue_arguments=QUORUM)
+    marks: dict[str, Any] = {"received": 0, "published": 0, "last_ack": None, "publish_done": None}
+
+    def on_message(message: Any) -> None:
+        message.ack()
+        marks["received"] += 1
+        if marks["received"] == count:
+            marks["last_ack"] = time.monotonic()
+
+    with Connection(amqp_uri) as consumer_connection, \
+            Connection(amqp_uri, transport_options={"confirm_publish": confirm}) as producer_connection:
+        consumer_connection.ensure_connection(max_retries=3)
+        producer_connection.ensure_connection(max_retries=3)
+        channel = consumer_connection.channel()
+        queue(channel).declare()
+        producer = Producer(producer_connection.default_channel)
+
+        def publish_all() -> None:
+            for i in range(count):
+                producer.publish(
+                    bodies[i % len(bodies)], exchange="", routing_key=name, mandatory=True,
+                    delivery_mode=2, content_type="application/json", content_encoding="utf-8",
+                    message_id=str(uuid.uuid4()), headers={})
+                marks["published"] += 1
+            marks["publish_done"] = time.monotonic()
+
+        with Consumer(channel, queues=[queue], on_message=on_message, prefetch_count=prefetch):
+            started = time.monotonic()
+            publisher = eventlet.spawn(publish_all)
+            deadline = started + timeout
+            # Done when every message is acked and the publisher has had its last confirm.
+            while (marks["received"] < count or not publisher.dead) and time.monotonic() < deadline:
+                if marks["received"] < count:
+                    with contextlib.suppress(socket.timeout):
+                        consumer_connection.drain_events(timeout=0.5)
+                else:
+                    eventlet.sleep(0.001)
+                if publisher.dead and marks["publish_done"] is None:
+                    publisher.wait()  # raises what stopped the publisher
+            if not publisher.dead:
+                publisher.kill()
+        with contextlib.suppress(Exception):
+            queue(channel).delete()
+    finished = max(marks["last_ack"] or time.monotonic(), marks["publish_done"] or 0.0)
+    seconds = finished - started
+    publish_seconds = (marks["publish_done"] or finished) - started
+    return {
+        "confirm_publish": confirm,
+        "messages": count,
+        "published": marks["published"],
+        "consumed": marks["received"],
+        "complete": marks["received"] == count,
+        "seconds": round(seconds, 3),
+        "publish_seconds": round(publish_seconds, 3),
+        "msgs_per_second": round(marks["received"] / seconds, 1) if seconds > 0 else None,
+        "publish_msgs_per_second": round(marks["published"] / publish_seconds, 1)
+        if publish_seconds > 0 else None,
+    }
+
+
+def measure_raw(bodies: list[str], count: int, prefetch: int, timeout: float) -> dict[str, Any]:
+    from disputes_cli.sandbox import isolated_vhost
+
+    with isolated_vhost("disputes-bench") as vhost:
+        uri = f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+        results = {}
+        for confirm in (True, False):
+            label = "confirmed" if confirm else "unconfirmed"
+            log(f"raw kombu: {count} messages, {label}")
+            results[label] = raw_kombu(uri, bodies, count, confirm, prefetch, timeout)
+    return results
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 4) if a and b else None
+
+
+def headline(platform: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    confirmed = raw["confirmed"]["msgs_per_second"]
+    unconfirmed = raw["unconfirmed"]["msgs_per_second"]
+    return {
+        "platform_cases_per_second": platform["cases_per_second"],
+        "platform_events_per_second": platform["events_per_second"],
+        "raw_kombu_confirmed_msgs_per_second": confirmed,
+        "raw_kombu_unconfirmed_msgs_per_second": unconfirmed,
+        "platform_events_over_raw_confirmed": ratio(platform["events_per_second"], confirmed),
+        "platform_events_over_raw_unconfirmed": ratio(platform["events_per_second"], unconfirmed),
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    p, raw, h = report["platform"], report["raw_kombu"], report["figures"]
+
+    def num(value: Any, places: int = 1) -> str:
+        return "n/a" if value is None else f"{value:,.{places}f}"
+
+    rows = [
+        ("platform cases/s", num(h["platform_cases_per_second"], 2)),
+        ("platform events/s", num(h["platform_events_per_second"])),
+        ("raw kombu msgs/s, confirmed", num(h["raw_kombu_confirmed_msgs_per_second"])),
+        ("raw kombu msgs/s, unconfirmed", num(h["raw_kombu_unconfirmed_msgs_per_second"])),
+        ("platform events/s ÷ raw confirmed", num(h["platform_events_over_raw_confirmed"], 4)),
+        ("platform events/s ÷ raw unconfirmed", num(h["platform_events_over_raw_unconfirmed"], 4)),
+    ]
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    lines = [
+        f"platform: {p['cases']} cases (seed {p['seed']}), {p['cases_closed']} closed, "
+        f"{p['cases_as_expected']} as planned; first filing to all ended {p['wall_seconds']:.2f}s "
+        f"(filing {p['filing_seconds']:.2f}s, {p['staff_polls']} staff rounds)",
+        f"          {p['events_published']} events published ({p['events_per_case']}/case, "
+        f"outboxes hold {p['outbox_rows_published']}), {p['event_deliveries_handled']} deliveries "
+        f"handled, {p['rpc_calls_served']} RPC/HTTP commands served, mean event body "
+        f"{num(p['mean_event_bytes'], 0)} B",
+    ]
+    if p.get("broker_vhost_stats"):
+        s = p["broker_vhost_stats"]
+        lines.append(f"          broker (whole vhost, RPC included): {s['publish']} published, "
+                     f"{s['deliver_get']} delivered, {num(p['broker_messages_per_second'])} published/s")
+    waits = p["driver_seconds_waiting_for_replies"]
+    lines.append("          the staff driver waited " + ", ".join(
+        f"{waits[k]:.1f}s on {k.replace('_', ' ')} ({p['rpc_calls_sent_by_driver'].get(k, 0)} calls)"
+        for k in ("actions", "work_lists", "case_states") if k in waits))
+    cpu = dict(p["cpu_seconds_during_lifecycle"])
+    busy = cpu.pop("machine busy fraction", None)
+    lines.append("          CPU seconds meanwhile: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+                 + (f"; whole machine {busy:.0%} busy" if busy is not None else ""))
+    for label in ("confirmed", "unconfirmed"):
+        r = raw[label]
+        lines.append(f"raw kombu {label + ':':<12} {r['consumed']}/{r['messages']} messages end to end "
+                     f"in {r['seconds']:.2f}s (publishing alone {num(r['publish_msgs_per_second'])} msgs/s)")
+    lines.append("")
+    lines.append(f"{'figure':<{width}}  {'value':>{value_width}}")
+    lines.append(f"{'-' * width}  {'-' * value_width}")
+    lines += [f"{name:<{width}}  {value:>{value_width}}" for name, value in rows]
+    lines.append(f"\n(run took {report['runtime_seconds']:.1f}s)")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.lifecycle",
+        description="Cases per second through the whole lifecycle vs raw kombu on the same broker.")
+    parser.add_argument("--cases", type=int, default=200, help=f"claims to file (1-{MAX_CASES}; default 200)")
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic claims")
+    parser.add_argument("--messages", type=int, default=5000,
+                        help=f"raw kombu messages per baseline (1-{MAX_MESSAGES}; default 5000)")
+    parser.add_argument("--prefetch", type=int, default=10,
+                        help="raw consumer prefetch (default 10: nameko's, from max_workers)")
+    parser.add_argument("--timeout", type=float, default=150.0,
+                        help="seconds the platform gets to end every case (default 150)")
+    parser.add_argument("--raw-timeout", type=float, default=60.0,
+                        help="seconds each raw baseline gets (default 60)")
+    parser.add_argument("--no-broker-stats", dest="broker_stats", action="store_false",
+                        help="skip the vhost's management statistics (saves a few seconds)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    if not 1 <= args.cases <= MAX_CASES:
+        parser.error(f"--cases must be 1-{MAX_CASES}")
+    if not 1 <= args.messages <= MAX_MESSAGES:
+        parser.error(f"--messages must be 1-{MAX_MESSAGES}")
+    if not 1 <= args.prefetch <= 10_000:
+        parser.error("--prefetch must be 1-10000")
+    if not 0 < args.timeout <= 600 or not 0 < args.raw_timeout <= 600:
+        parser.error("timeouts must be in (0, 600] seconds")
+    return args
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """``disputes up/down`` print to stdout; keep stdout for the figures alone."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()  # nameko's RPC client needs it before anything opens a socket
+
+    began = time.monotonic()
+    with stdout_to_stderr():
+        platform, bodies = measure_platform(args.cases, args.seed, args.timeout, args.broker_stats)
+        if not bodies:
+            bodies = [sample_body()]
+            log(f"no outbox readable: raw messages carry one encoded envelope "
+                f"({len(bodies[0].encode('utf-8'))} B)")
+        raw = measure_raw(bodies, args.messages, args.prefetch, args.raw_timeout)
+    raw_sizes = [len(bodies[i % len(bodies)].encode("utf-8")) for i in range(args.messages)]
+    raw["mean_message_bytes"] = round(sum(raw_sizes) / len(raw_sizes), 1)
+    raw["prefetch"] = args.prefetch
+    report = {"platform": platform, "raw_kombu": raw, "figures": headline(platform, raw),
+              "runtime_seconds": round(time.monotonic() - began, 1)}
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
+    if not platform["all_ended"]:
+        log(f"only {platform['cases_closed']} of {platform['cases']} cases ended within "
+            f"{args.timeout:.0f}s: the platform figures do not cover whole lifecycles")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

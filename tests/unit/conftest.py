@@ -1,0 +1,96 @@
+"""Unit-tier fixtures: a manual clock and, per service, its own SQLite database in memory.
+
+Nothing here talks to a broker or the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+import pytest
+from sqlalchemy import MetaData, Table, func, select
+
+import arbitration.adapters
+import courts_bridge.adapters
+import intake.adapters
+import legal_aid.adapters
+import mediation.adapters
+import trail.adapters
+from disputes_shared.contract.clock import ManualClock
+from disputes_shared.contract.events import Envelope, decode
+from disputes_shared.plumbing.storage import PlumbingTables, make_engine
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .examples import AT
+
+U = TypeVar("U", bound=UnitOfWork)
+
+
+class ServiceDatabase(Generic[U]):
+    """One service's database in memory; calling it opens a unit of work on it."""
+
+    def __init__(self, metadata: MetaData, tables: PlumbingTables, uow_class: type[U],
+                 clock: ManualClock) -> None:
+        self.engine = make_engine("sqlite://")
+        metadata.create_all(self.engine)
+        self.tables = tables
+        self.uow_class = uow_class
+        self.clock = clock
+
+    def __call__(self) -> U:
+        return self.uow_class(self.engine, self.tables, self.clock)
+
+    def outbox_rows(self) -> list[Any]:
+        outbox = self.tables.outbox
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(outbox).order_by(outbox.c.id)).mappings())
+
+    def outbox(self) -> list[Envelope]:
+        """Every event this service committed, in commit order, as a consumer would read it."""
+        return [decode(row["body"]) for row in self.outbox_rows()]
+
+    def count(self, table: Table) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(AT)
+
+
+def _database(module: Any, uow_class: type[U], clock: ManualClock) -> Iterator[ServiceDatabase[U]]:
+    database = ServiceDatabase(module.metadata, module.plumbing, uow_class, clock)
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def intake_db(clock: ManualClock) -> Iterator[ServiceDatabase[intake.adapters.IntakeUnitOfWork]]:
+    yield from _database(intake.adapters, intake.adapters.IntakeUnitOfWork, clock)
+
+
+@pytest.fixture
+def mediation_db(clock: ManualClock) -> Iterator[ServiceDatabase[mediation.adapters.MediationUnitOfWork]]:
+    yield from _database(mediation.adapters, mediation.adapters.MediationUnitOfWork, clock)
+
+
+@pytest.fixture
+def legal_aid_db(clock: ManualClock) -> Iterator[ServiceDatabase[legal_aid.adapters.LegalAidUnitOfWork]]:
+    yield from _database(legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork, clock)
+
+
+@pytest.fixture
+def arbitration_db(clock: ManualClock) -> Iterator[ServiceDatabase[arbitration.adapters.ArbitrationUnitOfWork]]:
+    yield from _database(arbitration.adapters, arbitration.adapters.ArbitrationUnitOfWork, clock)
+
+
+@pytest.fixture
+def courts_db(clock: ManualClock) -> Iterator[ServiceDatabase[courts_bridge.adapters.CourtsUnitOfWork]]:
+    yield from _database(courts_bridge.adapters, courts_bridge.adapters.CourtsUnitOfWork, clock)
+
+
+@pytest.fixture
+def trail_db(clock: ManualClock) -> Iterator[ServiceDatabase[trail.adapters.TrailUnitOfWork]]:
+    yield from _database(trail.adapters, trail.adapters.TrailUnitOfWork, clock)

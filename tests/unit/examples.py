@@ -1,0 +1,131 @@
+"""Hand-written example data for the unit tests: valid claims, dossiers and event payloads.
+
+Each builder returns a fresh value that a test may change with keyword arguments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.events import Envelope, decode, encode
+from disputes_shared.contract.handoff import PURPOSE_RECEIVER, HandoffPurpose
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WORKER = {"name": "王芳", "id_number": "510104199001011234", "phone": "13800001111"}
+PERSONAL_VALUES = tuple(WORKER.values())
+
+
+def claim_document(**changes: Any) -> dict[str, Any]:
+    """A claim as a worker submits it (JSON types): a food-delivery rider in Wuhou."""
+    document: dict[str, Any] = {
+        "channel": "online",
+        "worker": dict(WORKER),
+        "migrant_worker": True,
+        "employer": {"name": "成都迅达配送服务有限公司", "platform": "美团", "intermediary": "众包服务商"},
+        "industry": "food_delivery",
+        "relationship": "incomplete_employment",
+        "claim_types": ["unpaid_wages"],
+        "amount_claimed": "3200",
+        "district": "wuhou",
+        "legal_aid_requested": False,
+        "evidence": [{"kind": "platform_record", "description": "收入记录截图"}],
+    }
+    document.update(changes)
+    return document
+
+
+def dossier(**changes: Any) -> dict[str, Any]:
+    """A case dossier as a handoff carries it."""
+    document: dict[str, Any] = {
+        "worker": dict(WORKER),
+        "migrant_worker": True,
+        "worker_count": 1,
+        "employer": {"name": "成都迅达配送服务有限公司", "platform": "美团", "intermediary": None},
+        "industry": "food_delivery",
+        "relationship": "incomplete_employment",
+        "claim_types": ["unpaid_wages"],
+        "amount_claimed": Decimal("3200.00"),
+        "district": "wuhou",
+        "filed_at": AT,
+        "history": {},
+    }
+    document.update(changes)
+    return document
+
+
+def handoff_payload(purpose: str = "mediation", from_agency: str = "intake", **changes: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "handoff_id": str(uuid.uuid4()),
+        "from_agency": from_agency,
+        "to_agency": str(PURPOSE_RECEIVER[HandoffPurpose(purpose)]),
+        "purpose": purpose,
+        "requested_at": AT,
+        "to_unit": None,
+    }
+    payload.update(changes)
+    return payload
+
+
+def example_payloads() -> dict[str, dict[str, Any]]:
+    """One valid payload for every event type of the contract."""
+    return {
+        "case.filed": {
+            "channel": "online", "industry": "food_delivery", "relationship": "civil",
+            "claim_types": ["unpaid_wages", "work_injury"], "amount_claimed": Decimal("3200.50"),
+            "worker_count": 1, "district": "wuhou", "legal_aid_requested": True,
+            "chosen_station_id": None,
+        },
+        "case.triaged": {
+            "station_id": "ind-fooddelivery-wuhou", "station_kind": "industry", "urgent": False,
+            "collective": False, "rules_fired": ["industry:food_delivery"],
+        },
+        "handoff.requested": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"),
+                              "reason": "industry:food_delivery"},
+        "handoff.dossier": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"), "reason": None,
+                            "dossier": dossier()},
+        "handoff.accepted": {**handoff_payload(), "accepted_at": AT.replace(hour=11),
+                             "wait_seconds": 7200.0},
+        "handoff.returned": {**handoff_payload(), "returned_at": AT.replace(hour=10),
+                             "wait_seconds": 3600.0, "reason": "station at capacity"},
+        "mediation.agreement_reached": {"amount_agreed": Decimal("2560.00"),
+                                        "pay_by": AT.date(), "mediator_id": "people-wuhou-m1"},
+        "mediation.failed": {"reason": "employer disputes the amount", "mediator_id": "people-wuhou-m2"},
+        "legal_aid.granted": {"lawyer_id": "lawyer-01", "means_test": "exempt"},
+        "legal_aid.refused": {"reason": "economic hardship not shown"},
+        "arbitration.awarded": {"amount_awarded": Decimal("2880.00"), "final_for_employer": True,
+                                "arbitrator_id": "arbitrator-01"},
+        "court.ruling_entered": {"proceeding": "judicial_confirmation", "ruling": "confirmed",
+                                 "amount": Decimal("2560.00")},
+        "court.enforcement_started": {"amount_due": Decimal("2560.00")},
+        "case.closed": {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 12},
+    }
+
+
+def envelope(event_type: str, payload: dict[str, Any] | None = None, **changes: Any) -> Envelope:
+    fields: dict[str, Any] = {
+        "event_type": event_type, "case_id": "LD-20260302-0000000001",
+        "source_agency": Agency.INTAKE, "occurred_at": AT,
+        "payload": example_payloads()[event_type] if payload is None else payload,
+        "correlation_id": "corr-1",
+    }
+    fields.update(changes)
+    return Envelope(**fields)
+
+
+def delivered(sent: Envelope) -> Envelope:
+    """The envelope as a consumer receives it: encoded on the wire, decoded and validated."""
+    return decode(encode(sent))
+
+
+def dossier_envelope(purpose: str = "mediation", case_id: str = "LD-20260302-0000000001",
+                     requested_at: datetime = AT, to_unit: str | None = None,
+                     from_agency: str = "intake", **dossier_changes: Any) -> Envelope:
+    """A ``handoff.dossier`` as the receiving agency gets it off its queue."""
+    payload = {**handoff_payload(purpose, from_agency, requested_at=requested_at, to_unit=to_unit),
+               "reason": "routed", "dossier": dossier(**dossier_changes)}
+    return delivered(envelope("handoff.dossier", payload, case_id=case_id,
+                              source_agency=Agency(from_agency), occurred_at=requested_at))

@@ -1,0 +1,35 @@
+"""Small steps the service-layer tests take on a service's database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from disputes_shared.contract.events import Envelope
+from disputes_shared.plumbing.unit_of_work import apply_once
+
+from .examples import dossier_envelope
+
+
+def run(db: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+    """One staff command in its own committed transaction, as the RPC entrypoints run it."""
+    with db() as uow:
+        result = command(uow, *args, **kwargs)
+        uow.commit()
+    return result
+
+
+def deliver(db: Any, logic: Any, message: Envelope) -> str:
+    """One delivered event, applied once, as the event consumer applies it."""
+    return apply_once(db, str(logic.agency), message, logic.handle)
+
+
+def receive(db: Any, logic: Any, purpose: str, case_id: str = "LD-1", **changes: Any) -> str:
+    """Deliver a dossier handing ``case_id`` to the agency for ``purpose``; the handoff id."""
+    message = dossier_envelope(purpose=purpose, case_id=case_id, requested_at=db.clock.now(), **changes)
+    assert deliver(db, logic, message) == "handled"
+    return str(message.payload["handoff_id"])
+
+
+def take_up(db: Any, logic: Any, purpose: str, case_id: str = "LD-1", **details: Any) -> None:
+    """Receive a dossier and accept it."""
+    run(db, logic.desk.accept, receive(db, logic, purpose, case_id), **details)

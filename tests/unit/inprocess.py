@@ -1,0 +1,120 @@
+"""Every agency's service layer on its own in-memory database, joined by a hand-written post
+office that delivers committed events as the broker's bindings would: no broker, no threads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+import arbitration.adapters
+import courts_bridge.adapters
+import intake.adapters
+import legal_aid.adapters
+import mediation.adapters
+import trail.adapters
+from arbitration.handlers import Arbitration
+from courts_bridge.handlers import CourtsBridge
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.clock import ManualClock
+from disputes_shared.contract.events import decode
+from disputes_shared.contract.routing import SUBSCRIPTIONS
+from disputes_shared.plumbing.handoff_desk import handoff_view
+from disputes_shared.plumbing.unit_of_work import apply_once
+from intake.api import validate_submission
+from intake.handlers import Intake, claim_view
+from legal_aid.handlers import LegalAid
+from mediation.handlers import Mediation
+from trail.handlers import Trail
+
+from .conftest import ServiceDatabase
+
+MINIMUM_WAGE = "2100"
+RECEIVING = ("mediation", "legal_aid", "arbitration", "courts_bridge")
+
+
+class InProcessPlatform:
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        parts: list[tuple[str, Agency, Any, Any, Any]] = [
+            ("intake", Agency.INTAKE, intake.adapters, intake.adapters.IntakeUnitOfWork, Intake()),
+            ("mediation", Agency.MEDIATION, mediation.adapters, mediation.adapters.MediationUnitOfWork,
+             Mediation()),
+            ("legal_aid", Agency.LEGAL_AID, legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork,
+             LegalAid()),
+            ("arbitration", Agency.ARBITRATION, arbitration.adapters,
+             arbitration.adapters.ArbitrationUnitOfWork, Arbitration()),
+            ("courts_bridge", Agency.COURTS, courts_bridge.adapters,
+             courts_bridge.adapters.CourtsUnitOfWork, CourtsBridge()),
+            ("trail", Agency.TRAIL, trail.adapters, trail.adapters.TrailUnitOfWork, Trail()),
+        ]
+        self.agency = {name: agency for name, agency, *_ in parts}
+        self.db = {name: ServiceDatabase(m.metadata, m.plumbing, uow, clock) for name, _, m, uow, _ in parts}
+        self.logic = {name: logic for name, *_, logic in parts}
+        self.sent = {name: 0 for name in self.db}  # the last outbox row delivered
+
+    def close(self) -> None:
+        for db in self.db.values():
+            db.engine.dispose()
+
+    # -- the post office ---------------------------------------------------------------------
+
+    def deliver_all(self) -> int:
+        """Deliver every committed event to every service bound to its routing key, until
+        nothing new is committed; return how many deliveries were made."""
+        deliveries = 0
+        while True:
+            batch = []
+            for name, db in self.db.items():
+                outbox = db.tables.outbox
+                with db.engine.connect() as connection:
+                    rows = list(connection.execute(select(outbox).where(outbox.c.id > self.sent[name])
+                                                   .order_by(outbox.c.id)).mappings())
+                if rows:
+                    self.sent[name] = rows[-1]["id"]
+                batch += rows
+            if not batch:
+                return deliveries
+            for row in batch:
+                for name in self.db:
+                    if self._bound(name, row["exchange"], row["routing_key"]):
+                        logic = self.logic[name]
+                        apply_once(self.db[name], name, decode(row["body"]), logic.handle)
+                        deliveries += 1
+
+    def _bound(self, name: str, exchange: str, routing_key: str) -> bool:
+        return any(b.exchange == exchange and b.routing_key in ("#", routing_key)
+                   for b in SUBSCRIPTIONS[self.agency[name]])
+
+    # -- what the RPC entrypoints do ----------------------------------------------------------
+
+    def command(self, service: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self.db[service]() as uow:
+            result = action(uow, *args, **kwargs)
+            uow.commit()
+        return result
+
+    def query(self, service: str, action: Callable[..., Any], *args: Any) -> Any:
+        with self.db[service]() as uow:
+            return action(uow, *args)
+
+    def file_claim(self, document: dict[str, Any]) -> dict[str, Any]:
+        claim = self.command("intake", self.logic["intake"].file_claim, validate_submission(document))
+        return claim_view(claim)
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        logic = self.logic[service]
+        if method == "pending_handoffs":
+            return [handoff_view(h) for h in self.query(service, logic.desk.pending)]
+        if method == "open_cases":
+            return self.query(service, logic.open_cases, *args)
+        if method == "accept_handoff":
+            return self.command(service, logic.desk.accept, *args, **kwargs)
+        if method == "return_handoff":
+            return self.command(service, logic.desk.return_, *args, **kwargs)
+        if method == "record_award":
+            args = (*args, MINIMUM_WAGE)
+        if method in ("trail", "case_states", "handoff_summary"):
+            return self.query(service, getattr(logic, method), *args)
+        return self.command(service, getattr(logic, method), *args, **kwargs)

@@ -1,0 +1,110 @@
+"""Every planned path, through every agency's service layer, in one process.
+
+The services' own databases are in memory and a hand-written post office delivers committed
+events as the broker's bindings would (``inprocess.py``); the CLI's simulated staff act on each
+case. One small case per path keeps this in the unit tier; ``tests/e2e`` runs hundreds over the
+real broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from disputes_cli.staff import Staff
+from disputes_cli.synthetic import PATHS, PlannedCase, planned_cases
+from disputes_shared.contract.clock import ManualClock
+
+from .examples import AT
+from .inprocess import RECEIVING, InProcessPlatform
+
+
+def one_case_per_path() -> list[PlannedCase]:
+    """The first planned case of each path, and cases whose legal aid is granted and refused."""
+    chosen: dict[str, PlannedCase] = {}
+    for plan in planned_cases(400, seed=2026):
+        chosen.setdefault(plan.path, plan)
+        if plan.claim["legal_aid_requested"]:
+            chosen.setdefault(f"aid {plan.expected_aid_state}", plan)
+        if plan.claim["worker_count"] >= 10:
+            chosen.setdefault("group", plan)
+    return list(chosen.values())
+
+
+PLANS = one_case_per_path()
+
+
+def staff_round(platform: InProcessPlatform, staff: Staff) -> int:
+    actions: list[Any] = []
+    for service in RECEIVING:
+        actions += [a for h in platform.call(service, "pending_handoffs")
+                    if (a := staff.answer_handoff(service, h))]
+    for service in RECEIVING:
+        actions += [a for c in platform.call(service, "open_cases") if (a := staff.next_step(service, c))]
+    for service, method, args, kwargs in actions:
+        platform.call(service, method, *args, **kwargs)
+    platform.deliver_all()
+    return len(actions)
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[dict[str, Any]]:
+    clock = ManualClock(AT)
+    platform = InProcessPlatform(clock)
+    plans = {platform.file_claim(plan.claim)["case_id"]: plan for plan in PLANS}
+    platform.deliver_all()
+    staff = Staff(plans)
+    rounds = 0
+    while staff_round(platform, staff):
+        clock.advance(hours=4)
+        rounds += 1
+        assert rounds < 20, "the staff are still acting: a case goes round in circles"
+    yield {"platform": platform, "plans": plans,
+           "states": platform.call("trail", "case_states", list(plans))}
+    platform.close()
+
+
+def case_of(world: dict[str, Any], plan: PlannedCase) -> str:
+    (case_id,) = [cid for cid, p in world["plans"].items() if p is plan]
+    return case_id
+
+
+def test_the_cases_chosen_cover_every_path_both_aid_decisions_and_a_group():
+    assert {plan.path for plan in PLANS} == set(PATHS)
+    aid = {plan.expected_aid_state for plan in PLANS if plan.claim["legal_aid_requested"]}
+    assert aid == {"granted", "refused"}
+    assert any(plan.claim["worker_count"] >= 10 for plan in PLANS)
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda plan: plan.path)
+def test_a_case_ends_as_its_path_says_with_a_clean_trail(platform, plan):
+    state = platform["states"][case_of(platform, plan)]
+    assert (state["state"], state["outcome"]) == ("closed", plan.expected_outcome)
+    assert state["aid_state"] == plan.expected_aid_state
+    assert state["anomalies"] == []
+    assert state["returns"] == (1 if plan.path in ("station_returned_then_mediated",
+                                                   "arbitration_refused_closed") else 0)
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda plan: plan.path)
+def test_intake_learns_how_the_case_ended(platform, plan):
+    view = platform["platform"].query("intake", lambda uow, cid: uow.claims.get(cid),
+                                      case_of(platform, plan))
+    assert (str(view.state), view.outcome) == ("closed", plan.expected_outcome)
+
+
+def test_no_handoff_is_left_pending_anywhere(platform):
+    world = platform["platform"]
+    for service in RECEIVING:
+        assert world.call(service, "pending_handoffs") == [], service
+    assert world.call("trail", "handoff_summary")["backlog"] == []
+
+
+def test_the_trail_holds_no_personal_data(platform):
+    world = platform["platform"]
+    for case_id in platform["plans"]:
+        trail = str(world.call("trail", "trail", case_id))
+        worker = platform["plans"][case_id].claim["worker"]
+        assert not any(value in trail for value in worker.values()), case_id

@@ -1,0 +1,298 @@
+"""Mediation's service layer on its own database: the handoff desk and the receiving agency
+as every agency runs them, and the mediation a station does."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
+from disputes_shared.contract.lifecycle import IllegalTransition
+from disputes_shared.plumbing.agency import UnknownCase
+from disputes_shared.plumbing.handoff_desk import UnknownHandoff
+from disputes_shared.plumbing.unit_of_work import apply_once
+from mediation.adapters import mediation_cases
+from mediation.domain import MediationCase, choose_mediator, station_mediators
+from mediation.handlers import Mediation
+from mediation.service import MediationService
+
+from . import helpers
+from .examples import AT, WORKER, delivered, dossier_envelope, envelope
+from .helpers import run
+
+MEDIATION = Mediation()
+STATION = "people-wuhou"
+
+
+def receive(db, case_id: str = "LD-1", station: str = STATION, **changes) -> str:
+    """Deliver a dossier for ``case_id`` to mediation; return the handoff id."""
+    return helpers.receive(db, MEDIATION, "mediation", case_id, to_unit=station, **changes)
+
+
+def case(db, case_id: str = "LD-1") -> MediationCase:
+    with db() as uow:
+        return MEDIATION.case(uow, case_id)
+
+
+def accepted_case(db, case_id: str = "LD-1", **details) -> MediationCase:
+    run(db, MEDIATION.desk.accept, receive(db, case_id), **details)
+    return case(db, case_id)
+
+
+# -- receiving ---------------------------------------------------------------------------------
+
+def test_a_received_dossier_is_stored_as_a_case_waiting_for_the_station(mediation_db):
+    handoff_id = receive(mediation_db)
+    stored = case(mediation_db)
+    assert stored.state == "mediation_requested"
+    assert (stored.station_id, stored.mediator_id, stored.handoff_id) == (STATION, None, handoff_id)
+    assert stored.dossier["worker"] == WORKER  # personal data stays in the receiving agency
+    with mediation_db() as uow:
+        (pending,) = MEDIATION.desk.pending(uow)
+    assert (pending.handoff_id, pending.from_agency, pending.status) == (
+        handoff_id, Agency.INTAKE, HandoffStatus.PENDING)
+    assert mediation_db.outbox_rows() == []  # receiving announces nothing
+
+
+def test_a_redelivered_dossier_is_applied_once(mediation_db):
+    message = dossier_envelope(to_unit=STATION)
+    assert apply_once(mediation_db, "mediation", message, MEDIATION.handle) == "handled"
+    assert apply_once(mediation_db, "mediation", message, MEDIATION.handle) == "duplicate"
+    assert mediation_db.count(mediation_cases) == 1
+    assert mediation_db.count(mediation_db.tables.handoffs) == 1
+
+
+def test_a_dossier_for_another_agency_is_refused(mediation_db):
+    with mediation_db() as uow, pytest.raises(ValueError, match="legal_aid"):
+        MEDIATION.handle(uow, dossier_envelope(purpose="legal_aid"))
+
+
+def test_broadcasts_mediation_does_not_act_on_are_ignored(mediation_db):
+    with mediation_db() as uow:
+        assert MEDIATION.handle(uow, delivered(envelope("case.filed"))) == "ignored"
+
+
+# -- accepting and returning ---------------------------------------------------------------------
+
+def test_accepting_announces_the_wait_and_puts_the_case_in_mediation(mediation_db, clock):
+    handoff_id = receive(mediation_db)
+    clock.advance(hours=3, minutes=20)
+    handoff = run(mediation_db, MEDIATION.desk.accept, handoff_id)
+    assert handoff.status is HandoffStatus.ACCEPTED
+    (accepted,) = mediation_db.outbox()
+    assert accepted.event_type == "handoff.accepted"
+    assert accepted.payload["wait_seconds"] == 12000.0
+    assert accepted.payload["accepted_at"] == AT + timedelta(hours=3, minutes=20)
+    assert (accepted.payload["from_agency"], accepted.source_agency) == ("intake", Agency.MEDIATION)
+    assert accepted.correlation_id == "corr-1"
+    stored = case(mediation_db)
+    assert (stored.state, stored.accepted_at) == ("in_mediation", AT + timedelta(hours=3, minutes=20))
+    with mediation_db() as uow:
+        assert MEDIATION.desk.pending(uow) == []
+
+
+def test_accepting_assigns_the_least_loaded_mediator_of_the_station(mediation_db):
+    m1, m2, m3 = station_mediators(STATION)
+    assert accepted_case(mediation_db, "LD-1", mediator_id=m1).mediator_id == m1
+    assert accepted_case(mediation_db, "LD-2", mediator_id=m1).mediator_id == m1
+    assert accepted_case(mediation_db, "LD-3").mediator_id == m2
+    assert accepted_case(mediation_db, "LD-4").mediator_id == m3
+    assert accepted_case(mediation_db, "LD-5").mediator_id == m2
+
+
+def test_cases_at_other_stations_do_not_count_towards_a_mediators_load(mediation_db):
+    run(mediation_db, MEDIATION.desk.accept, receive(mediation_db, "LD-1", station="people-jinjiang"))
+    assert accepted_case(mediation_db, "LD-2").mediator_id == f"{STATION}-m1"
+
+
+def test_accepting_with_details_mediation_does_not_know_is_refused(mediation_db):
+    handoff_id = receive(mediation_db)
+    with pytest.raises(TypeError, match="court_case_number"):
+        run(mediation_db, MEDIATION.desk.accept, handoff_id, court_case_number="x")
+    assert case(mediation_db).state == "mediation_requested"
+    assert mediation_db.outbox_rows() == []
+
+
+def test_returning_announces_the_reason_and_the_wait(mediation_db, clock):
+    handoff_id = receive(mediation_db)
+    clock.advance(minutes=45)
+    run(mediation_db, MEDIATION.desk.return_, handoff_id, "station at capacity")
+    (returned,) = mediation_db.outbox()
+    assert returned.event_type == "handoff.returned"
+    assert (returned.payload["reason"], returned.payload["wait_seconds"]) == ("station at capacity", 2700.0)
+    assert case(mediation_db).state == "triaged"  # intake routes it again
+    assert case(mediation_db).mediator_id is None
+
+
+def test_a_return_without_a_reason_is_refused_and_nothing_is_announced(mediation_db):
+    handoff_id = receive(mediation_db)
+    with pytest.raises(ValueError, match="reason"):
+        run(mediation_db, MEDIATION.desk.return_, handoff_id, " ")
+    assert mediation_db.outbox_rows() == []
+    with mediation_db() as uow:
+        assert uow.handoffs.get(handoff_id).status is HandoffStatus.PENDING
+
+
+def test_a_handoff_cannot_be_answered_twice_at_the_desk(mediation_db):
+    handoff_id = receive(mediation_db)
+    run(mediation_db, MEDIATION.desk.accept, handoff_id)
+    with pytest.raises(HandoffAlreadyAnswered):
+        run(mediation_db, MEDIATION.desk.return_, handoff_id, "changed our mind")
+    assert [e.event_type for e in mediation_db.outbox()] == ["handoff.accepted"]
+
+
+def test_an_unknown_handoff_cannot_be_answered(mediation_db):
+    with pytest.raises(UnknownHandoff):
+        run(mediation_db, MEDIATION.desk.accept, "no-such-handoff")
+
+
+def test_a_case_returned_and_handed_back_starts_a_new_stay(mediation_db):
+    run(mediation_db, MEDIATION.desk.return_, receive(mediation_db, station="people-jinjiang"), "full")
+    second = receive(mediation_db, station=STATION)
+    stored = case(mediation_db)
+    assert (stored.state, stored.station_id, stored.handoff_id) == ("mediation_requested", STATION, second)
+
+
+# -- mediating ---------------------------------------------------------------------------------
+
+def test_an_agreement_before_the_case_was_accepted_is_illegal(mediation_db):
+    receive(mediation_db)
+    with pytest.raises(IllegalTransition):
+        run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
+    assert mediation_db.outbox_rows() == []
+    assert case(mediation_db).amount_agreed is None
+
+
+def test_an_agreement_is_announced_and_kept(mediation_db):
+    accepted_case(mediation_db)
+    view = run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
+    assert (view["state"], view["amount_agreed"], view["pay_by"]) == ("agreement_reached", "2560.00", "2026-03-17")
+    agreement = mediation_db.outbox()[-1]
+    assert agreement.event_type == "mediation.agreement_reached"
+    assert agreement.payload == {"amount_agreed": Decimal("2560.00"), "pay_by": date(2026, 3, 17),
+                                 "mediator_id": f"{STATION}-m1"}
+    stored = case(mediation_db)
+    assert (stored.amount_agreed, stored.pay_by) == (Decimal("2560.00"), date(2026, 3, 17))
+
+
+def test_a_paid_agreement_closes_the_case_as_mediated(mediation_db, clock):
+    accepted_case(mediation_db)
+    run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
+    clock.advance(days=10)
+    run(mediation_db, MEDIATION.record_payment, "LD-1", "2560")
+    closed = mediation_db.outbox()[-1]
+    assert closed.event_type == "case.closed"
+    assert closed.payload == {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 10}
+    assert case(mediation_db).state == "closed"
+
+
+def test_an_unpaid_agreement_goes_to_a_court_for_judicial_confirmation(mediation_db):
+    accepted_case(mediation_db)
+    run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
+    run(mediation_db, MEDIATION.refer_unpaid_agreement, "LD-1")
+    requested, sent = mediation_db.outbox()[-2:]
+    assert (requested.event_type, sent.event_type) == ("handoff.requested", "handoff.dossier")
+    assert (sent.payload["purpose"], sent.payload["to_agency"]) == ("judicial_confirmation", "courts")
+    assert sent.payload["dossier"]["history"] == {"mediation_agreement": "2560.00"}
+    assert case(mediation_db).state == "court_requested"
+
+
+def test_a_failure_is_announced_then_the_case_is_handed_to_arbitration(mediation_db):
+    accepted_case(mediation_db)
+    run(mediation_db, MEDIATION.record_failure, "LD-1", "employer disputes the amount")
+    failed, requested, sent = mediation_db.outbox()[-3:]
+    assert failed.event_type == "mediation.failed"
+    assert failed.payload == {"reason": "employer disputes the amount", "mediator_id": f"{STATION}-m1"}
+    assert (requested.payload["purpose"], requested.payload["from_agency"]) == ("arbitration", "mediation")
+    assert sent.payload["dossier"]["history"] == {"mediation_failed": "employer disputes the amount"}
+    assert sent.payload["dossier"]["worker"] == WORKER
+    assert all(value not in row["body"] for row in mediation_db.outbox_rows()
+               if row["event_type"] != "handoff.dossier" for value in WORKER.values())
+    assert case(mediation_db).state == "arbitration_requested"
+
+
+def test_a_failure_the_worker_does_not_take_further_stays_failed(mediation_db):
+    accepted_case(mediation_db)
+    run(mediation_db, MEDIATION.record_failure, "LD-1", "no contact", refer_to_arbitration=False)
+    assert [e.event_type for e in mediation_db.outbox()][-1] == "mediation.failed"
+    assert case(mediation_db).state == "mediation_failed"
+
+
+def test_the_arbitration_answer_moves_the_case_that_mediation_handed_on(mediation_db, clock):
+    accepted_case(mediation_db)
+    run(mediation_db, MEDIATION.record_failure, "LD-1", "employer disputes the amount")
+    request = mediation_db.outbox()[-1]
+    clock.advance(days=1)
+    refused = {**{k: request.payload[k] for k in ("handoff_id", "from_agency", "to_agency",
+                                                   "purpose", "requested_at", "to_unit")},
+               "returned_at": clock.now(), "wait_seconds": 86400.0, "reason": "不予受理"}
+    answer = delivered(envelope("handoff.returned", refused, case_id="LD-1",
+                                source_agency=Agency.ARBITRATION))
+    assert apply_once(mediation_db, "mediation", answer, MEDIATION.handle) == "handled"
+    assert case(mediation_db).state == "arbitration_refused"
+    run(mediation_db, MEDIATION.close, "LD-1", "abandoned")
+    assert case(mediation_db).state == "closed"
+
+
+def test_a_withdrawn_case_is_closed_from_mediation(mediation_db):
+    accepted_case(mediation_db)
+    run(mediation_db, MEDIATION.close, "LD-1", "withdrawn")
+    assert mediation_db.outbox()[-1].payload["outcome"] == "withdrawn"
+
+
+def test_commands_on_a_case_mediation_does_not_hold_raise(mediation_db):
+    with pytest.raises(UnknownCase):
+        run(mediation_db, MEDIATION.record_failure, "LD-nope", "no such case")
+
+
+def test_open_cases_lists_the_work_without_personal_data(mediation_db):
+    accepted_case(mediation_db, "LD-1")
+    receive(mediation_db, "LD-2")
+    with mediation_db() as uow:
+        views = MEDIATION.open_cases(uow)
+        waiting = MEDIATION.open_cases(uow, "mediation_requested")
+    assert [v["case_id"] for v in views] == ["LD-1", "LD-2"]
+    assert [v["case_id"] for v in waiting] == ["LD-2"]
+    assert all("dossier" not in v and "worker" not in v for v in views)
+
+
+@pytest.mark.parametrize(("loads", "chosen"), [
+    ({}, "s-m1"),
+    ({"s-m1": 1}, "s-m2"),
+    ({"s-m1": 1, "s-m2": 1}, "s-m3"),
+    ({"s-m1": 2, "s-m2": 1, "s-m3": 1}, "s-m2"),
+    ({"s-m1": 0, "other-m1": 5}, "s-m1"),
+])
+def test_choose_mediator_takes_the_fewest_cases_then_the_roster_order(loads, chosen):
+    active = [MediationCase(case_id=f"{m}-{n}", correlation_id="c", handoff_id="h", purpose="mediation",
+                            dossier={}, state="in_mediation", received_at=AT, mediator_id=m)
+              for m, count in loads.items() for n in range(count)]
+    assert choose_mediator("s", active) == chosen
+
+
+# -- the nameko service --------------------------------------------------------------------------
+
+def test_the_service_applies_each_delivered_event_once(mediation_db):
+    service = worker_factory(MediationService, storage=mediation_db)
+    message = dossier_envelope(to_unit=STATION)
+    assert service.on_event(message) == "handled"
+    assert service.on_event(message) == "duplicate"
+    (pending,) = service.pending_handoffs()
+    assert pending["handoff_id"] == message.payload["handoff_id"] and pending["pending"] is True
+
+
+def test_the_service_commits_each_staff_command(mediation_db, clock):
+    service = worker_factory(MediationService, storage=mediation_db)
+    service.on_event(dossier_envelope(to_unit=STATION))
+    (pending,) = service.pending_handoffs()
+    clock.advance(hours=1)
+    answered = service.accept_handoff(pending["handoff_id"])
+    assert (answered["status"], answered["wait_seconds"]) == ("accepted", 3600.0)
+    agreed = service.record_agreement("LD-20260302-0000000001", "1000", "2026-03-20")
+    assert agreed["state"] == "agreement_reached"
+    assert [e.event_type for e in mediation_db.outbox()] == ["handoff.accepted", "mediation.agreement_reached"]
+    assert service.open_cases("agreement_reached")[0]["mediator_id"] == f"{STATION}-m1"

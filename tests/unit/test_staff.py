@@ -1,0 +1,71 @@
+"""The CLI's simulated staff: each agency acts on a case as the case's planned path says."""
+
+from __future__ import annotations
+
+import pytest
+
+from disputes_cli.staff import Staff
+from disputes_cli.synthetic import PlannedCase
+
+from .examples import claim_document
+
+
+def staff_for(path: str) -> Staff:
+    return Staff(plans={"LD-1": PlannedCase(claim=claim_document(), path=path, hardship_shown=True)})
+
+
+def handoff(handoff_id: str = "h1") -> dict:
+    return {"case_id": "LD-1", "handoff_id": handoff_id}
+
+
+def test_staff_leave_alone_a_case_that_is_not_theirs():
+    staff = staff_for("mediated_paid")
+    assert staff.answer_handoff("mediation", {"case_id": "LD-other", "handoff_id": "h"}) is None
+    assert staff.next_step("mediation", {"case_id": "LD-other", "state": "in_mediation"}) is None
+
+
+def test_a_station_returns_the_case_once_on_the_returned_path_then_accepts():
+    staff = staff_for("station_returned_then_mediated")
+    service, method, args, _ = staff.answer_handoff("mediation", handoff("h1"))
+    assert (service, method, args[0]) == ("mediation", "return_handoff", "h1")
+    assert staff.answer_handoff("mediation", handoff("h2"))[1] == "accept_handoff"
+
+
+def test_arbitration_refuses_on_the_refused_path_and_accepts_otherwise():
+    assert staff_for("arbitration_refused_closed").answer_handoff("arbitration", handoff())[1] == "return_handoff"
+    assert staff_for("failed_award_performed").answer_handoff("arbitration", handoff())[1] == "accept_handoff"
+
+
+def test_a_court_accepts_with_a_case_number():
+    _, method, _, details = staff_for("failed_award_litigated").answer_handoff("courts_bridge", handoff())
+    assert method == "accept_handoff" and details["court_case_number"].startswith("(2026)")
+
+
+@pytest.mark.parametrize(("path", "service", "state", "purpose", "method"), [
+    ("withdrawn", "mediation", "in_mediation", "mediation", "close"),
+    ("mediated_paid", "mediation", "in_mediation", "mediation", "record_agreement"),
+    ("mediated_paid", "mediation", "agreement_reached", "mediation", "record_payment"),
+    ("agreement_unpaid_confirmed_paid", "mediation", "agreement_reached", "mediation", "refer_unpaid_agreement"),
+    ("failed_award_performed", "mediation", "in_mediation", "mediation", "record_failure"),
+    ("arbitration_refused_closed", "mediation", "arbitration_refused", "mediation", "close"),
+    ("failed_award_performed", "arbitration", "in_arbitration", "arbitration", "record_award"),
+    ("failed_award_performed", "arbitration", "awarded", "arbitration", "record_award_performed"),
+    ("failed_award_litigated", "arbitration", "awarded", "arbitration", "refer_to_court"),
+    ("failed_award_enforced", "courts_bridge", "in_court", "enforcement", "start_enforcement"),
+    ("failed_award_litigated", "courts_bridge", "in_court", "litigation", "enter_ruling"),
+    ("agreement_unpaid_confirmed_paid", "courts_bridge", "ruled", "judicial_confirmation", "record_compliance"),
+    ("agreement_unpaid_enforced", "courts_bridge", "ruled", "judicial_confirmation", "start_enforcement"),
+    ("agreement_unpaid_enforced", "courts_bridge", "enforcing", "judicial_confirmation", "conclude_enforcement"),
+    ("mediated_paid", "legal_aid", "under_review", "legal_aid", "decide"),
+])
+def test_staff_take_the_next_step_of_the_planned_path(path, service, state, purpose, method):
+    case = {"case_id": "LD-1", "state": state, "purpose": purpose, "amount_agreed": "2560.00",
+            "amount_awarded": "2880.00"}
+    action = staff_for(path).next_step(service, case)
+    assert action is not None and action[:2] == (service, method)
+
+
+def test_staff_wait_when_a_case_is_not_theirs_to_move():
+    staff = staff_for("mediated_paid")
+    assert staff.next_step("mediation", {"case_id": "LD-1", "state": "mediation_requested"}) is None
+    assert staff.next_step("intake", {"case_id": "LD-1", "state": "triaged"}) is None

@@ -1,0 +1,131 @@
+"""The plumbing under every service: one transaction per change, the inbox, the outbox relay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from disputes_shared.contract.events import Envelope, decode
+from disputes_shared.plumbing.messaging import Unroutable
+from disputes_shared.plumbing.metrics import PlatformMetrics
+from disputes_shared.plumbing.relay import OutboxRelay
+from disputes_shared.plumbing.unit_of_work import apply_once
+
+from .examples import delivered, envelope
+
+
+class RecordingPublisher:
+    """Stands in for the broker: records what it was given; refuses routing keys it is told to."""
+
+    def __init__(self, unroutable: tuple[str, ...] = ()) -> None:
+        self.published: list[dict[str, Any]] = []
+        self.unroutable = unroutable
+
+    def publish(self, body: str, exchange: str, routing_key: str, message_id: str) -> None:
+        if routing_key in self.unroutable:
+            raise Unroutable(f"no queue bound for {exchange} {routing_key}")
+        self.published.append({"body": body, "exchange": exchange, "routing_key": routing_key,
+                               "message_id": message_id})
+
+
+def commit_events(db, *envelopes: Envelope) -> None:
+    with db() as uow:
+        uow.emit(*envelopes)
+        uow.commit()
+
+
+def relay(db, publisher: RecordingPublisher) -> OutboxRelay:
+    return OutboxRelay(db.engine, db.tables.outbox, publisher, PlatformMetrics("mediation"), db.clock)
+
+
+# -- apply_once ----------------------------------------------------------------------------------
+
+def test_an_event_is_applied_once_per_consumer(mediation_db):
+    applied: list[str] = []
+
+    def handle(uow, message: Envelope) -> str:
+        applied.append(message.event_id)
+        return "handled"
+
+    message = delivered(envelope("case.filed"))
+    assert apply_once(mediation_db, "mediation", message, handle) == "handled"
+    assert apply_once(mediation_db, "mediation", message, handle) == "duplicate"
+    assert apply_once(mediation_db, "another-consumer", message, handle) == "handled"
+    assert applied == [message.event_id, message.event_id]
+
+
+def test_an_event_whose_handler_failed_is_not_marked_applied(mediation_db):
+    outcomes = iter([RuntimeError("database hiccup"), "handled"])
+
+    def handle(uow, message: Envelope) -> str:
+        uow.emit(delivered(envelope("case.triaged")))
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    message = delivered(envelope("case.filed"))
+    with pytest.raises(RuntimeError):
+        apply_once(mediation_db, "mediation", message, handle)
+    assert mediation_db.outbox_rows() == []
+    assert apply_once(mediation_db, "mediation", message, handle) == "handled"
+    assert [e.event_type for e in mediation_db.outbox()] == ["case.triaged"]
+
+
+def test_events_emitted_without_commit_are_dropped_with_the_change(mediation_db):
+    with mediation_db() as uow:
+        uow.emit(delivered(envelope("case.filed")))
+    assert mediation_db.outbox_rows() == []
+
+
+# -- the outbox relay -------------------------------------------------------------------------------
+
+def test_the_relay_publishes_in_commit_order_and_marks_what_the_broker_took(mediation_db):
+    sent = [delivered(envelope(t)) for t in ("case.filed", "case.triaged", "handoff.dossier")]
+    commit_events(mediation_db, *sent)
+    publisher = RecordingPublisher()
+    assert relay(mediation_db, publisher).flush() == 3
+    assert [p["message_id"] for p in publisher.published] == [e.event_id for e in sent]
+    assert [p["exchange"] for p in publisher.published] == [
+        "disputes.events", "disputes.events", "disputes.dossiers"]
+    assert [decode(p["body"]) for p in publisher.published] == sent
+    rows = mediation_db.outbox_rows()
+    assert all(r["published_at"] == mediation_db.clock.now() and r["attempts"] == 1 for r in rows)
+    assert relay(mediation_db, publisher).flush() == 0
+    assert len(publisher.published) == 3
+
+
+def test_the_relay_stops_at_an_unroutable_event_so_later_ones_do_not_overtake_it(mediation_db):
+    commit_events(mediation_db, *(delivered(envelope(t)) for t in (
+        "case.filed", "handoff.dossier", "case.closed")))
+    blocked = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
+    outbox_relay = relay(mediation_db, blocked)
+    assert outbox_relay.flush() == 1
+    assert outbox_relay.unpublished() == 2
+    rows = {r["event_type"]: r for r in mediation_db.outbox_rows()}
+    assert "no queue bound" in rows["handoff.dossier"]["last_error"]
+    assert rows["case.closed"]["attempts"] == 0
+    # Once a queue is bound the relay sends the rest, still in order.
+    unblocked = RecordingPublisher()
+    assert relay(mediation_db, unblocked).flush() == 2
+    assert [p["routing_key"] for p in unblocked.published] == [
+        "handoff.dossier.v1.mediation", "case.closed.v1.all"]
+
+
+def test_the_relay_sends_again_what_it_published_but_could_not_mark(mediation_db):
+    commit_events(mediation_db, delivered(envelope("case.filed")))
+
+    class CrashingAfterPublish(RecordingPublisher):
+        def publish(self, *args: Any, **kwargs: Any) -> None:
+            super().publish(*args, **kwargs)
+            raise ConnectionError("connection lost before the confirm")
+
+    with pytest.raises(ConnectionError):
+        relay(mediation_db, CrashingAfterPublish()).flush()
+    again = RecordingPublisher()
+    assert relay(mediation_db, again).flush() == 1  # consumers drop the duplicate by its event id
+    outbox = mediation_db.tables.outbox
+    with mediation_db.engine.connect() as connection:
+        assert connection.execute(select(outbox.c.published_at)).scalar_one() is not None
