@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,3 +34,13 @@ class AgencyCase:
         history = {**self.dossier.get("history", {}), **self.history}
         loaded: dict[str, Any] = CaseDossier().load({**self.dossier, "history": history})
         return loaded
+
+
+def least_loaded(roster: Iterable[str], assigned: Iterable[str | None]) -> str:
+    """The member of ``roster`` with the fewest of the ``assigned`` cases (ties: roster order)."""
+    load = {member: 0 for member in roster}
+    for member in assigned:
+        if member in load:
+            load[member] += 1
+    order = {member: position for position, member in enumerate(load)}
+    return min(load, key=lambda member: (load[member], order[member]))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from disputes_shared.agency_case import AgencyCase
+from disputes_shared.agency_case import AgencyCase, least_loaded
 
 ARBITRATORS = tuple(f"arbitrator-{n:02d}" for n in range(1, 7))
 # 劳动争议调解仲裁法 art. 47 (1): claims for wages, work-injury medical costs and compensation
@@ -30,8 +30,4 @@ def final_for_employer(claim_types: Iterable[str], amount: Decimal,
 
 
 def choose_arbitrator(active: Iterable[ArbitrationCase]) -> str:
-    load = {arbitrator: 0 for arbitrator in ARBITRATORS}
-    for case in active:
-        if case.arbitrator_id in load:
-            load[case.arbitrator_id] += 1
-    return min(load, key=lambda arbitrator: (load[arbitrator], arbitrator))
+    return least_loaded(ARBITRATORS, (case.arbitrator_id for case in active))

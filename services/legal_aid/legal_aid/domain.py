@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from disputes_shared.agency_case import AgencyCase
+from disputes_shared.agency_case import AgencyCase, least_loaded
 
 LAWYERS = tuple(f"lawyer-{n:02d}" for n in range(1, 9))
 # 法律援助法 art. 42: migrant workers claiming wages or work-injury compensation are exempt
@@ -28,8 +28,4 @@ def means_test(dossier: dict[str, Any], hardship_shown: bool) -> str:
 
 
 def choose_lawyer(active: Iterable[AidApplication]) -> str:
-    load = {lawyer: 0 for lawyer in LAWYERS}
-    for application in active:
-        if application.lawyer_id in load:
-            load[application.lawyer_id] += 1
-    return min(load, key=lambda lawyer: (load[lawyer], lawyer))
+    return least_loaded(LAWYERS, (application.lawyer_id for application in active))

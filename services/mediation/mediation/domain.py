@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from disputes_shared.agency_case import AgencyCase
+from disputes_shared.agency_case import AgencyCase, least_loaded
 
 MEDIATORS_PER_STATION = 3
 ACTIVE_STATES = ("in_mediation", "agreement_reached")
@@ -28,8 +28,4 @@ def station_mediators(station_id: str) -> list[str]:
 
 def choose_mediator(station_id: str, active_cases: Iterable[MediationCase]) -> str:
     """The station's mediator with the fewest active cases (ties: the first in the roster)."""
-    load = {mediator: 0 for mediator in station_mediators(station_id)}
-    for case in active_cases:
-        if case.mediator_id in load:
-            load[case.mediator_id] += 1
-    return min(load, key=lambda mediator: (load[mediator], mediator))
+    return least_loaded(station_mediators(station_id), (case.mediator_id for case in active_cases))
