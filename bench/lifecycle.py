@@ -34,7 +34,7 @@ import time
 import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -217,47 +217,6 @@ def cpu_spent(before: dict[str, float | None], after: dict[str, float | None]) -
     return spent
 
 
-class ChildReaper:
-    """Collects the exit status of the service processes as they stop.
-
-    ``sandbox_platform`` starts the services as children of this process, and ``local.down``
-    waits for each to be gone with ``kill(pid, 0)``, which a zombie child still answers: without
-    a reaper every service would be waited on for its full 15 s and then sent SIGKILL."""
-
-    def __init__(self) -> None:
-        self.pids: set[int] = set()
-        self.running = True
-
-    def watch(self, pids: Iterable[int | None]) -> None:
-        self.pids.update(p for p in pids if p)
-
-    def run(self) -> None:
-        import eventlet
-
-        while self.running:
-            for pid in list(self.pids):
-                try:
-                    done, _ = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:  # not our child, or already collected
-                    done = pid
-                if done:
-                    self.pids.discard(pid)
-            eventlet.sleep(0.05)
-
-
-@contextlib.contextmanager
-def reaping() -> Iterator[ChildReaper]:
-    import eventlet
-
-    reaper = ChildReaper()
-    thread = eventlet.spawn(reaper.run)
-    try:
-        yield reaper
-    finally:
-        reaper.running = False
-        thread.wait()
-
-
 def measure_platform(cases: int, seed: int, timeout: float, broker_stats: bool) -> tuple[dict[str, Any], list[str]]:
     """Run the lifecycle of ``cases`` claims on a sandbox platform; return figures and the bodies
     the platform published."""
@@ -309,11 +268,8 @@ def measure_platform(cases: int, seed: int, timeout: float, broker_stats: bool) 
 
     log(f"starting a sandbox platform (ports {PORT_BASE + 1}-{PORT_BASE + 6})")
     began = time.monotonic()
-    with contextlib.ExitStack() as stack:
-        reaper = stack.enter_context(reaping())  # exits after the sandbox has stopped
-        env = stack.enter_context(sandbox_platform(port_base=PORT_BASE))
+    with sandbox_platform(port_base=PORT_BASE) as env:
         service_pids = {service: local.pid_of(service) for service in local.SERVICES}
-        reaper.watch(service_pids.values())
         service_pids["broker"] = broker_pid()
         up_seconds = time.monotonic() - began
         log(f"platform up in {up_seconds:.1f}s; filing {cases} claims and working them to the end")
@@ -339,13 +295,11 @@ def measure_platform(cases: int, seed: int, timeout: float, broker_stats: bool) 
         quiet_since = time.monotonic()
         log(f"demo returned after {quiet_since - demo_began:.1f}s")
         samples = wait_for_outboxes(env)
-        log(f"outboxes drained +{time.monotonic() - quiet_since:.1f}s")
         bodies = published_bodies()
-        log(f"bodies read +{time.monotonic() - quiet_since:.1f}s")
         stats = vhost_message_stats(vhost_of(env["DISPUTES_AMQP_URI"]), quiet_since) \
             if broker_stats else None
         stopping = time.monotonic()
-        log(f"broker stats +{stopping - quiet_since:.1f}s; stopping the platform")
+        log(f"figures collected in {stopping - quiet_since:.1f}s; stopping the platform")
     log(f"platform stopped in {time.monotonic() - stopping:.1f}s; "
         f"{time.monotonic() - began:.1f}s with start-up and shut-down")
 
@@ -367,10 +321,10 @@ def measure_platform(cases: int, seed: int, timeout: float, broker_stats: bool) 
         "events_published": published,
         "events_per_second": round(published / wall, 1) if wall > 0 else None,
         "events_per_case": round(published / cases, 2),
-        "events_published_by_type": dict(sorted(
-            samples.get("disputes_events_published_total", {}).get("by_event_type", {}).items())),
-        "events_published_by_service": dict(sorted(
-            samples.get("disputes_events_published_total", {}).get("by_service", {}).items())),
+        "events_published_by_type": {k: int(v) for k, v in sorted(
+            samples.get("disputes_events_published_total", {}).get("by_event_type", {}).items())},
+        "events_published_by_service": {k: int(v) for k, v in sorted(
+            samples.get("disputes_events_published_total", {}).get("by_service", {}).items())},
         "outbox_rows_published": len(bodies),
         "event_deliveries_handled": metric(samples, "disputes_events_handled_total"),
         "dead_lettered": metric(samples, "disputes_events_dead_lettered_total"),
