@@ -60,7 +60,7 @@ def sandbox_platform(port_base: int = 18100, database_urls: dict[str, str] | Non
         try:
             if local.up(start_broker=False) != 0:
                 log_dir = Path(state_dir, "log")
-                logs = {p.name: p.read_text()[-3000:] for p in log_dir.iterdir()}
+                logs = {p.name: p.read_text()[-1200:] for p in log_dir.iterdir()}
                 raise RuntimeError(f"sandbox platform did not come up: {logs}")
             yield {k: v for k, v in os.environ.items() if k.startswith("DISPUTES_")}
         finally:

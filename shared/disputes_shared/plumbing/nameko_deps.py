@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import eventlet
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
@@ -49,7 +48,7 @@ class Storage(DependencyProvider):
         self.engine = make_engine(config["DATABASE_URL"])
         self.relay = OutboxRelay(self.engine, self.tables.outbox,
                                  ConfirmedPublisher(config["AMQP_URI"]),
-                                 self.metrics_registry.metrics, self.clock, sleep=eventlet.sleep)
+                                 self.metrics_registry.metrics, self.clock)
 
     def start(self) -> None:
         self._relay_thread = self.container.spawn_managed_thread(self.relay.run,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, Table, select, update
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     def __init__(self, engine: Engine, outbox: Table, publisher: ConfirmedPublisher,
                  metrics: PlatformMetrics, clock: Clock, batch_size: int = 200,
-                 sweep_seconds: float = 1.0, sleep: Callable[[float], Any] = time.sleep) -> None:
+                 sweep_seconds: float = 1.0, retry_seconds: float = 1.0) -> None:
         self.engine = engine
         self.outbox = outbox
         self.publisher = publisher
@@ -34,36 +34,35 @@ class OutboxRelay:
         self.clock = clock
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
-        self.sleep = sleep
-        self._woken = True
+        self.retry_seconds = retry_seconds
+        # Under eventlet's monkey patching this is a green event: waiting on it yields.
+        self._wake = threading.Event()
         self._running = False
 
     def wake(self, *_: Any) -> None:
-        self._woken = True
+        self._wake.set()
 
     def run(self) -> None:
-        """Loop until ``stop``; meant for a managed greenthread."""
+        """Loop until ``stop``: publish whenever woken, and sweep at least every
+        ``sweep_seconds`` for what an earlier run left unpublished."""
         self._running = True
-        last_sweep = 0.0
-        backoff = 0.0
         while self._running:
-            due = self._woken or time.monotonic() - last_sweep >= self.sweep_seconds
-            if due and time.monotonic() >= backoff:
-                self._woken = False
-                last_sweep = time.monotonic()
-                try:
-                    while self.flush() == self.batch_size:
-                        pass
-                    backoff = 0.0
-                except Exception as exc:  # broker or database down: try again shortly
-                    log.warning("outbox relay could not publish: %s", exc)
-                    self.metrics.publish_failures.labels(self.metrics.agency, type(exc).__name__).inc()
-                    backoff = time.monotonic() + 1.0
-            self.sleep(0.01)
+            self._wake.wait(self.sweep_seconds)
+            self._wake.clear()
+            if not self._running:
+                break
+            try:
+                while self.flush() == self.batch_size:
+                    pass
+            except Exception as exc:  # broker or database down: try again shortly
+                log.warning("outbox relay could not publish: %s", exc)
+                self.metrics.publish_failures.labels(self.metrics.agency, type(exc).__name__).inc()
+                time.sleep(self.retry_seconds)
         self.flush()
 
     def stop(self) -> None:
         self._running = False
+        self._wake.set()
 
     def flush(self) -> int:
         """Publish one batch of unpublished events in commit order; return how many were sent."""
