@@ -62,6 +62,43 @@ def cmd_handoffs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from disputes_shared.plumbing.config import amqp_uri
+
+    from . import dead_letters
+    from .render import table
+
+    if args.action == "replay":
+        if not args.message_ids and not args.all:
+            print("name the message ids to replay, or --all", file=sys.stderr)
+            return 2
+        done = dead_letters.replay(amqp_uri(), None if args.all else set(args.message_ids))
+        print(json.dumps(done, ensure_ascii=False, indent=2) if args.json
+              else f"replayed {len(done)} message(s)")
+        missing = set(args.message_ids) - {d["message_id"] for d in done}
+        if missing:
+            print(f"not on the dead-letter queue: {', '.join(sorted(missing))}", file=sys.stderr)
+            return 1
+        return 0
+    found = dead_letters.list_parked(amqp_uri(), args.limit)
+    if args.action == "show":
+        found = [m for m in found if m["message_id"] in set(args.message_ids)]
+        if not found:
+            print("no such parked message", file=sys.stderr)
+            return 1
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        print(f"{len(found)} parked message(s)")
+        if found:
+            print(table(["message_id", "parked_by", "event_type", "case_id", "reason"],
+                        [[m["message_id"], m["parked_by"], m["event_type"], m["case_id"],
+                          (m["reason"] or "")[:80]] for m in found]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -85,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     trail.add_argument("--json", action="store_true")
     handoffs = sub.add_parser("handoffs", help="handoff waits by agency pair, backlog, bounced cases")
     handoffs.add_argument("--json", action="store_true")
+    dead = sub.add_parser("dead-letters", help="list, show or replay messages parked as unhandleable")
+    dead.add_argument("action", choices=["list", "show", "replay"])
+    dead.add_argument("message_ids", nargs="*")
+    dead.add_argument("--all", action="store_true", help="with replay: every parked message")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command in ("up", "down", "status"):
@@ -97,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         return local.status()
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
-    return {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs}[args.command](args)
+    commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
+                "dead-letters": cmd_dead_letters}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":
