@@ -212,3 +212,16 @@ def test_the_dossier_is_the_only_event_that_carries_personal_data():
     assert {"handoff.dossier"} == PERSONAL_DATA_EVENTS
     body = encode(envelope("handoff.dossier"))
     assert all(value in body for value in WORKER.values())
+
+
+@pytest.mark.parametrize(("failure", "transient"), [
+    (__import__("sqlalchemy").exc.OperationalError("UPDATE", {}, Exception("database is locked")), True),
+    (ConnectionResetError("broker went away"), True),
+    (TimeoutError("no answer"), True),
+    (ValueError("dossier for another agency"), False),
+    (KeyError("case_id"), False),
+])
+def test_only_failures_that_may_pass_are_retried(failure, transient):
+    from disputes_shared.plumbing.messaging import is_transient
+
+    assert is_transient(failure) is transient

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from datetime import UTC, datetime
 from functools import partial
@@ -16,7 +17,9 @@ from typing import Any
 
 from kombu import Connection, Exchange, Producer, Queue, binding
 from kombu.message import Message
+from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
 from ..contract.events import PoisonMessage, decode
@@ -33,6 +36,18 @@ from .metrics import MetricsRegistry
 log = logging.getLogger(__name__)
 
 QUORUM = {"x-queue-type": "quorum"}
+# Seconds between attempts at an event whose handler failed for a passing reason; after the
+# last, the message is parked like any other it cannot handle.
+DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that may pass by itself: the database locked or away, a connection lost."""
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (ConnectionError, TimeoutError))
 EXCHANGES = {
     EVENTS_EXCHANGE: Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
     DOSSIERS_EXCHANGE: Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),
@@ -189,19 +204,43 @@ class EventConsumer(Consumer):
         except PoisonMessage as exc:
             self.park_and_ack(message, str(exc))
             return
-        super().handle_message(envelope, message)
+        self._attempt(envelope, message, attempt=1)
 
-    def handle_message_processed(self, message: Message, result: Any = None,
-                                 exc_info: Any = None) -> None:
+    def _attempt(self, envelope: Any, message: Message, attempt: int) -> None:
+        try:
+            self.container.spawn_worker(
+                self, (envelope,), {}, context_data=self.unpack_message_headers(message),
+                handle_result=partial(self._handled, message, envelope, attempt))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def _handled(self, message: Message, envelope: Any, attempt: int, worker_ctx: Any,
+                 result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
-            return
+            return result, exc_info
         exc_type, exc, tb = exc_info
+        delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
+        if is_transient(exc) and attempt <= len(delays):
+            # The database or the broker is briefly away: try again later, still holding the
+            # message unacknowledged (a restart in the meantime gets it redelivered).
+            log.warning("transient failure on attempt %d (%s); retrying in %ss",
+                        attempt, exc, delays[attempt - 1])
+            self.container.spawn_managed_thread(
+                partial(self._retry_later, envelope, message, attempt, delays[attempt - 1]))
+            return result, exc_info
         reason = f"{exc_type.__name__}: {exc}"
+        if attempt > 1:
+            reason += f" (after {attempt} attempts)"
         if not isinstance(exc, PoisonMessage):
             log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
                       "".join(traceback.format_exception(exc_type, exc, tb)))
         self.park_and_ack(message, reason)
+        return result, exc_info
+
+    def _retry_later(self, envelope: Any, message: Message, attempt: int, delay: float) -> None:
+        time.sleep(delay)
+        self._attempt(envelope, message, attempt + 1)
 
     def park_and_ack(self, message: Message, reason: str) -> None:
         assert self._publisher is not None
