@@ -22,10 +22,10 @@ run: setup ## set up, start broker and services, file $(CASES) demo claims and f
 up: setup ## start the local broker (when none answers) and every service
 	@$(DISPUTES) up
 
-down: ## stop the services, and the broker if `up` started it
+down: setup ## stop the services, and the broker if `up` started it
 	@$(DISPUTES) down
 
-status: ## broker and services: running, healthy?
+status: setup ## broker and services: running, healthy?
 	@$(DISPUTES) status
 
 test: ## the whole suite: unit, integration (real RabbitMQ), end-to-end
