@@ -1,0 +1,72 @@
+"""Whatever arrives, a consumer and the HTTP API answer with a clear refusal or accept it:
+never a crash, never a half-stored claim. Property-based (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+
+from disputes_shared.contract.events import EVENT_TYPES, Envelope, PoisonMessage, decode, encode
+from intake.adapters import claims
+from intake.service import IntakeService
+
+from .examples import claim_document, envelope
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12)
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def decoded_or_refused(body: Any) -> Envelope | None:
+    try:
+        return decode(body)
+    except PoisonMessage:
+        return None
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_any_bytes_decode_to_an_envelope_or_a_clear_refusal(body):
+    decoded_or_refused(body)
+
+
+@SETTINGS
+@given(st.sampled_from(EVENT_TYPES), st.data())
+def test_a_valid_envelope_with_any_field_spoilt_is_refused_or_still_valid(event_type, data):
+    document = json.loads(encode(envelope(event_type)))
+    target = data.draw(st.sampled_from(["envelope", "payload"]))
+    part = document if target == "envelope" else document["payload"]
+    key = data.draw(st.sampled_from(sorted(part)))
+    part[key] = data.draw(json_values)
+    result = decoded_or_refused(json.dumps(document))
+    if result is not None:  # accepted: it must still encode under the contract
+        assert json.loads(encode(result))["event_type"] == result.event_type
+
+
+@SETTINGS
+@given(st.data())
+def test_the_claim_api_answers_any_body_with_201_or_a_400_that_stores_nothing(intake_db, data):
+    service = worker_factory(IntakeService, storage=intake_db)
+    document = claim_document()
+    key = data.draw(st.sampled_from(sorted(document) + ["unexpected"]))
+    document[key] = data.draw(json_values)
+    body = data.draw(st.sampled_from([json.dumps(document), json.dumps(data.draw(json_values)),
+                                      data.draw(st.text(max_size=40))]))
+    before = intake_db.count(claims)
+    request = EnvironBuilder(method="POST", path="/v1/claims", data=body,
+                             content_type="application/json").get_request()
+    response = service.post_claim(request)
+    answer = json.loads(response.get_data(as_text=True))
+    if response.status_code == 201:
+        assert intake_db.count(claims) == before + 1
+    else:
+        assert response.status_code == 400 and answer["error"] in ("invalid_json", "invalid_claim")
+        assert intake_db.count(claims) == before
