@@ -3,6 +3,7 @@ path says, through the same RPC commands real staff systems use."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,7 +36,7 @@ class Staff:
                     (hid, "station at capacity; a station of the same kind is nearer"), {})
         if service == "arbitration" and plan.path == "arbitration_refused_closed":
             return (service, "return_handoff", (hid, "不予受理: beyond the one-year limitation (art. 27)"), {})
-        details = {"court_case_number": f"(2026)川0107民初{int(hid[:6], 16) % 9000 + 1000}号"} \
+        details = {"court_case_number": f"(2026)川0107民初{zlib.crc32(hid.encode()) % 9000 + 1000}号"} \
             if service == "courts_bridge" else {}
         return (service, "accept_handoff", (hid,), details)
 
