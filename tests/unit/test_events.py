@@ -225,3 +225,18 @@ def test_only_failures_that_may_pass_are_retried(failure, transient):
     from disputes_shared.plumbing.messaging import is_transient
 
     assert is_transient(failure) is transient
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", None, "NaN", "Infinity", [1]])
+def test_a_staff_amount_that_is_not_yuan_is_refused_clearly(value):
+    from disputes_shared.contract.events import money
+
+    with pytest.raises(ValueError, match="amount must be"):
+        money(value)
+
+
+@pytest.mark.parametrize(("value", "amount"), [(0, "0.00"), ("4800", "4800.00"), (12.5, "12.50")])
+def test_a_staff_amount_is_kept_to_the_fen(value, amount):
+    from disputes_shared.contract.events import money
+
+    assert str(money(value)) == amount

@@ -357,4 +357,11 @@ def handoff_answer_payload(handoff: Handoff) -> tuple[str, dict[str, Any]]:
 
 
 def money(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    """A yuan amount from what a caller sent (number or text); a clear error for anything else."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise ValueError(f"an amount must be a number of yuan, not {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"an amount must be zero or more yuan, not {value!r}")
+    return amount
