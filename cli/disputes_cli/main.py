@@ -99,6 +99,35 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from disputes_shared.contract.agencies import Agency
+    from disputes_shared.plumbing.config import database_url, trail_signing_key_file
+
+    from . import local
+
+    os.environ.setdefault("DISPUTES_DATA_DIR", str(local.service_env()["DISPUTES_DATA_DIR"]))
+    from trail.audit import verify_database
+    from trail.signing import public_path
+
+    url = args.database or database_url(Agency.TRAIL)
+    key = Path(args.public_key) if args.public_key else public_path(trail_signing_key_file())
+    verdict = verify_database(url, key)
+    report = {"intact": verdict.intact, "entries": verdict.entries,
+              "checkpoints": verdict.checkpoints, "first_bad_entry": verdict.entry_id,
+              "problem": verdict.problem}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif verdict.intact:
+        print(f"trail intact: {verdict.entries} entries, {verdict.checkpoints} signed checkpoints")
+    else:
+        print(f"TRAIL TAMPERED: entry {verdict.entry_id}: {verdict.problem} "
+              f"({verdict.entries} entries read, {verdict.checkpoints} checkpoints)")
+    return 0 if verdict.intact else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -128,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     dead.add_argument("--all", action="store_true", help="with replay: every parked message")
     dead.add_argument("--limit", type=int, default=100)
     dead.add_argument("--json", action="store_true")
+    verify = sub.add_parser("verify", help="recompute the trail's hash chain and check its signed checkpoints")
+    verify.add_argument("--database", help="the trail's database URL (default: as the services use)")
+    verify.add_argument("--public-key", help="the trail's public key file (default: beside its key)")
+    verify.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command in ("up", "down", "status"):
@@ -141,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
-                "dead-letters": cmd_dead_letters}
+                "dead-letters": cmd_dead_letters, "verify": cmd_verify}
     return commands[args.command](args)
 
 

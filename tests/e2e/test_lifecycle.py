@@ -126,3 +126,11 @@ def test_the_command_line_shows_trails_handoffs_and_status(demo_run):
     assert status.returncode == 0 and status.stdout.count("healthy") == 6 and "not healthy" not in status.stdout
     missing = disputes(env, "trail", "LD-NO-SUCH-CASE")
     assert missing.returncode == 1 and "no trail" in missing.stderr
+
+
+def test_an_auditor_finds_the_trail_intact_from_its_database_and_public_key(demo_run):
+    env, summary, trails = demo_run
+    checked = disputes(env, "verify", "--json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["intact"] and report["entries"] >= sum(len(t["entries"]) for t in trails.values())

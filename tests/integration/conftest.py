@@ -39,7 +39,8 @@ def start_service(container_factory, rabbit_config, tmp_path):
         config = {
             "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": url,
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
-            "MONTHLY_MINIMUM_WAGE": "2100", **overrides,
+            "MONTHLY_MINIMUM_WAGE": "2100",
+            "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"), **overrides,
         }
         container = container_factory(service_cls, config)
         container.start()

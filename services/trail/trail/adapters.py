@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
 from disputes_shared.plumbing.storage import (
     DataclassRepository,
@@ -12,6 +12,7 @@ from disputes_shared.plumbing.storage import (
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
+from .chain import Checkpoint
 from .domain import CaseSummary, TrailEntry
 
 metadata = MetaData()
@@ -27,6 +28,15 @@ trail_entries = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("causation_id", String(36)),
     Column("payload", JsonDocument, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False, unique=True),
+)
+trail_checkpoints = Table(
+    "trail_checkpoints", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("signed_at", UtcDateTime, nullable=False),
+    Column("signature", String(128), nullable=False),
 )
 case_summaries = Table(
     "case_summaries", metadata,
@@ -50,11 +60,22 @@ class EntryRepository(DataclassRepository[TrailEntry]):
         row.pop("id")
         self.connection.execute(self.table.insert().values(**row))
 
+    def head_hash(self) -> tuple[int | None, str | None]:
+        """The id and hash of the last entry recorded, if any."""
+        row = self.connection.execute(select(self.table.c.id, self.table.c.entry_hash)
+                                      .order_by(self.table.c.id.desc()).limit(1)).first()
+        return (row.id, row.entry_hash) if row else (None, None)
+
+    def in_recorded_order(self) -> list[TrailEntry]:
+        return self.find(order_by=self.table.c.id)
+
 
 class TrailUnitOfWork(UnitOfWork):
     entries: EntryRepository
     summaries: DataclassRepository[CaseSummary]
+    checkpoints: DataclassRepository[Checkpoint]
 
     def bind(self, connection: Connection) -> None:
         self.entries = EntryRepository(connection, trail_entries, TrailEntry)
         self.summaries = DataclassRepository(connection, case_summaries, CaseSummary)
+        self.checkpoints = DataclassRepository(connection, trail_checkpoints, Checkpoint)

@@ -27,6 +27,8 @@ class TrailEntry:
     payload: dict[str, Any]
     causation_id: str | None = None
     id: int | None = None
+    prev_hash: str = ""  # the hash chain (see chain.py)
+    entry_hash: str = ""
 
 
 @dataclass

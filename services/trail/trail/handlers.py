@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
@@ -9,6 +10,7 @@ from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, Envelope
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork
+from .chain import GENESIS, Checkpoint, Verdict, checkpoint_message, entry_digest, verify
 from .domain import CaseSummary, TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
 
 
@@ -24,11 +26,16 @@ class Trail:
             # Never stored: the trail is read widely and must hold no personal data.
             raise ValueError(f"{envelope.event_type} must not reach the trail")
         payload = _plain(envelope.payload)
-        uow.entries.add(TrailEntry(
+        entry = TrailEntry(
             event_id=envelope.event_id, case_id=envelope.case_id, event_type=envelope.event_type,
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
-            causation_id=envelope.causation_id))
+            causation_id=envelope.causation_id)
+        # The transaction holds the database's write lock, so no other entry can take the same
+        # place in the chain.
+        entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
+        entry.entry_hash = entry_digest(entry.prev_hash, entry)
+        uow.entries.add(entry)
         if envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
@@ -36,6 +43,19 @@ class Trail:
         summary = summarise(envelope.case_id, self._entries(uow, envelope.case_id))
         (uow.summaries.save if uow.summaries.get(envelope.case_id) else uow.summaries.add)(summary)
         return "handled"
+
+    def checkpoint(self, uow: TrailUnitOfWork, sign: Callable[[bytes], bytes]) -> Checkpoint | None:
+        """Sign the head of the chain, if it moved since the last checkpoint."""
+        entry_id, head = uow.entries.head_hash()
+        if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
+            return None
+        checkpoint = Checkpoint(entry_id=entry_id, head_hash=head, signed_at=uow.clock.now(),
+                                signature=sign(checkpoint_message(entry_id, head)).hex())
+        uow.checkpoints.add(checkpoint)
+        return checkpoint
+
+    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool]) -> Verdict:
+        return verify(uow.entries.in_recorded_order(), uow.checkpoints.find(), signature_valid)
 
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
         return uow.entries.find(uow.entries.table.c.case_id == case_id)

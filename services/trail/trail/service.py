@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
 
 from .adapters import TrailUnitOfWork, metadata, plumbing
 from .handlers import Trail
+from .signing import load_or_create_private_key
+
+
+class TrailSigner(DependencyProvider):
+    """Signs the trail's checkpoints with the key in ``TRAIL_SIGNING_KEY_FILE`` (made, readable
+    by its owner only, when there is none yet)."""
+
+    def setup(self) -> None:
+        self.key = load_or_create_private_key(Path(self.container.config["TRAIL_SIGNING_KEY_FILE"]))
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[bytes], bytes]:
+        return self.key.sign
 
 
 class TrailService(AgencyEvents, OperationsEndpoints):
@@ -20,6 +36,14 @@ class TrailService(AgencyEvents, OperationsEndpoints):
     config = Config()
     storage = Storage(TrailUnitOfWork, metadata, plumbing)
     metrics = Metrics()
+    sign = TrailSigner()
+
+    @timer(interval=10)
+    def sign_checkpoint(self) -> None:
+        """A signed checkpoint of the chain's head, every ten seconds when it has moved."""
+        with self.storage() as uow:
+            if self.agency_logic.checkpoint(uow, self.sign):
+                uow.commit()
 
     @rpc
     def trail(self, case_id: str) -> dict[str, Any]:

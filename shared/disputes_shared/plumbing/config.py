@@ -43,6 +43,12 @@ def database_url(agency: Agency) -> str:
     return f"sqlite:///{data_dir() / (name + '.db')}"
 
 
+def trail_signing_key_file() -> Path:
+    """The trail's Ed25519 key; its public half, for auditors, is beside it as ``.pub``."""
+    return Path(os.environ.get("DISPUTES_TRAIL_SIGNING_KEY_FILE",
+                               data_dir() / "trail-signing-key.pem"))
+
+
 def http_port(agency: Agency) -> int:
     name = SERVICE_NAMES[agency]
     return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
@@ -59,6 +65,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         "serializer": "json",
         # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
         "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
+        "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
     }
     config.update(overrides)
     return config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
@@ -28,7 +28,7 @@ class UnitOfWork:
         self.clock = clock
         self.on_commit = on_commit
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> Self:
         self.connection = self.engine.connect()
         self.transaction = self.connection.begin()
         self.outbox = Outbox(self.connection, self.tables.outbox)
