@@ -38,18 +38,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if summary["cases_as_expected"] == summary["cases_filed"] else 1
 
 
+def _who() -> str:
+    import getpass
+    import socket
+
+    return f"{getpass.getuser()}@{socket.gethostname()} (disputes trail)"
+
+
 def cmd_trail(args: argparse.Namespace) -> int:
     from nameko.exceptions import RemoteError
 
-    from .render import trail_report
+    from .render import trail_csv, trail_report
 
     with _platform() as platform:
         try:
-            trail = platform.call("trail", "trail", args.case_id)
+            trail = platform.call("trail", "trail", args.case_id, accessed_by=_who())
         except RemoteError as exc:
             print(f"no trail: {exc.value}", file=sys.stderr)
             return 1
-    print(json.dumps(trail, ensure_ascii=False, indent=2) if args.json else trail_report(trail))
+    if args.csv:
+        sys.stdout.write(trail_csv(trail))
+    else:
+        print(json.dumps(trail, ensure_ascii=False, indent=2) if args.json else trail_report(trail))
     return 0
 
 
@@ -148,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--json", action="store_true")
     trail = sub.add_parser("trail", help="everything every agency did to one case")
     trail.add_argument("case_id")
-    trail.add_argument("--json", action="store_true")
+    trail_format = trail.add_mutually_exclusive_group()
+    trail_format.add_argument("--json", action="store_true")
+    trail_format.add_argument("--csv", action="store_true")
     handoffs = sub.add_parser("handoffs", help="handoff waits by agency pair, backlog, bounced cases")
     handoffs.add_argument("--json", action="store_true")
     dead = sub.add_parser("dead-letters", help="list, show or replay messages parked as unhandleable")

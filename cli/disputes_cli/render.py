@@ -69,3 +69,20 @@ def trail_report(trail: dict[str, Any]) -> str:
     if trail["anomalies"]:
         parts += ["", "Anomalies:"] + [f"  {a}" for a in trail["anomalies"]]
     return "\n".join(parts)
+
+
+def trail_csv(trail: dict[str, Any]) -> str:
+    """The trail's entries as CSV, one row an entry, details as JSON (for spreadsheets)."""
+    import csv
+    import io
+    import json
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["case_id", "at", "agency", "event_type", "move", "event_id", "causation_id",
+                     "details"])
+    for entry in trail["entries"]:
+        writer.writerow([trail["case_id"], entry["at"], entry["agency"], entry["event_type"],
+                         entry["move"], entry["event_id"], entry["causation_id"] or "",
+                         json.dumps(entry["details"], ensure_ascii=False, sort_keys=True)])
+    return out.getvalue()

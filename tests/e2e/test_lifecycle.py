@@ -115,7 +115,11 @@ def test_the_command_line_shows_trails_handoffs_and_status(demo_run):
     returned = next(c for c in summary["cases"] if c["path"] == "station_returned_then_mediated")
     shown = disputes(env, "trail", returned["case_id"], "--json")
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["entries"] == trails[returned["case_id"]]["entries"]
+    read = json.loads(shown.stdout)["entries"]
+    assert [e for e in read if e["event_type"] != "trail.accessed"] == trails[returned["case_id"]]["entries"]
+    assert [e["details"]["role"] for e in read if e["event_type"] == "trail.accessed"] == ["auditor"]
+    exported = disputes(env, "trail", returned["case_id"], "--csv").stdout.splitlines()
+    assert exported[0].startswith("case_id,at,agency,event_type") and len(exported) == len(read) + 2
     text = disputes(env, "trail", returned["case_id"])
     assert "handoff.returned" in text.stdout and "station at capacity" in text.stdout
     handoffs = disputes(env, "handoffs", "--json")

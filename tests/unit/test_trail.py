@@ -206,7 +206,7 @@ def test_the_trail_records_events_and_keeps_the_case_summary(trail_db, clock):
         message = delivered(envelope(event_type, payload, occurred_at=at(minutes)))
         assert deliver(trail_db, TRAIL, message) == "handled"
     with trail_db() as uow:
-        trail = TRAIL.trail(uow, "LD-20260302-0000000001")
+        trail = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")
         states = TRAIL.case_states(uow)
         table = TRAIL.handoff_summary(uow)
     assert (trail["state"], trail["anomalies"]) == ("in_mediation", [])
@@ -221,7 +221,7 @@ def test_the_trail_records_events_and_keeps_the_case_summary(trail_db, clock):
 
 def test_the_trail_of_an_unknown_case_is_an_error(trail_db):
     with trail_db() as uow, pytest.raises(UnknownCase):
-        TRAIL.trail(uow, "LD-nope")
+        TRAIL.trail(uow, "LD-nope", "auditor-1")
 
 
 def test_an_event_redelivered_to_the_trail_is_recorded_once(trail_db):
@@ -229,3 +229,16 @@ def test_an_event_redelivered_to_the_trail_is_recorded_once(trail_db):
     assert [deliver(trail_db, TRAIL, message) for _ in range(2)] == ["handled", "duplicate"]
     with trail_db() as uow:
         assert len(uow.entries.find()) == 1
+
+
+def test_reading_a_trail_is_itself_recorded_on_the_trail(trail_db):
+    deliver(trail_db, TRAIL, delivered(envelope("case.filed")))
+    with trail_db() as uow:
+        first = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")
+        uow.commit()
+    with trail_db() as uow:
+        second = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-2")
+    assert [e["event_type"] for e in first["entries"]] == ["case.filed"]
+    (access,) = [e for e in second["entries"] if e["event_type"] == "trail.accessed"]
+    assert access["details"] == {"accessed_by": "auditor-1", "role": "auditor"}
+    assert second["state"] == first["state"] and second["anomalies"] == []

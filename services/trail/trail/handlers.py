@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -31,11 +32,7 @@ class Trail:
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
             causation_id=envelope.causation_id)
-        # The transaction holds the database's write lock, so no other entry can take the same
-        # place in the chain.
-        entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
-        entry.entry_hash = entry_digest(entry.prev_hash, entry)
-        uow.entries.add(entry)
+        self._record(uow, entry)
         if envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
@@ -60,11 +57,24 @@ class Trail:
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
         return uow.entries.find(uow.entries.table.c.case_id == case_id)
 
-    def trail(self, uow: TrailUnitOfWork, case_id: str) -> dict[str, Any]:
+    def _record(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
+        # The transaction holds the database's write lock, so no other entry can take the same
+        # place in the chain.
+        entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
+        entry.entry_hash = entry_digest(entry.prev_hash, entry)
+        uow.entries.add(entry)
+
+    def trail(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str) -> dict[str, Any]:
+        """A case's trail, as an auditor reads it; the reading itself is recorded on the trail."""
         summary = uow.summaries.get(case_id)
         if summary is None:
             raise UnknownCase(f"no trail for case {case_id}")
         entries = sorted(self._entries(uow, case_id), key=lambda e: (e.occurred_at, e.id or 0))
+        now = uow.clock.now()
+        self._record(uow, TrailEntry(
+            event_id=str(uuid.uuid4()), case_id=case_id, event_type="trail.accessed",
+            move="trail.accessed", source_agency=str(self.agency), occurred_at=now,
+            recorded_at=now, payload={"accessed_by": accessed_by, "role": "auditor"}))
         return {
             **summary_view(summary),
             "entries": [{

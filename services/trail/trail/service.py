@@ -46,9 +46,12 @@ class TrailService(AgencyEvents, OperationsEndpoints):
                 uow.commit()
 
     @rpc
-    def trail(self, case_id: str) -> dict[str, Any]:
+    def trail(self, case_id: str, accessed_by: str = "unnamed") -> dict[str, Any]:
+        """The case's trail; who read it is recorded on it (auditors read, never change)."""
         with self.storage() as uow:
-            return self.agency_logic.trail(uow, case_id)
+            found = self.agency_logic.trail(uow, case_id, accessed_by)
+            uow.commit()
+        return found
 
     @rpc
     def case_states(self, case_ids: list[str] | None = None) -> dict[str, Any]:
