@@ -117,8 +117,7 @@ class OperationsEndpoints:
     def refresh_metrics(self) -> None:
         with self.storage() as uow:
             self.refresh_gauges(uow)
-            unpublished = uow.connection.execute(text(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
+            unpublished = uow.outbox.unpublished_count()
         self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
 
     @http("GET", "/metrics")

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Table, select, update
 from ..contract.clock import Clock
 from .messaging import ConfirmedPublisher, Unroutable
 from .metrics import PlatformMetrics
+from .storage import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,10 @@ class OutboxRelay:
         return len(sent)
 
     def unpublished(self) -> int:
-        from sqlalchemy import func
-
         with self.engine.connect() as connection:
-            count = connection.execute(select(func.count()).select_from(self.outbox)
-                                       .where(self.outbox.c.published_at.is_(None))).scalar_one()
+            count = Outbox(connection, self.outbox).unpublished_count()
             connection.rollback()
-        return int(count)
+        return count
 
     def _mark_published(self, ids: list[int]) -> None:
         if not ids:

@@ -28,7 +28,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -181,7 +180,6 @@ def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
         Column("answered_at", UtcDateTime, nullable=True),
         Column("reason", Text, nullable=True),
         Column("to_unit", String(64), nullable=True),
-        UniqueConstraint("handoff_id"),
     )
     return PlumbingTables(outbox=outbox, inbox=inbox, handoffs=handoffs)
 
@@ -252,6 +250,12 @@ class Outbox:
         if rows:
             self.connection.execute(insert(self.table), rows)
         return len(rows)
+
+    def unpublished_count(self) -> int:
+        """Events committed but not yet confirmed by the broker."""
+        return int(self.connection.execute(
+            select(func.count()).select_from(self.table)
+            .where(self.table.c.published_at.is_(None))).scalar_one())
 
 
 class Inbox:
