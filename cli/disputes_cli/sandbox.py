@@ -4,7 +4,9 @@ its own broker vhost, its own ports, its own databases. For end-to-end tests and
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -39,13 +41,34 @@ def isolated_vhost(prefix: str = "disputes-sandbox") -> Iterator[str]:
         _management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
 
 
+def free_port_block(size: int, low: int = 20000, high: int = 60000, attempts: int = 200) -> int:
+    """A base port such that base+1 .. base+size are all free on loopback now, so that several
+    sandboxes (parallel test runs, a benchmark beside a test) never collide."""
+    for _ in range(attempts):
+        base = random.randrange(low, high - size)
+        if all(_port_is_free(base + offset) for offset in range(1, size + 1)):
+            return base
+    raise RuntimeError(f"no block of {size} free ports found between {low} and {high}")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 @contextmanager
-def sandbox_platform(port_base: int = 18100, database_urls: dict[str, str] | None = None,
+def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str] | None = None,
                      keep_state: bool = False) -> Iterator[dict[str, str]]:
     """Start every service as its own process against a fresh vhost; yield the environment a
     client needs to reach it (``DISPUTES_AMQP_URI``, ports); stop and clean up afterwards."""
     from . import local
 
+    if port_base is None:
+        port_base = free_port_block(len(SERVICE_NAMES))
     state_dir = tempfile.mkdtemp(prefix="disputes-sandbox-")
     saved = dict(os.environ)
     with isolated_vhost() as vhost:

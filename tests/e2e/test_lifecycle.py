@@ -48,7 +48,7 @@ AID_MOVES = {
 
 @pytest.fixture(scope="module")
 def demo_run():
-    with sandbox_platform(port_base=18200) as env:
+    with sandbox_platform() as env:
         with Platform() as platform:  # noqa: SIM117 - the platform must stay up after the client closes
             summary = run_demo(platform, CASES, seed=7, timeout=300)
             trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
