@@ -7,10 +7,9 @@ from collections import Counter
 from typing import Any
 
 import pytest
+import yaml
 
 from .tools import K8S, REPO, SERVICES, build, kustomizations, plain_manifests, validate
-
-import yaml  # noqa: I001
 
 ENVIRONMENTS = ["dev", "prod"]
 
@@ -70,7 +69,7 @@ def test_migrations_run_as_a_job_per_service_and_never_in_the_service_pods(envir
     resources = build(K8S / "overlays" / environment)
     jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
     assert set(jobs) == {f"{dash(s)}-migrate" for s in SERVICES}
-    for name, job in jobs.items():
+    for job in jobs.values():
         (container,) = job["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["migrate"] and job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     for deployment in of_kind(resources, "Deployment"):
