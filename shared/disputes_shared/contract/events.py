@@ -8,6 +8,12 @@ Every message on the broker is one envelope::
 The payload's schema is chosen by ``(event_type, major version)``. Broadcast lifecycle events
 carry no personal data; only ``handoff.dossier``, sent to the one agency a case is handed to,
 carries the parties' names, ID numbers and phones.
+
+Versions (the rules partners rely on, README "Versioning"): adding an optional field is a minor
+change (bump the schema's ``minor``); removing, renaming, retyping a field or changing its
+meaning needs a new major, registered beside the old one with an ``upcast_vN_vN+1`` from it.
+A consumer reads every minor of a major it knows, upcasts older majors, and refuses a major it
+does not know as a ``PoisonMessage`` (so it is parked, saying why).
 """
 
 from __future__ import annotations
@@ -17,14 +23,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
-
-CURRENT_VERSION = "1.0"
 
 
 class PoisonMessage(ValueError):
@@ -45,7 +50,11 @@ class Envelope:
     correlation_id: str
     causation_id: str | None = None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    schema_version: str = CURRENT_VERSION
+    schema_version: str = ""  # empty: the current version of the event type
+
+    def __post_init__(self) -> None:
+        if not self.schema_version:
+            object.__setattr__(self, "schema_version", current_version(self.event_type))
 
     @property
     def major(self) -> int:
@@ -88,6 +97,10 @@ def amount_field(**kwargs: Any) -> fields.Decimal:
 
 
 class _Payload(Schema):
+    """A payload of one major version; ``minor`` counts the optional fields added since."""
+
+    minor: ClassVar[int] = 0
+
     class Meta:
         # Minor versions may add optional fields: a consumer ignores what it does not know.
         unknown = EXCLUDE
@@ -243,6 +256,9 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.closed", 1): CaseClosed,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
+# ``(event_type, from_major)``: turns a payload of that major (as JSON) into one of the next,
+# e.g. ``upcast_v1_v2``. Every major below a type's current one needs its upcaster.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 # The only event that carries personal data; it is never broadcast.
 PERSONAL_DATA_EVENTS = frozenset({"handoff.dossier"})
 
@@ -266,7 +282,42 @@ def payload_schema(event_type: str, major: int) -> Schema:
     try:
         return PAYLOAD_SCHEMAS[(event_type, major)]()
     except KeyError:
-        raise UnknownEventType(f"unknown event type {event_type!r} version {major}") from None
+        known = majors_of(event_type)
+        if not known:
+            raise UnknownEventType(f"unknown event type {event_type!r} version {major}") from None
+        raise UnknownEventType(
+            f"unknown event type {event_type!r} version {major}: this consumer reads major "
+            f"{', '.join(map(str, known))} of it; a newer major needs a consumer that knows it"
+        ) from None
+
+
+def majors_of(event_type: str) -> list[int]:
+    return sorted(major for kind, major in PAYLOAD_SCHEMAS if kind == event_type)
+
+
+def schema_version(event_type: str, major: int) -> str:
+    """``major.minor`` of a registered payload schema."""
+    schema = PAYLOAD_SCHEMAS[(event_type, major)]
+    return f"{major}.{getattr(schema, 'minor', 0)}"
+
+
+def current_version(event_type: str) -> str:
+    """The version a publisher sends today: the newest minor of the newest major."""
+    known = majors_of(event_type)
+    return schema_version(event_type, known[-1]) if known else "1.0"
+
+
+def upcast(event_type: str, major: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A payload of an older major brought up to the current one, one upcaster at a time."""
+    latest = majors_of(event_type)[-1]
+    while major < latest:
+        try:
+            step = UPCASTERS[(event_type, major)]
+        except KeyError:
+            raise UnknownEventType(
+                f"{event_type!r} version {major} has no upcaster to version {major + 1}") from None
+        payload, major = step(payload), major + 1
+    return major, payload
 
 
 def encode(envelope: Envelope) -> str:
@@ -315,15 +366,21 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
         head = EnvelopeSchema().load(body)
     except ValidationError as exc:
         raise PoisonMessage(f"invalid envelope: {exc.messages}") from None
-    major = int(head["schema_version"].split(".", 1)[0])
+    event_type, version = head["event_type"], head["schema_version"]
+    major = int(version.split(".", 1)[0])
     try:
-        payload = payload_schema(head["event_type"], major).load(head["payload"])
+        sent = payload_schema(event_type, major)
+        payload = sent.load(head["payload"])  # valid as sent...
+        if major < majors_of(event_type)[-1]:  # ...then brought up to the major consumers read
+            major, raw = upcast(event_type, major, sent.dump(payload))
+            payload = payload_schema(event_type, major).load(raw)
+            version = schema_version(event_type, major)
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid {head['event_type']} payload: {exc.messages}") from None
+        raise PoisonMessage(f"invalid {event_type} payload: {exc.messages}") from None
     return Envelope(
         event_id=str(head["event_id"]),
-        event_type=head["event_type"],
-        schema_version=head["schema_version"],
+        event_type=event_type,
+        schema_version=version,
         occurred_at=head["occurred_at"],
         case_id=head["case_id"],
         correlation_id=head["correlation_id"],
