@@ -45,7 +45,7 @@ lint: setup ## ruff and mypy
 	@$(VENV)/bin/mypy
 
 contract: setup ## regenerate the published event contract in docs/contract (AsyncAPI, JSON Schemas)
-	@$(PY) -m disputes_shared.contract.spec docs/contract
+	@scripts/contract.sh write
 
 contract-check: setup ## committed contract up to date, and valid by the AsyncAPI and JSON Schema validators
 	@scripts/contract.sh check

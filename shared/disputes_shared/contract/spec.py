@@ -401,8 +401,30 @@ def _type(document: dict[str, Any]) -> str:
     return f"{kind}" + (f" ({document['format']})" if "format" in document else "")
 
 
+def check(folder: Path) -> list[str]:
+    """What CI refuses: committed files that are stale or break the published versions, and
+    JSON Schemas that are not valid Draft 2020-12."""
+    from jsonschema import Draft202012Validator, SchemaError  # a development dependency
+
+    problems = [f"{name} differs from what the schemas generate (run `make contract`)"
+                for name in differences(folder)]
+    problems += compatibility_problems(read_published(folder), published_schemas())
+    for name, document in read_published(folder).items():
+        try:
+            Draft202012Validator.check_schema(document)
+        except SchemaError as exc:
+            problems.append(f"schemas/{name} is not valid JSON Schema: {exc.message}")
+    return problems
+
+
 def main(argv: list[str]) -> int:
-    folder = Path(argv[1]) if len(argv) > 1 else Path("docs/contract")
+    paths = [a for a in argv[1:] if not a.startswith("--")]
+    folder = Path(paths[0]) if paths else Path("docs/contract")
+    if "--check" in argv:
+        problems = check(folder)
+        print("\n".join(problems) or f"{folder}: up to date, compatible, valid JSON Schema",
+              file=sys.stderr if problems else sys.stdout)
+        return 1 if problems else 0
     problems = compatibility_problems(read_published(folder), published_schemas())
     if problems and "--force" not in argv:
         print("The schemas break the published contract:", *problems, sep="\n  ", file=sys.stderr)
