@@ -119,7 +119,7 @@ def _constraint(validator: Any, kind: str) -> dict[str, Any]:
         return {} if kind == "string" else bounds
     if isinstance(validator, validate.Length):
         names = ("minItems", "maxItems") if kind == "array" else ("minLength", "maxLength")
-        return {name: value for name, value in zip(names, (validator.min, validator.max))
+        return {name: value for name, value in zip(names, (validator.min, validator.max), strict=True)
                 if value is not None}
     if isinstance(validator, validate.Regexp):
         return {"pattern": validator.regex.pattern}
