@@ -233,6 +233,24 @@ class EnforcementStarted(_Payload):
     amount_due = amount_field(required=True)
 
 
+INSPECTION_FINDINGS = [
+    "arrears_paid",  # the employer paid during the inspection
+    "order_issued",  # 责令支付: ordered to pay by a deadline
+    "no_violation",
+    "referred_to_police",  # 拒不支付劳动报酬罪: refusal to pay is a crime (刑法 art. 276-1)
+]
+
+
+class InspectionConcluded(_Payload):
+    """The labor-inspection bureau (劳动保障监察) reports back on a wage-arrears referral."""
+
+    handoff_id = fields.Str(required=True)  # the referral this concludes
+    finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS))
+    amount_recovered = amount_field(required=True)
+    workers_paid = fields.Int(required=True, validate=validate.Range(min=0))
+    note = fields.Str(allow_none=True, load_default=None)
+
+
 class CaseClosed(_Payload):
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
@@ -254,6 +272,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("court.ruling_entered", 1): RulingEntered,
     ("court.enforcement_started", 1): EnforcementStarted,
     ("case.closed", 1): CaseClosed,
+    ("inspection.concluded", 1): InspectionConcluded,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # ``(event_type, from_major)``: turns a payload of that major (as JSON) into one of the next,

@@ -83,5 +83,6 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
     ],
     Agency.ARBITRATION: _handoff_desk(Agency.ARBITRATION),
     Agency.COURTS: _handoff_desk(Agency.COURTS),
+    Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
 }
