@@ -7,6 +7,7 @@ declare the same exchanges and queues and publish the same way.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,11 @@ from ..contract.routing import (
 log = logging.getLogger(__name__)
 
 QUORUM = {"x-queue-type": "quorum"}
+
+
+def amqp_uri() -> str:
+    """``DISPUTES_AMQP_URI``, else the local broker."""
+    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 EXCHANGES = {
     EVENTS_EXCHANGE: Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
     DOSSIERS_EXCHANGE: Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),
@@ -91,7 +97,8 @@ class ConfirmedPublisher:
 
     def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
                 headers: dict[str, Any] | None = None,
-                content_type: str = "application/json") -> None:
+                content_type: str = "application/json", app_id: str | None = None) -> None:
+        """``app_id``: the agency publishing, so a message it cannot get right is still its own."""
         with self._lock:
             try:
                 producer = self._ensure()
@@ -99,6 +106,7 @@ class ConfirmedPublisher:
                     body, exchange=exchange, routing_key=routing_key, mandatory=True,
                     delivery_mode=2, content_type=content_type, content_encoding="utf-8",
                     message_id=message_id, headers=headers or {},
+                    **({"app_id": app_id} if app_id else {}),
                 )
             except Exception:
                 self.close()  # reconnect on the next publish

@@ -36,7 +36,8 @@ class EventPublisher:
                 raise ValueError(f"{self.agency} cannot publish an event of {envelope.source_agency}")
         ready = [(envelope, encode(envelope), *route(envelope)) for envelope in envelopes]
         for envelope, body, exchange, routing_key in ready:
-            self._broker.publish(body, exchange, routing_key, message_id=envelope.event_id)
+            self._broker.publish(body, exchange, routing_key, message_id=envelope.event_id,
+                                 app_id=str(self.agency))
 
     def close(self) -> None:
         self._broker.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.agencies import Agency
+from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
 
 DEFAULT_HTTP_PORTS = {
     Agency.INTAKE: 8101,
@@ -24,10 +25,6 @@ SERVICE_NAMES = {  # nameko service name of each agency's service
     Agency.COURTS: "courts_bridge",
     Agency.TRAIL: "trail",
 }
-
-
-def amqp_uri() -> str:
-    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def data_dir() -> Path:
