@@ -63,6 +63,9 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
         "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
         "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
+        # "on" once the labor-inspection bureau's system consumes its queue: wage arrears are
+        # then referred to it as well (off, they would wait in a queue nobody reads).
+        "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),
     }
     config.update(overrides)
     return config
