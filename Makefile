@@ -41,7 +41,7 @@ test-e2e: ## every service as its own process, hundreds of cases through every p
 	@scripts/test.sh tests/e2e
 
 lint: setup ## ruff and mypy
-	@$(VENV)/bin/ruff check shared services cli tests bench
+	@$(VENV)/bin/ruff check shared services cli tests bench examples
 	@$(VENV)/bin/mypy
 
 contract: setup ## regenerate the published event contract in docs/contract (AsyncAPI, JSON Schemas)

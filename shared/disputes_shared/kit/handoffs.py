@@ -46,16 +46,22 @@ class HandoffClient:
             raise NotForThisAgency(f"handoff {handoff.handoff_id} is for {handoff.to_agency}")
         return handoff
 
-    def accept(self, handoff: Handoff, correlation_id: str, cause: str | None = None) -> Envelope:
+    def accept(self, handoff: Handoff, correlation_id: str, cause: str | None = None,
+               send: bool = True) -> Envelope:
+        """Accept, and announce it. ``send=False`` only builds the answer, for a system that
+        records it in its own outbox first and publishes it from there (same event id)."""
         handoff.accept(self.publisher.clock.now())
-        return self._announce(handoff, correlation_id, cause)
+        return self._answer(handoff, correlation_id, cause, send)
 
     def return_(self, handoff: Handoff, correlation_id: str, reason: str,
-                cause: str | None = None) -> Envelope:
+                cause: str | None = None, send: bool = True) -> Envelope:
+        """Return with the reason (a handoff is never left unanswered); see ``accept``."""
         handoff.return_(self.publisher.clock.now(), reason)
-        return self._announce(handoff, correlation_id, cause)
+        return self._answer(handoff, correlation_id, cause, send)
 
-    def _announce(self, handoff: Handoff, correlation_id: str, cause: str | None) -> Envelope:
+    def _answer(self, handoff: Handoff, correlation_id: str, cause: str | None,
+                send: bool) -> Envelope:
         answer = handoff_answer_event(handoff, correlation_id, cause)
-        self.publisher.publish(answer)
+        if send:
+            self.publisher.publish(answer)
         return answer
