@@ -1,4 +1,5 @@
-"""Broker plumbing: topology, confirmed publishing, the event consumer and dead-lettering.
+"""The services' event consumer on nameko, with dead-lettering (topology, confirmed publishing
+and parking themselves are in ``kit.broker``, shared with outside agency systems).
 
 nameko's own consumer acks and drops a message whose handler raised, and crashes its consumer
 thread on a body it cannot decode. ``consume_events`` keeps neither behaviour: a message that
