@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer,
-# run pytest.
+# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer, check the
+# published contract (whole suite only), run pytest.
 #
 #   scripts/test.sh [PYTEST ARGS...]     (default: tests)
 #
@@ -61,6 +61,11 @@ export DISPUTES_POSTGRES_ADMIN_URL
 
 if (($# == 0)); then
     set -- tests
+fi
+
+# The whole suite also checks the published contract (docs/contract) as CI must.
+if [[ "$*" == "tests" ]]; then
+    scripts/contract.sh check </dev/null
 fi
 
 echo "test: .venv/bin/python -m pytest $*"

@@ -21,8 +21,9 @@ from sqlalchemy import MetaData
 from werkzeug.wrappers import Response
 
 from ..contract.clock import Clock, SystemClock
+from ..kit.broker import ConfirmedPublisher
 from .handoff_desk import handoff_view
-from .messaging import ConfirmedPublisher, EventConsumer, consume_events
+from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
 from .schema import ServiceSchema
