@@ -12,7 +12,15 @@ from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork
 from .chain import GENESIS, Checkpoint, Verdict, checkpoint_message, entry_digest, verify
-from .domain import CaseSummary, TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
+from .domain import (
+    BOUNCED_AFTER_RETURNS,
+    CaseSummary,
+    TrailEntry,
+    entry_move,
+    handoff_from_event,
+    handoff_table,
+    summarise,
+)
 
 
 class UnknownCase(LookupError):
@@ -92,6 +100,13 @@ class Trail:
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
         return handoff_table(uow.handoffs.find(), uow.clock.now())
+
+    def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
+        """How many cases have been passed back and forth (推诿扯皮), still open or closed."""
+        table = uow.summaries.table
+        bounced = uow.summaries.find(table.c.returns >= BOUNCED_AFTER_RETURNS)
+        closed = sum(1 for s in bounced if s.state == "closed")
+        return {"open": len(bounced) - closed, "closed": closed}
 
 
 def summary_view(summary: CaseSummary) -> dict[str, Any]:

@@ -38,6 +38,11 @@ class TrailService(AgencyEvents, OperationsEndpoints):
     metrics = Metrics()
     sign = TrailSigner()
 
+    def refresh_gauges(self, uow: Any) -> None:
+        # The trail receives no handoffs; it is the one place that sees cases passed around.
+        for status, count in self.agency_logic.bounced_cases(uow).items():
+            self.metrics.bounced_cases.labels(status).set(count)
+
     @timer(interval=10)
     def sign_checkpoint(self) -> None:
         """A signed checkpoint of the chain's head, every ten seconds when it has moved."""

@@ -123,8 +123,15 @@ class _HandoffFields(_Payload):
     to_unit = fields.Str(allow_none=True, load_default=None)
 
 
+def worked_seconds_field() -> fields.Float:
+    """Minor (optional) field: how long the publishing agency worked on the case since it
+    accepted it; absent where the agency never took the case up (intake)."""
+    return fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
 class HandoffRequested(_HandoffFields):
-    reason = fields.Str(allow_none=True, load_default=None)
+    reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
+    worked_seconds = worked_seconds_field()
 
 
 class HandoffAccepted(_HandoffFields):
@@ -197,10 +204,12 @@ class MediationFailed(_Payload):
 class LegalAidGranted(_Payload):
     lawyer_id = fields.Str(required=True)
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
+    worked_seconds = worked_seconds_field()
 
 
 class LegalAidRefused(_Payload):
     reason = fields.Str(required=True)
+    worked_seconds = worked_seconds_field()
 
 
 class Awarded(_Payload):
@@ -224,6 +233,7 @@ class CaseClosed(_Payload):
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
+    worked_seconds = worked_seconds_field()
 
 
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {

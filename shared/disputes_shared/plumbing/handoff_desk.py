@@ -43,14 +43,15 @@ class HandoffDesk:
 
     def request(self, uow: UnitOfWork, *, case_id: str, correlation_id: str,
                 purpose: HandoffPurpose, dossier: dict[str, Any], cause: str | None = None,
-                reason: str | None = None, to_unit: str | None = None) -> Handoff:
+                reason: str | None = None, to_unit: str | None = None,
+                worked_seconds: float | None = None) -> Handoff:
         """Hand a case on: a broadcast ``handoff.requested`` (no personal data), then the
         ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that
         every observer sees the request before anyone can answer it."""
         now = uow.clock.now()
         handoff = Handoff.request(case_id, self.agency, purpose, now, reason=reason, to_unit=to_unit)
         uow.handoffs.add(handoff)
-        fields = {**handoff_fields(handoff), "reason": reason}
+        fields = {**handoff_fields(handoff), "reason": reason, "worked_seconds": worked_seconds}
         uow.emit(*(
             Envelope(event_type=event_type, payload=payload, case_id=case_id,
                      source_agency=self.agency, occurred_at=now,

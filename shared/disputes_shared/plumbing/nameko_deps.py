@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Connection
@@ -84,7 +85,8 @@ class Metrics(DependencyProvider):
         if isinstance(entrypoint, EventConsumer):
             envelope = worker_ctx.args[0]
             outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
-            metrics.events_handled.labels(metrics.agency, envelope.event_type, outcome).inc()
+            metrics.observe_handled(envelope.event_type, outcome, envelope.occurred_at,
+                                    datetime.now(UTC))
         elif entrypoint.method_name not in ("metrics_endpoint", "health", "refresh_metrics",
                                             "sign_checkpoint"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
