@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: set up .venv, make sure a broker answers, run pytest.
+# What `make test` runs: set up .venv, make sure a broker answers and Prometheus is
+# installed, run pytest.
 #
 #   scripts/test.sh [PYTEST ARGS...]     (default: tests)
 #
@@ -38,6 +39,9 @@ if ((broker_rc != 0)); then
     echo "test: error: no usable RabbitMQ broker (scripts/broker.sh start failed)" >&2
     exit "$broker_rc"
 fi
+
+# promtool checks the alert rules; the monitoring end-to-end test runs a Prometheus of its own.
+scripts/prometheus.sh ensure </dev/null
 
 if (($# == 0)); then
     set -- tests
