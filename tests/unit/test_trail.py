@@ -242,3 +242,50 @@ def test_reading_a_trail_is_itself_recorded_on_the_trail(trail_db):
     (access,) = [e for e in second["entries"] if e["event_type"] == "trail.accessed"]
     assert access["details"] == {"accessed_by": "auditor-1", "role": "auditor"}
     assert second["state"] == first["state"] and second["anomalies"] == []
+
+
+def test_each_entry_names_the_agency_and_role_the_wait_and_the_routing_rule(trail_db):
+    payloads = example_payloads()
+    request = {**payloads["handoff.requested"], "requested_at": AT}
+    answer = {**payloads["handoff.accepted"], **{k: request[k] for k in (
+        "handoff_id", "from_agency", "to_agency", "purpose", "requested_at", "to_unit")}}
+    for event_type, payload, source, minutes in [
+            ("case.filed", None, "intake", 0), ("case.triaged", None, "intake", 0),
+            ("handoff.requested", request, "intake", 0), ("handoff.accepted", answer, "mediation", 120),
+            ("mediation.failed", None, "mediation", 600)]:
+        deliver(trail_db, TRAIL, delivered(envelope(event_type, payload, occurred_at=at(minutes),
+                                                    source_agency=Agency(source))))
+    with trail_db() as uow:
+        entries = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")["entries"]
+    assert [(e["agency"], e["role"], e["rule"], e["waited_seconds"]) for e in entries] == [
+        ("intake", "worker", None, None),
+        ("intake", "system", "industry:food_delivery", None),
+        ("intake", "system", "industry:food_delivery", None),
+        ("mediation", "station_admin", None, 7200.0),
+        ("mediation", "mediator", None, None),
+    ]
+
+
+def test_a_trail_of_fifty_entries_is_read_and_rendered_well_within_a_second(trail_db):
+    import time
+
+    from disputes_cli.render import trail_csv, trail_report
+
+    events: list[tuple[str, dict[str, Any] | None]] = [("case.filed", None), ("case.triaged", None)]
+    for n in range(24):  # a case passed back and forth: every move legal, 50 entries in all
+        request = {**handoff_payload(requested_at=at(2 * n)), "reason": f"rule {n}"}
+        events += [("handoff.requested", request),
+                   ("handoff.returned", {**request, "returned_at": at(2 * n + 1),
+                                         "wait_seconds": 60.0, "reason": "not ours"})]
+    for n, (event_type, payload) in enumerate(events):
+        deliver(trail_db, TRAIL, delivered(envelope(event_type, payload, occurred_at=at(n))))
+    started = time.perf_counter()
+    with trail_db() as uow:
+        trail = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")
+        uow.commit()
+    report, exported = trail_report(trail), trail_csv(trail)
+    elapsed = time.perf_counter() - started
+    assert len(trail["entries"]) == 50 and trail["anomalies"] == []
+    assert len(report.splitlines()) == 3 + 50 and len(exported.splitlines()) == 1 + 50
+    # Typically a few milliseconds; the bound leaves a slow machine a hundredfold margin.
+    assert elapsed < 1.0

@@ -45,6 +45,50 @@ class CaseSummary:
     anomalies: list[str] = field(default_factory=list)
 
 
+# Who performs each act. Broadcast events name the acting agency, not the staff member, so the
+# role is the one that performs that act at that agency: the desk answers handoffs, the
+# case-worker (mediator, arbitrator...) decides and hands on.
+DESK_ROLE = {"mediation": "station_admin", "legal_aid": "legal_aid_officer",
+             "arbitration": "arbitration_clerk", "courts": "court_clerk"}
+CASEWORKER_ROLE = {"intake": "system", "mediation": "mediator", "legal_aid": "legal_aid_officer",
+                   "arbitration": "arbitrator", "courts": "court_clerk", "trail": "auditor"}
+FIXED_ROLE = {"case.filed": "worker", "case.triaged": "system", "trail.accessed": "auditor"}
+
+
+def acting_role(source_agency: str, event_type: str) -> str:
+    if event_type in FIXED_ROLE:
+        return FIXED_ROLE[event_type]
+    if event_type in ("handoff.accepted", "handoff.returned"):
+        return DESK_ROLE.get(source_agency, "system")
+    return CASEWORKER_ROLE.get(source_agency, "system")
+
+
+def routing_rule(event_type: str, payload: dict[str, Any]) -> str | None:
+    """The rule that routed the case at this entry: triage's rules, or a handoff's reason."""
+    if event_type == "case.triaged":
+        return ", ".join(payload.get("rules_fired", [])) or None
+    if event_type == "handoff.requested":
+        return payload.get("reason")
+    return None
+
+
+def entry_view(entry: TrailEntry) -> dict[str, Any]:
+    """One line of a trail as an auditor reads it: who (agency and role), what, when, how long
+    the handoff waited before it was taken up, and the rule that routed it."""
+    payload = entry.payload
+    return {
+        "at": entry.occurred_at.isoformat(), "agency": entry.source_agency,
+        "role": acting_role(entry.source_agency, entry.event_type),
+        "event_type": entry.event_type, "move": entry.move, "event_id": entry.event_id,
+        "causation_id": entry.causation_id,
+        "rule": routing_rule(entry.event_type, payload),
+        "waited_seconds": payload.get("wait_seconds") if entry.event_type in (
+            "handoff.accepted", "handoff.returned") else None,
+        "worked_seconds": payload.get("worked_seconds"),
+        "details": payload,
+    }
+
+
 def entry_move(event_type: str, payload: dict[str, Any]) -> str:
     return move_of(event_type, payload.get("purpose") if event_type.startswith("handoff.") else None)
 

@@ -17,6 +17,7 @@ from .domain import (
     CaseSummary,
     TrailEntry,
     entry_move,
+    entry_view,
     handoff_from_event,
     handoff_table,
     summarise,
@@ -85,11 +86,7 @@ class Trail:
             recorded_at=now, payload={"accessed_by": accessed_by, "role": "auditor"}))
         return {
             **summary_view(summary),
-            "entries": [{
-                "at": e.occurred_at.isoformat(), "agency": e.source_agency,
-                "event_type": e.event_type, "move": e.move, "event_id": e.event_id,
-                "causation_id": e.causation_id, "details": e.payload,
-            } for e in entries],
+            "entries": [entry_view(e) for e in entries],
             "handoffs": [handoff_view(h) for h in uow.handoffs.for_case(case_id)],
         }
 
