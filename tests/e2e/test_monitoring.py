@@ -30,6 +30,7 @@ from .test_lifecycle import disputes
 
 CASES = 40
 SCRAPE = "1s"
+RATE_WINDOW_SCRAPES = 20  # Grafana's $__rate_interval, in scrapes (it would use at least 4)
 BROKER_METRICS = "127.0.0.1:15692"
 
 
@@ -113,7 +114,11 @@ def pending_handoff(platform: Platform, service: str, case_id: str) -> dict[str,
 def bounce_a_case(platform: Platform) -> str:
     """A claim two stations return in turn (推诿扯皮); the third station has not taken it up."""
     plan = planned_cases(1, seed=4242)[0]
-    response = platform.file_claim({**plan.claim, "legal_aid_requested": False})
+    # In Wuhou a food-delivery claim has three stations to go to: the industry's, the
+    # district's people's station, the city union's.
+    response = platform.file_claim({**plan.claim, "industry": "food_delivery", "district": "wuhou",
+                                    "worker_count": 1, "amount_claimed": "5600",
+                                    "chosen_station_id": None, "legal_aid_requested": False})
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]
     for _ in range(2):
@@ -145,6 +150,11 @@ def monitored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
                      and prometheus.value("sum(disputes_events_dead_lettered_total)") >= 1
                      and prometheus.value('sum(disputes_handoffs_pending{agency="mediation"})') >= 1,
                      "the run's metrics to be scraped")
+            # A dashboard looks back over windows of several scrapes: let that many pass.
+            scrapes = 'sum(count_over_time(up{job="disputes", service="trail"}[1h]))'
+            seen = prometheus.value(scrapes)
+            wait_for(lambda: prometheus.value(scrapes) >= seen + RATE_WINDOW_SCRAPES,
+                     f"{RATE_WINDOW_SCRAPES} more scrapes")
             yield {"prometheus": prometheus, "started": started, "summary": summary,
                    "bounced": bounced, "env": env}
         finally:
@@ -168,7 +178,7 @@ def test_every_dashboard_expression_parses_and_returns_data(monitored):
     clocks_exported = prometheus.value("count(disputes_clocks_pending)") > 0
     empty, waiting_for_clocks = [], []
     for board, title, expr in expressions():
-        query = concrete(expr, range_=whole_run, rate_interval="15s")
+        query = concrete(expr, range_=whole_run, rate_interval=f"{RATE_WINDOW_SCRAPES}s")
         data = prometheus.api("query_range", query=query, start=started, end=now, step="2s")
         values = [v for series in data["result"] for _, v in series["values"] if v != "NaN"]
         if values:
@@ -177,7 +187,7 @@ def test_every_dashboard_expression_parses_and_returns_data(monitored):
             waiting_for_clocks.append((board, title))  # parsed; no service runs clocks yet
         else:
             empty.append((board, title, query))
-    assert empty == []
+    assert empty == [], "no data:\n" + "\n".join(f"{b} / {t}: {q}" for b, t, q in empty)
     assert all("clock" in title.lower() for _, title in waiting_for_clocks)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
@@ -15,7 +16,7 @@ from trail.handlers import Trail, UnknownCase
 from .examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
 from .helpers import deliver
 
-TRAIL = Trail()
+TRAIL = Trail(Ed25519PrivateKey.generate().sign)
 
 
 def at(minutes: float) -> datetime:

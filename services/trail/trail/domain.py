@@ -29,6 +29,7 @@ class TrailEntry:
     id: int | None = None
     prev_hash: str = ""  # the hash chain (see chain.py)
     entry_hash: str = ""
+    signature: str = ""  # the trail service's signature of entry_hash (hex)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, Envelope
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork
-from .chain import GENESIS, Checkpoint, Verdict, checkpoint_message, entry_digest, verify
+from .chain import GENESIS, Checkpoint, Verdict, entry_digest, entry_message, verify
 from .domain import (
     BOUNCED_AFTER_RETURNS,
     CaseSummary,
@@ -29,7 +29,13 @@ class UnknownCase(LookupError):
 
 
 class Trail:
+    """The trail's service layer. ``sign`` is the trail's private key's signing function:
+    recording needs it, reading and verifying do not."""
+
     agency = Agency.TRAIL
+
+    def __init__(self, sign: Callable[[bytes], bytes] | None = None) -> None:
+        self.sign = sign
 
     def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
@@ -50,18 +56,24 @@ class Trail:
         (uow.summaries.save if uow.summaries.get(envelope.case_id) else uow.summaries.add)(summary)
         return "handled"
 
-    def checkpoint(self, uow: TrailUnitOfWork, sign: Callable[[bytes], bytes]) -> Checkpoint | None:
+    def checkpoint(self, uow: TrailUnitOfWork) -> Checkpoint | None:
         """Sign the head of the chain, if it moved since the last checkpoint."""
         entry_id, head = uow.entries.head_hash()
         if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
             return None
-        checkpoint = Checkpoint(entry_id=entry_id, head_hash=head, signed_at=uow.clock.now(),
-                                signature=sign(checkpoint_message(entry_id, head)).hex())
+        latest = uow.checkpoints.find(order_by=uow.checkpoints.table.c.entry_id.desc(), limit=1)
+        last = latest[0] if latest else None
+        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count(), head_hash=head,
+                                signed_at=uow.clock.now(), previous=last.signature if last else "",
+                                signature="")
+        checkpoint.signature = self._signed(checkpoint.message())
         uow.checkpoints.add(checkpoint)
         return checkpoint
 
-    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool]) -> Verdict:
-        return verify(uow.entries.in_recorded_order(), uow.checkpoints.find(), signature_valid)
+    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool],
+               witnessed: Checkpoint | None = None) -> Verdict:
+        return verify(uow.entries.in_recorded_order(), uow.checkpoints.find(), signature_valid,
+                      witnessed)
 
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
         return uow.entries.find(uow.entries.table.c.case_id == case_id)
@@ -71,7 +83,13 @@ class Trail:
         # place in the chain.
         entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
         entry.entry_hash = entry_digest(entry.prev_hash, entry)
+        entry.signature = self._signed(entry_message(entry.entry_hash))
         uow.entries.add(entry)
+
+    def _signed(self, message: bytes) -> str:
+        if self.sign is None:
+            raise RuntimeError("this trail has no signing key: it can be read, not written")
+        return self.sign(message).hex()
 
     def trail(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str) -> dict[str, Any]:
         """A case's trail, as an auditor reads it; the reading itself is recorded on the trail."""
