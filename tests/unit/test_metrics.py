@@ -37,6 +37,17 @@ def test_work_is_measured_only_where_the_agency_took_the_case_up():
                  ended_by="handoff.requested") is None
 
 
+def test_the_work_before_a_handoff_is_counted_once_not_again_with_its_dossier():
+    metrics = PlatformMetrics("mediation")
+    request = {**example_payloads()["handoff.requested"], "worked_seconds": 3600.0}
+    metrics.observe_published("handoff.requested", request)
+    metrics.observe_published("handoff.dossier", example_payloads()["handoff.dossier"])
+    assert value(metrics, "disputes_agency_work_seconds_count", agency="mediation",
+                 ended_by="handoff.requested") == 1
+    assert value(metrics, "disputes_agency_work_seconds_count", agency="mediation",
+                 ended_by="handoff.dossier") is None
+
+
 def test_a_returned_handoff_is_a_wait_answered_by_a_return():
     metrics = PlatformMetrics("mediation")
     metrics.observe_published("handoff.returned", example_payloads()["handoff.returned"])

@@ -23,6 +23,8 @@ HANDOFF_WAIT_BUCKETS = (0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR, 8 * HOUR, DAY, 3
 # Work in an agency is measured in the same units as the statutory periods it runs under.
 WORK_BUCKETS = (1, 60, 900, HOUR, 8 * HOUR, DAY, 3 * DAY, 5 * DAY, 15 * DAY, 30 * DAY,
                 45 * DAY, 60 * DAY, 90 * DAY)
+# The events with which an agency's work on a case ends (the dossier repeats the request).
+WORK_ENDS = frozenset({"handoff.requested", "case.closed", "legal_aid.granted", "legal_aid.refused"})
 # From an event's occurrence until a consumer handled it: the service's own view of lag.
 EVENT_DELAY_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR)
 
@@ -106,7 +108,7 @@ class PlatformMetrics:
             self.cases_closed.labels(self.agency, payload["outcome"]).inc()
             self.amount_recovered.labels(self.agency, payload["outcome"]).inc(
                 float(Decimal(str(payload["amount_recovered"]))))
-        if payload.get("worked_seconds") is not None:
+        if event_type in WORK_ENDS and payload.get("worked_seconds") is not None:
             self.work_time.labels(self.agency, event_type).observe(float(payload["worked_seconds"]))
 
     def observe_handled(self, event_type: str, outcome: str, occurred_at: datetime,
