@@ -29,10 +29,16 @@ def seconds(value: float | None) -> str:
 
 def handoff_report(summary: dict[str, Any]) -> str:
     parts = ["Handoff waits by agency pair (slowest p95 first)", table(
-        ["from", "to", "handoffs", "accepted", "returned", "pending", "p50", "p95", "max"],
+        ["from", "to", "handoffs", "accepted", "returned", "pending", "p50", "p95", "p99", "max"],
         [[r["from_agency"], r["to_agency"], r["handoffs"], r["accepted"], r["returned"], r["pending"],
-          seconds(r["wait_p50_seconds"]), seconds(r["wait_p95_seconds"]), seconds(r["wait_max_seconds"])]
+          seconds(r["wait_p50_seconds"]), seconds(r["wait_p95_seconds"]),
+          seconds(r["wait_p99_seconds"]), seconds(r["wait_max_seconds"])]
          for r in summary["pairs"]])]
+    if summary["work"]:
+        parts += ["", "Work in each agency once taken up (slowest p95 first)", table(
+            ["agency", "stays", "p50", "p95"],
+            [[w["agency"], w["stays"], seconds(w["work_p50_seconds"]), seconds(w["work_p95_seconds"])]
+             for w in summary["work"]])]
     if summary["backlog"]:
         parts += ["", "Backlog (handoffs not yet taken up)", table(
             ["agency", "pending", "oldest"],

@@ -66,6 +66,11 @@ def test_a_handled_event_counts_its_outcome_and_how_late_it_was_handled():
     assert value(metrics, "disputes_event_delay_seconds_sum", agency="arbitration") == 3
 
 
+def test_dead_letters_are_counted_from_zero_so_the_first_one_shows_as_an_increase():
+    metrics = PlatformMetrics("trail")
+    assert value(metrics, "disputes_events_dead_lettered_total", agency="trail") == 0
+
+
 def test_clocks_start_at_zero_and_report_the_soonest_due_only_while_one_runs():
     metrics = PlatformMetrics("arbitration")
     metrics.set_pending_clocks({"award_due": (0, None)})

@@ -123,7 +123,7 @@ def test_the_handoff_table_gives_wait_percentiles_by_agency_pair():
     (row,) = handoff_table(handoffs, at(60))["pairs"]
     assert row == {"from_agency": "intake", "to_agency": "mediation", "handoffs": 101, "accepted": 101,
                    "returned": 0, "pending": 0, "wait_p50_seconds": 50.0,
-                   "wait_p95_seconds": 95.0, "wait_max_seconds": 100.0}
+                   "wait_p95_seconds": 95.0, "wait_p99_seconds": 99.0, "wait_max_seconds": 100.0}
 
 
 def test_one_answered_handoff_is_its_own_percentile_and_pending_ones_have_no_wait():
@@ -173,7 +173,17 @@ def test_a_case_returned_twice_or_more_is_bounced():
 
 
 def test_no_handoffs_make_an_empty_table():
-    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": []}
+    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": [], "work": []}
+
+
+def test_work_in_each_agency_is_summarised_slowest_first():
+    work = [("mediation", float(n)) for n in range(101)] + [("arbitration", 30 * 86400.0)]
+    table = handoff_table([], at(0), work)
+    assert table["work"] == [
+        {"agency": "arbitration", "stays": 1, "work_p50_seconds": 30 * 86400.0,
+         "work_p95_seconds": 30 * 86400.0},
+        {"agency": "mediation", "stays": 101, "work_p50_seconds": 50.0, "work_p95_seconds": 95.0},
+    ]
 
 
 def test_the_trails_copy_of_a_handoff_takes_its_answer_even_before_its_request():
@@ -290,3 +300,21 @@ def test_a_trail_of_fifty_entries_is_read_and_rendered_well_within_a_second(trai
     assert len(report.splitlines()) == 3 + 50 and len(exported.splitlines()) == 1 + 50
     # Typically a few milliseconds; the bound leaves a slow machine a hundredfold margin.
     assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(("agency", "event_type", "payload", "role"), [
+    ("intake", "case.filed", {"channel": "online"}, "worker"),
+    ("intake", "case.filed", {"channel": "counter"}, "intake_clerk"),
+    ("intake", "case.filed", {"channel": "hotline_12345"}, "hotline_operator"),
+    ("intake", "handoff.requested", {}, "system"),
+    ("legal_aid", "handoff.accepted", {}, "legal_aid_officer"),
+    ("arbitration", "handoff.returned", {}, "arbitration_clerk"),
+    ("arbitration", "arbitration.awarded", {}, "arbitrator"),
+    ("mediation", "handoff.requested", {}, "mediator"),
+    ("courts", "court.ruling_entered", {}, "court_clerk"),
+    ("trail", "trail.accessed", {}, "auditor"),
+])
+def test_the_role_that_performs_each_act(agency, event_type, payload, role):
+    from trail.domain import acting_role
+
+    assert acting_role(agency, event_type, payload) == role

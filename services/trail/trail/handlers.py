@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, Envelope
+from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, Envelope
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork
@@ -114,7 +114,10 @@ class Trail:
         return {s.case_id: summary_view(s) for s in uow.summaries.find(*where)}
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
-        return handoff_table(uow.handoffs.find(), uow.clock.now())
+        ended = uow.entries.find(uow.entries.table.c.event_type.in_(sorted(WORK_ENDING_EVENTS)))
+        work = [(e.source_agency, float(e.payload["worked_seconds"])) for e in ended
+                if e.payload.get("worked_seconds") is not None]
+        return handoff_table(uow.handoffs.find(), uow.clock.now(), work)
 
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
         """How many cases have been passed back and forth (推诿扯皮), still open or closed."""

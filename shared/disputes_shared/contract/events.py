@@ -123,6 +123,11 @@ class _HandoffFields(_Payload):
     to_unit = fields.Str(allow_none=True, load_default=None)
 
 
+# The events with which an agency's work on a case ends; they carry ``worked_seconds``.
+WORK_ENDING_EVENTS = frozenset({"handoff.requested", "case.closed", "legal_aid.granted",
+                                "legal_aid.refused"})
+
+
 def worked_seconds_field() -> fields.Float:
     """Minor (optional) field: how long the publishing agency worked on the case since it
     accepted it; absent where the agency never took the case up (intake)."""

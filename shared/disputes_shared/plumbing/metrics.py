@@ -14,6 +14,8 @@ from typing import Any
 from nameko.extensions import SharedExtension
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from ..contract.events import WORK_ENDING_EVENTS
+
 HOUR, DAY = 3600, 86400
 # Bucket edges (seconds) at the service-level targets for a handoff to be taken up: 1 hour,
 # 1 working day (8 h), 1 day, 3 days, 5 days (art. 29's acceptance period), 15 days (art. 14),
@@ -23,8 +25,6 @@ HANDOFF_WAIT_BUCKETS = (0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR, 8 * HOUR, DAY, 3
 # Work in an agency is measured in the same units as the statutory periods it runs under.
 WORK_BUCKETS = (1, 60, 900, HOUR, 8 * HOUR, DAY, 3 * DAY, 5 * DAY, 15 * DAY, 30 * DAY,
                 45 * DAY, 60 * DAY, 90 * DAY)
-# The events with which an agency's work on a case ends (the dossier repeats the request).
-WORK_ENDS = frozenset({"handoff.requested", "case.closed", "legal_aid.granted", "legal_aid.refused"})
 # From an event's occurrence until a consumer handled it: the service's own view of lag.
 EVENT_DELAY_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR)
 
@@ -68,6 +68,8 @@ class PlatformMetrics:
         self.dead_lettered = Counter(
             "disputes_events_dead_lettered_total", "Messages parked on the dead-letter queue",
             ["agency"], registry=r)
+        # At 0 from the start: an alert on its increase must see the first message parked.
+        self.dead_lettered.labels(agency)
         self.cases_opened = Counter(
             "disputes_cases_opened_total", "Cases filed, by channel", ["agency", "channel"],
             registry=r)
@@ -108,7 +110,8 @@ class PlatformMetrics:
             self.cases_closed.labels(self.agency, payload["outcome"]).inc()
             self.amount_recovered.labels(self.agency, payload["outcome"]).inc(
                 float(Decimal(str(payload["amount_recovered"]))))
-        if event_type in WORK_ENDS and payload.get("worked_seconds") is not None:
+        # Not the dossier: it repeats the request's fields.
+        if event_type in WORK_ENDING_EVENTS and payload.get("worked_seconds") is not None:
             self.work_time.labels(self.agency, event_type).observe(float(payload["worked_seconds"]))
 
     def observe_handled(self, event_type: str, outcome: str, occurred_at: datetime,
