@@ -132,3 +132,15 @@ def test_nothing_here_names_a_path_of_a_machine():
     for path in (REPO / "deploy").rglob("*"):
         if path.is_file():
             assert "/work/" not in path.read_text(), path
+
+
+def test_every_grafana_dashboard_ships_in_the_dashboards_config_map():
+    dashboards = sorted((REPO / "deploy" / "grafana" / "dashboards").glob("*.json"))
+    assert dashboards
+    resources = build(K8S / "overlays" / "prod")
+    (config_map,) = [c for c in of_kind(resources, "ConfigMap")
+                     if c["metadata"]["name"] == "disputes-grafana-dashboards"]
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert sorted(config_map["data"]) == [p.name for p in dashboards]
+    for path in dashboards:
+        assert config_map["data"][path.name] == path.read_text()
