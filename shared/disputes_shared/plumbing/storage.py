@@ -137,7 +137,9 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":  # no driver named: ours, not SQLAlchemy's default
             parsed = parsed.set(drivername="postgresql+psycopg2")
         _cooperate_with_eventlet(parsed.get_driver_name())
-        engine = create_engine(parsed, pool_pre_ping=True)
+        # Transactions run one at a time per database (below), so a few connections serve a
+        # process; more would only wait, and use up the server's connection slots.
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=4, max_overflow=4)
 
         @event.listens_for(engine, "begin")
         def _one_transaction_at_a_time(connection: Connection) -> None:
