@@ -24,7 +24,12 @@ from disputes_shared.contract.events import (
     decode,
     encode,
 )
-from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
+from disputes_shared.contract.routing import (
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    DOSSIERS_EXCHANGE,
+    EVENTS_EXCHANGE,
+)
 from disputes_shared.contract.spec import (
     asyncapi,
     compatibility_problems,
@@ -90,10 +95,13 @@ def test_the_asyncapi_document_names_every_exchange_routing_key_and_message():
     assert "case.filed.v1.all" in addresses
     assert "handoff.dossier.v1.{to_agency}" in addresses
     assert "handoff.accepted.v1.{from_agency}" in addresses
-    exchanges = {c["bindings"]["amqp"]["exchange"]["name"] for c in document["channels"].values()}
-    assert exchanges == {EVENTS_EXCHANGE, DOSSIERS_EXCHANGE}
-    assert DEAD_LETTER_EXCHANGE in document["info"]["description"]
-    assert {m["name"] for m in document["components"]["messages"].values()} == set(EVENT_TYPES)
+    amqp = [c["bindings"]["amqp"] for c in document["channels"].values()]
+    assert {b["exchange"]["name"] for b in amqp if b["is"] == "routingKey"} \
+        == {EVENTS_EXCHANGE, DOSSIERS_EXCHANGE}
+    assert [b["queue"]["name"] for b in amqp if b["is"] == "queue"] == [DEAD_LETTER_QUEUE]
+    assert DEAD_LETTER_EXCHANGE in document["channels"]["dead-letters"]["description"]
+    assert {m["name"] for m in document["components"]["messages"].values()} \
+        == {*EVENT_TYPES, "parked"}
 
 
 def test_routing_keys_and_exchanges_never_name_a_python_class():

@@ -225,6 +225,7 @@ def asyncapi() -> dict[str, Any]:
             "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
             "bindings": {"amqp": {"deliveryMode": 2, "mandatory": True, "bindingVersion": "0.3.0"}},
         }
+    channels["dead-letters"], messages["parked-message"] = _dead_letters()
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -240,6 +241,39 @@ def asyncapi() -> dict[str, Any]:
         "operations": operations,
         "components": {"messages": messages},
     }
+
+
+PARKED_HEADERS = {
+    "x-parked-reason": "why it could not be handled (e.g. invalid payload, unknown major)",
+    "x-parked-by": "the agency whose consumer parked it",
+    "x-parked-at": "when, ISO 8601",
+    "x-original-exchange": "where it was first sent",
+    "x-original-routing-key": "with which routing key",
+}
+
+
+def _dead_letters() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dead-letter queue: any message, as sent, with why it was parked."""
+    channel = {
+        "address": DEAD_LETTER_QUEUE,
+        "title": "Parked messages",
+        "description": (f"Fanout exchange `{DEAD_LETTER_EXCHANGE}` into the durable queue "
+                        f"`{DEAD_LETTER_QUEUE}`: messages a consumer could not handle, body "
+                        "unchanged; `disputes dead-letters replay` sends them back."),
+        "messages": {"parked-message": {"$ref": "#/components/messages/parked-message"}},
+        "bindings": {"amqp": {"is": "queue", "queue": {
+            "name": DEAD_LETTER_QUEUE, "durable": True, "exclusive": False, "autoDelete": False,
+            "vhost": "/"}, "bindingVersion": "0.3.0"}},
+    }
+    message = {
+        "name": "parked",
+        "title": "A parked message",
+        "summary": "The original body as it was sent (perhaps not valid at all), with headers.",
+        "headers": {"type": "object", "required": sorted(PARKED_HEADERS), "properties": {
+            name: {"type": "string", "description": text} for name, text in PARKED_HEADERS.items()}},
+        "payload": {"description": "the original body, unchanged"},
+    }
+    return channel, message
 
 
 _ASYNCAPI_DESCRIPTION = """\
