@@ -91,6 +91,14 @@ def test_an_answer_to_someone_elses_handoff_fails():
     assert "which is for mediation, not labor_inspection" in report.render()
 
 
+def test_its_own_requests_still_unanswered_are_noted_not_failed():
+    handoff = Handoff.request("LD-1", INSPECTION, HandoffPurpose.ARBITRATION, AT)
+    report = check(INSPECTION, [on_the_wire(e) for e in
+                                handoff_request_events(handoff, "corr-1", dossier())])
+    assert report.passed, report.render()
+    assert f"· handoff {handoff.handoff_id} to arbitration is not answered yet" in report.render()
+
+
 def test_a_request_without_its_dossier_fails():
     handoff = Handoff.request("LD-1", INSPECTION, HandoffPurpose.ARBITRATION, AT)
     requested, _ = handoff_request_events(handoff, "corr-1", dossier())

@@ -31,6 +31,7 @@ from disputes_shared.contract.routing import (
     EVENTS_EXCHANGE,
 )
 from disputes_shared.contract.spec import (
+    UnsupportedField,
     asyncapi,
     compatibility_problems,
     differences,
@@ -250,3 +251,20 @@ def test_an_unknown_major_is_refused_saying_which_majors_are_read():
     message["schema_version"] = "3.0"
     with pytest.raises(UnknownEventType, match="reads major 1 of it"):
         decode(json.dumps(message))
+
+
+def test_a_field_the_generator_cannot_describe_is_a_clear_error_not_a_silent_gap(monkeypatch):
+    class WithUrl(CaseFiled):
+        minor = 1
+        evidence_link = fields.Url(allow_none=True, load_default=None)
+
+    class WithFunction(CaseFiled):
+        minor = 1
+        computed = fields.Function(lambda obj: 1)
+
+    monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithUrl)
+    assert published_schemas()["case.filed.v1.json"]["properties"]["payload"]["properties"][
+        "evidence_link"] == {"type": ["string", "null"], "format": "uri"}
+    monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithFunction)
+    with pytest.raises(UnsupportedField, match="Function"):
+        published_schemas()

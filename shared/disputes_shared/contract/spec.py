@@ -123,6 +123,10 @@ def _constraint(validator: Any, kind: str) -> dict[str, Any]:
                 if value is not None}
     if isinstance(validator, validate.Regexp):
         return {"pattern": validator.regex.pattern}
+    if isinstance(validator, validate.URL):
+        return {"format": "uri"}
+    if isinstance(validator, validate.Email):
+        return {"format": "email"}
     raise UnsupportedField(f"no JSON Schema for the validator {type(validator).__name__}")
 
 

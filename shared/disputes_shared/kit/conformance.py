@@ -61,6 +61,7 @@ class RuleResult:
     what: str
     checked: int = 0
     failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not the agency's fault
 
     @property
     def passed(self) -> bool:
@@ -85,7 +86,8 @@ class Report:
         return {"agency": self.agency, "seconds": self.seconds, "messages": self.sent,
                 "passed": self.passed,
                 "rules": [{"rule": r.rule, "what": r.what, "checked": r.checked,
-                           "passed": r.passed, "failures": r.failures} for r in self.rules]}
+                           "passed": r.passed, "failures": r.failures, "notes": r.notes}
+                          for r in self.rules]}
 
     def render(self) -> str:
         lines = [f"Conformance of {self.agency}: {self.sent} messages sent in {self.seconds:g}s"]
@@ -95,6 +97,7 @@ class Report:
             lines += [f"          - {failure}" for failure in r.failures[:20]]
             if len(r.failures) > 20:
                 lines.append(f"          … and {len(r.failures) - 20} more")
+            lines += [f"          · {note}" for note in r.notes]
         if self.sent == 0:
             lines.append(f"  FAIL  nothing was sent by {self.agency}: exercise the system while "
                          "this runs")
@@ -193,6 +196,7 @@ def _check_handoffs(agency: str, messages: list[Observed], own: list[Envelope],
     requested = {e.payload["handoff_id"]: e for e in everyone if e.event_type == "handoff.requested"}
     dossiers = {e.payload["handoff_id"] for e in everyone if e.event_type == "handoff.dossier"}
     answered = {e.payload["handoff_id"]: e for e in own if e.event_type in ANSWERS}
+    answers_to_it = {e.payload["handoff_id"] for e in everyone if e.event_type in ANSWERS}
     for handoff_id, request in requested.items():
         if request.payload["to_agency"] == agency:
             result.checked += 1
@@ -205,6 +209,9 @@ def _check_handoffs(agency: str, messages: list[Observed], own: list[Envelope],
             if handoff_id not in dossiers:
                 result.fail(f"handoff {handoff_id}: handoff.requested was sent without its "
                             "handoff.dossier")
+            if handoff_id not in answers_to_it:
+                result.notes.append(f"handoff {handoff_id} to {request.payload['to_agency']} is "
+                                    "not answered yet (theirs to answer)")
     for handoff_id, answer in answered.items():
         result.checked += 1
         if answer.payload["to_agency"] != agency:
