@@ -268,3 +268,14 @@ def test_a_field_the_generator_cannot_describe_is_a_clear_error_not_a_silent_gap
     monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithFunction)
     with pytest.raises(UnsupportedField, match="Function"):
         published_schemas()
+
+
+def test_moving_an_event_to_another_exchange_or_routing_key_needs_a_new_major(monkeypatch):
+    from disputes_shared.contract import routing
+
+    published = published_schemas()
+    monkeypatch.setitem(routing.EXCHANGE_OF, "case.closed", routing.DOSSIERS_EXCHANGE)
+    monkeypatch.setitem(routing.ADDRESSED_BY, "case.closed", "to_agency")
+    problems = compatibility_problems(published, published_schemas())
+    assert any("case.closed.v1.json: the message changed x-exchange" in p for p in problems)
+    assert any("changed x-routing-key from 'case.closed.v1.all'" in p for p in problems)

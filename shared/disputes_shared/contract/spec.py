@@ -396,7 +396,8 @@ def _meaning(document: Any) -> Any:
 def breaking_changes(before: dict[str, Any], after: dict[str, Any], at: str = "") -> Iterable[str]:
     """Changes of ``after`` against ``before`` that a partner reading or writing ``before`` would
     not survive: a field removed (a rename is a removal), retyped, newly required, values taken
-    from its enum, other constraints changed, unknown fields no longer allowed."""
+    from its enum, other constraints changed, unknown fields no longer allowed, another
+    exchange or routing key."""
     where = at or "the message"
     if before.get("type") != after.get("type") or before.get("format") != after.get("format"):
         yield f"{where} changed type from {_type(before)} to {_type(after)}"
@@ -411,8 +412,7 @@ def breaking_changes(before: dict[str, Any], after: dict[str, Any], at: str = ""
         yield f"{where} now restricts its values"
     for key in sorted((set(before) | set(after)) - {"type", "format", "enum", "const", "properties",
                                                     "required", "items", "additionalProperties"}
-                      - WORDING - {"$schema", "$id", "x-schema-version", "x-exchange",
-                                   "x-routing-key"}):
+                      - WORDING - {"$schema", "$id", "x-schema-version"}):
         if before.get(key) != after.get(key):
             yield f"{where} changed {key} from {before.get(key)!r} to {after.get(key)!r}"
     if "items" in before or "items" in after:
