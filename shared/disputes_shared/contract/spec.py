@@ -235,7 +235,9 @@ def asyncapi() -> dict[str, Any]:
         "info": {
             "title": "Labor-dispute platform events",
             "version": contract_version(),
-            "description": _ASYNCAPI_DESCRIPTION.format(queues=_queue_table()),
+            "description": _ASYNCAPI_DESCRIPTION.format(
+                events=EVENTS_EXCHANGE, dossiers=DOSSIERS_EXCHANGE, dead=DEAD_LETTER_EXCHANGE,
+                dead_queue=DEAD_LETTER_QUEUE, queues=_queue_table()),
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:5672", "protocol": "amqp",
@@ -296,8 +298,7 @@ know.
 
 The platform's own queues and what they are bound to:
 
-{queues}""".replace("{events}", EVENTS_EXCHANGE).replace("{dossiers}", DOSSIERS_EXCHANGE) \
-    .replace("{dead}", DEAD_LETTER_EXCHANGE).replace("{dead_queue}", DEAD_LETTER_QUEUE)
+{queues}"""
 
 
 def _queue_table() -> str:
