@@ -115,12 +115,12 @@ def _is_from(agency: str, message: Observed) -> bool:
 def check(agency: Agency | str, messages: list[Observed], seconds: float = 0.0) -> Report:
     """Every rule, over the messages seen in one observation."""
     agency = str(Agency(agency))
-    sent = [m for m in messages if _is_from(agency, m)]
+    delivery = RuleResult("delivery", "persistent, JSON, message_id = event_id, one event per id")
+    sent = _first_of_each_event([m for m in messages if _is_from(agency, m)], delivery)
     envelope = RuleResult("envelope", "JSON envelope with every field valid")
     version = RuleResult("version", "an event type and major version of the contract")
     schema = RuleResult("schema", "payload valid against its schema")
     routing = RuleResult("routing", "exchange and routing key as the contract gives them")
-    delivery = RuleResult("delivery", "persistent, JSON, message_id = event_id")
     handoffs = RuleResult("handoffs", "every handoff answered by accept or return; requests "
                                       "followed by their dossier")
     valid: list[Envelope] = []
@@ -129,6 +129,28 @@ def check(agency: Agency | str, messages: list[Observed], seconds: float = 0.0) 
     _check_handoffs(agency, messages, valid, handoffs)
     return Report(agency=agency, seconds=seconds, sent=len(sent),
                   rules=[envelope, version, schema, routing, delivery, handoffs])
+
+
+def _first_of_each_event(sent: list[Observed], delivery: RuleResult) -> list[Observed]:
+    """At-least-once: the same event sent again (same id, same body) is allowed and checked
+    once; an event id reused for a different body is a fault."""
+    first: dict[str, Observed] = {}
+    kept, again = [], 0
+    for message in sent:
+        event_id = (message.json() or {}).get("event_id")
+        if not isinstance(event_id, str):
+            kept.append(message)
+        elif event_id not in first:
+            first[event_id] = message
+            kept.append(message)
+        elif message.body == first[event_id].body:
+            again += 1
+        else:
+            delivery.fail(f"{message.label()}: event_id already used for a different event")
+    if again:
+        delivery.notes.append(f"{again} event(s) sent again with the same id (allowed: "
+                              "consumers drop duplicates)")
+    return kept
 
 
 def _check_message(message: Observed, envelope: RuleResult, version: RuleResult,
