@@ -104,6 +104,9 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "court.enforcement_started": {"amount_due": Decimal("2560.00")},
         "case.closed": {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 12,
                         "worked_seconds": 864000.0},
+        "inspection.concluded": {"handoff_id": str(uuid.uuid4()), "finding": "order_issued",
+                                 "amount_recovered": Decimal("3200.00"), "workers_paid": 1,
+                                 "note": None},
     }
 
 
