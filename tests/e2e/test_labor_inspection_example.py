@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUREAU = ROOT / "examples" / "labor_inspection" / "bureau.py"
 
 
-def until(check_: Any, timeout: float = 60.0) -> Any:
+def until(check_: Any, timeout: float = 180.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := check_()):
         if time.monotonic() > deadline:
@@ -49,7 +49,7 @@ def platform(tmp_path_factory):
 
 
 def bureau(env: dict[str, str], database: Path, *args: str,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(BUREAU), "--database", str(database), *args],
                           env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout)
@@ -57,7 +57,7 @@ def bureau(env: dict[str, str], database: Path, *args: str,
 
 def disputes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "disputes_cli.main", *args],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
 def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform, tmp_path):
