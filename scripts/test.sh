@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer and Prometheus
-# is installed, check the published contract (whole suite only), run pytest.
+# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer and
+# Prometheus is installed, check the published contract (whole suite only), run pytest.
 #
 #   scripts/test.sh [PYTEST ARGS...]     (default: tests)
 #

@@ -174,13 +174,14 @@ def test_an_auditors_witness_file_catches_a_cut_back_trail(tmp_path, clock):
     from cryptography.hazmat.primitives import serialization
     from sqlalchemy import create_engine
 
-    from disputes_shared.plumbing.schema import ServiceSchema
+    from disputes_shared.plumbing.runner import service_schema
     from disputes_shared.plumbing.storage import make_engine
     from trail.adapters import TrailUnitOfWork, metadata, plumbing
     from trail.audit import verify_database
+    from trail.service import TrailService
 
     url = f"sqlite:///{tmp_path / 'trail.db'}"
-    ServiceSchema("trail", metadata).upgrade(url)
+    service_schema(TrailService, metadata).upgrade(url)
     public_key = tmp_path / "trail.pub"
     public_key.write_bytes(KEY.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))

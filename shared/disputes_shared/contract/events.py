@@ -148,7 +148,7 @@ def worked_seconds_field() -> fields.Float:
 
 
 class HandoffRequested(_HandoffFields):
-    minor = 1  # 1.1 adds worked_seconds
+    minor = 1  # 1.1: worked_seconds
     reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
     worked_seconds = worked_seconds_field()
 
@@ -221,14 +221,14 @@ class MediationFailed(_Payload):
 
 
 class LegalAidGranted(_Payload):
-    minor = 1  # 1.1 adds worked_seconds
+    minor = 1  # 1.1: worked_seconds
     lawyer_id = fields.Str(required=True)
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
     worked_seconds = worked_seconds_field()
 
 
 class LegalAidRefused(_Payload):
-    minor = 1  # 1.1 adds worked_seconds
+    minor = 1  # 1.1: worked_seconds
     reason = fields.Str(required=True)
     worked_seconds = worked_seconds_field()
 
@@ -269,7 +269,7 @@ class InspectionConcluded(_Payload):
 
 
 class CaseClosed(_Payload):
-    minor = 1  # 1.1 adds worked_seconds
+    minor = 1  # 1.1: worked_seconds
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
@@ -440,7 +440,7 @@ def handoff_fields(handoff: Handoff) -> dict[str, Any]:
 
 
 def handoff_request_events(handoff: Handoff, correlation_id: str, dossier: dict[str, Any],
-                           cause: str | None = None, *,
+                           cause: str | None = None,
                            worked_seconds: float | None = None) -> tuple[Envelope, Envelope]:
     """A handoff's request: the broadcast ``handoff.requested`` (no personal data), then the
     ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that every
