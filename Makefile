@@ -28,13 +28,13 @@ down: setup ## stop the services, and the broker if `up` started it
 status: setup ## broker and services: running, healthy?
 	@$(DISPUTES) status
 
-test: ## the whole suite: unit, integration (real RabbitMQ), end-to-end
+test: ## the whole suite: unit, integration (real RabbitMQ; SQLite and PostgreSQL), end-to-end, deploy checks
 	@scripts/test.sh tests
 
 test-unit: ## fast tests, no broker
 	@scripts/setup.sh && $(PY) -m pytest tests/unit
 
-test-integration: ## against the real RabbitMQ
+test-integration: ## against the real RabbitMQ, on SQLite and on PostgreSQL
 	@scripts/test.sh tests/integration
 
 test-e2e: ## every service as its own process, hundreds of cases through every path
