@@ -23,7 +23,7 @@ from nameko.messaging import Consumer, QueueConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import PoisonMessage, decode
+from ..contract.events import Envelope, PoisonMessage, decode
 from ..contract.routing import (
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
@@ -33,6 +33,7 @@ from ..contract.routing import (
     queue_name,
 )
 from .metrics import MetricsRegistry
+from .ordering import CaseLanes
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,7 @@ class EventConsumer(Consumer):
     """Consumes the agency's inbound queue and calls the method with a validated ``Envelope``.
 
     Invalid messages never reach the method; a method that raises has its message parked.
+    A case's events are handled one at a time in delivery order (see ``ordering``).
     """
 
     queue_consumer = RawQueueConsumer()
@@ -258,6 +260,7 @@ class EventConsumer(Consumer):
         self.agency = Agency(agency) if agency else None
         super().__init__(queue=None, **kwargs)
         self._publisher: ConfirmedPublisher | None = None
+        self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
 
     def setup(self) -> None:
         from .config import agency_of_service
@@ -280,20 +283,30 @@ class EventConsumer(Consumer):
         except PoisonMessage as exc:
             self.park_and_ack(message, str(exc))
             return
-        self._attempt(envelope, message, attempt=1)
+        if self._lanes.admit(envelope.case_id, (envelope, message)):
+            self._attempt(envelope, message, attempt=1)
 
-    def _attempt(self, envelope: Any, message: Message, attempt: int) -> None:
+    def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
         try:
             self.container.spawn_worker(
                 self, (envelope,), {}, context_data=self.unpack_message_headers(message),
                 handle_result=partial(self._handled, message, envelope, attempt))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+            self._next_of_case(envelope)
 
-    def _handled(self, message: Message, envelope: Any, attempt: int, worker_ctx: Any,
+    def _next_of_case(self, envelope: Envelope) -> None:
+        """The delivery is settled: start the next one of its case, in a thread of its own so
+        that this worker frees its slot first."""
+        following = self._lanes.finish(envelope.case_id)
+        if following is not None:
+            self.container.spawn_managed_thread(partial(self._attempt, *following, attempt=1))
+
+    def _handled(self, message: Message, envelope: Envelope, attempt: int, worker_ctx: Any,
                  result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            self._next_of_case(envelope)
             return result, exc_info
         exc_type, exc, tb = exc_info
         delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
@@ -312,9 +325,10 @@ class EventConsumer(Consumer):
             log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
                       "".join(traceback.format_exception(exc_type, exc, tb)))
         self.park_and_ack(message, reason)
+        self._next_of_case(envelope)
         return result, exc_info
 
-    def _retry_later(self, envelope: Any, message: Message, attempt: int, delay: float) -> None:
+    def _retry_later(self, envelope: Envelope, message: Message, attempt: int, delay: float) -> None:
         time.sleep(delay)
         self._attempt(envelope, message, attempt + 1)
 
