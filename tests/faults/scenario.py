@@ -219,8 +219,11 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
     broker = PrivateBroker()
     try:
         broker.start()
-        with sandbox_platform(amqp_uri=broker.amqp_uri) as env:
+        keep = bool(os.environ.get("DISPUTES_FAULT_KEEP_STATE"))
+        with sandbox_platform(amqp_uri=broker.amqp_uri, keep_state=keep) as env:
             run = Run(broker=broker, env=env, rng=rng)
+            log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
+                + ("" if keep else " (removed afterwards)"))
             started = time.monotonic()
             file_claims(run, count, seed)
             log(f"{name}: {len(run.plans)} claims filed in {time.monotonic() - started:.0f}s")

@@ -16,10 +16,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Connection, Exchange, Producer, Queue, binding
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
@@ -230,9 +233,28 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
                       headers=headers, content_type=message.content_type or "application/data")
 
 
-class RawQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, except that kombu does not decode the body: a body it could not
-    decode would kill the consumer thread. The contract decodes and validates it instead."""
+class SettlingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that acking or requeueing a message on a connection that
+    has just died is not an error. nameko catches only amqp's own ``ConnectionError``; a reset
+    socket raised from a worker would stop the whole service. The broker has taken the message
+    back already and redelivers it, and the inbox drops what was applied."""
+
+    def ack_message(self, message: Message) -> None:
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("could not ack (connection lost: %s); the broker redelivers", exc)
+
+    def requeue_message(self, message: Message) -> None:
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("could not requeue (connection lost: %s); the broker redelivers", exc)
+
+
+class RawQueueConsumer(SettlingQueueConsumer):
+    """The queue consumer of events, except that kombu does not decode the body: a body it could
+    not decode would kill the consumer thread. The contract decodes and validates it instead."""
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
@@ -347,3 +369,27 @@ class EventConsumer(Consumer):
 
 
 consume_events = EventConsumer.decorator
+
+
+class SettlingRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer on a ``SettlingQueueConsumer``; a reply that cannot be sent because
+    the broker went away is logged, not raised (raising would stop the service). The request,
+    not acked, is redelivered; staff commands are refused by the case's transition table when
+    run again on a case that has already moved, so none takes effect twice."""
+
+    queue_consumer = SettlingQueueConsumer()
+
+    def handle_result(self, message: Message, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        try:
+            return super().handle_result(message, result, exc_info)
+        except (OSError, AMQPConnectionError, KombuOperationalError) as exc:
+            log.warning("could not reply to an RPC request (%s); it will be redelivered", exc)
+            return result, exc_info
+
+
+class SettlingRpc(Rpc):
+    rpc_consumer = SettlingRpcConsumer()
+
+
+rpc = SettlingRpc.decorator
+"""nameko's ``@rpc``, on consumers that survive the broker going away mid-request."""

@@ -13,7 +13,6 @@ from typing import Any
 
 from kombu import Connection
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 from sqlalchemy import MetaData, text
@@ -21,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from ..contract.clock import Clock, SystemClock
 from .handoff_desk import handoff_view
-from .messaging import ConfirmedPublisher, EventConsumer, consume_events
+from .messaging import ConfirmedPublisher, EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
 from .storage import PlumbingTables, make_engine
