@@ -62,6 +62,12 @@ class Run:
         return Path(self.env["DISPUTES_DATA_DIR"]) / f"{service}.db"
 
 
+def read_only(run: Run, service: str) -> contextlib.closing[sqlite3.Connection]:
+    """A service's own database, opened read-only to count what it holds."""
+    return contextlib.closing(sqlite3.connect(f"file:{run.database(service)}?mode=ro", uri=True,
+                                              timeout=30))
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 
@@ -145,8 +151,7 @@ def bad_bodies(rng: random.Random, published: list[dict[str, Any]]) -> list[tupl
 def published_events(run: Run) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for service in SERVICE_NAMES.values():
-        with contextlib.closing(sqlite3.connect(f"file:{run.database(service)}?mode=ro", uri=True,
-                                                timeout=30)) as db:
+        with read_only(run, service) as db:
             db.row_factory = sqlite3.Row
             rows += [dict(r) for r in db.execute(
                 "SELECT event_id, exchange, routing_key, body FROM outbox WHERE published_at IS NOT NULL")]
@@ -286,8 +291,7 @@ def settle(run: Run, limit: float = 120.0) -> None:
 def unpublished(run: Run) -> int:
     total = 0
     for service in SERVICE_NAMES.values():
-        with contextlib.closing(sqlite3.connect(f"file:{run.database(service)}?mode=ro", uri=True,
-                                                timeout=30)) as db:
+        with read_only(run, service) as db:
             total += db.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
     return total
 
@@ -321,8 +325,7 @@ def duplicated_effects(run: Run) -> int:
     twice = 0
     moves: dict[str, Counter[str]] = {c: Counter() for c in run.plans}
     for service in SERVICE_NAMES.values():
-        with contextlib.closing(sqlite3.connect(f"file:{run.database(service)}?mode=ro", uri=True,
-                                                timeout=30)) as db:
+        with read_only(run, service) as db:
             twice += db.execute("SELECT count(*) - count(DISTINCT consumer || ' ' || event_id) "
                                 "FROM inbox").fetchone()[0]
             caused = Counter(
