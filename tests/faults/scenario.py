@@ -71,16 +71,23 @@ def read_only(run: Run, service: str) -> contextlib.closing[sqlite3.Connection]:
 # -- faults ------------------------------------------------------------------------------------
 
 
-def kill_and_restart(service: str) -> Fault:
+def kill_and_restart(service: str, sig: signal.Signals = signal.SIGKILL) -> Fault:
+    """``kill -9`` (or, with SIGTERM, a clean stop: nameko finishes running workers and the
+    relay publishes what they committed), then the service started again."""
     def fault(run: Run) -> str:
         pid = local.pid_of(service)
         assert pid is not None, f"{service} was not running before the fault"
         in_flight = run.in_flight()
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, sig)
+        deadline = time.monotonic() + 60
+        while local.pid_of(service) and time.monotonic() < deadline:
+            eventlet.sleep(0.1)
+        if local.pid_of(service):
+            raise RuntimeError(f"{service} did not stop on {sig.name}")
         eventlet.sleep(run.rng.uniform(0.5, 3.0))
         if local.up(start_broker=False) != 0:
-            raise RuntimeError(f"{service} did not come back after kill -9")
-        return f"kill -9 {service} ({in_flight} in flight)"
+            raise RuntimeError(f"{service} did not come back after {sig.name}")
+        return f"{'kill -9' if sig == signal.SIGKILL else sig.name} {service} ({in_flight} in flight)"
     return fault
 
 

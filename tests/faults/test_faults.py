@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 
 import pytest
 
@@ -42,11 +43,11 @@ def check(row: dict) -> None:
 
 
 @pytest.mark.timeout(TIMEOUT + 600)
-def test_services_killed_in_turn_and_bad_messages_injected_lose_nothing(results):
+def test_services_killed_in_turn_bad_messages_and_a_clean_restart_lose_nothing(results):
     order = random.Random(SEED).sample(SERVICES, len(SERVICES))
     faults = [kill_and_restart(s) for s in order[:3]] + [inject_bad_messages(per_kind=20, duplicates=300)] \
-        + [kill_and_restart(s) for s in order[3:]]
-    row = run_scenario("kill -9 each service; bad messages", CASES, SEED, faults, TIMEOUT)
+        + [kill_and_restart(s) for s in order[3:]] + [kill_and_restart(order[0], signal.SIGTERM)]
+    row = run_scenario("kill -9 each service; bad messages; a clean restart", CASES, SEED, faults, TIMEOUT)
     results.append(row)
     check(row)
 
