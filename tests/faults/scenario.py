@@ -68,6 +68,12 @@ def read_only(run: Run, service: str) -> contextlib.closing[sqlite3.Connection]:
                                               timeout=30))
 
 
+def platform_agencies() -> list[Agency]:
+    """The agencies whose services run here (an outside system's queue, such as labor
+    inspection's, has no consumer in the sandbox)."""
+    return [a for a in SUBSCRIPTIONS if a in SERVICE_NAMES]
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 
@@ -123,7 +129,7 @@ def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
     def fault(run: Run) -> str:
         in_flight = run.in_flight()
         bodies = published_events(run)
-        queues = [queue_name(a) for a in SUBSCRIPTIONS]
+        queues = [queue_name(a) for a in platform_agencies()]
         with Connection(run.broker.amqp_uri) as connection:
             producer = connection.Producer()
             for _ in range(per_kind):
@@ -308,7 +314,7 @@ def queue_depths(run: Run) -> dict[Agency, tuple[int, int]]:
     depths = {}
     with Connection(run.broker.amqp_uri) as connection:
         channel = connection.channel()
-        for agency in SUBSCRIPTIONS:
+        for agency in platform_agencies():
             _, messages, consumers = channel.queue_declare(queue_name(agency), passive=True)
             depths[agency] = (messages, consumers)
     return depths

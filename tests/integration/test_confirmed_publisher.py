@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DOSSIERS_EXCHANGE
-from disputes_shared.plumbing.messaging import ConfirmedPublisher, Outgoing, Unroutable
+from disputes_shared.kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 
 from .conftest import queue_messages
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Connection, Integer, String, Table, select
 
 from disputes_shared.plumbing.storage import (
     DataclassRepository,
     JsonDocument,
     UtcDateTime,
     add_plumbing_tables,
+    service_metadata,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .chain import Checkpoint
 from .domain import CaseSummary, TrailEntry
 
-metadata = MetaData()
+metadata = service_metadata()
 trail_entries = Table(
     "trail_entries", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -30,13 +31,16 @@ trail_entries = Table(
     Column("payload", JsonDocument, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
+    Column("signature", String(128), nullable=False),
 )
 trail_checkpoints = Table(
     "trail_checkpoints", metadata,
     Column("entry_id", Integer, primary_key=True, autoincrement=False),
+    Column("entries", Integer, nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("signed_at", UtcDateTime, nullable=False),
-    Column("signature", String(128), nullable=False),
+    Column("previous", String(128), nullable=False),
+    Column("signature", String(128), nullable=False, unique=True),
 )
 case_summaries = Table(
     "case_summaries", metadata,
