@@ -15,7 +15,6 @@ from typing import Any
 
 from kombu import Connection
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 from sqlalchemy import MetaData
@@ -24,7 +23,7 @@ from werkzeug.wrappers import Response
 from ..contract.clock import Clock, SystemClock
 from ..kit.broker import ConfirmedPublisher
 from .handoff_desk import handoff_view
-from .messaging import EventConsumer, consume_events
+from .messaging import EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
 from .schema import ServiceSchema
