@@ -52,6 +52,8 @@ def dossier(**changes: Any) -> dict[str, Any]:
         "district": "wuhou",
         "filed_at": AT,
         "history": {},
+        "urgent": False,
+        "limitation": None,
     }
     document.update(changes)
     return document
@@ -81,8 +83,17 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         },
         "case.triaged": {
             "station_id": "ind-fooddelivery-wuhou", "station_kind": "industry", "urgent": False,
-            "collective": False, "rules_fired": ["industry:food_delivery"],
+            "collective": False, "rules_fired": ["industry_station"], "hand_to": "mediation",
+            "rule_reasons": {"industry_station": "the industry's own mediation station"},
+            "relationship": "incomplete_employment",
+            "limitation": {"status": "running", "runs_from": AT.date(), "ends_on": AT.date(),
+                           "rule": "劳动争议调解仲裁法 art. 27 para. 1"},
         },
+        "consultation.convened": {"reasons": ["collective_dispute"],
+                                  "roles": ["arbitrator", "mediator", "lawyer"]},
+        "consultation.held": {"participants": {"arbitrator": "arbitrator-01",
+                                               "mediator": "prearb-city-m1", "lawyer": "lawyer-02"},
+                              "plan": "employer to pay the wages in two instalments"},
         "handoff.requested": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"),
                               "reason": "industry:food_delivery"},
         "handoff.dossier": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"), "reason": None,

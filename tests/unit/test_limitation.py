@@ -83,3 +83,11 @@ def test_the_rule_names_the_interruption_that_restarted_the_year():
     assert limitation.runs_from == date(2025, 6, 1)
     assert "interrupted on 2025-06-01 (employer_agreed, para. 2)" in limitation.rule
     assert limitation.days_left(date(2026, 3, 4)) == 89
+
+
+def test_a_last_day_in_a_year_the_calendar_does_not_cover_is_not_moved_and_says_so():
+    limitation = limitation_for(LimitationFacts(date(2026, 3, 6)), TERMINATION, "employment",
+                                date(2026, 3, 9), CALENDAR)
+    assert limitation.status is RUNNING
+    assert limitation.ends_on == date(2027, 3, 6)  # a Saturday, left as it is
+    assert "calendar does not cover its year yet" in limitation.rule

@@ -106,12 +106,49 @@ class CaseFiled(_Payload):
     chosen_station_id = fields.Str(allow_none=True, load_default=None)
 
 
+class LimitationRecord(Schema):
+    """Where the one-year limitation (art. 27) stood when the claim was filed."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.Str(required=True, validate=validate.OneOf(
+        ["running", "expired", "not_running", "not_applicable"]))
+    runs_from = fields.Date(allow_none=True, load_default=None)
+    ends_on = fields.Date(allow_none=True, load_default=None)
+    rule = fields.Str(required=True)
+
+
 class CaseTriaged(_Payload):
     station_id = fields.Str(required=True)
     station_kind = fields.Str(required=True)
     urgent = fields.Bool(required=True)
     collective = fields.Bool(required=True)
     rules_fired = fields.List(fields.Str(), required=True)
+    # v1.1, optional: where the case went when not to a station, why each rule fired, the
+    # working-relationship category that drove the routing, and the limitation.
+    hand_to = fields.Str(load_default="mediation", validate=validate.OneOf(
+        ["mediation", "arbitration", "litigation"]))
+    rule_reasons = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
+    relationship = fields.Str(allow_none=True, load_default=None,
+                              validate=validate.OneOf(RELATIONSHIPS))
+    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
+
+
+CONSULTATION_ROLES = ["arbitrator", "mediator", "lawyer"]
+
+
+class ConsultationConvened(_Payload):
+    """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
+
+    reasons = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
+    roles = fields.List(fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)), required=True)
+
+
+class ConsultationHeld(_Payload):
+    participants = fields.Dict(keys=fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)),
+                               values=fields.Str(validate=validate.Length(min=1)), required=True)
+    plan = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class _HandoffFields(_Payload):
@@ -177,6 +214,9 @@ class CaseDossier(Schema):
     district = fields.Str(required=True)
     filed_at = fields.AwareDateTime(required=True)
     history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
+    # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
+    urgent = fields.Bool(load_default=False)
+    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
 
 
 class HandoffDossier(HandoffRequested):
@@ -229,6 +269,8 @@ class CaseClosed(_Payload):
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
+    ("consultation.convened", 1): ConsultationConvened,
+    ("consultation.held", 1): ConsultationHeld,
     ("handoff.requested", 1): HandoffRequested,
     ("handoff.dossier", 1): HandoffDossier,
     ("handoff.accepted", 1): HandoffAccepted,

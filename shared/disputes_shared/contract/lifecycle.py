@@ -70,6 +70,8 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     S.TRIAGED: {
         "handoff.requested:mediation": S.MEDIATION_REQUESTED,
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
+        # a civil dispute no people's station would take: to court, not to labor arbitration
+        "handoff.requested:litigation": S.COURT_REQUESTED,
         "case.closed": S.CLOSED,
     },
     S.MEDIATION_REQUESTED: {
@@ -138,7 +140,8 @@ AID_TRANSITIONS: Mapping[AidState, Mapping[str, AidState]] = {
 TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
-NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed"})
+NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "consultation.convened",
+                            "consultation.held"})
 
 
 def move_of(event_type: str, purpose: str | None = None) -> str:

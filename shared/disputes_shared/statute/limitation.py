@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .periods import WorkingCalendar, limitation_end
+from .periods import LIMITATION_YEARS, CalendarNotCovered, WorkingCalendar, limitation_end, years_later
 
 ARTICLE_27 = "劳动争议调解仲裁法 art. 27"
 
@@ -86,17 +86,28 @@ def limitation_for(facts: LimitationFacts, claim_types: Iterable[str], relations
                     f"{ARTICLE_27} para. 1: one year from knowing of the infringement")
 
 
+def _last_day(runs_from: date, calendar: WorkingCalendar) -> tuple[date, str]:
+    """The last day, and a note when the holiday calendar does not cover its year yet: then
+    the day is not moved past a holiday (it can only move later, so a claim brought by it is
+    certainly in time; one brought just after it needs a person to check)."""
+    try:
+        return limitation_end(runs_from, calendar), ""
+    except CalendarNotCovered:
+        return (years_later(runs_from, LIMITATION_YEARS),
+                " (last day not moved past holidays: the calendar does not cover its year yet)")
+
+
 def _counted(start: date, interruptions: Iterable[tuple[date, Interruption]], on: date,
              calendar: WorkingCalendar, rule: str) -> Limitation:
     runs_from = start
-    end = limitation_end(runs_from, calendar)
+    end, note = _last_day(runs_from, calendar)
     for day, kind in sorted(interruptions):
         # Only an interruption while the period still runs restarts it: an expired claim is
         # not revived, and a day before the period began interrupts nothing.
         if runs_from < day <= end and day <= on:
             runs_from = day
-            end = limitation_end(runs_from, calendar)
+            end, note = _last_day(runs_from, calendar)
             rule_note = f"; interrupted on {day.isoformat()} ({kind}, para. 2)"
             rule = rule.split("; interrupted", 1)[0] + rule_note
     status = LimitationStatus.RUNNING if on <= end else LimitationStatus.EXPIRED
-    return Limitation(status, runs_from, end, rule)
+    return Limitation(status, runs_from, end, rule + note)
