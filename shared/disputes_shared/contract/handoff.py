@@ -36,6 +36,10 @@ PURPOSE_RECEIVER: dict[HandoffPurpose, Agency] = {
 }
 
 
+# A case returned this often between agencies is being passed around (推诿扯皮): flagged.
+BOUNCED_AFTER_RETURNS = 2
+
+
 class HandoffStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"

@@ -140,7 +140,7 @@ AID_TRANSITIONS: Mapping[AidState, Mapping[str, AidState]] = {
 TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
-NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "consultation.convened",
+NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "consultation.convened",
                             "consultation.held"})
 
 
