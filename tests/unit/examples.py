@@ -113,7 +113,22 @@ def example_payloads() -> dict[str, dict[str, Any]]:
                                  "amount": Decimal("2560.00")},
         "court.enforcement_started": {"amount_due": Decimal("2560.00")},
         "case.closed": {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 12},
+        "clock.started": clock_fields(),
+        "clock.recounted": clock_fields(),
+        "clock.extended": {**clock_fields(extension_days=15), "approved_by": "chair-01"},
+        "clock.stopped": {**clock_fields(), "reason": "award made"},
+        "clock.elapsed": {**clock_fields(), "elapsed_means": "no award in time: either party may sue"},
     }
+
+
+def clock_fields(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "clock_id": "c0c0c0c0-0000-4000-8000-000000000001", "kind": "award",
+        "citation": "劳动争议调解仲裁法 art. 43", "started_at": AT, "last_day": AT.date(),
+        "due_at": AT, "provisional": False, "extension_days": 0,
+    }
+    fields.update(changes)
+    return fields
 
 
 def envelope(event_type: str, payload: dict[str, Any] | None = None, **changes: Any) -> Envelope:

@@ -7,13 +7,19 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import ArbitrationUnitOfWork, metadata, plumbing
 from .handlers import Arbitration
 
 
-class ArbitrationService(HandoffDeskRpc, OperationsEndpoints):
+class ArbitrationService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "arbitration"
     agency_logic = Arbitration()
 

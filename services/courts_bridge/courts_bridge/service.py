@@ -7,13 +7,19 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import CourtsUnitOfWork, metadata, plumbing
 from .handlers import CourtsBridge
 
 
-class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints):
+class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "courts_bridge"
     agency_logic = CourtsBridge()
 

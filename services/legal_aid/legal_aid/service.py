@@ -7,13 +7,19 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import LegalAidUnitOfWork, metadata, plumbing
 from .handlers import LegalAid
 
 
-class LegalAidService(HandoffDeskRpc, OperationsEndpoints):
+class LegalAidService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "legal_aid"
     agency_logic = LegalAid()
 

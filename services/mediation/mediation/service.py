@@ -7,13 +7,19 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import MediationUnitOfWork, metadata, plumbing
 from .handlers import Mediation
 
 
-class MediationService(HandoffDeskRpc, OperationsEndpoints):
+class MediationService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "mediation"
     agency_logic = Mediation()
 

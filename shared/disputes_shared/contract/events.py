@@ -23,6 +23,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
+from .statutory_clocks import ClockKind
 
 CURRENT_VERSION = "1.0"
 
@@ -266,6 +267,31 @@ class CaseClosed(_Payload):
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
 
 
+class ClockAnnounced(_Payload):
+    """A statutory clock on the case (``statutory_clocks``): started, or counted again."""
+
+    clock_id = fields.Str(required=True)
+    kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
+    citation = fields.Str(required=True)
+    started_at = fields.AwareDateTime(required=True)
+    last_day = fields.Date(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    provisional = fields.Bool(required=True)  # counted partly on weekends alone
+    extension_days = fields.Int(required=True, validate=validate.Range(min=0))
+
+
+class ClockExtended(ClockAnnounced):
+    approved_by = fields.Str(required=True, validate=validate.Length(min=1))
+
+
+class ClockStopped(ClockAnnounced):
+    reason = fields.Str(required=True)  # what was done in time
+
+
+class ClockElapsed(ClockAnnounced):
+    elapsed_means = fields.Str(required=True)  # what the law now allows
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
@@ -283,6 +309,11 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("court.ruling_entered", 1): RulingEntered,
     ("court.enforcement_started", 1): EnforcementStarted,
     ("case.closed", 1): CaseClosed,
+    ("clock.started", 1): ClockAnnounced,
+    ("clock.recounted", 1): ClockAnnounced,
+    ("clock.extended", 1): ClockExtended,
+    ("clock.stopped", 1): ClockStopped,
+    ("clock.elapsed", 1): ClockElapsed,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.

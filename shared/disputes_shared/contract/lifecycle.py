@@ -13,6 +13,10 @@ from enum import StrEnum
 
 from .handoff import HandoffPurpose
 
+# A statutory clock's own events: what follows from one elapsing is a move of its own.
+CLOCK_EVENTS = ("clock.started", "clock.recounted", "clock.extended", "clock.stopped",
+                "clock.elapsed")
+
 
 class CaseState(StrEnum):
     FILED = "filed"
@@ -141,7 +145,7 @@ TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
 NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "consultation.convened",
-                            "consultation.held"})
+                            "consultation.held", *CLOCK_EVENTS})
 
 
 def move_of(event_type: str, purpose: str | None = None) -> str:

@@ -13,6 +13,8 @@ from ..contract.agencies import Agency
 from ..contract.events import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import move_of, state_when_requested
+from ..statutory_clock import StatutoryClock
+from .clocks import ClockKeeper
 from .handoff_desk import HandoffDesk
 from .storage import DataclassRepository, JsonDocument, UtcDateTime
 from .unit_of_work import UnitOfWork
@@ -44,8 +46,9 @@ class ReceivingAgency(Generic[C, U]):
     agency: Agency
     case_class: type[C]
 
-    def __init__(self) -> None:
+    def __init__(self, clocks: ClockKeeper | None = None) -> None:
         self.desk = HandoffDesk(self.agency, self)
+        self.clocks = clocks or ClockKeeper(self.agency)
 
     def cases(self, uow: U) -> DataclassRepository[C]:
         return uow.cases  # type: ignore[attr-defined]
@@ -105,6 +108,10 @@ class ReceivingAgency(Generic[C, U]):
 
     def handle_broadcast(self, uow: U, envelope: Envelope) -> str:
         return "ignored"
+
+    def on_clock_elapsed(self, uow: U, clock: StatutoryClock) -> list[Envelope]:
+        """What follows, in this agency, from one of its statutory clocks running out."""
+        return []
 
     # -- desk hooks --------------------------------------------------------------------------
 
