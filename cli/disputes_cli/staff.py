@@ -54,7 +54,8 @@ class Staff:
         if state == "in_mediation":
             if path == "withdrawn":
                 return ("mediation", "close", (cid, "withdrawn"), {})
-            if path.startswith("failed_") or path == "arbitration_refused_closed":
+            if path.startswith("failed_") or path in ("arbitration_refused_closed",
+                                                       "civil_failed_litigated"):
                 return ("mediation", "record_failure", (cid, "employer disputes the amount"), {})
             pay_by = (date.today() + timedelta(days=15)).isoformat()
             return ("mediation", "record_agreement", (cid, _share(claimed, "0.8"), pay_by), {})

@@ -23,6 +23,10 @@ PLATFORMS = {
     "trucking": ["货拉拉", "满帮"],
     "domestic_service": ["58到家", "天鹅到家"],
 }
+EMPLOYER_NAMES = ["迅达", "安顺", "锦程", "蓉城", "天府", "金沙", "锦华", "宏达", "顺捷", "恒通",
+                  "川信", "明辉", "新程", "立诚", "博远", "汇丰源", "瑞祥", "鑫盛", "德润", "长运"]
+EMPLOYER_TRADES = ["配送服务", "物流", "人力资源", "建筑劳务", "家政服务", "供应链", "网络科技",
+                   "商贸"]
 INDUSTRY_MIX = [("food_delivery", 28), ("ride_hailing", 14), ("express_delivery", 18), ("trucking", 9),
                 ("domestic_service", 9), ("construction", 10), ("manufacturing", 8), ("retail", 4)]
 CLAIM_MIX = {
@@ -41,7 +45,11 @@ PATHS: dict[str, tuple[int, str]] = {
     "failed_award_litigated": (8, "judgment_performed"),
     "failed_award_enforced": (8, "enforced"),
     "arbitration_refused_closed": (6, "abandoned"),
+    # A civil relationship is not a labor dispute: after failed mediation it goes to court.
+    "civil_failed_litigated": (4, "judgment_performed"),
 }
+ARBITRATION_PATHS = ("failed_award_performed", "failed_award_litigated", "failed_award_enforced",
+                     "arbitration_refused_closed")
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,9 @@ def planned_case(rng: random.Random) -> PlannedCase:
         "migrant_worker": rng.random() < 0.6,
         "worker_count": workers,
         "employer": {
-            "name": rng.choice(["成都", "四川"]) + rng.choice(["迅达", "安顺", "锦程", "蓉城", "天府"])
-            + rng.choice(["配送服务", "物流", "人力资源", "建筑劳务", "家政服务"]) + "有限公司",
+            # Hundreds of employers, so that a few (not most) face repeat claims.
+            "name": rng.choice(["成都", "四川", "蜀"]) + rng.choice(EMPLOYER_NAMES)
+            + rng.choice(EMPLOYER_TRADES) + "有限公司",
             "platform": rng.choice(PLATFORMS[industry]) if new_form else None,
             "intermediary": (rng.choice(["众包", "外包"]) + "服务商") if new_form and rng.random() < 0.5 else None,
         },
@@ -111,6 +120,10 @@ def planned_case(rng: random.Random) -> PlannedCase:
         "evidence": [{"kind": "platform_record" if new_form else "pay_slip", "description": "收入记录截图"}],
     }
     path = _pick(rng, {name: weight for name, (weight, _) in PATHS.items()})
+    if path == "civil_failed_litigated":
+        claim["relationship"] = "civil"
+    elif relationship == "civil" and path in ARBITRATION_PATHS:
+        path = "civil_failed_litigated"  # labor arbitration would not take it
     return PlannedCase(claim=claim, path=path, hardship_shown=rng.random() < 0.7)
 
 

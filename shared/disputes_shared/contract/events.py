@@ -235,6 +235,43 @@ class MediationFailed(_Payload):
     mediator_id = fields.Str(required=True)
 
 
+class SessionHeld(_Payload):
+    session_number = fields.Int(required=True, validate=validate.Range(min=1))
+    mode = fields.Str(required=True, validate=validate.OneOf(["in_person", "video"]))
+    mediator_id = fields.Str(required=True)
+
+
+class ArbitrationOffered(_Payload):
+    """Art. 14: no agreement within 15 days of the station receiving the application."""
+
+    citation = fields.Str(required=True)
+    mediator_id = fields.Str(allow_none=True, load_default=None)
+
+
+class ArbitrationDeclined(_Payload):
+    mediator_id = fields.Str(allow_none=True, load_default=None)
+
+
+class AgreementUnperformed(_Payload):
+    """The agreed payment date passed unpaid: what the worker may now do."""
+
+    pay_by = fields.Date(required=True)
+    amount_agreed = amount_field(required=True)
+    remedies = fields.List(fields.Str(validate=validate.OneOf(
+        ["judicial_confirmation", "arbitration", "payment_order"])), required=True)
+
+
+class SubsidyAssessed(_Payload):
+    """以案定补: the mediator's subsidy for one case, by difficulty (amounts are regional)."""
+
+    mediator_id = fields.Str(allow_none=True, load_default=None)
+    difficulty = fields.Str(required=True, validate=validate.OneOf(
+        ["simple", "ordinary", "complex", "major"]))
+    amount = amount_field(required=True)
+    ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]))
+    sessions = fields.Int(required=True, validate=validate.Range(min=0))
+
+
 class LegalAidGranted(_Payload):
     lawyer_id = fields.Str(required=True)
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
@@ -303,6 +340,11 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("handoff.returned", 1): HandoffReturned,
     ("mediation.agreement_reached", 1): AgreementReached,
     ("mediation.failed", 1): MediationFailed,
+    ("mediation.session_held", 1): SessionHeld,
+    ("mediation.arbitration_offered", 1): ArbitrationOffered,
+    ("mediation.arbitration_declined", 1): ArbitrationDeclined,
+    ("mediation.agreement_unperformed", 1): AgreementUnperformed,
+    ("mediation.subsidy_assessed", 1): SubsidyAssessed,
     ("legal_aid.granted", 1): LegalAidGranted,
     ("legal_aid.refused", 1): LegalAidRefused,
     ("arbitration.awarded", 1): Awarded,

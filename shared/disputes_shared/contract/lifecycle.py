@@ -89,11 +89,13 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.AGREEMENT_REACHED: {
         "case.closed": S.CLOSED,  # performed
+        "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,  # unperformed (art. 15)
         # 司法确认 of an unpaid agreement (人民调解法 art. 33), or a suit on it
         **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.LITIGATION),
     },
     S.MEDIATION_FAILED: {
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
+        "handoff.requested:litigation": S.COURT_REQUESTED,  # a civil dispute: to court
         "case.closed": S.CLOSED,
     },
     S.ARBITRATION_REQUESTED: {
@@ -144,8 +146,12 @@ AID_TRANSITIONS: Mapping[AidState, Mapping[str, AidState]] = {
 TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
-NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "consultation.convened",
-                            "consultation.held", *CLOCK_EVENTS})
+# Facts recorded about a case that do not move it: consultations, sessions, offers, subsidies.
+FACT_EVENTS = ("consultation.convened", "consultation.held", "mediation.session_held",
+               "mediation.arbitration_offered", "mediation.arbitration_declined",
+               "mediation.agreement_unperformed", "mediation.subsidy_assessed")
+NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", *FACT_EVENTS,
+                            *CLOCK_EVENTS})
 
 
 def move_of(event_type: str, purpose: str | None = None) -> str:

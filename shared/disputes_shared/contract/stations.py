@@ -20,6 +20,7 @@ class Station:
     kind: str  # 行业调解站 / 工会调解 / 人民调解 / 仲裁案前调解
     district: str
     industries: tuple[str, ...] = field(default=())
+    capacity: int = 40  # cases in mediation at once; a station this full returns new ones
 
 
 @cache

@@ -66,6 +66,12 @@ class ReceivingAgency(Generic[C, U]):
         return Envelope(event_type=event_type, case_id=case.case_id, source_agency=self.agency,
                         occurred_at=at, payload=payload, correlation_id=case.correlation_id)
 
+    def fact(self, case: AgencyCase, event_type: str, payload: dict[str, Any],
+             at: datetime) -> Envelope:
+        """An event that records a fact about a case without moving it (a session held...)."""
+        return Envelope(event_type=event_type, case_id=case.case_id, source_agency=self.agency,
+                        occurred_at=at, payload=payload, correlation_id=case.correlation_id)
+
     def hand_on(self, uow: U, case: AgencyCase, purpose: HandoffPurpose,
                 reason: str) -> Handoff:
         case.move(move_of("handoff.requested", purpose))
