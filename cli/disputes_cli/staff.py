@@ -40,6 +40,17 @@ class Staff:
             if service == "courts_bridge" else {}
         return (service, "accept_handoff", (hid,), details)
 
+    def hold_consultation(self, claim: dict[str, Any]) -> Action | None:
+        """特事急诊: an arbitrator, a mediator of the station and a lawyer agree one plan."""
+        if claim["case_id"] not in self.plans:
+            return None
+        n = zlib.crc32(claim["case_id"].encode()) % 8 + 1
+        participants = {"arbitrator": f"arbitrator-{n:02d}",
+                        "mediator": f"{claim['station_id'] or 'prearb-city'}-m1",
+                        "lawyer": f"lawyer-{n:02d}"}
+        plan = "先行调解，核对用工记录与工资发放，三日内组织双方面谈"
+        return ("intake", "hold_consultation", (claim["case_id"], participants, plan), {})
+
     def next_step(self, service: str, case: dict[str, Any]) -> Action | None:
         plan = self.plans.get(case["case_id"])
         if plan is None:
@@ -54,6 +65,9 @@ class Staff:
         if state == "in_mediation":
             if path == "withdrawn":
                 return ("mediation", "close", (cid, "withdrawn"), {})
+            if not case.get("sessions"):
+                mode = "video" if plan.claim["channel"] == "online" else "in_person"
+                return ("mediation", "record_session", (cid, mode), {})
             if path.startswith("failed_") or path in ("arbitration_refused_closed",
                                                        "civil_failed_litigated"):
                 return ("mediation", "record_failure", (cid, "employer disputes the amount"), {})

@@ -15,6 +15,7 @@ from disputes_cli.demo import run_demo
 from disputes_cli.platform import Platform
 from disputes_cli.sandbox import sandbox_platform
 from disputes_cli.synthetic import PATHS
+from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS
 
 CASES = 240
 
@@ -38,6 +39,9 @@ EXPECTED_MOVES = {
     "failed_award_enforced": AWARDED + ["handoff.requested:enforcement", "handoff.accepted:enforcement",
                                         "court.enforcement_started", "case.closed"],
     "arbitration_refused_closed": FAILED + ["handoff.returned:arbitration", "case.closed"],
+    "civil_failed_litigated": MEDIATION + ["mediation.failed", "handoff.requested:litigation",
+                                           "handoff.accepted:litigation", "court.ruling_entered",
+                                           "case.closed"],
 }
 AID_MOVES = {
     "none": [],
@@ -80,12 +84,27 @@ def test_every_trail_has_the_moves_of_its_path_in_order(demo_run):
     _, summary, trails = demo_run
     for case in summary["cases"]:
         trail = trails[case["case_id"]]
-        moves = [e["move"] for e in trail["entries"]]
+        # Facts recorded beside the moves (clocks, sessions, consultations...) are checked apart.
+        moves = [e["move"] for e in trail["entries"] if e["move"] not in NEUTRAL_EVENTS]
         main = [m for m in moves if "legal_aid" not in m]
         aid = [m for m in moves if "legal_aid" in m]
         assert main == EXPECTED_MOVES[case["path"]], case["case_id"]
         assert aid == AID_MOVES[case["expected_aid_state"]], case["case_id"]
         assert trail["anomalies"] == []
+
+
+def test_urgent_cases_met_in_joint_consultation_and_mediators_were_paid_per_case(demo_run):
+    _, summary, trails = demo_run
+    urgent = 0
+    for case in summary["cases"]:
+        kinds = [e["event_type"] for e in trails[case["case_id"]]["entries"]]
+        triaged = next(e for e in trails[case["case_id"]]["entries"] if e["event_type"] == "case.triaged")
+        if triaged["details"]["urgent"]:
+            urgent += 1
+            assert kinds.count("consultation.convened") == kinds.count("consultation.held") == 1
+        assert kinds.count("mediation.subsidy_assessed") == 1, case["case_id"]
+        assert "clock.started" in kinds, case["case_id"]  # art. 14's 15 days at the least
+    assert urgent > 0
 
 
 def test_every_handoff_was_answered_and_its_wait_recorded(demo_run):

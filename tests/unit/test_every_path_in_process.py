@@ -37,7 +37,8 @@ PLANS = one_case_per_path()
 
 
 def staff_round(platform: InProcessPlatform, staff: Staff) -> int:
-    actions: list[Any] = []
+    actions: list[Any] = [a for c in platform.call("intake", "consultations_pending")
+                          if (a := staff.hold_consultation(c))]
     for service in RECEIVING:
         actions += [a for h in platform.call(service, "pending_handoffs")
                     if (a := staff.answer_handoff(service, h))]
@@ -108,3 +109,16 @@ def test_the_trail_holds_no_personal_data(platform):
         trail = str(world.call("trail", "trail", case_id))
         worker = platform["plans"][case_id].claim["worker"]
         assert not any(value in trail for value in worker.values()), case_id
+
+
+def test_group_cases_had_their_joint_consultation_and_every_mediation_its_session(platform):
+    world = platform["platform"]
+    groups = [cid for cid, plan in platform["plans"].items() if plan.claim["worker_count"] >= 10]
+    assert groups
+    for case_id, plan in platform["plans"].items():
+        kinds = [e["event_type"] for e in world.call("trail", "trail", case_id)["entries"]]
+        if case_id in groups:
+            assert kinds.count("consultation.convened") == kinds.count("consultation.held") == 1
+        if "handoff.accepted" in kinds and plan.path != "withdrawn":
+            assert "mediation.session_held" in kinds, case_id
+        assert kinds.count("mediation.subsidy_assessed") == 1, case_id
