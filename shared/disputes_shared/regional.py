@@ -29,7 +29,6 @@ class RegionalFigures:
     urgent_worker_count: int  # a group this large is urgent (涉众)
     repeat_employer_cases: int  # this many claims against one employer ...
     repeat_employer_window_days: int  # ... within this many days: urgent
-    limitation_warning_days: int  # aid may start before review this close to the limitation
     mediation_subsidy_yuan: dict[str, Decimal]  # per mediated case, by difficulty
     mediation_subsidy_without_agreement_share: Decimal  # share paid when no agreement came
 
@@ -72,7 +71,6 @@ def parse_regional_figures(document: Any, source: str) -> RegionalFigures:
         urgent_worker_count=count("urgent_worker_count", 2),
         repeat_employer_cases=count("repeat_employer_cases", 2),
         repeat_employer_window_days=count("repeat_employer_window_days"),
-        limitation_warning_days=count("limitation_warning_days"),
         mediation_subsidy_yuan={grade: yuan(amount, f"mediation_subsidy_yuan.{grade}")
                                 for grade, amount in subsidies.items()},
         mediation_subsidy_without_agreement_share=share,

@@ -106,7 +106,7 @@ class InProcessPlatform:
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         logic = self.logic[service]
         if method == "pending_handoffs":
-            return [handoff_view(h) for h in self.query(service, logic.desk.pending)]
+            return [handoff_view(h) for h in self.query(service, logic.pending)]
         if method == "open_cases":
             return self.query(service, logic.open_cases, *args)
         if method == "accept_handoff":

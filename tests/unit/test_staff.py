@@ -60,9 +60,22 @@ def test_a_court_accepts_with_a_case_number():
 ])
 def test_staff_take_the_next_step_of_the_planned_path(path, service, state, purpose, method):
     case = {"case_id": "LD-1", "state": state, "purpose": purpose, "amount_agreed": "2560.00",
-            "amount_awarded": "2880.00"}
+            "amount_awarded": "2880.00", "sessions": 1}
     action = staff_for(path).next_step(service, case)
     assert action is not None and action[:2] == (service, method)
+
+
+@pytest.mark.parametrize("path", ["mediated_paid", "failed_award_performed"])
+def test_staff_hold_a_session_before_ending_a_mediation(path):
+    case = {"case_id": "LD-1", "state": "in_mediation", "purpose": "mediation", "sessions": 0}
+    assert staff_for(path).next_step("mediation", case)[:2] == ("mediation", "record_session")
+
+
+def test_staff_hold_the_joint_consultation_of_an_urgent_case_with_all_three_roles():
+    action = staff_for("mediated_paid").hold_consultation({"case_id": "LD-1", "station_id": "prearb-city"})
+    service, method, (case_id, participants, plan), _ = action
+    assert (service, method, case_id) == ("intake", "hold_consultation", "LD-1")
+    assert set(participants) == {"arbitrator", "mediator", "lawyer"} and plan
 
 
 def test_staff_wait_when_a_case_is_not_theirs_to_move():

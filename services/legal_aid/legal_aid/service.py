@@ -29,5 +29,6 @@ class LegalAidService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
 
     @rpc
     def decide(self, case_id: str, hardship_shown: bool = False,
-               refusal_reason: str | None = None) -> dict[str, Any]:
-        return self.command(self.agency_logic.decide, case_id, hardship_shown, refusal_reason)
+               refusal_reason: str | None = None, exempt_group: str | None = None) -> dict[str, Any]:
+        return self.command(self.agency_logic.decide, case_id, hardship_shown, refusal_reason,
+                            exempt_group)

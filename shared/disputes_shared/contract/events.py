@@ -277,6 +277,23 @@ class LegalAidGranted(_Payload):
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
 
 
+class ProvisionalAidStarted(_Payload):
+    """法律援助法 art. 44 (1): aid before review, the limitation running out within days."""
+
+    lawyer_id = fields.Str(required=True)
+    citation = fields.Str(required=True)
+    limitation_ends_on = fields.Date(required=True)
+
+
+class RepresentationContinued(_Payload):
+    """The aid lawyer follows the case into arbitration or court."""
+
+    lawyer_id = fields.Str(required=True)
+    to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
+    purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
+    handoff_id = fields.Str(required=True)
+
+
 class LegalAidRefused(_Payload):
     reason = fields.Str(required=True)
 
@@ -347,6 +364,8 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("mediation.subsidy_assessed", 1): SubsidyAssessed,
     ("legal_aid.granted", 1): LegalAidGranted,
     ("legal_aid.refused", 1): LegalAidRefused,
+    ("legal_aid.provisional_aid_started", 1): ProvisionalAidStarted,
+    ("legal_aid.representation_continued", 1): RepresentationContinued,
     ("arbitration.awarded", 1): Awarded,
     ("court.ruling_entered", 1): RulingEntered,
     ("court.enforcement_started", 1): EnforcementStarted,

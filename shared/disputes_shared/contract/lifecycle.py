@@ -149,7 +149,8 @@ TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 # Facts recorded about a case that do not move it: consultations, sessions, offers, subsidies.
 FACT_EVENTS = ("consultation.convened", "consultation.held", "mediation.session_held",
                "mediation.arbitration_offered", "mediation.arbitration_declined",
-               "mediation.agreement_unperformed", "mediation.subsidy_assessed")
+               "mediation.agreement_unperformed", "mediation.subsidy_assessed",
+               "legal_aid.provisional_aid_started", "legal_aid.representation_continued")
 NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", *FACT_EVENTS,
                             *CLOCK_EVENTS})
 

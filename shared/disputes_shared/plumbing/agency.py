@@ -115,6 +115,10 @@ class ReceivingAgency(Generic[C, U]):
     def handle_broadcast(self, uow: U, envelope: Envelope) -> str:
         return "ignored"
 
+    def pending(self, uow: U) -> list[Handoff]:
+        """Handoffs waiting for this agency, in the order its staff should take them up."""
+        return self.desk.pending(uow)
+
     def on_clock_elapsed(self, uow: U, clock: StatutoryClock) -> list[Envelope]:
         """What follows, in this agency, from one of its statutory clocks running out."""
         return []

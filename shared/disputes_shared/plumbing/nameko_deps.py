@@ -221,7 +221,7 @@ class HandoffDeskRpc(AgencyEvents):
 
     @rpc
     def pending_handoffs(self) -> list[dict[str, Any]]:
-        return [handoff_view(h) for h in self.query(self.agency_logic.desk.pending)]
+        return [handoff_view(h) for h in self.query(self.agency_logic.pending)]
 
     @rpc
     def accept_handoff(self, handoff_id: str, **details: Any) -> dict[str, Any]:
