@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import Boolean, Column, Connection, Integer, String, Table, Text, func, select
 
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.storage import (
@@ -14,12 +14,13 @@ from disputes_shared.plumbing.storage import (
     Money,
     UtcDateTime,
     add_plumbing_tables,
+    service_metadata,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import Claim
 
-metadata = MetaData()
+metadata = service_metadata()
 claims = Table(
     "claims", metadata,
     Column("case_id", String(64), primary_key=True),

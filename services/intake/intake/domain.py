@@ -128,3 +128,8 @@ def employer_key(employer: dict[str, Any]) -> str:
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
+
+def refers_to_labor_inspection(claim: Claim) -> bool:
+    """Wage arrears (欠薪) also go to labor inspection (劳动保障监察), which can order the employer
+    to pay (责令支付) beside whatever mediation or arbitration decides on the claim."""
+    return "unpaid_wages" in claim.claim_types

@@ -24,6 +24,7 @@ class HandoffPurpose(StrEnum):
     JUDICIAL_CONFIRMATION = "judicial_confirmation"  # 司法确认 of a mediation agreement
     LITIGATION = "litigation"  # 诉讼
     ENFORCEMENT = "enforcement"  # 执行
+    LABOR_INSPECTION = "labor_inspection"  # 劳动保障监察 of wage arrears (欠薪)
 
 
 PURPOSE_RECEIVER: dict[HandoffPurpose, Agency] = {
@@ -33,6 +34,7 @@ PURPOSE_RECEIVER: dict[HandoffPurpose, Agency] = {
     HandoffPurpose.JUDICIAL_CONFIRMATION: Agency.COURTS,
     HandoffPurpose.LITIGATION: Agency.COURTS,
     HandoffPurpose.ENFORCEMENT: Agency.COURTS,
+    HandoffPurpose.LABOR_INSPECTION: Agency.LABOR_INSPECTION,
 }
 
 
