@@ -21,9 +21,9 @@ from sqlalchemy import MetaData
 from werkzeug.wrappers import Response
 
 from ..contract.clock import Clock, SystemClock
+from ..kit.broker import ConfirmedPublisher
 from ..statutory_clock import StatutoryClock
 from .clocks import ClockKeeper
-from ..kit.broker import ConfirmedPublisher
 from .handoff_desk import handoff_view
 from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
@@ -182,8 +182,37 @@ class OperationsEndpoints:
                         status=200 if healthy else 503, mimetype="application/json")
 
 
-        elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
-                                            "sign_checkpoint", "fire_due_clocks"):
+class StatutoryClocks:
+    """Fires the service's due statutory clocks, and reports on them.
+
+    The service's ``agency_logic`` has ``clocks`` (a ``ClockKeeper``) and
+    ``on_clock_elapsed(uow, clock)``, which returns the events that follow from a clock elapsing.
+    Due times are read from the injected clock (``Storage``'s), so tests move time by hand; the
+    timer only decides how often to look.
+    """
+
+    storage: Callable[[], UnitOfWork]
+    agency_logic: Any
+
+    @timer(interval=1)
+    def fire_due_clocks(self) -> None:
+        keeper: ClockKeeper = self.agency_logic.clocks
+        keeper.fire_due(self.storage, self.agency_logic.on_clock_elapsed)
+
+    @rpc
+    def clock_summary(self) -> dict[str, dict[str, Any]]:
+        """Per clock kind: pending, seconds to the soonest due, breaches, provisional."""
+        with self.storage() as uow:
+            summary: dict[str, dict[str, Any]] = self.agency_logic.clocks.summary(uow)
+        return summary
+
+    @rpc
+    def case_clocks(self, case_id: str) -> list[dict[str, Any]]:
+        """The statutory clocks of one case at this agency, running or ended."""
+        with self.storage() as uow:
+            return [clock_view(clock) for clock in uow.clocks.for_case(case_id)]
+
+
 class AgencyEvents:
     """Consumes the agency's inbound queue; ``agency_logic.handle`` applies each event once."""
 
