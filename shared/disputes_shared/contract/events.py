@@ -134,6 +134,7 @@ class LimitationRecord(Schema):
 
 
 class CaseTriaged(_Payload):
+    minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
     station_id = fields.Str(required=True)
     station_kind = fields.Str(required=True)
     urgent = fields.Bool(required=True)
@@ -234,6 +235,7 @@ class CaseDossier(Schema):
 
 
 class HandoffDossier(HandoffRequested):
+    minor = 1  # 1.1: the dossier's urgent and limitation
     dossier = fields.Nested(CaseDossier, required=True)
 
 
