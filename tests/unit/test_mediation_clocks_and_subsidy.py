@@ -71,6 +71,12 @@ def test_ended_cases_free_the_stations_room(mediation_db, monkeypatch):
     assert events(mediation_db, "handoff.returned") == []
 
 
+def test_a_case_sent_to_a_station_not_in_the_directory_is_returned_saying_so(mediation_db):
+    receive(mediation_db, "LD-1", station_id="nowhere")
+    (returned,) = events(mediation_db, "handoff.returned")
+    assert returned.payload["reason"] == "no mediation station 'nowhere' in the directory"
+
+
 # -- sessions ------------------------------------------------------------------------------------
 
 def test_sessions_are_numbered_and_announced(mediation_db):

@@ -70,10 +70,13 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
                     envelope: Envelope) -> None:
         """A station that is full returns the case at once, so intake routes it on."""
         super().on_received(uow, handoff, dossier, envelope)
-        if handoff.to_unit is None:
+        try:
+            capacity = station(handoff.to_unit or "").capacity
+        except KeyError:
+            self.desk.return_(uow, handoff.handoff_id,
+                              f"no mediation station {handoff.to_unit!r} in the directory")
             return
-        capacity = station(handoff.to_unit).capacity
-        active = len(self._active_at(uow, handoff.to_unit))
+        active = len(self._active_at(uow, handoff.to_unit or ""))
         if at_capacity(capacity, active):
             self.desk.return_(uow, handoff.handoff_id,
                               f"station at capacity ({active} of {capacity} cases in mediation)")
