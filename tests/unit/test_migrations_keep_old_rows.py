@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import text
 
 import legal_aid.adapters
@@ -30,29 +31,26 @@ def old_row(url: str, table: str, purpose: str, extra: dict[str, object]) -> Non
     engine.dispose()
 
 
-def test_a_mediation_case_from_before_loads_with_no_sessions_and_no_offer(tmp_path):
-    url = f"sqlite:///{tmp_path / 'mediation.db'}"
-    schema = ServiceSchema("mediation", mediation.adapters.metadata)
-    schema.upgrade(url, CLOCKS_REVISIONS["mediation"])
-    old_row(url, "mediation_cases", "mediation", {"station_id": "people-wuhou"})
+OLD_ROWS = {
+    "mediation": (mediation.adapters, mediation.adapters.MediationUnitOfWork, "mediation_cases",
+                  {"station_id": "people-wuhou"},
+                  lambda case: (case.sessions, case.arbitration_offered, case.subsidy) == ([], False, None)),
+    "legal_aid": (legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork, "aid_applications",
+                  {"state": "granted", "representing": True},
+                  lambda case: (case.green_channel, case.provisional, case.forums) == ([], False, [])),
+}
+
+
+@pytest.mark.parametrize("package", OLD_ROWS)
+def test_a_case_from_before_loads_with_the_new_columns_defaults(package, tmp_path):
+    adapters, uow_class, table, extra, as_defaults = OLD_ROWS[package]
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    schema = ServiceSchema(package, adapters.metadata)
+    schema.upgrade(url, CLOCKS_REVISIONS[package])
+    old_row(url, table, package, extra)
     schema.upgrade(url)
     engine = make_engine(url)
-    with mediation.adapters.MediationUnitOfWork(engine, mediation.adapters.plumbing,
-                                                ManualClock(AT)) as uow:
+    with uow_class(engine, adapters.plumbing, ManualClock(AT)) as uow:
         case = uow.cases.get("LD-OLD")
     engine.dispose()
-    assert (case.sessions, case.arbitration_offered, case.subsidy) == ([], False, None)
-
-
-def test_a_legal_aid_application_from_before_loads_outside_the_green_channel(tmp_path):
-    url = f"sqlite:///{tmp_path / 'legal_aid.db'}"
-    schema = ServiceSchema("legal_aid", legal_aid.adapters.metadata)
-    schema.upgrade(url, CLOCKS_REVISIONS["legal_aid"])
-    old_row(url, "aid_applications", "legal_aid", {"state": "granted", "representing": True})
-    schema.upgrade(url)
-    engine = make_engine(url)
-    with legal_aid.adapters.LegalAidUnitOfWork(engine, legal_aid.adapters.plumbing,
-                                               ManualClock(AT)) as uow:
-        application = uow.cases.get("LD-OLD")
-    engine.dispose()
-    assert (application.green_channel, application.provisional, application.forums) == ([], False, [])
+    assert as_defaults(case)
