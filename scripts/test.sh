@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer, check the
-# published contract (whole suite only), run pytest.
+# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer and Prometheus
+# is installed, check the published contract (whole suite only), run pytest.
 #
 #   scripts/test.sh [PYTEST ARGS...]     (default: tests)
 #
@@ -58,6 +58,9 @@ fi
 # Tests make (and drop) their databases through this role.
 DISPUTES_POSTGRES_ADMIN_URL="$(scripts/postgres.sh url)"
 export DISPUTES_POSTGRES_ADMIN_URL
+
+# promtool checks the alert rules; the monitoring end-to-end test runs a Prometheus of its own.
+scripts/prometheus.sh ensure </dev/null
 
 if (($# == 0)); then
     set -- tests

@@ -62,12 +62,14 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         if application.means_test == "failed" or refusal_reason:
             reason = refusal_reason or "economic hardship not shown"
             application.representing = False
-            uow.emit(self.event(application, "legal_aid.refused", {"reason": reason}, now))
+            uow.emit(self.event(application, "legal_aid.refused", {
+                "reason": reason, "worked_seconds": application.worked_seconds(now)}, now))
         else:
             application.lawyer_id = application.lawyer_id or self._assign(uow)
             application.representing = True
             uow.emit(self.event(application, "legal_aid.granted", {
-                "lawyer_id": application.lawyer_id, "means_test": application.means_test}, now))
+                "lawyer_id": application.lawyer_id, "means_test": application.means_test,
+                "worked_seconds": application.worked_seconds(now)}, now))
         uow.cases.save(application)
         return self.view(application)
 

@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Connection
@@ -111,7 +112,8 @@ class Metrics(DependencyProvider):
         if isinstance(entrypoint, EventConsumer):
             envelope = worker_ctx.args[0]
             outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
-            metrics.events_handled.labels(metrics.agency, envelope.event_type, outcome).inc()
+            metrics.observe_handled(envelope.event_type, outcome, envelope.occurred_at,
+                                    datetime.now(UTC))
         elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
                                             "sign_checkpoint", "fire_due_clocks"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,

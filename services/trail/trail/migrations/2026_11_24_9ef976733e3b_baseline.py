@@ -77,7 +77,10 @@ def upgrade() -> None:
     sa.Column('head_hash', sa.String(length=64), nullable=False),
     sa.Column('signed_at', sa.DateTime(), nullable=False),
     sa.Column('signature', sa.String(length=128), nullable=False),
-    sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_trail_checkpoints'))
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.Column('previous', sa.String(length=128), nullable=False),
+    sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_trail_checkpoints')),
+    sa.UniqueConstraint('signature', name=op.f('uq_trail_checkpoints_signature'))
     )
     op.create_table('trail_entries',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -92,6 +95,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('entry_hash', sa.String(length=64), nullable=False),
+    sa.Column('signature', sa.String(length=128), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_entries')),
     sa.UniqueConstraint('entry_hash', name=op.f('uq_trail_entries_entry_hash')),
     sa.UniqueConstraint('event_id', name=op.f('uq_trail_entries_event_id'))
