@@ -19,6 +19,14 @@ def _share(amount: str, fraction: str) -> str:
     return str((Decimal(amount) * Decimal(fraction)).quantize(Decimal("0.01")))
 
 
+def _items(claim_types: list[str], total: str) -> dict[str, str]:
+    """An award split evenly over the claim's types, the last taking the remainder."""
+    each = (Decimal(total) / len(claim_types)).quantize(Decimal("0.01"))
+    items = {kind: str(each) for kind in claim_types}
+    items[claim_types[-1]] = str(Decimal(total) - each * (len(claim_types) - 1))
+    return items
+
+
 @dataclass
 class Staff:
     plans: dict[str, PlannedCase]  # by case id
@@ -69,13 +77,39 @@ class Staff:
     def _arbitration(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
         cid, path, state = case["case_id"], plan.path, case["state"]
         if state == "in_arbitration":
-            return ("arbitration", "record_award", (cid, _share(plan.claim["amount_claimed"], "0.9")), {})
+            if path == "failed_award_performed":  # the whole proceeding, step by step
+                step = self._proceeding_step(case)
+                if step:
+                    return ("arbitration", step[0], (cid, *step[1:]), {})
+            if path == "failed_award_litigated" and "award_period_extended" not in case["history"]:
+                return ("arbitration", "extend_award_period", (cid, 15, "commission chair"), {})
+            return ("arbitration", "record_award", (cid, _share(plan.claim["amount_claimed"], "0.9")),
+                    {"items": _items(plan.claim["claim_types"], _share(plan.claim["amount_claimed"], "0.9"))})
         if state == "awarded":
             if path == "failed_award_litigated":
-                return ("arbitration", "refer_to_court", (cid, "litigation", "employer sued within 15 days"), {})
+                # A final award binds the employer (art. 47): then only the worker may sue.
+                by = "worker" if case["final_for_employer"] else "employer"
+                return ("arbitration", "refer_to_court", (cid, "litigation", "sued within 15 days"),
+                        {"by": by})
             if path == "failed_award_enforced":
                 return ("arbitration", "refer_to_court", (cid, "enforcement", "award not performed"), {})
             return ("arbitration", "record_award_performed", (cid, case["amount_awarded"]), {})
+        return None
+
+    @staticmethod
+    def _proceeding_step(case: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The next step of the proceeding before the award (arts. 30, 32, 35)."""
+        if not case["panel"]:
+            return ("name_panel",)
+        if not case["served"]:
+            return ("serve_respondent",)
+        if not case["answered"]:
+            return ("record_answer",)
+        if not case["answer_passed_on"]:
+            return ("pass_on_answer",)
+        if not case["hearing_on"]:
+            # Three weeks ahead: more than 5 working days' notice even across Spring Festival.
+            return ("schedule_hearing", (date.today() + timedelta(days=21)).isoformat())
         return None
 
     def _courts_bridge(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:

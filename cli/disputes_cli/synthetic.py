@@ -111,6 +111,11 @@ def planned_case(rng: random.Random) -> PlannedCase:
         "evidence": [{"kind": "platform_record" if new_form else "pay_slip", "description": "收入记录截图"}],
     }
     path = _pick(rng, {name: weight for name, (weight, _) in PATHS.items()})
+    if path == "failed_award_enforced":
+        # Only an award in effect is enforced; in real time that is a final one (art. 47): one
+        # worker's wages under 12 months of the minimum wage.
+        claim.update(worker_count=1, claim_types=["unpaid_wages"],
+                     amount_claimed=str(min(amount, Decimal(20000))))
     return PlannedCase(claim=claim, path=path, hardship_shown=rng.random() < 0.7)
 
 

@@ -105,9 +105,15 @@ def summary_view(summary: CaseSummary) -> dict[str, Any]:
 
 
 def _plain(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as JSON types, as the trail stores and shows it."""
-    out: dict[str, Any] = {}
-    for key, value in payload.items():
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else (
-            str(value) if not isinstance(value, (str, int, float, bool, list, dict, type(None))) else value)
-    return out
+    """The payload as JSON types, as the trail stores and shows it (nested values too)."""
+    return {key: _plain_value(value) for key, value in payload.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _plain(value)
+    if isinstance(value, list):
+        return [_plain_value(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

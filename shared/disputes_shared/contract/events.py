@@ -208,6 +208,15 @@ class Awarded(_Payload):
     amount_awarded = amount_field(required=True)
     final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
+    # v1.1: each item's amount, as art. 47 compares them one by one
+    items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
+
+
+class AwardEffective(_Payload):
+    """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
+
+    final_for_employer = fields.Bool(required=True)
+    effective_on = fields.Date(required=True)
 
 
 class RulingEntered(_Payload):
@@ -264,6 +273,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("legal_aid.granted", 1): LegalAidGranted,
     ("legal_aid.refused", 1): LegalAidRefused,
     ("arbitration.awarded", 1): Awarded,
+    ("arbitration.award_effective", 1): AwardEffective,
     ("court.ruling_entered", 1): RulingEntered,
     ("court.enforcement_started", 1): EnforcementStarted,
     ("case.closed", 1): CaseClosed,

@@ -105,8 +105,10 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     S.IN_ARBITRATION: {
         "arbitration.awarded": S.AWARDED,
         "case.closed": S.CLOSED,  # withdrawn or settled
+        **_court_moves(HandoffPurpose.LITIGATION),  # no award within the period (art. 43)
     },
     S.AWARDED: {
+        "arbitration.award_effective": S.AWARDED,  # no suit in time (arts. 48-50)
         "case.closed": S.CLOSED,  # performed
         # a suit after the award (arts. 48, 50), or enforcement of it
         **_court_moves(HandoffPurpose.LITIGATION, HandoffPurpose.ENFORCEMENT),

@@ -84,6 +84,7 @@ class ReceivingAgency(Generic[C, U]):
         refusal); the transition table says from which states that is allowed."""
         case = self.case(uow, case_id)
         uow.emit(self.closed(case, outcome, 0, uow.clock.now()))
+        self.clocks.stop_all(uow, case_id, f"case closed: {outcome}")
         self.cases(uow).save(case)
         return self.view(case)
 

@@ -62,6 +62,11 @@ class ClockKeeper:
         return [self.stop(uow, case_id, kind, reason) for kind in kinds
                 if uow.clocks.running(case_id, kind) is not None]
 
+    def stop_all(self, uow: UnitOfWork, case_id: str, reason: str) -> list[StatutoryClock]:
+        """The case ends here: no clock of it is left to fire."""
+        return [self.stop(uow, case_id, ClockKind(clock.kind), reason)
+                for clock in uow.clocks.running_for_case(case_id)]
+
     def extend(self, uow: UnitOfWork, case_id: str, kind: ClockKind, days: int,
                approved_by: str) -> StatutoryClock:
         clock = self.running(uow, case_id, kind)
