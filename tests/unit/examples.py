@@ -102,6 +102,8 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "arbitration.award_effective": {"final_for_employer": False, "effective_on": AT.date()},
         "court.ruling_entered": {"proceeding": "judicial_confirmation", "ruling": "confirmed",
                                  "amount": Decimal("2560.00")},
+        "court.payment_order_issued": {"amount": Decimal("2560.00"), "respond_by": AT.date()},
+        "court.payment_order_objected": {"turned_to_litigation": True},
         "court.enforcement_started": {"amount_due": Decimal("2560.00")},
         "case.closed": {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 12},
         "clock.started": clock_fields(),

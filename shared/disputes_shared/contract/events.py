@@ -82,7 +82,7 @@ CLAIM_TYPES = ["unpaid_wages", "work_injury", "penalties_deductions", "terminati
                "social_insurance", "relationship_recognition"]
 CHANNELS = ["online", "counter", "hotline_12345", "hotline_12333", "referral"]
 CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_paid",
-                  "judgment_performed", "enforced", "abandoned"]
+                  "judgment_performed", "enforced", "abandoned", "payment_order_paid"]
 def amount_field(**kwargs: Any) -> fields.Decimal:
     """Yuan: exact, two places, never negative, as text on the wire."""
     return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
@@ -226,6 +226,20 @@ class RulingEntered(_Payload):
     amount = amount_field(required=True)
 
 
+class PaymentOrderIssued(_Payload):
+    """支付令: the debtor pays or objects in writing by ``respond_by``."""
+
+    amount = amount_field(required=True)
+    respond_by = fields.Date(required=True)
+
+
+class PaymentOrderObjected(_Payload):
+    """An objection ends the payment-order procedure; unless the applicant declines, the
+    matter goes on as a suit (民事诉讼法, 督促程序)."""
+
+    turned_to_litigation = fields.Bool(required=True)
+
+
 class EnforcementStarted(_Payload):
     amount_due = amount_field(required=True)
 
@@ -275,6 +289,8 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("arbitration.awarded", 1): Awarded,
     ("arbitration.award_effective", 1): AwardEffective,
     ("court.ruling_entered", 1): RulingEntered,
+    ("court.payment_order_issued", 1): PaymentOrderIssued,
+    ("court.payment_order_objected", 1): PaymentOrderObjected,
     ("court.enforcement_started", 1): EnforcementStarted,
     ("case.closed", 1): CaseClosed,
     ("clock.started", 1): ClockAnnounced,

@@ -61,6 +61,7 @@ COURT_PURPOSES = (
     HandoffPurpose.JUDICIAL_CONFIRMATION,
     HandoffPurpose.LITIGATION,
     HandoffPurpose.ENFORCEMENT,
+    HandoffPurpose.PAYMENT_ORDER,
 )
 
 
@@ -87,8 +88,10 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.AGREEMENT_REACHED: {
         "case.closed": S.CLOSED,  # performed
-        # 司法确认 of an unpaid agreement (人民调解法 art. 33), or a suit on it
-        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.LITIGATION),
+        # 司法确认 of an unpaid agreement (人民调解法 art. 33), a payment order on it (art. 16),
+        # or a suit on it
+        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.PAYMENT_ORDER,
+                       HandoffPurpose.LITIGATION),
     },
     S.MEDIATION_FAILED: {
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
@@ -119,6 +122,9 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.COURT_REFUSED: {"case.closed": S.CLOSED},
     S.IN_COURT: {
+        # 督促程序: the order issued; an objection ends it (and the matter turns to litigation)
+        "court.payment_order_issued": S.IN_COURT,
+        "court.payment_order_objected": S.IN_COURT,
         "court.ruling_entered": S.RULED,
         "court.enforcement_started": S.ENFORCING,  # an award is enforced without a new ruling
         "case.closed": S.CLOSED,

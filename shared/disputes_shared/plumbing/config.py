@@ -66,6 +66,8 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
         "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
         "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
+        # The courts bridge's adapter to the court's own system: simulated, or none (clerks).
+        "COURT_SYSTEM": os.environ.get("DISPUTES_COURT_SYSTEM", "simulated"),
     }
     config.update(overrides)
     return config

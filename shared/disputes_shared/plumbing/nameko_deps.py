@@ -88,7 +88,8 @@ class Metrics(DependencyProvider):
             outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
             metrics.events_handled.labels(metrics.agency, envelope.event_type, outcome).inc()
         elif entrypoint.method_name not in ("metrics_endpoint", "health", "refresh_metrics",
-                                            "sign_checkpoint", "fire_due_clocks"):
+                                            "sign_checkpoint", "fire_due_clocks",
+                                            "consult_court"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
                                      "failed" if exc_info else "ok").inc()
 
