@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .synthetic import PlannedCase
+from .synthetic import THROUGH_ARBITRATION, PlannedCase
 
 Action = tuple[str, str, tuple[Any, ...], dict[str, Any]]  # service, method, args, kwargs
 
@@ -44,6 +44,8 @@ class Staff:
                     (hid, "station at capacity; a station of the same kind is nearer"), {})
         if service == "arbitration" and plan.path == "arbitration_refused_closed":
             return (service, "return_handoff", (hid, "不予受理: beyond the one-year limitation (art. 27)"), {})
+        if service == "arbitration" and plan.path == "arbitration_silent_sued":
+            return None  # no decision: the acceptance clock runs out (art. 29)
         details = {"court_case_number": f"(2026)川0107民初{zlib.crc32(hid.encode()) % 9000 + 1000}号"} \
             if service == "courts_bridge" else {}
         return (service, "accept_handoff", (hid,), details)
@@ -62,7 +64,7 @@ class Staff:
         if state == "in_mediation":
             if path == "withdrawn":
                 return ("mediation", "close", (cid, "withdrawn"), {})
-            if path.startswith("failed_") or path == "arbitration_refused_closed":
+            if path in THROUGH_ARBITRATION:
                 return ("mediation", "record_failure", (cid, "employer disputes the amount"), {})
             pay_by = (date.today() + timedelta(days=15)).isoformat()
             return ("mediation", "record_agreement", (cid, _share(claimed, "0.8"), pay_by), {})
@@ -71,12 +73,19 @@ class Staff:
                 return ("mediation", "refer_unpaid_agreement", (cid,), {})
             return ("mediation", "record_payment", (cid, case["amount_agreed"]), {})
         if state == "arbitration_refused":
+            if path == "arbitration_silent_sued":
+                return ("mediation", "sue", (cid, "no decision on acceptance in time (art. 29)"), {})
             return ("mediation", "close", (cid, "abandoned"), {})
         return None
 
     def _arbitration(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
         cid, path, state = case["case_id"], plan.path, case["state"]
         if state == "in_arbitration":
+            if path == "award_overdue_sued":
+                if case["award_overdue"]:
+                    return ("arbitration", "refer_to_court",
+                            (cid, "litigation", "no award within the period (art. 43)"), {})
+                return None  # the panel does not decide: the award clock runs out
             if path == "failed_award_performed":  # the whole proceeding, step by step
                 step = self._proceeding_step(case)
                 if step:

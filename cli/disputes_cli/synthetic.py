@@ -44,6 +44,20 @@ PATHS: dict[str, tuple[int, str]] = {
 }
 
 
+# Paths on which a statutory clock must run out: they need days to pass, so they are run where
+# time is moved by hand (the in-process tests), not by the real-time demo.
+TIMED_PATHS: dict[str, tuple[int, str]] = {
+    # arbitration neither accepts nor refuses within 5 working days (art. 29): the worker sues
+    "arbitration_silent_sued": (0, "judgment_performed"),
+    # no award within 45 days (art. 43): the worker sues
+    "award_overdue_sued": (0, "judgment_performed"),
+}
+ALL_PATHS = {**PATHS, **TIMED_PATHS}
+# Paths on which mediation fails and the case goes to arbitration.
+THROUGH_ARBITRATION = frozenset({p for p in ALL_PATHS if p.startswith("failed_")}
+                                | {"arbitration_refused_closed", *TIMED_PATHS})
+
+
 @dataclass(frozen=True)
 class PlannedCase:
     claim: dict[str, Any]
@@ -52,7 +66,7 @@ class PlannedCase:
 
     @property
     def expected_outcome(self) -> str:
-        return PATHS[self.path][1]
+        return ALL_PATHS[self.path][1]
 
     @property
     def expected_aid_state(self) -> str:

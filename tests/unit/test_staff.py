@@ -103,3 +103,20 @@ def test_staff_wait_when_a_case_is_not_theirs_to_move():
     staff = staff_for("mediated_paid")
     assert staff.next_step("mediation", {"case_id": "LD-1", "state": "mediation_requested"}) is None
     assert staff.next_step("intake", {"case_id": "LD-1", "state": "triaged"}) is None
+
+
+def test_on_the_silent_path_arbitration_never_answers_and_the_worker_then_sues():
+    staff = staff_for("arbitration_silent_sued")
+    assert staff.answer_handoff("arbitration", handoff()) is None
+    assert staff.next_step("mediation", {"case_id": "LD-1", "state": "in_mediation"})[1] == "record_failure"
+    assert staff.next_step("mediation", {"case_id": "LD-1", "state": "arbitration_refused"})[1] == "sue"
+
+
+def test_on_the_overdue_path_the_worker_sues_once_the_award_period_has_run_out():
+    staff = staff_for("award_overdue_sued")
+    case = {"case_id": "LD-1", "state": "in_arbitration", "purpose": "arbitration",
+            **PROCEEDING_DONE, "award_overdue": False}
+    assert staff.next_step("arbitration", case) is None
+    case["award_overdue"] = True
+    assert staff.next_step("arbitration", case)[1:3] == (
+        "refer_to_court", ("LD-1", "litigation", "no award within the period (art. 43)"))

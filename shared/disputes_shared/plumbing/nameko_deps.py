@@ -221,6 +221,11 @@ class HandoffDeskRpc(AgencyEvents):
         return self.command(self.agency_logic.close, case_id, outcome)
 
     @rpc
+    def sue(self, case_id: str, reason: str) -> dict[str, Any]:
+        """The worker sues (e.g. after arbitration refused or stayed silent, art. 29)."""
+        return self.command(self.agency_logic.sue, case_id, reason)
+
+    @rpc
     def pending_handoffs(self) -> list[dict[str, Any]]:
         return [handoff_view(h) for h in self.query(self.agency_logic.desk.pending)]
 
