@@ -254,3 +254,19 @@ def test_an_unknown_court_system_is_refused_by_name():
     with pytest.raises(ValueError, match="no court system adapter 'e-court'"):
         court_system("e-court")
     assert court_system("none").answer(_matter("h"), AT) is None
+
+
+@pytest.mark.parametrize(("effective_on", "accepted"), [
+    ("2026-01-30", True),  # the 30th day is Sun 1 Mar: the period runs to Mon 2 Mar
+    ("2026-01-29", False),  # the 30th day is Sat 28 Feb, a make-up working day: it ended then
+])
+def test_judicial_confirmation_is_applied_for_within_30_days_of_the_agreement(courts_db, effective_on,
+                                                                               accepted):
+    """人民调解法 art. 33, applied for on Mon 2 Mar 2026."""
+    receive(courts_db, COURTS, "judicial_confirmation", from_agency="mediation",
+            history={"agreement_effective_on": effective_on})
+    pending = run(courts_db, COURTS.desk.pending)
+    assert bool(pending) is accepted
+    if not accepted:
+        returned = last_event(courts_db)
+        assert returned.event_type == "handoff.returned" and "art. 33" in returned.payload["reason"]

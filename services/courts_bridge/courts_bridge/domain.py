@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from disputes_shared.agency_case import AgencyCase
+from disputes_shared.statute.periods import JUDICIAL_CONFIRMATION, WorkingCalendar, period_end
 
 # How a case that ends in court after compliance is counted, by the proceeding that ended it.
 COMPLIANCE_OUTCOME = {
@@ -34,3 +35,10 @@ class CourtMatter(AgencyCase):
     respond_by: date | None = None  # the debtor pays or objects by then
     enforceable: bool = False  # an order or ruling the debtor let stand unpaid
     last_step_at: datetime | None = None  # when the court last acted (a simulated court waits from it)
+
+
+def confirmation_applied_in_time(agreement_effective_on: date, applied_on: date,
+                                 calendar: WorkingCalendar) -> bool:
+    """司法确认: the parties apply jointly within 30 days of the agreement taking effect
+    (人民调解法 art. 33)."""
+    return applied_on <= period_end(agreement_effective_on, JUDICIAL_CONFIRMATION, calendar)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
@@ -11,11 +12,16 @@ from disputes_shared.contract.events import Envelope, money
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.contract.statutory_clocks import ClockKind
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
-from disputes_shared.statutory_clock import StatutoryClock
+from disputes_shared.statutory_clock import StatutoryClock, china_day
 
 from .adapters import CourtsUnitOfWork
 from .court_system import CourtAnswer, CourtSystem
-from .domain import COMPLIANCE_OUTCOME, CourtMatter, CourtRuleBroken
+from .domain import (
+    COMPLIANCE_OUTCOME,
+    CourtMatter,
+    CourtRuleBroken,
+    confirmation_applied_in_time,
+)
 
 K = ClockKind
 PAYMENT_ORDER_CLOCKS = (K.PAYMENT_ORDER_ISSUE, K.PAYMENT_ORDER_RESPONSE)
@@ -33,6 +39,20 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
         case.payment_order_amount = case.respond_by = None
         case.enforceable = False
         case.last_step_at = None
+
+    def on_received(self, uow: CourtsUnitOfWork, handoff: Handoff, dossier: dict[str, Any],
+                    envelope: Envelope) -> None:
+        """A joint application for judicial confirmation made later than 30 days after the
+        agreement took effect (人民调解法 art. 33) is refused as it arrives."""
+        super().on_received(uow, handoff, dossier, envelope)
+        effective_on = dossier.get("history", {}).get("agreement_effective_on")
+        if handoff.purpose != HandoffPurpose.JUDICIAL_CONFIRMATION or not effective_on:
+            return
+        if not confirmation_applied_in_time(date.fromisoformat(str(effective_on)),
+                                            china_day(handoff.requested_at), self.clocks.calendar):
+            self.desk.return_(uow, handoff.handoff_id,
+                              "不予受理 (人民调解法 art. 33): applied for more than 30 days after "
+                              f"the agreement took effect on {effective_on}")
 
     def after_answer(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff,
                      details: dict[str, Any]) -> list[Envelope]:
