@@ -6,7 +6,7 @@ DISPUTES := $(VENV)/bin/disputes
 CASES ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run up down status test test-unit test-integration test-e2e lint bench clean
+.PHONY: help setup run up down status test test-unit test-integration test-e2e lint bench contract contract-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -41,8 +41,14 @@ test-e2e: ## every service as its own process, hundreds of cases through every p
 	@scripts/test.sh tests/e2e
 
 lint: setup ## ruff and mypy
-	@$(VENV)/bin/ruff check shared services cli tests bench
+	@$(VENV)/bin/ruff check shared services cli tests bench examples
 	@$(VENV)/bin/mypy
+
+contract: setup ## regenerate the published event contract in docs/contract (AsyncAPI, JSON Schemas)
+	@scripts/contract.sh write
+
+contract-check: setup ## committed contract up to date, and valid by the AsyncAPI and JSON Schema validators
+	@scripts/contract.sh check
 
 bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker
 	@scripts/broker.sh start && $(PY) -m bench.lifecycle

@@ -15,7 +15,7 @@ from typing import Any
 from kombu import Connection
 
 from disputes_shared.contract.routing import DEAD_LETTER_QUEUE
-from disputes_shared.plumbing.messaging import ConfirmedPublisher, declare_topology
+from disputes_shared.kit.broker import ConfirmedPublisher, declare_topology
 
 PARKING_HEADERS = ("x-parked-reason", "x-parked-by", "x-parked-at", "x-original-exchange",
                    "x-original-routing-key")

@@ -75,7 +75,7 @@ def pid_of(service: str) -> int | None:
 
 def healthy(service: str) -> bool:
     try:
-        url = f"http://127.0.0.1:{http_port(AGENCY_OF[service])}/health"
+        url = f"http://127.0.0.1:{http_port(AGENCY_OF[service])}/health/ready"
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False

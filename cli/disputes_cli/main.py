@@ -138,6 +138,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.intact else 1
 
 
+def cmd_conformance(args: argparse.Namespace) -> int:
+    from disputes_shared.kit import conformance
+
+    return conformance.command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -173,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--database", help="the trail's database URL (default: as the services use)")
     verify.add_argument("--public-key", help="the trail's public key file (default: beside its key)")
     verify.add_argument("--json", action="store_true")
+    from disputes_shared.kit.conformance import add_arguments
+
+    add_arguments(sub.add_parser(
+        "conformance", help="watch the broker and check what an agency's system publishes "
+                            "against the contract (exit 1 on any failure)"))
     args = parser.parse_args(argv)
 
     if args.command in ("up", "down", "status"):
@@ -186,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
-                "dead-letters": cmd_dead_letters, "verify": cmd_verify}
+                "dead-letters": cmd_dead_letters, "verify": cmd_verify,
+                "conformance": cmd_conformance}
     return commands[args.command](args)
 
 

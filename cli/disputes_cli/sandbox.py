@@ -9,7 +9,7 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +19,8 @@ import requests
 from disputes_shared.plumbing.config import SERVICE_NAMES
 
 MANAGEMENT = os.environ.get("DISPUTES_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
+# A role that may create databases on the local PostgreSQL (scripts/postgres.sh provides one).
+POSTGRES_ADMIN = os.environ.get("DISPUTES_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _management(method: str, path: str) -> None:
@@ -39,6 +41,34 @@ def isolated_vhost(prefix: str = "disputes-sandbox") -> Iterator[str]:
         yield vhost
     finally:
         _management("DELETE", f"/vhosts/{quote(vhost, safe='')}")
+
+
+@contextmanager
+def scratch_postgres_databases(names: Iterable[str], prefix: str = "disputes") -> Iterator[dict[str, str]]:
+    """A fresh, empty PostgreSQL database for each name (so parallel runs never share one);
+    yields name -> URL; drops them afterwards, whoever is still connected."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from disputes_shared.plumbing.storage import make_engine
+
+    admin_url = make_url(POSTGRES_ADMIN)
+    run = uuid.uuid4().hex[:8]
+    databases = {name: f"{prefix}_{name}_{run}".lower() for name in names}
+    admin = make_engine(POSTGRES_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+    try:
+        with admin.connect() as connection:
+            for database in databases.values():
+                connection.execute(text(f'CREATE DATABASE "{database}"'))
+                created.append(database)
+        yield {name: admin_url.set(database=database).render_as_string(hide_password=False)
+               for name, database in databases.items()}
+    finally:
+        with admin.connect() as connection:
+            for database in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port_block(size: int, low: int = 20000, high: int = 60000, attempts: int = 200) -> int:

@@ -1,7 +1,9 @@
 """The labor-dispute platform's shared package.
 
 ``contract`` is what every agency system (ours or an outside one) agrees on: the event envelope,
-the event schemas, case states and their legal transitions, handoffs. ``plumbing`` is what every
+the event schemas, case states and their legal transitions, handoffs; ``contract.spec`` publishes
+it as AsyncAPI and JSON Schema. ``kit`` is the broker side any Python agency system needs
+(publisher, consumer, handoffs, conformance check), with kombu alone. ``plumbing`` is what every
 one of our services needs around that contract: configuration, persistence helpers, the outbox
-relay, the event consumer with dead-lettering, metrics.
+relay, the nameko event consumer with dead-lettering, metrics (the ``[service]`` extra).
 """

@@ -1,5 +1,6 @@
 """End to end: every service as its own process on a fresh vhost; hundreds of synthetic claims
-through every path; each case must end where its path says, with the trail and handoffs to match."""
+through every path; each case must end where its path says, with the trail and handoffs to match.
+Run twice: on SQLite files, and on a PostgreSQL database per service."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from contextlib import ExitStack
 
 import pytest
 
 from disputes_cli.demo import run_demo
 from disputes_cli.platform import Platform
-from disputes_cli.sandbox import sandbox_platform
+from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
 from disputes_cli.synthetic import PATHS
+from disputes_shared.plumbing.config import SERVICE_NAMES
 
 CASES = 240
 
@@ -46,9 +49,14 @@ AID_MOVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def demo_run():
-    with sandbox_platform() as env:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_run(request):
+    with ExitStack() as stack:
+        database_urls = None
+        if request.param == "postgresql":
+            database_urls = stack.enter_context(
+                scratch_postgres_databases(SERVICE_NAMES.values(), prefix="e2e"))
+        env = stack.enter_context(sandbox_platform(database_urls=database_urls))
         with Platform() as platform:  # noqa: SIM117 - the platform must stay up after the client closes
             summary = run_demo(platform, CASES, seed=7, timeout=300)
             trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}

@@ -1,19 +1,22 @@
 """Integration tests: each test gets its own vhost on the real RabbitMQ (nameko's
-``rabbit_config``) and its own SQLite files; service classes run in real nameko containers."""
+``rabbit_config``) and fresh databases, once on SQLite files and once on PostgreSQL; service
+classes run in real nameko containers."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from kombu import Connection
 from nameko.testing.utils import find_free_port
 
+from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.contract.routing import DEAD_LETTER_QUEUE
-from disputes_shared.plumbing.runner import migrate
+from disputes_shared.plumbing.runner import service_schema
 
 
 def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
@@ -28,14 +31,29 @@ def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float 
         time.sleep(interval)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request, tmp_path) -> Iterator[Callable[[str], str]]:
+    """Makes a fresh, empty database for a service name: a SQLite file, or a PostgreSQL
+    database of its own (dropped after the test)."""
+    with ExitStack() as stack:
+        def make(name: str) -> str:
+            if request.param == "sqlite":
+                return f"sqlite:///{tmp_path / (name + '.db')}"
+            return stack.enter_context(scratch_postgres_databases([name], prefix="it"))[name]
+
+        yield make
+
+
 @pytest.fixture
-def start_service(container_factory, rabbit_config, tmp_path):
-    """Start a service class in a container on the test's vhost, with a fresh database."""
+def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
+    """Start a service class in a container on the test's vhost, with a fresh database
+    brought to head by its migrations (dropped only after the container stops)."""
     started: dict[str, dict[str, Any]] = {}
+    containers: list[Any] = []
 
     def start(service_cls: Any, metadata: Any, **overrides: Any) -> dict[str, Any]:
-        url = f"sqlite:///{tmp_path / (service_cls.name + '.db')}"
-        migrate(metadata, url)
+        url = fresh_database(service_cls.name)
+        service_schema(service_cls, metadata).upgrade(url)
         config = {
             "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": url,
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
@@ -44,10 +62,14 @@ def start_service(container_factory, rabbit_config, tmp_path):
         }
         container = container_factory(service_cls, config)
         container.start()
+        containers.append(container)
         started[service_cls.name] = config
         return config
 
-    return start
+    yield start
+    # Before the databases go (nameko's own fixture stops containers only after that).
+    for container in reversed(containers):
+        container.kill()
 
 
 @pytest.fixture

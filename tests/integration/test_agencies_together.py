@@ -8,12 +8,14 @@ import urllib.request
 from typing import Any
 
 import pytest
+from alembic import command
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
+from disputes_shared.plumbing.runner import service_schema
 from intake.service import IntakeService
 from legal_aid.service import LegalAidService
 from mediation.service import MediationService
@@ -112,5 +114,16 @@ def test_metrics_show_the_handoff_wait_by_agency_pair_and_health_checks_for_real
                          and 'disputes_handoff_wait_seconds_count{answer="accepted",from_agency="intake",to_agency="mediation"} 1.0' in m and m)
     assert 'disputes_handoffs_pending{agency="mediation"} 0.0' in metrics
     assert "case_id" not in metrics and filed["case_id"] not in metrics
-    status, health = http(platform["mediation"], "GET", "/health")
-    assert status == 200 and health["checks"] == {"database": "ok", "broker": "ok"}
+    status, health = http(platform["mediation"], "GET", "/health/ready")
+    assert status == 200 and health["checks"] == {"database": "ok", "schema": "ok", "broker": "ok"}
+    assert http(platform["mediation"], "GET", "/health/live")[0] == 200
+
+
+def test_a_service_whose_database_is_behind_its_release_is_alive_but_not_ready(platform):
+    schema = service_schema(MediationService, mediation.adapters.metadata)
+    # Forget the revision, keep the tables: the running service goes on working meanwhile.
+    command.stamp(schema.config(platform["mediation"]["DATABASE_URL"]), "base")
+    status, health = http(platform["mediation"], "GET", "/health/ready")
+    assert status == 503 and health["checks"]["schema"].startswith("failed: schema at no revision")
+    assert health["checks"]["broker"] == "ok"
+    assert http(platform["mediation"], "GET", "/health/live")[0] == 200

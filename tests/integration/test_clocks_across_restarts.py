@@ -13,7 +13,6 @@ from kombu import Connection, Exchange, Queue
 from nameko.testing.utils import find_free_port
 from sqlalchemy import select
 
-import arbitration.adapters
 from arbitration.adapters import ArbitrationUnitOfWork, metadata, plumbing
 from arbitration.handlers import Arbitration
 from arbitration.service import ArbitrationService
@@ -21,7 +20,7 @@ from disputes_shared.contract.clock import ManualClock
 from disputes_shared.contract.events import decode
 from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.plumbing.nameko_deps import Storage
-from disputes_shared.plumbing.runner import migrate
+from disputes_shared.plumbing.runner import service_schema
 from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import apply_once
 from disputes_shared.statutory_clock import ClockStatus
@@ -51,11 +50,11 @@ def outbox_events(url: str, event_type: str) -> list[Any]:
 
 
 def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
-        container_factory, rabbit_config, amqp_uri, tmp_path):
+        fresh_database, container_factory, amqp_uri):
     clock = ManualClock(AT)
     service = arbitration_on(clock)
-    url = f"sqlite:///{tmp_path / 'arbitration.db'}"
-    migrate(arbitration.adapters.metadata, url)
+    url = fresh_database("arbitration")
+    service_schema(ArbitrationService, metadata).upgrade(url)
     config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "serializer": "json",
               "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100"}
     running = container_factory(service, config)
@@ -101,6 +100,8 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
         statuses = connection.execute(select(plumbing.clocks.c.status)).scalars().all()
     engine.dispose()
     assert sorted(statuses) == [ClockStatus.ELAPSED] * 3
+    for replica in replicas:
+        replica.kill()  # before the database is dropped
 
     # Each silence returned its application (art. 29). On the broker each elapsed clock is one
     # event id: two replicas' relays may both send a row before either marks it, and consumers

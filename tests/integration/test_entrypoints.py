@@ -7,7 +7,7 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from nameko.testing.utils import find_free_port
 
 import intake.adapters
-from disputes_shared.plumbing.runner import migrate
+from disputes_shared.plumbing.runner import service_schema
 from intake.api import InvalidClaim
 from intake.service import IntakeService
 
@@ -15,13 +15,14 @@ from .test_agencies_together import CLAIM
 
 
 @pytest.fixture
-def intake_container(container_factory, rabbit_config, tmp_path):
-    url = f"sqlite:///{tmp_path / 'intake.db'}"
-    migrate(intake.adapters.metadata, url)
+def intake_container(fresh_database, container_factory, rabbit_config):
+    url = fresh_database("intake")
+    service_schema(IntakeService, intake.adapters.metadata).upgrade(url)
     container = container_factory(IntakeService, {
         **rabbit_config, "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}"})
     container.start()
-    return container
+    yield container
+    container.kill()  # before its database is dropped
 
 
 def test_the_file_claim_entrypoint_files_and_answers_with_the_route(intake_container):

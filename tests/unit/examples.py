@@ -111,6 +111,9 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "clock.extended": {**clock_fields(extension_days=15), "approved_by": "chair-01"},
         "clock.stopped": {**clock_fields(), "reason": "award made"},
         "clock.elapsed": {**clock_fields(), "elapsed_means": "no award in time: either party may sue"},
+        "inspection.concluded": {"handoff_id": str(uuid.uuid4()), "finding": "order_issued",
+                                 "amount_recovered": Decimal("3200.00"), "workers_paid": 1,
+                                 "note": None},
     }
 
 

@@ -26,9 +26,10 @@ from .examples import AT, WORKER, claim_document, delivered, envelope
 INTAKE = Intake()
 
 
-def file(intake_db, **changes: Any):
+def file(intake_db, inspection_referrals: bool = False, **changes: Any):
     with intake_db() as uow:
-        claim = INTAKE.file_claim(uow, validate_submission(claim_document(**changes)))
+        claim = INTAKE.file_claim(uow, validate_submission(claim_document(**changes)),
+                                  inspection_referrals=inspection_referrals)
         uow.commit()
     return claim
 
@@ -267,6 +268,27 @@ def test_a_legal_aid_answer_does_not_move_the_claim(intake_db, clock):
     with intake_db() as uow:
         assert uow.claims.get(claim.case_id).state is CaseState.MEDIATION_REQUESTED
         assert uow.handoffs.get(aid).reason == "not a labour matter"
+
+
+def test_wage_arrears_are_also_referred_to_labor_inspection_once_its_system_is_connected(
+        intake_db, clock):
+    claim = file(intake_db, inspection_referrals=True, claim_types=["unpaid_wages"])
+    (referral,) = requests_in(intake_db.outbox(), "labor_inspection")
+    assert referral.payload["to_agency"] == "labor_inspection"
+    assert referral.payload["reason"] == "wage arrears (欠薪)"
+    assert [e.payload["purpose"] for e in intake_db.outbox() if e.event_type == "handoff.dossier"] \
+        == ["mediation", "labor_inspection"]
+    assert answer(intake_db, clock, referral.payload["handoff_id"], "accept") == "handled"
+    with intake_db() as uow:  # the referral runs beside the claim's own track
+        assert uow.claims.get(claim.case_id).state is CaseState.MEDIATION_REQUESTED
+        assert uow.handoffs.get(referral.payload["handoff_id"]).status == "accepted"
+
+
+@pytest.mark.parametrize(("connected", "claim_types"), [
+    (True, ["work_injury"]), (False, ["unpaid_wages"])], ids=["not wage arrears", "not connected"])
+def test_no_referral_to_labor_inspection_otherwise(intake_db, connected, claim_types):
+    file(intake_db, inspection_referrals=connected, claim_types=claim_types)
+    assert requests_in(intake_db.outbox(), "labor_inspection") == []
 
 
 def test_a_second_answer_to_the_same_handoff_is_refused(intake_db, clock):

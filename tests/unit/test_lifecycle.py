@@ -12,6 +12,7 @@ from disputes_shared.contract.lifecycle import (
     CaseProgress,
     CaseState,
     IllegalTransition,
+    InspectionState,
     is_aid_move,
     move_of,
     next_aid_state,
@@ -163,6 +164,7 @@ STATE_WHEN_REQUESTED = {
     HandoffPurpose.ENFORCEMENT: S.COURT_REQUESTED,
     HandoffPurpose.PAYMENT_ORDER: S.COURT_REQUESTED,
     HandoffPurpose.LEGAL_AID: A.REQUESTED,
+    HandoffPurpose.LABOR_INSPECTION: InspectionState.REFERRED,
 }
 
 
@@ -194,5 +196,24 @@ def test_a_court_proceeding_must_fit_what_the_case_holds(state, move):
     ("in_mediation", "legal_aid.granted"),
 ], ids=_id)
 def test_a_move_of_the_other_track_is_an_illegal_transition(state, move):
+    with pytest.raises(IllegalTransition):
+        next_state(state, move)
+
+
+def test_a_wage_arrears_referral_runs_on_its_own_track_beside_mediation():
+    progress = CaseProgress()
+    for move in ("case.triaged", "handoff.requested:mediation", "handoff.requested:labor_inspection",
+                 "handoff.accepted:labor_inspection", "handoff.accepted:mediation",
+                 "inspection.concluded", "mediation.agreement_reached", "case.closed"):
+        progress.apply(move)
+    assert progress.inspection is InspectionState.CONCLUDED and progress.closed
+
+
+@pytest.mark.parametrize(("state", "move"), [
+    (InspectionState.NONE, "inspection.concluded"),  # a report on a referral never made
+    (InspectionState.RETURNED, "inspection.concluded"),
+    (InspectionState.CONCLUDED, "handoff.accepted:labor_inspection"),
+], ids=_id)
+def test_the_inspection_track_refuses_moves_out_of_order(state, move):
     with pytest.raises(IllegalTransition):
         next_state(state, move)

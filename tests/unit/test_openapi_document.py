@@ -29,4 +29,5 @@ def test_each_schema_in_the_document_has_the_fields_of_the_code():
 
 def test_the_document_is_openapi_3_1_with_the_claim_paths():
     assert SPEC["openapi"].startswith("3.1")
-    assert set(SPEC["paths"]) == {"/v1/claims", "/v1/claims/{case_id}", "/health", "/metrics"}
+    assert set(SPEC["paths"]) == {"/v1/claims", "/v1/claims/{case_id}", "/health/live", "/health/ready",
+                                  "/metrics"}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from disputes_shared.contract.events import Envelope, decode
-from disputes_shared.plumbing.messaging import Unroutable
+from disputes_shared.kit.broker import Unroutable
 from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.plumbing.unit_of_work import apply_once

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Date, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.storage import (
@@ -11,12 +11,13 @@ from disputes_shared.plumbing.storage import (
     Money,
     UtcDateTime,
     add_plumbing_tables,
+    service_metadata,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import ArbitrationCase
 
-metadata = MetaData()
+metadata = service_metadata()
 arbitration_cases = Table(
     "arbitration_cases", metadata, *agency_case_columns(),
     Column("arbitrator_id", String(40), index=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Connection, Integer, String, Table, Text
 
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.storage import (
@@ -12,12 +12,13 @@ from disputes_shared.plumbing.storage import (
     Money,
     UtcDateTime,
     add_plumbing_tables,
+    service_metadata,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import Claim
 
-metadata = MetaData()
+metadata = service_metadata()
 claims = Table(
     "claims", metadata,
     Column("case_id", String(64), primary_key=True),

@@ -99,3 +99,9 @@ def triage(claim: Claim, stations: Iterable[Station]) -> RoutingDecision:
         or pick("pre_arbitration", [s for s in available if s.kind == "pre_arbitration"])
     )
     return decision or RoutingDecision(None, tuple(fired + ["no_station_left"]), urgent, collective)
+
+
+def refers_to_labor_inspection(claim: Claim) -> bool:
+    """Wage arrears (欠薪) also go to labor inspection (劳动保障监察), which can order the employer
+    to pay (责令支付) beside whatever mediation or arbitration decides on the claim."""
+    return "unpaid_wages" in claim.claim_types

@@ -14,7 +14,7 @@ from disputes_shared.contract.stations import stations
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 
 from .adapters import IntakeUnitOfWork
-from .domain import Claim, triage
+from .domain import Claim, refers_to_labor_inspection, triage
 
 
 class UnknownCase(LookupError):
@@ -33,9 +33,11 @@ class Intake:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any]) -> Claim:
+    def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any],
+                   inspection_referrals: bool = False) -> Claim:
         """Store a validated claim and, in the same transaction, announce it, route it and hand
-        it to mediation (and to legal aid when the worker asked)."""
+        it to mediation (and to legal aid when the worker asked; and wage arrears to labor
+        inspection when ``inspection_referrals``: the bureau's system is connected)."""
         now = uow.clock.now()
         case_id = new_case_id(now)
         claim = Claim(case_id=case_id, correlation_id=str(uuid.uuid4()), received_at=now,
@@ -55,6 +57,10 @@ class Intake:
             self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
                               purpose=HandoffPurpose.LEGAL_AID, dossier=claim.dossier(),
                               cause=filed.event_id, reason="worker requested legal aid")
+        if inspection_referrals and refers_to_labor_inspection(claim):
+            self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
+                              purpose=HandoffPurpose.LABOR_INSPECTION, dossier=claim.dossier(),
+                              cause=filed.event_id, reason="wage arrears (欠薪)")
         uow.claims.add(claim)
         return claim
 
@@ -121,8 +127,8 @@ class Intake:
 
     def on_answered_outbound(self, uow: IntakeUnitOfWork, handoff: Handoff,
                              envelope: Envelope) -> None:
-        if handoff.purpose is HandoffPurpose.LEGAL_AID:
-            return  # the legal-aid track does not move the claim
+        if handoff.purpose in (HandoffPurpose.LEGAL_AID, HandoffPurpose.LABOR_INSPECTION):
+            return  # the tracks beside the main one do not move the claim
         claim = self._claim(uow, handoff.case_id)
         claim.move(move_of(envelope.event_type, handoff.purpose))
         if handoff.status is HandoffStatus.RETURNED and handoff.purpose is HandoffPurpose.MEDIATION:

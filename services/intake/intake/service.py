@@ -35,7 +35,9 @@ class IntakeService(AgencyEvents, OperationsEndpoints):
     def _file(self, document: Any) -> dict[str, Any]:
         submission = validate_submission(document)
         with self.storage() as uow:
-            claim = INTAKE.file_claim(uow, submission)
+            claim = INTAKE.file_claim(
+                uow, submission,
+                inspection_referrals=self.config.get("LABOR_INSPECTION_REFERRALS") == "on")
             uow.commit()
         return claim_view(claim)
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Connection, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
-from disputes_shared.plumbing.storage import DataclassRepository, add_plumbing_tables
+from disputes_shared.plumbing.storage import DataclassRepository, add_plumbing_tables, service_metadata
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import AidApplication
 
-metadata = MetaData()
+metadata = service_metadata()
 aid_applications = Table(
     "aid_applications", metadata, *agency_case_columns(),
     Column("lawyer_id", String(40), index=True),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Date, MetaData, String, Table
+from sqlalchemy import Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
-from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables
+from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables, service_metadata
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import MediationCase
 
-metadata = MetaData()
+metadata = service_metadata()
 mediation_cases = Table(
     "mediation_cases", metadata, *agency_case_columns(),
     Column("station_id", String(64), index=True),

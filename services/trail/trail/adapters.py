@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Connection, Integer, String, Table, select
 
 from disputes_shared.plumbing.storage import (
     DataclassRepository,
     JsonDocument,
     UtcDateTime,
     add_plumbing_tables,
+    service_metadata,
 )
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .chain import Checkpoint
 from .domain import CaseSummary, TrailEntry
 
-metadata = MetaData()
+metadata = service_metadata()
 trail_entries = Table(
     "trail_entries", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -9,4 +9,5 @@ class Agency(StrEnum):
     LEGAL_AID = "legal_aid"  # 法律援助中心
     ARBITRATION = "arbitration"  # 劳动人事争议仲裁委员会
     COURTS = "courts"  # 法院, through the courts bridge
+    LABOR_INSPECTION = "labor_inspection"  # 劳动保障监察: wage-arrears referrals; an outside system
     TRAIL = "trail"  # the auditors' cross-agency trail; acts on no case

@@ -8,24 +8,29 @@ Every message on the broker is one envelope::
 The payload's schema is chosen by ``(event_type, major version)``. Broadcast lifecycle events
 carry no personal data; only ``handoff.dossier``, sent to the one agency a case is handed to,
 carries the parties' names, ID numbers and phones.
+
+Versions (the rules partners rely on, README "Versioning"): adding an optional field is a minor
+change (bump the schema's ``minor``); removing, renaming, retyping a field or changing its
+meaning needs a new major, registered beside the old one with an ``upcast_vN_vN+1`` from it.
+A consumer reads every minor of a major it knows, upcasts older majors, and refuses a major it
+does not know as a ``PoisonMessage`` (so it is parked, saying why).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
 from .statutory_clocks import ClockKind
-
-CURRENT_VERSION = "1.0"
 
 
 class PoisonMessage(ValueError):
@@ -46,7 +51,11 @@ class Envelope:
     correlation_id: str
     causation_id: str | None = None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    schema_version: str = CURRENT_VERSION
+    schema_version: str = ""  # empty: the current version of the event type
+
+    def __post_init__(self) -> None:
+        if not self.schema_version:
+            object.__setattr__(self, "schema_version", current_version(self.event_type))
 
     @property
     def major(self) -> int:
@@ -89,6 +98,10 @@ def amount_field(**kwargs: Any) -> fields.Decimal:
 
 
 class _Payload(Schema):
+    """A payload of one major version; ``minor`` counts the optional fields added since."""
+
+    minor: ClassVar[int] = 0
+
     class Meta:
         # Minor versions may add optional fields: a consumer ignores what it does not know.
         unknown = EXCLUDE
@@ -116,6 +129,8 @@ class CaseTriaged(_Payload):
 
 
 class _HandoffFields(_Payload):
+    minor = 1  # 1.1: the purpose ``payment_order``
+
     handoff_id = fields.Str(required=True)
     from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
@@ -205,10 +220,12 @@ class LegalAidRefused(_Payload):
 
 
 class Awarded(_Payload):
+    minor = 1  # 1.1: ``items``
+
     amount_awarded = amount_field(required=True)
     final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
-    # v1.1: each item's amount, as art. 47 compares them one by one
+    # each item's amount, as art. 47 compares them one by one
     items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
 
 
@@ -244,7 +261,27 @@ class EnforcementStarted(_Payload):
     amount_due = amount_field(required=True)
 
 
+INSPECTION_FINDINGS = [
+    "arrears_paid",  # the employer paid during the inspection
+    "order_issued",  # 责令支付: ordered to pay by a deadline
+    "no_violation",
+    "referred_to_police",  # 拒不支付劳动报酬罪: refusal to pay is a crime (刑法 art. 276-1)
+]
+
+
+class InspectionConcluded(_Payload):
+    """The labor-inspection bureau (劳动保障监察) reports back on a wage-arrears referral."""
+
+    handoff_id = fields.Str(required=True)  # the referral this concludes
+    finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS))
+    amount_recovered = amount_field(required=True)
+    workers_paid = fields.Int(required=True, validate=validate.Range(min=0))
+    note = fields.Str(allow_none=True, load_default=None)
+
+
 class CaseClosed(_Payload):
+    minor = 1  # 1.1: the outcome ``payment_order_paid``
+
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
@@ -298,8 +335,12 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("clock.extended", 1): ClockExtended,
     ("clock.stopped", 1): ClockStopped,
     ("clock.elapsed", 1): ClockElapsed,
+    ("inspection.concluded", 1): InspectionConcluded,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
+# ``(event_type, from_major)``: turns a payload of that major (as JSON) into one of the next,
+# e.g. ``upcast_v1_v2``. Every major below a type's current one needs its upcaster.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 # The only event that carries personal data; it is never broadcast.
 PERSONAL_DATA_EVENTS = frozenset({"handoff.dossier"})
 
@@ -323,7 +364,42 @@ def payload_schema(event_type: str, major: int) -> Schema:
     try:
         return PAYLOAD_SCHEMAS[(event_type, major)]()
     except KeyError:
-        raise UnknownEventType(f"unknown event type {event_type!r} version {major}") from None
+        known = majors_of(event_type)
+        if not known:
+            raise UnknownEventType(f"unknown event type {event_type!r} version {major}") from None
+        raise UnknownEventType(
+            f"unknown event type {event_type!r} version {major}: this consumer reads major "
+            f"{', '.join(map(str, known))} of it; a newer major needs a consumer that knows it"
+        ) from None
+
+
+def majors_of(event_type: str) -> list[int]:
+    return sorted(major for kind, major in PAYLOAD_SCHEMAS if kind == event_type)
+
+
+def schema_version(event_type: str, major: int) -> str:
+    """``major.minor`` of a registered payload schema."""
+    schema = PAYLOAD_SCHEMAS[(event_type, major)]
+    return f"{major}.{getattr(schema, 'minor', 0)}"
+
+
+def current_version(event_type: str) -> str:
+    """The version a publisher sends today: the newest minor of the newest major."""
+    known = majors_of(event_type)
+    return schema_version(event_type, known[-1]) if known else "1.0"
+
+
+def upcast(event_type: str, major: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A payload of an older major brought up to the current one, one upcaster at a time."""
+    latest = majors_of(event_type)[-1]
+    while major < latest:
+        try:
+            step = UPCASTERS[(event_type, major)]
+        except KeyError:
+            raise UnknownEventType(
+                f"{event_type!r} version {major} has no upcaster to version {major + 1}") from None
+        payload, major = step(payload), major + 1
+    return major, payload
 
 
 def encode(envelope: Envelope) -> str:
@@ -372,15 +448,21 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
         head = EnvelopeSchema().load(body)
     except ValidationError as exc:
         raise PoisonMessage(f"invalid envelope: {exc.messages}") from None
-    major = int(head["schema_version"].split(".", 1)[0])
+    event_type, version = head["event_type"], head["schema_version"]
+    major = int(version.split(".", 1)[0])
     try:
-        payload = payload_schema(head["event_type"], major).load(head["payload"])
+        sent = payload_schema(event_type, major)
+        payload = sent.load(head["payload"])  # valid as sent...
+        if major < majors_of(event_type)[-1]:  # ...then brought up to the major consumers read
+            major, raw = upcast(event_type, major, sent.dump(payload))
+            payload = payload_schema(event_type, major).load(raw)
+            version = schema_version(event_type, major)
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid {head['event_type']} payload: {exc.messages}") from None
+        raise PoisonMessage(f"invalid {event_type} payload: {exc.messages}") from None
     return Envelope(
         event_id=str(head["event_id"]),
-        event_type=head["event_type"],
-        schema_version=head["schema_version"],
+        event_type=event_type,
+        schema_version=version,
         occurred_at=head["occurred_at"],
         case_id=head["case_id"],
         correlation_id=head["correlation_id"],
@@ -401,6 +483,31 @@ def handoff_fields(handoff: Handoff) -> dict[str, Any]:
     }
 
 
+def handoff_request_events(handoff: Handoff, correlation_id: str, dossier: dict[str, Any],
+                           cause: str | None = None) -> tuple[Envelope, Envelope]:
+    """A handoff's request: the broadcast ``handoff.requested`` (no personal data), then the
+    ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that every
+    observer sees the request before anyone can answer it."""
+    fields = {**handoff_fields(handoff), "reason": handoff.reason}
+    requested, with_dossier = (
+        Envelope(event_type=event_type, payload=payload, case_id=handoff.case_id,
+                 source_agency=handoff.from_agency, occurred_at=handoff.requested_at,
+                 correlation_id=correlation_id, causation_id=cause)
+        for event_type, payload in (("handoff.requested", fields),
+                                    ("handoff.dossier", {**fields, "dossier": dossier})))
+    return requested, with_dossier
+
+
+def handoff_from_payload(case_id: str, payload: dict[str, Any]) -> Handoff:
+    """The pending handoff a ``handoff.requested`` or ``handoff.dossier`` payload describes."""
+    return Handoff(
+        handoff_id=payload["handoff_id"], case_id=case_id,
+        from_agency=Agency(payload["from_agency"]), to_agency=Agency(payload["to_agency"]),
+        purpose=HandoffPurpose(payload["purpose"]), requested_at=payload["requested_at"],
+        reason=payload.get("reason"), to_unit=payload.get("to_unit"),
+    )
+
+
 def handoff_answer_payload(handoff: Handoff) -> tuple[str, dict[str, Any]]:
     """The event type and payload that announce a handoff's answer."""
     payload = handoff_fields(handoff)
@@ -411,6 +518,17 @@ def handoff_answer_payload(handoff: Handoff) -> tuple[str, dict[str, Any]]:
     payload["returned_at"] = handoff.answered_at
     payload["reason"] = handoff.reason
     return "handoff.returned", payload
+
+
+def handoff_answer_event(handoff: Handoff, correlation_id: str,
+                         cause: str | None = None) -> Envelope:
+    """``handoff.accepted`` / ``handoff.returned``, announced by the agency that answered."""
+    if handoff.answered_at is None:
+        raise ValueError(f"handoff {handoff.handoff_id} is not answered yet")
+    event_type, payload = handoff_answer_payload(handoff)
+    return Envelope(event_type=event_type, case_id=handoff.case_id,
+                    source_agency=handoff.to_agency, occurred_at=handoff.answered_at,
+                    payload=payload, correlation_id=correlation_id, causation_id=cause)
 
 
 def money(value: Any) -> Decimal:

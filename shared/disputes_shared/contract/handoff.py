@@ -25,6 +25,7 @@ class HandoffPurpose(StrEnum):
     LITIGATION = "litigation"  # 诉讼
     ENFORCEMENT = "enforcement"  # 执行
     PAYMENT_ORDER = "payment_order"  # 支付令 on an unpaid agreement (劳动争议调解仲裁法 art. 16)
+    LABOR_INSPECTION = "labor_inspection"  # 劳动保障监察 of wage arrears (欠薪)
 
 
 PURPOSE_RECEIVER: dict[HandoffPurpose, Agency] = {
@@ -35,6 +36,7 @@ PURPOSE_RECEIVER: dict[HandoffPurpose, Agency] = {
     HandoffPurpose.LITIGATION: Agency.COURTS,
     HandoffPurpose.ENFORCEMENT: Agency.COURTS,
     HandoffPurpose.PAYMENT_ORDER: Agency.COURTS,
+    HandoffPurpose.LABOR_INSPECTION: Agency.LABOR_INSPECTION,
 }
 
 

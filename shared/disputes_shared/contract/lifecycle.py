@@ -1,7 +1,8 @@
 """Case states and the table of legal transitions between them.
 
 A case has one main track (where it stands between intake, mediation, arbitration and the
-courts) and a legal-aid track that runs beside it. Every event that moves a case is looked up
+courts), and beside it a legal-aid track and a labor-inspection track (wage arrears referred
+to 劳动保障监察). Every event that moves a case is looked up
 here by its *move*: the event type, qualified by the handoff purpose for handoff events
 (``handoff.requested:mediation``). A move the table does not allow raises ``IllegalTransition``.
 """
@@ -45,6 +46,16 @@ class AidState(StrEnum):
     UNDER_REVIEW = "under_review"
     GRANTED = "granted"
     REFUSED = "refused"
+    RETURNED = "returned"
+
+
+class InspectionState(StrEnum):
+    """The labor-inspection track (劳动保障监察), beside the main one."""
+
+    NONE = "none"
+    REFERRED = "referred"
+    UNDER_INSPECTION = "under_inspection"
+    CONCLUDED = "concluded"
     RETURNED = "returned"
 
 
@@ -147,6 +158,18 @@ AID_TRANSITIONS: Mapping[AidState, Mapping[str, AidState]] = {
     A.RETURNED: {},
 }
 
+N = InspectionState
+INSPECTION_TRANSITIONS: Mapping[InspectionState, Mapping[str, InspectionState]] = {
+    N.NONE: {"handoff.requested:labor_inspection": N.REFERRED},
+    N.REFERRED: {
+        "handoff.accepted:labor_inspection": N.UNDER_INSPECTION,
+        "handoff.returned:labor_inspection": N.RETURNED,
+    },
+    N.UNDER_INSPECTION: {"inspection.concluded": N.CONCLUDED},
+    N.CONCLUDED: {},
+    N.RETURNED: {},
+}
+
 TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
@@ -160,6 +183,17 @@ def move_of(event_type: str, purpose: str | None = None) -> str:
 
 def is_aid_move(move: str) -> bool:
     return move.startswith("legal_aid.") or move.endswith(f":{HandoffPurpose.LEGAL_AID}")
+
+
+def is_inspection_move(move: str) -> bool:
+    return move.startswith("inspection.") or move.endswith(f":{HandoffPurpose.LABOR_INSPECTION}")
+
+
+def next_inspection_state(state: InspectionState, move: str) -> InspectionState:
+    try:
+        return INSPECTION_TRANSITIONS[state][move]
+    except KeyError:
+        raise IllegalTransition(state, move) from None
 
 
 def next_case_state(state: CaseState, move: str) -> CaseState:
@@ -177,17 +211,21 @@ def next_aid_state(state: AidState, move: str) -> AidState:
 
 
 class CaseProgress:
-    """Where a case stands on both tracks, advanced one move at a time."""
+    """Where a case stands on every track, advanced one move at a time."""
 
-    def __init__(self, state: CaseState = S.FILED, aid: AidState = A.NONE) -> None:
+    def __init__(self, state: CaseState = S.FILED, aid: AidState = A.NONE,
+                 inspection: InspectionState = N.NONE) -> None:
         self.state = state
         self.aid = aid
+        self.inspection = inspection
 
     def apply(self, move: str) -> None:
         if move in NEUTRAL_EVENTS:
             return
         if is_aid_move(move):
             self.aid = next_aid_state(self.aid, move)
+        elif is_inspection_move(move):
+            self.inspection = next_inspection_state(self.inspection, move)
         else:
             self.state = next_case_state(self.state, move)
 
@@ -201,6 +239,8 @@ def state_when_requested(purpose: HandoffPurpose) -> str:
     move = move_of("handoff.requested", purpose)
     if is_aid_move(move):
         return AID_TRANSITIONS[A.NONE][move]
+    if is_inspection_move(move):
+        return INSPECTION_TRANSITIONS[N.NONE][move]
     targets = {row[move] for row in CASE_TRANSITIONS.values() if move in row}
     (state,) = targets
     return state
@@ -208,9 +248,12 @@ def state_when_requested(purpose: HandoffPurpose) -> str:
 
 def next_state(state: str, move: str) -> str:
     """One move on whichever track the move belongs to."""
-    track = AidState if is_aid_move(move) else CaseState
+    track: type[StrEnum] = (AidState if is_aid_move(move) else
+                            InspectionState if is_inspection_move(move) else CaseState)
     if state not in track._value2member_map_:
-        raise IllegalTransition(state, move)  # a state of the other track
+        raise IllegalTransition(state, move)  # a state of another track
     if track is AidState:
         return next_aid_state(AidState(state), move)
+    if track is InspectionState:
+        return next_inspection_state(InspectionState(state), move)
     return next_case_state(CaseState(state), move)

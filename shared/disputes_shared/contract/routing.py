@@ -20,19 +20,34 @@ DEAD_LETTER_EXCHANGE = "disputes.dead-letters"
 DEAD_LETTER_QUEUE = "disputes.dead-letters"
 BROADCAST = "all"
 
+# Event types sent to one agency: the payload field naming it. Every other type is broadcast.
+ADDRESSED_BY: dict[str, str] = {
+    "handoff.requested": "to_agency",
+    "handoff.dossier": "to_agency",
+    "handoff.accepted": "from_agency",  # the answer goes back to the requester
+    "handoff.returned": "from_agency",
+}
+# Event types not on the lifecycle exchange: personal data travels on its own.
+EXCHANGE_OF: dict[str, str] = {"handoff.dossier": DOSSIERS_EXCHANGE}
+
 
 def addressee(envelope: Envelope) -> str:
-    if envelope.event_type == "handoff.dossier" or envelope.event_type == "handoff.requested":
-        return str(envelope.payload["to_agency"])
-    if envelope.event_type in ("handoff.accepted", "handoff.returned"):
-        return str(envelope.payload["from_agency"])  # the answer goes back to the requester
-    return BROADCAST
+    field = ADDRESSED_BY.get(envelope.event_type)
+    return str(envelope.payload[field]) if field else BROADCAST
+
+
+def exchange_of(event_type: str) -> str:
+    return EXCHANGE_OF.get(event_type, EVENTS_EXCHANGE)
+
+
+def routing_key(event_type: str, major: int, to: str) -> str:
+    return f"{event_type}.v{major}.{to}"
 
 
 def route(envelope: Envelope) -> tuple[str, str]:
     """The exchange and routing key an envelope is published with."""
-    exchange = DOSSIERS_EXCHANGE if envelope.event_type == "handoff.dossier" else EVENTS_EXCHANGE
-    return exchange, f"{envelope.event_type}.v{envelope.major}.{addressee(envelope)}"
+    return (exchange_of(envelope.event_type),
+            routing_key(envelope.event_type, envelope.major, addressee(envelope)))
 
 
 def queue_name(agency: Agency) -> str:
@@ -68,5 +83,6 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
     ],
     Agency.ARBITRATION: _handoff_desk(Agency.ARBITRATION),
     Agency.COURTS: _handoff_desk(Agency.COURTS),
+    Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
 }

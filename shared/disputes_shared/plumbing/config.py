@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.agencies import Agency
+from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
 
 DEFAULT_HTTP_PORTS = {
     Agency.INTAKE: 8101,
@@ -24,10 +25,6 @@ SERVICE_NAMES = {  # nameko service name of each agency's service
     Agency.COURTS: "courts_bridge",
     Agency.TRAIL: "trail",
 }
-
-
-def amqp_uri() -> str:
-    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def data_dir() -> Path:
@@ -68,6 +65,9 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
         # The courts bridge's adapter to the court's own system: simulated, or none (clerks).
         "COURT_SYSTEM": os.environ.get("DISPUTES_COURT_SYSTEM", "simulated"),
+        # "on" once the labor-inspection bureau's system consumes its queue: wage arrears are
+        # then referred to it as well (off, they would wait in a queue nobody reads).
+        "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),
     }
     config.update(overrides)
     return config

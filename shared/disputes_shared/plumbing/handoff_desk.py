@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, handoff_answer_payload, handoff_fields
+from ..contract.events import (
+    Envelope,
+    handoff_answer_event,
+    handoff_from_payload,
+    handoff_request_events,
+)
 from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from .unit_of_work import UnitOfWork
 
@@ -44,20 +49,11 @@ class HandoffDesk:
     def request(self, uow: UnitOfWork, *, case_id: str, correlation_id: str,
                 purpose: HandoffPurpose, dossier: dict[str, Any], cause: str | None = None,
                 reason: str | None = None, to_unit: str | None = None) -> Handoff:
-        """Hand a case on: a broadcast ``handoff.requested`` (no personal data), then the
-        ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that
-        every observer sees the request before anyone can answer it."""
-        now = uow.clock.now()
-        handoff = Handoff.request(case_id, self.agency, purpose, now, reason=reason, to_unit=to_unit)
+        """Hand a case on (see ``handoff_request_events``)."""
+        handoff = Handoff.request(case_id, self.agency, purpose, uow.clock.now(), reason=reason,
+                                  to_unit=to_unit)
         uow.handoffs.add(handoff)
-        fields = {**handoff_fields(handoff), "reason": reason}
-        uow.emit(*(
-            Envelope(event_type=event_type, payload=payload, case_id=case_id,
-                     source_agency=self.agency, occurred_at=now,
-                     correlation_id=correlation_id, causation_id=cause)
-            for event_type, payload in (("handoff.requested", fields),
-                                        ("handoff.dossier", {**fields, "dossier": dossier}))
-        ))
+        uow.emit(*handoff_request_events(handoff, correlation_id, dossier, cause))
         return handoff
 
     def record_answer(self, uow: UnitOfWork, envelope: Envelope) -> None:
@@ -79,12 +75,7 @@ class HandoffDesk:
         payload = envelope.payload
         if payload["to_agency"] != self.agency:
             raise ValueError(f"dossier for {payload['to_agency']} delivered to {self.agency}")
-        handoff = Handoff(
-            handoff_id=payload["handoff_id"], case_id=envelope.case_id,
-            from_agency=Agency(payload["from_agency"]), to_agency=self.agency,
-            purpose=HandoffPurpose(payload["purpose"]), requested_at=payload["requested_at"],
-            reason=payload.get("reason"), to_unit=payload.get("to_unit"),
-        )
+        handoff = handoff_from_payload(envelope.case_id, payload)
         uow.handoffs.add(handoff)
         self.hooks.on_received(uow, handoff, payload["dossier"], envelope)
 
@@ -109,11 +100,7 @@ class HandoffDesk:
 
     def _answered(self, uow: UnitOfWork, handoff: Handoff, details: dict[str, Any]) -> Handoff:
         uow.handoffs.save(handoff)
-        event_type, payload = handoff_answer_payload(handoff)
-        correlation_id = self.hooks.correlation_of(uow, handoff.case_id)
-        answer = Envelope(event_type=event_type, case_id=handoff.case_id,
-                          source_agency=self.agency, occurred_at=uow.clock.now(),
-                          payload=payload, correlation_id=correlation_id)
+        answer = handoff_answer_event(handoff, self.hooks.correlation_of(uow, handoff.case_id))
         uow.emit(answer)
         uow.emit(*self.hooks.on_answered_inbound(uow, handoff, answer, details))
         return handoff

@@ -1,4 +1,5 @@
-"""Broker plumbing: topology, confirmed publishing, the event consumer and dead-lettering.
+"""The services' event consumer on nameko, with dead-lettering (topology, confirmed publishing
+and parking themselves are in ``kit.broker``, shared with outside agency systems).
 
 nameko's own consumer acks and drops a message whose handler raised, and crashes its consumer
 thread on a body it cannot decode. ``consume_events`` keeps neither behaviour: a message that
@@ -8,14 +9,12 @@ cannot be handled is parked on the dead-letter queue with the reason, then acked
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from kombu import Connection, Exchange, Producer, Queue, binding
+from kombu import Connection
 from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
@@ -23,19 +22,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
 from ..contract.events import PoisonMessage, decode
-from ..contract.routing import (
-    DEAD_LETTER_EXCHANGE,
-    DEAD_LETTER_QUEUE,
-    DOSSIERS_EXCHANGE,
-    EVENTS_EXCHANGE,
-    SUBSCRIPTIONS,
-    queue_name,
-)
+from ..contract.routing import DEAD_LETTER_QUEUE
+from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from .metrics import MetricsRegistry
 
 log = logging.getLogger(__name__)
 
-QUORUM = {"x-queue-type": "quorum"}
 # Seconds between attempts at an event whose handler failed for a passing reason; after the
 # last, the message is parked like any other it cannot handle.
 DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -48,109 +40,6 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, (ConnectionError, TimeoutError))
-EXCHANGES = {
-    EVENTS_EXCHANGE: Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
-    DOSSIERS_EXCHANGE: Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),
-    DEAD_LETTER_EXCHANGE: Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
-}
-DEAD_LETTERS = Queue(DEAD_LETTER_QUEUE, EXCHANGES[DEAD_LETTER_EXCHANGE], durable=True,
-                     queue_arguments=QUORUM)
-
-
-def agency_queue(agency: Agency) -> Queue:
-    """The one inbound queue of an agency's service, bound as the contract says."""
-    return Queue(
-        queue_name(agency),
-        bindings=[binding(EXCHANGES[b.exchange], routing_key=b.routing_key)
-                  for b in SUBSCRIPTIONS[agency]],
-        durable=True,
-        queue_arguments=QUORUM,
-    )
-
-
-def declare_topology(connection: Connection) -> None:
-    """Declare every exchange and queue of the platform, so no event finds its queue missing
-    because the service that consumes it has not started yet."""
-    channel = connection.default_channel
-    for exchange in EXCHANGES.values():
-        exchange(channel).declare()
-    DEAD_LETTERS(channel).declare()
-    for agency in SUBSCRIPTIONS:
-        agency_queue(agency)(channel).declare()
-
-
-class Unroutable(RuntimeError):
-    """The broker returned a mandatory message: no queue is bound for it."""
-
-
-class ConfirmedPublisher:
-    """Publishes persistent, mandatory messages and returns only once the broker confirmed them.
-
-    One connection per publisher; a lock keeps greenthreads from interleaving on its channel.
-    """
-
-    def __init__(self, amqp_uri: str) -> None:
-        self.amqp_uri = amqp_uri
-        self._lock = threading.Lock()
-        self._connection: Connection | None = None
-        self._producer: Producer | None = None
-        self._returned: set[str] = set()
-
-    def _ensure(self) -> Producer:
-        if self._producer is None:
-            connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
-            connection.ensure_connection(max_retries=3)
-            declare_topology(connection)
-            self._connection = connection
-            self._producer = Producer(connection.default_channel, on_return=self._on_return)
-        return self._producer
-
-    def _on_return(self, exception: Any, exchange: str, routing_key: str, message: Any) -> None:
-        message_id = message.properties.get("message_id")
-        if message_id:
-            self._returned.add(message_id)
-
-    def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
-                headers: dict[str, Any] | None = None,
-                content_type: str = "application/json") -> None:
-        with self._lock:
-            try:
-                producer = self._ensure()
-                producer.publish(
-                    body, exchange=exchange, routing_key=routing_key, mandatory=True,
-                    delivery_mode=2, content_type=content_type, content_encoding="utf-8",
-                    message_id=message_id, headers=headers or {},
-                )
-            except Exception:
-                self.close()  # reconnect on the next publish
-                raise
-            if message_id in self._returned:
-                self._returned.discard(message_id)
-                raise Unroutable(f"no queue bound for {exchange} {routing_key}")
-
-    def close(self) -> None:
-        connection, self._connection, self._producer = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # the connection is being dropped either way
-                log.debug("error closing publisher connection", exc_info=True)
-
-
-def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason: str) -> None:
-    """Put a message we cannot handle on the dead-letter queue, with why and where from."""
-    delivery = message.delivery_info or {}
-    headers = dict(message.headers or {})
-    headers.update({
-        "x-parked-reason": reason[:2000],
-        "x-parked-by": parked_by,
-        "x-parked-at": datetime.now(UTC).isoformat(),
-        "x-original-exchange": delivery.get("exchange", ""),
-        "x-original-routing-key": delivery.get("routing_key", ""),
-    })
-    message_id = message.properties.get("message_id") or f"parked-{id(message)}"
-    publisher.publish(message.body, DEAD_LETTER_EXCHANGE, "", message_id=str(message_id),
-                      headers=headers, content_type=message.content_type or "application/data")
 
 
 class RawQueueConsumer(QueueConsumer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kombu import Connection
@@ -16,16 +17,18 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData
 from werkzeug.wrappers import Response
 
 from ..contract.clock import Clock, SystemClock
+from ..kit.broker import ConfirmedPublisher
 from ..statutory_clock import StatutoryClock
 from .clocks import ClockKeeper
 from .handoff_desk import handoff_view
-from .messaging import ConfirmedPublisher, EventConsumer, consume_events
+from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
+from .schema import ServiceSchema
 from .storage import PlumbingTables, make_engine
 from .unit_of_work import UnitOfWork, apply_once
 
@@ -47,6 +50,8 @@ class Storage(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
+        # The service's own migration history: revisions in its package (see plumbing.schema).
+        self.schema_head = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata).head()
         self.engine = make_engine(config["DATABASE_URL"])
         self.relay = OutboxRelay(self.engine, self.tables.outbox,
                                  ConfirmedPublisher(config["AMQP_URI"]),
@@ -68,8 +73,28 @@ class Storage(DependencyProvider):
     def unit_of_work(self) -> UnitOfWork:
         return self.uow_class(self.engine, self.tables, self.clock, on_commit=self.relay.wake)
 
-    def get_dependency(self, worker_ctx: Any) -> Callable[[], UnitOfWork]:
-        return self.unit_of_work
+    def get_dependency(self, worker_ctx: Any) -> ServiceDatabase:
+        return ServiceDatabase(self.unit_of_work, self.schema_head)
+
+
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """What a worker gets from ``Storage``: call it for a unit of work on the service's own
+    database; ``schema_lag`` says whether that database is at the revision the code needs."""
+
+    unit_of_work: Callable[[], UnitOfWork]
+    schema_head: str
+
+    def __call__(self) -> UnitOfWork:
+        return self.unit_of_work()
+
+    def schema_lag(self) -> str | None:
+        """None when the database is at the head revision, else what it is at."""
+        with self.unit_of_work() as uow:
+            current = ServiceSchema.current(uow.connection)
+        if current == self.schema_head:
+            return None
+        return f"schema at {current or 'no revision'}, this release needs {self.schema_head} (run migrate)"
 
 
 class Metrics(DependencyProvider):
@@ -87,21 +112,21 @@ class Metrics(DependencyProvider):
             envelope = worker_ctx.args[0]
             outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
             metrics.events_handled.labels(metrics.agency, envelope.event_type, outcome).inc()
-        elif entrypoint.method_name not in ("metrics_endpoint", "health", "refresh_metrics",
-                                            "sign_checkpoint", "fire_due_clocks",
-                                            "consult_court"):
+        elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
+                                            "sign_checkpoint", "fire_due_clocks", "consult_court"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
                                      "failed" if exc_info else "ok").inc()
 
 
 class OperationsEndpoints:
-    """``GET /metrics`` and ``GET /health`` for a service that has ``storage`` and ``metrics``.
+    """``GET /metrics``, ``/health/live`` and ``/health/ready`` for a service that has
+    ``storage`` and ``metrics``.
 
-    Health is not a constant: it runs a query on the service's database and opens a connection
-    to the broker, and says which failed.
+    Readiness is not a constant: it reads the schema revision from the service's database and
+    opens a connection to the broker, and says which failed.
     """
 
-    storage: Callable[[], UnitOfWork]
+    storage: ServiceDatabase
     metrics: PlatformMetrics
     config: dict[str, Any]
 
@@ -128,15 +153,24 @@ class OperationsEndpoints:
         self.refresh_metrics()
         return Response(self.metrics.exposition(), mimetype="text/plain; version=0.0.4")
 
-    @http("GET", "/health")
-    def health(self, request: Any) -> Response:
+    @http("GET", "/health/live")
+    def live(self, request: Any) -> Response:
+        """The process serves requests. Deliberately checks nothing outside it: a broker or
+        database outage must not get every replica restarted (readiness covers those)."""
+        return Response(json.dumps({"status": "ok"}), mimetype="application/json")
+
+    @http("GET", "/health/ready")
+    def ready(self, request: Any) -> Response:
+        """Fit to take work: the database answers and is at this release's schema revision,
+        and the broker accepts a connection. 503 names what failed."""
         checks: dict[str, str] = {}
         try:
-            with self.storage() as uow:
-                uow.connection.execute(text("SELECT 1"))
+            lag = self.storage.schema_lag()
             checks["database"] = "ok"
+            checks["schema"] = "ok" if lag is None else f"failed: {lag}"
         except Exception as exc:
             checks["database"] = f"failed: {exc}"
+            checks["schema"] = "failed: database not reachable"
         try:
             with Connection(self.config["AMQP_URI"], connect_timeout=2) as connection:
                 connection.ensure_connection(max_retries=1)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, select, update
 
 from ..contract.clock import Clock
-from .messaging import ConfirmedPublisher, Unroutable
+from ..kit.broker import ConfirmedPublisher, Unroutable
 from .metrics import PlatformMetrics
 from .storage import Outbox
 

@@ -115,9 +115,44 @@ class JsonDocument(TypeDecorator[Any]):
         return None if value is None else json.loads(json.dumps(value, default=_json_default))
 
 
+# Constraint and index names fixed by rule, so a later migration can name what it alters or drops
+# on every backend (unnamed constraints get backend-chosen names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# Key of the PostgreSQL advisory lock every service transaction holds (any fixed number would do).
+SERVICE_TRANSACTION_LOCK = 727_2026
+
+
+def service_metadata() -> MetaData:
+    """The ``MetaData`` of one service's own database."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a service database; SQLite files get WAL and immediate write locks."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":  # no driver named: ours, not SQLAlchemy's default
+            parsed = parsed.set(drivername="postgresql+psycopg2")
+        _cooperate_with_eventlet(parsed.get_driver_name())
+        engine = create_engine(parsed, pool_pre_ping=True)
+
+        @event.listens_for(engine, "begin")
+        def _one_transaction_at_a_time(connection: Connection) -> None:
+            # The service layers read, then write (extend the trail's hash chain, add a case's
+            # summary unless there is one) and rely on one transaction at a time per database,
+            # as SQLite's BEGIN IMMEDIATE gives. This lock, held to commit or rollback, gives
+            # PostgreSQL the same rule (advisory locks are per database).
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SERVICE_TRANSACTION_LOCK})")
+
+        return engine
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
@@ -148,6 +183,25 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _cooperate_with_eventlet(driver: str) -> None:
+    """psycopg2 waits for the server inside libpq, which would stall every green thread of a
+    nameko service; its wait callback (psycogreen) makes it wait through eventlet's hub instead.
+    Only in a monkey-patched process: elsewhere the driver's own blocking wait is right."""
+    if driver != "psycopg2":
+        raise ValueError(f"PostgreSQL driver {driver!r} is not supported: use postgresql:// or "
+                         "postgresql+psycopg2:// (psycopg2, made cooperative with eventlet)")
+    import sys
+
+    if "eventlet" not in sys.modules:
+        return
+    from eventlet import patcher
+
+    if patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
 
 
 def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":

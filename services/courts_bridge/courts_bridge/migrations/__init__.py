@@ -1,0 +1,1 @@
+"""The courts_bridge database's schema history (Alembic revisions; see disputes_shared.plumbing.schema)."""

@@ -1,0 +1,439 @@
+"""The published contract, generated from the marshmallow schemas (the one source).
+
+``python -m disputes_shared.contract.spec DIR`` (``make contract``) writes:
+
+* ``DIR/schemas/<event_type>.v<major>.json``: a JSON Schema (Draft 2020-12) of the whole message
+  (envelope and payload) for each event type and major version;
+* ``DIR/asyncapi.yaml``: an AsyncAPI 3 document with every exchange, routing key and message.
+
+The committed files are the published contract: ``compatibility_problems`` compares the live
+schemas with them and names every change that would break a partner without a version bump.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from .agencies import Agency
+from .events import PAYLOAD_SCHEMAS, EnvelopeSchema, schema_version
+from .routing import (
+    ADDRESSED_BY,
+    BROADCAST,
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    DOSSIERS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    SUBSCRIPTIONS,
+    exchange_of,
+    queue_name,
+    routing_key,
+)
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_BASE = "urn:disputes:contract:schemas:"
+AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
+EXCHANGE_KINDS = {EVENTS_EXCHANGE: "topic", DOSSIERS_EXCHANGE: "topic", DEAD_LETTER_EXCHANGE: "fanout"}
+# What a published field may change without a new major (all else about a field is its meaning).
+WORDING = frozenset({"description", "title", "$comment"})
+
+
+class UnsupportedField(TypeError):
+    """A marshmallow field the generator cannot describe: teach ``field_schema`` about it."""
+
+
+# -- marshmallow to JSON Schema -------------------------------------------------------------------
+
+def object_schema(schema: Schema, unknown: str | None = None) -> dict[str, Any]:
+    properties = {name: field_schema(f) for name, f in schema.fields.items()}
+    required = sorted(name for name, f in schema.fields.items() if f.required)
+    document: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        document["required"] = required
+    # A consumer that ignores unknown fields is what lets a minor version add one.
+    document["additionalProperties"] = (unknown or schema.unknown) == EXCLUDE
+    return document
+
+
+def field_schema(field: fields.Field) -> dict[str, Any]:
+    document = _typed(field)
+    for validator in field.validators:
+        document.update(_constraint(validator, document["type"]))
+    if field.allow_none:
+        document["type"] = [document["type"], "null"]
+        if "enum" in document:
+            document["enum"] = [*document["enum"], None]
+    if field.metadata.get("description"):
+        document["description"] = field.metadata["description"]
+    return document
+
+
+def _typed(field: fields.Field) -> dict[str, Any]:
+    # Most specific first: AwareDateTime is a DateTime, Decimal and Integer are Numbers.
+    if isinstance(field, fields.Nested):
+        nested = field.schema
+        return object_schema(nested, unknown=field.unknown or nested.unknown)
+    if isinstance(field, fields.List):
+        return {"type": "array", "items": field_schema(field.inner)}
+    if isinstance(field, fields.Dict):
+        document: dict[str, Any] = {"type": "object"}
+        if field.value_field is not None:
+            document["additionalProperties"] = field_schema(field.value_field)
+        return document
+    if isinstance(field, fields.Decimal):
+        if not field.as_string:
+            raise UnsupportedField("a Decimal field must travel as a string")
+        return {"type": "string", "pattern": AMOUNT_PATTERN}
+    if isinstance(field, (fields.AwareDateTime, fields.DateTime)):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(field, fields.Date):
+        return {"type": "string", "format": "date"}
+    if isinstance(field, fields.UUID):
+        return {"type": "string", "format": "uuid"}
+    if isinstance(field, fields.Boolean):
+        return {"type": "boolean"}
+    if isinstance(field, fields.Integer):
+        return {"type": "integer"}
+    if isinstance(field, fields.Float):
+        return {"type": "number"}
+    if isinstance(field, fields.String):
+        return {"type": "string"}
+    raise UnsupportedField(f"no JSON Schema for {type(field).__name__}")
+
+
+def _constraint(validator: Any, kind: str) -> dict[str, Any]:
+    if isinstance(validator, validate.OneOf):
+        return {"enum": list(validator.choices)}
+    if isinstance(validator, validate.Range):
+        bounds: dict[str, Any] = {}
+        if validator.min is not None:
+            bounds["minimum" if validator.min_inclusive else "exclusiveMinimum"] = validator.min
+        if validator.max is not None:
+            bounds["maximum" if validator.max_inclusive else "exclusiveMaximum"] = validator.max
+        # A decimal amount is text on the wire: its bounds are in its pattern and wording.
+        return {} if kind == "string" else bounds
+    if isinstance(validator, validate.Length):
+        names = ("minItems", "maxItems") if kind == "array" else ("minLength", "maxLength")
+        return {name: value for name, value in zip(names, (validator.min, validator.max), strict=True)
+                if value is not None}
+    if isinstance(validator, validate.Regexp):
+        return {"pattern": validator.regex.pattern}
+    raise UnsupportedField(f"no JSON Schema for the validator {type(validator).__name__}")
+
+
+# -- one message: envelope and payload ------------------------------------------------------------
+
+def file_name(event_type: str, major: int) -> str:
+    return f"{event_type}.v{major}.json"
+
+
+def message_schema(event_type: str, major: int) -> dict[str, Any]:
+    """The whole message of one event type and major, as a JSON Schema document."""
+    payload_class = PAYLOAD_SCHEMAS[(event_type, major)]
+    envelope = object_schema(EnvelopeSchema())
+    envelope["properties"].update({
+        "event_type": {"const": event_type},
+        "schema_version": {"type": "string", "pattern": rf"^{major}\.[0-9]+$",
+                           "description": f"Any minor of major {major}; consumers ignore fields "
+                                          "they do not know"},
+        "payload": object_schema(payload_class()),
+    })
+    return {
+        "$schema": DRAFT,
+        "$id": SCHEMA_BASE + file_name(event_type, major),
+        "title": f"{event_type} v{major}",
+        "description": _doc(payload_class) or f"The {event_type} event, major version {major}",
+        "x-schema-version": schema_version(event_type, major),
+        "x-exchange": exchange_of(event_type),
+        "x-routing-key": routing_key(event_type, major, _addressee_part(event_type)),
+        **envelope,
+    }
+
+
+def _doc(schema_class: type[Schema]) -> str:
+    own = schema_class.__dict__.get("__doc__")
+    return " ".join(own.split()) if own else ""
+
+
+def _addressee_part(event_type: str) -> str:
+    field = ADDRESSED_BY.get(event_type)
+    return f"{{{field}}}" if field else BROADCAST
+
+
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """Every message schema, by file name."""
+    return {file_name(t, m): message_schema(t, m) for t, m in sorted(PAYLOAD_SCHEMAS)}
+
+
+# -- AsyncAPI 3 -----------------------------------------------------------------------------------
+
+def _id(event_type: str, major: int) -> str:
+    return f"{event_type.replace('.', '-')}-v{major}"
+
+
+def contract_version() -> str:
+    """Grows with every event type, major and minor added, never with a wording change."""
+    minors = sum(int(schema_version(t, m).split(".")[1]) for t, m in PAYLOAD_SCHEMAS)
+    return f"1.{len(PAYLOAD_SCHEMAS) + minors}.0"
+
+
+def asyncapi() -> dict[str, Any]:
+    agencies = [str(a) for a in Agency]
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for event_type, major in sorted(PAYLOAD_SCHEMAS):
+        key = _id(event_type, major)
+        schema = message_schema(event_type, major)
+        for meta in ("$schema", "$id", "x-exchange", "x-routing-key"):
+            schema.pop(meta)
+        exchange = exchange_of(event_type)
+        messages[key] = {
+            "name": event_type,
+            "title": f"{event_type} v{major}",
+            "summary": schema["description"],
+            "contentType": "application/json",
+            "payload": schema,
+            "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
+                                  "bindingVersion": "0.3.0"}},
+        }
+        field = ADDRESSED_BY.get(event_type)
+        channel: dict[str, Any] = {
+            "address": routing_key(event_type, major, _addressee_part(event_type)),
+            "title": f"{event_type} v{major} on {exchange}",
+            "description": (f"Sent to the one agency named by the payload's `{field}`."
+                            if field else "Broadcast: routing key ends in `all`."),
+            "messages": {key: {"$ref": f"#/components/messages/{key}"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {
+                "name": exchange, "type": EXCHANGE_KINDS[exchange], "durable": True,
+                "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
+        }
+        if field:
+            channel["parameters"] = {field: {"enum": agencies,
+                                             "description": f"The payload's `{field}`"}}
+        channels[key] = channel
+        operations[f"send-{key}"] = {
+            "action": "send",
+            "title": f"Publish {event_type} v{major}",
+            "description": "Persistent, mandatory, with publisher confirms; message_id is the event_id.",
+            "channel": {"$ref": f"#/channels/{key}"},
+            "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+            "bindings": {"amqp": {"deliveryMode": 2, "mandatory": True, "bindingVersion": "0.3.0"}},
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Labor-dispute platform events",
+            "version": contract_version(),
+            "description": _ASYNCAPI_DESCRIPTION.format(queues=_queue_table()),
+        },
+        "defaultContentType": "application/json",
+        "servers": {"local": {"host": "127.0.0.1:5672", "protocol": "amqp",
+                              "protocolVersion": "0.9.1",
+                              "description": "A local broker; each deployment names its own"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+_ASYNCAPI_DESCRIPTION = """\
+Every message is one JSON envelope (event_id, event_type, schema_version, occurred_at, case_id,
+correlation_id, causation_id, source_agency, payload). Routing key:
+`<event_type>.v<major>.<addressee>` (an agency, or `all`). Exchanges: `{events}` (topic,
+lifecycle events, no personal data), `{dossiers}` (topic, handoff dossiers, only to the
+receiving agency), `{dead}` (fanout, to queue `{dead_queue}`: messages that could not be
+handled, with headers x-parked-reason, x-parked-by, x-original-exchange,
+x-original-routing-key).
+
+Versions: adding an optional field is a minor change; removing, renaming or retyping a field,
+or changing its meaning, is a new major, published beside the old one. Consumers read every
+minor of a major they support, upcast older majors, and park a message of a major they do not
+know.
+
+The platform's own queues and what they are bound to:
+
+{queues}""".replace("{events}", EVENTS_EXCHANGE).replace("{dossiers}", DOSSIERS_EXCHANGE) \
+    .replace("{dead}", DEAD_LETTER_EXCHANGE).replace("{dead_queue}", DEAD_LETTER_QUEUE)
+
+
+def _queue_table() -> str:
+    return "\n".join(
+        f"- `{queue_name(agency)}`: " + ", ".join(f"`{b.routing_key}` on `{b.exchange}`"
+                                                 for b in bindings)
+        for agency, bindings in SUBSCRIPTIONS.items())
+
+
+# -- writing and reading the published files ------------------------------------------------------
+
+def rendered() -> dict[str, str]:
+    """Every file of the contract, by path relative to the contract folder, as text."""
+    import yaml  # only the generator needs it; the kit does not
+
+    files = {f"schemas/{name}": json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+             for name, document in published_schemas().items()}
+    files["asyncapi.yaml"] = (
+        "# Generated by `make contract` from shared/disputes_shared/contract: do not edit.\n"
+        + yaml.safe_dump(asyncapi(), allow_unicode=True, sort_keys=False, width=100))
+    return files
+
+
+def write(folder: Path) -> list[str]:
+    """Write the contract; remove schema files of versions no longer generated. Returns what
+    changed."""
+    changed = []
+    files = rendered()
+    for relative, text in files.items():
+        path = folder / relative
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(relative)
+    for stale in sorted((folder / "schemas").glob("*.json")):
+        if f"schemas/{stale.name}" not in files:
+            stale.unlink()
+            changed.append(f"schemas/{stale.name} (removed)")
+    return changed
+
+
+def differences(folder: Path) -> list[str]:
+    """Files whose committed text is not what the schemas generate today."""
+    files = rendered()
+    found = [relative for relative, text in files.items()
+             if not (folder / relative).exists()
+             or (folder / relative).read_text(encoding="utf-8") != text]
+    found += [f"schemas/{p.name} (no longer generated)"
+              for p in sorted((folder / "schemas").glob("*.json"))
+              if f"schemas/{p.name}" not in files]
+    return found
+
+
+def read_published(folder: Path) -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted((folder / "schemas").glob("*.json"))}
+
+
+# -- compatibility --------------------------------------------------------------------------------
+
+def compatibility_problems(published: dict[str, dict[str, Any]],
+                           live: dict[str, dict[str, Any]]) -> list[str]:
+    """What partners would trip over: a breaking change within a published major, or any change
+    without a bump of the minor version. Empty when ``live`` may be published as it is."""
+    problems = []
+    for name, before in sorted(published.items()):
+        after = live.get(name)
+        if after is None:
+            problems.append(f"{name}: a published major version was removed; keep it (with its "
+                            "upcaster) while partners may send it")
+            continue
+        breaking = list(breaking_changes(before, after))
+        problems += [f"{name}: {change} needs a new major version" for change in breaking]
+        old, new = (_minor(d["x-schema-version"]) for d in (before, after))
+        if new < old:
+            problems.append(f"{name}: the minor version went back from {old} to {new}")
+        elif not breaking and new == old and _meaning(before) != _meaning(after):
+            problems.append(f"{name}: changed without a minor version bump (bump `minor` on the "
+                            "payload schema, then run `make contract`)")
+    return problems
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def _meaning(document: Any) -> Any:
+    if isinstance(document, dict):
+        return {k: _meaning(v) for k, v in document.items()
+                if k not in WORDING and k != "x-schema-version"}
+    if isinstance(document, list):
+        return [_meaning(v) for v in document]
+    return document
+
+
+def breaking_changes(before: dict[str, Any], after: dict[str, Any], at: str = "") -> Iterable[str]:
+    """Changes of ``after`` against ``before`` that a partner reading or writing ``before`` would
+    not survive: a field removed (a rename is a removal), retyped, newly required, values taken
+    from its enum, other constraints changed, unknown fields no longer allowed."""
+    where = at or "the message"
+    if before.get("type") != after.get("type") or before.get("format") != after.get("format"):
+        yield f"{where} changed type from {_type(before)} to {_type(after)}"
+        return
+    if before.get("const") != after.get("const"):
+        yield f"{where} changed its constant"
+    old_enum, new_enum = before.get("enum"), after.get("enum")
+    if old_enum is not None and (new_enum is None or not set(old_enum) <= set(new_enum)):
+        removed = sorted(set(old_enum) - set(new_enum or old_enum))
+        yield f"{where} lost the values {removed}" if removed else f"{where} lost its value list"
+    elif old_enum is None and new_enum is not None:
+        yield f"{where} now restricts its values"
+    for key in sorted((set(before) | set(after)) - {"type", "format", "enum", "const", "properties",
+                                                    "required", "items", "additionalProperties"}
+                      - WORDING - {"$schema", "$id", "x-schema-version", "x-exchange",
+                                   "x-routing-key"}):
+        if before.get(key) != after.get(key):
+            yield f"{where} changed {key} from {before.get(key)!r} to {after.get(key)!r}"
+    if "items" in before or "items" in after:
+        yield from breaking_changes(before.get("items", {}), after.get("items", {}), f"{where}[]")
+    old_extra, new_extra = before.get("additionalProperties"), after.get("additionalProperties")
+    if isinstance(old_extra, dict) or isinstance(new_extra, dict):
+        yield from breaking_changes(old_extra or {}, new_extra or {}, f"{where}{{}}")
+    elif old_extra is True and new_extra is False:
+        yield f"{where} no longer allows fields it does not know"
+    old_props, new_props = before.get("properties", {}), after.get("properties", {})
+    new_required = set(after.get("required", [])) - set(before.get("required", []))
+    for name in sorted(old_props):
+        path = f"{at}.{name}" if at else name
+        if name not in new_props:
+            yield f"field {path} was removed or renamed"
+        else:
+            yield from breaking_changes(old_props[name], new_props[name], path)
+    for name in sorted(new_required):
+        yield f"field {f'{at}.{name}' if at else name} is now required"
+
+
+def _type(document: dict[str, Any]) -> str:
+    kind = document.get("type")
+    return f"{kind}" + (f" ({document['format']})" if "format" in document else "")
+
+
+def check(folder: Path) -> list[str]:
+    """What CI refuses: committed files that are stale or break the published versions, and
+    JSON Schemas that are not valid Draft 2020-12."""
+    from jsonschema import Draft202012Validator, SchemaError  # a development dependency
+
+    problems = [f"{name} differs from what the schemas generate (run `make contract`)"
+                for name in differences(folder)]
+    problems += compatibility_problems(read_published(folder), published_schemas())
+    for name, document in read_published(folder).items():
+        try:
+            Draft202012Validator.check_schema(document)
+        except SchemaError as exc:
+            problems.append(f"schemas/{name} is not valid JSON Schema: {exc.message}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    paths = [a for a in argv[1:] if not a.startswith("--")]
+    folder = Path(paths[0]) if paths else Path("docs/contract")
+    if "--check" in argv:
+        problems = check(folder)
+        print("\n".join(problems) or f"{folder}: up to date, compatible, valid JSON Schema",
+              file=sys.stderr if problems else sys.stdout)
+        return 1 if problems else 0
+    problems = compatibility_problems(read_published(folder), published_schemas())
+    if problems and "--force" not in argv:
+        print("The schemas break the published contract:", *problems, sep="\n  ", file=sys.stderr)
+        print("Publish a new major instead (or pass --force to overwrite anyway).", file=sys.stderr)
+        return 1
+    changed = write(folder)
+    print("\n".join(f"wrote {folder / c}" for c in changed) or f"{folder} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,44 @@
+"""Alembic environment shared by every service: the service's tables and database URL come in
+through ``config.attributes`` (``plumbing.schema.ServiceSchema.config``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from alembic import context
+from sqlalchemy.types import TypeDecorator
+
+from disputes_shared.plumbing.storage import make_engine
+
+config = context.config
+url: str = config.attributes["url"]
+metadata = config.attributes["metadata"]
+
+
+def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    # Revisions record the stored column type, not the platform's Python wrapper, so an old
+    # revision never depends on code that may later change.
+    if kind == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl_instance!r}"
+    return False
+
+
+def run() -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection, target_metadata=metadata, compare_type=True,
+                render_item=render_item,
+                # SQLite alters a table by copying it; batch mode writes revisions that way.
+                render_as_batch=connection.dialect.name == "sqlite",
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported: run against the database")
+run()

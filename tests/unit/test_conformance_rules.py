@@ -1,0 +1,145 @@
+"""The conformance rules on messages as they would cross the broker (no broker needed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.events import (
+    Envelope,
+    encode,
+    handoff_answer_event,
+    handoff_request_events,
+)
+from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.routing import route
+from disputes_shared.kit.conformance import Observed, check
+
+from .examples import AT, dossier, envelope
+
+INSPECTION = Agency.LABOR_INSPECTION
+
+
+def on_the_wire(sent: Envelope | dict[str, Any], exchange: str | None = None,
+                routing_key: str | None = None, **properties: Any) -> Observed:
+    """A message as a well-behaved publisher sends it, unless told otherwise."""
+    if isinstance(sent, Envelope):
+        body = encode(sent)
+        default_exchange, default_key = route(sent)
+        event_id = sent.event_id
+    else:
+        body = json.dumps(sent)
+        default_exchange, default_key = "disputes.events", "x.v1.all"
+        event_id = sent.get("event_id")
+    return Observed(body=body.encode(), exchange=exchange or default_exchange,
+                    routing_key=routing_key or default_key,
+                    properties={"delivery_mode": 2, "content_type": "application/json",
+                                "message_id": event_id, "app_id": None, **properties})
+
+
+def referral() -> tuple[Handoff, list[Observed]]:
+    handoff = Handoff.request("LD-1", Agency.INTAKE, HandoffPurpose.LABOR_INSPECTION, AT,
+                              reason="wage arrears")
+    return handoff, [on_the_wire(e) for e in handoff_request_events(handoff, "corr-1", dossier())]
+
+
+def answer(handoff: Handoff, accepted: bool = True) -> Observed:
+
+    if accepted:
+        handoff.accept(AT)
+    else:
+        handoff.return_(AT, "not wage arrears")
+    return on_the_wire(handoff_answer_event(handoff, "corr-1"))
+
+
+def concluded() -> Envelope:
+    return envelope("inspection.concluded", source_agency=INSPECTION)
+
+
+def rules(report: Any) -> dict[str, bool]:
+    return {r.rule: r.passed for r in report.rules if r.checked}
+
+
+def test_an_agency_that_answers_its_referral_and_reports_back_passes():
+    handoff, requested = referral()
+    report = check(INSPECTION, [*requested, answer(handoff), on_the_wire(concluded())])
+    assert report.passed, report.render()
+    assert report.sent == 2 and "RESULT: PASS" in report.render()
+
+
+def test_a_return_with_a_reason_is_an_answer_too():
+    handoff, requested = referral()
+    assert check(INSPECTION, [*requested, answer(handoff, accepted=False)]).passed
+
+
+def test_a_handoff_never_answered_fails_naming_it():
+    handoff, requested = referral()
+    report = check(INSPECTION, [*requested, on_the_wire(concluded())])
+    assert not report.passed and rules(report)["handoffs"] is False
+    (failure,) = next(r for r in report.rules if r.rule == "handoffs").failures
+    assert handoff.handoff_id in failure and "never accepted or returned" in failure
+
+
+def test_an_answer_to_someone_elses_handoff_fails():
+    handoff = Handoff.request("LD-1", Agency.INTAKE, HandoffPurpose.MEDIATION, AT)
+    handoff.accept(AT)
+
+    stolen = handoff_answer_event(handoff, "corr-1")
+    forged = Envelope(**{**stolen.__dict__, "source_agency": INSPECTION})
+    report = check(INSPECTION, [on_the_wire(forged)])
+    assert "which is for mediation, not labor_inspection" in report.render()
+
+
+def test_a_request_without_its_dossier_fails():
+    handoff = Handoff.request("LD-1", INSPECTION, HandoffPurpose.ARBITRATION, AT)
+    requested, _ = handoff_request_events(handoff, "corr-1", dossier())
+    report = check(INSPECTION, [on_the_wire(requested)])
+    assert "sent without its handoff.dossier" in report.render() and not report.passed
+
+
+def test_a_bad_envelope_fails_the_envelope_rule_saying_which_field():
+    document = json.loads(encode(concluded()))
+    del document["correlation_id"]
+    report = check(INSPECTION, [on_the_wire(document)])
+    assert rules(report) == {"envelope": False, "delivery": True}
+    assert "correlation_id" in report.render() and not report.passed
+
+
+def test_a_body_that_is_not_json_is_still_charged_to_its_sender_by_app_id():
+    garbage = Observed(body=b"<xml/>", exchange="disputes.events", routing_key="x",
+                       properties={"delivery_mode": 2, "content_type": "application/json",
+                                   "message_id": "m", "app_id": "labor_inspection"})
+    report = check(INSPECTION, [garbage])
+    assert report.sent == 1 and "not a JSON object" in report.render()
+
+
+def test_a_payload_off_its_schema_fails_the_schema_rule():
+    document = json.loads(encode(concluded()))
+    document["payload"]["finding"] = "all good"
+    report = check(INSPECTION, [on_the_wire(document)])
+    assert rules(report)["schema"] is False and "finding" in report.render()
+
+
+def test_an_unknown_major_version_fails_the_version_rule():
+    document = json.loads(encode(concluded()))
+    document["schema_version"] = "2.0"
+    report = check(INSPECTION, [on_the_wire(document)])
+    assert rules(report)["version"] is False and "reads major 1" in report.render()
+
+
+def test_a_routing_key_named_after_a_class_fails_the_routing_rule():
+    report = check(INSPECTION, [on_the_wire(concluded(), routing_key="InspectionConcluded")])
+    assert rules(report)["routing"] is False
+    assert "'inspection.concluded.v1.all'" in report.render()
+
+
+def test_a_transient_message_fails_the_delivery_rule():
+    report = check(INSPECTION, [on_the_wire(concluded(), delivery_mode=1)])
+    assert rules(report)["delivery"] is False and "not persistent" in report.render()
+
+
+def test_other_agencies_messages_are_not_charged_to_the_one_checked():
+    report = check(INSPECTION, [on_the_wire(envelope("case.closed", source_agency=Agency.COURTS))])
+    assert report.sent == 0 and not report.passed
+    assert "nothing was sent by labor_inspection" in report.render()
