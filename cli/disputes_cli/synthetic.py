@@ -48,8 +48,20 @@ PATHS: dict[str, tuple[int, str]] = {
     # A civil relationship is not a labor dispute: after failed mediation it goes to court.
     "civil_failed_litigated": (4, "judgment_performed"),
 }
-ARBITRATION_PATHS = ("failed_award_performed", "failed_award_litigated", "failed_award_enforced",
-                     "arbitration_refused_closed")
+
+
+# Paths on which a statutory clock must run out: they need days to pass, so they are run where
+# time is moved by hand (the in-process tests), not by the real-time demo.
+TIMED_PATHS: dict[str, tuple[int, str]] = {
+    # arbitration neither accepts nor refuses within 5 working days (art. 29): the worker sues
+    "arbitration_silent_sued": (0, "judgment_performed"),
+    # no award within 45 days (art. 43): the worker sues
+    "award_overdue_sued": (0, "judgment_performed"),
+}
+ALL_PATHS = {**PATHS, **TIMED_PATHS}
+# Paths on which mediation fails and the case goes to arbitration.
+THROUGH_ARBITRATION = frozenset({p for p in ALL_PATHS if p.startswith("failed_")}
+                                | {"arbitration_refused_closed", *TIMED_PATHS})
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,7 @@ class PlannedCase:
 
     @property
     def expected_outcome(self) -> str:
-        return PATHS[self.path][1]
+        return ALL_PATHS[self.path][1]
 
     @property
     def expected_aid_state(self) -> str:
@@ -122,8 +134,13 @@ def planned_case(rng: random.Random) -> PlannedCase:
     path = _pick(rng, {name: weight for name, (weight, _) in PATHS.items()})
     if path == "civil_failed_litigated":
         claim["relationship"] = "civil"
-    elif relationship == "civil" and path in ARBITRATION_PATHS:
+    elif relationship == "civil" and path in THROUGH_ARBITRATION:
         path = "civil_failed_litigated"  # labor arbitration would not take it
+    if path == "failed_award_enforced":
+        # Only an award in effect is enforced; in real time that is a final one (art. 47): one
+        # worker's wages under 12 months of the minimum wage.
+        claim.update(worker_count=1, claim_types=["unpaid_wages"],
+                     amount_claimed=str(min(amount, Decimal(20000))))
     return PlannedCase(claim=claim, path=path, hardship_shown=rng.random() < 0.7)
 
 

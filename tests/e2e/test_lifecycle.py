@@ -117,6 +117,22 @@ def test_urgent_cases_met_in_joint_consultation_and_mediators_were_paid_per_case
     assert urgent > 0
 
 
+def test_every_statutory_clock_of_a_closed_case_has_ended(demo_run):
+    _, summary, trails = demo_run
+    for case in summary["cases"]:
+        clocks: dict[str, list[str]] = {}
+        for entry in trails[case["case_id"]]["entries"]:
+            if entry["event_type"].startswith("clock."):
+                clocks.setdefault(entry["details"]["clock_id"], []).append(entry["event_type"])
+        assert all(events[-1] in ("clock.stopped", "clock.elapsed") for events in clocks.values()), case
+        kinds = {e["details"]["kind"] for e in trails[case["case_id"]]["entries"]
+                 if e["event_type"] == "clock.started"}
+        if "handoff.requested:arbitration" in EXPECTED_MOVES[case["path"]]:
+            assert "arbitration_acceptance" in kinds, case["case_id"]  # art. 29
+        if "arbitration.awarded" in EXPECTED_MOVES[case["path"]]:
+            assert {"award", "service_on_respondent", "panel_named"} <= kinds, case["case_id"]
+
+
 def test_every_handoff_was_answered_and_its_wait_recorded(demo_run):
     _, summary, trails = demo_run
     for case in summary["cases"]:

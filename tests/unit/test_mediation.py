@@ -217,7 +217,8 @@ def test_an_unpaid_agreement_goes_to_a_court_for_judicial_confirmation(mediation
     requested, sent = announced(mediation_db)[-2:]
     assert (requested.event_type, sent.event_type) == ("handoff.requested", "handoff.dossier")
     assert (sent.payload["purpose"], sent.payload["to_agency"]) == ("judicial_confirmation", "courts")
-    assert sent.payload["dossier"]["history"] == {"mediation_agreement": "2560.00"}
+    assert sent.payload["dossier"]["history"] == {"mediation_agreement": "2560.00",
+                                                  "agreement_effective_on": "2026-03-02"}
     assert case(mediation_db).state == "court_requested"
 
 

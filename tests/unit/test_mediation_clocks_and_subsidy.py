@@ -221,6 +221,25 @@ def test_after_the_30_days_judicial_confirmation_is_closed_but_arbitration_is_op
     assert case(mediation_db).state == "arbitration_requested"
 
 
+def test_an_unpaid_wage_agreement_may_go_to_a_court_for_a_payment_order(mediation_db, clock):
+    accepted(mediation_db)
+    run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-20")
+    clock.advance(days=19)
+    fire(mediation_db)
+    run(mediation_db, MEDIATION.pursue_unpaid_agreement, "LD-1", "payment_order")
+    (sent,) = events(mediation_db, "handoff.dossier")
+    assert (sent.payload["purpose"], sent.payload["to_agency"]) == ("payment_order", "courts")
+    assert sent.payload["dossier"]["history"]["agreement_effective_on"] == "2026-03-02"
+    assert case(mediation_db).state == "court_requested"
+
+
+def test_a_payment_order_is_not_open_for_a_claim_art_16_does_not_name(mediation_db):
+    accepted(mediation_db, claim_types=["social_insurance"])
+    run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-20")
+    with pytest.raises(MediationRefused, match="payment_order is not open"):
+        run(mediation_db, MEDIATION.pursue_unpaid_agreement, "LD-1", "payment_order")
+
+
 @pytest.mark.parametrize(("claim_types", "relationship", "window_open", "remedies"), [
     (["unpaid_wages"], "employment", True, ["judicial_confirmation", "arbitration", "payment_order"]),
     (["work_injury"], "employment", False, ["arbitration", "payment_order"]),  # art. 16: injury costs

@@ -16,7 +16,7 @@ from disputes_shared.plumbing.storage import make_engine
 
 from .examples import AT, dossier
 
-CLOCKS_REVISIONS = {"mediation": "95ed7b788a0e", "legal_aid": "03dc07a7dfe0"}
+CLOCKS_REVISIONS = {"mediation": "3ec90e8b5833", "legal_aid": "89f004fc36e9"}
 OLD_CASE = {"case_id": "LD-OLD", "correlation_id": "c", "handoff_id": "h", "purpose": "mediation",
             "state": "in_mediation", "received_at": "2026-03-02 09:00:00.000000", "history": "{}"}
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from disputes_shared.plumbing.nameko_deps import (
     HandoffDeskRpc,
@@ -16,6 +17,7 @@ from disputes_shared.plumbing.nameko_deps import (
 )
 
 from .adapters import CourtsUnitOfWork, metadata, plumbing
+from .court_system import court_system
 from .handlers import CourtsBridge
 
 
@@ -42,3 +44,17 @@ class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     @rpc
     def conclude_enforcement(self, case_id: str, amount_recovered: Any) -> dict[str, Any]:
         return self.command(self.agency_logic.conclude_enforcement, case_id, amount_recovered)
+
+    @rpc
+    def issue_payment_order(self, case_id: str, amount: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.issue_payment_order, case_id, amount)
+
+    @rpc
+    def record_objection(self, case_id: str, applicant_sues: bool = True) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_objection, case_id, applicant_sues)
+
+    @timer(interval=5)
+    def consult_court(self) -> None:
+        """Record what the court's own system reports (``COURT_SYSTEM``: simulated or none)."""
+        court = court_system(self.config.get("COURT_SYSTEM", "simulated"))
+        self.agency_logic.consult_court(self.storage, court)

@@ -32,7 +32,8 @@ from .domain import (
 MEDIATION_CLOCKS = (ClockKind.MEDIATION_WITHOUT_AGREEMENT, ClockKind.AGREEMENT_PERFORMANCE,
                     ClockKind.JUDICIAL_CONFIRMATION_WINDOW)
 REMEDY_PURPOSES = {"judicial_confirmation": HandoffPurpose.JUDICIAL_CONFIRMATION,
-                   "arbitration": HandoffPurpose.ARBITRATION}
+                   "arbitration": HandoffPurpose.ARBITRATION,
+                   "payment_order": HandoffPurpose.PAYMENT_ORDER}
 
 
 class MediationRefused(ValueError):
@@ -127,7 +128,9 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
         if due < china_day(now):
             raise MediationRefused(f"the agreed payment date {due} has already passed")
         case.amount_agreed, case.pay_by = amount_agreed, due
-        case.history = {**case.history, "mediation_agreement": str(case.amount_agreed)}
+        # The court checks art. 33's 30 days against the day the agreement took effect.
+        case.history = {**case.history, "mediation_agreement": str(case.amount_agreed),
+                        "agreement_effective_on": china_day(now).isoformat()}
         uow.emit(self.event(case, "mediation.agreement_reached", {
             "amount_agreed": case.amount_agreed, "pay_by": case.pay_by,
             "mediator_id": case.mediator_id}, now))
@@ -155,7 +158,8 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
     def pursue_unpaid_agreement(self, uow: MediationUnitOfWork, case_id: str,
                                 remedy: str) -> dict[str, Any]:
         """The worker takes an unpaid agreement further: judicial confirmation (人民调解法 art.
-        33, within its 30 days) or arbitration (劳动争议调解仲裁法 art. 15)."""
+        33, within its 30 days), arbitration (劳动争议调解仲裁法 art. 15) or a payment order for
+        wages, injury costs or compensation (art. 16)."""
         case = self.case(uow, case_id)
         if case.state != "agreement_reached":
             raise MediationRefused(f"case {case_id} is {case.state}, not an agreement awaiting payment")
@@ -164,9 +168,6 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
         if remedy not in open_remedies:
             raise MediationRefused(f"{remedy} is not open to case {case_id}; open: "
                                    f"{', '.join(open_remedies) or 'none'}")
-        if remedy not in REMEDY_PURPOSES:
-            raise MediationRefused(f"{remedy} is applied for at the court directly; "
-                                   "the platform does not carry it yet")
         self.clocks.stop_any(uow, case.case_id, f"{remedy} applied for", *MEDIATION_CLOCKS)
         self.hand_on(uow, case, REMEDY_PURPOSES[remedy],
                      reason=f"agreement of {case.amount_agreed} unpaid by {case.pay_by}")

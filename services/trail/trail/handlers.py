@@ -150,7 +150,7 @@ def summary_view(summary: CaseSummary) -> dict[str, Any]:
 
 
 def _plain(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as JSON types, as the trail stores and shows it."""
+    """The payload as JSON types, as the trail stores and shows it (nested values too)."""
     return {key: _plain_value(value) for key, value in payload.items()}
 
 
@@ -161,6 +161,4 @@ def _plain_value(value: Any) -> Any:
         return [_plain_value(item) for item in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, (str, int, float, bool, type(None))):
-        return value
-    return str(value)
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

@@ -91,7 +91,7 @@ CLAIM_TYPES = ["unpaid_wages", "work_injury", "penalties_deductions", "terminati
                "social_insurance", "relationship_recognition"]
 CHANNELS = ["online", "counter", "hotline_12345", "hotline_12333", "referral"]
 CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_paid",
-                  "judgment_performed", "enforced", "abandoned"]
+                  "judgment_performed", "enforced", "abandoned", "payment_order_paid"]
 def amount_field(**kwargs: Any) -> fields.Decimal:
     """Yuan: exact, two places, never negative, as text on the wire."""
     return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
@@ -167,6 +167,8 @@ class ConsultationHeld(_Payload):
 
 
 class _HandoffFields(_Payload):
+    minor = 1  # 1.1: the purpose ``payment_order``
+
     handoff_id = fields.Str(required=True)
     from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
@@ -187,7 +189,7 @@ def worked_seconds_field() -> fields.Float:
 
 
 class HandoffRequested(_HandoffFields):
-    minor = 1  # 1.1 adds worked_seconds
+    minor = 2  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``
     reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
     worked_seconds = worked_seconds_field()
 
@@ -248,7 +250,7 @@ class CaseDossier(Schema):
 
 
 class HandoffDossier(HandoffRequested):
-    minor = 1  # 1.1: the dossier's urgent and limitation
+    minor = 2  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation
     dossier = fields.Nested(CaseDossier, required=True)
 
 
@@ -331,9 +333,20 @@ class LegalAidRefused(_Payload):
 
 
 class Awarded(_Payload):
+    minor = 1  # 1.1: ``items``
+
     amount_awarded = amount_field(required=True)
     final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
+    # each item's amount, as art. 47 compares them one by one
+    items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
+
+
+class AwardEffective(_Payload):
+    """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
+
+    final_for_employer = fields.Bool(required=True)
+    effective_on = fields.Date(required=True)
 
 
 class RulingEntered(_Payload):
@@ -341,6 +354,20 @@ class RulingEntered(_Payload):
         ["judicial_confirmation", "litigation", "enforcement"]))
     ruling = fields.Str(required=True, validate=validate.OneOf(["confirmed", "judgment", "dismissed"]))
     amount = amount_field(required=True)
+
+
+class PaymentOrderIssued(_Payload):
+    """支付令: the debtor pays or objects in writing by ``respond_by``."""
+
+    amount = amount_field(required=True)
+    respond_by = fields.Date(required=True)
+
+
+class PaymentOrderObjected(_Payload):
+    """An objection ends the payment-order procedure; unless the applicant declines, the
+    matter goes on as a suit (民事诉讼法, 督促程序)."""
+
+    turned_to_litigation = fields.Bool(required=True)
 
 
 class EnforcementStarted(_Payload):
@@ -366,7 +393,7 @@ class InspectionConcluded(_Payload):
 
 
 class CaseClosed(_Payload):
-    minor = 1  # 1.1 adds worked_seconds
+    minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
@@ -419,7 +446,10 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("legal_aid.provisional_aid_started", 1): ProvisionalAidStarted,
     ("legal_aid.representation_continued", 1): RepresentationContinued,
     ("arbitration.awarded", 1): Awarded,
+    ("arbitration.award_effective", 1): AwardEffective,
     ("court.ruling_entered", 1): RulingEntered,
+    ("court.payment_order_issued", 1): PaymentOrderIssued,
+    ("court.payment_order_objected", 1): PaymentOrderObjected,
     ("court.enforcement_started", 1): EnforcementStarted,
     ("case.closed", 1): CaseClosed,
     ("clock.started", 1): ClockAnnounced,

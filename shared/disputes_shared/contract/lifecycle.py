@@ -72,6 +72,7 @@ COURT_PURPOSES = (
     HandoffPurpose.JUDICIAL_CONFIRMATION,
     HandoffPurpose.LITIGATION,
     HandoffPurpose.ENFORCEMENT,
+    HandoffPurpose.PAYMENT_ORDER,
 )
 
 
@@ -101,8 +102,10 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     S.AGREEMENT_REACHED: {
         "case.closed": S.CLOSED,  # performed
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,  # unperformed (art. 15)
-        # 司法确认 of an unpaid agreement (人民调解法 art. 33), or a suit on it
-        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.LITIGATION),
+        # 司法确认 of an unpaid agreement (人民调解法 art. 33), a payment order on it (art. 16),
+        # or a suit on it
+        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.PAYMENT_ORDER,
+                       HandoffPurpose.LITIGATION),
     },
     S.MEDIATION_FAILED: {
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
@@ -120,8 +123,10 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     S.IN_ARBITRATION: {
         "arbitration.awarded": S.AWARDED,
         "case.closed": S.CLOSED,  # withdrawn or settled
+        **_court_moves(HandoffPurpose.LITIGATION),  # no award within the period (art. 43)
     },
     S.AWARDED: {
+        "arbitration.award_effective": S.AWARDED,  # no suit in time (arts. 48-50)
         "case.closed": S.CLOSED,  # performed
         # a suit after the award (arts. 48, 50), or enforcement of it
         **_court_moves(HandoffPurpose.LITIGATION, HandoffPurpose.ENFORCEMENT),
@@ -132,6 +137,9 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.COURT_REFUSED: {"case.closed": S.CLOSED},
     S.IN_COURT: {
+        # 督促程序: the order issued; an objection ends it (and the matter turns to litigation)
+        "court.payment_order_issued": S.IN_COURT,
+        "court.payment_order_objected": S.IN_COURT,
         "court.ruling_entered": S.RULED,
         "court.enforcement_started": S.ENFORCING,  # an award is enforced without a new ruling
         "case.closed": S.CLOSED,

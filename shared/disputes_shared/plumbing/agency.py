@@ -91,6 +91,15 @@ class ReceivingAgency(Generic[C, U]):
         refusal); the transition table says from which states that is allowed."""
         case = self.case(uow, case_id)
         uow.emit(self.closed(case, outcome, 0, uow.clock.now()))
+        self.clocks.stop_all(uow, case_id, f"case closed: {outcome}")
+        self.cases(uow).save(case)
+        return self.view(case)
+
+    def sue(self, uow: U, case_id: str, reason: str) -> dict[str, Any]:
+        """The worker takes the case to court: after arbitration refused it or did not decide in
+        time (art. 29), or on an agreement; the transition table says from which states."""
+        case = self.case(uow, case_id)
+        self.hand_on(uow, case, HandoffPurpose.LITIGATION, reason=reason)
         self.cases(uow).save(case)
         return self.view(case)
 

@@ -62,6 +62,11 @@ class ClockKeeper:
         return [self.stop(uow, case_id, kind, reason) for kind in kinds
                 if uow.clocks.running(case_id, kind) is not None]
 
+    def stop_all(self, uow: UnitOfWork, case_id: str, reason: str) -> list[StatutoryClock]:
+        """The case ends here: no clock of it is left to fire."""
+        return [self.stop(uow, case_id, ClockKind(clock.kind), reason)
+                for clock in uow.clocks.running_for_case(case_id)]
+
     def extend(self, uow: UnitOfWork, case_id: str, kind: ClockKind, days: int,
                approved_by: str) -> StatutoryClock:
         clock = self.running(uow, case_id, kind)
@@ -85,9 +90,11 @@ class ClockKeeper:
         A clock whose agency hook fails stays running and is tried on the next tick; the first
         failure is raised once the others have been fired, so it is seen, not swallowed.
         """
-        self.recount_provisional(unit_of_work)
-        with unit_of_work() as uow:
+        with unit_of_work() as uow:  # one short transaction per tick when nothing is due
+            recounted = self._recount_provisional(uow)
             due = [clock.clock_id for clock in uow.clocks.due(uow.clock.now(), batch_size)]
+            if recounted:
+                uow.commit()
         fired, failure = 0, None
         for clock_id in due:
             try:
@@ -115,15 +122,19 @@ class ClockKeeper:
 
     def recount_provisional(self, unit_of_work: Callable[[], UnitOfWork]) -> int:
         """Count provisional clocks again, on a calendar that may now cover their year."""
-        changed = 0
         with unit_of_work() as uow:
-            for clock in uow.clocks.provisional_running():
-                if clock.recount(self.calendar):
-                    uow.clocks.save(clock)
-                    uow.emit(self._event(clock, "clock.recounted", uow))
-                    changed += 1
+            changed = self._recount_provisional(uow)
             if changed:
                 uow.commit()
+        return changed
+
+    def _recount_provisional(self, uow: UnitOfWork) -> int:
+        changed = 0
+        for clock in uow.clocks.provisional_running():
+            if clock.recount(self.calendar):
+                uow.clocks.save(clock)
+                uow.emit(self._event(clock, "clock.recounted", uow))
+                changed += 1
         return changed
 
     def summary(self, uow: UnitOfWork) -> dict[str, dict[str, Any]]:

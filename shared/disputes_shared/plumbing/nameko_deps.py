@@ -115,7 +115,7 @@ class Metrics(DependencyProvider):
             metrics.observe_handled(envelope.event_type, outcome, envelope.occurred_at,
                                     datetime.now(UTC))
         elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
-                                            "sign_checkpoint", "fire_due_clocks"):
+                                            "sign_checkpoint", "fire_due_clocks", "consult_court"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
                                      "failed" if exc_info else "ok").inc()
 
@@ -255,6 +255,11 @@ class HandoffDeskRpc(AgencyEvents):
     @rpc
     def close(self, case_id: str, outcome: str = "abandoned") -> dict[str, Any]:
         return self.command(self.agency_logic.close, case_id, outcome)
+
+    @rpc
+    def sue(self, case_id: str, reason: str) -> dict[str, Any]:
+        """The worker sues (e.g. after arbitration refused or stayed silent, art. 29)."""
+        return self.command(self.agency_logic.sue, case_id, reason)
 
     @rpc
     def pending_handoffs(self) -> list[dict[str, Any]]:

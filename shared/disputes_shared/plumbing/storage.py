@@ -383,6 +383,10 @@ class ClockRepository(DataclassRepository[StatutoryClock]):
     def for_case(self, case_id: str) -> list[StatutoryClock]:
         return self.find(self.table.c.case_id == case_id, order_by=self.table.c.started_at)
 
+    def running_for_case(self, case_id: str) -> list[StatutoryClock]:
+        return self.find(self.table.c.case_id == case_id,
+                         self.table.c.status == ClockStatus.RUNNING)
+
     def due(self, now: datetime, limit: int) -> list[StatutoryClock]:
         return self.find(self.table.c.status == ClockStatus.RUNNING, self.table.c.due_at <= now,
                          order_by=self.table.c.due_at, limit=limit)

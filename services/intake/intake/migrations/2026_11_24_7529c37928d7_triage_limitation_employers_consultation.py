@@ -1,7 +1,7 @@
 """Triage: limitation, the history of employers, joint consultation
 
 Revision ID: 7529c37928d7
-Revises: eccadb277982
+Revises: 25005e9f4698
 Create Date: 2026-11-24 21:50:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7529c37928d7'
-down_revision: str | Sequence[str] | None = 'eccadb277982'
+down_revision: str | Sequence[str] | None = '25005e9f4698'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

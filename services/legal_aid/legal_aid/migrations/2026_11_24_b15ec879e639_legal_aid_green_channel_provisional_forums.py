@@ -1,7 +1,7 @@
 """Legal aid: green channel, aid before review, forums followed
 
 Revision ID: b15ec879e639
-Revises: 03dc07a7dfe0
+Revises: 89f004fc36e9
 Create Date: 2026-11-24 21:50:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b15ec879e639'
-down_revision: str | Sequence[str] | None = '03dc07a7dfe0'
+down_revision: str | Sequence[str] | None = '89f004fc36e9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Mediation: sessions, the offer of arbitration, difficulty and subsidy
 
 Revision ID: 7bcda5a37167
-Revises: 95ed7b788a0e
+Revises: 3ec90e8b5833
 Create Date: 2026-11-24 21:50:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7bcda5a37167'
-down_revision: str | Sequence[str] | None = '95ed7b788a0e'
+down_revision: str | Sequence[str] | None = '3ec90e8b5833'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
-"""statutory clocks: the clocks table every agency keeps (plumbing)
+"""statutory clocks
 
-Revision ID: eccadb277982
-Revises: c880fc2a76d0
-Create Date: 2026-11-24 21:44:30.839125
+Revision ID: 89f004fc36e9
+Revises: 78e986133b3f
+Create Date: 2026-11-24 21:45:50.368819
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = 'eccadb277982'
-down_revision: str | Sequence[str] | None = 'c880fc2a76d0'
+revision: str = '89f004fc36e9'
+down_revision: str | Sequence[str] | None = '78e986133b3f'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
-"""statutory clocks: the clocks table every agency keeps (plumbing)
+"""statutory clocks
 
-Revision ID: 95ed7b788a0e
-Revises: 10108615c6b6
-Create Date: 2026-11-24 21:44:35.451326
+Revision ID: db78ddfdd23f
+Revises: 9ef976733e3b
+Create Date: 2026-11-24 21:46:12.926636
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '95ed7b788a0e'
-down_revision: str | Sequence[str] | None = '10108615c6b6'
+revision: str = 'db78ddfdd23f'
+down_revision: str | Sequence[str] | None = '9ef976733e3b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

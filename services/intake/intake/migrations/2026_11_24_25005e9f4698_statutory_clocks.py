@@ -1,8 +1,8 @@
-"""statutory clocks: the clocks table every agency keeps (plumbing)
+"""statutory clocks
 
-Revision ID: 85f919e88a90
-Revises: a226e8ef3130
-Create Date: 2026-11-24 21:44:43.829236
+Revision ID: 25005e9f4698
+Revises: c880fc2a76d0
+Create Date: 2026-11-24 21:45:38.478333
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '85f919e88a90'
-down_revision: str | Sequence[str] | None = 'a226e8ef3130'
+revision: str = '25005e9f4698'
+down_revision: str | Sequence[str] | None = 'c880fc2a76d0'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
-"""statutory clocks: the clocks table every agency keeps (plumbing)
+"""statutory clocks
 
-Revision ID: 6786bf898454
-Revises: 019c27e76ed7
-Create Date: 2026-11-24 21:44:49.168718
+Revision ID: 3ec90e8b5833
+Revises: 10108615c6b6
+Create Date: 2026-11-24 21:45:44.158170
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '6786bf898454'
-down_revision: str | Sequence[str] | None = '019c27e76ed7'
+revision: str = '3ec90e8b5833'
+down_revision: str | Sequence[str] | None = '10108615c6b6'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
