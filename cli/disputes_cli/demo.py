@@ -36,8 +36,12 @@ def staff_round(platform: Platform, staff: Staff) -> tuple[int, list[str]]:
     """One pass over every agency's desk and work list; returns actions taken and errors."""
     listings = platform.call_many(
         [(s, "pending_handoffs", (), {}) for s in RECEIVING_SERVICES]
-        + [(s, "open_cases", (), {}) for s in RECEIVING_SERVICES])
-    actions = []
+        + [(s, "open_cases", (), {}) for s in RECEIVING_SERVICES]
+        + [("intake", "consultations_pending", (), {})])
+    consultations = listings.pop()
+    if isinstance(consultations, Exception):
+        raise DemoFailed(f"intake did not list its joint consultations: {consultations}")
+    actions = [a for c in consultations if (a := staff.hold_consultation(c))]
     for service, handoffs in zip(RECEIVING_SERVICES, listings[:len(RECEIVING_SERVICES)], strict=True):
         if isinstance(handoffs, Exception):
             raise DemoFailed(f"{service} did not list its handoffs: {handoffs}")

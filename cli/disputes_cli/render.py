@@ -45,15 +45,20 @@ def handoff_report(summary: dict[str, Any]) -> str:
             [[b["agency"], b["pending"], seconds(b["oldest_age_seconds"])] for b in summary["backlog"]])]
     else:
         parts += ["", "Backlog: none pending"]
-    bounced = summary["bounced_cases"]
-    parts += ["", f"Bounced cases (returned twice or more): {len(bounced)}"]
-    parts += [f"  {case_id}" for case_id in bounced[:20]]
+    bounces = summary.get("bounces", [])
+    parts += ["", f"Bounced cases, 推诿扯皮 (returned twice or more): {len(summary['bounced_cases'])}"]
+    for bounce in bounces[:20]:
+        parts.append(f"  {bounce['case_id']} returned {bounce['returns']} times: " + "; ".join(
+            f"{step['from_agency']}{'/' + step['unit'] if step['unit'] else ''} -> "
+            f"{step['to_agency']} ({step['reason']})" for step in bounce["path"]))
     return "\n".join(parts)
 
 
 def trail_report(trail: dict[str, Any]) -> str:
     head = (f"Case {trail['case_id']}: {trail['state']} (legal aid: {trail['aid_state']})"
-            + (f", outcome {trail['outcome']}, recovered ¥{trail['amount_recovered']}" if trail["outcome"] else ""))
+            + (f", outcome {trail['outcome']}, recovered ¥{trail['amount_recovered']}" if trail["outcome"] else "")
+            + (f"\nBOUNCED (推诿扯皮): returned {trail['returns']} times between agencies"
+               if trail.get("bounced") else ""))
     rows = []
     for entry in trail["entries"]:
         details = entry["details"]
@@ -63,6 +68,11 @@ def trail_report(trail: dict[str, Any]) -> str:
                 note += f": {details['reason']}"
         elif entry["event_type"] == "case.triaged":
             note = f"to {details['station_id']}"
+        elif entry["event_type"] == "trail.bounced":
+            note = f"flagged: returned {details['returns']} times (推诿扯皮)"
+        elif entry["event_type"] == "consultation.held":
+            note = (", ".join(f"{role} {who}" for role, who in details["participants"].items())
+                    + f": {details['plan']}")
         elif entry["event_type"] == "case.closed":
             note = f"{details['outcome']}, ¥{details['amount_recovered']}, {details['days_open']} days"
         else:

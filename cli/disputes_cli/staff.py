@@ -10,13 +10,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .synthetic import PlannedCase
+from .synthetic import THROUGH_ARBITRATION, PlannedCase
 
 Action = tuple[str, str, tuple[Any, ...], dict[str, Any]]  # service, method, args, kwargs
 
 
 def _share(amount: str, fraction: str) -> str:
     return str((Decimal(amount) * Decimal(fraction)).quantize(Decimal("0.01")))
+
+
+def _items(claim_types: list[str], total: str) -> dict[str, str]:
+    """An award split evenly over the claim's types, the last taking the remainder."""
+    each = (Decimal(total) / len(claim_types)).quantize(Decimal("0.01"))
+    items = {kind: str(each) for kind in claim_types}
+    items[claim_types[-1]] = str(Decimal(total) - each * (len(claim_types) - 1))
+    return items
 
 
 @dataclass
@@ -36,9 +44,22 @@ class Staff:
                     (hid, "station at capacity; a station of the same kind is nearer"), {})
         if service == "arbitration" and plan.path == "arbitration_refused_closed":
             return (service, "return_handoff", (hid, "不予受理: beyond the one-year limitation (art. 27)"), {})
+        if service == "arbitration" and plan.path == "arbitration_silent_sued":
+            return None  # no decision: the acceptance clock runs out (art. 29)
         details = {"court_case_number": f"(2026)川0107民初{zlib.crc32(hid.encode()) % 9000 + 1000}号"} \
             if service == "courts_bridge" else {}
         return (service, "accept_handoff", (hid,), details)
+
+    def hold_consultation(self, claim: dict[str, Any]) -> Action | None:
+        """特事急诊: an arbitrator, a mediator of the station and a lawyer agree one plan."""
+        if claim["case_id"] not in self.plans:
+            return None
+        n = zlib.crc32(claim["case_id"].encode()) % 8 + 1
+        participants = {"arbitrator": f"arbitrator-{n:02d}",
+                        "mediator": f"{claim['station_id'] or 'prearb-city'}-m1",
+                        "lawyer": f"lawyer-{n:02d}"}
+        plan = "先行调解，核对用工记录与工资发放，三日内组织双方面谈"
+        return ("intake", "hold_consultation", (claim["case_id"], participants, plan), {})
 
     def next_step(self, service: str, case: dict[str, Any]) -> Action | None:
         plan = self.plans.get(case["case_id"])
@@ -54,7 +75,10 @@ class Staff:
         if state == "in_mediation":
             if path == "withdrawn":
                 return ("mediation", "close", (cid, "withdrawn"), {})
-            if path.startswith("failed_") or path == "arbitration_refused_closed":
+            if not case.get("sessions"):
+                mode = "video" if plan.claim["channel"] == "online" else "in_person"
+                return ("mediation", "record_session", (cid, mode), {})
+            if path in THROUGH_ARBITRATION or path == "civil_failed_litigated":
                 return ("mediation", "record_failure", (cid, "employer disputes the amount"), {})
             pay_by = (date.today() + timedelta(days=15)).isoformat()
             return ("mediation", "record_agreement", (cid, _share(claimed, "0.8"), pay_by), {})
@@ -63,19 +87,52 @@ class Staff:
                 return ("mediation", "refer_unpaid_agreement", (cid,), {})
             return ("mediation", "record_payment", (cid, case["amount_agreed"]), {})
         if state == "arbitration_refused":
+            if path == "arbitration_silent_sued":
+                return ("mediation", "sue", (cid, "no decision on acceptance in time (art. 29)"), {})
             return ("mediation", "close", (cid, "abandoned"), {})
         return None
 
     def _arbitration(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:
         cid, path, state = case["case_id"], plan.path, case["state"]
         if state == "in_arbitration":
-            return ("arbitration", "record_award", (cid, _share(plan.claim["amount_claimed"], "0.9")), {})
+            if path == "award_overdue_sued":
+                if case["award_overdue"]:
+                    return ("arbitration", "refer_to_court",
+                            (cid, "litigation", "no award within the period (art. 43)"), {})
+                return None  # the panel does not decide: the award clock runs out
+            if path == "failed_award_performed":  # the whole proceeding, step by step
+                step = self._proceeding_step(case)
+                if step:
+                    return ("arbitration", step[0], (cid, *step[1:]), {})
+            if path == "failed_award_litigated" and "award_period_extended" not in case["history"]:
+                return ("arbitration", "extend_award_period", (cid, 15, "commission chair"), {})
+            return ("arbitration", "record_award", (cid, _share(plan.claim["amount_claimed"], "0.9")),
+                    {"items": _items(plan.claim["claim_types"], _share(plan.claim["amount_claimed"], "0.9"))})
         if state == "awarded":
             if path == "failed_award_litigated":
-                return ("arbitration", "refer_to_court", (cid, "litigation", "employer sued within 15 days"), {})
+                # A final award binds the employer (art. 47): then only the worker may sue.
+                by = "worker" if case["final_for_employer"] else "employer"
+                return ("arbitration", "refer_to_court", (cid, "litigation", "sued within 15 days"),
+                        {"by": by})
             if path == "failed_award_enforced":
                 return ("arbitration", "refer_to_court", (cid, "enforcement", "award not performed"), {})
             return ("arbitration", "record_award_performed", (cid, case["amount_awarded"]), {})
+        return None
+
+    @staticmethod
+    def _proceeding_step(case: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The next step of the proceeding before the award (arts. 30, 32, 35)."""
+        if not case["panel"]:
+            return ("name_panel",)
+        if not case["served"]:
+            return ("serve_respondent",)
+        if not case["answered"]:
+            return ("record_answer",)
+        if not case["answer_passed_on"]:
+            return ("pass_on_answer",)
+        if not case["hearing_on"]:
+            # Three weeks ahead: more than 5 working days' notice even across Spring Festival.
+            return ("schedule_hearing", (date.today() + timedelta(days=21)).isoformat())
         return None
 
     def _courts_bridge(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:

@@ -23,6 +23,10 @@ PLATFORMS = {
     "trucking": ["货拉拉", "满帮"],
     "domestic_service": ["58到家", "天鹅到家"],
 }
+EMPLOYER_NAMES = ["迅达", "安顺", "锦程", "蓉城", "天府", "金沙", "锦华", "宏达", "顺捷", "恒通",
+                  "川信", "明辉", "新程", "立诚", "博远", "汇丰源", "瑞祥", "鑫盛", "德润", "长运"]
+EMPLOYER_TRADES = ["配送服务", "物流", "人力资源", "建筑劳务", "家政服务", "供应链", "网络科技",
+                   "商贸"]
 INDUSTRY_MIX = [("food_delivery", 28), ("ride_hailing", 14), ("express_delivery", 18), ("trucking", 9),
                 ("domestic_service", 9), ("construction", 10), ("manufacturing", 8), ("retail", 4)]
 CLAIM_MIX = {
@@ -41,7 +45,23 @@ PATHS: dict[str, tuple[int, str]] = {
     "failed_award_litigated": (8, "judgment_performed"),
     "failed_award_enforced": (8, "enforced"),
     "arbitration_refused_closed": (6, "abandoned"),
+    # A civil relationship is not a labor dispute: after failed mediation it goes to court.
+    "civil_failed_litigated": (4, "judgment_performed"),
 }
+
+
+# Paths on which a statutory clock must run out: they need days to pass, so they are run where
+# time is moved by hand (the in-process tests), not by the real-time demo.
+TIMED_PATHS: dict[str, tuple[int, str]] = {
+    # arbitration neither accepts nor refuses within 5 working days (art. 29): the worker sues
+    "arbitration_silent_sued": (0, "judgment_performed"),
+    # no award within 45 days (art. 43): the worker sues
+    "award_overdue_sued": (0, "judgment_performed"),
+}
+ALL_PATHS = {**PATHS, **TIMED_PATHS}
+# Paths on which mediation fails and the case goes to arbitration.
+THROUGH_ARBITRATION = frozenset({p for p in ALL_PATHS if p.startswith("failed_")}
+                                | {"arbitration_refused_closed", *TIMED_PATHS})
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,7 @@ class PlannedCase:
 
     @property
     def expected_outcome(self) -> str:
-        return PATHS[self.path][1]
+        return ALL_PATHS[self.path][1]
 
     @property
     def expected_aid_state(self) -> str:
@@ -95,8 +115,9 @@ def planned_case(rng: random.Random) -> PlannedCase:
         "migrant_worker": rng.random() < 0.6,
         "worker_count": workers,
         "employer": {
-            "name": rng.choice(["成都", "四川"]) + rng.choice(["迅达", "安顺", "锦程", "蓉城", "天府"])
-            + rng.choice(["配送服务", "物流", "人力资源", "建筑劳务", "家政服务"]) + "有限公司",
+            # Hundreds of employers, so that a few (not most) face repeat claims.
+            "name": rng.choice(["成都", "四川", "蜀"]) + rng.choice(EMPLOYER_NAMES)
+            + rng.choice(EMPLOYER_TRADES) + "有限公司",
             "platform": rng.choice(PLATFORMS[industry]) if new_form else None,
             "intermediary": (rng.choice(["众包", "外包"]) + "服务商") if new_form and rng.random() < 0.5 else None,
         },
@@ -111,6 +132,15 @@ def planned_case(rng: random.Random) -> PlannedCase:
         "evidence": [{"kind": "platform_record" if new_form else "pay_slip", "description": "收入记录截图"}],
     }
     path = _pick(rng, {name: weight for name, (weight, _) in PATHS.items()})
+    if path == "civil_failed_litigated":
+        claim["relationship"] = "civil"
+    elif relationship == "civil" and path in THROUGH_ARBITRATION:
+        path = "civil_failed_litigated"  # labor arbitration would not take it
+    if path == "failed_award_enforced":
+        # Only an award in effect is enforced; in real time that is a final one (art. 47): one
+        # worker's wages under 12 months of the minimum wage.
+        claim.update(worker_count=1, claim_types=["unpaid_wages"],
+                     amount_claimed=str(min(amount, Decimal(20000))))
     return PlannedCase(claim=claim, path=path, hardship_shown=rng.random() < 0.7)
 
 

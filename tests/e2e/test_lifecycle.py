@@ -17,9 +17,11 @@ from disputes_cli.demo import run_demo
 from disputes_cli.platform import Platform
 from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
 from disputes_cli.synthetic import PATHS
+from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS
 from disputes_shared.plumbing.config import SERVICE_NAMES
 
 CASES = 240
+FACTS = NEUTRAL_EVENTS - {"case.filed"}
 
 MEDIATION = ["case.filed", "case.triaged", "handoff.requested:mediation", "handoff.accepted:mediation"]
 FAILED = MEDIATION + ["mediation.failed", "handoff.requested:arbitration"]
@@ -41,6 +43,9 @@ EXPECTED_MOVES = {
     "failed_award_enforced": AWARDED + ["handoff.requested:enforcement", "handoff.accepted:enforcement",
                                         "court.enforcement_started", "case.closed"],
     "arbitration_refused_closed": FAILED + ["handoff.returned:arbitration", "case.closed"],
+    "civil_failed_litigated": MEDIATION + ["mediation.failed", "handoff.requested:litigation",
+                                           "handoff.accepted:litigation", "court.ruling_entered",
+                                           "case.closed"],
 }
 AID_MOVES = {
     "none": [],
@@ -88,12 +93,44 @@ def test_every_trail_has_the_moves_of_its_path_in_order(demo_run):
     _, summary, trails = demo_run
     for case in summary["cases"]:
         trail = trails[case["case_id"]]
-        moves = [e["move"] for e in trail["entries"]]
+        # Facts recorded beside the moves (clocks, sessions, consultations...) are checked apart.
+        moves = [e["move"] for e in trail["entries"] if e["move"] not in FACTS]
         main = [m for m in moves if "legal_aid" not in m]
         aid = [m for m in moves if "legal_aid" in m]
         assert main == EXPECTED_MOVES[case["path"]], case["case_id"]
         assert aid == AID_MOVES[case["expected_aid_state"]], case["case_id"]
         assert trail["anomalies"] == []
+
+
+def test_urgent_cases_met_in_joint_consultation_and_mediators_were_paid_per_case(demo_run):
+    _, summary, trails = demo_run
+    urgent = 0
+    for case in summary["cases"]:
+        kinds = [e["event_type"] for e in trails[case["case_id"]]["entries"]]
+        triaged = next(e for e in trails[case["case_id"]]["entries"] if e["event_type"] == "case.triaged")
+        if triaged["details"]["urgent"]:
+            urgent += 1
+            assert kinds.count("consultation.convened") == kinds.count("consultation.held") == 1
+        assert kinds.count("mediation.subsidy_assessed") == 1, case["case_id"]
+        if triaged["details"]["relationship"] != "civil":  # art. 14's 15 days at the least
+            assert "clock.started" in kinds, case["case_id"]
+    assert urgent > 0
+
+
+def test_every_statutory_clock_of_a_closed_case_has_ended(demo_run):
+    _, summary, trails = demo_run
+    for case in summary["cases"]:
+        clocks: dict[str, list[str]] = {}
+        for entry in trails[case["case_id"]]["entries"]:
+            if entry["event_type"].startswith("clock."):
+                clocks.setdefault(entry["details"]["clock_id"], []).append(entry["event_type"])
+        assert all(events[-1] in ("clock.stopped", "clock.elapsed") for events in clocks.values()), case
+        kinds = {e["details"]["kind"] for e in trails[case["case_id"]]["entries"]
+                 if e["event_type"] == "clock.started"}
+        if "handoff.requested:arbitration" in EXPECTED_MOVES[case["path"]]:
+            assert "arbitration_acceptance" in kinds, case["case_id"]  # art. 29
+        if "arbitration.awarded" in EXPECTED_MOVES[case["path"]]:
+            assert {"award", "service_on_respondent", "panel_named"} <= kinds, case["case_id"]
 
 
 def test_every_handoff_was_answered_and_its_wait_recorded(demo_run):

@@ -52,6 +52,8 @@ def dossier(**changes: Any) -> dict[str, Any]:
         "district": "wuhou",
         "filed_at": AT,
         "history": {},
+        "urgent": False,
+        "limitation": None,
     }
     document.update(changes)
     return document
@@ -81,8 +83,17 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         },
         "case.triaged": {
             "station_id": "ind-fooddelivery-wuhou", "station_kind": "industry", "urgent": False,
-            "collective": False, "rules_fired": ["industry:food_delivery"],
+            "collective": False, "rules_fired": ["industry_station"], "hand_to": "mediation",
+            "rule_reasons": {"industry_station": "the industry's own mediation station"},
+            "relationship": "incomplete_employment",
+            "limitation": {"status": "running", "runs_from": AT.date(), "ends_on": AT.date(),
+                           "rule": "劳动争议调解仲裁法 art. 27 para. 1"},
         },
+        "consultation.convened": {"reasons": ["collective_dispute"],
+                                  "roles": ["arbitrator", "mediator", "lawyer"]},
+        "consultation.held": {"participants": {"arbitrator": "arbitrator-01",
+                                               "mediator": "prearb-city-m1", "lawyer": "lawyer-02"},
+                              "plan": "employer to pay the wages in two instalments"},
         "handoff.requested": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"),
                               "reason": "industry:food_delivery", "worked_seconds": None},
         "handoff.dossier": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"), "reason": None,
@@ -94,20 +105,55 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "mediation.agreement_reached": {"amount_agreed": Decimal("2560.00"),
                                         "pay_by": AT.date(), "mediator_id": "people-wuhou-m1"},
         "mediation.failed": {"reason": "employer disputes the amount", "mediator_id": "people-wuhou-m2"},
+        "mediation.session_held": {"session_number": 2, "mode": "video",
+                                   "mediator_id": "people-wuhou-m1"},
+        "mediation.arbitration_offered": {"citation": "劳动争议调解仲裁法 art. 14",
+                                          "mediator_id": "people-wuhou-m1"},
+        "mediation.arbitration_declined": {"mediator_id": "people-wuhou-m1"},
+        "mediation.agreement_unperformed": {"pay_by": AT.date(), "amount_agreed": Decimal("2560.00"),
+                                            "remedies": ["judicial_confirmation", "arbitration",
+                                                         "payment_order"]},
+        "mediation.subsidy_assessed": {"mediator_id": "people-wuhou-m1", "difficulty": "ordinary",
+                                       "amount": Decimal("400.00"), "ended": "agreement",
+                                       "sessions": 2},
         "legal_aid.granted": {"lawyer_id": "lawyer-01", "means_test": "exempt",
                               "worked_seconds": 86400.0},
+        "legal_aid.provisional_aid_started": {"lawyer_id": "lawyer-01",
+                                              "citation": "法律援助法 art. 44 (1)",
+                                              "limitation_ends_on": AT.date()},
+        "legal_aid.representation_continued": {"lawyer_id": "lawyer-01", "to_agency": "arbitration",
+                                               "purpose": "arbitration", "handoff_id": "h-1"},
         "legal_aid.refused": {"reason": "economic hardship not shown", "worked_seconds": None},
         "arbitration.awarded": {"amount_awarded": Decimal("2880.00"), "final_for_employer": True,
-                                "arbitrator_id": "arbitrator-01"},
+                                "arbitrator_id": "arbitrator-01",
+                                "items": {"unpaid_wages": Decimal("2880.00")}},
+        "arbitration.award_effective": {"final_for_employer": False, "effective_on": AT.date()},
         "court.ruling_entered": {"proceeding": "judicial_confirmation", "ruling": "confirmed",
                                  "amount": Decimal("2560.00")},
+        "court.payment_order_issued": {"amount": Decimal("2560.00"), "respond_by": AT.date()},
+        "court.payment_order_objected": {"turned_to_litigation": True},
         "court.enforcement_started": {"amount_due": Decimal("2560.00")},
         "case.closed": {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 12,
                         "worked_seconds": 864000.0},
+        "clock.started": clock_fields(),
+        "clock.recounted": clock_fields(),
+        "clock.extended": {**clock_fields(extension_days=15), "approved_by": "chair-01"},
+        "clock.stopped": {**clock_fields(), "reason": "award made"},
+        "clock.elapsed": {**clock_fields(), "elapsed_means": "no award in time: either party may sue"},
         "inspection.concluded": {"handoff_id": str(uuid.uuid4()), "finding": "order_issued",
                                  "amount_recovered": Decimal("3200.00"), "workers_paid": 1,
                                  "note": None},
     }
+
+
+def clock_fields(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "clock_id": "c0c0c0c0-0000-4000-8000-000000000001", "kind": "award",
+        "citation": "劳动争议调解仲裁法 art. 43", "started_at": AT, "last_day": AT.date(),
+        "due_at": AT, "provisional": False, "extension_days": 0,
+    }
+    fields.update(changes)
+    return fields
 
 
 def envelope(event_type: str, payload: dict[str, Any] | None = None, **changes: Any) -> Envelope:

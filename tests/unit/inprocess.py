@@ -89,6 +89,11 @@ class InProcessPlatform:
         return any(b.exchange == exchange and b.routing_key in ("#", routing_key)
                    for b in SUBSCRIPTIONS[self.agency[name]])
 
+    def fire_clocks(self) -> int:
+        """What each receiving service's clock timer does: fire the clocks now due."""
+        return sum(self.logic[name].clocks.fire_due(self.db[name], self.logic[name].on_clock_elapsed)
+                   for name in RECEIVING)
+
     # -- what the RPC entrypoints do ----------------------------------------------------------
 
     def command(self, service: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -108,7 +113,7 @@ class InProcessPlatform:
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         logic = self.logic[service]
         if method == "pending_handoffs":
-            return [handoff_view(h) for h in self.query(service, logic.desk.pending)]
+            return [handoff_view(h) for h in self.query(service, logic.pending)]
         if method == "open_cases":
             return self.query(service, logic.open_cases, *args)
         if method == "accept_handoff":

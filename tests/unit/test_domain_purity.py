@@ -8,7 +8,8 @@ import pytest
 PURE_MODULES = [
     "disputes_shared.contract.lifecycle", "disputes_shared.contract.events",
     "disputes_shared.contract.handoff", "disputes_shared.contract.routing",
-    "disputes_shared.agency_case", "disputes_shared.statute.periods", "intake.domain", "intake.api", "mediation.domain",
+    "disputes_shared.agency_case", "disputes_shared.statute.periods",
+    "disputes_shared.statutory_clock", "disputes_shared.contract.statutory_clocks", "intake.domain", "intake.api", "mediation.domain",
     "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
 ]
 FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")

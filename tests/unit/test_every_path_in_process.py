@@ -8,13 +8,14 @@ real broker.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from disputes_cli.staff import Staff
-from disputes_cli.synthetic import PATHS, PlannedCase, planned_cases
+from disputes_cli.synthetic import PATHS, TIMED_PATHS, PlannedCase, planned_cases
 from disputes_shared.contract.clock import ManualClock
 
 from .examples import AT
@@ -30,14 +31,22 @@ def one_case_per_path() -> list[PlannedCase]:
             chosen.setdefault(f"aid {plan.expected_aid_state}", plan)
         if plan.claim["worker_count"] >= 10:
             chosen.setdefault("group", plan)
-    return list(chosen.values())
+    return list({id(plan): plan for plan in chosen.values()}.values())  # one may stand for two
 
 
-PLANS = one_case_per_path()
+def timed_cases() -> list[PlannedCase]:
+    """A case for each path on which a statutory clock must run out."""
+    claim = next(p for p in planned_cases(400, seed=2026)
+                 if p.path == "failed_award_performed" and not p.claim["legal_aid_requested"])
+    return [dataclasses.replace(claim, path=path) for path in TIMED_PATHS]
+
+
+PLANS = one_case_per_path() + timed_cases()
 
 
 def staff_round(platform: InProcessPlatform, staff: Staff) -> int:
-    actions: list[Any] = []
+    actions: list[Any] = [a for c in platform.call("intake", "consultations_pending")
+                          if (a := staff.hold_consultation(c))]
     for service in RECEIVING:
         actions += [a for h in platform.call(service, "pending_handoffs")
                     if (a := staff.answer_handoff(service, h))]
@@ -56,14 +65,27 @@ def platform() -> Iterator[dict[str, Any]]:
     plans = {platform.file_claim(plan.claim)["case_id"]: plan for plan in PLANS}
     platform.deliver_all()
     staff = Staff(plans)
-    rounds = 0
-    while staff_round(platform, staff):
-        clock.advance(hours=4)
-        rounds += 1
-        assert rounds < 20, "the staff are still acting: a case goes round in circles"
+    rounds = quiet_days = 0
+    while not all_closed(platform, plans):
+        if staff_round(platform, staff):
+            clock.advance(hours=4)
+            rounds += 1
+            assert rounds < 40, "the staff are still acting: a case goes round in circles"
+            continue
+        # Nobody acts: let days pass until a statutory clock runs out.
+        clock.advance(days=1)
+        quiet_days += 1
+        assert quiet_days < 70, "cases wait on a clock that never runs out"
+        platform.fire_clocks()
+        platform.deliver_all()
     yield {"platform": platform, "plans": plans,
            "states": platform.call("trail", "case_states", list(plans))}
     platform.close()
+
+
+def all_closed(platform: InProcessPlatform, plans: dict[str, PlannedCase]) -> bool:
+    states = platform.call("trail", "case_states", list(plans))
+    return all(states.get(cid, {}).get("state") == "closed" for cid in plans)
 
 
 def case_of(world: dict[str, Any], plan: PlannedCase) -> str:
@@ -72,7 +94,7 @@ def case_of(world: dict[str, Any], plan: PlannedCase) -> str:
 
 
 def test_the_cases_chosen_cover_every_path_both_aid_decisions_and_a_group():
-    assert {plan.path for plan in PLANS} == set(PATHS)
+    assert {plan.path for plan in PLANS} == set(PATHS) | set(TIMED_PATHS)
     aid = {plan.expected_aid_state for plan in PLANS if plan.claim["legal_aid_requested"]}
     assert aid == {"granted", "refused"}
     assert any(plan.claim["worker_count"] >= 10 for plan in PLANS)
@@ -85,7 +107,27 @@ def test_a_case_ends_as_its_path_says_with_a_clean_trail(platform, plan):
     assert state["aid_state"] == plan.expected_aid_state
     assert state["anomalies"] == []
     assert state["returns"] == (1 if plan.path in ("station_returned_then_mediated",
-                                                   "arbitration_refused_closed") else 0)
+                                                   "arbitration_refused_closed",
+                                                   "arbitration_silent_sued") else 0)
+
+
+@pytest.mark.parametrize(("path", "clock_kind"), [
+    ("arbitration_silent_sued", "arbitration_acceptance"),  # art. 29
+    ("award_overdue_sued", "award"),  # art. 43
+])
+def test_the_clock_that_opened_the_way_to_court_is_on_the_trail(platform, path, clock_kind):
+    (plan,) = [p for p in PLANS if p.path == path]
+    trail = platform["platform"].call("trail", "trail", case_of(platform, plan))
+    elapsed = [e["details"]["kind"] for e in trail["entries"] if e["event_type"] == "clock.elapsed"]
+    assert clock_kind in elapsed
+
+
+def test_no_clock_is_left_running_on_a_closed_case(platform):
+    world = platform["platform"]
+    for service in RECEIVING:
+        with world.db[service]() as uow:
+            running = [c for cid in platform["plans"] for c in uow.clocks.running_for_case(cid)]
+        assert running == [], service
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda plan: plan.path)
@@ -108,3 +150,16 @@ def test_the_trail_holds_no_personal_data(platform):
         trail = str(world.call("trail", "trail", case_id))
         worker = platform["plans"][case_id].claim["worker"]
         assert not any(value in trail for value in worker.values()), case_id
+
+
+def test_group_cases_had_their_joint_consultation_and_every_mediation_its_session(platform):
+    world = platform["platform"]
+    groups = [cid for cid, plan in platform["plans"].items() if plan.claim["worker_count"] >= 10]
+    assert groups
+    for case_id, plan in platform["plans"].items():
+        kinds = [e["event_type"] for e in world.call("trail", "trail", case_id)["entries"]]
+        if case_id in groups:
+            assert kinds.count("consultation.convened") == kinds.count("consultation.held") == 1
+        if "handoff.accepted" in kinds and plan.path != "withdrawn":
+            assert "mediation.session_held" in kinds, case_id
+        assert kinds.count("mediation.subsidy_assessed") == 1, case_id

@@ -247,11 +247,14 @@ def test_a_returned_mediation_handoff_is_routed_to_the_next_station(intake_db, c
 
 def test_a_claim_every_station_returned_goes_to_arbitration(intake_db, clock):
     claim = file(intake_db)
-    for _ in range(4):  # food delivery in Wuhou: industry, district, city union, pre-arbitration
+    # Food delivery in Wuhou: industry, the people's stations nearest first, city union,
+    # pre-arbitration.
+    for _ in range(6):
         answer(intake_db, clock, mediation_handoff_id(intake_db), "return")
     outbox = intake_db.outbox()
     assert [r.payload["to_unit"] for r in requests_in(outbox, "mediation")] == [
-        "ind-fooddelivery-wuhou", "people-wuhou", "union-city", "prearb-city"]
+        "ind-fooddelivery-wuhou", "people-wuhou", "people-chenghua", "people-jinjiang",
+        "union-city", "prearb-city"]
     (to_arbitration,) = requests_in(outbox, "arbitration")
     assert to_arbitration.payload["to_agency"] == "arbitration"
     assert "no_station_left" in to_arbitration.payload["reason"]

@@ -151,6 +151,8 @@ def test_neutral_events_move_neither_track():
     progress = CaseProgress(state=S.IN_ARBITRATION, aid=A.GRANTED)
     progress.apply("case.filed")
     progress.apply("trail.accessed")
+    for clock_event in ("clock.started", "clock.extended", "clock.stopped", "clock.elapsed"):
+        progress.apply(clock_event)
     assert (progress.state, progress.aid, progress.closed) == (S.IN_ARBITRATION, A.GRANTED, False)
 
 
@@ -160,6 +162,7 @@ STATE_WHEN_REQUESTED = {
     HandoffPurpose.JUDICIAL_CONFIRMATION: S.COURT_REQUESTED,
     HandoffPurpose.LITIGATION: S.COURT_REQUESTED,
     HandoffPurpose.ENFORCEMENT: S.COURT_REQUESTED,
+    HandoffPurpose.PAYMENT_ORDER: S.COURT_REQUESTED,
     HandoffPurpose.LEGAL_AID: A.REQUESTED,
     HandoffPurpose.LABOR_INSPECTION: InspectionState.REFERRED,
 }

@@ -11,12 +11,12 @@ from nameko.testing.services import worker_factory
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
-from disputes_shared.contract.lifecycle import IllegalTransition
+from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition
 from disputes_shared.plumbing.agency import UnknownCase
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
 from disputes_shared.plumbing.unit_of_work import apply_once
 from mediation.adapters import mediation_cases
-from mediation.domain import MediationCase, choose_mediator, station_mediators
+from mediation.domain import MediationCase, Mediator, choose_mediator, station_mediators
 from mediation.handlers import Mediation
 from mediation.service import MediationService
 
@@ -31,6 +31,11 @@ STATION = "people-wuhou"
 def receive(db, case_id: str = "LD-1", station: str = STATION, **changes) -> str:
     """Deliver a dossier for ``case_id`` to mediation; return the handoff id."""
     return helpers.receive(db, MEDIATION, "mediation", case_id, to_unit=station, **changes)
+
+
+def announced(db) -> list:
+    """The events that move cases (clock steps and recorded facts have tests of their own)."""
+    return [e for e in db.outbox() if e.event_type not in NEUTRAL_EVENTS]
 
 
 def case(db, case_id: str = "LD-1") -> MediationCase:
@@ -83,7 +88,7 @@ def test_accepting_announces_the_wait_and_puts_the_case_in_mediation(mediation_d
     clock.advance(hours=3, minutes=20)
     handoff = run(mediation_db, MEDIATION.desk.accept, handoff_id)
     assert handoff.status is HandoffStatus.ACCEPTED
-    (accepted,) = mediation_db.outbox()
+    (accepted,) = announced(mediation_db)
     assert accepted.event_type == "handoff.accepted"
     assert accepted.payload["wait_seconds"] == 12000.0
     assert accepted.payload["accepted_at"] == AT + timedelta(hours=3, minutes=20)
@@ -95,13 +100,27 @@ def test_accepting_announces_the_wait_and_puts_the_case_in_mediation(mediation_d
         assert MEDIATION.desk.pending(uow) == []
 
 
+def accepted_with(db, case_id: str, claim_types: list[str], **details) -> MediationCase:
+    run(db, MEDIATION.desk.accept, receive(db, case_id, claim_types=claim_types), **details)
+    return case(db, case_id)
+
+
 def test_accepting_assigns_the_least_loaded_mediator_of_the_station(mediation_db):
-    m1, m2, m3 = station_mediators(STATION)
-    assert accepted_case(mediation_db, "LD-1", mediator_id=m1).mediator_id == m1
-    assert accepted_case(mediation_db, "LD-2", mediator_id=m1).mediator_id == m1
-    assert accepted_case(mediation_db, "LD-3").mediator_id == m2
-    assert accepted_case(mediation_db, "LD-4").mediator_id == m3
-    assert accepted_case(mediation_db, "LD-5").mediator_id == m2
+    m1, m2, m3 = (m.mediator_id for m in station_mediators(STATION))
+    other = ["social_insurance"]  # no one at the station specialises in it: everyone is a candidate
+    assert accepted_with(mediation_db, "LD-1", other, mediator_id=m1).mediator_id == m1
+    assert accepted_with(mediation_db, "LD-2", other, mediator_id=m1).mediator_id == m1
+    assert accepted_with(mediation_db, "LD-3", other).mediator_id == m2
+    assert accepted_with(mediation_db, "LD-4", other).mediator_id == m3
+    assert accepted_with(mediation_db, "LD-5", other).mediator_id == m2
+
+
+def test_accepting_prefers_a_specialist_in_the_claim_even_if_busier(mediation_db):
+    # people-wuhou: m1 handles wages, m2 terminations and deductions, m3 is a generalist.
+    assert accepted_with(mediation_db, "LD-1", ["unpaid_wages"]).mediator_id == f"{STATION}-m1"
+    assert accepted_with(mediation_db, "LD-2", ["unpaid_wages"]).mediator_id == f"{STATION}-m1"
+    assert accepted_with(mediation_db, "LD-3", ["termination_compensation"]).mediator_id == f"{STATION}-m2"
+    assert accepted_with(mediation_db, "LD-4", ["social_insurance"]).mediator_id == f"{STATION}-m3"
 
 
 def test_cases_at_other_stations_do_not_count_towards_a_mediators_load(mediation_db):
@@ -121,7 +140,7 @@ def test_returning_announces_the_reason_and_the_wait(mediation_db, clock):
     handoff_id = receive(mediation_db)
     clock.advance(minutes=45)
     run(mediation_db, MEDIATION.desk.return_, handoff_id, "station at capacity")
-    (returned,) = mediation_db.outbox()
+    (returned,) = announced(mediation_db)
     assert returned.event_type == "handoff.returned"
     assert (returned.payload["reason"], returned.payload["wait_seconds"]) == ("station at capacity", 2700.0)
     assert case(mediation_db).state == "triaged"  # intake routes it again
@@ -142,7 +161,7 @@ def test_a_handoff_cannot_be_answered_twice_at_the_desk(mediation_db):
     run(mediation_db, MEDIATION.desk.accept, handoff_id)
     with pytest.raises(HandoffAlreadyAnswered):
         run(mediation_db, MEDIATION.desk.return_, handoff_id, "changed our mind")
-    assert [e.event_type for e in mediation_db.outbox()] == ["handoff.accepted"]
+    assert [e.event_type for e in announced(mediation_db)] == ["handoff.accepted"]
 
 
 def test_an_unknown_handoff_cannot_be_answered(mediation_db):
@@ -171,7 +190,7 @@ def test_an_agreement_is_announced_and_kept(mediation_db):
     accepted_case(mediation_db)
     view = run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
     assert (view["state"], view["amount_agreed"], view["pay_by"]) == ("agreement_reached", "2560.00", "2026-03-17")
-    agreement = mediation_db.outbox()[-1]
+    agreement = announced(mediation_db)[-1]
     assert agreement.event_type == "mediation.agreement_reached"
     assert agreement.payload == {"amount_agreed": Decimal("2560.00"), "pay_by": date(2026, 3, 17),
                                  "mediator_id": f"{STATION}-m1"}
@@ -184,7 +203,7 @@ def test_a_paid_agreement_closes_the_case_as_mediated(mediation_db, clock):
     run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
     clock.advance(days=10)
     run(mediation_db, MEDIATION.record_payment, "LD-1", "2560")
-    closed = mediation_db.outbox()[-1]
+    closed = announced(mediation_db)[-1]
     assert closed.event_type == "case.closed"
     assert closed.payload == {"outcome": "mediated", "amount_recovered": Decimal("2560.00"),
                               "days_open": 10, "worked_seconds": 10 * 86400.0}
@@ -195,17 +214,18 @@ def test_an_unpaid_agreement_goes_to_a_court_for_judicial_confirmation(mediation
     accepted_case(mediation_db)
     run(mediation_db, MEDIATION.record_agreement, "LD-1", "2560", "2026-03-17")
     run(mediation_db, MEDIATION.refer_unpaid_agreement, "LD-1")
-    requested, sent = mediation_db.outbox()[-2:]
+    requested, sent = announced(mediation_db)[-2:]
     assert (requested.event_type, sent.event_type) == ("handoff.requested", "handoff.dossier")
     assert (sent.payload["purpose"], sent.payload["to_agency"]) == ("judicial_confirmation", "courts")
-    assert sent.payload["dossier"]["history"] == {"mediation_agreement": "2560.00"}
+    assert sent.payload["dossier"]["history"] == {"mediation_agreement": "2560.00",
+                                                  "agreement_effective_on": "2026-03-02"}
     assert case(mediation_db).state == "court_requested"
 
 
 def test_a_failure_is_announced_then_the_case_is_handed_to_arbitration(mediation_db):
     accepted_case(mediation_db)
     run(mediation_db, MEDIATION.record_failure, "LD-1", "employer disputes the amount")
-    failed, requested, sent = mediation_db.outbox()[-3:]
+    failed, requested, sent = announced(mediation_db)[-3:]
     assert failed.event_type == "mediation.failed"
     assert failed.payload == {"reason": "employer disputes the amount", "mediator_id": f"{STATION}-m1"}
     assert (requested.payload["purpose"], requested.payload["from_agency"]) == ("arbitration", "mediation")
@@ -219,14 +239,14 @@ def test_a_failure_is_announced_then_the_case_is_handed_to_arbitration(mediation
 def test_a_failure_the_worker_does_not_take_further_stays_failed(mediation_db):
     accepted_case(mediation_db)
     run(mediation_db, MEDIATION.record_failure, "LD-1", "no contact", refer_to_arbitration=False)
-    assert [e.event_type for e in mediation_db.outbox()][-1] == "mediation.failed"
+    assert [e.event_type for e in announced(mediation_db)][-1] == "mediation.failed"
     assert case(mediation_db).state == "mediation_failed"
 
 
 def test_the_arbitration_answer_moves_the_case_that_mediation_handed_on(mediation_db, clock):
     accepted_case(mediation_db)
     run(mediation_db, MEDIATION.record_failure, "LD-1", "employer disputes the amount")
-    request = mediation_db.outbox()[-1]
+    request = announced(mediation_db)[-1]
     clock.advance(days=1)
     refused = {**{k: request.payload[k] for k in ("handoff_id", "from_agency", "to_agency",
                                                    "purpose", "requested_at", "to_unit")},
@@ -242,7 +262,7 @@ def test_the_arbitration_answer_moves_the_case_that_mediation_handed_on(mediatio
 def test_a_withdrawn_case_is_closed_from_mediation(mediation_db):
     accepted_case(mediation_db)
     run(mediation_db, MEDIATION.close, "LD-1", "withdrawn")
-    assert mediation_db.outbox()[-1].payload["outcome"] == "withdrawn"
+    assert announced(mediation_db)[-1].payload["outcome"] == "withdrawn"
 
 
 def test_commands_on_a_case_mediation_does_not_hold_raise(mediation_db):
@@ -261,18 +281,27 @@ def test_open_cases_lists_the_work_without_personal_data(mediation_db):
     assert all("dossier" not in v and "worker" not in v for v in views)
 
 
-@pytest.mark.parametrize(("loads", "chosen"), [
-    ({}, "s-m1"),
-    ({"s-m1": 1}, "s-m2"),
-    ({"s-m1": 1, "s-m2": 1}, "s-m3"),
-    ({"s-m1": 2, "s-m2": 1, "s-m3": 1}, "s-m2"),
-    ({"s-m1": 0, "other-m1": 5}, "s-m1"),
+ROSTER = (Mediator("s-m1", ("unpaid_wages",)), Mediator("s-m2", ("unpaid_wages", "work_injury")),
+          Mediator("s-m3", ()))
+
+
+@pytest.mark.parametrize(("claim_types", "loads", "chosen"), [
+    (["social_insurance"], {}, "s-m1"),
+    (["social_insurance"], {"s-m1": 1}, "s-m2"),
+    (["social_insurance"], {"s-m1": 1, "s-m2": 1}, "s-m3"),
+    (["social_insurance"], {"s-m1": 2, "s-m2": 1, "s-m3": 1}, "s-m2"),
+    (["social_insurance"], {"s-m1": 0, "other-m1": 5}, "s-m1"),
+    (["unpaid_wages"], {"s-m1": 1}, "s-m2"),  # both specialists: the less loaded
+    (["unpaid_wages"], {"s-m1": 3, "s-m2": 3}, "s-m1"),  # the generalist is free, but not a specialist
+    (["work_injury"], {"s-m2": 9}, "s-m2"),  # the only specialist, however busy
+    (["work_injury", "unpaid_wages"], {"s-m2": 2}, "s-m1"),  # a specialist in one of the claims
 ])
-def test_choose_mediator_takes_the_fewest_cases_then_the_roster_order(loads, chosen):
+def test_choose_mediator_takes_a_specialist_with_the_fewest_cases_then_the_roster_order(
+        claim_types, loads, chosen):
     active = [MediationCase(case_id=f"{m}-{n}", correlation_id="c", handoff_id="h", purpose="mediation",
                             dossier={}, state="in_mediation", received_at=AT, mediator_id=m)
               for m, count in loads.items() for n in range(count)]
-    assert choose_mediator("s", active) == chosen
+    assert choose_mediator(ROSTER, claim_types, active) == chosen
 
 
 # -- the nameko service --------------------------------------------------------------------------
@@ -295,5 +324,5 @@ def test_the_service_commits_each_staff_command(mediation_db, clock):
     assert (answered["status"], answered["wait_seconds"]) == ("accepted", 3600.0)
     agreed = service.record_agreement("LD-20260302-0000000001", "1000", "2026-03-20")
     assert agreed["state"] == "agreement_reached"
-    assert [e.event_type for e in mediation_db.outbox()] == ["handoff.accepted", "mediation.agreement_reached"]
+    assert [e.event_type for e in announced(mediation_db)] == ["handoff.accepted", "mediation.agreement_reached"]
     assert service.open_cases("agreement_reached")[0]["mediator_id"] == f"{STATION}-m1"

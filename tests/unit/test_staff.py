@@ -60,12 +60,77 @@ def test_a_court_accepts_with_a_case_number():
 ])
 def test_staff_take_the_next_step_of_the_planned_path(path, service, state, purpose, method):
     case = {"case_id": "LD-1", "state": state, "purpose": purpose, "amount_agreed": "2560.00",
-            "amount_awarded": "2880.00"}
+            "amount_awarded": "2880.00", "sessions": 1, **PROCEEDING_DONE}
     action = staff_for(path).next_step(service, case)
     assert action is not None and action[:2] == (service, method)
+
+
+@pytest.mark.parametrize("path", ["mediated_paid", "failed_award_performed"])
+def test_staff_hold_a_session_before_ending_a_mediation(path):
+    case = {"case_id": "LD-1", "state": "in_mediation", "purpose": "mediation", "sessions": 0}
+    assert staff_for(path).next_step("mediation", case)[:2] == ("mediation", "record_session")
+
+
+def test_staff_hold_the_joint_consultation_of_an_urgent_case_with_all_three_roles():
+    action = staff_for("mediated_paid").hold_consultation({"case_id": "LD-1", "station_id": "prearb-city"})
+    service, method, (case_id, participants, plan), _ = action
+    assert (service, method, case_id) == ("intake", "hold_consultation", "LD-1")
+    assert set(participants) == {"arbitrator", "mediator", "lawyer"} and plan
+
+
+PROCEEDING_DONE = {"panel": ["arbitrator-01"], "served": True, "answered": True,
+                   "answer_passed_on": True, "hearing_on": "2026-03-30", "history": {},
+                   "final_for_employer": False}
+
+
+@pytest.mark.parametrize(("done", "method"), [
+    ({"panel": []}, "name_panel"),
+    ({"served": False}, "serve_respondent"),
+    ({"answered": False}, "record_answer"),
+    ({"answer_passed_on": False}, "pass_on_answer"),
+    ({"hearing_on": None}, "schedule_hearing"),
+    ({}, "record_award"),
+])
+def test_arbitration_staff_go_through_the_proceeding_before_the_award(done, method):
+    case = {"case_id": "LD-1", "state": "in_arbitration", "purpose": "arbitration",
+            **PROCEEDING_DONE, **done}
+    assert staff_for("failed_award_performed").next_step("arbitration", case)[1] == method
+
+
+def test_the_award_period_is_extended_once_on_the_litigated_path():
+    staff = staff_for("failed_award_litigated")
+    case = {"case_id": "LD-1", "state": "in_arbitration", "purpose": "arbitration", **PROCEEDING_DONE}
+    assert staff.next_step("arbitration", case)[1:3] == ("extend_award_period", ("LD-1", 15, "commission chair"))
+    case["history"] = {"award_period_extended": 15}
+    assert staff.next_step("arbitration", case)[1] == "record_award"
+
+
+@pytest.mark.parametrize(("final", "by"), [(True, "worker"), (False, "employer")])
+def test_only_the_worker_sues_against_a_final_award(final, by):
+    case = {"case_id": "LD-1", "state": "awarded", "purpose": "arbitration", **PROCEEDING_DONE,
+            "final_for_employer": final}
+    assert staff_for("failed_award_litigated").next_step("arbitration", case)[3] == {"by": by}
 
 
 def test_staff_wait_when_a_case_is_not_theirs_to_move():
     staff = staff_for("mediated_paid")
     assert staff.next_step("mediation", {"case_id": "LD-1", "state": "mediation_requested"}) is None
     assert staff.next_step("intake", {"case_id": "LD-1", "state": "triaged"}) is None
+
+
+def test_on_the_silent_path_arbitration_never_answers_and_the_worker_then_sues():
+    staff = staff_for("arbitration_silent_sued")
+    assert staff.answer_handoff("arbitration", handoff()) is None
+    assert staff.next_step("mediation", {"case_id": "LD-1", "state": "in_mediation",
+                                         "sessions": 1})[1] == "record_failure"
+    assert staff.next_step("mediation", {"case_id": "LD-1", "state": "arbitration_refused"})[1] == "sue"
+
+
+def test_on_the_overdue_path_the_worker_sues_once_the_award_period_has_run_out():
+    staff = staff_for("award_overdue_sued")
+    case = {"case_id": "LD-1", "state": "in_arbitration", "purpose": "arbitration",
+            **PROCEEDING_DONE, "award_overdue": False}
+    assert staff.next_step("arbitration", case) is None
+    case["award_overdue"] = True
+    assert staff.next_step("arbitration", case)[1:3] == (
+        "refer_to_court", ("LD-1", "litigation", "no award within the period (art. 43)"))

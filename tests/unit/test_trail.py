@@ -170,10 +170,33 @@ def test_a_case_returned_twice_or_more_is_bounced():
         handoff("LD-thrice", Agency.MEDIATION, "arbitration", 2, "returned", 10),
     ], at(60))
     assert table["bounced_cases"] == ["LD-thrice", "LD-twice"]
+    thrice = table["bounces"][0]
+    assert thrice["returns"] == 3
+    assert [(step["from_agency"], step["to_agency"]) for step in thrice["path"]] == [
+        ("mediation", "intake"), ("mediation", "intake"), ("arbitration", "mediation")]
 
 
 def test_no_handoffs_make_an_empty_table():
-    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": [], "work": []}
+    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": [], "work": [],
+                                        "bounces": []}
+
+
+def test_the_second_return_flags_the_case_as_bounced_on_its_trail_once(trail_db):
+    """推诿扯皮: the trail records the flag in the chain when the second return arrives."""
+    for event_type in ("case.filed", "case.triaged"):
+        deliver(trail_db, TRAIL, delivered(envelope(event_type, occurred_at=at(0))))
+    for n in range(3):
+        request = {**handoff_payload("mediation", to_unit=f"station-{n}"), "reason": "routed"}
+        returned = {**request, "returned_at": at(10 * n + 5), "wait_seconds": 300.0,
+                    "reason": "station at capacity"}
+        for event_type, payload, minutes in [("handoff.requested", request, 10 * n),
+                                             ("handoff.returned", returned, 10 * n + 5)]:
+            deliver(trail_db, TRAIL, delivered(envelope(event_type, payload, occurred_at=at(minutes))))
+    with trail_db() as uow:
+        trail = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")
+    flags = [e for e in trail["entries"] if e["event_type"] == "trail.bounced"]
+    assert [f["details"]["returns"] for f in flags] == [2]
+    assert (trail["returns"], trail["bounced"], trail["anomalies"]) == (3, True, [])
 
 
 def test_work_in_each_agency_is_summarised_slowest_first():
@@ -270,7 +293,7 @@ def test_each_entry_names_the_agency_and_role_the_wait_and_the_routing_rule(trai
         entries = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")["entries"]
     assert [(e["agency"], e["role"], e["rule"], e["waited_seconds"]) for e in entries] == [
         ("intake", "worker", None, None),
-        ("intake", "system", "industry:food_delivery", None),
+        ("intake", "system", "industry_station", None),
         ("intake", "system", "industry:food_delivery", None),
         ("mediation", "station_admin", None, 7200.0),
         ("mediation", "mediator", None, None),
@@ -296,8 +319,10 @@ def test_a_trail_of_fifty_entries_is_read_and_rendered_well_within_a_second(trai
         uow.commit()
     report, exported = trail_report(trail), trail_csv(trail)
     elapsed = time.perf_counter() - started
-    assert len(trail["entries"]) == 50 and trail["anomalies"] == []
-    assert len(report.splitlines()) == 3 + 50 and len(exported.splitlines()) == 1 + 50
+    # 50 events and the trail's own flag that the case is bounced (推诿扯皮), which the report's
+    # head also says.
+    assert len(trail["entries"]) == 51 and trail["anomalies"] == [] and trail["bounced"]
+    assert len(report.splitlines()) == 4 + 51 and len(exported.splitlines()) == 1 + 51
     # Typically a few milliseconds; the bound leaves a slow machine a hundredfold margin.
     assert elapsed < 1.0
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, String, Table
+from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
-from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables, service_metadata
+from disputes_shared.plumbing.storage import (
+    DataclassRepository,
+    JsonDocument,
+    Money,
+    UtcDateTime,
+    add_plumbing_tables,
+    service_metadata,
+)
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import ArbitrationCase
@@ -16,6 +23,15 @@ arbitration_cases = Table(
     Column("arbitrator_id", String(40), index=True),
     Column("amount_awarded", Money),
     Column("final_for_employer", Boolean),
+    Column("award_items", JsonDocument),
+    Column("panel", JsonDocument, nullable=False),
+    Column("served_at", UtcDateTime),
+    Column("answer_received_at", UtcDateTime),
+    Column("answer_passed_on_at", UtcDateTime),
+    Column("hearing_on", Date),
+    Column("awarded_at", UtcDateTime),
+    Column("effective_on", Date),
+    Column("award_overdue", Boolean, nullable=False),
 )
 plumbing = add_plumbing_tables(metadata)
 

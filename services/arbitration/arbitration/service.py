@@ -7,13 +7,19 @@ from typing import Any
 from nameko.dependency_providers import Config
 
 from disputes_shared.plumbing.messaging import rpc
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import ArbitrationUnitOfWork, metadata, plumbing
 from .handlers import Arbitration
 
 
-class ArbitrationService(HandoffDeskRpc, OperationsEndpoints):
+class ArbitrationService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "arbitration"
     agency_logic = Arbitration()
 
@@ -22,15 +28,44 @@ class ArbitrationService(HandoffDeskRpc, OperationsEndpoints):
     metrics = Metrics()
 
     @rpc
-    def record_award(self, case_id: str, amount: Any) -> dict[str, Any]:
+    def record_award(self, case_id: str, amount: Any,
+                     items: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.command(self.agency_logic.record_award, case_id, amount,
-                            self.config["MONTHLY_MINIMUM_WAGE"])
+                            self.config["MONTHLY_MINIMUM_WAGE"], items)
 
     @rpc
     def record_award_performed(self, case_id: str, amount: Any) -> dict[str, Any]:
         return self.command(self.agency_logic.record_award_performed, case_id, amount)
 
     @rpc
-    def refer_to_court(self, case_id: str, purpose: str, reason: str) -> dict[str, Any]:
-        return self.command(self.agency_logic.refer_to_court, case_id, purpose, reason)
+    def refer_to_court(self, case_id: str, purpose: str, reason: str,
+                       by: str = "worker") -> dict[str, Any]:
+        return self.command(self.agency_logic.refer_to_court, case_id, purpose, reason, by)
 
+    @rpc
+    def serve_respondent(self, case_id: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.serve_respondent, case_id)
+
+    @rpc
+    def record_answer(self, case_id: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_answer, case_id)
+
+    @rpc
+    def pass_on_answer(self, case_id: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.pass_on_answer, case_id)
+
+    @rpc
+    def name_panel(self, case_id: str, members: list[str] | None = None) -> dict[str, Any]:
+        return self.command(self.agency_logic.name_panel, case_id, members)
+
+    @rpc
+    def schedule_hearing(self, case_id: str, hearing_on: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.schedule_hearing, case_id, hearing_on)
+
+    @rpc
+    def extend_award_period(self, case_id: str, days: int, approved_by: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.extend_award_period, case_id, days, approved_by)
+
+    @rpc
+    def apply_to_set_aside(self, case_id: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.apply_to_set_aside, case_id)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, String, Table
+from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
-from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables, service_metadata
+from disputes_shared.plumbing.storage import (
+    DataclassRepository,
+    Money,
+    UtcDateTime,
+    add_plumbing_tables,
+    service_metadata,
+)
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import CourtMatter
@@ -17,6 +23,11 @@ court_matters = Table(
     Column("ruling", String(32)),
     Column("amount_ruled", Money),
     Column("amount_recovered", Money),
+    Column("proceeding", String(32)),
+    Column("payment_order_amount", Money),
+    Column("respond_by", Date),
+    Column("enforceable", Boolean, nullable=False),
+    Column("last_step_at", UtcDateTime),
 )
 plumbing = add_plumbing_tables(metadata)
 

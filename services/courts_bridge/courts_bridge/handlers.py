@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import money
-from disputes_shared.contract.handoff import Handoff
+from disputes_shared.contract.events import Envelope, money
+from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.statutory_clocks import ClockKind
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
+from disputes_shared.statutory_clock import StatutoryClock, china_day
 
 from .adapters import CourtsUnitOfWork
-from .domain import COMPLIANCE_OUTCOME, CourtMatter
+from .court_system import CourtAnswer, CourtSystem
+from .domain import (
+    COMPLIANCE_OUTCOME,
+    CourtMatter,
+    CourtRuleBroken,
+    confirmation_applied_in_time,
+)
+
+K = ClockKind
+PAYMENT_ORDER_CLOCKS = (K.PAYMENT_ORDER_ISSUE, K.PAYMENT_ORDER_RESPONSE)
+log = logging.getLogger(__name__)
 
 
 class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
@@ -20,48 +35,166 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     def prepare(self, case: CourtMatter, handoff: Handoff) -> None:
         case.court_case_number = case.ruling = None
         case.amount_ruled = case.amount_recovered = None
+        case.proceeding = str(handoff.purpose)
+        case.payment_order_amount = case.respond_by = None
+        case.enforceable = False
+        case.last_step_at = None
+
+    def on_received(self, uow: CourtsUnitOfWork, handoff: Handoff, dossier: dict[str, Any],
+                    envelope: Envelope) -> None:
+        """A joint application for judicial confirmation made later than 30 days after the
+        agreement took effect (人民调解法 art. 33) is refused as it arrives."""
+        super().on_received(uow, handoff, dossier, envelope)
+        effective_on = dossier.get("history", {}).get("agreement_effective_on")
+        if handoff.purpose != HandoffPurpose.JUDICIAL_CONFIRMATION or not effective_on:
+            return
+        if not confirmation_applied_in_time(date.fromisoformat(str(effective_on)),
+                                            china_day(handoff.requested_at), self.clocks.calendar):
+            self.desk.return_(uow, handoff.handoff_id,
+                              "不予受理 (人民调解法 art. 33): applied for more than 30 days after "
+                              f"the agreement took effect on {effective_on}")
 
     def after_answer(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff,
-                     details: dict[str, Any]) -> list:
+                     details: dict[str, Any]) -> list[Envelope]:
         case.court_case_number = details.pop("court_case_number", None)
-        return super().after_answer(uow, case, handoff, details)
+        case.last_step_at = uow.clock.now()
+        events = super().after_answer(uow, case, handoff, details)
+        if case.state == "in_court" and case.purpose == HandoffPurpose.PAYMENT_ORDER:
+            self.clocks.start(uow, K.PAYMENT_ORDER_ISSUE, case)  # issue within 15 days
+        return events
 
     def enter_ruling(self, uow: CourtsUnitOfWork, case_id: str, ruling: str,
                      amount: Any) -> dict[str, Any]:
         """司法确认 granted (``confirmed``), a ``judgment``, or the claim ``dismissed``."""
         case = self.case(uow, case_id)
+        if case.proceeding == HandoffPurpose.PAYMENT_ORDER:
+            raise CourtRuleBroken("a payment order is issued, not ruled on; an objection turns "
+                                  "it into a suit first")
         case.ruling, case.amount_ruled = ruling, money(amount)
         case.history = {**case.history, "ruling": ruling, "amount_ruled": str(case.amount_ruled)}
         uow.emit(self.event(case, "court.ruling_entered", {
-            "proceeding": case.purpose, "ruling": ruling, "amount": case.amount_ruled},
+            "proceeding": case.proceeding, "ruling": ruling, "amount": case.amount_ruled},
             uow.clock.now()))
-        uow.cases.save(case)
-        return self.view(case)
+        return self._saved(uow, case)
+
+    # -- the payment order (支付令) --------------------------------------------------------------
+
+    def issue_payment_order(self, uow: CourtsUnitOfWork, case_id: str,
+                            amount: Any) -> dict[str, Any]:
+        """The court orders the debtor to pay; it has 15 days to pay or object in writing."""
+        case = self._payment_order(uow, case_id)
+        if case.respond_by is not None:
+            raise CourtRuleBroken(f"the payment order of {case_id} was already issued")
+        case.payment_order_amount = money(amount)
+        self.clocks.stop(uow, case_id, K.PAYMENT_ORDER_ISSUE, "payment order issued")
+        response = self.clocks.start(uow, K.PAYMENT_ORDER_RESPONSE, case)
+        case.respond_by = response.last_day
+        uow.emit(self.event(case, "court.payment_order_issued", {
+            "amount": case.payment_order_amount, "respond_by": case.respond_by}, uow.clock.now()))
+        return self._saved(uow, case)
+
+    def record_objection(self, uow: CourtsUnitOfWork, case_id: str,
+                         applicant_sues: bool = True) -> dict[str, Any]:
+        """The debtor objected in time: the payment-order procedure ends. The matter goes on as
+        a suit unless the applicant declines, which ends the case here."""
+        case = self._payment_order(uow, case_id)
+        if uow.clocks.running(case_id, K.PAYMENT_ORDER_RESPONSE) is None:
+            raise CourtRuleBroken("an objection comes within 15 days of the payment order")
+        self.clocks.stop(uow, case_id, K.PAYMENT_ORDER_RESPONSE, "debtor objected")
+        uow.emit(self.event(case, "court.payment_order_objected",
+                            {"turned_to_litigation": applicant_sues}, uow.clock.now()))
+        case.history = {**case.history, "payment_order_objected": True}
+        if applicant_sues:
+            case.proceeding = str(HandoffPurpose.LITIGATION)
+        else:
+            uow.emit(self.closed(case, "abandoned", 0, uow.clock.now()))
+            self.clocks.stop_all(uow, case_id, "payment order ended, applicant declined to sue")
+        return self._saved(uow, case)
+
+    def _payment_order(self, uow: CourtsUnitOfWork, case_id: str) -> CourtMatter:
+        case = self.case(uow, case_id)
+        if case.proceeding != HandoffPurpose.PAYMENT_ORDER or case.state != "in_court":
+            raise CourtRuleBroken(f"{case_id} is not a payment order before the court")
+        return case
+
+    # -- compliance and enforcement ----------------------------------------------------------
 
     def record_compliance(self, uow: CourtsUnitOfWork, case_id: str, amount: Any) -> dict[str, Any]:
         """The debtor paid what the court confirmed or ordered."""
         case = self.case(uow, case_id)
         case.amount_recovered = money(amount)
-        uow.emit(self.closed(case, COMPLIANCE_OUTCOME[case.purpose], case.amount_recovered,
-                             uow.clock.now()))
-        uow.cases.save(case)
-        return self.view(case)
+        uow.emit(self.closed(case, COMPLIANCE_OUTCOME[case.proceeding or case.purpose],
+                             case.amount_recovered, uow.clock.now()))
+        self.clocks.stop_all(uow, case_id, "paid")
+        return self._saved(uow, case)
 
     def start_enforcement(self, uow: CourtsUnitOfWork, case_id: str, amount_due: Any) -> dict[str, Any]:
         case = self.case(uow, case_id)
+        if case.proceeding == HandoffPurpose.PAYMENT_ORDER and not case.enforceable:
+            raise CourtRuleBroken("a payment order is enforced only once the debtor let the 15 "
+                                  "days pass without paying or objecting")
         uow.emit(self.event(case, "court.enforcement_started", {"amount_due": money(amount_due)},
                             uow.clock.now()))
-        uow.cases.save(case)
-        return self.view(case)
+        return self._saved(uow, case)
 
     def conclude_enforcement(self, uow: CourtsUnitOfWork, case_id: str,
                              amount_recovered: Any) -> dict[str, Any]:
         case = self.case(uow, case_id)
         case.amount_recovered = money(amount_recovered)
         uow.emit(self.closed(case, "enforced", case.amount_recovered, uow.clock.now()))
+        return self._saved(uow, case)
+
+    def on_clock_elapsed(self, uow: CourtsUnitOfWork, clock: StatutoryClock) -> list[Envelope]:
+        case = self.case(uow, clock.case_id)
+        if clock.kind is K.PAYMENT_ORDER_RESPONSE and case.state == "in_court":
+            case.enforceable = True  # neither paid nor objected: the order may be enforced
+            case.history = {**case.history, "payment_order_unanswered": True}
+        else:
+            case.history = {**case.history, "late": sorted({*case.history.get("late", []),
+                                                            str(clock.kind)})}
+        uow.cases.save(case)
+        return []
+
+    # -- a court's own system ----------------------------------------------------------------
+
+    def consult_court(self, unit_of_work: Callable[[], CourtsUnitOfWork],
+                      court: CourtSystem) -> int:
+        """Record every step the court system reports on the matters held here; how many."""
+        with unit_of_work() as uow:
+            open_ids = [m.case_id for m in uow.cases.find(uow.cases.table.c.state != "closed")]
+        recorded = 0
+        for case_id in open_ids:
+            # One step per matter per round: the next step waits from this one.
+            with unit_of_work() as uow:
+                answer = court.answer(self.case(uow, case_id), uow.clock.now())
+                if answer is not None:
+                    self.record_court_answer(uow, answer)
+                    uow.commit()
+                    recorded += 1
+        return recorded
+
+    def record_court_answer(self, uow: CourtsUnitOfWork, answer: CourtAnswer) -> None:
+        log.info("court system: %s %s", answer.command, answer.args)
+        if answer.command == "accept":
+            self.desk.accept(uow, *answer.args, **answer.details)
+            return
+        commands: dict[str, Callable[..., Any]] = {
+            "enter_ruling": self.enter_ruling, "issue_payment_order": self.issue_payment_order,
+            "record_objection": self.record_objection, "record_compliance": self.record_compliance,
+            "start_enforcement": self.start_enforcement,
+            "conclude_enforcement": self.conclude_enforcement,
+        }
+        commands[answer.command](uow, *answer.args, **answer.details)
+
+    def _saved(self, uow: CourtsUnitOfWork, case: CourtMatter) -> dict[str, Any]:
+        case.last_step_at = uow.clock.now()
         uow.cases.save(case)
         return self.view(case)
 
     def view(self, case: CourtMatter) -> dict[str, Any]:
         return case_view(case, court_case_number=case.court_case_number, ruling=case.ruling,
-                         amount_ruled=str(case.amount_ruled) if case.amount_ruled is not None else None)
+                         amount_ruled=str(case.amount_ruled) if case.amount_ruled is not None else None,
+                         proceeding=case.proceeding,
+                         respond_by=case.respond_by.isoformat() if case.respond_by else None,
+                         enforceable=case.enforceable)
+

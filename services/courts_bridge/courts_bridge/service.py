@@ -5,15 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.dependency_providers import Config
+from nameko.timer import timer
 
 from disputes_shared.plumbing.messaging import rpc
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import CourtsUnitOfWork, metadata, plumbing
+from .court_system import court_system
 from .handlers import CourtsBridge
 
 
-class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints):
+class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "courts_bridge"
     agency_logic = CourtsBridge()
 
@@ -36,3 +44,17 @@ class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints):
     @rpc
     def conclude_enforcement(self, case_id: str, amount_recovered: Any) -> dict[str, Any]:
         return self.command(self.agency_logic.conclude_enforcement, case_id, amount_recovered)
+
+    @rpc
+    def issue_payment_order(self, case_id: str, amount: Any) -> dict[str, Any]:
+        return self.command(self.agency_logic.issue_payment_order, case_id, amount)
+
+    @rpc
+    def record_objection(self, case_id: str, applicant_sues: bool = True) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_objection, case_id, applicant_sues)
+
+    @timer(interval=5)
+    def consult_court(self) -> None:
+        """Record what the court's own system reports (``COURT_SYSTEM``: simulated or none)."""
+        court = court_system(self.config.get("COURT_SYSTEM", "simulated"))
+        self.agency_logic.consult_court(self.storage, court)

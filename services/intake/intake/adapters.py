@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Integer, String, Table, Text
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, Connection, Integer, String, Table, Text, func, select
 
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.storage import (
@@ -46,12 +48,25 @@ claims = Table(
     Column("tried_stations", JsonDocument, nullable=False),
     Column("outcome", String(32)),
     Column("closed_at", UtcDateTime),
+    Column("limitation_facts", JsonDocument),
+    Column("limitation", JsonDocument),
+    # The history of employers: repeat claims against one are found by this key and the time.
+    Column("employer_key", String(200), nullable=False, index=True),
+    Column("consultation", JsonDocument),
 )
 plumbing = add_plumbing_tables(metadata)
 
 
+class ClaimRepository(DataclassRepository[Claim]):
+    def count_against_employer(self, key: str, since: datetime) -> int:
+        """Claims filed against one employer since ``since`` (intake's history of employers)."""
+        query = select(func.count()).select_from(self.table).where(
+            self.table.c.employer_key == key, self.table.c.received_at >= since)
+        return int(self.connection.execute(query).scalar_one())
+
+
 class IntakeUnitOfWork(UnitOfWork):
-    claims: DataclassRepository[Claim]
+    claims: ClaimRepository
 
     def bind(self, connection: Connection) -> None:
-        self.claims = DataclassRepository(connection, claims, Claim)
+        self.claims = ClaimRepository(connection, claims, Claim)

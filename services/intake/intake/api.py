@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from disputes_shared.contract.events import (
     CHANNELS,
@@ -13,6 +13,7 @@ from disputes_shared.contract.events import (
     Person,
 )
 from disputes_shared.contract.stations import DISTRICTS, stations
+from disputes_shared.statute.limitation import Interruption
 
 
 class Evidence(Schema):
@@ -22,6 +23,32 @@ class Evidence(Schema):
     kind = fields.Str(required=True, validate=validate.OneOf(
         ["contract", "pay_slip", "chat_record", "platform_record", "medical_record", "other"]))
     description = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+
+
+class LimitationInterruption(Schema):
+    class Meta:
+        unknown = RAISE
+
+    on = fields.Date(required=True)
+    kind = fields.Str(required=True, validate=validate.OneOf([str(i) for i in Interruption]))
+
+
+class LimitationDates(Schema):
+    """The dates the one-year limitation (art. 27) is counted from; dates as YYYY-MM-DD."""
+
+    class Meta:
+        unknown = RAISE
+
+    known_on = fields.Date(required=True)  # knew, or should have known, of the infringement
+    still_employed = fields.Bool(load_default=False)
+    employment_ended_on = fields.Date(load_default=None, allow_none=True)
+    interruptions = fields.List(fields.Nested(LimitationInterruption), load_default=list)
+
+    @validates_schema
+    def _consistent(self, data: dict, **_: object) -> None:
+        if data.get("still_employed") and data.get("employment_ended_on"):
+            raise ValidationError("an employment that ended is not still going on",
+                                  "employment_ended_on")
 
 
 class ClaimSubmission(Schema):
@@ -44,6 +71,7 @@ class ClaimSubmission(Schema):
     chosen_station_id = fields.Str(load_default=None, allow_none=True)
     description = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     evidence = fields.List(fields.Nested(Evidence), load_default=list)
+    limitation = fields.Nested(LimitationDates, load_default=None, allow_none=True)
 
     @validates("chosen_station_id")
     def _known_station(self, value: str | None, **_: object) -> None:

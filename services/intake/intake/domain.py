@@ -1,22 +1,21 @@
-"""The claim and its triage, in plain Python.
-
-Triage (分类分流) routes by the worker's choice first, then industry, group size and amount,
-then the worker's district (the "15-minute service circle"), then the city's union centre.
-"""
+"""The claim as intake keeps it, the facts triage looks at, and the joint consultation of an
+urgent case, in plain Python. The triage rules themselves are data (``triage.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from disputes_shared.contract.lifecycle import CaseState, next_case_state
-from disputes_shared.contract.stations import Station
+from disputes_shared.statute.limitation import Interruption, Limitation, LimitationFacts
 
-COLLECTIVE_WORKERS = 10  # 劳动争议调解仲裁法 art. 7: ten or more workers with a common claim
-LARGE_AMOUNT = Decimal("500000")  # yuan; a claim this large is treated as high-risk (涉稳)
+from .triage import TriageFacts
+
+# 特事急诊: an urgent case is discussed by one of each, who agree one plan for it.
+JOINT_CONSULTATION_ROLES = ("arbitrator", "mediator", "lawyer")
 
 
 @dataclass
@@ -46,6 +45,60 @@ class Claim:
     tried_stations: list[str] = field(default_factory=list)
     outcome: str | None = None
     closed_at: datetime | None = None
+    limitation_facts: dict[str, Any] | None = None  # the dates the worker gave (art. 27)
+    limitation: dict[str, Any] | None = None  # where the limitation stood on filing
+    employer_key: str = ""
+    consultation: dict[str, Any] | None = None  # the joint consultation of an urgent case
+
+    def __post_init__(self) -> None:
+        self.employer_key = self.employer_key or employer_key(self.employer)
+
+    def triage_facts(self, employer_recent_cases: int = 1) -> TriageFacts:
+        return TriageFacts(
+            chosen_station_id=self.chosen_station_id, industry=self.industry,
+            relationship=self.relationship, claim_types=tuple(self.claim_types),
+            amount_claimed=self.amount_claimed, worker_count=self.worker_count,
+            district=self.district, employer_recent_cases=employer_recent_cases,
+            limitation=self.limitation["status"] if self.limitation else None)
+
+    def limitation_facts_parsed(self) -> LimitationFacts | None:
+        facts = self.limitation_facts
+        if facts is None:
+            return None
+        return LimitationFacts(
+            known_on=_day(facts["known_on"]),
+            interruptions=tuple((_day(i["on"]), Interruption(i["kind"]))
+                                for i in facts.get("interruptions", ())),
+            still_employed=bool(facts.get("still_employed")),
+            employment_ended_on=_day(facts["employment_ended_on"])
+            if facts.get("employment_ended_on") else None)
+
+    def record_limitation(self, limitation: Limitation) -> None:
+        self.limitation = limitation.as_record()
+
+    def convene_consultation(self, reasons: list[str], at: datetime) -> dict[str, Any]:
+        """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
+        self.consultation = {"convened_at": at.isoformat(), "reasons": list(reasons),
+                             "roles": list(JOINT_CONSULTATION_ROLES), "participants": None,
+                             "plan": None, "held_at": None}
+        return self.consultation
+
+    def hold_consultation(self, participants: dict[str, str], plan: str, at: datetime) -> dict[str, Any]:
+        if self.consultation is None:
+            raise ConsultationNotConvened(f"no joint consultation was convened for {self.case_id}")
+        if self.consultation["held_at"] is not None:
+            raise ConsultationNotConvened(f"the joint consultation of {self.case_id} was already held")
+        missing = [role for role in JOINT_CONSULTATION_ROLES if not participants.get(role)]
+        unknown = sorted(set(participants) - set(JOINT_CONSULTATION_ROLES))
+        if missing or unknown:
+            raise ValueError(f"a joint consultation needs one {', '.join(JOINT_CONSULTATION_ROLES)}"
+                             + (f"; missing {', '.join(missing)}" if missing else "")
+                             + (f"; no role {', '.join(unknown)}" if unknown else ""))
+        if not plan or not plan.strip():
+            raise ValueError("a joint consultation ends with a plan for the case")
+        self.consultation = {**self.consultation, "participants": dict(participants),
+                             "plan": plan.strip(), "held_at": at.isoformat()}
+        return self.consultation
 
     def move(self, move: str) -> None:
         self.state = next_case_state(self.state, move)
@@ -58,47 +111,22 @@ class Claim:
             "industry": self.industry, "relationship": self.relationship,
             "claim_types": list(self.claim_types), "amount_claimed": self.amount_claimed,
             "district": self.district, "filed_at": self.received_at, "history": {},
+            "urgent": self.urgent, "limitation": self.limitation,
         }
 
 
-@dataclass(frozen=True)
-class RoutingDecision:
-    station: Station | None  # None: no mediation station left, go to arbitration
-    rules_fired: tuple[str, ...]
-    urgent: bool
-    collective: bool
+class ConsultationNotConvened(ValueError):
+    pass
 
 
-def triage(claim: Claim, stations: Iterable[Station]) -> RoutingDecision:
-    """Choose the mediation station for a claim, skipping stations that already returned it."""
-    available = [s for s in stations if s.station_id not in claim.tried_stations]
-    collective = claim.worker_count >= COLLECTIVE_WORKERS
-    urgent = collective or claim.amount_claimed >= LARGE_AMOUNT
-    fired: list[str] = []
-    if collective:
-        fired.append("collective_dispute")
-    if claim.amount_claimed >= LARGE_AMOUNT:
-        fired.append("large_amount")
+def employer_key(employer: dict[str, Any]) -> str:
+    """The employer's name as compared across claims: width, case and spaces do not count."""
+    name = unicodedata.normalize("NFKC", str(employer.get("name", "")))
+    return "".join(name.split()).casefold()
 
-    def pick(rule: str, candidates: list[Station]) -> RoutingDecision | None:
-        if not candidates:
-            return None
-        return RoutingDecision(candidates[0], tuple(fired + [rule]), urgent, collective)
 
-    by_id = {s.station_id: s for s in available}
-    decision = (
-        pick("worker_choice", [by_id[claim.chosen_station_id]] if claim.chosen_station_id in by_id else [])
-        # Group and high-risk disputes go to the pre-arbitration room, where an arbitrator,
-        # a mediator and a lawyer can sit together (特事急诊).
-        or (pick("urgent_pre_arbitration", [s for s in available if s.kind == "pre_arbitration"])
-            if urgent else None)
-        or pick(f"industry:{claim.industry}", [s for s in available if claim.industry in s.industries])
-        or pick(f"district:{claim.district}",
-                [s for s in available if s.kind == "people" and s.district == claim.district])
-        or pick("city_union", [s for s in available if s.kind == "union" and not s.industries])
-        or pick("pre_arbitration", [s for s in available if s.kind == "pre_arbitration"])
-    )
-    return decision or RoutingDecision(None, tuple(fired + ["no_station_left"]), urgent, collective)
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def refers_to_labor_inspection(claim: Claim) -> bool:

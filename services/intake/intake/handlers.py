@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
@@ -12,9 +12,13 @@ from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffSta
 from disputes_shared.contract.lifecycle import CaseState, move_of
 from disputes_shared.contract.stations import stations
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
+from disputes_shared.regional import RegionalFigures, regional_figures
+from disputes_shared.statute.limitation import limitation_for
+from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
 from .adapters import IntakeUnitOfWork
-from .domain import Claim, refers_to_labor_inspection, triage
+from .domain import Claim, refers_to_labor_inspection
+from .triage import RoutingDecision, RuleTable, load_rule_table, triage
 
 
 class UnknownCase(LookupError):
@@ -28,8 +32,28 @@ def new_case_id(at: datetime) -> str:
 class Intake:
     agency = Agency.INTAKE
 
-    def __init__(self) -> None:
+    def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
+                 calendar: WorkingCalendar | None = None) -> None:
         self.desk = HandoffDesk(self.agency, self)
+        self._figures, self._rules = figures, rules
+        self.calendar = calendar or ChineseStatutoryCalendar()
+
+    def configure(self, figures: RegionalFigures) -> None:
+        """Use ``figures`` (and check the rule table against them): called when intake starts,
+        so that a bad table or figure stops it with the fault named."""
+        self._figures, self._rules = figures, load_rule_table(figures)
+
+    @property
+    def figures(self) -> RegionalFigures:
+        if self._figures is None:
+            self._figures = regional_figures()
+        return self._figures
+
+    @property
+    def rules(self) -> RuleTable:
+        if self._rules is None:
+            self._rules = load_rule_table(self.figures)
+        return self._rules
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -40,8 +64,14 @@ class Intake:
         inspection when ``inspection_referrals``: the bureau's system is connected)."""
         now = uow.clock.now()
         case_id = new_case_id(now)
+        details = dict(submission)
+        limitation_facts = details.pop("limitation", None)
         claim = Claim(case_id=case_id, correlation_id=str(uuid.uuid4()), received_at=now,
-                      **submission)
+                      limitation_facts=limitation_facts, **details)
+        facts = claim.limitation_facts_parsed()
+        if facts is not None:
+            claim.record_limitation(limitation_for(facts, claim.claim_types, claim.relationship,
+                                                   now.date(), self.calendar))
         filed = Envelope(
             event_type="case.filed", case_id=case_id, source_agency=self.agency, occurred_at=now,
             correlation_id=claim.correlation_id, payload={
@@ -52,7 +82,10 @@ class Intake:
                 "chosen_station_id": claim.chosen_station_id,
             })
         uow.emit(filed)
-        self._route(uow, claim, cause=filed.event_id)
+        window = timedelta(days=self.figures.repeat_employer_window_days)
+        # This claim is not stored yet: count the others, then add it.
+        recent = uow.claims.count_against_employer(claim.employer_key, now - window) + 1
+        self._route(uow, claim, cause=filed.event_id, employer_recent_cases=recent)
         if claim.legal_aid_requested:
             self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
                               purpose=HandoffPurpose.LEGAL_AID, dossier=claim.dossier(),
@@ -64,37 +97,79 @@ class Intake:
         uow.claims.add(claim)
         return claim
 
-    def _route(self, uow: IntakeUnitOfWork, claim: Claim, cause: str | None) -> None:
-        decision = triage(claim, stations())
-        now = uow.clock.now()
+    def _route(self, uow: IntakeUnitOfWork, claim: Claim, cause: str | None,
+               employer_recent_cases: int = 1) -> None:
+        decision = triage(claim.triage_facts(employer_recent_cases), self.rules, stations(),
+                          claim.tried_stations)
         claim.rules_fired = list(decision.rules_fired)
-        claim.urgent, claim.collective = decision.urgent, decision.collective
         if claim.state == "filed":
-            station = decision.station
-            triaged = Envelope(
-                event_type="case.triaged", case_id=claim.case_id, source_agency=self.agency,
-                occurred_at=now, correlation_id=claim.correlation_id, causation_id=cause,
-                payload={"station_id": station.station_id if station else "none",
-                         "station_kind": station.kind if station else "none",
-                         "urgent": decision.urgent, "collective": decision.collective,
-                         "rules_fired": list(decision.rules_fired)})
-            uow.emit(triaged)
-            claim.move("case.triaged")
-            cause = triaged.event_id
-        if decision.station is None:
+            claim.urgent, claim.collective = decision.urgent, decision.collective
+            cause = self._announce_triage(uow, claim, decision, cause)
+        station = decision.station
+        if station is None:
             claim.station_id = None
-            claim.move(move_of("handoff.requested", HandoffPurpose.ARBITRATION))
+            purpose = HandoffPurpose(decision.purpose)
+            claim.move(move_of("handoff.requested", purpose))
             self.desk.request(uow, case_id=claim.case_id, correlation_id=claim.correlation_id,
-                              purpose=HandoffPurpose.ARBITRATION, dossier=claim.dossier(),
-                              cause=cause, reason="; ".join(decision.rules_fired))
+                              purpose=purpose, dossier=claim.dossier(),
+                              cause=cause, reason=self._reason(decision))
             return
-        claim.station_id = decision.station.station_id
-        claim.tried_stations = [*claim.tried_stations, decision.station.station_id]
+        claim.station_id = station.station_id
+        claim.tried_stations = [*claim.tried_stations, station.station_id]
         claim.move(move_of("handoff.requested", HandoffPurpose.MEDIATION))
         self.desk.request(uow, case_id=claim.case_id, correlation_id=claim.correlation_id,
                           purpose=HandoffPurpose.MEDIATION, dossier=claim.dossier(), cause=cause,
-                          reason="; ".join(decision.rules_fired),
-                          to_unit=decision.station.station_id)
+                          reason=self._reason(decision), to_unit=station.station_id)
+
+    def _reason(self, decision: RoutingDecision) -> str:
+        return "; ".join(decision.rules_fired)
+
+    def _announce_triage(self, uow: IntakeUnitOfWork, claim: Claim, decision: RoutingDecision,
+                         cause: str | None) -> str:
+        """``case.triaged`` with the rules that fired and why; an urgent case also gets its
+        joint consultation convened (特事急诊)."""
+        now = uow.clock.now()
+        station = decision.station
+        triaged = Envelope(
+            event_type="case.triaged", case_id=claim.case_id, source_agency=self.agency,
+            occurred_at=now, correlation_id=claim.correlation_id, causation_id=cause,
+            payload={"station_id": station.station_id if station else "none",
+                     "station_kind": station.kind if station else "none",
+                     "urgent": decision.urgent, "collective": decision.collective,
+                     "rules_fired": list(decision.rules_fired), "hand_to": decision.purpose,
+                     "rule_reasons": {rule: self.rules.why(rule) for rule in decision.rules_fired},
+                     "relationship": claim.relationship, "limitation": claim.limitation})
+        uow.emit(triaged)
+        claim.move("case.triaged")
+        if decision.urgent:
+            flags = [rule for rule in decision.rules_fired
+                     if any(r.rule_id == rule and "urgent" in r.sets for r in self.rules.flags)]
+            consultation = claim.convene_consultation(flags, now)
+            uow.emit(Envelope(
+                event_type="consultation.convened", case_id=claim.case_id,
+                source_agency=self.agency, occurred_at=now, correlation_id=claim.correlation_id,
+                causation_id=triaged.event_id,
+                payload={"reasons": consultation["reasons"], "roles": consultation["roles"]}))
+        return triaged.event_id
+
+    def hold_consultation(self, uow: IntakeUnitOfWork, case_id: str, participants: dict[str, str],
+                          plan: str) -> Claim:
+        """The joint consultation of an urgent case met: who sat, and the one plan they agreed."""
+        claim = self._claim(uow, case_id)
+        now = uow.clock.now()
+        consultation = claim.hold_consultation(participants, plan, now)
+        uow.emit(Envelope(
+            event_type="consultation.held", case_id=claim.case_id, source_agency=self.agency,
+            occurred_at=now, correlation_id=claim.correlation_id,
+            payload={"participants": consultation["participants"], "plan": consultation["plan"]}))
+        uow.claims.save(claim)
+        return claim
+
+    def consultations_pending(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
+        """Urgent cases whose joint consultation has not met yet."""
+        table = uow.claims.table
+        urgent = uow.claims.find(table.c.urgent.is_(True), table.c.state != CaseState.CLOSED)
+        return [claim_view(c) for c in urgent if c.consultation and not c.consultation["held_at"]]
 
     # -- events ------------------------------------------------------------------------------
 
@@ -150,4 +225,6 @@ def claim_view(claim: Claim) -> dict[str, Any]:
         "collective": claim.collective, "rules_fired": claim.rules_fired,
         "tried_stations": claim.tried_stations, "outcome": claim.outcome,
         "legal_aid_requested": claim.legal_aid_requested,
+        "relationship": claim.relationship, "limitation": claim.limitation,
+        "consultation": claim.consultation,
     }

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
+from disputes_shared.regional import regional_figures
 
 from .adapters import IntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
@@ -64,6 +65,24 @@ class IntakeService(AgencyEvents, OperationsEndpoints):
     def file_claim(self, document: dict[str, Any]) -> dict[str, Any]:
         """File a claim (for hotline and referral systems); raises ``InvalidClaim``."""
         return self._file(document)
+
+    @staticmethod
+    def check_configuration(config: dict[str, Any]) -> None:
+        """Load the regional figures and the triage rule table; a fault stops the start."""
+        INTAKE.configure(regional_figures(config.get("REGIONAL_FIGURES_FILE") or None))
+
+    @rpc
+    def hold_consultation(self, case_id: str, participants: dict[str, str], plan: str) -> dict[str, Any]:
+        """特事急诊: record the joint consultation of an urgent case and its plan."""
+        with self.storage() as uow:
+            claim = INTAKE.hold_consultation(uow, case_id, participants, plan)
+            uow.commit()
+        return claim_view(claim)
+
+    @rpc
+    def consultations_pending(self) -> list[dict[str, Any]]:
+        with self.storage() as uow:
+            return INTAKE.consultations_pending(uow)
 
     @rpc
     def claim(self, case_id: str) -> dict[str, Any]:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Connection, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
-from disputes_shared.plumbing.storage import DataclassRepository, add_plumbing_tables, service_metadata
+from disputes_shared.plumbing.storage import (
+    DataclassRepository,
+    JsonDocument,
+    add_plumbing_tables,
+    service_metadata,
+)
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import AidApplication
@@ -16,6 +21,9 @@ aid_applications = Table(
     Column("lawyer_id", String(40), index=True),
     Column("means_test", String(16)),
     Column("representing", Boolean, nullable=False, index=True),
+    Column("green_channel", JsonDocument, nullable=False),
+    Column("provisional", Boolean, nullable=False),
+    Column("forums", JsonDocument, nullable=False),
 )
 plumbing = add_plumbing_tables(metadata)
 

@@ -1,17 +1,30 @@
-"""A legal-aid application and its decision, in plain Python."""
+"""A legal-aid application and the rules it is decided by, in plain Python (法律援助法).
+
+- Art. 42: some applicants are exempt from the check of economic hardship — among them migrant
+  workers (进城务工人员) claiming their pay or compensation for a work injury, the specific groups
+  without a fixed income (minors, the elderly, the disabled) and recipients of social assistance.
+- Art. 44: aid may start before the review is done when a statutory time limit runs out in less
+  than seven days and an arbitration application or suit must be made at once.
+- Green channel (绿色通道): applications that must not wait — exempt migrant workers, group or
+  urgent disputes, and those whose limitation is about to run out — are accepted and assigned
+  first.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from disputes_shared.agency_case import AgencyCase, least_loaded
 
 LAWYERS = tuple(f"lawyer-{n:02d}" for n in range(1, 9))
-# 法律援助法 art. 42: migrant workers claiming wages or work-injury compensation are exempt
-# from the economic-hardship check.
+# Art. 42 (3): migrant workers claiming labor remuneration or work-injury compensation.
 EXEMPT_CLAIMS = frozenset({"unpaid_wages", "work_injury"})
+# Art. 42 (1), (2): proof the applicant belongs to one of these groups also exempts.
+EXEMPT_GROUPS = ("specific_group", "assistance_recipient")
+PROVISIONAL_AID_DAYS = 7  # art. 44 (1): a time limit running out in less than seven days
 
 
 @dataclass
@@ -19,12 +32,51 @@ class AidApplication(AgencyCase):
     lawyer_id: str | None = None
     means_test: str | None = None  # exempt / passed / failed
     representing: bool = False  # the lawyer acts for the worker until the case closes
+    green_channel: list[str] = field(default_factory=list)  # why it goes first (empty: it does not)
+    provisional: bool = False  # aid started before review (art. 44)
+    forums: list[str] = field(default_factory=list)  # where the lawyer followed the case
 
 
-def means_test(dossier: dict[str, Any], hardship_shown: bool) -> str:
+def means_test(dossier: dict[str, Any], hardship_shown: bool, exempt_group: str | None = None) -> str:
+    if exempt_group is not None:
+        if exempt_group not in EXEMPT_GROUPS:
+            raise ValueError(f"no exemption {exempt_group!r}; art. 42 exempts {', '.join(EXEMPT_GROUPS)}")
+        return "exempt"
     if dossier.get("migrant_worker") and EXEMPT_CLAIMS & set(dossier.get("claim_types", ())):
         return "exempt"
     return "passed" if hardship_shown else "failed"
+
+
+def limitation_days_left(dossier: dict[str, Any], today: date) -> int | None:
+    """Days until the arbitration limitation runs out, when the filing gave its dates."""
+    limitation = dossier.get("limitation") or {}
+    if limitation.get("status") != "running" or not limitation.get("ends_on"):
+        return None
+    ends_on = limitation["ends_on"]
+    ends = ends_on if isinstance(ends_on, date) else date.fromisoformat(str(ends_on))
+    return (ends - today).days
+
+
+def needs_provisional_aid(dossier: dict[str, Any], today: date) -> bool:
+    """Art. 44 (1): fewer than seven days are left to apply for arbitration."""
+    left = limitation_days_left(dossier, today)
+    return left is not None and 0 <= left < PROVISIONAL_AID_DAYS
+
+
+def green_channel_reasons(dossier: dict[str, Any], today: date) -> list[str]:
+    reasons = []
+    if dossier.get("migrant_worker") and EXEMPT_CLAIMS & set(dossier.get("claim_types", ())):
+        reasons.append("migrant_worker_pay_or_injury")
+    if dossier.get("urgent") or int(dossier.get("worker_count", 1)) >= 10:
+        reasons.append("group_or_urgent")
+    if needs_provisional_aid(dossier, today):
+        reasons.append("limitation_running_out")
+    return reasons
+
+
+def first_in_line(applications: Iterable[AidApplication]) -> list[AidApplication]:
+    """Green-channel applications first, then by when they arrived."""
+    return sorted(applications, key=lambda a: (not a.green_channel, a.received_at))
 
 
 def choose_lawyer(active: Iterable[AidApplication]) -> str:

@@ -1,4 +1,5 @@
-"""Legal aid's service layer."""
+"""Legal aid's service layer: the green channel, aid before review, the decision, and the
+lawyer who follows the case into arbitration and court."""
 
 from __future__ import annotations
 
@@ -6,30 +7,65 @@ from typing import Any
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
+from disputes_shared.statutory_clock import china_day
 
 from .adapters import LegalAidUnitOfWork
-from .domain import AidApplication, choose_lawyer, means_test
+from .domain import (
+    AidApplication,
+    choose_lawyer,
+    first_in_line,
+    green_channel_reasons,
+    means_test,
+    needs_provisional_aid,
+)
+
+# The proceedings a lawyer follows the case into (representation goes with the case).
+FOLLOWED = frozenset({HandoffPurpose.ARBITRATION, HandoffPurpose.LITIGATION,
+                      HandoffPurpose.ENFORCEMENT, HandoffPurpose.JUDICIAL_CONFIRMATION})
 
 
 class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
     agency = Agency.LEGAL_AID
     case_class = AidApplication
 
+    def prepare(self, case: AidApplication, handoff: Handoff) -> None:
+        case.green_channel = green_channel_reasons(case.dossier, china_day(handoff.requested_at))
+
+    def pending(self, uow: LegalAidUnitOfWork) -> list[Handoff]:
+        """绿色通道: green-channel applications are taken up first."""
+        handoffs = self.desk.pending(uow)
+        green = {a.case_id for a in self.cases(uow).find() if a.green_channel}
+        return sorted(handoffs, key=lambda h: (h.case_id not in green, h.requested_at))
+
+    def after_answer(self, uow: LegalAidUnitOfWork, case: AidApplication, handoff: Handoff,
+                     details: dict[str, Any]) -> list[Envelope]:
+        events = super().after_answer(uow, case, handoff, details)
+        if case.state == "under_review" and needs_provisional_aid(case.dossier, china_day(uow.clock.now())):
+            # Art. 44 (1): the limitation runs out within days: a lawyer now, the review after.
+            case.lawyer_id = self._assign(uow)
+            case.representing = case.provisional = True
+            events.append(self.fact(case, "legal_aid.provisional_aid_started", {
+                "lawyer_id": case.lawyer_id, "citation": "法律援助法 art. 44 (1)",
+                "limitation_ends_on": case.dossier["limitation"]["ends_on"]}, uow.clock.now()))
+        return events
+
     def decide(self, uow: LegalAidUnitOfWork, case_id: str, hardship_shown: bool = False,
-               refusal_reason: str | None = None) -> dict[str, Any]:
-        """Grant aid (and assign the least-loaded lawyer) when the means test is passed or
-        exempted and no refusal reason is given; refuse it otherwise."""
+               refusal_reason: str | None = None, exempt_group: str | None = None) -> dict[str, Any]:
+        """Grant aid (and assign the least-loaded lawyer, or keep the one already acting) when
+        the means test is passed or exempted and no refusal reason is given; refuse it
+        otherwise (a provisional representation then ends)."""
         application = self.case(uow, case_id)
-        application.means_test = means_test(application.dossier, hardship_shown)
+        application.means_test = means_test(application.dossier, hardship_shown, exempt_group)
         now = uow.clock.now()
         if application.means_test == "failed" or refusal_reason:
             reason = refusal_reason or "economic hardship not shown"
+            application.representing = False
             uow.emit(self.event(application, "legal_aid.refused", {
                 "reason": reason, "worked_seconds": application.worked_seconds(now)}, now))
         else:
-            table = uow.cases.table
-            application.lawyer_id = choose_lawyer(uow.cases.find(table.c.representing.is_(True)))
+            application.lawyer_id = application.lawyer_id or self._assign(uow)
             application.representing = True
             uow.emit(self.event(application, "legal_aid.granted", {
                 "lawyer_id": application.lawyer_id, "means_test": application.means_test,
@@ -37,11 +73,17 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         uow.cases.save(application)
         return self.view(application)
 
+    def _assign(self, uow: LegalAidUnitOfWork) -> str:
+        table = uow.cases.table
+        return choose_lawyer(uow.cases.find(table.c.representing.is_(True)))
+
     def handle_broadcast(self, uow: LegalAidUnitOfWork, envelope: Envelope) -> str:
-        if envelope.event_type != "case.closed":
-            return "ignored"
         application = uow.cases.get(envelope.case_id)
         if application is None:
+            return "ignored"
+        if envelope.event_type == "handoff.requested":
+            return self._follow(uow, application, envelope)
+        if envelope.event_type != "case.closed":
             return "ignored"
         # Representation ends with the case; the lawyer's load falls.
         application.history = {**application.history, "case_outcome": envelope.payload["outcome"]}
@@ -49,10 +91,27 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         uow.cases.save(application)
         return "handled"
 
+    def _follow(self, uow: LegalAidUnitOfWork, application: AidApplication,
+                envelope: Envelope) -> str:
+        """The case moves on to arbitration or a court: the lawyer goes with it."""
+        purpose = HandoffPurpose(envelope.payload["purpose"])
+        if not application.representing or purpose not in FOLLOWED:
+            return "ignored"
+        forum = f"{envelope.payload['to_agency']}:{purpose}"
+        application.forums = [*application.forums, forum]
+        uow.emit(self.fact(application, "legal_aid.representation_continued", {
+            "lawyer_id": application.lawyer_id, "to_agency": envelope.payload["to_agency"],
+            "purpose": str(purpose), "handoff_id": envelope.payload["handoff_id"]},
+            uow.clock.now()))
+        uow.cases.save(application)
+        return "handled"
+
     def open_cases(self, uow: LegalAidUnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
         table = uow.cases.table
         where = [table.c.state == state] if state else [table.c.state.in_(("requested", "under_review"))]
-        return [self.view(case) for case in uow.cases.find(*where)]
+        return [self.view(case) for case in first_in_line(uow.cases.find(*where))]
 
     def view(self, case: AidApplication) -> dict[str, Any]:
-        return case_view(case, lawyer_id=case.lawyer_id, means_test=case.means_test)
+        return case_view(case, lawyer_id=case.lawyer_id, means_test=case.means_test,
+                         green_channel=case.green_channel, provisional=case.provisional,
+                         representing=case.representing, forums=case.forums)

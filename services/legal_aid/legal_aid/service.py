@@ -7,13 +7,19 @@ from typing import Any
 from nameko.dependency_providers import Config
 
 from disputes_shared.plumbing.messaging import rpc
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
 
 from .adapters import LegalAidUnitOfWork, metadata, plumbing
 from .handlers import LegalAid
 
 
-class LegalAidService(HandoffDeskRpc, OperationsEndpoints):
+class LegalAidService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "legal_aid"
     agency_logic = LegalAid()
 
@@ -23,5 +29,6 @@ class LegalAidService(HandoffDeskRpc, OperationsEndpoints):
 
     @rpc
     def decide(self, case_id: str, hardship_shown: bool = False,
-               refusal_reason: str | None = None) -> dict[str, Any]:
-        return self.command(self.agency_logic.decide, case_id, hardship_shown, refusal_reason)
+               refusal_reason: str | None = None, exempt_group: str | None = None) -> dict[str, Any]:
+        return self.command(self.agency_logic.decide, case_id, hardship_shown, refusal_reason,
+                            exempt_group)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Date, String, Table
+from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
-from disputes_shared.plumbing.storage import DataclassRepository, Money, add_plumbing_tables, service_metadata
+from disputes_shared.plumbing.storage import (
+    DataclassRepository,
+    JsonDocument,
+    Money,
+    add_plumbing_tables,
+    service_metadata,
+)
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import MediationCase
@@ -18,6 +24,10 @@ mediation_cases = Table(
     Column("amount_agreed", Money),
     Column("pay_by", Date),
     Column("amount_paid", Money),
+    Column("sessions", JsonDocument, nullable=False),
+    Column("arbitration_offered", Boolean, nullable=False),
+    Column("difficulty", String(16)),
+    Column("subsidy", Money),
 )
 plumbing = add_plumbing_tables(metadata)
 

@@ -7,19 +7,45 @@ from typing import Any
 from nameko.dependency_providers import Config
 
 from disputes_shared.plumbing.messaging import rpc
-from disputes_shared.plumbing.nameko_deps import HandoffDeskRpc, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    HandoffDeskRpc,
+    Metrics,
+    OperationsEndpoints,
+    StatutoryClocks,
+    Storage,
+)
+from disputes_shared.regional import regional_figures
 
 from .adapters import MediationUnitOfWork, metadata, plumbing
+from .domain import roster
 from .handlers import Mediation
 
 
-class MediationService(HandoffDeskRpc, OperationsEndpoints):
+class MediationService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "mediation"
     agency_logic = Mediation()
 
     config = Config()
     storage = Storage(MediationUnitOfWork, metadata, plumbing)
     metrics = Metrics()
+
+    @staticmethod
+    def check_configuration(config: dict[str, Any]) -> None:
+        """The regional figures (subsidies) and the mediator roster; a fault stops the start."""
+        MediationService.agency_logic.configure(regional_figures(config.get("REGIONAL_FIGURES_FILE") or None))
+        roster()
+
+    @rpc
+    def record_session(self, case_id: str, mode: str = "in_person", note: str | None = None) -> dict[str, Any]:
+        return self.command(self.agency_logic.record_session, case_id, mode, note)
+
+    @rpc
+    def answer_arbitration_offer(self, case_id: str, worker_agrees: bool) -> dict[str, Any]:
+        return self.command(self.agency_logic.answer_arbitration_offer, case_id, worker_agrees)
+
+    @rpc
+    def pursue_unpaid_agreement(self, case_id: str, remedy: str) -> dict[str, Any]:
+        return self.command(self.agency_logic.pursue_unpaid_agreement, case_id, remedy)
 
     @rpc
     def record_agreement(self, case_id: str, amount: Any, pay_by: str) -> dict[str, Any]:

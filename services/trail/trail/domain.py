@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from disputes_shared.contract.handoff import Handoff, HandoffStatus
+from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import CaseProgress, IllegalTransition, move_of
-
-BOUNCED_AFTER_RETURNS = 2  # a case returned this often is being passed around (推诿扯皮)
 
 
 @dataclass
@@ -44,6 +42,11 @@ class CaseSummary:
     amount_recovered: str | None = None
     returns: int = 0
     anomalies: list[str] = field(default_factory=list)
+
+    @property
+    def bounced(self) -> bool:
+        """Returned between agencies often enough to be flagged (推诿扯皮)."""
+        return self.returns >= BOUNCED_AFTER_RETURNS
 
 
 # Who performs each act. Broadcast events name the acting agency, not the staff member, so the
@@ -155,11 +158,11 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime,
     the time each agency worked on its cases once it had taken them up (``work``: agency and
     seconds, one per stay)."""
     pairs: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
-    returns_by_case: dict[str, int] = defaultdict(int)
+    returns_by_case: dict[str, list[Handoff]] = defaultdict(list)
     for handoff in handoffs:
         pairs[(str(handoff.from_agency), str(handoff.to_agency))].append(handoff)
         if handoff.status is HandoffStatus.RETURNED:
-            returns_by_case[handoff.case_id] += 1
+            returns_by_case[handoff.case_id].append(handoff)
     rows: list[dict[str, Any]] = []
     backlog: dict[str, dict[str, Any]] = {}
     for (source, target), group in pairs.items():
@@ -182,7 +185,8 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime,
             entry["oldest_age_seconds"] = max(entry["oldest_age_seconds"],
                                               (now - oldest).total_seconds())
     rows.sort(key=lambda r: -float(r["wait_p95_seconds"] or 0))
-    bounced = sorted(case for case, count in returns_by_case.items() if count >= BOUNCED_AFTER_RETURNS)
+    bounced = sorted(case for case, returned in returns_by_case.items()
+                     if len(returned) >= BOUNCED_AFTER_RETURNS)
     stays: dict[str, list[float]] = defaultdict(list)
     for agency, seconds in work:
         stays[agency].append(seconds)
@@ -191,4 +195,15 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime,
          "work_p95_seconds": _percentile(times, 95)} for agency, times in stays.items()]
     working.sort(key=lambda w: -w["work_p95_seconds"])
     return {"pairs": rows, "backlog": sorted(backlog.values(), key=lambda b: -b["pending"]),
-            "bounced_cases": bounced, "work": working}
+            "bounced_cases": bounced, "work": working,
+            "bounces": [bounce_view(case, returns_by_case[case]) for case in bounced]}
+
+
+def bounce_view(case_id: str, returned: list[Handoff]) -> dict[str, Any]:
+    """A bounced case: each return in order, who sent it back to whom and why."""
+    ordered = sorted(returned, key=lambda h: h.answered_at or h.requested_at)
+    return {"case_id": case_id, "returns": len(ordered), "path": [
+        {"from_agency": str(h.to_agency), "to_agency": str(h.from_agency),
+         "unit": h.to_unit, "purpose": str(h.purpose), "reason": h.reason,
+         "returned_at": h.answered_at.isoformat() if h.answered_at else None}
+        for h in ordered]}

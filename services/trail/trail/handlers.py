@@ -52,9 +52,21 @@ class Trail:
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
             (uow.handoffs.save if known else uow.handoffs.add)(handoff)
+        before = uow.summaries.get(envelope.case_id)
         summary = summarise(envelope.case_id, self._entries(uow, envelope.case_id))
-        (uow.summaries.save if uow.summaries.get(envelope.case_id) else uow.summaries.add)(summary)
+        if summary.bounced and not (before and before.bounced):
+            self._flag_bounced(uow, summary, entry)
+        (uow.summaries.save if before else uow.summaries.add)(summary)
         return "handled"
+
+    def _flag_bounced(self, uow: TrailUnitOfWork, summary: CaseSummary, cause: TrailEntry) -> None:
+        """推诿扯皮: the trail itself records, in the chain, that the case is being passed around."""
+        now = uow.clock.now()
+        self._record(uow, TrailEntry(
+            event_id=str(uuid.uuid4()), case_id=summary.case_id, event_type="trail.bounced",
+            move="trail.bounced", source_agency=str(self.agency), occurred_at=cause.occurred_at,
+            recorded_at=now, payload={"returns": summary.returns, "after_event_id": cause.event_id},
+            causation_id=cause.event_id))
 
     def checkpoint(self, uow: TrailUnitOfWork) -> Checkpoint | None:
         """Sign the head of the chain, if it moved since the last checkpoint."""
@@ -133,14 +145,20 @@ def summary_view(summary: CaseSummary) -> dict[str, Any]:
         "opened_at": summary.opened_at.isoformat(),
         "closed_at": summary.closed_at.isoformat() if summary.closed_at else None,
         "outcome": summary.outcome, "amount_recovered": summary.amount_recovered,
-        "returns": summary.returns, "anomalies": summary.anomalies,
+        "returns": summary.returns, "bounced": summary.bounced, "anomalies": summary.anomalies,
     }
 
 
 def _plain(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload as JSON types, as the trail stores and shows it."""
-    out: dict[str, Any] = {}
-    for key, value in payload.items():
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else (
-            str(value) if not isinstance(value, (str, int, float, bool, list, dict, type(None))) else value)
-    return out
+    """The payload as JSON types, as the trail stores and shows it (nested values too)."""
+    return {key: _plain_value(value) for key, value in payload.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _plain(value)
+    if isinstance(value, list):
+        return [_plain_value(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

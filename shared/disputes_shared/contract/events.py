@@ -30,6 +30,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
+from .statutory_clocks import ClockKind
 
 
 class PoisonMessage(ValueError):
@@ -90,7 +91,7 @@ CLAIM_TYPES = ["unpaid_wages", "work_injury", "penalties_deductions", "terminati
                "social_insurance", "relationship_recognition"]
 CHANNELS = ["online", "counter", "hotline_12345", "hotline_12333", "referral"]
 CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_paid",
-                  "judgment_performed", "enforced", "abandoned"]
+                  "judgment_performed", "enforced", "abandoned", "payment_order_paid"]
 def amount_field(**kwargs: Any) -> fields.Decimal:
     """Yuan: exact, two places, never negative, as text on the wire."""
     return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
@@ -119,15 +120,55 @@ class CaseFiled(_Payload):
     chosen_station_id = fields.Str(allow_none=True, load_default=None)
 
 
+class LimitationRecord(Schema):
+    """Where the one-year limitation (art. 27) stood when the claim was filed."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.Str(required=True, validate=validate.OneOf(
+        ["running", "expired", "not_running", "not_applicable"]))
+    runs_from = fields.Date(allow_none=True, load_default=None)
+    ends_on = fields.Date(allow_none=True, load_default=None)
+    rule = fields.Str(required=True)
+
+
 class CaseTriaged(_Payload):
+    minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
     station_id = fields.Str(required=True)
     station_kind = fields.Str(required=True)
     urgent = fields.Bool(required=True)
     collective = fields.Bool(required=True)
     rules_fired = fields.List(fields.Str(), required=True)
+    # v1.1, optional: where the case went when not to a station, why each rule fired, the
+    # working-relationship category that drove the routing, and the limitation.
+    hand_to = fields.Str(load_default="mediation", validate=validate.OneOf(
+        ["mediation", "arbitration", "litigation"]))
+    rule_reasons = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
+    relationship = fields.Str(allow_none=True, load_default=None,
+                              validate=validate.OneOf(RELATIONSHIPS))
+    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
+
+
+CONSULTATION_ROLES = ["arbitrator", "mediator", "lawyer"]
+
+
+class ConsultationConvened(_Payload):
+    """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
+
+    reasons = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
+    roles = fields.List(fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)), required=True)
+
+
+class ConsultationHeld(_Payload):
+    participants = fields.Dict(keys=fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)),
+                               values=fields.Str(validate=validate.Length(min=1)), required=True)
+    plan = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class _HandoffFields(_Payload):
+    minor = 1  # 1.1: the purpose ``payment_order``
+
     handoff_id = fields.Str(required=True)
     from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
@@ -148,7 +189,7 @@ def worked_seconds_field() -> fields.Float:
 
 
 class HandoffRequested(_HandoffFields):
-    minor = 1  # 1.1: worked_seconds
+    minor = 2  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``
     reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
     worked_seconds = worked_seconds_field()
 
@@ -203,9 +244,13 @@ class CaseDossier(Schema):
     district = fields.Str(required=True)
     filed_at = fields.AwareDateTime(required=True)
     history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
+    # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
+    urgent = fields.Bool(load_default=False)
+    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
 
 
 class HandoffDossier(HandoffRequested):
+    minor = 2  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation
     dossier = fields.Nested(CaseDossier, required=True)
 
 
@@ -220,11 +265,65 @@ class MediationFailed(_Payload):
     mediator_id = fields.Str(required=True)
 
 
+class SessionHeld(_Payload):
+    session_number = fields.Int(required=True, validate=validate.Range(min=1))
+    mode = fields.Str(required=True, validate=validate.OneOf(["in_person", "video"]))
+    mediator_id = fields.Str(required=True)
+
+
+class ArbitrationOffered(_Payload):
+    """Art. 14: no agreement within 15 days of the station receiving the application."""
+
+    citation = fields.Str(required=True)
+    mediator_id = fields.Str(allow_none=True, load_default=None)
+
+
+class ArbitrationDeclined(_Payload):
+    mediator_id = fields.Str(allow_none=True, load_default=None)
+
+
+class AgreementUnperformed(_Payload):
+    """The agreed payment date passed unpaid: what the worker may now do."""
+
+    pay_by = fields.Date(required=True)
+    amount_agreed = amount_field(required=True)
+    remedies = fields.List(fields.Str(validate=validate.OneOf(
+        ["judicial_confirmation", "arbitration", "payment_order"])), required=True)
+
+
+class SubsidyAssessed(_Payload):
+    """以案定补: the mediator's subsidy for one case, by difficulty (amounts are regional)."""
+
+    mediator_id = fields.Str(allow_none=True, load_default=None)
+    difficulty = fields.Str(required=True, validate=validate.OneOf(
+        ["simple", "ordinary", "complex", "major"]))
+    amount = amount_field(required=True)
+    ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]))
+    sessions = fields.Int(required=True, validate=validate.Range(min=0))
+
+
 class LegalAidGranted(_Payload):
     minor = 1  # 1.1: worked_seconds
     lawyer_id = fields.Str(required=True)
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
     worked_seconds = worked_seconds_field()
+
+
+class ProvisionalAidStarted(_Payload):
+    """法律援助法 art. 44 (1): aid before review, the limitation running out within days."""
+
+    lawyer_id = fields.Str(required=True)
+    citation = fields.Str(required=True)
+    limitation_ends_on = fields.Date(required=True)
+
+
+class RepresentationContinued(_Payload):
+    """The aid lawyer follows the case into arbitration or court."""
+
+    lawyer_id = fields.Str(required=True)
+    to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
+    purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
+    handoff_id = fields.Str(required=True)
 
 
 class LegalAidRefused(_Payload):
@@ -234,9 +333,20 @@ class LegalAidRefused(_Payload):
 
 
 class Awarded(_Payload):
+    minor = 1  # 1.1: ``items``
+
     amount_awarded = amount_field(required=True)
     final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
+    # each item's amount, as art. 47 compares them one by one
+    items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
+
+
+class AwardEffective(_Payload):
+    """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
+
+    final_for_employer = fields.Bool(required=True)
+    effective_on = fields.Date(required=True)
 
 
 class RulingEntered(_Payload):
@@ -244,6 +354,20 @@ class RulingEntered(_Payload):
         ["judicial_confirmation", "litigation", "enforcement"]))
     ruling = fields.Str(required=True, validate=validate.OneOf(["confirmed", "judgment", "dismissed"]))
     amount = amount_field(required=True)
+
+
+class PaymentOrderIssued(_Payload):
+    """支付令: the debtor pays or objects in writing by ``respond_by``."""
+
+    amount = amount_field(required=True)
+    respond_by = fields.Date(required=True)
+
+
+class PaymentOrderObjected(_Payload):
+    """An objection ends the payment-order procedure; unless the applicant declines, the
+    matter goes on as a suit (民事诉讼法, 督促程序)."""
+
+    turned_to_litigation = fields.Bool(required=True)
 
 
 class EnforcementStarted(_Payload):
@@ -269,28 +393,70 @@ class InspectionConcluded(_Payload):
 
 
 class CaseClosed(_Payload):
-    minor = 1  # 1.1: worked_seconds
+    minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
     worked_seconds = worked_seconds_field()
 
 
+class ClockAnnounced(_Payload):
+    """A statutory clock on the case (``statutory_clocks``): started, or counted again."""
+
+    clock_id = fields.Str(required=True)
+    kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
+    citation = fields.Str(required=True)
+    started_at = fields.AwareDateTime(required=True)
+    last_day = fields.Date(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    provisional = fields.Bool(required=True)  # counted partly on weekends alone
+    extension_days = fields.Int(required=True, validate=validate.Range(min=0))
+
+
+class ClockExtended(ClockAnnounced):
+    approved_by = fields.Str(required=True, validate=validate.Length(min=1))
+
+
+class ClockStopped(ClockAnnounced):
+    reason = fields.Str(required=True)  # what was done in time
+
+
+class ClockElapsed(ClockAnnounced):
+    elapsed_means = fields.Str(required=True)  # what the law now allows
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
+    ("consultation.convened", 1): ConsultationConvened,
+    ("consultation.held", 1): ConsultationHeld,
     ("handoff.requested", 1): HandoffRequested,
     ("handoff.dossier", 1): HandoffDossier,
     ("handoff.accepted", 1): HandoffAccepted,
     ("handoff.returned", 1): HandoffReturned,
     ("mediation.agreement_reached", 1): AgreementReached,
     ("mediation.failed", 1): MediationFailed,
+    ("mediation.session_held", 1): SessionHeld,
+    ("mediation.arbitration_offered", 1): ArbitrationOffered,
+    ("mediation.arbitration_declined", 1): ArbitrationDeclined,
+    ("mediation.agreement_unperformed", 1): AgreementUnperformed,
+    ("mediation.subsidy_assessed", 1): SubsidyAssessed,
     ("legal_aid.granted", 1): LegalAidGranted,
     ("legal_aid.refused", 1): LegalAidRefused,
+    ("legal_aid.provisional_aid_started", 1): ProvisionalAidStarted,
+    ("legal_aid.representation_continued", 1): RepresentationContinued,
     ("arbitration.awarded", 1): Awarded,
+    ("arbitration.award_effective", 1): AwardEffective,
     ("court.ruling_entered", 1): RulingEntered,
+    ("court.payment_order_issued", 1): PaymentOrderIssued,
+    ("court.payment_order_objected", 1): PaymentOrderObjected,
     ("court.enforcement_started", 1): EnforcementStarted,
     ("case.closed", 1): CaseClosed,
+    ("clock.started", 1): ClockAnnounced,
+    ("clock.recounted", 1): ClockAnnounced,
+    ("clock.extended", 1): ClockExtended,
+    ("clock.stopped", 1): ClockStopped,
+    ("clock.elapsed", 1): ClockElapsed,
     ("inspection.concluded", 1): InspectionConcluded,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})

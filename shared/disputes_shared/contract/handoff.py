@@ -24,6 +24,7 @@ class HandoffPurpose(StrEnum):
     JUDICIAL_CONFIRMATION = "judicial_confirmation"  # 司法确认 of a mediation agreement
     LITIGATION = "litigation"  # 诉讼
     ENFORCEMENT = "enforcement"  # 执行
+    PAYMENT_ORDER = "payment_order"  # 支付令 on an unpaid agreement (劳动争议调解仲裁法 art. 16)
     LABOR_INSPECTION = "labor_inspection"  # 劳动保障监察 of wage arrears (欠薪)
 
 
@@ -34,8 +35,13 @@ PURPOSE_RECEIVER: dict[HandoffPurpose, Agency] = {
     HandoffPurpose.JUDICIAL_CONFIRMATION: Agency.COURTS,
     HandoffPurpose.LITIGATION: Agency.COURTS,
     HandoffPurpose.ENFORCEMENT: Agency.COURTS,
+    HandoffPurpose.PAYMENT_ORDER: Agency.COURTS,
     HandoffPurpose.LABOR_INSPECTION: Agency.LABOR_INSPECTION,
 }
+
+
+# A case returned this often between agencies is being passed around (推诿扯皮): flagged.
+BOUNCED_AFTER_RETURNS = 2
 
 
 class HandoffStatus(StrEnum):

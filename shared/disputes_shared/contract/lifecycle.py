@@ -14,6 +14,10 @@ from enum import StrEnum
 
 from .handoff import HandoffPurpose
 
+# A statutory clock's own events: what follows from one elapsing is a move of its own.
+CLOCK_EVENTS = ("clock.started", "clock.recounted", "clock.extended", "clock.stopped",
+                "clock.elapsed")
+
 
 class CaseState(StrEnum):
     FILED = "filed"
@@ -68,6 +72,7 @@ COURT_PURPOSES = (
     HandoffPurpose.JUDICIAL_CONFIRMATION,
     HandoffPurpose.LITIGATION,
     HandoffPurpose.ENFORCEMENT,
+    HandoffPurpose.PAYMENT_ORDER,
 )
 
 
@@ -81,6 +86,8 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     S.TRIAGED: {
         "handoff.requested:mediation": S.MEDIATION_REQUESTED,
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
+        # a civil dispute no people's station would take: to court, not to labor arbitration
+        "handoff.requested:litigation": S.COURT_REQUESTED,
         "case.closed": S.CLOSED,
     },
     S.MEDIATION_REQUESTED: {
@@ -94,11 +101,15 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.AGREEMENT_REACHED: {
         "case.closed": S.CLOSED,  # performed
-        # 司法确认 of an unpaid agreement (人民调解法 art. 33), or a suit on it
-        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.LITIGATION),
+        "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,  # unperformed (art. 15)
+        # 司法确认 of an unpaid agreement (人民调解法 art. 33), a payment order on it (art. 16),
+        # or a suit on it
+        **_court_moves(HandoffPurpose.JUDICIAL_CONFIRMATION, HandoffPurpose.PAYMENT_ORDER,
+                       HandoffPurpose.LITIGATION),
     },
     S.MEDIATION_FAILED: {
         "handoff.requested:arbitration": S.ARBITRATION_REQUESTED,
+        "handoff.requested:litigation": S.COURT_REQUESTED,  # a civil dispute: to court
         "case.closed": S.CLOSED,
     },
     S.ARBITRATION_REQUESTED: {
@@ -112,8 +123,10 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     S.IN_ARBITRATION: {
         "arbitration.awarded": S.AWARDED,
         "case.closed": S.CLOSED,  # withdrawn or settled
+        **_court_moves(HandoffPurpose.LITIGATION),  # no award within the period (art. 43)
     },
     S.AWARDED: {
+        "arbitration.award_effective": S.AWARDED,  # no suit in time (arts. 48-50)
         "case.closed": S.CLOSED,  # performed
         # a suit after the award (arts. 48, 50), or enforcement of it
         **_court_moves(HandoffPurpose.LITIGATION, HandoffPurpose.ENFORCEMENT),
@@ -124,6 +137,9 @@ CASE_TRANSITIONS: Mapping[CaseState, Mapping[str, CaseState]] = {
     },
     S.COURT_REFUSED: {"case.closed": S.CLOSED},
     S.IN_COURT: {
+        # 督促程序: the order issued; an objection ends it (and the matter turns to litigation)
+        "court.payment_order_issued": S.IN_COURT,
+        "court.payment_order_objected": S.IN_COURT,
         "court.ruling_entered": S.RULED,
         "court.enforcement_started": S.ENFORCING,  # an award is enforced without a new ruling
         "case.closed": S.CLOSED,
@@ -161,7 +177,13 @@ INSPECTION_TRANSITIONS: Mapping[InspectionState, Mapping[str, InspectionState]] 
 TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
-NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed"})
+# Facts recorded about a case that do not move it: consultations, sessions, offers, subsidies.
+FACT_EVENTS = ("consultation.convened", "consultation.held", "mediation.session_held",
+               "mediation.arbitration_offered", "mediation.arbitration_declined",
+               "mediation.agreement_unperformed", "mediation.subsidy_assessed",
+               "legal_aid.provisional_aid_started", "legal_aid.representation_continued")
+NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", *FACT_EVENTS,
+                            *CLOCK_EVENTS})
 
 
 def move_of(event_type: str, purpose: str | None = None) -> str:

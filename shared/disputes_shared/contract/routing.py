@@ -79,6 +79,8 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
     Agency.LEGAL_AID: [
         *_handoff_desk(Agency.LEGAL_AID),
         # Representation follows the case: the aid centre learns where the case goes next.
+        Binding(EVENTS_EXCHANGE, "handoff.requested.v1.arbitration"),
+        Binding(EVENTS_EXCHANGE, "handoff.requested.v1.courts"),
         Binding(EVENTS_EXCHANGE, "case.closed.v1.all"),
     ],
     Agency.ARBITRATION: _handoff_desk(Agency.ARBITRATION),

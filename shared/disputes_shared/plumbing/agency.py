@@ -13,6 +13,8 @@ from ..contract.agencies import Agency
 from ..contract.events import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import move_of, state_when_requested
+from ..statutory_clock import StatutoryClock
+from .clocks import ClockKeeper
 from .handoff_desk import HandoffDesk
 from .storage import DataclassRepository, JsonDocument, UtcDateTime
 from .unit_of_work import UnitOfWork
@@ -44,8 +46,9 @@ class ReceivingAgency(Generic[C, U]):
     agency: Agency
     case_class: type[C]
 
-    def __init__(self) -> None:
+    def __init__(self, clocks: ClockKeeper | None = None) -> None:
         self.desk = HandoffDesk(self.agency, self)
+        self.clocks = clocks or ClockKeeper(self.agency)
 
     def cases(self, uow: U) -> DataclassRepository[C]:
         return uow.cases  # type: ignore[attr-defined]
@@ -60,6 +63,12 @@ class ReceivingAgency(Generic[C, U]):
               at: datetime) -> Envelope:
         """An event this agency announces about a case, applied to the case's own state."""
         case.move(event_type)
+        return Envelope(event_type=event_type, case_id=case.case_id, source_agency=self.agency,
+                        occurred_at=at, payload=payload, correlation_id=case.correlation_id)
+
+    def fact(self, case: AgencyCase, event_type: str, payload: dict[str, Any],
+             at: datetime) -> Envelope:
+        """An event that records a fact about a case without moving it (a session held...)."""
         return Envelope(event_type=event_type, case_id=case.case_id, source_agency=self.agency,
                         occurred_at=at, payload=payload, correlation_id=case.correlation_id)
 
@@ -82,6 +91,15 @@ class ReceivingAgency(Generic[C, U]):
         refusal); the transition table says from which states that is allowed."""
         case = self.case(uow, case_id)
         uow.emit(self.closed(case, outcome, 0, uow.clock.now()))
+        self.clocks.stop_all(uow, case_id, f"case closed: {outcome}")
+        self.cases(uow).save(case)
+        return self.view(case)
+
+    def sue(self, uow: U, case_id: str, reason: str) -> dict[str, Any]:
+        """The worker takes the case to court: after arbitration refused it or did not decide in
+        time (art. 29), or on an agreement; the transition table says from which states."""
+        case = self.case(uow, case_id)
+        self.hand_on(uow, case, HandoffPurpose.LITIGATION, reason=reason)
         self.cases(uow).save(case)
         return self.view(case)
 
@@ -106,6 +124,14 @@ class ReceivingAgency(Generic[C, U]):
 
     def handle_broadcast(self, uow: U, envelope: Envelope) -> str:
         return "ignored"
+
+    def pending(self, uow: U) -> list[Handoff]:
+        """Handoffs waiting for this agency, in the order its staff should take them up."""
+        return self.desk.pending(uow)
+
+    def on_clock_elapsed(self, uow: U, clock: StatutoryClock) -> list[Envelope]:
+        """What follows, in this agency, from one of its statutory clocks running out."""
+        return []
 
     # -- desk hooks --------------------------------------------------------------------------
 

@@ -63,6 +63,10 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
         "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
         "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
+        # Thresholds and subsidies of the region (JSON); empty: the packaged Chengdu figures.
+        "REGIONAL_FIGURES_FILE": os.environ.get("DISPUTES_REGIONAL_FIGURES_FILE", ""),
+        # The courts bridge's adapter to the court's own system: simulated, or none (clerks).
+        "COURT_SYSTEM": os.environ.get("DISPUTES_COURT_SYSTEM", "simulated"),
         # "on" once the labor-inspection bureau's system consumes its queue: wage arrears are
         # then referred to it as well (off, they would wait in a queue nobody reads).
         "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),

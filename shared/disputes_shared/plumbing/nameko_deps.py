@@ -22,6 +22,8 @@ from werkzeug.wrappers import Response
 
 from ..contract.clock import Clock, SystemClock
 from ..kit.broker import ConfirmedPublisher
+from ..statutory_clock import StatutoryClock
+from .clocks import ClockKeeper
 from .handoff_desk import handoff_view
 from .messaging import EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics
@@ -116,7 +118,7 @@ class Metrics(DependencyProvider):
             metrics.observe_handled(envelope.event_type, outcome, envelope.occurred_at,
                                     datetime.now(UTC))
         elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
-                                            "sign_checkpoint"):
+                                            "sign_checkpoint", "fire_due_clocks", "consult_court"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
                                      "failed" if exc_info else "ok").inc()
 
@@ -185,6 +187,37 @@ class OperationsEndpoints:
                         status=200 if healthy else 503, mimetype="application/json")
 
 
+class StatutoryClocks:
+    """Fires the service's due statutory clocks, and reports on them.
+
+    The service's ``agency_logic`` has ``clocks`` (a ``ClockKeeper``) and
+    ``on_clock_elapsed(uow, clock)``, which returns the events that follow from a clock elapsing.
+    Due times are read from the injected clock (``Storage``'s), so tests move time by hand; the
+    timer only decides how often to look.
+    """
+
+    storage: Callable[[], UnitOfWork]
+    agency_logic: Any
+
+    @timer(interval=1)
+    def fire_due_clocks(self) -> None:
+        keeper: ClockKeeper = self.agency_logic.clocks
+        keeper.fire_due(self.storage, self.agency_logic.on_clock_elapsed)
+
+    @rpc
+    def clock_summary(self) -> dict[str, dict[str, Any]]:
+        """Per clock kind: pending, seconds to the soonest due, breaches, provisional."""
+        with self.storage() as uow:
+            summary: dict[str, dict[str, Any]] = self.agency_logic.clocks.summary(uow)
+        return summary
+
+    @rpc
+    def case_clocks(self, case_id: str) -> list[dict[str, Any]]:
+        """The statutory clocks of one case at this agency, running or ended."""
+        with self.storage() as uow:
+            return [clock_view(clock) for clock in uow.clocks.for_case(case_id)]
+
+
 class AgencyEvents:
     """Consumes the agency's inbound queue; ``agency_logic.handle`` applies each event once."""
 
@@ -227,8 +260,13 @@ class HandoffDeskRpc(AgencyEvents):
         return self.command(self.agency_logic.close, case_id, outcome)
 
     @rpc
+    def sue(self, case_id: str, reason: str) -> dict[str, Any]:
+        """The worker sues (e.g. after arbitration refused or stayed silent, art. 29)."""
+        return self.command(self.agency_logic.sue, case_id, reason)
+
+    @rpc
     def pending_handoffs(self) -> list[dict[str, Any]]:
-        return [handoff_view(h) for h in self.query(self.agency_logic.desk.pending)]
+        return [handoff_view(h) for h in self.query(self.agency_logic.pending)]
 
     @rpc
     def accept_handoff(self, handoff_id: str, **details: Any) -> dict[str, Any]:
@@ -237,3 +275,14 @@ class HandoffDeskRpc(AgencyEvents):
     @rpc
     def return_handoff(self, handoff_id: str, reason: str) -> dict[str, Any]:
         return handoff_view(self.command(self.agency_logic.desk.return_, handoff_id, reason))
+
+
+def clock_view(clock: StatutoryClock) -> dict[str, Any]:
+    return {
+        "clock_id": clock.clock_id, "case_id": clock.case_id, "kind": str(clock.kind),
+        "citation": clock.rule.citation, "status": str(clock.status),
+        "started_at": clock.started_at.isoformat(), "last_day": clock.last_day.isoformat(),
+        "due_at": clock.due_at.isoformat(), "provisional": clock.provisional,
+        "extension_days": clock.extension_days,
+        "ended_at": clock.ended_at.isoformat() if clock.ended_at else None, "reason": clock.reason,
+    }

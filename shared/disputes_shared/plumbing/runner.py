@@ -50,7 +50,15 @@ def main(service_cls: Any, agency: Agency, metadata: MetaData, argv: list[str] |
         return 0
     from nameko.cli.run import run
 
-    run([service_cls], service_config(agency))
+    config = service_config(agency)
+    check = getattr(service_cls, "check_configuration", None)
+    if check is not None:
+        try:
+            check(config)  # rule tables and regional figures: refuse to start on a bad one
+        except ValueError as exc:
+            print(f"{service_cls.name}: {exc}", file=sys.stderr)
+            return 2
+    run([service_cls], config)
     return 0
 
 

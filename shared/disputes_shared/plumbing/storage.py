@@ -1,7 +1,7 @@
 """SQLAlchemy 2 plumbing shared by every service's own database.
 
 Each service declares its own tables on its own ``MetaData`` and adds the plumbing tables
-(outbox, inbox, handoffs) to it with ``add_plumbing_tables``; no service reads another's.
+(outbox, inbox, handoffs, statutory clocks) to it with ``add_plumbing_tables``; no service reads another's.
 Domain objects are plain dataclasses; ``DataclassRepository`` maps one to a row of a table whose
 columns carry the dataclass's field names.
 """
@@ -18,8 +18,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
+    Date,
     DateTime,
     Engine,
     Index,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     event,
     func,
@@ -43,6 +46,8 @@ from ..contract.agencies import Agency
 from ..contract.events import Envelope, encode
 from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from ..contract.routing import route
+from ..contract.statutory_clocks import ClockKind
+from ..statutory_clock import ClockStatus, StatutoryClock
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -238,7 +243,25 @@ def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
         Column("reason", Text, nullable=True),
         Column("to_unit", String(64), nullable=True),
     )
-    return PlumbingTables(outbox=outbox, inbox=inbox, handoffs=handoffs)
+    clocks = Table(
+        "clocks", metadata,
+        Column("clock_id", String(36), primary_key=True),
+        Column("case_id", String(64), nullable=False, index=True),
+        Column("correlation_id", String(64), nullable=False),
+        Column("kind", EnumText(ClockKind), nullable=False),
+        Column("started_at", UtcDateTime, nullable=False),
+        Column("event_day", Date, nullable=False),
+        Column("last_day", Date, nullable=False),
+        Column("due_at", UtcDateTime, nullable=False),
+        Column("status", EnumText(ClockStatus), nullable=False),
+        Column("provisional", Boolean, nullable=False),
+        Column("extension_days", Integer, nullable=False),
+        Column("extension_approved_by", String(100), nullable=True),
+        Column("ended_at", UtcDateTime, nullable=True),
+        Column("reason", Text, nullable=True),
+        Index("ix_clocks_due", "status", "due_at"),
+    )
+    return PlumbingTables(outbox=outbox, inbox=inbox, handoffs=handoffs, clocks=clocks)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,6 +269,7 @@ class PlumbingTables:
     outbox: Table
     inbox: Table
     handoffs: Table
+    clocks: Table
 
 
 T = TypeVar("T")
@@ -351,3 +375,59 @@ class HandoffRepository(DataclassRepository[Handoff]):
     def count_pending_to(self, agency: Agency) -> int:
         return self.count(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING)
 
+
+
+class ClockRepository(DataclassRepository[StatutoryClock]):
+    def running(self, case_id: str, kind: ClockKind) -> StatutoryClock | None:
+        found = self.find(self.table.c.case_id == case_id, self.table.c.kind == kind,
+                          self.table.c.status == ClockStatus.RUNNING, limit=1)
+        return found[0] if found else None
+
+    def for_case(self, case_id: str) -> list[StatutoryClock]:
+        return self.find(self.table.c.case_id == case_id, order_by=self.table.c.started_at)
+
+    def running_for_case(self, case_id: str) -> list[StatutoryClock]:
+        return self.find(self.table.c.case_id == case_id,
+                         self.table.c.status == ClockStatus.RUNNING)
+
+    def due(self, now: datetime, limit: int) -> list[StatutoryClock]:
+        return self.find(self.table.c.status == ClockStatus.RUNNING, self.table.c.due_at <= now,
+                         order_by=self.table.c.due_at, limit=limit)
+
+    def provisional_running(self) -> list[StatutoryClock]:
+        return self.find(self.table.c.status == ClockStatus.RUNNING,
+                         self.table.c.provisional.is_(True))
+
+    def claim_elapsed(self, clock: StatutoryClock, at: datetime) -> bool:
+        """Mark a running clock elapsed unless another worker already did: the conditional
+        update is what makes a clock fire once across workers and replicas."""
+        c = self.table.c
+        result = self.connection.execute(
+            update(self.table).where(c.clock_id == clock.clock_id,
+                                     c.status == ClockStatus.RUNNING, c.due_at <= at)
+            .values(status=ClockStatus.ELAPSED, ended_at=at))
+        return result.rowcount == 1
+
+    def summary(self, now: datetime) -> dict[str, dict[str, Any]]:
+        """Per clock kind: running clocks, seconds to the soonest due (negative when one is
+        overdue and not yet fired), breaches (elapsed clocks) and provisional ones."""
+        c = self.table.c
+        rows = self.connection.execute(
+            select(c.kind, c.status, func.count(), func.min(c.due_at),
+                   func.sum(case((c.provisional.is_(True), 1), else_=0)))
+            .group_by(c.kind, c.status)).all()
+        kinds: dict[str, dict[str, Any]] = {
+            str(kind): {"pending": 0, "seconds_to_soonest_due": None, "breaches": 0,
+                        "satisfied": 0, "provisional": 0} for kind in ClockKind}
+        for kind, status, count, soonest, provisional in rows:
+            entry = kinds[str(kind)]
+            if status is ClockStatus.RUNNING:
+                entry["pending"] = int(count)
+                entry["provisional"] = int(provisional or 0)
+                soonest = soonest if soonest.tzinfo else soonest.replace(tzinfo=UTC)
+                entry["seconds_to_soonest_due"] = (soonest - now).total_seconds()
+            elif status is ClockStatus.ELAPSED:
+                entry["breaches"] = int(count)
+            else:
+                entry["satisfied"] = int(count)
+        return kinds

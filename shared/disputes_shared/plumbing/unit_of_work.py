@@ -10,7 +10,8 @@ from sqlalchemy import Connection, Engine
 from ..contract.clock import Clock
 from ..contract.events import Envelope
 from ..contract.handoff import Handoff
-from .storage import HandoffRepository, Inbox, Outbox, PlumbingTables
+from ..statutory_clock import StatutoryClock
+from .storage import ClockRepository, HandoffRepository, Inbox, Outbox, PlumbingTables
 
 
 class UnitOfWork:
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.outbox = Outbox(self.connection, self.tables.outbox)
         self.inbox = Inbox(self.connection, self.tables.inbox)
         self.handoffs = HandoffRepository(self.connection, self.tables.handoffs, Handoff)
+        self.clocks = ClockRepository(self.connection, self.tables.clocks, StatutoryClock)
         self.emitted: list[Envelope] = []
         self._committed = False
         self.bind(self.connection)

@@ -65,12 +65,35 @@ JUDICIAL_CONFIRMATION = Period(30, PeriodKind.CALENDAR_DAYS, "人民调解法 ar
 ARBITRATION_ACCEPTANCE = Period(5, PeriodKind.WORKING_DAYS, "劳动争议调解仲裁法 art. 29")
 SERVICE_ON_RESPONDENT = Period(5, PeriodKind.WORKING_DAYS, "劳动争议调解仲裁法 art. 30")
 RESPONDENT_ANSWER = Period(10, PeriodKind.WORKING_DAYS, "劳动争议调解仲裁法 art. 30")
+ANSWER_PASSED_ON = Period(5, PeriodKind.WORKING_DAYS, "劳动争议调解仲裁法 art. 30")
+PANEL_NAMED = Period(5, PeriodKind.WORKING_DAYS, "劳动争议调解仲裁法 art. 32")
+HEARING_NOTICE = Period(5, PeriodKind.WORKING_DAYS, "劳动争议调解仲裁法 art. 35")
 AWARD = Period(45, PeriodKind.CALENDAR_DAYS, "劳动争议调解仲裁法 art. 43")
 AWARD_EXTENSION = Period(15, PeriodKind.CALENDAR_DAYS, "劳动争议调解仲裁法 art. 43")
 WORKER_SUIT_AFTER_FINAL_AWARD = Period(15, PeriodKind.CALENDAR_DAYS, "劳动争议调解仲裁法 art. 48")
 EMPLOYER_SET_ASIDE = Period(30, PeriodKind.CALENDAR_DAYS, "劳动争议调解仲裁法 art. 49")
 SUIT_AFTER_AWARD = Period(15, PeriodKind.CALENDAR_DAYS, "劳动争议调解仲裁法 art. 50")
+# 督促程序 (支付令), which art. 16 opens for unpaid wages, injury costs and compensation.
+PAYMENT_ORDER_ISSUE = Period(15, PeriodKind.CALENDAR_DAYS, "民事诉讼法 art. 223 (2021 numbering)")
+PAYMENT_ORDER_RESPONSE = Period(15, PeriodKind.CALENDAR_DAYS, "民事诉讼法 art. 223 (2021 numbering)")
 LIMITATION_YEARS = 1  # 劳动争议调解仲裁法 art. 27
+
+
+class WeekendsWhereNotCovered:
+    """The official calendar, and for a year it does not cover yet an estimate from weekends
+    alone; ``estimated`` says whether any day was guessed, so a clock counted with it is marked
+    provisional and counted again once the calendar is updated."""
+
+    def __init__(self, official: WorkingCalendar) -> None:
+        self.official = official
+        self.estimated = False
+
+    def is_working_day(self, day: date) -> bool:
+        try:
+            return self.official.is_working_day(day)
+        except CalendarNotCovered:
+            self.estimated = True
+            return day.weekday() < 5
 
 
 def next_working_day_from(day: date, calendar: WorkingCalendar) -> date:

@@ -1,0 +1,95 @@
+"""Figures a region sets for itself (thresholds, subsidies): configuration, not code.
+
+The packaged file holds Chengdu's figures; a deployment elsewhere points
+``DISPUTES_REGIONAL_FIGURES_FILE`` at its own. The file is validated when a service starts, and
+a bad one is refused with every fault named.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DIFFICULTIES = ("simple", "ordinary", "complex", "major")  # 以案定补: the subsidy grades
+
+
+class InvalidRegionalFigures(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RegionalFigures:
+    region: str
+    large_amount_yuan: Decimal  # a claim this large is high-risk (涉稳)
+    urgent_worker_count: int  # a group this large is urgent (涉众)
+    repeat_employer_cases: int  # this many claims against one employer ...
+    repeat_employer_window_days: int  # ... within this many days: urgent
+    mediation_subsidy_yuan: dict[str, Decimal]  # per mediated case, by difficulty
+    mediation_subsidy_without_agreement_share: Decimal  # share paid when no agreement came
+
+
+def parse_regional_figures(document: Any, source: str) -> RegionalFigures:
+    errors: list[str] = []
+    if not isinstance(document, dict):
+        raise InvalidRegionalFigures(f"{source}: must be a JSON object")
+
+    def yuan(value: Any, name: str) -> Decimal:
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if isinstance(value, bool) or not amount.is_finite() or amount < 0:
+            errors.append(f"{name}: must be a yuan amount of zero or more, not {value!r}")
+        return amount
+
+    def count(name: str, minimum: int = 1) -> int:
+        value = document.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            errors.append(f"{name}: must be a whole number of at least {minimum}, not {value!r}")
+            return minimum
+        return value
+
+    known = set(RegionalFigures.__dataclass_fields__)
+    errors += [f"{name}: not a known figure" for name in sorted(set(document) - known)]
+    errors += [f"{name}: missing" for name in sorted(known - set(document))]
+    subsidies = document.get("mediation_subsidy_yuan")
+    if not isinstance(subsidies, dict) or set(subsidies) != set(DIFFICULTIES):
+        errors.append(f"mediation_subsidy_yuan: must give an amount for each of {', '.join(DIFFICULTIES)}")
+        subsidies = {}
+    share = yuan(document.get("mediation_subsidy_without_agreement_share"),
+                 "mediation_subsidy_without_agreement_share")
+    if share > 1:
+        errors.append("mediation_subsidy_without_agreement_share: must be between 0 and 1")
+    figures = RegionalFigures(
+        region=str(document.get("region", "")),
+        large_amount_yuan=yuan(document.get("large_amount_yuan"), "large_amount_yuan"),
+        urgent_worker_count=count("urgent_worker_count", 2),
+        repeat_employer_cases=count("repeat_employer_cases", 2),
+        repeat_employer_window_days=count("repeat_employer_window_days"),
+        mediation_subsidy_yuan={grade: yuan(amount, f"mediation_subsidy_yuan.{grade}")
+                                for grade, amount in subsidies.items()},
+        mediation_subsidy_without_agreement_share=share,
+    )
+    if errors:
+        raise InvalidRegionalFigures(f"{source}: " + "; ".join(errors))
+    return figures
+
+
+@cache
+def regional_figures(path: str | None = None) -> RegionalFigures:
+    """The figures in ``path``, or the packaged ones."""
+    if path:
+        text, source = Path(path).read_text("utf-8"), path
+    else:
+        text = resources.files("disputes_shared").joinpath("reference/regional_figures.json").read_text("utf-8")
+        source = "packaged regional_figures.json"
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRegionalFigures(f"{source}: not JSON: {exc}") from None
+    return parse_regional_figures(document, source)

@@ -1,0 +1,56 @@
+"""Rows written before the triage, mediation and legal-aid columns existed still load after the
+upgrade: the new columns get their defaults (no flag set, empty lists)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+import legal_aid.adapters
+import mediation.adapters
+from disputes_shared.contract.clock import ManualClock
+from disputes_shared.plumbing.schema import ServiceSchema
+from disputes_shared.plumbing.storage import make_engine
+
+from .examples import AT, dossier
+
+CLOCKS_REVISIONS = {"mediation": "3ec90e8b5833", "legal_aid": "89f004fc36e9"}
+OLD_CASE = {"case_id": "LD-OLD", "correlation_id": "c", "handoff_id": "h", "purpose": "mediation",
+            "state": "in_mediation", "received_at": "2026-03-02 09:00:00.000000", "history": "{}"}
+
+
+def old_row(url: str, table: str, purpose: str, extra: dict[str, object]) -> None:
+    engine = make_engine(url)
+    row = {**OLD_CASE, "purpose": purpose,
+           "dossier": json.dumps(dossier(), default=str, ensure_ascii=False), **extra}
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO {table} ({', '.join(row)}) "
+                                f"VALUES ({', '.join(':' + k for k in row)})"), row)
+    engine.dispose()
+
+
+OLD_ROWS = {
+    "mediation": (mediation.adapters, mediation.adapters.MediationUnitOfWork, "mediation_cases",
+                  {"station_id": "people-wuhou"},
+                  lambda case: (case.sessions, case.arbitration_offered, case.subsidy) == ([], False, None)),
+    "legal_aid": (legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork, "aid_applications",
+                  {"state": "granted", "representing": True},
+                  lambda case: (case.green_channel, case.provisional, case.forums) == ([], False, [])),
+}
+
+
+@pytest.mark.parametrize("package", OLD_ROWS)
+def test_a_case_from_before_loads_with_the_new_columns_defaults(package, tmp_path):
+    adapters, uow_class, table, extra, as_defaults = OLD_ROWS[package]
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    schema = ServiceSchema(package, adapters.metadata)
+    schema.upgrade(url, CLOCKS_REVISIONS[package])
+    old_row(url, table, package, extra)
+    schema.upgrade(url)
+    engine = make_engine(url)
+    with uow_class(engine, adapters.plumbing, ManualClock(AT)) as uow:
+        case = uow.cases.get("LD-OLD")
+    engine.dispose()
+    assert as_defaults(case)
