@@ -6,7 +6,7 @@ DISPUTES := $(VENV)/bin/disputes
 CASES ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run up down status test test-unit test-integration test-e2e lint bench contract contract-check clean
+.PHONY: help setup run up down status test test-unit test-integration test-e2e lint bench contract contract-check deploy-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ contract-check: setup ## committed contract up to date, and valid by the AsyncAP
 
 bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker
 	@scripts/broker.sh start && $(PY) -m bench.lifecycle
+
+deploy-check: setup ## Dockerfiles (hadolint and our rules), the packages the images install, every k8s manifest and overlay (kustomize, Kubernetes schemas, CRDs)
+	@$(PY) -m pytest tests/deploy -q
 
 clean: ## remove local data, logs and the venv
 	rm -rf var $(VENV)

@@ -2,16 +2,18 @@
 # Make sure a RabbitMQ broker answers on 127.0.0.1 for tests and local runs.
 #
 #   scripts/broker.sh start   use the broker already on 127.0.0.1:5672 (and make
-#                             sure its management plugin is on), or start our
-#                             own, loopback only, with state under var/rabbitmq
+#                             sure its management and prometheus plugins are
+#                             on), or start our own, loopback only, with state
+#                             under var/rabbitmq
 #   scripts/broker.sh stop    stop the broker ONLY if this script started it
 #                             (marker var/run/broker.started); never another one
 #   scripts/broker.sh status  AMQP / management answering? started by us?
 #
 # Needs: guest/guest on AMQP 127.0.0.1:5672 and the management HTTP API on
 # 127.0.0.1:15672 (nameko's pytest rabbit_config fixture creates a vhost per
-# test through it). Our own broker also enables rabbitmq_prometheus when it is
-# available (127.0.0.1:15692).
+# test through it). rabbitmq_prometheus is enabled too when it is available
+# (broker metrics on 127.0.0.1:15692; a broker we did not start keeps its own
+# listener settings for it).
 #
 # Environment (defaults in brackets; normally leave them alone):
 #   BROKER_AMQP_PORT [5672]  BROKER_MGMT_PORT [15672]  BROKER_PROM_PORT [15692]
@@ -50,6 +52,12 @@ die() { printf 'broker: error: %s\n' "$*" >&2; exit 1; }
 # --- probes -------------------------------------------------------------------
 
 amqp_up() { timeout 2 bash -c "</dev/tcp/$HOST/$AMQP_PORT" >/dev/null 2>&1; }
+
+# The rabbitmq_prometheus plugin's endpoint (broker metrics for Prometheus).
+prom_up() {
+    command -v curl >/dev/null 2>&1 || return 1
+    curl -fsS -o /dev/null --max-time 3 "http://$HOST:$PROM_PORT/metrics" >/dev/null 2>&1
+}
 
 mgmt_up() {
     command -v curl >/dev/null 2>&1 || return 1
@@ -183,8 +191,8 @@ ensure_rabbitmq_installed() {
 
 use_foreign_broker() {
     ensure_curl
-    if mgmt_up; then
-        log "management API answers on $HOST:$MGMT_PORT"
+    if mgmt_up && prom_up; then
+        log "management API answers on $HOST:$MGMT_PORT, broker metrics on $HOST:$PROM_PORT"
         return 0
     fi
     local plugins
@@ -193,11 +201,15 @@ use_foreign_broker() {
     if ! epmd_up; then
         warn "no local Erlang node (epmd not answering); cannot enable plugins on that broker"
     elif plugins="$(system_tool rabbitmq-plugins)"; then
-        log "enabling rabbitmq_management on the running broker"
+        log "enabling rabbitmq_management and rabbitmq_prometheus on the running broker"
         # No environment of ours here: the tool must talk to that node with its
         # own settings (on Debian the wrapper supplies the node's cookie).
         timeout 120 "$plugins" enable rabbitmq_management </dev/null 9>&- \
             || die "'rabbitmq-plugins enable rabbitmq_management' failed; enable it on that broker by hand"
+        # The broker's own metrics for dashboards and the monitoring tests; a
+        # broker without the plugin still serves everything else.
+        timeout 120 "$plugins" enable rabbitmq_prometheus </dev/null 9>&- \
+            || warn "'rabbitmq-plugins enable rabbitmq_prometheus' failed; broker metrics unavailable"
     else
         warn "rabbitmq-plugins is not on this machine; waiting for the management API anyway"
     fi
@@ -478,6 +490,11 @@ cmd_status() {
     else
         log "management http://$HOST:$MGMT_PORT: not answering"
         rc=1
+    fi
+    if prom_up; then
+        log "broker metrics http://$HOST:$PROM_PORT/metrics: answering"
+    else
+        log "broker metrics http://$HOST:$PROM_PORT/metrics: not answering"
     fi
     if [[ -f "$MARKER" ]]; then
         line="yes ($(marker_get node), beam pid $(recorded_beam_pid)"

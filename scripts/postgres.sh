@@ -7,7 +7,7 @@
 #                               `postgresql` package (apt-get when missing), initdb,
 #                               pg_ctl, loopback only, no systemd
 #   scripts/postgres.sh stop    stop the server ONLY if this script started it (marker
-#                               var/run/postgres.started, checked against its PID)
+#                               var/run/postgres-PORT.started, checked against its PID)
 #   scripts/postgres.sh status  answering? started by us?
 #   scripts/postgres.sh url     the admin URL the tests use (DISPUTES_POSTGRES_ADMIN_URL)
 #
@@ -25,8 +25,9 @@ HOST=127.0.0.1
 PORT="${POSTGRES_PORT:-5432}"
 START_TIMEOUT="${POSTGRES_START_TIMEOUT:-60}"
 RUN_DIR="$REPO_ROOT/var/run"
-MARKER="$RUN_DIR/postgres.started"
-LOCK="$RUN_DIR/postgres.lock"
+# One marker per port: a second cluster (say, a test of this script) never takes the first's.
+MARKER="$RUN_DIR/postgres-$PORT.started"
+LOCK="$RUN_DIR/postgres-$PORT.lock"
 ADMIN_URL="postgresql://postgres@$HOST:$PORT/postgres"
 
 log() { printf 'postgres: %s\n' "$*"; }
@@ -85,25 +86,28 @@ take_lock() {
     flock -w 300 9 || die "could not lock $LOCK within 300 s"
 }
 
-# Where our cluster lives: var/postgres when the owner can reach it, else a private temp dir.
+# Where our cluster lives: var/postgres when the owner can reach it, else a private temp dir
+# (removed again by `stop`). Sets DATA and TEMPORARY.
 choose_data_dir() {
-    local wanted="${POSTGRES_DATA_DIR:-$REPO_ROOT/var/postgres}"
-    mkdir -p "$wanted"
+    DATA="${POSTGRES_DATA_DIR:-$REPO_ROOT/var/postgres}"
+    TEMPORARY=0
+    mkdir -p "$DATA"
     if [[ "$(id -u)" == 0 ]]; then
-        chown postgres: "$wanted"
-        if ! runuser -u postgres -- test -w "$wanted"; then
-            wanted="$(mktemp -d "${TMPDIR:-/tmp}/disputes-postgres.XXXXXX")"
-            chown postgres: "$wanted"
+        chown postgres: "$DATA"
+        if ! runuser -u postgres -- test -w "$DATA"; then
+            DATA="$(mktemp -d "${TMPDIR:-/tmp}/disputes-postgres.XXXXXX")"
+            TEMPORARY=1
+            chown postgres: "$DATA"
         fi
     fi
-    echo "$wanted"
 }
 
 start_own() {
     ensure_installed
     local bin data pid
     bin="$(find_pg_bin)"
-    data="$(choose_data_dir)"
+    choose_data_dir
+    data="$DATA"
     if [[ ! -s "$data/PG_VERSION" ]]; then
         log "creating a cluster in $data ($("$bin/postgres" --version))"
         # Trust, from loopback only: a throwaway cluster for tests, reached by nothing else.
@@ -123,6 +127,7 @@ start_own() {
     cat >"$MARKER.tmp" <<EOF
 pid=$pid
 data_dir=$data
+temporary=$TEMPORARY
 bin=$bin
 port=$PORT
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -145,6 +150,9 @@ stop_own() {
     else
         log "our PostgreSQL is not running any more"
     fi
+    if [[ "$(marker_get temporary)" == 1 && -n "$data" ]] && ! is_our_postmaster "$pid" "$data"; then
+        rm -rf -- "$data" "$data.initdb.log"
+    fi
     rm -f "$MARKER"
 }
 
@@ -157,7 +165,7 @@ can_admin() {
 cmd_start() {
     take_lock
     if [[ -f "$MARKER" ]] && ! ours_running; then
-        log "our PostgreSQL (var/run/postgres.started) is gone; cleaning up"
+        log "our PostgreSQL (${MARKER#"$REPO_ROOT"/}) is gone; cleaning up"
         rm -f "$MARKER"
     fi
     if answering; then

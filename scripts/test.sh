@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer, check the
-# published contract (whole suite only), run pytest.
+# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer and
+# Prometheus is installed, check the published contract (whole suite only), run pytest.
 #
 #   scripts/test.sh [PYTEST ARGS...]     (default: tests)
 #
@@ -12,52 +12,43 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO_ROOT"
 
-MARKER="var/run/broker.started"
-PG_MARKER="var/run/postgres.started"
-we_started_broker=0
-we_started_postgres=0
+started_by_us=() # the servers (broker, postgres) this run started, to stop at the end
 
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
-    if ((we_started_broker)); then
-        scripts/broker.sh stop || echo "test: warning: could not stop the broker" >&2
-    fi
-    if ((we_started_postgres)); then
-        scripts/postgres.sh stop || echo "test: warning: could not stop PostgreSQL" >&2
-    fi
+    local server
+    for server in "${started_by_us[@]}"; do
+        scripts/$server.sh stop || echo "test: warning: could not stop $server" >&2
+    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# ensure_server NAME MARKER WHAT: `scripts/NAME.sh start`; the marker (with the server's PID
+# and start time) changes only when the script starts a server of its own.
+ensure_server() {
+    local name=$1 marker=$2 what=$3 before rc=0
+    before="$(cat "$marker" 2>/dev/null || true)"
+    scripts/$name.sh start </dev/null || rc=$?
+    if [[ -f "$marker" && "$(cat "$marker")" != "$before" ]]; then
+        started_by_us+=("$name")
+    fi
+    if ((rc != 0)); then
+        echo "test: error: no usable $what (scripts/$name.sh start failed)" >&2
+        exit "$rc"
+    fi
+}
+
 scripts/setup.sh
-
-# The marker (with the node's PID and start time) changes only when
-# broker.sh starts a broker of its own.
-marker_before="$(cat "$MARKER" 2>/dev/null || true)"
-broker_rc=0
-scripts/broker.sh start </dev/null || broker_rc=$?
-if [[ -f "$MARKER" && "$(cat "$MARKER")" != "$marker_before" ]]; then
-    we_started_broker=1
-fi
-if ((broker_rc != 0)); then
-    echo "test: error: no usable RabbitMQ broker (scripts/broker.sh start failed)" >&2
-    exit "$broker_rc"
-fi
-
-pg_marker_before="$(cat "$PG_MARKER" 2>/dev/null || true)"
-pg_rc=0
-scripts/postgres.sh start </dev/null || pg_rc=$?
-if [[ -f "$PG_MARKER" && "$(cat "$PG_MARKER")" != "$pg_marker_before" ]]; then
-    we_started_postgres=1
-fi
-if ((pg_rc != 0)); then
-    echo "test: error: no usable PostgreSQL (scripts/postgres.sh start failed)" >&2
-    exit "$pg_rc"
-fi
+ensure_server broker var/run/broker.started "RabbitMQ broker"
+ensure_server postgres "var/run/postgres-${POSTGRES_PORT:-5432}.started" PostgreSQL
 # Tests make (and drop) their databases through this role.
 DISPUTES_POSTGRES_ADMIN_URL="$(scripts/postgres.sh url)"
 export DISPUTES_POSTGRES_ADMIN_URL
+
+# promtool checks the alert rules; the monitoring end-to-end test runs a Prometheus of its own.
+scripts/prometheus.sh ensure </dev/null
 
 if (($# == 0)); then
     set -- tests

@@ -124,14 +124,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     url = args.database or database_url(Agency.TRAIL)
     key = Path(args.public_key) if args.public_key else public_path(trail_signing_key_file())
-    verdict = verify_database(url, key)
+    try:
+        verdict = verify_database(url, key, Path(args.witness) if args.witness else None)
+    except ValueError as exc:
+        print(f"cannot verify: {exc}", file=sys.stderr)
+        return 2
+    last = verdict.last_checkpoint
     report = {"intact": verdict.intact, "entries": verdict.entries,
               "checkpoints": verdict.checkpoints, "first_bad_entry": verdict.entry_id,
-              "problem": verdict.problem}
+              "problem": verdict.problem, "unattested_entries": verdict.unattested,
+              "last_checkpoint": {"entry_id": last.entry_id, "entries": last.entries,
+                                  "signed_at": last.signed_at.isoformat()} if last else None}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     elif verdict.intact:
-        print(f"trail intact: {verdict.entries} entries, {verdict.checkpoints} signed checkpoints")
+        print(f"trail intact: {verdict.entries} entries, each signed; {verdict.checkpoints} signed "
+              f"checkpoints, the last at entry {last.entry_id if last else '-'} "
+              f"({last.signed_at.isoformat() if last else 'none yet'}); "
+              f"{verdict.unattested} newer entries not yet under a checkpoint")
     else:
         print(f"TRAIL TAMPERED: entry {verdict.entry_id}: {verdict.problem} "
               f"({verdict.entries} entries read, {verdict.checkpoints} checkpoints)")
@@ -178,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     verify = sub.add_parser("verify", help="recompute the trail's hash chain and check its signed checkpoints")
     verify.add_argument("--database", help="the trail's database URL (default: as the services use)")
     verify.add_argument("--public-key", help="the trail's public key file (default: beside its key)")
+    verify.add_argument("--witness", help="a file of your own holding the last checkpoint you "
+                        "verified: a trail cut back behind it is detected; updated when intact")
     verify.add_argument("--json", action="store_true")
     from disputes_shared.kit.conformance import add_arguments
 

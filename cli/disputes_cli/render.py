@@ -29,10 +29,16 @@ def seconds(value: float | None) -> str:
 
 def handoff_report(summary: dict[str, Any]) -> str:
     parts = ["Handoff waits by agency pair (slowest p95 first)", table(
-        ["from", "to", "handoffs", "accepted", "returned", "pending", "p50", "p95", "max"],
+        ["from", "to", "handoffs", "accepted", "returned", "pending", "p50", "p95", "p99", "max"],
         [[r["from_agency"], r["to_agency"], r["handoffs"], r["accepted"], r["returned"], r["pending"],
-          seconds(r["wait_p50_seconds"]), seconds(r["wait_p95_seconds"]), seconds(r["wait_max_seconds"])]
+          seconds(r["wait_p50_seconds"]), seconds(r["wait_p95_seconds"]),
+          seconds(r["wait_p99_seconds"]), seconds(r["wait_max_seconds"])]
          for r in summary["pairs"]])]
+    if summary["work"]:
+        parts += ["", "Work in each agency once taken up (slowest p95 first)", table(
+            ["agency", "stays", "p50", "p95"],
+            [[w["agency"], w["stays"], seconds(w["work_p50_seconds"]), seconds(w["work_p95_seconds"])]
+             for w in summary["work"]])]
     if summary["backlog"]:
         parts += ["", "Backlog (handoffs not yet taken up)", table(
             ["agency", "pending", "oldest"],
@@ -51,21 +57,23 @@ def trail_report(trail: dict[str, Any]) -> str:
     rows = []
     for entry in trail["entries"]:
         details = entry["details"]
-        note = ""
         if entry["event_type"].startswith("handoff."):
             note = f"{details['from_agency']} -> {details['to_agency']} ({details['purpose']})"
-            if "wait_seconds" in details:
-                note += f", waited {seconds(details['wait_seconds'])}"
-            if details.get("reason"):
+            if entry["event_type"] == "handoff.returned":
                 note += f": {details['reason']}"
         elif entry["event_type"] == "case.triaged":
-            note = f"{details['station_id']} by rules {', '.join(details['rules_fired'])}"
+            note = f"to {details['station_id']}"
         elif entry["event_type"] == "case.closed":
             note = f"{details['outcome']}, ¥{details['amount_recovered']}, {details['days_open']} days"
         else:
-            note = ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))
-        rows.append([entry["at"][:23], entry["agency"], entry["event_type"], note])
-    parts = [head, table(["at", "agency", "event", "details"], rows)]
+            note = ", ".join(f"{k}={v}" for k, v in details.items()
+                             if not isinstance(v, (dict, list)) and k != "worked_seconds")
+        rows.append([entry["at"][:23], entry["agency"], entry["role"], entry["event_type"],
+                     seconds(entry["waited_seconds"]) if entry["waited_seconds"] is not None else "",
+                     seconds(entry["worked_seconds"]) if entry["worked_seconds"] is not None else "",
+                     entry["rule"] or "", note])
+    parts = [head, table(["at", "agency", "role", "event", "waited", "worked", "rule", "details"],
+                         rows)]
     if trail["anomalies"]:
         parts += ["", "Anomalies:"] + [f"  {a}" for a in trail["anomalies"]]
     return "\n".join(parts)
@@ -79,10 +87,10 @@ def trail_csv(trail: dict[str, Any]) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["case_id", "at", "agency", "event_type", "move", "event_id", "causation_id",
-                     "details"])
+    columns = ["at", "agency", "role", "event_type", "move", "rule", "waited_seconds",
+               "worked_seconds", "event_id", "causation_id"]
+    writer.writerow(["case_id", *columns, "details"])
     for entry in trail["entries"]:
-        writer.writerow([trail["case_id"], entry["at"], entry["agency"], entry["event_type"],
-                         entry["move"], entry["event_id"], entry["causation_id"] or "",
+        writer.writerow([trail["case_id"], *("" if entry[c] is None else entry[c] for c in columns),
                          json.dumps(entry["details"], ensure_ascii=False, sort_keys=True)])
     return out.getvalue()

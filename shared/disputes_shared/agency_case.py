@@ -28,6 +28,13 @@ class AgencyCase:
     def move(self, move: str) -> None:
         self.state = next_state(self.state, move)
 
+    def worked_seconds(self, until: datetime) -> float | None:
+        """Time spent working on the case here since accepting it (the wait before the
+        acceptance is the handoff's); None if it was never accepted."""
+        if self.accepted_at is None:
+            return None
+        return max(0.0, (until - self.accepted_at).total_seconds())
+
     def onward_dossier(self) -> dict[str, Any]:
         """The dossier to hand on, with what this agency decided added to its history
         (loaded through the contract's schema: the stored copy is plain JSON)."""

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUREAU = ROOT / "examples" / "labor_inspection" / "bureau.py"
 
 
-def until(check_: Any, timeout: float = 60.0) -> Any:
+def until(check_: Any, timeout: float = 180.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := check_()):
         if time.monotonic() > deadline:
@@ -49,7 +49,7 @@ def platform(tmp_path_factory):
 
 
 def bureau(env: dict[str, str], database: Path, *args: str,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(BUREAU), "--database", str(database), *args],
                           env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout)
@@ -57,12 +57,13 @@ def bureau(env: dict[str, str], database: Path, *args: str,
 
 def disputes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "disputes_cli.main", *args],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
 def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform, tmp_path):
     env, database = platform, tmp_path / "bureau.db"
     observation = Observation(env["DISPUTES_AMQP_URI"], "labor_inspection").start()
+    intake_watch = Observation(env["DISPUTES_AMQP_URI"], "intake").start()
     running = subprocess.Popen([sys.executable, str(BUREAU), "--database", str(database), "run"],
                                env={**os.environ, **env}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -98,6 +99,8 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
         running.wait(timeout=30)
         messages = observation.watch(1.0)
         observation.stop()
+        intake_messages = intake_watch.watch(1.0)
+        intake_watch.stop()
 
     moves = [e["move"] for e in read["entries"]]
     inspection = [m for m in moves if "inspection" in m]
@@ -109,6 +112,8 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
     report = check("labor_inspection", messages)
     assert report.passed, report.render()
     assert report.sent == 2  # the acceptance and the report; nothing for the injury claim
+    platform_side = check("intake", intake_messages)  # the platform keeps its own contract
+    assert platform_side.passed, platform_side.render()
     claim = requests.get(f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims/{case_id}",
                          timeout=30).json()
     assert claim["state"] == "mediation_requested"  # the referral did not move the claim

@@ -77,7 +77,7 @@ def watch(amqp_uri):
         observation.stop()
 
 
-def observed_report(observation: Observation, seconds: float = 2.0) -> Report:
+def observed_report(observation: Observation, seconds: float = 5.0) -> Report:
     return check(INSPECTION, observation.watch(seconds), seconds)
 
 
@@ -144,17 +144,18 @@ def test_the_command_line_prints_the_report_and_exits_non_zero_on_failure(amqp_u
                                                                           rabbit_manager):
     env = {**os.environ, "DISPUTES_AMQP_URI": amqp_uri}
     command = [sys.executable, "-m", "disputes_cli.main", "conformance", "--agency",
-               "labor_inspection", "--seconds", "6"]
+               "labor_inspection", "--seconds", "15"]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as running:
         eventually(lambda: any(q["name"].startswith("disputes.conformance.labor_inspection")
-                               for q in rabbit_manager.get_queues(rabbit_config["vhost"])))
+                               for q in rabbit_manager.get_queues(rabbit_config["vhost"])),
+                   timeout=60)
         refer(amqp_uri)  # nobody answers it
         with EventPublisher(amqp_uri, INSPECTION) as publisher:
             publisher.publish(publisher.event(
                 "inspection.concluded", "LD-OTHER", correlation_id="c",
                 payload=example_payloads()["inspection.concluded"]))
-        out, err = running.communicate(timeout=60)
+        out, err = running.communicate(timeout=120)
     assert running.returncode == 1, err
     assert "FAIL  handoffs" in out and "PASS  schema" in out and "RESULT: FAIL" in out
 

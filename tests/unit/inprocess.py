@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 import arbitration.adapters
@@ -47,7 +48,8 @@ class InProcessPlatform:
              arbitration.adapters.ArbitrationUnitOfWork, Arbitration()),
             ("courts_bridge", Agency.COURTS, courts_bridge.adapters,
              courts_bridge.adapters.CourtsUnitOfWork, CourtsBridge()),
-            ("trail", Agency.TRAIL, trail.adapters, trail.adapters.TrailUnitOfWork, Trail()),
+            ("trail", Agency.TRAIL, trail.adapters, trail.adapters.TrailUnitOfWork,
+             Trail(Ed25519PrivateKey.generate().sign)),
         ]
         self.agency = {name: agency for name, agency, *_ in parts}
         self.db = {name: ServiceDatabase(m.metadata, m.plumbing, uow, clock) for name, _, m, uow, _ in parts}

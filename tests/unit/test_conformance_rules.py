@@ -91,6 +91,14 @@ def test_an_answer_to_someone_elses_handoff_fails():
     assert "which is for mediation, not labor_inspection" in report.render()
 
 
+def test_its_own_requests_still_unanswered_are_noted_not_failed():
+    handoff = Handoff.request("LD-1", INSPECTION, HandoffPurpose.ARBITRATION, AT)
+    report = check(INSPECTION, [on_the_wire(e) for e in
+                                handoff_request_events(handoff, "corr-1", dossier())])
+    assert report.passed, report.render()
+    assert f"· handoff {handoff.handoff_id} to arbitration is not answered yet" in report.render()
+
+
 def test_a_request_without_its_dossier_fails():
     handoff = Handoff.request("LD-1", INSPECTION, HandoffPurpose.ARBITRATION, AT)
     requested, _ = handoff_request_events(handoff, "corr-1", dossier())
@@ -143,3 +151,13 @@ def test_other_agencies_messages_are_not_charged_to_the_one_checked():
     report = check(INSPECTION, [on_the_wire(envelope("case.closed", source_agency=Agency.COURTS))])
     assert report.sent == 0 and not report.passed
     assert "nothing was sent by labor_inspection" in report.render()
+
+
+def test_an_event_sent_again_is_checked_once_and_an_id_reused_for_another_event_fails():
+    first = concluded()
+    report = check(INSPECTION, [on_the_wire(first), on_the_wire(first)])
+    assert report.passed and report.sent == 1
+    assert "1 event(s) sent again with the same id" in report.render()
+    other = Envelope(**{**concluded().__dict__, "event_id": first.event_id, "case_id": "LD-2"})
+    report = check(INSPECTION, [on_the_wire(first), on_the_wire(other)])
+    assert not report.passed and "event_id already used for a different event" in report.render()

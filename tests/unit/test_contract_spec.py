@@ -24,8 +24,14 @@ from disputes_shared.contract.events import (
     decode,
     encode,
 )
-from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
+from disputes_shared.contract.routing import (
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    DOSSIERS_EXCHANGE,
+    EVENTS_EXCHANGE,
+)
 from disputes_shared.contract.spec import (
+    UnsupportedField,
     asyncapi,
     compatibility_problems,
     differences,
@@ -90,10 +96,13 @@ def test_the_asyncapi_document_names_every_exchange_routing_key_and_message():
     assert "case.filed.v1.all" in addresses
     assert "handoff.dossier.v1.{to_agency}" in addresses
     assert "handoff.accepted.v1.{from_agency}" in addresses
-    exchanges = {c["bindings"]["amqp"]["exchange"]["name"] for c in document["channels"].values()}
-    assert exchanges == {EVENTS_EXCHANGE, DOSSIERS_EXCHANGE}
-    assert DEAD_LETTER_EXCHANGE in document["info"]["description"]
-    assert {m["name"] for m in document["components"]["messages"].values()} == set(EVENT_TYPES)
+    amqp = [c["bindings"]["amqp"] for c in document["channels"].values()]
+    assert {b["exchange"]["name"] for b in amqp if b["is"] == "routingKey"} \
+        == {EVENTS_EXCHANGE, DOSSIERS_EXCHANGE}
+    assert [b["queue"]["name"] for b in amqp if b["is"] == "queue"] == [DEAD_LETTER_QUEUE]
+    assert DEAD_LETTER_EXCHANGE in document["channels"]["dead-letters"]["description"]
+    assert {m["name"] for m in document["components"]["messages"].values()} \
+        == {*EVENT_TYPES, "parked"}
 
 
 def test_routing_keys_and_exchanges_never_name_a_python_class():
@@ -205,7 +214,8 @@ def test_a_breaking_change_is_published_as_a_new_major_beside_the_old(monkeypatc
 class CaseClosedV2(CaseClosed):
     """v2 of case.closed: the money recovered is named for what it is (落实金额)."""
 
-    minor = 0  # a new major starts again at .0
+    minor = 0  # a new major starts its minors afresh
+
     amount_paid_to_worker = events.amount_field(required=True)
 
 
@@ -243,3 +253,31 @@ def test_an_unknown_major_is_refused_saying_which_majors_are_read():
     message["schema_version"] = "3.0"
     with pytest.raises(UnknownEventType, match="reads major 1 of it"):
         decode(json.dumps(message))
+
+
+def test_a_field_the_generator_cannot_describe_is_a_clear_error_not_a_silent_gap(monkeypatch):
+    class WithUrl(CaseFiled):
+        minor = 1
+        evidence_link = fields.Url(allow_none=True, load_default=None)
+
+    class WithFunction(CaseFiled):
+        minor = 1
+        computed = fields.Function(lambda obj: 1)
+
+    monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithUrl)
+    assert published_schemas()["case.filed.v1.json"]["properties"]["payload"]["properties"][
+        "evidence_link"] == {"type": ["string", "null"], "format": "uri"}
+    monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithFunction)
+    with pytest.raises(UnsupportedField, match="Function"):
+        published_schemas()
+
+
+def test_moving_an_event_to_another_exchange_or_routing_key_needs_a_new_major(monkeypatch):
+    from disputes_shared.contract import routing
+
+    published = published_schemas()
+    monkeypatch.setitem(routing.EXCHANGE_OF, "case.closed", routing.DOSSIERS_EXCHANGE)
+    monkeypatch.setitem(routing.ADDRESSED_BY, "case.closed", "to_agency")
+    problems = compatibility_problems(published, published_schemas())
+    assert any("case.closed.v1.json: the message changed x-exchange" in p for p in problems)
+    assert any("changed x-routing-key from 'case.closed.v1.all'" in p for p in problems)

@@ -45,7 +45,8 @@ def test_a_ruling_complied_with_closes_the_case_by_its_proceeding(courts_db, clo
     run(courts_db, COURTS.record_compliance, "LD-1", "2560")
     closed = last_event(courts_db)
     assert (closed.event_type, closed.payload) == ("case.closed", {
-        "outcome": outcome, "amount_recovered": Decimal("2560.00"), "days_open": 40})
+        "outcome": outcome, "amount_recovered": Decimal("2560.00"), "days_open": 40,
+        "worked_seconds": 40 * 86400.0})
 
 
 def test_an_award_sent_for_enforcement_is_enforced_without_a_new_ruling(courts_db):

@@ -9,7 +9,8 @@ import tomllib
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-SERVICE_STACK = ("nameko", "eventlet", "sqlalchemy", "prometheus_client", "werkzeug")
+SERVICE_STACK = ("nameko", "eventlet", "sqlalchemy", "prometheus_client", "werkzeug", "alembic",
+                 "psycopg2", "psycogreen")
 
 # Runs in a fresh interpreter in which the service stack cannot be imported at all.
 BLOCKED = textwrap.dedent("""

@@ -71,7 +71,7 @@ def test_an_exempt_migrant_worker_is_granted_aid_and_a_lawyer(legal_aid_db):
     assert (view["state"], view["means_test"], view["lawyer_id"]) == ("granted", "exempt", LAWYERS[0])
     granted = legal_aid_db.outbox()[-1]
     assert granted.event_type == "legal_aid.granted"
-    assert granted.payload == {"lawyer_id": LAWYERS[0], "means_test": "exempt"}
+    assert granted.payload == {"lawyer_id": LAWYERS[0], "means_test": "exempt", "worked_seconds": 0.0}
 
 
 def test_a_worker_who_is_not_exempt_and_shows_no_hardship_is_refused(legal_aid_db):
@@ -81,14 +81,15 @@ def test_a_worker_who_is_not_exempt_and_shows_no_hardship_is_refused(legal_aid_d
     assert (view["state"], view["means_test"], view["lawyer_id"]) == ("refused", "failed", None)
     refused = legal_aid_db.outbox()[-1]
     assert (refused.event_type, refused.payload) == ("legal_aid.refused",
-                                                     {"reason": "economic hardship not shown"})
+                                                     {"reason": "economic hardship not shown",
+                                                      "worked_seconds": 0.0})
 
 
 def test_a_refusal_reason_refuses_even_an_exempt_worker(legal_aid_db):
     take_up(legal_aid_db, LEGAL_AID, "legal_aid")
     view = run(legal_aid_db, LEGAL_AID.decide, "LD-1", refusal_reason="already represented")
     assert view["state"] == "refused"
-    assert legal_aid_db.outbox()[-1].payload == {"reason": "already represented"}
+    assert legal_aid_db.outbox()[-1].payload == {"reason": "already represented", "worked_seconds": 0.0}
 
 
 def test_lawyers_are_spread_over_the_applications_granted(legal_aid_db):

@@ -186,7 +186,8 @@ def test_a_paid_agreement_closes_the_case_as_mediated(mediation_db, clock):
     run(mediation_db, MEDIATION.record_payment, "LD-1", "2560")
     closed = mediation_db.outbox()[-1]
     assert closed.event_type == "case.closed"
-    assert closed.payload == {"outcome": "mediated", "amount_recovered": Decimal("2560.00"), "days_open": 10}
+    assert closed.payload == {"outcome": "mediated", "amount_recovered": Decimal("2560.00"),
+                              "days_open": 10, "worked_seconds": 10 * 86400.0}
     assert case(mediation_db).state == "closed"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 import arbitration.adapters
 import courts_bridge.adapters
@@ -15,8 +15,13 @@ import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
+from disputes_shared.contract.clock import ManualClock
+from disputes_shared.plumbing.nameko_deps import ServiceDatabase
 from disputes_shared.plumbing.schema import SchemaNotManaged, ServiceSchema
 from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.unit_of_work import UnitOfWork
+
+from .examples import AT
 
 SCHEMAS = [ServiceSchema(adapters.__name__.split(".")[0], adapters.metadata) for adapters in (
     intake.adapters, mediation.adapters, legal_aid.adapters, arbitration.adapters,
@@ -78,3 +83,22 @@ def test_a_database_made_without_migrations_is_refused_not_altered(tmp_path):
     with pytest.raises(SchemaNotManaged, match="no migration history"):
         schema.upgrade(url)
     assert "alembic_version" not in tables_in(url)
+
+
+def test_readiness_asks_for_this_releases_head_or_a_later_releases_revision(tmp_path):
+    url = f"sqlite:///{tmp_path / 'intake.db'}"
+    schema = SCHEMAS[0]
+    engine = make_engine(url)
+    database = ServiceDatabase(
+        lambda: UnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT)),
+        schema.head(), schema.revisions())
+    schema.metadata.create_all(engine)
+    assert "schema at no revision" in (database.schema_lag() or "")
+    schema.metadata.drop_all(engine)
+    schema.upgrade(url)
+    assert database.schema_lag() is None
+    # A later release migrated first (its revisions keep this release working): still ready.
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfacef00d'"))
+    assert database.schema_lag() is None
+    engine.dispose()

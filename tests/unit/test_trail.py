@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
@@ -15,7 +16,7 @@ from trail.handlers import Trail, UnknownCase
 from .examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
 from .helpers import deliver
 
-TRAIL = Trail()
+TRAIL = Trail(Ed25519PrivateKey.generate().sign)
 
 
 def at(minutes: float) -> datetime:
@@ -122,7 +123,7 @@ def test_the_handoff_table_gives_wait_percentiles_by_agency_pair():
     (row,) = handoff_table(handoffs, at(60))["pairs"]
     assert row == {"from_agency": "intake", "to_agency": "mediation", "handoffs": 101, "accepted": 101,
                    "returned": 0, "pending": 0, "wait_p50_seconds": 50.0,
-                   "wait_p95_seconds": 95.0, "wait_max_seconds": 100.0}
+                   "wait_p95_seconds": 95.0, "wait_p99_seconds": 99.0, "wait_max_seconds": 100.0}
 
 
 def test_one_answered_handoff_is_its_own_percentile_and_pending_ones_have_no_wait():
@@ -172,7 +173,17 @@ def test_a_case_returned_twice_or_more_is_bounced():
 
 
 def test_no_handoffs_make_an_empty_table():
-    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": []}
+    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": [], "work": []}
+
+
+def test_work_in_each_agency_is_summarised_slowest_first():
+    work = [("mediation", float(n)) for n in range(101)] + [("arbitration", 30 * 86400.0)]
+    table = handoff_table([], at(0), work)
+    assert table["work"] == [
+        {"agency": "arbitration", "stays": 1, "work_p50_seconds": 30 * 86400.0,
+         "work_p95_seconds": 30 * 86400.0},
+        {"agency": "mediation", "stays": 101, "work_p50_seconds": 50.0, "work_p95_seconds": 95.0},
+    ]
 
 
 def test_the_trails_copy_of_a_handoff_takes_its_answer_even_before_its_request():
@@ -242,3 +253,68 @@ def test_reading_a_trail_is_itself_recorded_on_the_trail(trail_db):
     (access,) = [e for e in second["entries"] if e["event_type"] == "trail.accessed"]
     assert access["details"] == {"accessed_by": "auditor-1", "role": "auditor"}
     assert second["state"] == first["state"] and second["anomalies"] == []
+
+
+def test_each_entry_names_the_agency_and_role_the_wait_and_the_routing_rule(trail_db):
+    payloads = example_payloads()
+    request = {**payloads["handoff.requested"], "requested_at": AT}
+    answer = {**payloads["handoff.accepted"], **{k: request[k] for k in (
+        "handoff_id", "from_agency", "to_agency", "purpose", "requested_at", "to_unit")}}
+    for event_type, payload, source, minutes in [
+            ("case.filed", None, "intake", 0), ("case.triaged", None, "intake", 0),
+            ("handoff.requested", request, "intake", 0), ("handoff.accepted", answer, "mediation", 120),
+            ("mediation.failed", None, "mediation", 600)]:
+        deliver(trail_db, TRAIL, delivered(envelope(event_type, payload, occurred_at=at(minutes),
+                                                    source_agency=Agency(source))))
+    with trail_db() as uow:
+        entries = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")["entries"]
+    assert [(e["agency"], e["role"], e["rule"], e["waited_seconds"]) for e in entries] == [
+        ("intake", "worker", None, None),
+        ("intake", "system", "industry:food_delivery", None),
+        ("intake", "system", "industry:food_delivery", None),
+        ("mediation", "station_admin", None, 7200.0),
+        ("mediation", "mediator", None, None),
+    ]
+
+
+def test_a_trail_of_fifty_entries_is_read_and_rendered_well_within_a_second(trail_db):
+    import time
+
+    from disputes_cli.render import trail_csv, trail_report
+
+    events: list[tuple[str, dict[str, Any] | None]] = [("case.filed", None), ("case.triaged", None)]
+    for n in range(24):  # a case passed back and forth: every move legal, 50 entries in all
+        request = {**handoff_payload(requested_at=at(2 * n)), "reason": f"rule {n}"}
+        events += [("handoff.requested", request),
+                   ("handoff.returned", {**request, "returned_at": at(2 * n + 1),
+                                         "wait_seconds": 60.0, "reason": "not ours"})]
+    for n, (event_type, payload) in enumerate(events):
+        deliver(trail_db, TRAIL, delivered(envelope(event_type, payload, occurred_at=at(n))))
+    started = time.perf_counter()
+    with trail_db() as uow:
+        trail = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")
+        uow.commit()
+    report, exported = trail_report(trail), trail_csv(trail)
+    elapsed = time.perf_counter() - started
+    assert len(trail["entries"]) == 50 and trail["anomalies"] == []
+    assert len(report.splitlines()) == 3 + 50 and len(exported.splitlines()) == 1 + 50
+    # Typically a few milliseconds; the bound leaves a slow machine a hundredfold margin.
+    assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(("agency", "event_type", "payload", "role"), [
+    ("intake", "case.filed", {"channel": "online"}, "worker"),
+    ("intake", "case.filed", {"channel": "counter"}, "intake_clerk"),
+    ("intake", "case.filed", {"channel": "hotline_12345"}, "hotline_operator"),
+    ("intake", "handoff.requested", {}, "system"),
+    ("legal_aid", "handoff.accepted", {}, "legal_aid_officer"),
+    ("arbitration", "handoff.returned", {}, "arbitration_clerk"),
+    ("arbitration", "arbitration.awarded", {}, "arbitrator"),
+    ("mediation", "handoff.requested", {}, "mediator"),
+    ("courts", "court.ruling_entered", {}, "court_clerk"),
+    ("trail", "trail.accessed", {}, "auditor"),
+])
+def test_the_role_that_performs_each_act(agency, event_type, payload, role):
+    from trail.domain import acting_role
+
+    assert acting_role(agency, event_type, payload) == role

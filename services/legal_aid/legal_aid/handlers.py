@@ -25,13 +25,15 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         now = uow.clock.now()
         if application.means_test == "failed" or refusal_reason:
             reason = refusal_reason or "economic hardship not shown"
-            uow.emit(self.event(application, "legal_aid.refused", {"reason": reason}, now))
+            uow.emit(self.event(application, "legal_aid.refused", {
+                "reason": reason, "worked_seconds": application.worked_seconds(now)}, now))
         else:
             table = uow.cases.table
             application.lawyer_id = choose_lawyer(uow.cases.find(table.c.representing.is_(True)))
             application.representing = True
             uow.emit(self.event(application, "legal_aid.granted", {
-                "lawyer_id": application.lawyer_id, "means_test": application.means_test}, now))
+                "lawyer_id": application.lawyer_id, "means_test": application.means_test,
+                "worked_seconds": application.worked_seconds(now)}, now))
         uow.cases.save(application)
         return self.view(application)
 

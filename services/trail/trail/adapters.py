@@ -31,13 +31,16 @@ trail_entries = Table(
     Column("payload", JsonDocument, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
+    Column("signature", String(128), nullable=False),
 )
 trail_checkpoints = Table(
     "trail_checkpoints", metadata,
     Column("entry_id", Integer, primary_key=True, autoincrement=False),
+    Column("entries", Integer, nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("signed_at", UtcDateTime, nullable=False),
-    Column("signature", String(128), nullable=False),
+    Column("previous", String(128), nullable=False),
+    Column("signature", String(128), nullable=False, unique=True),
 )
 case_summaries = Table(
     "case_summaries", metadata,

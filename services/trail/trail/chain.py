@@ -2,10 +2,13 @@
 
 Entries form one hash chain in the order they were recorded: each entry's hash covers the
 previous entry's hash and the entry itself, so altering, removing, inserting or moving an entry
-breaks the chain at that point. Someone able to rewrite every hash after the change is caught by
-the signed checkpoints: every so often the head of the chain is signed with a key the trail
-service holds and auditors can check with its public key. Entries recorded after the last
-checkpoint are protected by the chain alone until the next checkpoint is signed.
+breaks the chain at that point. The trail service signs each entry's hash as it records it, with
+a key only it holds; auditors check with the public key. So someone who can write the database
+but does not hold the key can neither rewrite the chain after a change nor append a forged
+entry. What the chain and the entry signatures cannot show is entries cut off the end: for
+that, the head is signed into a checkpoint every few seconds (count, head, time, and the
+checkpoint before it), and an auditor who keeps the last checkpoint they verified
+(``witnessed``) finds any later cut that reaches back past it.
 """
 
 from __future__ import annotations
@@ -32,16 +35,27 @@ def entry_digest(prev_hash: str, entry: Any) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
+def entry_message(entry_hash: str) -> bytes:
+    """What the trail service signs as it records an entry: its hash, which covers its place
+    in the chain. Someone who can write the database but does not hold the key cannot add an
+    entry that verifies."""
+    return f"disputes-trail-entry:{entry_hash}".encode()
+
+
 @dataclass
 class Checkpoint:
-    entry_id: int
+    entry_id: int  # the head of the chain when signed
+    entries: int  # how many entries the chain held up to and including the head
     head_hash: str
     signed_at: datetime
+    previous: str  # the previous checkpoint's signature (hex), "" for the first
     signature: str  # hex
 
-
-def checkpoint_message(entry_id: int, head_hash: str) -> bytes:
-    return f"disputes-trail-checkpoint:{entry_id}:{head_hash}".encode()
+    def message(self) -> bytes:
+        """What is signed: the head, the count, the time, and the checkpoint before it, so
+        that a checkpoint removed from between two others is detected as well."""
+        return (f"disputes-trail-checkpoint:v2:{self.entry_id}:{self.entries}:{self.head_hash}:"
+                f"{self.signed_at.isoformat()}:{self.previous}").encode()
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,8 @@ class Verdict:
     checkpoints: int
     problem: str | None = None
     entry_id: int | None = None  # the first entry that does not match
+    unattested: int = 0  # entries after the last signed checkpoint: protected by the chain alone
+    last_checkpoint: Checkpoint | None = None
 
     @property
     def intact(self) -> bool:
@@ -57,29 +73,47 @@ class Verdict:
 
 
 def verify(entries: Iterable[Any], checkpoints: Iterable[Checkpoint],
-           signature_valid: Callable[[bytes, bytes], bool]) -> Verdict:
-    """Recompute the chain over ``entries`` (in recorded order) and check every checkpoint;
-    report the first entry that does not match."""
+           signature_valid: Callable[[bytes, bytes], bool],
+           witnessed: Checkpoint | None = None) -> Verdict:
+    """Recompute the chain over ``entries`` (in recorded order), check every checkpoint and,
+    when given, that the chain still holds the checkpoint an earlier verification saw
+    (``witnessed``); report the first entry that does not match."""
     checkpoints = sorted(checkpoints, key=lambda c: c.entry_id)
-    hashes: dict[int, str] = {}
-    previous, count = GENESIS, 0
+    count = 0
+    reached: dict[int, tuple[str, int]] = {}  # entry id -> (hash, entries up to it)
+    previous = GENESIS
+
+    def failed(problem: str, entry_id: int | None) -> Verdict:
+        return Verdict(count, len(checkpoints), problem, entry_id)
+
     for entry in entries:
         count += 1
         if entry.prev_hash != previous:
-            return Verdict(count, len(checkpoints), "does not follow the entry recorded before it "
-                           "(an entry was removed, inserted or moved here)", entry.id)
+            return failed("does not follow the entry recorded before it "
+                          "(an entry was removed, inserted or moved here)", entry.id)
         if entry_digest(entry.prev_hash, entry) != entry.entry_hash:
-            return Verdict(count, len(checkpoints), "its content does not match its hash (altered)",
-                           entry.id)
-        hashes[entry.id] = previous = entry.entry_hash
+            return failed("its content does not match its hash (altered)", entry.id)
+        if not signature_valid(bytes.fromhex(entry.signature), entry_message(entry.entry_hash)):
+            return failed("it is not signed with the trail's key (forged)", entry.id)
+        previous = entry.entry_hash
+        reached[entry.id] = (previous, count)
+    prior = ""
     for checkpoint in checkpoints:
-        if not signature_valid(bytes.fromhex(checkpoint.signature),
-                               checkpoint_message(checkpoint.entry_id, checkpoint.head_hash)):
-            return Verdict(count, len(checkpoints),
-                           f"checkpoint at entry {checkpoint.entry_id} has an invalid signature",
-                           checkpoint.entry_id)
-        if hashes.get(checkpoint.entry_id) != checkpoint.head_hash:
-            return Verdict(count, len(checkpoints),
-                           f"the chain no longer reaches the head signed at entry {checkpoint.entry_id} "
-                           "(entries up to it were rewritten)", checkpoint.entry_id)
-    return Verdict(count, len(checkpoints))
+        if not signature_valid(bytes.fromhex(checkpoint.signature), checkpoint.message()):
+            return failed(f"checkpoint at entry {checkpoint.entry_id} has an invalid signature",
+                          checkpoint.entry_id)
+        if checkpoint.previous != prior:
+            return failed(f"the checkpoint signed before the one at entry {checkpoint.entry_id} "
+                          "was removed", checkpoint.entry_id)
+        if reached.get(checkpoint.entry_id) != (checkpoint.head_hash, checkpoint.entries):
+            return failed(f"the chain no longer reaches the head signed at entry "
+                          f"{checkpoint.entry_id} (entries up to it were rewritten or removed)",
+                          checkpoint.entry_id)
+        prior = checkpoint.signature
+    if witnessed is not None and not any(c.signature == witnessed.signature for c in checkpoints):
+        return failed(f"the checkpoint at entry {witnessed.entry_id} that an earlier "
+                      "verification saw is gone (the trail was cut back or rewritten)",
+                      witnessed.entry_id)
+    last = checkpoints[-1] if checkpoints else None
+    return Verdict(count, len(checkpoints), unattested=count - (last.entries if last else 0),
+                   last_checkpoint=last)

@@ -29,6 +29,7 @@ class TrailEntry:
     id: int | None = None
     prev_hash: str = ""  # the hash chain (see chain.py)
     entry_hash: str = ""
+    signature: str = ""  # the trail service's signature of entry_hash (hex)
 
 
 @dataclass
@@ -43,6 +44,54 @@ class CaseSummary:
     amount_recovered: str | None = None
     returns: int = 0
     anomalies: list[str] = field(default_factory=list)
+
+
+# Who performs each act. Broadcast events name the acting agency, not the staff member, so the
+# role is the one that performs that act at that agency: the desk answers handoffs, the
+# case-worker (mediator, arbitrator...) decides and hands on.
+DESK_ROLE = {"mediation": "station_admin", "legal_aid": "legal_aid_officer",
+             "arbitration": "arbitration_clerk", "courts": "court_clerk"}
+CASEWORKER_ROLE = {"intake": "system", "mediation": "mediator", "legal_aid": "legal_aid_officer",
+                   "arbitration": "arbitrator", "courts": "court_clerk", "trail": "auditor"}
+FIXED_ROLE = {"case.triaged": "system", "trail.accessed": "auditor"}
+FILED_BY = {"online": "worker", "counter": "intake_clerk", "hotline_12345": "hotline_operator",
+            "hotline_12333": "hotline_operator", "referral": "intake_clerk"}
+
+
+def acting_role(source_agency: str, event_type: str, payload: dict[str, Any]) -> str:
+    if event_type == "case.filed":  # the worker online, or staff taking the claim down
+        return FILED_BY.get(payload.get("channel", ""), "intake_clerk")
+    if event_type in FIXED_ROLE:
+        return FIXED_ROLE[event_type]
+    if event_type in ("handoff.accepted", "handoff.returned"):
+        return DESK_ROLE.get(source_agency, "system")
+    return CASEWORKER_ROLE.get(source_agency, "system")
+
+
+def routing_rule(event_type: str, payload: dict[str, Any]) -> str | None:
+    """The rule that routed the case at this entry: triage's rules, or a handoff's reason."""
+    if event_type == "case.triaged":
+        return ", ".join(payload.get("rules_fired", [])) or None
+    if event_type == "handoff.requested":
+        return payload.get("reason")
+    return None
+
+
+def entry_view(entry: TrailEntry) -> dict[str, Any]:
+    """One line of a trail as an auditor reads it: who (agency and role), what, when, how long
+    the handoff waited before it was taken up, and the rule that routed it."""
+    payload = entry.payload
+    return {
+        "at": entry.occurred_at.isoformat(), "agency": entry.source_agency,
+        "role": acting_role(entry.source_agency, entry.event_type, payload),
+        "event_type": entry.event_type, "move": entry.move, "event_id": entry.event_id,
+        "causation_id": entry.causation_id,
+        "rule": routing_rule(entry.event_type, payload),
+        "waited_seconds": payload.get("wait_seconds") if entry.event_type in (
+            "handoff.accepted", "handoff.returned") else None,
+        "worked_seconds": payload.get("worked_seconds"),
+        "details": payload,
+    }
 
 
 def entry_move(event_type: str, payload: dict[str, Any]) -> str:
@@ -100,8 +149,11 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def handoff_table(handoffs: Iterable[Handoff], now: datetime) -> dict[str, Any]:
-    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases."""
+def handoff_table(handoffs: Iterable[Handoff], now: datetime,
+                  work: Iterable[tuple[str, float]] = ()) -> dict[str, Any]:
+    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases, and
+    the time each agency worked on its cases once it had taken them up (``work``: agency and
+    seconds, one per stay)."""
     pairs: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
     returns_by_case: dict[str, int] = defaultdict(int)
     for handoff in handoffs:
@@ -120,6 +172,7 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime) -> dict[str, Any]:
             "pending": len(pending),
             "wait_p50_seconds": _percentile(waits, 50) if waits else None,
             "wait_p95_seconds": _percentile(waits, 95) if waits else None,
+            "wait_p99_seconds": _percentile(waits, 99) if waits else None,
             "wait_max_seconds": max(waits) if waits else None,
         })
         if pending:
@@ -130,5 +183,12 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime) -> dict[str, Any]:
                                               (now - oldest).total_seconds())
     rows.sort(key=lambda r: -float(r["wait_p95_seconds"] or 0))
     bounced = sorted(case for case, count in returns_by_case.items() if count >= BOUNCED_AFTER_RETURNS)
+    stays: dict[str, list[float]] = defaultdict(list)
+    for agency, seconds in work:
+        stays[agency].append(seconds)
+    working: list[dict[str, Any]] = [
+        {"agency": agency, "stays": len(times), "work_p50_seconds": _percentile(times, 50),
+         "work_p95_seconds": _percentile(times, 95)} for agency, times in stays.items()]
+    working.sort(key=lambda w: -w["work_p95_seconds"])
     return {"pairs": rows, "backlog": sorted(backlog.values(), key=lambda b: -b["pending"]),
-            "bounced_cases": bounced}
+            "bounced_cases": bounced, "work": working}

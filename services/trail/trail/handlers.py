@@ -7,12 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, Envelope
+from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, Envelope
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork
-from .chain import GENESIS, Checkpoint, Verdict, checkpoint_message, entry_digest, verify
-from .domain import CaseSummary, TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
+from .chain import GENESIS, Checkpoint, Verdict, entry_digest, entry_message, verify
+from .domain import (
+    BOUNCED_AFTER_RETURNS,
+    CaseSummary,
+    TrailEntry,
+    entry_move,
+    entry_view,
+    handoff_from_event,
+    handoff_table,
+    summarise,
+)
 
 
 class UnknownCase(LookupError):
@@ -20,7 +29,13 @@ class UnknownCase(LookupError):
 
 
 class Trail:
+    """The trail's service layer. ``sign`` is the trail's private key's signing function:
+    recording needs it, reading and verifying do not."""
+
     agency = Agency.TRAIL
+
+    def __init__(self, sign: Callable[[bytes], bytes] | None = None) -> None:
+        self.sign = sign
 
     def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
@@ -41,18 +56,24 @@ class Trail:
         (uow.summaries.save if uow.summaries.get(envelope.case_id) else uow.summaries.add)(summary)
         return "handled"
 
-    def checkpoint(self, uow: TrailUnitOfWork, sign: Callable[[bytes], bytes]) -> Checkpoint | None:
+    def checkpoint(self, uow: TrailUnitOfWork) -> Checkpoint | None:
         """Sign the head of the chain, if it moved since the last checkpoint."""
         entry_id, head = uow.entries.head_hash()
         if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
             return None
-        checkpoint = Checkpoint(entry_id=entry_id, head_hash=head, signed_at=uow.clock.now(),
-                                signature=sign(checkpoint_message(entry_id, head)).hex())
+        latest = uow.checkpoints.find(order_by=uow.checkpoints.table.c.entry_id.desc(), limit=1)
+        last = latest[0] if latest else None
+        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count(), head_hash=head,
+                                signed_at=uow.clock.now(), previous=last.signature if last else "",
+                                signature="")
+        checkpoint.signature = self._signed(checkpoint.message())
         uow.checkpoints.add(checkpoint)
         return checkpoint
 
-    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool]) -> Verdict:
-        return verify(uow.entries.in_recorded_order(), uow.checkpoints.find(), signature_valid)
+    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool],
+               witnessed: Checkpoint | None = None) -> Verdict:
+        return verify(uow.entries.in_recorded_order(), uow.checkpoints.find(), signature_valid,
+                      witnessed)
 
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
         return uow.entries.find(uow.entries.table.c.case_id == case_id)
@@ -62,7 +83,13 @@ class Trail:
         # place in the chain.
         entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
         entry.entry_hash = entry_digest(entry.prev_hash, entry)
+        entry.signature = self._signed(entry_message(entry.entry_hash))
         uow.entries.add(entry)
+
+    def _signed(self, message: bytes) -> str:
+        if self.sign is None:
+            raise RuntimeError("this trail has no signing key: it can be read, not written")
+        return self.sign(message).hex()
 
     def trail(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str) -> dict[str, Any]:
         """A case's trail, as an auditor reads it; the reading itself is recorded on the trail."""
@@ -77,11 +104,7 @@ class Trail:
             recorded_at=now, payload={"accessed_by": accessed_by, "role": "auditor"}))
         return {
             **summary_view(summary),
-            "entries": [{
-                "at": e.occurred_at.isoformat(), "agency": e.source_agency,
-                "event_type": e.event_type, "move": e.move, "event_id": e.event_id,
-                "causation_id": e.causation_id, "details": e.payload,
-            } for e in entries],
+            "entries": [entry_view(e) for e in entries],
             "handoffs": [handoff_view(h) for h in uow.handoffs.for_case(case_id)],
         }
 
@@ -91,7 +114,17 @@ class Trail:
         return {s.case_id: summary_view(s) for s in uow.summaries.find(*where)}
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
-        return handoff_table(uow.handoffs.find(), uow.clock.now())
+        ended = uow.entries.find(uow.entries.table.c.event_type.in_(sorted(WORK_ENDING_EVENTS)))
+        work = [(e.source_agency, float(e.payload["worked_seconds"])) for e in ended
+                if e.payload.get("worked_seconds") is not None]
+        return handoff_table(uow.handoffs.find(), uow.clock.now(), work)
+
+    def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
+        """How many cases have been passed back and forth (推诿扯皮), still open or closed."""
+        table = uow.summaries.table
+        bounced = uow.summaries.find(table.c.returns >= BOUNCED_AFTER_RETURNS)
+        closed = sum(1 for s in bounced if s.state == "closed")
+        return {"open": len(bounced) - closed, "closed": closed}
 
 
 def summary_view(summary: CaseSummary) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from .adapters import TrailUnitOfWork, metadata, plumbing
 from .handlers import Trail
 from .signing import load_or_create_private_key
 
+CHECKPOINT_SECONDS = 2  # how long the newest entries can go without a signed checkpoint
+
 
 class TrailSigner(DependencyProvider):
     """Signs the trail's checkpoints with the key in ``TRAIL_SIGNING_KEY_FILE`` (made, readable
@@ -31,18 +33,26 @@ class TrailSigner(DependencyProvider):
 
 class TrailService(AgencyEvents, OperationsEndpoints):
     name = "trail"
-    agency_logic = Trail()
 
     config = Config()
     storage = Storage(TrailUnitOfWork, metadata, plumbing)
     metrics = Metrics()
     sign = TrailSigner()
 
-    @timer(interval=10)
+    @property
+    def agency_logic(self) -> Trail:
+        return Trail(self.sign)  # per worker: the key is a dependency
+
+    def refresh_gauges(self, uow: Any) -> None:
+        # The trail receives no handoffs; it is the one place that sees cases passed around.
+        for status, count in self.agency_logic.bounced_cases(uow).items():
+            self.metrics.bounced_cases.labels(status).set(count)
+
+    @timer(interval=CHECKPOINT_SECONDS)
     def sign_checkpoint(self) -> None:
-        """A signed checkpoint of the chain's head, every ten seconds when it has moved."""
+        """A signed checkpoint of the chain's head, every few seconds when it has moved."""
         with self.storage() as uow:
-            if self.agency_logic.checkpoint(uow, self.sign):
+            if self.agency_logic.checkpoint(uow):
                 uow.commit()
 
     @rpc

@@ -139,8 +139,21 @@ class _HandoffFields(_Payload):
     to_unit = fields.Str(allow_none=True, load_default=None)
 
 
+# The events with which an agency's work on a case ends; they carry ``worked_seconds``.
+WORK_ENDING_EVENTS = frozenset({"handoff.requested", "case.closed", "legal_aid.granted",
+                                "legal_aid.refused"})
+
+
+def worked_seconds_field() -> fields.Float:
+    """Minor (optional) field: how long the publishing agency worked on the case since it
+    accepted it; absent where the agency never took the case up (intake)."""
+    return fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
 class HandoffRequested(_HandoffFields):
-    reason = fields.Str(allow_none=True, load_default=None)
+    minor = 2  # 1.1: worked_seconds; 1.2: the purpose ``payment_order``
+    reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
+    worked_seconds = worked_seconds_field()
 
 
 class HandoffAccepted(_HandoffFields):
@@ -211,12 +224,16 @@ class MediationFailed(_Payload):
 
 
 class LegalAidGranted(_Payload):
+    minor = 1  # 1.1: worked_seconds
     lawyer_id = fields.Str(required=True)
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
+    worked_seconds = worked_seconds_field()
 
 
 class LegalAidRefused(_Payload):
+    minor = 1  # 1.1: worked_seconds
     reason = fields.Str(required=True)
+    worked_seconds = worked_seconds_field()
 
 
 class Awarded(_Payload):
@@ -280,11 +297,11 @@ class InspectionConcluded(_Payload):
 
 
 class CaseClosed(_Payload):
-    minor = 1  # 1.1: the outcome ``payment_order_paid``
-
+    minor = 2  # 1.1: worked_seconds; 1.2: the outcome ``payment_order_paid``
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = fields.Int(required=True, validate=validate.Range(min=0))
+    worked_seconds = worked_seconds_field()
 
 
 class ClockAnnounced(_Payload):
@@ -484,11 +501,12 @@ def handoff_fields(handoff: Handoff) -> dict[str, Any]:
 
 
 def handoff_request_events(handoff: Handoff, correlation_id: str, dossier: dict[str, Any],
-                           cause: str | None = None) -> tuple[Envelope, Envelope]:
+                           cause: str | None = None,
+                           worked_seconds: float | None = None) -> tuple[Envelope, Envelope]:
     """A handoff's request: the broadcast ``handoff.requested`` (no personal data), then the
     ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that every
     observer sees the request before anyone can answer it."""
-    fields = {**handoff_fields(handoff), "reason": handoff.reason}
+    fields = {**handoff_fields(handoff), "reason": handoff.reason, "worked_seconds": worked_seconds}
     requested, with_dossier = (
         Envelope(event_type=event_type, payload=payload, case_id=handoff.case_id,
                  source_agency=handoff.from_agency, occurred_at=handoff.requested_at,

@@ -61,6 +61,7 @@ class RuleResult:
     what: str
     checked: int = 0
     failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not the agency's fault
 
     @property
     def passed(self) -> bool:
@@ -85,7 +86,8 @@ class Report:
         return {"agency": self.agency, "seconds": self.seconds, "messages": self.sent,
                 "passed": self.passed,
                 "rules": [{"rule": r.rule, "what": r.what, "checked": r.checked,
-                           "passed": r.passed, "failures": r.failures} for r in self.rules]}
+                           "passed": r.passed, "failures": r.failures, "notes": r.notes}
+                          for r in self.rules]}
 
     def render(self) -> str:
         lines = [f"Conformance of {self.agency}: {self.sent} messages sent in {self.seconds:g}s"]
@@ -95,6 +97,7 @@ class Report:
             lines += [f"          - {failure}" for failure in r.failures[:20]]
             if len(r.failures) > 20:
                 lines.append(f"          … and {len(r.failures) - 20} more")
+            lines += [f"          · {note}" for note in r.notes]
         if self.sent == 0:
             lines.append(f"  FAIL  nothing was sent by {self.agency}: exercise the system while "
                          "this runs")
@@ -112,12 +115,12 @@ def _is_from(agency: str, message: Observed) -> bool:
 def check(agency: Agency | str, messages: list[Observed], seconds: float = 0.0) -> Report:
     """Every rule, over the messages seen in one observation."""
     agency = str(Agency(agency))
-    sent = [m for m in messages if _is_from(agency, m)]
+    delivery = RuleResult("delivery", "persistent, JSON, message_id = event_id, one event per id")
+    sent = _first_of_each_event([m for m in messages if _is_from(agency, m)], delivery)
     envelope = RuleResult("envelope", "JSON envelope with every field valid")
     version = RuleResult("version", "an event type and major version of the contract")
     schema = RuleResult("schema", "payload valid against its schema")
     routing = RuleResult("routing", "exchange and routing key as the contract gives them")
-    delivery = RuleResult("delivery", "persistent, JSON, message_id = event_id")
     handoffs = RuleResult("handoffs", "every handoff answered by accept or return; requests "
                                       "followed by their dossier")
     valid: list[Envelope] = []
@@ -126,6 +129,28 @@ def check(agency: Agency | str, messages: list[Observed], seconds: float = 0.0) 
     _check_handoffs(agency, messages, valid, handoffs)
     return Report(agency=agency, seconds=seconds, sent=len(sent),
                   rules=[envelope, version, schema, routing, delivery, handoffs])
+
+
+def _first_of_each_event(sent: list[Observed], delivery: RuleResult) -> list[Observed]:
+    """At-least-once: the same event sent again (same id, same body) is allowed and checked
+    once; an event id reused for a different body is a fault."""
+    first: dict[str, Observed] = {}
+    kept, again = [], 0
+    for message in sent:
+        event_id = (message.json() or {}).get("event_id")
+        if not isinstance(event_id, str):
+            kept.append(message)
+        elif event_id not in first:
+            first[event_id] = message
+            kept.append(message)
+        elif message.body == first[event_id].body:
+            again += 1
+        else:
+            delivery.fail(f"{message.label()}: event_id already used for a different event")
+    if again:
+        delivery.notes.append(f"{again} event(s) sent again with the same id (allowed: "
+                              "consumers drop duplicates)")
+    return kept
 
 
 def _check_message(message: Observed, envelope: RuleResult, version: RuleResult,
@@ -193,6 +218,7 @@ def _check_handoffs(agency: str, messages: list[Observed], own: list[Envelope],
     requested = {e.payload["handoff_id"]: e for e in everyone if e.event_type == "handoff.requested"}
     dossiers = {e.payload["handoff_id"] for e in everyone if e.event_type == "handoff.dossier"}
     answered = {e.payload["handoff_id"]: e for e in own if e.event_type in ANSWERS}
+    answers_to_it = {e.payload["handoff_id"] for e in everyone if e.event_type in ANSWERS}
     for handoff_id, request in requested.items():
         if request.payload["to_agency"] == agency:
             result.checked += 1
@@ -205,6 +231,9 @@ def _check_handoffs(agency: str, messages: list[Observed], own: list[Envelope],
             if handoff_id not in dossiers:
                 result.fail(f"handoff {handoff_id}: handoff.requested was sent without its "
                             "handoff.dossier")
+            if handoff_id not in answers_to_it:
+                result.notes.append(f"handoff {handoff_id} to {request.payload['to_agency']} is "
+                                    "not answered yet (theirs to answer)")
     for handoff_id, answer in answered.items():
         result.checked += 1
         if answer.payload["to_agency"] != agency:

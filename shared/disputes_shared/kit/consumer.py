@@ -173,6 +173,3 @@ class EventSubscriber:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.close()
-
-
-__all__ = ["EventSubscriber", "Handler", "MemorySeenEvents", "SeenEvents", "SqliteSeenEvents"]

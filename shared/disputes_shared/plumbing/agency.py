@@ -70,14 +70,15 @@ class ReceivingAgency(Generic[C, U]):
                 reason: str) -> Handoff:
         case.move(move_of("handoff.requested", purpose))
         return self.desk.request(uow, case_id=case.case_id, correlation_id=case.correlation_id,
-                                 purpose=purpose, dossier=case.onward_dossier(), reason=reason)
+                                 purpose=purpose, dossier=case.onward_dossier(), reason=reason,
+                                 worked_seconds=case.worked_seconds(uow.clock.now()))
 
     def closed(self, case: AgencyCase, outcome: str, amount_recovered: Any, at: datetime) -> Envelope:
         filed_at = case.dossier["filed_at"]
         filed = datetime.fromisoformat(filed_at) if isinstance(filed_at, str) else filed_at
         return self.event(case, "case.closed", {
             "outcome": outcome, "amount_recovered": amount_recovered,
-            "days_open": max(0, (at - filed).days)}, at)
+            "days_open": max(0, (at - filed).days), "worked_seconds": case.worked_seconds(at)}, at)
 
     def close(self, uow: U, case_id: str, outcome: str = "abandoned") -> dict[str, Any]:
         """End a case the worker does not pursue further (withdrawn, or given up after a

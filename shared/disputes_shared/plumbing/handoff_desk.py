@@ -48,12 +48,14 @@ class HandoffDesk:
 
     def request(self, uow: UnitOfWork, *, case_id: str, correlation_id: str,
                 purpose: HandoffPurpose, dossier: dict[str, Any], cause: str | None = None,
-                reason: str | None = None, to_unit: str | None = None) -> Handoff:
-        """Hand a case on (see ``handoff_request_events``)."""
+                reason: str | None = None, to_unit: str | None = None,
+                worked_seconds: float | None = None) -> Handoff:
+        """Hand a case on (see ``handoff_request_events``); ``worked_seconds``: how long this
+        agency worked on the case since taking it up."""
         handoff = Handoff.request(case_id, self.agency, purpose, uow.clock.now(), reason=reason,
                                   to_unit=to_unit)
         uow.handoffs.add(handoff)
-        uow.emit(*handoff_request_events(handoff, correlation_id, dossier, cause))
+        uow.emit(*handoff_request_events(handoff, correlation_id, dossier, cause, worked_seconds))
         return handoff
 
     def record_answer(self, uow: UnitOfWork, envelope: Envelope) -> None:

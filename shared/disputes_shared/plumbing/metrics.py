@@ -5,13 +5,28 @@ Labels are bounded: agencies, event types and outcomes from the contract, never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
 from nameko.extensions import SharedExtension
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-# Bucket edges (seconds) include the service-level targets for a handoff to be taken up:
-# 1 hour, 1 working day (8 h), 1 day, 3 days, 5 days (art. 29's acceptance period).
-HANDOFF_WAIT_BUCKETS = (0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 8 * 3600, 86400, 3 * 86400,
-                        5 * 86400, 15 * 86400, 45 * 86400)
+from ..contract.events import WORK_ENDING_EVENTS
+
+HOUR, DAY = 3600, 86400
+# Bucket edges (seconds) at the service-level targets for a handoff to be taken up: 1 hour,
+# 1 working day (8 h), 1 day, 3 days, 5 days (art. 29's acceptance period), 15 days (art. 14),
+# 30 days (人民调解法 art. 33), 45 days (art. 43); the small edges resolve automated handoffs.
+HANDOFF_WAIT_BUCKETS = (0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR, 8 * HOUR, DAY, 3 * DAY,
+                        5 * DAY, 15 * DAY, 30 * DAY, 45 * DAY)
+# Work in an agency is measured in the same units as the statutory periods it runs under.
+WORK_BUCKETS = (1, 60, 900, HOUR, 8 * HOUR, DAY, 3 * DAY, 5 * DAY, 15 * DAY, 30 * DAY,
+                45 * DAY, 60 * DAY, 90 * DAY)
+# From an event's occurrence until a consumer handled it: the service's own view of lag.
+EVENT_DELAY_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR)
 
 
 class PlatformMetrics:
@@ -29,9 +44,18 @@ class PlatformMetrics:
         self.oldest_pending_handoff_age = Gauge(
             "disputes_handoff_oldest_pending_age_seconds",
             "Age of the oldest handoff to this agency not yet answered", ["agency"], registry=r)
+        self.work_time = Histogram(
+            "disputes_agency_work_seconds",
+            "Time a case was worked on in an agency: from accepting its handoff until the "
+            "agency handed it on, decided it or closed it (the wait before is not included)",
+            ["agency", "ended_by"], buckets=WORK_BUCKETS, registry=r)
         self.events_handled = Counter(
             "disputes_events_handled_total", "Events consumed, by outcome",
             ["agency", "event_type", "outcome"], registry=r)
+        self.event_delay = Histogram(
+            "disputes_event_delay_seconds",
+            "Time from an event's occurrence until this agency handled it (consumer lag)",
+            ["agency"], buckets=EVENT_DELAY_BUCKETS, registry=r)
         self.events_published = Counter(
             "disputes_events_published_total", "Events published from the outbox",
             ["agency", "event_type"], registry=r)
@@ -44,22 +68,71 @@ class PlatformMetrics:
         self.dead_lettered = Counter(
             "disputes_events_dead_lettered_total", "Messages parked on the dead-letter queue",
             ["agency"], registry=r)
+        # At 0 from the start: an alert on its increase must see the first message parked.
+        self.dead_lettered.labels(agency)
+        self.cases_opened = Counter(
+            "disputes_cases_opened_total", "Cases filed, by channel", ["agency", "channel"],
+            registry=r)
         self.cases_closed = Counter(
             "disputes_cases_closed_total", "Cases closed by this agency, by outcome",
             ["agency", "outcome"], registry=r)
+        self.amount_recovered = Counter(
+            "disputes_amount_recovered_yuan_total",
+            "Money actually recovered for workers (落实金额) in cases this agency closed",
+            ["agency", "outcome"], registry=r)
+        self.bounced_cases = Gauge(
+            "disputes_cases_bounced",
+            "Cases returned between agencies twice or more (推诿扯皮), open or closed",
+            ["status"], registry=r)
+        self.clock_breaches = Counter(
+            "disputes_clock_breaches_total", "Statutory clocks that ran out before their act",
+            ["clock"], registry=r)
+        self.clocks_pending = Gauge(
+            "disputes_clocks_pending", "Statutory clocks running", ["clock"], registry=r)
+        self.clock_soonest_due = Gauge(
+            "disputes_clock_soonest_due_seconds",
+            "Seconds until the soonest running clock of this kind is due (negative: overdue)",
+            ["clock"], registry=r)
         self.rpc_calls = Counter(
             "disputes_rpc_calls_total", "Commands received over RPC and HTTP, by outcome",
             ["agency", "method", "outcome"], registry=r)
 
-    def observe_published(self, event_type: str, payload: dict) -> None:
+    def observe_published(self, event_type: str, payload: dict[str, Any]) -> None:
         """Metrics that follow from an event this agency has published."""
         self.events_published.labels(self.agency, event_type).inc()
         if event_type in ("handoff.accepted", "handoff.returned"):
             self.handoff_wait.labels(
                 payload["from_agency"], payload["to_agency"], event_type.split(".")[1]
             ).observe(float(payload["wait_seconds"]))
+        elif event_type == "case.filed":
+            self.cases_opened.labels(self.agency, payload["channel"]).inc()
         elif event_type == "case.closed":
             self.cases_closed.labels(self.agency, payload["outcome"]).inc()
+            self.amount_recovered.labels(self.agency, payload["outcome"]).inc(
+                float(Decimal(str(payload["amount_recovered"]))))
+        # Not the dossier: it repeats the request's fields.
+        if event_type in WORK_ENDING_EVENTS and payload.get("worked_seconds") is not None:
+            self.work_time.labels(self.agency, event_type).observe(float(payload["worked_seconds"]))
+
+    def observe_handled(self, event_type: str, outcome: str, occurred_at: datetime,
+                        now: datetime) -> None:
+        self.events_handled.labels(self.agency, event_type, outcome).inc()
+        self.event_delay.labels(self.agency).observe(max(0.0, (now - occurred_at).total_seconds()))
+
+    def clock_breached(self, clock: str) -> None:
+        self.clock_breaches.labels(clock).inc()
+
+    def set_pending_clocks(self, pending: Mapping[str, tuple[int, float | None]]) -> None:
+        """For each kind of clock: how many run, and seconds until the soonest is due (None
+        when none runs: that series is dropped rather than shown as a made-up number)."""
+        for clock, (count, due_in) in pending.items():
+            self.clock_breaches.labels(clock)  # the series exists, at 0, before any breach
+            self.clocks_pending.labels(clock).set(count)
+            if due_in is not None:
+                self.clock_soonest_due.labels(clock).set(due_in)
+            else:
+                with suppress(KeyError):  # not there: nothing to drop
+                    self.clock_soonest_due.remove(clock)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

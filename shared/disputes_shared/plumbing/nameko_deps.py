@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Connection
@@ -51,7 +52,8 @@ class Storage(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         # The service's own migration history: revisions in its package (see plumbing.schema).
-        self.schema_head = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata).head()
+        schema = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata)
+        self.schema_head, self.known_revisions = schema.head(), schema.revisions()
         self.engine = make_engine(config["DATABASE_URL"])
         self.relay = OutboxRelay(self.engine, self.tables.outbox,
                                  ConfirmedPublisher(config["AMQP_URI"]),
@@ -74,25 +76,28 @@ class Storage(DependencyProvider):
         return self.uow_class(self.engine, self.tables, self.clock, on_commit=self.relay.wake)
 
     def get_dependency(self, worker_ctx: Any) -> ServiceDatabase:
-        return ServiceDatabase(self.unit_of_work, self.schema_head)
+        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions)
 
 
 @dataclass(frozen=True)
 class ServiceDatabase:
     """What a worker gets from ``Storage``: call it for a unit of work on the service's own
-    database; ``schema_lag`` says whether that database is at the revision the code needs."""
+    database; ``schema_lag`` says whether that database has the schema this release needs."""
 
     unit_of_work: Callable[[], UnitOfWork]
     schema_head: str
+    known_revisions: frozenset[str]
 
     def __call__(self) -> UnitOfWork:
         return self.unit_of_work()
 
     def schema_lag(self) -> str | None:
-        """None when the database is at the head revision, else what it is at."""
+        """None when the database is at this release's head revision, or at a revision this
+        release does not know: a later release's, migrated ahead of its rollout (revisions keep
+        the release before them working). Else what it is at."""
         with self.unit_of_work() as uow:
             current = ServiceSchema.current(uow.connection)
-        if current == self.schema_head:
+        if current == self.schema_head or (current is not None and current not in self.known_revisions):
             return None
         return f"schema at {current or 'no revision'}, this release needs {self.schema_head} (run migrate)"
 
@@ -111,7 +116,8 @@ class Metrics(DependencyProvider):
         if isinstance(entrypoint, EventConsumer):
             envelope = worker_ctx.args[0]
             outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
-            metrics.events_handled.labels(metrics.agency, envelope.event_type, outcome).inc()
+            metrics.observe_handled(envelope.event_type, outcome, envelope.occurred_at,
+                                    datetime.now(UTC))
         elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
                                             "sign_checkpoint", "fire_due_clocks", "consult_court"):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,

@@ -52,6 +52,11 @@ class ServiceSchema:
                                "merge them into one")
         return heads[0]
 
+    def revisions(self) -> frozenset[str]:
+        """Every revision in this service's history."""
+        script = ScriptDirectory.from_config(self.config(""))
+        return frozenset(r.revision for r in script.walk_revisions())
+
     @staticmethod
     def current(connection: Connection) -> str | None:
         """The revision the database is at (None: no history yet)."""

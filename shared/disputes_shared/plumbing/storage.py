@@ -142,7 +142,10 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":  # no driver named: ours, not SQLAlchemy's default
             parsed = parsed.set(drivername="postgresql+psycopg2")
         _cooperate_with_eventlet(parsed.get_driver_name())
-        engine = create_engine(parsed, pool_pre_ping=True)
+        # Transactions take turns (below), so more connections would only queue on the lock and
+        # use up the server's max_connections across services and replicas.
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=3, max_overflow=2,
+                               pool_timeout=60)
 
         @event.listens_for(engine, "begin")
         def _one_transaction_at_a_time(connection: Connection) -> None:

@@ -1,7 +1,7 @@
 """statutory clocks
 
 Revision ID: db78ddfdd23f
-Revises: 9ef976733e3b
+Revises: 24adde5d80cb
 Create Date: 2026-11-24 21:46:12.926636
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'db78ddfdd23f'
-down_revision: str | Sequence[str] | None = '9ef976733e3b'
+down_revision: str | Sequence[str] | None = '24adde5d80cb'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,146 @@
+"""The Kubernetes manifests: every file and every kustomization's output valid offline against
+the Kubernetes schemas (strict) and the operators' CRDs, and hardened as the README promises."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+import yaml
+
+from .tools import K8S, REPO, SERVICES, build, kustomizations, plain_manifests, validate
+
+ENVIRONMENTS = ["dev", "prod"]
+
+
+def dash(service: str) -> str:
+    return service.replace("_", "-")
+
+
+def of_kind(resources: tuple[dict[str, Any], ...], kind: str) -> list[dict[str, Any]]:
+    return [r for r in resources if r["kind"] == kind]
+
+
+@pytest.mark.parametrize("path", plain_manifests(), ids=lambda p: str(p.relative_to(K8S)))
+def test_every_manifest_file_is_valid(path):
+    for resource in yaml.safe_load_all(path.read_text()):
+        if resource:
+            validate(resource)
+
+
+@pytest.mark.parametrize("directory", kustomizations(), ids=lambda p: str(p.relative_to(K8S)))
+def test_every_kustomization_builds_into_valid_resources(directory):
+    resources = build(directory)
+    assert resources
+    for resource in resources:
+        validate(resource)
+    names = Counter((r["kind"], r["metadata"]["name"]) for r in resources)
+    assert [n for n, count in names.items() if count > 1] == []
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_service_runs_hardened_with_real_probes(environment):
+    resources = build(K8S / "overlays" / environment)
+    deployments = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
+    assert set(deployments) == {dash(s) for s in SERVICES}
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["serviceAccountName"] == name
+        (container,) = pod["containers"]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready", name
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health/live", name
+        assert container["args"] == ["run"]
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"]["drop"] == ["ALL"]
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
+        assert {"cpu", "memory"} <= set(container["resources"]["limits"]), name
+        env = {e["name"]: e for e in container["env"]}
+        assert f"DISPUTES_{name.replace('-', '_').upper()}_DATABASE_URL" in env
+        assert "DISPUTES_AMQP_URI" in env
+        assert container["image"].endswith(f"disputes/{name}:0.1.0")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_migrations_run_as_a_job_per_service_and_never_in_the_service_pods(environment):
+    resources = build(K8S / "overlays" / environment)
+    jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
+    assert set(jobs) == {f"{dash(s)}-migrate" for s in SERVICES}
+    for job in jobs.values():
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["migrate"] and job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    for deployment in of_kind(resources, "Deployment"):
+        assert "migrate" not in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_namespace_denies_all_traffic_but_what_each_part_needs(environment):
+    resources = build(K8S / "overlays" / environment)
+    policies = {p["metadata"]["name"]: p["spec"] for p in of_kind(resources, "NetworkPolicy")}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for service in SERVICES:
+        policy = policies[dash(service)]
+        assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == dash(service)
+        reaches = [rule["to"][0]["podSelector"]["matchLabels"] for rule in policy["egress"]]
+        assert reaches == [{"app.kubernetes.io/name": "disputes-rabbitmq"},
+                           {"cnpg.io/cluster": "disputes-postgres"}]
+        assert policies[f"{dash(service)}-migrate"]["egress"][0]["to"][0]["podSelector"]["matchLabels"] \
+            == {"cnpg.io/cluster": "disputes-postgres"}
+    public = [s for s in SERVICES if any(
+        "ingress-nginx" in str(rule) for rule in policies[dash(s)].get("ingress", []))]
+    assert public == ["intake"]
+
+
+def test_production_runs_three_broker_nodes_and_three_database_instances():
+    resources = build(K8S / "overlays" / "prod")
+    (rabbit,) = of_kind(resources, "RabbitmqCluster")
+    assert rabbit["spec"]["replicas"] == 3
+    assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+    (postgres,) = of_kind(resources, "Cluster")
+    assert postgres["spec"]["instances"] == 3
+    roles = {r["name"] for r in postgres["spec"]["managed"]["roles"]}
+    databases = {d["spec"]["name"]: d["spec"]["owner"] for d in of_kind(resources, "Database")}
+    assert roles == set(SERVICES) and databases == {s: s for s in SERVICES}
+    monitored = {m["metadata"]["name"] for m in of_kind(resources, "ServiceMonitor")}
+    assert monitored == {dash(s) for s in SERVICES} | {"disputes-rabbitmq"}
+    assert {d["spec"]["replicas"] for d in of_kind(resources, "Deployment")} == {3}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_deploys_alone_with_only_its_own_resources(environment, service):
+    alone = build(K8S / "overlays" / environment / dash(service))
+    assert {r["kind"] for r in alone} == {"ServiceAccount", "ConfigMap", "Service", "Deployment",
+                                         "PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor"}
+    assert all(r["metadata"]["name"].startswith(dash(service)) for r in alone)
+    assert {r["metadata"]["namespace"] for r in alone} == {"disputes" if environment == "prod" else "disputes-dev"}
+    (job,) = build(K8S / "overlays" / environment / dash(service) / "migrate")[:1]
+    assert job["kind"] == "Job" and job["metadata"]["name"] == f"{dash(service)}-migrate"
+
+
+def test_the_crd_schemas_catch_a_field_the_operator_does_not_know():
+    (rabbit,) = [r for r in yaml.safe_load_all((K8S / "base/platform/rabbitmq.yaml").read_text())
+                 if r["kind"] == "RabbitmqCluster"]
+    with pytest.raises(AssertionError, match="replica"):
+        validate({**rabbit, "spec": {**rabbit["spec"], "replica": 3}})
+
+
+def test_nothing_here_names_a_path_of_a_machine():
+    for path in (REPO / "deploy").rglob("*"):
+        if path.is_file():
+            assert "/work/" not in path.read_text(), path
+
+
+def test_every_grafana_dashboard_ships_in_the_dashboards_config_map():
+    dashboards = sorted((REPO / "deploy" / "grafana" / "dashboards").glob("*.json"))
+    assert dashboards
+    resources = build(K8S / "overlays" / "prod")
+    (config_map,) = [c for c in of_kind(resources, "ConfigMap")
+                     if c["metadata"]["name"] == "disputes-grafana-dashboards"]
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert sorted(config_map["data"]) == [p.name for p in dashboards]
+    for path in dashboards:
+        assert config_map["data"][path.name] == path.read_text()
