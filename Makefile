@@ -6,7 +6,7 @@ DISPUTES := $(VENV)/bin/disputes
 CASES ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run up down status test test-unit test-integration test-e2e lint bench contract contract-check deploy-check clean
+.PHONY: help setup run up down status test test-unit test-integration test-e2e test-faults lint bench contract contract-check deploy-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -28,17 +28,20 @@ down: setup ## stop the services, and the broker if `up` started it
 status: setup ## broker and services: running, healthy?
 	@$(DISPUTES) status
 
-test: ## the whole suite: unit, integration (real RabbitMQ), end-to-end
+test: ## the whole suite: unit, integration (real RabbitMQ; SQLite and PostgreSQL), end-to-end, faults, deploy checks
 	@scripts/test.sh tests
 
 test-unit: ## fast tests, no broker
 	@scripts/setup.sh && $(PY) -m pytest tests/unit
 
-test-integration: ## against the real RabbitMQ
+test-integration: ## against the real RabbitMQ, on SQLite and on PostgreSQL
 	@scripts/test.sh tests/integration
 
 test-e2e: ## every service as its own process, hundreds of cases through every path
 	@scripts/test.sh tests/e2e
+
+test-faults: ## kill -9, broker restart, locked databases, bad messages; thousands of cases, private RabbitMQ
+	@scripts/test.sh tests/faults
 
 lint: setup ## ruff and mypy
 	@$(VENV)/bin/ruff check shared services cli tests bench examples

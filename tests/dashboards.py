@@ -35,6 +35,7 @@ def concrete(expr: str, range_: str, rate_interval: str) -> str:
     """The expression as Grafana would send it with every option of every variable chosen."""
     expr = expr.replace("$__range", range_).replace("$__rate_interval", rate_interval)
     expr = re.sub(r"\$\{?(from_agency|to_agency|agency)\}?", ".*", expr)
+    expr = re.sub(r"\$\{?job\}?", "disputes", expr)  # the scrape job of the services
     if "$" in expr:
         raise ValueError(f"a variable the tests do not know is left in {expr!r}")
     return expr

@@ -91,18 +91,29 @@ def _port_is_free(port: int) -> bool:
 
 
 @contextmanager
+def _broker(amqp_uri: str | None) -> Iterator[str]:
+    if amqp_uri is not None:
+        yield amqp_uri
+        return
+    with isolated_vhost() as vhost:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+
+
+@contextmanager
 def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str] | None = None,
-                     keep_state: bool = False) -> Iterator[dict[str, str]]:
-    """Start every service as its own process against a fresh vhost; yield the environment a
-    client needs to reach it (``DISPUTES_AMQP_URI``, ports); stop and clean up afterwards."""
+                     keep_state: bool = False, amqp_uri: str | None = None) -> Iterator[dict[str, str]]:
+    """Start every service as its own process against a fresh vhost on the local broker, or
+    against ``amqp_uri`` (a broker of the caller's own); yield the environment a client needs
+    to reach it (``DISPUTES_AMQP_URI``, ports, ``DISPUTES_STATE_DIR``); stop and clean up
+    afterwards."""
     from . import local
 
     if port_base is None:
         port_base = free_port_block(len(SERVICE_NAMES))
     state_dir = tempfile.mkdtemp(prefix="disputes-sandbox-")
     saved = dict(os.environ)
-    with isolated_vhost() as vhost:
-        os.environ["DISPUTES_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+    with _broker(amqp_uri) as broker_uri:
+        os.environ["DISPUTES_AMQP_URI"] = broker_uri
         os.environ["DISPUTES_STATE_DIR"] = state_dir
         os.environ["DISPUTES_DATA_DIR"] = os.path.join(state_dir, "data")
         for offset, agency in enumerate(SERVICE_NAMES):

@@ -1,4 +1,4 @@
-"""Whatever arrives, a consumer and the HTTP API answer with a clear refusal or accept it:
+"""Whatever arrives, every consumer and the HTTP API answer with a clear refusal or accept it:
 never a crash, never a half-stored claim. Property-based (hypothesis)."""
 
 from __future__ import annotations
@@ -6,14 +6,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 
+from arbitration.handlers import Arbitration
+from courts_bridge.handlers import CourtsBridge
 from disputes_shared.contract.events import EVENT_TYPES, Envelope, PoisonMessage, decode, encode
+from disputes_shared.plumbing.unit_of_work import apply_once
 from intake.adapters import claims
+from intake.handlers import Intake
 from intake.service import IntakeService
+from legal_aid.handlers import LegalAid
+from mediation.handlers import Mediation
+from trail.handlers import Trail
 
 from .examples import claim_document, envelope
 
@@ -70,3 +78,34 @@ def test_the_claim_api_answers_any_body_with_201_or_a_400_that_stores_nothing(in
     else:
         assert response.status_code == 400 and answer["error"] in ("invalid_json", "invalid_claim")
         assert intake_db.count(claims) == before
+
+
+CONSUMERS = {
+    "intake": ("intake_db", Intake), "mediation": ("mediation_db", Mediation),
+    "legal_aid": ("legal_aid_db", LegalAid), "arbitration": ("arbitration_db", Arbitration),
+    "courts_bridge": ("courts_db", CourtsBridge), "trail": ("trail_db", Trail),
+}
+
+
+@pytest.mark.parametrize("service", sorted(CONSUMERS))
+@settings(SETTINGS, max_examples=60)
+@given(event_type=st.sampled_from(EVENT_TYPES), data=st.data())
+def test_every_consumer_applies_a_spoilt_event_wholly_or_refuses_it_leaving_nothing(
+        request, service, event_type, data):
+    fixture, logic_class = CONSUMERS[service]
+    db = request.getfixturevalue(fixture)
+    logic = logic_class()
+    document = json.loads(encode(envelope(event_type)))
+    part = document if data.draw(st.booleans()) else document["payload"]
+    part[data.draw(st.sampled_from(sorted(part)))] = data.draw(json_values)
+    message = decoded_or_refused(json.dumps(document))
+    if message is None:
+        return  # refused by the contract: the consumer parks it without calling the service
+    tables = list(db.tables.outbox.metadata.sorted_tables)
+    before = [db.count(t) for t in tables]
+    try:
+        outcome = apply_once(db, service, message, logic.handle)
+    except Exception:  # the consumer parks it with this error as the reason
+        assert [db.count(t) for t in tables] == before  # nothing half-applied
+        return
+    assert outcome in ("handled", "ignored", "duplicate")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from disputes_shared.contract.events import Envelope, decode
-from disputes_shared.kit.broker import Unroutable
+from disputes_shared.kit.broker import Outgoing, Unroutable
 from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.plumbing.unit_of_work import apply_once
@@ -23,11 +23,16 @@ class RecordingPublisher:
         self.published: list[dict[str, Any]] = []
         self.unroutable = unroutable
 
-    def publish(self, body: str, exchange: str, routing_key: str, message_id: str) -> None:
-        if routing_key in self.unroutable:
-            raise Unroutable(f"no queue bound for {exchange} {routing_key}")
-        self.published.append({"body": body, "exchange": exchange, "routing_key": routing_key,
-                               "message_id": message_id})
+    def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+        outcomes: list[Exception | None] = []
+        for m in messages:
+            if m.routing_key in self.unroutable:
+                outcomes.append(Unroutable(f"no queue bound for {m.exchange} {m.routing_key}"))
+                continue
+            self.published.append({"body": m.body, "exchange": m.exchange,
+                                   "routing_key": m.routing_key, "message_id": m.message_id})
+            outcomes.append(None)
+        return outcomes
 
 
 def commit_events(db, *envelopes: Envelope) -> None:
@@ -97,29 +102,45 @@ def test_the_relay_publishes_in_commit_order_and_marks_what_the_broker_took(medi
     assert len(publisher.published) == 3
 
 
-def test_the_relay_stops_at_an_unroutable_event_so_later_ones_do_not_overtake_it(mediation_db):
+def test_an_unroutable_event_stays_unpublished_with_its_reason_until_a_queue_is_bound(mediation_db):
     commit_events(mediation_db, *(delivered(envelope(t)) for t in (
         "case.filed", "handoff.dossier", "case.closed")))
     blocked = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
     outbox_relay = relay(mediation_db, blocked)
-    assert outbox_relay.flush() == 1
-    assert outbox_relay.unpublished() == 2
+    assert outbox_relay.flush() == 2  # the broker routed and confirmed the other two
+    assert outbox_relay.unpublished() == 1
     rows = {r["event_type"]: r for r in mediation_db.outbox_rows()}
     assert "no queue bound" in rows["handoff.dossier"]["last_error"]
-    assert rows["case.closed"]["attempts"] == 0
-    # Once a queue is bound the relay sends the rest, still in order.
+    assert rows["handoff.dossier"]["published_at"] is None
+    assert rows["case.closed"]["published_at"] is not None
+    assert outbox_relay.flush() == 0  # tried again on every sweep, still unroutable
+    assert rows["handoff.dossier"]["attempts"] == 1
+    assert {r["event_type"]: r for r in mediation_db.outbox_rows()}["handoff.dossier"]["attempts"] == 2
     unblocked = RecordingPublisher()
-    assert relay(mediation_db, unblocked).flush() == 2
-    assert [p["routing_key"] for p in unblocked.published] == [
-        "handoff.dossier.v1.mediation", "case.closed.v1.all"]
+    assert relay(mediation_db, unblocked).flush() == 1
+    assert [p["routing_key"] for p in unblocked.published] == ["handoff.dossier.v1.mediation"]
+
+
+def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(mediation_db):
+    commit_events(mediation_db, *(delivered(envelope("case.filed")) for _ in range(5)))
+
+    class ConfirmsNeverCome(RecordingPublisher):
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            super().publish_many(messages)
+            raise TimeoutError("5 publisher confirms not received")
+
+    with pytest.raises(TimeoutError):
+        relay(mediation_db, ConfirmsNeverCome()).flush()
+    assert all(r["published_at"] is None for r in mediation_db.outbox_rows())
+    assert relay(mediation_db, RecordingPublisher()).flush() == 5
 
 
 def test_the_relay_sends_again_what_it_published_but_could_not_mark(mediation_db):
     commit_events(mediation_db, delivered(envelope("case.filed")))
 
     class CrashingAfterPublish(RecordingPublisher):
-        def publish(self, *args: Any, **kwargs: Any) -> None:
-            super().publish(*args, **kwargs)
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            super().publish_many(messages)
             raise ConnectionError("connection lost before the confirm")
 
     with pytest.raises(ConnectionError):

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
+from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
 
 from .adapters import IntakeUnitOfWork, metadata, plumbing

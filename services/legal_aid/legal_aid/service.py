@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
+from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import (
     HandoffDeskRpc,
     Metrics,

@@ -8,9 +8,9 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
+from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
 
 from .adapters import TrailUnitOfWork, metadata, plumbing

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,52 +70,127 @@ class Unroutable(RuntimeError):
     """The broker returned a mandatory message: no queue is bound for it."""
 
 
+class Refused(RuntimeError):
+    """The broker nacked a message: it did not take responsibility for it."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to publish, persistent and mandatory."""
+
+    body: str | bytes
+    exchange: str
+    routing_key: str
+    message_id: str
+    headers: dict[str, Any] | None = None
+    content_type: str = "application/json"
+    app_id: str | None = None  # the agency publishing, so a message it got wrong is still its own
+
+
 class ConfirmedPublisher:
     """Publishes persistent, mandatory messages and returns only once the broker confirmed them.
 
+    ``publish_many`` pipelines a batch: it publishes every message, then waits for all the
+    confirms at once (a round trip per batch, not per message) and says which were confirmed.
     One connection per publisher; a lock keeps greenthreads from interleaving on its channel.
     """
 
-    def __init__(self, amqp_uri: str) -> None:
+    def __init__(self, amqp_uri: str, confirm_timeout: float = 30.0) -> None:
         self.amqp_uri = amqp_uri
+        self.confirm_timeout = confirm_timeout
         self._lock = threading.Lock()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._next_tag = 1
+        self._unsettled: set[int] = set()
+        self._nacked: set[int] = set()
         self._returned: set[str] = set()
 
     def _ensure(self) -> Producer:
         if self._producer is None:
-            connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
             declare_topology(connection)
-            self._connection = connection
-            self._producer = Producer(connection.default_channel, on_return=self._on_return)
+            channel = connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._connection, self._next_tag = connection, 1
+            self._unsettled, self._nacked, self._returned = set(), set(), set()
+            self._producer = Producer(channel, on_return=self._on_return)
         return self._producer
 
+    def _settle(self, delivery_tag: int, multiple: bool) -> set[int]:
+        settled = {t for t in self._unsettled if t <= delivery_tag} if multiple else {delivery_tag}
+        self._unsettled -= settled
+        return settled
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._nacked |= self._settle(delivery_tag, multiple)
+
     def _on_return(self, exception: Any, exchange: str, routing_key: str, message: Any) -> None:
+        # The broker sends basic.return before the confirm of the same message.
         message_id = message.properties.get("message_id")
         if message_id:
             self._returned.add(message_id)
 
-    def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
-                headers: dict[str, Any] | None = None,
-                content_type: str = "application/json", app_id: str | None = None) -> None:
-        """``app_id``: the agency publishing, so a message it cannot get right is still its own."""
+    def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+        """Publish every message, then wait for every confirm; per message, None when the broker
+        confirmed and routed it, else why not (``Unroutable``, ``Refused``). Raises when the
+        connection fails or the confirms do not come in time: then nothing is known confirmed."""
         with self._lock:
             try:
                 producer = self._ensure()
-                producer.publish(
-                    body, exchange=exchange, routing_key=routing_key, mandatory=True,
-                    delivery_mode=2, content_type=content_type, content_encoding="utf-8",
-                    message_id=message_id, headers=headers or {},
-                    **({"app_id": app_id} if app_id else {}),
-                )
+                tags = []
+                for m in messages:
+                    producer.publish(
+                        m.body, exchange=m.exchange, routing_key=m.routing_key, mandatory=True,
+                        delivery_mode=2, content_type=m.content_type, content_encoding="utf-8",
+                        message_id=m.message_id, headers=m.headers or {},
+                        **({"app_id": m.app_id} if m.app_id else {}),
+                    )
+                    tags.append(self._next_tag)
+                    self._unsettled.add(self._next_tag)
+                    self._next_tag += 1
+                self._await_confirms(set(tags))
             except Exception:
                 self.close()  # reconnect on the next publish
                 raise
-            if message_id in self._returned:
-                self._returned.discard(message_id)
-                raise Unroutable(f"no queue bound for {exchange} {routing_key}")
+            outcomes: list[Exception | None] = []
+            for m, tag in zip(messages, tags, strict=True):
+                if tag in self._nacked:
+                    outcomes.append(Refused(f"the broker nacked {m.message_id}"))
+                elif m.message_id in self._returned:
+                    outcomes.append(Unroutable(f"no queue bound for {m.exchange} {m.routing_key}"))
+                else:
+                    outcomes.append(None)
+            self._nacked -= set(tags)
+            self._returned -= {m.message_id for m in messages}
+            return outcomes
+
+    def _await_confirms(self, tags: set[int]) -> None:
+        assert self._connection is not None
+        deadline = time.monotonic() + self.confirm_timeout
+        while self._unsettled & tags:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self._unsettled & tags)} publisher confirms not received")
+            try:
+                self._connection.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+
+    def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
+                headers: dict[str, Any] | None = None,
+                content_type: str = "application/json", app_id: str | None = None) -> None:
+        """Publish one message; raise unless the broker confirmed and routed it."""
+        (outcome,) = self.publish_many([Outgoing(body, exchange, routing_key, message_id, headers,
+                                                 content_type, app_id)])
+        if outcome is not None:
+            raise outcome
 
     def close(self) -> None:
         connection, self._connection, self._producer = self._connection, None, None

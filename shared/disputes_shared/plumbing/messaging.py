@@ -14,17 +14,21 @@ import traceback
 from functools import partial
 from typing import Any
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import PoisonMessage, decode
+from ..contract.events import Envelope, PoisonMessage, decode
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from .metrics import MetricsRegistry
+from .ordering import CaseLanes
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +46,28 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (ConnectionError, TimeoutError))
 
 
-class RawQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, except that kombu does not decode the body: a body it could not
-    decode would kill the consumer thread. The contract decodes and validates it instead."""
+class SettlingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that acking or requeueing a message on a connection that
+    has just died is not an error. nameko catches only amqp's own ``ConnectionError``; a reset
+    socket raised from a worker would stop the whole service. The broker has taken the message
+    back already and redelivers it, and the inbox drops what was applied."""
+
+    def ack_message(self, message: Message) -> None:
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("could not ack (connection lost: %s); the broker redelivers", exc)
+
+    def requeue_message(self, message: Message) -> None:
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("could not requeue (connection lost: %s); the broker redelivers", exc)
+
+
+class RawQueueConsumer(SettlingQueueConsumer):
+    """The queue consumer of events, except that kombu does not decode the body: a body it could
+    not decode would kill the consumer thread. The contract decodes and validates it instead."""
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
@@ -61,6 +84,7 @@ class EventConsumer(Consumer):
     """Consumes the agency's inbound queue and calls the method with a validated ``Envelope``.
 
     Invalid messages never reach the method; a method that raises has its message parked.
+    A case's events are handled one at a time in delivery order (see ``ordering``).
     """
 
     queue_consumer = RawQueueConsumer()
@@ -71,6 +95,7 @@ class EventConsumer(Consumer):
         self.agency = Agency(agency) if agency else None
         super().__init__(queue=None, **kwargs)
         self._publisher: ConfirmedPublisher | None = None
+        self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
 
     def setup(self) -> None:
         from .config import agency_of_service
@@ -93,20 +118,30 @@ class EventConsumer(Consumer):
         except PoisonMessage as exc:
             self.park_and_ack(message, str(exc))
             return
-        self._attempt(envelope, message, attempt=1)
+        if self._lanes.admit(envelope.case_id, (envelope, message)):
+            self._attempt(envelope, message, attempt=1)
 
-    def _attempt(self, envelope: Any, message: Message, attempt: int) -> None:
+    def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
         try:
             self.container.spawn_worker(
                 self, (envelope,), {}, context_data=self.unpack_message_headers(message),
                 handle_result=partial(self._handled, message, envelope, attempt))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+            self._next_of_case(envelope)
 
-    def _handled(self, message: Message, envelope: Any, attempt: int, worker_ctx: Any,
+    def _next_of_case(self, envelope: Envelope) -> None:
+        """The delivery is settled: start the next one of its case, in a thread of its own so
+        that this worker frees its slot first."""
+        following = self._lanes.finish(envelope.case_id)
+        if following is not None:
+            self.container.spawn_managed_thread(partial(self._attempt, *following, attempt=1))
+
+    def _handled(self, message: Message, envelope: Envelope, attempt: int, worker_ctx: Any,
                  result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            self._next_of_case(envelope)
             return result, exc_info
         exc_type, exc, tb = exc_info
         delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
@@ -125,9 +160,10 @@ class EventConsumer(Consumer):
             log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
                       "".join(traceback.format_exception(exc_type, exc, tb)))
         self.park_and_ack(message, reason)
+        self._next_of_case(envelope)
         return result, exc_info
 
-    def _retry_later(self, envelope: Any, message: Message, attempt: int, delay: float) -> None:
+    def _retry_later(self, envelope: Envelope, message: Message, attempt: int, delay: float) -> None:
         time.sleep(delay)
         self._attempt(envelope, message, attempt + 1)
 
@@ -146,3 +182,27 @@ class EventConsumer(Consumer):
 
 
 consume_events = EventConsumer.decorator
+
+
+class SettlingRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer on a ``SettlingQueueConsumer``; a reply that cannot be sent because
+    the broker went away is logged, not raised (raising would stop the service). The request,
+    not acked, is redelivered; staff commands are refused by the case's transition table when
+    run again on a case that has already moved, so none takes effect twice."""
+
+    queue_consumer = SettlingQueueConsumer()
+
+    def handle_result(self, message: Message, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        try:
+            return super().handle_result(message, result, exc_info)
+        except (OSError, AMQPConnectionError, KombuOperationalError) as exc:
+            log.warning("could not reply to an RPC request (%s); it will be redelivered", exc)
+            return result, exc_info
+
+
+class SettlingRpc(Rpc):
+    rpc_consumer = SettlingRpcConsumer()
+
+
+rpc = SettlingRpc.decorator
+"""nameko's ``@rpc``, on consumers that survive the broker going away mid-request."""

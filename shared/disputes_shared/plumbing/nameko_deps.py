@@ -15,7 +15,6 @@ from typing import Any
 
 from kombu import Connection
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 from sqlalchemy import MetaData
@@ -26,7 +25,7 @@ from ..kit.broker import ConfirmedPublisher
 from ..statutory_clock import StatutoryClock
 from .clocks import ClockKeeper
 from .handoff_desk import handoff_view
-from .messaging import EventConsumer, consume_events
+from .messaging import EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
 from .schema import ServiceSchema

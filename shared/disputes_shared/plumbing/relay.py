@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, select, update
 
 from ..contract.clock import Clock
-from ..kit.broker import ConfirmedPublisher, Unroutable
+from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 from .metrics import PlatformMetrics
 from .storage import Outbox
 
@@ -53,13 +53,16 @@ class OutboxRelay:
             if not self._running:
                 break
             try:
-                while self.flush() == self.batch_size:
+                while self.flush() > 0:
                     pass
             except Exception as exc:  # broker or database down: try again shortly
                 log.warning("outbox relay could not publish: %s", exc)
                 self.metrics.publish_failures.labels(self.metrics.agency, type(exc).__name__).inc()
                 time.sleep(self.retry_seconds)
-        self.flush()
+        try:
+            self.flush()  # what was committed while stopping; a later start sends it otherwise
+        except Exception as exc:
+            log.warning("outbox relay left events unpublished at stop: %s", exc)
 
     def stop(self) -> None:
         self._running = False
@@ -75,21 +78,25 @@ class OutboxRelay:
                 .where(columns.published_at.is_(None)).order_by(columns.id).limit(self.batch_size)
             ).all()
             connection.rollback()
-        sent: list[int] = []
-        try:
-            for row in rows:
-                try:
-                    self.publisher.publish(row.body, row.exchange, row.routing_key,
-                                           message_id=row.event_id)
-                except Unroutable as exc:
-                    # Stop at the first one: later events of the case must not overtake it.
-                    self._record_failure(row.id, str(exc))
-                    self.metrics.publish_failures.labels(self.metrics.agency, "unroutable").inc()
-                    break
-                sent.append(row.id)
+        if not rows:
+            return 0
+        # The whole batch is published, then its confirms awaited together; only what the
+        # broker confirmed is marked sent, in one transaction. A crash before the mark
+        # re-sends the batch and consumers drop the duplicates by event id.
+        outcomes = self.publisher.publish_many([
+            Outgoing(row.body, row.exchange, row.routing_key, message_id=row.event_id)
+            for row in rows])
+        sent = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        self._mark_published(sent)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome is None:
                 self.metrics.observe_published(row.event_type, json.loads(row.body)["payload"])
-        finally:
-            self._mark_published(sent)
+            else:
+                # Kept unpublished with the reason, and sent again on every sweep until a queue
+                # is bound: an unroutable event means a missing binding, an operator's matter.
+                self._record_failure(row.id, str(outcome))
+                reason = "unroutable" if isinstance(outcome, Unroutable) else "refused"
+                self.metrics.publish_failures.labels(self.metrics.agency, reason).inc()
         return len(sent)
 
     def unpublished(self) -> int:

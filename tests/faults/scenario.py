@@ -1,0 +1,384 @@
+"""One fault run: thousands of synthetic cases through a sandbox platform on a private broker,
+faults at random moments, then the counts that say whether anything was lost or done twice.
+
+The faults are functions of a ``Run``; each is started at a random moment by a greenthread of
+its own while the simulated staff keep working, so it strikes work in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import eventlet
+import requests
+from kombu import Connection
+
+from disputes_cli import local
+from disputes_cli.demo import staff_round
+from disputes_cli.platform import Platform
+from disputes_cli.staff import Staff
+from disputes_cli.synthetic import PlannedCase, planned_cases
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, queue_name
+from disputes_shared.plumbing.config import SERVICE_NAMES
+from tests.e2e.test_lifecycle import AID_MOVES, EXPECTED_MOVES
+
+from .private_broker import PrivateBroker
+
+Fault = Callable[["Run"], str]  # does its harm, says what it did
+
+
+def log(message: str) -> None:
+    print(f"faults: {message}", flush=True)
+
+
+@dataclass
+class Run:
+    broker: PrivateBroker
+    env: dict[str, str]
+    rng: random.Random
+    plans: dict[str, PlannedCase] = field(default_factory=dict)
+    ended: set[str] = field(default_factory=set)
+    injected: dict[str, str] = field(default_factory=dict)  # bad message id -> kind
+    duplicates_sent: int = 0
+    faults_done: list[str] = field(default_factory=list)
+
+    def in_flight(self) -> int:
+        return len(self.plans) - len(self.ended)
+
+    def database(self, service: str) -> Path:
+        return Path(self.env["DISPUTES_DATA_DIR"]) / f"{service}.db"
+
+
+def read_only(run: Run, service: str) -> contextlib.closing[sqlite3.Connection]:
+    """A service's own database, opened read-only to count what it holds."""
+    return contextlib.closing(sqlite3.connect(f"file:{run.database(service)}?mode=ro", uri=True,
+                                              timeout=30))
+
+
+def platform_agencies() -> list[Agency]:
+    """The agencies whose services run here (an outside system's queue, such as labor
+    inspection's, has no consumer in the sandbox)."""
+    return [a for a in SUBSCRIPTIONS if a in SERVICE_NAMES]
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+def kill_and_restart(service: str, sig: signal.Signals = signal.SIGKILL) -> Fault:
+    """``kill -9`` (or, with SIGTERM, a clean stop: nameko finishes running workers and the
+    relay publishes what they committed), then the service started again."""
+    def fault(run: Run) -> str:
+        pid = local.pid_of(service)
+        assert pid is not None, f"{service} was not running before the fault"
+        in_flight = run.in_flight()
+        os.kill(pid, sig)
+        deadline = time.monotonic() + 60
+        while local.pid_of(service) and time.monotonic() < deadline:
+            eventlet.sleep(0.1)
+        if local.pid_of(service):
+            raise RuntimeError(f"{service} did not stop on {sig.name}")
+        eventlet.sleep(run.rng.uniform(0.5, 3.0))
+        if local.up(start_broker=False) != 0:
+            raise RuntimeError(f"{service} did not come back after {sig.name}")
+        return f"{'kill -9' if sig == signal.SIGKILL else sig.name} {service} ({in_flight} in flight)"
+    return fault
+
+
+def restart_broker(run: Run) -> str:
+    in_flight = run.in_flight()
+    run.broker.restart(down_seconds=run.rng.uniform(2.0, 6.0))
+    return f"RabbitMQ stopped and restarted ({in_flight} in flight)"
+
+
+def lock_databases(seconds: float) -> Fault:
+    """Every service's database locked against writers at once, longer than a writer waits
+    (SQLite's busy timeout of 15 s), so handlers and staff commands fail and are retried."""
+    def fault(run: Run) -> str:
+        in_flight = run.in_flight()
+        holders = []
+        for service in SERVICE_NAMES.values():
+            db = sqlite3.connect(run.database(service), timeout=30, isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            holders.append(db)
+        try:
+            eventlet.sleep(seconds)
+        finally:
+            for db in holders:
+                db.execute("ROLLBACK")
+                db.close()
+        return f"all {len(holders)} databases locked for {seconds:.0f}s ({in_flight} in flight)"
+    return fault
+
+
+def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
+    """Malformed, truncated and wrong-version messages straight onto every agency's queue, and
+    real events (taken from the services' outboxes) published a second time."""
+    def fault(run: Run) -> str:
+        in_flight = run.in_flight()
+        bodies = published_events(run)
+        queues = [queue_name(a) for a in platform_agencies()]
+        with Connection(run.broker.amqp_uri) as connection:
+            producer = connection.Producer()
+            for _ in range(per_kind):
+                for kind, body in bad_bodies(run.rng, bodies):
+                    message_id = f"bad-{kind}-{uuid.uuid4()}"
+                    run.injected[message_id] = kind
+                    producer.publish(body, exchange="", routing_key=run.rng.choice(queues),
+                                     message_id=message_id, delivery_mode=2,
+                                     content_type="application/json", content_encoding="utf-8")
+            for row in run.rng.sample(bodies, min(duplicates, len(bodies))):
+                producer.publish(row["body"], exchange=row["exchange"], routing_key=row["routing_key"],
+                                 message_id=row["event_id"], delivery_mode=2,
+                                 content_type="application/json", content_encoding="utf-8")
+                run.duplicates_sent += 1
+        return (f"{len(run.injected)} bad messages and {run.duplicates_sent} duplicates injected "
+                f"({in_flight} in flight)")
+    return fault
+
+
+def bad_bodies(rng: random.Random, published: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    body = rng.choice(published)["body"]
+    wrong_version = json.loads(body)
+    wrong_version["schema_version"] = "7.0"
+    wrong_version["event_id"] = str(uuid.uuid4())
+    return [
+        ("malformed", "{this is not json"),
+        ("truncated", body[: rng.randrange(1, len(body) - 1)]),
+        ("wrong-version", json.dumps(wrong_version)),
+    ]
+
+
+def published_events(run: Run) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for service in SERVICE_NAMES.values():
+        with read_only(run, service) as db:
+            db.row_factory = sqlite3.Row
+            rows += [dict(r) for r in db.execute(
+                "SELECT event_id, exchange, routing_key, body FROM outbox WHERE published_at IS NOT NULL")]
+    if not rows:
+        raise RuntimeError("no published event to copy yet")
+    return rows
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def file_claims(run: Run, count: int, seed: int) -> None:
+    """File every claim over HTTP, as workers would: a refused connection or a 5xx is tried
+    again; only a 201 counts as filed."""
+    url = f"http://127.0.0.1:{run.env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims"
+    session = requests.Session()
+
+    def file_one(plan: PlannedCase) -> tuple[str, PlannedCase]:
+        for _ in range(20):
+            try:
+                response = session.post(url, json=plan.claim, timeout=60)
+            except requests.RequestException:
+                eventlet.sleep(1)
+                continue
+            if response.status_code == 201:
+                return response.json()["case_id"], plan
+            if response.status_code < 500:
+                raise AssertionError(f"intake refused a valid claim: {response.text}")
+            eventlet.sleep(1)
+        raise AssertionError("intake did not take a claim after 20 tries")
+
+    pool = eventlet.GreenPool(8)
+    run.plans = dict(pool.imap(file_one, planned_cases(count, seed)))
+
+
+def finished(state: dict[str, Any] | None) -> bool:
+    return bool(state) and state["state"] == "closed" and state["aid_state"] in (  # type: ignore[index]
+        "none", "granted", "refused", "returned")
+
+
+def work_cases(run: Run, deadline: float) -> dict[str, Any]:
+    """Act as every agency's staff until every case has ended or time is up. A round that fails
+    (a service restarting, the broker away) is simply tried again with a fresh client."""
+    staff = Staff(run.plans)
+    case_ids = list(run.plans)
+    states: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            with Platform(timeout=20) as platform:
+                while time.monotonic() < deadline:
+                    staff_round(platform, staff)
+                    states = platform.call("trail", "case_states", case_ids)
+                    run.ended = {c for c in case_ids if finished(states.get(c))}
+                    if len(run.ended) == len(case_ids):
+                        return states
+                    eventlet.sleep(0.2)
+        except Exception as exc:  # the platform is in the middle of a fault: try again
+            log(f"staff round failed ({type(exc).__name__}: {str(exc)[:120]}); trying again")
+            eventlet.sleep(1)
+    return states
+
+
+def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
+                 timeout: float) -> dict[str, Any]:
+    """File ``count`` claims, strike with each fault in turn at random moments while the staff
+    work the cases, then count. Returns the row of the results table."""
+    from disputes_cli.sandbox import sandbox_platform
+
+    rng = random.Random(seed)
+    broker = PrivateBroker()
+    try:
+        broker.start()
+        keep = bool(os.environ.get("DISPUTES_FAULT_KEEP_STATE"))
+        with sandbox_platform(amqp_uri=broker.amqp_uri, keep_state=keep) as env:
+            run = Run(broker=broker, env=env, rng=rng)
+            log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
+                + ("" if keep else " (removed afterwards)"))
+            started = time.monotonic()
+            file_claims(run, count, seed)
+            log(f"{name}: {len(run.plans)} claims filed in {time.monotonic() - started:.0f}s")
+
+            def strike() -> None:
+                for fault in faults:
+                    eventlet.sleep(rng.uniform(1.0, 6.0))
+                    run.faults_done.append(fault(run))
+                    log(f"{name}: {run.faults_done[-1]}")
+
+            striker = eventlet.spawn(strike)
+            states = work_cases(run, started + timeout)
+            striker.wait()  # every fault done (and raised, had one failed)
+            if len(run.ended) < len(run.plans):  # the last fault may have struck at the end
+                states = work_cases(run, time.monotonic() + 120)
+            row = count_outcome(name, run, states)
+            row["seconds"] = round(time.monotonic() - started)
+            return row
+    finally:
+        broker.close()
+
+
+# -- counting ----------------------------------------------------------------------------------
+
+
+def count_outcome(name: str, run: Run, states: dict[str, Any]) -> dict[str, Any]:
+    settle(run)
+    reached = [c for c, plan in run.plans.items() if reached_expected(states.get(c), plan)]
+    parked = drain_dead_letters(run)
+    bad_parked = {m: reason for m, reason in parked.items() if m in run.injected and reason}
+    return {
+        "scenario": name,
+        "faults": run.faults_done,
+        "cases_filed": len(run.plans),
+        "reached_expected_state": len(reached),
+        "lost": len(run.plans) - len(reached),
+        "duplicated_effects": duplicated_effects(run),
+        "bad_messages_injected": len(run.injected),
+        "dead_lettered_with_reason": len(bad_parked),
+        "other_dead_letters": len(parked) - len(bad_parked),
+        "duplicates_injected": run.duplicates_sent,
+        "services_alive": services_alive(run),
+    }
+
+
+def reached_expected(state: dict[str, Any] | None, plan: PlannedCase) -> bool:
+    return bool(state) and finished(state) and state["outcome"] == plan.expected_outcome \
+        and state["aid_state"] == plan.expected_aid_state and not state["anomalies"]  # type: ignore[index]
+
+
+def settle(run: Run, limit: float = 120.0) -> None:
+    """Wait (bounded) until every outbox is published and every agency queue drained."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if unpublished(run) == 0 and all(n == 0 for n, _ in queue_depths(run).values()):
+            return
+        eventlet.sleep(0.5)
+
+
+def unpublished(run: Run) -> int:
+    total = 0
+    for service in SERVICE_NAMES.values():
+        with read_only(run, service) as db:
+            total += db.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
+    return total
+
+
+def queue_depths(run: Run) -> dict[Agency, tuple[int, int]]:
+    """Per agency queue: messages waiting, consumers attached."""
+    depths = {}
+    with Connection(run.broker.amqp_uri) as connection:
+        channel = connection.channel()
+        for agency in platform_agencies():
+            _, messages, consumers = channel.queue_declare(queue_name(agency), passive=True)
+            depths[agency] = (messages, consumers)
+    return depths
+
+
+def drain_dead_letters(run: Run) -> dict[str, str]:
+    """Every parked message's id and reason (the queue is emptied: the run is over)."""
+    parked: dict[str, str] = {}
+    with Connection(run.broker.amqp_uri) as connection:
+        channel = connection.channel()
+        while (message := channel.basic_get(DEAD_LETTER_QUEUE, no_ack=True)) is not None:
+            message_id = message.properties.get("message_id") or f"unnamed-{len(parked)}"
+            parked[message_id] = (message.headers or {}).get("x-parked-reason", "")
+    return parked
+
+
+def duplicated_effects(run: Run) -> int:
+    """Effects applied twice, counted in each service's own database and in each case's trail:
+    inbox rows for one (consumer, event), events caused twice by the same event, trail entries
+    recorded twice, and moves a case's trail has more often than its path makes them."""
+    twice = 0
+    moves: dict[str, Counter[str]] = {c: Counter() for c in run.plans}
+    for service in SERVICE_NAMES.values():
+        with read_only(run, service) as db:
+            twice += db.execute("SELECT count(*) - count(DISTINCT consumer || ' ' || event_id) "
+                                "FROM inbox").fetchone()[0]
+            caused = Counter(
+                (json.loads(body)["causation_id"], event_type) for body, event_type in
+                db.execute("SELECT body, event_type FROM outbox"))
+            twice += sum(n - 1 for (cause, _), n in caused.items() if cause and n > 1)
+            if service == "trail":
+                twice += db.execute("SELECT count(*) - count(DISTINCT event_id) FROM trail_entries"
+                                    ).fetchone()[0]
+                for case_id, move in db.execute("SELECT case_id, move FROM trail_entries "
+                                                "WHERE event_type != 'trail.accessed'"):
+                    if case_id in moves:
+                        moves[case_id][move] += 1
+    for case_id, plan in run.plans.items():
+        expected = Counter(EXPECTED_MOVES[plan.path] + AID_MOVES[plan.expected_aid_state])
+        twice += sum((moves[case_id] - expected).values())
+    return twice
+
+
+def services_alive(run: Run) -> str:
+    """Services whose process is alive and whose queue has a consumer and nothing waiting."""
+    alive = {s for s in local.SERVICES if local.pid_of(s)}
+    depths = queue_depths(run)
+    consuming = {SERVICE_NAMES[a] for a, (messages, consumers) in depths.items()
+                 if consumers >= 1 and messages == 0}
+    return f"{len(alive & consuming)}/{len(local.SERVICES)}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    columns = [("scenario", "scenario"), ("cases_filed", "filed"),
+               ("reached_expected_state", "reached expected"), ("lost", "lost"),
+               ("duplicated_effects", "duplicated effects"), ("bad_messages_injected", "bad injected"),
+               ("dead_lettered_with_reason", "dead-lettered w/ reason"),
+               ("other_dead_letters", "other dead letters"), ("duplicates_injected", "duplicates sent"),
+               ("services_alive", "services alive"), ("seconds", "seconds")]
+    widths = [max(len(title), *(len(str(r.get(key, ""))) for r in rows)) for key, title in columns]
+    lines = [" | ".join(t.ljust(w) for (_, t), w in zip(columns, widths, strict=True)),
+             "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(str(r.get(k, "")).ljust(w) for (k, _), w in zip(columns, widths, strict=True))
+              for r in rows]
+    for r in rows:
+        lines += [f"  {r['scenario']}: {fault}" for fault in r["faults"]]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""The confirmed publisher against the real broker: a batch is confirmed as a whole, and a
+message no queue takes is reported as such while the rest of its batch goes through."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DOSSIERS_EXCHANGE
+from disputes_shared.kit.broker import ConfirmedPublisher, Outgoing, Unroutable
+
+from .conftest import queue_messages
+
+
+def parked(body: str) -> Outgoing:
+    return Outgoing(body, DEAD_LETTER_EXCHANGE, "", message_id=str(uuid.uuid4()))
+
+
+def test_a_batch_is_published_and_every_message_confirmed(amqp_uri):
+    publisher = ConfirmedPublisher(amqp_uri)
+    try:
+        batch = [parked(f"message {i}") for i in range(300)]
+        assert publisher.publish_many(batch) == [None] * 300
+    finally:
+        publisher.close()
+    taken = queue_messages(amqp_uri, DEAD_LETTER_QUEUE, 300)
+    assert [m.body for m in taken] == [f"message {i}" for i in range(300)]
+
+
+def test_an_unroutable_message_is_reported_and_the_rest_of_its_batch_confirmed(amqp_uri):
+    publisher = ConfirmedPublisher(amqp_uri)
+    lost = Outgoing("{}", DOSSIERS_EXCHANGE, "handoff.dossier.v1.nobody", message_id=str(uuid.uuid4()))
+    try:
+        outcomes = publisher.publish_many([parked("before"), lost, parked("after")])
+        assert outcomes[0] is None and outcomes[2] is None
+        assert isinstance(outcomes[1], Unroutable)
+        with pytest.raises(Unroutable):
+            publisher.publish("{}", DOSSIERS_EXCHANGE, "handoff.dossier.v1.nobody", str(uuid.uuid4()))
+        publisher.publish("again", DEAD_LETTER_EXCHANGE, "", str(uuid.uuid4()))  # still usable
+    finally:
+        publisher.close()
+    assert [m.body for m in queue_messages(amqp_uri, DEAD_LETTER_QUEUE, 3)] == ["before", "after", "again"]

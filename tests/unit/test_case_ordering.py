@@ -1,0 +1,27 @@
+"""A consumer applies one event of a case at a time, in the order they were delivered."""
+
+from __future__ import annotations
+
+from disputes_shared.plumbing.ordering import CaseLanes
+
+
+def test_the_first_delivery_of_a_case_starts_at_once_and_later_ones_wait_their_turn():
+    lanes: CaseLanes[str] = CaseLanes()
+    assert lanes.admit("case-1", "filed")
+    assert not lanes.admit("case-1", "triaged")
+    assert not lanes.admit("case-1", "closed")
+    assert lanes.waiting() == 2
+    assert lanes.finish("case-1") == "triaged"
+    assert lanes.finish("case-1") == "closed"
+    assert lanes.finish("case-1") is None
+    assert lanes.waiting() == 0
+
+
+def test_deliveries_of_different_cases_do_not_wait_for_each_other():
+    lanes: CaseLanes[str] = CaseLanes()
+    assert lanes.admit("case-1", "a1")
+    assert lanes.admit("case-2", "b1")
+    assert not lanes.admit("case-2", "b2")
+    assert lanes.finish("case-1") is None
+    assert lanes.admit("case-1", "a2")  # case 1 is idle again
+    assert lanes.finish("case-2") == "b2"
