@@ -63,7 +63,9 @@ def demo_run(request):
                 scratch_postgres_databases(SERVICE_NAMES.values(), prefix="e2e"))
         env = stack.enter_context(sandbox_platform(database_urls=database_urls))
         with Platform() as platform:  # noqa: SIM117 - the platform must stay up after the client closes
-            summary = run_demo(platform, CASES, seed=7, timeout=300)
+            # Generous: a passing run ends as soon as every case has; the limit only stops a
+            # stuck one, and a loaded machine must not fail it.
+            summary = run_demo(platform, CASES, seed=7, timeout=900)
             trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
         yield env, summary, trails
 

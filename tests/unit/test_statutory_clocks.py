@@ -25,6 +25,8 @@ from disputes_shared.statutory_clock import (
     start_clock,
 )
 
+from .helpers import receive
+
 K = ClockKind
 CALENDAR = ChineseStatutoryCalendar()
 CASE = SimpleNamespace(case_id="LD-1", correlation_id="corr-1")
@@ -309,3 +311,30 @@ def test_the_summary_counts_pending_clocks_breaches_and_the_soonest_due(arbitrat
         "provisional": 0}
     assert summary["award"]["pending"] == 1
     assert summary["panel_named"]["pending"] == 0
+
+
+def test_each_fired_clock_is_reported_once_after_its_commit(arbitration_db, clock):
+    keeper_ = keeper()
+    stored = start(arbitration_db, clocks=keeper_)
+    reported: list[str] = []
+    clock.advance(days=30)
+    keeper_.fire_due(arbitration_db, lambda uow, c: [], fired=lambda c: reported.append(c.clock_id))
+    keeper_.fire_due(arbitration_db, lambda uow, c: [], fired=lambda c: reported.append(c.clock_id))
+    assert reported == [stored.clock_id]
+
+
+def test_the_service_timer_fires_clocks_and_sets_the_clock_gauges(arbitration_db, clock):
+    from nameko.testing.services import worker_factory
+
+    from arbitration.service import ArbitrationService
+    from disputes_shared.plumbing.metrics import PlatformMetrics
+
+    metrics = PlatformMetrics("arbitration")
+    service = worker_factory(ArbitrationService, storage=arbitration_db, metrics=metrics)
+    receive(arbitration_db, service.agency_logic, "arbitration")  # starts the acceptance clock
+    service.fire_due_clocks()
+    assert metrics.clocks_pending.labels("arbitration_acceptance")._value.get() == 1
+    clock.advance(days=30)
+    service.fire_due_clocks()
+    assert metrics.clock_breaches.labels("arbitration_acceptance")._value.get() == 1
+    assert metrics.clocks_pending.labels("arbitration_acceptance")._value.get() == 0

@@ -84,7 +84,8 @@ class ClockKeeper:
     # -- the timer ---------------------------------------------------------------------------
 
     def fire_due(self, unit_of_work: Callable[[], UnitOfWork], on_elapsed: OnElapsed,
-                 batch_size: int = 100) -> int:
+                 batch_size: int = 100,
+                 fired: Callable[[StatutoryClock], None] = lambda clock: None) -> int:
         """Fire every clock now due, each in its own transaction; how many fired here.
 
         A clock whose agency hook fails stays running and is tried on the next tick; the first
@@ -95,30 +96,34 @@ class ClockKeeper:
             due = [clock.clock_id for clock in uow.clocks.due(uow.clock.now(), batch_size)]
             if recounted:
                 uow.commit()
-        fired, failure = 0, None
+        count, failure = 0, None
         for clock_id in due:
             try:
-                fired += self._fire(unit_of_work, clock_id, on_elapsed)
+                clock = self._fire(unit_of_work, clock_id, on_elapsed)
             except Exception as exc:
                 log.exception("firing clock %s failed; it stays running", clock_id)
                 failure = failure or exc
+                continue
+            if clock is not None:
+                count += 1
+                fired(clock)  # after the commit: only what really fired is counted
         if failure is not None:
             raise failure
-        return fired
+        return count
 
     def _fire(self, unit_of_work: Callable[[], UnitOfWork], clock_id: str,
-              on_elapsed: OnElapsed) -> bool:
+              on_elapsed: OnElapsed) -> StatutoryClock | None:
         with unit_of_work() as uow:
             clock = uow.clocks.get(clock_id)
             now = uow.clock.now()
             if clock is None or not clock.is_due(now) or not uow.clocks.claim_elapsed(clock, now):
-                return False  # another worker fired it, or it was stopped meanwhile
+                return None  # another worker fired it, or it was stopped meanwhile
             clock.elapse(now)
             uow.emit(self._event(clock, "clock.elapsed", uow,
                                  elapsed_means=clock.rule.elapsed_means))
             uow.emit(*on_elapsed(uow, clock))
             uow.commit()
-        return True
+        return clock
 
     def recount_provisional(self, unit_of_work: Callable[[], UnitOfWork]) -> int:
         """Count provisional clocks again, on a calendar that may now cover their year."""

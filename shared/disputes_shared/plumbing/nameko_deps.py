@@ -198,11 +198,21 @@ class StatutoryClocks:
 
     storage: Callable[[], UnitOfWork]
     agency_logic: Any
+    metrics: PlatformMetrics
 
     @timer(interval=1)
     def fire_due_clocks(self) -> None:
+        """Fire what is due; then the clock gauges (per kind: running, soonest due)."""
         keeper: ClockKeeper = self.agency_logic.clocks
-        keeper.fire_due(self.storage, self.agency_logic.on_clock_elapsed)
+        try:
+            keeper.fire_due(self.storage, self.agency_logic.on_clock_elapsed,
+                            fired=lambda clock: self.metrics.clock_breached(str(clock.kind)))
+        finally:
+            with self.storage() as uow:
+                summary = keeper.summary(uow)
+            self.metrics.set_pending_clocks({
+                kind: (row["pending"], row["seconds_to_soonest_due"])
+                for kind, row in summary.items()})
 
     @rpc
     def clock_summary(self) -> dict[str, dict[str, Any]]:
