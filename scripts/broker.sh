@@ -48,6 +48,8 @@ fi
 log() { printf 'broker: %s\n' "$*"; }
 warn() { printf 'broker: warning: %s\n' "$*" >&2; }
 die() { printf 'broker: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/debian.sh
+. "$REPO_ROOT/scripts/lib/debian.sh"
 
 # --- probes -------------------------------------------------------------------
 
@@ -155,24 +157,6 @@ system_tool() {
     PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" 2>/dev/null
 }
 
-as_root() {
-    if [[ "$(id -u)" == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo -n "$@"
-    else
-        die "need root to run: $*"
-    fi
-}
-
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
-    log "installing $* (apt-get)"
-    # 9>&-: a service the package starts must not inherit our lock.
-    as_root apt-get update -qq </dev/null 9>&-
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "$@" </dev/null 9>&-
-}
 
 ensure_curl() {
     command -v curl >/dev/null 2>&1 || apt_install curl

@@ -20,18 +20,14 @@ VPY=.venv/bin/python
 
 log() { printf 'contract: %s\n' "$*"; }
 die() { printf 'contract: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/debian.sh
+. scripts/lib/debian.sh
 
 ensure_node() {
     if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
         return
     fi
-    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        log "installing nodejs and npm"
-        apt-get update -qq </dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm </dev/null
-    else
-        die "node and npm are needed (on Debian: apt-get install nodejs npm)"
-    fi
+    apt_install nodejs npm
 }
 
 ensure_tools() {

@@ -32,6 +32,8 @@ ADMIN_URL="postgresql://postgres@$HOST:$PORT/postgres"
 
 log() { printf 'postgres: %s\n' "$*"; }
 die() { printf 'postgres: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/debian.sh
+. "$REPO_ROOT/scripts/lib/debian.sh"
 
 answering() { timeout 2 bash -c "</dev/tcp/$HOST/$PORT" >/dev/null 2>&1; }
 
@@ -47,14 +49,9 @@ find_pg_bin() {
 
 ensure_installed() {
     find_pg_bin >/dev/null && command -v psql >/dev/null && return 0
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install PostgreSQL by hand"
-    [[ "$(id -u)" == 0 ]] || die "need root to apt-get install postgresql"
-    log "installing postgresql (apt-get)"
     # The package may start a cluster of its own through its init script; we start ours
-    # with pg_ctl and leave any other alone. 9>&-: nothing it starts may hold our lock.
-    apt-get update -qq </dev/null 9>&-
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        postgresql postgresql-client </dev/null 9>&-
+    # with pg_ctl and leave any other alone.
+    apt_install postgresql postgresql-client
     find_pg_bin >/dev/null || die "PostgreSQL server binaries still not found after install"
 }
 

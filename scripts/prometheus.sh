@@ -12,37 +12,16 @@ set -euo pipefail
 
 log() { printf 'prometheus: %s\n' "$*"; }
 die() { printf 'prometheus: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/debian.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/debian.sh"
 
-as_root() {
-    if [[ "$(id -u)" == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo -n "$@"
-    else
-        die "need root to run: $*"
-    fi
-}
 
 prometheus_pids() { pgrep -x prometheus 2>/dev/null | sort || true; }
 
 install_prometheus() {
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install prometheus by hand"
-    local policy=/usr/sbin/policy-rc.d placed=0 before after pid
+    local before after pid
     before="$(prometheus_pids)"
-    if [[ ! -e "$policy" ]]; then
-        # 101: "action not allowed": invoke-rc.d starts no service during the install.
-        as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy"
-        placed=1
-    fi
-    log "installing prometheus (apt-get)"
-    local rc=0
-    {
-        as_root apt-get update -qq &&
-            as_root env DEBIAN_FRONTEND=noninteractive \
-                apt-get install -y -qq --no-install-recommends prometheus
-    } </dev/null || rc=$?
-    if ((placed)); then as_root rm -f "$policy"; fi
-    ((rc == 0)) || die "apt-get install prometheus failed"
+    APT_NO_SERVICES=1 apt_install prometheus
     # Without systemd nothing should have started; if the package did start its
     # service anyway, stop that one only (not a Prometheus someone else runs).
     after="$(prometheus_pids)"

@@ -41,6 +41,8 @@ export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignor
 
 log() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib/debian.sh
+. scripts/lib/debian.sh
 
 # --- inputs that decide whether pip must run --------------------------------
 HASH_FILES=(constraints.txt requirements-dev.txt)
@@ -63,15 +65,9 @@ if [[ ! -x "$VPY" ]] || ! "$VPY" -c 'import sys' >/dev/null 2>&1; then
     log "creating $VENV with $("$PYTHON" -V 2>&1)"
     if ! "$PYTHON" -m venv "$VENV"; then
         # Debian's python3 comes without venv/ensurepip until python3-venv is installed.
-        if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-            log "installing python3-venv"
-            rm -rf "$VENV"
-            apt-get update -qq </dev/null
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv </dev/null
-            "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv' failed even with python3-venv"
-        else
-            die "'$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
-        fi
+        rm -rf "$VENV"
+        apt_install python3-venv
+        "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv' failed even with python3-venv"
     fi
 fi
 
