@@ -55,7 +55,7 @@ if (($# == 0)); then
 fi
 
 # The whole suite also checks the published contract (docs/contract) as CI must.
-if [[ "$*" == "tests" ]]; then
+if [[ "${1:-}" == "tests" ]]; then
     scripts/contract.sh check </dev/null
 fi
 
