@@ -237,6 +237,7 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
     broker = PrivateBroker()
     try:
         broker.start()
+        room_for_every_case(count, broker.root)
         keep = bool(os.environ.get("DISPUTES_FAULT_KEEP_STATE"))
         with sandbox_platform(amqp_uri=broker.amqp_uri, keep_state=keep) as env:
             run = Run(broker=broker, env=env, rng=rng)
@@ -261,7 +262,21 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
             row["seconds"] = round(time.monotonic() - started)
             return row
     finally:
+        os.environ.pop("DISPUTES_STATIONS_FILE", None)
         broker.close()
+
+
+def room_for_every_case(count: int, folder: Path) -> None:
+    """The scenarios file every claim within seconds, far more than the shipped stations hold at
+    once; a full station returns a case, which sends it down another path than the one planned.
+    Faults are what is under test here, so the stations get room for every case."""
+    from disputes_shared.contract.stations import stations
+
+    directory = [{**vars(s), "industries": list(s.industries), "capacity": max(s.capacity, count)}
+                 for s in stations()]
+    path = folder / "stations.json"
+    path.write_text(json.dumps(directory, ensure_ascii=False), "utf-8")
+    os.environ["DISPUTES_STATIONS_FILE"] = str(path)
 
 
 # -- counting ----------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 STATION_KINDS = ("industry", "union", "people", "pre_arbitration")
 DISTRICTS = ("jinjiang", "qingyang", "jinniu", "wuhou", "chenghua", "gaoxin")
@@ -25,7 +27,11 @@ class Station:
 
 @cache
 def stations() -> tuple[Station, ...]:
-    text = resources.files("disputes_shared").joinpath("reference/stations.json").read_text("utf-8")
+    """The directory shipped with the platform, or a city's own in the same shape (the file
+    named by ``DISPUTES_STATIONS_FILE``); read once per process."""
+    own = os.environ.get("DISPUTES_STATIONS_FILE")
+    text = (Path(own).read_text("utf-8") if own else
+            resources.files("disputes_shared").joinpath("reference/stations.json").read_text("utf-8"))
     return tuple(Station(**{**row, "industries": tuple(row["industries"])}) for row in json.loads(text))
 
 
