@@ -1,5 +1,6 @@
-"""PostgreSQL as a service database: the migration histories, and a driver that lets the other
-green threads of a nameko service run while one waits on the database."""
+"""PostgreSQL as a service database: the migration histories, a driver that lets the other
+green threads of a nameko service run while one waits on the database, and the inbox under
+concurrent deliveries."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import time
 
 import eventlet
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData, create_engine, text
 
 from disputes_cli.sandbox import scratch_postgres_databases
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.events import Envelope
+from disputes_shared.plumbing.storage import Inbox, add_plumbing_tables, make_engine
 
+from ..unit.examples import AT
 from ..unit.test_migrations import SCHEMAS, check_round_trip
 
 
@@ -48,3 +52,32 @@ def test_a_slow_query_in_one_green_thread_does_not_stop_the_others():
     # not again until it ended; instead it kept ticking all through the wait.
     during = [t for t in ticks if started < t < started + waited]
     assert len(during) >= 10, f"{len(during)} ticks while the query ran for {waited:.1f}s"
+
+
+def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
+    """Two deliveries of one event in two open transactions: the second's insert waits for the
+    first to commit, then does nothing, so only one of them applies its effect. (A service's
+    transactions already take turns on an advisory lock; the inbox does not rely on it, so the
+    connections here are made without it.)"""
+    metadata = MetaData()
+    tables = add_plumbing_tables(metadata)
+    event = Envelope(event_type="case.closed", case_id="LD-1", source_agency=Agency.MEDIATION,
+                     occurred_at=AT, payload={"outcome": "withdrawn"}, correlation_id="c-1")
+    with scratch_postgres_databases(["inbox"], prefix="inbox") as urls:
+        make_engine(urls["inbox"]).dispose()  # psycopg2 now waits cooperatively
+        engine = create_engine(urls["inbox"].replace("postgresql://", "postgresql+psycopg2://", 1))
+        try:
+            metadata.create_all(engine)
+            with engine.connect() as first, engine.connect() as second:
+                first.begin()
+                second.begin()
+                assert Inbox(first, tables.inbox).claim("mediation", event, AT)
+                later = eventlet.spawn(Inbox(second, tables.inbox).claim, "mediation", event, AT)
+                eventlet.sleep(0.5)
+                first.commit()
+                assert later.wait() is False
+                second.commit()
+                assert Inbox(second, tables.inbox).claim("arbitration", event, AT)
+                assert not Inbox(second, tables.inbox).claim("arbitration", event, AT)
+        finally:
+            engine.dispose()

@@ -6,10 +6,10 @@ import pytest
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.lifecycle import IllegalTransition
-from legal_aid.domain import LAWYERS, AidApplication, choose_lawyer, means_test
+from legal_aid.domain import LAWYERS, choose_lawyer, means_test
 from legal_aid.handlers import LegalAid
 
-from .examples import AT, delivered, envelope
+from .examples import delivered, envelope
 from .helpers import receive, run, take_up
 
 LEGAL_AID = LegalAid()
@@ -35,17 +35,11 @@ def test_a_dossier_that_does_not_say_migrant_is_not_exempt():
     assert means_test({"claim_types": ["unpaid_wages"]}, hardship_shown=False) == "failed"
 
 
-def application(lawyer_id: str | None, representing: bool = True) -> AidApplication:
-    return AidApplication(case_id=f"LD-{lawyer_id}", correlation_id="c", handoff_id="h",
-                          purpose="legal_aid", dossier={}, state="granted", received_at=AT,
-                          lawyer_id=lawyer_id, representing=representing)
-
-
 def test_choose_lawyer_takes_the_lawyer_with_fewest_cases_then_the_roster_order():
     assert choose_lawyer([]) == LAWYERS[0]
-    assert choose_lawyer([application(LAWYERS[0])]) == LAWYERS[1]
-    everyone_once = [application(lawyer) for lawyer in LAWYERS]
-    assert choose_lawyer([*everyone_once, application(LAWYERS[0])]) == LAWYERS[1]
+    assert choose_lawyer([LAWYERS[0]]) == LAWYERS[1]
+    assert choose_lawyer([None, "someone-else"]) == LAWYERS[0]
+    assert choose_lawyer([*LAWYERS, LAWYERS[0]]) == LAWYERS[1]
 
 
 def test_a_received_application_waits_on_the_aid_track(legal_aid_db):

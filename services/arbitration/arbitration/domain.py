@@ -88,13 +88,14 @@ def earliest_hearing_day(notified_on: date, calendar: WorkingCalendar) -> date:
     return period_end(notified_on, HEARING_NOTICE, calendar) + timedelta(days=1)
 
 
-def choose_arbitrator(active: Iterable[ArbitrationCase]) -> str:
-    return least_loaded(ARBITRATORS, (case.arbitrator_id for case in active))
+def choose_arbitrator(assigned: Iterable[str | None]) -> str:
+    """The least-loaded arbitrator; ``assigned``: the arbitrator of each case in arbitration."""
+    return least_loaded(ARBITRATORS, assigned)
 
 
-def choose_panel(chair: str, active: Iterable[ArbitrationCase]) -> list[str]:
+def choose_panel(chair: str, assigned: Iterable[str | None]) -> list[str]:
     """The chair and the two least-loaded other arbitrators."""
-    busy = [case.arbitrator_id for case in active]
+    busy = list(assigned)
     panel = [chair]
     while len(panel) < PANEL_SIZE:
         panel.append(least_loaded([a for a in ARBITRATORS if a not in panel], busy))

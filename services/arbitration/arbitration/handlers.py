@@ -68,7 +68,7 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
         if case.state == "in_arbitration":
             table = uow.cases.table
             case.arbitrator_id = arbitrator_id or choose_arbitrator(
-                uow.cases.find(table.c.state == "in_arbitration"))
+                uow.cases.column("arbitrator_id", table.c.state == "in_arbitration"))
             self.clocks.stop_any(uow, case.case_id, "accepted (受理)", K.ARBITRATION_ACCEPTANCE)
             for kind in (K.SERVICE_ON_RESPONDENT, K.PANEL_NAMED, K.AWARD):
                 self.clocks.start(uow, kind, case)
@@ -109,8 +109,9 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
         """The parties are told who sits on the panel (art. 32); the assigned arbitrator chairs."""
         case = self._in_arbitration(uow, case_id)
         table = uow.cases.table
-        panel = members or choose_panel(case.arbitrator_id or ARBITRATORS[0],
-                                        uow.cases.find(table.c.state == "in_arbitration"))
+        panel = members or choose_panel(
+            case.arbitrator_id or ARBITRATORS[0],
+            uow.cases.column("arbitrator_id", table.c.state == "in_arbitration"))
         unknown = sorted(set(panel) - set(ARBITRATORS))
         if unknown or not panel:
             raise ArbitrationRuleBroken(f"not arbitrators of this commission: {unknown}")

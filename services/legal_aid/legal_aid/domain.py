@@ -79,5 +79,6 @@ def first_in_line(applications: Iterable[AidApplication]) -> list[AidApplication
     return sorted(applications, key=lambda a: (not a.green_channel, a.received_at))
 
 
-def choose_lawyer(active: Iterable[AidApplication]) -> str:
-    return least_loaded(LAWYERS, (application.lawyer_id for application in active))
+def choose_lawyer(assigned: Iterable[str | None]) -> str:
+    """The least-loaded lawyer; ``assigned``: the lawyer of each case being represented."""
+    return least_loaded(LAWYERS, assigned)

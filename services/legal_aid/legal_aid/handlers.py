@@ -36,7 +36,8 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
     def pending(self, uow: LegalAidUnitOfWork) -> list[Handoff]:
         """绿色通道: green-channel applications are taken up first."""
         handoffs = self.desk.pending(uow)
-        green = {a.case_id for a in self.cases(uow).find() if a.green_channel}
+        waiting = self.cases(uow).find(uow.cases.table.c.case_id.in_({h.case_id for h in handoffs}))
+        green = {a.case_id for a in waiting if a.green_channel}
         return sorted(handoffs, key=lambda h: (h.case_id not in green, h.requested_at))
 
     def after_answer(self, uow: LegalAidUnitOfWork, case: AidApplication, handoff: Handoff,
@@ -75,7 +76,7 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
 
     def _assign(self, uow: LegalAidUnitOfWork) -> str:
         table = uow.cases.table
-        return choose_lawyer(uow.cases.find(table.c.representing.is_(True)))
+        return choose_lawyer(uow.cases.column("lawyer_id", table.c.representing.is_(True)))
 
     def handle_broadcast(self, uow: LegalAidUnitOfWork, envelope: Envelope) -> str:
         application = uow.cases.get(envelope.case_id)

@@ -64,14 +64,15 @@ def station_mediators(station_id: str) -> tuple[Mediator, ...]:
 
 
 def choose_mediator(mediators: Iterable[Mediator], claim_types: Iterable[str],
-                    active_cases: Iterable[MediationCase]) -> str:
+                    assigned: Iterable[str | None]) -> str:
     """The least-loaded mediator among those whose specialty covers one of the claim types;
-    the least-loaded of all when no one's does (ties: roster order)."""
+    the least-loaded of all when no one's does (ties: roster order). ``assigned``: the
+    mediator of each active case."""
     members = list(mediators)
     wanted = set(claim_types)
     specialists = [m for m in members if wanted & set(m.specialties)]
     return least_loaded([m.mediator_id for m in specialists or members],
-                        (case.mediator_id for case in active_cases))
+                        assigned)
 
 
 def at_capacity(capacity: int, active_cases: int) -> bool:

@@ -77,7 +77,7 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
             self.desk.return_(uow, handoff.handoff_id,
                               f"no mediation station {handoff.to_unit!r} in the directory")
             return
-        active = len(self._active_at(uow, handoff.to_unit or ""))
+        active = uow.cases.count(*self._active_at(uow, handoff.to_unit or ""))
         if at_capacity(capacity, active):
             self.desk.return_(uow, handoff.handoff_id,
                               f"station at capacity ({active} of {capacity} cases in mediation)")
@@ -89,16 +89,17 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
         if case.state == "in_mediation":
             case.mediator_id = mediator_id or choose_mediator(
                 station_mediators(case.station_id or ""), case.dossier.get("claim_types", ()),
-                self._active_at(uow, case.station_id or ""))
+                uow.cases.column("mediator_id", *self._active_at(uow, case.station_id or "")))
             if case.labor_dispute:
                 # Art. 14: 15 days from the day the station received the application.
                 self.clocks.start(uow, ClockKind.MEDIATION_WITHOUT_AGREEMENT, case,
                                   event_day=china_day(case.received_at))
         return []
 
-    def _active_at(self, uow: MediationUnitOfWork, station_id: str) -> list[MediationCase]:
+    def _active_at(self, uow: MediationUnitOfWork, station_id: str) -> tuple[Any, ...]:
+        """The conditions of the cases a station is mediating now."""
         table = uow.cases.table
-        return uow.cases.find(table.c.station_id == station_id, table.c.state.in_(ACTIVE_STATES))
+        return (table.c.station_id == station_id, table.c.state.in_(ACTIVE_STATES))
 
     # -- mediating -----------------------------------------------------------------------------
 

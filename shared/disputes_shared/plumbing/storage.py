@@ -9,6 +9,7 @@ columns carry the dataclass's field names.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     case,
     create_engine,
     event,
@@ -39,7 +41,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from ..contract.agencies import Agency
@@ -273,6 +274,25 @@ class PlumbingTables:
 
 
 T = TypeVar("T")
+KEY_PARAMETER = "_row_key"  # the primary key's parameter in the prepared statements (no column's name)
+
+
+@dataclasses.dataclass(frozen=True)
+class RowStatements:
+    insert: Any
+    update: Any
+    get: Any
+
+
+@functools.cache
+def _row_statements(table: Table) -> RowStatements:
+    """A table's insert, update-by-key and get-by-key, built once. Executed with their values as
+    parameters, SQLAlchemy reuses their compiled form; a statement built afresh for every row
+    must be walked and hashed again each time, which was a good part of an event's cost."""
+    key = table.primary_key.columns.values()[0]
+    return RowStatements(insert=insert(table),
+                         update=update(table).where(key == bindparam(KEY_PARAMETER)),
+                         get=select(table).where(key == bindparam(KEY_PARAMETER)))
 
 
 class DataclassRepository(Generic[T]):
@@ -284,22 +304,23 @@ class DataclassRepository(Generic[T]):
         self.cls = cls
         self.key = table.primary_key.columns.values()[0]
         self.names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        self.statements = _row_statements(table)
 
     def _row(self, obj: T) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self.names}
 
     def add(self, obj: T) -> None:
-        self.connection.execute(insert(self.table).values(**self._row(obj)))
+        self.connection.execute(self.statements.insert, self._row(obj))
 
     def save(self, obj: T) -> None:
         row = self._row(obj)
         key = row.pop(self.key.name)
-        result = self.connection.execute(update(self.table).where(self.key == key).values(**row))
+        result = self.connection.execute(self.statements.update, {**row, KEY_PARAMETER: key})
         if result.rowcount != 1:
             raise LookupError(f"no {self.table.name} row {key!r} to update")
 
     def get(self, key: Any) -> T | None:
-        row = self.connection.execute(select(self.table).where(self.key == key)).mappings().first()
+        row = self.connection.execute(self.statements.get, {KEY_PARAMETER: key}).mappings().first()
         return None if row is None else self.cls(**{n: row[n] for n in self.names})
 
     def find(self, *where: Any, order_by: Any = None, limit: int | None = None) -> list[T]:
@@ -310,6 +331,11 @@ class DataclassRepository(Generic[T]):
 
     def count(self, *where: Any) -> int:
         return int(self.connection.execute(select(func.count()).select_from(self.table).where(*where)).scalar_one())
+
+    def column(self, name: str, *where: Any) -> list[Any]:
+        """One column of the matching rows: for a count by value (who has how many cases)
+        without reading and decoding whole rows."""
+        return list(self.connection.execute(select(self.table.c[name]).where(*where)).scalars())
 
 
 class Outbox:
@@ -339,6 +365,18 @@ class Outbox:
             .where(self.table.c.published_at.is_(None))).scalar_one())
 
 
+@functools.cache
+def _insert_unless_present(dialect: str, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the databases the platform runs on."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"no insert-unless-present for {dialect}")
+
+
 class Inbox:
     """Events already applied, by consumer: the same event is never applied twice."""
 
@@ -348,20 +386,12 @@ class Inbox:
 
     def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
         """Record the event as handled by ``consumer``; False when it already was."""
-        seen = self.connection.execute(
-            select(self.table.c.event_id).where(
-                self.table.c.consumer == consumer, self.table.c.event_id == envelope.event_id)
-        ).first()
-        if seen is not None:
-            return False
-        try:
-            with self.connection.begin_nested():
-                self.connection.execute(insert(self.table).values(
-                    consumer=consumer, event_id=envelope.event_id,
-                    event_type=envelope.event_type, handled_at=at))
-        except IntegrityError:
-            return False  # a concurrent delivery of the same event won the race
-        return True
+        # One statement: a concurrent delivery of the same event that got there first makes
+        # this insert do nothing, instead of failing the transaction.
+        result = self.connection.execute(_insert_unless_present(self.connection.dialect.name, self.table), {
+            "consumer": consumer, "event_id": envelope.event_id,
+            "event_type": envelope.event_type, "handled_at": at})
+        return result.rowcount == 1
 
 
 class HandoffRepository(DataclassRepository[Handoff]):
