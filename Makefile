@@ -28,8 +28,8 @@ down: setup ## stop the services, and the broker if `up` started it
 status: setup ## broker and services: running, healthy?
 	@$(DISPUTES) status
 
-test: ## the whole suite but the fault tests: unit, integration (real RabbitMQ; SQLite and PostgreSQL), end-to-end, deploy checks
-	@scripts/test.sh tests --ignore=tests/faults
+test: ## the whole suite: unit, integration (real RabbitMQ; SQLite and PostgreSQL), end-to-end, deploy checks, fault tests
+	@scripts/test.sh tests
 
 test-unit: ## fast tests, no broker
 	@scripts/setup.sh && $(PY) -m pytest tests/unit

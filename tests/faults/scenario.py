@@ -1,8 +1,9 @@
 """One fault run: thousands of synthetic cases through a sandbox platform on a private broker,
 faults at random moments, then the counts that say whether anything was lost or done twice.
 
-The faults are functions of a ``Run``; each is started at a random moment by a greenthread of
-its own while the simulated staff keep working, so it strikes work in flight.
+The faults are functions of a ``Run``; a greenthread of their own strikes with each in turn at
+a random moment (once a random share of the cases has ended) while the simulated staff keep
+working, so every fault strikes work in flight.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ class Run:
     injected: dict[str, str] = field(default_factory=dict)  # bad message id -> kind
     duplicates_sent: int = 0
     faults_done: list[str] = field(default_factory=list)
+    work_over: bool = False  # the staff stopped (every case ended, or time ran out)
+    staff: Staff = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff = Staff(self.plans)
 
     def in_flight(self) -> int:
         return len(self.plans) - len(self.ended)
@@ -197,7 +203,7 @@ def file_claims(run: Run, count: int, seed: int) -> None:
         raise AssertionError("intake did not take a claim after 20 tries")
 
     pool = eventlet.GreenPool(8)
-    run.plans = dict(pool.imap(file_one, planned_cases(count, seed)))
+    run.plans.update(pool.imap(file_one, planned_cases(count, seed)))
 
 
 def finished(state: dict[str, Any] | None) -> bool:
@@ -205,26 +211,23 @@ def finished(state: dict[str, Any] | None) -> bool:
         "none", "granted", "refused", "returned")
 
 
-def work_cases(run: Run, deadline: float) -> dict[str, Any]:
+def work_cases(run: Run, deadline: float) -> None:
     """Act as every agency's staff until every case has ended or time is up. A round that fails
     (a service restarting, the broker away) is simply tried again with a fresh client."""
-    staff = Staff(run.plans)
-    case_ids = list(run.plans)
-    states: dict[str, Any] = {}
     while time.monotonic() < deadline:
         try:
             with Platform(timeout=20) as platform:
                 while time.monotonic() < deadline:
-                    staff_round(platform, staff)
-                    states = platform.call("trail", "case_states", case_ids)
-                    run.ended = {c for c in case_ids if finished(states.get(c))}
-                    if len(run.ended) == len(case_ids):
-                        return states
+                    staff_round(platform, run.staff)
+                    still_open = [c for c in run.plans if c not in run.ended]
+                    states = platform.call("trail", "case_states", still_open)
+                    run.ended |= {c for c in still_open if finished(states.get(c))}
+                    if len(run.ended) == len(run.plans):
+                        return
                     eventlet.sleep(0.2)
         except Exception as exc:  # the platform is in the middle of a fault: try again
             log(f"staff round failed ({type(exc).__name__}: {str(exc)[:120]}); trying again")
             eventlet.sleep(1)
-    return states
 
 
 def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
@@ -247,18 +250,25 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
             file_claims(run, count, seed)
             log(f"{name}: {len(run.plans)} claims filed in {time.monotonic() - started:.0f}s")
 
+            # Each fault strikes once a random share of the cases has ended, so faults find
+            # cases early in their lives and late (in arbitration, in court), not only at filing.
+            moments = sorted(rng.uniform(0.0, 0.8) for _ in faults)
+
             def strike() -> None:
-                for fault in faults:
-                    eventlet.sleep(rng.uniform(1.0, 6.0))
+                for fault, share in zip(faults, moments, strict=True):
+                    eventlet.sleep(rng.uniform(1.0, 4.0))
+                    while not run.work_over and len(run.ended) < share * len(run.plans):
+                        eventlet.sleep(0.5)
                     run.faults_done.append(fault(run))
                     log(f"{name}: {run.faults_done[-1]}")
 
             striker = eventlet.spawn(strike)
-            states = work_cases(run, started + timeout)
+            work_cases(run, started + timeout)
+            run.work_over = True
             striker.wait()  # every fault done (and raised, had one failed)
             if len(run.ended) < len(run.plans):  # the last fault may have struck at the end
-                states = work_cases(run, time.monotonic() + 120)
-            row = count_outcome(name, run, states)
+                work_cases(run, time.monotonic() + 120)
+            row = count_outcome(name, run)
             row["seconds"] = round(time.monotonic() - started)
             return row
     finally:
@@ -282,8 +292,10 @@ def room_for_every_case(count: int, folder: Path) -> None:
 # -- counting ----------------------------------------------------------------------------------
 
 
-def count_outcome(name: str, run: Run, states: dict[str, Any]) -> dict[str, Any]:
+def count_outcome(name: str, run: Run) -> dict[str, Any]:
     settle(run)
+    with Platform(timeout=60) as platform:  # every case read again, once all is settled
+        states = platform.call("trail", "case_states", list(run.plans))
     reached = [c for c, plan in run.plans.items() if reached_expected(states.get(c), plan)]
     parked = drain_dead_letters(run)
     bad_parked = {m: reason for m, reason in parked.items() if m in run.injected and reason}

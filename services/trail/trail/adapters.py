@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Integer, String, Table, select
+from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select
 
 from disputes_shared.plumbing.storage import (
     DataclassRepository,
@@ -57,18 +57,26 @@ case_summaries = Table(
 )
 plumbing = add_plumbing_tables(metadata)
 
+# Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
+HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
+OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
+
 
 class EntryRepository(DataclassRepository[TrailEntry]):
     def add(self, obj: TrailEntry) -> None:
         row = self._row(obj)
-        row.pop("id")
-        self.connection.execute(self.table.insert().values(**row))
+        row.pop("id")  # given by the database: the entry's place in the chain
+        self.connection.execute(self.statements.insert, row)
 
     def head_hash(self) -> tuple[int | None, str | None]:
         """The id and hash of the last entry recorded, if any."""
-        row = self.connection.execute(select(self.table.c.id, self.table.c.entry_hash)
-                                      .order_by(self.table.c.id.desc()).limit(1)).first()
+        row = self.connection.execute(HEAD).first()
         return (row.id, row.entry_hash) if row else (None, None)
+
+    def of_case(self, case_id: str) -> list[TrailEntry]:
+        """A case's entries in the order they were recorded."""
+        return [self.object_of(row) for row in
+                self.connection.execute(OF_CASE, {"case_id": case_id}).mappings()]
 
     def in_recorded_order(self) -> list[TrailEntry]:
         return self.find(order_by=self.table.c.id)

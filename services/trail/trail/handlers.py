@@ -88,7 +88,7 @@ class Trail:
                       witnessed)
 
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
-        return uow.entries.find(uow.entries.table.c.case_id == case_id)
+        return uow.entries.of_case(case_id)
 
     def _record(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
         # The transaction holds the database's write lock, so no other entry can take the same

@@ -321,13 +321,16 @@ class DataclassRepository(Generic[T]):
 
     def get(self, key: Any) -> T | None:
         row = self.connection.execute(self.statements.get, {KEY_PARAMETER: key}).mappings().first()
-        return None if row is None else self.cls(**{n: row[n] for n in self.names})
+        return None if row is None else self.object_of(row)
 
     def find(self, *where: Any, order_by: Any = None, limit: int | None = None) -> list[T]:
         query = select(self.table).where(*where).order_by(order_by if order_by is not None else self.key)
         if limit is not None:
             query = query.limit(limit)
-        return [self.cls(**{n: row[n] for n in self.names}) for row in self.connection.execute(query).mappings()]
+        return [self.object_of(row) for row in self.connection.execute(query).mappings()]
+
+    def object_of(self, row: Any) -> T:
+        return self.cls(**{n: row[n] for n in self.names})
 
     def count(self, *where: Any) -> int:
         return int(self.connection.execute(select(func.count()).select_from(self.table).where(*where)).scalar_one())
