@@ -5,14 +5,14 @@ Days are China's days: the event day and the last day are dates in China Standar
 no daylight saving), and a clock is due the moment its last day ends there.
 
 A period that reaches a year the official working-day calendar does not cover yet is counted on
-weekends alone and the clock is marked *provisional*; it is counted again on the official
+an estimate (weekends and the statutory holidays) and the clock is marked *provisional*; it is counted again on the official
 calendar as soon as that covers the year (see ``recount``), before it can fire.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Protocol
@@ -21,10 +21,8 @@ from .contract.statutory_clocks import CLOCK_RULES, ClockKind, ClockRule
 from .statute.periods import (
     Period,
     PeriodKind,
-    WeekendsWhereNotCovered,
     WorkingCalendar,
-    next_working_day_from,
-    period_end,
+    estimated_period_end,
 )
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
@@ -69,7 +67,7 @@ class StatutoryClock:
     last_day: date
     due_at: datetime
     status: ClockStatus = ClockStatus.RUNNING
-    provisional: bool = False  # counted partly on weekends alone: see the module docstring
+    provisional: bool = False  # counted partly on an estimate: see the module docstring
     extension_days: int = 0
     extension_approved_by: str | None = None
     ended_at: datetime | None = None
@@ -134,16 +132,12 @@ class StatutoryClock:
 def count_last_day(period: Period, event_day: date, extension_days: int,
                    calendar: WorkingCalendar) -> tuple[date, bool]:
     """The last day of ``period`` (plus any extension) and whether any day was estimated."""
-    counting = WeekendsWhereNotCovered(calendar)
     if extension_days:
         if period.kind is not PeriodKind.CALENDAR_DAYS:
             raise ExtensionRefused("only a period of calendar days is extended here")
         # The extension adds to the statutory length; the holiday rule applies to the new end.
-        last = next_working_day_from(event_day + timedelta(days=period.days + extension_days),
-                                     counting)
-    else:
-        last = period_end(event_day, period, counting)
-    return last, counting.estimated
+        period = replace(period, days=period.days + extension_days)
+    return estimated_period_end(event_day, period, calendar)
 
 
 def start_clock(kind: ClockKind, case: CaseRef, at: datetime, calendar: WorkingCalendar, *,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from disputes_shared.contract.events import Envelope
 from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
 
 from .examples import dossier_envelope
 
@@ -33,3 +35,16 @@ def receive(db: Any, logic: Any, purpose: str, case_id: str = "LD-1", **changes:
 def take_up(db: Any, logic: Any, purpose: str, case_id: str = "LD-1", **details: Any) -> None:
     """Receive a dossier and accept it."""
     run(db, logic.desk.accept, receive(db, logic, purpose, case_id), **details)
+
+
+class CalendarCoveringUpTo:
+    """The official calendar as it stands before the schedule of the year after ``last_year``
+    is published."""
+
+    def __init__(self, last_year: int) -> None:
+        self.last_year = last_year
+
+    def is_working_day(self, day: date) -> bool:
+        if day.year > self.last_year:
+            raise CalendarNotCovered(f"no schedule for {day.year}")
+        return ChineseStatutoryCalendar().is_working_day(day)

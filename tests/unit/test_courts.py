@@ -10,10 +10,12 @@ import pytest
 from courts_bridge.court_system import SimulatedCourt, court_system
 from courts_bridge.domain import CourtRuleBroken
 from courts_bridge.handlers import CourtsBridge
+from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.lifecycle import IllegalTransition
+from disputes_shared.plumbing.clocks import ClockKeeper
 
 from .examples import AT, dossier_envelope
-from .helpers import deliver, receive, run, take_up
+from .helpers import CalendarCoveringUpTo, deliver, receive, run, take_up
 
 COURTS = CourtsBridge()
 NUMBER = "(2026)川0107民初1234号"
@@ -271,3 +273,12 @@ def test_judicial_confirmation_is_applied_for_within_30_days_of_the_agreement(co
     if not accepted:
         returned = last_event(courts_db)
         assert returned.event_type == "handoff.returned" and "art. 33" in returned.payload["reason"]
+
+
+def test_an_application_is_not_refused_on_a_last_day_the_calendar_cannot_tell_yet(courts_db):
+    """The same late application as above, before the 2026 schedule was published: the last day
+    is only an estimate, so the court receives it and decides, rather than the estimate."""
+    courts = CourtsBridge(ClockKeeper(Agency.COURTS, CalendarCoveringUpTo(2025)))
+    receive(courts_db, courts, "judicial_confirmation", from_agency="mediation",
+            history={"agreement_effective_on": "2026-01-29"})
+    assert run(courts_db, courts.desk.pending)

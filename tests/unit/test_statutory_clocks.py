@@ -25,7 +25,7 @@ from disputes_shared.statutory_clock import (
     start_clock,
 )
 
-from .helpers import receive
+from .helpers import CalendarCoveringUpTo, receive
 
 K = ClockKind
 CALENDAR = ChineseStatutoryCalendar()
@@ -130,24 +130,15 @@ def test_a_stopped_clock_cannot_be_stopped_again_or_elapse():
         clock.elapse(china(2025, 12, 1))
 
 
-class Covering2025Only:
-    """The official calendar as it would stand before the next year's schedule is published."""
-
-    def is_working_day(self, day: date) -> bool:
-        if day.year > 2025:
-            raise CalendarNotCovered(f"no schedule for {day.year}")
-        return CALENDAR.is_working_day(day)
-
-
-def test_a_period_past_the_calendar_is_counted_on_weekends_and_marked_provisional():
-    """45 days from 20 Dec 2025 reach 2026: counted on weekends alone (3 Feb 2026, a Tuesday)
-    until the calendar covers 2026; then counted again on it."""
-    clock = start_clock(K.AWARD, CASE, china(2025, 12, 20), Covering2025Only())
+def test_a_period_past_the_calendar_is_estimated_and_marked_provisional():
+    """45 days from 20 Dec 2025 reach 2026: estimated (3 Feb 2026, a Tuesday, no holiday) until
+    the calendar covers 2026; then counted again on it."""
+    clock = start_clock(K.AWARD, CASE, china(2025, 12, 20), CalendarCoveringUpTo(2025))
     assert (clock.last_day, clock.provisional) == (date(2026, 2, 3), True)
-    assert clock.recount(Covering2025Only()) is False
+    assert clock.recount(CalendarCoveringUpTo(2025)) is False
     assert clock.recount(CALENDAR) is True
     assert clock.provisional is False
-    inside = start_clock(K.ARBITRATION_ACCEPTANCE, CASE, china(2025, 12, 1), Covering2025Only())
+    inside = start_clock(K.ARBITRATION_ACCEPTANCE, CASE, china(2025, 12, 1), CalendarCoveringUpTo(2025))
     assert inside.provisional is False
 
 

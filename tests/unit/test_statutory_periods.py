@@ -11,16 +11,22 @@ import pytest
 from disputes_shared.statute.periods import (
     ARBITRATION_ACCEPTANCE,
     AWARD,
+    HEARING_NOTICE,
+    JUDICIAL_CONFIRMATION,
     MEDIATION_WITHOUT_AGREEMENT,
     RESPONDENT_ANSWER,
     CalendarNotCovered,
     ChineseStatutoryCalendar,
     Period,
     PeriodKind,
+    estimated_period_end,
     limitation_end,
     period_end,
+    statutory_holidays,
     years_later,
 )
+
+from .helpers import CalendarCoveringUpTo
 
 CALENDAR = ChineseStatutoryCalendar()
 
@@ -81,3 +87,29 @@ def test_the_rules_apply_to_any_working_calendar(days, kind, last_day):
 def test_a_period_of_no_days_is_an_error():
     with pytest.raises(ValueError):
         period_end(date(2025, 3, 3), Period(0, PeriodKind.CALENDAR_DAYS, "test"), WeekendsOnly())
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_every_holiday_the_law_fixes_is_a_rest_day_in_the_official_calendar(year):
+    """The estimate for a year not yet covered rests on these days: checked against the years
+    the State Council has published (13 days a year since the 2024 revision)."""
+    holidays = statutory_holidays(year)
+    assert len(holidays) == 13
+    assert all(not CALENDAR.is_working_day(day) for day in holidays)
+
+
+def test_the_lunar_holidays_fall_where_the_2026_schedule_put_them():
+    holidays = statutory_holidays(2026)
+    assert {date(2026, 2, 16), date(2026, 2, 17), date(2026, 2, 19)} <= holidays  # 除夕, 初一, 初三
+    assert {date(2026, 4, 5), date(2026, 6, 19), date(2026, 9, 25)} <= holidays  # 清明, 端午, 中秋
+
+
+@pytest.mark.parametrize(("why", "event_day", "period", "last_day", "estimated"), [
+    ("inside the covered year: the official count", date(2026, 12, 1), HEARING_NOTICE, date(2026, 12, 8), False),
+    ("across the year end, 1 January a rest day", date(2026, 12, 28), HEARING_NOTICE, date(2027, 1, 5), True),
+    ("a last day on 1 January moves to the next working day", date(2026, 12, 2), JUDICIAL_CONFIRMATION, date(2027, 1, 4), True),
+    ("a last day on New Year's Eve moves past the festival", date(2027, 1, 6), JUDICIAL_CONFIRMATION, date(2027, 2, 9), True),
+])
+def test_a_year_not_covered_yet_is_estimated_from_weekends_and_statutory_holidays(
+        why, event_day, period, last_day, estimated):
+    assert estimated_period_end(event_day, period, CalendarCoveringUpTo(2026)) == (last_day, estimated), why

@@ -10,7 +10,7 @@ from typing import Any
 
 from disputes_shared.agency_case import AgencyCase, least_loaded
 from disputes_shared.contract.statutory_clocks import ClockKind
-from disputes_shared.statute.periods import HEARING_NOTICE, WorkingCalendar, period_end
+from disputes_shared.statute.periods import HEARING_NOTICE, WorkingCalendar, estimated_period_end
 
 ARBITRATORS = tuple(f"arbitrator-{n:02d}" for n in range(1, 7))
 PANEL_SIZE = 3  # a panel of three (art. 31); a simple case may have a sole arbitrator
@@ -84,8 +84,10 @@ def award_items(claim_types: Iterable[str], amount: Decimal,
 
 def earliest_hearing_day(notified_on: date, calendar: WorkingCalendar) -> date:
     """The parties are told of the hearing at least 5 days ahead (art. 35): the hearing is after
-    the 5-day period counted from the notice."""
-    return period_end(notified_on, HEARING_NOTICE, calendar) + timedelta(days=1)
+    the 5-day period counted from the notice (on an estimate where the calendar does not cover
+    the year yet: a notice is not held back for want of next year's schedule)."""
+    last_day, _ = estimated_period_end(notified_on, HEARING_NOTICE, calendar)
+    return last_day + timedelta(days=1)
 
 
 def choose_arbitrator(assigned: Iterable[str | None]) -> str:

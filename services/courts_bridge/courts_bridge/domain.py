@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from disputes_shared.agency_case import AgencyCase
-from disputes_shared.statute.periods import JUDICIAL_CONFIRMATION, WorkingCalendar, period_end
+from disputes_shared.statute.periods import JUDICIAL_CONFIRMATION, WorkingCalendar, estimated_period_end
 
 # How a case that ends in court after compliance is counted, by the proceeding that ended it.
 COMPLIANCE_OUTCOME = {
@@ -37,8 +37,12 @@ class CourtMatter(AgencyCase):
     last_step_at: datetime | None = None  # when the court last acted (a simulated court waits from it)
 
 
-def confirmation_applied_in_time(agreement_effective_on: date, applied_on: date,
-                                 calendar: WorkingCalendar) -> bool:
+def confirmation_certainly_late(agreement_effective_on: date, applied_on: date,
+                                calendar: WorkingCalendar) -> bool:
     """司法确认: the parties apply jointly within 30 days of the agreement taking effect
-    (人民调解法 art. 33)."""
-    return applied_on <= period_end(agreement_effective_on, JUDICIAL_CONFIRMATION, calendar)
+    (人民调解法 art. 33). Only an application late by the official calendar is certainly late:
+    where the last day falls in a year the calendar does not cover yet, it is an estimate, and
+    the court, not the estimate, decides."""
+    last_day, estimated = estimated_period_end(agreement_effective_on, JUDICIAL_CONFIRMATION,
+                                               calendar)
+    return applied_on > last_day and not estimated

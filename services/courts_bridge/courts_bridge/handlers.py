@@ -20,7 +20,7 @@ from .domain import (
     COMPLIANCE_OUTCOME,
     CourtMatter,
     CourtRuleBroken,
-    confirmation_applied_in_time,
+    confirmation_certainly_late,
 )
 
 K = ClockKind
@@ -48,8 +48,8 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
         effective_on = dossier.get("history", {}).get("agreement_effective_on")
         if handoff.purpose != HandoffPurpose.JUDICIAL_CONFIRMATION or not effective_on:
             return
-        if not confirmation_applied_in_time(date.fromisoformat(str(effective_on)),
-                                            china_day(handoff.requested_at), self.clocks.calendar):
+        if confirmation_certainly_late(date.fromisoformat(str(effective_on)),
+                                       china_day(handoff.requested_at), self.clocks.calendar):
             self.desk.return_(uow, handoff.handoff_id,
                               "不予受理 (人民调解法 art. 33): applied for more than 30 days after "
                               f"the agreement took effect on {effective_on}")

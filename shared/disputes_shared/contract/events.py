@@ -409,7 +409,7 @@ class ClockAnnounced(_Payload):
     started_at = fields.AwareDateTime(required=True)
     last_day = fields.Date(required=True)
     due_at = fields.AwareDateTime(required=True)
-    provisional = fields.Bool(required=True)  # counted partly on weekends alone
+    provisional = fields.Bool(required=True)  # counted partly on an estimate of the rest days
     extension_days = fields.Int(required=True, validate=validate.Range(min=0))
 
 

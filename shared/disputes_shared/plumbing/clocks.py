@@ -41,7 +41,7 @@ class ClockKeeper:
         clock = start_clock(kind, case, uow.clock.now(), self.calendar, event_day=event_day,
                             last_day=last_day)
         if clock.provisional:
-            log.warning("%s clock of %s counted on weekends alone past what the working-day "
+            log.warning("%s clock of %s counted on an estimate past what the working-day "
                         "calendar covers: provisionally due %s", kind, case.case_id, clock.last_day)
         uow.clocks.add(clock)
         uow.emit(self._event(clock, "clock.started", uow))

@@ -12,8 +12,9 @@
 
 Which days are working days comes from a maintained calendar (the ``chinesecalendar`` package,
 updated each year after the State Council publishes the holidays), not from weekends alone. For a
-year the calendar does not cover yet, counting raises ``CalendarNotCovered`` rather than guess:
-a clock that reaches such a year must be reviewed by a person until the calendar is updated.
+year the calendar does not cover yet, the official calendar raises ``CalendarNotCovered``;
+``EstimatedWhereNotCovered`` then counts with the rest days the law itself fixes, and says that
+it guessed, so whatever was counted with it is counted again once the calendar covers the year.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Protocol
 
 
@@ -79,10 +81,38 @@ PAYMENT_ORDER_RESPONSE = Period(15, PeriodKind.CALENDAR_DAYS, "民事诉讼法 a
 LIMITATION_YEARS = 1  # 劳动争议调解仲裁法 art. 27
 
 
-class WeekendsWhereNotCovered:
-    """The official calendar, and for a year it does not cover yet an estimate from weekends
-    alone; ``estimated`` says whether any day was guessed, so a clock counted with it is marked
-    provisional and counted again once the calendar is updated."""
+@cache
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The public holidays the law itself fixes for everyone (全国年节及纪念日放假办法 art. 2, as
+    revised in 2024): 元旦 1 January; 春节 New Year's Eve and the first three days of the lunar
+    year; 清明 the day of the solar term; 劳动节 1 and 2 May; 端午 the 5th of the 5th lunar month;
+    中秋 the 15th of the 8th lunar month; 国庆 1 to 3 October. The State Council's yearly notice
+    adds the bridging days and make-up working days around them, which no rule foretells."""
+    import chinese_calendar
+    from lunardate import LunarDate
+
+    def lunar(month: int, day: int) -> date:
+        return LunarDate(year, month, day).to_solar_date()
+
+    spring_festival = lunar(1, 1)
+    qingming = [d for d, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+                if name == "清明"]
+    return frozenset([
+        date(year, 1, 1),
+        *(spring_festival + timedelta(days=n) for n in range(-1, 3)),
+        *qingming,
+        date(year, 5, 1), date(year, 5, 2),
+        lunar(5, 5),
+        lunar(8, 15),
+        date(year, 10, 1), date(year, 10, 2), date(year, 10, 3),
+    ])
+
+
+class EstimatedWhereNotCovered:
+    """The official calendar, and for a year it does not cover yet an estimate: weekends and the
+    statutory holidays are rest days, every other day a working day. ``estimated`` says whether
+    any day was guessed, so a clock counted with it is marked provisional and counted again once
+    the calendar is updated."""
 
     def __init__(self, official: WorkingCalendar) -> None:
         self.official = official
@@ -93,7 +123,7 @@ class WeekendsWhereNotCovered:
             return self.official.is_working_day(day)
         except CalendarNotCovered:
             self.estimated = True
-            return day.weekday() < 5
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def next_working_day_from(day: date, calendar: WorkingCalendar) -> date:
@@ -115,6 +145,14 @@ def period_end(event_day: date, period: Period, calendar: WorkingCalendar) -> da
                 counted += 1
         return day
     return next_working_day_from(event_day + timedelta(days=period.days), calendar)
+
+
+def estimated_period_end(event_day: date, period: Period,
+                         calendar: WorkingCalendar) -> tuple[date, bool]:
+    """The last day of ``period``, a year the calendar does not cover yet estimated (see
+    ``EstimatedWhereNotCovered``), and whether any day was."""
+    counting = EstimatedWhereNotCovered(calendar)
+    return period_end(event_day, period, counting), counting.estimated
 
 
 def years_later(day: date, years: int) -> date:
