@@ -81,13 +81,16 @@ def healthy(service: str) -> bool:
         return False
 
 
-def up(timeout: float = 90.0, start_broker: bool = True) -> int:
+def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -> int:
+    """Start every service that is not running, after the schema step unless ``migrate`` is
+    off (a crashed service restarting, as an orchestrator restarts one, needs none)."""
     if start_broker and broker("start") != 0:
         return 1
     env = service_env()
     # The schema step is explicit and runs before the services, never inside them.
     migrations = [subprocess.Popen([sys.executable, "-W", "ignore", "-m", service, "migrate"],
-                                   env=env, stdout=subprocess.DEVNULL) for service in SERVICES]
+                                   env=env, stdout=subprocess.DEVNULL)
+                  for service in (SERVICES if migrate else [])]
     if any(m.wait() != 0 for m in migrations):
         print("a schema migration failed", file=sys.stderr)
         return 1

@@ -41,8 +41,11 @@ from .private_broker import PrivateBroker
 Fault = Callable[["Run"], str]  # does its harm, says what it did
 
 
+STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(f"faults: {message}", flush=True)
+    print(f"faults: {time.monotonic() - STARTED:6.1f}s {message}", flush=True)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Run:
     injected: dict[str, str] = field(default_factory=dict)  # bad message id -> kind
     duplicates_sent: int = 0
     faults_done: list[str] = field(default_factory=list)
+    struck_in_flight: list[int] = field(default_factory=list)  # cases not yet ended, per fault
     work_over: bool = False  # the staff stopped (every case ended, or time ran out)
     staff: Staff = field(init=False)
 
@@ -63,6 +67,12 @@ class Run:
 
     def in_flight(self) -> int:
         return len(self.plans) - len(self.ended)
+
+    def strike(self) -> int:
+        """A fault strikes now: the cases in flight, recorded so the counts show that it found
+        work to harm."""
+        self.struck_in_flight.append(self.in_flight())
+        return self.struck_in_flight[-1]
 
     def database(self, service: str) -> Path:
         return Path(self.env["DISPUTES_DATA_DIR"]) / f"{service}.db"
@@ -89,7 +99,7 @@ def kill_and_restart(service: str, sig: signal.Signals = signal.SIGKILL) -> Faul
     def fault(run: Run) -> str:
         pid = local.pid_of(service)
         assert pid is not None, f"{service} was not running before the fault"
-        in_flight = run.in_flight()
+        in_flight = run.strike()
         os.kill(pid, sig)
         deadline = time.monotonic() + 60
         while local.pid_of(service) and time.monotonic() < deadline:
@@ -97,14 +107,14 @@ def kill_and_restart(service: str, sig: signal.Signals = signal.SIGKILL) -> Faul
         if local.pid_of(service):
             raise RuntimeError(f"{service} did not stop on {sig.name}")
         eventlet.sleep(run.rng.uniform(0.5, 3.0))
-        if local.up(start_broker=False) != 0:
+        if local.up(start_broker=False, migrate=False) != 0:
             raise RuntimeError(f"{service} did not come back after {sig.name}")
         return f"{'kill -9' if sig == signal.SIGKILL else sig.name} {service} ({in_flight} in flight)"
     return fault
 
 
 def restart_broker(run: Run) -> str:
-    in_flight = run.in_flight()
+    in_flight = run.strike()
     run.broker.restart(down_seconds=run.rng.uniform(2.0, 6.0))
     return f"RabbitMQ stopped and restarted ({in_flight} in flight)"
 
@@ -113,7 +123,7 @@ def lock_databases(seconds: float) -> Fault:
     """Every service's database locked against writers at once, longer than a writer waits
     (SQLite's busy timeout of 15 s), so handlers and staff commands fail and are retried."""
     def fault(run: Run) -> str:
-        in_flight = run.in_flight()
+        in_flight = run.strike()
         holders = []
         for service in SERVICE_NAMES.values():
             db = sqlite3.connect(run.database(service), timeout=30, isolation_level=None)
@@ -133,7 +143,7 @@ def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
     """Malformed, truncated and wrong-version messages straight onto every agency's queue, and
     real events (taken from the services' outboxes) published a second time."""
     def fault(run: Run) -> str:
-        in_flight = run.in_flight()
+        in_flight = run.strike()
         bodies = published_events(run)
         queues = [queue_name(a) for a in platform_agencies()]
         with Connection(run.broker.amqp_uri) as connection:
@@ -214,6 +224,7 @@ def finished(state: dict[str, Any] | None) -> bool:
 def work_cases(run: Run, deadline: float) -> None:
     """Act as every agency's staff until every case has ended or time is up. A round that fails
     (a service restarting, the broker away) is simply tried again with a fresh client."""
+    reported = time.monotonic()
     while time.monotonic() < deadline:
         try:
             with Platform(timeout=20) as platform:
@@ -224,6 +235,9 @@ def work_cases(run: Run, deadline: float) -> None:
                     run.ended |= {c for c in still_open if finished(states.get(c))}
                     if len(run.ended) == len(run.plans):
                         return
+                    if time.monotonic() - reported > 15:
+                        log(f"{len(run.ended)} of {len(run.plans)} cases ended")
+                        reported = time.monotonic()
                     eventlet.sleep(0.2)
         except Exception as exc:  # the platform is in the middle of a fault: try again
             log(f"staff round failed ({type(exc).__name__}: {str(exc)[:120]}); trying again")
@@ -252,13 +266,15 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
 
             # Each fault strikes once a random share of the cases has ended, so faults find
             # cases early in their lives and late (in arbitration, in court), not only at filing.
-            moments = sorted(rng.uniform(0.0, 0.8) for _ in faults)
+            # Half at the most: the last cases end within seconds of each other, and a fault
+            # takes seconds of its own, so a later share would find no work left to harm.
+            moments = sorted(rng.uniform(0.0, 0.5) for _ in faults)
 
             def strike() -> None:
                 for fault, share in zip(faults, moments, strict=True):
-                    eventlet.sleep(rng.uniform(1.0, 4.0))
+                    eventlet.sleep(rng.uniform(0.0, 1.0))
                     while not run.work_over and len(run.ended) < share * len(run.plans):
-                        eventlet.sleep(0.5)
+                        eventlet.sleep(0.2)
                     run.faults_done.append(fault(run))
                     log(f"{name}: {run.faults_done[-1]}")
 
@@ -310,6 +326,7 @@ def count_outcome(name: str, run: Run) -> dict[str, Any]:
         "dead_lettered_with_reason": len(bad_parked),
         "other_dead_letters": len(parked) - len(bad_parked),
         "duplicates_injected": run.duplicates_sent,
+        "faults_in_flight": f"{sum(1 for n in run.struck_in_flight if n)}/{len(run.struck_in_flight)}",
         "services_alive": services_alive(run),
     }
 
@@ -402,7 +419,8 @@ def table(rows: list[dict[str, Any]]) -> str:
                ("duplicated_effects", "duplicated effects"), ("bad_messages_injected", "bad injected"),
                ("dead_lettered_with_reason", "dead-lettered w/ reason"),
                ("other_dead_letters", "other dead letters"), ("duplicates_injected", "duplicates sent"),
-               ("services_alive", "services alive"), ("seconds", "seconds")]
+               ("faults_in_flight", "faults on work in flight"), ("services_alive", "services alive"),
+               ("seconds", "seconds")]
     widths = [max(len(title), *(len(str(r.get(key, ""))) for r in rows)) for key, title in columns]
     lines = [" | ".join(t.ljust(w) for (_, t), w in zip(columns, widths, strict=True)),
              "-+-".join("-" * w for w in widths)]

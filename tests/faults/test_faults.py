@@ -39,6 +39,8 @@ def check(row: dict) -> None:
     assert row["duplicated_effects"] == 0, row
     assert row["dead_lettered_with_reason"] == row["bad_messages_injected"], row
     assert row["other_dead_letters"] == 0, row
+    faults = len(row["faults"])
+    assert row["faults_in_flight"] == f"{faults}/{faults}", row  # none struck an idle platform
     assert row["services_alive"] == f"{len(SERVICES)}/{len(SERVICES)}", row
 
 
