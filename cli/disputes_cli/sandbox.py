@@ -44,31 +44,33 @@ def isolated_vhost(prefix: str = "disputes-sandbox") -> Iterator[str]:
 
 
 @contextmanager
-def scratch_postgres_databases(names: Iterable[str], prefix: str = "disputes") -> Iterator[dict[str, str]]:
-    """A fresh, empty PostgreSQL database for each name (so parallel runs never share one);
-    yields name -> URL; drops them afterwards, whoever is still connected."""
+def scratch_postgres_databases(names: Iterable[str], prefix: str = "disputes",
+                               admin: str = POSTGRES_ADMIN) -> Iterator[dict[str, str]]:
+    """A fresh, empty PostgreSQL database for each name (so parallel runs never share one),
+    made through the ``admin`` URL's server and role; yields name -> URL; drops them afterwards,
+    whoever is still connected."""
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     from disputes_shared.plumbing.storage import make_engine
 
-    admin_url = make_url(POSTGRES_ADMIN)
+    admin_url = make_url(admin)
     run = uuid.uuid4().hex[:8]
     databases = {name: f"{prefix}_{name}_{run}".lower() for name in names}
-    admin = make_engine(POSTGRES_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
+    admin_engine = make_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
     created: list[str] = []
     try:
-        with admin.connect() as connection:
+        with admin_engine.connect() as connection:
             for database in databases.values():
                 connection.execute(text(f'CREATE DATABASE "{database}"'))
                 created.append(database)
         yield {name: admin_url.set(database=database).render_as_string(hide_password=False)
                for name, database in databases.items()}
     finally:
-        with admin.connect() as connection:
+        with admin_engine.connect() as connection:
             for database in created:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+        admin_engine.dispose()
 
 
 def free_port_block(size: int, low: int = 20000, high: int = 60000, attempts: int = 200) -> int:

@@ -8,7 +8,6 @@ working, so every fault strikes work in flight.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -18,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from typing import Any
 import eventlet
 import requests
 from kombu import Connection
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from disputes_cli import local
 from disputes_cli.demo import staff_round
@@ -37,6 +39,7 @@ from disputes_shared.plumbing.config import SERVICE_NAMES
 from tests.e2e.test_lifecycle import AID_MOVES, EXPECTED_MOVES, FACTS
 
 from .private_broker import PrivateBroker
+from .private_postgres import PrivatePostgres
 
 Fault = Callable[["Run"], str]  # does its harm, says what it did
 
@@ -53,6 +56,8 @@ class Run:
     broker: PrivateBroker
     env: dict[str, str]
     rng: random.Random
+    postgres: PrivatePostgres | None = None  # the services' databases are on it, else SQLite files
+    database_urls: dict[str, str] = field(default_factory=dict)
     plans: dict[str, PlannedCase] = field(default_factory=dict)
     ended: set[str] = field(default_factory=set)
     injected: dict[str, str] = field(default_factory=dict)  # bad message id -> kind
@@ -78,10 +83,20 @@ class Run:
         return Path(self.env["DISPUTES_DATA_DIR"]) / f"{service}.db"
 
 
-def read_only(run: Run, service: str) -> contextlib.closing[sqlite3.Connection]:
-    """A service's own database, opened read-only to count what it holds."""
-    return contextlib.closing(sqlite3.connect(f"file:{run.database(service)}?mode=ro", uri=True,
-                                              timeout=30))
+def query(run: Run, service: str, sql: str) -> list[Any]:
+    """Rows of ``sql`` on a service's own database (a SQLite file opened read-only, or its
+    PostgreSQL database), to count what it holds."""
+    if service in run.database_urls:
+        url = make_url(run.database_urls[service]).set(drivername="postgresql+psycopg2")
+        engine = create_engine(url, poolclass=NullPool)
+    else:
+        engine = create_engine(f"sqlite:///file:{run.database(service)}?mode=ro&uri=true",
+                               connect_args={"timeout": 30}, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)))
+    finally:
+        engine.dispose()
 
 
 def platform_agencies() -> list[Agency]:
@@ -119,10 +134,21 @@ def restart_broker(run: Run) -> str:
     return f"RabbitMQ stopped and restarted ({in_flight} in flight)"
 
 
+def restart_postgres(run: Run) -> str:
+    """The services' PostgreSQL server shut down (every connection cut) for longer than the
+    retries of the old schedule lasted, then started again."""
+    assert run.postgres is not None, "no PostgreSQL under this run"
+    in_flight = run.strike()
+    down = run.rng.uniform(10.0, 25.0)
+    run.postgres.restart(down_seconds=down)
+    return f"PostgreSQL stopped for {down:.0f}s and restarted ({in_flight} in flight)"
+
+
 def lock_databases(seconds: float) -> Fault:
     """Every service's database locked against writers at once, longer than a writer waits
     (SQLite's busy timeout of 15 s), so handlers and staff commands fail and are retried."""
     def fault(run: Run) -> str:
+        assert run.postgres is None, "the lock fault holds SQLite files; PostgreSQL is restarted instead"
         in_flight = run.strike()
         holders = []
         for service in SERVICE_NAMES.values():
@@ -180,10 +206,9 @@ def bad_bodies(rng: random.Random, published: list[dict[str, Any]]) -> list[tupl
 def published_events(run: Run) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for service in SERVICE_NAMES.values():
-        with read_only(run, service) as db:
-            db.row_factory = sqlite3.Row
-            rows += [dict(r) for r in db.execute(
-                "SELECT event_id, exchange, routing_key, body FROM outbox WHERE published_at IS NOT NULL")]
+        rows += [dict(r._mapping) for r in query(
+            run, service, "SELECT event_id, exchange, routing_key, body FROM outbox "
+                          "WHERE published_at IS NOT NULL")]
     if not rows:
         raise RuntimeError("no published event to copy yet")
     return rows
@@ -244,11 +269,13 @@ def work_cases(run: Run, deadline: float) -> None:
             eventlet.sleep(1)
 
 
-def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
-                 timeout: float) -> dict[str, Any]:
+def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout: float,
+                 on_postgres: bool = False) -> dict[str, Any]:
     """File ``count`` claims, strike with each fault in turn at random moments while the staff
-    work the cases, then count. Returns the row of the results table."""
-    from disputes_cli.sandbox import sandbox_platform
+    work the cases, then count. The services' databases are SQLite files, or with
+    ``on_postgres`` databases on a PostgreSQL server of the run's own. Returns the row of the
+    results table."""
+    from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
 
     rng = random.Random(seed)
     broker = PrivateBroker()
@@ -256,8 +283,17 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault],
         broker.start()
         room_for_every_case(count, broker.root)
         keep = bool(os.environ.get("DISPUTES_FAULT_KEEP_STATE"))
-        with sandbox_platform(amqp_uri=broker.amqp_uri, keep_state=keep) as env:
-            run = Run(broker=broker, env=env, rng=rng)
+        with ExitStack() as stack:
+            postgres, database_urls = None, {}
+            if on_postgres:
+                postgres = PrivatePostgres()
+                stack.callback(postgres.close)
+                postgres.start()
+                database_urls = stack.enter_context(scratch_postgres_databases(
+                    SERVICE_NAMES.values(), prefix="faults", admin=postgres.admin_url))
+            env = stack.enter_context(sandbox_platform(
+                amqp_uri=broker.amqp_uri, keep_state=keep, database_urls=database_urls or None))
+            run = Run(broker=broker, env=env, rng=rng, postgres=postgres, database_urls=database_urls)
             log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
                 + ("" if keep else " (removed afterwards)"))
             started = time.monotonic()
@@ -346,11 +382,8 @@ def settle(run: Run, limit: float = 120.0) -> None:
 
 
 def unpublished(run: Run) -> int:
-    total = 0
-    for service in SERVICE_NAMES.values():
-        with read_only(run, service) as db:
-            total += db.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
-    return total
+    return sum(query(run, service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+               for service in SERVICE_NAMES.values())
 
 
 def queue_depths(run: Run) -> dict[Agency, tuple[int, int]]:
@@ -382,22 +415,21 @@ def duplicated_effects(run: Run) -> int:
     twice = 0
     moves: dict[str, Counter[str]] = {c: Counter() for c in run.plans}
     for service in SERVICE_NAMES.values():
-        with read_only(run, service) as db:
-            twice += db.execute("SELECT count(*) - count(DISTINCT consumer || ' ' || event_id) "
-                                "FROM inbox").fetchone()[0]
-            caused = Counter(
-                (json.loads(body)["causation_id"], event_type) for body, event_type in
-                db.execute("SELECT body, event_type FROM outbox"))
-            # Facts recorded beside the moves (clocks, sessions...) may come several to a cause.
-            twice += sum(n - 1 for (cause, event_type), n in caused.items()
-                         if cause and n > 1 and event_type not in FACTS)
-            if service == "trail":
-                twice += db.execute("SELECT count(*) - count(DISTINCT event_id) FROM trail_entries"
-                                    ).fetchone()[0]
-                for case_id, move in db.execute("SELECT case_id, move FROM trail_entries "
-                                                "WHERE event_type != 'trail.accessed'"):
-                    if case_id in moves and move not in FACTS:
-                        moves[case_id][move] += 1
+        twice += query(run, service, "SELECT count(*) - count(DISTINCT consumer || ' ' || event_id) "
+                                     "FROM inbox")[0][0]
+        caused = Counter(
+            (json.loads(body)["causation_id"], event_type) for body, event_type in
+            query(run, service, "SELECT body, event_type FROM outbox"))
+        # Facts recorded beside the moves (clocks, sessions...) may come several to a cause.
+        twice += sum(n - 1 for (cause, event_type), n in caused.items()
+                     if cause and n > 1 and event_type not in FACTS)
+        if service == "trail":
+            twice += query(run, service, "SELECT count(*) - count(DISTINCT event_id) "
+                                         "FROM trail_entries")[0][0]
+            for case_id, move in query(run, service, "SELECT case_id, move FROM trail_entries "
+                                                     "WHERE event_type != 'trail.accessed'"):
+                if case_id in moves and move not in FACTS:
+                    moves[case_id][move] += 1
     for case_id, plan in run.plans.items():
         expected = Counter(EXPECTED_MOVES[plan.path] + AID_MOVES[plan.expected_aid_state])
         twice += sum((moves[case_id] - expected).values())

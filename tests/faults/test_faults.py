@@ -1,6 +1,6 @@
 """Fault tests: thousands of cases through the real broker (a private RabbitMQ node), with
-services killed, the broker restarted, databases locked and bad messages injected at random
-moments. After each scenario every case must have reached the state its path says, none lost,
+services killed, the broker restarted, databases locked or their server stopped, and bad
+messages injected at random moments. After each scenario every case must have reached the state its path says, none lost,
 no effect applied twice, every bad message parked with its reason, every service consuming.
 
 ``DISPUTES_FAULT_CASES`` (default 2000) and ``DISPUTES_FAULT_SEED`` change the size and the
@@ -23,6 +23,7 @@ from .scenario import (
     lock_databases,
     log,
     restart_broker,
+    restart_postgres,
     run_scenario,
     table,
 )
@@ -60,5 +61,17 @@ def test_a_broker_restart_and_locked_databases_lose_nothing(results):
     if os.environ.get("DISPUTES_FAULT_ONLY"):
         faults = [f for f in faults if os.environ["DISPUTES_FAULT_ONLY"] in getattr(f, "__qualname__", "")]
     row = run_scenario("RabbitMQ restarted; databases locked", CASES, SEED + 1, faults, TIMEOUT)
+    results.append(row)
+    check(row)
+
+
+@pytest.mark.timeout(TIMEOUT + 600)
+def test_the_postgresql_server_stopped_and_a_service_killed_lose_nothing(results):
+    """On the production database: the server shut down for longer than the retries of the
+    old schedule lasted, and a service killed mid-transaction."""
+    victim = random.Random(SEED + 2).choice(SERVICES)
+    faults = [restart_postgres, kill_and_restart(victim)]
+    row = run_scenario("PostgreSQL stopped and restarted; a service killed", CASES, SEED + 2,
+                       faults, TIMEOUT, on_postgres=True)
     results.append(row)
     check(row)

@@ -71,8 +71,21 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # then referred to it as well (off, they would wait in a queue nobody reads).
         "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),
     }
+    if retry_delays := os.environ.get("DISPUTES_EVENT_RETRY_DELAYS"):
+        config["EVENT_RETRY_DELAYS"] = event_retry_delays(retry_delays)
     config.update(overrides)
     return config
+
+
+def event_retry_delays(text: str) -> list[float]:
+    """``DISPUTES_EVENT_RETRY_DELAYS``: seconds between attempts, comma-separated ("1,5,30")."""
+    try:
+        delays = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"DISPUTES_EVENT_RETRY_DELAYS: seconds separated by commas, not {text!r}") from None
+    if any(d < 0 for d in delays):
+        raise ValueError(f"DISPUTES_EVENT_RETRY_DELAYS: no negative delay, not {text!r}")
+    return delays
 
 
 def agency_of_service(service_name: str) -> Agency:

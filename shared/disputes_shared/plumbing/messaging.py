@@ -33,8 +33,10 @@ from .ordering import CaseLanes
 log = logging.getLogger(__name__)
 
 # Seconds between attempts at an event whose handler failed for a passing reason; after the
-# last, the message is parked like any other it cannot handle.
-DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# last, the message is parked like any other it cannot handle. About five minutes in all: a
+# database restarting or failing over takes tens of seconds, and parking every message in flight
+# meanwhile would leave each case waiting for an operator's replay.
+DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0) + (30.0,) * 9
 
 
 def is_transient(exc: BaseException) -> bool:
