@@ -40,7 +40,7 @@ test-integration: ## against the real RabbitMQ, on SQLite and on PostgreSQL
 test-e2e: ## every service as its own process, hundreds of cases through every path
 	@scripts/test.sh tests/e2e
 
-test-faults: ## kill -9, broker restart, locked databases, bad messages; thousands of cases, private RabbitMQ
+test-faults: ## kill -9, broker restart, locked databases, PostgreSQL stopped, bad messages; thousands of cases, private RabbitMQ and PostgreSQL
 	@scripts/test.sh tests/faults
 
 lint: setup ## ruff and mypy

@@ -54,3 +54,5 @@ class PrivatePostgres:
             self.stop()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+            # The script's lock for this port, which no other run will take again.
+            (SCRIPT.parents[1] / "var" / "run" / f"postgres-{self.port}.lock").unlink(missing_ok=True)
