@@ -31,7 +31,7 @@ from sqlalchemy.pool import NullPool
 from disputes_cli import local
 from disputes_cli.demo import staff_round
 from disputes_cli.platform import Platform
-from disputes_cli.staff import Staff
+from disputes_cli.staff import Action, Staff
 from disputes_cli.synthetic import PlannedCase, planned_cases
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, queue_name
@@ -52,6 +52,29 @@ def log(message: str) -> None:
 
 
 @dataclass
+class StaffKeepingAReserve(Staff):
+    """The simulated staff, except that they leave a reserve of cases where they stand while
+    ``holding``: the last cases of a run end within seconds of each other, and a fault that
+    takes seconds of its own would otherwise find an idle platform. The reserve goes on once
+    the last fault has struck, so it also shows the platform working after every fault."""
+
+    reserve: set[str] = field(default_factory=set)
+    holding: bool = True
+
+    def held(self, case_id: str) -> bool:
+        return self.holding and case_id in self.reserve
+
+    def answer_handoff(self, service: str, handoff: dict[str, Any]) -> Action | None:
+        return None if self.held(handoff["case_id"]) else super().answer_handoff(service, handoff)
+
+    def hold_consultation(self, claim: dict[str, Any]) -> Action | None:
+        return None if self.held(claim["case_id"]) else super().hold_consultation(claim)
+
+    def next_step(self, service: str, case: dict[str, Any]) -> Action | None:
+        return None if self.held(case["case_id"]) else super().next_step(service, case)
+
+
+@dataclass
 class Run:
     broker: PrivateBroker
     env: dict[str, str]
@@ -65,10 +88,10 @@ class Run:
     faults_done: list[str] = field(default_factory=list)
     struck_in_flight: list[int] = field(default_factory=list)  # cases not yet ended, per fault
     work_over: bool = False  # the staff stopped (every case ended, or time ran out)
-    staff: Staff = field(init=False)
+    staff: StaffKeepingAReserve = field(init=False)
 
     def __post_init__(self) -> None:
-        self.staff = Staff(self.plans)
+        self.staff = StaffKeepingAReserve(self.plans)
 
     def in_flight(self) -> int:
         return len(self.plans) - len(self.ended)
@@ -306,13 +329,18 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
             # takes seconds of its own, so a later share would find no work left to harm.
             moments = sorted(rng.uniform(0.0, 0.5) for _ in faults)
 
+            run.staff.reserve = set(rng.sample(sorted(run.plans), max(1, len(run.plans) // 50)))
+
             def strike() -> None:
-                for fault, share in zip(faults, moments, strict=True):
-                    eventlet.sleep(rng.uniform(0.0, 1.0))
-                    while not run.work_over and len(run.ended) < share * len(run.plans):
-                        eventlet.sleep(0.2)
-                    run.faults_done.append(fault(run))
-                    log(f"{name}: {run.faults_done[-1]}")
+                try:
+                    for fault, share in zip(faults, moments, strict=True):
+                        eventlet.sleep(rng.uniform(0.0, 1.0))
+                        while not run.work_over and len(run.ended) < share * len(run.plans):
+                            eventlet.sleep(0.2)
+                        run.faults_done.append(fault(run))
+                        log(f"{name}: {run.faults_done[-1]}")
+                finally:
+                    run.staff.holding = False
 
             striker = eventlet.spawn(strike)
             work_cases(run, started + timeout)
