@@ -44,7 +44,7 @@ test-faults: ## kill -9, broker restart, locked databases, PostgreSQL stopped, b
 	@scripts/test.sh tests/faults
 
 lint: setup ## ruff and mypy
-	@$(VENV)/bin/ruff check shared services cli tests bench examples
+	@$(VENV)/bin/ruff check shared services cli tests bench examples tools
 	@$(VENV)/bin/mypy
 
 contract: setup ## regenerate the published event contract in docs/contract (AsyncAPI, JSON Schemas)

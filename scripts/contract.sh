@@ -46,11 +46,11 @@ ensure_tools() {
 case "${1:-}" in
     write)
         scripts/setup.sh >/dev/null
-        "$VPY" -m disputes_shared.contract.spec "$CONTRACT"
+        "$VPY" "$TOOLS/contract.py" write "$CONTRACT"
         ;;
     check)
         scripts/setup.sh >/dev/null
-        "$VPY" -m disputes_shared.contract.spec --check "$CONTRACT"
+        "$VPY" "$TOOLS/contract.py" check "$CONTRACT"
         ensure_tools
         node "$TOOLS/validate.mjs" "$CONTRACT/asyncapi.yaml"
         ;;

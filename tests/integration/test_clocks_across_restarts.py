@@ -16,14 +16,14 @@ from sqlalchemy import select
 from arbitration.adapters import ArbitrationUnitOfWork, metadata, plumbing
 from arbitration.handlers import Arbitration
 from arbitration.service import ArbitrationService
-from disputes_shared.contract.clock import ManualClock
+from disputes_shared.clocks.statutory import ClockStatus
+from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.events import decode
 from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.plumbing.nameko_deps import Storage
 from disputes_shared.plumbing.runner import service_schema
 from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import apply_once
-from disputes_shared.statutory_clock import ClockStatus
 
 from ..unit.examples import AT, dossier_envelope
 from .conftest import eventually

@@ -17,7 +17,7 @@ import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
-from disputes_shared.contract.clock import ManualClock
+from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.events import Envelope, decode
 from disputes_shared.plumbing.storage import PlumbingTables, make_engine
 from disputes_shared.plumbing.unit_of_work import UnitOfWork

@@ -17,8 +17,8 @@ import mediation.adapters
 import trail.adapters
 from arbitration.handlers import Arbitration
 from courts_bridge.handlers import CourtsBridge
+from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.clock import ManualClock
 from disputes_shared.contract.events import decode
 from disputes_shared.contract.routing import SUBSCRIPTIONS
 from disputes_shared.plumbing.handoff_desk import handoff_view

@@ -11,8 +11,8 @@ from nameko.testing.services import worker_factory
 from arbitration.domain import ARBITRATORS, ArbitrationRuleBroken, final_for_employer
 from arbitration.handlers import Arbitration
 from arbitration.service import ArbitrationService
+from disputes_shared.clocks.statutory import ExtensionRefused
 from disputes_shared.contract.lifecycle import IllegalTransition
-from disputes_shared.statutory_clock import ExtensionRefused
 
 from .helpers import receive, run, take_up
 

@@ -10,9 +10,9 @@ import pytest
 from courts_bridge.court_system import SimulatedCourt, court_system
 from courts_bridge.domain import CourtRuleBroken
 from courts_bridge.handlers import CourtsBridge
+from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.lifecycle import IllegalTransition
-from disputes_shared.plumbing.clocks import ClockKeeper
 
 from .examples import AT, dossier_envelope
 from .helpers import CalendarCoveringUpTo, deliver, receive, run, take_up

@@ -9,7 +9,7 @@ PURE_MODULES = [
     "disputes_shared.contract.lifecycle", "disputes_shared.contract.events",
     "disputes_shared.contract.handoff", "disputes_shared.contract.routing",
     "disputes_shared.agency_case", "disputes_shared.statute.periods",
-    "disputes_shared.statutory_clock", "disputes_shared.contract.statutory_clocks", "intake.domain", "intake.api", "mediation.domain",
+    "disputes_shared.clocks.statutory", "disputes_shared.clocks.kinds", "disputes_shared.clocks.wall", "intake.domain", "intake.api", "mediation.domain",
     "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
 ]
 FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")

@@ -16,7 +16,7 @@ import pytest
 
 from disputes_cli.staff import Staff
 from disputes_cli.synthetic import PATHS, TIMED_PATHS, PlannedCase, planned_cases
-from disputes_shared.contract.clock import ManualClock
+from disputes_shared.clocks.wall import ManualClock
 
 from .examples import AT
 from .inprocess import RECEIVING, InProcessPlatform

@@ -15,7 +15,7 @@ import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
-from disputes_shared.contract.clock import ManualClock
+from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.plumbing.nameko_deps import ServiceDatabase
 from disputes_shared.plumbing.schema import SchemaNotManaged, ServiceSchema
 from disputes_shared.plumbing.storage import make_engine

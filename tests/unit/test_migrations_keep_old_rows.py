@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 import legal_aid.adapters
 import mediation.adapters
-from disputes_shared.contract.clock import ManualClock
+from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.plumbing.schema import ServiceSchema
 from disputes_shared.plumbing.storage import make_engine
 

@@ -11,12 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
-from disputes_shared.contract.statutory_clocks import CLOCK_RULES, ClockKind
-from disputes_shared.plumbing.clocks import ClockKeeper
-from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
-from disputes_shared.statutory_clock import (
+from disputes_shared.clocks.keeper import ClockKeeper
+from disputes_shared.clocks.kinds import CLOCK_RULES, ClockKind
+from disputes_shared.clocks.statutory import (
     CHINA_TIME,
     ClockNotRunning,
     ClockStatus,
@@ -24,6 +21,9 @@ from disputes_shared.statutory_clock import (
     end_of_day,
     start_clock,
 )
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.events import Envelope
+from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
 
 from .helpers import CalendarCoveringUpTo, receive
 

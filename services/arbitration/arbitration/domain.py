@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from disputes_shared.agency_case import AgencyCase, least_loaded
-from disputes_shared.contract.statutory_clocks import ClockKind
+from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.statute.periods import HEARING_NOTICE, WorkingCalendar, estimated_period_end
 
 ARBITRATORS = tuple(f"arbitrator-{n:02d}" for n in range(1, 7))

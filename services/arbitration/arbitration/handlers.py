@@ -1,7 +1,7 @@
 """Arbitration's service layer: acceptance, the proceeding's clocks, the award and what follows.
 
 Every period of 劳动争议调解仲裁法 the commission must keep is a statutory clock, started and
-stopped in the same transaction as the step that opens or meets it (see ``statutory_clocks``).
+stopped in the same transaction as the step that opens or meets it (see ``disputes_shared.clocks``).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from disputes_shared.clocks.kinds import ClockKind
+from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope, money
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
-from disputes_shared.contract.statutory_clocks import ClockKind
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
-from disputes_shared.statutory_clock import StatutoryClock, china_day
 
 from .adapters import ArbitrationUnitOfWork
 from .domain import (

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from disputes_shared.clocks.kinds import ClockKind
+from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope, money
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
-from disputes_shared.contract.statutory_clocks import ClockKind
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
-from disputes_shared.statutory_clock import StatutoryClock, china_day
 
 from .adapters import CourtsUnitOfWork
 from .court_system import CourtAnswer, CourtSystem

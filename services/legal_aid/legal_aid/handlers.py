@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from disputes_shared.clocks.statutory import china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
-from disputes_shared.statutory_clock import china_day
 
 from .adapters import LegalAidUnitOfWork
 from .domain import (

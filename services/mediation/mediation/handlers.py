@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from disputes_shared.clocks.keeper import ClockKeeper
+from disputes_shared.clocks.kinds import ClockKind
+from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope, money
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.contract.stations import station
-from disputes_shared.contract.statutory_clocks import ClockKind
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
-from disputes_shared.plumbing.clocks import ClockKeeper
 from disputes_shared.regional import RegionalFigures, regional_figures
-from disputes_shared.statutory_clock import StatutoryClock, china_day
 
 from .adapters import MediationUnitOfWork
 from .domain import (

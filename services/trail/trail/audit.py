@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from disputes_shared.contract.clock import SystemClock
+from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.plumbing.storage import make_engine
 
 from .adapters import TrailUnitOfWork, plumbing

@@ -28,9 +28,9 @@ from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
-from .statutory_clocks import ClockKind
 
 
 class PoisonMessage(ValueError):
@@ -401,7 +401,7 @@ class CaseClosed(_Payload):
 
 
 class ClockAnnounced(_Payload):
-    """A statutory clock on the case (``statutory_clocks``): started, or counted again."""
+    """A statutory clock on the case (``clocks.kinds``): started, or counted again."""
 
     clock_id = fields.Str(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))

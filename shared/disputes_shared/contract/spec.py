@@ -1,6 +1,6 @@
 """The published contract, generated from the marshmallow schemas (the one source).
 
-``python -m disputes_shared.contract.spec DIR`` (``make contract``) writes:
+``write(DIR)`` (``make contract``, through ``tools/contract/contract.py``) writes:
 
 * ``DIR/schemas/<event_type>.v<major>.json``: a JSON Schema (Draft 2020-12) of the whole message
   (envelope and payload) for each event type and major version;
@@ -13,7 +13,6 @@ schemas with them and names every change that would break a partner without a ve
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -453,41 +452,3 @@ def breaking_changes(before: dict[str, Any], after: dict[str, Any], at: str = ""
 def _type(document: dict[str, Any]) -> str:
     kind = document.get("type")
     return f"{kind}" + (f" ({document['format']})" if "format" in document else "")
-
-
-def check(folder: Path) -> list[str]:
-    """What CI refuses: committed files that are stale or break the published versions, and
-    JSON Schemas that are not valid Draft 2020-12."""
-    from jsonschema import Draft202012Validator, SchemaError  # a development dependency
-
-    problems = [f"{name} differs from what the schemas generate (run `make contract`)"
-                for name in differences(folder)]
-    problems += compatibility_problems(read_published(folder), published_schemas())
-    for name, document in read_published(folder).items():
-        try:
-            Draft202012Validator.check_schema(document)
-        except SchemaError as exc:
-            problems.append(f"schemas/{name} is not valid JSON Schema: {exc.message}")
-    return problems
-
-
-def main(argv: list[str]) -> int:
-    paths = [a for a in argv[1:] if not a.startswith("--")]
-    folder = Path(paths[0]) if paths else Path("docs/contract")
-    if "--check" in argv:
-        problems = check(folder)
-        print("\n".join(problems) or f"{folder}: up to date, compatible, valid JSON Schema",
-              file=sys.stderr if problems else sys.stdout)
-        return 1 if problems else 0
-    problems = compatibility_problems(read_published(folder), published_schemas())
-    if problems and "--force" not in argv:
-        print("The schemas break the published contract:", *problems, sep="\n  ", file=sys.stderr)
-        print("Publish a new major instead (or pass --force to overwrite anyway).", file=sys.stderr)
-        return 1
-    changed = write(folder)
-    print("\n".join(f"wrote {folder / c}" for c in changed) or f"{folder} is up to date")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from ..clocks.wall import Clock, SystemClock
 from ..contract.agencies import Agency
-from ..contract.clock import Clock, SystemClock
 from ..contract.events import Envelope, encode
 from ..contract.routing import route
 from .broker import ConfirmedPublisher

@@ -9,12 +9,12 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Column, String
 
 from ..agency_case import AgencyCase
+from ..clocks.keeper import ClockKeeper
+from ..clocks.statutory import StatutoryClock
 from ..contract.agencies import Agency
 from ..contract.events import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import move_of, state_when_requested
-from ..statutory_clock import StatutoryClock
-from .clocks import ClockKeeper
 from .handoff_desk import HandoffDesk
 from .storage import DataclassRepository, JsonDocument, UtcDateTime
 from .unit_of_work import UnitOfWork

@@ -20,10 +20,10 @@ from nameko.web.handlers import http
 from sqlalchemy import MetaData
 from werkzeug.wrappers import Response
 
-from ..contract.clock import Clock, SystemClock
+from ..clocks.keeper import ClockKeeper
+from ..clocks.statutory import StatutoryClock
+from ..clocks.wall import Clock, SystemClock
 from ..kit.broker import ConfirmedPublisher
-from ..statutory_clock import StatutoryClock
-from .clocks import ClockKeeper
 from .handoff_desk import handoff_view
 from .messaging import EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, select, update
 
-from ..contract.clock import Clock
+from ..clocks.wall import Clock
 from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 from .metrics import PlatformMetrics
 from .storage import Outbox

@@ -43,12 +43,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 
+from ..clocks.kinds import ClockKind
+from ..clocks.statutory import ClockStatus, StatutoryClock
 from ..contract.agencies import Agency
 from ..contract.events import Envelope, encode
 from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from ..contract.routing import route
-from ..contract.statutory_clocks import ClockKind
-from ..statutory_clock import ClockStatus, StatutoryClock
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -7,10 +7,10 @@ from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
-from ..contract.clock import Clock
+from ..clocks.statutory import StatutoryClock
+from ..clocks.wall import Clock
 from ..contract.events import Envelope
 from ..contract.handoff import Handoff
-from ..statutory_clock import StatutoryClock
 from .storage import ClockRepository, HandoffRepository, Inbox, Outbox, PlumbingTables
 
 

@@ -17,13 +17,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Protocol
 
-from .contract.statutory_clocks import CLOCK_RULES, ClockKind, ClockRule
-from .statute.periods import (
+from ..statute.periods import (
     Period,
     PeriodKind,
     WorkingCalendar,
     estimated_period_end,
 )
+from .kinds import CLOCK_RULES, ClockKind, ClockRule
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 

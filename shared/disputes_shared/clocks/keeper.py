@@ -16,10 +16,10 @@ from typing import Any
 
 from ..contract.agencies import Agency
 from ..contract.events import Envelope
-from ..contract.statutory_clocks import ClockKind
+from ..plumbing.unit_of_work import UnitOfWork
 from ..statute.periods import ChineseStatutoryCalendar, WorkingCalendar
-from ..statutory_clock import CaseRef, ClockNotRunning, StatutoryClock, clock_payload, start_clock
-from .unit_of_work import UnitOfWork
+from .kinds import ClockKind
+from .statutory import CaseRef, ClockNotRunning, StatutoryClock, clock_payload, start_clock
 
 log = logging.getLogger(__name__)
 
