@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from disputes_shared.contract.stations import DISTRICTS, stations
+from disputes_shared.contract.vocabularies import CHANNELS, RELATIONSHIPS
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平", "刚"]
@@ -104,11 +105,11 @@ def planned_case(rng: random.Random) -> PlannedCase:
     per_worker = Decimal(rng.randint(1500, 30000)) if "work_injury" not in claim_types \
         else Decimal(rng.randint(20000, 150000))
     amount = (per_worker * workers).quantize(Decimal("1"))
-    relationship = rng.choices(["employment", "incomplete_employment", "civil"],
+    relationship = rng.choices(RELATIONSHIPS,
                                weights=[3, 5, 2] if new_form else [8, 1, 1])[0]
     station_ids = [s.station_id for s in stations()]
     claim = {
-        "channel": rng.choices(["online", "counter", "hotline_12345", "hotline_12333", "referral"],
+        "channel": rng.choices(CHANNELS,
                                weights=[55, 20, 12, 8, 5])[0],
         "worker": {"name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice([1, 2]))),
                    "id_number": _id_number(rng), "phone": f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}"},

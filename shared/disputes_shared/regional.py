@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-DIFFICULTIES = ("simple", "ordinary", "complex", "major")  # 以案定补: the subsidy grades
+from .contract.vocabularies import SUBSIDY_DIFFICULTIES
 
 
 class InvalidRegionalFigures(ValueError):
@@ -58,8 +58,8 @@ def parse_regional_figures(document: Any, source: str) -> RegionalFigures:
     errors += [f"{name}: not a known figure" for name in sorted(set(document) - known)]
     errors += [f"{name}: missing" for name in sorted(known - set(document))]
     subsidies = document.get("mediation_subsidy_yuan")
-    if not isinstance(subsidies, dict) or set(subsidies) != set(DIFFICULTIES):
-        errors.append(f"mediation_subsidy_yuan: must give an amount for each of {', '.join(DIFFICULTIES)}")
+    if not isinstance(subsidies, dict) or set(subsidies) != set(SUBSIDY_DIFFICULTIES):
+        errors.append(f"mediation_subsidy_yuan: must give an amount for each of {', '.join(SUBSIDY_DIFFICULTIES)}")
         subsidies = {}
     share = yuan(document.get("mediation_subsidy_without_agreement_share"),
                  "mediation_subsidy_without_agreement_share")

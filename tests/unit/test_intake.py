@@ -15,10 +15,10 @@ from werkzeug.test import EnvironBuilder
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope, handoff_answer_payload
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
-from disputes_shared.contract.lifecycle import CaseState
+from disputes_shared.contract.lifecycle import CaseState, UnknownCase
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
-from intake.handlers import Intake, UnknownCase
+from intake.handlers import Intake
 from intake.service import IntakeService
 
 from .examples import AT, WORKER, claim_document, delivered, envelope

@@ -8,12 +8,8 @@ from datetime import date
 
 import pytest
 
-from disputes_shared.statute.limitation import (
-    Interruption,
-    LimitationFacts,
-    LimitationStatus,
-    limitation_for,
-)
+from disputes_shared.contract.vocabularies import LimitationStatus
+from disputes_shared.statute.limitation import Interruption, LimitationFacts, limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar
 
 CALENDAR = ChineseStatutoryCalendar()

@@ -11,8 +11,7 @@ from nameko.testing.services import worker_factory
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
-from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition
-from disputes_shared.plumbing.agency import UnknownCase
+from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition, UnknownCase
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
 from disputes_shared.plumbing.unit_of_work import apply_once
 from mediation.adapters import mediation_cases

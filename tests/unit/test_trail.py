@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
+from disputes_shared.contract.lifecycle import UnknownCase
 from trail.domain import TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
-from trail.handlers import Trail, UnknownCase
+from trail.handlers import Trail
 
 from .examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
 from .helpers import deliver

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from disputes_shared.contract.events import INDUSTRIES, RELATIONSHIPS
 from disputes_shared.contract.stations import DISTRICTS, Station, stations
+from disputes_shared.contract.vocabularies import INDUSTRIES, RELATIONSHIPS
 from disputes_shared.regional import regional_figures
 from intake.triage import InvalidRuleTable, TriageFacts, load_rule_table, parse_rule_table, triage
 

@@ -10,12 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from disputes_shared.contract.lifecycle import CaseState, next_case_state
+from disputes_shared.contract.vocabularies import CONSULTATION_ROLES
 from disputes_shared.statute.limitation import Interruption, Limitation, LimitationFacts
 
 from .triage import TriageFacts
-
-# 特事急诊: an urgent case is discussed by one of each, who agree one plan for it.
-JOINT_CONSULTATION_ROLES = ("arbitrator", "mediator", "lawyer")
 
 
 @dataclass
@@ -79,7 +77,7 @@ class Claim:
     def convene_consultation(self, reasons: list[str], at: datetime) -> dict[str, Any]:
         """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
         self.consultation = {"convened_at": at.isoformat(), "reasons": list(reasons),
-                             "roles": list(JOINT_CONSULTATION_ROLES), "participants": None,
+                             "roles": list(CONSULTATION_ROLES), "participants": None,
                              "plan": None, "held_at": None}
         return self.consultation
 
@@ -88,10 +86,10 @@ class Claim:
             raise ConsultationNotConvened(f"no joint consultation was convened for {self.case_id}")
         if self.consultation["held_at"] is not None:
             raise ConsultationNotConvened(f"the joint consultation of {self.case_id} was already held")
-        missing = [role for role in JOINT_CONSULTATION_ROLES if not participants.get(role)]
-        unknown = sorted(set(participants) - set(JOINT_CONSULTATION_ROLES))
+        missing = [role for role in CONSULTATION_ROLES if not participants.get(role)]
+        unknown = sorted(set(participants) - set(CONSULTATION_ROLES))
         if missing or unknown:
-            raise ValueError(f"a joint consultation needs one {', '.join(JOINT_CONSULTATION_ROLES)}"
+            raise ValueError(f"a joint consultation needs one {', '.join(CONSULTATION_ROLES)}"
                              + (f"; missing {', '.join(missing)}" if missing else "")
                              + (f"; no role {', '.join(unknown)}" if unknown else ""))
         if not plan or not plan.strip():

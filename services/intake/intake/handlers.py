@@ -9,7 +9,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
-from disputes_shared.contract.lifecycle import CaseState, move_of
+from disputes_shared.contract.lifecycle import CaseState, UnknownCase, move_of
 from disputes_shared.contract.stations import stations
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
@@ -19,10 +19,6 @@ from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCal
 from .adapters import IntakeUnitOfWork
 from .domain import Claim, refers_to_labor_inspection
 from .triage import RoutingDecision, RuleTable, load_rule_table, triage
-
-
-class UnknownCase(LookupError):
-    pass
 
 
 def new_case_id(at: datetime) -> str:

@@ -9,13 +9,14 @@ from nameko.dependency_providers import Config
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
+from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
 from disputes_shared.regional import regional_figures
 
 from .adapters import IntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
-from .handlers import Intake, UnknownCase, claim_view
+from .handlers import Intake, claim_view
 
 INTAKE = Intake()
 

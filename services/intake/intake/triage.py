@@ -16,10 +16,9 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from disputes_shared.contract.events import CLAIM_TYPES, INDUSTRIES, RELATIONSHIPS
 from disputes_shared.contract.stations import STATION_KINDS, Station, nearest_first
+from disputes_shared.contract.vocabularies import CLAIM_TYPES, INDUSTRIES, RELATIONSHIPS, LimitationStatus
 from disputes_shared.regional import RegionalFigures
-from disputes_shared.statute.limitation import LimitationStatus
 
 FLAGS = ("urgent", "collective")
 AGENCY_TARGETS = {"arbitration": "arbitration", "court": "litigation"}  # -> handoff purpose

@@ -19,7 +19,6 @@ from disputes_shared.regional import RegionalFigures
 
 # A station's caseload: accepted and not yet ended (an agreement awaiting payment still counts).
 ACTIVE_STATES = ("in_mediation", "agreement_reached")
-SESSION_MODES = ("in_person", "video")  # 线下 / 视频调解
 # 劳动争议调解仲裁法 art. 16: a payment order may be sought on an unpaid agreement for these.
 PAYMENT_ORDER_CLAIMS = frozenset({"unpaid_wages", "work_injury", "termination_compensation"})
 

@@ -13,13 +13,13 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope, money
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.contract.stations import station
+from disputes_shared.contract.vocabularies import SESSION_MODES
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .adapters import MediationUnitOfWork
 from .domain import (
     ACTIVE_STATES,
-    SESSION_MODES,
     MediationCase,
     at_capacity,
     choose_mediator,

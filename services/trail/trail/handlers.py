@@ -8,6 +8,7 @@ from typing import Any
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, Envelope
+from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork
@@ -22,10 +23,6 @@ from .domain import (
     handoff_table,
     summarise,
 )
-
-
-class UnknownCase(LookupError):
-    pass
 
 
 class Trail:

@@ -125,15 +125,8 @@ class ClockKeeper:
             uow.commit()
         return clock
 
-    def recount_provisional(self, unit_of_work: Callable[[], UnitOfWork]) -> int:
-        """Count provisional clocks again, on a calendar that may now cover their year."""
-        with unit_of_work() as uow:
-            changed = self._recount_provisional(uow)
-            if changed:
-                uow.commit()
-        return changed
-
     def _recount_provisional(self, uow: UnitOfWork) -> int:
+        """Count provisional clocks again, on a calendar that may now cover their year."""
         changed = 0
         for clock in uow.clocks.provisional_running():
             if clock.recount(self.calendar):

@@ -31,6 +31,18 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
+from .vocabularies import (
+    CHANNELS,
+    CLAIM_TYPES,
+    CLOSE_OUTCOMES,
+    CONSULTATION_ROLES,
+    INDUSTRIES,
+    INSPECTION_FINDINGS,
+    RELATIONSHIPS,
+    SESSION_MODES,
+    SUBSIDY_DIFFICULTIES,
+    LimitationStatus,
+)
 
 
 class PoisonMessage(ValueError):
@@ -61,37 +73,13 @@ class Envelope:
     def major(self) -> int:
         return int(self.schema_version.split(".", 1)[0])
 
-    def caused(
-        self,
-        event_type: str,
-        payload: dict[str, Any],
-        source_agency: Agency,
-        at: datetime,
-    ) -> "Envelope":
-        """A new event on the same case that this one caused."""
-        return Envelope(
-            event_type=event_type,
-            case_id=self.case_id,
-            source_agency=source_agency,
-            occurred_at=at,
-            payload=payload,
-            correlation_id=self.correlation_id,
-            causation_id=self.event_id,
-        )
-
 
 # -- payloads -----------------------------------------------------------------------------------
 
 AGENCIES = [a.value for a in Agency]
 PURPOSES = [p.value for p in HandoffPurpose]
-INDUSTRIES = ["food_delivery", "ride_hailing", "express_delivery", "trucking", "domestic_service",
-              "manufacturing", "construction", "retail", "other"]
-RELATIONSHIPS = ["employment", "incomplete_employment", "civil"]  # 2021 guideline's three categories
-CLAIM_TYPES = ["unpaid_wages", "work_injury", "penalties_deductions", "termination_compensation",
-               "social_insurance", "relationship_recognition"]
-CHANNELS = ["online", "counter", "hotline_12345", "hotline_12333", "referral"]
-CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_paid",
-                  "judgment_performed", "enforced", "abandoned", "payment_order_paid"]
+
+
 def amount_field(**kwargs: Any) -> fields.Decimal:
     """Yuan: exact, two places, never negative, as text on the wire."""
     return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
@@ -126,8 +114,7 @@ class LimitationRecord(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    status = fields.Str(required=True, validate=validate.OneOf(
-        ["running", "expired", "not_running", "not_applicable"]))
+    status = fields.Str(required=True, validate=validate.OneOf([s.value for s in LimitationStatus]))
     runs_from = fields.Date(allow_none=True, load_default=None)
     ends_on = fields.Date(allow_none=True, load_default=None)
     rule = fields.Str(required=True)
@@ -148,9 +135,6 @@ class CaseTriaged(_Payload):
     relationship = fields.Str(allow_none=True, load_default=None,
                               validate=validate.OneOf(RELATIONSHIPS))
     limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
-
-
-CONSULTATION_ROLES = ["arbitrator", "mediator", "lawyer"]
 
 
 class ConsultationConvened(_Payload):
@@ -267,7 +251,7 @@ class MediationFailed(_Payload):
 
 class SessionHeld(_Payload):
     session_number = fields.Int(required=True, validate=validate.Range(min=1))
-    mode = fields.Str(required=True, validate=validate.OneOf(["in_person", "video"]))
+    mode = fields.Str(required=True, validate=validate.OneOf(SESSION_MODES))
     mediator_id = fields.Str(required=True)
 
 
@@ -295,8 +279,7 @@ class SubsidyAssessed(_Payload):
     """以案定补: the mediator's subsidy for one case, by difficulty (amounts are regional)."""
 
     mediator_id = fields.Str(allow_none=True, load_default=None)
-    difficulty = fields.Str(required=True, validate=validate.OneOf(
-        ["simple", "ordinary", "complex", "major"]))
+    difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES))
     amount = amount_field(required=True)
     ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]))
     sessions = fields.Int(required=True, validate=validate.Range(min=0))
@@ -372,14 +355,6 @@ class PaymentOrderObjected(_Payload):
 
 class EnforcementStarted(_Payload):
     amount_due = amount_field(required=True)
-
-
-INSPECTION_FINDINGS = [
-    "arrears_paid",  # the employer paid during the inspection
-    "order_issued",  # 责令支付: ordered to pay by a deadline
-    "no_violation",
-    "referred_to_police",  # 拒不支付劳动报酬罪: refusal to pay is a crime (刑法 art. 276-1)
-]
 
 
 class InspectionConcluded(_Payload):

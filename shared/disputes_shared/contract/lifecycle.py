@@ -59,6 +59,10 @@ class InspectionState(StrEnum):
     RETURNED = "returned"
 
 
+class UnknownCase(LookupError):
+    """The agency asked holds no case of that id (every agency, and the trail, say it alike)."""
+
+
 class IllegalTransition(ValueError):
     """A move that the lifecycle does not allow from the case's current state."""
 

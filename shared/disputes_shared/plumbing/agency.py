@@ -14,14 +14,10 @@ from ..clocks.statutory import StatutoryClock
 from ..contract.agencies import Agency
 from ..contract.events import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
-from ..contract.lifecycle import move_of, state_when_requested
+from ..contract.lifecycle import UnknownCase, move_of, state_when_requested
 from .handoff_desk import HandoffDesk
 from .storage import DataclassRepository, JsonDocument, UtcDateTime
 from .unit_of_work import UnitOfWork
-
-
-class UnknownCase(LookupError):
-    pass
 
 
 def agency_case_columns() -> list[Column[Any]]:

@@ -405,10 +405,6 @@ class HandoffRepository(DataclassRepository[Handoff]):
     def for_case(self, case_id: str) -> list[Handoff]:
         return self.find(self.table.c.case_id == case_id, order_by=self.table.c.requested_at)
 
-    def count_pending_to(self, agency: Agency) -> int:
-        return self.count(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING)
-
-
 
 class ClockRepository(DataclassRepository[StatutoryClock]):
     def running(self, case_id: str, kind: ClockKind) -> StatutoryClock | None:

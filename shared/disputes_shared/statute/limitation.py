@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from ..contract.vocabularies import LimitationStatus
 from .periods import LIMITATION_YEARS, CalendarNotCovered, WorkingCalendar, limitation_end, years_later
 
 ARTICLE_27 = "劳动争议调解仲裁法 art. 27"
@@ -30,13 +31,6 @@ class Interruption(StrEnum):
     CLAIM_ASSERTED = "claim_asserted"  # 向对方当事人主张权利
     HELP_SOUGHT = "help_sought"  # 向有关部门请求权利救济
     EMPLOYER_AGREED = "employer_agreed"  # 对方当事人同意履行义务
-
-
-class LimitationStatus(StrEnum):
-    RUNNING = "running"  # within the period
-    EXPIRED = "expired"  # beyond it: the claim is flagged
-    NOT_RUNNING = "not_running"  # wage arrears while the employment lasts (para. 4)
-    NOT_APPLICABLE = "not_applicable"  # not a labor dispute (civil relationship)
 
 
 @dataclass(frozen=True)
