@@ -102,3 +102,13 @@ def test_readiness_asks_for_this_releases_head_or_a_later_releases_revision(tmp_
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfacef00d'"))
     assert database.schema_lag() is None
     engine.dispose()
+
+
+@pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)
+def test_a_service_history_builds_the_plumbing_tables_with_the_shared_ddl_not_a_copy(schema):
+    shared = ("outbox", "inbox", "handoffs", "clocks")
+    for revision in schema.versions.glob("*.py"):
+        source = revision.read_text(encoding="utf-8")
+        copied = [table for table in shared if f"create_table('{table}'" in source
+                  or f'create_table("{table}"' in source]
+        assert copied == [], f"{revision.name} copies the DDL of {copied}: call plumbing_tables"

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from disputes_shared.migrations import plumbing_tables
+
 revision: str = '78e986133b3f'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -37,53 +39,15 @@ def upgrade() -> None:
     op.create_index(op.f('ix_aid_applications_lawyer_id'), 'aid_applications', ['lawyer_id'], unique=False)
     op.create_index(op.f('ix_aid_applications_representing'), 'aid_applications', ['representing'], unique=False)
     op.create_index(op.f('ix_aid_applications_state'), 'aid_applications', ['state'], unique=False)
-    op.create_table('handoffs',
-    sa.Column('handoff_id', sa.String(length=36), nullable=False),
-    sa.Column('case_id', sa.String(length=64), nullable=False),
-    sa.Column('from_agency', sa.String(length=40), nullable=False),
-    sa.Column('to_agency', sa.String(length=40), nullable=False),
-    sa.Column('purpose', sa.String(length=40), nullable=False),
-    sa.Column('requested_at', sa.DateTime(), nullable=False),
-    sa.Column('status', sa.String(length=40), nullable=False),
-    sa.Column('answered_at', sa.DateTime(), nullable=True),
-    sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('to_unit', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('handoff_id', name=op.f('pk_handoffs'))
-    )
-    op.create_index(op.f('ix_handoffs_case_id'), 'handoffs', ['case_id'], unique=False)
-    op.create_index(op.f('ix_handoffs_status'), 'handoffs', ['status'], unique=False)
-    op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=64), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('handled_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id', name=op.f('pk_inbox'))
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('case_id', sa.String(length=64), nullable=False),
-    sa.Column('exchange', sa.String(length=64), nullable=False),
-    sa.Column('routing_key', sa.String(length=200), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('published_at', sa.DateTime(), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
-    )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['published_at', 'id'], unique=False)
+    plumbing_tables.create_handoffs()
+    plumbing_tables.create_inbox()
+    plumbing_tables.create_outbox()
 
 
 def downgrade() -> None:
-    op.drop_index('ix_outbox_unpublished', table_name='outbox')
-    op.drop_table('outbox')
-    op.drop_table('inbox')
-    op.drop_index(op.f('ix_handoffs_status'), table_name='handoffs')
-    op.drop_index(op.f('ix_handoffs_case_id'), table_name='handoffs')
-    op.drop_table('handoffs')
+    plumbing_tables.drop_outbox()
+    plumbing_tables.drop_inbox()
+    plumbing_tables.drop_handoffs()
     op.drop_index(op.f('ix_aid_applications_state'), table_name='aid_applications')
     op.drop_index(op.f('ix_aid_applications_representing'), table_name='aid_applications')
     op.drop_index(op.f('ix_aid_applications_lawyer_id'), table_name='aid_applications')

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from disputes_shared.migrations import plumbing_tables
+
 revision: str = '9ef976733e3b'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -34,44 +36,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_case_summaries_outcome'), 'case_summaries', ['outcome'], unique=False)
     op.create_index(op.f('ix_case_summaries_state'), 'case_summaries', ['state'], unique=False)
-    op.create_table('handoffs',
-    sa.Column('handoff_id', sa.String(length=36), nullable=False),
-    sa.Column('case_id', sa.String(length=64), nullable=False),
-    sa.Column('from_agency', sa.String(length=40), nullable=False),
-    sa.Column('to_agency', sa.String(length=40), nullable=False),
-    sa.Column('purpose', sa.String(length=40), nullable=False),
-    sa.Column('requested_at', sa.DateTime(), nullable=False),
-    sa.Column('status', sa.String(length=40), nullable=False),
-    sa.Column('answered_at', sa.DateTime(), nullable=True),
-    sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('to_unit', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('handoff_id', name=op.f('pk_handoffs'))
-    )
-    op.create_index(op.f('ix_handoffs_case_id'), 'handoffs', ['case_id'], unique=False)
-    op.create_index(op.f('ix_handoffs_status'), 'handoffs', ['status'], unique=False)
-    op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=64), nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('handled_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id', name=op.f('pk_inbox'))
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=64), nullable=False),
-    sa.Column('case_id', sa.String(length=64), nullable=False),
-    sa.Column('exchange', sa.String(length=64), nullable=False),
-    sa.Column('routing_key', sa.String(length=200), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('published_at', sa.DateTime(), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
-    )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['published_at', 'id'], unique=False)
+    plumbing_tables.create_handoffs()
+    plumbing_tables.create_inbox()
+    plumbing_tables.create_outbox()
     op.create_table('trail_checkpoints',
     sa.Column('entry_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('head_hash', sa.String(length=64), nullable=False),
@@ -103,12 +70,9 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_trail_entries_case_id'), table_name='trail_entries')
     op.drop_table('trail_entries')
     op.drop_table('trail_checkpoints')
-    op.drop_index('ix_outbox_unpublished', table_name='outbox')
-    op.drop_table('outbox')
-    op.drop_table('inbox')
-    op.drop_index(op.f('ix_handoffs_status'), table_name='handoffs')
-    op.drop_index(op.f('ix_handoffs_case_id'), table_name='handoffs')
-    op.drop_table('handoffs')
+    plumbing_tables.drop_outbox()
+    plumbing_tables.drop_inbox()
+    plumbing_tables.drop_handoffs()
     op.drop_index(op.f('ix_case_summaries_state'), table_name='case_summaries')
     op.drop_index(op.f('ix_case_summaries_outcome'), table_name='case_summaries')
     op.drop_table('case_summaries')
