@@ -150,3 +150,23 @@ def test_the_relay_sends_again_what_it_published_but_could_not_mark(mediation_db
     outbox = mediation_db.tables.outbox
     with mediation_db.engine.connect() as connection:
         assert connection.execute(select(outbox.c.published_at)).scalar_one() is not None
+
+
+@pytest.mark.parametrize(("adapters", "declared"), [
+    ("intake.adapters", {"inbox", "outbox", "handoffs"}),
+    ("mediation.adapters", {"inbox", "outbox", "handoffs", "clocks"}),
+    ("trail.adapters", {"inbox", "handoffs"}),
+])
+def test_a_service_declares_only_the_plumbing_it_uses(adapters, declared):
+    import importlib
+
+    module = importlib.import_module(adapters)
+    plumbing = {"inbox", "outbox", "handoffs", "clocks"}
+    assert set(module.metadata.tables) & plumbing == declared
+    assert {name for name in plumbing if getattr(module.plumbing, name) is not None} == declared
+
+
+def test_a_service_without_an_outbox_refuses_to_publish(trail_db):
+    with trail_db() as uow, pytest.raises(RuntimeError, match="no outbox"):
+        uow.emit(envelope("case.closed"))
+    assert not hasattr(uow, "outbox") and not hasattr(uow, "clocks")

@@ -54,7 +54,7 @@ claims = Table(
     Column("employer_key", String(200), nullable=False, index=True),
     Column("consultation", JsonDocument),
 )
-plumbing = add_plumbing_tables(metadata)
+plumbing = add_plumbing_tables(metadata, clocks=False)  # intake keeps no statutory clock
 
 
 class ClaimRepository(DataclassRepository[Claim]):

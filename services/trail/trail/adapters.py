@@ -55,7 +55,10 @@ case_summaries = Table(
     Column("returns", Integer, nullable=False),
     Column("anomalies", JsonDocument, nullable=False),
 )
-plumbing = add_plumbing_tables(metadata)
+# The trail records handoffs it sees; it publishes nothing and keeps no statutory clock.
+plumbing = add_plumbing_tables(metadata, outbox=False, clocks=False)
+# Left in the database for the release before, whose relay still polls it; dropped next release.
+metadata.info["retired_tables"] = ("outbox",)
 
 # Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)

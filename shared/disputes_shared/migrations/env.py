@@ -13,6 +13,7 @@ from disputes_shared.plumbing.storage import make_engine
 config = context.config
 url: str = config.attributes["url"]
 metadata = config.attributes["metadata"]
+retired_tables = config.attributes.get("retired_tables", frozenset())
 
 
 def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
@@ -23,13 +24,20 @@ def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fals
     return False
 
 
+def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+    # A retired table is dropped by the revision of the release that retires it for good, not
+    # by whatever revision is written meanwhile.
+    table = name if kind == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table not in retired_tables
+
+
 def run() -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
             context.configure(
                 connection=connection, target_metadata=metadata, compare_type=True,
-                render_item=render_item,
+                render_item=render_item, include_object=include_object,
                 # SQLite alters a table by copying it; batch mode writes revisions that way.
                 render_as_batch=connection.dialect.name == "sqlite",
             )

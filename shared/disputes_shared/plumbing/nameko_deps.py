@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 class Storage(DependencyProvider):
     """The service's own database: gives each worker a factory of units of work, and runs the
-    outbox relay that publishes what they commit."""
+    outbox relay that publishes what they commit (in a service that has an outbox)."""
 
     metrics_registry = MetricsRegistry()
 
@@ -54,25 +54,29 @@ class Storage(DependencyProvider):
         schema = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata)
         self.schema_head, self.known_revisions = schema.head(), schema.revisions()
         self.engine = make_engine(config["DATABASE_URL"])
-        self.relay = OutboxRelay(self.engine, self.tables.outbox,
-                                 ConfirmedPublisher(config["AMQP_URI"]),
-                                 self.metrics_registry.metrics, self.clock)
+        self.relay = None if self.tables.outbox is None else OutboxRelay(
+            self.engine, self.tables.outbox, ConfirmedPublisher(config["AMQP_URI"]),
+            self.metrics_registry.metrics, self.clock)
 
     def start(self) -> None:
-        self._relay_thread = self.container.spawn_managed_thread(self.relay.run,
-                                                                 identifier="outbox-relay")
+        if self.relay is not None:
+            self._relay_thread = self.container.spawn_managed_thread(self.relay.run,
+                                                                     identifier="outbox-relay")
 
     def stop(self) -> None:
-        self.relay.stop()
-        self._relay_thread.wait()
-        self.relay.publisher.close()
+        if self.relay is not None:
+            self.relay.stop()
+            self._relay_thread.wait()
+            self.relay.publisher.close()
         self.engine.dispose()
 
     def kill(self) -> None:
-        self.relay.stop()
+        if self.relay is not None:
+            self.relay.stop()
 
     def unit_of_work(self) -> UnitOfWork:
-        return self.uow_class(self.engine, self.tables, self.clock, on_commit=self.relay.wake)
+        return self.uow_class(self.engine, self.tables, self.clock,
+                              on_commit=None if self.relay is None else self.relay.wake)
 
     def get_dependency(self, worker_ctx: Any) -> ServiceDatabase:
         return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions)
@@ -150,8 +154,9 @@ class OperationsEndpoints:
     def refresh_metrics(self) -> None:
         with self.storage() as uow:
             self.refresh_gauges(uow)
-            unpublished = uow.outbox.unpublished_count()
-        self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
+            unpublished = uow.outbox.unpublished_count() if uow.tables.outbox is not None else None
+        if unpublished is not None:
+            self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
 
     @http("GET", "/metrics")
     def metrics_endpoint(self, request: Any) -> Response:

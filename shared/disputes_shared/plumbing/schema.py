@@ -32,6 +32,9 @@ class ServiceSchema:
     def __init__(self, package: str, metadata: MetaData) -> None:
         self.package = package
         self.metadata = metadata
+        # Tables the service no longer declares but its database keeps until a later release
+        # drops them, because the release before still reads them.
+        self.retired_tables = frozenset(metadata.info.get("retired_tables", ()))
         self.versions = Path(str(resources.files(package) / "migrations"))
 
     def config(self, url: str) -> Config:
@@ -43,6 +46,7 @@ class ServiceSchema:
         # Kept out of the ini-style options, where '%' in a password would be read as interpolation.
         config.attributes["url"] = url
         config.attributes["metadata"] = self.metadata
+        config.attributes["retired_tables"] = self.retired_tables
         return config
 
     def head(self) -> str:

@@ -1,7 +1,8 @@
 """SQLAlchemy 2 plumbing shared by every service's own database.
 
 Each service declares its own tables on its own ``MetaData`` and adds the plumbing tables
-(outbox, inbox, handoffs, statutory clocks) to it with ``add_plumbing_tables``; no service reads another's.
+(inbox; outbox, handoffs, statutory clocks where it uses them) to it with
+``add_plumbing_tables``; no service reads another's.
 Domain objects are plain dataclasses; ``DataclassRepository`` maps one to a row of a table whose
 columns carry the dataclass's field names.
 """
@@ -208,8 +209,28 @@ def _cooperate_with_eventlet(driver: str) -> None:
         patch_psycopg()
 
 
-def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
-    outbox = Table(
+def add_plumbing_tables(metadata: MetaData, *, outbox: bool = True, handoffs: bool = True,
+                        clocks: bool = True) -> "PlumbingTables":
+    """The plumbing a service uses, on its ``metadata``: every service has an inbox; the outbox
+    only if it publishes events, handoffs only if it keeps them, clocks only if it runs them."""
+    return PlumbingTables(inbox=_inbox(metadata),
+                          outbox=_outbox(metadata) if outbox else None,
+                          handoffs=_handoffs(metadata) if handoffs else None,
+                          clocks=_clocks(metadata) if clocks else None)
+
+
+def _inbox(metadata: MetaData) -> Table:
+    return Table(
+        "inbox", metadata,
+        Column("consumer", String(64), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(64), nullable=False),
+        Column("handled_at", UtcDateTime, nullable=False),
+    )
+
+
+def _outbox(metadata: MetaData) -> Table:
+    return Table(
         "outbox", metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("event_id", String(36), nullable=False, unique=True),
@@ -224,14 +245,10 @@ def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
         Column("last_error", Text, nullable=True),
         Index("ix_outbox_unpublished", "published_at", "id"),
     )
-    inbox = Table(
-        "inbox", metadata,
-        Column("consumer", String(64), primary_key=True),
-        Column("event_id", String(36), primary_key=True),
-        Column("event_type", String(64), nullable=False),
-        Column("handled_at", UtcDateTime, nullable=False),
-    )
-    handoffs = Table(
+
+
+def _handoffs(metadata: MetaData) -> Table:
+    return Table(
         "handoffs", metadata,
         Column("handoff_id", String(36), primary_key=True),
         Column("case_id", String(64), nullable=False, index=True),
@@ -244,7 +261,10 @@ def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
         Column("reason", Text, nullable=True),
         Column("to_unit", String(64), nullable=True),
     )
-    clocks = Table(
+
+
+def _clocks(metadata: MetaData) -> Table:
+    return Table(
         "clocks", metadata,
         Column("clock_id", String(36), primary_key=True),
         Column("case_id", String(64), nullable=False, index=True),
@@ -262,15 +282,14 @@ def add_plumbing_tables(metadata: MetaData) -> "PlumbingTables":
         Column("reason", Text, nullable=True),
         Index("ix_clocks_due", "status", "due_at"),
     )
-    return PlumbingTables(outbox=outbox, inbox=inbox, handoffs=handoffs, clocks=clocks)
 
 
 @dataclasses.dataclass(frozen=True)
 class PlumbingTables:
-    outbox: Table
     inbox: Table
-    handoffs: Table
-    clocks: Table
+    outbox: Table | None  # None: the service publishes nothing
+    handoffs: Table | None
+    clocks: Table | None
 
 
 T = TypeVar("T")

@@ -20,7 +20,14 @@ class UnitOfWork:
     Events passed to ``emit`` are written to the outbox by ``commit``, in the same transaction
     as the change, so a change is never committed without its events nor an event sent for a
     change that was rolled back. Nothing inside the block may wait on the network.
+
+    ``outbox``, ``handoffs`` and ``clocks`` exist only in a service that declares those tables.
     """
+
+    outbox: Outbox
+    inbox: Inbox
+    handoffs: HandoffRepository
+    clocks: ClockRepository
 
     def __init__(self, engine: Engine, tables: PlumbingTables, clock: Clock,
                  on_commit: Callable[[list[Envelope]], None] | None = None) -> None:
@@ -32,10 +39,13 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.connection = self.engine.connect()
         self.transaction = self.connection.begin()
-        self.outbox = Outbox(self.connection, self.tables.outbox)
         self.inbox = Inbox(self.connection, self.tables.inbox)
-        self.handoffs = HandoffRepository(self.connection, self.tables.handoffs, Handoff)
-        self.clocks = ClockRepository(self.connection, self.tables.clocks, StatutoryClock)
+        if self.tables.outbox is not None:
+            self.outbox = Outbox(self.connection, self.tables.outbox)
+        if self.tables.handoffs is not None:
+            self.handoffs = HandoffRepository(self.connection, self.tables.handoffs, Handoff)
+        if self.tables.clocks is not None:
+            self.clocks = ClockRepository(self.connection, self.tables.clocks, StatutoryClock)
         self.emitted: list[Envelope] = []
         self._committed = False
         self.bind(self.connection)
@@ -45,10 +55,14 @@ class UnitOfWork:
         """Subclasses make their own repositories here."""
 
     def emit(self, *envelopes: Envelope) -> None:
+        if envelopes and self.tables.outbox is None:
+            raise RuntimeError(f"this service has no outbox: it cannot publish "
+                               f"{', '.join(e.event_type for e in envelopes)}")
         self.emitted.extend(envelopes)
 
     def commit(self) -> None:
-        self.outbox.add(self.emitted, self.clock.now())
+        if self.emitted:
+            self.outbox.add(self.emitted, self.clock.now())
         self.transaction.commit()
         self._committed = True
 
