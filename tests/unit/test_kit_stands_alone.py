@@ -41,6 +41,9 @@ def test_the_kit_and_the_contract_import_and_work_without_the_service_stack():
         from disputes_shared.kit import SqliteSeenEvents
         from disputes_shared.contract.events import Envelope, decode, encode
         from disputes_shared.statute import periods
+        from disputes_shared.clocks.statutory import start_clock
+        from disputes_shared.clocks.kinds import ClockKind
+        from disputes_shared.clocks.wall import ManualClock
 
         sent = Envelope(event_type="case.closed", case_id="LD-1", source_agency="courts",
                         occurred_at=datetime(2026, 3, 2, tzinfo=UTC), correlation_id="c",
@@ -48,6 +51,9 @@ def test_the_kit_and_the_contract_import_and_work_without_the_service_stack():
                                  "days_open": 3})
         assert decode(encode(sent)).payload["days_open"] == 3
         assert spec.published_schemas()
+        case = type("Case", (), {"case_id": "LD-1", "correlation_id": "c"})()
+        clock = start_clock(ClockKind.AWARD, case, ManualClock().now(), periods.ChineseStatutoryCalendar())
+        assert clock.running
         loaded = [m for m in sys.modules if m.split(".")[0] in {stack!r}]
         assert not loaded, loaded
         print("ok")
