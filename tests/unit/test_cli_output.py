@@ -1,16 +1,21 @@
-"""What the ``disputes`` command prints for scripts and spreadsheets (``--json``, ``--csv``) is
-pinned byte for byte on fixed input; the tables and progress for people may change their looks,
-but never these."""
+"""What the ``disputes`` command prints. For scripts and spreadsheets (``--json``, ``--csv``):
+pinned byte for byte on fixed input. For people: tables and progress in colour only on a
+terminal, plain text when piped, one line per row whatever its length, the demo's rate and time
+left."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 
 from disputes_cli import dead_letters, demo
 from disputes_cli import main as cli
+from disputes_cli.render import DemoProgress, show, table, trail_report
 
 TRAIL = {
     "case_id": "LD-20260302-0000000001", "state": "closed", "aid_state": "granted",
@@ -202,3 +207,69 @@ def test_the_demos_json_is_the_summary_alone_without_progress(fixed, capsysbinar
     assert out.startswith(b'{\n  "cases_filed": 1,\n  "cases_closed": 1,\n')
     assert out.endswith(b'  "staff_errors": [],\n  "cases": []\n}\n')
     assert err == b""
+
+
+ANSI = re.compile(r"\x1b\[")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def colour_terminal(monkeypatch):
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+def test_piped_tables_are_plain_text_one_line_per_row_however_long():
+    piped = io.StringIO()
+    long_reason = "不予受理 " * 60
+    show(table(["case_id", "reason"], [["LD-1", long_reason], ["LD-2", None]], title="Parked"), piped)
+    lines = piped.getvalue().splitlines()
+    assert not ANSI.search(piped.getvalue())
+    assert lines[0] == "Parked"
+    assert lines[1].split() == ["case_id", "reason"]
+    assert lines[3].startswith("LD-1") and lines[3].endswith(long_reason.strip())
+    assert lines[4] == "LD-2"
+    assert len(lines) == 5
+
+
+def test_a_terminal_gets_colour(colour_terminal):
+    terminal = Terminal()
+    show(table(["case_id"], [["LD-1"]]), terminal)
+    assert ANSI.search(terminal.getvalue())
+    assert "LD-1" in terminal.getvalue()
+
+
+def test_wide_characters_keep_the_columns_aligned():
+    lines = trail_report(TRAIL).splitlines()
+    header, rows = lines[1], lines[3:5]
+    details_column = header.index("details")
+    # 调解法 takes two cells a character: the details start in the same cell column on each row.
+    assert {cell_len(row[:row.index(note)]) for row, note in
+            zip(rows, ("district=", "mediation ->"), strict=True)} == {cell_len(header[:details_column])}
+
+
+def test_piped_progress_writes_a_line_a_tenth_with_the_rate_and_the_time_left():
+    piped = io.StringIO()
+    with DemoProgress(piped) as progress:
+        for done in (0, 3, 5, 9, 10, 25, 26, 40, 50):
+            progress(done, 50)
+    lines = piped.getvalue().splitlines()
+    assert [re.search(r"(\d+)/50", line).group(1) for line in lines] == ["0", "5", "10", "25", "40", "50"]
+    assert all("cases/s" in line and "left" in line for line in lines)
+    assert re.search(r"\d+\.\d cases/s", lines[-1])
+    assert not ANSI.search(piped.getvalue())
+
+
+def test_progress_on_a_terminal_is_redrawn_in_place(colour_terminal):
+    terminal = Terminal()
+    with DemoProgress(terminal) as progress:
+        for done in range(0, 11):
+            progress(done, 10)
+    drawn = terminal.getvalue()
+    assert "10/10" in drawn and "cases/s" in drawn
+    assert "\x1b[2K" in drawn or "\r" in drawn  # the line is erased and drawn again, not appended
