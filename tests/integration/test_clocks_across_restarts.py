@@ -26,8 +26,8 @@ from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import apply_once
 from disputes_shared.statutory_clock import ClockStatus
 
-from ..unit.examples import AT, dossier_envelope
-from .conftest import eventually
+from ..support.examples import AT, dossier_envelope
+from ..support.waiting import eventually
 
 CASES = [f"LD-20260302-RESTART{n}" for n in range(3)]
 

@@ -15,9 +15,9 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
 from disputes_shared.plumbing.storage import Inbox, add_plumbing_tables, make_engine
 
-from ..unit.examples import AT
-from ..unit.test_migrations import SCHEMAS, check_round_trip
-from .conftest import eventually
+from ..support.examples import AT
+from ..support.migrations import SCHEMAS, check_round_trip
+from ..support.waiting import eventually
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)

@@ -13,7 +13,7 @@ from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from trail.domain import TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
 from trail.handlers import Trail, UnknownCase
 
-from .examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
+from ..support.examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
 from .helpers import deliver
 
 TRAIL = Trail(Ed25519PrivateKey.generate().sign)
