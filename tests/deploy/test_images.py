@@ -1,7 +1,8 @@
-"""The service images: one Dockerfile each, linted (hadolint) and checked for what the README
-promises: multi-stage, a base pinned to an exact version, a non-root user, only the shared
-package and the service itself copied in. No Docker engine is needed: the install step the
-images run is run here too, in a fresh virtualenv, and each service migrates a database."""
+"""The service images: one Dockerfile each, linted (hadolint) and checked for what
+docs/deploying.md promises: multi-stage, a base pinned to an exact version, a non-root user,
+only the shared package and the service itself copied in. No Docker engine is needed: the
+install step the images run is run here too, in a fresh virtualenv, and each service migrates a
+database."""
 
 from __future__ import annotations
 

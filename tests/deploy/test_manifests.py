@@ -1,5 +1,5 @@
 """The Kubernetes manifests: every file and every kustomization's output valid offline against
-the Kubernetes schemas (strict) and the operators' CRDs, and hardened as the README promises."""
+the Kubernetes schemas (strict) and the operators' CRDs, and hardened as docs/deploying.md promises."""
 
 from __future__ import annotations
 

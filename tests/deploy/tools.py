@@ -21,7 +21,7 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are larg
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.37"
-# The operators' CRDs are data kept beside the project, not in it (README, "Deploying").
+# The operators' CRDs are data kept beside the project, not in it (docs/deploying.md).
 CRDS = Path(os.environ.get("DISPUTES_CRDS_DIR", REPO.parent / "shared" / "crds"))
 # API groups served by the operators the platform runs on, whose schemas are their CRDs.
 OPERATOR_GROUPS = {"rabbitmq.com", "postgresql.cnpg.io", "monitoring.coreos.com"}
