@@ -146,7 +146,6 @@ def trail_report(trail: dict[str, Any]) -> str:
 def trail_csv(trail: dict[str, Any]) -> str:
     """The trail's entries as CSV, one row an entry, details as JSON (for spreadsheets)."""
     import csv
-    import io
     import json
 
     out = io.StringIO()
@@ -161,6 +160,8 @@ def trail_csv(trail: dict[str, Any]) -> str:
 
 
 class CasesPerSecond(ProgressColumn):
+    """Cases ended per second, over the last half minute (rich's own speed counts bytes)."""
+
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("-- cases/s" if speed is None else f"{speed:.1f} cases/s", style="progress.data.speed")
@@ -176,7 +177,7 @@ class DemoProgress:
         console = Console(file=stream, width=None if self.live else PLAIN_WIDTH, highlight=False)
         self.progress = Progress(
             TextColumn("cases ended"), BarColumn(), MofNCompleteColumn(), CasesPerSecond(),
-            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
             console=console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
         self.task = self.progress.add_task("demo", total=None)
         self.tenth = -1
