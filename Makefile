@@ -59,5 +59,6 @@ bench: setup ## cases per second through the whole lifecycle vs raw kombu on the
 deploy-check: setup ## Dockerfiles (hadolint and our rules), the packages the images install, every k8s manifest and overlay (kustomize, Kubernetes schemas, CRDs)
 	@$(PY) -m pytest tests/deploy -q
 
-clean: ## remove local data, logs and the venv
-	rm -rf var $(VENV)
+clean: ## back to the tree as cloned: local data, logs, the venv, caches, build leftovers, the contract tools
+	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tools/contract/node_modules
+	find . -path ./.git -prune -o \( -name __pycache__ -o -name '*.egg-info' -o -name build \) -type d -prune -exec rm -rf {} +

@@ -8,6 +8,8 @@
 #   scripts/broker.sh stop    stop the broker ONLY if this script started it
 #                             (marker var/run/broker.started); never another one
 #   scripts/broker.sh status  AMQP / management answering? started by us?
+#   scripts/broker.sh install make sure rabbitmq-server and epmd are installed (the fault
+#                             tests run private nodes of their own), starting nothing
 #
 # Needs: guest/guest on AMQP 127.0.0.1:5672 and the management HTTP API on
 # 127.0.0.1:15672 (nameko's pytest rabbit_config fixture creates a vhost per
@@ -162,13 +164,17 @@ ensure_curl() {
     command -v curl >/dev/null 2>&1 || apt_install curl
 }
 
+# epmd, the Erlang port mapper each node registers with (on PATH, as the fault tests call it).
+epmd_installed() { command -v epmd >/dev/null 2>&1; }
+
 ensure_rabbitmq_installed() {
-    if find_rmq_bin >/dev/null; then
+    if find_rmq_bin >/dev/null && epmd_installed; then
         ensure_curl
         return 0
     fi
-    apt_install rabbitmq-server curl
+    apt_install rabbitmq-server erlang-base curl
     find_rmq_bin >/dev/null || die "rabbitmq-server still not found after install"
+    epmd_installed || die "epmd still not found after install"
 }
 
 # --- a broker we did not start ------------------------------------------------------
@@ -451,6 +457,14 @@ cmd_start() {
     start_own_broker
 }
 
+# The binaries only, whether or not a broker answers (one in a container, say): the
+# package's own broker is kept from starting, so it can never clash with the one in use.
+cmd_install() {
+    take_lock
+    APT_NO_SERVICES=1 ensure_rabbitmq_installed
+    log "rabbitmq-server ($(find_rmq_bin)) and epmd are installed"
+}
+
 cmd_stop() {
     take_lock
     if [[ ! -f "$MARKER" ]]; then
@@ -494,8 +508,9 @@ case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+install) cmd_install ;;
 *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|install" >&2
     exit 2
     ;;
 esac

@@ -10,6 +10,8 @@
 #                               var/run/postgres-PORT.started, checked against its PID)
 #   scripts/postgres.sh status  answering? started by us?
 #   scripts/postgres.sh url     the admin URL the tests use (DISPUTES_POSTGRES_ADMIN_URL)
+#   scripts/postgres.sh install make sure the server binaries (initdb, pg_ctl) and psql are
+#                               installed (the fault tests run a private cluster), starting nothing
 #
 # The tests create a database per service and per run through that URL, and drop it after.
 #
@@ -179,6 +181,14 @@ cmd_start() {
     can_admin || die "our PostgreSQL does not let postgres create databases"
 }
 
+# The binaries only, whether or not a server answers (one in a container, say): the
+# package's own cluster is kept from starting, so it never competes for the port in use.
+cmd_install() {
+    take_lock
+    APT_NO_SERVICES=1 ensure_installed
+    log "PostgreSQL server binaries ($(find_pg_bin)) and psql are installed"
+}
+
 cmd_stop() {
     take_lock
     if [[ ! -f "$MARKER" ]]; then
@@ -206,8 +216,9 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 url) echo "$ADMIN_URL" ;;
+install) cmd_install ;;
 *)
-    echo "usage: $0 start|stop|status|url" >&2
+    echo "usage: $0 start|stop|status|url|install" >&2
     exit 2
     ;;
 esac

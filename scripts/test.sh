@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer and
-# Prometheus is installed, check the published contract (whole suite only), run pytest.
+# What `make test` runs: set up .venv, make sure a broker and PostgreSQL answer (and, for the
+# fault tier, that their binaries are installed), make sure Prometheus is installed, check the
+# published contract (whole suite only), run pytest.
 #
 #   scripts/test.sh [PYTEST ARGS...]     (default: tests)
 #
@@ -47,12 +48,31 @@ ensure_server postgres "var/run/postgres-${POSTGRES_PORT:-5432}.started" Postgre
 DISPUTES_POSTGRES_ADMIN_URL="$(scripts/postgres.sh url)"
 export DISPUTES_POSTGRES_ADMIN_URL
 
-# promtool checks the alert rules; the monitoring end-to-end test runs a Prometheus of its own.
-scripts/prometheus.sh ensure </dev/null
-
 if (($# == 0)); then
     set -- tests
 fi
+
+# runs_fault_tier ARGS...: an argument names the fault tier, or the whole suite that holds it.
+runs_fault_tier() {
+    local arg
+    for arg in "$@"; do
+        arg="${arg%/}"
+        case "$arg" in
+        tests | ./tests | tests/faults | ./tests/faults | tests/faults/* | ./tests/faults/*) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# The fault tier runs a RabbitMQ node and a PostgreSQL cluster of its own, so it needs their
+# binaries even where the servers above already answer from elsewhere (a container, say).
+if runs_fault_tier "$@"; then
+    scripts/broker.sh install </dev/null
+    scripts/postgres.sh install </dev/null
+fi
+
+# promtool checks the alert rules; the monitoring end-to-end test runs a Prometheus of its own.
+scripts/prometheus.sh ensure </dev/null
 
 # The whole suite also checks the published contract (docs/contract) as CI must.
 if [[ "${1:-}" == "tests" ]]; then

@@ -3,7 +3,6 @@ then report outcomes and handoff waits."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -110,21 +109,3 @@ def summarise(platform: Platform, plans: dict[str, PlannedCase], states: dict[st
         "staff_errors": errors,
         "cases": cases,
     }
-
-
-def progress_bar(stream: Any = sys.stderr) -> Callable[[int, int], None]:
-    last = {"shown": -1}
-
-    def show(done: int, total: int) -> None:
-        width = 40
-        filled = width * done // max(total, 1)
-        if stream.isatty():
-            stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} cases ended")
-            if done == total:
-                stream.write("\n")
-        elif done * 10 // max(total, 1) != last["shown"]:
-            last["shown"] = done * 10 // max(total, 1)
-            stream.write(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} cases ended\n")
-        stream.flush()
-
-    return show

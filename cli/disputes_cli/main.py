@@ -15,24 +15,26 @@ def _platform() -> Any:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import progress_bar, run_demo
-    from .render import handoff_report, table
+    from .demo import run_demo
+    from .render import DemoProgress, handoff_view, show, table
 
     with _platform() as platform:
-        summary = run_demo(platform, args.cases, args.seed, args.timeout,
-                           progress=(lambda d, t: None) if args.json else progress_bar())
+        if args.json:
+            summary = run_demo(platform, args.cases, args.seed, args.timeout)
+        else:
+            with DemoProgress() as progress:
+                summary = run_demo(platform, args.cases, args.seed, args.timeout, progress=progress)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(f"\n{summary['cases_filed']} cases filed, {summary['cases_closed']} closed, "
               f"{summary['cases_as_expected']} ended as planned, in {summary['seconds']}s; "
-              f"¥{summary['amount_recovered']} recovered")
-        print("\nOutcomes")
-        print(table(["outcome", "cases"], list(summary["outcomes"].items())))
-        print("\nLegal aid")
-        print(table(["state", "cases"], list(summary["legal_aid"].items())))
+              f"¥{summary['amount_recovered']} recovered\n")
+        show(table(["outcome", "cases"], list(summary["outcomes"].items()), title="Outcomes"))
         print()
-        print(handoff_report(summary["handoffs"]))
+        show(table(["state", "cases"], list(summary["legal_aid"].items()), title="Legal aid"))
+        print()
+        show(handoff_view(summary["handoffs"]))
         for error in summary["staff_errors"][:10]:
             print(f"staff action failed: {error}", file=sys.stderr)
     return 0 if summary["cases_as_expected"] == summary["cases_filed"] else 1
@@ -48,7 +50,7 @@ def _who() -> str:
 def cmd_trail(args: argparse.Namespace) -> int:
     from nameko.exceptions import RemoteError
 
-    from .render import trail_csv, trail_report
+    from .render import show, trail_csv, trail_view
 
     with _platform() as platform:
         try:
@@ -58,17 +60,22 @@ def cmd_trail(args: argparse.Namespace) -> int:
             return 1
     if args.csv:
         sys.stdout.write(trail_csv(trail))
+    elif args.json:
+        print(json.dumps(trail, ensure_ascii=False, indent=2))
     else:
-        print(json.dumps(trail, ensure_ascii=False, indent=2) if args.json else trail_report(trail))
+        show(trail_view(trail))
     return 0
 
 
 def cmd_handoffs(args: argparse.Namespace) -> int:
-    from .render import handoff_report
+    from .render import handoff_view, show
 
     with _platform() as platform:
         summary = platform.call("trail", "handoff_summary")
-    print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else handoff_report(summary))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        show(handoff_view(summary))
     return 0
 
 
@@ -76,7 +83,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     from disputes_shared.plumbing.config import amqp_uri
 
     from . import dead_letters
-    from .render import table
+    from .render import show, table
 
     if args.action == "replay":
         if not args.message_ids and not args.all:
@@ -103,9 +110,9 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     else:
         print(f"{len(found)} parked message(s)")
         if found:
-            print(table(["message_id", "parked_by", "event_type", "case_id", "reason"],
-                        [[m["message_id"], m["parked_by"], m["event_type"], m["case_id"],
-                          (m["reason"] or "")[:80]] for m in found]))
+            show(table(["message_id", "parked_by", "event_type", "case_id", "reason"],
+                       [[m["message_id"], m["parked_by"], m["event_type"], m["case_id"],
+                         (m["reason"] or "")[:80]] for m in found]))
     return 0
 
 

@@ -1,12 +1,14 @@
-"""The service images: one Dockerfile each, linted (hadolint) and checked for what the README
-promises: multi-stage, a base pinned to an exact version, a non-root user, only the shared
-package and the service itself copied in. No Docker engine is needed: the install step the
-images run is run here too, in a fresh virtualenv, and each service migrates a database."""
+"""The service images: one Dockerfile each, linted (hadolint) and checked for what
+docs/deploying.md promises: multi-stage, a base pinned to an exact version, a non-root user,
+only the shared package and the service itself copied in. No Docker engine is needed: the
+install step the images run is run here too, in a fresh virtualenv, and each service migrates a
+database."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -66,11 +68,16 @@ def test_the_packages_the_images_install_carry_their_migrations_and_run(tmp_path
     """What the build stage installs, without Docker: wheels of the shared package and every
     service (not the editable source tree), unpacked and imported first; each service's schema
     step then brings a database to head from what the wheels carry."""
-    wheels, unpacked = tmp_path / "wheels", tmp_path / "site"
+    wheels, unpacked, sources = tmp_path / "wheels", tmp_path / "site", tmp_path / "src"
+    # setuptools builds inside the project it is given: give it copies, so the checkout stays as
+    # it was (no build/ folders), as the image's build stage copies them.
+    leftovers = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    projects = [REPO / "shared", *(REPO / "services" / s for s in SERVICES)]
+    for project in projects:
+        shutil.copytree(project, sources / project.name, ignore=leftovers)
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "-w", str(wheels), str(REPO / "shared"),
-         *(str(REPO / "services" / s) for s in SERVICES)],
+         "--disable-pip-version-check", "-w", str(wheels), *(str(sources / p.name) for p in projects)],
         capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     for wheel in wheels.glob("*.whl"):

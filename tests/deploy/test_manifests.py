@@ -1,15 +1,16 @@
 """The Kubernetes manifests: every file and every kustomization's output valid offline against
-the Kubernetes schemas (strict) and the operators' CRDs, and hardened as the README promises."""
+the Kubernetes schemas (strict) and the operators' CRDs, and hardened as docs/deploying.md promises."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .tools import K8S, REPO, SERVICES, build, kustomizations, plain_manifests, validate
+from .tools import K8S, REPO, SERVICES, build, kustomizations, names_the_checkout, plain_manifests, validate
 
 ENVIRONMENTS = ["dev", "prod"]
 
@@ -129,10 +130,21 @@ def test_the_crd_schemas_catch_a_field_the_operator_does_not_know():
 
 
 def test_nothing_here_names_a_path_of_a_machine():
-    checkout = f"{REPO.parent}/"  # wherever this checkout lies: manifests must not name it
     for path in (REPO / "deploy").rglob("*"):
         if path.is_file():
-            assert checkout not in path.read_text(), path
+            assert not names_the_checkout(path.read_text()), path
+
+
+@pytest.mark.parametrize("repo", [Path("/srv/checkouts/disputes"), Path("/disputes")], ids=str)
+def test_the_path_check_catches_the_checkouts_place_and_passes_urls(repo):
+    place = repo.parent if repo.parent != Path("/") else repo
+    assert names_the_checkout(f"hostPath: {place}/var/data", repo)
+    assert names_the_checkout(f'value: "{place}"', repo)
+    assert names_the_checkout(f"--config={repo}/deploy/x.yaml", repo)
+    assert not names_the_checkout(f"image: ghcr.io{place}/intake:1.0 at https://example.org{place}/", repo)
+    assert not names_the_checkout("see https://example.org/ and file:///etc/hosts", repo)
+    assert not names_the_checkout(f"path: /opt{place}/other", repo)
+    assert not names_the_checkout(f"path: {place}-old/x", repo)
 
 
 def test_every_grafana_dashboard_ships_in_the_dashboards_config_map():

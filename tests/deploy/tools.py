@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are larg
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.37"
-# The operators' CRDs are data kept beside the project, not in it (README, "Deploying").
+# The operators' CRDs are data kept beside the project, not in it (docs/deploying.md).
 CRDS = Path(os.environ.get("DISPUTES_CRDS_DIR", REPO.parent / "shared" / "crds"))
 # API groups served by the operators the platform runs on, whose schemas are their CRDs.
 OPERATOR_GROUPS = {"rabbitmq.com", "postgresql.cnpg.io", "monitoring.coreos.com"}
@@ -34,6 +35,14 @@ def tool(name: str) -> str:
     if not found:
         raise RuntimeError(f"{name} not found: run scripts/setup.sh")
     return found
+
+
+def names_the_checkout(text: str, repo: Path = REPO) -> bool:
+    """Whether TEXT names where this checkout lies on its machine: its parent folder, or the
+    checkout itself when the parent is the root (whose name, ``/``, every URL holds). A name
+    counts only as a whole absolute path, not as the tail of a URL or of a longer path."""
+    anchor = repo if repo.parent == repo.parent.parent else repo.parent
+    return re.search(rf"(?<![\w.:/-]){re.escape(str(anchor))}(?![\w.-])", text) is not None
 
 
 def kustomizations() -> list[Path]:

@@ -19,7 +19,7 @@ import requests
 from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.kit.conformance import Observation, check
 
-from ..unit.examples import claim_document
+from ..support.examples import claim_document
 
 ROOT = Path(__file__).resolve().parents[2]
 BUREAU = ROOT / "examples" / "labor_inspection" / "bureau.py"

@@ -5,9 +5,6 @@ Run twice: on SQLite files, and on a PostgreSQL database per service."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from contextlib import ExitStack
 
@@ -22,6 +19,8 @@ from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
 from disputes_cli.synthetic import PATHS
 from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS
 from disputes_shared.plumbing.config import SERVICE_NAMES
+
+from ..support.command_line import disputes
 
 CASES = 240
 FACTS = NEUTRAL_EVENTS - {"case.filed"}
@@ -71,12 +70,6 @@ def demo_run(request):
             summary = run_demo(platform, CASES, seed=7, timeout=900)
             trails = {c["case_id"]: platform.call("trail", "trail", c["case_id"]) for c in summary["cases"]}
         yield env, summary, trails
-
-
-def disputes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The command line, as a user runs it, against the sandbox platform."""
-    return subprocess.run([sys.executable, "-m", "disputes_cli.main", *args],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
 
 
 def test_every_path_is_exercised(demo_run):

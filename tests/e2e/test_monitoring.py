@@ -25,8 +25,8 @@ from disputes_cli.synthetic import planned_cases
 from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.plumbing.config import SERVICE_NAMES
 
-from ..dashboards import PROMETHEUS, concrete, expressions
-from .test_lifecycle import disputes
+from ..support.command_line import disputes
+from ..support.dashboards import PROMETHEUS, concrete, expressions
 
 CASES = 40
 SCRAPE = "1s"

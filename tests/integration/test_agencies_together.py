@@ -21,17 +21,8 @@ from legal_aid.service import LegalAidService
 from mediation.service import MediationService
 from trail.service import TrailService
 
-from .conftest import eventually
-
-CLAIM = {
-    "channel": "online",
-    "worker": {"name": "李强", "id_number": "510107198805061234", "phone": "13912345678"},
-    "migrant_worker": True,
-    "employer": {"name": "成都安顺物流有限公司", "platform": "顺丰"},
-    "industry": "express_delivery", "relationship": "employment",
-    "claim_types": ["unpaid_wages"], "amount_claimed": "8600", "district": "jinniu",
-    "legal_aid_requested": True,
-}
+from ..support.examples import CLAIM
+from ..support.waiting import eventually
 
 
 @pytest.fixture

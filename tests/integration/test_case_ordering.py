@@ -16,8 +16,9 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
 from disputes_shared.plumbing.messaging import consume_events, declare_topology
 
-from .conftest import eventually
-from .test_dead_letters import dossier_envelope, send
+from ..support.broker import send
+from ..support.waiting import eventually
+from .test_dead_letters import dossier_envelope
 
 APPLIED: dict[str, list[int]] = defaultdict(list)
 RUNNING = {"now": 0, "most": 0}

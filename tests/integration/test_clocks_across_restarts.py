@@ -11,6 +11,7 @@ from typing import Any
 
 from kombu import Connection, Exchange, Queue
 from nameko.testing.utils import find_free_port
+from nameko.timer import timer
 from sqlalchemy import select
 
 from arbitration.adapters import ArbitrationUnitOfWork, metadata, plumbing
@@ -25,17 +26,31 @@ from disputes_shared.plumbing.runner import service_schema
 from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import apply_once
 
-from ..unit.examples import AT, dossier_envelope
-from .conftest import eventually
+from ..support.examples import AT, dossier_envelope
+from ..support.waiting import eventually
 
 CASES = [f"LD-20260302-RESTART{n}" for n in range(3)]
 
 
-def arbitration_on(clock: ManualClock) -> Any:
+def arbitration_on(clock: ManualClock, ticks: list[float]) -> Any:
+    """The service on manual time; ``ticks`` gets an entry each time its clock timer has looked
+    for due clocks, so the test waits for ticks instead of sleeping and hoping they happened."""
+
     class ArbitrationOnManualTime(ArbitrationService):
         storage = Storage(ArbitrationUnitOfWork, metadata, plumbing, clock=clock)
 
+        @timer(interval=1)
+        def fire_due_clocks(self) -> None:
+            super().fire_due_clocks()
+            ticks.append(time.monotonic())  # only a tick that looked and fired without failing
+
     return ArbitrationOnManualTime
+
+
+def ticked_twice_more(*ticks: list[float]) -> None:
+    """Wait (bounded) until each timer has completed two more ticks than it had now."""
+    seen = [len(t) for t in ticks]
+    eventually(lambda: all(len(t) >= n + 2 for t, n in zip(ticks, seen, strict=True)))
 
 
 def crash(container: Any) -> None:
@@ -61,12 +76,12 @@ def outbox_events(url: str, event_type: str) -> list[Any]:
 def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
         fresh_database, container_factory, amqp_uri):
     clock = ManualClock(AT)
-    service = arbitration_on(clock)
+    first_ticks: list[float] = []
     url = fresh_database("arbitration")
     service_schema(ArbitrationService, metadata).upgrade(url)
     config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "serializer": "json",
               "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100"}
-    running = container_factory(service, config)
+    running = container_factory(arbitration_on(clock, first_ticks), config)
     running.start()
 
     # Three applications received: each starts its 5-working-day acceptance clock.
@@ -88,12 +103,14 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     clock.advance(days=3)  # not yet due: the running service fires nothing
     eventually(lambda: len(outbox_events(url, "clock.started")) == 3
                and all(r["published_at"] for r in outbox_events(url, "clock.started")))
+    ticked_twice_more(first_ticks)
     assert outbox_events(url, "clock.elapsed") == []
 
     crash(running)
     clock.advance(days=5)  # due while nothing runs
 
-    replicas = [container_factory(service, config) for _ in range(2)]
+    replica_ticks: list[list[float]] = [[], []]
+    replicas = [container_factory(arbitration_on(clock, ticks), config) for ticks in replica_ticks]
     for replica in replicas:
         replica.start()
 
@@ -102,7 +119,7 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     assert sorted(decode(r["body"]).case_id for r in elapsed) == CASES
 
     # Two more ticks of both replicas' timers: nothing fires twice.
-    time.sleep(2.5)
+    ticked_twice_more(*replica_ticks)
     assert len(outbox_events(url, "clock.elapsed")) == 3
     engine = make_engine(url)
     with engine.connect() as connection:

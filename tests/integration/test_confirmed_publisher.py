@@ -10,7 +10,7 @@ import pytest
 from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DOSSIERS_EXCHANGE
 from disputes_shared.kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 
-from .conftest import queue_messages
+from ..support.broker import queue_messages
 
 
 def parked(body: str) -> Outgoing:

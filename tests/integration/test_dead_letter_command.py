@@ -10,7 +10,8 @@ from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCH
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from .conftest import eventually, publish_raw
+from ..support.broker import publish_raw
+from ..support.waiting import eventually
 from .test_dead_letters import dossier_envelope, pending
 
 

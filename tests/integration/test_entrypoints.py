@@ -11,7 +11,7 @@ from disputes_shared.plumbing.runner import service_schema
 from intake.api import InvalidClaim
 from intake.service import IntakeService
 
-from .test_agencies_together import CLAIM
+from ..support.examples import CLAIM
 
 
 @pytest.fixture

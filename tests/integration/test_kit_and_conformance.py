@@ -18,8 +18,9 @@ from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.kit import EventPublisher, EventSubscriber, HandoffClient, SqliteSeenEvents
 from disputes_shared.kit.conformance import Observation, Report, check
 
-from ..unit.examples import dossier, example_payloads
-from .conftest import dead_letters, eventually, publish_raw, queue_messages
+from ..support.broker import dead_letters, publish_raw, queue_messages
+from ..support.examples import dossier, example_payloads
+from ..support.waiting import eventually
 
 INSPECTION = Agency.LABOR_INSPECTION
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ..dashboards import PROMETHEUS
+from ..support.dashboards import PROMETHEUS
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,9 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
 from disputes_shared.plumbing.storage import Inbox, add_plumbing_tables, make_engine
 
-from ..unit.examples import AT
-from ..unit.test_migrations import SCHEMAS, check_round_trip
+from ..support.examples import AT
+from ..support.migrations import SCHEMAS, check_round_trip
+from ..support.waiting import eventually
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)
@@ -55,10 +56,10 @@ def test_a_slow_query_in_one_green_thread_does_not_stop_the_others():
 
 
 def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
-    """Two deliveries of one event in two open transactions: the second's insert waits for the
-    first to commit, then does nothing, so only one of them applies its effect. (A service's
-    transactions already take turns on an advisory lock; the inbox does not rely on it, so the
-    connections here are made without it.)"""
+    """Two deliveries of one event in two open transactions: the second's insert waits on the
+    first's lock (the server shows it waiting) until the first commits, then does nothing, so
+    only one of them applies its effect. (A service's transactions already take turns on an
+    advisory lock; the inbox does not rely on it, so the connections here are made without it.)"""
     metadata = MetaData()
     tables = add_plumbing_tables(metadata)
     event = Envelope(event_type="case.closed", case_id="LD-1", source_agency=Agency.MEDIATION,
@@ -68,12 +69,20 @@ def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
         engine = create_engine(urls["inbox"].replace("postgresql://", "postgresql+psycopg2://", 1))
         try:
             metadata.create_all(engine)
-            with engine.connect() as first, engine.connect() as second:
+            watching = engine.execution_options(isolation_level="AUTOCOMMIT")  # fresh statistics each look
+            with engine.connect() as first, engine.connect() as second, watching.connect() as watcher:
+                second_pid = second.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                second.rollback()  # end the transaction that query began
                 first.begin()
                 second.begin()
                 assert Inbox(first, tables.inbox).claim("mediation", event, AT)
                 later = eventlet.spawn(Inbox(second, tables.inbox).claim, "mediation", event, AT)
-                eventlet.sleep(0.5)
+                # The second insert is blocked on the first's row lock (as the server reports
+                # it), and has not returned.
+                eventually(lambda: watcher.execute(text(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                    {"pid": second_pid}).scalar_one() == "Lock", timeout=10)
+                assert not later.dead
                 first.commit()
                 assert later.wait() is False
                 second.commit()

@@ -10,8 +10,9 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import Envelope
 from disputes_shared.plumbing.messaging import consume_events
 
-from .conftest import dead_letters, eventually
-from .test_dead_letters import dossier_envelope, send
+from ..support.broker import dead_letters, send
+from ..support.waiting import eventually
+from .test_dead_letters import dossier_envelope
 
 CALLS: list[str] = []
 

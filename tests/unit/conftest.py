@@ -22,7 +22,7 @@ from disputes_shared.contract.events import Envelope, decode
 from disputes_shared.plumbing.storage import PlumbingTables, make_engine
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
-from .examples import AT
+from ..support.examples import AT
 
 U = TypeVar("U", bound=UnitOfWork)
 

@@ -9,7 +9,7 @@ from disputes_shared.contract.events import Envelope
 from disputes_shared.plumbing.unit_of_work import apply_once
 from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
 
-from .examples import dossier_envelope
+from ..support.examples import dossier_envelope
 
 
 def run(db: Any, command: Any, *args: Any, **kwargs: Any) -> Any:

@@ -23,7 +23,7 @@ from legal_aid.handlers import LegalAid
 from mediation.handlers import Mediation
 from trail.handlers import Trail
 
-from .examples import claim_document, envelope
+from ..support.examples import claim_document, envelope
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

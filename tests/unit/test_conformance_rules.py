@@ -16,7 +16,7 @@ from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.contract.routing import route
 from disputes_shared.kit.conformance import Observed, check
 
-from .examples import AT, dossier, envelope
+from ..support.examples import AT, dossier, envelope
 
 INSPECTION = Agency.LABOR_INSPECTION
 

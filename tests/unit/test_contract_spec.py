@@ -39,7 +39,7 @@ from disputes_shared.contract.spec import (
     read_published,
 )
 
-from .examples import envelope
+from ..support.examples import envelope
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract"
 

@@ -14,7 +14,7 @@ from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.lifecycle import IllegalTransition
 
-from .examples import AT, dossier_envelope
+from ..support.examples import AT, dossier_envelope
 from .helpers import CalendarCoveringUpTo, deliver, receive, run, take_up
 
 COURTS = CourtsBridge()

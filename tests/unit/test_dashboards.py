@@ -9,7 +9,7 @@ import pytest
 
 from disputes_shared.plumbing.metrics import PlatformMetrics
 
-from ..dashboards import DASHBOARDS, concrete, dashboards, expressions, panels
+from ..support.dashboards import DASHBOARDS, concrete, dashboards, expressions, panels
 
 BOARDS = dashboards()
 

@@ -28,7 +28,7 @@ from disputes_shared.contract.routing import (
     route,
 )
 
-from .examples import AT, WORKER, envelope, example_payloads, handoff_payload
+from ..support.examples import AT, WORKER, envelope, example_payloads, handoff_payload
 
 PERSONAL_FIELDS = {"worker", "name", "id_number", "phone"}
 

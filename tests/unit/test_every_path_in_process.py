@@ -18,7 +18,7 @@ from disputes_cli.staff import Staff
 from disputes_cli.synthetic import PATHS, TIMED_PATHS, PlannedCase, planned_cases
 from disputes_shared.clocks.wall import ManualClock
 
-from .examples import AT
+from ..support.examples import AT
 from .inprocess import RECEIVING, InProcessPlatform
 
 

@@ -14,7 +14,7 @@ from disputes_shared.contract.handoff import (
     HandoffStatus,
 )
 
-from .examples import AT
+from ..support.examples import AT
 
 
 def requested(purpose: HandoffPurpose = HandoffPurpose.MEDIATION) -> Handoff:

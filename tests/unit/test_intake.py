@@ -21,7 +21,7 @@ from intake.api import InvalidClaim, validate_submission
 from intake.handlers import Intake
 from intake.service import IntakeService
 
-from .examples import AT, WORKER, claim_document, delivered, envelope
+from ..support.examples import AT, WORKER, claim_document, delivered, envelope
 
 INTAKE = Intake()
 

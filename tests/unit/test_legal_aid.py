@@ -9,7 +9,7 @@ from disputes_shared.contract.lifecycle import IllegalTransition
 from legal_aid.domain import LAWYERS, choose_lawyer, means_test
 from legal_aid.handlers import LegalAid
 
-from .examples import delivered, envelope
+from ..support.examples import delivered, envelope
 from .helpers import receive, run, take_up
 
 LEGAL_AID = LegalAid()

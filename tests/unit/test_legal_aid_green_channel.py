@@ -13,7 +13,7 @@ from disputes_shared.contract.agencies import Agency
 from legal_aid.domain import LAWYERS, green_channel_reasons, means_test, needs_provisional_aid
 from legal_aid.handlers import LegalAid
 
-from .examples import delivered, dossier, envelope, handoff_payload
+from ..support.examples import delivered, dossier, envelope, handoff_payload
 from .helpers import receive, run
 
 LEGAL_AID = LegalAid()

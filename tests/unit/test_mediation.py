@@ -19,8 +19,8 @@ from mediation.domain import MediationCase, Mediator, choose_mediator, station_m
 from mediation.handlers import Mediation
 from mediation.service import MediationService
 
+from ..support.examples import AT, WORKER, delivered, dossier_envelope, envelope
 from . import helpers
-from .examples import AT, WORKER, delivered, dossier_envelope, envelope
 from .helpers import run
 
 MEDIATION = Mediation()

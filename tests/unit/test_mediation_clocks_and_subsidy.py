@@ -16,8 +16,8 @@ from disputes_shared.regional import regional_figures
 from mediation.domain import MediationCase, difficulty, remedies_for_unpaid_agreement, subsidy
 from mediation.handlers import Mediation, MediationRefused
 
+from ..support.examples import AT, dossier
 from . import helpers
-from .examples import AT, dossier
 from .helpers import run
 
 MEDIATION = Mediation()

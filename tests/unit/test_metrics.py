@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from disputes_shared.plumbing.metrics import PlatformMetrics
 
-from .examples import AT, example_payloads
+from ..support.examples import AT, example_payloads
 
 
 def value(metrics: PlatformMetrics, name: str, **labels: str) -> float | None:

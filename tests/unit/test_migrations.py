@@ -5,68 +5,17 @@ on PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-import arbitration.adapters
-import courts_bridge.adapters
 import intake.adapters
-import legal_aid.adapters
-import mediation.adapters
-import trail.adapters
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.plumbing.nameko_deps import ServiceDatabase
-from disputes_shared.plumbing.schema import SchemaNotManaged, ServiceSchema
+from disputes_shared.plumbing.schema import SchemaNotManaged
 from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
-from .examples import AT
-
-SCHEMAS = [ServiceSchema(adapters.__name__.split(".")[0], adapters.metadata) for adapters in (
-    intake.adapters, mediation.adapters, legal_aid.adapters, arbitration.adapters,
-    courts_bridge.adapters, trail.adapters)]
-
-
-def tables_in(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return set(inspect(connection).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def differences_from_declared(schema: ServiceSchema, url: str) -> list[object]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return [change for change in compare_metadata(context, schema.metadata)
-                    if not retired(schema, change)]
-    finally:
-        engine.dispose()
-
-
-def retired(schema: ServiceSchema, change: tuple[object, ...]) -> bool:
-    """A retired table, or one of its indexes, left in the database on purpose."""
-    kind, obj = change[0], change[1]
-    table = getattr(obj, "table", obj)  # an index's table, or the table itself
-    return kind in ("remove_table", "remove_index") and getattr(table, "name", None) in schema.retired_tables
-
-
-def check_round_trip(schema: ServiceSchema, url: str) -> None:
-    """Empty -> head (the declared tables, nothing missing or different) -> base (empty)."""
-    schema.upgrade(url)
-    assert tables_in(url) == set(schema.metadata.tables) | schema.retired_tables | {"alembic_version"}
-    assert differences_from_declared(schema, url) == []
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        assert schema.current(connection) == schema.head()
-    engine.dispose()
-    schema.upgrade(url)  # at head already: nothing to do, no error
-    schema.downgrade(url, "base")
-    assert tables_in(url) <= {"alembic_version"}
+from ..support.examples import AT
+from ..support.migrations import SCHEMAS, check_round_trip, tables_in
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)
@@ -110,13 +59,3 @@ def test_readiness_asks_for_this_releases_head_or_a_later_releases_revision(tmp_
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfacef00d'"))
     assert database.schema_lag() is None
     engine.dispose()
-
-
-@pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)
-def test_a_service_history_builds_the_plumbing_tables_with_the_shared_ddl_not_a_copy(schema):
-    shared = ("outbox", "inbox", "handoffs", "clocks")
-    for revision in schema.versions.glob("*.py"):
-        source = revision.read_text(encoding="utf-8")
-        copied = [table for table in shared if f"create_table('{table}'" in source
-                  or f'create_table("{table}"' in source]
-        assert copied == [], f"{revision.name} copies the DDL of {copied}: call plumbing_tables"

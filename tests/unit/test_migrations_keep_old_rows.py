@@ -14,7 +14,7 @@ from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.plumbing.schema import ServiceSchema
 from disputes_shared.plumbing.storage import make_engine
 
-from .examples import AT, dossier
+from ..support.examples import AT, dossier
 
 CLOCKS_REVISIONS = {"mediation": "3ec90e8b5833", "legal_aid": "89f004fc36e9"}
 OLD_CASE = {"case_id": "LD-OLD", "correlation_id": "c", "handoff_id": "h", "purpose": "mediation",

@@ -7,7 +7,7 @@ import pytest
 from disputes_cli.staff import Staff
 from disputes_cli.synthetic import PlannedCase
 
-from .examples import claim_document
+from ..support.examples import claim_document
 
 
 def staff_for(path: str) -> Staff:

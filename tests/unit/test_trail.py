@@ -14,7 +14,7 @@ from disputes_shared.contract.lifecycle import UnknownCase
 from trail.domain import TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
 from trail.handlers import Trail
 
-from .examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
+from ..support.examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
 from .helpers import deliver
 
 TRAIL = Trail(Ed25519PrivateKey.generate().sign)

@@ -14,7 +14,7 @@ from trail.chain import entry_digest
 from trail.handlers import Trail
 from trail.signing import signature_check
 
-from .examples import AT, delivered, envelope
+from ..support.examples import AT, delivered, envelope
 
 KEY = Ed25519PrivateKey.generate()
 TRAIL = Trail(KEY.sign)

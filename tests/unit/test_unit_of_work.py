@@ -13,7 +13,7 @@ from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.plumbing.unit_of_work import apply_once
 
-from .examples import delivered, envelope
+from ..support.examples import delivered, envelope
 
 
 class RecordingPublisher:

@@ -13,7 +13,7 @@ from intake.api import validate_submission
 from intake.domain import ConsultationNotConvened
 from intake.handlers import Intake
 
-from .examples import claim_document
+from ..support.examples import claim_document
 
 INTAKE = Intake()
 PARTICIPANTS = {"arbitrator": "arbitrator-03", "mediator": "prearb-city-m1", "lawyer": "lawyer-05"}

@@ -18,6 +18,17 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WORKER = {"name": "王芳", "id_number": "510104199001011234", "phone": "13800001111"}
 PERSONAL_VALUES = tuple(WORKER.values())
 
+# A claim as a worker files it online (POST /v1/claims), with legal aid asked for.
+CLAIM = {
+    "channel": "online",
+    "worker": {"name": "李强", "id_number": "510107198805061234", "phone": "13912345678"},
+    "migrant_worker": True,
+    "employer": {"name": "成都安顺物流有限公司", "platform": "顺丰"},
+    "industry": "express_delivery", "relationship": "employment",
+    "claim_types": ["unpaid_wages"], "amount_claimed": "8600", "district": "jinniu",
+    "legal_aid_requested": True,
+}
+
 
 def claim_document(**changes: Any) -> dict[str, Any]:
     """A claim as a worker submits it (JSON types): a food-delivery rider in Wuhou."""

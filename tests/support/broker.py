@@ -1,0 +1,55 @@
+"""Talking to the real RabbitMQ as the integration tests do: publish a raw message or an
+envelope where its routing sends it, take messages off a queue, read the dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from kombu import Connection
+
+from disputes_shared.contract.events import Envelope, encode
+from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, route
+
+
+def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes | str,
+                content_type: str = "application/json", **properties: Any) -> None:
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer()
+        producer.publish(body, exchange=exchange, routing_key=routing_key,
+                         content_type=content_type, content_encoding="utf-8",
+                         delivery_mode=2, **properties)
+
+
+def queue_messages(amqp_uri: str, queue: str, expected: int, timeout: float = 15.0) -> list[Any]:
+    """Take ``expected`` messages off ``queue`` (acking them), waiting up to ``timeout``."""
+    taken: list[Any] = []
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        while len(taken) < expected and time.monotonic() < deadline:
+            message = channel.basic_get(queue, no_ack=False)
+            if message is None:
+                time.sleep(0.05)
+                continue
+            channel.basic_ack(message.delivery_tag)
+            taken.append(message)
+    return taken
+
+
+def dead_letters(amqp_uri: str, expected: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+    return [{"body": m.body.encode() if isinstance(m.body, str) else m.body,
+             "headers": dict(m.headers or {})}
+            for m in queue_messages(amqp_uri, DEAD_LETTER_QUEUE, expected, timeout)]
+
+
+def as_json(body: bytes | str) -> Any:
+    return json.loads(body)
+
+
+def send(amqp_uri: str, envelope: Envelope) -> None:
+    """Publish an envelope as a service's relay would: encoded, routed, its event id the
+    message id."""
+    exchange, routing_key = route(envelope)
+    publish_raw(amqp_uri, exchange, routing_key, encode(envelope), message_id=envelope.event_id)
