@@ -34,7 +34,8 @@ from disputes_cli.platform import Platform
 from disputes_cli.staff import Action, Staff
 from disputes_cli.synthetic import PlannedCase, planned_cases
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, queue_name
+from disputes_shared.contract.routing import SUBSCRIPTIONS, queue_name
+from disputes_shared.kit.broker import read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from tests.e2e.test_lifecycle import AID_MOVES, EXPECTED_MOVES, FACTS
 
@@ -426,13 +427,10 @@ def queue_depths(run: Run) -> dict[Agency, tuple[int, int]]:
 
 
 def drain_dead_letters(run: Run) -> dict[str, str]:
-    """Every parked message's id and reason (the queue is emptied: the run is over)."""
+    """Every parked message's id and reason (read off the parking stream, which keeps them)."""
     parked: dict[str, str] = {}
-    with Connection(run.broker.amqp_uri) as connection:
-        channel = connection.channel()
-        while (message := channel.basic_get(DEAD_LETTER_QUEUE, no_ack=True)) is not None:
-            message_id = message.properties.get("message_id") or f"unnamed-{len(parked)}"
-            parked[message_id] = (message.headers or {}).get("x-parked-reason", "")
+    for message in read_parked(run.broker.amqp_uri):
+        parked[message.message_id or f"unnamed-{len(parked)}"] = message.reason
     return parked
 
 

@@ -15,7 +15,7 @@ from kombu import Connection
 from nameko.testing.utils import find_free_port
 
 from disputes_cli.sandbox import scratch_postgres_databases
-from disputes_shared.contract.routing import DEAD_LETTER_QUEUE
+from disputes_shared.kit.broker import read_parked
 from disputes_shared.plumbing.runner import service_schema
 
 
@@ -103,9 +103,9 @@ def queue_messages(amqp_uri: str, queue: str, expected: int, timeout: float = 15
 
 
 def dead_letters(amqp_uri: str, expected: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-    return [{"body": m.body.encode() if isinstance(m.body, str) else m.body,
-             "headers": dict(m.headers or {})}
-            for m in queue_messages(amqp_uri, DEAD_LETTER_QUEUE, expected, timeout)]
+    """The parked messages not replayed, once ``expected`` of them are there (or at ``timeout``)."""
+    return [{"body": m.body, "headers": m.headers, "message": m}
+            for m in read_parked(amqp_uri, timeout, at_least=expected) if not m.replayed]
 
 
 def as_json(body: bytes | str) -> Any:

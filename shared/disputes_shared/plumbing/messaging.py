@@ -103,7 +103,7 @@ class EventConsumer(Consumer):
         from .config import agency_of_service
 
         self.agency = self.agency or agency_of_service(self.container.service_name)
-        self.queue = agency_queue(self.agency)
+        self.queue = agency_queue(self.agency, declare=False)
         with Connection(self.container.config["AMQP_URI"]) as connection:
             declare_topology(connection)  # every queue exists before anyone publishes
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])

@@ -1,0 +1,98 @@
+"""The broker's own limits, made explicit: every agency queue has a delivery limit and parks a
+message over it on the parking stream (never drops it); reading that stream is not a delivery,
+so listing loses and reorders nothing; a replayed message is not replayed twice."""
+
+from __future__ import annotations
+
+from kombu import Connection, Queue
+
+from disputes_cli import dead_letters
+from disputes_shared.contract.routing import (
+    AGENCY_QUEUE_ARGUMENTS,
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    DELIVERY_LIMIT,
+    DOSSIERS_EXCHANGE,
+    SUBSCRIPTIONS,
+    queue_name,
+)
+from disputes_shared.kit.broker import declare_topology, read_parked
+
+from .conftest import eventually, publish_raw
+
+MEDIATION_INBOX = "disputes.mediation.inbox"
+DOSSIER_KEY = "handoff.dossier.v1.mediation"
+
+
+def declared(amqp_uri: str) -> list[str]:
+    with Connection(amqp_uri) as connection:
+        return declare_topology(connection)
+
+
+def test_every_agency_queue_has_a_delivery_limit_and_a_dead_letter_exchange(
+        amqp_uri, rabbit_config, rabbit_manager):
+    assert declared(amqp_uri) == []
+    vhost = rabbit_config["vhost"]
+    for agency in SUBSCRIPTIONS:
+        queue = rabbit_manager.get_queue(vhost, queue_name(agency))
+        assert queue["arguments"] == AGENCY_QUEUE_ARGUMENTS, queue_name(agency)
+    assert AGENCY_QUEUE_ARGUMENTS["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE
+    parking = rabbit_manager.get_queue(vhost, DEAD_LETTER_QUEUE)
+    assert parking["type"] == "stream" and parking["durable"]
+    bound = {b["source"] for b in rabbit_manager.get_queue_bindings(vhost, DEAD_LETTER_QUEUE)}
+    assert DEAD_LETTER_EXCHANGE in bound
+
+
+def test_a_message_redelivered_past_the_limit_is_parked_not_dropped(amqp_uri):
+    declared(amqp_uri)
+    publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b'{"poison": true}', message_id="p-1")
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        for _ in range(DELIVERY_LIMIT + 1):
+            message = eventually(lambda: channel.basic_get(MEDIATION_INBOX, no_ack=False), 5.0)
+            channel.basic_reject(message.delivery_tag, requeue=True)  # a consumer giving up
+    (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
+    assert parked.body == b'{"poison": true}' and parked.message_id == "p-1"
+    assert f"more than {DELIVERY_LIMIT} times" in parked.reason
+    assert parked.parked_by == "mediation"
+    assert (parked.original_exchange, parked.original_routing_key) == (DOSSIERS_EXCHANGE, DOSSIER_KEY)
+    with Connection(amqp_uri) as connection:
+        _, ready, _ = connection.channel().queue_declare(MEDIATION_INBOX, passive=True)
+    assert ready == 0
+
+    (replayed,) = dead_letters.replay(amqp_uri, {"p-1"})
+    assert replayed["routing_key"] == DOSSIER_KEY
+    with Connection(amqp_uri) as connection:
+        back = eventually(lambda: connection.channel().basic_get(MEDIATION_INBOX, no_ack=True))
+    assert back.body in (b'{"poison": true}', '{"poison": true}')
+    assert "x-death" not in (back.headers or {}) and back.headers["x-replays"] == 1
+    assert dead_letters.replay(amqp_uri, {"p-1"}) == []  # recorded as replayed: not sent twice
+    assert dead_letters.list_parked(amqp_uri) == []
+
+
+def test_listing_parked_messages_is_not_a_delivery_and_keeps_their_order(amqp_uri):
+    declared(amqp_uri)
+    for i in range(3):
+        publish_raw(amqp_uri, DEAD_LETTER_EXCHANGE, "", f"parked {i}", message_id=f"m-{i}",
+                    headers={"x-parked-reason": "test", "x-parked-by": "mediation",
+                             "x-original-exchange": DOSSIERS_EXCHANGE,
+                             "x-original-routing-key": DOSSIER_KEY})
+    eventually(lambda: len(dead_letters.list_parked(amqp_uri)) == 3)
+    for _ in range(DELIVERY_LIMIT + 2):
+        listed = dead_letters.list_parked(amqp_uri)
+        assert [m["message_id"] for m in listed] == ["m-0", "m-1", "m-2"]
+    dead_letters.replay(amqp_uri, {"m-1"})
+    assert [m["message_id"] for m in dead_letters.list_parked(amqp_uri)] == ["m-0", "m-2"]
+    assert [m["message_id"] for m in dead_letters.replay(amqp_uri, None)] == ["m-0", "m-2"]
+    assert dead_letters.list_parked(amqp_uri) == []
+
+
+def test_a_queue_an_older_release_declared_is_kept_and_still_bound(amqp_uri):
+    with Connection(amqp_uri) as connection:
+        Queue(MEDIATION_INBOX, durable=True,
+              queue_arguments={"x-queue-type": "quorum"})(connection.channel()).declare()
+    assert declared(amqp_uri) == [MEDIATION_INBOX]
+    publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="still-routed")
+    with Connection(amqp_uri) as connection:
+        message = eventually(lambda: connection.channel().basic_get(MEDIATION_INBOX, no_ack=True))
+    assert message.properties["message_id"] == "still-routed"
