@@ -8,7 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 
 config = context.config
 url: str = config.attributes["url"]
@@ -24,7 +24,9 @@ def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fals
 
 
 def run() -> None:
-    engine = make_engine(url)
+    # A migration may rewrite a large table: no statement limit, but it must not wait long
+    # for a lock (every service transaction would queue behind its request).
+    engine = make_engine(url, DatabaseTimeouts(statement=0))
     try:
         with engine.connect() as connection:
             context.configure(
