@@ -3,8 +3,10 @@ services killed, the broker restarted, databases locked or their server stopped,
 messages injected at random moments. After each scenario every case must have reached the state its path says, none lost,
 no effect applied twice, every bad message parked with its reason, every service consuming.
 
-``DISPUTES_FAULT_CASES`` (default 2000) and ``DISPUTES_FAULT_SEED`` change the size and the
-randomness; the seed of a failing run is printed with its table.
+``DISPUTES_FAULT_CASES`` (default 2000) changes the size. ``DISPUTES_FAULT_SEED`` fixes the
+randomness: by default the pinned ``PINNED_SEED`` (what ``make test`` and CI run, so a red run
+is the code's doing, not the draw's); ``random`` draws a new one (``make test-faults``). The
+seed is printed before each scenario starts and with its table, so any run can be repeated.
 """
 
 from __future__ import annotations
@@ -28,8 +30,28 @@ from .scenario import (
     table,
 )
 
+PINNED_SEED = 20261204
+
+
+def fault_seed(setting: str | None) -> int:
+    """``DISPUTES_FAULT_SEED``: unset, the pinned seed; ``random``, a new one; else that one."""
+    if setting is None or not setting.strip():
+        return PINNED_SEED
+    if setting.strip() == "random":
+        return random.randrange(1_000_000)
+    try:
+        return int(setting)
+    except ValueError:
+        raise ValueError(f"DISPUTES_FAULT_SEED: an integer or 'random', not {setting!r}") from None
+
+
 CASES = int(os.environ.get("DISPUTES_FAULT_CASES", "2000"))
-SEED = int(os.environ.get("DISPUTES_FAULT_SEED", str(random.randrange(1_000_000))))
+SEED = fault_seed(os.environ.get("DISPUTES_FAULT_SEED"))
+
+
+@pytest.fixture(autouse=True)
+def announce_seed(request) -> None:
+    log(f"{request.node.name}: seed {SEED} (to repeat: DISPUTES_FAULT_SEED={SEED})")
 TIMEOUT = 120 + CASES * 0.4  # seconds for the cases to end, faults included
 
 

@@ -108,5 +108,29 @@ def dead_letters(amqp_uri: str, expected: int, timeout: float = 15.0) -> list[di
             for m in read_parked(amqp_uri, timeout, at_least=expected) if not m.replayed]
 
 
+def parked_now(amqp_uri: str) -> list[Any]:
+    """Every parked message not replayed, read to the end of the parking stream: exact, no
+    waiting for something that should not come."""
+    return [m for m in read_parked(amqp_uri, timeout=15.0) if not m.replayed]
+
+
+def metric_value(config: dict[str, Any], sample: str) -> float:
+    """One sample off a running service's ``/metrics`` (0 while it is not there)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://{config['WEB_SERVER_ADDRESS']}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            name, _, value = line.rpartition(" ")
+            if name == sample:
+                return float(value)
+    return 0.0
+
+
+def queue_depth(amqp_uri: str, queue: str) -> int:
+    with Connection(amqp_uri) as connection:
+        _, ready, _ = connection.channel().queue_declare(queue, passive=True)
+    return int(ready)
+
+
 def as_json(body: bytes | str) -> Any:
     return json.loads(body)

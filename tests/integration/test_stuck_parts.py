@@ -16,7 +16,7 @@ from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from .conftest import dead_letters, eventually
+from .conftest import eventually, parked_now
 from .test_dead_letters import dossier_envelope, pending, send
 
 ON_POSTGRESQL = pytest.mark.parametrize("fresh_database", ["postgresql"], indirect=True)
@@ -53,7 +53,7 @@ def test_a_lock_held_past_the_lock_timeout_is_waited_out_by_retrying(start_servi
     finally:
         holder.dispose()
     assert handoff["case_id"] == envelope.case_id
-    assert dead_letters(mediation["AMQP_URI"], 1, timeout=0.5) == []
+    assert parked_now(mediation["AMQP_URI"]) == []
 
 
 @ON_POSTGRESQL
