@@ -4,11 +4,16 @@ so listing loses and reorders nothing; a replayed message is not replayed twice.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import requests
 from kombu import Connection, Queue
 
 from disputes_cli import dead_letters
+from disputes_cli.sandbox import MANAGEMENT
 from disputes_shared.contract.routing import (
     AGENCY_QUEUE_ARGUMENTS,
+    AGENCY_QUEUE_POLICY,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
     DELIVERY_LIMIT,
@@ -46,11 +51,7 @@ def test_every_agency_queue_has_a_delivery_limit_and_a_dead_letter_exchange(
 def test_a_message_redelivered_past_the_limit_is_parked_not_dropped(amqp_uri):
     declared(amqp_uri)
     publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b'{"poison": true}', message_id="p-1")
-    with Connection(amqp_uri) as connection:
-        channel = connection.channel()
-        for _ in range(DELIVERY_LIMIT + 1):
-            message = eventually(lambda: channel.basic_get(MEDIATION_INBOX, no_ack=False), 5.0)
-            channel.basic_reject(message.delivery_tag, requeue=True)  # a consumer giving up
+    redeliver_past_the_limit(amqp_uri, MEDIATION_INBOX)
     (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
     assert parked.body == b'{"poison": true}' and parked.message_id == "p-1"
     assert f"more than {DELIVERY_LIMIT} times" in parked.reason
@@ -87,7 +88,17 @@ def test_listing_parked_messages_is_not_a_delivery_and_keeps_their_order(amqp_ur
     assert dead_letters.list_parked(amqp_uri) == []
 
 
-def test_a_queue_an_older_release_declared_is_kept_and_still_bound(amqp_uri):
+def redeliver_past_the_limit(amqp_uri: str, queue: str) -> None:
+    """A consumer that gives up on the message every time, once more than the limit allows."""
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        for _ in range(DELIVERY_LIMIT + 1):
+            message = eventually(lambda: channel.basic_get(queue, no_ack=False), 5.0)
+            channel.basic_reject(message.delivery_tag, requeue=True)
+
+
+def test_a_queue_an_older_release_declared_is_kept_and_the_operators_policy_bounds_it(
+        amqp_uri, rabbit_config):
     with Connection(amqp_uri) as connection:
         Queue(MEDIATION_INBOX, durable=True,
               queue_arguments={"x-queue-type": "quorum"})(connection.channel()).declare()
@@ -96,3 +107,14 @@ def test_a_queue_an_older_release_declared_is_kept_and_still_bound(amqp_uri):
     with Connection(amqp_uri) as connection:
         message = eventually(lambda: connection.channel().basic_get(MEDIATION_INBOX, no_ack=True))
     assert message.properties["message_id"] == "still-routed"
+
+    vhost = quote(rabbit_config["vhost"], safe="")
+    answer = requests.put(
+        f"{MANAGEMENT}/api/policies/{vhost}/disputes-inboxes", timeout=10,
+        json={"pattern": r"^disputes\..+\.inbox$", "apply-to": "queues",
+              "definition": AGENCY_QUEUE_POLICY})
+    assert answer.status_code in (201, 204), answer.text
+    publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="poison-old-queue")
+    redeliver_past_the_limit(amqp_uri, MEDIATION_INBOX)
+    (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
+    assert parked.message_id == "poison-old-queue" and parked.parked_by == "mediation"

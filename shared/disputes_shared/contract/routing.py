@@ -36,6 +36,11 @@ AGENCY_QUEUE_ARGUMENTS = {
     "x-dead-letter-strategy": "at-least-once",
     "x-overflow": "reject-publish",
 }
+# The same as a policy, for a queue an older release declared without them (the broker refuses
+# to change a queue's arguments): ``rabbitmqctl set_policy --apply-to queues disputes-inboxes
+# '^disputes\..+\.inbox$' '<this as JSON>'``.
+AGENCY_QUEUE_POLICY = {key.removeprefix("x-"): value for key, value in AGENCY_QUEUE_ARGUMENTS.items()
+                       if key != "x-queue-type"}
 # Parked messages live on a stream: reading one is not a delivery, so listing them neither
 # counts toward a limit nor takes them off; what has been replayed is recorded beside them.
 PARKING_QUEUE_ARGUMENTS = {"x-queue-type": "stream"}

@@ -6,6 +6,7 @@ declare the same exchanges and queues and publish the same way.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from kombu.message import Message
 from ..contract.agencies import Agency
 from ..contract.routing import (
     AGENCY_QUEUE_ARGUMENTS,
+    AGENCY_QUEUE_POLICY,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
     DELIVERY_LIMIT,
@@ -90,8 +92,9 @@ def _declare_or_keep(connection: Connection, queue: Queue) -> bool:
         queue(channel).declare()
         return True
     except PreconditionFailed as exc:
-        log.warning("queue %s exists with other arguments (%s); using it as it is: apply the "
-                    "delivery-limit and dead-letter policy to it", queue.name, exc.reply_text)
+        log.warning("queue %s exists with other arguments (%s); using it as it is. Give it the "
+                    "delivery limit and dead-lettering by a policy: %s", queue.name,
+                    exc.reply_text, json.dumps(AGENCY_QUEUE_POLICY))
     finally:
         _close_quietly(channel)
     channel = connection.channel()  # the broker closed the one that was refused
