@@ -11,16 +11,7 @@ from kombu import Connection, Queue
 
 from disputes_cli import dead_letters
 from disputes_cli.sandbox import MANAGEMENT
-from disputes_shared.contract.routing import (
-    AGENCY_QUEUE_ARGUMENTS,
-    AGENCY_QUEUE_POLICY,
-    DEAD_LETTER_EXCHANGE,
-    DEAD_LETTER_QUEUE,
-    DELIVERY_LIMIT,
-    DOSSIERS_EXCHANGE,
-    SUBSCRIPTIONS,
-    queue_name,
-)
+from disputes_shared.contract import routing
 from disputes_shared.kit.broker import declare_topology, read_parked
 
 from .conftest import eventually, publish_raw
@@ -38,25 +29,25 @@ def test_every_agency_queue_has_a_delivery_limit_and_a_dead_letter_exchange(
         amqp_uri, rabbit_config, rabbit_manager):
     assert declared(amqp_uri) == []
     vhost = rabbit_config["vhost"]
-    for agency in SUBSCRIPTIONS:
-        queue = rabbit_manager.get_queue(vhost, queue_name(agency))
-        assert queue["arguments"] == AGENCY_QUEUE_ARGUMENTS, queue_name(agency)
-    assert AGENCY_QUEUE_ARGUMENTS["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE
-    parking = rabbit_manager.get_queue(vhost, DEAD_LETTER_QUEUE)
+    for agency in routing.SUBSCRIPTIONS:
+        queue = rabbit_manager.get_queue(vhost, routing.queue_name(agency))
+        assert queue["arguments"] == routing.AGENCY_QUEUE_ARGUMENTS, routing.queue_name(agency)
+    assert routing.AGENCY_QUEUE_ARGUMENTS["x-dead-letter-exchange"] == routing.DEAD_LETTER_EXCHANGE
+    parking = rabbit_manager.get_queue(vhost, routing.DEAD_LETTER_QUEUE)
     assert parking["type"] == "stream" and parking["durable"]
-    bound = {b["source"] for b in rabbit_manager.get_queue_bindings(vhost, DEAD_LETTER_QUEUE)}
-    assert DEAD_LETTER_EXCHANGE in bound
+    bound = {b["source"] for b in rabbit_manager.get_queue_bindings(vhost, routing.DEAD_LETTER_QUEUE)}
+    assert routing.DEAD_LETTER_EXCHANGE in bound
 
 
 def test_a_message_redelivered_past_the_limit_is_parked_not_dropped(amqp_uri):
     declared(amqp_uri)
-    publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b'{"poison": true}', message_id="p-1")
+    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, DOSSIER_KEY, b'{"poison": true}', message_id="p-1")
     redeliver_past_the_limit(amqp_uri, MEDIATION_INBOX)
     (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
     assert parked.body == b'{"poison": true}' and parked.message_id == "p-1"
-    assert f"more than {DELIVERY_LIMIT} times" in parked.reason
+    assert f"more than {routing.DELIVERY_LIMIT} times" in parked.reason
     assert parked.parked_by == "mediation"
-    assert (parked.original_exchange, parked.original_routing_key) == (DOSSIERS_EXCHANGE, DOSSIER_KEY)
+    assert (parked.original_exchange, parked.original_routing_key) == (routing.DOSSIERS_EXCHANGE, DOSSIER_KEY)
     with Connection(amqp_uri) as connection:
         _, ready, _ = connection.channel().queue_declare(MEDIATION_INBOX, passive=True)
     assert ready == 0
@@ -74,12 +65,12 @@ def test_a_message_redelivered_past_the_limit_is_parked_not_dropped(amqp_uri):
 def test_listing_parked_messages_is_not_a_delivery_and_keeps_their_order(amqp_uri):
     declared(amqp_uri)
     for i in range(3):
-        publish_raw(amqp_uri, DEAD_LETTER_EXCHANGE, "", f"parked {i}", message_id=f"m-{i}",
+        publish_raw(amqp_uri, routing.DEAD_LETTER_EXCHANGE, "", f"parked {i}", message_id=f"m-{i}",
                     headers={"x-parked-reason": "test", "x-parked-by": "mediation",
-                             "x-original-exchange": DOSSIERS_EXCHANGE,
+                             "x-original-exchange": routing.DOSSIERS_EXCHANGE,
                              "x-original-routing-key": DOSSIER_KEY})
     eventually(lambda: len(dead_letters.list_parked(amqp_uri)) == 3)
-    for _ in range(DELIVERY_LIMIT + 2):
+    for _ in range(routing.DELIVERY_LIMIT + 2):
         listed = dead_letters.list_parked(amqp_uri)
         assert [m["message_id"] for m in listed] == ["m-0", "m-1", "m-2"]
     dead_letters.replay(amqp_uri, {"m-1"})
@@ -92,7 +83,7 @@ def redeliver_past_the_limit(amqp_uri: str, queue: str) -> None:
     """A consumer that gives up on the message every time, once more than the limit allows."""
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        for _ in range(DELIVERY_LIMIT + 1):
+        for _ in range(routing.DELIVERY_LIMIT + 1):
             message = eventually(lambda: channel.basic_get(queue, no_ack=False), 5.0)
             channel.basic_reject(message.delivery_tag, requeue=True)
 
@@ -103,7 +94,7 @@ def test_a_queue_an_older_release_declared_is_kept_and_the_operators_policy_boun
         Queue(MEDIATION_INBOX, durable=True,
               queue_arguments={"x-queue-type": "quorum"})(connection.channel()).declare()
     assert declared(amqp_uri) == [MEDIATION_INBOX]
-    publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="still-routed")
+    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="still-routed")
     with Connection(amqp_uri) as connection:
         message = eventually(lambda: connection.channel().basic_get(MEDIATION_INBOX, no_ack=True))
     assert message.properties["message_id"] == "still-routed"
@@ -112,9 +103,9 @@ def test_a_queue_an_older_release_declared_is_kept_and_the_operators_policy_boun
     answer = requests.put(
         f"{MANAGEMENT}/api/policies/{vhost}/disputes-inboxes", timeout=10,
         json={"pattern": r"^disputes\..+\.inbox$", "apply-to": "queues",
-              "definition": AGENCY_QUEUE_POLICY})
+              "definition": routing.AGENCY_QUEUE_POLICY})
     assert answer.status_code in (201, 204), answer.text
-    publish_raw(amqp_uri, DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="poison-old-queue")
+    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="poison-old-queue")
     redeliver_past_the_limit(amqp_uri, MEDIATION_INBOX)
     (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
     assert parked.message_id == "poison-old-queue" and parked.parked_by == "mediation"
