@@ -20,12 +20,12 @@ ID_NUMBER = "51010419900101123X"
 def test_postgresql_timeouts_have_defaults_and_are_set_in_seconds(monkeypatch):
     for variable in TIMEOUT_VARIABLES.values():
         monkeypatch.delenv(variable, raising=False)
-    assert service_config(Agency.MEDIATION)["DATABASE_TIMEOUTS"] == DatabaseTimeouts(30, 10, 60)
+    assert service_config(Agency.MEDIATION)["DATABASE_TIMEOUTS"] == DatabaseTimeouts(60, 30, 60)
     monkeypatch.setenv("DISPUTES_DB_LOCK_TIMEOUT", "2.5")
     monkeypatch.setenv("DISPUTES_DB_IDLE_IN_TRANSACTION_TIMEOUT", "0")
     timeouts = service_config(Agency.MEDIATION)["DATABASE_TIMEOUTS"]
-    assert timeouts == DatabaseTimeouts(statement=30, lock=2.5, idle_in_transaction=0)
-    assert timeouts.server_options() == ("-c statement_timeout=30000 -c lock_timeout=2500 "
+    assert timeouts == DatabaseTimeouts(statement=60, lock=2.5, idle_in_transaction=0)
+    assert timeouts.server_options() == ("-c statement_timeout=60000 -c lock_timeout=2500 "
                                          "-c idle_in_transaction_session_timeout=0")
 
 

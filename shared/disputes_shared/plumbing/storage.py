@@ -143,11 +143,12 @@ class DatabaseTimeouts:
     A statement running too long, a lock waited for too long, a transaction left open and idle:
     each is ended with an error instead of stopping the service behind it. The consumer retries
     the event (a passing failure), so a lock held for a minute elsewhere delays work, never
-    loses it.
+    loses it. The lock wait includes the queue for the service's own transaction lock, which a
+    busy service makes long: the default leaves room for that before it calls a wait stuck.
     """
 
-    statement: float = 30.0
-    lock: float = 10.0
+    statement: float = 60.0
+    lock: float = 30.0
     idle_in_transaction: float = 60.0
 
     def server_options(self) -> str:
