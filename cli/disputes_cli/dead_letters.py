@@ -1,95 +1,79 @@
 """``disputes dead-letters``: read the parked messages, and send chosen ones back.
 
-Messages are taken off the queue without acknowledgement and handed back when the channel
-closes, so listing them changes nothing; a replayed message is acknowledged only after the
-broker has confirmed its re-publication to where it first went.
+Parked messages are kept on a stream: reading them takes none off and is not a delivery, so
+listing changes nothing and cannot lose or reorder one. A replayed message stays on the stream
+with a record that it was sent back (only after the broker confirmed the re-publication to
+where it first went), so it is listed no more and never replayed twice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from kombu import Connection
+from disputes_shared.kit.broker import (
+    ConfirmedPublisher,
+    ParkedMessage,
+    read_parked,
+    record_replayed,
+)
 
-from disputes_shared.contract.routing import DEAD_LETTER_QUEUE
-from disputes_shared.kit.broker import ConfirmedPublisher, declare_topology
-
+# Headers of the parking itself (ours, and the broker's when a delivery limit parked it): not
+# sent on with a replayed message.
 PARKING_HEADERS = ("x-parked-reason", "x-parked-by", "x-parked-at", "x-original-exchange",
-                   "x-original-routing-key")
+                   "x-original-routing-key", "x-death", "x-first-death-exchange",
+                   "x-first-death-queue", "x-first-death-reason", "x-delivery-count")
 
 
-def _text(body: Any) -> str:
-    return body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else str(body)
-
-
-def _view(message: Any) -> dict[str, Any]:
-    headers = dict(message.headers or {})
-    body = _text(message.body)
+def _view(message: ParkedMessage) -> dict[str, Any]:
+    body = message.body.decode("utf-8", "replace")
     try:
         document = json.loads(body)
     except ValueError:
         document = None
     return {
-        "message_id": message.properties.get("message_id"),
-        "reason": headers.get("x-parked-reason"), "parked_by": headers.get("x-parked-by"),
-        "parked_at": headers.get("x-parked-at"),
-        "exchange": headers.get("x-original-exchange"),
-        "routing_key": headers.get("x-original-routing-key"),
+        "message_id": message.message_id,
+        "reason": message.reason, "parked_by": message.parked_by,
+        "parked_at": message.parked_at,
+        "exchange": message.original_exchange,
+        "routing_key": message.original_routing_key,
         "event_type": document.get("event_type") if isinstance(document, dict) else None,
         "case_id": document.get("case_id") if isinstance(document, dict) else None,
-        "replays": int(headers.get("x-replays", 0)),
+        "replays": int(message.headers.get("x-replays", 0)),
         "body": body,
     }
 
 
-@contextmanager
-def parked(amqp_uri: str, limit: int) -> Iterator[tuple[Any, list[Any]]]:
-    """Up to ``limit`` parked messages, unacknowledged; whatever is not acked returns to the
-    queue when the block ends."""
-    with Connection(amqp_uri) as connection:
-        declare_topology(connection)
-        channel = connection.channel()
-        messages: list[Any] = []
-        try:
-            while len(messages) < limit:
-                message = channel.basic_get(DEAD_LETTER_QUEUE, no_ack=False)
-                if message is None:
-                    break
-                messages.append(message)
-            yield channel, messages
-        finally:
-            channel.close()  # unacknowledged messages go back to the queue
+def waiting(amqp_uri: str) -> list[ParkedMessage]:
+    """The parked messages not yet replayed, in the order parked."""
+    return [m for m in read_parked(amqp_uri) if not m.replayed]
 
 
 def list_parked(amqp_uri: str, limit: int = 100) -> list[dict[str, Any]]:
-    with parked(amqp_uri, limit) as (_, messages):
-        return [_view(m) for m in messages]
+    return [_view(m) for m in waiting(amqp_uri)[:limit]]
 
 
 def replay(amqp_uri: str, message_ids: set[str] | None, limit: int = 10000) -> list[dict[str, Any]]:
     """Publish the chosen parked messages (all, when ``message_ids`` is None) back to their
-    original exchange and routing key, then drop them from the dead-letter queue."""
+    original exchange and routing key, in the order parked, and record each as replayed."""
+    chosen = [m for m in waiting(amqp_uri)
+              if message_ids is None or m.message_id in message_ids][:limit]
     publisher = ConfirmedPublisher(amqp_uri)
     replayed = []
     try:
-        with parked(amqp_uri, limit) as (channel, messages):
-            for message in messages:
-                view = _view(message)
-                if message_ids is not None and view["message_id"] not in message_ids:
-                    continue
-                if not view["exchange"]:
-                    raise ValueError(f"parked message {view['message_id']} has no original exchange")
-                headers = {k: v for k, v in dict(message.headers or {}).items()
-                           if k not in PARKING_HEADERS}
-                headers["x-replays"] = view["replays"] + 1
-                publisher.publish(message.body, view["exchange"], view["routing_key"],
-                                  message_id=view["message_id"] or "", headers=headers,
-                                  content_type=message.properties.get("content_type", "application/json"))
-                channel.basic_ack(message.delivery_tag)
-                replayed.append(view)
+        for message in chosen:
+            view = _view(message)
+            if not view["exchange"]:
+                raise ValueError(f"parked message {view['message_id']} has no original exchange")
+            headers = {k: v for k, v in message.headers.items() if k not in PARKING_HEADERS}
+            headers["x-replays"] = view["replays"] + 1
+            publisher.publish(message.body, view["exchange"], view["routing_key"],
+                              message_id=view["message_id"] or "", headers=headers,
+                              content_type=message.properties.get("content_type", "application/json"))
+            # A crash right here sends it again on the next replay; consumers drop the
+            # duplicate by its event id.
+            record_replayed(publisher, message)
+            replayed.append(view)
     finally:
         publisher.close()
     return replayed

@@ -8,6 +8,7 @@ working, so every fault strikes work in flight.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
@@ -19,13 +20,14 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import eventlet
 import requests
-from kombu import Connection
-from sqlalchemy import create_engine, make_url, text
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import create_engine, insert, make_url, text
 from sqlalchemy.pool import NullPool
 
 from disputes_cli import local
@@ -34,8 +36,10 @@ from disputes_cli.platform import Platform
 from disputes_cli.staff import Action, Staff
 from disputes_cli.synthetic import PlannedCase, planned_cases
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, SUBSCRIPTIONS, queue_name
+from disputes_shared.contract.routing import DELIVERY_LIMIT, DOSSIERS_EXCHANGE, SUBSCRIPTIONS, queue_name
+from disputes_shared.kit.broker import read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
+from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 from tests.e2e.test_lifecycle import AID_MOVES, EXPECTED_MOVES, FACTS
 
 from .private_broker import PrivateBroker
@@ -88,6 +92,11 @@ class Run:
     faults_done: list[str] = field(default_factory=list)
     struck_in_flight: list[int] = field(default_factory=list)  # cases not yet ended, per fault
     work_over: bool = False  # the staff stopped (every case ended, or time ran out)
+    poisoned: set[str] = field(default_factory=set)  # ids of messages a consumer crash-looped on
+    # The unroutable event: its case's later events held back / published past it; other
+    # cases' events published meanwhile (see ``unroutable_event``).
+    unroutable: dict[str, int] = field(default_factory=dict)
+    live_during_lock: list[tuple[int, int]] = field(default_factory=list)  # (answered, probes)
     staff: StaffKeepingAReserve = field(init=False)
 
     def __post_init__(self) -> None:
@@ -211,6 +220,138 @@ def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
                 run.duplicates_sent += 1
         return (f"{len(run.injected)} bad messages and {run.duplicates_sent} duplicates injected "
                 f"({in_flight} in flight)")
+    return fault
+
+
+def poison_redelivered(count: int) -> Fault:
+    """Messages on which a consumer crashes every time: an outside agency's consumer (labor
+    inspection's queue, which no sandbox service reads) takes each and dies before settling it,
+    again and again. Past the delivery limit the broker must park them, never drop them."""
+    def fault(run: Run) -> str:
+        in_flight = run.strike()
+        queue = queue_name(Agency.LABOR_INSPECTION)
+        with Connection(run.broker.amqp_uri) as connection:
+            producer = connection.Producer()
+            for _ in range(count):
+                message_id = f"poison-{uuid.uuid4()}"
+                run.poisoned.add(message_id)
+                producer.publish(b"\xff\xfe poison", exchange="", routing_key=queue,
+                                 message_id=message_id, delivery_mode=2,
+                                 content_type="application/octet-stream")
+        handed_out, deadline = 0, time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with Connection(run.broker.amqp_uri) as connection:
+                channel = connection.channel()
+                taken = 0
+                while channel.basic_get(queue, no_ack=False) is not None:
+                    taken += 1
+            # The connection closed with every message unsettled: all go back, one delivery more.
+            handed_out += taken
+            if taken == 0:
+                break
+            eventlet.sleep(0.05)
+        return (f"{count} poison messages handed out {handed_out} times to a consumer that "
+                f"crashes on them (limit {DELIVERY_LIMIT}) ({in_flight} in flight)")
+    return fault
+
+
+NOWHERE = "handoff.dossier.v1.nowhere"  # no queue is bound for it until the fault mends it
+WITNESS = "disputes.faults.nowhere"
+
+
+def unroutable_event(run: Run) -> str:
+    """An event no queue is bound for, committed in every service's outbox for one case in
+    flight: each relay parks it; that case's later events must wait behind it while every other
+    case flows on. Then an operator binds a queue for it: it goes, and the case after it."""
+    in_flight = run.strike()
+    case_id = run.rng.choice(sorted(c for c in run.plans
+                                    if c not in run.ended and c not in run.staff.reserve))
+    stuck: dict[str, int] = {}
+    for service in SERVICE_NAMES.values():
+        outbox = importlib.import_module(f"{service}.adapters").plumbing.outbox
+        engine = outbox_writer(run, service)
+        try:
+            with engine.begin() as connection:
+                stuck[service] = connection.execute(insert(outbox).values(
+                    event_id=str(uuid.uuid4()), event_type="fault.unroutable", case_id=case_id,
+                    exchange=DOSSIERS_EXCHANGE, routing_key=NOWHERE,
+                    body=json.dumps({"case_id": case_id, "causation_id": None}),
+                    created_at=datetime.now(UTC), attempts=0)).inserted_primary_key[0]
+        finally:
+            engine.dispose()
+    started, deadline = time.monotonic(), time.monotonic() + 90
+    while time.monotonic() < deadline:  # until the case has had later events held back
+        run.unroutable = behind_the_unroutable(run, stuck, case_id)
+        if run.unroutable["held"] and run.unroutable["parked"] == len(stuck) \
+                and time.monotonic() - started >= 10:
+            break
+        eventlet.sleep(1)
+    held_for = time.monotonic() - started
+    with Connection(run.broker.amqp_uri) as connection:  # the operator binds the missing queue
+        witness = Queue(WITNESS, Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),
+                        routing_key=NOWHERE, durable=True)
+        witness(connection.channel()).declare()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and behind_the_unroutable(run, stuck, case_id)["parked"]:
+        eventlet.sleep(1)
+    after = behind_the_unroutable(run, stuck, case_id)
+    run.unroutable["parked_after_mending"] = after["parked"]
+    return (f"an unroutable event in all {len(stuck)} outboxes for one case: "
+            f"{run.unroutable['held']} later event(s) of its case held back for {held_for:.0f}s, "
+            f"{run.unroutable['overtook']} overtook it, {run.unroutable['flowed']} of other "
+            f"cases flowed; a queue bound, {after['parked']} still parked ({in_flight} in flight)")
+
+
+def outbox_writer(run: Run, service: str) -> Any:
+    if service in run.database_urls:
+        return make_engine(run.database_urls[service])
+    return make_engine(f"sqlite:///{run.database(service)}")
+
+
+def behind_the_unroutable(run: Run, stuck: dict[str, int], case_id: str) -> dict[str, int]:
+    counts = Counter[str]()
+    for service, row_id in stuck.items():
+        (parked,) = query(run, service, f"SELECT count(*) FROM outbox WHERE id = {row_id} "
+                                        "AND published_at IS NULL AND last_error IS NOT NULL")[0]
+        counts["parked"] += parked
+        for case, published in query(run, service, f"SELECT case_id, published_at IS NOT NULL "
+                                                   f"FROM outbox WHERE id > {row_id}"):
+            if case == case_id:
+                counts["overtook" if published else "held"] += 1
+            elif published:
+                counts["flowed"] += 1
+    return {key: counts[key] for key in ("parked", "held", "overtook", "flowed")}
+
+
+def hold_a_lock(seconds: float) -> Fault:
+    """A transaction elsewhere holds a service's database lock for ``seconds``: the service's
+    own transactions give up at the lock timeout and are retried, its liveness answers all the
+    while, and it recovers when the lock goes."""
+    def fault(run: Run) -> str:
+        assert run.postgres is not None, "the lock is PostgreSQL's"
+        in_flight = run.strike()
+        service = run.rng.choice(sorted(run.database_urls))
+        # Its begin takes the service's transaction lock (as every service transaction does);
+        # the server must not end it as idle before the minute is up.
+        engine = make_engine(run.database_urls[service], DatabaseTimeouts(idle_in_transaction=0))
+        port = run.env[f"DISPUTES_{service.upper()}_HTTP_PORT"]
+        answered = probes = 0
+        try:
+            with engine.begin():
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    probes += 1
+                    try:
+                        live = requests.get(f"http://127.0.0.1:{port}/health/live", timeout=5)
+                        answered += live.status_code == 200
+                    except requests.RequestException:
+                        pass
+                    eventlet.sleep(2)
+        finally:
+            engine.dispose()
+        run.live_during_lock.append((answered, probes))
+        return (f"{service}'s database lock held by a transaction for {seconds:.0f}s: alive "
+                f"{answered}/{probes} probes ({in_flight} in flight)")
     return fault
 
 
@@ -379,6 +520,18 @@ def count_outcome(name: str, run: Run) -> dict[str, Any]:
     reached = [c for c, plan in run.plans.items() if reached_expected(states.get(c), plan)]
     parked = drain_dead_letters(run)
     bad_parked = {m: reason for m, reason in parked.items() if m in run.injected and reason}
+    poison_parked = {m for m, reason in parked.items()
+                     if m in run.poisoned and f"more than {DELIVERY_LIMIT} times" in reason}
+    extra: dict[str, Any] = {}
+    if run.poisoned:
+        extra["poison_parked_at_limit"] = f"{len(poison_parked)}/{len(run.poisoned)}"
+    if run.unroutable:
+        extra["unroutable"] = (f"held {run.unroutable['held']}, overtook "
+                               f"{run.unroutable['overtook']}, others {run.unroutable['flowed']}")
+        extra["unroutable_overtaken"] = run.unroutable["overtook"]
+        extra["unroutable_still_parked"] = run.unroutable.get("parked_after_mending", -1)
+    if run.live_during_lock:
+        extra["live_during_lock"] = "/".join(str(sum(x)) for x in zip(*run.live_during_lock, strict=True))
     return {
         "scenario": name,
         "faults": run.faults_done,
@@ -388,10 +541,11 @@ def count_outcome(name: str, run: Run) -> dict[str, Any]:
         "duplicated_effects": duplicated_effects(run),
         "bad_messages_injected": len(run.injected),
         "dead_lettered_with_reason": len(bad_parked),
-        "other_dead_letters": len(parked) - len(bad_parked),
+        "other_dead_letters": len(parked) - len(bad_parked) - len(poison_parked),
         "duplicates_injected": run.duplicates_sent,
         "faults_in_flight": f"{sum(1 for n in run.struck_in_flight if n)}/{len(run.struck_in_flight)}",
         "services_alive": services_alive(run),
+        **extra,
     }
 
 
@@ -426,13 +580,10 @@ def queue_depths(run: Run) -> dict[Agency, tuple[int, int]]:
 
 
 def drain_dead_letters(run: Run) -> dict[str, str]:
-    """Every parked message's id and reason (the queue is emptied: the run is over)."""
+    """Every parked message's id and reason (read off the parking stream, which keeps them)."""
     parked: dict[str, str] = {}
-    with Connection(run.broker.amqp_uri) as connection:
-        channel = connection.channel()
-        while (message := channel.basic_get(DEAD_LETTER_QUEUE, no_ack=True)) is not None:
-            message_id = message.properties.get("message_id") or f"unnamed-{len(parked)}"
-            parked[message_id] = (message.headers or {}).get("x-parked-reason", "")
+    for message in read_parked(run.broker.amqp_uri):
+        parked[message.message_id or f"unnamed-{len(parked)}"] = message.reason
     return parked
 
 
@@ -480,7 +631,9 @@ def table(rows: list[dict[str, Any]]) -> str:
                ("dead_lettered_with_reason", "dead-lettered w/ reason"),
                ("other_dead_letters", "other dead letters"), ("duplicates_injected", "duplicates sent"),
                ("faults_in_flight", "faults on work in flight"), ("services_alive", "services alive"),
-               ("seconds", "seconds")]
+               ("poison_parked_at_limit", "poison parked at limit"),
+               ("unroutable", "unroutable: its case's later events / others"),
+               ("live_during_lock", "live while locked"), ("seconds", "seconds")]
     widths = [max(len(title), *(len(str(r.get(key, ""))) for r in rows)) for key, title in columns]
     lines = [" | ".join(t.ljust(w) for (_, t), w in zip(columns, widths, strict=True)),
              "-+-".join("-" * w for w in widths)]

@@ -14,11 +14,6 @@ from nameko.testing.utils import find_free_port
 from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.plumbing.runner import service_schema
 
-# Still imported from here by test_dead_letters.py; every other module takes them from
-# tests.support, and so should it (then these names go).
-from ..support.broker import as_json, dead_letters, publish_raw  # noqa: F401
-from ..support.waiting import eventually  # noqa: F401
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_database(request, tmp_path) -> Iterator[Callable[[str], str]]:

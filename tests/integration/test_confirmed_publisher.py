@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DOSSIERS_EXCHANGE
+from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCHANGE
 from disputes_shared.kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 
-from ..support.broker import queue_messages
+from ..support.broker import dead_letters
 
 
 def parked(body: str) -> Outgoing:
@@ -24,8 +24,8 @@ def test_a_batch_is_published_and_every_message_confirmed(amqp_uri):
         assert publisher.publish_many(batch) == [None] * 300
     finally:
         publisher.close()
-    taken = queue_messages(amqp_uri, DEAD_LETTER_QUEUE, 300)
-    assert [m.body for m in taken] == [f"message {i}" for i in range(300)]
+    taken = dead_letters(amqp_uri, 300)
+    assert [m["body"] for m in taken] == [f"message {i}".encode() for i in range(300)]
 
 
 def test_an_unroutable_message_is_reported_and_the_rest_of_its_batch_confirmed(amqp_uri):
@@ -40,4 +40,4 @@ def test_an_unroutable_message_is_reported_and_the_rest_of_its_batch_confirmed(a
         publisher.publish("again", DEAD_LETTER_EXCHANGE, "", str(uuid.uuid4()))  # still usable
     finally:
         publisher.close()
-    assert [m.body for m in queue_messages(amqp_uri, DEAD_LETTER_QUEUE, 3)] == ["before", "after", "again"]
+    assert [m["body"] for m in dead_letters(amqp_uri, 3)] == [b"before", b"after", b"again"]

@@ -10,7 +10,8 @@ from typing import Any
 from kombu import Connection
 
 from disputes_shared.contract.events import Envelope, encode
-from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, route
+from disputes_shared.contract.routing import route
+from disputes_shared.kit.broker import read_parked
 
 
 def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes | str,
@@ -39,9 +40,21 @@ def queue_messages(amqp_uri: str, queue: str, expected: int, timeout: float = 15
 
 
 def dead_letters(amqp_uri: str, expected: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-    return [{"body": m.body.encode() if isinstance(m.body, str) else m.body,
-             "headers": dict(m.headers or {})}
-            for m in queue_messages(amqp_uri, DEAD_LETTER_QUEUE, expected, timeout)]
+    """The parked messages not replayed, once ``expected`` of them are there (or at ``timeout``)."""
+    return [{"body": m.body, "headers": m.headers, "message": m}
+            for m in read_parked(amqp_uri, timeout, at_least=expected) if not m.replayed]
+
+
+def parked_now(amqp_uri: str) -> list[Any]:
+    """Every parked message not replayed, read to the end of the parking stream: exact, no
+    waiting for something that should not come."""
+    return [m for m in read_parked(amqp_uri, timeout=15.0) if not m.replayed]
+
+
+def queue_depth(amqp_uri: str, queue: str) -> int:
+    with Connection(amqp_uri) as connection:
+        _, ready, _ = connection.channel().queue_declare(queue, passive=True)
+    return int(ready)
 
 
 def as_json(body: bytes | str) -> Any:

@@ -101,7 +101,7 @@ def test_every_consumer_applies_a_spoilt_event_wholly_or_refuses_it_leaving_noth
     message = decoded_or_refused(json.dumps(document))
     if message is None:
         return  # refused by the contract: the consumer parks it without calling the service
-    tables = list(db.tables.outbox.metadata.sorted_tables)
+    tables = list(db.tables.inbox.metadata.sorted_tables)
     before = [db.count(t) for t in tables]
     try:
         outcome = apply_once(db, service, message, logic.handle)

@@ -102,23 +102,56 @@ def test_the_relay_publishes_in_commit_order_and_marks_what_the_broker_took(medi
     assert len(publisher.published) == 3
 
 
-def test_an_unroutable_event_stays_unpublished_with_its_reason_until_a_queue_is_bound(mediation_db):
+def parked_gauge(outbox_relay: OutboxRelay) -> float:
+    return outbox_relay.metrics.outbox_parked.labels("mediation")._value.get()
+
+
+def test_an_unroutable_event_is_parked_and_its_case_waits_behind_it(mediation_db):
     commit_events(mediation_db, *(delivered(envelope(t)) for t in (
         "case.filed", "handoff.dossier", "case.closed")))
     blocked = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
     outbox_relay = relay(mediation_db, blocked)
-    assert outbox_relay.flush() == 2  # the broker routed and confirmed the other two
-    assert outbox_relay.unpublished() == 1
+    assert outbox_relay.flush() == 1  # the filing; the closing must not overtake the dossier
+    assert [p["routing_key"] for p in blocked.published] == ["case.filed.v1.all"]
     rows = {r["event_type"]: r for r in mediation_db.outbox_rows()}
     assert "no queue bound" in rows["handoff.dossier"]["last_error"]
     assert rows["handoff.dossier"]["published_at"] is None
-    assert rows["case.closed"]["published_at"] is not None
-    assert outbox_relay.flush() == 0  # tried again on every sweep, still unroutable
-    assert rows["handoff.dossier"]["attempts"] == 1
-    assert {r["event_type"]: r for r in mediation_db.outbox_rows()}["handoff.dossier"]["attempts"] == 2
+    assert rows["case.closed"]["published_at"] is None and rows["case.closed"]["attempts"] == 0
+    assert parked_gauge(outbox_relay) == 1
+    assert outbox_relay.flush() == 0  # parked: not tried again before parked_retry_seconds
+    assert {r["event_type"]: r for r in mediation_db.outbox_rows()}["handoff.dossier"]["attempts"] == 1
     unblocked = RecordingPublisher()
-    assert relay(mediation_db, unblocked).flush() == 1
-    assert [p["routing_key"] for p in unblocked.published] == ["handoff.dossier.v1.mediation"]
+    once_bound = relay(mediation_db, unblocked)
+    assert once_bound.flush() == 2  # a new start tries the parked one at once, then the rest
+    assert [p["routing_key"] for p in unblocked.published] == [
+        "handoff.dossier.v1.mediation", "case.closed.v1.all"]
+    assert parked_gauge(once_bound) == 0
+
+
+def test_a_parked_event_is_tried_again_after_the_retry_interval(mediation_db):
+    commit_events(mediation_db, delivered(envelope("handoff.dossier")))
+    publisher = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
+    outbox_relay = relay(mediation_db, publisher)
+    outbox_relay.parked_retry_seconds = 0.0
+    assert outbox_relay.flush() == 0
+    publisher.unroutable = ()  # an operator bound the missing queue
+    assert outbox_relay.flush() == 1
+    assert parked_gauge(outbox_relay) == 0
+
+
+def test_other_cases_flow_past_a_parked_event_however_many_are_parked(mediation_db):
+    stuck = [delivered(envelope("handoff.dossier", case_id=f"LD-20260302-{n:010d}"))
+             for n in range(250)]  # more than a batch
+    commit_events(mediation_db, *stuck)
+    flowing = [delivered(envelope(t, case_id="LD-20260302-9999999999"))
+               for t in ("case.filed", "case.triaged")]
+    commit_events(mediation_db, *flowing)
+    publisher = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
+    outbox_relay = relay(mediation_db, publisher)
+    while outbox_relay.flush() > 0:
+        pass
+    assert [p["message_id"] for p in publisher.published] == [e.event_id for e in flowing]
+    assert parked_gauge(outbox_relay) == 250
 
 
 def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(mediation_db):

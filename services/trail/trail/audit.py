@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from disputes_shared.clocks.wall import SystemClock
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 
 from .adapters import TrailUnitOfWork, plumbing
 from .chain import Checkpoint, Verdict
@@ -25,7 +25,8 @@ def verify_database(database_url: str, public_key_file: Path,
     """Verify the trail; with a witness file, also against the checkpoint it holds, and on
     success record the newest checkpoint in it for next time."""
     witnessed = read_witness(witness_file) if witness_file and witness_file.exists() else None
-    engine = make_engine(database_url)
+    # Reading and checking a whole trail may take longer than any one service transaction.
+    engine = make_engine(database_url, DatabaseTimeouts(statement=0, idle_in_transaction=0))
     try:
         with TrailUnitOfWork(engine, plumbing, SystemClock()) as uow:
             verdict = Trail().verify(uow, signature_check(load_public_key(public_key_file)), witnessed)

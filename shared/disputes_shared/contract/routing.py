@@ -17,8 +17,33 @@ from .events import Envelope
 EVENTS_EXCHANGE = "disputes.events"
 DOSSIERS_EXCHANGE = "disputes.dossiers"
 DEAD_LETTER_EXCHANGE = "disputes.dead-letters"
-DEAD_LETTER_QUEUE = "disputes.dead-letters"
+# A stream (see ``kit.broker``); releases before it parked into a quorum queue named like the
+# exchange, which an operator drains and deletes once (see the operations notes).
+DEAD_LETTER_QUEUE = "disputes.parked"
 BROADCAST = "all"
+
+# How often the broker hands a message out before it gives up on it. A consumer that crashes
+# or loses its connection holding a message has it redelivered; the tenth time it is poison.
+# Stated explicitly because RabbitMQ 4 defaults quorum queues to 20 and then drops the message
+# unless a dead-letter exchange is set: ours is, with at-least-once dead-lettering (which needs
+# ``reject-publish`` overflow; no length limit is set, so the overflow never applies). Every
+# declarer must use these arguments: the broker refuses a declaration that differs.
+DELIVERY_LIMIT = 10
+AGENCY_QUEUE_ARGUMENTS = {
+    "x-queue-type": "quorum",
+    "x-delivery-limit": DELIVERY_LIMIT,
+    "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    "x-dead-letter-strategy": "at-least-once",
+    "x-overflow": "reject-publish",
+}
+# The same as a policy, for a queue an older release declared without them (the broker refuses
+# to change a queue's arguments): ``rabbitmqctl set_policy --apply-to queues disputes-inboxes
+# '^disputes\..+\.inbox$' '<this as JSON>'``.
+AGENCY_QUEUE_POLICY = {key.removeprefix("x-"): value for key, value in AGENCY_QUEUE_ARGUMENTS.items()
+                       if key != "x-queue-type"}
+# Parked messages live on a stream: reading one is not a delivery, so listing them neither
+# counts toward a limit nor takes them off; what has been replayed is recorded beside them.
+PARKING_QUEUE_ARGUMENTS = {"x-queue-type": "stream"}
 
 # Event types sent to one agency: the payload field naming it. Every other type is broadcast.
 ADDRESSED_BY: dict[str, str] = {

@@ -23,9 +23,11 @@ from .agencies import Agency
 from .events import PAYLOAD_SCHEMAS, EnvelopeSchema, schema_version
 from .routing import (
     ADDRESSED_BY,
+    AGENCY_QUEUE_ARGUMENTS,
     BROADCAST,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
+    DELIVERY_LIMIT,
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
     SUBSCRIPTIONS,
@@ -236,7 +238,8 @@ def asyncapi() -> dict[str, Any]:
             "version": contract_version(),
             "description": _unwrapped(_ASYNCAPI_DESCRIPTION).format(
                 events=EVENTS_EXCHANGE, dossiers=DOSSIERS_EXCHANGE, dead=DEAD_LETTER_EXCHANGE,
-                dead_queue=DEAD_LETTER_QUEUE, queues=_queue_table()),
+                dead_queue=DEAD_LETTER_QUEUE, queues=_queue_table(), limit=DELIVERY_LIMIT,
+                arguments=json.dumps(AGENCY_QUEUE_ARGUMENTS)),
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:5672", "protocol": "amqp",
@@ -262,7 +265,7 @@ def _dead_letters() -> tuple[dict[str, Any], dict[str, Any]]:
     channel = {
         "address": DEAD_LETTER_QUEUE,
         "title": "Parked messages",
-        "description": (f"Fanout exchange `{DEAD_LETTER_EXCHANGE}` into the durable queue "
+        "description": (f"Fanout exchange `{DEAD_LETTER_EXCHANGE}` into the stream "
                         f"`{DEAD_LETTER_QUEUE}`: messages a consumer could not handle, body "
                         "unchanged; `disputes dead-letters replay` sends them back."),
         "messages": {"parked-message": {"$ref": "#/components/messages/parked-message"}},
@@ -273,8 +276,10 @@ def _dead_letters() -> tuple[dict[str, Any], dict[str, Any]]:
     message = {
         "name": "parked",
         "title": "A parked message",
-        "summary": "The original body as it was sent (perhaps not valid at all), with headers.",
-        "headers": {"type": "object", "required": sorted(PARKED_HEADERS), "properties": {
+        "summary": ("The original body as it was sent (perhaps not valid at all), with the "
+                    "x-parked headers when a consumer parked it, or RabbitMQ's x-death header "
+                    "when the broker did (the delivery limit was reached)."),
+        "headers": {"type": "object", "properties": {
             name: {"type": "string", "description": text} for name, text in PARKED_HEADERS.items()}},
         "payload": {"description": "the original body, unchanged"},
     }
@@ -286,9 +291,13 @@ Every message is one JSON envelope (event_id, event_type, schema_version, occurr
 correlation_id, causation_id, source_agency, payload). Routing key:
 `<event_type>.v<major>.<addressee>` (an agency, or `all`). Exchanges: `{events}` (topic,
 lifecycle events, no personal data), `{dossiers}` (topic, handoff dossiers, only to the
-receiving agency), `{dead}` (fanout, to queue `{dead_queue}`: messages that could not be
-handled, with headers x-parked-reason, x-parked-by, x-original-exchange,
-x-original-routing-key).
+receiving agency), `{dead}` (fanout, to the stream `{dead_queue}`: messages that could not
+be handled, with headers x-parked-reason, x-parked-by, x-original-exchange,
+x-original-routing-key; or, parked by the broker, its x-death header).
+
+Every agency's queue is a quorum queue declared with the arguments {arguments}: a message
+handed out more than {limit} times without being settled (its consumer kept crashing on it)
+is dead-lettered to `{dead}`, never dropped.
 
 Versions: adding an optional field is a minor change; removing, renaming or retyping a field,
 or changing its meaning, is a new major, published beside the old one. Consumers read every

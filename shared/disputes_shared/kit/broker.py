@@ -6,30 +6,38 @@ declare the same exchanges and queues and publish the same way.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Exchange, Producer, Queue, binding
 from kombu.message import Message
 
 from ..contract.agencies import Agency
 from ..contract.routing import (
+    AGENCY_QUEUE_ARGUMENTS,
+    AGENCY_QUEUE_POLICY,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
+    DELIVERY_LIMIT,
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
+    PARKING_QUEUE_ARGUMENTS,
     SUBSCRIPTIONS,
     queue_name,
 )
 
 log = logging.getLogger(__name__)
 
-QUORUM = {"x-queue-type": "quorum"}
+QUORUM = AGENCY_QUEUE_ARGUMENTS
+STREAM = PARKING_QUEUE_ARGUMENTS
 
 
 def amqp_uri() -> str:
@@ -41,29 +49,72 @@ EXCHANGES = {
     DEAD_LETTER_EXCHANGE: Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
 }
 DEAD_LETTERS = Queue(DEAD_LETTER_QUEUE, EXCHANGES[DEAD_LETTER_EXCHANGE], durable=True,
-                     queue_arguments=QUORUM)
+                     queue_arguments=STREAM)
 
 
-def agency_queue(agency: Agency) -> Queue:
-    """The one inbound queue of an agency's service, bound as the contract says."""
+def agency_queue(agency: Agency, declare: bool = True) -> Queue:
+    """The one inbound queue of an agency's service, bound as the contract says. Consumers take
+    it with ``declare=False``: ``declare_topology`` has declared it (or adopted a queue an
+    older release declared with other arguments, which a second declaration would refuse)."""
     return Queue(
         queue_name(agency),
         bindings=[binding(EXCHANGES[b.exchange], routing_key=b.routing_key)
                   for b in SUBSCRIPTIONS[agency]],
         durable=True,
         queue_arguments=QUORUM,
+        no_declare=not declare,
     )
 
 
-def declare_topology(connection: Connection) -> None:
+def declare_topology(connection: Connection) -> list[str]:
     """Declare every exchange and queue of the platform, so no event finds its queue missing
-    because the service that consumes it has not started yet."""
-    channel = connection.default_channel
-    for exchange in EXCHANGES.values():
-        exchange(channel).declare()
-    DEAD_LETTERS(channel).declare()
-    for agency in SUBSCRIPTIONS:
-        agency_queue(agency)(channel).declare()
+    because the service that consumes it has not started yet. Returns the queues that exist
+    with other arguments (declared by an older release) and were kept as they are."""
+    channel = connection.channel()
+    try:
+        for exchange in EXCHANGES.values():
+            exchange(channel).declare()
+    finally:
+        channel.close()
+    kept = []
+    for queue in [DEAD_LETTERS, *(agency_queue(agency) for agency in SUBSCRIPTIONS)]:
+        if not _declare_or_keep(connection, queue):
+            kept.append(queue.name)
+    return kept
+
+
+def _declare_or_keep(connection: Connection, queue: Queue) -> bool:
+    """Declare ``queue``; if it exists with other arguments, keep it and bind it as declared.
+    The broker refuses a change of arguments (406): an operator moves such a queue by a policy
+    (see the operations notes), and meanwhile the platform keeps running on it."""
+    channel = connection.channel()
+    try:
+        queue(channel).declare()
+        return True
+    except PreconditionFailed as exc:
+        log.warning("queue %s exists with other arguments (%s); using it as it is. Give it the "
+                    "delivery limit and dead-lettering by a policy: %s", queue.name,
+                    exc.reply_text, json.dumps(AGENCY_QUEUE_POLICY))
+    finally:
+        _close_quietly(channel)
+    channel = connection.channel()  # the broker closed the one that was refused
+    try:
+        bound = queue(channel)
+        bound.queue_declare(passive=True)
+        if bound.exchange is not None and bound.exchange.name:
+            bound.queue_bind()
+        for b in bound.bindings:
+            b.bind(bound)
+    finally:
+        _close_quietly(channel)
+    return False
+
+
+def _close_quietly(channel: Any) -> None:
+    try:
+        channel.close()
+    except Exception:  # already closed by the broker
+        log.debug("channel already closed", exc_info=True)
 
 
 class Unroutable(RuntimeError):
@@ -215,3 +266,137 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
     message_id = message.properties.get("message_id") or f"parked-{id(message)}"
     publisher.publish(message.body, DEAD_LETTER_EXCHANGE, "", message_id=str(message_id),
                       headers=headers, content_type=message.content_type or "application/data")
+
+
+# The parking stream also holds records of its own, told apart by this header: "replayed" (with
+# the offset of the message sent back) and "bookmark" (where one reading stopped).
+STREAM_RECORD = "x-parked-record"
+REPLAYED_OFFSET = "x-replayed-offset"
+
+
+@dataclass(frozen=True)
+class ParkedMessage:
+    """One message on the parking stream, by its offset there (unique, in the order parked)."""
+
+    offset: int
+    body: bytes
+    headers: dict[str, Any]
+    properties: dict[str, Any] = field(default_factory=dict)
+    routing_key: str = ""  # the one it was parked with: the broker keeps the original
+    replayed: bool = False
+
+    @property
+    def message_id(self) -> str | None:
+        return self.properties.get("message_id")
+
+    def _death(self, key: str) -> Any:
+        """What the broker noted when it dead-lettered the message (a delivery limit reached):
+        ``x-first-death-*`` headers, and ``x-death`` where the broker adds it."""
+        deaths = self.headers.get("x-death") or [{}]
+        return self.headers.get(f"x-first-death-{key}") or dict(deaths[0]).get(key)
+
+    @property
+    def reason(self) -> str:
+        if "x-parked-reason" in self.headers:
+            return str(self.headers["x-parked-reason"])
+        if self._death("reason") == "delivery_limit":
+            return (f"delivered more than {DELIVERY_LIMIT} times without being settled "
+                    "(a consumer kept failing on it); the broker parked it")
+        return f"dead-lettered by the broker: {self._death('reason') or 'no reason given'}"
+
+    @property
+    def parked_by(self) -> str:
+        if "x-parked-by" in self.headers:
+            return str(self.headers["x-parked-by"])
+        queue = str(self._death("queue") or "")
+        parts = queue.split(".")
+        return parts[1] if len(parts) == 3 and parts[2] == "inbox" else queue
+
+    @property
+    def original_exchange(self) -> str:
+        return str(self.headers.get("x-original-exchange") or self._death("exchange") or "")
+
+    @property
+    def original_routing_key(self) -> str:
+        if "x-original-routing-key" in self.headers:
+            return str(self.headers["x-original-routing-key"])
+        return self.routing_key
+
+    @property
+    def parked_at(self) -> str | None:
+        if "x-parked-at" in self.headers:
+            return str(self.headers["x-parked-at"])
+        deaths = self.headers.get("x-death") or [{}]
+        moment = dict(deaths[0]).get("time")
+        return moment.isoformat() if isinstance(moment, datetime) else None
+
+
+def read_parked(amqp_uri: str, timeout: float = 30.0,
+                at_least: int | None = None) -> list[ParkedMessage]:
+    """Every parked message in the order parked, each marked if it was replayed.
+
+    Reading a stream takes nothing off it. A stream shows its reader no end, so this appends a
+    bookmark and reads up to it: nothing parked before the call is missed (a ``TimeoutError``
+    if the bookmark does not come back in time). With ``at_least``, no bookmark: it returns once
+    that many messages not yet replayed are read, or when ``timeout`` runs out.
+    """
+    bookmark = None
+    if at_least is None:
+        bookmark = f"bookmark-{uuid.uuid4()}"
+        publisher = ConfirmedPublisher(amqp_uri)
+        try:
+            publisher.publish(b"", "", DEAD_LETTER_QUEUE, message_id=bookmark,
+                              headers={STREAM_RECORD: "bookmark"},
+                              content_type="application/octet-stream")
+        finally:
+            publisher.close()
+    found: list[ParkedMessage] = []
+    replayed: set[int] = set()
+    reached = False
+    with Connection(amqp_uri) as connection:
+        declare_topology(connection)
+        channel = connection.channel()
+
+        def take(message: Any) -> None:
+            nonlocal reached
+            channel.basic_ack(message.delivery_tag)  # credit for the next ones; nothing is removed
+            headers = dict(message.headers or {})
+            record = headers.get(STREAM_RECORD)
+            if record == "bookmark":
+                reached = reached or message.properties.get("message_id") == bookmark
+            elif record == "replayed":
+                replayed.add(int(headers[REPLAYED_OFFSET]))
+            else:
+                body = message.body.encode() if isinstance(message.body, str) else bytes(message.body)
+                offset = int(headers.pop("x-stream-offset"))
+                properties = {k: v for k, v in message.properties.items()
+                              if k != "application_headers"}
+                found.append(ParkedMessage(offset, body, headers, properties,
+                                           message.delivery_info.get("routing_key", "")))
+
+        channel.basic_qos(0, 500, False)  # a stream consumer must give credit
+        channel.basic_consume(DEAD_LETTER_QUEUE, callback=take,
+                              arguments={"x-stream-offset": "first"})
+        deadline = time.monotonic() + timeout
+        while not reached:
+            if at_least is not None and sum(m.offset not in replayed for m in found) >= at_least:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if bookmark is not None:
+                    raise TimeoutError("the parked messages could not be read to the end in time")
+                break
+            try:
+                connection.drain_events(timeout=min(remaining, 0.5))
+            except TimeoutError:
+                continue
+        _close_quietly(channel)
+    return [ParkedMessage(m.offset, m.body, m.headers, m.properties, m.routing_key,
+                          m.offset in replayed) for m in found]
+
+
+def record_replayed(publisher: ConfirmedPublisher, parked: ParkedMessage) -> None:
+    """Note on the stream that ``parked`` was sent back, so it is not sent back twice."""
+    publisher.publish(b"", "", DEAD_LETTER_QUEUE, message_id=f"replayed-{parked.offset}",
+                      headers={STREAM_RECORD: "replayed", REPLAYED_OFFSET: parked.offset},
+                      content_type="application/octet-stream")

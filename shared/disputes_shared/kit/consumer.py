@@ -87,7 +87,7 @@ class EventSubscriber:
         self.agency = Agency(agency)
         self.handler = handler
         self.seen = seen if seen is not None else MemorySeenEvents()
-        self.queue = queue or agency_queue(self.agency)
+        self.queue = queue or agency_queue(self.agency, declare=False)
         self.prefetch = prefetch
         self.counts = {"handled": 0, "duplicate": 0, "parked": 0}
         self._connection: Connection | None = None

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 
 config = context.config
 url: str = config.attributes["url"]
@@ -32,7 +32,9 @@ def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compa
 
 
 def run() -> None:
-    engine = make_engine(url)
+    # A migration may rewrite a large table: no statement limit, but it must not wait long
+    # for a lock (every service transaction would queue behind its request).
+    engine = make_engine(url, DatabaseTimeouts(statement=0))
     try:
         with engine.connect() as connection:
             context.configure(

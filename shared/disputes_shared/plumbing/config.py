@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..contract.agencies import Agency
 from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
+from .storage import DatabaseTimeouts
 
 DEFAULT_HTTP_PORTS = {
     Agency.INTAKE: 8101,
@@ -71,6 +73,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # then referred to it as well (off, they would wait in a queue nobody reads).
         "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),
     }
+    config["DATABASE_TIMEOUTS"] = database_timeouts(os.environ)
     if retry_delays := os.environ.get("DISPUTES_EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = event_retry_delays(retry_delays)
     config.update(overrides)
@@ -86,6 +89,31 @@ def event_retry_delays(text: str) -> list[float]:
     if any(d < 0 for d in delays):
         raise ValueError(f"DISPUTES_EVENT_RETRY_DELAYS: no negative delay, not {text!r}")
     return delays
+
+
+TIMEOUT_VARIABLES = {  # DatabaseTimeouts field: the variable that sets it, in seconds
+    "statement": "DISPUTES_DB_STATEMENT_TIMEOUT",
+    "lock": "DISPUTES_DB_LOCK_TIMEOUT",
+    "idle_in_transaction": "DISPUTES_DB_IDLE_IN_TRANSACTION_TIMEOUT",
+}
+
+
+def database_timeouts(environ: Mapping[str, str]) -> DatabaseTimeouts:
+    """PostgreSQL's statement, lock and idle-in-transaction timeouts from the environment
+    (seconds; 0 for none), each defaulting to ``DatabaseTimeouts``'."""
+    chosen: dict[str, float] = {}
+    for name, variable in TIMEOUT_VARIABLES.items():
+        text = environ.get(variable, "").strip()
+        if not text:
+            continue
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise ValueError(f"{variable}: a number of seconds, not {text!r}") from None
+        if not 0 <= seconds <= 86400 or seconds != seconds:
+            raise ValueError(f"{variable}: between 0 (no limit) and 86400 seconds, not {text!r}")
+        chosen[name] = seconds
+    return DatabaseTimeouts(**chosen)
 
 
 def agency_of_service(service_name: str) -> Agency:

@@ -8,6 +8,7 @@ cannot be handled is parked on the dead-letter queue with the reason, then acked
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import traceback
@@ -22,6 +23,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..contract.agencies import Agency
 from ..contract.events import Envelope, PoisonMessage, decode
@@ -39,13 +41,40 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0) + (30.0,) * 9
 
 
+# PostgreSQL's codes for failures that pass: serialization failure, deadlock, lock timeout,
+# statement timeout (query canceled), idle-in-transaction timeout.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014", "25P03"})
+
+
+@functools.cache
+def _transient_postgres_errors() -> tuple[type[Exception], ...]:
+    try:
+        from psycopg2 import errors  # type: ignore[import-untyped]
+    except ImportError:  # a deployment on SQLite alone
+        return ()
+    return tuple(errors.lookup(code) for code in sorted(TRANSIENT_SQLSTATES))
+
+
 def is_transient(exc: BaseException) -> bool:
-    """A failure that may pass by itself: the database locked or away, a connection lost."""
-    if isinstance(exc, OperationalError):
+    """A failure that may pass by itself: the database locked or away, a connection lost, no
+    connection free in the pool in time. PostgreSQL's lock and statement timeouts, serialization
+    failures and deadlocks reach here as ``OperationalError`` (psycopg2 classes them so)."""
+    if isinstance(exc, (OperationalError, PoolTimeout)):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if isinstance(exc, DBAPIError) and (
+            exc.connection_invalidated or isinstance(exc.orig, _transient_postgres_errors())):
         return True
     return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a handler failed, for a parked message's header: a database error by its class and
+    the first line of the server's message, without the statement or the detail lines (the
+    detail may quote a row's values; the parameters are hidden by the engine already)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        first_line = (str(exc.orig).strip().splitlines() or [""])[0]
+        return f"{type(exc).__name__} ({type(exc.orig).__name__}): {first_line}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class SettlingQueueConsumer(QueueConsumer):
@@ -103,7 +132,7 @@ class EventConsumer(Consumer):
         from .config import agency_of_service
 
         self.agency = self.agency or agency_of_service(self.container.service_name)
-        self.queue = agency_queue(self.agency)
+        self.queue = agency_queue(self.agency, declare=False)
         with Connection(self.container.config["AMQP_URI"]) as connection:
             declare_topology(connection)  # every queue exists before anyone publishes
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
@@ -155,7 +184,7 @@ class EventConsumer(Consumer):
             self.container.spawn_managed_thread(
                 partial(self._retry_later, envelope, message, attempt, delays[attempt - 1]))
             return result, exc_info
-        reason = f"{exc_type.__name__}: {exc}"
+        reason = failure_reason(exc)
         if attempt > 1:
             reason += f" (after {attempt} attempts)"
         if not isinstance(exc, PoisonMessage):

@@ -65,6 +65,10 @@ class PlatformMetrics:
         self.outbox_unpublished = Gauge(
             "disputes_outbox_unpublished", "Events committed but not yet confirmed by the broker",
             ["agency"], registry=r)
+        self.outbox_parked = Gauge(
+            "disputes_outbox_parked",
+            "Outbox events the broker would not take (unroutable or refused), each holding "
+            "its case's later events back", ["agency"], registry=r)
         self.dead_lettered = Counter(
             "disputes_events_dead_lettered_total", "Messages parked on the dead-letter queue",
             ["agency"], registry=r)

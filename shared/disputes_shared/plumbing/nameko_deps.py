@@ -53,7 +53,7 @@ class Storage(DependencyProvider):
         # The service's own migration history: revisions in its package (see plumbing.schema).
         schema = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata)
         self.schema_head, self.known_revisions = schema.head(), schema.revisions()
-        self.engine = make_engine(config["DATABASE_URL"])
+        self.engine = make_engine(config["DATABASE_URL"], config.get("DATABASE_TIMEOUTS"))
         self.relay = None if self.tables.outbox is None else OutboxRelay(
             self.engine, self.tables.outbox, ConfirmedPublisher(config["AMQP_URI"]),
             self.metrics_registry.metrics, self.clock)

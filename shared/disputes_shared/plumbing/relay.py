@@ -4,6 +4,12 @@ It wakes when a unit of work commits and also sweeps on a timer, so events a cra
 unpublished are sent after a restart. An event marked published was confirmed; an event that was
 published but not yet marked (a crash between the two) is sent again, and consumers drop the
 duplicate by its event id.
+
+A case's events go out in commit order, one at a time per case: only the earliest unpublished
+event of each case is ever in flight, so a later one can never overtake it. An event the broker
+does not take (unroutable: no queue bound; or refused) is parked: kept unpublished with its
+reason, counted in ``disputes_outbox_parked``, and tried again every ``parked_retry_seconds``.
+Its case's later events wait behind it; every other case flows on.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ from sqlalchemy import Engine, Table, select, update
 from ..clocks.wall import Clock
 from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 from .metrics import PlatformMetrics
-from .storage import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,8 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     def __init__(self, engine: Engine, outbox: Table, publisher: ConfirmedPublisher,
                  metrics: PlatformMetrics, clock: Clock, batch_size: int = 200,
-                 sweep_seconds: float = 1.0, retry_seconds: float = 1.0) -> None:
+                 sweep_seconds: float = 1.0, retry_seconds: float = 1.0,
+                 parked_retry_seconds: float = 60.0) -> None:
         self.engine = engine
         self.outbox = outbox
         self.publisher = publisher
@@ -36,9 +42,11 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
         self.retry_seconds = retry_seconds
+        self.parked_retry_seconds = parked_retry_seconds
         # Under eventlet's monkey patching this is a green event: waiting on it yields.
         self._wake = threading.Event()
         self._running = False
+        self._parked_tried: dict[int, float] = {}  # parked row id -> when last tried (monotonic)
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
@@ -69,41 +77,88 @@ class OutboxRelay:
         self._wake.set()
 
     def flush(self) -> int:
-        """Publish one batch of unpublished events in commit order; return how many were sent."""
-        columns = self.outbox.c
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(columns.id, columns.exchange, columns.routing_key, columns.body,
-                       columns.event_id, columns.event_type)
-                .where(columns.published_at.is_(None)).order_by(columns.id).limit(self.batch_size)
-            ).all()
-            connection.rollback()
-        if not rows:
-            return 0
-        # The whole batch is published, then its confirms awaited together; only what the
-        # broker confirmed is marked sent, in one transaction. A crash before the mark
-        # re-sends the batch and consumers drop the duplicates by event id.
+        """Publish what is due, in rounds of at most one event per case (each case's earliest
+        unpublished one), until a round has nothing new to try or ``batch_size`` events have
+        gone; return how many were sent. A round whose every event was parked goes on to the
+        next: parked events never hold other cases back."""
+        sent = 0
+        while sent < self.batch_size:
+            sent_now, tried = self._round(self.batch_size - sent)
+            sent += sent_now
+            if sent_now == 0 and tried == 0:
+                break
+        return sent
+
+    def _round(self, room: int) -> tuple[int, int]:
+        """One round: (events sent, events tried that were not parked before)."""
+        heads, parked = self._heads()
+        now = time.monotonic()
+        self._parked_tried = {i: t for i, t in self._parked_tried.items() if i in parked}
+        due = [i for i in parked if now - self._parked_tried.get(i, -float("inf"))
+               >= self.parked_retry_seconds]
+        chosen = sorted(heads[:room] + due)
+        if not chosen:
+            self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
+            return 0, 0
+        rows = self._rows(chosen)
+        # The round is published, then its confirms awaited together; only what the broker
+        # confirmed is marked sent, in one transaction. A crash before the mark re-sends the
+        # round and consumers drop the duplicates by event id.
         outcomes = self.publisher.publish_many([
             Outgoing(row.body, row.exchange, row.routing_key, message_id=row.event_id)
             for row in rows])
         sent = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
         self._mark_published(sent)
+        still_parked = parked - set(sent)
         for row, outcome in zip(rows, outcomes, strict=True):
             if outcome is None:
+                self._parked_tried.pop(row.id, None)
                 self.metrics.observe_published(row.event_type, json.loads(row.body)["payload"])
-            else:
-                # Kept unpublished with the reason, and sent again on every sweep until a queue
-                # is bound: an unroutable event means a missing binding, an operator's matter.
-                self._record_failure(row.id, str(outcome))
-                reason = "unroutable" if isinstance(outcome, Unroutable) else "refused"
-                self.metrics.publish_failures.labels(self.metrics.agency, reason).inc()
-        return len(sent)
+                continue
+            # Parked: an unroutable event means a missing binding, an operator's matter. Its
+            # case waits behind it; it is tried again every ``parked_retry_seconds``.
+            if row.id not in parked:
+                log.error("outbox event %s (%s, case %s) parked: %s; the case's later events "
+                          "wait behind it", row.event_id, row.event_type, row.case_id, outcome)
+            self._parked_tried[row.id] = now
+            still_parked.add(row.id)
+            self._record_failure(row.id, str(outcome))
+            reason = "unroutable" if isinstance(outcome, Unroutable) else "refused"
+            self.metrics.publish_failures.labels(self.metrics.agency, reason).inc()
+        self.metrics.outbox_parked.labels(self.metrics.agency).set(len(still_parked))
+        return len(sent), len(rows) - len(due)
 
-    def unpublished(self) -> int:
+    def _heads(self) -> tuple[list[int], set[int]]:
+        """Each case's earliest unpublished event, in commit order: those never refused, and
+        those parked (refused before). Reads ids only, so a long backlog stays cheap."""
+        columns = self.outbox.c
         with self.engine.connect() as connection:
-            count = Outbox(connection, self.outbox).unpublished_count()
+            pending = connection.execute(
+                select(columns.id, columns.case_id, columns.last_error)
+                .where(columns.published_at.is_(None)).order_by(columns.id)).all()
             connection.rollback()
-        return count
+        heads: list[int] = []
+        parked: set[int] = set()
+        seen: set[str] = set()
+        for row in pending:
+            if row.case_id in seen:
+                continue  # waits behind its case's earlier event
+            seen.add(row.case_id)
+            if row.last_error is None:
+                heads.append(row.id)
+            else:
+                parked.add(row.id)
+        return heads, parked
+
+    def _rows(self, ids: list[int]) -> list[Any]:
+        columns = self.outbox.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(columns.id, columns.exchange, columns.routing_key, columns.body,
+                       columns.event_id, columns.event_type, columns.case_id)
+                .where(columns.id.in_(ids)).order_by(columns.id)).all()
+            connection.rollback()
+        return list(rows)
 
     def _mark_published(self, ids: list[int]) -> None:
         if not ids:

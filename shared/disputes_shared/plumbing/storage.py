@@ -137,8 +137,34 @@ def service_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a service database; SQLite files get WAL and immediate write locks."""
+@dataclasses.dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long PostgreSQL lets one part of a service be stuck, in seconds (0: no limit).
+
+    A statement running too long, a lock waited for too long, a transaction left open and idle:
+    each is ended with an error instead of stopping the service behind it. The consumer retries
+    the event (a passing failure), so a lock held for a minute elsewhere delays work, never
+    loses it. The lock wait includes the queue for the service's own transaction lock, which a
+    busy service makes long: the default leaves room for that before it calls a wait stuck.
+    """
+
+    statement: float = 60.0
+    lock: float = 30.0
+    idle_in_transaction: float = 60.0
+
+    def server_options(self) -> str:
+        settings = {"statement_timeout": self.statement, "lock_timeout": self.lock,
+                    "idle_in_transaction_session_timeout": self.idle_in_transaction}
+        return " ".join(f"-c {name}={round(seconds * 1000)}" for name, seconds in settings.items())
+
+
+def make_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
+    """An engine for a service database; SQLite files get WAL and immediate write locks,
+    PostgreSQL gets ``timeouts`` (the defaults when None).
+
+    Bound parameters never appear in errors or logs (``hide_parameters``): they carry the
+    dossiers' personal data, and an error's text reaches logs and parked messages' reasons.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":  # no driver named: ours, not SQLAlchemy's default
@@ -147,7 +173,9 @@ def make_engine(url: str) -> Engine:
         # Transactions take turns (below), so more connections would only queue on the lock and
         # use up the server's max_connections across services and replicas.
         engine = create_engine(parsed, pool_pre_ping=True, pool_size=3, max_overflow=2,
-                               pool_timeout=60)
+                               pool_timeout=60, hide_parameters=True,
+                               connect_args={"options": (timeouts or DatabaseTimeouts())
+                                             .server_options()})
 
         @event.listens_for(engine, "begin")
         def _one_transaction_at_a_time(connection: Connection) -> None:
@@ -159,7 +187,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         from pathlib import Path
 
@@ -167,9 +195,11 @@ def make_engine(url: str) -> Engine:
     if parsed.database in (None, "", ":memory:"):
         from sqlalchemy.pool import StaticPool
 
-        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        engine = create_engine(url, connect_args={"check_same_thread": False},
+                               poolclass=StaticPool, hide_parameters=True)
     else:
-        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False},
+                               hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
