@@ -65,7 +65,7 @@ def requests_in(outbox: list[Envelope], purpose: str) -> list[Envelope]:
 # -- the submission ------------------------------------------------------------------------------
 
 def test_a_valid_submission_is_typed_and_defaulted():
-    submission = validate_submission(claim_document(amount_claimed=3200.5))
+    submission = validate_submission(claim_document(amount_claimed="3200.5"))
     assert submission["amount_claimed"] == Decimal("3200.50")
     assert (submission["worker_count"], submission["chosen_station_id"]) == (1, None)
 
@@ -85,6 +85,17 @@ BAD_SUBMISSIONS = {
     "an unknown district": ({"district": "mars"}, ["district"]),
     "zero workers": ({"worker_count": 0}, ["worker_count"]),
     "an unknown employer field": ({"employer": {"name": "迅达", "boss": "x"}}, ["employer", "boss"]),
+    "an amount as a JSON number": ({"amount_claimed": 3200.5}, ["amount_claimed"]),
+    "an amount over the limit": ({"amount_claimed": "100000000.01"}, ["amount_claimed"]),
+    "an amount in exponent form": ({"amount_claimed": "1e3"}, ["amount_claimed"]),
+    "a boolean as 1": ({"legal_aid_requested": 1}, ["legal_aid_requested"]),
+    "a boolean as text": ({"migrant_worker": "yes"}, ["migrant_worker"]),
+    "a count as true": ({"worker_count": True}, ["worker_count"]),
+    "a count as text": ({"worker_count": "3"}, ["worker_count"]),
+    "an employer platform too long": ({"employer": {"name": "迅达", "platform": "美" * 101}},
+                                      ["employer", "platform"]),
+    "too many claim types": ({"claim_types": ["unpaid_wages"] * 51}, ["claim_types"]),
+    "a date not in YYYY-MM-DD": ({"limitation": {"known_on": "20260101"}}, ["limitation", "known_on"]),
 }
 
 

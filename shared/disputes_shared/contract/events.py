@@ -31,6 +31,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
 from .statutory_clocks import ClockKind
+from .strict import Amount, Bounded, Day, Flag, Number, WholeNumber
+from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
 
 
 class PoisonMessage(ValueError):
@@ -93,11 +95,11 @@ CHANNELS = ["online", "counter", "hotline_12345", "hotline_12333", "referral"]
 CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_paid",
                   "judgment_performed", "enforced", "abandoned", "payment_order_paid"]
 def amount_field(**kwargs: Any) -> fields.Decimal:
-    """Yuan: exact, two places, never negative, as text on the wire."""
-    return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
+    """Yuan: exact, two places, 0 to ``MAX_AMOUNT``, as text on the wire."""
+    return Amount(**kwargs)
 
 
-class _Payload(Schema):
+class _Payload(Bounded):
     """A payload of one major version; ``minor`` counts the optional fields added since."""
 
     minor: ClassVar[int] = 0
@@ -114,13 +116,13 @@ class CaseFiled(_Payload):
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
                               validate=validate.Length(min=1))
     amount_claimed = amount_field(required=True)
-    worker_count = fields.Int(required=True, validate=validate.Range(min=1))
+    worker_count = WholeNumber(required=True, validate=validate.Range(min=1))
     district = fields.Str(required=True)
-    legal_aid_requested = fields.Bool(required=True)
+    legal_aid_requested = Flag(required=True)
     chosen_station_id = fields.Str(allow_none=True, load_default=None)
 
 
-class LimitationRecord(Schema):
+class LimitationRecord(Bounded):
     """Where the one-year limitation (art. 27) stood when the claim was filed."""
 
     class Meta:
@@ -128,8 +130,8 @@ class LimitationRecord(Schema):
 
     status = fields.Str(required=True, validate=validate.OneOf(
         ["running", "expired", "not_running", "not_applicable"]))
-    runs_from = fields.Date(allow_none=True, load_default=None)
-    ends_on = fields.Date(allow_none=True, load_default=None)
+    runs_from = Day(allow_none=True, load_default=None)
+    ends_on = Day(allow_none=True, load_default=None)
     rule = fields.Str(required=True)
 
 
@@ -137,8 +139,8 @@ class CaseTriaged(_Payload):
     minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
     station_id = fields.Str(required=True)
     station_kind = fields.Str(required=True)
-    urgent = fields.Bool(required=True)
-    collective = fields.Bool(required=True)
+    urgent = Flag(required=True)
+    collective = Flag(required=True)
     rules_fired = fields.List(fields.Str(), required=True)
     # v1.1, optional: where the case went when not to a station, why each rule fired, the
     # working-relationship category that drove the routing, and the limitation.
@@ -185,7 +187,7 @@ WORK_ENDING_EVENTS = frozenset({"handoff.requested", "case.closed", "legal_aid.g
 def worked_seconds_field() -> fields.Float:
     """Minor (optional) field: how long the publishing agency worked on the case since it
     accepted it; absent where the agency never took the case up (intake)."""
-    return fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    return Number(allow_none=True, load_default=None, validate=validate.Range(min=0))
 
 
 class HandoffRequested(_HandoffFields):
@@ -196,16 +198,16 @@ class HandoffRequested(_HandoffFields):
 
 class HandoffAccepted(_HandoffFields):
     accepted_at = fields.AwareDateTime(required=True)
-    wait_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    wait_seconds = Number(required=True, validate=validate.Range(min=0))
 
 
 class HandoffReturned(_HandoffFields):
     returned_at = fields.AwareDateTime(required=True)
-    wait_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    wait_seconds = Number(required=True, validate=validate.Range(min=0))
     reason = fields.Str(required=True, validate=validate.Length(min=1))
 
 
-class Person(Schema):
+class Person(Bounded):
     class Meta:
         unknown = RAISE
 
@@ -216,7 +218,7 @@ class Person(Schema):
                        error="must be an 11-digit mobile number"))
 
 
-class Employer(Schema):
+class Employer(Bounded):
     class Meta:
         unknown = RAISE
 
@@ -225,7 +227,7 @@ class Employer(Schema):
     intermediary = fields.Str(allow_none=True, load_default=None)  # 众包/外包 contractor
 
 
-class CaseDossier(Schema):
+class CaseDossier(Bounded):
     """What the receiving agency needs to act: the parties (personal data) and the case so far."""
 
     class Meta:
@@ -233,8 +235,8 @@ class CaseDossier(Schema):
 
     # Inside an event, a newer minor version may add fields to a party: ignore them.
     worker = fields.Nested(Person, required=True, unknown=EXCLUDE)
-    migrant_worker = fields.Bool(load_default=False)
-    worker_count = fields.Int(required=True, validate=validate.Range(min=1))
+    migrant_worker = Flag(load_default=False)
+    worker_count = WholeNumber(required=True, validate=validate.Range(min=1))
     employer = fields.Nested(Employer, required=True, unknown=EXCLUDE)
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
@@ -245,7 +247,7 @@ class CaseDossier(Schema):
     filed_at = fields.AwareDateTime(required=True)
     history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
     # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
-    urgent = fields.Bool(load_default=False)
+    urgent = Flag(load_default=False)
     limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
 
 
@@ -256,7 +258,7 @@ class HandoffDossier(HandoffRequested):
 
 class AgreementReached(_Payload):
     amount_agreed = amount_field(required=True)
-    pay_by = fields.Date(required=True)
+    pay_by = Day(required=True)
     mediator_id = fields.Str(required=True)
 
 
@@ -266,7 +268,7 @@ class MediationFailed(_Payload):
 
 
 class SessionHeld(_Payload):
-    session_number = fields.Int(required=True, validate=validate.Range(min=1))
+    session_number = WholeNumber(required=True, validate=validate.Range(min=1))
     mode = fields.Str(required=True, validate=validate.OneOf(["in_person", "video"]))
     mediator_id = fields.Str(required=True)
 
@@ -285,7 +287,7 @@ class ArbitrationDeclined(_Payload):
 class AgreementUnperformed(_Payload):
     """The agreed payment date passed unpaid: what the worker may now do."""
 
-    pay_by = fields.Date(required=True)
+    pay_by = Day(required=True)
     amount_agreed = amount_field(required=True)
     remedies = fields.List(fields.Str(validate=validate.OneOf(
         ["judicial_confirmation", "arbitration", "payment_order"])), required=True)
@@ -299,7 +301,7 @@ class SubsidyAssessed(_Payload):
         ["simple", "ordinary", "complex", "major"]))
     amount = amount_field(required=True)
     ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]))
-    sessions = fields.Int(required=True, validate=validate.Range(min=0))
+    sessions = WholeNumber(required=True, validate=validate.Range(min=0))
 
 
 class LegalAidGranted(_Payload):
@@ -314,7 +316,7 @@ class ProvisionalAidStarted(_Payload):
 
     lawyer_id = fields.Str(required=True)
     citation = fields.Str(required=True)
-    limitation_ends_on = fields.Date(required=True)
+    limitation_ends_on = Day(required=True)
 
 
 class RepresentationContinued(_Payload):
@@ -336,7 +338,7 @@ class Awarded(_Payload):
     minor = 1  # 1.1: ``items``
 
     amount_awarded = amount_field(required=True)
-    final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
+    final_for_employer = Flag(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
     # each item's amount, as art. 47 compares them one by one
     items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
@@ -345,8 +347,8 @@ class Awarded(_Payload):
 class AwardEffective(_Payload):
     """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
 
-    final_for_employer = fields.Bool(required=True)
-    effective_on = fields.Date(required=True)
+    final_for_employer = Flag(required=True)
+    effective_on = Day(required=True)
 
 
 class RulingEntered(_Payload):
@@ -360,14 +362,14 @@ class PaymentOrderIssued(_Payload):
     """支付令: the debtor pays or objects in writing by ``respond_by``."""
 
     amount = amount_field(required=True)
-    respond_by = fields.Date(required=True)
+    respond_by = Day(required=True)
 
 
 class PaymentOrderObjected(_Payload):
     """An objection ends the payment-order procedure; unless the applicant declines, the
     matter goes on as a suit (民事诉讼法, 督促程序)."""
 
-    turned_to_litigation = fields.Bool(required=True)
+    turned_to_litigation = Flag(required=True)
 
 
 class EnforcementStarted(_Payload):
@@ -388,7 +390,7 @@ class InspectionConcluded(_Payload):
     handoff_id = fields.Str(required=True)  # the referral this concludes
     finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS))
     amount_recovered = amount_field(required=True)
-    workers_paid = fields.Int(required=True, validate=validate.Range(min=0))
+    workers_paid = WholeNumber(required=True, validate=validate.Range(min=0))
     note = fields.Str(allow_none=True, load_default=None)
 
 
@@ -396,7 +398,7 @@ class CaseClosed(_Payload):
     minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
-    days_open = fields.Int(required=True, validate=validate.Range(min=0))
+    days_open = WholeNumber(required=True, validate=validate.Range(min=0))
     worked_seconds = worked_seconds_field()
 
 
@@ -407,10 +409,10 @@ class ClockAnnounced(_Payload):
     kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
     citation = fields.Str(required=True)
     started_at = fields.AwareDateTime(required=True)
-    last_day = fields.Date(required=True)
+    last_day = Day(required=True)
     due_at = fields.AwareDateTime(required=True)
-    provisional = fields.Bool(required=True)  # counted partly on an estimate of the rest days
-    extension_days = fields.Int(required=True, validate=validate.Range(min=0))
+    provisional = Flag(required=True)  # counted partly on an estimate of the rest days
+    extension_days = WholeNumber(required=True, validate=validate.Range(min=0))
 
 
 class ClockExtended(ClockAnnounced):
@@ -467,16 +469,17 @@ UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
 PERSONAL_DATA_EVENTS = frozenset({"handoff.dossier"})
 
 
-class EnvelopeSchema(Schema):
+class EnvelopeSchema(Bounded):
     class Meta:
         unknown = RAISE
 
     event_id = fields.UUID(required=True)
-    event_type = fields.Str(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
-    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d+\.\d+$"))
+    event_type = fields.Str(required=True, validate=[validate.Length(max=64),
+                                                     validate.Regexp(r"^[a-z_]+\.[a-z_]+$")])
+    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"))
     occurred_at = fields.AwareDateTime(required=True)
     case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    correlation_id = fields.Str(required=True)
+    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     causation_id = fields.Str(allow_none=True, load_default=None)
     source_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     payload = fields.Dict(required=True)
@@ -552,24 +555,23 @@ def _as_text(value: Any) -> str:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+MAX_MESSAGE_BYTES = MAX_BODY_BYTES
+
+
 def decode(body: str | bytes | dict[str, Any]) -> Envelope:
-    """Parse and validate a message; raise ``PoisonMessage`` saying what is wrong with it."""
-    if isinstance(body, (bytes, bytearray)):
+    """Parse and validate a message; raise ``PoisonMessage`` saying what is wrong with it (the
+    field and the rule, never a value: a dossier carries personal data)."""
+    if not isinstance(body, dict):
         try:
-            body = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PoisonMessage(f"body is not UTF-8: {exc}") from None
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise PoisonMessage(f"body is not JSON: {exc}") from None
+            body = read_json(body, MAX_MESSAGE_BYTES)
+        except UnreadableBody as exc:
+            raise PoisonMessage(str(exc)) from None
     if not isinstance(body, dict):
         raise PoisonMessage("body is not a JSON object")
     try:
         head = EnvelopeSchema().load(body)
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid envelope: {exc.messages}") from None
+        raise PoisonMessage(f"invalid envelope: {describe_errors(exc.messages)}") from None
     event_type, version = head["event_type"], head["schema_version"]
     major = int(version.split(".", 1)[0])
     try:
@@ -580,7 +582,7 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
             payload = payload_schema(event_type, major).load(raw)
             version = schema_version(event_type, major)
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid {event_type} payload: {exc.messages}") from None
+        raise PoisonMessage(f"invalid {event_type} payload: {describe_errors(exc.messages)}") from None
     return Envelope(
         event_id=str(head["event_id"]),
         event_type=event_type,
@@ -592,6 +594,12 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
         source_agency=Agency(head["source_agency"]),
         payload=payload,
     )
+
+
+def undecodable(exc: BaseException) -> str:
+    """The parking reason for a message ``decode`` failed on without a ``PoisonMessage``: the
+    kind of error only, as its text may quote the message."""
+    return f"could not decode the message ({type(exc).__name__})"
 
 
 def handoff_fields(handoff: Handoff) -> dict[str, Any]:

@@ -34,10 +34,10 @@ from .routing import (
     queue_name,
     routing_key,
 )
+from .strict import AMOUNT_PATTERN
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:disputes:contract:schemas:"
-AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
 EXCHANGE_KINDS = {EVENTS_EXCHANGE: "topic", DOSSIERS_EXCHANGE: "topic", DEAD_LETTER_EXCHANGE: "fanout"}
 # What a published field may change without a new major (all else about a field is its meaning).
 WORDING = frozenset({"description", "title", "$comment"})

@@ -15,7 +15,7 @@ from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, PoisonMessage, decode
+from ..contract.events import Envelope, PoisonMessage, decode, undecodable
 from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,10 @@ class EventSubscriber:
             envelope = decode(message.body)
         except PoisonMessage as exc:
             self._park(message, str(exc))
+            return
+        except Exception as exc:  # a gap in the contract's checks must not stop the consumer
+            log.exception("could not decode a message")
+            self._park(message, undecodable(exc))
             return
         if self.seen.seen(self.name, envelope.event_id):
             self.counts["duplicate"] += 1

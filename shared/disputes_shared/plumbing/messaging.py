@@ -24,7 +24,7 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, PoisonMessage, decode
+from ..contract.events import Envelope, PoisonMessage, decode, undecodable
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from .metrics import MetricsRegistry
@@ -119,6 +119,10 @@ class EventConsumer(Consumer):
             envelope = decode(message.body)
         except PoisonMessage as exc:
             self.park_and_ack(message, str(exc))
+            return
+        except Exception as exc:  # a gap in the contract's checks must not kill the worker
+            log.exception("could not decode a message")
+            self.park_and_ack(message, undecodable(exc))
             return
         if self._lanes.admit(envelope.case_id, (envelope, message)):
             self._attempt(envelope, message, attempt=1)
