@@ -48,9 +48,11 @@ class Flag(fields.Boolean):
 
 
 class WholeNumber(fields.Integer):
-    """A JSON integer; not ``true``, not ``1.0``, not ``"1"``."""
+    """A JSON integer (``2.0`` is one, as JSON Schema counts); not ``true``, ``2.5`` or ``"2"``."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.make_error("invalid", input=value)
         return value
