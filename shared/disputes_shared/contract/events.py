@@ -596,6 +596,10 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
     )
 
 
+# A message whose headers name a ``compression`` kombu cannot undo (the platform compresses nothing).
+UNDOABLE_COMPRESSION = "the body cannot be decompressed as its compression header says"
+
+
 def undecodable(exc: BaseException) -> str:
     """The parking reason for a message ``decode`` failed on without a ``PoisonMessage``: the
     kind of error only, as its text may quote the message."""

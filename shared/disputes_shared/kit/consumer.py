@@ -15,7 +15,7 @@ from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, PoisonMessage, decode, undecodable
+from ..contract.events import UNDOABLE_COMPRESSION, Envelope, PoisonMessage, decode, undecodable
 from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,11 @@ class EventSubscriber:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
             declare_topology(connection)
+            # kombu's default for a body whose ``compression`` it cannot undo is to raise here.
             consumer = Consumer(connection.default_channel, queues=[self.queue],
-                                on_message=self._on_message)
+                                on_message=self._on_message,
+                                on_decode_error=lambda message, exc: self._park(
+                                    message, UNDOABLE_COMPRESSION))
             consumer.qos(prefetch_count=self.prefetch)
             consumer.consume()
             self._connection = connection

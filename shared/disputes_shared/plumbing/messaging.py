@@ -24,7 +24,7 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, PoisonMessage, decode, undecodable
+from ..contract.events import UNDOABLE_COMPRESSION, Envelope, PoisonMessage, decode, undecodable
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from .metrics import MetricsRegistry
@@ -80,6 +80,14 @@ class RawQueueConsumer(SettlingQueueConsumer):
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+    def on_decode_error(self, message: Message, exc: Exception) -> None:
+        """kombu could not undo the ``compression`` a message's headers name (the platform
+        compresses nothing); its own handler would log the body and drop the message. It is
+        parked instead. Every provider here consumes for the one agency of the service."""
+        provider = next(iter(self._providers))
+        self.container.spawn_managed_thread(
+            partial(provider.park_and_ack, message, UNDOABLE_COMPRESSION))
 
 
 class EventConsumer(Consumer):
