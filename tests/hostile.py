@@ -116,6 +116,17 @@ def _dumps(rng: random.Random, document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
 
 
+def hostile_headers(rng: random.Random) -> dict[str, Any]:
+    """Headers a broken or hostile publisher sets: kombu's compression, nameko's context, big,
+    nested and odd-typed values."""
+    return rng.choice([
+        {}, {"compression": "application/x-gzip"}, {"compression": "no-such-codec"},
+        {"nameko.call_id_stack": ["x" * 500] * 20}, {"nameko.authorization": None},
+        {"x-parked-reason": "forged"}, {"x": {"nested": [1, 2.5, True, None, {"y": "z"}]}},
+        {"big": "h" * 60_000}, {"n": 2**62, "neg": -(2**62), "f": 1e308},
+    ])
+
+
 def hostile_bodies(documents: list[dict[str, Any]]) -> st.SearchStrategy[tuple[str, bytes]]:
     """For hypothesis: one of ``documents`` spoilt, every choice drawn by hypothesis."""
     return st.builds(hostile_body, st.randoms(use_true_random=False), st.sampled_from(documents))

@@ -7,7 +7,6 @@ import json
 import random
 import uuid
 from collections import Counter
-from typing import Any
 
 import pytest
 from kombu import Connection
@@ -34,7 +33,7 @@ from disputes_shared.plumbing.storage import make_engine
 from intake.service import IntakeService
 from legal_aid.service import LegalAidService
 from mediation.service import MediationService
-from tests.hostile import corpus
+from tests.hostile import corpus, hostile_headers
 from tests.unit.examples import PERSONAL_VALUES, envelope
 from trail.service import TrailService
 
@@ -49,17 +48,6 @@ SERVICES = {
     Agency.TRAIL: (TrailService, trail.adapters),
 }
 PER_SERVICE = 60
-
-
-def hostile_headers(rng: random.Random) -> dict[str, Any]:
-    """Headers a broken or hostile publisher sets: kombu's compression, nameko's context, big,
-    nested and odd-typed values."""
-    return rng.choice([
-        {}, {"compression": "application/x-gzip"}, {"compression": "no-such-codec"},
-        {"nameko.call_id_stack": ["x" * 500] * 20}, {"nameko.authorization": None},
-        {"x-parked-reason": "forged"}, {"x": {"nested": [1, 2.5, True, None, {"y": "z"}]}},
-        {"big": "h" * 60_000}, {"n": 2**62, "neg": -(2**62), "f": 1e308},
-    ])
 
 
 def expected_reason(body: bytes) -> str | None:
