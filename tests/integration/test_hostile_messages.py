@@ -7,6 +7,7 @@ import json
 import random
 import uuid
 from collections import Counter
+from typing import Any
 
 import pytest
 from kombu import Connection
@@ -29,6 +30,7 @@ from disputes_shared.contract.events import (
     encode,
 )
 from disputes_shared.contract.routing import queue_name
+from disputes_shared.kit.consumer import EventSubscriber
 from disputes_shared.plumbing.storage import make_engine
 from intake.service import IntakeService
 from legal_aid.service import LegalAidService
@@ -37,7 +39,7 @@ from tests.hostile import corpus, hostile_headers
 from tests.unit.examples import PERSONAL_VALUES, envelope
 from trail.service import TrailService
 
-from .conftest import dead_letters
+from .conftest import dead_letters, eventually
 
 SERVICES = {
     Agency.INTAKE: (IntakeService, intake.adapters),
@@ -91,3 +93,26 @@ def test_every_hostile_message_is_parked_with_its_reason_and_nothing_is_applied(
                     assert connection.execute(select(func.count()).select_from(table)).scalar() == 0
         finally:
             engine.dispose()
+
+
+def test_the_client_kits_subscriber_parks_every_hostile_message_with_its_reason(amqp_uri):
+    """An outside agency's system on the kit (labor inspection here): its handler never sees one."""
+    rng = random.Random(41)
+    documents = [json.loads(encode(envelope(event_type))) for event_type in EVENT_TYPES]
+    handled: list[Any] = []
+    sent: Counter[str] = Counter()
+    with EventSubscriber(amqp_uri, Agency.LABOR_INSPECTION, handled.append) as subscriber:
+        subscriber.drain(0.1)  # the topology declared
+        with Connection(amqp_uri) as connection:
+            producer = connection.Producer()
+            for _, body in corpus(rng.randrange(2**32), documents, 150):
+                if (reason := expected_reason(body)) is None:
+                    continue
+                headers = hostile_headers(rng)
+                producer.publish(body, exchange="", routing_key=queue_name(Agency.LABOR_INSPECTION),
+                                 headers=headers, delivery_mode=2)
+                sent[UNDOABLE_COMPRESSION if "compression" in headers else reason[:2000]] += 1
+        eventually(lambda: subscriber.drain(0.5)["parked"] == sum(sent.values()), timeout=60)
+    assert handled == []
+    parked = dead_letters(amqp_uri, sum(sent.values()))
+    assert Counter(m["headers"]["x-parked-reason"] for m in parked) == sent
