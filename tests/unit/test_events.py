@@ -112,6 +112,9 @@ POISON = {
     "an amount as a float": (wire(payload={**wire()["payload"], "amount_claimed": 0.1}), "amount_claimed"),
     "an amount over the limit": (wire(payload={**wire()["payload"], "amount_claimed": "100000000.01"}),
                                  "amount_claimed"),
+    "a time in the year 9999": (wire(occurred_at="9999-12-31T23:59:59+00:00"), "occurred_at"),
+    "a day in the year 9999": (wire("mediation.agreement_reached", payload={
+        **wire("mediation.agreement_reached")["payload"], "pay_by": "9999-12-31"}), "pay_by"),
     "too many claim types": (wire(payload={**wire()["payload"], "claim_types": ["unpaid_wages"] * 51}),
                              "claim_types: Longer than maximum length 50"),
 }

@@ -96,6 +96,9 @@ BAD_SUBMISSIONS = {
                                       ["employer", "platform"]),
     "too many claim types": ({"claim_types": ["unpaid_wages"] * 51}, ["claim_types"]),
     "a date not in YYYY-MM-DD": ({"limitation": {"known_on": "20260101"}}, ["limitation", "known_on"]),
+    "a date in the year 9999": ({"limitation": {"known_on": "9999-12-31"}}, ["limitation", "known_on"]),
+    "text with a lone surrogate (over RPC)": ({"description": "\ud800"}, ["_schema"]),
+    "text with a NUL (over RPC)": ({"employer": {"name": "a\x00b"}}, ["_schema"]),
 }
 
 

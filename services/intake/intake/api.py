@@ -14,7 +14,7 @@ from disputes_shared.contract.events import (
 )
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.contract.strict import Amount, Bounded, Day, Flag, WholeNumber
-from disputes_shared.contract.wire import safe_errors
+from disputes_shared.contract.wire import UnreadableBody, check_text, safe_errors
 from disputes_shared.statute.limitation import Interruption
 
 
@@ -89,6 +89,10 @@ class InvalidClaim(ValueError):
 def validate_submission(document: object) -> dict:
     if not isinstance(document, dict):
         raise InvalidClaim({"_schema": ["the claim must be a JSON object"]})
+    try:  # over RPC the document comes parsed, its text not yet checked
+        check_text(document, "claim")
+    except UnreadableBody as exc:
+        raise InvalidClaim({"_schema": [str(exc)]}) from None
     try:
         return ClaimSubmission().load(document)
     except ValidationError as exc:

@@ -31,7 +31,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
 from .statutory_clocks import ClockKind
-from .strict import Amount, Bounded, Day, Flag, Number, WholeNumber
+from .strict import Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
 from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
 
 
@@ -175,7 +175,7 @@ class _HandoffFields(_Payload):
     from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
-    requested_at = fields.AwareDateTime(required=True)
+    requested_at = Instant(required=True)
     to_unit = fields.Str(allow_none=True, load_default=None)
 
 
@@ -197,12 +197,12 @@ class HandoffRequested(_HandoffFields):
 
 
 class HandoffAccepted(_HandoffFields):
-    accepted_at = fields.AwareDateTime(required=True)
+    accepted_at = Instant(required=True)
     wait_seconds = Number(required=True, validate=validate.Range(min=0))
 
 
 class HandoffReturned(_HandoffFields):
-    returned_at = fields.AwareDateTime(required=True)
+    returned_at = Instant(required=True)
     wait_seconds = Number(required=True, validate=validate.Range(min=0))
     reason = fields.Str(required=True, validate=validate.Length(min=1))
 
@@ -244,7 +244,7 @@ class CaseDossier(Bounded):
                               validate=validate.Length(min=1))
     amount_claimed = amount_field(required=True)
     district = fields.Str(required=True)
-    filed_at = fields.AwareDateTime(required=True)
+    filed_at = Instant(required=True)
     history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
     # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
     urgent = Flag(load_default=False)
@@ -408,9 +408,9 @@ class ClockAnnounced(_Payload):
     clock_id = fields.Str(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
     citation = fields.Str(required=True)
-    started_at = fields.AwareDateTime(required=True)
+    started_at = Instant(required=True)
     last_day = Day(required=True)
-    due_at = fields.AwareDateTime(required=True)
+    due_at = Instant(required=True)
     provisional = Flag(required=True)  # counted partly on an estimate of the rest days
     extension_days = WholeNumber(required=True, validate=validate.Range(min=0))
 
@@ -477,7 +477,7 @@ class EnvelopeSchema(Bounded):
     event_type = fields.Str(required=True, validate=[validate.Length(max=64),
                                                      validate.Regexp(r"^[a-z_]+\.[a-z_]+$")])
     schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"))
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = Instant(required=True)
     case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     causation_id = fields.Str(allow_none=True, load_default=None)

@@ -90,9 +90,9 @@ def _typed(field: fields.Field) -> dict[str, Any]:
             raise UnsupportedField("a Decimal field must travel as a string")
         return {"type": "string", "pattern": AMOUNT_PATTERN}
     if isinstance(field, (fields.AwareDateTime, fields.DateTime)):
-        return {"type": "string", "format": "date-time"}
+        return {"type": "string", "format": "date-time", **_pattern_of(field)}
     if isinstance(field, fields.Date):
-        return {"type": "string", "format": "date"}
+        return {"type": "string", "format": "date", **_pattern_of(field)}
     if isinstance(field, fields.UUID):
         return {"type": "string", "format": "uuid"}
     if isinstance(field, fields.Boolean):
@@ -104,6 +104,12 @@ def _typed(field: fields.Field) -> dict[str, Any]:
     if isinstance(field, fields.String):
         return {"type": "string"}
     raise UnsupportedField(f"no JSON Schema for {type(field).__name__}")
+
+
+def _pattern_of(field: fields.Field) -> dict[str, str]:
+    """The text a strict field takes (``strict.Day``, ``strict.Instant``), when it says."""
+    pattern = getattr(field, "pattern", None)
+    return {"pattern": pattern} if pattern else {}
 
 
 def _constraint(validator: Any, kind: str) -> dict[str, Any]:

@@ -67,15 +67,36 @@ class Number(fields.Float):
         return float(value)
 
 
-class Day(fields.Date):
-    """A calendar day as ``YYYY-MM-DD`` (RFC 3339 full-date); not ``20260101``, not a week date."""
+# 1900 to 2199: every date of a labor dispute, with room; a year 9999 would overflow the
+# statutory periods counted from it.
+YEARS = "(?:19|20|21)[0-9]{2}"
 
-    _text = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+class Day(fields.Date):
+    """A calendar day as ``YYYY-MM-DD`` (RFC 3339 full-date) in ``YEARS``; not ``20260101``,
+    not a week date."""
+
+    pattern = rf"^{YEARS}-[0-9]{{2}}-[0-9]{{2}}$"
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str) and not self._text.match(value):
+        if isinstance(value, str) and not re.match(self.pattern, value):
             raise self.make_error("invalid", input=value)
-        return super()._deserialize(value, attr, data, **kwargs)
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(self.pattern, day.isoformat()):
+            raise self.make_error("invalid", input=value)
+        return day
+
+
+class Instant(fields.AwareDateTime):
+    """A moment with its offset (RFC 3339 date-time) in ``YEARS``."""
+
+    pattern = rf"^{YEARS}-"
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(self.pattern, moment.isoformat()):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return moment
 
 
 class Amount(fields.Decimal):
