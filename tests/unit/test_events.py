@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from disputes_shared.contract.routing import (
     route,
 )
 
-from .examples import AT, WORKER, envelope, example_payloads, handoff_payload
+from .examples import AT, PERSONAL_VALUES, WORKER, envelope, example_payloads, handoff_payload
 
 PERSONAL_FIELDS = {"worker", "name", "id_number", "phone"}
 
@@ -280,3 +281,20 @@ def test_a_staff_amount_is_kept_to_the_fen(value, amount):
     from disputes_shared.contract.events import money
 
     assert str(money(value)) == amount
+
+
+def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_of_error(monkeypatch):
+    """A gap in the contract's checks: the consumer parks the message, the worker lives on,
+    and the reason does not quote the error's text (it may quote the message)."""
+    from disputes_shared.kit import consumer
+
+    def decode_that_breaks(body: Any) -> Any:
+        raise RecursionError(f"while reading {PERSONAL_VALUES[0]}")
+
+    handled: list[Any] = []
+    subscriber = consumer.EventSubscriber("memory://", "labor_inspection", handled.append)
+    parked: list[str] = []
+    monkeypatch.setattr(consumer, "decode", decode_that_breaks)
+    monkeypatch.setattr(subscriber, "_park", lambda message, reason: parked.append(reason))
+    subscriber._on_message(SimpleNamespace(body=b"{}"))  # type: ignore[arg-type]
+    assert parked == ["could not decode the message (RecursionError)"] and handled == []

@@ -10,6 +10,7 @@ from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from disputes_shared.contract.strict import TEXT_LIMITS
 from disputes_shared.contract.wire import MAX_BODY_BYTES, UnreadableBody, read_json
 from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
@@ -20,7 +21,6 @@ from .api import InvalidClaim, validate_submission
 from .handlers import Intake, UnknownCase, claim_view
 
 INTAKE = Intake()
-MAX_CASE_ID = 64
 
 
 def _json(status: int, document: Any) -> Response:
@@ -65,7 +65,7 @@ class IntakeService(AgencyEvents, OperationsEndpoints):
     @http("GET", "/v1/claims/<string:case_id>")
     def get_claim(self, request: Any, case_id: str) -> Response:
         claim = None
-        if len(case_id) <= MAX_CASE_ID:  # longer is no case number; the column is as wide
+        if len(case_id) <= TEXT_LIMITS["case_id"]:  # longer is no case number
             with self.storage() as uow:
                 claim = uow.claims.get(case_id)
         if claim is None:

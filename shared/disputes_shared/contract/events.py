@@ -19,6 +19,7 @@ does not know as a ``PoisonMessage`` (so it is parked, saying why).
 from __future__ import annotations
 
 import json
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -602,8 +603,13 @@ UNDOABLE_COMPRESSION = "the body cannot be decompressed as its compression heade
 
 def undecodable(exc: BaseException) -> str:
     """The parking reason for a message ``decode`` failed on without a ``PoisonMessage``: the
-    kind of error only, as its text may quote the message."""
+    kind of error only, as its text may quote the message. Log it with ``undecodable_trace``."""
     return f"could not decode the message ({type(exc).__name__})"
+
+
+def undecodable_trace(exc: BaseException) -> str:
+    """Where ``decode`` failed, for the log: the frames, not the error's text."""
+    return "".join(traceback.format_tb(exc.__traceback__))
 
 
 def handoff_fields(handoff: Handoff) -> dict[str, Any]:

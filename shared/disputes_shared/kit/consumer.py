@@ -15,7 +15,14 @@ from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from ..contract.agencies import Agency
-from ..contract.events import UNDOABLE_COMPRESSION, Envelope, PoisonMessage, decode, undecodable
+from ..contract.events import (
+    UNDOABLE_COMPRESSION,
+    Envelope,
+    PoisonMessage,
+    decode,
+    undecodable,
+    undecodable_trace,
+)
 from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
 
 log = logging.getLogger(__name__)
@@ -140,7 +147,8 @@ class EventSubscriber:
             self._park(message, str(exc))
             return
         except Exception as exc:  # a gap in the contract's checks must not stop the consumer
-            log.exception("could not decode a message")
+            log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
+                      undecodable_trace(exc))
             self._park(message, undecodable(exc))
             return
         if self.seen.seen(self.name, envelope.event_id):

@@ -24,7 +24,14 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import UNDOABLE_COMPRESSION, Envelope, PoisonMessage, decode, undecodable
+from ..contract.events import (
+    UNDOABLE_COMPRESSION,
+    Envelope,
+    PoisonMessage,
+    decode,
+    undecodable,
+    undecodable_trace,
+)
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from .metrics import MetricsRegistry
@@ -129,7 +136,8 @@ class EventConsumer(Consumer):
             self.park_and_ack(message, str(exc))
             return
         except Exception as exc:  # a gap in the contract's checks must not kill the worker
-            log.exception("could not decode a message")
+            log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
+                      undecodable_trace(exc))
             self.park_and_ack(message, undecodable(exc))
             return
         if self._lanes.admit(envelope.case_id, (envelope, message)):
