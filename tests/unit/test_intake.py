@@ -384,6 +384,37 @@ def test_posting_something_that_is_not_a_claim_answers_400(intake_service, intak
     assert intake_db.count(claims) == 0
 
 
+VALID = json.dumps(claim_document(), ensure_ascii=False)
+HOSTILE_BODIES = {
+    "JSON nested 5,000 deep": ('{"a":' * 5000 + "1" + "}" * 5000, 400, "invalid_json", "nests 5000 deep"),
+    "a number of 5,000 digits": (VALID.replace('"3200"', "9" * 5000), 400, "invalid_json",
+                                 "a number has 5000 characters"),
+    "a lone surrogate": (VALID.replace("王芳", "\\ud800"), 400, "invalid_json", "lone surrogate"),
+    "a NUL": (VALID.replace("王芳", "\\u0000"), 400, "invalid_json", "NUL"),
+    "invalid UTF-8": (VALID.encode().replace("王芳".encode(), b"\xff\xfe"), 400, "invalid_json",
+                      "not UTF-8"),
+    "NaN": (VALID.replace('"3200"', "NaN"), 400, "invalid_json", "NaN is not a JSON number"),
+    "a body over 256 KiB": (VALID.replace("收入记录截图", "x" * 300_000), 413, "too_large",
+                            "at most 262144 bytes"),
+    "a boolean as 1": (VALID.replace('"legal_aid_requested": false', '"legal_aid_requested": 1'), 400,
+                       "invalid_claim", None),
+}
+
+
+@pytest.mark.parametrize(("body", "status", "error", "detail"), HOSTILE_BODIES.values(),
+                         ids=HOSTILE_BODIES.keys())
+def test_a_hostile_body_is_refused_in_the_documented_error_shape_storing_nothing(
+        intake_service, intake_db, body, status, error, detail):
+    request = EnvironBuilder(method="POST", path="/v1/claims", data=body,
+                             content_type="application/json").get_request()
+    response = intake_service.post_claim(request)
+    answer = json.loads(response.get_data(as_text=True))
+    assert (response.status_code, answer["error"]) == (status, error)
+    assert set(answer) <= {"error", "detail", "fields"}
+    assert detail is None or detail in answer["detail"]
+    assert intake_db.count(claims) == 0 and intake_db.outbox_rows() == []
+
+
 def test_a_filed_claim_can_be_read_back_and_an_unknown_one_is_404(intake_service):
     _, filed = post(intake_service, claim_document())
     request = EnvironBuilder(method="GET", path=f"/v1/claims/{filed['case_id']}").get_request()
