@@ -286,6 +286,7 @@ def test_a_staff_amount_is_kept_to_the_fen(value, amount):
 def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_of_error(monkeypatch):
     """A gap in the contract's checks: the consumer parks the message, the worker lives on,
     and the reason does not quote the error's text (it may quote the message)."""
+    from disputes_shared.contract import events
     from disputes_shared.kit import consumer
 
     def decode_that_breaks(body: Any) -> Any:
@@ -294,7 +295,7 @@ def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_o
     handled: list[Any] = []
     subscriber = consumer.EventSubscriber("memory://", "labor_inspection", handled.append)
     parked: list[str] = []
-    monkeypatch.setattr(consumer, "decode", decode_that_breaks)
+    monkeypatch.setattr(events, "decode", decode_that_breaks)
     monkeypatch.setattr(subscriber, "_park", lambda message, reason: parked.append(reason))
     subscriber._on_message(SimpleNamespace(body=b"{}"))  # type: ignore[arg-type]
     assert parked == ["could not decode the message (RecursionError)"] and handled == []

@@ -19,6 +19,7 @@ does not know as a ``PoisonMessage`` (so it is parked, saying why).
 from __future__ import annotations
 
 import json
+import logging
 import traceback
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,8 @@ from .handoff import Handoff, HandoffPurpose
 from .statutory_clocks import ClockKind
 from .strict import Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
 from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
+
+log = logging.getLogger(__name__)
 
 
 class PoisonMessage(ValueError):
@@ -601,15 +604,18 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
 UNDOABLE_COMPRESSION = "the body cannot be decompressed as its compression header says"
 
 
-def undecodable(exc: BaseException) -> str:
-    """The parking reason for a message ``decode`` failed on without a ``PoisonMessage``: the
-    kind of error only, as its text may quote the message. Log it with ``undecodable_trace``."""
-    return f"could not decode the message ({type(exc).__name__})"
-
-
-def undecodable_trace(exc: BaseException) -> str:
-    """Where ``decode`` failed, for the log: the frames, not the error's text."""
-    return "".join(traceback.format_tb(exc.__traceback__))
+def decode_or_reason(body: str | bytes) -> tuple[Envelope | None, str]:
+    """``decode``, every failure turned into the reason a consumer parks the message with. A
+    failure the contract did not foresee is named by its kind and logged by where it happened,
+    never by its text, which may quote the message."""
+    try:
+        return decode(body), ""
+    except PoisonMessage as exc:
+        return None, str(exc)
+    except Exception as exc:  # a gap in the checks above must not stop a consumer
+        log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+        return None, f"could not decode the message ({type(exc).__name__})"
 
 
 def handoff_fields(handoff: Handoff) -> dict[str, Any]:

@@ -15,14 +15,7 @@ from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from ..contract.agencies import Agency
-from ..contract.events import (
-    UNDOABLE_COMPRESSION,
-    Envelope,
-    PoisonMessage,
-    decode,
-    undecodable,
-    undecodable_trace,
-)
+from ..contract.events import UNDOABLE_COMPRESSION, Envelope, decode_or_reason
 from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
 
 log = logging.getLogger(__name__)
@@ -141,15 +134,9 @@ class EventSubscriber:
         self._running = False
 
     def _on_message(self, message: Message) -> None:
-        try:
-            envelope = decode(message.body)
-        except PoisonMessage as exc:
-            self._park(message, str(exc))
-            return
-        except Exception as exc:  # a gap in the contract's checks must not stop the consumer
-            log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
-                      undecodable_trace(exc))
-            self._park(message, undecodable(exc))
+        envelope, reason = decode_or_reason(message.body)
+        if envelope is None:
+            self._park(message, reason)
             return
         if self.seen.seen(self.name, envelope.event_id):
             self.counts["duplicate"] += 1

@@ -24,14 +24,7 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import (
-    UNDOABLE_COMPRESSION,
-    Envelope,
-    PoisonMessage,
-    decode,
-    undecodable,
-    undecodable_trace,
-)
+from ..contract.events import UNDOABLE_COMPRESSION, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from .metrics import MetricsRegistry
@@ -130,15 +123,9 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
-        try:
-            envelope = decode(message.body)
-        except PoisonMessage as exc:
-            self.park_and_ack(message, str(exc))
-            return
-        except Exception as exc:  # a gap in the contract's checks must not kill the worker
-            log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
-                      undecodable_trace(exc))
-            self.park_and_ack(message, undecodable(exc))
+        envelope, reason = decode_or_reason(message.body)
+        if envelope is None:
+            self.park_and_ack(message, reason)
             return
         if self._lanes.admit(envelope.case_id, (envelope, message)):
             self._attempt(envelope, message, attempt=1)
