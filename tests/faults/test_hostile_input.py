@@ -32,8 +32,8 @@ from disputes_cli import local
 from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import (
+    COMPRESSED_BODY,
     EVENT_TYPES,
-    UNDOABLE_COMPRESSION,
     PoisonMessage,
     decode,
     encode,
@@ -116,7 +116,7 @@ def publish(amqp_uri: str, messages: list[tuple[str, bytes, str]], rng: random.R
             producer.publish(body, exchange="", routing_key=queue_name(agency), delivery_mode=2,
                              message_id=str(uuid.uuid4()), headers=headers,
                              content_type=rng.choice(["application/json", "text/plain", None]))
-            expected[(str(agency), UNDOABLE_COMPRESSION if "compression" in headers else reason)] += 1
+            expected[(str(agency), COMPRESSED_BODY if "compression" in headers else reason)] += 1
     return expected
 
 

@@ -3,6 +3,7 @@ parked with the reason the contract gives for it, none is applied, no service st
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import uuid
@@ -23,8 +24,8 @@ from arbitration.service import ArbitrationService
 from courts_bridge.service import CourtsBridgeService
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.events import (
+    COMPRESSED_BODY,
     EVENT_TYPES,
-    UNDOABLE_COMPRESSION,
     PoisonMessage,
     decode,
     encode,
@@ -79,7 +80,7 @@ def test_every_hostile_message_is_parked_with_its_reason_and_nothing_is_applied(
                                  content_type=rng.choice(["application/json", "text/plain", None]),
                                  delivery_mode=2)
                 if "compression" in headers:  # none of these bodies is compressed
-                    reason = UNDOABLE_COMPRESSION
+                    reason = COMPRESSED_BODY
                 sent[(str(agency), reason[:2000])] += 1
 
     parked = dead_letters(amqp_uri, sum(sent.values()), timeout=120)
@@ -111,8 +112,26 @@ def test_the_client_kits_subscriber_parks_every_hostile_message_with_its_reason(
                 headers = hostile_headers(rng)
                 producer.publish(body, exchange="", routing_key=queue_name(Agency.LABOR_INSPECTION),
                                  headers=headers, delivery_mode=2)
-                sent[UNDOABLE_COMPRESSION if "compression" in headers else reason[:2000]] += 1
+                sent[COMPRESSED_BODY if "compression" in headers else reason[:2000]] += 1
         eventually(lambda: subscriber.drain(0.5)["parked"] == sum(sent.values()), timeout=60)
     assert handled == []
     parked = dead_letters(amqp_uri, sum(sent.values()))
     assert Counter(m["headers"]["x-parked-reason"] for m in parked) == sent
+
+
+def test_a_compressed_body_is_parked_as_it_came_never_inflated(start_service, amqp_uri):
+    """20 MB of a valid-looking event gzipped to kilobytes: kombu would inflate it before the
+    contract's size limit could see it."""
+    start_service(MediationService, mediation.adapters.metadata)
+    bomb = gzip.compress(b'{"payload": "' + b"0" * 20_000_000 + b'"}')
+    valid = gzip.compress(encode(envelope("case.closed")).encode())
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer()
+        for body in (bomb, valid):
+            producer.publish(body, exchange="", routing_key=queue_name(Agency.MEDIATION),
+                             headers={"compression": "application/x-gzip"}, delivery_mode=2)
+    parked = dead_letters(amqp_uri, 2)
+    assert [m["body"] for m in parked] == [bomb, valid]
+    assert {m["headers"]["x-parked-reason"] for m in parked} == {COMPRESSED_BODY}
+    assert {m["headers"]["x-compression"] for m in parked} == {"application/x-gzip"}
+    assert not any("compression" in m["headers"] for m in parked)

@@ -600,8 +600,9 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
     )
 
 
-# A message whose headers name a ``compression`` kombu cannot undo (the platform compresses nothing).
-UNDOABLE_COMPRESSION = "the body cannot be decompressed as its compression header says"
+# The platform compresses nothing, and a compressed body may inflate to gigabytes: a message
+# whose headers name a ``compression`` is refused as it came.
+COMPRESSED_BODY = "the platform takes no compressed bodies (the message names a compression)"
 
 
 def decode_or_reason(body: str | bytes) -> tuple[Envelope | None, str]:

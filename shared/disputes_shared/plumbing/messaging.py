@@ -24,9 +24,10 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..contract.agencies import Agency
-from ..contract.events import UNDOABLE_COMPRESSION, Envelope, PoisonMessage, decode_or_reason
+from ..contract.events import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
+from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
 
@@ -73,8 +74,8 @@ class RawQueueConsumer(SettlingQueueConsumer):
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
-            consumer = consumer_cls(
-                queues=[provider.queue],
+            consumer = PlainConsumer(
+                channel, queues=[provider.queue], on_decode_error=self.on_decode_error,
                 on_message=partial(self.handle_message, provider, None),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
@@ -82,12 +83,12 @@ class RawQueueConsumer(SettlingQueueConsumer):
         return self._consumers.values()
 
     def on_decode_error(self, message: Message, exc: Exception) -> None:
-        """kombu could not undo the ``compression`` a message's headers name (the platform
-        compresses nothing); its own handler would log the body and drop the message. It is
-        parked instead. Every provider here consumes for the one agency of the service."""
+        """A compressed body (``PlainConsumer``); kombu's own handler would log the body and
+        drop the message. It is parked instead. Every provider here consumes for the one agency
+        of the service."""
         provider = next(iter(self._providers))
         self.container.spawn_managed_thread(
-            partial(provider.park_and_ack, message, UNDOABLE_COMPRESSION))
+            partial(provider.park_and_ack, message, COMPRESSED_BODY))
 
 
 class EventConsumer(Consumer):
