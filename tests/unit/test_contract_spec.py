@@ -38,6 +38,7 @@ from disputes_shared.contract.spec import (
     published_schemas,
     read_published,
 )
+from disputes_shared.contract.strict import MAX_TEXT
 
 from ..support.examples import envelope
 
@@ -266,7 +267,7 @@ def test_a_field_the_generator_cannot_describe_is_a_clear_error_not_a_silent_gap
 
     monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithUrl)
     assert published_schemas()["case.filed.v1.json"]["properties"]["payload"]["properties"][
-        "evidence_link"] == {"type": ["string", "null"], "format": "uri"}
+        "evidence_link"] == {"type": ["string", "null"], "format": "uri", "maxLength": MAX_TEXT}
     monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithFunction)
     with pytest.raises(UnsupportedField, match="Function"):
         published_schemas()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from disputes_shared.contract.routing import (
     route,
 )
 
-from ..support.examples import AT, WORKER, envelope, example_payloads, handoff_payload
+from ..support.examples import AT, PERSONAL_VALUES, WORKER, envelope, example_payloads, handoff_payload
 
 PERSONAL_FIELDS = {"worker", "name", "id_number", "phone"}
 
@@ -93,6 +94,30 @@ POISON = {
                         "invalid case.filed payload.*worker_count"),
     "payload missing a field": (wire(payload={k: v for k, v in wire()["payload"].items()
                                               if k != "industry"}), "industry"),
+    # hostile bodies: each a clear refusal, never RecursionError, ValueError or MemoryError
+    "nested 5,000 deep": ('{"a":' * 5000 + "1" + "}" * 5000, "nests 5000 deep, more than the 16"),
+    "a version of 5,000 digits": (wire(schema_version="1" * 5000 + ".0"), "schema_version"),
+    "a number of 5,000 digits": (json.dumps(wire()).replace('"worker_count": 1', '"worker_count": ' + "9" * 5000),
+                                 "a number has 5000 characters"),
+    "a count beyond an INTEGER column": (wire(payload={**wire()["payload"], "worker_count": 2**31}),
+                                         "worker_count"),
+    "NaN": ('{"event_id": NaN}', "NaN is not a JSON number"),
+    "a body over the size limit": (json.dumps(wire(correlation_id="x" * 300_000)), "more than the 262144"),
+    "a lone surrogate": (wire(correlation_id="\ud800"), "lone surrogate"),
+    "a NUL character": (wire(correlation_id="a\x00b"), "NUL"),
+    "an over-long correlation id": (wire(correlation_id="c" * 65), "correlation_id: Length must be between 1 and 64"),
+    "a boolean as 1": (wire(payload={**wire()["payload"], "legal_aid_requested": 1}), "legal_aid_requested"),
+    "a boolean as text": (wire(payload={**wire()["payload"], "legal_aid_requested": "yes"}),
+                          "legal_aid_requested"),
+    "a count as true": (wire(payload={**wire()["payload"], "worker_count": True}), "worker_count"),
+    "an amount as a float": (wire(payload={**wire()["payload"], "amount_claimed": 0.1}), "amount_claimed"),
+    "an amount over the limit": (wire(payload={**wire()["payload"], "amount_claimed": "100000000.01"}),
+                                 "amount_claimed"),
+    "a time in the year 9999": (wire(occurred_at="9999-12-31T23:59:59+00:00"), "occurred_at"),
+    "a day in the year 9999": (wire("mediation.agreement_reached", payload={
+        **wire("mediation.agreement_reached")["payload"], "pay_by": "9999-12-31"}), "pay_by"),
+    "too many claim types": (wire(payload={**wire()["payload"], "claim_types": ["unpaid_wages"] * 51}),
+                             "claim_types: Longer than maximum length 50"),
 }
 
 
@@ -102,6 +127,22 @@ def test_a_message_that_can_never_be_handled_is_poison_and_says_why(body, says):
         body = json.dumps(body)
     with pytest.raises(PoisonMessage, match=says):
         decode(body)
+
+
+def test_a_refusal_names_the_field_and_the_rule_never_the_personal_data_sent():
+    document = wire("handoff.dossier")
+    worker = document["payload"]["dossier"]["worker"]
+    worker["phone"] = "23800001111"
+    worker["name"] = "王" * 101
+    document["payload"]["dossier"]["employer"]["platform"] = "x" * 101
+    document["payload"]["dossier"]["history"] = {worker["id_number"]: 1}
+    with pytest.raises(PoisonMessage) as raised:
+        decode(json.dumps(document, ensure_ascii=False))
+    reason = str(raised.value)
+    assert "dossier.worker.phone: must be an 11-digit mobile number" in reason
+    assert "dossier.worker.name: Length must be between 1 and 100" in reason
+    assert "dossier.employer.platform: Longer than maximum length 100" in reason
+    assert not any(value in reason for value in (worker["phone"], worker["id_number"], "王王"))
 
 
 @pytest.mark.parametrize("event_type", ["case.vanished", "case.filed"])
@@ -240,3 +281,21 @@ def test_a_staff_amount_is_kept_to_the_fen(value, amount):
     from disputes_shared.contract.events import money
 
     assert str(money(value)) == amount
+
+
+def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_of_error(monkeypatch):
+    """A gap in the contract's checks: the consumer parks the message, the worker lives on,
+    and the reason does not quote the error's text (it may quote the message)."""
+    from disputes_shared.contract import events
+    from disputes_shared.kit import consumer
+
+    def decode_that_breaks(body: Any) -> Any:
+        raise RecursionError(f"while reading {PERSONAL_VALUES[0]}")
+
+    handled: list[Any] = []
+    subscriber = consumer.EventSubscriber("memory://", "labor_inspection", handled.append)
+    parked: list[str] = []
+    monkeypatch.setattr(events, "decode", decode_that_breaks)
+    monkeypatch.setattr(subscriber, "_park", lambda message, reason: parked.append(reason))
+    subscriber._on_message(SimpleNamespace(body=b"{}"))  # type: ignore[arg-type]
+    assert parked == ["could not decode the message (RecursionError)"] and handled == []

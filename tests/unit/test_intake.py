@@ -65,7 +65,7 @@ def requests_in(outbox: list[Envelope], purpose: str) -> list[Envelope]:
 # -- the submission ------------------------------------------------------------------------------
 
 def test_a_valid_submission_is_typed_and_defaulted():
-    submission = validate_submission(claim_document(amount_claimed=3200.5))
+    submission = validate_submission(claim_document(amount_claimed="3200.5"))
     assert submission["amount_claimed"] == Decimal("3200.50")
     assert (submission["worker_count"], submission["chosen_station_id"]) == (1, None)
 
@@ -85,6 +85,20 @@ BAD_SUBMISSIONS = {
     "an unknown district": ({"district": "mars"}, ["district"]),
     "zero workers": ({"worker_count": 0}, ["worker_count"]),
     "an unknown employer field": ({"employer": {"name": "迅达", "boss": "x"}}, ["employer", "boss"]),
+    "an amount as a JSON number": ({"amount_claimed": 3200.5}, ["amount_claimed"]),
+    "an amount over the limit": ({"amount_claimed": "100000000.01"}, ["amount_claimed"]),
+    "an amount in exponent form": ({"amount_claimed": "1e3"}, ["amount_claimed"]),
+    "a boolean as 1": ({"legal_aid_requested": 1}, ["legal_aid_requested"]),
+    "a boolean as text": ({"migrant_worker": "yes"}, ["migrant_worker"]),
+    "a count as true": ({"worker_count": True}, ["worker_count"]),
+    "a count as text": ({"worker_count": "3"}, ["worker_count"]),
+    "an employer platform too long": ({"employer": {"name": "迅达", "platform": "美" * 101}},
+                                      ["employer", "platform"]),
+    "too many claim types": ({"claim_types": ["unpaid_wages"] * 51}, ["claim_types"]),
+    "a date not in YYYY-MM-DD": ({"limitation": {"known_on": "20260101"}}, ["limitation", "known_on"]),
+    "a date in the year 9999": ({"limitation": {"known_on": "9999-12-31"}}, ["limitation", "known_on"]),
+    "text with a lone surrogate (over RPC)": ({"description": "\ud800"}, ["_schema"]),
+    "text with a NUL (over RPC)": ({"employer": {"name": "a\x00b"}}, ["_schema"]),
 }
 
 
@@ -368,6 +382,37 @@ def test_posting_something_that_is_not_a_claim_answers_400(intake_service, intak
     assert status == 400
     assert answer_body["error"] in ("invalid_json", "invalid_claim")
     assert intake_db.count(claims) == 0
+
+
+VALID = json.dumps(claim_document(), ensure_ascii=False)
+HOSTILE_BODIES = {
+    "JSON nested 5,000 deep": ('{"a":' * 5000 + "1" + "}" * 5000, 400, "invalid_json", "nests 5000 deep"),
+    "a number of 5,000 digits": (VALID.replace('"3200"', "9" * 5000), 400, "invalid_json",
+                                 "a number has 5000 characters"),
+    "a lone surrogate": (VALID.replace("王芳", "\\ud800"), 400, "invalid_json", "lone surrogate"),
+    "a NUL": (VALID.replace("王芳", "\\u0000"), 400, "invalid_json", "NUL"),
+    "invalid UTF-8": (VALID.encode().replace("王芳".encode(), b"\xff\xfe"), 400, "invalid_json",
+                      "not UTF-8"),
+    "NaN": (VALID.replace('"3200"', "NaN"), 400, "invalid_json", "NaN is not a JSON number"),
+    "a body over 256 KiB": (VALID.replace("收入记录截图", "x" * 300_000), 413, "too_large",
+                            "at most 262144 bytes"),
+    "a boolean as 1": (VALID.replace('"legal_aid_requested": false', '"legal_aid_requested": 1'), 400,
+                       "invalid_claim", None),
+}
+
+
+@pytest.mark.parametrize(("body", "status", "error", "detail"), HOSTILE_BODIES.values(),
+                         ids=HOSTILE_BODIES.keys())
+def test_a_hostile_body_is_refused_in_the_documented_error_shape_storing_nothing(
+        intake_service, intake_db, body, status, error, detail):
+    request = EnvironBuilder(method="POST", path="/v1/claims", data=body,
+                             content_type="application/json").get_request()
+    response = intake_service.post_claim(request)
+    answer = json.loads(response.get_data(as_text=True))
+    assert (response.status_code, answer["error"]) == (status, error)
+    assert set(answer) <= {"error", "detail", "fields"}
+    assert detail is None or detail in answer["detail"]
+    assert intake_db.count(claims) == 0 and intake_db.outbox_rows() == []
 
 
 def test_a_filed_claim_can_be_read_back_and_an_unknown_one_is_404(intake_service):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
 from disputes_shared.contract.events import (
     CHANNELS,
@@ -13,10 +13,12 @@ from disputes_shared.contract.events import (
     Person,
 )
 from disputes_shared.contract.stations import DISTRICTS, stations
+from disputes_shared.contract.strict import Amount, Bounded, Day, Flag, WholeNumber
+from disputes_shared.contract.wire import UnreadableBody, check_text, safe_errors
 from disputes_shared.statute.limitation import Interruption
 
 
-class Evidence(Schema):
+class Evidence(Bounded):
     class Meta:
         unknown = RAISE
 
@@ -25,23 +27,23 @@ class Evidence(Schema):
     description = fields.Str(required=True, validate=validate.Length(min=1, max=500))
 
 
-class LimitationInterruption(Schema):
+class LimitationInterruption(Bounded):
     class Meta:
         unknown = RAISE
 
-    on = fields.Date(required=True)
+    on = Day(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf([str(i) for i in Interruption]))
 
 
-class LimitationDates(Schema):
+class LimitationDates(Bounded):
     """The dates the one-year limitation (art. 27) is counted from; dates as YYYY-MM-DD."""
 
     class Meta:
         unknown = RAISE
 
-    known_on = fields.Date(required=True)  # knew, or should have known, of the infringement
-    still_employed = fields.Bool(load_default=False)
-    employment_ended_on = fields.Date(load_default=None, allow_none=True)
+    known_on = Day(required=True)  # knew, or should have known, of the infringement
+    still_employed = Flag(load_default=False)
+    employment_ended_on = Day(load_default=None, allow_none=True)
     interruptions = fields.List(fields.Nested(LimitationInterruption), load_default=list)
 
     @validates_schema
@@ -51,33 +53,29 @@ class LimitationDates(Schema):
                                   "employment_ended_on")
 
 
-class ClaimSubmission(Schema):
+class ClaimSubmission(Bounded):
     class Meta:
         unknown = RAISE  # a misspelt field is named back to the sender, not silently dropped
 
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
     worker = fields.Nested(Person, required=True)
-    migrant_worker = fields.Bool(load_default=False)  # 农民工: art. 42 means-test exemption
-    worker_count = fields.Int(load_default=1, validate=validate.Range(min=1, max=10000))
+    migrant_worker = Flag(load_default=False)  # 农民工: art. 42 means-test exemption
+    worker_count = WholeNumber(load_default=1, validate=validate.Range(min=1, max=10000))
     employer = fields.Nested(Employer, required=True)
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
                               validate=validate.Length(min=1))
-    amount_claimed = fields.Decimal(required=True, as_string=True, places=2,
-                                    validate=validate.Range(min=0, max=100_000_000))
+    amount_claimed = Amount(text_only=True, required=True)
     district = fields.Str(required=True, validate=validate.OneOf(DISTRICTS))
-    legal_aid_requested = fields.Bool(load_default=False)
-    chosen_station_id = fields.Str(load_default=None, allow_none=True)
+    legal_aid_requested = Flag(load_default=False)
+    # the station directory (``contract.stations``): the OpenAPI document lists its ids
+    chosen_station_id = fields.Str(load_default=None, allow_none=True,
+                                   validate=validate.OneOf([s.station_id for s in stations()]))
     description = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-    evidence = fields.List(fields.Nested(Evidence), load_default=list)
+    evidence = fields.List(fields.Nested(Evidence), load_default=list,
+                           validate=validate.Length(max=20))
     limitation = fields.Nested(LimitationDates, load_default=None, allow_none=True)
-
-    @validates("chosen_station_id")
-    def _known_station(self, value: str | None, **_: object) -> None:
-        if value is not None and value not in {s.station_id for s in stations()}:
-            raise ValidationError(f"no mediation station {value!r}")
-
 
 
 class InvalidClaim(ValueError):
@@ -91,7 +89,11 @@ class InvalidClaim(ValueError):
 def validate_submission(document: object) -> dict:
     if not isinstance(document, dict):
         raise InvalidClaim({"_schema": ["the claim must be a JSON object"]})
+    try:  # over RPC the document comes parsed, its text not yet checked
+        check_text(document, "claim")
+    except UnreadableBody as exc:
+        raise InvalidClaim({"_schema": [str(exc)]}) from None
     try:
         return ClaimSubmission().load(document)
     except ValidationError as exc:
-        raise InvalidClaim(exc.normalized_messages()) from None
+        raise InvalidClaim(safe_errors(exc.normalized_messages())) from None

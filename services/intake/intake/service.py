@@ -7,9 +7,12 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.web.handlers import http
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from disputes_shared.contract.lifecycle import UnknownCase
+from disputes_shared.contract.strict import TEXT_LIMITS
+from disputes_shared.contract.wire import MAX_BODY_BYTES, UnreadableBody, read_json
 from disputes_shared.plumbing.messaging import rpc
 from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
 from disputes_shared.regional import regional_figures
@@ -45,10 +48,16 @@ class IntakeService(AgencyEvents, OperationsEndpoints):
 
     @http("POST", "/v1/claims")
     def post_claim(self, request: Any) -> Response:
+        request.max_content_length = MAX_BODY_BYTES  # refused before it is read
         try:
-            document = json.loads(request.get_data(as_text=True) or "null")
-        except ValueError as exc:
-            return _json(400, {"error": "invalid_json", "detail": str(exc)})
+            document = read_json(request.get_data() or b"null")
+        except RequestEntityTooLarge:
+            return _json(413, {"error": "too_large",
+                               "detail": f"the body may have at most {MAX_BODY_BYTES} bytes"})
+        except UnreadableBody as exc:
+            return _json(413 if exc.too_large else 400,
+                         {"error": "too_large" if exc.too_large else "invalid_json",
+                          "detail": str(exc)})
         try:
             return _json(201, self._file(document))
         except InvalidClaim as exc:
@@ -56,10 +65,12 @@ class IntakeService(AgencyEvents, OperationsEndpoints):
 
     @http("GET", "/v1/claims/<string:case_id>")
     def get_claim(self, request: Any, case_id: str) -> Response:
-        with self.storage() as uow:
-            claim = uow.claims.get(case_id)
+        claim = None
+        if len(case_id) <= TEXT_LIMITS["case_id"]:  # longer is no case number
+            with self.storage() as uow:
+                claim = uow.claims.get(case_id)
         if claim is None:
-            return _json(404, {"error": "not_found", "case_id": case_id})
+            return _json(404, {"error": "not_found", "detail": "no claim has this case number"})
         return _json(200, claim_view(claim))
 
     @rpc

@@ -19,6 +19,8 @@ does not know as a ``PoisonMessage`` (so it is parked, saying why).
 from __future__ import annotations
 
 import json
+import logging
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import Handoff, HandoffPurpose
+from .strict import Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
 from .vocabularies import (
     CHANNELS,
     CLAIM_TYPES,
@@ -43,6 +46,9 @@ from .vocabularies import (
     SUBSIDY_DIFFICULTIES,
     LimitationStatus,
 )
+from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
+
+log = logging.getLogger(__name__)
 
 
 class PoisonMessage(ValueError):
@@ -81,11 +87,11 @@ PURPOSES = [p.value for p in HandoffPurpose]
 
 
 def amount_field(**kwargs: Any) -> fields.Decimal:
-    """Yuan: exact, two places, never negative, as text on the wire."""
-    return fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0), **kwargs)
+    """Yuan: exact, two places, 0 to ``MAX_AMOUNT``, as text on the wire."""
+    return Amount(**kwargs)
 
 
-class _Payload(Schema):
+class _Payload(Bounded):
     """A payload of one major version; ``minor`` counts the optional fields added since."""
 
     minor: ClassVar[int] = 0
@@ -102,21 +108,21 @@ class CaseFiled(_Payload):
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
                               validate=validate.Length(min=1))
     amount_claimed = amount_field(required=True)
-    worker_count = fields.Int(required=True, validate=validate.Range(min=1))
+    worker_count = WholeNumber(required=True, validate=validate.Range(min=1))
     district = fields.Str(required=True)
-    legal_aid_requested = fields.Bool(required=True)
+    legal_aid_requested = Flag(required=True)
     chosen_station_id = fields.Str(allow_none=True, load_default=None)
 
 
-class LimitationRecord(Schema):
+class LimitationRecord(Bounded):
     """Where the one-year limitation (art. 27) stood when the claim was filed."""
 
     class Meta:
         unknown = EXCLUDE
 
     status = fields.Str(required=True, validate=validate.OneOf([s.value for s in LimitationStatus]))
-    runs_from = fields.Date(allow_none=True, load_default=None)
-    ends_on = fields.Date(allow_none=True, load_default=None)
+    runs_from = Day(allow_none=True, load_default=None)
+    ends_on = Day(allow_none=True, load_default=None)
     rule = fields.Str(required=True)
 
 
@@ -124,8 +130,8 @@ class CaseTriaged(_Payload):
     minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
     station_id = fields.Str(required=True)
     station_kind = fields.Str(required=True)
-    urgent = fields.Bool(required=True)
-    collective = fields.Bool(required=True)
+    urgent = Flag(required=True)
+    collective = Flag(required=True)
     rules_fired = fields.List(fields.Str(), required=True)
     # v1.1, optional: where the case went when not to a station, why each rule fired, the
     # working-relationship category that drove the routing, and the limitation.
@@ -157,7 +163,7 @@ class _HandoffFields(_Payload):
     from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
-    requested_at = fields.AwareDateTime(required=True)
+    requested_at = Instant(required=True)
     to_unit = fields.Str(allow_none=True, load_default=None)
 
 
@@ -169,7 +175,7 @@ WORK_ENDING_EVENTS = frozenset({"handoff.requested", "case.closed", "legal_aid.g
 def worked_seconds_field() -> fields.Float:
     """Minor (optional) field: how long the publishing agency worked on the case since it
     accepted it; absent where the agency never took the case up (intake)."""
-    return fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    return Number(allow_none=True, load_default=None, validate=validate.Range(min=0))
 
 
 class HandoffRequested(_HandoffFields):
@@ -179,17 +185,17 @@ class HandoffRequested(_HandoffFields):
 
 
 class HandoffAccepted(_HandoffFields):
-    accepted_at = fields.AwareDateTime(required=True)
-    wait_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    accepted_at = Instant(required=True)
+    wait_seconds = Number(required=True, validate=validate.Range(min=0))
 
 
 class HandoffReturned(_HandoffFields):
-    returned_at = fields.AwareDateTime(required=True)
-    wait_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    returned_at = Instant(required=True)
+    wait_seconds = Number(required=True, validate=validate.Range(min=0))
     reason = fields.Str(required=True, validate=validate.Length(min=1))
 
 
-class Person(Schema):
+class Person(Bounded):
     class Meta:
         unknown = RAISE
 
@@ -200,7 +206,7 @@ class Person(Schema):
                        error="must be an 11-digit mobile number"))
 
 
-class Employer(Schema):
+class Employer(Bounded):
     class Meta:
         unknown = RAISE
 
@@ -209,7 +215,7 @@ class Employer(Schema):
     intermediary = fields.Str(allow_none=True, load_default=None)  # 众包/外包 contractor
 
 
-class CaseDossier(Schema):
+class CaseDossier(Bounded):
     """What the receiving agency needs to act: the parties (personal data) and the case so far."""
 
     class Meta:
@@ -217,8 +223,8 @@ class CaseDossier(Schema):
 
     # Inside an event, a newer minor version may add fields to a party: ignore them.
     worker = fields.Nested(Person, required=True, unknown=EXCLUDE)
-    migrant_worker = fields.Bool(load_default=False)
-    worker_count = fields.Int(required=True, validate=validate.Range(min=1))
+    migrant_worker = Flag(load_default=False)
+    worker_count = WholeNumber(required=True, validate=validate.Range(min=1))
     employer = fields.Nested(Employer, required=True, unknown=EXCLUDE)
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
@@ -226,10 +232,10 @@ class CaseDossier(Schema):
                               validate=validate.Length(min=1))
     amount_claimed = amount_field(required=True)
     district = fields.Str(required=True)
-    filed_at = fields.AwareDateTime(required=True)
+    filed_at = Instant(required=True)
     history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
     # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
-    urgent = fields.Bool(load_default=False)
+    urgent = Flag(load_default=False)
     limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
 
 
@@ -240,7 +246,7 @@ class HandoffDossier(HandoffRequested):
 
 class AgreementReached(_Payload):
     amount_agreed = amount_field(required=True)
-    pay_by = fields.Date(required=True)
+    pay_by = Day(required=True)
     mediator_id = fields.Str(required=True)
 
 
@@ -250,7 +256,7 @@ class MediationFailed(_Payload):
 
 
 class SessionHeld(_Payload):
-    session_number = fields.Int(required=True, validate=validate.Range(min=1))
+    session_number = WholeNumber(required=True, validate=validate.Range(min=1))
     mode = fields.Str(required=True, validate=validate.OneOf(SESSION_MODES))
     mediator_id = fields.Str(required=True)
 
@@ -269,7 +275,7 @@ class ArbitrationDeclined(_Payload):
 class AgreementUnperformed(_Payload):
     """The agreed payment date passed unpaid: what the worker may now do."""
 
-    pay_by = fields.Date(required=True)
+    pay_by = Day(required=True)
     amount_agreed = amount_field(required=True)
     remedies = fields.List(fields.Str(validate=validate.OneOf(
         ["judicial_confirmation", "arbitration", "payment_order"])), required=True)
@@ -282,7 +288,7 @@ class SubsidyAssessed(_Payload):
     difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES))
     amount = amount_field(required=True)
     ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]))
-    sessions = fields.Int(required=True, validate=validate.Range(min=0))
+    sessions = WholeNumber(required=True, validate=validate.Range(min=0))
 
 
 class LegalAidGranted(_Payload):
@@ -297,7 +303,7 @@ class ProvisionalAidStarted(_Payload):
 
     lawyer_id = fields.Str(required=True)
     citation = fields.Str(required=True)
-    limitation_ends_on = fields.Date(required=True)
+    limitation_ends_on = Day(required=True)
 
 
 class RepresentationContinued(_Payload):
@@ -319,7 +325,7 @@ class Awarded(_Payload):
     minor = 1  # 1.1: ``items``
 
     amount_awarded = amount_field(required=True)
-    final_for_employer = fields.Bool(required=True)  # 一裁终局, art. 47
+    final_for_employer = Flag(required=True)  # 一裁终局, art. 47
     arbitrator_id = fields.Str(required=True)
     # each item's amount, as art. 47 compares them one by one
     items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
@@ -328,8 +334,8 @@ class Awarded(_Payload):
 class AwardEffective(_Payload):
     """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
 
-    final_for_employer = fields.Bool(required=True)
-    effective_on = fields.Date(required=True)
+    final_for_employer = Flag(required=True)
+    effective_on = Day(required=True)
 
 
 class RulingEntered(_Payload):
@@ -343,14 +349,14 @@ class PaymentOrderIssued(_Payload):
     """支付令: the debtor pays or objects in writing by ``respond_by``."""
 
     amount = amount_field(required=True)
-    respond_by = fields.Date(required=True)
+    respond_by = Day(required=True)
 
 
 class PaymentOrderObjected(_Payload):
     """An objection ends the payment-order procedure; unless the applicant declines, the
     matter goes on as a suit (民事诉讼法, 督促程序)."""
 
-    turned_to_litigation = fields.Bool(required=True)
+    turned_to_litigation = Flag(required=True)
 
 
 class EnforcementStarted(_Payload):
@@ -363,7 +369,7 @@ class InspectionConcluded(_Payload):
     handoff_id = fields.Str(required=True)  # the referral this concludes
     finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS))
     amount_recovered = amount_field(required=True)
-    workers_paid = fields.Int(required=True, validate=validate.Range(min=0))
+    workers_paid = WholeNumber(required=True, validate=validate.Range(min=0))
     note = fields.Str(allow_none=True, load_default=None)
 
 
@@ -371,7 +377,7 @@ class CaseClosed(_Payload):
     minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
-    days_open = fields.Int(required=True, validate=validate.Range(min=0))
+    days_open = WholeNumber(required=True, validate=validate.Range(min=0))
     worked_seconds = worked_seconds_field()
 
 
@@ -381,11 +387,11 @@ class ClockAnnounced(_Payload):
     clock_id = fields.Str(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
     citation = fields.Str(required=True)
-    started_at = fields.AwareDateTime(required=True)
-    last_day = fields.Date(required=True)
-    due_at = fields.AwareDateTime(required=True)
-    provisional = fields.Bool(required=True)  # counted partly on an estimate of the rest days
-    extension_days = fields.Int(required=True, validate=validate.Range(min=0))
+    started_at = Instant(required=True)
+    last_day = Day(required=True)
+    due_at = Instant(required=True)
+    provisional = Flag(required=True)  # counted partly on an estimate of the rest days
+    extension_days = WholeNumber(required=True, validate=validate.Range(min=0))
 
 
 class ClockExtended(ClockAnnounced):
@@ -442,16 +448,17 @@ UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
 PERSONAL_DATA_EVENTS = frozenset({"handoff.dossier"})
 
 
-class EnvelopeSchema(Schema):
+class EnvelopeSchema(Bounded):
     class Meta:
         unknown = RAISE
 
     event_id = fields.UUID(required=True)
-    event_type = fields.Str(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
-    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d+\.\d+$"))
-    occurred_at = fields.AwareDateTime(required=True)
+    event_type = fields.Str(required=True, validate=[validate.Length(max=64),
+                                                     validate.Regexp(r"^[a-z_]+\.[a-z_]+$")])
+    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"))
+    occurred_at = Instant(required=True)
     case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    correlation_id = fields.Str(required=True)
+    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     causation_id = fields.Str(allow_none=True, load_default=None)
     source_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     payload = fields.Dict(required=True)
@@ -527,24 +534,23 @@ def _as_text(value: Any) -> str:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+MAX_MESSAGE_BYTES = MAX_BODY_BYTES
+
+
 def decode(body: str | bytes | dict[str, Any]) -> Envelope:
-    """Parse and validate a message; raise ``PoisonMessage`` saying what is wrong with it."""
-    if isinstance(body, (bytes, bytearray)):
+    """Parse and validate a message; raise ``PoisonMessage`` saying what is wrong with it (the
+    field and the rule, never a value: a dossier carries personal data)."""
+    if not isinstance(body, dict):
         try:
-            body = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PoisonMessage(f"body is not UTF-8: {exc}") from None
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise PoisonMessage(f"body is not JSON: {exc}") from None
+            body = read_json(body, MAX_MESSAGE_BYTES)
+        except UnreadableBody as exc:
+            raise PoisonMessage(str(exc)) from None
     if not isinstance(body, dict):
         raise PoisonMessage("body is not a JSON object")
     try:
         head = EnvelopeSchema().load(body)
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid envelope: {exc.messages}") from None
+        raise PoisonMessage(f"invalid envelope: {describe_errors(exc.messages)}") from None
     event_type, version = head["event_type"], head["schema_version"]
     major = int(version.split(".", 1)[0])
     try:
@@ -555,7 +561,7 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
             payload = payload_schema(event_type, major).load(raw)
             version = schema_version(event_type, major)
     except ValidationError as exc:
-        raise PoisonMessage(f"invalid {event_type} payload: {exc.messages}") from None
+        raise PoisonMessage(f"invalid {event_type} payload: {describe_errors(exc.messages)}") from None
     return Envelope(
         event_id=str(head["event_id"]),
         event_type=event_type,
@@ -567,6 +573,25 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
         source_agency=Agency(head["source_agency"]),
         payload=payload,
     )
+
+
+# The platform compresses nothing, and a compressed body may inflate to gigabytes: a message
+# whose headers name a ``compression`` is refused as it came.
+COMPRESSED_BODY = "the platform takes no compressed bodies (the message names a compression)"
+
+
+def decode_or_reason(body: str | bytes) -> tuple[Envelope | None, str]:
+    """``decode``, every failure turned into the reason a consumer parks the message with. A
+    failure the contract did not foresee is named by its kind and logged by where it happened,
+    never by its text, which may quote the message."""
+    try:
+        return decode(body), ""
+    except PoisonMessage as exc:
+        return None, str(exc)
+    except Exception as exc:  # a gap in the checks above must not stop a consumer
+        log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+        return None, f"could not decode the message ({type(exc).__name__})"
 
 
 def handoff_fields(handoff: Handoff) -> dict[str, Any]:

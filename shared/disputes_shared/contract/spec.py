@@ -35,10 +35,10 @@ from .routing import (
     queue_name,
     routing_key,
 )
+from .strict import AMOUNT_PATTERN
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:disputes:contract:schemas:"
-AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
 EXCHANGE_KINDS = {EVENTS_EXCHANGE: "topic", DOSSIERS_EXCHANGE: "topic", DEAD_LETTER_EXCHANGE: "fanout"}
 # What a published field may change without a new major (all else about a field is its meaning).
 WORDING = frozenset({"description", "title", "$comment"})
@@ -91,9 +91,9 @@ def _typed(field: fields.Field) -> dict[str, Any]:
             raise UnsupportedField("a Decimal field must travel as a string")
         return {"type": "string", "pattern": AMOUNT_PATTERN}
     if isinstance(field, (fields.AwareDateTime, fields.DateTime)):
-        return {"type": "string", "format": "date-time"}
+        return {"type": "string", "format": "date-time", **_pattern_of(field)}
     if isinstance(field, fields.Date):
-        return {"type": "string", "format": "date"}
+        return {"type": "string", "format": "date", **_pattern_of(field)}
     if isinstance(field, fields.UUID):
         return {"type": "string", "format": "uuid"}
     if isinstance(field, fields.Boolean):
@@ -105,6 +105,12 @@ def _typed(field: fields.Field) -> dict[str, Any]:
     if isinstance(field, fields.String):
         return {"type": "string"}
     raise UnsupportedField(f"no JSON Schema for {type(field).__name__}")
+
+
+def _pattern_of(field: fields.Field) -> dict[str, str]:
+    """The text a strict field takes (``strict.Day``, ``strict.Instant``), when it says."""
+    pattern = getattr(field, "pattern", None)
+    return {"pattern": pattern} if pattern else {}
 
 
 def _constraint(validator: Any, kind: str) -> dict[str, Any]:

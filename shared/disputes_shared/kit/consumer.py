@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, PoisonMessage, decode
+from ..contract.events import COMPRESSED_BODY, Envelope, decode_or_reason
 from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,26 @@ class SqliteSeenEvents:
 Handler = Callable[[Envelope], None]
 
 
+class CompressedBody(ValueError):
+    """A message names a ``compression`` (see ``PlainConsumer``)."""
+
+
+class PlainConsumer(Consumer):
+    """kombu's consumer, except that it never inflates a body. kombu undoes whatever
+    ``compression`` a message's headers name before anyone sees the message, and a small body
+    can inflate to gigabytes; the platform compresses nothing, so such a message goes to
+    ``on_decode_error`` as it came, its header kept as ``x-compression``."""
+
+    def _receive_callback(self, message: Any) -> Any:
+        headers = message.properties.get("application_headers") or {}
+        if "compression" not in headers:
+            return super()._receive_callback(message)
+        headers["x-compression"] = headers.pop("compression")
+        if self.on_decode_error is None or self.channel is None:
+            raise CompressedBody(COMPRESSED_BODY)
+        return self.on_decode_error(self.channel.message_to_python(message), CompressedBody())
+
+
 class EventSubscriber:
     """Consumes one agency's queue (by default the one the contract declares for it) and calls
     ``handler`` with each valid ``Envelope``, once per event id.
@@ -103,8 +123,10 @@ class EventSubscriber:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
             declare_topology(connection)
-            consumer = Consumer(connection.default_channel, queues=[self.queue],
-                                on_message=self._on_message)
+            consumer = PlainConsumer(connection.default_channel, queues=[self.queue],
+                                on_message=self._on_message,
+                                on_decode_error=lambda message, exc: self._park(
+                                    message, COMPRESSED_BODY))
             consumer.qos(prefetch_count=self.prefetch)
             consumer.consume()
             self._connection = connection
@@ -131,10 +153,9 @@ class EventSubscriber:
         self._running = False
 
     def _on_message(self, message: Message) -> None:
-        try:
-            envelope = decode(message.body)
-        except PoisonMessage as exc:
-            self._park(message, str(exc))
+        envelope, reason = decode_or_reason(message.body)
+        if envelope is None:
+            self._park(message, reason)
             return
         if self.seen.seen(self.name, envelope.event_id):
             self.counts["duplicate"] += 1

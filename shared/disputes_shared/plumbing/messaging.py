@@ -26,9 +26,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, PoisonMessage, decode
+from ..contract.events import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
+from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
 
@@ -102,13 +103,21 @@ class RawQueueConsumer(SettlingQueueConsumer):
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
-            consumer = consumer_cls(
-                queues=[provider.queue],
+            consumer = PlainConsumer(
+                channel, queues=[provider.queue], on_decode_error=self.on_decode_error,
                 on_message=partial(self.handle_message, provider, None),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+    def on_decode_error(self, message: Message, exc: Exception) -> None:
+        """A compressed body (``PlainConsumer``); kombu's own handler would log the body and
+        drop the message. It is parked instead. Every provider here consumes for the one agency
+        of the service."""
+        provider = next(iter(self._providers))
+        self.container.spawn_managed_thread(
+            partial(provider.park_and_ack, message, COMPRESSED_BODY))
 
 
 class EventConsumer(Consumer):
@@ -144,10 +153,9 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
-        try:
-            envelope = decode(message.body)
-        except PoisonMessage as exc:
-            self.park_and_ack(message, str(exc))
+        envelope, reason = decode_or_reason(message.body)
+        if envelope is None:
+            self.park_and_ack(message, reason)
             return
         if self._lanes.admit(envelope.case_id, (envelope, message)):
             self._attempt(envelope, message, attempt=1)
