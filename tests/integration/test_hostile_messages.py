@@ -40,7 +40,8 @@ from tests.support.examples import PERSONAL_VALUES, envelope
 from tests.support.hostile import corpus, hostile_headers
 from trail.service import TrailService
 
-from .conftest import dead_letters, eventually
+from ..support.broker import dead_letters
+from ..support.waiting import eventually
 
 SERVICES = {
     Agency.INTAKE: (IntakeService, intake.adapters),
