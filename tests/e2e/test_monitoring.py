@@ -199,7 +199,8 @@ def test_every_dashboard_expression_parses_and_returns_data(monitored):
 def test_every_alert_rule_evaluates(monitored):
     groups = monitored["prometheus"].api("rules")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert len(rules) == 9
+    written = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text("utf-8"))["groups"]
+    assert len(rules) == sum(len(group["rules"]) for group in written) > 0
     assert [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"] == []
 
 
