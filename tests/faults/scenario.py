@@ -40,7 +40,7 @@ from disputes_shared.contract.routing import DELIVERY_LIMIT, DOSSIERS_EXCHANGE, 
 from disputes_shared.kit.broker import read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
-from tests.e2e.test_lifecycle import AID_MOVES, EXPECTED_MOVES, FACTS
+from tests.support.case_paths import AID_MOVES, EXPECTED_MOVES, FACTS
 
 from .private_broker import PrivateBroker
 from .private_postgres import PrivatePostgres
@@ -260,7 +260,7 @@ WITNESS = "disputes.faults.nowhere"
 
 
 def unroutable_event(run: Run) -> str:
-    """An event no queue is bound for, committed in every service's outbox for one case in
+    """An event no queue is bound for, committed in every outbox for one case in
     flight: each relay parks it; that case's later events must wait behind it while every other
     case flows on. Then an operator binds a queue for it: it goes, and the case after it."""
     in_flight = run.strike()
@@ -269,6 +269,8 @@ def unroutable_event(run: Run) -> str:
     stuck: dict[str, int] = {}
     for service in SERVICE_NAMES.values():
         outbox = importlib.import_module(f"{service}.adapters").plumbing.outbox
+        if outbox is None:  # the trail publishes nothing
+            continue
         engine = outbox_writer(run, service)
         try:
             with engine.begin() as connection:

@@ -92,6 +92,8 @@ def test_every_hostile_message_is_parked_with_its_reason_and_nothing_is_applied(
         try:
             with engine.connect() as connection:
                 for table in (adapters.plumbing.inbox, adapters.plumbing.outbox):
+                    if table is None:  # the trail has no outbox
+                        continue
                     assert connection.execute(select(func.count()).select_from(table)).scalar() == 0
         finally:
             engine.dispose()
