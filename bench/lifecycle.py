@@ -114,7 +114,7 @@ def sample_body() -> str:
     from datetime import UTC, datetime
 
     from disputes_shared.contract.agencies import Agency
-    from disputes_shared.contract.events import Envelope, encode
+    from disputes_shared.contract.envelope import Envelope, encode
 
     now = datetime.now(UTC)
     return encode(Envelope(

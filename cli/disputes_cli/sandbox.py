@@ -52,7 +52,7 @@ def scratch_postgres_databases(names: Iterable[str], prefix: str = "disputes",
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from disputes_shared.plumbing.storage import make_engine
+    from disputes_shared.plumbing.engine import make_engine
 
     admin_url = make_url(admin)
     run = uuid.uuid4().hex[:8]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, decode, encode
+from disputes_shared.contract.envelope import Envelope, decode, encode
 from disputes_shared.contract.vocabularies import INSPECTION_FINDINGS
 from disputes_shared.kit import EventPublisher, EventSubscriber, HandoffClient, SqliteSeenEvents
 from disputes_shared.kit.broker import amqp_uri

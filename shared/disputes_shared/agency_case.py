@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .contract.events import CaseDossier
 from .contract.lifecycle import next_state
+from .contract.payloads import CaseDossier
 
 
 @dataclass

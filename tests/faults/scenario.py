@@ -39,7 +39,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.routing import DELIVERY_LIMIT, DOSSIERS_EXCHANGE, SUBSCRIPTIONS, queue_name
 from disputes_shared.kit.broker import read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
-from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
+from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 from tests.support.case_paths import AID_MOVES, EXPECTED_MOVES, FACTS
 
 from .private_broker import PrivateBroker

@@ -31,13 +31,8 @@ from kombu import Connection
 from disputes_cli import local
 from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import (
-    COMPRESSED_BODY,
-    EVENT_TYPES,
-    PoisonMessage,
-    decode,
-    encode,
-)
+from disputes_shared.contract.envelope import COMPRESSED_BODY, PoisonMessage, decode, encode
+from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, queue_name
 from disputes_shared.contract.wire import UnreadableBody, read_json
 from disputes_shared.plumbing.config import SERVICE_NAMES, http_port

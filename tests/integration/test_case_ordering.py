@@ -13,7 +13,7 @@ from kombu import Connection
 from sqlalchemy.exc import OperationalError
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.plumbing.messaging import consume_events, declare_topology
 
 from ..support.broker import send

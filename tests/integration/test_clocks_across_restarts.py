@@ -19,11 +19,11 @@ from arbitration.handlers import Arbitration
 from arbitration.service import ArbitrationService
 from disputes_shared.clocks.statutory import ClockStatus
 from disputes_shared.clocks.wall import ManualClock
-from disputes_shared.contract.events import decode
+from disputes_shared.contract.envelope import decode
 from disputes_shared.contract.routing import EVENTS_EXCHANGE
+from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.nameko_deps import Storage
 from disputes_shared.plumbing.runner import service_schema
-from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import apply_once
 
 from ..support.examples import AT, dossier_envelope

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from disputes_cli import dead_letters
-from disputes_shared.contract.events import encode
+from disputes_shared.contract.envelope import encode
 from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCHANGE
 from mediation.adapters import metadata
 from mediation.service import MediationService

@@ -9,7 +9,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, encode
+from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from mediation.adapters import metadata
 from mediation.service import MediationService

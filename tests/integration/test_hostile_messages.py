@@ -23,16 +23,11 @@ import trail.adapters
 from arbitration.service import ArbitrationService
 from courts_bridge.service import CourtsBridgeService
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import (
-    COMPRESSED_BODY,
-    EVENT_TYPES,
-    PoisonMessage,
-    decode,
-    encode,
-)
+from disputes_shared.contract.envelope import COMPRESSED_BODY, PoisonMessage, decode, encode
+from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.contract.routing import queue_name
 from disputes_shared.kit.consumer import EventSubscriber
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.engine import make_engine
 from intake.service import IntakeService
 from legal_aid.service import LegalAidService
 from mediation.service import MediationService

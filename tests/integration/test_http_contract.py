@@ -24,7 +24,7 @@ from schemathesis.checks import (
 )
 from sqlalchemy import func, select
 
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.engine import make_engine
 from intake.adapters import claims
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"

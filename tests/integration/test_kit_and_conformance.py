@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, encode
+from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.handoff import HandoffPurpose
 from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.kit import EventPublisher, EventSubscriber, HandoffClient, SqliteSeenEvents

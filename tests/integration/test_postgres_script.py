@@ -10,7 +10,7 @@ from pathlib import Path
 from nameko.testing.utils import find_free_port
 from sqlalchemy import text
 
-from disputes_shared.plumbing.storage import make_engine
+from disputes_shared.plumbing.engine import make_engine
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
 

@@ -12,8 +12,10 @@ from sqlalchemy import MetaData, create_engine, text
 
 from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
-from disputes_shared.plumbing.storage import Inbox, add_plumbing_tables, make_engine
+from disputes_shared.contract.envelope import Envelope
+from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.plumbing.inbox import Inbox
+from disputes_shared.plumbing.tables import add_plumbing_tables
 
 from ..support.examples import AT
 from ..support.migrations import SCHEMAS, check_round_trip

@@ -10,10 +10,11 @@ from sqlalchemy import select, update
 from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from disputes_shared.kit.broker import ConfirmedPublisher
+from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.metrics import PlatformMetrics
+from disputes_shared.plumbing.outbox import Outbox
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.plumbing.runner import service_schema
-from disputes_shared.plumbing.storage import Outbox, make_engine
 from mediation import adapters
 from mediation.service import MediationService
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.plumbing.messaging import consume_events
 
 from ..support.broker import dead_letters, parked_now, send

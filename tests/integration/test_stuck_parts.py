@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 from disputes_shared.plumbing.messaging import is_transient
-from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 from mediation.adapters import metadata
 from mediation.service import MediationService
 

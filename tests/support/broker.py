@@ -9,7 +9,7 @@ from typing import Any
 
 from kombu import Connection
 
-from disputes_shared.contract.events import Envelope, encode
+from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.routing import route
 from disputes_shared.kit.broker import read_parked
 

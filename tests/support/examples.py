@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, decode, encode
+from disputes_shared.contract.envelope import Envelope, decode, encode
 from disputes_shared.contract.handoff import PURPOSE_RECEIVER, HandoffPurpose
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
+from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.schema import ServiceSchema
-from disputes_shared.plumbing.storage import make_engine
 
 SCHEMAS = [ServiceSchema(adapters.__name__.split(".")[0], adapters.metadata) for adapters in (
     intake.adapters, mediation.adapters, legal_aid.adapters, arbitration.adapters,

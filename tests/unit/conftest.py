@@ -18,8 +18,9 @@ import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
 from disputes_shared.clocks.wall import ManualClock
-from disputes_shared.contract.events import Envelope, decode
-from disputes_shared.plumbing.storage import PlumbingTables, make_engine
+from disputes_shared.contract.envelope import Envelope, decode
+from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.plumbing.tables import PlumbingTables
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from ..support.examples import AT

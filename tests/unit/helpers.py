@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.plumbing.unit_of_work import apply_once
 from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
 

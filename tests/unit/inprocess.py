@@ -19,7 +19,7 @@ from arbitration.handlers import Arbitration
 from courts_bridge.handlers import CourtsBridge
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import decode
+from disputes_shared.contract.envelope import decode
 from disputes_shared.contract.routing import SUBSCRIPTIONS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 from disputes_shared.plumbing.unit_of_work import apply_once

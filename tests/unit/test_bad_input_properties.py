@@ -19,9 +19,10 @@ from arbitration.handlers import Arbitration
 from courts_bridge.domain import CourtRuleBroken
 from courts_bridge.handlers import CourtsBridge
 from disputes_shared.clocks.statutory import ClockNotRunning, ExtensionRefused
-from disputes_shared.contract.events import EVENT_TYPES, Envelope, PoisonMessage, decode, encode
+from disputes_shared.contract.envelope import Envelope, PoisonMessage, decode, encode
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered
 from disputes_shared.contract.lifecycle import IllegalTransition, UnknownCase
+from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.kit.handoffs import NotForThisAgency
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
 from disputes_shared.plumbing.unit_of_work import apply_once

@@ -6,13 +6,9 @@ import json
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import (
-    Envelope,
-    encode,
-    handoff_answer_event,
-    handoff_request_events,
-)
+from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.handoff_events import handoff_answer_event, handoff_request_events
 from disputes_shared.contract.routing import route
 from disputes_shared.kit.conformance import Observed, check
 

@@ -11,18 +11,15 @@ from typing import Any
 
 import jsonschema
 import pytest
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from disputes_shared.contract import events
-from disputes_shared.contract.events import (
+from disputes_shared.contract.envelope import UPCASTERS, PoisonMessage, UnknownEventType, decode, encode
+from disputes_shared.contract.payloads import (
     EVENT_TYPES,
     PAYLOAD_SCHEMAS,
     CaseClosed,
     CaseFiled,
-    PoisonMessage,
-    UnknownEventType,
-    decode,
-    encode,
+    amount_field,
 )
 from disputes_shared.contract.routing import (
     DEAD_LETTER_EXCHANGE,
@@ -193,7 +190,7 @@ def test_a_value_taken_from_a_list_needs_a_new_major(monkeypatch):
         channel = fields.Str(required=True, validate=lambda v: True)
 
     Narrower._declared_fields["channel"] = fields.Str(
-        required=True, validate=events.validate.OneOf(["online", "counter"]))
+        required=True, validate=validate.OneOf(["online", "counter"]))
     problems = problems_with(monkeypatch, Narrower)
     assert any("payload.channel lost the values" in p for p in problems)
 
@@ -217,7 +214,7 @@ class CaseClosedV2(CaseClosed):
 
     minor = 0  # a new major starts its minors afresh
 
-    amount_paid_to_worker = events.amount_field(required=True)
+    amount_paid_to_worker = amount_field(required=True)
 
 
 def upcast_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +226,7 @@ def upcast_v1_v2(payload: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def case_closed_v2(monkeypatch):
     monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.closed", 2), CaseClosedV2)
-    monkeypatch.setitem(events.UPCASTERS, ("case.closed", 1), upcast_v1_v2)
+    monkeypatch.setitem(UPCASTERS, ("case.closed", 1), upcast_v1_v2)
 
 
 def test_a_consumer_upcasts_an_older_major_to_the_one_it_reads(case_closed_v2):
@@ -244,7 +241,7 @@ def test_a_publisher_sends_the_newest_major(case_closed_v2):
 
 
 def test_an_older_major_without_an_upcaster_is_refused_with_the_reason(case_closed_v2, monkeypatch):
-    monkeypatch.delitem(events.UPCASTERS, ("case.closed", 1))
+    monkeypatch.delitem(UPCASTERS, ("case.closed", 1))
     with pytest.raises(UnknownEventType, match="version 1 has no upcaster to version 2"):
         decode(encode(envelope("case.closed", schema_version="1.0")))
 

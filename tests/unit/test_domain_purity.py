@@ -6,7 +6,8 @@ import sys
 import pytest
 
 PURE_MODULES = [
-    "disputes_shared.contract.lifecycle", "disputes_shared.contract.events",
+    "disputes_shared.contract.lifecycle", "disputes_shared.contract.envelope",
+    "disputes_shared.contract.payloads", "disputes_shared.contract.handoff_events",
     "disputes_shared.contract.handoff", "disputes_shared.contract.routing",
     "disputes_shared.agency_case", "disputes_shared.statute.periods",
     "disputes_shared.clocks.statutory", "disputes_shared.clocks.kinds", "disputes_shared.clocks.wall", "intake.domain", "intake.api", "mediation.domain",

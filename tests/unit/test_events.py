@@ -12,15 +12,8 @@ import pytest
 from marshmallow import Schema, fields
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import (
-    EVENT_TYPES,
-    PAYLOAD_SCHEMAS,
-    PERSONAL_DATA_EVENTS,
-    PoisonMessage,
-    UnknownEventType,
-    decode,
-    encode,
-)
+from disputes_shared.contract.envelope import PoisonMessage, UnknownEventType, decode, encode
+from disputes_shared.contract.payloads import EVENT_TYPES, PAYLOAD_SCHEMAS, PERSONAL_DATA_EVENTS
 from disputes_shared.contract.routing import (
     BROADCAST,
     DOSSIERS_EXCHANGE,
@@ -270,7 +263,7 @@ def test_only_failures_that_may_pass_are_retried(failure, transient):
 
 @pytest.mark.parametrize("value", ["abc", "-1", None, "NaN", "Infinity", [1]])
 def test_a_staff_amount_that_is_not_yuan_is_refused_clearly(value):
-    from disputes_shared.contract.events import money
+    from disputes_shared.contract.strict import money
 
     with pytest.raises(ValueError, match="amount must be"):
         money(value)
@@ -278,7 +271,7 @@ def test_a_staff_amount_that_is_not_yuan_is_refused_clearly(value):
 
 @pytest.mark.parametrize(("value", "amount"), [(0, "0.00"), ("4800", "4800.00"), (12.5, "12.50")])
 def test_a_staff_amount_is_kept_to_the_fen(value, amount):
-    from disputes_shared.contract.events import money
+    from disputes_shared.contract.strict import money
 
     assert str(money(value)) == amount
 
@@ -286,7 +279,7 @@ def test_a_staff_amount_is_kept_to_the_fen(value, amount):
 def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_of_error(monkeypatch):
     """A gap in the contract's checks: the consumer parks the message, the worker lives on,
     and the reason does not quote the error's text (it may quote the message)."""
-    from disputes_shared.contract import events
+    from disputes_shared.contract import envelope as codec
     from disputes_shared.kit import consumer
 
     def decode_that_breaks(body: Any) -> Any:
@@ -295,7 +288,7 @@ def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_o
     handled: list[Any] = []
     subscriber = consumer.EventSubscriber("memory://", "labor_inspection", handled.append)
     parked: list[str] = []
-    monkeypatch.setattr(events, "decode", decode_that_breaks)
+    monkeypatch.setattr(codec, "decode", decode_that_breaks)
     monkeypatch.setattr(subscriber, "_park", lambda message, reason: parked.append(reason))
     subscriber._on_message(SimpleNamespace(body=b"{}"))  # type: ignore[arg-type]
     assert parked == ["could not decode the message (RecursionError)"] and handled == []

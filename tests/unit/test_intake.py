@@ -13,8 +13,9 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, handoff_answer_payload
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
+from disputes_shared.contract.handoff_events import handoff_answer_payload
 from disputes_shared.contract.lifecycle import CaseState, UnknownCase
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission

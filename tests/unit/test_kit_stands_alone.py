@@ -39,7 +39,7 @@ def test_the_kit_and_the_contract_import_and_work_without_the_service_stack():
         import disputes_shared.contract.spec as spec
         from disputes_shared.kit import EventPublisher, EventSubscriber, HandoffClient
         from disputes_shared.kit import SqliteSeenEvents
-        from disputes_shared.contract.events import Envelope, decode, encode
+        from disputes_shared.contract.envelope import Envelope, decode, encode
         from disputes_shared.statute import periods
         from disputes_shared.clocks.statutory import start_clock
         from disputes_shared.clocks.kinds import ClockKind

@@ -9,9 +9,9 @@ from sqlalchemy import text
 
 import intake.adapters
 from disputes_shared.clocks.wall import ManualClock
+from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.nameko_deps import ServiceDatabase
 from disputes_shared.plumbing.schema import SchemaNotManaged
-from disputes_shared.plumbing.storage import make_engine
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from ..support.examples import AT

@@ -11,8 +11,8 @@ from sqlalchemy import text
 import legal_aid.adapters
 import mediation.adapters
 from disputes_shared.clocks.wall import ManualClock
+from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.schema import ServiceSchema
-from disputes_shared.plumbing.storage import make_engine
 
 from ..support.examples import AT, dossier
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from disputes_shared.contract.events import Employer, Person
+from disputes_shared.contract.payloads import Employer, Person
 from disputes_shared.contract.spec import field_schema
 from intake.api import ClaimSubmission, Evidence, LimitationDates
 

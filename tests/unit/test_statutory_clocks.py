@@ -22,7 +22,7 @@ from disputes_shared.clocks.statutory import (
     start_clock,
 )
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
 
 from .helpers import CalendarCoveringUpTo, receive

@@ -11,8 +11,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.plumbing.config import TIMEOUT_VARIABLES, database_timeouts, service_config
+from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 from disputes_shared.plumbing.messaging import failure_reason, is_transient
-from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
 
 ID_NUMBER = "51010419900101123X"
 

@@ -174,8 +174,8 @@ def test_an_auditors_witness_file_catches_a_cut_back_trail(tmp_path, clock):
     from cryptography.hazmat.primitives import serialization
     from sqlalchemy import create_engine
 
+    from disputes_shared.plumbing.engine import make_engine
     from disputes_shared.plumbing.runner import service_schema
-    from disputes_shared.plumbing.storage import make_engine
     from trail.adapters import TrailUnitOfWork, metadata, plumbing
     from trail.audit import verify_database
     from trail.service import TrailService

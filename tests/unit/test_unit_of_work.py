@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from disputes_shared.contract.events import Envelope, decode
+from disputes_shared.contract.envelope import Envelope, decode
 from disputes_shared.kit.broker import Outgoing, Unroutable
 from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.relay import OutboxRelay

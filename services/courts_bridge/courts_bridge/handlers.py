@@ -10,8 +10,9 @@ from typing import Any
 from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, money
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.strict import money
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 
 from .adapters import CourtsUnitOfWork

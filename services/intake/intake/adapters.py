@@ -7,15 +7,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, Connection, Integer, String, Table, Text, func, select
 
 from disputes_shared.contract.lifecycle import CaseState
-from disputes_shared.plumbing.storage import (
-    DataclassRepository,
-    EnumText,
-    JsonDocument,
-    Money,
-    UtcDateTime,
-    add_plumbing_tables,
-    service_metadata,
-)
+from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money, UtcDateTime
+from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .domain import Claim

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
-from disputes_shared.contract.events import (
-    CHANNELS,
-    CLAIM_TYPES,
-    INDUSTRIES,
-    RELATIONSHIPS,
-    Employer,
-    Person,
-)
+from disputes_shared.contract.payloads import Employer, Person
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.contract.strict import Amount, Bounded, Day, Flag, WholeNumber
+from disputes_shared.contract.vocabularies import CHANNELS, CLAIM_TYPES, INDUSTRIES, RELATIONSHIPS
 from disputes_shared.contract.wire import UnreadableBody, check_text, safe_errors
 from disputes_shared.statute.limitation import Interruption
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import CaseState, UnknownCase, move_of
 from disputes_shared.contract.stations import stations

@@ -7,7 +7,7 @@ from typing import Any
 
 from disputes_shared.clocks.statutory import china_day
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 

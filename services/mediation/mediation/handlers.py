@@ -10,9 +10,10 @@ from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import Envelope, money
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.contract.stations import station
+from disputes_shared.contract.strict import money
 from disputes_shared.contract.vocabularies import SESSION_MODES
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 from disputes_shared.regional import RegionalFigures, regional_figures

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select
 
-from disputes_shared.plumbing.storage import (
-    DataclassRepository,
-    JsonDocument,
-    UtcDateTime,
-    add_plumbing_tables,
-    service_metadata,
-)
+from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
+from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import UnitOfWork
 
 from .chain import Checkpoint

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from disputes_shared.clocks.wall import SystemClock
-from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
+from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 
 from .adapters import TrailUnitOfWork, plumbing
 from .chain import Checkpoint, Verdict

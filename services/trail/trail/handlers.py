@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.events import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, Envelope
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
+from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .adapters import TrailUnitOfWork

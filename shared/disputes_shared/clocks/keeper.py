@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope
+from ..contract.envelope import Envelope
 from ..plumbing.unit_of_work import UnitOfWork
 from ..statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 from .kinds import ClockKind

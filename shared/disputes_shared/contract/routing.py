@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .agencies import Agency
-from .events import Envelope
+from .envelope import Envelope
 
 EVENTS_EXCHANGE = "disputes.events"
 DOSSIERS_EXCHANGE = "disputes.dossiers"

@@ -20,7 +20,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .agencies import Agency
-from .events import PAYLOAD_SCHEMAS, EnvelopeSchema, schema_version
+from .envelope import EnvelopeSchema, schema_version
+from .payloads import PAYLOAD_SCHEMAS
 from .routing import (
     ADDRESSED_BY,
     AGENCY_QUEUE_ARGUMENTS,

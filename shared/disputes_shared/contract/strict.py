@@ -27,7 +27,7 @@ MAX_TEXT = 2000  # free text: reasons, notes, citations
 MAX_ITEMS = 50  # any list
 MAX_WHOLE = 2**31 - 1  # any count: an INTEGER column
 
-# The widest value of a field, by name, as its column is (plumbing.storage and each service's
+# The widest value of a field, by name, as its column is (plumbing.tables and each service's
 # adapters). Ids the platform makes are UUIDs (36) or case numbers (64).
 TEXT_LIMITS = {
     "event_type": 64, "case_id": 64, "correlation_id": 64, "causation_id": 36,
@@ -146,3 +146,14 @@ def _bound(name: str, field: fields.Field) -> None:
 def _has(field: fields.Field, kind: type, attribute: str | None = None) -> bool:
     return any(isinstance(v, kind) and (attribute is None or getattr(v, attribute) is not None)
                for v in field.validators)
+
+
+def money(value: Any) -> Decimal:
+    """A yuan amount from what a caller sent (number or text); a clear error for anything else."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise ValueError(f"an amount must be a number of yuan, not {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"an amount must be zero or more yuan, not {value!r}")
+    return amount

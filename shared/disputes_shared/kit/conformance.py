@@ -26,7 +26,7 @@ from kombu.message import Message
 from marshmallow import ValidationError
 
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, EnvelopeSchema, PoisonMessage, decode, payload_schema
+from ..contract.envelope import Envelope, EnvelopeSchema, PoisonMessage, decode, payload_schema
 from ..contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE, route
 from .broker import EXCHANGES, amqp_uri, declare_topology
 

@@ -15,7 +15,7 @@ from kombu import Connection, Consumer, Queue
 from kombu.message import Message
 
 from ..contract.agencies import Agency
-from ..contract.events import COMPRESSED_BODY, Envelope, decode_or_reason
+from ..contract.envelope import COMPRESSED_BODY, Envelope, decode_or_reason
 from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
 
 log = logging.getLogger(__name__)

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract.events import (
-    Envelope,
-    handoff_answer_event,
-    handoff_from_payload,
-    handoff_request_events,
-)
+from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
+from ..contract.handoff_events import handoff_answer_event, handoff_from_payload, handoff_request_events
 from .publisher import EventPublisher
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..clocks.wall import Clock, SystemClock
 from ..contract.agencies import Agency
-from ..contract.events import Envelope, encode
+from ..contract.envelope import Envelope, encode
 from ..contract.routing import route
 from .broker import ConfirmedPublisher
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from disputes_shared.plumbing.storage import DatabaseTimeouts, make_engine
+from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 
 config = context.config
 url: str = config.attributes["url"]

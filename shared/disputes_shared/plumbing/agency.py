@@ -12,11 +12,12 @@ from ..agency_case import AgencyCase
 from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
 from ..contract.agencies import Agency
-from ..contract.events import Envelope
+from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import UnknownCase, move_of, state_when_requested
+from .column_types import JsonDocument, UtcDateTime
 from .handoff_desk import HandoffDesk
-from .storage import DataclassRepository, JsonDocument, UtcDateTime
+from .repositories import DataclassRepository
 from .unit_of_work import UnitOfWork
 
 

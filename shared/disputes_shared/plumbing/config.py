@@ -9,7 +9,7 @@ from typing import Any
 
 from ..contract.agencies import Agency
 from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
-from .storage import DatabaseTimeouts
+from .engine import DatabaseTimeouts
 
 DEFAULT_HTTP_PORTS = {
     Agency.INTAKE: 8101,

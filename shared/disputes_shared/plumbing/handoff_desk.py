@@ -9,13 +9,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..contract.agencies import Agency
-from ..contract.events import (
-    Envelope,
-    handoff_answer_event,
-    handoff_from_payload,
-    handoff_request_events,
-)
+from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
+from ..contract.handoff_events import handoff_answer_event, handoff_from_payload, handoff_request_events
 from .unit_of_work import UnitOfWork
 
 

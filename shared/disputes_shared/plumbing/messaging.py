@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..contract.agencies import Agency
-from ..contract.events import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
+from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE
 from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
 from ..kit.consumer import PlainConsumer

@@ -14,7 +14,7 @@ from typing import Any
 from nameko.extensions import SharedExtension
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from ..contract.events import WORK_ENDING_EVENTS
+from ..contract.payloads import WORK_ENDING_EVENTS
 
 HOUR, DAY = 3600, 86400
 # Bucket edges (seconds) at the service-level targets for a handoff to be taken up: 1 hour,

@@ -24,12 +24,13 @@ from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
 from ..clocks.wall import Clock, SystemClock
 from ..kit.broker import ConfirmedPublisher
+from .engine import make_engine
 from .handoff_desk import handoff_view
 from .messaging import EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics
 from .relay import OutboxRelay
 from .schema import ServiceSchema
-from .storage import PlumbingTables, make_engine
+from .tables import PlumbingTables
 from .unit_of_work import UnitOfWork, apply_once
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, inspect
 
-from .storage import make_engine
+from .engine import make_engine
 
 ENVIRONMENT = Path(str(resources.files("disputes_shared") / "migrations"))
 

@@ -9,9 +9,12 @@ from sqlalchemy import Connection, Engine
 
 from ..clocks.statutory import StatutoryClock
 from ..clocks.wall import Clock
-from ..contract.events import Envelope
+from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff
-from .storage import ClockRepository, HandoffRepository, Inbox, Outbox, PlumbingTables
+from .inbox import Inbox
+from .outbox import Outbox
+from .repositories import ClockRepository, HandoffRepository
+from .tables import PlumbingTables
 
 
 class UnitOfWork:

@@ -1,38 +1,19 @@
-"""Event envelope and payload schemas (marshmallow), with versions.
+"""The payload schemas (marshmallow) of every event type, by ``(event_type, major version)``.
 
-Every message on the broker is one envelope::
-
-    {"event_id", "event_type", "schema_version": "1.0", "occurred_at", "case_id",
-     "correlation_id", "causation_id", "source_agency", "payload": {...}}
-
-The payload's schema is chosen by ``(event_type, major version)``. Broadcast lifecycle events
-carry no personal data; only ``handoff.dossier``, sent to the one agency a case is handed to,
-carries the parties' names, ID numbers and phones.
-
-Versions (the rules partners rely on, README "Versioning"): adding an optional field is a minor
-change (bump the schema's ``minor``); removing, renaming, retyping a field or changing its
-meaning needs a new major, registered beside the old one with an ``upcast_vN_vN+1`` from it.
-A consumer reads every minor of a major it knows, upcasts older majors, and refuses a major it
-does not know as a ``PoisonMessage`` (so it is parked, saying why).
+Broadcast lifecycle events carry no personal data; only ``handoff.dossier``, sent to the one
+agency a case is handed to, carries the parties' names, ID numbers and phones. How a payload
+travels, and how its versions are read, is the envelope's business (``envelope``).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import traceback
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from ..clocks.kinds import ClockKind
 from .agencies import Agency
-from .handoff import Handoff, HandoffPurpose
+from .handoff import HandoffPurpose
 from .strict import Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
 from .vocabularies import (
     CHANNELS,
@@ -46,41 +27,6 @@ from .vocabularies import (
     SUBSIDY_DIFFICULTIES,
     LimitationStatus,
 )
-from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
-
-log = logging.getLogger(__name__)
-
-
-class PoisonMessage(ValueError):
-    """A message that can never be handled as sent: it is parked, not retried."""
-
-
-class UnknownEventType(PoisonMessage):
-    pass
-
-
-@dataclass(frozen=True)
-class Envelope:
-    event_type: str
-    case_id: str
-    source_agency: Agency
-    occurred_at: datetime
-    payload: dict[str, Any]
-    correlation_id: str
-    causation_id: str | None = None
-    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    schema_version: str = ""  # empty: the current version of the event type
-
-    def __post_init__(self) -> None:
-        if not self.schema_version:
-            object.__setattr__(self, "schema_version", current_version(self.event_type))
-
-    @property
-    def major(self) -> int:
-        return int(self.schema_version.split(".", 1)[0])
-
-
-# -- payloads -----------------------------------------------------------------------------------
 
 AGENCIES = [a.value for a in Agency]
 PURPOSES = [p.value for p in HandoffPurpose]
@@ -441,225 +387,5 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("inspection.concluded", 1): InspectionConcluded,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
-# ``(event_type, from_major)``: turns a payload of that major (as JSON) into one of the next,
-# e.g. ``upcast_v1_v2``. Every major below a type's current one needs its upcaster.
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 # The only event that carries personal data; it is never broadcast.
 PERSONAL_DATA_EVENTS = frozenset({"handoff.dossier"})
-
-
-class EnvelopeSchema(Bounded):
-    class Meta:
-        unknown = RAISE
-
-    event_id = fields.UUID(required=True)
-    event_type = fields.Str(required=True, validate=[validate.Length(max=64),
-                                                     validate.Regexp(r"^[a-z_]+\.[a-z_]+$")])
-    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"))
-    occurred_at = Instant(required=True)
-    case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    causation_id = fields.Str(allow_none=True, load_default=None)
-    source_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
-    payload = fields.Dict(required=True)
-
-
-def payload_schema(event_type: str, major: int) -> Schema:
-    try:
-        return PAYLOAD_SCHEMAS[(event_type, major)]()
-    except KeyError:
-        known = majors_of(event_type)
-        if not known:
-            raise UnknownEventType(f"unknown event type {event_type!r} version {major}") from None
-        raise UnknownEventType(
-            f"unknown event type {event_type!r} version {major}: this consumer reads major "
-            f"{', '.join(map(str, known))} of it; a newer major needs a consumer that knows it"
-        ) from None
-
-
-def majors_of(event_type: str) -> list[int]:
-    return sorted(major for kind, major in PAYLOAD_SCHEMAS if kind == event_type)
-
-
-def schema_version(event_type: str, major: int) -> str:
-    """``major.minor`` of a registered payload schema."""
-    schema = PAYLOAD_SCHEMAS[(event_type, major)]
-    return f"{major}.{getattr(schema, 'minor', 0)}"
-
-
-def current_version(event_type: str) -> str:
-    """The version a publisher sends today: the newest minor of the newest major."""
-    known = majors_of(event_type)
-    return schema_version(event_type, known[-1]) if known else "1.0"
-
-
-def upcast(event_type: str, major: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """A payload of an older major brought up to the current one, one upcaster at a time."""
-    latest = majors_of(event_type)[-1]
-    while major < latest:
-        try:
-            step = UPCASTERS[(event_type, major)]
-        except KeyError:
-            raise UnknownEventType(
-                f"{event_type!r} version {major} has no upcaster to version {major + 1}") from None
-        payload, major = step(payload), major + 1
-    return major, payload
-
-
-def encode(envelope: Envelope) -> str:
-    """The envelope as JSON text, its payload validated and normalised by its schema."""
-    schema = payload_schema(envelope.event_type, envelope.major)
-    # Load, then dump: values may come typed (Decimal, datetime) or already as JSON text.
-    try:
-        payload = schema.dump(schema.load(json.loads(json.dumps(envelope.payload, default=_as_text))))
-    except ValidationError as exc:
-        raise ValueError(f"{envelope.event_type} payload is invalid: {exc.messages}") from None
-    document = {
-        "event_id": envelope.event_id,
-        "event_type": envelope.event_type,
-        "schema_version": envelope.schema_version,
-        "occurred_at": envelope.occurred_at.isoformat(),
-        "case_id": envelope.case_id,
-        "correlation_id": envelope.correlation_id,
-        "causation_id": envelope.causation_id,
-        "source_agency": str(envelope.source_agency),
-        "payload": payload,
-    }
-    return json.dumps(document, ensure_ascii=False, sort_keys=True)
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, Decimal) or hasattr(value, "isoformat"):
-        return value.isoformat() if hasattr(value, "isoformat") else str(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-MAX_MESSAGE_BYTES = MAX_BODY_BYTES
-
-
-def decode(body: str | bytes | dict[str, Any]) -> Envelope:
-    """Parse and validate a message; raise ``PoisonMessage`` saying what is wrong with it (the
-    field and the rule, never a value: a dossier carries personal data)."""
-    if not isinstance(body, dict):
-        try:
-            body = read_json(body, MAX_MESSAGE_BYTES)
-        except UnreadableBody as exc:
-            raise PoisonMessage(str(exc)) from None
-    if not isinstance(body, dict):
-        raise PoisonMessage("body is not a JSON object")
-    try:
-        head = EnvelopeSchema().load(body)
-    except ValidationError as exc:
-        raise PoisonMessage(f"invalid envelope: {describe_errors(exc.messages)}") from None
-    event_type, version = head["event_type"], head["schema_version"]
-    major = int(version.split(".", 1)[0])
-    try:
-        sent = payload_schema(event_type, major)
-        payload = sent.load(head["payload"])  # valid as sent...
-        if major < majors_of(event_type)[-1]:  # ...then brought up to the major consumers read
-            major, raw = upcast(event_type, major, sent.dump(payload))
-            payload = payload_schema(event_type, major).load(raw)
-            version = schema_version(event_type, major)
-    except ValidationError as exc:
-        raise PoisonMessage(f"invalid {event_type} payload: {describe_errors(exc.messages)}") from None
-    return Envelope(
-        event_id=str(head["event_id"]),
-        event_type=event_type,
-        schema_version=version,
-        occurred_at=head["occurred_at"],
-        case_id=head["case_id"],
-        correlation_id=head["correlation_id"],
-        causation_id=head["causation_id"],
-        source_agency=Agency(head["source_agency"]),
-        payload=payload,
-    )
-
-
-# The platform compresses nothing, and a compressed body may inflate to gigabytes: a message
-# whose headers name a ``compression`` is refused as it came.
-COMPRESSED_BODY = "the platform takes no compressed bodies (the message names a compression)"
-
-
-def decode_or_reason(body: str | bytes) -> tuple[Envelope | None, str]:
-    """``decode``, every failure turned into the reason a consumer parks the message with. A
-    failure the contract did not foresee is named by its kind and logged by where it happened,
-    never by its text, which may quote the message."""
-    try:
-        return decode(body), ""
-    except PoisonMessage as exc:
-        return None, str(exc)
-    except Exception as exc:  # a gap in the checks above must not stop a consumer
-        log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
-                  "".join(traceback.format_tb(exc.__traceback__)))
-        return None, f"could not decode the message ({type(exc).__name__})"
-
-
-def handoff_fields(handoff: Handoff) -> dict[str, Any]:
-    return {
-        "handoff_id": handoff.handoff_id,
-        "from_agency": str(handoff.from_agency),
-        "to_agency": str(handoff.to_agency),
-        "purpose": str(handoff.purpose),
-        "requested_at": handoff.requested_at,
-        "to_unit": handoff.to_unit,
-    }
-
-
-def handoff_request_events(handoff: Handoff, correlation_id: str, dossier: dict[str, Any],
-                           cause: str | None = None,
-                           worked_seconds: float | None = None) -> tuple[Envelope, Envelope]:
-    """A handoff's request: the broadcast ``handoff.requested`` (no personal data), then the
-    ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that every
-    observer sees the request before anyone can answer it."""
-    fields = {**handoff_fields(handoff), "reason": handoff.reason, "worked_seconds": worked_seconds}
-    requested, with_dossier = (
-        Envelope(event_type=event_type, payload=payload, case_id=handoff.case_id,
-                 source_agency=handoff.from_agency, occurred_at=handoff.requested_at,
-                 correlation_id=correlation_id, causation_id=cause)
-        for event_type, payload in (("handoff.requested", fields),
-                                    ("handoff.dossier", {**fields, "dossier": dossier})))
-    return requested, with_dossier
-
-
-def handoff_from_payload(case_id: str, payload: dict[str, Any]) -> Handoff:
-    """The pending handoff a ``handoff.requested`` or ``handoff.dossier`` payload describes."""
-    return Handoff(
-        handoff_id=payload["handoff_id"], case_id=case_id,
-        from_agency=Agency(payload["from_agency"]), to_agency=Agency(payload["to_agency"]),
-        purpose=HandoffPurpose(payload["purpose"]), requested_at=payload["requested_at"],
-        reason=payload.get("reason"), to_unit=payload.get("to_unit"),
-    )
-
-
-def handoff_answer_payload(handoff: Handoff) -> tuple[str, dict[str, Any]]:
-    """The event type and payload that announce a handoff's answer."""
-    payload = handoff_fields(handoff)
-    payload["wait_seconds"] = handoff.wait_seconds
-    if handoff.status == "accepted":
-        payload["accepted_at"] = handoff.answered_at
-        return "handoff.accepted", payload
-    payload["returned_at"] = handoff.answered_at
-    payload["reason"] = handoff.reason
-    return "handoff.returned", payload
-
-
-def handoff_answer_event(handoff: Handoff, correlation_id: str,
-                         cause: str | None = None) -> Envelope:
-    """``handoff.accepted`` / ``handoff.returned``, announced by the agency that answered."""
-    if handoff.answered_at is None:
-        raise ValueError(f"handoff {handoff.handoff_id} is not answered yet")
-    event_type, payload = handoff_answer_payload(handoff)
-    return Envelope(event_type=event_type, case_id=handoff.case_id,
-                    source_agency=handoff.to_agency, occurred_at=handoff.answered_at,
-                    payload=payload, correlation_id=correlation_id, causation_id=cause)
-
-
-def money(value: Any) -> Decimal:
-    """A yuan amount from what a caller sent (number or text); a clear error for anything else."""
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except ArithmeticError:
-        raise ValueError(f"an amount must be a number of yuan, not {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"an amount must be zero or more yuan, not {value!r}")
-    return amount

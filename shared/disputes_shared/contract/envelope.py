@@ -1,0 +1,215 @@
+"""The event envelope and its codec: every message on the broker is one envelope::
+
+    {"event_id", "event_type", "schema_version": "1.0", "occurred_at", "case_id",
+     "correlation_id", "causation_id", "source_agency", "payload": {...}}
+
+The payload's schema (``payloads.PAYLOAD_SCHEMAS``) is chosen by ``(event_type, major version)``.
+
+Versions (the rules partners rely on, README "Versioning"): adding an optional field is a minor
+change (bump the schema's ``minor``); removing, renaming, retyping a field or changing its
+meaning needs a new major, registered beside the old one with an ``upcast_vN_vN+1`` from it.
+A consumer reads every minor of a major it knows, upcasts older majors, and refuses a major it
+does not know as a ``PoisonMessage`` (so it is parked, saying why).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .agencies import Agency
+from .payloads import AGENCIES, PAYLOAD_SCHEMAS
+from .strict import Bounded, Instant
+from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
+
+log = logging.getLogger(__name__)
+
+
+class PoisonMessage(ValueError):
+    """A message that can never be handled as sent: it is parked, not retried."""
+
+
+class UnknownEventType(PoisonMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_type: str
+    case_id: str
+    source_agency: Agency
+    occurred_at: datetime
+    payload: dict[str, Any]
+    correlation_id: str
+    causation_id: str | None = None
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    schema_version: str = ""  # empty: the current version of the event type
+
+    def __post_init__(self) -> None:
+        if not self.schema_version:
+            object.__setattr__(self, "schema_version", current_version(self.event_type))
+
+    @property
+    def major(self) -> int:
+        return int(self.schema_version.split(".", 1)[0])
+
+
+# ``(event_type, from_major)``: turns a payload of that major (as JSON) into one of the next,
+# e.g. ``upcast_v1_v2``. Every major below a type's current one needs its upcaster.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class EnvelopeSchema(Bounded):
+    class Meta:
+        unknown = RAISE
+
+    event_id = fields.UUID(required=True)
+    event_type = fields.Str(required=True, validate=[validate.Length(max=64),
+                                                     validate.Regexp(r"^[a-z_]+\.[a-z_]+$")])
+    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"))
+    occurred_at = Instant(required=True)
+    case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    causation_id = fields.Str(allow_none=True, load_default=None)
+    source_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
+    payload = fields.Dict(required=True)
+
+
+def payload_schema(event_type: str, major: int) -> Schema:
+    try:
+        return PAYLOAD_SCHEMAS[(event_type, major)]()
+    except KeyError:
+        known = majors_of(event_type)
+        if not known:
+            raise UnknownEventType(f"unknown event type {event_type!r} version {major}") from None
+        raise UnknownEventType(
+            f"unknown event type {event_type!r} version {major}: this consumer reads major "
+            f"{', '.join(map(str, known))} of it; a newer major needs a consumer that knows it"
+        ) from None
+
+
+def majors_of(event_type: str) -> list[int]:
+    return sorted(major for kind, major in PAYLOAD_SCHEMAS if kind == event_type)
+
+
+def schema_version(event_type: str, major: int) -> str:
+    """``major.minor`` of a registered payload schema."""
+    schema = PAYLOAD_SCHEMAS[(event_type, major)]
+    return f"{major}.{getattr(schema, 'minor', 0)}"
+
+
+def current_version(event_type: str) -> str:
+    """The version a publisher sends today: the newest minor of the newest major."""
+    known = majors_of(event_type)
+    return schema_version(event_type, known[-1]) if known else "1.0"
+
+
+def upcast(event_type: str, major: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A payload of an older major brought up to the current one, one upcaster at a time."""
+    latest = majors_of(event_type)[-1]
+    while major < latest:
+        try:
+            step = UPCASTERS[(event_type, major)]
+        except KeyError:
+            raise UnknownEventType(
+                f"{event_type!r} version {major} has no upcaster to version {major + 1}") from None
+        payload, major = step(payload), major + 1
+    return major, payload
+
+
+def encode(envelope: Envelope) -> str:
+    """The envelope as JSON text, its payload validated and normalised by its schema."""
+    schema = payload_schema(envelope.event_type, envelope.major)
+    # Load, then dump: values may come typed (Decimal, datetime) or already as JSON text.
+    try:
+        payload = schema.dump(schema.load(json.loads(json.dumps(envelope.payload, default=_as_text))))
+    except ValidationError as exc:
+        raise ValueError(f"{envelope.event_type} payload is invalid: {exc.messages}") from None
+    document = {
+        "event_id": envelope.event_id,
+        "event_type": envelope.event_type,
+        "schema_version": envelope.schema_version,
+        "occurred_at": envelope.occurred_at.isoformat(),
+        "case_id": envelope.case_id,
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "source_agency": str(envelope.source_agency),
+        "payload": payload,
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, Decimal) or hasattr(value, "isoformat"):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+MAX_MESSAGE_BYTES = MAX_BODY_BYTES
+
+
+def decode(body: str | bytes | dict[str, Any]) -> Envelope:
+    """Parse and validate a message; raise ``PoisonMessage`` saying what is wrong with it (the
+    field and the rule, never a value: a dossier carries personal data)."""
+    if not isinstance(body, dict):
+        try:
+            body = read_json(body, MAX_MESSAGE_BYTES)
+        except UnreadableBody as exc:
+            raise PoisonMessage(str(exc)) from None
+    if not isinstance(body, dict):
+        raise PoisonMessage("body is not a JSON object")
+    try:
+        head = EnvelopeSchema().load(body)
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid envelope: {describe_errors(exc.messages)}") from None
+    event_type, version = head["event_type"], head["schema_version"]
+    major = int(version.split(".", 1)[0])
+    try:
+        sent = payload_schema(event_type, major)
+        payload = sent.load(head["payload"])  # valid as sent...
+        if major < majors_of(event_type)[-1]:  # ...then brought up to the major consumers read
+            major, raw = upcast(event_type, major, sent.dump(payload))
+            payload = payload_schema(event_type, major).load(raw)
+            version = schema_version(event_type, major)
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid {event_type} payload: {describe_errors(exc.messages)}") from None
+    return Envelope(
+        event_id=str(head["event_id"]),
+        event_type=event_type,
+        schema_version=version,
+        occurred_at=head["occurred_at"],
+        case_id=head["case_id"],
+        correlation_id=head["correlation_id"],
+        causation_id=head["causation_id"],
+        source_agency=Agency(head["source_agency"]),
+        payload=payload,
+    )
+
+
+# The platform compresses nothing, and a compressed body may inflate to gigabytes: a message
+# whose headers name a ``compression`` is refused as it came.
+COMPRESSED_BODY = "the platform takes no compressed bodies (the message names a compression)"
+
+
+def decode_or_reason(body: str | bytes) -> tuple[Envelope | None, str]:
+    """``decode``, every failure turned into the reason a consumer parks the message with. A
+    failure the contract did not foresee is named by its kind and logged by where it happened,
+    never by its text, which may quote the message."""
+    try:
+        return decode(body), ""
+    except PoisonMessage as exc:
+        return None, str(exc)
+    except Exception as exc:  # a gap in the checks above must not stop a consumer
+        log.error("could not decode a message (%s) at\n%s", type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+        return None, f"could not decode the message ({type(exc).__name__})"
+

@@ -1,0 +1,157 @@
+"""Repositories over a service's own tables. Domain objects are plain dataclasses;
+``DataclassRepository`` maps one to a row of a table whose columns carry the dataclass's field
+names; the handoff and clock repositories add the queries their tables are read by."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from ..clocks.kinds import ClockKind
+from ..clocks.statutory import ClockStatus, StatutoryClock
+from ..contract.agencies import Agency
+from ..contract.handoff import Handoff, HandoffStatus
+
+T = TypeVar("T")
+KEY_PARAMETER = "_row_key"  # the primary key's parameter in the prepared statements (no column's name)
+
+
+@dataclasses.dataclass(frozen=True)
+class RowStatements:
+    insert: Any
+    update: Any
+    get: Any
+
+
+@functools.cache
+def _row_statements(table: Table) -> RowStatements:
+    """A table's insert, update-by-key and get-by-key, built once. Executed with their values as
+    parameters, SQLAlchemy reuses their compiled form; a statement built afresh for every row
+    must be walked and hashed again each time, which was a good part of an event's cost."""
+    key = table.primary_key.columns.values()[0]
+    return RowStatements(insert=insert(table),
+                         update=update(table).where(key == bindparam(KEY_PARAMETER)),
+                         get=select(table).where(key == bindparam(KEY_PARAMETER)))
+
+
+class DataclassRepository(Generic[T]):
+    """Rows of ``table`` as instances of the dataclass ``cls`` (same names for columns and fields)."""
+
+    def __init__(self, connection: Connection, table: Table, cls: type[T]) -> None:
+        self.connection = connection
+        self.table = table
+        self.cls = cls
+        self.key = table.primary_key.columns.values()[0]
+        self.names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        self.statements = _row_statements(table)
+
+    def _row(self, obj: T) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self.names}
+
+    def add(self, obj: T) -> None:
+        self.connection.execute(self.statements.insert, self._row(obj))
+
+    def save(self, obj: T) -> None:
+        row = self._row(obj)
+        key = row.pop(self.key.name)
+        result = self.connection.execute(self.statements.update, {**row, KEY_PARAMETER: key})
+        if result.rowcount != 1:
+            raise LookupError(f"no {self.table.name} row {key!r} to update")
+
+    def get(self, key: Any) -> T | None:
+        row = self.connection.execute(self.statements.get, {KEY_PARAMETER: key}).mappings().first()
+        return None if row is None else self.object_of(row)
+
+    def find(self, *where: Any, order_by: Any = None, limit: int | None = None) -> list[T]:
+        query = select(self.table).where(*where).order_by(order_by if order_by is not None else self.key)
+        if limit is not None:
+            query = query.limit(limit)
+        return [self.object_of(row) for row in self.connection.execute(query).mappings()]
+
+    def object_of(self, row: Any) -> T:
+        return self.cls(**{n: row[n] for n in self.names})
+
+    def count(self, *where: Any) -> int:
+        return int(self.connection.execute(select(func.count()).select_from(self.table).where(*where)).scalar_one())
+
+    def column(self, name: str, *where: Any) -> list[Any]:
+        """One column of the matching rows: for a count by value (who has how many cases)
+        without reading and decoding whole rows."""
+        return list(self.connection.execute(select(self.table.c[name]).where(*where)).scalars())
+
+
+class HandoffRepository(DataclassRepository[Handoff]):
+    def pending_to(self, agency: Agency) -> list[Handoff]:
+        return self.find(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING,
+                         order_by=self.table.c.requested_at)
+
+    def for_case(self, case_id: str) -> list[Handoff]:
+        return self.find(self.table.c.case_id == case_id, order_by=self.table.c.requested_at)
+
+
+class ClockRepository(DataclassRepository[StatutoryClock]):
+    def running(self, case_id: str, kind: ClockKind) -> StatutoryClock | None:
+        found = self.find(self.table.c.case_id == case_id, self.table.c.kind == kind,
+                          self.table.c.status == ClockStatus.RUNNING, limit=1)
+        return found[0] if found else None
+
+    def for_case(self, case_id: str) -> list[StatutoryClock]:
+        return self.find(self.table.c.case_id == case_id, order_by=self.table.c.started_at)
+
+    def running_for_case(self, case_id: str) -> list[StatutoryClock]:
+        return self.find(self.table.c.case_id == case_id,
+                         self.table.c.status == ClockStatus.RUNNING)
+
+    def due(self, now: datetime, limit: int) -> list[StatutoryClock]:
+        return self.find(self.table.c.status == ClockStatus.RUNNING, self.table.c.due_at <= now,
+                         order_by=self.table.c.due_at, limit=limit)
+
+    def provisional_running(self) -> list[StatutoryClock]:
+        return self.find(self.table.c.status == ClockStatus.RUNNING,
+                         self.table.c.provisional.is_(True))
+
+    def claim_elapsed(self, clock: StatutoryClock, at: datetime) -> bool:
+        """Mark a running clock elapsed unless another worker already did: the conditional
+        update is what makes a clock fire once across workers and replicas."""
+        c = self.table.c
+        result = self.connection.execute(
+            update(self.table).where(c.clock_id == clock.clock_id,
+                                     c.status == ClockStatus.RUNNING, c.due_at <= at)
+            .values(status=ClockStatus.ELAPSED, ended_at=at))
+        return result.rowcount == 1
+
+    def summary(self, now: datetime) -> dict[str, dict[str, Any]]:
+        """Per clock kind: running clocks, seconds to the soonest due (negative when one is
+        overdue and not yet fired), breaches (elapsed clocks) and provisional ones."""
+        c = self.table.c
+        rows = self.connection.execute(
+            select(c.kind, c.status, func.count(), func.min(c.due_at),
+                   func.sum(case((c.provisional.is_(True), 1), else_=0)))
+            .group_by(c.kind, c.status)).all()
+        kinds: dict[str, dict[str, Any]] = {
+            str(kind): {"pending": 0, "seconds_to_soonest_due": None, "breaches": 0,
+                        "satisfied": 0, "provisional": 0} for kind in ClockKind}
+        for kind, status, count, soonest, provisional in rows:
+            entry = kinds[str(kind)]
+            if status is ClockStatus.RUNNING:
+                entry["pending"] = int(count)
+                entry["provisional"] = int(provisional or 0)
+                soonest = soonest if soonest.tzinfo else soonest.replace(tzinfo=UTC)
+                entry["seconds_to_soonest_due"] = (soonest - now).total_seconds()
+            elif status is ClockStatus.ELAPSED:
+                entry["breaches"] = int(count)
+            else:
+                entry["satisfied"] = int(count)
+        return kinds
