@@ -34,24 +34,9 @@ from .scenario import (
     table,
     unroutable_event,
 )
-
-PINNED_SEED = 20261204
-
-
-def fault_seed(setting: str | None) -> int:
-    """``DISPUTES_FAULT_SEED``: unset, the pinned seed; ``random``, a new one; else that one."""
-    if setting is None or not setting.strip():
-        return PINNED_SEED
-    if setting.strip() == "random":
-        return random.randrange(1_000_000)
-    try:
-        return int(setting)
-    except ValueError:
-        raise ValueError(f"DISPUTES_FAULT_SEED: an integer or 'random', not {setting!r}") from None
-
+from .seed import SEED
 
 CASES = int(os.environ.get("DISPUTES_FAULT_CASES", "2000"))
-SEED = fault_seed(os.environ.get("DISPUTES_FAULT_SEED"))
 
 
 @pytest.fixture(autouse=True)

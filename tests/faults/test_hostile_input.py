@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import eventlet
 import pytest
@@ -35,8 +36,10 @@ from disputes_shared.contract.envelope import COMPRESSED_BODY, PoisonMessage, de
 from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, queue_name
 from disputes_shared.contract.wire import UnreadableBody, read_json
+from disputes_shared.kit.broker import STREAM_RECORD
 from disputes_shared.plumbing.config import SERVICE_NAMES, http_port
 from intake.api import InvalidClaim, validate_submission
+from tests.faults.seed import SEED
 from tests.support.examples import PERSONAL_VALUES, claim_document, envelope
 from tests.support.hostile import corpus, hostile_bodies, hostile_headers
 
@@ -45,7 +48,6 @@ from .scenario import Run, log, platform_agencies, query, services_alive
 
 MESSAGES = int(os.environ.get("DISPUTES_HOSTILE_MESSAGES", "90000"))
 REQUESTS = int(os.environ.get("DISPUTES_HOSTILE_REQUESTS", "12000"))
-SEED = int(os.environ.get("DISPUTES_FAULT_SEED", str(random.randrange(1_000_000))))
 DRAWN_BY_HYPOTHESIS = 0.05  # of each kind; the rest from the corpus, which is far faster
 TIME_LIMIT = 300  # seconds for the whole run, platform start included: 155 to 200 on 2 shared cores
 ERROR_NAMES = {"invalid_json", "invalid_claim", "too_large", "not_found"}
@@ -116,28 +118,45 @@ def publish(amqp_uri: str, messages: list[tuple[str, bytes, str]], rng: random.R
 
 
 def drain_parked(amqp_uri: str, expected: int, deadline: float) -> Counter[tuple[str, str]]:
-    """Take parked messages off the dead-letter queue until ``expected`` or the deadline. Raw
+    """Read parked messages off the parking stream until ``expected`` or the deadline. Raw
     AMQP: kombu would try to undo the ``compression`` some of them still name."""
     parked: Counter[tuple[str, str]] = Counter()
 
     def take(message: Any) -> None:
+        channel.basic_ack(message.delivery_tag)  # credit for the next ones; a stream keeps them
         headers = message.headers or {}
-        parked[(headers.get("x-parked-by", ""), headers.get("x-parked-reason", ""))] += 1
+        if STREAM_RECORD not in headers:  # a replay record or a listing's bookmark
+            parked[(headers.get("x-parked-by", ""), headers.get("x-parked-reason", ""))] += 1
 
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        channel.basic_qos(0, 500, False)
-        channel.basic_consume(DEAD_LETTER_QUEUE, callback=take, no_ack=True)
+        channel.basic_qos(0, 500, False)  # a stream consumer must give credit
+        channel.basic_consume(DEAD_LETTER_QUEUE, callback=take,
+                              arguments={"x-stream-offset": "first"})
         reported = time.monotonic()
         while sum(parked.values()) < expected and time.monotonic() < deadline:
             try:
                 connection.drain_events(timeout=1)
             except TimeoutError:
                 continue
+            # A socket that always has data never makes this greenlet wait: let the requests run.
+            eventlet.sleep(0)
             if time.monotonic() - reported > 15:
                 reported = time.monotonic()
                 log(f"hostile input: {sum(parked.values())} of {expected} messages parked")
     return parked
+
+
+PAUSES: list[float] = [0.0]
+
+
+def longest_pause() -> None:
+    """Keep the longest time this test's own loop did not run (a stalled client would time out
+    requests that the services answered in time)."""
+    while True:
+        before = time.monotonic()
+        eventlet.sleep(0.2)
+        PAUSES[0] = max(PAUSES[0], time.monotonic() - before - 0.2)
 
 
 def send_requests(requests_to_send: list[tuple[str, str, bytes, str]]) -> Counter[str]:
@@ -152,7 +171,8 @@ def send_requests(requests_to_send: list[tuple[str, str, bytes, str]]) -> Counte
             answer = session.request(method, url, data=body, timeout=30,
                                      headers={"Content-Type": "application/json"})
         except requests.RequestException as exc:
-            answers[f"no answer ({type(exc).__name__})"] += 1
+            where = urlsplit(url)  # which service and path, to tell a stalled service from load
+            answers[f"no answer ({type(exc).__name__}) {method} :{where.port}{where.path}"] += 1
             return
         finally:
             sessions.append(session)
@@ -231,7 +251,9 @@ def test_hostile_messages_and_requests_crash_nothing_store_nothing_and_are_each_
             # The services park while the requests go in; the dead-letter queue drains meanwhile.
             draining = eventlet.spawn(drain_parked, broker.amqp_uri, sum(expected.values()),
                                       time.monotonic() + TIME_LIMIT)
+            watch = eventlet.spawn(longest_pause)
             answers = send_requests(to_send)
+            watch.kill()
             log(f"hostile input: {len(to_send)} requests answered after {time.monotonic() - started:.0f}s")
             parked = draining.wait()
             log(f"hostile input: {sum(parked.values())} parked after {time.monotonic() - started:.0f}s")
@@ -255,6 +277,7 @@ def test_hostile_messages_and_requests_crash_nothing_store_nothing_and_are_each_
         "rows stored": sum(stored.values()),
         "decode crashes logged": logs.count("could not decode a message"),
         "tracebacks logged": logs.count("Traceback"), "services alive": alive,
+        "longest pause of the test's loop (s)": round(PAUSES[0], 1),
         "seconds": round(time.monotonic() - started),
     }
     with capsys.disabled():
