@@ -28,7 +28,7 @@ def rabbitmq_tool(name: str) -> str:
             return str(candidate)
     found = shutil.which(name)
     if found is None:
-        raise RuntimeError(f"{name} not found: run scripts/broker.sh start once to install RabbitMQ")
+        raise RuntimeError(f"{name} not found: run scripts/broker.sh install")
     return found
 
 

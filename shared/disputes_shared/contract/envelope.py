@@ -5,7 +5,7 @@
 
 The payload's schema (``payloads.PAYLOAD_SCHEMAS``) is chosen by ``(event_type, major version)``.
 
-Versions (the rules partners rely on, README "Versioning"): adding an optional field is a minor
+Versions (the rules partners rely on, docs/contract.md "Versioning"): adding an optional field is a minor
 change (bump the schema's ``minor``); removing, renaming, retyping a field or changing its
 meaning needs a new major, registered beside the old one with an ``upcast_vN_vN+1`` from it.
 A consumer reads every minor of a major it knows, upcasts older majors, and refuses a major it
