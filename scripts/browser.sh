@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the portal's browser tests have what they drive and check with:
-# Debian's Chromium (package `chromium`) and axe-core (npm, installed into
-# tools/browser/node_modules when missing).
+# Debian's Chromium (package `chromium`), a Chinese font (fonts-wqy-microhei) and
+# axe-core (npm, installed into tools/browser/node_modules when missing).
 #
 #   scripts/browser.sh ensure
 set -euo pipefail
@@ -23,6 +23,14 @@ ensure_chromium() {
     [[ -x /usr/bin/chromium ]] || die "chromium is still missing after the install"
 }
 
+# Without a CJK font the Chinese pages render (and screenshot) as empty boxes.
+ensure_cjk_font() {
+    if command -v fc-list >/dev/null 2>&1 && [[ -n "$(fc-list :lang=zh family 2>/dev/null)" ]]; then
+        return 0
+    fi
+    apt_install fonts-wqy-microhei
+}
+
 ensure_axe() {
     if ! command -v npm >/dev/null 2>&1; then
         apt_install nodejs npm
@@ -35,6 +43,6 @@ ensure_axe() {
 }
 
 case "${1:-}" in
-    ensure) ensure_chromium; ensure_axe ;;
+    ensure) ensure_chromium; ensure_cjk_font; ensure_axe ;;
     *) die "usage: $0 ensure" ;;
 esac
