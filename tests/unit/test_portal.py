@@ -164,3 +164,8 @@ def test_the_stations_page_has_a_qr_per_station() -> None:
     from disputes_shared.contract.stations import stations
     page = Client(Portal("http://intake", trail=lambda c: None)).get("/stations").get_data(as_text=True)
     assert page.count("<svg") == len(stations())
+
+
+def test_every_case_state_has_words() -> None:
+    from disputes_shared.contract.lifecycle import CaseState
+    assert not [s.value for s in CaseState if s.value not in status.STATE_WORDS]

@@ -35,13 +35,22 @@ STEP_WORDS = {
 OTHER_STEP = "A step was recorded."
 
 # Where the case stands now, by the trail's state (msgids).
-STATE_WORDS = {
-    "received": "Received; being sorted.",
+STATE_WORDS = {  # keyed by disputes_shared.contract.lifecycle.CaseState's values
+    "filed": "Received; being sorted.",
     "triaged": "Waiting for the mediation station.",
+    "mediation_requested": "Waiting for the mediation station.",
     "in_mediation": "In mediation.",
-    "agreement": "Agreement reached; waiting for payment.",
+    "agreement_reached": "Agreement reached; waiting for payment.",
+    "mediation_failed": "Mediation ended without agreement.",
+    "arbitration_requested": "Waiting for the arbitration commission.",
     "in_arbitration": "At the arbitration commission.",
+    "arbitration_refused": "The arbitration commission did not accept the case.",
+    "awarded": "The arbitration commission made an award.",
+    "court_requested": "Waiting for the court.",
+    "court_refused": "The court did not accept the case.",
     "in_court": "At the court.",
+    "ruled": "The court ruled.",
+    "enforcing": "The court is enforcing.",
     "closed": "Closed.",
 }
 OTHER_STATE = "In progress."
