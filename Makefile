@@ -17,7 +17,7 @@ setup: ## venv and Python dependencies (idempotent; every other target runs it)
 run: setup ## set up, start broker and services, file $(CASES) demo claims and follow them to the end
 	@$(DISPUTES) up
 	@$(DISPUTES) demo --cases $(CASES)
-	@echo "The platform keeps running: try '$(DISPUTES) handoffs' or '$(DISPUTES) trail CASE_ID'; '$(DISPUTES) down' stops it."
+	@echo "The platform keeps running: try '$(DISPUTES) handoffs' or '$(DISPUTES) trail CASE_ID', or open the worker portal at http://127.0.0.1:$${DISPUTES_PORTAL_HTTP_PORT:-8110}/ ; '$(DISPUTES) down' stops it."
 
 up: setup ## start the local broker (when none answers) and every service
 	@$(DISPUTES) up

@@ -18,6 +18,10 @@ from disputes_shared.plumbing.config import SERVICE_NAMES, http_port
 SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.MEDIATION, Agency.LEGAL_AID,
                                         Agency.ARBITRATION, Agency.COURTS, Agency.INTAKE)]
 AGENCY_OF = {name: agency for agency, name in SERVICE_NAMES.items()}
+# The worker portal: no schema and no agency of its own, started with the services.
+PORTAL = "portal"
+PORTAL_DEFAULT_PORT = 8110
+PROCESSES = SERVICES + [PORTAL]
 
 
 def project_root() -> Path:
@@ -73,9 +77,15 @@ def pid_of(service: str) -> int | None:
     return pid
 
 
+def port_of(service: str) -> int:
+    if service == PORTAL:
+        return int(os.environ.get("DISPUTES_PORTAL_HTTP_PORT", PORTAL_DEFAULT_PORT))
+    return http_port(AGENCY_OF[service])
+
+
 def healthy(service: str) -> bool:
     try:
-        url = f"http://127.0.0.1:{http_port(AGENCY_OF[service])}/health/ready"
+        url = f"http://127.0.0.1:{port_of(service)}/health/ready"
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
@@ -95,7 +105,7 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
         print("a schema migration failed", file=sys.stderr)
         return 1
     started: dict[str, subprocess.Popen[bytes]] = {}
-    for service in SERVICES:
+    for service in PROCESSES:
         if pid_of(service):
             continue
         with open(var("log", f"{service}.log"), "ab") as log:
@@ -104,7 +114,7 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         var("run", f"{service}.pid").write_text(str(started[service].pid))
     deadline = time.monotonic() + timeout
-    waiting = list(SERVICES)
+    waiting = list(PROCESSES)
     while waiting and time.monotonic() < deadline:
         waiting = [s for s in waiting if not healthy(s)]
         for service in waiting:
@@ -116,12 +126,13 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
     if waiting:
         print(f"not healthy after {timeout:.0f}s: {', '.join(waiting)}", file=sys.stderr)
         return 1
-    print("platform up: " + ", ".join(f"{s} :{http_port(AGENCY_OF[s])}" for s in SERVICES))
+    print("platform up: " + ", ".join(f"{s} :{port_of(s)}" for s in SERVICES))
+    print(f"worker portal: http://127.0.0.1:{port_of(PORTAL)}/")
     return 0
 
 
 def down(stop_broker: bool = True) -> int:
-    running = {service: pid for service in SERVICES if (pid := pid_of(service))}
+    running = {service: pid for service in PROCESSES if (pid := pid_of(service))}
     for pid in running.values():
         os.kill(pid, signal.SIGTERM)  # nameko finishes in-flight work, then exits
     deadline = time.monotonic() + 30
@@ -139,7 +150,7 @@ def down(stop_broker: bool = True) -> int:
 def status() -> int:
     ok = amqp_answers()
     print(f"broker  {'answering' if ok else 'NOT answering'} on 127.0.0.1:5672")
-    for service in SERVICES:
+    for service in PROCESSES:
         pid = pid_of(service)
         health = "healthy" if healthy(service) else "not healthy"
         print(f"{service:<14} {'pid ' + str(pid) if pid else 'not running':<12} {health}")

@@ -111,7 +111,7 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
     from . import local
 
     if port_base is None:
-        port_base = free_port_block(len(SERVICE_NAMES))
+        port_base = free_port_block(len(SERVICE_NAMES) + 1)
     state_dir = tempfile.mkdtemp(prefix="disputes-sandbox-")
     saved = dict(os.environ)
     with _broker(amqp_uri) as broker_uri:
@@ -123,6 +123,7 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
             os.environ[f"DISPUTES_{name}_HTTP_PORT"] = str(port_base + offset + 1)
             if database_urls and SERVICE_NAMES[agency] in database_urls:
                 os.environ[f"DISPUTES_{name}_DATABASE_URL"] = database_urls[SERVICE_NAMES[agency]]
+        os.environ["DISPUTES_PORTAL_HTTP_PORT"] = str(port_base + len(SERVICE_NAMES) + 1)
         try:
             if local.up(start_broker=False) != 0:
                 log_dir = Path(state_dir, "log")

@@ -1,0 +1,23 @@
+"""The words for the contract's codes (msgids; the page translates them)."""
+
+INDUSTRY = {
+    "food_delivery": "Food delivery", "ride_hailing": "Ride hailing",
+    "express_delivery": "Express delivery", "trucking": "Trucking",
+    "domestic_service": "Domestic service", "manufacturing": "Manufacturing",
+    "construction": "Construction", "retail": "Retail", "other": "Other work",
+}
+RELATIONSHIP = {
+    "employment": "Employee: they hired you, set your hours and pay you a wage.",
+    "incomplete_employment": "Platform worker: the platform directs and pays your work, "
+                             "but you have no ordinary employment contract.",
+    "civil": "Independent: you took jobs on your own terms, like a contractor.",
+}
+CLAIM_TYPE = {
+    "unpaid_wages": "Unpaid wages", "work_injury": "Injury at work",
+    "penalties_deductions": "Fines or deductions", "termination_compensation": "Compensation for dismissal",
+    "social_insurance": "Social insurance", "relationship_recognition": "Recognition of the work relationship",
+}
+DISTRICT = {
+    "jinjiang": "Jinjiang", "qingyang": "Qingyang", "jinniu": "Jinniu",
+    "wuhou": "Wuhou", "chenghua": "Chenghua", "gaoxin": "Gaoxin",
+}

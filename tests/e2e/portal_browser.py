@@ -1,0 +1,153 @@
+"""Drives the worker portal in Debian's Chromium and reports what a person saw, as JSON on stdout.
+
+Run by tests/e2e/test_portal.py in an interpreter of its own: Playwright's driver does not run
+under the eventlet monkey patching the test process has. The test makes the assertions.
+
+    python portal_browser.py PORTAL_URL SCREENSHOT_DIR AXE_JS
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+WORKER = {"name": "张三", "id_number": "51010419900101123X", "phone": "13800000000",
+          "employer": "某某餐饮有限公司", "amount": "3200"}
+
+
+def axe(page: Page, axe_js: str) -> list[dict[str, Any]]:
+    page.add_script_tag(path=axe_js)
+    found = page.evaluate("async () => (await axe.run()).violations"
+                          ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
+    return list(found)
+
+
+def fill_by_mouse(page: Page, relationship: str, claim: str) -> None:
+    for field, value in WORKER.items():
+        page.fill(f"#{field}", value)
+    page.select_option("#industry", "food_delivery")
+    page.check(f"input[name=relationship][value={relationship}]")
+    page.check(f"input[name=claim_types][value={claim}]")
+    page.select_option("#district", "wuhou")
+    page.check("input[name=legal_aid]")
+
+
+def steps_of(page: Page, wanted: int, timeout: float = 30.0) -> list[str]:
+    """The status page's steps, reloaded until the trail has recorded ``wanted`` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        items = page.locator("#steps li").all_inner_texts() if page.locator("#steps").count() else []
+        if len(items) >= wanted or time.monotonic() > deadline:
+            return items
+        time.sleep(0.5)
+        page.reload()
+
+
+def file_and_follow(page: Page, base: str, lang: str, shots: Path, axe_js: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    page.goto(f"{base}/file?lang={lang}&station=ind-fooddelivery-wuhou")
+    seen["station_preselected"] = page.input_value("#station")
+    seen["h1_file"] = page.inner_text("h1")
+    seen["axe_file"] = axe(page, axe_js)
+    page.screenshot(path=str(shots / f"file-{lang}.png"), full_page=True)
+    fill_by_mouse(page, "incomplete_employment", "unpaid_wages")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/receipt/**")
+    seen["case_id"] = page.inner_text("#case-number")
+    seen["receipt_has_qr"] = page.locator("svg").count() > 0
+    seen["axe_receipt"] = axe(page, axe_js)
+    page.screenshot(path=str(shots / f"receipt-{lang}.png"), full_page=True)
+    page.click(f"a[href^='/case/{seen['case_id']}']")
+    seen["steps"] = steps_of(page, 2)
+    seen["now"] = page.inner_text("#now")
+    seen["axe_case"] = axe(page, axe_js)
+    page.screenshot(path=str(shots / f"case-{lang}.png"), full_page=True)
+    return seen
+
+
+def errors(page: Page, base: str, shots: Path, axe_js: str) -> dict[str, Any]:
+    page.goto(f"{base}/file?lang=zh")
+    page.fill("#name", "李四")
+    page.fill("#phone", "12345")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    seen = {"url": page.url, "alert": page.inner_text("[role=alert]"),
+            "phone_error": page.inner_text("#phone-error"),
+            "amount_error": page.inner_text("#amount-error"),
+            "name_kept": page.input_value("#name"),
+            "phone_invalid": page.get_attribute("#phone", "aria-invalid"),
+            "axe_errors": axe(page, axe_js)}
+    page.screenshot(path=str(shots / "file-errors-zh.png"), full_page=True)
+    return seen
+
+
+def by_keyboard(page: Page, base: str) -> dict[str, Any]:
+    page.goto(f"{base}/file?lang=en")
+    kb = page.keyboard
+    for _ in range(5):  # past the language switch to the first field
+        kb.press("Tab")
+        if page.evaluate("document.activeElement.id") == "name":
+            break
+    for field in ("name", "id_number", "phone", "employer"):
+        kb.type(WORKER[field])
+        kb.press("Tab")
+    kb.press("Tab")  # platform left empty
+    kb.press("ArrowDown")  # kind of work: the first, food delivery
+    kb.press("Tab")
+    kb.press("Space")  # relationship: the first radio, employee
+    kb.press("Tab")
+    kb.press("Space")  # claim: the first box, unpaid wages
+    for _ in range(6):  # past the other five boxes to the amount
+        kb.press("Tab")
+        if page.evaluate("document.activeElement.id") == "amount":
+            break
+    kb.type(WORKER["amount"])
+    kb.press("Tab")
+    kb.press("ArrowDown")  # district: the first
+    kb.press("Tab")  # station: left to the service
+    kb.press("Tab")  # legal aid: not asked
+    kb.press("Tab")  # description
+    kb.press("Tab")  # the Send button
+    with page.expect_navigation():
+        kb.press("Enter")
+    return {"url": page.url, "case_id": page.inner_text("#case-number") if "/receipt/" in page.url else None,
+            "errors": page.locator("p.error").evaluate_all("ps => ps.map(p => p.id)")}
+
+
+def main(base: str, shots_dir: str, axe_js: str) -> None:
+    shots = Path(shots_dir)
+    report: dict[str, Any] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for lang, locale in (("zh", "zh-CN"), ("en", "en-GB")):
+                # bypass_csp: the page's own policy would refuse the injected axe-core script.
+                context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                              locale=locale, bypass_csp=True)
+                report[lang] = file_and_follow(context.new_page(), base, lang, shots, axe_js)
+                context.close()
+            context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+            report["errors"] = errors(context.new_page(), base, shots, axe_js)
+            context.close()
+            context = browser.new_context(viewport=PHONE, locale="en-GB")
+            report["keyboard"] = by_keyboard(context.new_page(), base)
+            context.close()
+            page = browser.new_page(viewport=PHONE)
+            page.goto(f"{base}/stations?lang=zh")
+            page.screenshot(path=str(shots / "stations-zh.png"))
+            report["stations_qr"] = page.locator(".qr svg").count()
+        finally:
+            browser.close()
+    json.dump(report, sys.stdout, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

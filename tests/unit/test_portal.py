@@ -1,0 +1,171 @@
+"""The worker portal without a browser or broker: form checks, the claim it sends, languages, CSRF."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import Client
+
+from portal import forms, i18n, labels, status
+from portal.app import Portal
+
+GOOD = {
+    "name": "张三", "id_number": "51010419900101123x", "phone": "138 0000 0000",
+    "employer": "某某餐饮有限公司", "platform": "美团", "industry": "food_delivery",
+    "relationship": "incomplete_employment", "amount": "3,200.50", "district": "wuhou",
+    "station": "ind-fooddelivery-wuhou", "legal_aid": "1", "description": "",
+}
+
+
+def form(**changes: Any) -> MultiDict:
+    data = MultiDict({**GOOD, **changes})
+    data.setlist("claim_types", changes.get("claim_types", ["unpaid_wages", "social_insurance"]))
+    return data
+
+
+def test_a_good_form_becomes_the_claim_intake_takes() -> None:
+    filing = forms.read_form(form())
+    assert filing.valid, filing.errors
+    assert forms.to_claim(filing) == {
+        "channel": "online",
+        "worker": {"name": "张三", "id_number": "51010419900101123X", "phone": "13800000000"},
+        "employer": {"name": "某某餐饮有限公司", "platform": "美团"},
+        "industry": "food_delivery", "relationship": "incomplete_employment",
+        "claim_types": ["unpaid_wages", "social_insurance"], "amount_claimed": "3200.50",
+        "district": "wuhou", "legal_aid_requested": True,
+        "chosen_station_id": "ind-fooddelivery-wuhou", "description": None,
+    }
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"name": " "}, "name"), ({"id_number": "1234"}, "id_number"), ({"phone": "23800000000"}, "phone"),
+    ({"employer": ""}, "employer"), ({"industry": "mining"}, "industry"),
+    ({"relationship": ""}, "relationship"), ({"claim_types": []}, "claim_types"),
+    ({"claim_types": ["free_lunch"]}, "claim_types"), ({"amount": "abc"}, "amount"),
+    ({"amount": "0"}, "amount"), ({"amount": "1.234"}, "amount"), ({"district": "paris"}, "district"),
+    ({"station": "no-such-station"}, "station"), ({"description": "x" * 5001}, "description"),
+])
+def test_each_bad_field_gets_its_own_message(change: dict[str, Any], field: str) -> None:
+    filing = forms.read_form(form(**change))
+    assert list(filing.errors) == [field]
+
+
+def test_intake_refusals_land_on_the_form_fields() -> None:
+    errors = forms.intake_errors({"worker": {"phone": ["bad"]}, "amount_claimed": ["bad"], "limitation": ["x"]})
+    assert set(errors) == {"phone", "amount", "form"}
+
+
+def test_every_message_has_a_chinese_translation() -> None:
+    zh = i18n.translations("zh")
+    words = [*status.STEP_WORDS.values(), *status.STATE_WORDS.values(), status.OTHER_STEP,
+             status.OTHER_STATE, *labels.INDUSTRY.values(), *labels.RELATIONSHIP.values(),
+             *labels.CLAIM_TYPE.values(), *labels.DISTRICT.values()]
+    bad = forms.read_form(MultiDict({"claim_types": ["x"], "amount": "x", "station": "x",
+                                     "name": "x" * 101, "platform": "x" * 201}))
+    words += list(bad.errors.values())
+    missing = [w for w in words if zh.gettext(w) == w]
+    assert not missing
+
+
+@pytest.mark.parametrize(("query", "cookie", "accept", "chosen"), [
+    (None, None, None, "zh"), (None, None, "en-GB,en;q=0.8", "en"), (None, None, "zh-CN,en", "zh"),
+    (None, "en", "zh-CN", "en"), ("zh", "en", "en", "zh"), ("fr", None, None, "zh"),
+])
+def test_language_choice(query: str | None, cookie: str | None, accept: str | None, chosen: str) -> None:
+    assert i18n.choose(query, cookie, accept) == chosen
+
+
+def test_status_words_for_steps() -> None:
+    trail = {"state": "in_mediation", "entries": [
+        {"at": "2026-12-01T09:30:12.5+00:00", "agency": "intake", "event_type": "case.filed"},
+        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "new.kind"}]}
+    assert status.steps(trail) == [
+        {"at": "2026-12-01 09:30", "agency": "intake", "words": "Your claim was received."},
+        {"at": "2026-12-01 09:31", "agency": "mediation", "words": "A step was recorded."}]
+    assert status.now_words(trail) == "In mediation."
+
+
+class FakeReply:
+    def __init__(self, code: int, body: dict[str, Any]) -> None:
+        self.status_code, self.body = code, body
+
+    def json(self) -> dict[str, Any]:
+        return self.body
+
+
+class FakeIntake:
+    """Intake's HTTP API as the portal sees it; records what was posted."""
+
+    def __init__(self, answer: FakeReply) -> None:
+        self.answer, self.posted = answer, []  # type: ignore[var-annotated]
+
+    def post(self, url: str, json: dict[str, Any], timeout: float) -> FakeReply:
+        self.posted.append(json)
+        return self.answer
+
+    def get(self, url: str, timeout: float) -> FakeReply:
+        return FakeReply(200, {"case_id": url.rsplit("/", 1)[1], "received_at": "2026-12-01T09:30:00",
+                               "state": "received"})
+
+
+def portal(answer: FakeReply) -> tuple[Client, FakeIntake]:
+    intake = FakeIntake(answer)
+    app = Portal("http://intake", trail=lambda case_id: None, secret=b"k" * 32, http=intake)  # type: ignore[arg-type]
+    return Client(app), intake
+
+
+def csrf_of(client: Client, path: str = "/file") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_filing_posts_to_intake_and_shows_the_receipt() -> None:
+    client, intake = portal(FakeReply(201, {"case_id": "LD-20261201-ABC"}))
+    reply = client.post("/file", data={**form(), "csrf": csrf_of(client)})
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/receipt/LD-20261201-ABC")
+    assert intake.posted[0]["amount_claimed"] == "3200.50"
+    receipt = client.get("/receipt/LD-20261201-ABC?lang=en").get_data(as_text=True)
+    assert "LD-20261201-ABC" in receipt and "<svg" in receipt
+
+
+def test_a_bad_form_stores_nothing_and_speaks_the_pages_language() -> None:
+    client, intake = portal(FakeReply(201, {"case_id": "never"}))
+    reply = client.post("/file?lang=zh", data={**form(phone="12"), "csrf": csrf_of(client)})
+    assert reply.status_code == 400 and not intake.posted
+    page = reply.get_data(as_text=True)
+    assert 'id="phone-error">手机号为11位数字，以1开头。' in page
+    assert 'value="某某餐饮有限公司"' in page  # what was typed is kept
+
+
+def test_a_form_without_the_csrf_token_is_refused() -> None:
+    client, intake = portal(FakeReply(201, {"case_id": "never"}))
+    client.get("/file")
+    reply = client.post("/file", data={**form(), "csrf": "forged.0"})
+    assert reply.status_code == 400 and not intake.posted
+
+
+def test_intakes_refusal_is_shown_at_the_field() -> None:
+    client, _ = portal(FakeReply(400, {"error": "invalid_claim", "fields": {"worker": {"phone": ["x"]}}}))
+    page = client.post("/file?lang=en", data={**form(), "csrf": csrf_of(client)}).get_data(as_text=True)
+    assert 'id="phone-error"' in page
+
+
+def test_a_station_link_preselects_the_station_and_unknown_ones_are_ignored() -> None:
+    client, _ = portal(FakeReply(201, {}))
+    page = client.get("/file?station=ind-express-jinniu").get_data(as_text=True)
+    assert '<option value="ind-express-jinniu" selected>' in page
+    assert " selected>" not in client.get("/file?station=nope").get_data(as_text=True).split('id="station"')[1]
+
+
+def test_the_stations_page_has_a_qr_per_station() -> None:
+    from disputes_shared.contract.stations import stations
+    page = Client(Portal("http://intake", trail=lambda c: None)).get("/stations").get_data(as_text=True)
+    assert page.count("<svg") == len(stations())
+
+
+def test_every_case_state_has_words() -> None:
+    from disputes_shared.contract.lifecycle import CaseState
+    assert not [s.value for s in CaseState if s.value not in status.STATE_WORDS]
