@@ -5,28 +5,48 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
-from .contract.lifecycle import next_state
+from .contract.lifecycle import CaseState, IllegalTransition, move_of, next_state
 from .contract.payloads import CaseDossier
 
 
 @dataclass
 class AgencyCase:
-    """Services extend it with their own fields."""
+    """Services extend it with their own fields. ``state`` is where the case stands on the
+    track of ``state_enum`` (the main track; legal aid's applications, the aid track)."""
+
+    state_enum: ClassVar[type[StrEnum]] = CaseState
 
     case_id: str
     correlation_id: str
     handoff_id: str
     purpose: str
     dossier: dict[str, Any]  # personal data received in the handoff; stays in this agency
-    state: str
+    state: StrEnum
     received_at: datetime
     accepted_at: datetime | None = None
     history: dict[str, Any] = field(default_factory=dict)  # what this agency decided
 
+    def __post_init__(self) -> None:
+        self.state = self.state_enum(self.state)  # a stored row gives the plain string
+
     def move(self, move: str) -> None:
-        self.state = next_state(self.state, move)
+        self.state = self.state_enum(next_state(self.state, move))
+
+    def is_in(self, *states: StrEnum) -> bool:
+        return self.state in states
+
+    def may_receive_again(self, purpose: str) -> bool:
+        """Whether a new handoff for ``purpose`` may start a new stay of this case here: only
+        where the lifecycle allows that move from where the case stands (a case this agency
+        is still working on is never overwritten by a dossier)."""
+        try:
+            next_state(self.state, move_of("handoff.requested", purpose))
+        except IllegalTransition:
+            return False
+        return True
 
     def worked_seconds(self, until: datetime) -> float | None:
         """Time spent working on the case here since accepting it (the wait before the

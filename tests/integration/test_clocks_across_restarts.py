@@ -14,7 +14,7 @@ from nameko.testing.utils import find_free_port
 from nameko.timer import timer
 from sqlalchemy import select
 
-from arbitration.adapters import ArbitrationUnitOfWork, metadata, plumbing
+from arbitration.adapters import SqlArbitrationUnitOfWork, metadata, plumbing
 from arbitration.handlers import Arbitration
 from arbitration.service import ArbitrationService
 from disputes_shared.clocks.statutory import ClockStatus
@@ -24,7 +24,7 @@ from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.nameko_deps import Storage
 from disputes_shared.plumbing.runner import service_schema
-from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.ports import apply_once
 
 from ..support.examples import AT, dossier_envelope
 from ..support.waiting import eventually
@@ -37,7 +37,7 @@ def arbitration_on(clock: ManualClock, ticks: list[float]) -> Any:
     for due clocks, so the test waits for ticks instead of sleeping and hoping they happened."""
 
     class ArbitrationOnManualTime(ArbitrationService):
-        storage = Storage(ArbitrationUnitOfWork, metadata, plumbing, clock=clock)
+        storage = Storage(SqlArbitrationUnitOfWork, metadata, plumbing, clock=clock)
 
         @timer(interval=1)
         def fire_due_clocks(self) -> None:
@@ -90,7 +90,7 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     for case_id in CASES:
         message = dossier_envelope(purpose="arbitration", case_id=case_id, requested_at=AT,
                                    from_agency="mediation")
-        apply_once(lambda: ArbitrationUnitOfWork(engine, plumbing, clock), "arbitration",
+        apply_once(lambda: SqlArbitrationUnitOfWork(engine, plumbing, clock), "arbitration",
                    message, logic.handle)
     engine.dispose()
 

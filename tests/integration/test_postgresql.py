@@ -14,7 +14,7 @@ from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.plumbing.engine import make_engine
-from disputes_shared.plumbing.inbox import Inbox
+from disputes_shared.plumbing.inbox import SqlInbox
 from disputes_shared.plumbing.tables import add_plumbing_tables
 
 from ..support.examples import AT
@@ -77,8 +77,8 @@ def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
                 second.rollback()  # end the transaction that query began
                 first.begin()
                 second.begin()
-                assert Inbox(first, tables.inbox).claim("mediation", event, AT)
-                later = eventlet.spawn(Inbox(second, tables.inbox).claim, "mediation", event, AT)
+                assert SqlInbox(first, tables.inbox).claim("mediation", event, AT)
+                later = eventlet.spawn(SqlInbox(second, tables.inbox).claim, "mediation", event, AT)
                 # The second insert is blocked on the first's row lock (as the server reports
                 # it), and has not returned.
                 eventually(lambda: watcher.execute(text(
@@ -88,7 +88,7 @@ def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
                 first.commit()
                 assert later.wait() is False
                 second.commit()
-                assert Inbox(second, tables.inbox).claim("arbitration", event, AT)
-                assert not Inbox(second, tables.inbox).claim("arbitration", event, AT)
+                assert SqlInbox(second, tables.inbox).claim("arbitration", event, AT)
+                assert not SqlInbox(second, tables.inbox).claim("arbitration", event, AT)
         finally:
             engine.dispose()

@@ -12,7 +12,7 @@ from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from disputes_shared.kit.broker import ConfirmedPublisher
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.metrics import PlatformMetrics
-from disputes_shared.plumbing.outbox import Outbox
+from disputes_shared.plumbing.outbox import SqlOutbox
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.plumbing.runner import service_schema
 from mediation import adapters
@@ -34,7 +34,7 @@ def test_an_unroutable_event_holds_back_its_case_only(fresh_database, amqp_uri):
     flowing = [delivered(envelope(t, case_id=other_case)) for t in ("case.filed", "case.triaged")]
     clock = SystemClock()
     with engine.begin() as connection:
-        Outbox(connection, table).add([stuck[0], flowing[0], stuck[1], flowing[1]], clock.now())
+        SqlOutbox(connection, table).add([stuck[0], flowing[0], stuck[1], flowing[1]], clock.now())
         connection.execute(update(table).where(table.c.event_id == stuck[0].event_id)
                            .values(routing_key=NOWHERE))
 

@@ -21,7 +21,7 @@ from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.envelope import Envelope, decode
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.tables import PlumbingTables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.ports import UnitOfWork
 
 from ..support.examples import AT
 
@@ -70,30 +70,30 @@ def _database(module: Any, uow_class: type[U], clock: ManualClock) -> Iterator[S
 
 
 @pytest.fixture
-def intake_db(clock: ManualClock) -> Iterator[ServiceDatabase[intake.adapters.IntakeUnitOfWork]]:
-    yield from _database(intake.adapters, intake.adapters.IntakeUnitOfWork, clock)
+def intake_db(clock: ManualClock) -> Iterator[ServiceDatabase[intake.adapters.SqlIntakeUnitOfWork]]:
+    yield from _database(intake.adapters, intake.adapters.SqlIntakeUnitOfWork, clock)
 
 
 @pytest.fixture
-def mediation_db(clock: ManualClock) -> Iterator[ServiceDatabase[mediation.adapters.MediationUnitOfWork]]:
-    yield from _database(mediation.adapters, mediation.adapters.MediationUnitOfWork, clock)
+def mediation_db(clock: ManualClock) -> Iterator[ServiceDatabase[mediation.adapters.SqlMediationUnitOfWork]]:
+    yield from _database(mediation.adapters, mediation.adapters.SqlMediationUnitOfWork, clock)
 
 
 @pytest.fixture
-def legal_aid_db(clock: ManualClock) -> Iterator[ServiceDatabase[legal_aid.adapters.LegalAidUnitOfWork]]:
-    yield from _database(legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork, clock)
+def legal_aid_db(clock: ManualClock) -> Iterator[ServiceDatabase[legal_aid.adapters.SqlLegalAidUnitOfWork]]:
+    yield from _database(legal_aid.adapters, legal_aid.adapters.SqlLegalAidUnitOfWork, clock)
 
 
 @pytest.fixture
-def arbitration_db(clock: ManualClock) -> Iterator[ServiceDatabase[arbitration.adapters.ArbitrationUnitOfWork]]:
-    yield from _database(arbitration.adapters, arbitration.adapters.ArbitrationUnitOfWork, clock)
+def arbitration_db(clock: ManualClock) -> Iterator[ServiceDatabase[arbitration.adapters.SqlArbitrationUnitOfWork]]:
+    yield from _database(arbitration.adapters, arbitration.adapters.SqlArbitrationUnitOfWork, clock)
 
 
 @pytest.fixture
-def courts_db(clock: ManualClock) -> Iterator[ServiceDatabase[courts_bridge.adapters.CourtsUnitOfWork]]:
-    yield from _database(courts_bridge.adapters, courts_bridge.adapters.CourtsUnitOfWork, clock)
+def courts_db(clock: ManualClock) -> Iterator[ServiceDatabase[courts_bridge.adapters.SqlCourtsUnitOfWork]]:
+    yield from _database(courts_bridge.adapters, courts_bridge.adapters.SqlCourtsUnitOfWork, clock)
 
 
 @pytest.fixture
-def trail_db(clock: ManualClock) -> Iterator[ServiceDatabase[trail.adapters.TrailUnitOfWork]]:
-    yield from _database(trail.adapters, trail.adapters.TrailUnitOfWork, clock)
+def trail_db(clock: ManualClock) -> Iterator[ServiceDatabase[trail.adapters.SqlTrailUnitOfWork]]:
+    yield from _database(trail.adapters, trail.adapters.SqlTrailUnitOfWork, clock)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.ports import apply_once
 from disputes_shared.statute.periods import CalendarNotCovered, ChineseStatutoryCalendar
 
 from ..support.examples import dossier_envelope
@@ -34,7 +34,7 @@ def receive(db: Any, logic: Any, purpose: str, case_id: str = "LD-1", **changes:
 
 def take_up(db: Any, logic: Any, purpose: str, case_id: str = "LD-1", **details: Any) -> None:
     """Receive a dossier and accept it."""
-    run(db, logic.desk.accept, receive(db, logic, purpose, case_id), **details)
+    run(db, logic.accept_handoff, receive(db, logic, purpose, case_id), **details)
 
 
 class CalendarCoveringUpTo:

@@ -22,7 +22,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode
 from disputes_shared.contract.routing import SUBSCRIPTIONS
 from disputes_shared.plumbing.handoff_desk import handoff_view
-from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.ports import apply_once
 from intake.api import validate_submission
 from intake.handlers import Intake, claim_view
 from legal_aid.handlers import LegalAid
@@ -31,7 +31,6 @@ from trail.handlers import Trail
 
 from .conftest import ServiceDatabase
 
-MINIMUM_WAGE = "2100"
 RECEIVING = ("mediation", "legal_aid", "arbitration", "courts_bridge")
 
 
@@ -39,16 +38,16 @@ class InProcessPlatform:
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         parts: list[tuple[str, Agency, Any, Any, Any]] = [
-            ("intake", Agency.INTAKE, intake.adapters, intake.adapters.IntakeUnitOfWork, Intake()),
-            ("mediation", Agency.MEDIATION, mediation.adapters, mediation.adapters.MediationUnitOfWork,
+            ("intake", Agency.INTAKE, intake.adapters, intake.adapters.SqlIntakeUnitOfWork, Intake()),
+            ("mediation", Agency.MEDIATION, mediation.adapters, mediation.adapters.SqlMediationUnitOfWork,
              Mediation()),
-            ("legal_aid", Agency.LEGAL_AID, legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork,
+            ("legal_aid", Agency.LEGAL_AID, legal_aid.adapters, legal_aid.adapters.SqlLegalAidUnitOfWork,
              LegalAid()),
             ("arbitration", Agency.ARBITRATION, arbitration.adapters,
-             arbitration.adapters.ArbitrationUnitOfWork, Arbitration()),
+             arbitration.adapters.SqlArbitrationUnitOfWork, Arbitration()),
             ("courts_bridge", Agency.COURTS, courts_bridge.adapters,
-             courts_bridge.adapters.CourtsUnitOfWork, CourtsBridge()),
-            ("trail", Agency.TRAIL, trail.adapters, trail.adapters.TrailUnitOfWork,
+             courts_bridge.adapters.SqlCourtsUnitOfWork, CourtsBridge()),
+            ("trail", Agency.TRAIL, trail.adapters, trail.adapters.SqlTrailUnitOfWork,
              Trail(Ed25519PrivateKey.generate().sign)),
         ]
         self.agency = {name: agency for name, agency, *_ in parts}
@@ -119,11 +118,9 @@ class InProcessPlatform:
         if method == "open_cases":
             return self.query(service, logic.open_cases, *args)
         if method == "accept_handoff":
-            return self.command(service, logic.desk.accept, *args, **kwargs)
+            return self.command(service, logic.accept_handoff, *args, **kwargs)
         if method == "return_handoff":
-            return self.command(service, logic.desk.return_, *args, **kwargs)
-        if method == "record_award":
-            args = (*args, MINIMUM_WAGE)
+            return self.command(service, logic.return_handoff, *args, **kwargs)
         if method == "trail":
             args = (*args, "in-process test")
         if method in ("trail", "case_states", "handoff_summary"):

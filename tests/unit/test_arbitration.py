@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from nameko.testing.services import worker_factory
 
+from arbitration.bootstrap import bootstrap
 from arbitration.domain import ARBITRATORS, ArbitrationRuleBroken, final_for_employer
 from arbitration.handlers import Arbitration
 from arbitration.service import ArbitrationService
@@ -65,7 +66,7 @@ def test_accepting_assigns_the_least_loaded_arbitrator(arbitration_db):
 
 def test_a_refused_application_is_answered_to_the_requester_with_no_arbitrator(arbitration_db):
     handoff_id = receive(arbitration_db, ARBITRATION, "arbitration", from_agency="mediation")
-    run(arbitration_db, ARBITRATION.desk.return_, handoff_id, "不予受理: beyond the one-year limitation")
+    run(arbitration_db, ARBITRATION.return_handoff, handoff_id, "不予受理: beyond the one-year limitation")
     with arbitration_db() as uow:
         refused = ARBITRATION.case(uow, "LD-1")
     assert (refused.state, refused.arbitrator_id) == ("arbitration_refused", None)
@@ -75,7 +76,7 @@ def test_a_refused_application_is_answered_to_the_requester_with_no_arbitrator(a
 
 def test_an_award_records_whether_it_is_final(arbitration_db):
     take_up(arbitration_db, ARBITRATION, "arbitration")
-    view = run(arbitration_db, ARBITRATION.record_award, "LD-1", "25200", "2100")
+    view = run(arbitration_db, ARBITRATION.record_award, "LD-1", "25200")
     assert (view["state"], view["amount_awarded"], view["final_for_employer"]) == ("awarded", "25200.00", True)
     awarded = last(arbitration_db, "arbitration.awarded")
     assert awarded.payload == {"amount_awarded": Decimal("25200.00"), "final_for_employer": True,
@@ -86,13 +87,13 @@ def test_an_award_records_whether_it_is_final(arbitration_db):
 def test_an_award_before_acceptance_is_illegal(arbitration_db):
     receive(arbitration_db, ARBITRATION, "arbitration")
     with pytest.raises(IllegalTransition):
-        run(arbitration_db, ARBITRATION.record_award, "LD-1", "1000", "2100")
+        run(arbitration_db, ARBITRATION.record_award, "LD-1", "1000")
     assert [e.event_type for e in arbitration_db.outbox()] == ["clock.started"]  # on receipt
 
 
 def test_a_performed_award_closes_the_case(arbitration_db):
     take_up(arbitration_db, ARBITRATION, "arbitration")
-    run(arbitration_db, ARBITRATION.record_award, "LD-1", "3000", "2100")
+    run(arbitration_db, ARBITRATION.record_award, "LD-1", "3000")
     run(arbitration_db, ARBITRATION.record_award_performed, "LD-1", "3000")
     closed = last(arbitration_db, "case.closed")
     assert (closed.event_type, closed.payload["outcome"], closed.payload["amount_recovered"]) == (
@@ -102,7 +103,7 @@ def test_a_performed_award_closes_the_case(arbitration_db):
 @pytest.mark.parametrize("purpose", ["litigation", "enforcement"])
 def test_an_award_can_go_to_court_for_litigation_or_enforcement(arbitration_db, purpose):
     take_up(arbitration_db, ARBITRATION, "arbitration")
-    run(arbitration_db, ARBITRATION.record_award, "LD-1", "3000", "2100")
+    run(arbitration_db, ARBITRATION.record_award, "LD-1", "3000")
     view = run(arbitration_db, ARBITRATION.refer_to_court, "LD-1", purpose, "not performed")
     assert view["state"] == "court_requested"
     sent = last(arbitration_db, "handoff.dossier")
@@ -113,15 +114,15 @@ def test_an_award_can_go_to_court_for_litigation_or_enforcement(arbitration_db, 
 
 def test_arbitration_does_not_send_an_award_for_judicial_confirmation(arbitration_db):
     take_up(arbitration_db, ARBITRATION, "arbitration")
-    run(arbitration_db, ARBITRATION.record_award, "LD-1", "3000", "2100")
+    run(arbitration_db, ARBITRATION.record_award, "LD-1", "3000")
     with pytest.raises(ValueError, match="judicial_confirmation"):
         run(arbitration_db, ARBITRATION.refer_to_court, "LD-1", "judicial_confirmation", "x")
 
 
 def test_the_service_judges_finality_by_the_configured_minimum_wage(arbitration_db):
-    service = worker_factory(ArbitrationService, storage=arbitration_db,
-                             config={"MONTHLY_MINIMUM_WAGE": "2500"})
-    take_up(arbitration_db, ARBITRATION, "arbitration")
+    logic = bootstrap({"MONTHLY_MINIMUM_WAGE": "2500"})
+    service = worker_factory(ArbitrationService, storage=arbitration_db, agency_logic=logic)
+    take_up(arbitration_db, logic, "arbitration")
     assert service.record_award("LD-1", "30000")["final_for_employer"] is True
 
 
@@ -176,7 +177,7 @@ def test_silence_past_the_acceptance_period_returns_the_application_so_the_worke
 
 def test_a_refusal_stops_the_acceptance_clock(arbitration_db):
     handoff_id = receive(arbitration_db, ARBITRATION, "arbitration")
-    run(arbitration_db, ARBITRATION.desk.return_, handoff_id, "不予受理: not a labor dispute")
+    run(arbitration_db, ARBITRATION.return_handoff, handoff_id, "不予受理: not a labor dispute")
     assert clocks_of(arbitration_db)["arbitration_acceptance"].status == "satisfied"
     assert running(arbitration_db) == []
 
@@ -238,7 +239,7 @@ def test_an_overdue_award_lets_a_party_sue_and_not_before(arbitration_db, clock)
 
 
 def award(db, amount="3000", **items):
-    return run(db, ARBITRATION.record_award, "LD-1", amount, "2100", items or None)
+    return run(db, ARBITRATION.record_award, "LD-1", amount, items or None)
 
 
 def test_a_final_award_opens_the_workers_15_days_and_the_employers_30(arbitration_db):
@@ -307,7 +308,7 @@ def test_a_non_final_award_takes_effect_when_nobody_sues_within_15_days(arbitrat
 def test_an_award_of_several_claim_types_names_each_item(arbitration_db):
     handoff_id = receive(arbitration_db, ARBITRATION, "arbitration",
                          claim_types=["unpaid_wages", "work_injury"])
-    run(arbitration_db, ARBITRATION.desk.accept, handoff_id)
+    run(arbitration_db, ARBITRATION.accept_handoff, handoff_id)
     with pytest.raises(ArbitrationRuleBroken, match="each item"):
         award(arbitration_db, "40000")
     view = award(arbitration_db, "40000", unpaid_wages="20000", work_injury="20000")

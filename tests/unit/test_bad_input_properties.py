@@ -25,7 +25,7 @@ from disputes_shared.contract.lifecycle import IllegalTransition, UnknownCase
 from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.kit.handoffs import NotForThisAgency
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
-from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.ports import apply_once
 from intake.adapters import claims
 from intake.handlers import Intake
 from intake.service import IntakeService
@@ -88,7 +88,7 @@ def test_a_valid_envelope_with_any_field_spoilt_is_refused_or_still_valid(event_
 @SETTINGS
 @given(st.data())
 def test_the_claim_api_answers_any_body_with_201_or_a_400_that_stores_nothing(intake_db, data):
-    service = worker_factory(IntakeService, storage=intake_db)
+    service = worker_factory(IntakeService, storage=intake_db, agency_logic=Intake())
     document = claim_document()
     key = data.draw(st.sampled_from(sorted(document) + ["unexpected"]))
     document[key] = data.draw(json_values)

@@ -37,7 +37,7 @@ def closing(db):
 def test_a_ruling_complied_with_closes_the_case_by_its_proceeding(courts_db, clock, proceeding,
                                                                   requester, ruling, outcome):
     handoff_id = receive(courts_db, COURTS, proceeding, from_agency=requester)
-    run(courts_db, COURTS.desk.accept, handoff_id, court_case_number=NUMBER)
+    run(courts_db, COURTS.accept_handoff, handoff_id, court_case_number=NUMBER)
     view = run(courts_db, COURTS.enter_ruling, "LD-1", ruling, "2560")
     assert (view["state"], view["ruling"], view["court_case_number"]) == ("ruled", ruling, NUMBER)
     ruled = last_event(courts_db)
@@ -79,7 +79,7 @@ def test_the_court_case_number_is_kept_from_acceptance(courts_db):
 def test_a_court_that_refuses_a_matter_answers_the_requester(courts_db, clock):
     handoff_id = receive(courts_db, COURTS, "judicial_confirmation", from_agency="mediation")
     clock.advance(days=2)
-    run(courts_db, COURTS.desk.return_, handoff_id, "agreement not within the court's jurisdiction")
+    run(courts_db, COURTS.return_handoff, handoff_id, "agreement not within the court's jurisdiction")
     returned = last_event(courts_db)
     assert (returned.event_type, returned.payload["from_agency"]) == ("handoff.returned", "mediation")
     assert returned.payload["wait_seconds"] == timedelta(days=2).total_seconds()
@@ -115,7 +115,7 @@ def running_clocks(db, case_id="LD-1"):
 
 def payment_order(db, **changes):
     handoff_id = receive(db, COURTS, "payment_order", from_agency="mediation", **changes)
-    run(db, COURTS.desk.accept, handoff_id, court_case_number="(2026)川0107民督1001号")
+    run(db, COURTS.accept_handoff, handoff_id, court_case_number="(2026)川0107民督1001号")
     return handoff_id
 
 
@@ -219,7 +219,7 @@ def test_the_simulated_court_answers_only_after_realistic_delays(courts_db, cloc
 
 
 def test_a_step_a_clerk_already_recorded_is_not_recorded_again(courts_db, clock):
-    run(courts_db, COURTS.desk.accept, receive(courts_db, COURTS, "litigation", from_agency="arbitration"))
+    run(courts_db, COURTS.accept_handoff, receive(courts_db, COURTS, "litigation", from_agency="arbitration"))
     clock.advance(days=61)
     run(courts_db, COURTS.enter_ruling, "LD-1", "judgment", "2000")  # the clerk was first
     assert consult(courts_db) == 0

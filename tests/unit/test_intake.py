@@ -14,9 +14,10 @@ from werkzeug.test import EnvironBuilder
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
+from disputes_shared.contract.handoff import HandoffStatus
 from disputes_shared.contract.handoff_events import handoff_answer_payload
 from disputes_shared.contract.lifecycle import CaseState, UnknownCase
+from disputes_shared.plumbing.handoff_desk import HandoffRefused
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
 from intake.handlers import Intake
@@ -315,7 +316,7 @@ def test_a_second_answer_to_the_same_handoff_is_refused(intake_db, clock):
     accepted = answer_message(intake_db, clock, handoff_id, "accept")
     deliver(intake_db, accepted)
     again = Envelope(**{**accepted.__dict__, "event_id": "another-delivery"})
-    with pytest.raises(HandoffAlreadyAnswered):
+    with pytest.raises(HandoffRefused, match="already accepted"):
         deliver(intake_db, again)
 
 
@@ -355,7 +356,7 @@ def post(service: Any, body: Any) -> tuple[int, Any]:
 
 @pytest.fixture
 def intake_service(intake_db):
-    return worker_factory(IntakeService, storage=intake_db)
+    return worker_factory(IntakeService, storage=intake_db, agency_logic=Intake())
 
 
 def test_posting_a_valid_claim_files_it(intake_service, intake_db):

@@ -52,7 +52,7 @@ def test_a_received_application_waits_on_the_aid_track(legal_aid_db):
 def test_accepting_puts_the_application_under_review(legal_aid_db, clock):
     handoff_id = receive(legal_aid_db, LEGAL_AID, "legal_aid")
     clock.advance(minutes=30)
-    run(legal_aid_db, LEGAL_AID.desk.accept, handoff_id)
+    run(legal_aid_db, LEGAL_AID.accept_handoff, handoff_id)
     (accepted,) = legal_aid_db.outbox()
     assert (accepted.event_type, accepted.payload["wait_seconds"]) == ("handoff.accepted", 1800.0)
     with legal_aid_db() as uow:
@@ -69,7 +69,7 @@ def test_an_exempt_migrant_worker_is_granted_aid_and_a_lawyer(legal_aid_db):
 
 
 def test_a_worker_who_is_not_exempt_and_shows_no_hardship_is_refused(legal_aid_db):
-    run(legal_aid_db, LEGAL_AID.desk.accept,
+    run(legal_aid_db, LEGAL_AID.accept_handoff,
         receive(legal_aid_db, LEGAL_AID, "legal_aid", migrant_worker=False))
     view = run(legal_aid_db, LEGAL_AID.decide, "LD-1", hardship_shown=False)
     assert (view["state"], view["means_test"], view["lawyer_id"]) == ("refused", "failed", None)

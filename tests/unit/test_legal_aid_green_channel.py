@@ -22,7 +22,7 @@ TODAY = date(2026, 3, 2)
 
 def taken(db, case_id: str = "LD-1", **dossier_changes: Any) -> None:
     """An application received (with these dossier changes) and accepted for review."""
-    run(db, LEGAL_AID.desk.accept, receive(db, LEGAL_AID, "legal_aid", case_id, **dossier_changes))
+    run(db, LEGAL_AID.accept_handoff, receive(db, LEGAL_AID, "legal_aid", case_id, **dossier_changes))
 
 
 def running_until(ends_on: date) -> dict[str, Any]:

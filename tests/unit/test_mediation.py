@@ -13,7 +13,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
 from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition, UnknownCase
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
-from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.ports import apply_once
 from mediation.adapters import mediation_cases
 from mediation.domain import MediationCase, Mediator, choose_mediator, station_mediators
 from mediation.handlers import Mediation
@@ -43,7 +43,7 @@ def case(db, case_id: str = "LD-1") -> MediationCase:
 
 
 def accepted_case(db, case_id: str = "LD-1", **details) -> MediationCase:
-    run(db, MEDIATION.desk.accept, receive(db, case_id), **details)
+    run(db, MEDIATION.accept_handoff, receive(db, case_id), **details)
     return case(db, case_id)
 
 
@@ -85,7 +85,7 @@ def test_broadcasts_mediation_does_not_act_on_are_ignored(mediation_db):
 def test_accepting_announces_the_wait_and_puts_the_case_in_mediation(mediation_db, clock):
     handoff_id = receive(mediation_db)
     clock.advance(hours=3, minutes=20)
-    handoff = run(mediation_db, MEDIATION.desk.accept, handoff_id)
+    handoff = run(mediation_db, MEDIATION.accept_handoff, handoff_id)
     assert handoff.status is HandoffStatus.ACCEPTED
     (accepted,) = announced(mediation_db)
     assert accepted.event_type == "handoff.accepted"
@@ -100,7 +100,7 @@ def test_accepting_announces_the_wait_and_puts_the_case_in_mediation(mediation_d
 
 
 def accepted_with(db, case_id: str, claim_types: list[str], **details) -> MediationCase:
-    run(db, MEDIATION.desk.accept, receive(db, case_id, claim_types=claim_types), **details)
+    run(db, MEDIATION.accept_handoff, receive(db, case_id, claim_types=claim_types), **details)
     return case(db, case_id)
 
 
@@ -123,14 +123,14 @@ def test_accepting_prefers_a_specialist_in_the_claim_even_if_busier(mediation_db
 
 
 def test_cases_at_other_stations_do_not_count_towards_a_mediators_load(mediation_db):
-    run(mediation_db, MEDIATION.desk.accept, receive(mediation_db, "LD-1", station="people-jinjiang"))
+    run(mediation_db, MEDIATION.accept_handoff, receive(mediation_db, "LD-1", station="people-jinjiang"))
     assert accepted_case(mediation_db, "LD-2").mediator_id == f"{STATION}-m1"
 
 
 def test_accepting_with_details_mediation_does_not_know_is_refused(mediation_db):
     handoff_id = receive(mediation_db)
     with pytest.raises(TypeError, match="court_case_number"):
-        run(mediation_db, MEDIATION.desk.accept, handoff_id, court_case_number="x")
+        run(mediation_db, MEDIATION.accept_handoff, handoff_id, court_case_number="x")
     assert case(mediation_db).state == "mediation_requested"
     assert mediation_db.outbox_rows() == []
 
@@ -138,7 +138,7 @@ def test_accepting_with_details_mediation_does_not_know_is_refused(mediation_db)
 def test_returning_announces_the_reason_and_the_wait(mediation_db, clock):
     handoff_id = receive(mediation_db)
     clock.advance(minutes=45)
-    run(mediation_db, MEDIATION.desk.return_, handoff_id, "station at capacity")
+    run(mediation_db, MEDIATION.return_handoff, handoff_id, "station at capacity")
     (returned,) = announced(mediation_db)
     assert returned.event_type == "handoff.returned"
     assert (returned.payload["reason"], returned.payload["wait_seconds"]) == ("station at capacity", 2700.0)
@@ -149,7 +149,7 @@ def test_returning_announces_the_reason_and_the_wait(mediation_db, clock):
 def test_a_return_without_a_reason_is_refused_and_nothing_is_announced(mediation_db):
     handoff_id = receive(mediation_db)
     with pytest.raises(ValueError, match="reason"):
-        run(mediation_db, MEDIATION.desk.return_, handoff_id, " ")
+        run(mediation_db, MEDIATION.return_handoff, handoff_id, " ")
     assert mediation_db.outbox_rows() == []
     with mediation_db() as uow:
         assert uow.handoffs.get(handoff_id).status is HandoffStatus.PENDING
@@ -157,19 +157,19 @@ def test_a_return_without_a_reason_is_refused_and_nothing_is_announced(mediation
 
 def test_a_handoff_cannot_be_answered_twice_at_the_desk(mediation_db):
     handoff_id = receive(mediation_db)
-    run(mediation_db, MEDIATION.desk.accept, handoff_id)
+    run(mediation_db, MEDIATION.accept_handoff, handoff_id)
     with pytest.raises(HandoffAlreadyAnswered):
-        run(mediation_db, MEDIATION.desk.return_, handoff_id, "changed our mind")
+        run(mediation_db, MEDIATION.return_handoff, handoff_id, "changed our mind")
     assert [e.event_type for e in announced(mediation_db)] == ["handoff.accepted"]
 
 
 def test_an_unknown_handoff_cannot_be_answered(mediation_db):
     with pytest.raises(UnknownHandoff):
-        run(mediation_db, MEDIATION.desk.accept, "no-such-handoff")
+        run(mediation_db, MEDIATION.accept_handoff, "no-such-handoff")
 
 
 def test_a_case_returned_and_handed_back_starts_a_new_stay(mediation_db):
-    run(mediation_db, MEDIATION.desk.return_, receive(mediation_db, station="people-jinjiang"), "full")
+    run(mediation_db, MEDIATION.return_handoff, receive(mediation_db, station="people-jinjiang"), "full")
     second = receive(mediation_db, station=STATION)
     stored = case(mediation_db)
     assert (stored.state, stored.station_id, stored.handoff_id) == ("mediation_requested", STATION, second)
@@ -304,7 +304,7 @@ def test_choose_mediator_takes_a_specialist_with_the_fewest_cases_then_the_roste
 # -- the nameko service --------------------------------------------------------------------------
 
 def test_the_service_applies_each_delivered_event_once(mediation_db):
-    service = worker_factory(MediationService, storage=mediation_db)
+    service = worker_factory(MediationService, storage=mediation_db, agency_logic=MEDIATION)
     message = dossier_envelope(to_unit=STATION)
     assert service.on_event(message) == "handled"
     assert service.on_event(message) == "duplicate"
@@ -313,7 +313,7 @@ def test_the_service_applies_each_delivered_event_once(mediation_db):
 
 
 def test_the_service_commits_each_staff_command(mediation_db, clock):
-    service = worker_factory(MediationService, storage=mediation_db)
+    service = worker_factory(MediationService, storage=mediation_db, agency_logic=MEDIATION)
     service.on_event(dossier_envelope(to_unit=STATION))
     (pending,) = service.pending_handoffs()
     clock.advance(hours=1)

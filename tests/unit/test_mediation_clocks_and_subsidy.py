@@ -30,7 +30,7 @@ def receive(db, case_id: str = "LD-1", station_id: str = STATION, **changes: Any
 
 
 def accepted(db, case_id: str = "LD-1", **changes: Any) -> None:
-    run(db, MEDIATION.desk.accept, receive(db, case_id, **changes))
+    run(db, MEDIATION.accept_handoff, receive(db, case_id, **changes))
 
 
 def events(db, event_type: str) -> list:
@@ -106,7 +106,7 @@ def test_a_session_before_the_case_is_accepted_is_refused(mediation_db):
 def test_accepting_starts_the_15_day_clock_from_the_day_the_station_received_it(mediation_db, clock):
     receive(mediation_db)  # received Monday 2 March 2026
     clock.advance(days=2)
-    run(mediation_db, MEDIATION.desk.accept, mediation_db_pending(mediation_db))
+    run(mediation_db, MEDIATION.accept_handoff, mediation_db_pending(mediation_db))
     (started,) = events(mediation_db, "clock.started")
     assert started.payload["kind"] == "mediation_without_agreement"
     assert started.payload["last_day"] == date(2026, 3, 17)  # art. 14: the 15th day after receipt

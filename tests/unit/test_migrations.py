@@ -12,7 +12,7 @@ from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.nameko_deps import ServiceDatabase
 from disputes_shared.plumbing.schema import SchemaNotManaged
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from ..support.examples import AT
 from ..support.migrations import SCHEMAS, check_round_trip, tables_in
@@ -47,7 +47,7 @@ def test_readiness_asks_for_this_releases_head_or_a_later_releases_revision(tmp_
     schema = SCHEMAS[0]
     engine = make_engine(url)
     database = ServiceDatabase(
-        lambda: UnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT)),
+        lambda: SqlUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT)),
         schema.head(), schema.revisions())
     schema.metadata.create_all(engine)
     assert "schema at no revision" in (database.schema_lag() or "")

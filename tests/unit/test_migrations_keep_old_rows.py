@@ -32,10 +32,10 @@ def old_row(url: str, table: str, purpose: str, extra: dict[str, object]) -> Non
 
 
 OLD_ROWS = {
-    "mediation": (mediation.adapters, mediation.adapters.MediationUnitOfWork, "mediation_cases",
+    "mediation": (mediation.adapters, mediation.adapters.SqlMediationUnitOfWork, "mediation_cases",
                   {"station_id": "people-wuhou"},
                   lambda case: (case.sessions, case.arbitration_offered, case.subsidy) == ([], False, None)),
-    "legal_aid": (legal_aid.adapters, legal_aid.adapters.LegalAidUnitOfWork, "aid_applications",
+    "legal_aid": (legal_aid.adapters, legal_aid.adapters.SqlLegalAidUnitOfWork, "aid_applications",
                   {"state": "granted", "representing": True},
                   lambda case: (case.green_channel, case.provisional, case.forums) == ([], False, [])),
 }

@@ -319,11 +319,13 @@ def test_each_fired_clock_is_reported_once_after_its_commit(arbitration_db, cloc
 def test_the_service_timer_fires_clocks_and_sets_the_clock_gauges(arbitration_db, clock):
     from nameko.testing.services import worker_factory
 
+    from arbitration.handlers import Arbitration
     from arbitration.service import ArbitrationService
     from disputes_shared.plumbing.metrics import PlatformMetrics
 
     metrics = PlatformMetrics("arbitration")
-    service = worker_factory(ArbitrationService, storage=arbitration_db, metrics=metrics)
+    service = worker_factory(ArbitrationService, storage=arbitration_db, metrics=metrics,
+                             agency_logic=Arbitration())
     receive(arbitration_db, service.agency_logic, "arbitration")  # starts the acceptance clock
     service.fire_due_clocks()
     assert metrics.clocks_pending.labels("arbitration_acceptance")._value.get() == 1

@@ -176,7 +176,7 @@ def test_an_auditors_witness_file_catches_a_cut_back_trail(tmp_path, clock):
 
     from disputes_shared.plumbing.engine import make_engine
     from disputes_shared.plumbing.runner import service_schema
-    from trail.adapters import TrailUnitOfWork, metadata, plumbing
+    from trail.adapters import SqlTrailUnitOfWork, metadata, plumbing
     from trail.audit import verify_database
     from trail.service import TrailService
 
@@ -188,7 +188,7 @@ def test_an_auditors_witness_file_catches_a_cut_back_trail(tmp_path, clock):
     engine = make_engine(url)
     for n in range(6):
         clock.advance(minutes=1)
-        with TrailUnitOfWork(engine, plumbing, clock) as uow:
+        with SqlTrailUnitOfWork(engine, plumbing, clock) as uow:
             TRAIL.handle(uow, delivered(envelope(EVENTS[n], case_id="LD-1")))
             if n in (2, 5):
                 TRAIL.checkpoint(uow)

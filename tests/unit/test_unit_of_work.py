@@ -11,7 +11,7 @@ from disputes_shared.contract.envelope import Envelope, decode
 from disputes_shared.kit.broker import Outgoing, Unroutable
 from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.relay import OutboxRelay
-from disputes_shared.plumbing.unit_of_work import apply_once
+from disputes_shared.ports import apply_once
 
 from ..support.examples import delivered, envelope
 
@@ -202,4 +202,4 @@ def test_a_service_declares_only_the_plumbing_it_uses(adapters, declared):
 def test_a_service_without_an_outbox_refuses_to_publish(trail_db):
     with trail_db() as uow, pytest.raises(RuntimeError, match="no outbox"):
         uow.emit(envelope("case.closed"))
-    assert not hasattr(uow, "outbox") and not hasattr(uow, "clocks")
+    assert uow.outbox is None and not hasattr(uow, "clocks")

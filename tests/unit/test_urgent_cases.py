@@ -139,9 +139,9 @@ def test_a_regions_figures_file_is_checked_naming_every_fault(tmp_path):
 
 
 def test_intake_refuses_to_start_with_a_bad_figures_file(tmp_path):
-    from intake.service import IntakeService
+    from intake.bootstrap import bootstrap
 
     bad = tmp_path / "figures.json"
     bad.write_text("{}", "utf-8")
     with pytest.raises(InvalidRegionalFigures, match="large_amount_yuan: missing"):
-        IntakeService.check_configuration({"REGIONAL_FIGURES_FILE": str(bad)})
+        bootstrap({"REGIONAL_FIGURES_FILE": str(bad)})

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
+from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.column_types import JsonDocument, Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.repositories import SqlCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import ArbitrationCase
+from .ports import ArbitrationCases, ArbitrationUnitOfWork
 
 metadata = service_metadata()
 arbitration_cases = Table(
@@ -32,8 +34,13 @@ arbitration_cases = Table(
 plumbing = add_plumbing_tables(metadata)
 
 
-class ArbitrationUnitOfWork(UnitOfWork):
-    cases: DataclassRepository[ArbitrationCase]
+class SqlArbitrationCases(SqlCaseRepository[ArbitrationCase], ArbitrationCases):
+    def assigned_arbitrators(self) -> list[str | None]:
+        return self.column("arbitrator_id", self.table.c.state == CaseState.IN_ARBITRATION)
+
+
+class SqlArbitrationUnitOfWork(SqlUnitOfWork, ArbitrationUnitOfWork):
+    cases: SqlArbitrationCases
 
     def bind(self, connection: Connection) -> None:
-        self.cases = DataclassRepository(connection, arbitration_cases, ArbitrationCase)
+        self.cases = SqlArbitrationCases(connection, arbitration_cases, ArbitrationCase)

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
@@ -18,7 +19,6 @@ from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffSta
 from disputes_shared.contract.strict import money
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 
-from .adapters import ArbitrationUnitOfWork
 from .domain import (
     ARBITRATORS,
     CHALLENGE_WINDOWS,
@@ -32,14 +32,23 @@ from .domain import (
     earliest_hearing_day,
     final_for_employer,
 )
+from .ports import ArbitrationUnitOfWork
 
 K = ClockKind
+DEFAULT_MONTHLY_MINIMUM_WAGE = Decimal("2100")
 PARTIES = ("worker", "employer")
 
 
 class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     agency = Agency.ARBITRATION
     case_class = ArbitrationCase
+
+    def __init__(self, clocks: ClockKeeper | None = None,
+                 monthly_minimum_wage: Decimal = DEFAULT_MONTHLY_MINIMUM_WAGE) -> None:
+        """``monthly_minimum_wage``: the local one, which decides whether an award is final
+        for the employer (art. 47)."""
+        super().__init__(clocks)
+        self.monthly_minimum_wage = monthly_minimum_wage
 
     def prepare(self, case: ArbitrationCase, handoff: Handoff) -> None:
         case.arbitrator_id = None
@@ -52,30 +61,29 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
         case.hearing_on = case.effective_on = None
         case.award_overdue = False
 
-    def on_received(self, uow: ArbitrationUnitOfWork, handoff: Handoff, dossier: dict[str, Any],
-                    envelope: Envelope) -> None:
+    def take_in(self, uow: ArbitrationUnitOfWork, case: ArbitrationCase,
+                handoff: Handoff) -> str | None:
         """The application is received: accept or refuse within 5 days (art. 29)."""
-        super().on_received(uow, handoff, dossier, envelope)
-        case = self.case(uow, handoff.case_id)
         self.clocks.stop_any(uow, case.case_id, "a new application", *PROCEEDING_CLOCKS,
                              *CHALLENGE_WINDOWS)
         self.clocks.start(uow, K.ARBITRATION_ACCEPTANCE, case,
                           event_day=china_day(handoff.requested_at))
+        return None
 
-    def after_answer(self, uow: ArbitrationUnitOfWork, case: ArbitrationCase, handoff: Handoff,
-                     details: dict[str, Any]) -> list[Envelope]:
+    def after_acceptance(self, uow: ArbitrationUnitOfWork, case: ArbitrationCase,
+                         handoff: Handoff, details: dict[str, Any]) -> list[Envelope]:
         arbitrator_id = details.pop("arbitrator_id", None)
-        super().after_answer(uow, case, handoff, details)
-        if case.state == "in_arbitration":
-            table = uow.cases.table
-            case.arbitrator_id = arbitrator_id or choose_arbitrator(
-                uow.cases.column("arbitrator_id", table.c.state == "in_arbitration"))
-            self.clocks.stop_any(uow, case.case_id, "accepted (受理)", K.ARBITRATION_ACCEPTANCE)
-            for kind in (K.SERVICE_ON_RESPONDENT, K.PANEL_NAMED, K.AWARD):
-                self.clocks.start(uow, kind, case)
-        else:
-            self.clocks.stop_any(uow, case.case_id, f"refused (不予受理): {handoff.reason}",
-                                 K.ARBITRATION_ACCEPTANCE)
+        super().after_acceptance(uow, case, handoff, details)
+        case.arbitrator_id = arbitrator_id or choose_arbitrator(uow.cases.assigned_arbitrators())
+        self.clocks.stop_any(uow, case.case_id, "accepted (受理)", K.ARBITRATION_ACCEPTANCE)
+        for kind in (K.SERVICE_ON_RESPONDENT, K.PANEL_NAMED, K.AWARD):
+            self.clocks.start(uow, kind, case)
+        return []
+
+    def after_return(self, uow: ArbitrationUnitOfWork, case: ArbitrationCase,
+                     handoff: Handoff) -> list[Envelope]:
+        self.clocks.stop_any(uow, case.case_id, f"refused (不予受理): {handoff.reason}",
+                             K.ARBITRATION_ACCEPTANCE)
         return []
 
     # -- the proceeding ----------------------------------------------------------------------
@@ -109,10 +117,8 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
                    members: list[str] | None = None) -> dict[str, Any]:
         """The parties are told who sits on the panel (art. 32); the assigned arbitrator chairs."""
         case = self._in_arbitration(uow, case_id)
-        table = uow.cases.table
-        panel = members or choose_panel(
-            case.arbitrator_id or ARBITRATORS[0],
-            uow.cases.column("arbitrator_id", table.c.state == "in_arbitration"))
+        panel = members or choose_panel(case.arbitrator_id or ARBITRATORS[0],
+                                        uow.cases.assigned_arbitrators())
         unknown = sorted(set(panel) - set(ARBITRATORS))
         if unknown or not panel:
             raise ArbitrationRuleBroken(f"not arbitrators of this commission: {unknown}")
@@ -147,7 +153,6 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     # -- the award and what follows ----------------------------------------------------------
 
     def record_award(self, uow: ArbitrationUnitOfWork, case_id: str, amount: Any,
-                     monthly_minimum_wage: Any,
                      items: dict[str, Any] | None = None) -> dict[str, Any]:
         case = self.case(uow, case_id)
         case.amount_awarded = money(amount)
@@ -155,7 +160,7 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
             case.dossier["claim_types"], case.amount_awarded,
             None if items is None else {k: money(v) for k, v in items.items()}).items()}
         case.final_for_employer = final_for_employer(
-            {k: Decimal(v) for k, v in case.award_items.items()}, money(monthly_minimum_wage))
+            {k: Decimal(v) for k, v in case.award_items.items()}, self.monthly_minimum_wage)
         case.awarded_at = uow.clock.now()
         case.history = {**case.history, "award": str(case.amount_awarded),
                         "final_for_employer": case.final_for_employer}
@@ -237,9 +242,9 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
             handoff = uow.handoffs.get(case.handoff_id)
             if handoff is not None and handoff.status is HandoffStatus.PENDING:
                 # Silence counts as refusal (art. 29): the applicant may sue.
-                self.desk.return_(uow, handoff.handoff_id,
-                                  "逾期未作出受理决定 (art. 29): no decision within 5 working "
-                                  "days; the applicant may sue")
+                self.return_handoff(uow, handoff.handoff_id,
+                                    "逾期未作出受理决定 (art. 29): no decision within 5 working "
+                                    "days; the applicant may sue")
             return []
         if kind is K.AWARD and case.state == "in_arbitration":
             case.award_overdue = True

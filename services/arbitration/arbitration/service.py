@@ -11,27 +11,27 @@ from disputes_shared.plumbing.nameko_deps import (
     HandoffDeskRpc,
     Metrics,
     OperationsEndpoints,
+    ServiceLayer,
     StatutoryClocks,
     Storage,
 )
 
-from .adapters import ArbitrationUnitOfWork, metadata, plumbing
-from .handlers import Arbitration
+from .adapters import SqlArbitrationUnitOfWork, metadata, plumbing
+from .bootstrap import bootstrap
 
 
 class ArbitrationService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "arbitration"
-    agency_logic = Arbitration()
+    agency_logic = ServiceLayer(bootstrap)
 
     config = Config()
-    storage = Storage(ArbitrationUnitOfWork, metadata, plumbing)
+    storage = Storage(SqlArbitrationUnitOfWork, metadata, plumbing)
     metrics = Metrics()
 
     @rpc
     def record_award(self, case_id: str, amount: Any,
                      items: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.command(self.agency_logic.record_award, case_id, amount,
-                            self.config["MONTHLY_MINIMUM_WAGE"], items)
+        return self.command(self.agency_logic.record_award, case_id, amount, items)
 
     @rpc
     def record_award_performed(self, case_id: str, amount: Any) -> dict[str, Any]:

@@ -7,11 +7,12 @@ from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.column_types import Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.repositories import SqlCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import CourtMatter
+from .ports import CourtMatters, CourtsUnitOfWork
 
 metadata = service_metadata()
 court_matters = Table(
@@ -29,8 +30,12 @@ court_matters = Table(
 plumbing = add_plumbing_tables(metadata)
 
 
-class CourtsUnitOfWork(UnitOfWork):
-    cases: DataclassRepository[CourtMatter]
+class SqlCourtMatters(SqlCaseRepository[CourtMatter], CourtMatters):
+    pass
+
+
+class SqlCourtsUnitOfWork(SqlUnitOfWork, CourtsUnitOfWork):
+    cases: SqlCourtMatters
 
     def bind(self, connection: Connection) -> None:
-        self.cases = DataclassRepository(connection, court_matters, CourtMatter)
+        self.cases = SqlCourtMatters(connection, court_matters, CourtMatter)

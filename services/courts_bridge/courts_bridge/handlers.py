@@ -7,15 +7,16 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.contract.strict import money
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 
-from .adapters import CourtsUnitOfWork
 from .court_system import CourtAnswer, CourtSystem
 from .domain import (
     COMPLIANCE_OUTCOME,
@@ -23,6 +24,7 @@ from .domain import (
     CourtRuleBroken,
     confirmation_certainly_late,
 )
+from .ports import CourtsUnitOfWork
 
 K = ClockKind
 PAYMENT_ORDER_CLOCKS = (K.PAYMENT_ORDER_ISSUE, K.PAYMENT_ORDER_RESPONSE)
@@ -33,6 +35,10 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     agency = Agency.COURTS
     case_class = CourtMatter
 
+    def __init__(self, clocks: ClockKeeper | None = None, court: CourtSystem | None = None) -> None:
+        super().__init__(clocks)
+        self.court = court
+
     def prepare(self, case: CourtMatter, handoff: Handoff) -> None:
         case.court_case_number = case.ruling = None
         case.amount_ruled = case.amount_recovered = None
@@ -41,26 +47,24 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
         case.enforceable = False
         case.last_step_at = None
 
-    def on_received(self, uow: CourtsUnitOfWork, handoff: Handoff, dossier: dict[str, Any],
-                    envelope: Envelope) -> None:
+    def take_in(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff) -> str | None:
         """A joint application for judicial confirmation made later than 30 days after the
         agreement took effect (人民调解法 art. 33) is refused as it arrives."""
-        super().on_received(uow, handoff, dossier, envelope)
-        effective_on = dossier.get("history", {}).get("agreement_effective_on")
+        effective_on = case.dossier.get("history", {}).get("agreement_effective_on")
         if handoff.purpose != HandoffPurpose.JUDICIAL_CONFIRMATION or not effective_on:
-            return
+            return None
         if confirmation_certainly_late(date.fromisoformat(str(effective_on)),
                                        china_day(handoff.requested_at), self.clocks.calendar):
-            self.desk.return_(uow, handoff.handoff_id,
-                              "不予受理 (人民调解法 art. 33): applied for more than 30 days after "
-                              f"the agreement took effect on {effective_on}")
+            return ("不予受理 (人民调解法 art. 33): applied for more than 30 days after "
+                    f"the agreement took effect on {effective_on}")
+        return None
 
-    def after_answer(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff,
-                     details: dict[str, Any]) -> list[Envelope]:
+    def after_acceptance(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff,
+                         details: dict[str, Any]) -> list[Envelope]:
         case.court_case_number = details.pop("court_case_number", None)
         case.last_step_at = uow.clock.now()
-        events = super().after_answer(uow, case, handoff, details)
-        if case.state == "in_court" and case.purpose == HandoffPurpose.PAYMENT_ORDER:
+        events = super().after_acceptance(uow, case, handoff, details)
+        if case.purpose == HandoffPurpose.PAYMENT_ORDER:
             self.clocks.start(uow, K.PAYMENT_ORDER_ISSUE, case)  # issue within 15 days
         return events
 
@@ -159,10 +163,14 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     # -- a court's own system ----------------------------------------------------------------
 
     def consult_court(self, unit_of_work: Callable[[], CourtsUnitOfWork],
-                      court: CourtSystem) -> int:
-        """Record every step the court system reports on the matters held here; how many."""
+                      court: CourtSystem | None = None) -> int:
+        """Record every step the court system reports on the matters held here; how many.
+        ``court``: the composed one unless given."""
+        court = court or self.court
+        if court is None:
+            return 0
         with unit_of_work() as uow:
-            open_ids = [m.case_id for m in uow.cases.find(uow.cases.table.c.state != "closed")]
+            open_ids = [m.case_id for m in uow.cases.not_in_states([CaseState.CLOSED])]
         recorded = 0
         for case_id in open_ids:
             # One step per matter per round: the next step waits from this one.
@@ -177,7 +185,7 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     def record_court_answer(self, uow: CourtsUnitOfWork, answer: CourtAnswer) -> None:
         log.info("court system: %s %s", answer.command, answer.args)
         if answer.command == "accept":
-            self.desk.accept(uow, *answer.args, **answer.details)
+            self.accept_handoff(uow, *answer.args, **answer.details)
             return
         commands: dict[str, Callable[..., Any]] = {
             "enter_ruling": self.enter_ruling, "issue_payment_order": self.issue_payment_order,

@@ -12,21 +12,22 @@ from disputes_shared.plumbing.nameko_deps import (
     HandoffDeskRpc,
     Metrics,
     OperationsEndpoints,
+    ServiceLayer,
     StatutoryClocks,
     Storage,
+    operational,
 )
 
-from .adapters import CourtsUnitOfWork, metadata, plumbing
-from .court_system import court_system
-from .handlers import CourtsBridge
+from .adapters import SqlCourtsUnitOfWork, metadata, plumbing
+from .bootstrap import bootstrap
 
 
 class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "courts_bridge"
-    agency_logic = CourtsBridge()
+    agency_logic = ServiceLayer(bootstrap)
 
     config = Config()
-    storage = Storage(CourtsUnitOfWork, metadata, plumbing)
+    storage = Storage(SqlCourtsUnitOfWork, metadata, plumbing)
     metrics = Metrics()
 
     @rpc
@@ -54,7 +55,7 @@ class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
         return self.command(self.agency_logic.record_objection, case_id, applicant_sues)
 
     @timer(interval=5)
+    @operational
     def consult_court(self) -> None:
         """Record what the court's own system reports (``COURT_SYSTEM``: simulated or none)."""
-        court = court_system(self.config.get("COURT_SYSTEM", "simulated"))
-        self.agency_logic.consult_court(self.storage, court)
+        self.agency_logic.consult_court(self.storage)

@@ -11,9 +11,10 @@ from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money,
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import Claim
+from .ports import Claims, IntakeUnitOfWork
 
 metadata = service_metadata()
 claims = Table(
@@ -52,16 +53,19 @@ claims = Table(
 plumbing = add_plumbing_tables(metadata, clocks=False)  # intake keeps no statutory clock
 
 
-class ClaimRepository(DataclassRepository[Claim]):
+class SqlClaims(DataclassRepository[Claim], Claims):
     def count_against_employer(self, key: str, since: datetime) -> int:
         """Claims filed against one employer since ``since`` (intake's history of employers)."""
         query = select(func.count()).select_from(self.table).where(
             self.table.c.employer_key == key, self.table.c.received_at >= since)
         return int(self.connection.execute(query).scalar_one())
 
+    def urgent_open(self) -> list[Claim]:
+        return self.find(self.table.c.urgent.is_(True), self.table.c.state != CaseState.CLOSED)
 
-class IntakeUnitOfWork(UnitOfWork):
-    claims: ClaimRepository
+
+class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
+    claims: SqlClaims
 
     def bind(self, connection: Connection) -> None:
-        self.claims = ClaimRepository(connection, claims, Claim)
+        self.claims = SqlClaims(connection, claims, Claim)

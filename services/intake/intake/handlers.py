@@ -8,7 +8,7 @@ from typing import Any
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
+from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import CaseState, UnknownCase, move_of
 from disputes_shared.contract.stations import stations
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
@@ -16,8 +16,8 @@ from disputes_shared.regional import RegionalFigures, regional_figures
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
-from .adapters import IntakeUnitOfWork
 from .domain import Claim, refers_to_labor_inspection
+from .ports import IntakeUnitOfWork
 from .triage import RoutingDecision, RuleTable, load_rule_table, triage
 
 
@@ -29,32 +29,22 @@ class Intake:
     agency = Agency.INTAKE
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
-                 calendar: WorkingCalendar | None = None) -> None:
-        self.desk = HandoffDesk(self.agency, self)
-        self._figures, self._rules = figures, rules
+                 calendar: WorkingCalendar | None = None, inspection_referrals: bool = False) -> None:
+        """``inspection_referrals``: the labor-inspection bureau's system is connected, so wage
+        arrears are referred to it."""
+        self.desk = HandoffDesk(self.agency)
+        self.figures = figures or regional_figures()
+        self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
-
-    def configure(self, figures: RegionalFigures) -> None:
-        """Use ``figures`` (and check the rule table against them): called when intake starts,
-        so that a bad table or figure stops it with the fault named."""
-        self._figures, self._rules = figures, load_rule_table(figures)
-
-    @property
-    def figures(self) -> RegionalFigures:
-        if self._figures is None:
-            self._figures = regional_figures()
-        return self._figures
-
-    @property
-    def rules(self) -> RuleTable:
-        if self._rules is None:
-            self._rules = load_rule_table(self.figures)
-        return self._rules
+        self.inspection_referrals = inspection_referrals
+        self.handlers = {"handoff.accepted": self.record_handoff_answer,
+                         "handoff.returned": self.record_handoff_answer,
+                         "case.closed": self.record_closing}
 
     # -- commands ----------------------------------------------------------------------------
 
     def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any],
-                   inspection_referrals: bool = False) -> Claim:
+                   inspection_referrals: bool | None = None) -> Claim:
         """Store a validated claim and, in the same transaction, announce it, route it and hand
         it to mediation (and to legal aid when the worker asked; and wage arrears to labor
         inspection when ``inspection_referrals``: the bureau's system is connected)."""
@@ -86,6 +76,8 @@ class Intake:
             self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
                               purpose=HandoffPurpose.LEGAL_AID, dossier=claim.dossier(),
                               cause=filed.event_id, reason="worker requested legal aid")
+        if inspection_referrals is None:
+            inspection_referrals = self.inspection_referrals
         if inspection_referrals and refers_to_labor_inspection(claim):
             self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
                               purpose=HandoffPurpose.LABOR_INSPECTION, dossier=claim.dossier(),
@@ -163,48 +155,38 @@ class Intake:
 
     def consultations_pending(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
         """Urgent cases whose joint consultation has not met yet."""
-        table = uow.claims.table
-        urgent = uow.claims.find(table.c.urgent.is_(True), table.c.state != CaseState.CLOSED)
+        urgent = uow.claims.urgent_open()
         return [claim_view(c) for c in urgent if c.consultation and not c.consultation["held_at"]]
 
     # -- events ------------------------------------------------------------------------------
 
     def handle(self, uow: IntakeUnitOfWork, envelope: Envelope) -> str:
-        if envelope.event_type in ("handoff.accepted", "handoff.returned"):
-            self.desk.record_answer(uow, envelope)
-        elif envelope.event_type == "case.closed":
-            claim = uow.claims.get(envelope.case_id)
-            if claim is None:
-                return "ignored"
-            claim.outcome = envelope.payload["outcome"]
-            claim.closed_at = envelope.occurred_at
-            claim.state = CaseState.CLOSED  # told, not moved: the case was with another agency
-            uow.claims.save(claim)
-        else:
-            return "ignored"
-        return "handled"
+        handler = self.handlers.get(envelope.event_type)
+        return "ignored" if handler is None else handler(uow, envelope)
 
-    # -- desk hooks --------------------------------------------------------------------------
-
-    def correlation_of(self, uow: IntakeUnitOfWork, case_id: str) -> str:
-        return self._claim(uow, case_id).correlation_id
-
-    def on_received(self, uow: Any, handoff: Handoff, dossier: dict, envelope: Envelope) -> None:
-        raise ValueError("intake receives no handoffs")
-
-    def on_answered_inbound(self, uow: Any, handoff: Handoff, answer: Envelope,
-                            details: dict) -> list[Envelope]:
-        raise ValueError("intake receives no handoffs")
-
-    def on_answered_outbound(self, uow: IntakeUnitOfWork, handoff: Handoff,
-                             envelope: Envelope) -> None:
+    def record_handoff_answer(self, uow: IntakeUnitOfWork, envelope: Envelope) -> str:
+        """An agency accepted or returned a case intake handed on; a station's return sends the
+        claim on to the next station."""
+        handoff = self.desk.record_answer(uow, envelope)
         if handoff.purpose in (HandoffPurpose.LEGAL_AID, HandoffPurpose.LABOR_INSPECTION):
-            return  # the tracks beside the main one do not move the claim
+            return "handled"  # the tracks beside the main one do not move the claim
         claim = self._claim(uow, handoff.case_id)
         claim.move(move_of(envelope.event_type, handoff.purpose))
         if handoff.status is HandoffStatus.RETURNED and handoff.purpose is HandoffPurpose.MEDIATION:
             self._route(uow, claim, cause=envelope.event_id)  # try the next station
         uow.claims.save(claim)
+        return "handled"
+
+    def record_closing(self, uow: IntakeUnitOfWork, envelope: Envelope) -> str:
+        """The case ended at the agency that held it."""
+        claim = uow.claims.get(envelope.case_id)
+        if claim is None:
+            return "ignored"
+        claim.outcome = envelope.payload["outcome"]
+        claim.closed_at = envelope.occurred_at
+        claim.state = CaseState.CLOSED  # told, not moved: the case was with another agency
+        uow.claims.save(claim)
+        return "handled"
 
     def _claim(self, uow: IntakeUnitOfWork, case_id: str) -> Claim:
         claim = uow.claims.get(case_id)

@@ -1,4 +1,5 @@
-"""The intake service: a thin nameko entrypoint over the service layer in ``handlers``."""
+"""The intake service: a thin nameko entrypoint over the service layer in ``handlers``, composed
+by ``bootstrap``."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.strict import TEXT_LIMITS
 from disputes_shared.contract.wire import MAX_BODY_BYTES, UnreadableBody, read_json
 from disputes_shared.plumbing.messaging import rpc
-from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
-from disputes_shared.regional import regional_figures
+from disputes_shared.plumbing.nameko_deps import (
+    AgencyEvents,
+    Metrics,
+    OperationsEndpoints,
+    ServiceLayer,
+    Storage,
+)
 
-from .adapters import IntakeUnitOfWork, metadata, plumbing
+from .adapters import SqlIntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
-from .handlers import Intake, claim_view
-
-INTAKE = Intake()
+from .bootstrap import bootstrap
+from .handlers import claim_view
 
 
 def _json(status: int, document: Any) -> Response:
@@ -31,18 +36,16 @@ def _json(status: int, document: Any) -> Response:
 
 class IntakeService(AgencyEvents, OperationsEndpoints):
     name = "intake"
-    agency_logic = INTAKE
+    agency_logic = ServiceLayer(bootstrap)
 
     config = Config()
-    storage = Storage(IntakeUnitOfWork, metadata, plumbing)
+    storage = Storage(SqlIntakeUnitOfWork, metadata, plumbing)
     metrics = Metrics()
 
     def _file(self, document: Any) -> dict[str, Any]:
         submission = validate_submission(document)
         with self.storage() as uow:
-            claim = INTAKE.file_claim(
-                uow, submission,
-                inspection_referrals=self.config.get("LABOR_INSPECTION_REFERRALS") == "on")
+            claim = self.agency_logic.file_claim(uow, submission)
             uow.commit()
         return claim_view(claim)
 
@@ -78,23 +81,18 @@ class IntakeService(AgencyEvents, OperationsEndpoints):
         """File a claim (for hotline and referral systems); raises ``InvalidClaim``."""
         return self._file(document)
 
-    @staticmethod
-    def check_configuration(config: dict[str, Any]) -> None:
-        """Load the regional figures and the triage rule table; a fault stops the start."""
-        INTAKE.configure(regional_figures(config.get("REGIONAL_FIGURES_FILE") or None))
-
     @rpc
     def hold_consultation(self, case_id: str, participants: dict[str, str], plan: str) -> dict[str, Any]:
         """特事急诊: record the joint consultation of an urgent case and its plan."""
         with self.storage() as uow:
-            claim = INTAKE.hold_consultation(uow, case_id, participants, plan)
+            claim = self.agency_logic.hold_consultation(uow, case_id, participants, plan)
             uow.commit()
         return claim_view(claim)
 
     @rpc
     def consultations_pending(self) -> list[dict[str, Any]]:
         with self.storage() as uow:
-            return INTAKE.consultations_pending(uow)
+            return self.agency_logic.consultations_pending(uow)
 
     @rpc
     def claim(self, case_id: str) -> dict[str, Any]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Boolean, Column, Connection, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.column_types import JsonDocument
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.repositories import SqlCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import AidApplication
+from .ports import AidApplications, LegalAidUnitOfWork
 
 metadata = service_metadata()
 aid_applications = Table(
@@ -26,8 +29,16 @@ aid_applications = Table(
 plumbing = add_plumbing_tables(metadata)
 
 
-class LegalAidUnitOfWork(UnitOfWork):
-    cases: DataclassRepository[AidApplication]
+class SqlAidApplications(SqlCaseRepository[AidApplication], AidApplications):
+    def with_ids(self, case_ids: Iterable[str]) -> list[AidApplication]:
+        return self.find(self.table.c.case_id.in_(set(case_ids)))
+
+    def representing_lawyers(self) -> list[str | None]:
+        return self.column("lawyer_id", self.table.c.representing.is_(True))
+
+
+class SqlLegalAidUnitOfWork(SqlUnitOfWork, LegalAidUnitOfWork):
+    cases: SqlAidApplications
 
     def bind(self, connection: Connection) -> None:
-        self.cases = DataclassRepository(connection, aid_applications, AidApplication)
+        self.cases = SqlAidApplications(connection, aid_applications, AidApplication)

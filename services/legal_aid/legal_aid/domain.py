@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from disputes_shared.agency_case import AgencyCase, least_loaded
+from disputes_shared.contract.lifecycle import AidState
 
 LAWYERS = tuple(f"lawyer-{n:02d}" for n in range(1, 9))
 # Art. 42 (3): migrant workers claiming labor remuneration or work-injury compensation.
@@ -29,6 +31,8 @@ PROVISIONAL_AID_DAYS = 7  # art. 44 (1): a time limit running out in less than s
 
 @dataclass
 class AidApplication(AgencyCase):
+    state_enum: ClassVar[type[StrEnum]] = AidState
+
     lawyer_id: str | None = None
     means_test: str | None = None  # exempt / passed / failed
     representing: bool = False  # the lawyer acts for the worker until the case closes

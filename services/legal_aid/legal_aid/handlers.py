@@ -9,9 +9,9 @@ from disputes_shared.clocks.statutory import china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
-from disputes_shared.plumbing.agency import ReceivingAgency, case_view
+from disputes_shared.contract.lifecycle import AidState
+from disputes_shared.plumbing.agency import EventHandler, ReceivingAgency, case_view
 
-from .adapters import LegalAidUnitOfWork
 from .domain import (
     AidApplication,
     choose_lawyer,
@@ -20,6 +20,7 @@ from .domain import (
     means_test,
     needs_provisional_aid,
 )
+from .ports import LegalAidUnitOfWork
 
 # The proceedings a lawyer follows the case into (representation goes with the case).
 FOLLOWED = frozenset({HandoffPurpose.ARBITRATION, HandoffPurpose.LITIGATION,
@@ -36,13 +37,13 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
     def pending(self, uow: LegalAidUnitOfWork) -> list[Handoff]:
         """绿色通道: green-channel applications are taken up first."""
         handoffs = self.desk.pending(uow)
-        waiting = self.cases(uow).find(uow.cases.table.c.case_id.in_({h.case_id for h in handoffs}))
+        waiting = uow.cases.with_ids(h.case_id for h in handoffs)
         green = {a.case_id for a in waiting if a.green_channel}
         return sorted(handoffs, key=lambda h: (h.case_id not in green, h.requested_at))
 
-    def after_answer(self, uow: LegalAidUnitOfWork, case: AidApplication, handoff: Handoff,
-                     details: dict[str, Any]) -> list[Envelope]:
-        events = super().after_answer(uow, case, handoff, details)
+    def after_acceptance(self, uow: LegalAidUnitOfWork, case: AidApplication, handoff: Handoff,
+                         details: dict[str, Any]) -> list[Envelope]:
+        events = super().after_acceptance(uow, case, handoff, details)
         if case.state == "under_review" and needs_provisional_aid(case.dossier, china_day(uow.clock.now())):
             # Art. 44 (1): the limitation runs out within days: a lawyer now, the review after.
             case.lawyer_id = self._assign(uow)
@@ -75,18 +76,20 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         return self.view(application)
 
     def _assign(self, uow: LegalAidUnitOfWork) -> str:
-        table = uow.cases.table
-        return choose_lawyer(uow.cases.column("lawyer_id", table.c.representing.is_(True)))
+        return choose_lawyer(uow.cases.representing_lawyers())
 
-    def handle_broadcast(self, uow: LegalAidUnitOfWork, envelope: Envelope) -> str:
+    def broadcast_handlers(self) -> dict[str, EventHandler]:
+        return {"handoff.requested": self.follow_case, "case.closed": self.end_representation}
+
+    def follow_case(self, uow: LegalAidUnitOfWork, envelope: Envelope) -> str:
+        application = uow.cases.get(envelope.case_id)
+        return "ignored" if application is None else self._follow(uow, application, envelope)
+
+    def end_representation(self, uow: LegalAidUnitOfWork, envelope: Envelope) -> str:
+        """Representation ends with the case; the lawyer's load falls."""
         application = uow.cases.get(envelope.case_id)
         if application is None:
             return "ignored"
-        if envelope.event_type == "handoff.requested":
-            return self._follow(uow, application, envelope)
-        if envelope.event_type != "case.closed":
-            return "ignored"
-        # Representation ends with the case; the lawyer's load falls.
         application.history = {**application.history, "case_outcome": envelope.payload["outcome"]}
         application.representing = False
         uow.cases.save(application)
@@ -108,9 +111,8 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         return "handled"
 
     def open_cases(self, uow: LegalAidUnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
-        table = uow.cases.table
-        where = [table.c.state == state] if state else [table.c.state.in_(("requested", "under_review"))]
-        return [self.view(case) for case in first_in_line(uow.cases.find(*where))]
+        states = [state] if state else [AidState.REQUESTED, AidState.UNDER_REVIEW]
+        return [self.view(case) for case in first_in_line(uow.cases.in_states(states))]
 
     def view(self, case: AidApplication) -> dict[str, Any]:
         return case_view(case, lawyer_id=case.lawyer_id, means_test=case.means_test,

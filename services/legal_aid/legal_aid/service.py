@@ -11,20 +11,21 @@ from disputes_shared.plumbing.nameko_deps import (
     HandoffDeskRpc,
     Metrics,
     OperationsEndpoints,
+    ServiceLayer,
     StatutoryClocks,
     Storage,
 )
 
-from .adapters import LegalAidUnitOfWork, metadata, plumbing
-from .handlers import LegalAid
+from .adapters import SqlLegalAidUnitOfWork, metadata, plumbing
+from .bootstrap import bootstrap
 
 
 class LegalAidService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "legal_aid"
-    agency_logic = LegalAid()
+    agency_logic = ServiceLayer(bootstrap)
 
     config = Config()
-    storage = Storage(LegalAidUnitOfWork, metadata, plumbing)
+    storage = Storage(SqlLegalAidUnitOfWork, metadata, plumbing)
     metrics = Metrics()
 
     @rpc

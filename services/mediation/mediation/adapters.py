@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.column_types import JsonDocument, Money
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.repositories import SqlCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
-from .domain import MediationCase
+from .domain import ACTIVE_STATES, MediationCase
+from .ports import MediationCases, MediationUnitOfWork
 
 metadata = service_metadata()
 mediation_cases = Table(
@@ -29,8 +32,20 @@ mediation_cases = Table(
 plumbing = add_plumbing_tables(metadata)
 
 
-class MediationUnitOfWork(UnitOfWork):
-    cases: DataclassRepository[MediationCase]
+class SqlMediationCases(SqlCaseRepository[MediationCase], MediationCases):
+    def _active_at(self, station_id: str) -> tuple[Any, ...]:
+        c = self.table.c
+        return (c.station_id == station_id, c.state.in_([str(s) for s in ACTIVE_STATES]))
+
+    def active_count_at(self, station_id: str) -> int:
+        return self.count(*self._active_at(station_id))
+
+    def mediators_of_active_cases_at(self, station_id: str) -> list[str | None]:
+        return self.column("mediator_id", *self._active_at(station_id))
+
+
+class SqlMediationUnitOfWork(SqlUnitOfWork, MediationUnitOfWork):
+    cases: SqlMediationCases
 
     def bind(self, connection: Connection) -> None:
-        self.cases = DataclassRepository(connection, mediation_cases, MediationCase)
+        self.cases = SqlMediationCases(connection, mediation_cases, MediationCase)

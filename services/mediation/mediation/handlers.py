@@ -18,9 +18,7 @@ from disputes_shared.contract.vocabularies import SESSION_MODES
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 from disputes_shared.regional import RegionalFigures, regional_figures
 
-from .adapters import MediationUnitOfWork
 from .domain import (
-    ACTIVE_STATES,
     MediationCase,
     at_capacity,
     choose_mediator,
@@ -29,6 +27,7 @@ from .domain import (
     station_mediators,
     subsidy,
 )
+from .ports import MediationUnitOfWork
 
 MEDIATION_CLOCKS = (ClockKind.MEDIATION_WITHOUT_AGREEMENT, ClockKind.AGREEMENT_PERFORMANCE,
                     ClockKind.JUDICIAL_CONFIRMATION_WINDOW)
@@ -48,16 +47,7 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
     def __init__(self, clocks: ClockKeeper | None = None,
                  figures: RegionalFigures | None = None) -> None:
         super().__init__(clocks)
-        self._figures = figures
-
-    @property
-    def figures(self) -> RegionalFigures:
-        if self._figures is None:
-            self._figures = regional_figures()
-        return self._figures
-
-    def configure(self, figures: RegionalFigures) -> None:
-        self._figures = figures
+        self.figures = figures or regional_figures()
 
     # -- receiving -----------------------------------------------------------------------------
 
@@ -68,39 +58,31 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
         case.sessions, case.arbitration_offered = [], False
         case.difficulty = case.subsidy = None
 
-    def on_received(self, uow: MediationUnitOfWork, handoff: Handoff, dossier: dict[str, Any],
-                    envelope: Envelope) -> None:
+    def take_in(self, uow: MediationUnitOfWork, case: MediationCase,
+                handoff: Handoff) -> str | None:
         """A station that is full returns the case at once, so intake routes it on."""
-        super().on_received(uow, handoff, dossier, envelope)
         try:
             capacity = station(handoff.to_unit or "").capacity
         except KeyError:
-            self.desk.return_(uow, handoff.handoff_id,
-                              f"no mediation station {handoff.to_unit!r} in the directory")
-            return
-        active = uow.cases.count(*self._active_at(uow, handoff.to_unit or ""))
+            return f"no mediation station {handoff.to_unit!r} in the directory"
+        active = uow.cases.active_count_at(handoff.to_unit or "")
         if at_capacity(capacity, active):
-            self.desk.return_(uow, handoff.handoff_id,
-                              f"station at capacity ({active} of {capacity} cases in mediation)")
+            return f"station at capacity ({active} of {capacity} cases in mediation)"
+        return None
 
-    def after_answer(self, uow: MediationUnitOfWork, case: MediationCase, handoff: Handoff,
-                     details: dict[str, Any]) -> list:
+    def after_acceptance(self, uow: MediationUnitOfWork, case: MediationCase, handoff: Handoff,
+                         details: dict[str, Any]) -> list:
         mediator_id = details.pop("mediator_id", None)
-        super().after_answer(uow, case, handoff, details)
-        if case.state == "in_mediation":
+        super().after_acceptance(uow, case, handoff, details)
+        if True:
             case.mediator_id = mediator_id or choose_mediator(
                 station_mediators(case.station_id or ""), case.dossier.get("claim_types", ()),
-                uow.cases.column("mediator_id", *self._active_at(uow, case.station_id or "")))
+                uow.cases.mediators_of_active_cases_at(case.station_id or ""))
             if case.labor_dispute:
                 # Art. 14: 15 days from the day the station received the application.
                 self.clocks.start(uow, ClockKind.MEDIATION_WITHOUT_AGREEMENT, case,
                                   event_day=china_day(case.received_at))
         return []
-
-    def _active_at(self, uow: MediationUnitOfWork, station_id: str) -> tuple[Any, ...]:
-        """The conditions of the cases a station is mediating now."""
-        table = uow.cases.table
-        return (table.c.station_id == station_id, table.c.state.in_(ACTIVE_STATES))
 
     # -- mediating -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The mediation service: thin nameko entrypoints over ``handlers.Mediation``."""
+"""The mediation service: thin nameko entrypoints over ``handlers.Mediation``, composed by
+``bootstrap``."""
 
 from __future__ import annotations
 
@@ -11,29 +12,23 @@ from disputes_shared.plumbing.nameko_deps import (
     HandoffDeskRpc,
     Metrics,
     OperationsEndpoints,
+    ServiceLayer,
     StatutoryClocks,
     Storage,
 )
-from disputes_shared.regional import regional_figures
 
-from .adapters import MediationUnitOfWork, metadata, plumbing
-from .domain import roster
-from .handlers import Mediation
+from .adapters import SqlMediationUnitOfWork, metadata, plumbing
+from .bootstrap import bootstrap
 
 
 class MediationService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     name = "mediation"
-    agency_logic = Mediation()
+    agency_logic = ServiceLayer(bootstrap)
 
     config = Config()
-    storage = Storage(MediationUnitOfWork, metadata, plumbing)
+    storage = Storage(SqlMediationUnitOfWork, metadata, plumbing)
     metrics = Metrics()
 
-    @staticmethod
-    def check_configuration(config: dict[str, Any]) -> None:
-        """The regional figures (subsidies) and the mediator roster; a fault stops the start."""
-        MediationService.agency_logic.configure(regional_figures(config.get("REGIONAL_FIGURES_FILE") or None))
-        roster()
 
     @rpc
     def record_session(self, case_id: str, mode: str = "in_person", note: str | None = None) -> dict[str, Any]:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select
 
+from disputes_shared.contract.handoff import Handoff
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
-from disputes_shared.plumbing.unit_of_work import UnitOfWork
+from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .chain import Checkpoint
 from .domain import CaseSummary, TrailEntry
+from .ports import CaseSummaries, Checkpoints, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
 metadata = service_metadata()
 trail_entries = Table(
@@ -62,7 +67,7 @@ HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_ent
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
 
 
-class EntryRepository(DataclassRepository[TrailEntry]):
+class SqlTrailEntries(DataclassRepository[TrailEntry], TrailEntries):
     def add(self, obj: TrailEntry) -> None:
         row = self._row(obj)
         row.pop("id")  # given by the database: the entry's place in the chain
@@ -81,13 +86,44 @@ class EntryRepository(DataclassRepository[TrailEntry]):
     def in_recorded_order(self) -> list[TrailEntry]:
         return self.find(order_by=self.table.c.id)
 
+    def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]:
+        return self.find(self.table.c.event_type.in_(sorted(event_types)))
 
-class TrailUnitOfWork(UnitOfWork):
-    entries: EntryRepository
-    summaries: DataclassRepository[CaseSummary]
-    checkpoints: DataclassRepository[Checkpoint]
+    def count(self, *where: Any) -> int:
+        return super().count(*where)
+
+
+class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
+    def of_cases(self, case_ids: Iterable[str] | None) -> list[CaseSummary]:
+        return self.find(*([] if case_ids is None else [self.table.c.case_id.in_(list(case_ids))]))
+
+    def returned_at_least(self, returns: int) -> list[CaseSummary]:
+        return self.find(self.table.c.returns >= returns)
+
+
+class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
+    def latest(self) -> Checkpoint | None:
+        found = self.find(order_by=self.table.c.entry_id.desc(), limit=1)
+        return found[0] if found else None
+
+    def in_order(self) -> list[Checkpoint]:
+        return self.find()
+
+
+class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
+    def every(self) -> list[Handoff]:
+        return self.find()
+
+
+class SqlTrailUnitOfWork(SqlUnitOfWork, TrailUnitOfWork):
+    entries: SqlTrailEntries
+    summaries: SqlCaseSummaries
+    checkpoints: SqlCheckpoints
+    handoffs: SqlTrailHandoffs
 
     def bind(self, connection: Connection) -> None:
-        self.entries = EntryRepository(connection, trail_entries, TrailEntry)
-        self.summaries = DataclassRepository(connection, case_summaries, CaseSummary)
-        self.checkpoints = DataclassRepository(connection, trail_checkpoints, Checkpoint)
+        self.entries = SqlTrailEntries(connection, trail_entries, TrailEntry)
+        self.summaries = SqlCaseSummaries(connection, case_summaries, CaseSummary)
+        self.checkpoints = SqlCheckpoints(connection, trail_checkpoints, Checkpoint)
+        assert self.tables.handoffs is not None  # the trail keeps every handoff it sees
+        self.handoffs = SqlTrailHandoffs(connection, self.tables.handoffs, Handoff)

@@ -14,7 +14,7 @@ from pathlib import Path
 from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 
-from .adapters import TrailUnitOfWork, plumbing
+from .adapters import SqlTrailUnitOfWork, plumbing
 from .chain import Checkpoint, Verdict
 from .handlers import Trail
 from .signing import load_public_key, signature_check
@@ -28,7 +28,7 @@ def verify_database(database_url: str, public_key_file: Path,
     # Reading and checking a whole trail may take longer than any one service transaction.
     engine = make_engine(database_url, DatabaseTimeouts(statement=0, idle_in_transaction=0))
     try:
-        with TrailUnitOfWork(engine, plumbing, SystemClock()) as uow:
+        with SqlTrailUnitOfWork(engine, plumbing, SystemClock()) as uow:
             verdict = Trail().verify(uow, signature_check(load_public_key(public_key_file)), witnessed)
     finally:
         engine.dispose()

@@ -12,7 +12,6 @@ from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
-from .adapters import TrailUnitOfWork
 from .chain import GENESIS, Checkpoint, Verdict, entry_digest, entry_message, verify
 from .domain import (
     BOUNCED_AFTER_RETURNS,
@@ -24,6 +23,7 @@ from .domain import (
     handoff_table,
     summarise,
 )
+from .ports import TrailUnitOfWork
 
 
 class Trail:
@@ -71,8 +71,7 @@ class Trail:
         entry_id, head = uow.entries.head_hash()
         if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
             return None
-        latest = uow.checkpoints.find(order_by=uow.checkpoints.table.c.entry_id.desc(), limit=1)
-        last = latest[0] if latest else None
+        last = uow.checkpoints.latest()
         checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count(), head_hash=head,
                                 signed_at=uow.clock.now(), previous=last.signature if last else "",
                                 signature="")
@@ -82,7 +81,7 @@ class Trail:
 
     def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool],
                witnessed: Checkpoint | None = None) -> Verdict:
-        return verify(uow.entries.in_recorded_order(), uow.checkpoints.find(), signature_valid,
+        return verify(uow.entries.in_recorded_order(), uow.checkpoints.in_order(), signature_valid,
                       witnessed)
 
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
@@ -119,20 +118,17 @@ class Trail:
         }
 
     def case_states(self, uow: TrailUnitOfWork, case_ids: list[str] | None = None) -> dict[str, Any]:
-        table = uow.summaries.table
-        where = [table.c.case_id.in_(case_ids)] if case_ids is not None else []
-        return {s.case_id: summary_view(s) for s in uow.summaries.find(*where)}
+        return {s.case_id: summary_view(s) for s in uow.summaries.of_cases(case_ids)}
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
-        ended = uow.entries.find(uow.entries.table.c.event_type.in_(sorted(WORK_ENDING_EVENTS)))
+        ended = uow.entries.of_types(WORK_ENDING_EVENTS)
         work = [(e.source_agency, float(e.payload["worked_seconds"])) for e in ended
                 if e.payload.get("worked_seconds") is not None]
-        return handoff_table(uow.handoffs.find(), uow.clock.now(), work)
+        return handoff_table(uow.handoffs.every(), uow.clock.now(), work)
 
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
         """How many cases have been passed back and forth (推诿扯皮), still open or closed."""
-        table = uow.summaries.table
-        bounced = uow.summaries.find(table.c.returns >= BOUNCED_AFTER_RETURNS)
+        bounced = uow.summaries.returned_at_least(BOUNCED_AFTER_RETURNS)
         closed = sum(1 for s in bounced if s.state == "closed")
         return {"open": len(bounced) - closed, "closed": closed}
 

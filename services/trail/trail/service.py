@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from disputes_shared.plumbing.messaging import rpc
-from disputes_shared.plumbing.nameko_deps import AgencyEvents, Metrics, OperationsEndpoints, Storage
+from disputes_shared.plumbing.nameko_deps import (
+    AgencyEvents,
+    Metrics,
+    OperationsEndpoints,
+    ServiceLayer,
+    Storage,
+    operational,
+)
 
-from .adapters import TrailUnitOfWork, metadata, plumbing
-from .handlers import Trail
-from .signing import load_or_create_private_key
+from .adapters import SqlTrailUnitOfWork, metadata, plumbing
+from .bootstrap import bootstrap
 
 CHECKPOINT_SECONDS = 2  # how long the newest entries can go without a signed checkpoint
-
-
-class TrailSigner(DependencyProvider):
-    """Signs the trail's checkpoints with the key in ``TRAIL_SIGNING_KEY_FILE`` (made, readable
-    by its owner only, when there is none yet)."""
-
-    def setup(self) -> None:
-        self.key = load_or_create_private_key(Path(self.container.config["TRAIL_SIGNING_KEY_FILE"]))
-
-    def get_dependency(self, worker_ctx: Any) -> Callable[[bytes], bytes]:
-        return self.key.sign
 
 
 class TrailService(AgencyEvents, OperationsEndpoints):
     name = "trail"
 
     config = Config()
-    storage = Storage(TrailUnitOfWork, metadata, plumbing)
+    storage = Storage(SqlTrailUnitOfWork, metadata, plumbing)
     metrics = Metrics()
-    sign = TrailSigner()
-
-    @property
-    def agency_logic(self) -> Trail:
-        return Trail(self.sign)  # per worker: the key is a dependency
+    agency_logic = ServiceLayer(bootstrap)
 
     def refresh_gauges(self, uow: Any) -> None:
         # The trail receives no handoffs; it is the one place that sees cases passed around.
@@ -49,6 +37,7 @@ class TrailService(AgencyEvents, OperationsEndpoints):
             self.metrics.bounced_cases.labels(status).set(count)
 
     @timer(interval=CHECKPOINT_SECONDS)
+    @operational
     def sign_checkpoint(self) -> None:
         """A signed checkpoint of the chain's head, every few seconds when it has moved."""
         with self.storage() as uow:

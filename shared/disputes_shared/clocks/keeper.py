@@ -16,7 +16,7 @@ from typing import Any
 
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
-from ..plumbing.unit_of_work import UnitOfWork
+from ..ports import UnitOfWork
 from ..statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 from .kinds import ClockKind
 from .statutory import CaseRef, ClockNotRunning, StatutoryClock, clock_payload, start_clock

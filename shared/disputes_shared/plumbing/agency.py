@@ -1,8 +1,10 @@
 """The service-layer base of an agency that receives handoffs (mediation, legal aid,
-arbitration, courts): its case record, the desk, and the routine parts of handling events."""
+arbitration, courts): its case record, the desk, the table of events it handles, and the
+routine parts of taking up, answering and handing on a case."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -14,11 +16,10 @@ from ..clocks.statutory import StatutoryClock
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
-from ..contract.lifecycle import UnknownCase, move_of, state_when_requested
+from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
+from ..ports import CaseRepository, UnitOfWork
 from .column_types import JsonDocument, UtcDateTime
-from .handoff_desk import HandoffDesk
-from .repositories import DataclassRepository
-from .unit_of_work import UnitOfWork
+from .handoff_desk import HandoffDesk, HandoffRefused
 
 
 def agency_case_columns() -> list[Column[Any]]:
@@ -37,6 +38,7 @@ def agency_case_columns() -> list[Column[Any]]:
 
 C = TypeVar("C", bound=AgencyCase)
 U = TypeVar("U", bound=UnitOfWork)
+EventHandler = Callable[[Any, Envelope], str]
 
 
 class ReceivingAgency(Generic[C, U]):
@@ -44,10 +46,24 @@ class ReceivingAgency(Generic[C, U]):
     case_class: type[C]
 
     def __init__(self, clocks: ClockKeeper | None = None) -> None:
-        self.desk = HandoffDesk(self.agency, self)
+        self.desk = HandoffDesk(self.agency)
         self.clocks = clocks or ClockKeeper(self.agency)
+        self.handlers: dict[str, EventHandler] = {
+            "handoff.dossier": self.receive_dossier,
+            "handoff.accepted": self.record_handoff_answer,
+            "handoff.returned": self.record_handoff_answer,
+            **self.broadcast_handlers(),
+        }
 
-    def cases(self, uow: U) -> DataclassRepository[C]:
+    def broadcast_handlers(self) -> dict[str, EventHandler]:
+        """Events of other agencies this agency follows (legal aid follows the case's end...)."""
+        return {}
+
+    def handle(self, uow: U, envelope: Envelope) -> str:
+        handler = self.handlers.get(envelope.event_type)
+        return "ignored" if handler is None else handler(uow, envelope)
+
+    def cases(self, uow: U) -> CaseRepository[C]:
         return uow.cases  # type: ignore[attr-defined]
 
     def case(self, uow: U, case_id: str) -> C:
@@ -60,8 +76,7 @@ class ReceivingAgency(Generic[C, U]):
               at: datetime) -> Envelope:
         """An event this agency announces about a case, applied to the case's own state."""
         case.move(event_type)
-        return Envelope(event_type=event_type, case_id=case.case_id, source_agency=self.agency,
-                        occurred_at=at, payload=payload, correlation_id=case.correlation_id)
+        return self.fact(case, event_type, payload, at)
 
     def fact(self, case: AgencyCase, event_type: str, payload: dict[str, Any],
              at: datetime) -> Envelope:
@@ -100,85 +115,109 @@ class ReceivingAgency(Generic[C, U]):
         self.cases(uow).save(case)
         return self.view(case)
 
-    # -- events ------------------------------------------------------------------------------
+    # -- handoffs to this agency -------------------------------------------------------------
 
-    def handle(self, uow: U, envelope: Envelope) -> str:
-        if envelope.event_type == "handoff.dossier":
-            self.desk.receive(uow, envelope)
-        elif envelope.event_type in ("handoff.accepted", "handoff.returned"):
-            self.desk.record_answer(uow, envelope)
-        else:
-            return self.handle_broadcast(uow, envelope)
+    def receive_dossier(self, uow: U, envelope: Envelope) -> str:
+        """A case handed here: stored as waiting for this agency to take it up. A dossier never
+        overwrites a case this agency is still working on."""
+        handoff = self.desk.receive(uow, envelope)
+        repository = self.cases(uow)
+        held = repository.get(handoff.case_id)
+        if held is not None and not held.may_receive_again(handoff.purpose):
+            raise HandoffRefused(f"{self.agency} holds case {handoff.case_id} already "
+                                 f"({held.state}); a dossier for {handoff.purpose} does not "
+                                 f"replace it")
+        case = self.case_class(
+            case_id=handoff.case_id, correlation_id=envelope.correlation_id,
+            handoff_id=handoff.handoff_id, purpose=str(handoff.purpose),
+            dossier=envelope.payload["dossier"],
+            state=self.case_class.state_enum(state_when_requested(handoff.purpose)),
+            received_at=handoff.requested_at,
+        )
+        self.prepare(case, handoff)
+        if held is None:
+            repository.add(case)
+        else:  # handed here again (after a return elsewhere): a new stay starts afresh
+            repository.save(case)
+        refusal = self.take_in(uow, case, handoff)
+        if refusal is not None:
+            self.return_handoff(uow, handoff.handoff_id, refusal)
         return "handled"
 
-    def open_cases(self, uow: U, state: str | None = None) -> list[dict[str, Any]]:
-        table = self.cases(uow).table
-        where = [table.c.state == state] if state else [table.c.state != "closed"]
-        return [self.view(case) for case in self.cases(uow).find(*where)]
+    def prepare(self, case: C, handoff: Handoff) -> None:
+        """Fill the agency's own fields of a case just received."""
 
-    def view(self, case: C) -> dict[str, Any]:
-        return case_view(case)
-
-    def handle_broadcast(self, uow: U, envelope: Envelope) -> str:
-        return "ignored"
+    def take_in(self, uow: U, case: C, handoff: Handoff) -> str | None:
+        """The agency's own work on a case just received (a clock to start...); returns why
+        the case goes back at once (a station full...), if it does."""
+        return None
 
     def pending(self, uow: U) -> list[Handoff]:
         """Handoffs waiting for this agency, in the order its staff should take them up."""
         return self.desk.pending(uow)
 
-    def on_clock_elapsed(self, uow: U, clock: StatutoryClock) -> list[Envelope]:
-        """What follows, in this agency, from one of its statutory clocks running out."""
+    def accept_handoff(self, uow: U, handoff_id: str, **details: Any) -> Handoff:
+        """Take up a case handed here; ``details``: the agency's own choices on taking it up
+        (a mediator, a lawyer...)."""
+        handoff = self.desk.inbound(uow, handoff_id)
+        case = self.case(uow, handoff.case_id)
+        answer = self.desk.accept(uow, handoff, case.correlation_id)
+        case.move(move_of(answer.event_type, handoff.purpose))
+        case.accepted_at = handoff.answered_at
+        uow.emit(*self.after_acceptance(uow, case, handoff, details))
+        self.cases(uow).save(case)
+        return handoff
+
+    def return_handoff(self, uow: U, handoff_id: str, reason: str) -> Handoff:
+        """Send a case handed here back to its requester, with the reason."""
+        handoff = self.desk.inbound(uow, handoff_id)
+        case = self.case(uow, handoff.case_id)
+        answer = self.desk.return_(uow, handoff, case.correlation_id, reason)
+        case.move(move_of(answer.event_type, handoff.purpose))
+        uow.emit(*self.after_return(uow, case, handoff))
+        self.cases(uow).save(case)
+        return handoff
+
+    def after_return(self, uow: U, case: C, handoff: Handoff) -> list[Envelope]:
+        """The agency's own work on returning a case (a clock to stop...)."""
         return []
 
-    # -- desk hooks --------------------------------------------------------------------------
-
-    def correlation_of(self, uow: U, case_id: str) -> str:
-        return self.case(uow, case_id).correlation_id
-
-    def on_received(self, uow: U, handoff: Handoff, dossier: dict[str, Any],
-                    envelope: Envelope) -> None:
-        fresh = self.case_class(
-            case_id=handoff.case_id, correlation_id=envelope.correlation_id,
-            handoff_id=handoff.handoff_id, purpose=str(handoff.purpose), dossier=dossier,
-            state=str(state_when_requested(handoff.purpose)), received_at=handoff.requested_at,
-        )
-        self.prepare(fresh, handoff)
-        repository = self.cases(uow)
-        if repository.get(handoff.case_id) is None:
-            repository.add(fresh)
-        else:  # handed here again (after a return elsewhere): a new stay starts afresh
-            repository.save(fresh)
-
-    def prepare(self, case: C, handoff: Handoff) -> None:
-        """Fill the agency's own fields of a case just received."""
-
-    def on_answered_inbound(self, uow: U, handoff: Handoff, answer: Envelope,
-                            details: dict[str, Any]) -> list[Envelope]:
-        case = self.case(uow, handoff.case_id)
-        case.move(move_of(answer.event_type, handoff.purpose))
-        if answer.event_type == "handoff.accepted":
-            case.accepted_at = handoff.answered_at
-        events = self.after_answer(uow, case, handoff, details)
-        self.cases(uow).save(case)
-        return events
-
-    def after_answer(self, uow: U, case: C, handoff: Handoff,
-                     details: dict[str, Any]) -> list[Envelope]:
+    def after_acceptance(self, uow: U, case: C, handoff: Handoff,
+                         details: dict[str, Any]) -> list[Envelope]:
         """The agency's own work on accepting (assigning a mediator, a lawyer...)."""
         if details:
             raise TypeError(f"unexpected details {sorted(details)}")
         return []
 
-    def on_answered_outbound(self, uow: U, handoff: Handoff, envelope: Envelope) -> None:
+    # -- handoffs this agency made -----------------------------------------------------------
+
+    def record_handoff_answer(self, uow: U, envelope: Envelope) -> str:
+        """The agency a case was handed to accepted or returned it."""
+        handoff = self.desk.record_answer(uow, envelope)
         case = self.case(uow, handoff.case_id)
         case.move(move_of(envelope.event_type, handoff.purpose))
         self.cases(uow).save(case)
+        return "handled"
+
+    # -- staff lists -------------------------------------------------------------------------
+
+    def open_cases(self, uow: U, state: str | None = None) -> list[dict[str, Any]]:
+        repository = self.cases(uow)
+        found = repository.in_states([state]) if state else repository.not_in_states([CaseState.CLOSED])
+        return [self.view(case) for case in found]
+
+    def view(self, case: C) -> dict[str, Any]:
+        return case_view(case)
+
+    def on_clock_elapsed(self, uow: U, clock: StatutoryClock) -> list[Envelope]:
+        """What follows, in this agency, from one of its statutory clocks running out."""
+        return []
 
 
 def case_view(case: AgencyCase, **extra: Any) -> dict[str, Any]:
     """An agency's case without the personal data, for staff work lists and the CLI."""
     return {
-        "case_id": case.case_id, "state": case.state, "purpose": case.purpose,
+        "case_id": case.case_id, "state": str(case.state), "purpose": case.purpose,
         "received_at": case.received_at.isoformat(),
         "accepted_at": case.accepted_at.isoformat() if case.accepted_at else None,
         "history": case.history, **extra,

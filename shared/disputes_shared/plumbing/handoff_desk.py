@@ -1,44 +1,34 @@
 """The handoff protocol as every agency runs it: request, receive, accept or return, answer.
 
-Agency-specific work happens in the hooks an agency's service layer passes in; the desk keeps
-the handoff records, the events and the transitions the same for every agency.
+The desk keeps the handoff records and their events the same for every agency, and enforces who
+may say what: only the requester sends a dossier, only the addressee answers, a handoff is
+answered once. It changes no case: it returns what happened, and the agency's service layer
+does its own work with that.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from ..contract.handoff_events import handoff_answer_event, handoff_from_payload, handoff_request_events
-from .unit_of_work import UnitOfWork
+from ..ports import UnitOfWork
 
 
 class UnknownHandoff(LookupError):
     pass
 
 
-class DeskHooks(Protocol):
-    def correlation_of(self, uow: Any, case_id: str) -> str:
-        """The correlation id of the case, as this agency recorded it."""
-
-    def on_received(self, uow: Any, handoff: Handoff, dossier: dict[str, Any],
-                    envelope: Envelope) -> None:
-        """A dossier arrived: store the case as waiting for this agency to take it up."""
-
-    def on_answered_inbound(self, uow: Any, handoff: Handoff, answer: Envelope,
-                            details: dict[str, Any]) -> list[Envelope]:
-        """This agency accepted or returned a handoff: update its case, maybe emit more."""
-
-    def on_answered_outbound(self, uow: Any, handoff: Handoff, envelope: Envelope) -> None:
-        """The other agency answered a handoff this agency requested."""
+class HandoffRefused(ValueError):
+    """A handoff message its sender may not send, or that this agency may not act on; it
+    changes nothing (a consumer parks it with this reason)."""
 
 
 class HandoffDesk:
-    def __init__(self, agency: Agency, hooks: DeskHooks) -> None:
+    def __init__(self, agency: Agency) -> None:
         self.agency = Agency(agency)
-        self.hooks = hooks
 
     # -- outbound ----------------------------------------------------------------------------
 
@@ -54,54 +44,70 @@ class HandoffDesk:
         uow.emit(*handoff_request_events(handoff, correlation_id, dossier, cause, worked_seconds))
         return handoff
 
-    def record_answer(self, uow: UnitOfWork, envelope: Envelope) -> None:
-        """``handoff.accepted`` / ``handoff.returned`` for a handoff this agency requested."""
+    def record_answer(self, uow: UnitOfWork, envelope: Envelope) -> Handoff:
+        """``handoff.accepted`` / ``handoff.returned`` for a handoff this agency requested,
+        sent by the agency it was addressed to, while it is still pending."""
         payload = envelope.payload
         handoff = uow.handoffs.get(payload["handoff_id"])
         if handoff is None or handoff.from_agency != self.agency:
             raise UnknownHandoff(f"{self.agency} requested no handoff {payload['handoff_id']}")
+        if envelope.source_agency != handoff.to_agency:
+            raise HandoffRefused(f"{envelope.event_type} of handoff {handoff.handoff_id} came from "
+                                 f"{envelope.source_agency}; only {handoff.to_agency}, to which "
+                                 f"it was addressed, may answer it")
+        if handoff.status is not HandoffStatus.PENDING:
+            raise HandoffRefused(f"handoff {handoff.handoff_id} was already {handoff.status}; "
+                                 f"{envelope.event_type} answers it a second time")
         if envelope.event_type == "handoff.accepted":
             handoff.accept(payload["accepted_at"])
         else:
             handoff.return_(payload["returned_at"], payload["reason"])
         uow.handoffs.save(handoff)
-        self.hooks.on_answered_outbound(uow, handoff, envelope)
+        return handoff
 
     # -- inbound -----------------------------------------------------------------------------
 
-    def receive(self, uow: UnitOfWork, envelope: Envelope) -> None:
+    def receive(self, uow: UnitOfWork, envelope: Envelope) -> Handoff:
+        """A dossier handed to this agency: the handoff is recorded as pending here. Only the
+        agency that requested the handoff may send its dossier, and a handoff id is taken once."""
         payload = envelope.payload
         if payload["to_agency"] != self.agency:
-            raise ValueError(f"dossier for {payload['to_agency']} delivered to {self.agency}")
+            raise HandoffRefused(f"dossier for {payload['to_agency']} delivered to {self.agency}")
+        if envelope.source_agency != payload["from_agency"]:
+            raise HandoffRefused(f"dossier of a handoff from {payload['from_agency']} sent by "
+                                 f"{envelope.source_agency}; only the requester sends its dossier")
         handoff = handoff_from_payload(envelope.case_id, payload)
+        if uow.handoffs.get(handoff.handoff_id) is not None:
+            raise HandoffRefused(f"handoff {handoff.handoff_id} was received already")
         uow.handoffs.add(handoff)
-        self.hooks.on_received(uow, handoff, payload["dossier"], envelope)
+        return handoff
 
     def pending(self, uow: UnitOfWork) -> list[Handoff]:
         return uow.handoffs.pending_to(self.agency)
 
-    def accept(self, uow: UnitOfWork, handoff_id: str, **details: Any) -> Handoff:
-        handoff = self._inbound(uow, handoff_id)
-        handoff.accept(uow.clock.now())
-        return self._answered(uow, handoff, details)
-
-    def return_(self, uow: UnitOfWork, handoff_id: str, reason: str) -> Handoff:
-        handoff = self._inbound(uow, handoff_id)
-        handoff.return_(uow.clock.now(), reason)
-        return self._answered(uow, handoff, {})
-
-    def _inbound(self, uow: UnitOfWork, handoff_id: str) -> Handoff:
+    def inbound(self, uow: UnitOfWork, handoff_id: str) -> Handoff:
+        """A handoff addressed to this agency, to be answered."""
         handoff = uow.handoffs.get(handoff_id)
         if handoff is None or handoff.to_agency != self.agency:
             raise UnknownHandoff(f"no handoff {handoff_id} to {self.agency}")
         return handoff
 
-    def _answered(self, uow: UnitOfWork, handoff: Handoff, details: dict[str, Any]) -> Handoff:
+    def accept(self, uow: UnitOfWork, handoff: Handoff, correlation_id: str) -> Envelope:
+        """Accept an inbound handoff: the record and its ``handoff.accepted``, emitted."""
+        handoff.accept(uow.clock.now())
+        return self._answered(uow, handoff, correlation_id)
+
+    def return_(self, uow: UnitOfWork, handoff: Handoff, correlation_id: str,
+                reason: str) -> Envelope:
+        """Return an inbound handoff with the reason: its ``handoff.returned``, emitted."""
+        handoff.return_(uow.clock.now(), reason)
+        return self._answered(uow, handoff, correlation_id)
+
+    def _answered(self, uow: UnitOfWork, handoff: Handoff, correlation_id: str) -> Envelope:
         uow.handoffs.save(handoff)
-        answer = handoff_answer_event(handoff, self.hooks.correlation_of(uow, handoff.case_id))
+        answer = handoff_answer_event(handoff, correlation_id)
         uow.emit(answer)
-        uow.emit(*self.hooks.on_answered_inbound(uow, handoff, answer, details))
-        return handoff
+        return answer
 
 
 def handoff_view(handoff: Handoff) -> dict[str, Any]:

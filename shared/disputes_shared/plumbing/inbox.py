@@ -11,6 +11,7 @@ from sqlalchemy import (
 )
 
 from ..contract.envelope import Envelope
+from ..ports import Inbox
 
 
 @functools.cache
@@ -25,7 +26,7 @@ def _insert_unless_present(dialect: str, table: Table) -> Any:
     raise NotImplementedError(f"no insert-unless-present for {dialect}")
 
 
-class Inbox:
+class SqlInbox(Inbox):
     """Events already applied, by consumer: the same event is never applied twice."""
 
     def __init__(self, connection: Connection, table: Table) -> None:
@@ -40,5 +41,3 @@ class Inbox:
             "consumer": consumer, "event_id": envelope.event_id,
             "event_type": envelope.event_type, "handled_at": at})
         return result.rowcount == 1
-
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,14 +24,16 @@ from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
 from ..clocks.wall import Clock, SystemClock
 from ..kit.broker import ConfirmedPublisher
+from ..ports import UnitOfWork, apply_once
 from .engine import make_engine
 from .handoff_desk import handoff_view
 from .messaging import EventConsumer, consume_events, rpc
 from .metrics import MetricsRegistry, PlatformMetrics
+from .outbox import SqlOutbox
 from .relay import OutboxRelay
 from .schema import ServiceSchema
 from .tables import PlumbingTables
-from .unit_of_work import UnitOfWork, apply_once
+from .unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class Storage(DependencyProvider):
 
     metrics_registry = MetricsRegistry()
 
-    def __init__(self, uow_class: type[UnitOfWork], metadata: MetaData, tables: PlumbingTables,
+    def __init__(self, uow_class: type[SqlUnitOfWork], metadata: MetaData, tables: PlumbingTables,
                  clock: Clock | None = None) -> None:
         self.uow_class = uow_class
         self.metadata = metadata
@@ -75,7 +77,7 @@ class Storage(DependencyProvider):
         if self.relay is not None:
             self.relay.stop()
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self) -> SqlUnitOfWork:
         return self.uow_class(self.engine, self.tables, self.clock,
                               on_commit=None if self.relay is None else self.relay.wake)
 
@@ -88,11 +90,11 @@ class ServiceDatabase:
     """What a worker gets from ``Storage``: call it for a unit of work on the service's own
     database; ``schema_lag`` says whether that database has the schema this release needs."""
 
-    unit_of_work: Callable[[], UnitOfWork]
+    unit_of_work: Callable[[], SqlUnitOfWork]
     schema_head: str
     known_revisions: frozenset[str]
 
-    def __call__(self) -> UnitOfWork:
+    def __call__(self) -> SqlUnitOfWork:
         return self.unit_of_work()
 
     def schema_lag(self) -> str | None:
@@ -104,6 +106,28 @@ class ServiceDatabase:
         if current == self.schema_head or (current is not None and current not in self.known_revisions):
             return None
         return f"schema at {current or 'no revision'}, this release needs {self.schema_head} (run migrate)"
+
+
+class ServiceLayer(DependencyProvider):
+    """The service's service layer, composed once when the service starts by its
+    ``bootstrap(config)``: the one way every service is wired. A bad configuration (rule
+    table, regional figures, roster) raises there and stops the start."""
+
+    def __init__(self, bootstrap: Callable[[Mapping[str, Any]], Any]) -> None:
+        self.bootstrap = bootstrap
+
+    def setup(self) -> None:
+        self.layer = self.bootstrap(self.container.config)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.layer
+
+
+def operational(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks an entrypoint the platform itself calls (timers, health, metrics): not counted
+    as a call of the agency's staff or systems."""
+    method.operational = True  # type: ignore[attr-defined]
+    return method
 
 
 class Metrics(DependencyProvider):
@@ -122,8 +146,7 @@ class Metrics(DependencyProvider):
             outcome = "failed" if exc_info else (result if result in ("duplicate", "ignored") else "handled")
             metrics.observe_handled(envelope.event_type, outcome, envelope.occurred_at,
                                     datetime.now(UTC))
-        elif entrypoint.method_name not in ("metrics_endpoint", "live", "ready", "refresh_metrics",
-                                            "sign_checkpoint", "fire_due_clocks", "consult_court"):
+        elif not getattr(getattr(worker_ctx.service, entrypoint.method_name, None), "operational", False):
             metrics.rpc_calls.labels(metrics.agency, entrypoint.method_name,
                                      "failed" if exc_info else "ok").inc()
 
@@ -152,25 +175,30 @@ class OperationsEndpoints:
     # A timer also lets nameko stop the service in about a second on SIGTERM; with only HTTP
     # entrypoints it waits about a minute for the web server.
     @timer(interval=5)
+    @operational
     def refresh_metrics(self) -> None:
         with self.storage() as uow:
             self.refresh_gauges(uow)
-            unpublished = uow.outbox.unpublished_count() if uow.tables.outbox is not None else None
+            outbox = uow.outbox
+            unpublished = outbox.unpublished_count() if isinstance(outbox, SqlOutbox) else None
         if unpublished is not None:
             self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
 
     @http("GET", "/metrics")
+    @operational
     def metrics_endpoint(self, request: Any) -> Response:
         self.refresh_metrics()
         return Response(self.metrics.exposition(), mimetype="text/plain; version=0.0.4")
 
     @http("GET", "/health/live")
+    @operational
     def live(self, request: Any) -> Response:
         """The process serves requests. Deliberately checks nothing outside it: a broker or
         database outage must not get every replica restarted (readiness covers those)."""
         return Response(json.dumps({"status": "ok"}), mimetype="application/json")
 
     @http("GET", "/health/ready")
+    @operational
     def ready(self, request: Any) -> Response:
         """Fit to take work: the database answers and is at this release's schema revision,
         and the broker accepts a connection. 503 names what failed."""
@@ -196,7 +224,7 @@ class OperationsEndpoints:
 class StatutoryClocks:
     """Fires the service's due statutory clocks, and reports on them.
 
-    The service's ``agency_logic`` has ``clocks`` (a ``ClockKeeper``) and
+    The service's ``agency_logic`` (its ``ServiceLayer``) has ``clocks`` (a ``ClockKeeper``) and
     ``on_clock_elapsed(uow, clock)``, which returns the events that follow from a clock elapsing.
     Due times are read from the injected clock (``Storage``'s), so tests move time by hand; the
     timer only decides how often to look.
@@ -207,6 +235,7 @@ class StatutoryClocks:
     metrics: PlatformMetrics
 
     @timer(interval=1)
+    @operational
     def fire_due_clocks(self) -> None:
         """Fire what is due; then the clock gauges (per kind: running, soonest due)."""
         keeper: ClockKeeper = self.agency_logic.clocks
@@ -249,7 +278,7 @@ class AgencyEvents:
 class HandoffDeskRpc(AgencyEvents):
     """RPC for agency staff at a desk that receives handoffs: list, accept, return.
 
-    The service class sets ``agency_logic`` to its service layer, which has a ``desk``.
+    The service class's ``agency_logic`` is its ``ServiceLayer``, a ``ReceivingAgency``.
     """
 
     storage: Callable[[], UnitOfWork]
@@ -286,11 +315,11 @@ class HandoffDeskRpc(AgencyEvents):
 
     @rpc
     def accept_handoff(self, handoff_id: str, **details: Any) -> dict[str, Any]:
-        return handoff_view(self.command(self.agency_logic.desk.accept, handoff_id, **details))
+        return handoff_view(self.command(self.agency_logic.accept_handoff, handoff_id, **details))
 
     @rpc
     def return_handoff(self, handoff_id: str, reason: str) -> dict[str, Any]:
-        return handoff_view(self.command(self.agency_logic.desk.return_, handoff_id, reason))
+        return handoff_view(self.command(self.agency_logic.return_handoff, handoff_id, reason))
 
 
 def clock_view(clock: StatutoryClock) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from sqlalchemy import (
 
 from ..contract.envelope import Envelope, encode
 from ..contract.routing import route
+from ..ports import Outbox
 
 
-class Outbox:
+class SqlOutbox(Outbox):
     """Outgoing events, written in the same transaction as the change that caused them."""
 
     def __init__(self, connection: Connection, table: Table) -> None:
@@ -42,5 +43,3 @@ class Outbox:
         return int(self.connection.execute(
             select(func.count()).select_from(self.table)
             .where(self.table.c.published_at.is_(None))).scalar_one())
-
-

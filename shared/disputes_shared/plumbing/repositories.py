@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -23,6 +24,7 @@ from ..clocks.kinds import ClockKind
 from ..clocks.statutory import ClockStatus, StatutoryClock
 from ..contract.agencies import Agency
 from ..contract.handoff import Handoff, HandoffStatus
+from ..ports import CaseRepository, ClockRepository, HandoffRepository
 
 T = TypeVar("T")
 KEY_PARAMETER = "_row_key"  # the primary key's parameter in the prepared statements (no column's name)
@@ -92,7 +94,17 @@ class DataclassRepository(Generic[T]):
         return list(self.connection.execute(select(self.table.c[name]).where(*where)).scalars())
 
 
-class HandoffRepository(DataclassRepository[Handoff]):
+class SqlCaseRepository(DataclassRepository[T], CaseRepository[T]):
+    """An agency's cases in a table of ``agency_case_columns`` (and the agency's own)."""
+
+    def in_states(self, states: Iterable[str]) -> list[T]:
+        return self.find(self.table.c.state.in_([str(s) for s in states]))
+
+    def not_in_states(self, states: Iterable[str]) -> list[T]:
+        return self.find(self.table.c.state.not_in([str(s) for s in states]))
+
+
+class SqlHandoffRepository(DataclassRepository[Handoff], HandoffRepository):
     def pending_to(self, agency: Agency) -> list[Handoff]:
         return self.find(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING,
                          order_by=self.table.c.requested_at)
@@ -101,7 +113,7 @@ class HandoffRepository(DataclassRepository[Handoff]):
         return self.find(self.table.c.case_id == case_id, order_by=self.table.c.requested_at)
 
 
-class ClockRepository(DataclassRepository[StatutoryClock]):
+class SqlClockRepository(DataclassRepository[StatutoryClock], ClockRepository):
     def running(self, case_id: str, kind: ClockKind) -> StatutoryClock | None:
         found = self.find(self.table.c.case_id == case_id, self.table.c.kind == kind,
                           self.table.c.status == ClockStatus.RUNNING, limit=1)

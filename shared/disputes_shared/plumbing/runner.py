@@ -51,10 +51,10 @@ def main(service_cls: Any, agency: Agency, metadata: MetaData, argv: list[str] |
     from nameko.cli.run import run
 
     config = service_config(agency)
-    check = getattr(service_cls, "check_configuration", None)
-    if check is not None:
+    layer = getattr(service_cls, "agency_logic", None)
+    if layer is not None:
         try:
-            check(config)  # rule tables and regional figures: refuse to start on a bad one
+            layer.bootstrap(config)  # rule tables, regional figures: refuse to start on a bad one
         except ValueError as exc:
             print(f"{service_cls.name}: {exc}", file=sys.stderr)
             return 2

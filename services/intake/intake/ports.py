@@ -1,0 +1,24 @@
+"""What intake's service layer asks of its storage, as named queries (no SQL here)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+
+from disputes_shared.ports import Repository, UnitOfWork
+
+from .domain import Claim
+
+
+class Claims(Repository[Claim]):
+    @abstractmethod
+    def count_against_employer(self, key: str, since: datetime) -> int:
+        """Claims filed against one employer since ``since`` (intake's history of employers)."""
+
+    @abstractmethod
+    def urgent_open(self) -> list[Claim]:
+        """Urgent claims whose case has not closed."""
+
+
+class IntakeUnitOfWork(UnitOfWork):
+    claims: Claims

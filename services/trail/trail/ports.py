@@ -1,0 +1,62 @@
+"""What the trail's service layer asks of its storage, as named queries (no SQL here)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+
+from disputes_shared.contract.handoff import Handoff
+from disputes_shared.ports import HandoffRepository, Repository, UnitOfWork
+
+from .chain import Checkpoint
+from .domain import CaseSummary, TrailEntry
+
+
+class TrailEntries(Repository[TrailEntry]):
+    @abstractmethod
+    def head_hash(self) -> tuple[int | None, str | None]:
+        """The id and hash of the last entry recorded, if any."""
+
+    @abstractmethod
+    def of_case(self, case_id: str) -> list[TrailEntry]:
+        """A case's entries in the order they were recorded."""
+
+    @abstractmethod
+    def in_recorded_order(self) -> list[TrailEntry]: ...
+
+    @abstractmethod
+    def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+
+class CaseSummaries(Repository[CaseSummary]):
+    @abstractmethod
+    def of_cases(self, case_ids: Iterable[str] | None) -> list[CaseSummary]:
+        """The summaries of ``case_ids``; of every case when None."""
+
+    @abstractmethod
+    def returned_at_least(self, returns: int) -> list[CaseSummary]:
+        """Cases handed back at least ``returns`` times."""
+
+
+class Checkpoints(Repository[Checkpoint]):
+    @abstractmethod
+    def latest(self) -> Checkpoint | None: ...
+
+    @abstractmethod
+    def in_order(self) -> list[Checkpoint]: ...
+
+
+class TrailHandoffs(HandoffRepository):
+    @abstractmethod
+    def every(self) -> list[Handoff]:
+        """Every handoff the trail has seen."""
+
+
+class TrailUnitOfWork(UnitOfWork):
+    entries: TrailEntries
+    summaries: CaseSummaries
+    checkpoints: Checkpoints
+    handoffs: TrailHandoffs

@@ -1,0 +1,178 @@
+"""What a service layer asks of storage, with no word of SQL: repositories with named queries,
+the inbox, the outbox, and the unit of work that holds them for one transaction.
+
+The SQLAlchemy adapters implement these in ``plumbing`` and each service's ``adapters.py``; the
+unit tests implement them with plain dictionaries. A handler typed against these ports runs
+unchanged on either.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
+
+from .clocks.kinds import ClockKind
+from .clocks.statutory import StatutoryClock
+from .clocks.wall import Clock
+from .contract.agencies import Agency
+from .contract.envelope import Envelope
+from .contract.handoff import Handoff
+
+T = TypeVar("T")
+
+
+class Repository(ABC, Generic[T]):
+    """Domain objects kept by their key; ``get`` returns a copy the caller may change and
+    ``save`` back."""
+
+    @abstractmethod
+    def get(self, key: Any) -> T | None: ...
+
+    @abstractmethod
+    def add(self, obj: T) -> None:
+        """Store a new object (its key must be new)."""
+
+    @abstractmethod
+    def save(self, obj: T) -> None:
+        """Store the changes of an object got from this repository."""
+
+
+class CaseRepository(Repository[T]):
+    """An agency's own cases, with the one query every agency's staff list needs."""
+
+    @abstractmethod
+    def in_states(self, states: Iterable[str]) -> list[T]:
+        """The cases in any of ``states``, by case id."""
+
+    @abstractmethod
+    def not_in_states(self, states: Iterable[str]) -> list[T]:
+        """The cases in none of ``states`` (e.g. every case not closed), by case id."""
+
+
+class HandoffRepository(Repository[Handoff]):
+    @abstractmethod
+    def pending_to(self, agency: Agency) -> list[Handoff]:
+        """Handoffs waiting for ``agency`` to answer, oldest first."""
+
+    @abstractmethod
+    def for_case(self, case_id: str) -> list[Handoff]:
+        """Every handoff of a case, in the order they were requested."""
+
+
+class ClockRepository(Repository[StatutoryClock]):
+    @abstractmethod
+    def running(self, case_id: str, kind: ClockKind) -> StatutoryClock | None: ...
+
+    @abstractmethod
+    def for_case(self, case_id: str) -> list[StatutoryClock]:
+        """Every clock of a case, in the order they started."""
+
+    @abstractmethod
+    def running_for_case(self, case_id: str) -> list[StatutoryClock]: ...
+
+    @abstractmethod
+    def due(self, now: datetime, limit: int) -> list[StatutoryClock]:
+        """Running clocks due by ``now``, soonest first."""
+
+    @abstractmethod
+    def provisional_running(self) -> list[StatutoryClock]: ...
+
+    @abstractmethod
+    def claim_elapsed(self, clock: StatutoryClock, at: datetime) -> bool:
+        """Mark a running, due clock elapsed unless another worker already did; True if this
+        call did (what makes a clock fire once across workers and replicas)."""
+
+    @abstractmethod
+    def summary(self, now: datetime) -> dict[str, dict[str, Any]]:
+        """Per clock kind: running (``pending``), seconds to the soonest due, breaches,
+        satisfied and provisional clocks."""
+
+
+class Inbox(ABC):
+    @abstractmethod
+    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
+        """Record the event as handled by ``consumer``; False when it already was."""
+
+
+class Outbox(ABC):
+    @abstractmethod
+    def add(self, envelopes: Iterable[Envelope], at: datetime) -> int:
+        """Queue events for publishing, in the transaction of the change that caused them."""
+
+
+class UnitOfWork(ABC):
+    """One transaction: use as ``with uow: ...; uow.commit()``; leaving without commit rolls
+    everything back.
+
+    Events passed to ``emit`` are written to the outbox by ``commit``, in the same transaction
+    as the change, so a change is never committed without its events nor an event sent for a
+    change that was rolled back. Nothing inside the block may wait on the network.
+
+    ``outbox``, ``handoffs`` and ``clocks`` exist only in a service that keeps them.
+    """
+
+    clock: Clock
+    inbox: Inbox
+    outbox: Outbox | None
+    handoffs: HandoffRepository
+    clocks: ClockRepository
+
+    def __init__(self, clock: Clock,
+                 on_commit: Callable[[list[Envelope]], None] | None = None) -> None:
+        self.clock = clock
+        self.on_commit = on_commit
+
+    def __enter__(self) -> Self:
+        self.emitted: list[Envelope] = []
+        self._committed = False
+        self.begin()
+        return self
+
+    def emit(self, *envelopes: Envelope) -> None:
+        if envelopes and self.outbox is None:
+            raise RuntimeError(f"this service has no outbox: it cannot publish "
+                               f"{', '.join(e.event_type for e in envelopes)}")
+        self.emitted.extend(envelopes)
+
+    def commit(self) -> None:
+        if self.emitted and self.outbox is not None:
+            self.outbox.add(self.emitted, self.clock.now())
+        self.commit_changes()
+        self._committed = True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            if not self._committed:
+                self.roll_back()
+        finally:
+            self.end()
+        if self._committed and self.emitted and self.on_commit is not None:
+            self.on_commit(self.emitted)
+
+    @abstractmethod
+    def begin(self) -> None:
+        """Open the transaction and make the repositories for it."""
+
+    @abstractmethod
+    def commit_changes(self) -> None: ...
+
+    @abstractmethod
+    def roll_back(self) -> None: ...
+
+    @abstractmethod
+    def end(self) -> None:
+        """Release what ``begin`` took (a connection), committed or not."""
+
+
+def apply_once(unit_of_work: Callable[[], UnitOfWork], consumer: str, envelope: Envelope,
+               handle: Callable[[Any, Envelope], str]) -> str:
+    """Apply an event's effect and record it in the inbox in one transaction; a redelivered
+    event finds itself recorded and is skipped."""
+    with unit_of_work() as uow:
+        if not uow.inbox.claim(consumer, envelope, uow.clock.now()):
+            return "duplicate"
+        outcome = handle(uow, envelope)
+        uow.commit()
+    return outcome
