@@ -1,4 +1,6 @@
-"""Unit-tier fixtures: a manual clock and, per service, its own SQLite database in memory.
+"""Unit-tier fixtures: a manual clock and, per service, its storage: the hand-written fakes of
+the storage ports (``<service>_db``), or the real adapters on SQLite in memory for the tests of
+the adapters themselves (``<service>_sql_db``).
 
 Nothing here talks to a broker or the network.
 """
@@ -24,6 +26,7 @@ from disputes_shared.plumbing.tables import PlumbingTables
 from disputes_shared.ports import UnitOfWork
 
 from ..support.examples import AT
+from ..support.fakes import InMemoryServiceDatabase
 
 U = TypeVar("U", bound=UnitOfWork)
 
@@ -70,30 +73,60 @@ def _database(module: Any, uow_class: type[U], clock: ManualClock) -> Iterator[S
 
 
 @pytest.fixture
-def intake_db(clock: ManualClock) -> Iterator[ServiceDatabase[intake.adapters.SqlIntakeUnitOfWork]]:
+def intake_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("intake", clock)
+
+
+@pytest.fixture
+def mediation_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("mediation", clock)
+
+
+@pytest.fixture
+def legal_aid_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("legal_aid", clock)
+
+
+@pytest.fixture
+def arbitration_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("arbitration", clock)
+
+
+@pytest.fixture
+def courts_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("courts_bridge", clock)
+
+
+@pytest.fixture
+def trail_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("trail", clock)
+
+
+@pytest.fixture
+def intake_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[intake.adapters.SqlIntakeUnitOfWork]]:
     yield from _database(intake.adapters, intake.adapters.SqlIntakeUnitOfWork, clock)
 
 
 @pytest.fixture
-def mediation_db(clock: ManualClock) -> Iterator[ServiceDatabase[mediation.adapters.SqlMediationUnitOfWork]]:
+def mediation_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[mediation.adapters.SqlMediationUnitOfWork]]:
     yield from _database(mediation.adapters, mediation.adapters.SqlMediationUnitOfWork, clock)
 
 
 @pytest.fixture
-def legal_aid_db(clock: ManualClock) -> Iterator[ServiceDatabase[legal_aid.adapters.SqlLegalAidUnitOfWork]]:
+def legal_aid_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[legal_aid.adapters.SqlLegalAidUnitOfWork]]:
     yield from _database(legal_aid.adapters, legal_aid.adapters.SqlLegalAidUnitOfWork, clock)
 
 
 @pytest.fixture
-def arbitration_db(clock: ManualClock) -> Iterator[ServiceDatabase[arbitration.adapters.SqlArbitrationUnitOfWork]]:
-    yield from _database(arbitration.adapters, arbitration.adapters.SqlArbitrationUnitOfWork, clock)
-
-
-@pytest.fixture
-def courts_db(clock: ManualClock) -> Iterator[ServiceDatabase[courts_bridge.adapters.SqlCourtsUnitOfWork]]:
+def courts_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[courts_bridge.adapters.SqlCourtsUnitOfWork]]:
     yield from _database(courts_bridge.adapters, courts_bridge.adapters.SqlCourtsUnitOfWork, clock)
 
 
 @pytest.fixture
-def trail_db(clock: ManualClock) -> Iterator[ServiceDatabase[trail.adapters.SqlTrailUnitOfWork]]:
+def arbitration_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[arbitration.adapters.SqlArbitrationUnitOfWork]]:
+    yield from _database(arbitration.adapters, arbitration.adapters.SqlArbitrationUnitOfWork, clock)
+
+
+@pytest.fixture
+def trail_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[trail.adapters.SqlTrailUnitOfWork]]:
     yield from _database(trail.adapters, trail.adapters.SqlTrailUnitOfWork, clock)

@@ -1,5 +1,5 @@
-"""Every agency's service layer on its own in-memory database, joined by a hand-written post
-office that delivers committed events as the broker's bindings would: no broker, no threads."""
+"""Every agency's service layer on its own in-memory storage (the fakes of the storage ports),
+joined by a hand-written post office that delivers committed events as the broker's bindings would: no broker, no threads."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
 
-import arbitration.adapters
-import courts_bridge.adapters
-import intake.adapters
-import legal_aid.adapters
-import mediation.adapters
-import trail.adapters
 from arbitration.handlers import Arbitration
 from courts_bridge.handlers import CourtsBridge
 from disputes_shared.clocks.wall import ManualClock
@@ -29,7 +22,7 @@ from legal_aid.handlers import LegalAid
 from mediation.handlers import Mediation
 from trail.handlers import Trail
 
-from .conftest import ServiceDatabase
+from ..support.fakes import InMemoryServiceDatabase
 
 RECEIVING = ("mediation", "legal_aid", "arbitration", "courts_bridge")
 
@@ -37,27 +30,22 @@ RECEIVING = ("mediation", "legal_aid", "arbitration", "courts_bridge")
 class InProcessPlatform:
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
-        parts: list[tuple[str, Agency, Any, Any, Any]] = [
-            ("intake", Agency.INTAKE, intake.adapters, intake.adapters.SqlIntakeUnitOfWork, Intake()),
-            ("mediation", Agency.MEDIATION, mediation.adapters, mediation.adapters.SqlMediationUnitOfWork,
-             Mediation()),
-            ("legal_aid", Agency.LEGAL_AID, legal_aid.adapters, legal_aid.adapters.SqlLegalAidUnitOfWork,
-             LegalAid()),
-            ("arbitration", Agency.ARBITRATION, arbitration.adapters,
-             arbitration.adapters.SqlArbitrationUnitOfWork, Arbitration()),
-            ("courts_bridge", Agency.COURTS, courts_bridge.adapters,
-             courts_bridge.adapters.SqlCourtsUnitOfWork, CourtsBridge()),
-            ("trail", Agency.TRAIL, trail.adapters, trail.adapters.SqlTrailUnitOfWork,
-             Trail(Ed25519PrivateKey.generate().sign)),
+        parts: list[tuple[str, Agency, Any]] = [
+            ("intake", Agency.INTAKE, Intake()),
+            ("mediation", Agency.MEDIATION, Mediation()),
+            ("legal_aid", Agency.LEGAL_AID, LegalAid()),
+            ("arbitration", Agency.ARBITRATION, Arbitration()),
+            ("courts_bridge", Agency.COURTS, CourtsBridge()),
+            ("trail", Agency.TRAIL, Trail(Ed25519PrivateKey.generate().sign)),
         ]
-        self.agency = {name: agency for name, agency, *_ in parts}
-        self.db = {name: ServiceDatabase(m.metadata, m.plumbing, uow, clock) for name, _, m, uow, _ in parts}
-        self.logic = {name: logic for name, *_, logic in parts}
+        self.agency = {name: agency for name, agency, _ in parts}
+        self.db = {name: InMemoryServiceDatabase(name, clock) for name, _, _ in parts}
+        self.logic = {name: logic for name, _, logic in parts}
         self.sent = {name: 0 for name in self.db}  # the last outbox row delivered
 
     def close(self) -> None:
         for db in self.db.values():
-            db.engine.dispose()
+            db.close()
 
     # -- the post office ---------------------------------------------------------------------
 
@@ -68,12 +56,7 @@ class InProcessPlatform:
         while True:
             batch = []
             for name, db in self.db.items():
-                outbox = db.tables.outbox
-                if outbox is None:  # the trail publishes nothing
-                    continue
-                with db.engine.connect() as connection:
-                    rows = list(connection.execute(select(outbox).where(outbox.c.id > self.sent[name])
-                                                   .order_by(outbox.c.id)).mappings())
+                rows = [row for row in db.outbox_rows() if row["id"] > self.sent[name]]
                 if rows:
                     self.sent[name] = rows[-1]["id"]
                 batch += rows

@@ -24,7 +24,7 @@ from disputes_shared.contract.handoff import HandoffAlreadyAnswered
 from disputes_shared.contract.lifecycle import IllegalTransition, UnknownCase
 from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.kit.handoffs import NotForThisAgency
-from disputes_shared.plumbing.handoff_desk import UnknownHandoff
+from disputes_shared.plumbing.handoff_desk import HandoffRefused, UnknownHandoff
 from disputes_shared.ports import apply_once
 from intake.adapters import claims
 from intake.handlers import Intake
@@ -110,16 +110,16 @@ def test_the_claim_api_answers_any_body_with_201_or_a_400_that_stores_nothing(in
 
 
 CONSUMERS = {
-    "intake": ("intake_db", Intake), "mediation": ("mediation_db", Mediation),
-    "legal_aid": ("legal_aid_db", LegalAid), "arbitration": ("arbitration_db", Arbitration),
-    "courts_bridge": ("courts_db", CourtsBridge),
-    "trail": ("trail_db", lambda: Trail(Ed25519PrivateKey.generate().sign)),
+    "intake": ("intake_sql_db", Intake), "mediation": ("mediation_sql_db", Mediation),
+    "legal_aid": ("legal_aid_sql_db", LegalAid), "arbitration": ("arbitration_sql_db", Arbitration),
+    "courts_bridge": ("courts_sql_db", CourtsBridge),
+    "trail": ("trail_sql_db", lambda: Trail(Ed25519PrivateKey.generate().sign)),
 }
 # How a service refuses a valid event it cannot apply (the case is elsewhere, the handoff
 # answered, the move illegal...): the consumer parks it with this reason. Any other exception
 # is a bug this test is here to find.
 REFUSALS = (PoisonMessage, IllegalTransition, HandoffAlreadyAnswered, NotForThisAgency, UnknownCase,
-            UnknownHandoff, ClockNotRunning, ExtensionRefused, ArbitrationRuleBroken, CourtRuleBroken,
+            UnknownHandoff, HandoffRefused, ClockNotRunning, ExtensionRefused, ArbitrationRuleBroken, CourtRuleBroken,
             MediationRefused)
 
 

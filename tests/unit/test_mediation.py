@@ -67,7 +67,7 @@ def test_a_redelivered_dossier_is_applied_once(mediation_db):
     assert apply_once(mediation_db, "mediation", message, MEDIATION.handle) == "handled"
     assert apply_once(mediation_db, "mediation", message, MEDIATION.handle) == "duplicate"
     assert mediation_db.count(mediation_cases) == 1
-    assert mediation_db.count(mediation_db.tables.handoffs) == 1
+    assert mediation_db.count("handoffs") == 1
 
 
 def test_a_dossier_for_another_agency_is_refused(mediation_db):

@@ -226,7 +226,7 @@ def test_the_trail_refuses_a_dossier_and_stores_nothing(trail_db):
     with pytest.raises(ValueError, match="handoff.dossier"):
         deliver(trail_db, TRAIL, delivered(envelope("handoff.dossier")))
     with trail_db() as uow:
-        assert uow.entries.find() == []
+        assert uow.entries.in_recorded_order() == []
 
 
 def test_the_trail_records_events_and_keeps_the_case_summary(trail_db, clock):
@@ -263,7 +263,7 @@ def test_an_event_redelivered_to_the_trail_is_recorded_once(trail_db):
     message = delivered(envelope("case.filed"))
     assert [deliver(trail_db, TRAIL, message) for _ in range(2)] == ["handled", "duplicate"]
     with trail_db() as uow:
-        assert len(uow.entries.find()) == 1
+        assert len(uow.entries.in_recorded_order()) == 1
 
 
 def test_reading_a_trail_is_itself_recorded_on_the_trail(trail_db):

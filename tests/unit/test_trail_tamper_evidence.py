@@ -24,18 +24,18 @@ EVENTS = ["case.filed", "case.triaged", "mediation.failed", "arbitration.awarded
 
 
 @pytest.fixture
-def chained(trail_db, clock):
+def chained(trail_sql_db, clock):
     """Sixteen entries over two cases, with a signed checkpoint after the tenth and the last."""
     for n in range(16):
         clock.advance(minutes=1)
         sent = envelope(EVENTS[n % len(EVENTS)], case_id=f"LD-{n % 2}",
                         occurred_at=AT + timedelta(minutes=n))
-        with trail_db() as uow:
+        with trail_sql_db() as uow:
             TRAIL.handle(uow, delivered(sent))
             if n in (9, 15):
                 assert TRAIL.checkpoint(uow)
             uow.commit()
-    return trail_db
+    return trail_sql_db
 
 
 def verdict(db):

@@ -47,7 +47,7 @@ def relay(db, publisher: RecordingPublisher) -> OutboxRelay:
 
 # -- apply_once ----------------------------------------------------------------------------------
 
-def test_an_event_is_applied_once_per_consumer(mediation_db):
+def test_an_event_is_applied_once_per_consumer(mediation_sql_db):
     applied: list[str] = []
 
     def handle(uow, message: Envelope) -> str:
@@ -55,13 +55,13 @@ def test_an_event_is_applied_once_per_consumer(mediation_db):
         return "handled"
 
     message = delivered(envelope("case.filed"))
-    assert apply_once(mediation_db, "mediation", message, handle) == "handled"
-    assert apply_once(mediation_db, "mediation", message, handle) == "duplicate"
-    assert apply_once(mediation_db, "another-consumer", message, handle) == "handled"
+    assert apply_once(mediation_sql_db, "mediation", message, handle) == "handled"
+    assert apply_once(mediation_sql_db, "mediation", message, handle) == "duplicate"
+    assert apply_once(mediation_sql_db, "another-consumer", message, handle) == "handled"
     assert applied == [message.event_id, message.event_id]
 
 
-def test_an_event_whose_handler_failed_is_not_marked_applied(mediation_db):
+def test_an_event_whose_handler_failed_is_not_marked_applied(mediation_sql_db):
     outcomes = iter([RuntimeError("database hiccup"), "handled"])
 
     def handle(uow, message: Envelope) -> str:
@@ -73,32 +73,32 @@ def test_an_event_whose_handler_failed_is_not_marked_applied(mediation_db):
 
     message = delivered(envelope("case.filed"))
     with pytest.raises(RuntimeError):
-        apply_once(mediation_db, "mediation", message, handle)
-    assert mediation_db.outbox_rows() == []
-    assert apply_once(mediation_db, "mediation", message, handle) == "handled"
-    assert [e.event_type for e in mediation_db.outbox()] == ["case.triaged"]
+        apply_once(mediation_sql_db, "mediation", message, handle)
+    assert mediation_sql_db.outbox_rows() == []
+    assert apply_once(mediation_sql_db, "mediation", message, handle) == "handled"
+    assert [e.event_type for e in mediation_sql_db.outbox()] == ["case.triaged"]
 
 
-def test_events_emitted_without_commit_are_dropped_with_the_change(mediation_db):
-    with mediation_db() as uow:
+def test_events_emitted_without_commit_are_dropped_with_the_change(mediation_sql_db):
+    with mediation_sql_db() as uow:
         uow.emit(delivered(envelope("case.filed")))
-    assert mediation_db.outbox_rows() == []
+    assert mediation_sql_db.outbox_rows() == []
 
 
 # -- the outbox relay -------------------------------------------------------------------------------
 
-def test_the_relay_publishes_in_commit_order_and_marks_what_the_broker_took(mediation_db):
+def test_the_relay_publishes_in_commit_order_and_marks_what_the_broker_took(mediation_sql_db):
     sent = [delivered(envelope(t)) for t in ("case.filed", "case.triaged", "handoff.dossier")]
-    commit_events(mediation_db, *sent)
+    commit_events(mediation_sql_db, *sent)
     publisher = RecordingPublisher()
-    assert relay(mediation_db, publisher).flush() == 3
+    assert relay(mediation_sql_db, publisher).flush() == 3
     assert [p["message_id"] for p in publisher.published] == [e.event_id for e in sent]
     assert [p["exchange"] for p in publisher.published] == [
         "disputes.events", "disputes.events", "disputes.dossiers"]
     assert [decode(p["body"]) for p in publisher.published] == sent
-    rows = mediation_db.outbox_rows()
-    assert all(r["published_at"] == mediation_db.clock.now() and r["attempts"] == 1 for r in rows)
-    assert relay(mediation_db, publisher).flush() == 0
+    rows = mediation_sql_db.outbox_rows()
+    assert all(r["published_at"] == mediation_sql_db.clock.now() and r["attempts"] == 1 for r in rows)
+    assert relay(mediation_sql_db, publisher).flush() == 0
     assert len(publisher.published) == 3
 
 
@@ -106,32 +106,32 @@ def parked_gauge(outbox_relay: OutboxRelay) -> float:
     return outbox_relay.metrics.outbox_parked.labels("mediation")._value.get()
 
 
-def test_an_unroutable_event_is_parked_and_its_case_waits_behind_it(mediation_db):
-    commit_events(mediation_db, *(delivered(envelope(t)) for t in (
+def test_an_unroutable_event_is_parked_and_its_case_waits_behind_it(mediation_sql_db):
+    commit_events(mediation_sql_db, *(delivered(envelope(t)) for t in (
         "case.filed", "handoff.dossier", "case.closed")))
     blocked = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
-    outbox_relay = relay(mediation_db, blocked)
+    outbox_relay = relay(mediation_sql_db, blocked)
     assert outbox_relay.flush() == 1  # the filing; the closing must not overtake the dossier
     assert [p["routing_key"] for p in blocked.published] == ["case.filed.v1.all"]
-    rows = {r["event_type"]: r for r in mediation_db.outbox_rows()}
+    rows = {r["event_type"]: r for r in mediation_sql_db.outbox_rows()}
     assert "no queue bound" in rows["handoff.dossier"]["last_error"]
     assert rows["handoff.dossier"]["published_at"] is None
     assert rows["case.closed"]["published_at"] is None and rows["case.closed"]["attempts"] == 0
     assert parked_gauge(outbox_relay) == 1
     assert outbox_relay.flush() == 0  # parked: not tried again before parked_retry_seconds
-    assert {r["event_type"]: r for r in mediation_db.outbox_rows()}["handoff.dossier"]["attempts"] == 1
+    assert {r["event_type"]: r for r in mediation_sql_db.outbox_rows()}["handoff.dossier"]["attempts"] == 1
     unblocked = RecordingPublisher()
-    once_bound = relay(mediation_db, unblocked)
+    once_bound = relay(mediation_sql_db, unblocked)
     assert once_bound.flush() == 2  # a new start tries the parked one at once, then the rest
     assert [p["routing_key"] for p in unblocked.published] == [
         "handoff.dossier.v1.mediation", "case.closed.v1.all"]
     assert parked_gauge(once_bound) == 0
 
 
-def test_a_parked_event_is_tried_again_after_the_retry_interval(mediation_db):
-    commit_events(mediation_db, delivered(envelope("handoff.dossier")))
+def test_a_parked_event_is_tried_again_after_the_retry_interval(mediation_sql_db):
+    commit_events(mediation_sql_db, delivered(envelope("handoff.dossier")))
     publisher = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
-    outbox_relay = relay(mediation_db, publisher)
+    outbox_relay = relay(mediation_sql_db, publisher)
     outbox_relay.parked_retry_seconds = 0.0
     assert outbox_relay.flush() == 0
     publisher.unroutable = ()  # an operator bound the missing queue
@@ -139,23 +139,23 @@ def test_a_parked_event_is_tried_again_after_the_retry_interval(mediation_db):
     assert parked_gauge(outbox_relay) == 0
 
 
-def test_other_cases_flow_past_a_parked_event_however_many_are_parked(mediation_db):
+def test_other_cases_flow_past_a_parked_event_however_many_are_parked(mediation_sql_db):
     stuck = [delivered(envelope("handoff.dossier", case_id=f"LD-20260302-{n:010d}"))
              for n in range(250)]  # more than a batch
-    commit_events(mediation_db, *stuck)
+    commit_events(mediation_sql_db, *stuck)
     flowing = [delivered(envelope(t, case_id="LD-20260302-9999999999"))
                for t in ("case.filed", "case.triaged")]
-    commit_events(mediation_db, *flowing)
+    commit_events(mediation_sql_db, *flowing)
     publisher = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
-    outbox_relay = relay(mediation_db, publisher)
+    outbox_relay = relay(mediation_sql_db, publisher)
     while outbox_relay.flush() > 0:
         pass
     assert [p["message_id"] for p in publisher.published] == [e.event_id for e in flowing]
     assert parked_gauge(outbox_relay) == 250
 
 
-def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(mediation_db):
-    commit_events(mediation_db, *(delivered(envelope("case.filed")) for _ in range(5)))
+def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(mediation_sql_db):
+    commit_events(mediation_sql_db, *(delivered(envelope("case.filed")) for _ in range(5)))
 
     class ConfirmsNeverCome(RecordingPublisher):
         def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
@@ -163,13 +163,13 @@ def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(
             raise TimeoutError("5 publisher confirms not received")
 
     with pytest.raises(TimeoutError):
-        relay(mediation_db, ConfirmsNeverCome()).flush()
-    assert all(r["published_at"] is None for r in mediation_db.outbox_rows())
-    assert relay(mediation_db, RecordingPublisher()).flush() == 5
+        relay(mediation_sql_db, ConfirmsNeverCome()).flush()
+    assert all(r["published_at"] is None for r in mediation_sql_db.outbox_rows())
+    assert relay(mediation_sql_db, RecordingPublisher()).flush() == 5
 
 
-def test_the_relay_sends_again_what_it_published_but_could_not_mark(mediation_db):
-    commit_events(mediation_db, delivered(envelope("case.filed")))
+def test_the_relay_sends_again_what_it_published_but_could_not_mark(mediation_sql_db):
+    commit_events(mediation_sql_db, delivered(envelope("case.filed")))
 
     class CrashingAfterPublish(RecordingPublisher):
         def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
@@ -177,11 +177,11 @@ def test_the_relay_sends_again_what_it_published_but_could_not_mark(mediation_db
             raise ConnectionError("connection lost before the confirm")
 
     with pytest.raises(ConnectionError):
-        relay(mediation_db, CrashingAfterPublish()).flush()
+        relay(mediation_sql_db, CrashingAfterPublish()).flush()
     again = RecordingPublisher()
-    assert relay(mediation_db, again).flush() == 1  # consumers drop the duplicate by its event id
-    outbox = mediation_db.tables.outbox
-    with mediation_db.engine.connect() as connection:
+    assert relay(mediation_sql_db, again).flush() == 1  # consumers drop the duplicate by its event id
+    outbox = mediation_sql_db.tables.outbox
+    with mediation_sql_db.engine.connect() as connection:
         assert connection.execute(select(outbox.c.published_at)).scalar_one() is not None
 
 

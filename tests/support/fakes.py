@@ -1,0 +1,434 @@
+"""Hand-written fakes of the storage ports: every service's unit of work and repositories on
+plain dictionaries, so the service layers are tested with no database at all.
+
+They keep what the tests rely on from the real adapters: a unit of work commits all or nothing;
+``get`` hands out a copy (a change counts only once saved); JSON columns come back as JSON
+(dates as text, as from the database); queries return rows in the adapters' order. The adapter
+contract tests (tests/integration/test_adapter_contracts.py) hold both to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from disputes_shared.clocks.kinds import ClockKind
+from disputes_shared.clocks.statutory import ClockStatus, StatutoryClock
+from disputes_shared.clocks.wall import Clock
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.envelope import Envelope, decode, encode
+from disputes_shared.contract.handoff import Handoff, HandoffStatus
+from disputes_shared.contract.lifecycle import CaseState
+from disputes_shared.contract.routing import route
+from disputes_shared.plumbing.column_types import _json_default
+from disputes_shared.ports import (
+    CaseRepository,
+    ClockRepository,
+    HandoffRepository,
+    Inbox,
+    Outbox,
+    Repository,
+    UnitOfWork,
+)
+
+T = TypeVar("T")
+Tables = dict[str, Any]
+
+
+def _as_stored(value: Any) -> Any:
+    """What a JSON column gives back: a dict or list as plain JSON."""
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value, default=_json_default))
+    return value
+
+
+class InMemoryRepository(Repository[T]):
+    """Objects of one table by key; changes are staged until the unit of work commits."""
+
+    def __init__(self, rows: dict[Any, T], key: str) -> None:
+        self.rows = rows
+        self.key = key
+        self.staged: dict[Any, T] = {}
+
+    def _stored(self, obj: T) -> T:
+        fields = {f.name: _as_stored(getattr(obj, f.name)) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+        return type(obj)(**fields)
+
+    def _known(self, key: Any) -> bool:
+        return key in self.staged or key in self.rows
+
+    def get(self, key: Any) -> T | None:
+        found = self.staged.get(key, self.rows.get(key))
+        return None if found is None else copy.deepcopy(found)
+
+    def add(self, obj: T) -> None:
+        key = getattr(obj, self.key)
+        if self._known(key):
+            raise KeyError(f"{type(obj).__name__} {key!r} exists already")
+        self.staged[key] = self._stored(obj)
+
+    def save(self, obj: T) -> None:
+        key = getattr(obj, self.key)
+        if not self._known(key):
+            raise LookupError(f"no {type(obj).__name__} {key!r} to update")
+        self.staged[key] = self._stored(obj)
+
+    def _merged(self) -> dict[Any, T]:
+        return {**self.rows, **self.staged} if self.staged else self.rows
+
+    def every(self) -> list[T]:
+        """Every object, by key (as the adapters order them unless told otherwise)."""
+        return self.where(lambda obj: True)
+
+    def where(self, test: Callable[[T], bool]) -> list[T]:
+        """Copies of the objects that pass ``test``, by key."""
+        merged = self._merged()
+        return [copy.deepcopy(merged[k]) for k in sorted(merged) if test(merged[k])]
+
+    def size(self) -> int:
+        return len(self._merged())
+
+    def commit(self) -> None:
+        self.rows.update(self.staged)
+        self.staged = {}
+
+
+class InMemoryCases(InMemoryRepository[T], CaseRepository[T]):
+    def in_states(self, states: Iterable[str]) -> list[T]:
+        wanted = {str(s) for s in states}
+        return self.where(lambda case: str(case.state) in wanted)  # type: ignore[attr-defined]
+
+    def not_in_states(self, states: Iterable[str]) -> list[T]:
+        unwanted = {str(s) for s in states}
+        return self.where(lambda case: str(case.state) not in unwanted)  # type: ignore[attr-defined]
+
+
+class InMemoryHandoffs(InMemoryRepository[Handoff], HandoffRepository):
+    def pending_to(self, agency: Agency) -> list[Handoff]:
+        found = self.where(lambda h: h.to_agency == agency and h.status is HandoffStatus.PENDING)
+        return sorted(found, key=lambda h: h.requested_at)
+
+    def for_case(self, case_id: str) -> list[Handoff]:
+        return sorted(self.where(lambda h: h.case_id == case_id), key=lambda h: h.requested_at)
+
+
+class InMemoryClocks(InMemoryRepository[StatutoryClock], ClockRepository):
+    def running(self, case_id: str, kind: ClockKind) -> StatutoryClock | None:
+        found = self.where(lambda c: c.case_id == case_id and c.kind == kind
+                           and c.status is ClockStatus.RUNNING)
+        return found[0] if found else None
+
+    def for_case(self, case_id: str) -> list[StatutoryClock]:
+        return sorted(self.where(lambda c: c.case_id == case_id), key=lambda c: c.started_at)
+
+    def running_for_case(self, case_id: str) -> list[StatutoryClock]:
+        return self.where(lambda c: c.case_id == case_id and c.status is ClockStatus.RUNNING)
+
+    def due(self, now: datetime, limit: int) -> list[StatutoryClock]:
+        due = self.where(lambda c: c.status is ClockStatus.RUNNING and c.due_at <= now)
+        return sorted(due, key=lambda c: c.due_at)[:limit]
+
+    def provisional_running(self) -> list[StatutoryClock]:
+        return self.where(lambda c: c.status is ClockStatus.RUNNING and c.provisional)
+
+    def claim_elapsed(self, clock: StatutoryClock, at: datetime) -> bool:
+        stored = self.get(clock.clock_id)
+        if stored is None or stored.status is not ClockStatus.RUNNING or stored.due_at > at:
+            return False
+        stored.status, stored.ended_at = ClockStatus.ELAPSED, at
+        self.staged[clock.clock_id] = stored
+        return True
+
+    def summary(self, now: datetime) -> dict[str, dict[str, Any]]:
+        kinds: dict[str, dict[str, Any]] = {
+            str(kind): {"pending": 0, "seconds_to_soonest_due": None, "breaches": 0,
+                        "satisfied": 0, "provisional": 0} for kind in ClockKind}
+        for clock in self.every():
+            entry = kinds[str(clock.kind)]
+            if clock.status is ClockStatus.RUNNING:
+                entry["pending"] += 1
+                entry["provisional"] += int(clock.provisional)
+                seconds = (clock.due_at - now).total_seconds()
+                soonest = entry["seconds_to_soonest_due"]
+                entry["seconds_to_soonest_due"] = seconds if soonest is None else min(soonest, seconds)
+            elif clock.status is ClockStatus.ELAPSED:
+                entry["breaches"] += 1
+            else:
+                entry["satisfied"] += 1
+        return kinds
+
+
+class InMemoryInbox(Inbox):
+    def __init__(self, handled: set[tuple[str, str]]) -> None:
+        self.handled = handled
+        self.staged: set[tuple[str, str]] = set()
+
+    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
+        key = (consumer, envelope.event_id)
+        if key in self.handled or key in self.staged:
+            return False
+        self.staged.add(key)
+        return True
+
+    def commit(self) -> None:
+        self.handled |= self.staged
+
+
+class InMemoryOutbox(Outbox):
+    """Rows shaped as the outbox table's, numbered in commit order."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.staged: list[dict[str, Any]] = []
+
+    def add(self, envelopes: Iterable[Envelope], at: datetime) -> int:
+        added = 0
+        for envelope in envelopes:
+            exchange, routing_key = route(envelope)
+            self.staged.append({
+                "event_id": envelope.event_id, "event_type": envelope.event_type,
+                "case_id": envelope.case_id, "exchange": exchange, "routing_key": routing_key,
+                "body": encode(envelope), "created_at": at, "published_at": None, "attempts": 0,
+                "last_error": None})
+            added += 1
+        return added
+
+    def commit(self) -> None:
+        for row in self.staged:
+            self.rows.append({"id": len(self.rows) + 1, **row})
+        self.staged = []
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """A service's unit of work on ``tables`` (one dict per table, by the table's name).
+    Subclasses name their repositories in ``bind``; ``publishes``/``keeps_handoffs``/
+    ``keeps_clocks`` say which plumbing the service has, as its tables do."""
+
+    publishes = True
+    keeps_handoffs = True
+    keeps_clocks = True
+
+    def __init__(self, tables: Tables, clock: Clock,
+                 on_commit: Callable[[list[Envelope]], None] | None = None) -> None:
+        super().__init__(clock, on_commit)
+        self.tables = tables
+
+    def table(self, name: str) -> Any:
+        return self.tables.setdefault(name, {})
+
+    def begin(self) -> None:
+        self.parts: list[Any] = []
+        self.inbox = self._part(InMemoryInbox(self.tables.setdefault("inbox", set())))
+        self.outbox = (self._part(InMemoryOutbox(self.tables.setdefault("outbox", [])))
+                       if self.publishes else None)
+        if self.keeps_handoffs:
+            self.handoffs = self._part(InMemoryHandoffs(self.table("handoffs"), "handoff_id"))
+        if self.keeps_clocks:
+            self.clocks = self._part(InMemoryClocks(self.table("clocks"), "clock_id"))
+        self.bind()
+
+    def _part(self, part: Any) -> Any:
+        self.parts.append(part)
+        return part
+
+    def bind(self) -> None:
+        """Subclasses make their own repositories here, each through ``_part``."""
+
+    def commit_changes(self) -> None:
+        for part in self.parts:
+            part.commit()
+
+    def roll_back(self) -> None:
+        self.parts = []
+
+    def end(self) -> None:
+        pass
+
+
+# -- each service's repositories and unit of work ----------------------------------------------
+
+
+def _mediation() -> type[InMemoryUnitOfWork]:
+    from mediation.domain import ACTIVE_STATES
+    from mediation.ports import MediationCases, MediationUnitOfWork
+
+    class InMemoryMediationCases(InMemoryCases[Any], MediationCases):
+        def _active_at(self, station_id: str) -> list[Any]:
+            return self.where(lambda c: c.station_id == station_id and c.state in ACTIVE_STATES)
+
+        def active_count_at(self, station_id: str) -> int:
+            return len(self._active_at(station_id))
+
+        def mediators_of_active_cases_at(self, station_id: str) -> list[str | None]:
+            return [c.mediator_id for c in self._active_at(station_id)]
+
+    class InMemoryMediationUnitOfWork(InMemoryUnitOfWork, MediationUnitOfWork):
+        def bind(self) -> None:
+            self.cases = self._part(InMemoryMediationCases(self.table("mediation_cases"), "case_id"))
+
+    return InMemoryMediationUnitOfWork
+
+
+def _arbitration() -> type[InMemoryUnitOfWork]:
+    from arbitration.ports import ArbitrationCases, ArbitrationUnitOfWork
+
+    class InMemoryArbitrationCases(InMemoryCases[Any], ArbitrationCases):
+        def assigned_arbitrators(self) -> list[str | None]:
+            return [c.arbitrator_id for c in self.in_states([CaseState.IN_ARBITRATION])]
+
+    class InMemoryArbitrationUnitOfWork(InMemoryUnitOfWork, ArbitrationUnitOfWork):
+        def bind(self) -> None:
+            self.cases = self._part(InMemoryArbitrationCases(self.table("arbitration_cases"), "case_id"))
+
+    return InMemoryArbitrationUnitOfWork
+
+
+def _legal_aid() -> type[InMemoryUnitOfWork]:
+    from legal_aid.ports import AidApplications, LegalAidUnitOfWork
+
+    class InMemoryAidApplications(InMemoryCases[Any], AidApplications):
+        def with_ids(self, case_ids: Iterable[str]) -> list[Any]:
+            wanted = set(case_ids)
+            return self.where(lambda a: a.case_id in wanted)
+
+        def representing_lawyers(self) -> list[str | None]:
+            return [a.lawyer_id for a in self.where(lambda a: a.representing)]
+
+    class InMemoryLegalAidUnitOfWork(InMemoryUnitOfWork, LegalAidUnitOfWork):
+        def bind(self) -> None:
+            self.cases = self._part(InMemoryAidApplications(self.table("aid_applications"), "case_id"))
+
+    return InMemoryLegalAidUnitOfWork
+
+
+def _courts_bridge() -> type[InMemoryUnitOfWork]:
+    from courts_bridge.ports import CourtMatters, CourtsUnitOfWork
+
+    class InMemoryCourtMatters(InMemoryCases[Any], CourtMatters):
+        pass
+
+    class InMemoryCourtsUnitOfWork(InMemoryUnitOfWork, CourtsUnitOfWork):
+        def bind(self) -> None:
+            self.cases = self._part(InMemoryCourtMatters(self.table("court_matters"), "case_id"))
+
+    return InMemoryCourtsUnitOfWork
+
+
+def _intake() -> type[InMemoryUnitOfWork]:
+    from intake.ports import Claims, IntakeUnitOfWork
+
+    class InMemoryClaims(InMemoryRepository[Any], Claims):
+        def count_against_employer(self, key: str, since: datetime) -> int:
+            return len(self.where(lambda c: c.employer_key == key and c.received_at >= since))
+
+        def urgent_open(self) -> list[Any]:
+            return self.where(lambda c: c.urgent and c.state != CaseState.CLOSED)
+
+    class InMemoryIntakeUnitOfWork(InMemoryUnitOfWork, IntakeUnitOfWork):
+        keeps_clocks = False
+
+        def bind(self) -> None:
+            self.claims = self._part(InMemoryClaims(self.table("claims"), "case_id"))
+
+    return InMemoryIntakeUnitOfWork
+
+
+def _trail() -> type[InMemoryUnitOfWork]:
+    from trail.ports import CaseSummaries, Checkpoints, TrailEntries, TrailHandoffs, TrailUnitOfWork
+
+    class InMemoryTrailEntries(InMemoryRepository[Any], TrailEntries):
+        def add(self, obj: Any) -> None:
+            # The entry's place in the chain, as the database's autoincrement gives it.
+            obj = dataclasses.replace(obj, id=self.size() + 1)
+            super().add(obj)
+
+        def head_hash(self) -> tuple[int | None, str | None]:
+            merged = self._merged()
+            if not merged:
+                return (None, None)
+            last = merged[max(merged)]
+            return (last.id, last.entry_hash)
+
+        def of_case(self, case_id: str) -> list[Any]:
+            return self.where(lambda e: e.case_id == case_id)
+
+        def in_recorded_order(self) -> list[Any]:
+            return self.every()
+
+        def of_types(self, event_types: Iterable[str]) -> list[Any]:
+            wanted = set(event_types)
+            return self.where(lambda e: e.event_type in wanted)
+
+        def count(self) -> int:
+            return self.size()
+
+    class InMemoryCaseSummaries(InMemoryRepository[Any], CaseSummaries):
+        def of_cases(self, case_ids: Iterable[str] | None) -> list[Any]:
+            if case_ids is None:
+                return self.every()
+            wanted = set(case_ids)
+            return self.where(lambda s: s.case_id in wanted)
+
+        def returned_at_least(self, returns: int) -> list[Any]:
+            return self.where(lambda s: s.returns >= returns)
+
+    class InMemoryCheckpoints(InMemoryRepository[Any], Checkpoints):
+        def latest(self) -> Any:
+            every = self.every()
+            return every[-1] if every else None
+
+        def in_order(self) -> list[Any]:
+            return self.every()
+
+    class InMemoryTrailHandoffs(InMemoryHandoffs, TrailHandoffs):
+        pass
+
+    class InMemoryTrailUnitOfWork(InMemoryUnitOfWork, TrailUnitOfWork):
+        publishes = False
+        keeps_handoffs = False
+        keeps_clocks = False
+
+        def bind(self) -> None:
+            self.entries = self._part(InMemoryTrailEntries(self.table("trail_entries"), "id"))
+            self.summaries = self._part(InMemoryCaseSummaries(self.table("case_summaries"), "case_id"))
+            self.checkpoints = self._part(InMemoryCheckpoints(self.table("trail_checkpoints"), "entry_id"))
+            self.handoffs = self._part(InMemoryTrailHandoffs(self.table("handoffs"), "handoff_id"))
+
+    return InMemoryTrailUnitOfWork
+
+
+UNITS_OF_WORK: dict[str, Callable[[], type[InMemoryUnitOfWork]]] = {
+    "intake": _intake, "mediation": _mediation, "legal_aid": _legal_aid,
+    "arbitration": _arbitration, "courts_bridge": _courts_bridge, "trail": _trail,
+}
+
+
+class InMemoryServiceDatabase:
+    """One service's storage in memory; calling it opens a unit of work on it (the fake of the
+    SQLite ``ServiceDatabase`` the adapter tests use, with the same helpers)."""
+
+    def __init__(self, service: str, clock: Clock) -> None:
+        self.uow_class = UNITS_OF_WORK[service]()
+        self.clock = clock
+        self.tables: Tables = {}
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return self.uow_class(self.tables, self.clock)
+
+    def outbox_rows(self) -> list[dict[str, Any]]:
+        return list(self.tables.get("outbox", []))
+
+    def outbox(self) -> list[Envelope]:
+        """Every event this service committed, in commit order, as a consumer would read it."""
+        return [decode(row["body"]) for row in self.outbox_rows()]
+
+    def count(self, table: Any) -> int:
+        """Rows of a table (given by name or as the adapters' ``Table``)."""
+        return len(self.tables.get(getattr(table, "name", table), ()))
+
+    def close(self) -> None:
+        self.tables.clear()
