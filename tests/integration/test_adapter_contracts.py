@@ -1,0 +1,256 @@
+"""The storage adapters and the unit tier's fakes answer alike: the same contract, run on the
+fakes, on SQLite and on PostgreSQL. A fake that drifted from the adapters would make the unit
+tier prove nothing; this is where such a drift fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import arbitration.adapters
+import courts_bridge.adapters
+import intake.adapters
+import legal_aid.adapters
+import mediation.adapters
+import trail.adapters
+from arbitration.domain import ArbitrationCase
+from disputes_cli.sandbox import scratch_postgres_databases
+from disputes_shared.clocks.kinds import ClockKind
+from disputes_shared.clocks.statutory import start_clock
+from disputes_shared.clocks.wall import ManualClock
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.lifecycle import AidState, CaseState
+from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.statute.periods import ChineseStatutoryCalendar
+from intake.domain import Claim
+from legal_aid.domain import AidApplication
+from mediation.domain import MediationCase
+from trail.chain import Checkpoint
+from trail.domain import CaseSummary, TrailEntry
+
+from ..support.examples import AT, envelope
+from ..support.fakes import InMemoryServiceDatabase
+
+ADAPTERS = {"intake": intake.adapters, "mediation": mediation.adapters,
+            "legal_aid": legal_aid.adapters, "arbitration": arbitration.adapters,
+            "courts_bridge": courts_bridge.adapters, "trail": trail.adapters}
+SQL_UNITS_OF_WORK = {"intake": "SqlIntakeUnitOfWork", "mediation": "SqlMediationUnitOfWork",
+                     "legal_aid": "SqlLegalAidUnitOfWork", "arbitration": "SqlArbitrationUnitOfWork",
+                     "courts_bridge": "SqlCourtsUnitOfWork", "trail": "SqlTrailUnitOfWork"}
+
+Storage = Callable[[str], Callable[[], Any]]
+
+
+@pytest.fixture(params=["fake", "sqlite", "postgresql"])
+def storage(request, tmp_path) -> Iterator[Storage]:
+    """``storage(service)``: a factory of that service's units of work on a fresh, empty store."""
+    clock = ManualClock(AT)
+    with ExitStack() as stack:
+        def make(service: str) -> Callable[[], Any]:
+            if request.param == "fake":
+                return InMemoryServiceDatabase(service, clock)
+            module = ADAPTERS[service]
+            url = (stack.enter_context(scratch_postgres_databases([service], prefix="ac"))[service]
+                   if request.param == "postgresql" else f"sqlite:///{tmp_path / (service + '.db')}")
+            engine = make_engine(url)
+            stack.callback(engine.dispose)
+            module.metadata.create_all(engine)
+            uow_class = getattr(module, SQL_UNITS_OF_WORK[service])
+            return lambda: uow_class(engine, module.plumbing, clock)
+
+        yield make
+
+
+def committed(unit_of_work: Callable[[], Any], change: Callable[[Any], Any]) -> Any:
+    with unit_of_work() as uow:
+        result = change(uow)
+        uow.commit()
+    return result
+
+
+def read(unit_of_work: Callable[[], Any], query: Callable[[Any], Any]) -> Any:
+    with unit_of_work() as uow:
+        return query(uow)
+
+
+def case_fields(case_id: str, state: Any, **extra: Any) -> dict[str, Any]:
+    return {"case_id": case_id, "correlation_id": f"corr-{case_id}", "handoff_id": f"h-{case_id}",
+            "purpose": "mediation", "dossier": {"filed_at": AT.isoformat()}, "state": state,
+            "received_at": AT, **extra}
+
+
+# -- every repository: copies, all or nothing -----------------------------------------------------
+
+def test_a_change_counts_only_once_saved_and_committed(storage):
+    uow = storage("mediation")
+    committed(uow, lambda u: u.cases.add(MediationCase(**case_fields("LD-1", CaseState.MEDIATION_REQUESTED))))
+
+    def change_without_saving(u: Any) -> None:
+        u.cases.get("LD-1").station_id = "changed"
+    committed(uow, change_without_saving)
+    assert read(uow, lambda u: u.cases.get("LD-1").station_id) is None
+
+    with uow() as u:  # left without commit: rolled back
+        case = u.cases.get("LD-1")
+        case.station_id = "rolled back"
+        u.cases.save(case)
+        u.cases.add(MediationCase(**case_fields("LD-2", CaseState.MEDIATION_REQUESTED)))
+    assert read(uow, lambda u: (u.cases.get("LD-1").station_id, u.cases.get("LD-2"))) == (None, None)
+
+
+def test_adding_a_key_twice_and_saving_an_unknown_one_are_refused(storage):
+    uow = storage("mediation")
+    committed(uow, lambda u: u.cases.add(MediationCase(**case_fields("LD-1", CaseState.IN_MEDIATION))))
+    with pytest.raises(Exception), uow() as u:  # noqa: B017 - the adapters' error is the driver's
+        u.cases.add(MediationCase(**case_fields("LD-1", CaseState.IN_MEDIATION)))
+        u.commit()
+    with pytest.raises(LookupError), uow() as u:
+        u.cases.save(MediationCase(**case_fields("LD-9", CaseState.IN_MEDIATION)))
+
+
+def test_json_columns_come_back_as_json(storage):
+    uow = storage("mediation")
+    dossier = {"filed_at": AT, "amount": Decimal("12.50")}
+    committed(uow, lambda u: u.cases.add(MediationCase(**{**case_fields("LD-1", CaseState.IN_MEDIATION),
+                                                          "dossier": dossier})))
+    assert read(uow, lambda u: u.cases.get("LD-1").dossier) == {"filed_at": AT.isoformat(), "amount": "12.50"}
+
+
+def test_cases_by_state_come_in_case_order(storage):
+    uow = storage("courts_bridge")
+    from courts_bridge.domain import CourtMatter
+    for case_id, state in [("LD-3", CaseState.CLOSED), ("LD-1", CaseState.IN_COURT),
+                           ("LD-2", CaseState.RULED)]:
+        committed(uow, lambda u, c=case_id, s=state: u.cases.add(CourtMatter(**case_fields(c, s))))
+    assert [c.case_id for c in read(uow, lambda u: u.cases.not_in_states([CaseState.CLOSED]))] == ["LD-1", "LD-2"]
+    assert [c.case_id for c in read(uow, lambda u: u.cases.in_states([CaseState.CLOSED, CaseState.RULED]))] == ["LD-2", "LD-3"]
+    assert read(uow, lambda u: u.cases.get("LD-2").state) is CaseState.RULED
+
+
+# -- the plumbing: inbox, handoffs, clocks ----------------------------------------------------------
+
+def test_the_inbox_takes_an_event_once_per_consumer(storage):
+    uow = storage("mediation")
+    event = envelope("case.filed")
+    assert committed(uow, lambda u: u.inbox.claim("mediation", event, AT)) is True
+    assert committed(uow, lambda u: u.inbox.claim("mediation", event, AT)) is False
+    assert committed(uow, lambda u: u.inbox.claim("other", event, AT)) is True
+
+
+def test_pending_handoffs_come_oldest_first_and_answered_ones_leave(storage):
+    uow = storage("mediation")
+    later = Handoff.request("LD-1", Agency.INTAKE, HandoffPurpose.MEDIATION, AT + timedelta(hours=2))
+    earlier = Handoff.request("LD-2", Agency.INTAKE, HandoffPurpose.MEDIATION, AT)
+    answered = Handoff.request("LD-3", Agency.INTAKE, HandoffPurpose.MEDIATION, AT)
+    answered.accept(AT + timedelta(hours=1))
+    elsewhere = Handoff.request("LD-4", Agency.MEDIATION, HandoffPurpose.ARBITRATION, AT)
+    committed(uow, lambda u: [u.handoffs.add(h) for h in (later, earlier, answered, elsewhere)])
+    pending = read(uow, lambda u: u.handoffs.pending_to(Agency.MEDIATION))
+    assert [h.case_id for h in pending] == ["LD-2", "LD-1"]
+    assert [h.handoff_id for h in read(uow, lambda u: u.handoffs.for_case("LD-3"))] == [answered.handoff_id]
+
+
+def test_a_due_clock_is_claimed_once_and_the_summary_counts_it(storage):
+    uow = storage("arbitration")
+    calendar = ChineseStatutoryCalendar()
+    case = ArbitrationCase(**case_fields("LD-1", CaseState.ARBITRATION_REQUESTED))
+    award = start_clock(ClockKind.AWARD, case, AT, calendar)
+    acceptance = start_clock(ClockKind.ARBITRATION_ACCEPTANCE, case, AT, calendar)
+    committed(uow, lambda u: [u.clocks.add(c) for c in (award, acceptance)])
+    assert read(uow, lambda u: u.clocks.running("LD-1", ClockKind.AWARD).clock_id) == award.clock_id
+    late = acceptance.due_at + timedelta(seconds=1)
+    assert [c.clock_id for c in read(uow, lambda u: u.clocks.due(late, 10))] == [acceptance.clock_id]
+    assert committed(uow, lambda u: u.clocks.claim_elapsed(acceptance, late)) is True
+    assert committed(uow, lambda u: u.clocks.claim_elapsed(acceptance, late)) is False
+    summary = read(uow, lambda u: u.clocks.summary(late))
+    assert summary["arbitration_acceptance"]["breaches"] == 1
+    assert summary["award"]["pending"] == 1
+    assert summary["award"]["seconds_to_soonest_due"] == (award.due_at - late).total_seconds()
+    assert [c.kind for c in read(uow, lambda u: u.clocks.running_for_case("LD-1"))] == [ClockKind.AWARD]
+
+
+# -- each service's named queries -------------------------------------------------------------------
+
+def test_a_stations_active_cases_and_their_mediators(storage):
+    uow = storage("mediation")
+    rows = [("LD-1", CaseState.IN_MEDIATION, "s1", "m1"), ("LD-2", CaseState.AGREEMENT_REACHED, "s1", "m2"),
+            ("LD-3", CaseState.CLOSED, "s1", "m1"), ("LD-4", CaseState.IN_MEDIATION, "s2", "m3"),
+            ("LD-5", CaseState.MEDIATION_REQUESTED, "s1", None)]
+    committed(uow, lambda u: [u.cases.add(MediationCase(**case_fields(c, s), station_id=st, mediator_id=m))
+                              for c, s, st, m in rows])
+    assert read(uow, lambda u: u.cases.active_count_at("s1")) == 2
+    assert sorted(read(uow, lambda u: u.cases.mediators_of_active_cases_at("s1"))) == ["m1", "m2"]
+
+
+def test_the_arbitrators_of_cases_in_arbitration(storage):
+    uow = storage("arbitration")
+    rows = [("LD-1", CaseState.IN_ARBITRATION, "a1"), ("LD-2", CaseState.AWARDED, "a2"),
+            ("LD-3", CaseState.IN_ARBITRATION, "a1")]
+    committed(uow, lambda u: [u.cases.add(ArbitrationCase(**case_fields(c, s), arbitrator_id=a))
+                              for c, s, a in rows])
+    assert read(uow, lambda u: u.cases.assigned_arbitrators()) == ["a1", "a1"]
+
+
+def test_aid_applications_by_id_and_the_lawyers_still_acting(storage):
+    uow = storage("legal_aid")
+    rows = [("LD-1", "l1", True), ("LD-2", "l2", False), ("LD-3", "l1", True)]
+    committed(uow, lambda u: [u.cases.add(AidApplication(**case_fields(c, AidState.GRANTED), lawyer_id=l,
+                                                          representing=r)) for c, l, r in rows])
+    assert [a.case_id for a in read(uow, lambda u: u.cases.with_ids(["LD-3", "LD-2", "LD-9"]))] == ["LD-2", "LD-3"]
+    assert read(uow, lambda u: u.cases.representing_lawyers()) == ["l1", "l1"]
+
+
+def claim(case_id: str, **changes: Any) -> Claim:
+    return replace(Claim(case_id=case_id, correlation_id=case_id, received_at=AT, channel="online",
+                         worker={"name": "x"}, migrant_worker=False, worker_count=1,
+                         employer={"name": "y"}, industry="retail", relationship="employment",
+                         claim_types=["unpaid_wages"], amount_claimed=Decimal("100"),
+                         district="wuhou", legal_aid_requested=False), **changes)
+
+
+def test_claims_against_an_employer_and_urgent_open_ones(storage):
+    uow = storage("intake")
+    committed(uow, lambda u: [u.claims.add(c) for c in (
+        claim("LD-1", employer_key="e1", urgent=True),
+        claim("LD-2", employer_key="e1", received_at=AT - timedelta(days=400)),
+        claim("LD-3", employer_key="e2", urgent=True, state=CaseState.CLOSED))])
+    assert read(uow, lambda u: u.claims.count_against_employer("e1", AT - timedelta(days=365))) == 1
+    assert [c.case_id for c in read(uow, lambda u: u.claims.urgent_open())] == ["LD-1"]
+
+
+def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
+    uow = storage("trail")
+
+    def entry(case_id: str, event_type: str, entry_hash: str) -> TrailEntry:
+        return TrailEntry(event_id=entry_hash, case_id=case_id, event_type=event_type, move=event_type,
+                          source_agency="intake", occurred_at=AT, recorded_at=AT, payload={},
+                          entry_hash=entry_hash)
+    assert read(uow, lambda u: u.entries.head_hash()) == (None, None)
+    committed(uow, lambda u: [u.entries.add(entry(*e)) for e in (
+        ("LD-1", "case.filed", "h1"), ("LD-2", "case.filed", "h2"), ("LD-1", "case.closed", "h3"))])
+    head_id, head = read(uow, lambda u: u.entries.head_hash())
+    assert head == "h3" and read(uow, lambda u: u.entries.count()) == 3
+    assert [e.entry_hash for e in read(uow, lambda u: u.entries.of_case("LD-1"))] == ["h1", "h3"]
+    assert [e.entry_hash for e in read(uow, lambda u: u.entries.of_types(["case.closed"]))] == ["h3"]
+    assert [e.id for e in read(uow, lambda u: u.entries.in_recorded_order())][-1] == head_id
+
+    committed(uow, lambda u: [u.summaries.add(CaseSummary(case_id=c, state="filed", aid_state="none",
+                                                          opened_at=AT, last_event_at=AT, returns=r))
+                              for c, r in (("LD-1", 0), ("LD-2", 3))])
+    assert [s.case_id for s in read(uow, lambda u: u.summaries.returned_at_least(2))] == ["LD-2"]
+    assert [s.case_id for s in read(uow, lambda u: u.summaries.of_cases(["LD-1"]))] == ["LD-1"]
+    assert len(read(uow, lambda u: u.summaries.of_cases(None))) == 2
+
+    assert read(uow, lambda u: u.checkpoints.latest()) is None
+    committed(uow, lambda u: [u.checkpoints.add(Checkpoint(entry_id=i, entries=i, head_hash=f"h{i}",
+                                                           signed_at=AT, previous="", signature=f"s{i}"))
+                              for i in (1, 3)])
+    assert read(uow, lambda u: u.checkpoints.latest().entry_id) == 3
+    assert [c.entry_id for c in read(uow, lambda u: u.checkpoints.in_order())] == [1, 3]
