@@ -201,8 +201,8 @@ def test_the_arbitrators_of_cases_in_arbitration(storage):
 def test_aid_applications_by_id_and_the_lawyers_still_acting(storage):
     uow = storage("legal_aid")
     rows = [("LD-1", "l1", True), ("LD-2", "l2", False), ("LD-3", "l1", True)]
-    committed(uow, lambda u: [u.cases.add(AidApplication(**case_fields(c, AidState.GRANTED), lawyer_id=l,
-                                                          representing=r)) for c, l, r in rows])
+    committed(uow, lambda u: [u.cases.add(AidApplication(**case_fields(c, AidState.GRANTED), lawyer_id=lawyer,
+                                                          representing=r)) for c, lawyer, r in rows])
     assert [a.case_id for a in read(uow, lambda u: u.cases.with_ids(["LD-3", "LD-2", "LD-9"]))] == ["LD-2", "LD-3"]
     assert read(uow, lambda u: u.cases.representing_lawyers()) == ["l1", "l1"]
 
