@@ -85,13 +85,13 @@ class AidApplication(AgencyCase):
         """Grant aid (keeping the lawyer already acting, or assigning one) when the means test
         is passed or exempted and no refusal reason is given; refuse it otherwise (a
         provisional representation then ends)."""
-        self.means_test = means_test(self.dossier, hardship_shown, exempt_group)
-        if self.means_test == "failed" or refusal_reason:
+        tested = means_test(self.dossier, hardship_shown, exempt_group)
+        if tested == "failed" or refusal_reason:
             self.move("legal_aid.refused")
-            self.representing = False
-            return AidDecision(False, self.means_test,
-                               reason=refusal_reason or "economic hardship not shown")
+            self.means_test, self.representing = tested, False
+            return AidDecision(False, tested, reason=refusal_reason or "economic hardship not shown")
         self.move("legal_aid.granted")
+        self.means_test = tested
         self.lawyer_id = self.lawyer_id or choose_lawyer()
         self.representing = True
         return AidDecision(True, self.means_test, lawyer_id=self.lawyer_id)

@@ -19,14 +19,11 @@ from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .domain import (
     MediationCase,
-    MediationRefused,
     at_capacity,
     choose_mediator,
     station_mediators,
 )
 from .ports import MediationUnitOfWork
-
-__all__ = ["Mediation", "MediationRefused"]  # RPC callers and tests know the refusal from here
 
 MEDIATION_CLOCKS = (ClockKind.MEDIATION_WITHOUT_AGREEMENT, ClockKind.AGREEMENT_PERFORMANCE,
                     ClockKind.JUDICIAL_CONFIRMATION_WINDOW)
