@@ -71,17 +71,17 @@ class AidApplication(AgencyCase):
     def under_review(self) -> bool:
         return self.is_in(AidState.UNDER_REVIEW)
 
-    def start_provisional_aid(self, today: date, choose_lawyer: LawyerChooser) -> ProvisionalAid | None:
+    def start_provisional_aid(self, today: date, next_lawyer: LawyerChooser) -> ProvisionalAid | None:
         """Art. 44 (1): an application under review whose limitation runs out within days gets
         a lawyer now, the review after. None when it does not."""
         if not (self.under_review and needs_provisional_aid(self.dossier, today)):
             return None
-        self.lawyer_id = choose_lawyer()
+        self.lawyer_id = next_lawyer()
         self.representing = self.provisional = True
         return ProvisionalAid(self.lawyer_id, self.dossier["limitation"]["ends_on"])
 
     def decide(self, hardship_shown: bool, refusal_reason: str | None, exempt_group: str | None,
-               choose_lawyer: LawyerChooser) -> AidDecision:
+               next_lawyer: LawyerChooser) -> AidDecision:
         """Grant aid (keeping the lawyer already acting, or assigning one) when the means test
         is passed or exempted and no refusal reason is given; refuse it otherwise (a
         provisional representation then ends)."""
@@ -92,7 +92,7 @@ class AidApplication(AgencyCase):
             return AidDecision(False, tested, reason=refusal_reason or "economic hardship not shown")
         self.move("legal_aid.granted")
         self.means_test = tested
-        self.lawyer_id = self.lawyer_id or choose_lawyer()
+        self.lawyer_id = self.lawyer_id or next_lawyer()
         self.representing = True
         return AidDecision(True, self.means_test, lawyer_id=self.lawyer_id)
 
