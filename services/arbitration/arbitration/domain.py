@@ -1,4 +1,5 @@
-"""An arbitration case, the final-award rule and the hearing notice, in plain Python."""
+"""An arbitration case and its rules (the proceeding, the award and its finality, set-aside,
+suits and enforcement, periods running out), in plain Python."""
 
 from __future__ import annotations
 
