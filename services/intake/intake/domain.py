@@ -51,6 +51,12 @@ class Claim:
     def __post_init__(self) -> None:
         self.employer_key = self.employer_key or employer_key(self.employer)
 
+    @property
+    def awaiting_triage(self) -> bool:
+        """Just filed: its first routing also triages it (a station's return routes it again,
+        without a second triage)."""
+        return self.state == CaseState.FILED
+
     def triage_facts(self, employer_recent_cases: int = 1) -> TriageFacts:
         return TriageFacts(
             chosen_station_id=self.chosen_station_id, industry=self.industry,

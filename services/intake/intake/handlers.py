@@ -90,7 +90,7 @@ class Intake:
         decision = triage(claim.triage_facts(employer_recent_cases), self.rules, stations(),
                           claim.tried_stations)
         claim.rules_fired = list(decision.rules_fired)
-        if claim.state == "filed":
+        if claim.awaiting_triage:
             claim.urgent, claim.collective = decision.urgent, decision.collective
             cause = self._announce_triage(uow, claim, decision, cause)
         station = decision.station
