@@ -5,13 +5,10 @@ agreement leaves open to the worker."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from disputes_shared.agency_case import AgencyCase, least_loaded
@@ -194,19 +191,17 @@ class Mediator:
     specialties: tuple[str, ...]  # claim types this mediator handles best; none: a generalist
 
 
-@cache
-def roster() -> dict[str, tuple[Mediator, ...]]:
-    """Each station's mediators on duty (reference data, ``reference/mediators.json``)."""
-    text = resources.files("mediation").joinpath("reference/mediators.json").read_text("utf-8")
-    return {station: tuple(Mediator(m["mediator_id"], tuple(m["specialties"])) for m in members)
-            for station, members in json.loads(text).items()}
+@dataclass(frozen=True)
+class Roster:
+    """Each station's mediators on duty."""
 
+    stations: Mapping[str, tuple[Mediator, ...]]
 
-def station_mediators(station_id: str) -> tuple[Mediator, ...]:
-    try:
-        return roster()[station_id]
-    except KeyError:
-        raise KeyError(f"no mediators on the roster of station {station_id!r}") from None
+    def of_station(self, station_id: str) -> tuple[Mediator, ...]:
+        try:
+            return self.stations[station_id]
+        except KeyError:
+            raise KeyError(f"no mediators on the roster of station {station_id!r}") from None
 
 
 def choose_mediator(mediators: Iterable[Mediator], claim_types: Iterable[str],

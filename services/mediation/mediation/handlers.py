@@ -19,11 +19,12 @@ from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .domain import (
     MediationCase,
+    Roster,
     at_capacity,
     choose_mediator,
-    station_mediators,
 )
 from .ports import MediationUnitOfWork
+from .reference import load_roster
 
 MEDIATION_CLOCKS = (ClockKind.MEDIATION_WITHOUT_AGREEMENT, ClockKind.AGREEMENT_PERFORMANCE,
                     ClockKind.JUDICIAL_CONFIRMATION_WINDOW)
@@ -34,9 +35,10 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
     case_class = MediationCase
 
     def __init__(self, clocks: ClockKeeper | None = None,
-                 figures: RegionalFigures | None = None) -> None:
+                 figures: RegionalFigures | None = None, roster: Roster | None = None) -> None:
         super().__init__(clocks)
         self.figures = figures or regional_figures()
+        self.roster = roster or load_roster()
 
     # -- receiving -----------------------------------------------------------------------------
 
@@ -60,7 +62,7 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
         mediator_id = details.pop("mediator_id", None)
         super().after_acceptance(uow, case, handoff, details)
         case.mediator_id = mediator_id or choose_mediator(
-            station_mediators(case.station_id or ""), case.dossier.get("claim_types", ()),
+            self.roster.of_station(case.station_id or ""), case.dossier.get("claim_types", ()),
             uow.cases.mediators_of_active_cases_at(case.station_id or ""))
         if case.labor_dispute:
             # Art. 14: 15 days from the day the station received the application.
