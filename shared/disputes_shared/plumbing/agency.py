@@ -18,7 +18,6 @@ from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_req
 from ..ports import CaseRepository, UnitOfWork
 from .handoff_desk import HandoffDesk, HandoffRefused
 
-
 C = TypeVar("C", bound=AgencyCase)
 U = TypeVar("U", bound=UnitOfWork)
 EventHandler = Callable[[Any, Envelope], str]
