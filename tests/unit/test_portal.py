@@ -62,7 +62,7 @@ def test_every_message_has_a_chinese_translation() -> None:
     zh = i18n.translations("zh")
     words = [*status.STEP_WORDS.values(), *status.STATE_WORDS.values(), status.OTHER_STEP,
              status.OTHER_STATE, *labels.INDUSTRY.values(), *labels.RELATIONSHIP.values(),
-             *labels.CLAIM_TYPE.values(), *labels.DISTRICT.values()]
+             *labels.CLAIM_TYPE.values(), *labels.DISTRICT.values(), *labels.AGENCY.values()]
     bad = forms.read_form(MultiDict({"claim_types": ["x"], "amount": "x", "station": "x",
                                      "name": "x" * 101, "platform": "x" * 201}))
     words += list(bad.errors.values())
@@ -81,7 +81,8 @@ def test_language_choice(query: str | None, cookie: str | None, accept: str | No
 def test_status_words_for_steps() -> None:
     trail = {"state": "in_mediation", "entries": [
         {"at": "2026-12-01T09:30:12.5+00:00", "agency": "intake", "event_type": "case.filed"},
-        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "new.kind"}]}
+        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "new.kind"},
+        {"at": "2026-12-01T09:32:00+00:00", "agency": "trail", "event_type": "trail.accessed"}]}
     assert status.steps(trail) == [
         {"at": "2026-12-01 09:30", "agency": "intake", "words": "Your claim was received."},
         {"at": "2026-12-01 09:31", "agency": "mediation", "words": "A step was recorded."}]
@@ -169,3 +170,14 @@ def test_the_stations_page_has_a_qr_per_station() -> None:
 def test_every_case_state_has_words() -> None:
     from disputes_shared.contract.lifecycle import CaseState
     assert not [s.value for s in CaseState if s.value not in status.STATE_WORDS]
+
+
+def test_the_case_page_names_agencies_in_plain_words() -> None:
+    trail = {"case_id": "LD-1", "state": "in_mediation", "entries": [
+        {"at": "2026-12-01T09:30:00+00:00", "agency": "intake", "event_type": "case.filed"},
+        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "handoff.accepted"}]}
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32)
+    zh = Client(app).get("/case/LD-1?lang=zh").get_data(as_text=True)
+    en = Client(app).get("/case/LD-1?lang=en").get_data(as_text=True)
+    assert "(劳动争议调处中心)" in zh and "(调解站)" in zh
+    assert "(Mediation station)" in en and "(mediation)" not in en and "(intake)" not in en

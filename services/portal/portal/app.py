@@ -195,20 +195,6 @@ class Portal:
                         status=200 if answered else 503, content_type="text/plain")
 
 
-def rpc_trail(amqp: str, timeout: float = 10.0) -> Trail:
-    """The trail service's ``trail`` RPC, as the worker (recorded as the accessor)."""
-    from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    def fetch(case_id: str) -> dict[str, Any] | None:
-        with ClusterRpcProxy({"AMQP_URI": amqp, "serializer": "json"}, timeout=timeout) as rpc:
-            try:
-                return dict(rpc.trail.trail(case_id, accessed_by="worker portal (case number)"))
-            except RemoteError:
-                return None
-    return fetch
-
-
 def secret_from_env() -> bytes | None:
     value = os.environ.get("DISPUTES_PORTAL_SECRET")
     return value.encode() if value else None

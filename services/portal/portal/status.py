@@ -57,11 +57,12 @@ OTHER_STATE = "In progress."
 
 
 def steps(trail: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Each recorded step: its date and time (as recorded, to the minute), the agency, its meaning."""
+    """Each recorded step: its date and time (as recorded, to the minute), the agency, its meaning.
+    The trail's own notes (who read it) are not steps of the case."""
     return [{"at": str(entry["at"])[:16].replace("T", " "),
              "agency": str(entry["agency"]),
              "words": STEP_WORDS.get(str(entry["event_type"]), OTHER_STEP)}
-            for entry in trail.get("entries", [])]
+            for entry in trail.get("entries", []) if entry.get("agency") != "trail"]
 
 
 def now_words(trail: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ DEFAULT_HTTP_PORTS = {
     Agency.COURTS: 8105,
     Agency.TRAIL: 8106,
 }
+PORTAL_DEFAULT_HTTP_PORT = 8110
 SERVICE_NAMES = {  # nameko service name of each agency's service
     Agency.INTAKE: "intake",
     Agency.MEDIATION: "mediation",
@@ -51,6 +52,11 @@ def trail_signing_key_file() -> Path:
 def http_port(agency: Agency) -> int:
     name = SERVICE_NAMES[agency]
     return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
+
+
+def portal_http_port() -> int:
+    """The worker portal's port: it has no agency, so it is not in DEFAULT_HTTP_PORTS."""
+    return int(os.environ.get("DISPUTES_PORTAL_HTTP_PORT", PORTAL_DEFAULT_HTTP_PORT))
 
 
 def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
