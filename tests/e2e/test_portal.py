@@ -44,9 +44,12 @@ def seen():
     return report
 
 
-@pytest.mark.parametrize(("lang", "title", "first_step"), [
-    ("zh", "在线申请调解", "已收到您的申请。"), ("en", "File a claim", "Your claim was received.")])
-def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first_step) -> None:
+@pytest.mark.parametrize(("lang", "title", "first_step", "next_actor"), [
+    ("zh", "在线申请调解", "已收到您的申请。", {"劳动争议调处中心：正在分派您的申请。", "调解站：将受理您的案件。"}),
+    ("en", "File a claim", "Your claim was received.",
+     {"The labor dispute service centre: it is sorting your claim.",
+      "The mediation station: it is to take on your case."})])
+def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first_step, next_actor) -> None:
     mine = seen[lang]
     assert mine["h1_file"] == title
     assert mine["station_preselected"] == "ind-fooddelivery-wuhou"
@@ -55,6 +58,7 @@ def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first
     assert filed["case_id"] == mine["case_id"] and filed["legal_aid_requested"] is True
     assert filed["relationship"] == "incomplete_employment"
     assert len(mine["steps"]) >= 2 and first_step in mine["steps"][0]
+    assert mine["next"] in next_actor  # the case is still being sorted or waits for the station
 
 
 def test_form_errors_are_shown_at_the_fields_in_the_pages_language(seen) -> None:

@@ -181,3 +181,17 @@ def test_the_case_page_names_agencies_in_plain_words() -> None:
     en = Client(app).get("/case/LD-1?lang=en").get_data(as_text=True)
     assert "(劳动争议调处中心)" in zh and "(调解站)" in zh
     assert "(Mediation station)" in en and "(mediation)" not in en and "(intake)" not in en
+
+
+def test_the_case_page_explains_deadlines_and_what_the_worker_may_do() -> None:
+    trail = {"case_id": "LD-2", "state": "awarded", "aid_state": "granted", "entries": []}
+    clocks = [{"kind": "suit_after_award", "status": "running", "last_day": "2026-12-19",
+               "citation": "劳动争议调解仲裁法 art. 50"}]
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32,
+                 clocks=lambda case_id: (clocks, False))
+    en = Client(app).get("/case/LD-2?lang=en").get_data(as_text=True)
+    assert "you may sue in court until 2026-12-19 (15 days from receiving it)" in en
+    assert "Sue in court by 2026-12-19 if you do not accept the award." in en
+    assert "Some deadlines could not be read just now" in en
+    zh = Client(app).get("/case/LD-2?lang=zh").get_data(as_text=True)
+    assert "不服裁决的，在2026-12-19前向人民法院起诉。" in zh and "下一步由谁办理" in zh

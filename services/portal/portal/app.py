@@ -25,13 +25,19 @@ from werkzeug.wrappers import Request, Response
 
 from disputes_shared.contract.stations import DISTRICTS, stations
 
-from . import forms, i18n, labels, status
+from . import forms, guidance, i18n, labels, status
 
 CSRF_COOKIE = "portal_csrf"
 LANG_COOKIE = "portal_lang"
 TEMPLATES = Path(__file__).parent / "templates"
 
 Trail = Callable[[str], dict[str, Any] | None]
+# A case's clocks at every agency that keeps them, and whether every one of them answered.
+Clocks = Callable[[str], tuple[list[dict[str, Any]], bool]]
+
+
+def no_clocks(case_id: str) -> tuple[list[dict[str, Any]], bool]:
+    return [], True
 
 
 def qr_svg(url: str) -> Markup:
@@ -42,9 +48,10 @@ def qr_svg(url: str) -> Markup:
 
 class Portal:
     def __init__(self, intake_url: str, trail: Trail, secret: bytes | None = None,
-                 http: requests.Session | None = None) -> None:
+                 http: requests.Session | None = None, clocks: Clocks = no_clocks) -> None:
         self.intake_url = intake_url.rstrip("/")
         self.trail = trail
+        self.clocks = clocks
         self.secret = secret or secrets.token_bytes(32)
         self.http = http or requests.Session()
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
@@ -165,8 +172,14 @@ class Portal:
         if trail is None:
             claim = self.claim(case_id)
             trail = {"case_id": case_id, "state": claim.get("state"), "entries": []}
+        views, complete = self.clocks(case_id)
+        clocks = guidance.clocks_from(views)
+        state = str(trail.get("state"))
         return self.render(request, "case.html", case_id=case_id, now=status.now_words(trail),
-                           steps=status.steps(trail), trail=trail)
+                           steps=status.steps(trail), trail=trail,
+                           next_actor=guidance.who_acts_next(state),
+                           deadlines=guidance.deadlines(clocks), clocks_complete=complete,
+                           may=guidance.worker_may(state, clocks, str(trail.get("aid_state", "none"))))
 
     def on_stations(self, request: Request) -> Response:
         base = request.host_url.rstrip("/")
