@@ -10,7 +10,18 @@ from typing import Any
 import pytest
 import yaml
 
-from .tools import IMAGES, K8S, PORTAL, REPO, SERVICES, build, kustomizations, names_the_checkout, plain_manifests, validate
+from .tools import (
+    IMAGES,
+    K8S,
+    PORTAL,
+    REPO,
+    SERVICES,
+    build,
+    kustomizations,
+    names_the_checkout,
+    plain_manifests,
+    validate,
+)
 
 ENVIRONMENTS = ["dev", "prod"]
 

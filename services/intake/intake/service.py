@@ -19,6 +19,7 @@ from disputes_shared.regional import regional_figures
 
 from .adapters import IntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
+from .evidence_api import EvidenceEndpoints
 from .handlers import Intake, claim_view
 
 INTAKE = Intake()
@@ -29,7 +30,7 @@ def _json(status: int, document: Any) -> Response:
                     mimetype="application/json")
 
 
-class IntakeService(AgencyEvents, OperationsEndpoints):
+class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     name = "intake"
     agency_logic = INTAKE
 
