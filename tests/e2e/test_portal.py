@@ -20,6 +20,7 @@ from disputes_shared.contract.stations import stations
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
+EVIDENCE_LIMIT = 64 * 1024  # small, so the browser sends a file over it quickly
 
 
 @pytest.fixture(scope="module")
@@ -27,20 +28,35 @@ def seen():
     subprocess.run(["bash", str(ROOT / "scripts" / "browser.sh"), "ensure"], check=True)
     shots = Path(os.environ.get("DISPUTES_SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="portal-shots-"))
     shots.mkdir(parents=True, exist_ok=True)
-    with sandbox_platform() as env:
-        base = f"http://127.0.0.1:{env['DISPUTES_PORTAL_HTTP_PORT']}"
-        assert requests.get(f"{base}/health/ready", timeout=5).status_code == 200
-        # A clean interpreter: Playwright's driver hangs under this process's eventlet patching.
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
-        run = subprocess.run([sys.executable, str(Path(__file__).with_name("portal_browser.py")),
-                              base, str(shots), str(AXE)], capture_output=True, text=True,
-                             timeout=100, env=child_env)
-        assert run.returncode == 0, run.stderr[-3000:]
-        report = json.loads(run.stdout)
-        intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
-        report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
-                                              timeout=5).json() for lang in ("zh", "en")}
+    limit_before = os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES")
+    os.environ["DISPUTES_EVIDENCE_MAX_BYTES"] = str(EVIDENCE_LIMIT)  # intake's and the portal's
+    try:
+        with sandbox_platform() as env:
+            report = drive(env, shots)
+    finally:
+        if limit_before is None:
+            os.environ.pop("DISPUTES_EVIDENCE_MAX_BYTES")
+        else:
+            os.environ["DISPUTES_EVIDENCE_MAX_BYTES"] = limit_before
     report["shots"] = sorted(p.name for p in shots.iterdir())
+    return report
+
+
+def drive(env: dict[str, str], shots: Path) -> dict:
+    """Run the browser against the sandbox; what it saw, and what intake holds."""
+    base = f"http://127.0.0.1:{env['DISPUTES_PORTAL_HTTP_PORT']}"
+    assert requests.get(f"{base}/health/ready", timeout=5).status_code == 200
+    # A clean interpreter: Playwright's driver hangs under this process's eventlet patching.
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
+    run = subprocess.run([sys.executable, str(Path(__file__).with_name("portal_browser.py")),
+                          base, str(shots), str(AXE), str(EVIDENCE_LIMIT)],
+                         capture_output=True, text=True,
+                         timeout=100, env=child_env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
+    report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
+                                          timeout=5).json() for lang in ("zh", "en")}
     return report
 
 
@@ -79,6 +95,15 @@ def test_no_serious_accessibility_violations(seen) -> None:
              for lang in ("zh", "en") for page in ("axe_file", "axe_receipt", "axe_case")}
     found["errors"] = [v for v in seen["errors"]["axe_errors"] if v["impact"] in SERIOUS]
     assert not any(found.values()), found
+
+
+def test_a_worker_sends_evidence_and_a_file_too_large_or_of_the_wrong_type_is_refused(seen) -> None:
+    sent = seen["evidence"]
+    assert sent["added"] and len(sent["listed"]) == 1 and "工资条.png" in sent["listed"][0]
+    assert sent["too_large"] == "文件太大：最大64 KB。"
+    assert sent["wrong_type"] == "只能上传PDF文件或JPEG、PNG格式的照片。"
+    assert sent["listed_after"] == sent["listed"]  # nothing refused was stored
+    assert not [v for v in sent["axe_refused"] if v["impact"] in SERIOUS]
 
 
 def test_stations_page_and_screenshots(seen) -> None:
