@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ import requests
 
 from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.contract.stations import stations
+from tests.support.examples import claim_document
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -57,7 +60,32 @@ def drive(env: dict[str, str], shots: Path) -> dict:
     intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
     report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
                                           timeout=5).json() for lang in ("zh", "en")}
+    report["accepted"] = accepted_case_page(env, base, intake)
     return report
+
+
+def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
+    """An employee's claim taken on by the station (as its staff would, by RPC): the case page,
+    in English, once mediation's art. 14 clock shows (read through mediation's case_clocks) and
+    the trail has recorded the acceptance (the two arrive separately)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    case_id = requests.post(f"{intake}/v1/claims", json=claim_document(relationship="employment"),
+                            timeout=10).json()["case_id"]
+    with ClusterRpcProxy({"AMQP_URI": env["DISPUTES_AMQP_URI"], "serializer": "json"}, timeout=10) as rpc:
+        deadline = time.monotonic() + 30
+        mine: list[dict] = []
+        while not mine and time.monotonic() < deadline:
+            mine = [h for h in rpc.mediation.pending_handoffs() if h["case_id"] == case_id]
+            time.sleep(0.5)
+        assert mine, "the claim never reached the mediation station"
+        rpc.mediation.accept_handoff(mine[0]["handoff_id"])
+    page = ""
+    while not ("Mediation has until" in page and "The office took on your case." in page) \
+            and time.monotonic() < deadline + 30:
+        page = requests.get(f"{base}/case/{case_id}?lang=en", timeout=10).text
+        time.sleep(0.5)
+    return page
 
 
 @pytest.mark.parametrize(("lang", "title", "first_step", "next_actor"), [
@@ -104,6 +132,14 @@ def test_a_worker_sends_evidence_and_a_file_too_large_or_of_the_wrong_type_is_re
     assert sent["wrong_type"] == "只能上传PDF文件或JPEG、PNG格式的照片。"
     assert sent["listed_after"] == sent["listed"]  # nothing refused was stored
     assert not [v for v in sent["axe_refused"] if v["impact"] in SERIOUS]
+
+
+def test_the_case_page_explains_the_mediation_deadline_from_the_stations_clock(seen) -> None:
+    page = seen["accepted"]
+    assert re.search(r"Mediation has until \d{4}-\d{2}-\d{2} to reach an agreement", page), page[-3000:]
+    assert "The mediation station: it is mediating between you and the employer." in page
+    assert "劳动争议调解仲裁法 art. 14" in page
+    assert "Ask for free legal aid" in page  # this worker did not ask for it
 
 
 def test_stations_page_and_screenshots(seen) -> None:

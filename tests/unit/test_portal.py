@@ -60,7 +60,7 @@ def test_intake_refusals_land_on_the_form_fields() -> None:
 
 def test_every_message_has_a_chinese_translation() -> None:
     zh = i18n.translations("zh")
-    words = [*status.STEP_WORDS.values(), *status.STATE_WORDS.values(), status.OTHER_STEP,
+    words = [*status.STEP_WORDS.values(), *status.STATE_WORDS.values(), status.OTHER_STEP, status.PASSED_TO,
              status.OTHER_STATE, *labels.INDUSTRY.values(), *labels.RELATIONSHIP.values(),
              *labels.CLAIM_TYPE.values(), *labels.DISTRICT.values(), *labels.AGENCY.values()]
     bad = forms.read_form(MultiDict({"claim_types": ["x"], "amount": "x", "station": "x",
@@ -86,8 +86,8 @@ def test_status_words_for_steps() -> None:
         {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "new.kind"},
         {"at": "2026-12-01T09:32:00+00:00", "agency": "trail", "event_type": "trail.accessed"}]}
     assert status.steps(trail) == [
-        {"at": "2026-12-01 09:30", "agency": "intake", "words": "Your claim was received."},
-        {"at": "2026-12-01 09:31", "agency": "mediation", "words": "A step was recorded."}]
+        {"at": "2026-12-01 09:30", "agency": "intake", "words": "Your claim was received.", "to": ""},
+        {"at": "2026-12-01 09:31", "agency": "mediation", "words": "A step was recorded.", "to": ""}]
     assert status.now_words(trail) == "In mediation."
 
 
@@ -177,11 +177,14 @@ def test_every_case_state_has_words() -> None:
 def test_the_case_page_names_agencies_in_plain_words() -> None:
     trail = {"case_id": "LD-1", "state": "in_mediation", "entries": [
         {"at": "2026-12-01T09:30:00+00:00", "agency": "intake", "event_type": "case.filed"},
-        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "handoff.accepted"}]}
+        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "handoff.accepted"},
+        {"at": "2026-12-01T09:32:00+00:00", "agency": "intake", "event_type": "handoff.requested",
+         "details": {"to_agency": "legal_aid"}}]}
     app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32)
     zh = Client(app).get("/case/LD-1?lang=zh").get_data(as_text=True)
     en = Client(app).get("/case/LD-1?lang=en").get_data(as_text=True)
     assert "(劳动争议调处中心)" in zh and "(调解站)" in zh
+    assert "案件已移交：法律援助中心。" in zh
     assert "(Mediation station)" in en and "(mediation)" not in en and "(intake)" not in en
 
 
