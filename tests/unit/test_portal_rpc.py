@@ -4,6 +4,7 @@ once, thrown away when broken."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,8 +18,12 @@ class FakeProxy:
 
     def __init__(self, pool_log: list[FakeProxy], fail_with: BaseException | None = None) -> None:
         self.fail_with, self.in_use, self.overlapped, self.calls = fail_with, 0, False, 0
+        self.stopped = False
         pool_log.append(self)
         self.trail = TrailService(self)
+
+    def stop(self) -> None:
+        self.stopped = True
 
     def answer(self, case_id: str) -> dict[str, Any]:
         self.in_use += 1
@@ -46,7 +51,11 @@ class TrailService:
 def pool_of(*failures: BaseException | None) -> tuple[RpcPool, list[FakeProxy]]:
     started: list[FakeProxy] = []
     planned = list(failures)
-    pool = RpcPool("amqp://unused", start=lambda: FakeProxy(started, planned.pop(0) if planned else None))
+    def start() -> tuple[FakeProxy, Callable[[], None]]:
+        proxy = FakeProxy(started, planned.pop(0) if planned else None)
+        return proxy, proxy.stop
+
+    pool = RpcPool("amqp://unused", start=start)
     return pool, started
 
 
@@ -74,6 +83,7 @@ def test_a_broken_connection_is_thrown_away_and_the_call_tried_once_more() -> No
     assert len(started) == 2
     pool.call("trail", "trail", "LD-2")
     assert started[0].calls == 1 and started[1].calls == 2  # the broken one was not put back
+    assert started[0].stopped and not started[1].stopped
 
 
 def test_a_connection_broken_twice_fails_the_call() -> None:

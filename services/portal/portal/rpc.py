@@ -20,40 +20,41 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.plumbing.config import SERVICE_NAMES
 
+# A started proxy and how to stop it (its connection and reply queue).
+Started = tuple[Any, Callable[[], None]]
+
 
 class RpcPool:
     def __init__(self, amqp_uri: str, timeout: float = 10.0, keep: int = 4,
-                 start: Callable[[], Any] | None = None) -> None:
+                 start: Callable[[], Started] | None = None) -> None:
         self._config = {"AMQP_URI": amqp_uri, "serializer": "json"}
         self._timeout = timeout
-        self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=keep)
+        self._idle: queue.LifoQueue[Started] = queue.LifoQueue(maxsize=keep)
         self._start = start or self._start_proxy
         self._lock = threading.Lock()
         self.started = 0  # how many proxies were ever started: tests count reuse with it
 
-    def _start_proxy(self) -> Any:
+    def _start_proxy(self) -> Started:
         runner = ClusterRpcProxy(self._config, timeout=self._timeout)
-        proxy = runner.start()
-        proxy._portal_runner = runner  # stopped with it when thrown away
-        return proxy
+        return runner.start(), runner.stop
 
     @contextmanager
     def proxy(self) -> Iterator[Any]:
         try:
-            proxy = self._idle.get_nowait()
+            started = self._idle.get_nowait()
         except queue.Empty:
-            proxy = self._start()
+            started = self._start()
             with self._lock:
                 self.started += 1
         try:
-            yield proxy
+            yield started[0]
         except (RemoteError, RpcTimeout):
-            self._put_back(proxy)  # the connection is fine: the service answered, or was slow
+            self._put_back(started)  # the connection is fine: the service answered, or was slow
             raise
         except BaseException:
-            self._stop(proxy)
+            self._stop(started)
             raise
-        self._put_back(proxy)
+        self._put_back(started)
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """One RPC. A pooled connection the broker dropped while idle fails the first try, so a
@@ -69,20 +70,18 @@ class RpcPool:
                     raise
         raise AssertionError("unreachable")
 
-    def _put_back(self, proxy: Any) -> None:
+    def _put_back(self, started: Started) -> None:
         try:
-            self._idle.put_nowait(proxy)
+            self._idle.put_nowait(started)
         except queue.Full:
-            self._stop(proxy)
+            self._stop(started)
 
     @staticmethod
-    def _stop(proxy: Any) -> None:
-        runner = getattr(proxy, "_portal_runner", None)
-        if runner is not None:
-            try:
-                runner.stop()
-            except Exception:  # noqa: BLE001 - the connection is already broken; nothing to keep
-                pass
+    def _stop(started: Started) -> None:
+        try:
+            started[1]()
+        except Exception:  # noqa: BLE001 - it is being thrown away because it broke; nothing to keep
+            pass
 
     def close(self) -> None:
         while True:
