@@ -13,14 +13,13 @@ from pathlib import Path
 import requests
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.plumbing.config import SERVICE_NAMES, http_port
+from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, portal_http_port
 
 SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.MEDIATION, Agency.LEGAL_AID,
                                         Agency.ARBITRATION, Agency.COURTS, Agency.INTAKE)]
 AGENCY_OF = {name: agency for agency, name in SERVICE_NAMES.items()}
 # The worker portal: no schema and no agency of its own, started with the services.
 PORTAL = "portal"
-PORTAL_DEFAULT_PORT = 8110
 PROCESSES = SERVICES + [PORTAL]
 
 
@@ -79,7 +78,7 @@ def pid_of(service: str) -> int | None:
 
 def port_of(service: str) -> int:
     if service == PORTAL:
-        return int(os.environ.get("DISPUTES_PORTAL_HTTP_PORT", PORTAL_DEFAULT_PORT))
+        return portal_http_port()
     return http_port(AGENCY_OF[service])
 
 

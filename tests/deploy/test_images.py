@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from .tools import REPO, SERVICES, tool
+from .tools import IMAGES, REPO, SERVICES, tool
 
-DOCKERFILES = {service: REPO / "services" / service / "Dockerfile" for service in SERVICES}
+DOCKERFILES = {image: REPO / "services" / image / "Dockerfile" for image in IMAGES}
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -33,7 +33,7 @@ def instructions(dockerfile: Path) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", IMAGES)
 def test_hadolint_finds_nothing(service):
     result = subprocess.run([tool("hadolint"), "--config", str(REPO / ".hadolint.yaml"),
                              "--no-color", str(DOCKERFILES[service])],
@@ -49,7 +49,7 @@ def test_hadolint_would_refuse_a_careless_dockerfile(tmp_path):
     assert result.returncode != 0 and "DL3007" in result.stdout
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", IMAGES)
 def test_the_image_is_multi_stage_pinned_non_root_and_runs_the_service(service):
     steps = instructions(DOCKERFILES[service])
     bases = [args.split()[0] for keyword, args in steps if keyword == "FROM"]
@@ -96,3 +96,20 @@ def test_the_packages_the_images_install_carry_their_migrations_and_run(tmp_path
         module_file, message = migrated.stdout.splitlines()[:2]
         assert module_file.startswith(str(unpacked)), "imported from the wheel, not the source tree"
         assert message == f"{service}: schema at head"
+
+
+def test_the_portals_package_carries_its_pages_and_catalogues(tmp_path):
+    """The image installs the portal from a wheel: its templates and .po files must be in it."""
+    source = tmp_path / "portal"
+    shutil.copytree(REPO / "services" / "portal", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "-w", str(tmp_path / "wheels"), str(source)],
+        capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-3000:]
+    (wheel,) = (tmp_path / "wheels").glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    pages = {p.name for p in (REPO / "services/portal/portal/templates").glob("*.html")}
+    assert {f"portal/templates/{page}" for page in pages} <= names
+    assert "portal/translations/zh_CN/LC_MESSAGES/messages.po" in names

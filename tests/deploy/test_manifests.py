@@ -10,7 +10,18 @@ from typing import Any
 import pytest
 import yaml
 
-from .tools import K8S, REPO, SERVICES, build, kustomizations, names_the_checkout, plain_manifests, validate
+from .tools import (
+    IMAGES,
+    K8S,
+    PORTAL,
+    REPO,
+    SERVICES,
+    build,
+    kustomizations,
+    names_the_checkout,
+    plain_manifests,
+    validate,
+)
 
 ENVIRONMENTS = ["dev", "prod"]
 
@@ -44,7 +55,7 @@ def test_every_kustomization_builds_into_valid_resources(directory):
 def test_every_service_runs_hardened_with_real_probes(environment):
     resources = build(K8S / "overlays" / environment)
     deployments = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
-    assert set(deployments) == {dash(s) for s in SERVICES}
+    assert set(deployments) == {dash(s) for s in IMAGES}
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
@@ -60,7 +71,8 @@ def test_every_service_runs_hardened_with_real_probes(environment):
         assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
         assert {"cpu", "memory"} <= set(container["resources"]["limits"]), name
         env = {e["name"]: e for e in container["env"]}
-        assert f"DISPUTES_{name.replace('-', '_').upper()}_DATABASE_URL" in env
+        if name != PORTAL:  # the portal owns no data
+            assert f"DISPUTES_{name.replace('-', '_').upper()}_DATABASE_URL" in env
         assert "DISPUTES_AMQP_URI" in env
         assert container["image"].endswith(f"disputes/{name}:0.1.0")
 
@@ -90,9 +102,26 @@ def test_the_namespace_denies_all_traffic_but_what_each_part_needs(environment):
                            {"cnpg.io/cluster": "disputes-postgres"}]
         assert policies[f"{dash(service)}-migrate"]["egress"][0]["to"][0]["podSelector"]["matchLabels"] \
             == {"cnpg.io/cluster": "disputes-postgres"}
-    public = [s for s in SERVICES if any(
+    public = [s for s in IMAGES if any(
         "ingress-nginx" in str(rule) for rule in policies[dash(s)].get("ingress", []))]
-    assert public == ["intake"]
+    assert public == ["intake", PORTAL]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_portal_reaches_only_the_broker_and_intakes_api(environment):
+    resources = build(K8S / "overlays" / environment)
+    policies = {p["metadata"]["name"]: p["spec"] for p in of_kind(resources, "NetworkPolicy")}
+    reaches = [(rule["to"][0]["podSelector"]["matchLabels"], rule["ports"][0]["port"])
+               for rule in policies[PORTAL]["egress"]]
+    assert reaches == [({"app.kubernetes.io/name": "disputes-rabbitmq"}, 5672),
+                       ({"app.kubernetes.io/name": "intake"}, 8101)]
+    # and intake lets the portal in, and no other pod of the namespace
+    from_pods = [peer["podSelector"]["matchLabels"] for rule in policies["intake"]["ingress"]
+                 for peer in rule["from"] if "podSelector" in peer]
+    assert from_pods == [{"app.kubernetes.io/name": PORTAL}]
+    (deployment,) = [d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == PORTAL]
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["DISPUTES_PORTAL_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "disputes-portal-secret"
 
 
 def test_production_runs_three_broker_nodes_and_three_database_instances():
@@ -108,6 +137,15 @@ def test_production_runs_three_broker_nodes_and_three_database_instances():
     monitored = {m["metadata"]["name"] for m in of_kind(resources, "ServiceMonitor")}
     assert monitored == {dash(s) for s in SERVICES} | {"disputes-rabbitmq"}
     assert {d["spec"]["replicas"] for d in of_kind(resources, "Deployment")} == {3}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_portal_deploys_alone_with_no_database_and_no_schema_job(environment):
+    alone = build(K8S / "overlays" / environment / PORTAL)
+    assert {r["kind"] for r in alone} == {"ServiceAccount", "ConfigMap", "Service", "Deployment",
+                                         "PodDisruptionBudget", "NetworkPolicy"}
+    assert all(r["metadata"]["name"].startswith(PORTAL) for r in alone)
+    assert not (K8S / "overlays" / environment / PORTAL / "migrate").exists()
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

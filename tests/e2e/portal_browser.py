@@ -3,7 +3,7 @@
 Run by tests/e2e/test_portal.py in an interpreter of its own: Playwright's driver does not run
 under the eventlet monkey patching the test process has. The test makes the assertions.
 
-    python portal_browser.py PORTAL_URL SCREENSHOT_DIR AXE_JS
+    python portal_browser.py PORTAL_URL SCREENSHOT_DIR AXE_JS EVIDENCE_MAX_BYTES
 """
 
 from __future__ import annotations
@@ -67,9 +67,34 @@ def file_and_follow(page: Page, base: str, lang: str, shots: Path, axe_js: str) 
     page.screenshot(path=str(shots / f"receipt-{lang}.png"), full_page=True)
     page.click(f"a[href^='/case/{seen['case_id']}']")
     seen["steps"] = steps_of(page, 2)
+    seen["next"] = page.inner_text("#next")
     seen["now"] = page.inner_text("#now")
     seen["axe_case"] = axe(page, axe_js)
     page.screenshot(path=str(shots / f"case-{lang}.png"), full_page=True)
+    return seen
+
+
+def send_evidence(page: Page, name: str, mime: str, content: bytes) -> None:
+    page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": content}])
+    with page.expect_navigation():
+        page.click("form[enctype] button[type=submit]")
+
+
+def evidence(page: Page, base: str, case_id: str, limit: int, shots: Path, axe_js: str) -> dict[str, Any]:
+    """A photo of a pay slip is sent; then one too large and a web page dressed as a photo."""
+    page.goto(f"{base}/case/{case_id}?lang=zh")
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 1024
+    send_evidence(page, "工资条.png", "image/png", png)
+    seen: dict[str, Any] = {"added": page.locator("#evidence-added").count() == 1,
+                            "listed": page.locator("#evidence-list li").all_inner_texts()}
+    send_evidence(page, "big.png", "image/png", png + b"\x00" * limit)
+    seen["too_large"] = page.inner_text("#file-error")
+    seen["axe_refused"] = axe(page, axe_js)
+    page.screenshot(path=str(shots / "evidence-too-large-zh.png"), full_page=True)
+    send_evidence(page, "photo.png", "image/png", b"<html><script>alert(1)</script></html>")
+    seen["wrong_type"] = page.inner_text("#file-error")
+    page.goto(f"{base}/case/{case_id}?lang=zh")
+    seen["listed_after"] = page.locator("#evidence-list li").all_inner_texts()
     return seen
 
 
@@ -122,7 +147,7 @@ def by_keyboard(page: Page, base: str) -> dict[str, Any]:
             "errors": page.locator("p.error").evaluate_all("ps => ps.map(p => p.id)")}
 
 
-def main(base: str, shots_dir: str, axe_js: str) -> None:
+def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str) -> None:
     shots = Path(shots_dir)
     report: dict[str, Any] = {}
     with sync_playwright() as playwright:
@@ -134,6 +159,10 @@ def main(base: str, shots_dir: str, axe_js: str) -> None:
                                               locale=locale, bypass_csp=True)
                 report[lang] = file_and_follow(context.new_page(), base, lang, shots, axe_js)
                 context.close()
+            context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+            report["evidence"] = evidence(context.new_page(), base, report["zh"]["case_id"],
+                                          int(evidence_limit), shots, axe_js)
+            context.close()
             context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
             report["errors"] = errors(context.new_page(), base, shots, axe_js)
             context.close()
@@ -150,4 +179,4 @@ def main(base: str, shots_dir: str, axe_js: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

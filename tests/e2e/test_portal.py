@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,12 @@ import requests
 
 from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.contract.stations import stations
+from tests.support.examples import claim_document
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
+EVIDENCE_LIMIT = 64 * 1024  # small, so the browser sends a file over it quickly
 
 
 @pytest.fixture(scope="module")
@@ -27,26 +31,69 @@ def seen():
     subprocess.run(["bash", str(ROOT / "scripts" / "browser.sh"), "ensure"], check=True)
     shots = Path(os.environ.get("DISPUTES_SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="portal-shots-"))
     shots.mkdir(parents=True, exist_ok=True)
-    with sandbox_platform() as env:
-        base = f"http://127.0.0.1:{env['DISPUTES_PORTAL_HTTP_PORT']}"
-        assert requests.get(f"{base}/health/ready", timeout=5).status_code == 200
-        # A clean interpreter: Playwright's driver hangs under this process's eventlet patching.
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
-        run = subprocess.run([sys.executable, str(Path(__file__).with_name("portal_browser.py")),
-                              base, str(shots), str(AXE)], capture_output=True, text=True,
-                             timeout=100, env=child_env)
-        assert run.returncode == 0, run.stderr[-3000:]
-        report = json.loads(run.stdout)
-        intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
-        report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
-                                              timeout=5).json() for lang in ("zh", "en")}
+    limit_before = os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES")
+    os.environ["DISPUTES_EVIDENCE_MAX_BYTES"] = str(EVIDENCE_LIMIT)  # intake's and the portal's
+    try:
+        with sandbox_platform() as env:
+            report = drive(env, shots)
+    finally:
+        if limit_before is None:
+            os.environ.pop("DISPUTES_EVIDENCE_MAX_BYTES")
+        else:
+            os.environ["DISPUTES_EVIDENCE_MAX_BYTES"] = limit_before
     report["shots"] = sorted(p.name for p in shots.iterdir())
     return report
 
 
-@pytest.mark.parametrize(("lang", "title", "first_step"), [
-    ("zh", "在线申请调解", "已收到您的申请。"), ("en", "File a claim", "Your claim was received.")])
-def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first_step) -> None:
+def drive(env: dict[str, str], shots: Path) -> dict:
+    """Run the browser against the sandbox; what it saw, and what intake holds."""
+    base = f"http://127.0.0.1:{env['DISPUTES_PORTAL_HTTP_PORT']}"
+    assert requests.get(f"{base}/health/ready", timeout=5).status_code == 200
+    # A clean interpreter: Playwright's driver hangs under this process's eventlet patching.
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
+    run = subprocess.run([sys.executable, str(Path(__file__).with_name("portal_browser.py")),
+                          base, str(shots), str(AXE), str(EVIDENCE_LIMIT)],
+                         capture_output=True, text=True,
+                         timeout=100, env=child_env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
+    report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
+                                          timeout=5).json() for lang in ("zh", "en")}
+    report["accepted"] = accepted_case_page(env, base, intake)
+    return report
+
+
+def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
+    """An employee's claim taken on by the station (as its staff would, by RPC): the case page,
+    in English, once mediation's art. 14 clock shows (read through mediation's case_clocks) and
+    the trail has recorded the acceptance (the two arrive separately)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    case_id = requests.post(f"{intake}/v1/claims", json=claim_document(relationship="employment"),
+                            timeout=10).json()["case_id"]
+    with ClusterRpcProxy({"AMQP_URI": env["DISPUTES_AMQP_URI"], "serializer": "json"}, timeout=10) as rpc:
+        deadline = time.monotonic() + 30
+        mine: list[dict] = []
+        while not mine and time.monotonic() < deadline:
+            mine = [h for h in rpc.mediation.pending_handoffs() if h["case_id"] == case_id]
+            time.sleep(0.5)
+        assert mine, "the claim never reached the mediation station"
+        rpc.mediation.accept_handoff(mine[0]["handoff_id"])
+    page = ""
+    while not ("Mediation has until" in page and "The office took on your case." in page) \
+            and time.monotonic() < deadline + 30:
+        page = requests.get(f"{base}/case/{case_id}?lang=en", timeout=10).text
+        time.sleep(0.5)
+    return page
+
+
+@pytest.mark.parametrize(("lang", "title", "first_step", "next_actor"), [
+    ("zh", "在线申请调解", "已收到您的申请。", {"劳动争议调处中心：正在分派您的申请。", "调解站：将受理您的案件。"}),
+    ("en", "File a claim", "Your claim was received.",
+     {"The labor dispute service centre: it is sorting your claim.",
+      "The mediation station: it is to take on your case."})])
+def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first_step, next_actor) -> None:
     mine = seen[lang]
     assert mine["h1_file"] == title
     assert mine["station_preselected"] == "ind-fooddelivery-wuhou"
@@ -55,6 +102,7 @@ def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first
     assert filed["case_id"] == mine["case_id"] and filed["legal_aid_requested"] is True
     assert filed["relationship"] == "incomplete_employment"
     assert len(mine["steps"]) >= 2 and first_step in mine["steps"][0]
+    assert mine["next"] in next_actor  # the case is still being sorted or waits for the station
 
 
 def test_form_errors_are_shown_at_the_fields_in_the_pages_language(seen) -> None:
@@ -75,6 +123,23 @@ def test_no_serious_accessibility_violations(seen) -> None:
              for lang in ("zh", "en") for page in ("axe_file", "axe_receipt", "axe_case")}
     found["errors"] = [v for v in seen["errors"]["axe_errors"] if v["impact"] in SERIOUS]
     assert not any(found.values()), found
+
+
+def test_a_worker_sends_evidence_and_a_file_too_large_or_of_the_wrong_type_is_refused(seen) -> None:
+    sent = seen["evidence"]
+    assert sent["added"] and len(sent["listed"]) == 1 and "工资条.png" in sent["listed"][0]
+    assert sent["too_large"] == "文件太大：最大64 KB。"
+    assert sent["wrong_type"] == "只能上传PDF文件或JPEG、PNG格式的照片。"
+    assert sent["listed_after"] == sent["listed"]  # nothing refused was stored
+    assert not [v for v in sent["axe_refused"] if v["impact"] in SERIOUS]
+
+
+def test_the_case_page_explains_the_mediation_deadline_from_the_stations_clock(seen) -> None:
+    page = seen["accepted"]
+    assert re.search(r"Mediation has until \d{4}-\d{2}-\d{2} to reach an agreement", page), page[-3000:]
+    assert "The mediation station: it is mediating between you and the employer." in page
+    assert "劳动争议调解仲裁法 art. 14" in page
+    assert "Ask for free legal aid" in page  # this worker did not ask for it
 
 
 def test_stations_page_and_screenshots(seen) -> None:

@@ -319,7 +319,7 @@ def _courts_bridge() -> type[InMemoryUnitOfWork]:
 
 
 def _intake() -> type[InMemoryUnitOfWork]:
-    from intake.ports import Claims, IntakeUnitOfWork
+    from intake.ports import Claims, EvidenceFiles, IntakeUnitOfWork
 
     class InMemoryClaims(InMemoryRepository[Any], Claims):
         def count_against_employer(self, key: str, since: datetime) -> int:
@@ -328,11 +328,20 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def urgent_open(self) -> list[Any]:
             return self.where(lambda c: c.urgent and c.state != CaseState.CLOSED)
 
+    class InMemoryEvidenceFiles(InMemoryRepository[Any], EvidenceFiles):
+        def described(self, case_id: str) -> list[dict[str, Any]]:
+            files = sorted(self.where(lambda f: f.case_id == case_id), key=lambda f: f.received_at)
+            return [{k: v for k, v in dataclasses.asdict(f).items() if k != "content"} for f in files]
+
+        def count_for(self, case_id: str) -> int:
+            return len(self.where(lambda f: f.case_id == case_id))
+
     class InMemoryIntakeUnitOfWork(InMemoryUnitOfWork, IntakeUnitOfWork):
         keeps_clocks = False
 
         def bind(self) -> None:
             self.claims = self._part(InMemoryClaims(self.table("claims"), "case_id"))
+            self.evidence = self._part(InMemoryEvidenceFiles(self.table("evidence_files"), "evidence_id"))
 
     return InMemoryIntakeUnitOfWork
 

@@ -13,6 +13,7 @@ PURE_MODULES = [
     "disputes_shared.agency_case", "disputes_shared.statute.periods",
     "disputes_shared.clocks.statutory", "disputes_shared.clocks.kinds", "disputes_shared.clocks.wall", "intake.domain", "intake.api", "mediation.domain",
     "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
+    "portal.guidance", "portal.status", "intake.evidence",
 ]
 FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")
 SERVICE_LAYERS = [

@@ -52,5 +52,6 @@ def test_each_field_in_the_document_has_the_limits_the_code_enforces():
 
 def test_the_document_is_openapi_3_1_with_the_claim_paths():
     assert SPEC["openapi"].startswith("3.1")
-    assert set(SPEC["paths"]) == {"/v1/claims", "/v1/claims/{case_id}", "/health/live", "/health/ready",
-                                  "/metrics"}
+    assert set(SPEC["paths"]) == {"/v1/claims", "/v1/claims/{case_id}", "/v1/claims/{case_id}/evidence",
+                                  "/v1/claims/{case_id}/evidence/{evidence_id}", "/health/live",
+                                  "/health/ready", "/metrics"}

@@ -60,12 +60,14 @@ def test_intake_refusals_land_on_the_form_fields() -> None:
 
 def test_every_message_has_a_chinese_translation() -> None:
     zh = i18n.translations("zh")
-    words = [*status.STEP_WORDS.values(), *status.STATE_WORDS.values(), status.OTHER_STEP,
+    words = [*status.STEP_WORDS.values(), *status.STATE_WORDS.values(), status.OTHER_STEP, status.PASSED_TO,
              status.OTHER_STATE, *labels.INDUSTRY.values(), *labels.RELATIONSHIP.values(),
-             *labels.CLAIM_TYPE.values(), *labels.DISTRICT.values()]
+             *labels.CLAIM_TYPE.values(), *labels.DISTRICT.values(), *labels.AGENCY.values()]
     bad = forms.read_form(MultiDict({"claim_types": ["x"], "amount": "x", "station": "x",
                                      "name": "x" * 101, "platform": "x" * 201}))
     words += list(bad.errors.values())
+    from portal.app import EVIDENCE_REFUSED
+    words += list(EVIDENCE_REFUSED.values())
     missing = [w for w in words if zh.gettext(w) == w]
     assert not missing
 
@@ -81,10 +83,11 @@ def test_language_choice(query: str | None, cookie: str | None, accept: str | No
 def test_status_words_for_steps() -> None:
     trail = {"state": "in_mediation", "entries": [
         {"at": "2026-12-01T09:30:12.5+00:00", "agency": "intake", "event_type": "case.filed"},
-        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "new.kind"}]}
+        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "new.kind"},
+        {"at": "2026-12-01T09:32:00+00:00", "agency": "trail", "event_type": "trail.accessed"}]}
     assert status.steps(trail) == [
-        {"at": "2026-12-01 09:30", "agency": "intake", "words": "Your claim was received."},
-        {"at": "2026-12-01 09:31", "agency": "mediation", "words": "A step was recorded."}]
+        {"at": "2026-12-01 09:30", "agency": "intake", "words": "Your claim was received.", "to": ""},
+        {"at": "2026-12-01 09:31", "agency": "mediation", "words": "A step was recorded.", "to": ""}]
     assert status.now_words(trail) == "In mediation."
 
 
@@ -169,3 +172,117 @@ def test_the_stations_page_has_a_qr_per_station() -> None:
 def test_every_case_state_has_words() -> None:
     from disputes_shared.contract.lifecycle import CaseState
     assert not [s.value for s in CaseState if s.value not in status.STATE_WORDS]
+
+
+def test_the_case_page_names_agencies_in_plain_words() -> None:
+    trail = {"case_id": "LD-1", "state": "in_mediation", "entries": [
+        {"at": "2026-12-01T09:30:00+00:00", "agency": "intake", "event_type": "case.filed"},
+        {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "handoff.accepted"},
+        {"at": "2026-12-01T09:32:00+00:00", "agency": "intake", "event_type": "handoff.requested",
+         "details": {"to_agency": "legal_aid"}}]}
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32)
+    zh = Client(app).get("/case/LD-1?lang=zh").get_data(as_text=True)
+    en = Client(app).get("/case/LD-1?lang=en").get_data(as_text=True)
+    assert "(劳动争议调处中心)" in zh and "(调解站)" in zh
+    assert "案件已移交：法律援助中心。" in zh
+    assert "(Mediation station)" in en and "(mediation)" not in en and "(intake)" not in en
+
+
+def test_the_case_page_explains_deadlines_and_what_the_worker_may_do() -> None:
+    trail = {"case_id": "LD-2", "state": "awarded", "aid_state": "granted", "entries": []}
+    clocks = [{"kind": "suit_after_award", "status": "running", "last_day": "2026-12-19",
+               "citation": "劳动争议调解仲裁法 art. 50"}]
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32,
+                 clocks=lambda case_id: (clocks, False))
+    en = Client(app).get("/case/LD-2?lang=en").get_data(as_text=True)
+    assert "you may sue in court until 2026-12-19 (15 days from receiving it)" in en
+    assert "Sue in court by 2026-12-19 if you do not accept the award." in en
+    assert "Some deadlines could not be read just now" in en
+    zh = Client(app).get("/case/LD-2?lang=zh").get_data(as_text=True)
+    assert "不服裁决的，在2026-12-19前向人民法院起诉。" in zh and "下一步由谁办理" in zh
+
+
+class FakeEvidenceIntake:
+    """Intake's evidence endpoints as the portal sees them: refuses as intake would."""
+
+    def __init__(self, answer: FakeReply) -> None:
+        self.answer, self.sent = answer, []  # type: ignore[var-annotated]
+
+    def post(self, url: str, params: dict[str, str], data: Any, timeout: float) -> FakeReply:
+        self.sent.append((url, params["name"], data.read()))
+        return self.answer
+
+    def get(self, url: str, timeout: float) -> FakeReply:
+        if url.endswith("/evidence"):
+            return FakeReply(200, {"evidence": [{"name": "pay.png", "size_bytes": 2048,
+                                                 "received_at": "2026-12-01T09:30:00+00:00"}]})
+        return FakeReply(200, {"case_id": "LD-3", "state": "filed"})
+
+
+class JsonReply(FakeReply):
+    headers = {"Content-Type": "application/json"}
+
+
+def evidence_portal(answer: FakeReply, max_bytes: int = 1024) -> tuple[Client, FakeEvidenceIntake]:
+    intake = FakeEvidenceIntake(answer)
+    trail = {"case_id": "LD-3", "state": "in_mediation", "entries": []}
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32,
+                 http=intake, evidence_max_bytes=max_bytes)  # type: ignore[arg-type]
+    return Client(app), intake
+
+
+def send_file(client: Client, content: bytes, name: str = "pay.png", lang: str = "en") -> Any:
+    from io import BytesIO
+    token = csrf_of(client, "/case/LD-3")
+    return client.post(f"/case/LD-3/evidence?lang={lang}",
+                       data={"csrf": token, "file": (BytesIO(content), name)})
+
+
+def test_a_file_goes_to_intake_as_sent_and_the_page_says_it_was_received() -> None:
+    client, intake = evidence_portal(JsonReply(201, {"evidence_id": "e1"}))
+    reply = send_file(client, b"\x89PNG\r\n\x1a\nrest")
+    assert reply.status_code == 303 and reply.headers["Location"] == "/case/LD-3?added=1#evidence"
+    assert intake.sent == [("http://intake/v1/claims/LD-3/evidence", "pay.png", b"\x89PNG\r\n\x1a\nrest")]
+    page = client.get("/case/LD-3?added=1&lang=en").get_data(as_text=True)
+    assert "Your file was received." in page and "pay.png" in page
+
+
+def test_a_file_larger_than_the_limit_is_refused_without_reaching_intake() -> None:
+    client, intake = evidence_portal(JsonReply(201, {}), max_bytes=1024)
+    reply = send_file(client, b"%PDF-" + b"x" * (1024 + 70 * 1024), lang="zh")
+    assert reply.status_code == 413 and not intake.sent
+    assert 'id="file-error">文件太大：最大1 KB。' in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("size", "words"), [
+    (8 * 1024 * 1024, "8 MB"), (1536 * 1024, "1.5 MB"), (200 * 1024, "200 KB"), (100, "1 KB")])
+def test_file_sizes_in_plain_words(size: int, words: str) -> None:
+    from portal.app import size_words
+    assert size_words(size) == words
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ("unsupported_type", "只能上传PDF文件或JPEG、PNG格式的照片。"), ("too_large", "文件太大"),
+    ("too_many_files", "您的案件上传的文件已达上限。")])
+def test_intakes_refusal_of_a_file_is_shown_at_the_field_in_the_pages_language(code: str, words: str) -> None:
+    client, _ = evidence_portal(JsonReply(415, {"error": code}), max_bytes=8 * 1024 * 1024)
+    reply = send_file(client, b"<html>", name="photo.png", lang="zh")
+    assert reply.status_code == 400
+    page = reply.get_data(as_text=True)
+    assert words in page and 'aria-invalid="true"' in page
+
+
+def test_a_file_without_the_csrf_token_is_refused() -> None:
+    from io import BytesIO
+    client, intake = evidence_portal(JsonReply(201, {}))
+    client.get("/case/LD-3")
+    reply = client.post("/case/LD-3/evidence", data={"csrf": "forged.0", "file": (BytesIO(b"%PDF-1"), "a.pdf")})
+    assert reply.status_code == 400 and not intake.sent
+
+
+def test_every_message_of_the_templates_has_a_chinese_translation() -> None:
+    from portal.app import TEMPLATES
+    zh = i18n.translations("zh")
+    found = {m for page in TEMPLATES.glob("*.html")
+             for m in re.findall(r'_\("((?:[^"\\]|\\.)+)"', page.read_text())}
+    assert found and not [m for m in found if zh.gettext(m) == m]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Integer, String, Table, Text, func, select
+from sqlalchemy import Boolean, Column, Connection, Integer, LargeBinary, String, Table, Text, func, select
 
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money, UtcDateTime
@@ -14,7 +15,8 @@ from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import Claim
-from .ports import Claims, IntakeUnitOfWork
+from .evidence import EvidenceFile
+from .ports import Claims, EvidenceFiles, IntakeUnitOfWork
 
 metadata = service_metadata()
 claims = Table(
@@ -50,6 +52,18 @@ claims = Table(
     Column("employer_key", String(200), nullable=False, index=True),
     Column("consultation", JsonDocument),
 )
+# Evidence files, kept apart from the claim so a claim's row stays small (see evidence.py).
+evidence_files = Table(
+    "evidence_files", metadata,
+    Column("evidence_id", String(64), primary_key=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
 plumbing = add_plumbing_tables(metadata, clocks=False)  # intake keeps no statutory clock
 
 
@@ -64,8 +78,20 @@ class SqlClaims(DataclassRepository[Claim], Claims):
         return self.find(self.table.c.urgent.is_(True), self.table.c.state != CaseState.CLOSED)
 
 
+class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):
+    def described(self, case_id: str) -> list[dict[str, Any]]:
+        columns = [c for c in self.table.c if c.name != "content"]
+        query = select(*columns).where(self.table.c.case_id == case_id).order_by(self.table.c.received_at)
+        return [dict(row) for row in self.connection.execute(query).mappings()]
+
+    def count_for(self, case_id: str) -> int:
+        return self.count(self.table.c.case_id == case_id)
+
+
 class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
     claims: SqlClaims
+    evidence: SqlEvidenceFiles
 
     def bind(self, connection: Connection) -> None:
         self.claims = SqlClaims(connection, claims, Claim)
+        self.evidence = SqlEvidenceFiles(connection, evidence_files, EvidenceFile)

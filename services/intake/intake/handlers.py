@@ -17,6 +17,7 @@ from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
 from .domain import Claim, refers_to_labor_inspection
+from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
 from .triage import RoutingDecision, RuleTable, load_rule_table, triage
 
@@ -29,7 +30,8 @@ class Intake:
     agency = Agency.INTAKE
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
-                 calendar: WorkingCalendar | None = None, inspection_referrals: bool = False) -> None:
+                 calendar: WorkingCalendar | None = None, inspection_referrals: bool = False,
+                 evidence_limits: EvidenceLimits | None = None) -> None:
         """``inspection_referrals``: the labor-inspection bureau's system is connected, so wage
         arrears are referred to it."""
         self.desk = HandoffDesk(self.agency)
@@ -37,6 +39,7 @@ class Intake:
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
         self.inspection_referrals = inspection_referrals
+        self.evidence_limits = evidence_limits or EvidenceLimits()
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
@@ -157,6 +160,30 @@ class Intake:
         """Urgent cases whose joint consultation has not met yet."""
         urgent = uow.claims.urgent_open()
         return [claim_view(c) for c in urgent if c.consultation and not c.consultation["held_at"]]
+
+    # -- events ------------------------------------------------------------------------------
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    def take_evidence(self, uow: IntakeUnitOfWork, case_id: str, content: bytes,
+                      name: str | None) -> EvidenceFile:
+        """Store a worker's file on a claim; ``EvidenceRefused`` says why one is not taken."""
+        self._claim(uow, case_id)
+        limits = self.evidence_limits
+        item = evidence_file(str(uuid.uuid4()), case_id, uow.clock.now(), content, name,
+                             limits.max_bytes, uow.evidence.count_for(case_id), limits.files_per_case)
+        uow.evidence.add(item)
+        return item
+
+    def evidence_of(self, uow: IntakeUnitOfWork, case_id: str) -> list[dict[str, Any]]:
+        """A claim's files, described (never their bytes)."""
+        self._claim(uow, case_id)
+        return uow.evidence.described(case_id)
+
+    def evidence_item(self, uow: IntakeUnitOfWork, case_id: str, evidence_id: str) -> EvidenceFile | None:
+        """One of a claim's files; None when the claim has no such file."""
+        item = uow.evidence.get(evidence_id)
+        return item if item is not None and item.case_id == case_id else None
 
     # -- events ------------------------------------------------------------------------------
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from datetime import datetime
+from typing import Any
 
 from disputes_shared.ports import Repository, UnitOfWork
 
 from .domain import Claim
+from .evidence import EvidenceFile
 
 
 class Claims(Repository[Claim]):
@@ -20,5 +22,15 @@ class Claims(Repository[Claim]):
         """Urgent claims whose case has not closed."""
 
 
+class EvidenceFiles(Repository[EvidenceFile]):
+    @abstractmethod
+    def described(self, case_id: str) -> list[dict[str, Any]]:
+        """A case's files without their bytes, oldest first."""
+
+    @abstractmethod
+    def count_for(self, case_id: str) -> int: ...
+
+
 class IntakeUnitOfWork(UnitOfWork):
     claims: Claims
+    evidence: EvidenceFiles

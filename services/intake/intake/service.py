@@ -26,6 +26,7 @@ from disputes_shared.plumbing.nameko_deps import (
 from .adapters import SqlIntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
 from .bootstrap import bootstrap
+from .evidence_api import EvidenceEndpoints
 from .handlers import claim_view
 
 
@@ -34,7 +35,7 @@ def _json(status: int, document: Any) -> Response:
                     mimetype="application/json")
 
 
-class IntakeService(AgencyEvents, OperationsEndpoints):
+class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     name = "intake"
     agency_logic = ServiceLayer(bootstrap)
 

@@ -18,20 +18,42 @@ import qrcode.image.svg
 import requests
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from disputes_shared.contract.stations import DISTRICTS, stations
 
-from . import forms, i18n, labels, status
+from . import forms, guidance, i18n, labels, status
 
 CSRF_COOKIE = "portal_csrf"
 LANG_COOKIE = "portal_lang"
 TEMPLATES = Path(__file__).parent / "templates"
 
 Trail = Callable[[str], dict[str, Any] | None]
+FORM_BYTES = 64 * 1024  # the filing form, and what a file's form adds around the file
+DEFAULT_EVIDENCE_MAX_BYTES = 8 * 1024 * 1024  # intake decides; the portal only bounds what it reads
+# Intake's refusals of a file (its error codes), in the worker's words.
+EVIDENCE_REFUSED = {
+    "too_large": "The file is too large: at most %(size)s.",
+    "unsupported_type": "Only PDF files and JPEG or PNG photos can be sent.",
+    "empty": "Please choose a file.",
+    "too_many_files": "Your case already has as many files as it can take.",
+}
+# A case's clocks at every agency that keeps them, and whether every one of them answered.
+Clocks = Callable[[str], tuple[list[dict[str, Any]], bool]]
+
+
+def size_words(size: int) -> str:
+    """A file size as a worker reads it: "8 MB", "1.5 MB", "200 KB"."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def no_clocks(case_id: str) -> tuple[list[dict[str, Any]], bool]:
+    return [], True
 
 
 def qr_svg(url: str) -> Markup:
@@ -42,9 +64,12 @@ def qr_svg(url: str) -> Markup:
 
 class Portal:
     def __init__(self, intake_url: str, trail: Trail, secret: bytes | None = None,
-                 http: requests.Session | None = None) -> None:
+                 http: requests.Session | None = None, clocks: Clocks = no_clocks,
+                 evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES) -> None:
         self.intake_url = intake_url.rstrip("/")
+        self.evidence_max_bytes = evidence_max_bytes
         self.trail = trail
+        self.clocks = clocks
         self.secret = secret or secrets.token_bytes(32)
         self.http = http or requests.Session()
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
@@ -55,6 +80,7 @@ class Portal:
             Rule("/file", endpoint="file", methods=["GET", "POST"]),
             Rule("/receipt/<case_id>", endpoint="receipt"),
             Rule("/case/<case_id>", endpoint="case"),
+            Rule("/case/<case_id>/evidence", endpoint="evidence", methods=["POST"]),
             Rule("/stations", endpoint="stations"),
             Rule("/health/live", endpoint="live"),
             Rule("/health/ready", endpoint="ready"),
@@ -63,7 +89,7 @@ class Portal:
     # --- plumbing -------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = 64 * 1024  # the form has no uploads in this version
+        request.max_content_length = FORM_BYTES
         try:
             endpoint, args = self.urls.bind_to_environ(environ).match()
             response = getattr(self, f"on_{endpoint}")(request, **args)
@@ -159,14 +185,63 @@ class Portal:
         return self.render(request, "receipt.html", claim=claim, case_url=url, qr=qr_svg(url))
 
     def on_case(self, request: Request, case_id: str) -> Response:
+        return self.case_page(request, case_id)
+
+    def case_page(self, request: Request, case_id: str, status_code: int = 200,
+                  evidence_error: str | None = None) -> Response:
         # Development only: the case number alone opens this page until cases get a secret
         # access code of their own; nothing here pretends to check one.
         trail = self.trail(case_id)
         if trail is None:
             claim = self.claim(case_id)
             trail = {"case_id": case_id, "state": claim.get("state"), "entries": []}
-        return self.render(request, "case.html", case_id=case_id, now=status.now_words(trail),
-                           steps=status.steps(trail), trail=trail)
+        views, complete = self.clocks(case_id)
+        clocks = guidance.clocks_from(views)
+        state = str(trail.get("state"))
+        return self.render(request, "case.html", status_code, case_id=case_id, now=status.now_words(trail),
+                           evidence=self.evidence_of(case_id), evidence_error=evidence_error,
+                           evidence_added=request.args.get("added") == "1",
+                           evidence_size=size_words(self.evidence_max_bytes),
+                           steps=status.steps(trail), trail=trail,
+                           next_actor=guidance.who_acts_next(state),
+                           deadlines=guidance.deadlines(clocks), clocks_complete=complete,
+                           may=guidance.worker_may(state, clocks, str(trail.get("aid_state", "none"))))
+
+    def on_evidence(self, request: Request, case_id: str) -> Response:
+        """A file for the case, passed to intake as it came; intake checks it and keeps it."""
+        request.max_content_length = self.evidence_max_bytes + FORM_BYTES
+        try:
+            upload = request.files.get("file")
+            csrf_ok = self.csrf_ok(request)
+        except RequestEntityTooLarge:
+            return self.case_page(request, case_id, 413, EVIDENCE_REFUSED["too_large"])
+        if not csrf_ok:
+            return self.case_page(request, case_id, 400, "The form expired; please check it and send it again.")
+        if upload is None or not upload.filename:
+            return self.case_page(request, case_id, 400, EVIDENCE_REFUSED["empty"])
+        try:
+            reply = self.http.post(f"{self.intake_url}/v1/claims/{case_id}/evidence",
+                                   params={"name": upload.filename}, data=upload.stream, timeout=60)
+        except requests.RequestException:
+            return self.case_page(request, case_id, 503, "The service cannot be reached right now; "
+                                                         "nothing was sent. Please try again.")
+        if reply.status_code == 404:
+            raise NotFound()
+        if reply.status_code != 201:
+            code = reply.json().get("error") if reply.headers.get("Content-Type", "").startswith(
+                "application/json") else None
+            return self.case_page(request, case_id, 400 if code in EVIDENCE_REFUSED else 503,
+                                  EVIDENCE_REFUSED.get(str(code), "The service cannot be reached right now; "
+                                                                  "nothing was sent. Please try again."))
+        return redirect(f"/case/{case_id}?added=1#evidence", code=303)
+
+    def evidence_of(self, case_id: str) -> list[dict[str, Any]]:
+        """What the worker sent (names, sizes, dates); an empty list if intake does not answer."""
+        try:
+            reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}/evidence", timeout=10)
+        except requests.RequestException:
+            return []
+        return list(reply.json().get("evidence", [])) if reply.status_code == 200 else []
 
     def on_stations(self, request: Request) -> Response:
         base = request.host_url.rstrip("/")
@@ -193,20 +268,6 @@ class Portal:
             answered = False
         return Response("ok\n" if answered else "intake does not answer\n",
                         status=200 if answered else 503, content_type="text/plain")
-
-
-def rpc_trail(amqp: str, timeout: float = 10.0) -> Trail:
-    """The trail service's ``trail`` RPC, as the worker (recorded as the accessor)."""
-    from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    def fetch(case_id: str) -> dict[str, Any] | None:
-        with ClusterRpcProxy({"AMQP_URI": amqp, "serializer": "json"}, timeout=timeout) as rpc:
-            try:
-                return dict(rpc.trail.trail(case_id, accessed_by="worker portal (case number)"))
-            except RemoteError:
-                return None
-    return fetch
 
 
 def secret_from_env() -> bytes | None:

@@ -21,3 +21,8 @@ DISTRICT = {
     "jinjiang": "Jinjiang", "qingyang": "Qingyang", "jinniu": "Jinniu",
     "wuhou": "Wuhou", "chenghua": "Chenghua", "gaoxin": "Gaoxin",
 }
+AGENCY = {  # who acted, as a worker names them (the trail's source_agency codes)
+    "intake": "Labor dispute service centre", "mediation": "Mediation station",
+    "legal_aid": "Legal aid centre", "arbitration": "Labor dispute arbitration commission",
+    "courts": "Court", "labor_inspection": "Labor inspection",
+}

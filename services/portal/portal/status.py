@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .labels import AGENCY
+
 # What each recorded event means to the worker (msgids; the page translates them).
 STEP_WORDS = {
     "case.filed": "Your claim was received.",
@@ -33,6 +35,8 @@ STEP_WORDS = {
     "case.closed": "Your case was closed.",
 }
 OTHER_STEP = "A step was recorded."
+# A handoff whose receiving office is known names it (``to`` is a labels.AGENCY msgid).
+PASSED_TO = "Your case was passed to another office: %(to)s."
 
 # Where the case stands now, by the trail's state (msgids).
 STATE_WORDS = {  # keyed by disputes_shared.contract.lifecycle.CaseState's values
@@ -57,11 +61,18 @@ OTHER_STATE = "In progress."
 
 
 def steps(trail: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Each recorded step: its date and time (as recorded, to the minute), the agency, its meaning."""
-    return [{"at": str(entry["at"])[:16].replace("T", " "),
-             "agency": str(entry["agency"]),
-             "words": STEP_WORDS.get(str(entry["event_type"]), OTHER_STEP)}
-            for entry in trail.get("entries", [])]
+    """Each recorded step: its date and time (as recorded, to the minute), the agency, its meaning.
+    The trail's own notes (who read it) are not steps of the case."""
+    return [step(entry) for entry in trail.get("entries", []) if entry.get("agency") != "trail"]
+
+
+def step(entry: Mapping[str, Any]) -> dict[str, str]:
+    event_type = str(entry["event_type"])
+    to = str((entry.get("details") or {}).get("to_agency", ""))
+    passed = event_type == "handoff.requested" and to in AGENCY
+    return {"at": str(entry["at"])[:16].replace("T", " "), "agency": str(entry["agency"]),
+            "words": PASSED_TO if passed else STEP_WORDS.get(event_type, OTHER_STEP),
+            "to": AGENCY[to] if passed else ""}
 
 
 def now_words(trail: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ DEFAULT_HTTP_PORTS = {
     Agency.COURTS: 8105,
     Agency.TRAIL: 8106,
 }
+PORTAL_DEFAULT_HTTP_PORT = 8110
 SERVICE_NAMES = {  # nameko service name of each agency's service
     Agency.INTAKE: "intake",
     Agency.MEDIATION: "mediation",
@@ -53,6 +54,11 @@ def http_port(agency: Agency) -> int:
     return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
 
 
+def portal_http_port() -> int:
+    """The worker portal's port: it has no agency, so it is not in DEFAULT_HTTP_PORTS."""
+    return int(os.environ.get("DISPUTES_PORTAL_HTTP_PORT", PORTAL_DEFAULT_HTTP_PORT))
+
+
 def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
     """The nameko config of one agency's service."""
     config: dict[str, Any] = {
@@ -72,6 +78,9 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # "on" once the labor-inspection bureau's system consumes its queue: wage arrears are
         # then referred to it as well (off, they would wait in a queue nobody reads).
         "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),
+        # Evidence a worker sends to intake: bytes per file, files per case (empty: the defaults).
+        "EVIDENCE_MAX_BYTES": os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES") or "8388608",
+        "EVIDENCE_FILES_PER_CASE": os.environ.get("DISPUTES_EVIDENCE_FILES_PER_CASE") or "20",
     }
     config["DATABASE_TIMEOUTS"] = database_timeouts(os.environ)
     if retry_delays := os.environ.get("DISPUTES_EVENT_RETRY_DELAYS"):

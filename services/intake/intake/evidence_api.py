@@ -1,0 +1,93 @@
+"""Intake's evidence endpoints: the worker's files, taken by ``evidence.check`` and only ever
+handed back as downloads.
+
+``POST /v1/claims/{case_id}/evidence`` takes the file as the raw request body (its name in
+``?name=``); ``GET`` on the same path lists what was taken; ``GET .../evidence/{evidence_id}``
+returns one file as an attachment that a browser will not display or run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from nameko.web.handlers import http
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from disputes_shared.contract.lifecycle import UnknownCase
+from disputes_shared.contract.strict import TEXT_LIMITS
+
+from .evidence import EvidenceFile, EvidenceRefused, evidence_view
+
+REFUSED_STATUS = {"empty": 400, "too_large": 413, "unsupported_type": 415, "too_many_files": 409}
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+def _no_claim() -> Response:
+    return _json(404, {"error": "not_found", "detail": "no claim has this case number"})
+
+
+def download(item: EvidenceFile) -> Response:
+    """The file as an attachment: its checked type (never HTML), no sniffing, no scripts."""
+    response = Response(item.content, status=200, mimetype=item.media_type)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(item.name)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class EvidenceEndpoints:
+    """Mixed into the intake service, which has ``storage`` (intake's unit of work) and
+    ``agency_logic`` (its service layer)."""
+
+    storage: Any
+    agency_logic: Any
+
+    @http("POST", "/v1/claims/<string:case_id>/evidence")
+    def post_evidence(self, request: Any, case_id: str) -> Response:
+        max_bytes = self.agency_logic.evidence_limits.max_bytes
+        request.max_content_length = max_bytes  # refused before it is read
+        try:
+            content = request.get_data()
+        except RequestEntityTooLarge:
+            return _json(413, {"error": "too_large", "detail": f"a file may have at most {max_bytes} bytes"})
+        if len(case_id) > TEXT_LIMITS["case_id"]:
+            return _no_claim()
+        try:
+            with self.storage() as uow:
+                item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"))
+                uow.commit()
+        except UnknownCase:
+            return _no_claim()
+        except EvidenceRefused as exc:
+            return _json(REFUSED_STATUS[exc.code], {"error": exc.code, "detail": str(exc)})
+        return _json(201, evidence_view(item))
+
+    @http("GET", "/v1/claims/<string:case_id>/evidence")
+    def list_evidence(self, request: Any, case_id: str) -> Response:
+        if len(case_id) > TEXT_LIMITS["case_id"]:
+            return _no_claim()
+        try:
+            with self.storage() as uow:
+                items = self.agency_logic.evidence_of(uow, case_id)
+        except UnknownCase:
+            return _no_claim()
+        return _json(200, {"case_id": case_id, "evidence": [
+            {**item, "received_at": item["received_at"].isoformat()} for item in items]})
+
+    @http("GET", "/v1/claims/<string:case_id>/evidence/<string:evidence_id>")
+    def get_evidence(self, request: Any, case_id: str, evidence_id: str) -> Response:
+        item = None
+        if len(evidence_id) <= 64:
+            with self.storage() as uow:
+                item = self.agency_logic.evidence_item(uow, case_id, evidence_id)
+        if item is None:
+            return _json(404, {"error": "not_found", "detail": "no such file on this case"})
+        return download(item)
