@@ -49,24 +49,32 @@ class _Payload(Bounded):
 
 class CaseFiled(_Payload):
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS),
-        metadata={"description": "How the claim reached intake: online (the worker), counter (an intake clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), referral (another body referred the worker)"})
+        metadata={"description": "How the claim reached intake: online (the worker), counter (an intake "
+                                 "clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), "
+                                 "referral (another body referred the worker)"})
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES),
         metadata={"description": "The worker's industry, as the worker gave it"})
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS),
-        metadata={"description": "The working relationship (the 2021 guideline's three categories): employment, incomplete_employment (platform work without a full employment contract) or civil"})
+        metadata={"description": "The working relationship (the 2021 guideline's three categories): "
+                                 "employment, incomplete_employment (platform work without a full "
+                                 "employment contract) or civil"})
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
                               validate=validate.Length(min=1),
         metadata={"description": "What the worker claims; unpaid_wages makes it a wage-arrears case"})
     amount_claimed = amount_field(required=True,
         metadata={"description": "The total the worker claims, in yuan"})
     worker_count = WholeNumber(required=True, validate=validate.Range(min=1),
-        metadata={"description": "How many workers bring the claim together (10 or more: a collective dispute)"})
+        metadata={"description": "How many workers bring the claim together (10 or more: a collective "
+                                 "dispute)"})
     district = fields.Str(required=True,
-        metadata={"description": "The district the worker files in (the nearest mediation station is sought from its centre)"})
+        metadata={"description": "The district the worker files in (the nearest mediation station is "
+                                 "sought from its centre)"})
     legal_aid_requested = Flag(required=True,
-        metadata={"description": "The worker asked for legal aid; intake hands the case to legal aid as well"})
+        metadata={"description": "The worker asked for legal aid; intake hands the case to legal aid as "
+                                 "well"})
     chosen_station_id = fields.Str(allow_none=True, load_default=None,
-        metadata={"description": "The mediation station the worker chose (an id of the station directory), or null"})
+        metadata={"description": "The mediation station the worker chose (an id of the station directory), "
+                                 "or null"})
 
 
 class LimitationRecord(Bounded):
@@ -76,9 +84,12 @@ class LimitationRecord(Bounded):
         unknown = EXCLUDE
 
     status = fields.Str(required=True, validate=validate.OneOf([s.value for s in LimitationStatus]),
-        metadata={"description": "running (within the year), expired (beyond it: the claim is flagged), not_running (wage arrears while the employment lasts, para. 4) or not_applicable (a civil relationship)"})
+        metadata={"description": "running (within the year), expired (beyond it: the claim is flagged), "
+                                 "not_running (wage arrears while the employment lasts, para. 4) or "
+                                 "not_applicable (a civil relationship)"})
     runs_from = Day(allow_none=True, load_default=None,
-        metadata={"description": "The day the one-year period runs from (China's date), or null when it does not run"})
+        metadata={"description": "The day the one-year period runs from (China's date), or null when it "
+                                 "does not run"})
     ends_on = Day(allow_none=True, load_default=None,
         metadata={"description": "The period's last day (China's date), or null when it does not run"})
     rule = fields.Str(required=True,
@@ -88,9 +99,11 @@ class LimitationRecord(Bounded):
 class CaseTriaged(_Payload):
     minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
     station_id = fields.Str(required=True,
-        metadata={"description": "The mediation station the case is sent to, or \"none\" when it goes to arbitration or a court (hand_to)"})
+        metadata={"description": "The mediation station the case is sent to, or \"none\" when it goes to "
+                                 "arbitration or a court (hand_to)"})
     station_kind = fields.Str(required=True,
-        metadata={"description": "That station's kind (industry, union, people, pre_arbitration), or \"none\""})
+        metadata={"description": "That station's kind (industry, union, people, pre_arbitration), or "
+                                 "\"none\""})
     urgent = Flag(required=True,
         metadata={"description": "Flagged urgent (特事急诊): a joint consultation follows"})
     collective = Flag(required=True,
@@ -101,7 +114,8 @@ class CaseTriaged(_Payload):
     # working-relationship category that drove the routing, and the limitation.
     hand_to = fields.Str(load_default="mediation", validate=validate.OneOf(
         ["mediation", "arbitration", "litigation"]),
-        metadata={"description": "Where the case goes: mediation (station_id), arbitration, or litigation (a civil claim with no people's station left)"})
+        metadata={"description": "Where the case goes: mediation (station_id), arbitration, or litigation "
+                                 "(a civil claim with no people's station left)"})
     rule_reasons = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict,
         metadata={"description": "Why each rule in rules_fired fired, by rule name"})
     relationship = fields.Str(allow_none=True, load_default=None,
@@ -132,7 +146,8 @@ class _HandoffFields(_Payload):
     minor = 1  # 1.1: the purpose ``payment_order``
 
     handoff_id = fields.Str(required=True,
-        metadata={"description": "The handoff's id, given by the requesting agency; every answer and report on the handoff repeats it"})
+        metadata={"description": "The handoff's id, given by the requesting agency; every answer and "
+                                 "report on the handoff repeats it"})
     from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES),
         metadata={"description": "The agency that requested the handoff (the answer goes back to it)"})
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES),
@@ -140,9 +155,11 @@ class _HandoffFields(_Payload):
     purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES),
         metadata={"description": "What the receiving agency is asked to do"})
     requested_at = Instant(required=True,
-        metadata={"description": "When the requesting agency requested the handoff (its clock); an answer's wait counts from it"})
+        metadata={"description": "When the requesting agency requested the handoff (its clock); an "
+                                 "answer's wait counts from it"})
     to_unit = fields.Str(allow_none=True, load_default=None,
-        metadata={"description": "The unit within the receiving agency, e.g. the mediation station's id, or null"})
+        metadata={"description": "The unit within the receiving agency, e.g. the mediation station's id, "
+                                 "or null"})
 
 
 # The events with which an agency's work on a case ends; they carry ``worked_seconds``.
@@ -161,7 +178,8 @@ def worked_seconds_field() -> fields.Float:
 class HandoffRequested(_HandoffFields):
     minor = 2  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``
     reason = fields.Str(allow_none=True, load_default=None,
-        metadata={"description": "Why the case is handed on: the routing rule that chose the receiver, or the requester's reason; null when none was given"})
+        metadata={"description": "Why the case is handed on: the routing rule that chose the receiver, or "
+                                 "the requester's reason; null when none was given"})
     worked_seconds = worked_seconds_field()
 
 
@@ -169,16 +187,19 @@ class HandoffAccepted(_HandoffFields):
     accepted_at = Instant(required=True,
         metadata={"description": "When the receiving agency accepted the handoff (its clock)"})
     wait_seconds = Number(required=True, validate=validate.Range(min=0),
-        metadata={"description": "Seconds from the request's requested_at to accepted_at: how long the handoff waited for its answer"})
+        metadata={"description": "Seconds from the request's requested_at to accepted_at: how long the "
+                                 "handoff waited for its answer"})
 
 
 class HandoffReturned(_HandoffFields):
     returned_at = Instant(required=True,
         metadata={"description": "When the receiving agency returned the handoff (its clock)"})
     wait_seconds = Number(required=True, validate=validate.Range(min=0),
-        metadata={"description": "Seconds from the request's requested_at to returned_at: how long the handoff waited for its answer"})
+        metadata={"description": "Seconds from the request's requested_at to returned_at: how long the "
+                                 "handoff waited for its answer"})
     reason = fields.Str(required=True, validate=validate.Length(min=1),
-        metadata={"description": "Why the receiving agency would not take the case up; the requester routes it on"})
+        metadata={"description": "Why the receiving agency would not take the case up; the requester "
+                                 "routes it on"})
 
 
 class Person(Bounded):
@@ -265,9 +286,11 @@ class CaseDossier(Bounded):
 
     # Inside an event, a newer minor version may add fields to a party: ignore them.
     worker = fields.Nested(Person, required=True, unknown=EXCLUDE,
-        metadata={"description": "The worker who filed (personal data; for the workers of a group, the one who filed)"})
+        metadata={"description": "The worker who filed (personal data; for the workers of a group, the one "
+                                 "who filed)"})
     migrant_worker = Flag(load_default=False,
-        metadata={"description": "A migrant worker (农民工): legal aid exempts them from the means test for pay and injury claims"})
+        metadata={"description": "A migrant worker (农民工): legal aid exempts them from the means test for "
+                                 "pay and injury claims"})
     worker_count = WholeNumber(required=True, validate=validate.Range(min=1),
         metadata={"description": "How many workers bring the claim together"})
     employer = fields.Nested(Employer, required=True, unknown=EXCLUDE,
@@ -275,7 +298,8 @@ class CaseDossier(Bounded):
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES),
         metadata={"description": "The worker's industry"})
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS),
-        metadata={"description": "The working-relationship category: employment, incomplete_employment or civil"})
+        metadata={"description": "The working-relationship category: employment, incomplete_employment or "
+                                 "civil"})
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
                               validate=validate.Length(min=1),
         metadata={"description": "What the worker claims"})
@@ -286,18 +310,21 @@ class CaseDossier(Bounded):
     filed_at = Instant(required=True,
         metadata={"description": "When intake received the claim"})
     history = fields.Nested(CaseHistory, load_default=dict,
-        metadata={"description": "What the agencies that held the case before decided, added by each as it hands the case on (keys named by the agency that writes them)"})
+        metadata={"description": "What the agencies that held the case before decided, added by each as it "
+                                 "hands the case on (keys named by the agency that writes them)"})
     # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
     urgent = Flag(load_default=False,
         metadata={"description": "Flagged urgent at triage (特事急诊)"})
     limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None,
-        metadata={"description": "Where the one-year limitation (art. 27) stood when the claim was filed, or null"})
+        metadata={"description": "Where the one-year limitation (art. 27) stood when the claim was filed, "
+                                 "or null"})
 
 
 class HandoffDossier(HandoffRequested):
     minor = 3  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation; 1.3: history typed
     dossier = fields.Nested(CaseDossier, required=True,
-        metadata={"description": "What the receiving agency needs to act on the case: the parties (personal data) and the case so far"})
+        metadata={"description": "What the receiving agency needs to act on the case: the parties "
+                                 "(personal data) and the case so far"})
 
 
 class AgreementReached(_Payload):
@@ -348,7 +375,8 @@ class AgreementUnperformed(_Payload):
         metadata={"description": "The amount agreed and not paid, in yuan"})
     remedies = fields.List(fields.Str(validate=validate.OneOf(
         ["judicial_confirmation", "arbitration", "payment_order"])), required=True,
-        metadata={"description": "What the worker may now do: apply for judicial confirmation or a payment order, or go to arbitration"})
+        metadata={"description": "What the worker may now do: apply for judicial confirmation or a payment "
+                                 "order, or go to arbitration"})
 
 
 class SubsidyAssessed(_Payload):
@@ -357,9 +385,11 @@ class SubsidyAssessed(_Payload):
     mediator_id = fields.Str(allow_none=True, load_default=None,
         metadata={"description": "The mediator the subsidy is for, or null when none was assigned"})
     difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES),
-        metadata={"description": "The case's grade: simple, ordinary, complex or major (by group size, urgency, claim types, sessions)"})
+        metadata={"description": "The case's grade: simple, ordinary, complex or major (by group size, "
+                                 "urgency, claim types, sessions)"})
     amount = amount_field(required=True,
-        metadata={"description": "The subsidy, in yuan (regional figures: the grade's amount, a share of it when no agreement came)"})
+        metadata={"description": "The subsidy, in yuan (regional figures: the grade's amount, a share of "
+                                 "it when no agreement came)"})
     ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]),
         metadata={"description": "How mediation ended: agreement, failed or withdrawn"})
     sessions = WholeNumber(required=True, validate=validate.Range(min=0),
@@ -412,12 +442,14 @@ class Awarded(_Payload):
     amount_awarded = amount_field(required=True,
         metadata={"description": "The award's total, in yuan"})
     final_for_employer = Flag(required=True,
-        metadata={"description": "Final for the employer (一裁终局, art. 47): every item within its limit; the employer cannot sue, only apply to set it aside"})
+        metadata={"description": "Final for the employer (一裁终局, art. 47): every item within its limit; the "
+                                 "employer cannot sue, only apply to set it aside"})
     arbitrator_id = fields.Str(required=True,
         metadata={"description": "The presiding arbitrator's staff id"})
     # each item's amount, as art. 47 compares them one by one
     items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None,
-        metadata={"description": "Each item's amount in yuan, by item (art. 47 compares them one by one), or null when not itemised"})
+        metadata={"description": "Each item's amount in yuan, by item (art. 47 compares them one by one), "
+                                 "or null when not itemised"})
 
 
 class AwardEffective(_Payload):
@@ -426,7 +458,8 @@ class AwardEffective(_Payload):
     final_for_employer = Flag(required=True,
         metadata={"description": "Whether the award was final for the employer (art. 47)"})
     effective_on = Day(required=True,
-        metadata={"description": "The day (China's date) the award took effect: the windows to sue or set aside passed unused"})
+        metadata={"description": "The day (China's date) the award took effect: the windows to sue or set "
+                                 "aside passed unused"})
 
 
 class RulingEntered(_Payload):
@@ -465,9 +498,11 @@ class InspectionConcluded(_Payload):
     """The labor-inspection bureau (劳动保障监察) reports back on a wage-arrears referral."""
 
     handoff_id = fields.Str(required=True,
-        metadata={"description": "The labor-inspection referral this concludes; it must have been accepted by the bureau"})
+        metadata={"description": "The labor-inspection referral this concludes; it must have been accepted "
+                                 "by the bureau"})
     finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS),
-        metadata={"description": "arrears_paid (the employer paid during the inspection), order_issued (责令支付), no_violation, referred_to_police (拒不支付劳动报酬罪)"})
+        metadata={"description": "arrears_paid (the employer paid during the inspection), order_issued "
+                                 "(责令支付), no_violation, referred_to_police (拒不支付劳动报酬罪)"})
     amount_recovered = amount_field(required=True,
         metadata={"description": "What the workers were paid as a result, in yuan"})
     workers_paid = WholeNumber(required=True, validate=validate.Range(min=0),
@@ -499,11 +534,13 @@ class ClockAnnounced(_Payload):
     started_at = Instant(required=True,
         metadata={"description": "When the event that starts the period happened"})
     last_day = Day(required=True,
-        metadata={"description": "The period's last day (China's date; a last day off work moved to the next working day)"})
+        metadata={"description": "The period's last day (China's date; a last day off work moved to the "
+                                 "next working day)"})
     due_at = Instant(required=True,
         metadata={"description": "The instant the period runs out: the end of last_day in China (UTC+8)"})
     provisional = Flag(required=True,
-        metadata={"description": "Counted partly on an estimate of the rest days (a year the official calendar does not cover yet); recounted when it does"})
+        metadata={"description": "Counted partly on an estimate of the rest days (a year the official "
+                                 "calendar does not cover yet); recounted when it does"})
     extension_days = WholeNumber(required=True, validate=validate.Range(min=0),
         metadata={"description": "Days the period was extended by (art. 43: once, at most 15), 0 when not"})
 
