@@ -104,3 +104,11 @@ def _requests(handoff: Handoff) -> tuple[Envelope, Envelope]:
 
     from ..support.examples import dossier
     return handoff_request_events(handoff, "corr-1", dossier())
+
+
+def test_an_answer_that_does_not_carry_its_requests_correlation_id_fails():
+    handoff, requested = referral()
+    handoff.accept(AT)
+    (failure,) = conversation(check(INSPECTION, [*requested, on_the_wire(
+        handoff_answer_event(handoff, "a-new-correlation"))]))
+    assert failure.startswith("[same-handoff]") and "'a-new-correlation'" in failure

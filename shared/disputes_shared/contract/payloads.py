@@ -532,7 +532,8 @@ class ClockAnnounced(_Payload):
     citation = fields.Str(required=True,
         metadata={"description": "The article that sets the period"})
     started_at = Instant(required=True,
-        metadata={"description": "When the event that starts the period happened"})
+        metadata={"description": "When the agency started the clock; the period counts from the day "
+                                 "of the event that starts it, that day not counted"})
     last_day = Day(required=True,
         metadata={"description": "The period's last day (China's date; a last day off work moved to the "
                                  "next working day)"})

@@ -27,7 +27,7 @@ ANSWER_REPEATS = ("from_agency", "to_agency", "purpose")
 RULES = {
     "handoff-exists": "an answer or report refers to a handoff that was requested",
     "addressed-to-agency": "the handoff it answers was requested of this agency",
-    "same-handoff": "the answer repeats its request's case, agencies and purpose",
+    "same-handoff": "an answer repeats its request's case, correlation id, agencies and purpose",
     "state-allows": "a handoff is answered while pending; a report follows an accepted referral",
     "answered-once": "a handoff is answered once, a referral reported on once",
 }
@@ -84,9 +84,7 @@ def _answer(agency: str, event: Envelope, handoff: _Handoff | None) -> list[Brea
                                               f"{handoff_id} was requested with "
                                               f"{request.payload[name]!r}")
                 for name in ANSWER_REPEATS if event.payload[name] != request.payload[name]]
-    if event.case_id != request.case_id:
-        breaches.append(Breach("same-handoff", event, f"case {event.case_id} is not case "
-                                                      f"{request.case_id} of handoff {handoff_id}"))
+    breaches += _same_case(event, request)
     if handoff.answer is not None:
         breaches.append(Breach("answered-once", event, f"handoff {handoff_id} was already "
                                                        f"{handoff.status} by "
@@ -96,6 +94,19 @@ def _answer(agency: str, event: Envelope, handoff: _Handoff | None) -> list[Brea
     handoff.status = (HandoffStatus.ACCEPTED if event.event_type == "handoff.accepted"
                       else HandoffStatus.RETURNED)
     return breaches
+
+
+def _same_case(event: Envelope, request: Envelope) -> list[Breach]:
+    """An answer or report is about its handoff's case, and carries the case's correlation id."""
+    handoff_id = request.payload["handoff_id"]
+    if event.case_id != request.case_id:
+        return [Breach("same-handoff", event, f"case {event.case_id} is not case "
+                                              f"{request.case_id} of handoff {handoff_id}")]
+    if event.correlation_id != request.correlation_id:
+        return [Breach("same-handoff", event, f"correlation_id {event.correlation_id!r} is not "
+                                              f"{request.correlation_id!r}, the one handoff "
+                                              f"{handoff_id} was requested with")]
+    return []
 
 
 def _report(agency: str, event: Envelope, handoff: _Handoff | None) -> list[Breach]:
@@ -109,9 +120,8 @@ def _report(agency: str, event: Envelope, handoff: _Handoff | None) -> list[Brea
         return [Breach("addressed-to-agency", event,
                        f"reports on handoff {handoff_id}, a {request.payload['purpose']} handoff "
                        f"to {request.payload['to_agency']}, not a {purpose} referral to {agency}")]
-    if event.case_id != request.case_id:
-        return [Breach("same-handoff", event, f"case {event.case_id} is not case "
-                                              f"{request.case_id} of handoff {handoff_id}")]
+    if mismatch := _same_case(event, request):
+        return mismatch
     if handoff.report is not None:
         return [Breach("answered-once", event, f"handoff {handoff_id} was already reported on "
                                                f"by {handoff.report.event_id}")]
