@@ -320,6 +320,12 @@ or changing its meaning, is a new major, published beside the old one. Consumers
 minor of a major they support, upcast older majors, and park a message of a major they do not
 know.
 
+Receiving: each inbox is a channel `inbox-<agency>` with a `receive` operation, its queue
+arguments in `x-arguments` and its bindings in `x-bindings`: declare it with exactly those, or
+the broker refuses it (406 PRECONDITION_FAILED). The AMQP properties every message carries are
+the message trait `amqp-properties`; every agency, the outside systems included, is in
+`x-agencies`.
+
 The platform's own queues and what they are bound to:
 
 {queues}"""
