@@ -254,8 +254,9 @@ class CaseHistory(Bounded):
     award = _history_amount(metadata={"description": "Arbitration: the award's total, in yuan"})
     final_for_employer = Flag(metadata={
         "description": "Arbitration: the award is final for the employer (art. 47)"})
-    award_period_extended = WholeNumber(validate=validate.Range(min=1, max=15), metadata={
-        "description": "Arbitration: days the award period was extended by (art. 43)"})
+    award_period_extended = WholeNumber(validate=validate.Range(min=1), metadata={
+        "description": "Arbitration: days the award period was extended by (art. 43: once, at "
+                       "most 15)"})
     set_aside_applied = Flag(metadata={
         "description": "Arbitration: the employer applied to set the final award aside (art. 49)"})
     award_overdue = Flag(metadata={
