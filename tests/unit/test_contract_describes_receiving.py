@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from marshmallow import fields
 
 from disputes_shared.contract.inboxes import MESSAGE_PROPERTIES, message_ids_of
-from disputes_shared.contract.payloads import PAYLOAD_SCHEMAS, _Payload
+from disputes_shared.contract.payloads import PAYLOAD_SCHEMAS, CaseHistory, _Payload
 from disputes_shared.contract.routing import AGENCY_QUEUE_ARGUMENTS, SUBSCRIPTIONS, queue_name
 from disputes_shared.contract.spec import asyncapi, message_schema, object_schema, published_schemas
 
@@ -90,3 +92,15 @@ def test_every_source_agency_is_in_the_agency_directory():
     envelope_agencies = published_schemas()["case.filed.v1.json"]["properties"]["source_agency"]["enum"]
     assert set(document["x-agencies"]) == set(envelope_agencies)
     assert {"trade_union", "hotline_12345", "labor_inspection", "courts"} <= set(envelope_agencies)
+
+
+def test_every_key_an_agency_writes_into_a_cases_history_is_declared():
+    """An undeclared key would be dropped from the dossier handed on: read what the services
+    write (``….history = {**….history, "key": …}``) and find each in ``CaseHistory``."""
+    services = Path(__file__).resolve().parents[2] / "services"
+    written = set()
+    for source in services.glob("*/*/*.py"):
+        for update in re.findall(r"history = \{\*\*\w+\.history,(.*?)\}", source.read_text(), re.S):
+            written |= set(re.findall(r'"(\w+)":', update))
+    assert len(written) >= 10, written  # the pattern still finds what the services write
+    assert written <= set(CaseHistory().fields), written - set(CaseHistory().fields)
