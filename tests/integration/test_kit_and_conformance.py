@@ -109,7 +109,7 @@ def test_a_bureau_that_never_answers_a_referral_fails_the_handoff_rule(amqp_uri,
                                           payload=example_payloads()["inspection.concluded"]))
     bureau.close()
     report = observed_report(observation)
-    assert not report.passed and failed_rules(report) == {"handoffs"}
+    assert not report.passed and failed_rules(report) == {"handoffs", "conversation"}
     assert f"handoff {handoff_id} (labor_inspection" in report.render()
 
 

@@ -49,8 +49,13 @@ def answer(handoff: Handoff, accepted: bool = True) -> Observed:
     return on_the_wire(handoff_answer_event(handoff, "corr-1"))
 
 
-def concluded() -> Envelope:
-    return envelope("inspection.concluded", source_agency=INSPECTION)
+def concluded(handoff: Handoff | None = None) -> Envelope:
+    """The bureau's report, on ``handoff`` (else on a handoff id nobody requested)."""
+    sent = envelope("inspection.concluded", source_agency=INSPECTION)
+    if handoff is None:
+        return sent
+    return Envelope(**{**sent.__dict__, "case_id": handoff.case_id,
+                       "payload": {**sent.payload, "handoff_id": handoff.handoff_id}})
 
 
 def rules(report: Any) -> dict[str, bool]:
@@ -59,7 +64,7 @@ def rules(report: Any) -> dict[str, bool]:
 
 def test_an_agency_that_answers_its_referral_and_reports_back_passes():
     handoff, requested = referral()
-    report = check(INSPECTION, [*requested, answer(handoff), on_the_wire(concluded())])
+    report = check(INSPECTION, [*requested, answer(handoff), on_the_wire(concluded(handoff))])
     assert report.passed, report.render()
     assert report.sent == 2 and "RESULT: PASS" in report.render()
 
@@ -150,9 +155,11 @@ def test_other_agencies_messages_are_not_charged_to_the_one_checked():
 
 
 def test_an_event_sent_again_is_checked_once_and_an_id_reused_for_another_event_fails():
-    first = concluded()
-    report = check(INSPECTION, [on_the_wire(first), on_the_wire(first)])
-    assert report.passed and report.sent == 1
+    handoff, requested = referral()
+    accepted = answer(handoff)
+    first = concluded(handoff)
+    report = check(INSPECTION, [*requested, accepted, on_the_wire(first), on_the_wire(first)])
+    assert report.passed and report.sent == 2, report.render()
     assert "1 event(s) sent again with the same id" in report.render()
     other = Envelope(**{**concluded().__dict__, "event_id": first.event_id, "case_id": "LD-2"})
     report = check(INSPECTION, [on_the_wire(first), on_the_wire(other)])

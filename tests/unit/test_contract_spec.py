@@ -26,6 +26,8 @@ from disputes_shared.contract.routing import (
     DEAD_LETTER_QUEUE,
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
+    SUBSCRIPTIONS,
+    queue_name,
 )
 from disputes_shared.contract.spec import (
     UnsupportedField,
@@ -97,7 +99,8 @@ def test_the_asyncapi_document_names_every_exchange_routing_key_and_message():
     amqp = [c["bindings"]["amqp"] for c in document["channels"].values()]
     assert {b["exchange"]["name"] for b in amqp if b["is"] == "routingKey"} \
         == {EVENTS_EXCHANGE, DOSSIERS_EXCHANGE}
-    assert [b["queue"]["name"] for b in amqp if b["is"] == "queue"] == [DEAD_LETTER_QUEUE]
+    assert [b["queue"]["name"] for b in amqp if b["is"] == "queue"] == [
+        DEAD_LETTER_QUEUE, *(queue_name(agency) for agency in SUBSCRIPTIONS)]
     assert DEAD_LETTER_EXCHANGE in document["channels"]["dead-letters"]["description"]
     assert {m["name"] for m in document["components"]["messages"].values()} \
         == {*EVENT_TYPES, "parked"}
@@ -130,9 +133,11 @@ def test_an_optional_field_added_with_a_minor_bump_may_be_published(monkeypatch)
         minor = 1
         platform = fields.Str(allow_none=True, load_default=None)
 
+    before = published_schemas()["case.filed.v1.json"]["x-schema-version"]
     assert problems_with(monkeypatch, WithPlatform) == []
-    assert published_schemas()["case.filed.v1.json"]["x-schema-version"] == "1.1"
-    assert envelope("case.filed").schema_version == "1.1"
+    after = f"1.{int(before.split('.')[1]) + 1}"
+    assert published_schemas()["case.filed.v1.json"]["x-schema-version"] == after
+    assert envelope("case.filed").schema_version == after
 
 
 def test_an_optional_field_added_without_a_minor_bump_is_refused(monkeypatch):

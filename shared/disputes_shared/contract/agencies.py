@@ -1,4 +1,10 @@
+"""The agencies: who acts on a case, and the directory an outside system finds itself in."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Agency(StrEnum):
@@ -11,3 +17,54 @@ class Agency(StrEnum):
     COURTS = "courts"  # 法院, through the courts bridge
     LABOR_INSPECTION = "labor_inspection"  # 劳动保障监察: wage-arrears referrals; an outside system
     TRAIL = "trail"  # the auditors' cross-agency trail; acts on no case
+    TRADE_UNION = "trade_union"  # 工会: a union's case tracker; an outside system
+    HOTLINE_12345 = "hotline_12345"  # 12345 政务服务便民热线; an outside system
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    """One agency as the published contract describes it."""
+
+    name: str  # the agency's own name, in Chinese as its staff write it
+    system: str  # platform: a service of this platform; outside: a system joining by the contract
+    role: str  # what it does for a case, and how it talks to the platform
+
+
+DIRECTORY: dict[Agency, AgencyEntry] = {
+    Agency.INTAKE: AgencyEntry("人社联处中心", "platform",
+                               "Takes claims (HTTP API, every channel), triages them and hands "
+                               "each case to its first agency; records the answers."),
+    Agency.MEDIATION: AgencyEntry("调解组织", "platform",
+                                  "The mediation stations (people's, union, industry, "
+                                  "pre-arbitration), by station id in the station directory."),
+    Agency.LEGAL_AID: AgencyEntry("法律援助中心", "platform",
+                                  "Grants or refuses legal aid; its lawyer follows the case."),
+    Agency.ARBITRATION: AgencyEntry("劳动人事争议仲裁委员会", "platform",
+                                    "Accepts, hears and awards arbitration cases."),
+    Agency.COURTS: AgencyEntry("人民法院", "platform",
+                               "The courts bridge: a court's own case system is reached through "
+                               "its adapter (courts_bridge/court_system.py), which records the "
+                               "court's steps as `courts`; a court's system does not publish "
+                               "on the broker itself."),
+    Agency.LABOR_INSPECTION: AgencyEntry("劳动保障监察", "outside",
+                                         "Receives wage-arrears referrals in its inbox, accepts "
+                                         "or returns them and reports with "
+                                         "inspection.concluded."),
+    Agency.TRAIL: AgencyEntry("跨部门审计轨迹", "platform",
+                              "Records every lifecycle event for auditors; acts on no case."),
+    Agency.TRADE_UNION: AgencyEntry("工会", "outside",
+                                    "A union's case tracker (its legal-service centre following "
+                                    "members' cases); publishes as trade_union. Its union "
+                                    "mediation stations are `mediation` stations. No inbox of "
+                                    "its own until it is onboarded."),
+    Agency.HOTLINE_12345: AgencyEntry("12345政务服务便民热线", "outside",
+                                      "Takes claims down by telephone and files them through "
+                                      "intake's HTTP API with the channel hotline_12345; "
+                                      "publishes as hotline_12345. No inbox of its own until it "
+                                      "is onboarded."),
+}
+
+
+def agency_directory() -> dict[str, dict[str, Any]]:
+    """Every agency, by its ``source_agency`` value, as published in the AsyncAPI document."""
+    return {str(agency): asdict(DIRECTORY[agency]) for agency in Agency}

@@ -72,16 +72,35 @@ class EnvelopeSchema(Bounded):
     class Meta:
         unknown = RAISE
 
-    event_id = fields.UUID(required=True)
+    event_id = fields.UUID(required=True, metadata={
+        "description": "The event's own id, new for every event; a redelivered message repeats "
+                       "it (consumers apply an event once per id), and the AMQP message_id is it"})
     event_type = fields.Str(required=True, validate=[validate.Length(max=64),
-                                                     validate.Regexp(r"^[a-z_]+\.[a-z_]+$")])
-    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"))
-    occurred_at = Instant(required=True)
-    case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    causation_id = fields.Str(allow_none=True, load_default=None)
-    source_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
-    payload = fields.Dict(required=True)
+                                                     validate.Regexp(r"^[a-z_]+\.[a-z_]+$")],
+                            metadata={"description": "What happened, e.g. handoff.accepted; with "
+                                                     "the major version it chooses the payload's "
+                                                     "schema"})
+    schema_version = fields.Str(required=True, validate=validate.Regexp(r"^\d{1,4}\.\d{1,4}$"),
+                                metadata={"description": "major.minor of the payload's schema"})
+    occurred_at = Instant(required=True, metadata={
+        "description": "When it happened, by the publishing agency's clock, with its UTC offset"})
+    case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The case it is about, as intake numbered it when the claim was filed"})
+    correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The case's correlation id, given by intake when the claim was filed and "
+                       "carried by every event about the case, a handoff's answer and report "
+                       "included (they repeat the correlation_id of the dossier they answer)"})
+    causation_id = fields.Str(allow_none=True, load_default=None, metadata={
+        "description": "The event_id of the event that caused this one, where the publisher "
+                       "records it (intake's triage and handoffs name case.filed, or the return that "
+                       "sends the case on; an outside system's answer should name the dossier it "
+                       "answers); null where none is recorded, as in the platform's own handoff "
+                       "answers"})
+    source_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES), metadata={
+        "description": "The agency that published the event (the agency directory: "
+                       "x-agencies in the AsyncAPI document)"})
+    payload = fields.Dict(required=True, metadata={
+        "description": "What happened, as the event type's schema says"})
 
 
 def payload_schema(event_type: str, major: int) -> Schema:
@@ -101,10 +120,15 @@ def majors_of(event_type: str) -> list[int]:
     return sorted(major for kind, major in PAYLOAD_SCHEMAS if kind == event_type)
 
 
+# Values added to the lists the envelope and every payload share (``source_agency``, the
+# handoffs' agencies) since a major was published: each is a minor version of every event type.
+SHARED_MINORS = {1: 1}  # 1: the agencies trade_union and hotline_12345
+
+
 def schema_version(event_type: str, major: int) -> str:
-    """``major.minor`` of a registered payload schema."""
+    """``major.minor`` of a registered payload schema: its own minor plus the shared ones."""
     schema = PAYLOAD_SCHEMAS[(event_type, major)]
-    return f"{major}.{getattr(schema, 'minor', 0)}"
+    return f"{major}.{getattr(schema, 'minor', 0) + SHARED_MINORS.get(major, 0)}"
 
 
 def current_version(event_type: str) -> str:

@@ -14,7 +14,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import HandoffPurpose
-from .strict import Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
+from .strict import AMOUNT_PATTERN, Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
 from .vocabularies import (
     CHANNELS,
     CLAIM_TYPES,
@@ -48,16 +48,33 @@ class _Payload(Bounded):
 
 
 class CaseFiled(_Payload):
-    channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
-    industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
-    relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
+    channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS),
+        metadata={"description": "How the claim reached intake: online (the worker), counter (an intake "
+                                 "clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), "
+                                 "referral (another body referred the worker)"})
+    industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES),
+        metadata={"description": "The worker's industry, as the worker gave it"})
+    relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS),
+        metadata={"description": "The working relationship (the 2021 guideline's three categories): "
+                                 "employment, incomplete_employment (platform work without a full "
+                                 "employment contract) or civil"})
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
-                              validate=validate.Length(min=1))
-    amount_claimed = amount_field(required=True)
-    worker_count = WholeNumber(required=True, validate=validate.Range(min=1))
-    district = fields.Str(required=True)
-    legal_aid_requested = Flag(required=True)
-    chosen_station_id = fields.Str(allow_none=True, load_default=None)
+                              validate=validate.Length(min=1),
+        metadata={"description": "What the worker claims; unpaid_wages makes it a wage-arrears case"})
+    amount_claimed = amount_field(required=True,
+        metadata={"description": "The total the worker claims, in yuan"})
+    worker_count = WholeNumber(required=True, validate=validate.Range(min=1),
+        metadata={"description": "How many workers bring the claim together (10 or more: a collective "
+                                 "dispute)"})
+    district = fields.Str(required=True,
+        metadata={"description": "The district the worker files in (the nearest mediation station is "
+                                 "sought from its centre)"})
+    legal_aid_requested = Flag(required=True,
+        metadata={"description": "The worker asked for legal aid; intake hands the case to legal aid as "
+                                 "well"})
+    chosen_station_id = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The mediation station the worker chose (an id of the station directory), "
+                                 "or null"})
 
 
 class LimitationRecord(Bounded):
@@ -66,51 +83,83 @@ class LimitationRecord(Bounded):
     class Meta:
         unknown = EXCLUDE
 
-    status = fields.Str(required=True, validate=validate.OneOf([s.value for s in LimitationStatus]))
-    runs_from = Day(allow_none=True, load_default=None)
-    ends_on = Day(allow_none=True, load_default=None)
-    rule = fields.Str(required=True)
+    status = fields.Str(required=True, validate=validate.OneOf([s.value for s in LimitationStatus]),
+        metadata={"description": "running (within the year), expired (beyond it: the claim is flagged), "
+                                 "not_running (wage arrears while the employment lasts, para. 4) or "
+                                 "not_applicable (a civil relationship)"})
+    runs_from = Day(allow_none=True, load_default=None,
+        metadata={"description": "The day the one-year period runs from (China's date), or null when it "
+                                 "does not run"})
+    ends_on = Day(allow_none=True, load_default=None,
+        metadata={"description": "The period's last day (China's date), or null when it does not run"})
+    rule = fields.Str(required=True,
+        metadata={"description": "The paragraph of art. 27 applied and why, in words"})
 
 
 class CaseTriaged(_Payload):
     minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
-    station_id = fields.Str(required=True)
-    station_kind = fields.Str(required=True)
-    urgent = Flag(required=True)
-    collective = Flag(required=True)
-    rules_fired = fields.List(fields.Str(), required=True)
+    station_id = fields.Str(required=True,
+        metadata={"description": "The mediation station the case is sent to, or \"none\" when it goes to "
+                                 "arbitration or a court (hand_to)"})
+    station_kind = fields.Str(required=True,
+        metadata={"description": "That station's kind (industry, union, people, pre_arbitration), or "
+                                 "\"none\""})
+    urgent = Flag(required=True,
+        metadata={"description": "Flagged urgent (特事急诊): a joint consultation follows"})
+    collective = Flag(required=True,
+        metadata={"description": "A collective dispute (10 or more workers, art. 7)"})
+    rules_fired = fields.List(fields.Str(), required=True,
+        metadata={"description": "The names of the triage rules that fired, flags and the route taken"})
     # v1.1, optional: where the case went when not to a station, why each rule fired, the
     # working-relationship category that drove the routing, and the limitation.
     hand_to = fields.Str(load_default="mediation", validate=validate.OneOf(
-        ["mediation", "arbitration", "litigation"]))
-    rule_reasons = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
+        ["mediation", "arbitration", "litigation"]),
+        metadata={"description": "Where the case goes: mediation (station_id), arbitration, or litigation "
+                                 "(a civil claim with no people's station left)"})
+    rule_reasons = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict,
+        metadata={"description": "Why each rule in rules_fired fired, by rule name"})
     relationship = fields.Str(allow_none=True, load_default=None,
-                              validate=validate.OneOf(RELATIONSHIPS))
-    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
+                              validate=validate.OneOf(RELATIONSHIPS),
+        metadata={"description": "The working-relationship category that drove the routing"})
+    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None,
+        metadata={"description": "Where the one-year limitation (art. 27) stood when the claim was filed"})
 
 
 class ConsultationConvened(_Payload):
     """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
 
-    reasons = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
-    roles = fields.List(fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)), required=True)
+    reasons = fields.List(fields.Str(), required=True, validate=validate.Length(min=1),
+        metadata={"description": "Why the case is urgent: the flags that called the consultation"})
+    roles = fields.List(fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)), required=True,
+        metadata={"description": "The roles that must sit: one each of arbitrator, mediator, lawyer"})
 
 
 class ConsultationHeld(_Payload):
     participants = fields.Dict(keys=fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)),
-                               values=fields.Str(validate=validate.Length(min=1)), required=True)
-    plan = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+                               values=fields.Str(validate=validate.Length(min=1)), required=True,
+        metadata={"description": "Who sat, by role: the person's staff id or name"})
+    plan = fields.Str(required=True, validate=validate.Length(min=1, max=2000),
+        metadata={"description": "The one plan the participants agreed for the case"})
 
 
 class _HandoffFields(_Payload):
     minor = 1  # 1.1: the purpose ``payment_order``
 
-    handoff_id = fields.Str(required=True)
-    from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
-    to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
-    purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
-    requested_at = Instant(required=True)
-    to_unit = fields.Str(allow_none=True, load_default=None)
+    handoff_id = fields.Str(required=True,
+        metadata={"description": "The handoff's id, given by the requesting agency; every answer and "
+                                 "report on the handoff repeats it"})
+    from_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES),
+        metadata={"description": "The agency that requested the handoff (the answer goes back to it)"})
+    to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES),
+        metadata={"description": "The agency asked to take the case up (the one that answers)"})
+    purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES),
+        metadata={"description": "What the receiving agency is asked to do"})
+    requested_at = Instant(required=True,
+        metadata={"description": "When the requesting agency requested the handoff (its clock); an "
+                                 "answer's wait counts from it"})
+    to_unit = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The unit within the receiving agency, e.g. the mediation station's id, "
+                                 "or null"})
 
 
 # The events with which an agency's work on a case ends; they carry ``worked_seconds``.
@@ -121,44 +170,113 @@ WORK_ENDING_EVENTS = frozenset({"handoff.requested", "case.closed", "legal_aid.g
 def worked_seconds_field() -> fields.Float:
     """Minor (optional) field: how long the publishing agency worked on the case since it
     accepted it; absent where the agency never took the case up (intake)."""
-    return Number(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    return Number(allow_none=True, load_default=None, validate=validate.Range(min=0), metadata={
+        "description": "Seconds the publishing agency worked on the case, from its acceptance of "
+                       "the handoff to this event; null where it never accepted one (intake)"})
 
 
 class HandoffRequested(_HandoffFields):
     minor = 2  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``
-    reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
+    reason = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "Why the case is handed on: the routing rule that chose the receiver, or "
+                                 "the requester's reason; null when none was given"})
     worked_seconds = worked_seconds_field()
 
 
 class HandoffAccepted(_HandoffFields):
-    accepted_at = Instant(required=True)
-    wait_seconds = Number(required=True, validate=validate.Range(min=0))
+    accepted_at = Instant(required=True,
+        metadata={"description": "When the receiving agency accepted the handoff (its clock)"})
+    wait_seconds = Number(required=True, validate=validate.Range(min=0),
+        metadata={"description": "Seconds from the request's requested_at to accepted_at: how long the "
+                                 "handoff waited for its answer"})
 
 
 class HandoffReturned(_HandoffFields):
-    returned_at = Instant(required=True)
-    wait_seconds = Number(required=True, validate=validate.Range(min=0))
-    reason = fields.Str(required=True, validate=validate.Length(min=1))
+    returned_at = Instant(required=True,
+        metadata={"description": "When the receiving agency returned the handoff (its clock)"})
+    wait_seconds = Number(required=True, validate=validate.Range(min=0),
+        metadata={"description": "Seconds from the request's requested_at to returned_at: how long the "
+                                 "handoff waited for its answer"})
+    reason = fields.Str(required=True, validate=validate.Length(min=1),
+        metadata={"description": "Why the receiving agency would not take the case up; the requester "
+                                 "routes it on"})
 
 
 class Person(Bounded):
     class Meta:
         unknown = RAISE
 
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=100),
+        metadata={"description": "The person's full name (personal data)"})
     id_number = fields.Str(required=True, validate=validate.Regexp(r"^\d{17}[\dXx]$",
-                           error="must be an 18-character resident ID number"))
+                           error="must be an 18-character resident ID number"),
+        metadata={"description": "The 18-character resident ID number (personal data)"})
     phone = fields.Str(required=True, validate=validate.Regexp(r"^1\d{10}$",
-                       error="must be an 11-digit mobile number"))
+                       error="must be an 11-digit mobile number"),
+        metadata={"description": "An 11-digit mobile number (personal data)"})
 
 
 class Employer(Bounded):
     class Meta:
         unknown = RAISE
 
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    platform = fields.Str(allow_none=True, load_default=None)
-    intermediary = fields.Str(allow_none=True, load_default=None)  # 众包/外包 contractor
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200),
+        metadata={"description": "The employer's registered name"})
+    platform = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The platform the work was found through (e.g. a delivery app), or null"})
+    intermediary = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The contractor between platform and worker (众包/外包), or null"})
+
+
+def _history_amount(**kwargs: Any) -> fields.Str:
+    return fields.Str(validate=validate.Regexp(AMOUNT_PATTERN), **kwargs)
+
+
+def _history_day(**kwargs: Any) -> fields.Str:
+    return fields.Str(validate=validate.Regexp(Day.pattern), **kwargs)
+
+
+class CaseHistory(Bounded):
+    """What each agency that held the case decided, as it handed the case on (``AgencyCase.
+    history``): each key is written by one agency, none is required, and a newer minor may add
+    keys (a consumer ignores those it does not know)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    mediation_agreement = _history_amount(metadata={
+        "description": "Mediation: the amount agreed, in yuan"})
+    agreement_effective_on = _history_day(metadata={
+        "description": "Mediation: the day (China's date) the agreement took effect; a court "
+                       "returns a judicial confirmation applied for more than 30 days after it"})
+    mediation_failed = fields.Str(metadata={
+        "description": "Mediation: why it ended without agreement"})
+    award = _history_amount(metadata={"description": "Arbitration: the award's total, in yuan"})
+    final_for_employer = Flag(metadata={
+        "description": "Arbitration: the award is final for the employer (art. 47)"})
+    award_period_extended = WholeNumber(validate=validate.Range(min=1), metadata={
+        "description": "Arbitration: days the award period was extended by (art. 43: once, at "
+                       "most 15)"})
+    set_aside_applied = Flag(metadata={
+        "description": "Arbitration: the employer applied to set the final award aside (art. 49)"})
+    award_overdue = Flag(metadata={
+        "description": "Arbitration: no award within the period (art. 43): a party may sue"})
+    award_effective_on = _history_day(metadata={
+        "description": "Arbitration: the day (China's date) the award took effect"})
+    late = fields.List(fields.Str(validate=validate.OneOf([k.value for k in ClockKind])),
+                       metadata={"description": "The statutory clocks that ran out before what "
+                                                "they wait for was done, by kind (the last "
+                                                "agency to record any)"})
+    ruling = fields.Str(validate=validate.OneOf(["confirmed", "judgment", "dismissed"]), metadata={
+        "description": "Courts: the ruling entered"})
+    amount_ruled = _history_amount(metadata={"description": "Courts: the amount ruled, in yuan"})
+    payment_order_objected = Flag(metadata={
+        "description": "Courts: the debtor objected to the payment order"})
+    payment_order_unanswered = Flag(metadata={
+        "description": "Courts: the payment order's time to answer passed without payment or "
+                       "objection: it may be enforced"})
+    case_outcome = fields.Str(validate=validate.OneOf(CLOSE_OUTCOMES), metadata={
+        "description": "Legal aid: how the case it followed ended"})
 
 
 class CaseDossier(Bounded):
@@ -168,188 +286,280 @@ class CaseDossier(Bounded):
         unknown = EXCLUDE
 
     # Inside an event, a newer minor version may add fields to a party: ignore them.
-    worker = fields.Nested(Person, required=True, unknown=EXCLUDE)
-    migrant_worker = Flag(load_default=False)
-    worker_count = WholeNumber(required=True, validate=validate.Range(min=1))
-    employer = fields.Nested(Employer, required=True, unknown=EXCLUDE)
-    industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
-    relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
+    worker = fields.Nested(Person, required=True, unknown=EXCLUDE,
+        metadata={"description": "The worker who filed (personal data; for the workers of a group, the one "
+                                 "who filed)"})
+    migrant_worker = Flag(load_default=False,
+        metadata={"description": "A migrant worker (农民工): legal aid exempts them from the means test for "
+                                 "pay and injury claims"})
+    worker_count = WholeNumber(required=True, validate=validate.Range(min=1),
+        metadata={"description": "How many workers bring the claim together"})
+    employer = fields.Nested(Employer, required=True, unknown=EXCLUDE,
+        metadata={"description": "The employer the claim is against"})
+    industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES),
+        metadata={"description": "The worker's industry"})
+    relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS),
+        metadata={"description": "The working-relationship category: employment, incomplete_employment or "
+                                 "civil"})
     claim_types = fields.List(fields.Str(validate=validate.OneOf(CLAIM_TYPES)), required=True,
-                              validate=validate.Length(min=1))
-    amount_claimed = amount_field(required=True)
-    district = fields.Str(required=True)
-    filed_at = Instant(required=True)
-    history = fields.Dict(keys=fields.Str(), load_default=dict)  # outcomes so far, by agency
+                              validate=validate.Length(min=1),
+        metadata={"description": "What the worker claims"})
+    amount_claimed = amount_field(required=True,
+        metadata={"description": "The total claimed, in yuan"})
+    district = fields.Str(required=True,
+        metadata={"description": "The district the claim was filed in"})
+    filed_at = Instant(required=True,
+        metadata={"description": "When intake received the claim"})
+    history = fields.Nested(CaseHistory, load_default=dict,
+        metadata={"description": "What the agencies that held the case before decided, added by each as it "
+                                 "hands the case on (keys named by the agency that writes them)"})
     # v1.1, optional: flagged urgent at triage; the limitation as it stood on filing.
-    urgent = Flag(load_default=False)
-    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None)
+    urgent = Flag(load_default=False,
+        metadata={"description": "Flagged urgent at triage (特事急诊)"})
+    limitation = fields.Nested(LimitationRecord, allow_none=True, load_default=None,
+        metadata={"description": "Where the one-year limitation (art. 27) stood when the claim was filed, "
+                                 "or null"})
 
 
 class HandoffDossier(HandoffRequested):
-    minor = 2  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation
-    dossier = fields.Nested(CaseDossier, required=True)
+    minor = 3  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation; 1.3: history typed
+    dossier = fields.Nested(CaseDossier, required=True,
+        metadata={"description": "What the receiving agency needs to act on the case: the parties "
+                                 "(personal data) and the case so far"})
 
 
 class AgreementReached(_Payload):
-    amount_agreed = amount_field(required=True)
-    pay_by = Day(required=True)
-    mediator_id = fields.Str(required=True)
+    amount_agreed = amount_field(required=True,
+        metadata={"description": "What the employer agreed to pay, in yuan"})
+    pay_by = Day(required=True,
+        metadata={"description": "The day (China's date) by which the employer agreed to pay"})
+    mediator_id = fields.Str(required=True,
+        metadata={"description": "The mediator's staff id"})
 
 
 class MediationFailed(_Payload):
-    reason = fields.Str(required=True)
-    mediator_id = fields.Str(required=True)
+    reason = fields.Str(required=True,
+        metadata={"description": "Why mediation ended without agreement, in words"})
+    mediator_id = fields.Str(required=True,
+        metadata={"description": "The mediator's staff id"})
 
 
 class SessionHeld(_Payload):
-    session_number = WholeNumber(required=True, validate=validate.Range(min=1))
-    mode = fields.Str(required=True, validate=validate.OneOf(SESSION_MODES))
-    mediator_id = fields.Str(required=True)
+    session_number = WholeNumber(required=True, validate=validate.Range(min=1),
+        metadata={"description": "The session's number in the case, from 1"})
+    mode = fields.Str(required=True, validate=validate.OneOf(SESSION_MODES),
+        metadata={"description": "in_person (线下) or video (视频调解)"})
+    mediator_id = fields.Str(required=True,
+        metadata={"description": "The mediator's staff id"})
 
 
 class ArbitrationOffered(_Payload):
     """Art. 14: no agreement within 15 days of the station receiving the application."""
 
-    citation = fields.Str(required=True)
-    mediator_id = fields.Str(allow_none=True, load_default=None)
+    citation = fields.Str(required=True,
+        metadata={"description": "The article that allows it (art. 14)"})
+    mediator_id = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The case's mediator's staff id, or null when none was assigned"})
 
 
 class ArbitrationDeclined(_Payload):
-    mediator_id = fields.Str(allow_none=True, load_default=None)
+    mediator_id = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The case's mediator's staff id, or null when none was assigned"})
 
 
 class AgreementUnperformed(_Payload):
     """The agreed payment date passed unpaid: what the worker may now do."""
 
-    pay_by = Day(required=True)
-    amount_agreed = amount_field(required=True)
+    pay_by = Day(required=True,
+        metadata={"description": "The agreed payment day that passed (China's date)"})
+    amount_agreed = amount_field(required=True,
+        metadata={"description": "The amount agreed and not paid, in yuan"})
     remedies = fields.List(fields.Str(validate=validate.OneOf(
-        ["judicial_confirmation", "arbitration", "payment_order"])), required=True)
+        ["judicial_confirmation", "arbitration", "payment_order"])), required=True,
+        metadata={"description": "What the worker may now do: apply for judicial confirmation or a payment "
+                                 "order, or go to arbitration"})
 
 
 class SubsidyAssessed(_Payload):
     """以案定补: the mediator's subsidy for one case, by difficulty (amounts are regional)."""
 
-    mediator_id = fields.Str(allow_none=True, load_default=None)
-    difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES))
-    amount = amount_field(required=True)
-    ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]))
-    sessions = WholeNumber(required=True, validate=validate.Range(min=0))
+    mediator_id = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The mediator the subsidy is for, or null when none was assigned"})
+    difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES),
+        metadata={"description": "The case's grade: simple, ordinary, complex or major (by group size, "
+                                 "urgency, claim types, sessions)"})
+    amount = amount_field(required=True,
+        metadata={"description": "The subsidy, in yuan (regional figures: the grade's amount, a share of "
+                                 "it when no agreement came)"})
+    ended = fields.Str(required=True, validate=validate.OneOf(["agreement", "failed", "withdrawn"]),
+        metadata={"description": "How mediation ended: agreement, failed or withdrawn"})
+    sessions = WholeNumber(required=True, validate=validate.Range(min=0),
+        metadata={"description": "How many sessions were held"})
 
 
 class LegalAidGranted(_Payload):
     minor = 1  # 1.1: worked_seconds
-    lawyer_id = fields.Str(required=True)
-    means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
+    lawyer_id = fields.Str(required=True,
+        metadata={"description": "The aid lawyer assigned (staff id)"})
+    means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]),
+        metadata={"description": "exempt (art. 42: e.g. a migrant worker's pay or injury claim) or passed"})
     worked_seconds = worked_seconds_field()
 
 
 class ProvisionalAidStarted(_Payload):
     """法律援助法 art. 44 (1): aid before review, the limitation running out within days."""
 
-    lawyer_id = fields.Str(required=True)
-    citation = fields.Str(required=True)
-    limitation_ends_on = Day(required=True)
+    lawyer_id = fields.Str(required=True,
+        metadata={"description": "The aid lawyer assigned (staff id)"})
+    citation = fields.Str(required=True,
+        metadata={"description": "The article that allows aid before review (法律援助法 art. 44)"})
+    limitation_ends_on = Day(required=True,
+        metadata={"description": "The limitation's last day (China's date), fewer than 7 days away"})
 
 
 class RepresentationContinued(_Payload):
     """The aid lawyer follows the case into arbitration or court."""
 
-    lawyer_id = fields.Str(required=True)
-    to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
-    purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
-    handoff_id = fields.Str(required=True)
+    lawyer_id = fields.Str(required=True,
+        metadata={"description": "The aid lawyer who goes on representing the worker"})
+    to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES),
+        metadata={"description": "Where the case has been handed: arbitration or the courts"})
+    purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES),
+        metadata={"description": "The purpose of that handoff"})
+    handoff_id = fields.Str(required=True,
+        metadata={"description": "The handoff the lawyer follows the case into"})
 
 
 class LegalAidRefused(_Payload):
     minor = 1  # 1.1: worked_seconds
-    reason = fields.Str(required=True)
+    reason = fields.Str(required=True,
+        metadata={"description": "Why aid was refused, in words"})
     worked_seconds = worked_seconds_field()
 
 
 class Awarded(_Payload):
     minor = 1  # 1.1: ``items``
 
-    amount_awarded = amount_field(required=True)
-    final_for_employer = Flag(required=True)  # 一裁终局, art. 47
-    arbitrator_id = fields.Str(required=True)
+    amount_awarded = amount_field(required=True,
+        metadata={"description": "The award's total, in yuan"})
+    final_for_employer = Flag(required=True,
+        metadata={"description": "Final for the employer (一裁终局, art. 47): every item within its limit; the "
+                                 "employer cannot sue, only apply to set it aside"})
+    arbitrator_id = fields.Str(required=True,
+        metadata={"description": "The presiding arbitrator's staff id"})
     # each item's amount, as art. 47 compares them one by one
-    items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None)
+    items = fields.Dict(keys=fields.Str(), values=amount_field(), load_default=None,
+        metadata={"description": "Each item's amount in yuan, by item (art. 47 compares them one by one), "
+                                 "or null when not itemised"})
 
 
 class AwardEffective(_Payload):
     """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
 
-    final_for_employer = Flag(required=True)
-    effective_on = Day(required=True)
+    final_for_employer = Flag(required=True,
+        metadata={"description": "Whether the award was final for the employer (art. 47)"})
+    effective_on = Day(required=True,
+        metadata={"description": "The day (China's date) the award took effect: the windows to sue or set "
+                                 "aside passed unused"})
 
 
 class RulingEntered(_Payload):
     proceeding = fields.Str(required=True, validate=validate.OneOf(
-        ["judicial_confirmation", "litigation", "enforcement"]))
-    ruling = fields.Str(required=True, validate=validate.OneOf(["confirmed", "judgment", "dismissed"]))
-    amount = amount_field(required=True)
+        ["judicial_confirmation", "litigation", "enforcement"]),
+        metadata={"description": "judicial_confirmation, litigation or enforcement"})
+    ruling = fields.Str(required=True, validate=validate.OneOf(["confirmed", "judgment", "dismissed"]),
+        metadata={"description": "confirmed (an agreement confirmed), judgment, or dismissed"})
+    amount = amount_field(required=True,
+        metadata={"description": "The amount ruled, in yuan"})
 
 
 class PaymentOrderIssued(_Payload):
     """支付令: the debtor pays or objects in writing by ``respond_by``."""
 
-    amount = amount_field(required=True)
-    respond_by = Day(required=True)
+    amount = amount_field(required=True,
+        metadata={"description": "The amount ordered, in yuan"})
+    respond_by = Day(required=True,
+        metadata={"description": "The last day (China's date) for the debtor to pay or object"})
 
 
 class PaymentOrderObjected(_Payload):
     """An objection ends the payment-order procedure; unless the applicant declines, the
     matter goes on as a suit (民事诉讼法, 督促程序)."""
 
-    turned_to_litigation = Flag(required=True)
+    turned_to_litigation = Flag(required=True,
+        metadata={"description": "The matter goes on as a suit (false: the applicant declined)"})
 
 
 class EnforcementStarted(_Payload):
-    amount_due = amount_field(required=True)
+    amount_due = amount_field(required=True,
+        metadata={"description": "The amount to enforce, in yuan"})
 
 
 class InspectionConcluded(_Payload):
     """The labor-inspection bureau (劳动保障监察) reports back on a wage-arrears referral."""
 
-    handoff_id = fields.Str(required=True)  # the referral this concludes
-    finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS))
-    amount_recovered = amount_field(required=True)
-    workers_paid = WholeNumber(required=True, validate=validate.Range(min=0))
-    note = fields.Str(allow_none=True, load_default=None)
+    handoff_id = fields.Str(required=True,
+        metadata={"description": "The labor-inspection referral this concludes; it must have been accepted "
+                                 "by the bureau"})
+    finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS),
+        metadata={"description": "arrears_paid (the employer paid during the inspection), order_issued "
+                                 "(责令支付), no_violation, referred_to_police (拒不支付劳动报酬罪)"})
+    amount_recovered = amount_field(required=True,
+        metadata={"description": "What the workers were paid as a result, in yuan"})
+    workers_paid = WholeNumber(required=True, validate=validate.Range(min=0),
+        metadata={"description": "How many workers were paid"})
+    note = fields.Str(allow_none=True, load_default=None,
+        metadata={"description": "The inspector's note, or null"})
 
 
 class CaseClosed(_Payload):
     minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
-    outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
-    amount_recovered = amount_field(required=True)  # 落实金额
-    days_open = WholeNumber(required=True, validate=validate.Range(min=0))
+    outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES),
+        metadata={"description": "How the case ended"})
+    amount_recovered = amount_field(required=True,
+        metadata={"description": "What the worker actually received (落实金额), in yuan"})
+    days_open = WholeNumber(required=True, validate=validate.Range(min=0),
+        metadata={"description": "Whole days from filing to closing"})
     worked_seconds = worked_seconds_field()
 
 
 class ClockAnnounced(_Payload):
     """A statutory clock on the case (``clocks.kinds``): started, or counted again."""
 
-    clock_id = fields.Str(required=True)
-    kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
-    citation = fields.Str(required=True)
-    started_at = Instant(required=True)
-    last_day = Day(required=True)
-    due_at = Instant(required=True)
-    provisional = Flag(required=True)  # counted partly on an estimate of the rest days
-    extension_days = WholeNumber(required=True, validate=validate.Range(min=0))
+    clock_id = fields.Str(required=True,
+        metadata={"description": "The clock's id; every later clock event on it repeats it"})
+    kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]),
+        metadata={"description": "Which statutory period the clock counts"})
+    citation = fields.Str(required=True,
+        metadata={"description": "The article that sets the period"})
+    started_at = Instant(required=True,
+        metadata={"description": "When the agency started the clock; the period counts from the day "
+                                 "of the event that starts it, that day not counted"})
+    last_day = Day(required=True,
+        metadata={"description": "The period's last day (China's date; a last day off work moved to the "
+                                 "next working day)"})
+    due_at = Instant(required=True,
+        metadata={"description": "The instant the period runs out: the end of last_day in China (UTC+8)"})
+    provisional = Flag(required=True,
+        metadata={"description": "Counted partly on an estimate of the rest days (a year the official "
+                                 "calendar does not cover yet); recounted when it does"})
+    extension_days = WholeNumber(required=True, validate=validate.Range(min=0),
+        metadata={"description": "Days the period was extended by (art. 43: once, at most 15), 0 when not"})
 
 
 class ClockExtended(ClockAnnounced):
-    approved_by = fields.Str(required=True, validate=validate.Length(min=1))
+    approved_by = fields.Str(required=True, validate=validate.Length(min=1),
+        metadata={"description": "Who approved the extension (the commission's chair)"})
 
 
 class ClockStopped(ClockAnnounced):
-    reason = fields.Str(required=True)  # what was done in time
+    reason = fields.Str(required=True,
+        metadata={"description": "What was done in time"})
 
 
 class ClockElapsed(ClockAnnounced):
-    elapsed_means = fields.Str(required=True)  # what the law now allows
+    elapsed_means = fields.Str(required=True,
+        metadata={"description": "What the law now allows, the period having run out"})
 
 
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {

@@ -19,8 +19,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from .agencies import Agency
+from .agencies import Agency, agency_directory
 from .envelope import EnvelopeSchema, schema_version
+from .inboxes import inbox_channel, inbox_channel_id, message_properties_trait, receive_operation
 from .payloads import PAYLOAD_SCHEMAS
 from .routing import (
     ADDRESSED_BY,
@@ -148,12 +149,14 @@ def message_schema(event_type: str, major: int) -> dict[str, Any]:
     """The whole message of one event type and major, as a JSON Schema document."""
     payload_class = PAYLOAD_SCHEMAS[(event_type, major)]
     envelope = object_schema(EnvelopeSchema())
+    payload = object_schema(payload_class())
+    payload["description"] = f"The {event_type} payload (major {major})"
     envelope["properties"].update({
-        "event_type": {"const": event_type},
+        "event_type": {"const": event_type, "description": "The event type of this schema"},
         "schema_version": {"type": "string", "pattern": rf"^{major}\.[0-9]+$",
                            "description": f"Any minor of major {major}; consumers ignore fields "
                                           "they do not know"},
-        "payload": object_schema(payload_class()),
+        "payload": payload,
     })
     return {
         "$schema": DRAFT,
@@ -211,6 +214,7 @@ def asyncapi() -> dict[str, Any]:
             "summary": schema["description"],
             "contentType": "application/json",
             "payload": schema,
+            "traits": [{"$ref": "#/components/messageTraits/amqp-properties"}],
             "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
                                   "bindingVersion": "0.3.0"}},
         }
@@ -238,6 +242,9 @@ def asyncapi() -> dict[str, Any]:
             "bindings": {"amqp": {"deliveryMode": 2, "mandatory": True, "bindingVersion": "0.3.0"}},
         }
     channels["dead-letters"], messages["parked-message"] = _dead_letters()
+    for agency in SUBSCRIPTIONS:
+        channels[inbox_channel_id(agency)] = inbox_channel(agency, _id)
+        operations[f"receive-{inbox_channel_id(agency)}"] = receive_operation(agency)
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -254,7 +261,9 @@ def asyncapi() -> dict[str, Any]:
                               "description": "A local broker; each deployment names its own"}},
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages,
+                       "messageTraits": {"amqp-properties": message_properties_trait()}},
+        "x-agencies": agency_directory(),
     }
 
 
@@ -310,6 +319,12 @@ Versions: adding an optional field is a minor change; removing, renaming or rety
 or changing its meaning, is a new major, published beside the old one. Consumers read every
 minor of a major they support, upcast older majors, and park a message of a major they do not
 know.
+
+Receiving: each inbox is a channel `inbox-<agency>` with a `receive` operation, its queue
+arguments in `x-arguments` and its bindings in `x-bindings`: declare it with exactly those, or
+the broker refuses it (406 PRECONDITION_FAILED). The AMQP properties every message carries are
+the message trait `amqp-properties`; every agency, the outside systems included, is in
+`x-agencies`.
 
 The platform's own queues and what they are bound to:
 

@@ -29,6 +29,7 @@ from ..contract.agencies import Agency
 from ..contract.envelope import Envelope, EnvelopeSchema, PoisonMessage, decode, payload_schema
 from ..contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE, route
 from .broker import EXCHANGES, amqp_uri, declare_topology
+from .conversation import check_conversation
 
 ANSWERS = ("handoff.accepted", "handoff.returned")
 
@@ -123,12 +124,15 @@ def check(agency: Agency | str, messages: list[Observed], seconds: float = 0.0) 
     routing = RuleResult("routing", "exchange and routing key as the contract gives them")
     handoffs = RuleResult("handoffs", "every handoff answered by accept or return; requests "
                                       "followed by their dossier")
+    conversation = RuleResult("conversation", "answers and reports to handoffs requested of "
+                                              "it, in a state that allows them, each once")
     valid: list[Envelope] = []
     for message in sent:
         _check_message(message, envelope, version, schema, routing, delivery, valid)
     _check_handoffs(agency, messages, valid, handoffs)
+    _check_conversation(agency, messages, conversation)
     return Report(agency=agency, seconds=seconds, sent=len(sent),
-                  rules=[envelope, version, schema, routing, delivery, handoffs])
+                  rules=[envelope, version, schema, routing, delivery, handoffs, conversation])
 
 
 def _first_of_each_event(sent: list[Observed], delivery: RuleResult) -> list[Observed]:
@@ -242,6 +246,19 @@ def _check_handoffs(agency: str, messages: list[Observed], own: list[Envelope],
         elif handoff_id in requested and answer.case_id != requested[handoff_id].case_id:
             result.fail(f"{answer.event_type} {answer.event_id}: case {answer.case_id} is not "
                         f"the case of handoff {handoff_id}")
+
+
+def _check_conversation(agency: str, messages: list[Observed], result: RuleResult) -> None:
+    """The exchange as a whole (``conversation``): every valid event once, in delivery order."""
+    seen: dict[str, Envelope] = {}
+    for message in messages:
+        try:
+            event = decode(message.body)
+        except PoisonMessage:
+            continue
+        seen.setdefault(event.event_id, event)
+    result.checked, breaches = check_conversation(agency, list(seen.values()))
+    result.failures += [str(breach) for breach in breaches]
 
 
 class Observation:
