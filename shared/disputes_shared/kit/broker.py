@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from amqp.exceptions import PreconditionFailed
+from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Producer, Queue, binding
 from kombu.message import Message
 
@@ -69,7 +69,9 @@ def agency_queue(agency: Agency, declare: bool = True) -> Queue:
 def declare_topology(connection: Connection) -> list[str]:
     """Declare every exchange and queue of the platform, so no event finds its queue missing
     because the service that consumes it has not started yet. Returns the queues that exist
-    with other arguments (declared by an older release) and were kept as they are."""
+    with other arguments (declared by an older release) and were kept as they are. The broker's
+    set-up does this as an administrator; the agencies' users may not (see
+    ``contract.routing.broker_permissions``)."""
     channel = connection.channel()
     try:
         for exchange in EXCHANGES.values():
@@ -81,6 +83,22 @@ def declare_topology(connection: Connection) -> list[str]:
         if not _declare_or_keep(connection, queue):
             kept.append(queue.name)
     return kept
+
+
+class TopologyMissing(RuntimeError):
+    """A queue the broker's set-up declares is not there."""
+
+
+def require_queue(connection: Connection, name: str) -> None:
+    """Check that ``name`` exists (a passive declaration, which needs no permission)."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(name, passive=True)
+    except NotFound:
+        raise TopologyMissing(f"queue {name} does not exist: run the broker's set-up first "
+                              "(disputes up does; see docs/operations.md)") from None
+    finally:
+        _close_quietly(channel)
 
 
 def _declare_or_keep(connection: Connection, queue: Queue) -> bool:
@@ -136,6 +154,9 @@ class Outgoing:
     headers: dict[str, Any] | None = None
     content_type: str = "application/json"
     app_id: str | None = None  # the agency publishing, so a message it got wrong is still its own
+    # The broker user the message is sent as: the connection's own unless the user may
+    # impersonate (the operator replaying a parked message as the agency that first sent it).
+    user_id: str | None = None
 
 
 class ConfirmedPublisher:
@@ -148,6 +169,7 @@ class ConfirmedPublisher:
 
     def __init__(self, amqp_uri: str, confirm_timeout: float = 30.0) -> None:
         self.amqp_uri = amqp_uri
+        self.user = str(Connection(amqp_uri).userid)  # the broker user it connects as
         self.confirm_timeout = confirm_timeout
         self._lock = threading.Lock()
         self._connection: Connection | None = None
@@ -161,7 +183,6 @@ class ConfirmedPublisher:
         if self._producer is None:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
-            declare_topology(connection)
             channel = connection.channel()
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
@@ -201,6 +222,9 @@ class ConfirmedPublisher:
                         m.body, exchange=m.exchange, routing_key=m.routing_key, mandatory=True,
                         delivery_mode=2, content_type=m.content_type, content_encoding="utf-8",
                         message_id=m.message_id, headers=m.headers or {},
+                        # RabbitMQ refuses a user_id other than the connection's own: consumers
+                        # know from it which agency really sent a message.
+                        user_id=m.user_id or self.user,
                         **({"app_id": m.app_id} if m.app_id else {}),
                     )
                     tags.append(self._next_tag)
@@ -236,10 +260,11 @@ class ConfirmedPublisher:
 
     def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
                 headers: dict[str, Any] | None = None,
-                content_type: str = "application/json", app_id: str | None = None) -> None:
+                content_type: str = "application/json", app_id: str | None = None,
+                user_id: str | None = None) -> None:
         """Publish one message; raise unless the broker confirmed and routed it."""
         (outcome,) = self.publish_many([Outgoing(body, exchange, routing_key, message_id, headers,
-                                                 content_type, app_id)])
+                                                 content_type, app_id, user_id)])
         if outcome is not None:
             raise outcome
 
@@ -262,6 +287,8 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
         "x-parked-at": datetime.now(UTC).isoformat(),
         "x-original-exchange": delivery.get("exchange", ""),
         "x-original-routing-key": delivery.get("routing_key", ""),
+        # Checked by the broker when it was sent: a replay sends it again as that user.
+        "x-original-user-id": message.properties.get("user_id") or "",
     })
     message_id = message.properties.get("message_id") or f"parked-{id(message)}"
     publisher.publish(message.body, DEAD_LETTER_EXCHANGE, "", message_id=str(message_id),
@@ -323,6 +350,13 @@ class ParkedMessage:
         return self.routing_key
 
     @property
+    def original_user_id(self) -> str | None:
+        """The broker user that first sent it: noted by whoever parked it, or kept by the broker
+        when a delivery limit parked it."""
+        return (str(self.headers.get("x-original-user-id") or "")
+                or self.properties.get("user_id") or None)
+
+    @property
     def parked_at(self) -> str | None:
         if "x-parked-at" in self.headers:
             return str(self.headers["x-parked-at"])
@@ -354,7 +388,6 @@ def read_parked(amqp_uri: str, timeout: float = 30.0,
     replayed: set[int] = set()
     reached = False
     with Connection(amqp_uri) as connection:
-        declare_topology(connection)
         channel = connection.channel()
 
         def take(message: Any) -> None:

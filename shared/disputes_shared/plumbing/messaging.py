@@ -28,7 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE
-from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
+from ..kit.broker import ConfirmedPublisher, agency_queue, park, require_queue
 from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
@@ -143,7 +143,9 @@ class EventConsumer(Consumer):
         self.agency = self.agency or agency_of_service(self.container.service_name)
         self.queue = agency_queue(self.agency, declare=False)
         with Connection(self.container.config["AMQP_URI"]) as connection:
-            declare_topology(connection)  # every queue exists before anyone publishes
+            # The broker's set-up declared every queue before anyone published; the agency's
+            # user may only consume its own.
+            require_queue(connection, self.queue.name)
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
         super().setup()
 
@@ -153,7 +155,7 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
-        envelope, reason = decode_or_reason(message.body)
+        envelope, reason = decode_or_reason(message.body, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
             return
