@@ -14,14 +14,14 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from kombu import Connection
 
 from disputes_shared.contract.agencies import PRINCIPALS, broker_user
 from disputes_shared.contract.routing import broker_permissions
-from disputes_shared.kit.broker import declare_topology
+from disputes_shared.kit.broker import as_user, declare_topology
 
 MANAGEMENT = os.environ.get("DISPUTES_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
 
@@ -40,21 +40,12 @@ class BrokerCredentials:
 
     def uri(self, broker_uri: str) -> str:
         """``broker_uri`` (any credentials in it replaced) as this user."""
-        return with_credentials(broker_uri, self.username, self.password)
+        return as_user(broker_uri, self.username, self.password)
 
     def environment(self) -> dict[str, str]:
         """What a process needs to connect as this user (see ``plumbing.config.amqp_uri``)."""
         return {"DISPUTES_AMQP_USERNAME": self.username,
                 "DISPUTES_AMQP_PASSWORD_FILE": str(self.password_file)}
-
-
-def with_credentials(broker_uri: str, username: str, password: str) -> str:
-    parts = urlsplit(broker_uri)
-    host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def vhost_of(broker_uri: str) -> str:

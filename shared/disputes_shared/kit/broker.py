@@ -14,7 +14,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Producer, Queue, binding
@@ -41,8 +43,33 @@ STREAM = PARKING_QUEUE_ARGUMENTS
 
 
 def amqp_uri() -> str:
-    """``DISPUTES_AMQP_URI``, else the local broker."""
-    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    """The broker this process connects to, as its own broker user: ``DISPUTES_AMQP_URI`` (else
+    the local broker), with the user ``DISPUTES_AMQP_USERNAME`` and the password
+    ``DISPUTES_AMQP_PASSWORD`` or the one in the file ``DISPUTES_AMQP_PASSWORD_FILE`` when they
+    are set (in a cluster, from the agency's Secret; locally, from the broker's set-up)."""
+    uri = os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    username = os.environ.get("DISPUTES_AMQP_USERNAME")
+    if not username:
+        return uri
+    password = os.environ.get("DISPUTES_AMQP_PASSWORD")
+    if password is None:
+        password_file = os.environ.get("DISPUTES_AMQP_PASSWORD_FILE")
+        if not password_file:
+            raise ValueError("DISPUTES_AMQP_USERNAME is set but neither DISPUTES_AMQP_PASSWORD "
+                             "nor DISPUTES_AMQP_PASSWORD_FILE")
+        password = Path(password_file).read_text().strip()
+    return as_user(uri, username, password)
+
+
+def as_user(uri: str, username: str, password: str) -> str:
+    """``uri`` with its credentials replaced by ``username`` and ``password``."""
+    parts = urlsplit(uri)
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{parts.hostname or '127.0.0.1'}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 EXCHANGES = {
     EVENTS_EXCHANGE: Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
     DOSSIERS_EXCHANGE: Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),

@@ -22,6 +22,7 @@ from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
+from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -247,3 +248,13 @@ class SettlingRpc(Rpc):
 
 rpc = SettlingRpc.decorator
 """nameko's ``@rpc``, on consumers that survive the broker going away mid-request."""
+
+
+class CallerRpcProxy(ClusterRpcProxy):
+    """nameko's RPC client, its reply queue named after the caller (``rpc.reply-operator-<id>``,
+    not nameko's ``standalone_rpc_proxy`` for every caller): the broker lets each caller's user
+    read its own replies alone (``contract.routing.broker_permissions``)."""
+
+    def __init__(self, config: dict[str, Any], caller: str, **options: Any) -> None:
+        super().__init__(config, **options)
+        self._reply_listener.container.service_name = caller
