@@ -23,7 +23,11 @@ from disputes_shared.contract.agencies import PRINCIPALS, broker_user
 from disputes_shared.contract.routing import broker_permissions
 from disputes_shared.kit.broker import as_user, declare_topology
 
-MANAGEMENT = os.environ.get("DISPUTES_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
+
+
+def management_api() -> str:
+    """``DISPUTES_RABBIT_MANAGEMENT``: the management API, with an administrator's credentials."""
+    return os.environ.get("DISPUTES_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def credentials_file(directory: Path, principal: str) -> Path:
 
 
 def set_up_broker(admin_uri: str, credentials_dir: Path, namespace: str = "",
-                  management: str = MANAGEMENT) -> dict[str, BrokerCredentials]:
+                  management: str | None = None) -> dict[str, BrokerCredentials]:
     """Declare the platform's topology in ``admin_uri``'s vhost and give every principal its
     user there; returns each principal's credentials."""
     with Connection(admin_uri) as connection:
@@ -76,7 +80,7 @@ def set_up_broker(admin_uri: str, credentials_dir: Path, namespace: str = "",
         declare_topology(connection)
     vhost = quote(vhost_of(admin_uri), safe="")
     session = requests.Session()
-    api = management.rstrip("/") + "/api"
+    api = (management or management_api()).rstrip("/") + "/api"
     found: dict[str, BrokerCredentials] = {}
     for principal in PRINCIPALS:
         user = broker_user(principal, namespace)
@@ -94,10 +98,10 @@ def set_up_broker(admin_uri: str, credentials_dir: Path, namespace: str = "",
     return found
 
 
-def remove_users(namespace: str, management: str = MANAGEMENT) -> None:
+def remove_users(namespace: str, management: str | None = None) -> None:
     """Delete the namespace's users (a test run's or a sandbox's, once its vhost is gone)."""
     session = requests.Session()
-    api = management.rstrip("/") + "/api"
+    api = (management or management_api()).rstrip("/") + "/api"
     for principal in PRINCIPALS:
         response = session.delete(f"{api}/users/{quote(broker_user(principal, namespace), safe='')}",
                                   timeout=10)

@@ -157,3 +157,11 @@ def test_every_grafana_dashboard_ships_in_the_dashboards_config_map():
     assert sorted(config_map["data"]) == [p.name for p in dashboards]
     for path in dashboards:
         assert config_map["data"][path.name] == path.read_text()
+
+
+def test_the_broker_users_in_the_cluster_are_those_the_contract_gives():
+    """deploy/k8s/base/platform/broker-users.yaml is generated from broker_permissions; a change
+    to the routing that is not regenerated into it fails here."""
+    from .broker_users import FILE, render
+
+    assert FILE.read_text() == render(), "run: python -m tests.deploy.broker_users"

@@ -458,7 +458,8 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
                 database_urls = stack.enter_context(scratch_postgres_databases(
                     SERVICE_NAMES.values(), prefix="faults", admin=postgres.admin_url))
             env = stack.enter_context(sandbox_platform(
-                amqp_uri=broker.amqp_uri, keep_state=keep, database_urls=database_urls or None))
+                amqp_uri=broker.amqp_uri, management=broker.management_url, keep_state=keep,
+                database_urls=database_urls or None))
             run = Run(broker=broker, env=env, rng=rng, postgres=postgres, database_urls=database_urls)
             log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
                 + ("" if keep else " (removed afterwards)"))

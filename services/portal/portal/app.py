@@ -198,10 +198,12 @@ class Portal:
 def rpc_trail(amqp: str, timeout: float = 10.0) -> Trail:
     """The trail service's ``trail`` RPC, as the worker (recorded as the accessor)."""
     from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from disputes_shared.contract.agencies import PORTAL
+    from disputes_shared.plumbing.messaging import CallerRpcProxy
 
     def fetch(case_id: str) -> dict[str, Any] | None:
-        with ClusterRpcProxy({"AMQP_URI": amqp, "serializer": "json"}, timeout=timeout) as rpc:
+        with CallerRpcProxy({"AMQP_URI": amqp, "serializer": "json"}, PORTAL,
+                            timeout=timeout) as rpc:
             try:
                 return dict(rpc.trail.trail(case_id, accessed_by="worker portal (case number)"))
             except RemoteError:
