@@ -24,7 +24,6 @@ from disputes_shared.contract.routing import broker_permissions
 from disputes_shared.kit.broker import as_user, declare_topology
 
 
-
 def management_api() -> str:
     """``DISPUTES_RABBIT_MANAGEMENT``: the management API, with an administrator's credentials."""
     return os.environ.get("DISPUTES_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")

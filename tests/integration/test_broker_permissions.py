@@ -18,7 +18,6 @@ from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.routing import (
     DEAD_LETTER_QUEUE,
     DOSSIERS_EXCHANGE,
-    EVENTS_EXCHANGE,
     queue_name,
     route,
 )
@@ -77,23 +76,20 @@ def test_an_agency_that_hands_no_case_on_cannot_send_a_dossier(agency_uri: Uri, 
 @pytest.mark.parametrize("queue", [queue_name(Agency.COURTS), queue_name(Agency.INTAKE),
                                    DEAD_LETTER_QUEUE])
 def test_an_agency_cannot_read_another_agencys_queue_nor_the_parked_messages(agency_uri: Uri, queue):
-    with Connection(agency_uri("mediation")) as connection:
-        with pytest.raises(AccessRefused, match=queue):
-            connection.channel().basic_get(queue)
-    with Connection(agency_uri("mediation")) as connection:
-        with pytest.raises(AccessRefused, match=queue):
-            connection.channel().basic_consume(queue, callback=lambda message: None)
+    with Connection(agency_uri("mediation")) as connection, pytest.raises(AccessRefused, match=queue):
+        connection.channel().basic_get(queue)
+    with Connection(agency_uri("mediation")) as connection, pytest.raises(AccessRefused, match=queue):
+        connection.channel().basic_consume(queue, callback=lambda message: None)
 
 
 @pytest.mark.parametrize("agency", ["mediation", "trail", "labor_inspection"])
 def test_no_agency_can_bind_a_queue_to_the_dossiers_exchange(agency_uri: Uri, agency):
     own = queue_name(Agency(agency))
-    with Connection(agency_uri(agency)) as connection:
-        with pytest.raises(AccessRefused):
-            connection.channel().queue_bind(own, DOSSIERS_EXCHANGE, "#")
-    with Connection(agency_uri(agency)) as connection:  # nor a queue of its own making
-        with pytest.raises(AccessRefused):
-            connection.channel().queue_declare(f"{agency}.eavesdrop", exclusive=True)
+    with Connection(agency_uri(agency)) as connection, pytest.raises(AccessRefused):
+        connection.channel().queue_bind(own, DOSSIERS_EXCHANGE, "#")
+    # nor a queue of its own making
+    with Connection(agency_uri(agency)) as connection, pytest.raises(AccessRefused):
+        connection.channel().queue_declare(f"{agency}.eavesdrop", exclusive=True)
 
 
 def test_an_agency_cannot_publish_as_another_agencys_user(agency_uri: Uri, amqp_uri):

@@ -198,6 +198,7 @@ class Portal:
 def rpc_trail(amqp: str, timeout: float = 10.0) -> Trail:
     """The trail service's ``trail`` RPC, as the worker (recorded as the accessor)."""
     from nameko.exceptions import RemoteError
+
     from disputes_shared.contract.agencies import PORTAL
     from disputes_shared.plumbing.messaging import CallerRpcProxy
 

@@ -122,7 +122,7 @@ class EventSubscriber:
         if self._connection is None:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
-            if self.queue.no_declare:  # the set-up's queue: this agency's user may not declare it
+            if getattr(self.queue, "no_declare", False):  # the set-up's queue: not ours to declare
                 require_queue(connection, self.queue.name)
             consumer = PlainConsumer(connection.default_channel, queues=[self.queue],
                                 on_message=self._on_message,
