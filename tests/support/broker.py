@@ -88,13 +88,20 @@ def as_json(body: bytes | str) -> Any:
     return json.loads(body)
 
 
+def publish_as(amqp_uri: str, principal: str, exchange: str, routing_key: str,
+               body: bytes | str, **properties: Any) -> None:
+    """``publish_raw`` as ``principal``'s broker user, naming it as the sender (``user_id``)."""
+    as_principal = uri_of(amqp_uri, principal)
+    publish_raw(as_principal, exchange, routing_key, body,
+                user_id=Connection(as_principal).userid, **properties)
+
+
 def send(amqp_uri: str, envelope: Envelope) -> None:
     """Publish an envelope as a service's relay would: encoded, routed, its event id the
     message id, as its source agency's broker user."""
     exchange, routing_key = route(envelope)
-    as_agency = uri_of(amqp_uri, envelope.source_agency)
-    publish_raw(as_agency, exchange, routing_key, encode(envelope), message_id=envelope.event_id,
-                user_id=Connection(as_agency).userid)
+    publish_as(amqp_uri, envelope.source_agency, exchange, routing_key, encode(envelope),
+               message_id=envelope.event_id)
 
 
 def staff_rpc(config: dict[str, Any], timeout: float | None = None) -> Any:
