@@ -12,8 +12,8 @@ from pathlib import Path
 
 import requests
 
+from disputes_shared.contract.agencies import OPERATOR, Agency, broker_user
 from disputes_shared.contract.agencies import PORTAL as PORTAL_USER
-from disputes_shared.contract.agencies import Agency
 from disputes_shared.plumbing.config import SERVICE_NAMES, http_port
 
 from .broker_setup import BrokerCredentials, set_up_broker
@@ -53,6 +53,19 @@ def broker_users() -> dict[str, BrokerCredentials]:
     admin = os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     return set_up_broker(admin, var("broker-users", "x").parent,
                          namespace=os.environ.get("DISPUTES_BROKER_NAMESPACE", ""))
+
+
+def act_as_operator() -> None:
+    """Staff commands connect as the operator's broker user that the set-up of ``disputes up``
+    made here, unless ``DISPUTES_AMQP_USERNAME`` names a user already."""
+    if os.environ.get("DISPUTES_AMQP_USERNAME"):
+        return
+    state = Path(os.environ.get("DISPUTES_STATE_DIR", project_root() / "var"))
+    password_file = state / "broker-users" / OPERATOR
+    if password_file.exists():
+        os.environ["DISPUTES_AMQP_USERNAME"] = broker_user(
+            OPERATOR, os.environ.get("DISPUTES_BROKER_NAMESPACE", ""))
+        os.environ["DISPUTES_AMQP_PASSWORD_FILE"] = str(password_file)
 
 
 def broker(command: str) -> int:
