@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from amqp.exceptions import AccessRefused, PreconditionFailed
+from amqp.exceptions import AccessRefused
 from kombu import Connection
+from sqlalchemy import select
 
+from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.routing import (
@@ -22,13 +24,19 @@ from disputes_shared.contract.routing import (
     route,
 )
 from disputes_shared.kit import EventPublisher, EventSubscriber
-from disputes_shared.kit.broker import ConfirmedPublisher
+from disputes_shared.kit.broker import ConfirmedPublisher, Forbidden
+from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.messaging import CallerRpcProxy
+from disputes_shared.plumbing.metrics import PlatformMetrics
+from disputes_shared.plumbing.outbox import Outbox
+from disputes_shared.plumbing.relay import OutboxRelay
+from disputes_shared.plumbing.runner import service_schema
+from mediation import adapters
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import dead_letters, parked_now, queue_depth, staff_rpc
-from ..support.examples import dossier_envelope, envelope
+from ..support.broker import dead_letters, parked_now, queue_depth, queue_messages, staff_rpc
+from ..support.examples import delivered, dossier_envelope, envelope
 from ..support.waiting import eventually
 
 Uri = Callable[[str], str]
@@ -57,7 +65,7 @@ def test_an_agency_cannot_publish_an_event_type_another_agency_sends(agency_uri:
     ruling = envelope("court.ruling_entered", source_agency=Agency.COURTS)
     exchange, routing_key = route(ruling)
     publisher = ConfirmedPublisher(agency_uri("mediation"))
-    with pytest.raises(AccessRefused, match="court.ruling_entered.v1.all' in exchange 'disputes.events'"):
+    with pytest.raises(Forbidden, match="court.ruling_entered.v1.all' in exchange 'disputes.events'"):
         publisher.publish(encode(ruling), exchange, routing_key, message_id=ruling.event_id)
     publisher.close()
     assert queue_depth(amqp_uri, queue_name(Agency.TRAIL)) == 0  # the trail got nothing
@@ -66,7 +74,7 @@ def test_an_agency_cannot_publish_an_event_type_another_agency_sends(agency_uri:
 def test_an_agency_that_hands_no_case_on_cannot_send_a_dossier(agency_uri: Uri, amqp_uri):
     dossier = dossier_envelope()
     publisher = ConfirmedPublisher(agency_uri("trail"))
-    with pytest.raises(AccessRefused, match="disputes.dossiers"):
+    with pytest.raises(Forbidden, match="ACCESS_REFUSED .*disputes.dossiers"):
         publisher.publish(encode(dossier), DOSSIERS_EXCHANGE, "handoff.dossier.v1.mediation",
                           message_id=dossier.event_id)
     publisher.close()
@@ -96,7 +104,7 @@ def test_an_agency_cannot_publish_as_another_agencys_user(agency_uri: Uri, amqp_
     accepted = accepted_by_mediation()
     exchange, routing_key = route(accepted)
     publisher = ConfirmedPublisher(agency_uri("mediation"))
-    with pytest.raises(PreconditionFailed, match="user_id property"):
+    with pytest.raises(Forbidden, match="PRECONDITION_FAILED .*user_id property"):
         publisher.publish(encode(accepted), exchange, routing_key, message_id=accepted.event_id,
                           user_id=user_of(agency_uri("intake")))
     publisher.close()
@@ -157,3 +165,35 @@ def test_the_portal_may_read_a_trail_but_not_send_a_staff_command(mediation, age
     with portal as rpc, pytest.raises(AccessRefused, match="mediation.pending_handoffs' in exchange 'nameko-rpc'"):
         rpc.mediation.pending_handoffs()
     assert pending(mediation) == []  # the operator may
+
+
+def test_an_event_its_agency_may_not_send_is_parked_in_the_outbox_and_the_rest_flow(
+        fresh_database, agency_uri: Uri, amqp_uri):
+    """A service that commits an event of another agency's type (a bug) finds it refused by the
+    broker: the relay parks that one with the broker's reason and publishes the others."""
+    url = fresh_database("mediation")
+    service_schema(MediationService, metadata).upgrade(url)
+    engine = make_engine(url)
+    table = adapters.plumbing.outbox
+    forbidden = delivered(envelope("court.ruling_entered", case_id="LD-20260302-0000000001",
+                                   source_agency=Agency.MEDIATION))
+    allowed = delivered(envelope("mediation.failed", case_id="LD-20260302-0000000002",
+                                 source_agency=Agency.MEDIATION))
+    clock = SystemClock()
+    with engine.begin() as connection:
+        Outbox(connection, table).add([forbidden, allowed], clock.now())
+    publisher = ConfirmedPublisher(agency_uri("mediation"))
+    relay = OutboxRelay(engine, table, publisher, PlatformMetrics("mediation"), clock)
+    try:
+        assert relay.flush() == 1
+        with engine.connect() as connection:
+            rows = {row.event_id: row for row in connection.execute(select(table))}
+    finally:
+        publisher.close()
+        engine.dispose()
+    assert rows[allowed.event_id].published_at is not None
+    assert rows[forbidden.event_id].published_at is None
+    assert "ACCESS_REFUSED" in rows[forbidden.event_id].last_error
+    (published,) = queue_messages(amqp_uri, queue_name(Agency.TRAIL), 1)
+    assert published.properties["message_id"] == allowed.event_id
+    assert published.properties["user_id"] == user_of(agency_uri("mediation"))

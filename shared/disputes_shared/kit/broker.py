@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from amqp.exceptions import NotFound, PreconditionFailed
+from amqp.exceptions import AccessRefused, NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Producer, Queue, binding
 from kombu.message import Message
 
@@ -170,6 +170,12 @@ class Refused(RuntimeError):
     """The broker nacked a message: it did not take responsibility for it."""
 
 
+class Forbidden(Refused):
+    """The broker closed the channel on a message: this user may not publish it there (403
+    ACCESS_REFUSED: the exchange, or the routing key's topic permission) or not as sent (406
+    PRECONDITION_FAILED: a ``user_id`` that is not the connection's user)."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message to publish, persistent and mandatory."""
@@ -238,40 +244,52 @@ class ConfirmedPublisher:
 
     def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
         """Publish every message, then wait for every confirm; per message, None when the broker
-        confirmed and routed it, else why not (``Unroutable``, ``Refused``). Raises when the
-        connection fails or the confirms do not come in time: then nothing is known confirmed."""
-        with self._lock:
-            try:
-                producer = self._ensure()
-                tags = []
-                for m in messages:
-                    producer.publish(
-                        m.body, exchange=m.exchange, routing_key=m.routing_key, mandatory=True,
-                        delivery_mode=2, content_type=m.content_type, content_encoding="utf-8",
-                        message_id=m.message_id, headers=m.headers or {},
-                        # RabbitMQ refuses a user_id other than the connection's own: consumers
-                        # know from it which agency really sent a message.
-                        user_id=m.user_id or self.user,
-                        **({"app_id": m.app_id} if m.app_id else {}),
-                    )
-                    tags.append(self._next_tag)
-                    self._unsettled.add(self._next_tag)
-                    self._next_tag += 1
-                self._await_confirms(set(tags))
-            except Exception:
-                self.close()  # reconnect on the next publish
-                raise
-            outcomes: list[Exception | None] = []
-            for m, tag in zip(messages, tags, strict=True):
-                if tag in self._nacked:
-                    outcomes.append(Refused(f"the broker nacked {m.message_id}"))
-                elif m.message_id in self._returned:
-                    outcomes.append(Unroutable(f"no queue bound for {m.exchange} {m.routing_key}"))
-                else:
-                    outcomes.append(None)
-            self._nacked -= set(tags)
-            self._returned -= {m.message_id for m in messages}
-            return outcomes
+        confirmed and routed it, else why not (``Unroutable``, ``Refused``, ``Forbidden``).
+        Raises when the connection fails or the confirms do not come in time: then nothing is
+        known confirmed."""
+        try:
+            with self._lock:
+                return self._publish_batch(messages)
+        except (AccessRefused, PreconditionFailed) as refusal:
+            self.close()  # the broker closed the channel
+            if len(messages) == 1:
+                return [Forbidden(f"the broker refused {messages[0].message_id}: {refusal}")]
+        # Which one the broker refused is not said: each again on its own, so that only that one
+        # is refused (one confirmed before the refusal is sent twice; consumers drop the copy).
+        return [self.publish_many([m])[0] for m in messages]
+
+    def _publish_batch(self, messages: list[Outgoing]) -> list[Exception | None]:
+        try:
+            producer = self._ensure()
+            tags = []
+            for m in messages:
+                producer.publish(
+                    m.body, exchange=m.exchange, routing_key=m.routing_key, mandatory=True,
+                    delivery_mode=2, content_type=m.content_type, content_encoding="utf-8",
+                    message_id=m.message_id, headers=m.headers or {},
+                    # RabbitMQ refuses a user_id other than the connection's own: consumers
+                    # know from it which agency really sent a message.
+                    user_id=m.user_id or self.user,
+                    **({"app_id": m.app_id} if m.app_id else {}),
+                )
+                tags.append(self._next_tag)
+                self._unsettled.add(self._next_tag)
+                self._next_tag += 1
+            self._await_confirms(set(tags))
+        except Exception:
+            self.close()  # reconnect on the next publish
+            raise
+        outcomes: list[Exception | None] = []
+        for m, tag in zip(messages, tags, strict=True):
+            if tag in self._nacked:
+                outcomes.append(Refused(f"the broker nacked {m.message_id}"))
+            elif m.message_id in self._returned:
+                outcomes.append(Unroutable(f"no queue bound for {m.exchange} {m.routing_key}"))
+            else:
+                outcomes.append(None)
+        self._nacked -= set(tags)
+        self._returned -= {m.message_id for m in messages}
+        return outcomes
 
     def _await_confirms(self, tags: set[int]) -> None:
         assert self._connection is not None
