@@ -7,10 +7,12 @@ import re
 
 from disputes_shared.contract.agencies import Agency, agency_of_user, broker_user
 from disputes_shared.contract.envelope import decode_or_reason, encode
+from disputes_shared.contract.payloads import PAYLOAD_SCHEMAS
 from disputes_shared.contract.routing import (
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
     broker_permissions,
+    events_sent_by,
     queue_name,
 )
 
@@ -56,3 +58,9 @@ def test_an_event_sent_by_another_agencys_user_has_a_reason_naming_both():
     assert decode_or_reason(sent, None)[1].endswith("names no broker user (user_id) that sent it")
     decoded, reason = decode_or_reason(sent, "x.courts")
     assert decoded is not None and reason == ""
+
+
+def test_every_event_type_of_the_contract_is_some_agencys_to_send():
+    """A new event type no agency may send would be refused by the broker at its first publish."""
+    sendable = {t for agency in Agency for t in events_sent_by(agency)}
+    assert sendable == {event_type for event_type, _ in PAYLOAD_SCHEMAS}
