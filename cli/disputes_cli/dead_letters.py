@@ -21,7 +21,7 @@ from disputes_shared.kit.broker import (
 # Headers of the parking itself (ours, and the broker's when a delivery limit parked it): not
 # sent on with a replayed message.
 PARKING_HEADERS = ("x-parked-reason", "x-parked-by", "x-parked-at", "x-original-exchange",
-                   "x-original-routing-key", "x-death", "x-first-death-exchange",
+                   "x-original-routing-key", "x-original-user-id", "x-death", "x-first-death-exchange",
                    "x-first-death-queue", "x-first-death-reason", "x-delivery-count")
 
 
@@ -67,9 +67,12 @@ def replay(amqp_uri: str, message_ids: set[str] | None, limit: int = 10000) -> l
                 raise ValueError(f"parked message {view['message_id']} has no original exchange")
             headers = {k: v for k, v in message.headers.items() if k not in PARKING_HEADERS}
             headers["x-replays"] = view["replays"] + 1
+            # As the user that first sent it (the operator's user may impersonate), so that its
+            # consumer takes it as that agency's once more.
             publisher.publish(message.body, view["exchange"], view["routing_key"],
                               message_id=view["message_id"] or "", headers=headers,
-                              content_type=message.properties.get("content_type", "application/json"))
+                              content_type=message.properties.get("content_type", "application/json"),
+                              user_id=message.original_user_id)
             # A crash right here sends it again on the next replay; consumers drop the
             # duplicate by its event id.
             record_replayed(publisher, message)

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import requests
 
-from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.agencies import OPERATOR, Agency, broker_user
+from disputes_shared.contract.agencies import PORTAL as PORTAL_USER
 from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, portal_http_port
+
+from .broker_setup import BrokerCredentials, set_up_broker
 
 SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.MEDIATION, Agency.LEGAL_AID,
                                         Agency.ARBITRATION, Agency.COURTS, Agency.INTAKE)]
@@ -40,6 +43,28 @@ def service_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DISPUTES_DATA_DIR", str(var("data", "x").parent))
     return env
+
+
+def broker_users() -> dict[str, BrokerCredentials]:
+    """The broker set up for this platform (as the administrator of ``DISPUTES_AMQP_URI``): its
+    topology, and the users of the agencies, the operator and the portal, their passwords kept
+    owner-only under ``var/broker-users/`` (users named in ``DISPUTES_BROKER_NAMESPACE``, if set)."""
+    admin = os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    return set_up_broker(admin, var("broker-users", "x").parent,
+                         namespace=os.environ.get("DISPUTES_BROKER_NAMESPACE", ""))
+
+
+def act_as_operator() -> None:
+    """Staff commands connect as the operator's broker user that the set-up of ``disputes up``
+    made here, unless ``DISPUTES_AMQP_USERNAME`` names a user already."""
+    if os.environ.get("DISPUTES_AMQP_USERNAME"):
+        return
+    state = Path(os.environ.get("DISPUTES_STATE_DIR", project_root() / "var"))
+    password_file = state / "broker-users" / OPERATOR
+    if password_file.exists():
+        os.environ["DISPUTES_AMQP_USERNAME"] = broker_user(
+            OPERATOR, os.environ.get("DISPUTES_BROKER_NAMESPACE", ""))
+        os.environ["DISPUTES_AMQP_PASSWORD_FILE"] = str(password_file)
 
 
 def broker(command: str) -> int:
@@ -95,6 +120,7 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
     off (a crashed service restarting, as an orchestrator restarts one, needs none)."""
     if start_broker and broker("start") != 0:
         return 1
+    users = broker_users()
     env = service_env()
     # The schema step is explicit and runs before the services, never inside them.
     migrations = [subprocess.Popen([sys.executable, "-W", "ignore", "-m", service, "migrate"],
@@ -107,9 +133,12 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
     for service in PROCESSES:
         if pid_of(service):
             continue
+        # Each process connects to the broker as its own agency's user (the portal as its own).
+        user = users[PORTAL_USER if service == PORTAL else str(AGENCY_OF[service])]
         with open(var("log", f"{service}.log"), "ab") as log:
             started[service] = subprocess.Popen(
-                [sys.executable, "-W", "ignore", "-m", service, "run"], env=env,
+                [sys.executable, "-W", "ignore", "-m", service, "run"],
+                env={**env, **user.environment()},
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         var("run", f"{service}.pid").write_text(str(started[service].pid))
     deadline = time.monotonic() + timeout

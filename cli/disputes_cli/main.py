@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         return local.status()
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
+    if args.command in ("demo", "trail", "handoffs", "dead-letters"):
+        from . import local
+
+        local.act_as_operator()
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify,
                 "conformance": cmd_conformance}

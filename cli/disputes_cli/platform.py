@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import requests
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.agencies import OPERATOR, Agency
 from disputes_shared.plumbing.config import amqp_uri, http_port
+from disputes_shared.plumbing.messaging import CallerRpcProxy
 
 RECEIVING_SERVICES = ("mediation", "legal_aid", "arbitration", "courts_bridge")
 
@@ -18,8 +18,8 @@ class Platform:
     def __init__(self, amqp: str | None = None, intake_url: str | None = None,
                  timeout: float = 30.0) -> None:
         self.intake_url = intake_url or f"http://127.0.0.1:{http_port(Agency.INTAKE)}"
-        self._proxy = ClusterRpcProxy({"AMQP_URI": amqp or amqp_uri(), "serializer": "json"},
-                                      timeout=timeout)
+        self._proxy = CallerRpcProxy({"AMQP_URI": amqp or amqp_uri(), "serializer": "json"},
+                                     OPERATOR, timeout=timeout)
         self.http = requests.Session()
 
     def __enter__(self) -> "Platform":

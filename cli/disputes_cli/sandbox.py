@@ -16,7 +16,10 @@ from urllib.parse import quote
 
 import requests
 
+from disputes_shared.contract.agencies import OPERATOR
 from disputes_shared.plumbing.config import SERVICE_NAMES
+
+from .broker_setup import remove_users
 
 MANAGEMENT = os.environ.get("DISPUTES_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
 # A role that may create databases on the local PostgreSQL (scripts/postgres.sh provides one).
@@ -93,29 +96,39 @@ def _port_is_free(port: int) -> bool:
 
 
 @contextmanager
-def _broker(amqp_uri: str | None) -> Iterator[str]:
+def _broker(amqp_uri: str | None) -> Iterator[tuple[str, str]]:
+    """The broker's administrator URI, and the namespace of the platform's users on it."""
     if amqp_uri is not None:
-        yield amqp_uri
+        yield amqp_uri, ""
         return
     with isolated_vhost() as vhost:
-        yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+        try:
+            yield f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}", vhost
+        finally:
+            remove_users(vhost)
 
 
 @contextmanager
 def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str] | None = None,
-                     keep_state: bool = False, amqp_uri: str | None = None) -> Iterator[dict[str, str]]:
+                     keep_state: bool = False, amqp_uri: str | None = None,
+                     management: str | None = None) -> Iterator[dict[str, str]]:
     """Start every service as its own process against a fresh vhost on the local broker, or
-    against ``amqp_uri`` (a broker of the caller's own); yield the environment a client needs
-    to reach it (``DISPUTES_AMQP_URI``, ports, ``DISPUTES_STATE_DIR``); stop and clean up
-    afterwards."""
+    against ``amqp_uri`` (a broker of the caller's own, whose administrator that URI names, with
+    its management API at ``management``), each as its agency's broker user;
+    yield the environment a client needs to reach it (``DISPUTES_AMQP_URI``, the operator's
+    ``DISPUTES_AMQP_USERNAME`` and ``DISPUTES_AMQP_PASSWORD_FILE``, ports,
+    ``DISPUTES_STATE_DIR``); stop and clean up afterwards."""
     from . import local
 
     if port_base is None:
         port_base = free_port_block(len(SERVICE_NAMES) + 1)
     state_dir = tempfile.mkdtemp(prefix="disputes-sandbox-")
     saved = dict(os.environ)
-    with _broker(amqp_uri) as broker_uri:
+    with _broker(amqp_uri) as (broker_uri, namespace):
         os.environ["DISPUTES_AMQP_URI"] = broker_uri
+        os.environ["DISPUTES_BROKER_NAMESPACE"] = namespace
+        if management:
+            os.environ["DISPUTES_RABBIT_MANAGEMENT"] = management
         os.environ["DISPUTES_STATE_DIR"] = state_dir
         os.environ["DISPUTES_DATA_DIR"] = os.path.join(state_dir, "data")
         for offset, agency in enumerate(SERVICE_NAMES):
@@ -129,6 +142,9 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
                 log_dir = Path(state_dir, "log")
                 logs = {p.name: p.read_text()[-1200:] for p in log_dir.iterdir()}
                 raise RuntimeError(f"sandbox platform did not come up: {logs}")
+            # Clients (the command line, the tests' staff) act as the operator; the
+            # administrator's URI stays in DISPUTES_AMQP_URI for the set-up alone.
+            os.environ.update(local.broker_users()[OPERATOR].environment())
             yield {k: v for k, v in os.environ.items() if k.startswith("DISPUTES_")}
         finally:
             local.down(stop_broker=False)

@@ -11,7 +11,11 @@ goes through an outbox in that file, so an answer is never lost and never sent w
     python bureau.py --database bureau.db conclude HANDOFF_ID --finding arrears_paid \\
         --amount 3200 --workers-paid 1 [--note TEXT]
 
-The broker is ``--amqp-uri`` or ``$DISPUTES_AMQP_URI`` (default: the local one).
+The broker is ``--amqp-uri`` or ``$DISPUTES_AMQP_URI`` (default: the local one), as the bureau's
+own broker user: ``$DISPUTES_AMQP_USERNAME`` (``labor_inspection``) with its password in
+``$DISPUTES_AMQP_PASSWORD`` or the file ``$DISPUTES_AMQP_PASSWORD_FILE`` that the platform's
+operators hand over. That user may consume the bureau's queue alone and send only the bureau's
+events; the platform's consumers park anything sent in the bureau's name by another user.
 """
 
 from __future__ import annotations

@@ -195,3 +195,12 @@ def test_every_grafana_dashboard_ships_in_the_dashboards_config_map():
     assert sorted(config_map["data"]) == [p.name for p in dashboards]
     for path in dashboards:
         assert config_map["data"][path.name] == path.read_text()
+
+
+def test_the_broker_users_and_topology_in_the_cluster_are_those_the_contract_gives():
+    """deploy/k8s/base/platform/broker-users.yaml and broker-topology.yaml are generated from the
+    contract; a change to the routing that is not regenerated into them fails here."""
+    from .broker import FILE, TOPOLOGY_FILE, render, render_topology
+
+    assert FILE.read_text() == render(), "run: python -m tests.deploy.broker"
+    assert TOPOLOGY_FILE.read_text() == render_topology(), "run: python -m tests.deploy.broker"

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from disputes_cli.sandbox import sandbox_platform
+from disputes_shared.contract.agencies import broker_user
 from disputes_shared.kit.conformance import Observation, check
 
 from ..support.examples import claim_document
@@ -48,11 +49,18 @@ def platform(tmp_path_factory):
             os.environ["DISPUTES_LABOR_INSPECTION_REFERRALS"] = saved
 
 
+def as_bureau(env: dict[str, str]) -> dict[str, str]:
+    """The environment of the bureau's system: the broker as labor inspection's own user."""
+    return {**os.environ, **env,
+            "DISPUTES_AMQP_USERNAME": broker_user("labor_inspection", env["DISPUTES_BROKER_NAMESPACE"]),
+            "DISPUTES_AMQP_PASSWORD_FILE": str(Path(env["DISPUTES_STATE_DIR"], "broker-users",
+                                                    "labor_inspection"))}
+
+
 def bureau(env: dict[str, str], database: Path, *args: str,
            timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(BUREAU), "--database", str(database), *args],
-                          env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=timeout)
+                          env=as_bureau(env), capture_output=True, text=True, timeout=timeout)
 
 
 def disputes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -65,7 +73,7 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
     observation = Observation(env["DISPUTES_AMQP_URI"], "labor_inspection").start()
     intake_watch = Observation(env["DISPUTES_AMQP_URI"], "intake").start()
     running = subprocess.Popen([sys.executable, str(BUREAU), "--database", str(database), "run"],
-                               env={**os.environ, **env}, stdout=subprocess.PIPE,
+                               env=as_bureau(env), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         port = env["DISPUTES_INTAKE_HTTP_PORT"]

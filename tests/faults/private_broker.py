@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -37,21 +38,37 @@ class PrivateBroker:
 
     def __init__(self, start_timeout: float = 120.0) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="disputes-faults-broker-"))
-        base = free_port_block(3)
+        base = free_port_block(4)
         self.amqp_port, self.dist_port, self.epmd_port = base + 1, base + 2, base + 3
+        self.management_port = base + 4
         self.node = f"disputes-faults-{uuid.uuid4().hex[:8]}@localhost"
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
         (self.root / "mnesia").mkdir()
         (self.root / "log").mkdir()
+        # The management API: the platform's set-up makes its broker users through it.
         (self.root / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}\n")
-        (self.root / "enabled_plugins").write_text("[].\n")
+            f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}\n"
+            f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n")
+        (self.root / "enabled_plugins").write_text("[rabbitmq_management].\n")
         (self.root / "rabbitmq-env.conf").write_text("")
 
     @property
     def amqp_uri(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.amqp_port}/"
+
+    @property
+    def management_url(self) -> str:
+        return f"http://guest:guest@127.0.0.1:{self.management_port}"
+
+    def management_answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(
+                    f"http://127.0.0.1:{self.management_port}/api/overview",
+                    headers={"Authorization": "Basic Z3Vlc3Q6Z3Vlc3Q="}), timeout=5) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
 
     def environment(self) -> dict[str, str]:
         loopback = "-kernel inet_dist_use_interface {127,0,0,1}"
@@ -88,7 +105,8 @@ class PrivateBroker:
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"rabbitmq-server exited: {self.console_tail()}")
-            if self.ctl("await_startup", "--timeout", "10", timeout=30).returncode == 0:
+            if (self.ctl("await_startup", "--timeout", "10", timeout=30).returncode == 0
+                    and self.management_answers()):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"RabbitMQ did not start in {self.start_timeout}s: {self.console_tail()}")

@@ -35,9 +35,9 @@ from disputes_cli.demo import staff_round
 from disputes_cli.platform import Platform
 from disputes_cli.staff import Action, Staff
 from disputes_cli.synthetic import PlannedCase, planned_cases
-from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.agencies import Agency, broker_user
 from disputes_shared.contract.routing import DELIVERY_LIMIT, DOSSIERS_EXCHANGE, SUBSCRIPTIONS, queue_name
-from disputes_shared.kit.broker import read_parked
+from disputes_shared.kit.broker import as_user, read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 from tests.support.case_paths import AID_MOVES, EXPECTED_MOVES, FACTS
@@ -197,6 +197,12 @@ def lock_databases(seconds: float) -> Fault:
     return fault
 
 
+def as_agency(run: Run, agency: str) -> str:
+    """The private broker as an agency's own user, whose password the set-up kept."""
+    password = Path(run.env["DISPUTES_STATE_DIR"], "broker-users", agency).read_text().strip()
+    return as_user(run.broker.amqp_uri, broker_user(agency), password)
+
+
 def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
     """Malformed, truncated and wrong-version messages straight onto every agency's queue, and
     real events (taken from the services' outboxes) published a second time."""
@@ -213,11 +219,16 @@ def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
                     producer.publish(body, exchange="", routing_key=run.rng.choice(queues),
                                      message_id=message_id, delivery_mode=2,
                                      content_type="application/json", content_encoding="utf-8")
-            for row in run.rng.sample(bodies, min(duplicates, len(bodies))):
-                producer.publish(row["body"], exchange=row["exchange"], routing_key=row["routing_key"],
-                                 message_id=row["event_id"], delivery_mode=2,
-                                 content_type="application/json", content_encoding="utf-8")
-                run.duplicates_sent += 1
+        for row in run.rng.sample(bodies, min(duplicates, len(bodies))):
+            # Sent again by the agency that sent it first (a consumer parks an event that another
+            # user sends in an agency's name), as a relay re-sends after a crash.
+            sender = as_agency(run, json.loads(row["body"])["source_agency"])
+            with Connection(sender) as connection:
+                connection.Producer().publish(
+                    row["body"], exchange=row["exchange"], routing_key=row["routing_key"],
+                    message_id=row["event_id"], delivery_mode=2, user_id=connection.userid,
+                    content_type="application/json", content_encoding="utf-8")
+            run.duplicates_sent += 1
         return (f"{len(run.injected)} bad messages and {run.duplicates_sent} duplicates injected "
                 f"({in_flight} in flight)")
     return fault
@@ -458,7 +469,8 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
                 database_urls = stack.enter_context(scratch_postgres_databases(
                     SERVICE_NAMES.values(), prefix="faults", admin=postgres.admin_url))
             env = stack.enter_context(sandbox_platform(
-                amqp_uri=broker.amqp_uri, keep_state=keep, database_urls=database_urls or None))
+                amqp_uri=broker.amqp_uri, management=broker.management_url, keep_state=keep,
+                database_urls=database_urls or None))
             run = Run(broker=broker, env=env, rng=rng, postgres=postgres, database_urls=database_urls)
             log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
                 + ("" if keep else " (removed afterwards)"))

@@ -238,7 +238,7 @@ def test_hostile_messages_and_requests_crash_nothing_store_nothing_and_are_each_
     broker = PrivateBroker()
     try:
         broker.start()
-        with sandbox_platform(amqp_uri=broker.amqp_uri) as env:
+        with sandbox_platform(amqp_uri=broker.amqp_uri, management=broker.management_url) as env:
             run = Run(broker=broker, env=env, rng=rng)
             log(f"hostile input: platform up after {time.monotonic() - started:.0f}s")
             expected = publish(broker.amqp_uri, messages, rng)

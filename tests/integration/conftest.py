@@ -12,7 +12,25 @@ import pytest
 from nameko.testing.utils import find_free_port
 
 from disputes_cli.sandbox import scratch_postgres_databases
+from disputes_shared.plumbing.config import agency_of_service
 from disputes_shared.plumbing.runner import service_schema
+
+from ..support.broker import set_up_vhost, tear_down_vhost, uri_of
+
+
+@pytest.fixture
+def rabbit_config(rabbit_config, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """nameko's vhost per test, set up as the platform's broker is: the topology and a user per
+    agency (``AMQP_URI`` stays the administrator's, for the tests' own helpers)."""
+    set_up_vhost(rabbit_config["AMQP_URI"], tmp_path_factory.mktemp("broker-users"))
+    yield rabbit_config
+    tear_down_vhost(rabbit_config["AMQP_URI"])
+
+
+@pytest.fixture
+def agency_uri(rabbit_config) -> Callable[[str], str]:
+    """The test's vhost as an agency's (or the operator's, the portal's) broker user."""
+    return lambda principal: uri_of(rabbit_config["AMQP_URI"], principal)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,7 +57,8 @@ def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
         url = fresh_database(service_cls.name)
         service_schema(service_cls, metadata).upgrade(url)
         config = {
-            "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": url,
+            "AMQP_URI": uri_of(rabbit_config["AMQP_URI"], agency_of_service(service_cls.name)),
+            "DATABASE_URL": url,
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
             "MONTHLY_MINIMUM_WAGE": "2100",
             "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"), **overrides,

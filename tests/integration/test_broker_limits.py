@@ -92,6 +92,7 @@ def redeliver_past_the_limit(amqp_uri: str, queue: str) -> None:
 def test_a_queue_an_older_release_declared_is_kept_and_the_operators_policy_bounds_it(
         amqp_uri, rabbit_config):
     with Connection(amqp_uri) as connection:
+        connection.channel().queue_delete(MEDIATION_INBOX)  # the test's set-up declared it anew
         Queue(MEDIATION_INBOX, durable=True,
               queue_arguments={"x-queue-type": "quorum"})(connection.channel()).declare()
     assert declared(amqp_uri) == [MEDIATION_INBOX]

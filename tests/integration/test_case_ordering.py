@@ -9,12 +9,11 @@ from collections import defaultdict
 
 import eventlet
 import pytest
-from kombu import Connection
 from sqlalchemy.exc import OperationalError
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.plumbing.messaging import consume_events, declare_topology
+from disputes_shared.plumbing.messaging import consume_events
 
 from ..support.broker import send
 from ..support.waiting import eventually
@@ -60,8 +59,6 @@ def slow_mediation(container_factory, rabbit_config):
 
 
 def test_events_of_a_case_are_applied_in_publish_order_while_cases_interleave(slow_mediation, amqp_uri):
-    with Connection(amqp_uri) as connection:
-        declare_topology(connection)
     for sequence in range(PER_CASE):
         for case in range(CASES):
             send(amqp_uri, dossier_envelope(case_id=f"LD-ORDER-{case}", handoff_id=str(uuid.uuid4()),

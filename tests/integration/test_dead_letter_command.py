@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kombu import Connection
 
 from disputes_cli import dead_letters
 from disputes_shared.contract.envelope import encode
@@ -10,7 +11,7 @@ from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCH
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import publish_raw
+from ..support.broker import publish_raw, uri_of
 from ..support.waiting import eventually
 from .test_dead_letters import dossier_envelope, pending
 
@@ -21,26 +22,30 @@ def mediation(start_service):
 
 
 def test_listing_parked_messages_leaves_them_parked(mediation, amqp_uri):
+    operator = uri_of(amqp_uri, "operator")
     publish_raw(amqp_uri, DOSSIERS_EXCHANGE, "handoff.dossier.v1.mediation", b"{broken",
                 message_id="m-1")
-    (listed,) = eventually(lambda: dead_letters.list_parked(amqp_uri))
+    (listed,) = eventually(lambda: dead_letters.list_parked(operator))
     assert listed["message_id"] == "m-1" and "not JSON" in listed["reason"]
     assert listed["routing_key"] == "handoff.dossier.v1.mediation" and listed["parked_by"] == "mediation"
-    assert [m["message_id"] for m in dead_letters.list_parked(amqp_uri)] == ["m-1"]
+    assert [m["message_id"] for m in dead_letters.list_parked(operator)] == ["m-1"]
 
 
 def test_a_replayed_message_goes_back_where_it_was_sent_and_leaves_the_queue(mediation, amqp_uri):
+    """The operator replays it as intake, which first sent it (its user may impersonate)."""
+    operator = uri_of(amqp_uri, "operator")
     envelope = dossier_envelope()
     publish_raw(amqp_uri, DEAD_LETTER_EXCHANGE, "", encode(envelope), message_id=envelope.event_id,
                 headers={"x-parked-reason": "OperationalError: database is locked",
                          "x-parked-by": "mediation", "x-original-exchange": DOSSIERS_EXCHANGE,
-                         "x-original-routing-key": "handoff.dossier.v1.mediation"})
+                         "x-original-routing-key": "handoff.dossier.v1.mediation",
+                         "x-original-user-id": Connection(uri_of(amqp_uri, "intake")).userid})
     publish_raw(amqp_uri, DEAD_LETTER_EXCHANGE, "", b"{other", message_id="stays",
                 headers={"x-original-exchange": DOSSIERS_EXCHANGE,
                          "x-original-routing-key": "handoff.dossier.v1.mediation"})
-    eventually(lambda: len(dead_letters.list_parked(amqp_uri)) == 2)
-    (replayed,) = dead_letters.replay(amqp_uri, {envelope.event_id})
+    eventually(lambda: len(dead_letters.list_parked(operator)) == 2)
+    (replayed,) = dead_letters.replay(operator, {envelope.event_id})
     assert replayed["message_id"] == envelope.event_id
     (handoff,) = eventually(lambda: pending(mediation))
     assert handoff["case_id"] == envelope.case_id
-    assert [m["message_id"] for m in dead_letters.list_parked(amqp_uri)] == ["stays"]
+    assert [m["message_id"] for m in dead_letters.list_parked(operator)] == ["stays"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, encode
@@ -14,7 +13,7 @@ from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send
+from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send, staff_rpc
 from ..support.metrics import metric_value
 from ..support.waiting import eventually
 
@@ -46,7 +45,7 @@ def mediation(start_service):
 
 
 def pending(config) -> list:
-    with ClusterRpcProxy(config) as rpc:
+    with staff_rpc(config) as rpc:
         return rpc.mediation.pending_handoffs()
 
 

@@ -18,7 +18,7 @@ from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.kit import EventPublisher, EventSubscriber, HandoffClient, SqliteSeenEvents
 from disputes_shared.kit.conformance import Observation, Report, check
 
-from ..support.broker import dead_letters, publish_raw, queue_messages
+from ..support.broker import dead_letters, publish_as, publish_raw, queue_messages
 from ..support.examples import dossier, example_payloads
 from ..support.waiting import eventually
 
@@ -86,10 +86,10 @@ def failed_rules(report: Report) -> set[str]:
     return {r.rule for r in report.rules if r.checked and not r.passed}
 
 
-def test_a_bureau_built_on_the_kit_conforms(amqp_uri, watch):
+def test_a_bureau_built_on_the_kit_conforms(agency_uri, amqp_uri, watch):
     observation = watch()
-    bureau = FakeInspectionBureau(amqp_uri)
-    handoff_id = refer(amqp_uri)
+    bureau = FakeInspectionBureau(agency_uri(INSPECTION))
+    handoff_id = refer(agency_uri(Agency.INTAKE))
     bureau.work()
     bureau.close()
     report = observed_report(observation)
@@ -99,12 +99,12 @@ def test_a_bureau_built_on_the_kit_conforms(amqp_uri, watch):
     assert bureau.received[0].payload["handoff_id"] == handoff_id
 
 
-def test_a_bureau_that_never_answers_a_referral_fails_the_handoff_rule(amqp_uri, watch):
+def test_a_bureau_that_never_answers_a_referral_fails_the_handoff_rule(agency_uri, amqp_uri, watch):
     observation = watch()
-    bureau = FakeInspectionBureau(amqp_uri, answers=False)
-    handoff_id = refer(amqp_uri)
+    bureau = FakeInspectionBureau(agency_uri(INSPECTION), answers=False)
+    handoff_id = refer(agency_uri(Agency.INTAKE))
     bureau.work()
-    with EventPublisher(amqp_uri, INSPECTION) as publisher:  # busy with other cases meanwhile
+    with EventPublisher(agency_uri(INSPECTION), INSPECTION) as publisher:  # busy with other cases meanwhile
         publisher.publish(publisher.event("inspection.concluded", "LD-OTHER", correlation_id="c",
                                           payload=example_payloads()["inspection.concluded"]))
     bureau.close()
@@ -140,7 +140,7 @@ def test_a_bureau_that_breaks_the_contract_fails_saying_what_to_fix(amqp_uri, wa
     assert says in report.render() and "RESULT: FAIL" in report.render()
 
 
-def test_the_command_line_prints_the_report_and_exits_non_zero_on_failure(amqp_uri,
+def test_the_command_line_prints_the_report_and_exits_non_zero_on_failure(agency_uri, amqp_uri,
                                                                           rabbit_config,
                                                                           rabbit_manager):
     env = {**os.environ, "DISPUTES_AMQP_URI": amqp_uri}
@@ -151,8 +151,8 @@ def test_the_command_line_prints_the_report_and_exits_non_zero_on_failure(amqp_u
         eventually(lambda: any(q["name"].startswith("disputes.conformance.labor_inspection")
                                for q in rabbit_manager.get_queues(rabbit_config["vhost"])),
                    timeout=60)
-        refer(amqp_uri)  # nobody answers it
-        with EventPublisher(amqp_uri, INSPECTION) as publisher:
+        refer(agency_uri(Agency.INTAKE))  # nobody answers it
+        with EventPublisher(agency_uri(INSPECTION), INSPECTION) as publisher:
             publisher.publish(publisher.event(
                 "inspection.concluded", "LD-OTHER", correlation_id="c",
                 payload=example_payloads()["inspection.concluded"]))
@@ -163,7 +163,7 @@ def test_the_command_line_prints_the_report_and_exits_non_zero_on_failure(amqp_u
 
 # -- the kit's consumer ------------------------------------------------------------------------
 
-def test_the_kit_consumer_handles_each_event_once_and_parks_what_it_cannot(amqp_uri, tmp_path):
+def test_the_kit_consumer_handles_each_event_once_and_parks_what_it_cannot(agency_uri, amqp_uri, tmp_path):
     handled: list[str] = []
 
     def handle(envelope: Envelope) -> None:
@@ -172,18 +172,18 @@ def test_the_kit_consumer_handles_each_event_once_and_parks_what_it_cannot(amqp_
         handled.append(envelope.event_id)
 
     seen = SqliteSeenEvents(tmp_path / "seen.db")
-    refer(amqp_uri)
+    refer(agency_uri(Agency.INTAKE))
     dossier_body = queue_messages(amqp_uri, "disputes.labor_inspection.inbox", 1)[0].body
     for _ in range(2):  # delivered twice, as a redelivery after a crash would be
-        publish_raw(amqp_uri, "disputes.dossiers", "handoff.dossier.v1.labor_inspection",
-                    dossier_body, message_id="d")
+        publish_as(amqp_uri, "intake", "disputes.dossiers", "handoff.dossier.v1.labor_inspection",
+                   dossier_body, message_id="d")
     publish_raw(amqp_uri, "disputes.dossiers", "handoff.dossier.v1.labor_inspection", b"{",
                 message_id="broken")
     bad_case = json.loads(dossier_body)
     bad_case.update(case_id="LD-BROKEN-HANDLER", event_id="6d1f3a52-9c0e-4c55-9d8e-0d3f4a1c2b7e")
-    publish_raw(amqp_uri, "disputes.dossiers", "handoff.dossier.v1.labor_inspection",
-                json.dumps(bad_case), message_id="h")
-    with EventSubscriber(amqp_uri, INSPECTION, handle, seen=seen) as subscriber:
+    publish_as(amqp_uri, "intake", "disputes.dossiers", "handoff.dossier.v1.labor_inspection",
+               json.dumps(bad_case), message_id="h")
+    with EventSubscriber(agency_uri(INSPECTION), INSPECTION, handle, seen=seen) as subscriber:
         counts = eventually(lambda: (c := subscriber.drain(0.5))["parked"] == 2 and c)
     assert counts == {"handled": 1, "duplicate": 1, "parked": 2}
     assert handled == [json.loads(dossier_body)["event_id"]]
@@ -195,9 +195,9 @@ def test_the_kit_consumer_handles_each_event_once_and_parks_what_it_cannot(amqp_
     assert {m["headers"]["x-parked-by"] for m in parked} == {"labor_inspection"}
 
 
-def test_the_kit_publisher_refuses_an_invalid_event_and_sends_nothing_of_the_batch(amqp_uri):
+def test_the_kit_publisher_refuses_an_invalid_event_and_sends_nothing_of_the_batch(agency_uri, amqp_uri):
     payload = example_payloads()["inspection.concluded"]
-    with EventPublisher(amqp_uri, INSPECTION) as publisher:
+    with EventPublisher(agency_uri(INSPECTION), INSPECTION) as publisher:
         first = publisher.event("inspection.concluded", "LD-1", correlation_id="c", payload=payload)
         publisher.publish(first)
         good = publisher.event("inspection.concluded", "LD-2", correlation_id="c", payload=payload)

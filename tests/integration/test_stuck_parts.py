@@ -37,7 +37,8 @@ def test_an_engine_sets_the_configured_timeouts(fresh_database):
 
 
 @ON_POSTGRESQL
-def test_a_lock_held_past_the_lock_timeout_is_waited_out_by_retrying(start_service, caplog):
+def test_a_lock_held_past_the_lock_timeout_is_waited_out_by_retrying(start_service, amqp_uri,
+                                                                    caplog):
     mediation = start_service(MediationService, metadata,
                               DATABASE_TIMEOUTS=DatabaseTimeouts(lock=0.3),
                               EVENT_RETRY_DELAYS=[0.2] * 50)
@@ -46,7 +47,7 @@ def test_a_lock_held_past_the_lock_timeout_is_waited_out_by_retrying(start_servi
     caplog.set_level(logging.WARNING)
     try:
         with holder.begin():
-            send(mediation["AMQP_URI"], envelope)
+            send(amqp_uri, envelope)
             eventually(lambda: sum("transient failure" in r.getMessage()
                                    for r in caplog.records) >= 3, timeout=15.0)
             assert any("lock timeout" in r.getMessage() for r in caplog.records)
@@ -54,7 +55,7 @@ def test_a_lock_held_past_the_lock_timeout_is_waited_out_by_retrying(start_servi
     finally:
         holder.dispose()
     assert handoff["case_id"] == envelope.case_id
-    assert parked_now(mediation["AMQP_URI"]) == []
+    assert parked_now(amqp_uri) == []
 
 
 @ON_POSTGRESQL

@@ -1,17 +1,44 @@
 """Talking to the real RabbitMQ as the integration tests do: publish a raw message or an
-envelope where its routing sends it, take messages off a queue, read the dead-letter queue."""
+envelope where its routing sends it, take messages off a queue, read the dead-letter queue.
+
+Each test's vhost is set up as the platform's broker is (``broker_setup``): its topology, and a
+user per agency, the operator and the portal, named in a namespace of the vhost's own. The
+helpers below take the administrator's URI the fixtures hand out and, where an agency acts,
+connect as that agency's user."""
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from kombu import Connection
 
+from disputes_cli.broker_setup import BrokerCredentials, remove_users, set_up_broker, vhost_of
 from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.routing import route
 from disputes_shared.kit.broker import read_parked
+
+_USERS: dict[str, dict[str, BrokerCredentials]] = {}  # by vhost
+
+
+def set_up_vhost(admin_uri: str, credentials_dir: Path) -> dict[str, BrokerCredentials]:
+    """The vhost of ``admin_uri`` set up as the platform's broker, its users namespaced by it."""
+    vhost = vhost_of(admin_uri)
+    _USERS[vhost] = set_up_broker(admin_uri, credentials_dir, namespace=vhost)
+    return _USERS[vhost]
+
+
+def tear_down_vhost(admin_uri: str) -> None:
+    vhost = vhost_of(admin_uri)
+    if _USERS.pop(vhost, None) is not None:
+        remove_users(vhost)
+
+
+def uri_of(admin_uri: str, principal: str) -> str:
+    """``admin_uri``'s vhost as ``principal``'s broker user (an agency, operator, portal)."""
+    return _USERS[vhost_of(admin_uri)][str(principal)].uri(admin_uri)
 
 
 def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes | str,
@@ -61,8 +88,25 @@ def as_json(body: bytes | str) -> Any:
     return json.loads(body)
 
 
+def publish_as(amqp_uri: str, principal: str, exchange: str, routing_key: str,
+               body: bytes | str, **properties: Any) -> None:
+    """``publish_raw`` as ``principal``'s broker user, naming it as the sender (``user_id``)."""
+    as_principal = uri_of(amqp_uri, principal)
+    publish_raw(as_principal, exchange, routing_key, body,
+                user_id=Connection(as_principal).userid, **properties)
+
+
 def send(amqp_uri: str, envelope: Envelope) -> None:
     """Publish an envelope as a service's relay would: encoded, routed, its event id the
-    message id."""
+    message id, as its source agency's broker user."""
     exchange, routing_key = route(envelope)
-    publish_raw(amqp_uri, exchange, routing_key, encode(envelope), message_id=envelope.event_id)
+    publish_as(amqp_uri, envelope.source_agency, exchange, routing_key, encode(envelope),
+               message_id=envelope.event_id)
+
+
+def staff_rpc(config: dict[str, Any], timeout: float | None = None) -> Any:
+    """An RPC client to the services of ``config``'s vhost, as the operator's broker user."""
+    from disputes_shared.plumbing.messaging import CallerRpcProxy
+
+    operator = _USERS[vhost_of(config["AMQP_URI"])]["operator"].uri(config["AMQP_URI"])
+    return CallerRpcProxy({**config, "AMQP_URI": operator}, "operator", timeout=timeout)

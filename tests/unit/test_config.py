@@ -22,3 +22,28 @@ def test_a_retry_schedule_that_is_not_seconds_is_refused_with_the_variable_named
     monkeypatch.setenv("DISPUTES_EVENT_RETRY_DELAYS", value)
     with pytest.raises(ValueError, match="DISPUTES_EVENT_RETRY_DELAYS"):
         service_config(Agency.MEDIATION)
+
+
+def test_a_process_connects_to_the_broker_as_its_own_user(monkeypatch, tmp_path):
+    from disputes_shared.plumbing.config import amqp_uri
+
+    monkeypatch.setenv("DISPUTES_AMQP_URI", "amqp://guest:guest@broker:5672/disputes")
+    monkeypatch.delenv("DISPUTES_AMQP_USERNAME", raising=False)
+    assert amqp_uri() == "amqp://guest:guest@broker:5672/disputes"
+    password_file = tmp_path / "legal_aid"
+    password_file.write_text("s3cr/t:@\n")
+    monkeypatch.setenv("DISPUTES_AMQP_USERNAME", "city.legal_aid")
+    monkeypatch.setenv("DISPUTES_AMQP_PASSWORD_FILE", str(password_file))
+    assert amqp_uri() == "amqp://city.legal_aid:s3cr%2Ft%3A%40@broker:5672/disputes"
+    monkeypatch.setenv("DISPUTES_AMQP_PASSWORD", "from-the-secret")
+    assert amqp_uri() == "amqp://city.legal_aid:from-the-secret@broker:5672/disputes"
+
+
+def test_a_user_without_a_password_is_refused_naming_the_variables(monkeypatch):
+    from disputes_shared.plumbing.config import amqp_uri
+
+    monkeypatch.setenv("DISPUTES_AMQP_USERNAME", "intake")
+    monkeypatch.delenv("DISPUTES_AMQP_PASSWORD", raising=False)
+    monkeypatch.delenv("DISPUTES_AMQP_PASSWORD_FILE", raising=False)
+    with pytest.raises(ValueError, match="DISPUTES_AMQP_PASSWORD_FILE"):
+        amqp_uri()

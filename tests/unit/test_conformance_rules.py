@@ -23,15 +23,16 @@ def on_the_wire(sent: Envelope | dict[str, Any], exchange: str | None = None,
     if isinstance(sent, Envelope):
         body = encode(sent)
         default_exchange, default_key = route(sent)
-        event_id = sent.event_id
+        event_id, sender = sent.event_id, str(sent.source_agency)
     else:
         body = json.dumps(sent)
         default_exchange, default_key = "disputes.events", "x.v1.all"
-        event_id = sent.get("event_id")
+        event_id, sender = sent.get("event_id"), sent.get("source_agency")
     return Observed(body=body.encode(), exchange=exchange or default_exchange,
                     routing_key=routing_key or default_key,
                     properties={"delivery_mode": 2, "content_type": "application/json",
-                                "message_id": event_id, "app_id": None, **properties})
+                                "message_id": event_id, "app_id": None, "user_id": sender,
+                                **properties})
 
 
 def referral() -> tuple[Handoff, list[Observed]]:
@@ -111,7 +112,7 @@ def test_a_bad_envelope_fails_the_envelope_rule_saying_which_field():
     document = json.loads(encode(concluded()))
     del document["correlation_id"]
     report = check(INSPECTION, [on_the_wire(document)])
-    assert rules(report) == {"envelope": False, "delivery": True}
+    assert rules(report) == {"envelope": False, "delivery": True, "sender": True}
     assert "correlation_id" in report.render() and not report.passed
 
 
@@ -164,3 +165,29 @@ def test_an_event_sent_again_is_checked_once_and_an_id_reused_for_another_event_
     other = Envelope(**{**concluded().__dict__, "event_id": first.event_id, "case_id": "LD-2"})
     report = check(INSPECTION, [on_the_wire(first), on_the_wire(other)])
     assert not report.passed and "event_id already used for a different event" in report.render()
+
+
+def test_an_event_sent_as_the_agencys_own_broker_user_passes_the_sender_rule():
+    namespaced = on_the_wire(concluded(), user_id="city-a.labor_inspection")
+    report = check(INSPECTION, [namespaced])
+    assert rules(report)["sender"] is True
+
+
+def test_an_event_without_a_user_id_fails_the_sender_rule():
+    report = check(INSPECTION, [on_the_wire(concluded(), user_id=None)])
+    (sender,) = [r for r in report.rules if r.rule == "sender"]
+    assert not sender.passed and "no user_id" in sender.failures[0]
+    assert not report.passed
+
+
+def test_an_event_sent_as_another_agencys_user_fails_the_sender_rule_naming_both():
+    report = check(INSPECTION, [on_the_wire(concluded(), user_id="mediation")])
+    (sender,) = [r for r in report.rules if r.rule == "sender"]
+    assert not sender.passed
+    assert "'mediation', of agency mediation, not of labor_inspection" in sender.failures[0]
+
+
+def test_an_event_sent_as_a_user_of_no_agency_fails_the_sender_rule():
+    report = check(INSPECTION, [on_the_wire(concluded(), user_id="guest")])
+    (sender,) = [r for r in report.rules if r.rule == "sender"]
+    assert "of no agency" in sender.failures[0]

@@ -290,5 +290,5 @@ def test_a_message_decode_fails_on_unexpectedly_is_parked_naming_only_the_kind_o
     parked: list[str] = []
     monkeypatch.setattr(codec, "decode", decode_that_breaks)
     monkeypatch.setattr(subscriber, "_park", lambda message, reason: parked.append(reason))
-    subscriber._on_message(SimpleNamespace(body=b"{}"))  # type: ignore[arg-type]
+    subscriber._on_message(SimpleNamespace(body=b"{}", properties={}))  # type: ignore[arg-type]
     assert parked == ["could not decode the message (RecursionError)"] and handled == []

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from nameko.exceptions import RemoteError, RpcTimeout
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.agencies import PORTAL, Agency
 from disputes_shared.plumbing.config import SERVICE_NAMES
+from disputes_shared.plumbing.messaging import CallerRpcProxy
 
 # A started proxy and how to stop it (its connection and reply queue).
 Started = tuple[Any, Callable[[], None]]
@@ -35,7 +35,8 @@ class RpcPool:
         self.started = 0  # how many proxies were ever started: tests count reuse with it
 
     def _start_proxy(self) -> Started:
-        runner = ClusterRpcProxy(self._config, timeout=self._timeout)
+        # Replies come back on the portal's own reply queue, which only its broker user reads.
+        runner = CallerRpcProxy(self._config, PORTAL, timeout=self._timeout)
         return runner.start(), runner.stop
 
     @contextmanager

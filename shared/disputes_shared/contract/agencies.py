@@ -68,3 +68,26 @@ DIRECTORY: dict[Agency, AgencyEntry] = {
 def agency_directory() -> dict[str, dict[str, Any]]:
     """Every agency, by its ``source_agency`` value, as published in the AsyncAPI document."""
     return {str(agency): asdict(DIRECTORY[agency]) for agency in Agency}
+
+
+# Each agency's system, the staff command line and the worker portal connect to the broker as a
+# user of their own. A user's name is its principal, optionally after a namespace and a dot, so
+# that several platforms (or test runs) can share one broker: ``intake``, ``it-3f2a9c.intake``.
+OPERATOR = "operator"  # the staff and operators' command line: RPC commands, dead letters
+PORTAL = "portal"  # the worker portal: reads a case's trail for its worker
+PRINCIPALS = (*(agency.value for agency in Agency), OPERATOR, PORTAL)
+
+
+def broker_user(principal: str, namespace: str = "") -> str:
+    """The broker user a principal (an agency, ``operator``, ``portal``) connects as."""
+    if principal not in PRINCIPALS:
+        raise ValueError(f"no broker user for {principal!r}: one of {', '.join(PRINCIPALS)}")
+    return f"{namespace}.{principal}" if namespace else principal
+
+
+def agency_of_user(user_id: str | None) -> Agency | None:
+    """The agency a broker user belongs to, or None for a user of none (the operator, the
+    portal, an unknown user). A message's ``user_id`` is checked by RabbitMQ against the user
+    of the connection that published it, so this names the agency that really sent it."""
+    principal = (user_id or "").rsplit(".", 1)[-1]
+    return Agency(principal) if principal in {agency.value for agency in Agency} else None

@@ -26,7 +26,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .agencies import Agency
+from .agencies import Agency, agency_of_user
 from .payloads import AGENCIES, PAYLOAD_SCHEMAS
 from .strict import Bounded, Instant
 from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
@@ -219,17 +219,35 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
     )
 
 
+def sender_reason(envelope: Envelope, sent_by: str | None) -> str:
+    """Why ``envelope`` is not its source agency's to send ("" when it is): an agency speaks only
+    for itself, and RabbitMQ has checked ``sent_by`` (the message's ``user_id``) against the
+    user of the connection that published it."""
+    agency = agency_of_user(sent_by)
+    if agency == envelope.source_agency:
+        return ""
+    claimed = f"source_agency is {envelope.source_agency}"
+    if not sent_by:
+        return f"{claimed} but the message names no broker user (user_id) that sent it"
+    of = f"agency {agency}" if agency else "no agency"
+    return f"{claimed} but the message was sent by broker user {sent_by!r} of {of}"
+
+
 # The platform compresses nothing, and a compressed body may inflate to gigabytes: a message
 # whose headers name a ``compression`` is refused as it came.
 COMPRESSED_BODY = "the platform takes no compressed bodies (the message names a compression)"
 
 
-def decode_or_reason(body: str | bytes) -> tuple[Envelope | None, str]:
-    """``decode``, every failure turned into the reason a consumer parks the message with. A
-    failure the contract did not foresee is named by its kind and logged by where it happened,
-    never by its text, which may quote the message."""
+def decode_or_reason(body: str | bytes, sent_by: str | None) -> tuple[Envelope | None, str]:
+    """``decode``, every failure turned into the reason a consumer parks the message with,
+    including an event sent by a broker user (``sent_by``, the message's ``user_id``) of another
+    agency than its ``source_agency`` (``sender_reason``). A failure the contract did not foresee
+    is named by its kind and logged by where it happened, never by its text, which may quote the
+    message."""
     try:
-        return decode(body), ""
+        envelope = decode(body)
+        reason = sender_reason(envelope, sent_by)
+        return (None, reason) if reason else (envelope, "")
     except PoisonMessage as exc:
         return None, str(exc)
     except Exception as exc:  # a gap in the checks above must not stop a consumer

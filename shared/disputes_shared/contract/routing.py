@@ -9,10 +9,12 @@ receiving agency's queue is bound to it for that agency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from .agencies import Agency
+from .agencies import OPERATOR, PORTAL, Agency, broker_user
 from .envelope import Envelope
+from .payloads import PAYLOAD_SCHEMAS
 
 EVENTS_EXCHANGE = "disputes.events"
 DOSSIERS_EXCHANGE = "disputes.dossiers"
@@ -113,3 +115,148 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
     Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
 }
+
+
+# -- who may do what on the broker ----------------------------------------------------------------
+#
+# Every agency's system, the staff command line and the worker portal connect as a broker user
+# of their own (``agencies.broker_user``), and RabbitMQ itself enforces what each may do: the
+# permissions below are derived from the routing above, so they cannot drift from it.
+
+# nameko's RPC: requests go to this topic exchange with ``<service>.<method>``; each service
+# consumes ``rpc-<service>`` bound with ``<service>.*``; a caller's replies come back on the
+# same exchange with its reply queue's id (a UUID) as routing key, to ``rpc.reply-<caller>-<id>``.
+RPC_EXCHANGE = "nameko-rpc"
+SERVICE_NAMES = {  # nameko service name of each agency's service in the platform
+    Agency.INTAKE: "intake",
+    Agency.MEDIATION: "mediation",
+    Agency.LEGAL_AID: "legal_aid",
+    Agency.ARBITRATION: "arbitration",
+    Agency.COURTS: "courts_bridge",
+    Agency.TRAIL: "trail",
+}
+# The RPC commands each caller that is not a service may send, by service.
+RPC_CALLS: dict[str, dict[str, str]] = {
+    OPERATOR: {service: "[a-z_]+" for service in SERVICE_NAMES.values()},
+    # The worker's case page: the trail, and the statutory clocks running at each agency.
+    PORTAL: {SERVICE_NAMES[Agency.TRAIL]: "trail",
+             **{SERVICE_NAMES[agency]: "case_clocks" for agency in (
+                 Agency.MEDIATION, Agency.LEGAL_AID, Agency.ARBITRATION, Agency.COURTS)}},
+}
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+# Event types an agency announces besides those of the handoffs, clocks and closing that every
+# agency holding cases sends (by type or by the family before the dot).
+OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
+    Agency.INTAKE: ("case.filed", "case.triaged", "consultation"),
+    Agency.MEDIATION: ("mediation",),
+    Agency.LEGAL_AID: ("legal_aid",),
+    Agency.ARBITRATION: ("arbitration",),
+    Agency.COURTS: ("court",),
+    Agency.LABOR_INSPECTION: ("inspection",),
+    Agency.TRAIL: (),  # the trail records; it announces nothing
+}
+CASE_HOLDER_EVENTS = ("handoff.requested", "handoff.dossier", "handoff.accepted",
+                      "handoff.returned", "clock", "case.closed")
+
+
+def events_sent_by(agency: Agency) -> list[str]:
+    """The event types an agency may publish."""
+    families = (*OWN_EVENTS[agency], *(CASE_HOLDER_EVENTS if OWN_EVENTS[agency] else ()))
+    return sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS
+                   if event_type in families or event_type.split(".", 1)[0] in families})
+
+
+@dataclass(frozen=True)
+class TopicPermission:
+    """On a topic exchange: the routing keys a user may publish, and bind its queues with."""
+
+    exchange: str
+    write: str
+    read: str
+
+
+@dataclass(frozen=True)
+class BrokerPermissions:
+    """RabbitMQ's permissions of one user in the platform's vhost: regular expressions of the
+    exchanges and queues it may declare or delete (configure), publish to or bind a queue to
+    (write: queues bound, exchanges published to), consume from or bind from (read), and per
+    topic exchange the routing keys it may use. A regex of ``^$`` allows nothing."""
+
+    user: str
+    configure: str
+    write: str
+    read: str
+    topics: tuple[TopicPermission, ...] = field(default=())
+    # Only the operator: replays a parked message under the user that first sent it.
+    tags: tuple[str, ...] = field(default=())
+
+
+def _any_of(names: list[str]) -> str:
+    return "^(" + "|".join(sorted(set(names))) + ")$" if names else "^$"
+
+
+def broker_permissions(principal: str, namespace: str = "") -> BrokerPermissions:
+    """What ``principal``'s broker user may do in the platform's vhost: an agency publishes only
+    the event types it sends (to any addressee; dossiers only on the dossiers exchange), parks
+    what it cannot handle, and consumes its own queue alone; it binds nothing (so it can never
+    read another agency's dossiers, nor bind ``#`` anywhere). A platform service also answers
+    RPC commands on its own queue; the operator and the portal call the commands listed in
+    ``RPC_CALLS`` and read their replies. Only the set-up (an administrator) declares and binds
+    the platform's exchanges and queues."""
+    user = broker_user(principal, namespace)
+    esc = re.escape
+    configure: list[str] = []
+    write: list[str] = []
+    read: list[str] = []
+    topics: list[TopicPermission] = []
+    tags: tuple[str, ...] = ()
+    rpc_write: list[str] = []
+    rpc_read: list[str] = []
+    service = None
+    if principal in RPC_CALLS:  # a caller of RPC commands with a reply queue of its own
+        reply_queue = esc(f"rpc.reply-{principal}-") + _UUID
+        configure.append(reply_queue)
+        write.append(reply_queue)
+        read.append(reply_queue)
+        rpc_write += [f"{esc(svc)}\\.{methods}" for svc, methods in RPC_CALLS[principal].items()]
+        rpc_read.append(_UUID)
+    else:
+        agency = Agency(principal)
+        # The set-up declares and binds every queue: an agency consumes its own and binds none,
+        # so it cannot bind a queue to the dossiers exchange at all.
+        read.append(esc(queue_name(agency)))
+        write.append(esc(DEAD_LETTER_EXCHANGE))  # parks what it cannot handle
+        by_exchange: dict[str, list[str]] = {EVENTS_EXCHANGE: [], DOSSIERS_EXCHANGE: []}
+        for event_type in events_sent_by(agency):
+            by_exchange[exchange_of(event_type)].append(esc(event_type))
+        for exchange, types in by_exchange.items():
+            if types:
+                write.append(esc(exchange))
+            topics.append(TopicPermission(
+                exchange, write=f"^({'|'.join(types)})\\.v[0-9]+\\.[a-z_]+$" if types else "^$",
+                read="^$"))
+        service = SERVICE_NAMES.get(agency)
+        if service:  # answers RPC commands on its own queue, replying to whoever asked
+            rpc_queue = esc(f"rpc-{service}")
+            configure.append(rpc_queue)
+            write.append(rpc_queue)
+            read.append(rpc_queue)
+            rpc_write.append(_UUID)
+            rpc_read.append(f"{esc(service)}\\.\\*")
+    if rpc_write or rpc_read:
+        # nameko declares the exchange at every start, which needs configure on it.
+        configure.append(esc(RPC_EXCHANGE))
+        write.append(esc(RPC_EXCHANGE))
+        read.append(esc(RPC_EXCHANGE))
+        topics.append(TopicPermission(RPC_EXCHANGE, write=_any_of(rpc_write), read=_any_of(rpc_read)))
+    if principal == OPERATOR:
+        # Reads the parking stream, records on it what was replayed (through the default
+        # exchange), and sends a parked message back where it first went, as its first sender.
+        read.append(esc(DEAD_LETTER_QUEUE))
+        write += [esc("amq.default"), esc(EVENTS_EXCHANGE), esc(DOSSIERS_EXCHANGE)]
+        topics += [TopicPermission(EVENTS_EXCHANGE, write=".*", read="^$"),
+                   TopicPermission(DOSSIERS_EXCHANGE, write=".*", read="^$")]
+        tags = ("impersonator",)
+    return BrokerPermissions(user, _any_of(configure), _any_of(write), _any_of(read),
+                             tuple(topics), tags)

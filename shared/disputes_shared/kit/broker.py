@@ -14,9 +14,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from amqp.exceptions import PreconditionFailed
+from amqp.exceptions import AccessRefused, NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Producer, Queue, binding
 from kombu.message import Message
 
@@ -41,8 +43,33 @@ STREAM = PARKING_QUEUE_ARGUMENTS
 
 
 def amqp_uri() -> str:
-    """``DISPUTES_AMQP_URI``, else the local broker."""
-    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    """The broker this process connects to, as its own broker user: ``DISPUTES_AMQP_URI`` (else
+    the local broker), with the user ``DISPUTES_AMQP_USERNAME`` and the password
+    ``DISPUTES_AMQP_PASSWORD`` or the one in the file ``DISPUTES_AMQP_PASSWORD_FILE`` when they
+    are set (in a cluster, from the agency's Secret; locally, from the broker's set-up)."""
+    uri = os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    username = os.environ.get("DISPUTES_AMQP_USERNAME")
+    if not username:
+        return uri
+    password = os.environ.get("DISPUTES_AMQP_PASSWORD")
+    if password is None:
+        password_file = os.environ.get("DISPUTES_AMQP_PASSWORD_FILE")
+        if not password_file:
+            raise ValueError("DISPUTES_AMQP_USERNAME is set but neither DISPUTES_AMQP_PASSWORD "
+                             "nor DISPUTES_AMQP_PASSWORD_FILE")
+        password = Path(password_file).read_text().strip()
+    return as_user(uri, username, password)
+
+
+def as_user(uri: str, username: str, password: str) -> str:
+    """``uri`` with its credentials replaced by ``username`` and ``password``."""
+    parts = urlsplit(uri)
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{parts.hostname or '127.0.0.1'}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 EXCHANGES = {
     EVENTS_EXCHANGE: Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
     DOSSIERS_EXCHANGE: Exchange(DOSSIERS_EXCHANGE, type="topic", durable=True),
@@ -69,7 +96,9 @@ def agency_queue(agency: Agency, declare: bool = True) -> Queue:
 def declare_topology(connection: Connection) -> list[str]:
     """Declare every exchange and queue of the platform, so no event finds its queue missing
     because the service that consumes it has not started yet. Returns the queues that exist
-    with other arguments (declared by an older release) and were kept as they are."""
+    with other arguments (declared by an older release) and were kept as they are. The broker's
+    set-up does this as an administrator; the agencies' users may not (see
+    ``contract.routing.broker_permissions``)."""
     channel = connection.channel()
     try:
         for exchange in EXCHANGES.values():
@@ -81,6 +110,22 @@ def declare_topology(connection: Connection) -> list[str]:
         if not _declare_or_keep(connection, queue):
             kept.append(queue.name)
     return kept
+
+
+class TopologyMissing(RuntimeError):
+    """A queue the broker's set-up declares is not there."""
+
+
+def require_queue(connection: Connection, name: str) -> None:
+    """Check that ``name`` exists (a passive declaration, which needs no permission)."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(name, passive=True)
+    except NotFound:
+        raise TopologyMissing(f"queue {name} does not exist: run the broker's set-up first "
+                              "(disputes up does; see docs/operations.md)") from None
+    finally:
+        _close_quietly(channel)
 
 
 def _declare_or_keep(connection: Connection, queue: Queue) -> bool:
@@ -125,6 +170,12 @@ class Refused(RuntimeError):
     """The broker nacked a message: it did not take responsibility for it."""
 
 
+class Forbidden(Refused):
+    """The broker closed the channel on a message: this user may not publish it there (403
+    ACCESS_REFUSED: the exchange, or the routing key's topic permission) or not as sent (406
+    PRECONDITION_FAILED: a ``user_id`` that is not the connection's user)."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message to publish, persistent and mandatory."""
@@ -136,6 +187,9 @@ class Outgoing:
     headers: dict[str, Any] | None = None
     content_type: str = "application/json"
     app_id: str | None = None  # the agency publishing, so a message it got wrong is still its own
+    # The broker user the message is sent as: the connection's own unless the user may
+    # impersonate (the operator replaying a parked message as the agency that first sent it).
+    user_id: str | None = None
 
 
 class ConfirmedPublisher:
@@ -148,6 +202,7 @@ class ConfirmedPublisher:
 
     def __init__(self, amqp_uri: str, confirm_timeout: float = 30.0) -> None:
         self.amqp_uri = amqp_uri
+        self.user = str(Connection(amqp_uri).userid)  # the broker user it connects as
         self.confirm_timeout = confirm_timeout
         self._lock = threading.Lock()
         self._connection: Connection | None = None
@@ -161,7 +216,6 @@ class ConfirmedPublisher:
         if self._producer is None:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
-            declare_topology(connection)
             channel = connection.channel()
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
@@ -190,37 +244,52 @@ class ConfirmedPublisher:
 
     def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
         """Publish every message, then wait for every confirm; per message, None when the broker
-        confirmed and routed it, else why not (``Unroutable``, ``Refused``). Raises when the
-        connection fails or the confirms do not come in time: then nothing is known confirmed."""
-        with self._lock:
-            try:
-                producer = self._ensure()
-                tags = []
-                for m in messages:
-                    producer.publish(
-                        m.body, exchange=m.exchange, routing_key=m.routing_key, mandatory=True,
-                        delivery_mode=2, content_type=m.content_type, content_encoding="utf-8",
-                        message_id=m.message_id, headers=m.headers or {},
-                        **({"app_id": m.app_id} if m.app_id else {}),
-                    )
-                    tags.append(self._next_tag)
-                    self._unsettled.add(self._next_tag)
-                    self._next_tag += 1
-                self._await_confirms(set(tags))
-            except Exception:
-                self.close()  # reconnect on the next publish
-                raise
-            outcomes: list[Exception | None] = []
-            for m, tag in zip(messages, tags, strict=True):
-                if tag in self._nacked:
-                    outcomes.append(Refused(f"the broker nacked {m.message_id}"))
-                elif m.message_id in self._returned:
-                    outcomes.append(Unroutable(f"no queue bound for {m.exchange} {m.routing_key}"))
-                else:
-                    outcomes.append(None)
-            self._nacked -= set(tags)
-            self._returned -= {m.message_id for m in messages}
-            return outcomes
+        confirmed and routed it, else why not (``Unroutable``, ``Refused``, ``Forbidden``).
+        Raises when the connection fails or the confirms do not come in time: then nothing is
+        known confirmed."""
+        try:
+            with self._lock:
+                return self._publish_batch(messages)
+        except (AccessRefused, PreconditionFailed) as refusal:
+            self.close()  # the broker closed the channel
+            if len(messages) == 1:
+                return [Forbidden(f"the broker refused {messages[0].message_id}: {refusal}")]
+        # Which one the broker refused is not said: each again on its own, so that only that one
+        # is refused (one confirmed before the refusal is sent twice; consumers drop the copy).
+        return [self.publish_many([m])[0] for m in messages]
+
+    def _publish_batch(self, messages: list[Outgoing]) -> list[Exception | None]:
+        try:
+            producer = self._ensure()
+            tags = []
+            for m in messages:
+                producer.publish(
+                    m.body, exchange=m.exchange, routing_key=m.routing_key, mandatory=True,
+                    delivery_mode=2, content_type=m.content_type, content_encoding="utf-8",
+                    message_id=m.message_id, headers=m.headers or {},
+                    # RabbitMQ refuses a user_id other than the connection's own: consumers
+                    # know from it which agency really sent a message.
+                    user_id=m.user_id or self.user,
+                    **({"app_id": m.app_id} if m.app_id else {}),
+                )
+                tags.append(self._next_tag)
+                self._unsettled.add(self._next_tag)
+                self._next_tag += 1
+            self._await_confirms(set(tags))
+        except Exception:
+            self.close()  # reconnect on the next publish
+            raise
+        outcomes: list[Exception | None] = []
+        for m, tag in zip(messages, tags, strict=True):
+            if tag in self._nacked:
+                outcomes.append(Refused(f"the broker nacked {m.message_id}"))
+            elif m.message_id in self._returned:
+                outcomes.append(Unroutable(f"no queue bound for {m.exchange} {m.routing_key}"))
+            else:
+                outcomes.append(None)
+        self._nacked -= set(tags)
+        self._returned -= {m.message_id for m in messages}
+        return outcomes
 
     def _await_confirms(self, tags: set[int]) -> None:
         assert self._connection is not None
@@ -236,10 +305,11 @@ class ConfirmedPublisher:
 
     def publish(self, body: str | bytes, exchange: str, routing_key: str, message_id: str,
                 headers: dict[str, Any] | None = None,
-                content_type: str = "application/json", app_id: str | None = None) -> None:
+                content_type: str = "application/json", app_id: str | None = None,
+                user_id: str | None = None) -> None:
         """Publish one message; raise unless the broker confirmed and routed it."""
         (outcome,) = self.publish_many([Outgoing(body, exchange, routing_key, message_id, headers,
-                                                 content_type, app_id)])
+                                                 content_type, app_id, user_id)])
         if outcome is not None:
             raise outcome
 
@@ -262,6 +332,8 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
         "x-parked-at": datetime.now(UTC).isoformat(),
         "x-original-exchange": delivery.get("exchange", ""),
         "x-original-routing-key": delivery.get("routing_key", ""),
+        # Checked by the broker when it was sent: a replay sends it again as that user.
+        "x-original-user-id": message.properties.get("user_id") or "",
     })
     message_id = message.properties.get("message_id") or f"parked-{id(message)}"
     publisher.publish(message.body, DEAD_LETTER_EXCHANGE, "", message_id=str(message_id),
@@ -323,6 +395,13 @@ class ParkedMessage:
         return self.routing_key
 
     @property
+    def original_user_id(self) -> str | None:
+        """The broker user that first sent it: noted by whoever parked it, or kept by the broker
+        when a delivery limit parked it."""
+        return (str(self.headers.get("x-original-user-id") or "")
+                or self.properties.get("user_id") or None)
+
+    @property
     def parked_at(self) -> str | None:
         if "x-parked-at" in self.headers:
             return str(self.headers["x-parked-at"])
@@ -354,7 +433,6 @@ def read_parked(amqp_uri: str, timeout: float = 30.0,
     replayed: set[int] = set()
     reached = False
     with Connection(amqp_uri) as connection:
-        declare_topology(connection)
         channel = connection.channel()
 
         def take(message: Any) -> None:

@@ -3,7 +3,9 @@
 ``disputes conformance --agency NAME`` (or ``python -m disputes_shared.kit.conformance``) binds a
 temporary queue to both exchanges, watches for a while, keeps the messages that agency sent
 (by ``source_agency``, or the AMQP ``app_id`` of a message too broken to say) and the handoffs
-addressed to it, and checks every rule below. The report says, per rule, what passed and what a
+addressed to it, and checks every rule below, among them that each was sent as a broker user of
+that agency (``user_id``). It binds ``#`` on both exchanges, so it needs an administrator's
+credentials: the platform's operators run it, not the partner. The report says, per rule, what passed and what a
 partner team must fix.
 
 Dossiers carry personal data: those of other agencies are dropped unread, and the report never
@@ -25,7 +27,7 @@ from kombu import Connection, Consumer, Queue, binding
 from kombu.message import Message
 from marshmallow import ValidationError
 
-from ..contract.agencies import Agency
+from ..contract.agencies import Agency, agency_of_user
 from ..contract.envelope import Envelope, EnvelopeSchema, PoisonMessage, decode, payload_schema
 from ..contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE, route
 from .broker import EXCHANGES, amqp_uri, declare_topology
@@ -131,8 +133,25 @@ def check(agency: Agency | str, messages: list[Observed], seconds: float = 0.0) 
         _check_message(message, envelope, version, schema, routing, delivery, valid)
     _check_handoffs(agency, messages, valid, handoffs)
     _check_conversation(agency, messages, conversation)
+    sender = RuleResult("sender", "sent as the agency's own broker user (AMQP user_id)")
+    for message in sent:
+        _check_sender(agency, message, sender)
     return Report(agency=agency, seconds=seconds, sent=len(sent),
-                  rules=[envelope, version, schema, routing, delivery, handoffs, conversation])
+                  rules=[envelope, version, schema, routing, delivery, handoffs, conversation, sender])
+
+
+def _check_sender(agency: str, message: Observed, result: RuleResult) -> None:
+    """Consumers park an event whose ``user_id`` (checked by the broker against the publishing
+    connection's user) is not a user of its ``source_agency``."""
+    result.checked += 1
+    user_id = message.properties.get("user_id")
+    owner = agency_of_user(user_id)
+    if not user_id:
+        result.fail(f"{message.label()}: no user_id; publish with the user_id of the "
+                    f"{agency} broker user you connect as")
+    elif owner != agency:
+        result.fail(f"{message.label()}: sent by broker user {user_id!r}, of "
+                    f"{'agency ' + str(owner) if owner else 'no agency'}, not of {agency}")
 
 
 def _first_of_each_event(sent: list[Observed], delivery: RuleResult) -> list[Observed]:
@@ -295,7 +314,8 @@ class Observation:
             body=message.body if isinstance(message.body, bytes) else message.body.encode(),
             exchange=delivery.get("exchange", ""), routing_key=delivery.get("routing_key", ""),
             properties={key: message.properties.get(key)
-                        for key in ("delivery_mode", "content_type", "message_id", "app_id")})
+                        for key in ("delivery_mode", "content_type", "message_id", "app_id",
+                                    "user_id")})
         if observed.exchange == DOSSIERS_EXCHANGE and not self._concerns_agency(observed):
             return  # another agency's dossier: personal data this check has no business keeping
         self.messages.append(observed)

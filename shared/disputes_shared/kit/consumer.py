@@ -16,7 +16,7 @@ from kombu.message import Message
 
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, decode_or_reason
-from .broker import ConfirmedPublisher, agency_queue, declare_topology, park
+from .broker import ConfirmedPublisher, agency_queue, park, require_queue
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,8 @@ class EventSubscriber:
         if self._connection is None:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
-            declare_topology(connection)
+            if getattr(self.queue, "no_declare", False):  # the set-up's queue: not ours to declare
+                require_queue(connection, self.queue.name)
             consumer = PlainConsumer(connection.default_channel, queues=[self.queue],
                                 on_message=self._on_message,
                                 on_decode_error=lambda message, exc: self._park(
@@ -153,7 +154,7 @@ class EventSubscriber:
         self._running = False
 
     def _on_message(self, message: Message) -> None:
-        envelope, reason = decode_or_reason(message.body)
+        envelope, reason = decode_or_reason(message.body, message.properties.get("user_id"))
         if envelope is None:
             self._park(message, reason)
             return

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.agencies import Agency
+from ..contract.routing import SERVICE_NAMES  # noqa: F401  (nameko service name of each agency's)
 from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
 from .engine import DatabaseTimeouts
 
@@ -20,14 +21,6 @@ DEFAULT_HTTP_PORTS = {
     Agency.TRAIL: 8106,
 }
 PORTAL_DEFAULT_HTTP_PORT = 8110
-SERVICE_NAMES = {  # nameko service name of each agency's service
-    Agency.INTAKE: "intake",
-    Agency.MEDIATION: "mediation",
-    Agency.LEGAL_AID: "legal_aid",
-    Agency.ARBITRATION: "arbitration",
-    Agency.COURTS: "courts_bridge",
-    Agency.TRAIL: "trail",
-}
 
 
 def data_dir() -> Path:

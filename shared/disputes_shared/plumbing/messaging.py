@@ -22,13 +22,14 @@ from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
+from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE
-from ..kit.broker import ConfirmedPublisher, agency_queue, declare_topology, park
+from ..kit.broker import ConfirmedPublisher, agency_queue, park, require_queue
 from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
@@ -143,7 +144,9 @@ class EventConsumer(Consumer):
         self.agency = self.agency or agency_of_service(self.container.service_name)
         self.queue = agency_queue(self.agency, declare=False)
         with Connection(self.container.config["AMQP_URI"]) as connection:
-            declare_topology(connection)  # every queue exists before anyone publishes
+            # The broker's set-up declared every queue before anyone published; the agency's
+            # user may only consume its own.
+            require_queue(connection, self.queue.name)
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
         super().setup()
 
@@ -153,7 +156,7 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
-        envelope, reason = decode_or_reason(message.body)
+        envelope, reason = decode_or_reason(message.body, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
             return
@@ -245,3 +248,13 @@ class SettlingRpc(Rpc):
 
 rpc = SettlingRpc.decorator
 """nameko's ``@rpc``, on consumers that survive the broker going away mid-request."""
+
+
+class CallerRpcProxy(ClusterRpcProxy):
+    """nameko's RPC client, its reply queue named after the caller (``rpc.reply-operator-<id>``,
+    not nameko's ``standalone_rpc_proxy`` for every caller): the broker lets each caller's user
+    read its own replies alone (``contract.routing.broker_permissions``)."""
+
+    def __init__(self, config: dict[str, Any], caller: str, **options: Any) -> None:
+        super().__init__(config, **options)
+        self._reply_listener.container.service_name = caller

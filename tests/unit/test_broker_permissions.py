@@ -1,0 +1,66 @@
+"""Who may do what on the broker, as the contract derives it from the routing (the broker itself
+enforces it: tests/integration/test_broker_permissions.py)."""
+
+from __future__ import annotations
+
+import re
+
+from disputes_shared.contract.agencies import Agency, agency_of_user, broker_user
+from disputes_shared.contract.envelope import decode_or_reason, encode
+from disputes_shared.contract.payloads import PAYLOAD_SCHEMAS
+from disputes_shared.contract.routing import (
+    DOSSIERS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    broker_permissions,
+    events_sent_by,
+    queue_name,
+)
+
+from ..support.examples import envelope
+
+
+def topic(principal: str, exchange: str):
+    (found,) = [t for t in broker_permissions(principal).topics if t.exchange == exchange]
+    return found
+
+
+def test_a_users_agency_is_the_last_part_of_its_name():
+    assert agency_of_user(broker_user("courts", "city-a")) == Agency.COURTS
+    assert agency_of_user("courts") == Agency.COURTS
+    assert agency_of_user("operator") is None and agency_of_user(None) is None
+    assert agency_of_user("guest") is None
+
+
+def test_an_agency_may_publish_only_the_event_types_it_sends():
+    mediation = re.compile(topic("mediation", EVENTS_EXCHANGE).write)
+    assert mediation.match("mediation.failed.v1.all")
+    assert mediation.match("handoff.requested.v1.arbitration")
+    assert not mediation.match("court.ruling_entered.v1.all")
+    assert not mediation.match("case.filed.v1.all")
+    assert topic("trail", EVENTS_EXCHANGE).write == "^$"
+    assert topic("trail", DOSSIERS_EXCHANGE).write == "^$"
+
+
+def test_an_agency_reads_its_own_queue_alone_and_binds_nothing():
+    granted = broker_permissions("mediation")
+    read = re.compile(granted.read)
+    assert read.match(queue_name(Agency.MEDIATION))
+    assert not read.match(queue_name(Agency.COURTS))
+    assert not read.match(DOSSIERS_EXCHANGE)  # binding from an exchange needs read on it
+    assert not re.match(granted.configure, queue_name(Agency.MEDIATION))
+
+
+def test_an_event_sent_by_another_agencys_user_has_a_reason_naming_both():
+    sent = encode(envelope("handoff.returned", source_agency=Agency.COURTS))
+    assert decode_or_reason(sent, "x.mediation") == (
+        None, "source_agency is courts but the message was sent by broker user 'x.mediation' "
+              "of agency mediation")
+    assert decode_or_reason(sent, None)[1].endswith("names no broker user (user_id) that sent it")
+    decoded, reason = decode_or_reason(sent, "x.courts")
+    assert decoded is not None and reason == ""
+
+
+def test_every_event_type_of_the_contract_is_some_agencys_to_send():
+    """A new event type no agency may send would be refused by the broker at its first publish."""
+    sendable = {t for agency in Agency for t in events_sent_by(agency)}
+    assert sendable == {event_type for event_type, _ in PAYLOAD_SCHEMAS}
