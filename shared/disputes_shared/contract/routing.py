@@ -155,6 +155,9 @@ OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
     Agency.COURTS: ("court",),
     Agency.LABOR_INSPECTION: ("inspection",),
     Agency.TRAIL: (),  # the trail records; it announces nothing
+    # Outside systems with a source_agency but nothing to announce until they are onboarded.
+    Agency.TRADE_UNION: (),
+    Agency.HOTLINE_12345: (),
 }
 CASE_HOLDER_EVENTS = ("handoff.requested", "handoff.dossier", "handoff.accepted",
                       "handoff.returned", "clock", "case.closed")
