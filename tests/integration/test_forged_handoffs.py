@@ -6,6 +6,7 @@ nothing."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -38,17 +39,19 @@ def reasons(amqp_uri: str, expected: int) -> list[str]:
 
 
 def test_a_dossier_in_another_agencys_name_and_one_over_a_held_case_are_parked(mediation_config, amqp_uri):
-    genuine = dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000001")
+    # Received now: a dossier of the examples' date would have its art. 14 clock run out at once.
+    now = datetime.now(UTC)
+    genuine = dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000001", requested_at=now)
     send(amqp_uri, genuine)
     with ClusterRpcProxy(mediation_config) as rpc:
         (pending,) = eventually(lambda: rpc.mediation.pending_handoffs())
         rpc.mediation.accept_handoff(pending["handoff_id"])
         held = rpc.mediation.open_cases("in_mediation")
 
-        send(amqp_uri, replace(dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000002"),
-                               source_agency=Agency.COURTS))
+        send(amqp_uri, replace(dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000002",
+                                                requested_at=now), source_agency=Agency.COURTS))
         send(amqp_uri, dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000001",
-                                        worker_name="Someone Else"))
+                                        requested_at=now, worker_name="Someone Else"))
         found = reasons(amqp_uri, 2)
         assert "sent by courts; only the requester sends its dossier" in found[0] + found[1]
         assert "holds case LD-20260302-0000000001 already (in_mediation)" in found[0] + found[1]
