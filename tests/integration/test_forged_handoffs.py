@@ -1,7 +1,8 @@
-"""Forged handoff messages on the real broker: a dossier sent in another agency's name, a
-dossier that would overwrite a case being mediated, an answer from an agency the handoff was not
-addressed to. Each is parked with a reason that names who sent it and who may, and changes
-nothing."""
+"""Forged handoff messages on the real broker, each sent by a genuine agency's own broker user
+(so the broker and the sender check let it through) and refused by the shared handoff rules: a
+dossier for a handoff another agency requested, a dossier that would overwrite a case being
+mediated, an answer from an agency the handoff was not addressed to. Each is parked with a
+reason that names who sent it and who may, and changes nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 import intake.adapters
 import mediation.adapters
@@ -22,7 +22,7 @@ from intake.adapters import SqlIntakeUnitOfWork
 from intake.service import IntakeService
 from mediation.service import MediationService
 
-from ..support.broker import dead_letters, send
+from ..support.broker import dead_letters, send, staff_rpc
 from ..support.examples import CLAIM, delivered, dossier_envelope
 from ..support.waiting import eventually
 
@@ -43,17 +43,20 @@ def test_a_dossier_in_another_agencys_name_and_one_over_a_held_case_are_parked(m
     now = datetime.now(UTC)
     genuine = dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000001", requested_at=now)
     send(amqp_uri, genuine)
-    with ClusterRpcProxy(mediation_config) as rpc:
+    with staff_rpc(mediation_config) as rpc:
         (pending,) = eventually(lambda: rpc.mediation.pending_handoffs())
         rpc.mediation.accept_handoff(pending["handoff_id"])
         held = rpc.mediation.open_cases("in_mediation")
 
+        # Sent by intake's own broker user, for a handoff arbitration would have requested.
         send(amqp_uri, replace(dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000002",
-                                                requested_at=now), source_agency=Agency.COURTS))
+                                                requested_at=now, from_agency="arbitration"),
+                               source_agency=Agency.INTAKE))
         send(amqp_uri, dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000001",
                                         requested_at=now, worker_name="Someone Else"))
         found = reasons(amqp_uri, 2)
-        assert "sent by courts; only the requester sends its dossier" in found[0] + found[1]
+        assert ("handoff from arbitration sent by intake; only the requester sends its dossier"
+                in found[0] + found[1])
         assert "holds case LD-20260302-0000000001 already (in_mediation)" in found[0] + found[1]
         assert rpc.mediation.open_cases("in_mediation") == held
         assert rpc.mediation.pending_handoffs() == []
@@ -61,7 +64,7 @@ def test_a_dossier_in_another_agencys_name_and_one_over_a_held_case_are_parked(m
 
 def test_an_answer_from_an_agency_the_handoff_was_not_addressed_to_is_parked(start_service, amqp_uri):
     config = start_service(IntakeService, intake.adapters.metadata)
-    with ClusterRpcProxy(config) as rpc:
+    with staff_rpc(config) as rpc:
         case_id = rpc.intake.file_claim(CLAIM)["case_id"]
     engine = make_engine(config["DATABASE_URL"])
     try:
@@ -76,5 +79,5 @@ def test_an_answer_from_an_agency_the_handoff_was_not_addressed_to_is_parked(sta
                                       payload=payload, correlation_id=case_id)))
     (reason,) = reasons(amqp_uri, 1)
     assert "came from courts; only mediation, to which it was addressed, may answer it" in reason
-    with ClusterRpcProxy(config) as rpc:
+    with staff_rpc(config) as rpc:
         assert rpc.intake.claim(case_id)["state"] == "mediation_requested"
