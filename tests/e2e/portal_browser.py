@@ -62,6 +62,7 @@ def file_and_follow(page: Page, base: str, lang: str, shots: Path, axe_js: str) 
     page.click("button[type=submit]")
     page.wait_for_url("**/receipt/**")
     seen["case_id"] = page.inner_text("#case-number")
+    seen["access_code"] = page.inner_text("#access-code")
     seen["receipt_has_qr"] = page.locator("svg").count() > 0
     seen["axe_receipt"] = axe(page, axe_js)
     page.screenshot(path=str(shots / f"receipt-{lang}.png"), full_page=True)

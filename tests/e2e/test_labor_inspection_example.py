@@ -83,7 +83,7 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
         injury = requests.post(f"http://127.0.0.1:{port}/v1/claims", timeout=30,
                                json=claim_document(claim_types=["work_injury"]))
         assert wages.status_code == injury.status_code == 201, wages.text
-        case_id = wages.json()["case_id"]
+        case_id, access_code = wages.json()["case_id"], wages.json()["access_code"]
 
         def referrals() -> list[dict[str, Any]]:
             listed = bureau(env, database, "list", "--json")
@@ -123,5 +123,5 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
     platform_side = check("intake", intake_messages)  # the platform keeps its own contract
     assert platform_side.passed, platform_side.render()
     claim = requests.get(f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims/{case_id}",
-                         timeout=30).json()
+                         headers={"X-Access-Code": access_code}, timeout=30).json()
     assert claim["state"] == "mediation_requested"  # the referral did not move the claim

@@ -59,6 +59,7 @@ def drive(env: dict[str, str], shots: Path) -> dict:
     report = json.loads(run.stdout)
     intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
     report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
+                                          headers={"X-Access-Code": report[lang]["access_code"]},
                                           timeout=5).json() for lang in ("zh", "en")}
     report["accepted"] = accepted_case_page(env, base, intake)
     return report
@@ -70,8 +71,9 @@ def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
     the trail has recorded the acceptance (the two arrive separately)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    case_id = requests.post(f"{intake}/v1/claims", json=claim_document(relationship="employment"),
-                            timeout=10).json()["case_id"]
+    filed = requests.post(f"{intake}/v1/claims", json=claim_document(relationship="employment"),
+                          timeout=10).json()
+    case_id = filed["case_id"]
     with ClusterRpcProxy({"AMQP_URI": env["DISPUTES_AMQP_URI"], "serializer": "json"}, timeout=10) as rpc:
         deadline = time.monotonic() + 30
         mine: list[dict] = []
@@ -83,7 +85,8 @@ def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
     page = ""
     while not ("Mediation has until" in page and "The office took on your case." in page) \
             and time.monotonic() < deadline + 30:
-        page = requests.get(f"{base}/case/{case_id}?lang=en", timeout=10).text
+        page = requests.get(f"{base}/case/{case_id}?lang=en", timeout=10,  # as the worker's browser
+                            cookies={f"case-{case_id}": filed["access_code"]}).text
         time.sleep(0.5)
     return page
 

@@ -10,6 +10,8 @@ from intake.adapters import metadata
 from intake.service import IntakeService
 from tests.support.examples import claim_document
 
+# The worker's own client: it sends the claim's access code with every request.
+session = requests.Session()
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
 
 
@@ -17,26 +19,27 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
 def intake(start_service):
     config = start_service(IntakeService, metadata, EVIDENCE_MAX_BYTES="1024")
     base = f"http://{config['WEB_SERVER_ADDRESS']}"
-    filed = requests.post(f"{base}/v1/claims", json=claim_document(), timeout=10)
+    filed = session.post(f"{base}/v1/claims", json=claim_document(), timeout=10)
     assert filed.status_code == 201, filed.text
+    session.headers["X-Access-Code"] = filed.json()["access_code"]
     return base, filed.json()["case_id"]
 
 
 def listed(base: str, case_id: str) -> list[dict]:
-    reply = requests.get(f"{base}/v1/claims/{case_id}/evidence", timeout=10)
+    reply = session.get(f"{base}/v1/claims/{case_id}/evidence", timeout=10)
     assert reply.status_code == 200
     return list(reply.json()["evidence"])
 
 
 def test_a_good_file_is_stored_and_served_back_only_as_a_download(intake) -> None:
     base, case_id = intake
-    reply = requests.post(f"{base}/v1/claims/{case_id}/evidence", params={"name": "工资条.png"},
+    reply = session.post(f"{base}/v1/claims/{case_id}/evidence", params={"name": "工资条.png"},
                           data=PNG, headers={"Content-Type": "text/html"}, timeout=10)
     assert reply.status_code == 201, reply.text
     stored = reply.json()
     assert stored["media_type"] == "image/png" and stored["size_bytes"] == len(PNG)
     assert [e["evidence_id"] for e in listed(base, case_id)] == [stored["evidence_id"]]
-    got = requests.get(f"{base}/v1/claims/{case_id}/evidence/{stored['evidence_id']}", timeout=10)
+    got = session.get(f"{base}/v1/claims/{case_id}/evidence/{stored['evidence_id']}", timeout=10)
     assert got.status_code == 200 and got.content == PNG
     assert got.headers["Content-Type"] == "image/png"  # the checked type, not the declared one
     assert got.headers["Content-Disposition"].startswith("attachment;")
@@ -46,14 +49,14 @@ def test_a_good_file_is_stored_and_served_back_only_as_a_download(intake) -> Non
 
 def test_a_file_too_large_is_refused_and_nothing_stored(intake) -> None:
     base, case_id = intake
-    reply = requests.post(f"{base}/v1/claims/{case_id}/evidence", data=PNG * 10, timeout=10)
+    reply = session.post(f"{base}/v1/claims/{case_id}/evidence", data=PNG * 10, timeout=10)
     assert reply.status_code == 413 and reply.json()["error"] == "too_large"
     assert listed(base, case_id) == []
 
 
 def test_a_web_page_called_a_picture_is_refused_and_nothing_stored(intake) -> None:
     base, case_id = intake
-    reply = requests.post(f"{base}/v1/claims/{case_id}/evidence", params={"name": "photo.png"},
+    reply = session.post(f"{base}/v1/claims/{case_id}/evidence", params={"name": "photo.png"},
                           data=b"<html><script>alert(1)</script></html>",
                           headers={"Content-Type": "image/png"}, timeout=10)
     assert reply.status_code == 415 and reply.json()["error"] == "unsupported_type"
@@ -62,8 +65,13 @@ def test_a_web_page_called_a_picture_is_refused_and_nothing_stored(intake) -> No
 
 def test_no_file_for_an_unknown_case_and_none_read_across_cases(intake) -> None:
     base, case_id = intake
-    assert requests.post(f"{base}/v1/claims/LD-NOPE/evidence", data=PNG, timeout=10).status_code == 404
-    stored = requests.post(f"{base}/v1/claims/{case_id}/evidence", data=PNG, timeout=10).json()
-    other = requests.post(f"{base}/v1/claims", json=claim_document(), timeout=10).json()["case_id"]
-    assert requests.get(f"{base}/v1/claims/{other}/evidence/{stored['evidence_id']}",
+    assert session.post(f"{base}/v1/claims/LD-NOPE/evidence", data=PNG, timeout=10).status_code == 404
+    stored = session.post(f"{base}/v1/claims/{case_id}/evidence", data=PNG, timeout=10).json()
+    other = session.post(f"{base}/v1/claims", json=claim_document(), timeout=10).json()
+    # With the other claim's own code, the file of this one is not there...
+    assert requests.get(f"{base}/v1/claims/{other['case_id']}/evidence/{stored['evidence_id']}",
+                        headers={"X-Access-Code": other["access_code"]}, timeout=10).status_code == 404
+    # ...and without this claim's code, neither the file nor the list is.
+    assert requests.get(f"{base}/v1/claims/{case_id}/evidence/{stored['evidence_id']}",
                         timeout=10).status_code == 404
+    assert requests.get(f"{base}/v1/claims/{case_id}/evidence", timeout=10).status_code == 404

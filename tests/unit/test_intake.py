@@ -21,6 +21,7 @@ from disputes_shared.plumbing.handoff_desk import HandoffRefused
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
 from intake.domain import Claim
+from intake.filing_rate import FilingRate
 from intake.handlers import Intake
 from intake.service import IntakeService
 
@@ -368,7 +369,8 @@ def post(service: Any, body: Any) -> tuple[int, Any]:
 
 @pytest.fixture
 def intake_service(intake_db):
-    return worker_factory(IntakeService, storage=intake_db, agency_logic=Intake())
+    return worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
+                          filing_rate=FilingRate(0), reading_rate=FilingRate(0))
 
 
 def test_posting_a_valid_claim_files_it(intake_service, intake_db):
@@ -429,13 +431,42 @@ def test_a_hostile_body_is_refused_in_the_documented_error_shape_storing_nothing
     assert intake_db.count(claims) == 0 and intake_db.outbox_rows() == []
 
 
-def test_a_filed_claim_can_be_read_back_and_an_unknown_one_is_404(intake_service):
+def read_claim(intake_service, case_id: str, code: str | None):
+    headers = {"X-Access-Code": code} if code is not None else {}
+    request = EnvironBuilder(method="GET", path=f"/v1/claims/{case_id}", headers=headers).get_request()
+    return intake_service.get_claim(request, case_id)
+
+
+def test_a_filed_claim_is_read_back_with_its_access_code_and_only_with_it(intake_service):
     _, filed = post(intake_service, claim_document())
-    request = EnvironBuilder(method="GET", path=f"/v1/claims/{filed['case_id']}").get_request()
-    response = intake_service.get_claim(request, filed["case_id"])
+    code = filed["access_code"]
+    assert len(code) == 10 and code not in json.dumps({k: v for k, v in filed.items() if k != "access_code"})
+    response = read_claim(intake_service, filed["case_id"], code)
     assert response.status_code == 200 and json.loads(response.get_data())["case_id"] == filed["case_id"]
-    missing = intake_service.get_claim(request, "LD-nope")
-    assert missing.status_code == 404
+    assert "access_code" not in json.loads(response.get_data())  # told once, at filing
+    # Typed back as people do: small letters, spaces, a dash.
+    typed = f"{code[:5].lower()} - {code[5:]}"
+    assert read_claim(intake_service, filed["case_id"], typed).status_code == 200
+    assert read_claim(intake_service, filed["case_id"], None).status_code == 401
+    wrong = read_claim(intake_service, filed["case_id"], "2" * 10)
+    unknown = read_claim(intake_service, "LD-nope", code)
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.get_data() == unknown.get_data()  # a wrong code says no more than a wrong case
+
+
+def test_filing_is_limited_per_client_address(intake_db):
+    service = worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
+                             filing_rate=FilingRate(2), reading_rate=FilingRate(0))
+    statuses = []
+    for address in ("10.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.2"):
+        request = EnvironBuilder(method="POST", path="/v1/claims", data=json.dumps(claim_document()),
+                                 content_type="application/json",
+                                 environ_base={"REMOTE_ADDR": address}).get_request()
+        response = service.post_claim(request)
+        statuses.append((response.status_code, response.headers.get("Retry-After")))
+    assert [s for s, _ in statuses] == [201, 201, 429, 201]
+    assert 1 <= int(statuses[2][1]) <= 60
+    assert intake_db.count(claims) == 3
 
 
 def test_the_rpc_entrypoint_files_and_refuses_like_the_http_one(intake_service, intake_db):

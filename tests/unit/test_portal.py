@@ -99,17 +99,27 @@ class FakeReply:
         return self.body
 
 
-class FakeIntake:
-    """Intake's HTTP API as the portal sees it; records what was posted."""
+CODE = "GQ7M2XK9PA"  # the access code intake gave at filing, in these tests
 
-    def __init__(self, answer: FakeReply) -> None:
+
+class FakeIntake:
+    """Intake's HTTP API as the portal sees it: a claim is read with its access code only;
+    records what was posted."""
+
+    def __init__(self, answer: FakeReply | None = None) -> None:
         self.answer, self.posted = answer, []  # type: ignore[var-annotated]
 
     def post(self, url: str, json: dict[str, Any], timeout: float) -> FakeReply:
         self.posted.append(json)
+        assert self.answer is not None
         return self.answer
 
-    def get(self, url: str, timeout: float) -> FakeReply:
+    def get(self, url: str, timeout: float, headers: dict[str, str] | None = None) -> FakeReply:
+        if (headers or {}).get("X-Access-Code") != CODE:
+            return FakeReply(404, {"error": "not_found"})
+        if url.endswith("/evidence"):
+            return FakeReply(200, {"evidence": [{"name": "pay.png", "size_bytes": 2048,
+                                                 "received_at": "2026-12-01T09:30:00+00:00"}]})
         return FakeReply(200, {"case_id": url.rsplit("/", 1)[1], "received_at": "2026-12-01T09:30:00",
                                "state": "received"})
 
@@ -120,18 +130,46 @@ def portal(answer: FakeReply) -> tuple[Client, FakeIntake]:
     return Client(app), intake
 
 
+def opened(client: Client, case_id: str, code: str = CODE) -> Client:
+    """This browser holds the case's access code, as after filing or typing it in."""
+    client.set_cookie(f"case-{case_id}", code)
+    return client
+
+
 def csrf_of(client: Client, path: str = "/file") -> str:
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
 
 def test_filing_posts_to_intake_and_shows_the_receipt() -> None:
-    client, intake = portal(FakeReply(201, {"case_id": "LD-20261201-ABC"}))
+    client, intake = portal(FakeReply(201, {"case_id": "LD-20261201-ABC", "access_code": CODE}))
     reply = client.post("/file", data={**form(), "csrf": csrf_of(client)})
     assert reply.status_code == 303 and reply.headers["Location"].endswith("/receipt/LD-20261201-ABC")
+    assert CODE not in reply.headers["Location"]  # never in a URL
     assert intake.posted[0]["amount_claimed"] == "3200.50"
     receipt = client.get("/receipt/LD-20261201-ABC?lang=en").get_data(as_text=True)
-    assert "LD-20261201-ABC" in receipt and "<svg" in receipt
+    assert "LD-20261201-ABC" in receipt and "<svg" in receipt and f'id="access-code">{CODE}<' in receipt
+    assert CODE not in receipt.split('id="access-code"')[1].split("<svg")[1]  # not in the QR's link
+
+
+def test_a_case_page_needs_the_access_code_and_opens_with_the_right_one() -> None:
+    trail = {"case_id": "LD-7", "state": "in_mediation", "entries": []}
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32, http=FakeIntake())  # type: ignore[arg-type]
+    client = Client(app)
+    asked = client.get("/case/LD-7?lang=en")
+    assert asked.status_code == 401 and 'name="access_code"' in asked.get_data(as_text=True)
+    assert "In mediation" not in asked.get_data(as_text=True)
+    token = csrf_of(client, "/case/LD-7")
+    wrong = client.post("/case/LD-7?lang=en", data={"csrf": token, "access_code": "2222222222"})
+    assert wrong.status_code == 404 and "do not match" in wrong.get_data(as_text=True)
+    assert client.get("/receipt/LD-7").status_code == 401
+    right = client.post("/case/LD-7", data={"csrf": token, "access_code": CODE})
+    assert right.status_code == 303 and CODE not in right.headers["Location"]
+    cookie = right.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert client.get("/case/LD-7").status_code == 200
+    forged = Client(app)
+    assert forged.post("/case/LD-7", data={"csrf": "forged.0", "access_code": CODE}).status_code == 400
 
 
 def test_a_bad_form_stores_nothing_and_speaks_the_pages_language() -> None:
@@ -180,9 +218,9 @@ def test_the_case_page_names_agencies_in_plain_words() -> None:
         {"at": "2026-12-01T09:31:00+00:00", "agency": "mediation", "event_type": "handoff.accepted"},
         {"at": "2026-12-01T09:32:00+00:00", "agency": "intake", "event_type": "handoff.requested",
          "details": {"to_agency": "legal_aid"}}]}
-    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32)
-    zh = Client(app).get("/case/LD-1?lang=zh").get_data(as_text=True)
-    en = Client(app).get("/case/LD-1?lang=en").get_data(as_text=True)
+    app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32, http=FakeIntake())  # type: ignore[arg-type]
+    zh = opened(Client(app), "LD-1").get("/case/LD-1?lang=zh").get_data(as_text=True)
+    en = opened(Client(app), "LD-1").get("/case/LD-1?lang=en").get_data(as_text=True)
     assert "(劳动争议调处中心)" in zh and "(调解站)" in zh
     assert "案件已移交：法律援助中心。" in zh
     assert "(Mediation station)" in en and "(mediation)" not in en and "(intake)" not in en
@@ -193,30 +231,28 @@ def test_the_case_page_explains_deadlines_and_what_the_worker_may_do() -> None:
     clocks = [{"kind": "suit_after_award", "status": "running", "last_day": "2026-12-19",
                "citation": "劳动争议调解仲裁法 art. 50"}]
     app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32,
-                 clocks=lambda case_id: (clocks, False))
-    en = Client(app).get("/case/LD-2?lang=en").get_data(as_text=True)
+                 clocks=lambda case_id: (clocks, False), http=FakeIntake())  # type: ignore[arg-type]
+    en = opened(Client(app), "LD-2").get("/case/LD-2?lang=en").get_data(as_text=True)
     assert "you may sue in court until 2026-12-19 (15 days from receiving it)" in en
     assert "Sue in court by 2026-12-19 if you do not accept the award." in en
     assert "Some deadlines could not be read just now" in en
-    zh = Client(app).get("/case/LD-2?lang=zh").get_data(as_text=True)
+    zh = opened(Client(app), "LD-2").get("/case/LD-2?lang=zh").get_data(as_text=True)
     assert "不服裁决的，在2026-12-19前向人民法院起诉。" in zh and "下一步由谁办理" in zh
 
 
-class FakeEvidenceIntake:
+class FakeEvidenceIntake(FakeIntake):
     """Intake's evidence endpoints as the portal sees them: refuses as intake would."""
 
     def __init__(self, answer: FakeReply) -> None:
-        self.answer, self.sent = answer, []  # type: ignore[var-annotated]
+        super().__init__(answer)
+        self.sent: list[Any] = []
 
-    def post(self, url: str, params: dict[str, str], data: Any, timeout: float) -> FakeReply:
+    def post(self, url: str, params: dict[str, str], data: Any, timeout: float,  # type: ignore[override]
+             headers: dict[str, str] | None = None) -> FakeReply:
+        assert (headers or {}).get("X-Access-Code") == CODE  # the worker's code goes along
         self.sent.append((url, params["name"], data.read()))
+        assert self.answer is not None
         return self.answer
-
-    def get(self, url: str, timeout: float) -> FakeReply:
-        if url.endswith("/evidence"):
-            return FakeReply(200, {"evidence": [{"name": "pay.png", "size_bytes": 2048,
-                                                 "received_at": "2026-12-01T09:30:00+00:00"}]})
-        return FakeReply(200, {"case_id": "LD-3", "state": "filed"})
 
 
 class JsonReply(FakeReply):
@@ -228,7 +264,7 @@ def evidence_portal(answer: FakeReply, max_bytes: int = 1024) -> tuple[Client, F
     trail = {"case_id": "LD-3", "state": "in_mediation", "entries": []}
     app = Portal("http://intake", trail=lambda case_id: trail, secret=b"k" * 32,
                  http=intake, evidence_max_bytes=max_bytes)  # type: ignore[arg-type]
-    return Client(app), intake
+    return opened(Client(app), "LD-3"), intake
 
 
 def send_file(client: Client, content: bytes, name: str = "pay.png", lang: str = "en") -> Any:

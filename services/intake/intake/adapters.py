@@ -51,6 +51,7 @@ claims = Table(
     # The history of employers: repeat claims against one are found by this key and the time.
     Column("employer_key", String(200), nullable=False, index=True),
     Column("consultation", JsonDocument),
+    Column("access_code_digest", String(160)),
 )
 # Evidence files, kept apart from the claim so a claim's row stays small (see evidence.py).
 evidence_files = Table(

@@ -47,6 +47,7 @@ class Claim:
     limitation: dict[str, Any] | None = None  # where the limitation stood on filing
     employer_key: str = ""
     consultation: dict[str, Any] | None = None  # the joint consultation of an urgent case
+    access_code_digest: str | None = None  # the worker's access code, as a slow salted digest
 
     def __post_init__(self) -> None:
         self.employer_key = self.employer_key or employer_key(self.employer)

@@ -21,6 +21,7 @@ from disputes_shared.contract.strict import TEXT_LIMITS
 
 from .evidence import EvidenceFile, EvidenceRefused, evidence_view
 
+ACCESS_CODE_HEADER = "X-Access-Code"
 REFUSED_STATUS = {"empty": 400, "too_large": 413, "unsupported_type": 415, "too_many_files": 409}
 
 
@@ -29,8 +30,16 @@ def _json(status: int, document: Any) -> Response:
                     mimetype="application/json")
 
 
-def _no_claim() -> Response:
-    return _json(404, {"error": "not_found", "detail": "no claim has this case number"})
+def no_claim() -> Response:
+    return _json(404, {"error": "not_found",
+                       "detail": "no claim has this case number and access code"})
+
+
+def access_code_of(request: Any) -> str | None:
+    """The worker's access code, sent in the ``X-Access-Code`` header (never in the URL, where
+    logs and browser history would keep it)."""
+    code = request.headers.get(ACCESS_CODE_HEADER)
+    return str(code) if code else None
 
 
 def download(item: EvidenceFile) -> Response:
@@ -59,13 +68,14 @@ class EvidenceEndpoints:
         except RequestEntityTooLarge:
             return _json(413, {"error": "too_large", "detail": f"a file may have at most {max_bytes} bytes"})
         if len(case_id) > TEXT_LIMITS["case_id"]:
-            return _no_claim()
+            return no_claim()
         try:
             with self.storage() as uow:
-                item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"))
+                item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"),
+                                                       access_code_of(request))
                 uow.commit()
         except UnknownCase:
-            return _no_claim()
+            return no_claim()
         except EvidenceRefused as exc:
             return _json(REFUSED_STATUS[exc.code], {"error": exc.code, "detail": str(exc)})
         return _json(201, evidence_view(item))
@@ -73,21 +83,25 @@ class EvidenceEndpoints:
     @http("GET", "/v1/claims/<string:case_id>/evidence")
     def list_evidence(self, request: Any, case_id: str) -> Response:
         if len(case_id) > TEXT_LIMITS["case_id"]:
-            return _no_claim()
+            return no_claim()
         try:
             with self.storage() as uow:
-                items = self.agency_logic.evidence_of(uow, case_id)
+                items = self.agency_logic.evidence_of(uow, case_id, access_code_of(request))
         except UnknownCase:
-            return _no_claim()
+            return no_claim()
         return _json(200, {"case_id": case_id, "evidence": [
             {**item, "received_at": item["received_at"].isoformat()} for item in items]})
 
     @http("GET", "/v1/claims/<string:case_id>/evidence/<string:evidence_id>")
     def get_evidence(self, request: Any, case_id: str, evidence_id: str) -> Response:
         item = None
-        if len(evidence_id) <= 64:
-            with self.storage() as uow:
-                item = self.agency_logic.evidence_item(uow, case_id, evidence_id)
+        if len(evidence_id) <= 64 and len(case_id) <= TEXT_LIMITS["case_id"]:
+            try:
+                with self.storage() as uow:
+                    item = self.agency_logic.evidence_item(uow, case_id, evidence_id,
+                                                           access_code_of(request))
+            except UnknownCase:
+                item = None
         if item is None:
             return _json(404, {"error": "not_found", "detail": "no such file on this case"})
         return download(item)

@@ -16,6 +16,7 @@ from disputes_shared.regional import RegionalFigures, regional_figures
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
+from .access import access_code_matches, access_digest
 from .domain import Claim, refers_to_labor_inspection
 from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
@@ -47,16 +48,19 @@ class Intake:
     # -- commands ----------------------------------------------------------------------------
 
     def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any],
-                   inspection_referrals: bool | None = None) -> Claim:
+                   inspection_referrals: bool | None = None, access_code: str | None = None) -> Claim:
         """Store a validated claim and, in the same transaction, announce it, route it and hand
         it to mediation (and to legal aid when the worker asked; and wage arrears to labor
-        inspection when ``inspection_referrals``: the bureau's system is connected)."""
+        inspection when ``inspection_referrals``: the bureau's system is connected).
+        ``access_code``: the worker's secret, kept only as a digest."""
         now = uow.clock.now()
         case_id = new_case_id(now)
         details = dict(submission)
         limitation_facts = details.pop("limitation", None)
         claim = Claim(case_id=case_id, correlation_id=str(uuid.uuid4()), received_at=now,
-                      limitation_facts=limitation_facts, **details)
+                      limitation_facts=limitation_facts,
+                      access_code_digest=access_digest(access_code) if access_code else None,
+                      **details)
         facts = claim.limitation_facts_parsed()
         if facts is not None:
             claim.record_limitation(limitation_for(facts, claim.claim_types, claim.relationship,
@@ -166,22 +170,33 @@ class Intake:
     # -- evidence ----------------------------------------------------------------------------
 
     def take_evidence(self, uow: IntakeUnitOfWork, case_id: str, content: bytes,
-                      name: str | None) -> EvidenceFile:
+                      name: str | None, access_code: str | None) -> EvidenceFile:
         """Store a worker's file on a claim; ``EvidenceRefused`` says why one is not taken."""
-        self._claim(uow, case_id)
+        self.claim_for_worker(uow, case_id, access_code)
         limits = self.evidence_limits
         item = evidence_file(str(uuid.uuid4()), case_id, uow.clock.now(), content, name,
                              limits.max_bytes, uow.evidence.count_for(case_id), limits.files_per_case)
         uow.evidence.add(item)
         return item
 
-    def evidence_of(self, uow: IntakeUnitOfWork, case_id: str) -> list[dict[str, Any]]:
+    def claim_for_worker(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None) -> Claim:
+        """A claim as its worker may read it: with the access code given at filing. A wrong code
+        and an unknown case are refused alike, so trying codes tells nothing."""
+        claim = uow.claims.get(case_id)
+        if claim is None or not access_code_matches(access_code, claim.access_code_digest):
+            raise UnknownCase("no claim has this case number and access code")
+        return claim
+
+    def evidence_of(self, uow: IntakeUnitOfWork, case_id: str,
+                    access_code: str | None) -> list[dict[str, Any]]:
         """A claim's files, described (never their bytes)."""
-        self._claim(uow, case_id)
+        self.claim_for_worker(uow, case_id, access_code)
         return uow.evidence.described(case_id)
 
-    def evidence_item(self, uow: IntakeUnitOfWork, case_id: str, evidence_id: str) -> EvidenceFile | None:
+    def evidence_item(self, uow: IntakeUnitOfWork, case_id: str, evidence_id: str,
+                      access_code: str | None) -> EvidenceFile | None:
         """One of a claim's files; None when the claim has no such file."""
+        self.claim_for_worker(uow, case_id, access_code)
         item = uow.evidence.get(evidence_id)
         return item if item is not None and item.case_id == case_id else None
 

@@ -4,9 +4,11 @@ by ``bootstrap``."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -23,16 +25,39 @@ from disputes_shared.plumbing.nameko_deps import (
     Storage,
 )
 
+from .access import new_access_code
 from .adapters import SqlIntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
 from .bootstrap import bootstrap
-from .evidence_api import EvidenceEndpoints
+from .evidence_api import ACCESS_CODE_HEADER, EvidenceEndpoints, access_code_of, no_claim
+from .filing_rate import FilingRate
 from .handlers import claim_view
 
 
 def _json(status: int, document: Any) -> Response:
     return Response(json.dumps(document, ensure_ascii=False), status=status,
                     mimetype="application/json")
+
+
+def _too_often(wait: float) -> Response:
+    response = _json(429, {"error": "too_many_requests",
+                           "detail": "too many requests from this address; try again later"})
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
+class RateLimits(DependencyProvider):
+    """Per client address and minute, in this process: claims filed (``FILING_RATE_PER_MINUTE``)
+    or claims read with an access code (``READING_RATE_PER_MINUTE``); 0 turns a limit off."""
+
+    def __init__(self, setting: str, default: int) -> None:
+        self.setting, self.default = setting, default
+
+    def setup(self) -> None:
+        self.rate = FilingRate(int(self.container.config.get(self.setting, self.default)))
+
+    def get_dependency(self, worker_ctx: Any) -> FilingRate:
+        return self.rate
 
 
 class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
@@ -42,16 +67,23 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     config = Config()
     storage = Storage(SqlIntakeUnitOfWork, metadata, plumbing)
     metrics = Metrics()
+    filing_rate = RateLimits("FILING_RATE_PER_MINUTE", 20)
+    reading_rate = RateLimits("READING_RATE_PER_MINUTE", 120)
 
     def _file(self, document: Any) -> dict[str, Any]:
+        """File a claim; the answer carries the worker's access code, told this once only."""
         submission = validate_submission(document)
+        access_code = new_access_code()
         with self.storage() as uow:
-            claim = self.agency_logic.file_claim(uow, submission)
+            claim = self.agency_logic.file_claim(uow, submission, access_code=access_code)
             uow.commit()
-        return claim_view(claim)
+        return {**claim_view(claim), "access_code": access_code}
 
     @http("POST", "/v1/claims")
     def post_claim(self, request: Any) -> Response:
+        wait = self.filing_rate.allow(request.remote_addr or "")
+        if wait is not None:
+            return _too_often(wait)
         request.max_content_length = MAX_BODY_BYTES  # refused before it is read
         try:
             document = read_json(request.get_data() or b"null")
@@ -69,12 +101,21 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
 
     @http("GET", "/v1/claims/<string:case_id>")
     def get_claim(self, request: Any, case_id: str) -> Response:
-        claim = None
-        if len(case_id) <= TEXT_LIMITS["case_id"]:  # longer is no case number
+        """The claim, for its worker: the case number and the access code both."""
+        access_code = access_code_of(request)
+        if not access_code:
+            return _json(401, {"error": "access_code_required",
+                               "detail": f"send the claim's access code in {ACCESS_CODE_HEADER}"})
+        wait = self.reading_rate.allow(request.remote_addr or "")
+        if wait is not None:
+            return _too_often(wait)
+        if len(case_id) > TEXT_LIMITS["case_id"]:  # longer is no case number
+            return no_claim()
+        try:
             with self.storage() as uow:
-                claim = uow.claims.get(case_id)
-        if claim is None:
-            return _json(404, {"error": "not_found", "detail": "no claim has this case number"})
+                claim = self.agency_logic.claim_for_worker(uow, case_id, access_code)
+        except UnknownCase:
+            return no_claim()
         return _json(200, claim_view(claim))
 
     @rpc

@@ -18,7 +18,7 @@ import qrcode.image.svg
 import requests
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable, TooManyRequests
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
@@ -33,6 +33,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 Trail = Callable[[str], dict[str, Any] | None]
 FORM_BYTES = 64 * 1024  # the filing form, and what a file's form adds around the file
+ACCESS_COOKIE = "case-"  # + the case number: that case's access code, in this browser only
+ACCESS_COOKIE_DAYS = 180
+ACCESS_HEADER = "X-Access-Code"  # as intake's API takes it
 DEFAULT_EVIDENCE_MAX_BYTES = 8 * 1024 * 1024  # intake decides; the portal only bounds what it reads
 # Intake's refusals of a file (its error codes), in the worker's words.
 EVIDENCE_REFUSED = {
@@ -79,7 +82,7 @@ class Portal:
             Rule("/", endpoint="home"),
             Rule("/file", endpoint="file", methods=["GET", "POST"]),
             Rule("/receipt/<case_id>", endpoint="receipt"),
-            Rule("/case/<case_id>", endpoint="case"),
+            Rule("/case/<case_id>", endpoint="case", methods=["GET", "POST"]),
             Rule("/case/<case_id>/evidence", endpoint="evidence", methods=["POST"]),
             Rule("/stations", endpoint="stations"),
             Rule("/health/live", endpoint="live"),
@@ -169,7 +172,26 @@ class Portal:
         if reply.status_code not in (200, 201, 202):
             filing.errors["form"] = "The service cannot be reached right now; nothing was filed. Please try again."
             return self.form_page(request, filing, 503)
-        return redirect(f"/receipt/{reply.json()['case_id']}", code=303)
+        filed = reply.json()
+        response = redirect(f"/receipt/{filed['case_id']}", code=303)
+        self.remember_code(request, response, filed["case_id"], filed.get("access_code", ""))
+        return response
+
+    # --- the access code --------------------------------------------------------------------
+    # A case page needs the case number and the access code intake gave at filing. The code is
+    # kept in this browser only (an http-only cookie per case), never in a URL, and checked by
+    # intake on every page view: the portal itself decides nothing about it.
+    def remember_code(self, request: Request, response: Response, case_id: str, code: str) -> None:
+        response.set_cookie(ACCESS_COOKIE + case_id, code, httponly=True, samesite="Strict",
+                            secure=request.is_secure, max_age=ACCESS_COOKIE_DAYS * 86400,
+                            path="/")
+
+    def code_of(self, request: Request, case_id: str) -> str:
+        return request.cookies.get(ACCESS_COOKIE + case_id, "")
+
+    def open_page(self, request: Request, case_id: str, status_code: int,
+                  error: str | None = None) -> Response:
+        return self.render(request, "open.html", status_code, case_id=case_id, error=error)
 
     def form_page(self, request: Request, filing: forms.Filing, status_code: int = 200) -> Response:
         return self.render(
@@ -180,26 +202,40 @@ class Portal:
                                            filing.values.get("district", "")))
 
     def on_receipt(self, request: Request, case_id: str) -> Response:
-        claim = self.claim(case_id)
+        code = self.code_of(request, case_id)
+        claim = self.claim(case_id, code)
+        if claim is None:
+            return self.open_page(request, case_id, 401)
         url = f"{request.host_url.rstrip('/')}/case/{case_id}"
-        return self.render(request, "receipt.html", claim=claim, case_url=url, qr=qr_svg(url))
+        return self.render(request, "receipt.html", claim=claim, access_code=code, case_url=url,
+                           qr=qr_svg(url))
 
     def on_case(self, request: Request, case_id: str) -> Response:
-        return self.case_page(request, case_id)
+        if request.method == "GET":
+            return self.case_page(request, case_id)
+        if not self.csrf_ok(request):
+            return self.open_page(request, case_id, 400, "The form expired; please check it and send it again.")
+        code = request.form.get("access_code", "").strip()[:64]
+        if self.claim(case_id, code) is None:
+            return self.open_page(request, case_id, 404, "This case number and access code do not match.")
+        response = redirect(f"/case/{case_id}", code=303)
+        self.remember_code(request, response, case_id, code)
+        return response
 
     def case_page(self, request: Request, case_id: str, status_code: int = 200,
                   evidence_error: str | None = None) -> Response:
-        # Development only: the case number alone opens this page until cases get a secret
-        # access code of their own; nothing here pretends to check one.
+        code = self.code_of(request, case_id)
+        claim = self.claim(case_id, code)
+        if claim is None:  # no code in this browser yet, or not this case's
+            return self.open_page(request, case_id, 401)
         trail = self.trail(case_id)
         if trail is None:
-            claim = self.claim(case_id)
             trail = {"case_id": case_id, "state": claim.get("state"), "entries": []}
         views, complete = self.clocks(case_id)
         clocks = guidance.clocks_from(views)
         state = str(trail.get("state"))
         return self.render(request, "case.html", status_code, case_id=case_id, now=status.now_words(trail),
-                           evidence=self.evidence_of(case_id), evidence_error=evidence_error,
+                           evidence=self.evidence_of(case_id, code), evidence_error=evidence_error,
                            evidence_added=request.args.get("added") == "1",
                            evidence_size=size_words(self.evidence_max_bytes),
                            steps=status.steps(trail), trail=trail,
@@ -221,12 +257,13 @@ class Portal:
             return self.case_page(request, case_id, 400, EVIDENCE_REFUSED["empty"])
         try:
             reply = self.http.post(f"{self.intake_url}/v1/claims/{case_id}/evidence",
-                                   params={"name": upload.filename}, data=upload.stream, timeout=60)
+                                   params={"name": upload.filename}, data=upload.stream, timeout=60,
+                                   headers={ACCESS_HEADER: self.code_of(request, case_id)})
         except requests.RequestException:
             return self.case_page(request, case_id, 503, "The service cannot be reached right now; "
                                                          "nothing was sent. Please try again.")
         if reply.status_code == 404:
-            raise NotFound()
+            return self.open_page(request, case_id, 401)
         if reply.status_code != 201:
             code = reply.json().get("error") if reply.headers.get("Content-Type", "").startswith(
                 "application/json") else None
@@ -235,10 +272,11 @@ class Portal:
                                                                   "nothing was sent. Please try again."))
         return redirect(f"/case/{case_id}?added=1#evidence", code=303)
 
-    def evidence_of(self, case_id: str) -> list[dict[str, Any]]:
+    def evidence_of(self, case_id: str, code: str) -> list[dict[str, Any]]:
         """What the worker sent (names, sizes, dates); an empty list if intake does not answer."""
         try:
-            reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}/evidence", timeout=10)
+            reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}/evidence", timeout=10,
+                                  headers={ACCESS_HEADER: code})
         except requests.RequestException:
             return []
         return list(reply.json().get("evidence", [])) if reply.status_code == 200 else []
@@ -249,14 +287,18 @@ class Portal:
         return self.render(request, "stations.html",
                            stations=[(s, url, qr_svg(url)) for s, url in listed])
 
-    def claim(self, case_id: str) -> dict[str, Any]:
+    def claim(self, case_id: str, code: str) -> dict[str, Any] | None:
+        """The claim as intake gives it to its worker; None without the right access code."""
+        if not code:
+            return None
         try:
-            reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}", timeout=10)
+            reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}", timeout=10,
+                                  headers={ACCESS_HEADER: code})
         except requests.RequestException as exc:
-            raise NotFound() from exc
-        if reply.status_code != 200:
-            raise NotFound()
-        return dict(reply.json())
+            raise ServiceUnavailable() from exc
+        if reply.status_code == 429:
+            raise TooManyRequests()
+        return dict(reply.json()) if reply.status_code == 200 else None
 
     def on_live(self, request: Request) -> Response:
         return Response("ok\n", content_type="text/plain")

@@ -1,0 +1,43 @@
+"""A claim's access code: the secret a worker gets with the receipt number, without which the
+claim's status and files cannot be read. Plain Python; only a salted, slow digest is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+# No 0/O, 1/I/L: the code is read off a phone screen or a paper receipt and typed back.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LENGTH = 10  # about 49 bits: with filing and reading rate-limited, not guessable by trying
+ITERATIONS = 60_000  # slow enough to make a stolen digest costly, fast enough per page view
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalised(code: str) -> str:
+    """What the worker typed, as issued: spaces and dashes dropped, capitals."""
+    return code.replace(" ", "").replace("-", "").upper()
+
+
+def access_digest(code: str, salt: bytes | None = None) -> str:
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", normalised(code).encode(), salt, ITERATIONS)
+    return f"pbkdf2-sha256${ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def access_code_matches(code: str | None, stored: str | None) -> bool:
+    """Whether ``code`` is the one ``stored`` was made from; never for a claim without one."""
+    if not code or not stored or len(code) > 64:
+        return False
+    try:
+        scheme, iterations, salt, expected = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2-sha256":
+        return False
+    digest = hashlib.pbkdf2_hmac("sha256", normalised(code).encode(), bytes.fromhex(salt),
+                                 int(iterations))
+    return hmac.compare_digest(digest.hex(), expected)
