@@ -81,6 +81,25 @@ def send_evidence(page: Page, name: str, mime: str, content: bytes) -> None:
         page.click("form[enctype] button[type=submit]")
 
 
+def open_case(page: Page, base: str, case_id: str, code: str, shots: Path, axe_js: str) -> dict[str, Any]:
+    """Another browser (a relative's phone): the case page asks for the access code; a wrong
+    one is refused at the field, the right one opens the page."""
+    page.goto(f"{base}/case/{case_id}?lang=zh")
+    seen: dict[str, Any] = {"asked": page.locator("#access-code").count() == 1,
+                            "state_hidden": page.locator("#evidence").count() == 0,
+                            "axe_asked": axe(page, axe_js)}
+    page.fill("#access-code", "2222222222")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    seen["wrong"] = page.inner_text("#access-code-error")
+    page.screenshot(path=str(shots / "open-case-zh.png"), full_page=True)
+    page.fill("#access-code", code.lower())  # typed as it comes
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    seen["opened"] = page.locator("#evidence").count() == 1
+    return seen
+
+
 def evidence(page: Page, base: str, case_id: str, limit: int, shots: Path, axe_js: str) -> dict[str, Any]:
     """A photo of a pay slip is sent; then one too large and a web page dressed as a photo."""
     page.goto(f"{base}/case/{case_id}?lang=zh")
@@ -161,6 +180,8 @@ def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str) -> None:
                 report[lang] = file_and_follow(context.new_page(), base, lang, shots, axe_js)
                 context.close()
             context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+            report["open"] = open_case(context.new_page(), base, report["zh"]["case_id"],
+                                       report["zh"]["access_code"], shots, axe_js)
             report["evidence"] = evidence(context.new_page(), base, report["zh"]["case_id"],
                                           int(evidence_limit), shots, axe_js)
             context.close()

@@ -128,6 +128,16 @@ def test_no_serious_accessibility_violations(seen) -> None:
     assert not any(found.values()), found
 
 
+def test_another_browser_needs_the_access_code_to_open_the_case(seen) -> None:
+    opened = seen["open"]
+    assert opened["asked"] and opened["state_hidden"]
+    assert opened["wrong"] == "案件编号与查询码不匹配。"
+    assert opened["opened"]
+    assert not [v for v in opened["axe_asked"] if v["impact"] in SERIOUS]
+    filed = seen["filed"]["zh"]
+    assert filed["case_id"] == seen["zh"]["case_id"] and "access_code" not in filed
+
+
 def test_a_worker_sends_evidence_and_a_file_too_large_or_of_the_wrong_type_is_refused(seen) -> None:
     sent = seen["evidence"]
     assert sent["added"] and len(sent["listed"]) == 1 and "工资条.png" in sent["listed"][0]

@@ -1,5 +1,6 @@
 """Intake's evidence endpoints on a running intake service: a good file is stored and comes back
-only as a download; too large, the wrong type and an unknown case are refused with nothing stored."""
+only as a download, to its worker (the access code); too large, the wrong type and an unknown case
+are refused with nothing stored; filing is limited per client address."""
 
 from __future__ import annotations
 
@@ -75,3 +76,12 @@ def test_no_file_for_an_unknown_case_and_none_read_across_cases(intake) -> None:
     assert requests.get(f"{base}/v1/claims/{case_id}/evidence/{stored['evidence_id']}",
                         timeout=10).status_code == 404
     assert requests.get(f"{base}/v1/claims/{case_id}/evidence", timeout=10).status_code == 404
+
+
+def test_filing_from_one_address_is_limited_and_says_when_to_come_back(start_service) -> None:
+    config = start_service(IntakeService, metadata, FILING_RATE_PER_MINUTE="3")
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    statuses = [requests.post(f"{base}/v1/claims", json=claim_document(), timeout=10) for _ in range(4)]
+    assert [r.status_code for r in statuses] == [201, 201, 201, 429]
+    assert statuses[3].json()["error"] == "too_many_requests"
+    assert 1 <= int(statuses[3].headers["Retry-After"]) <= 60
