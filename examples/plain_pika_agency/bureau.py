@@ -1,16 +1,18 @@
 """A labor-inspection bureau's system joining the platform with pika alone (docs/joining.md).
 
 Written from the published contract (docs/contract/asyncapi.yaml and the JSON Schemas beside
-it), not from the platform's code: it declares and binds its inbox exactly as the document's
-``inbox-labor_inspection`` channel says, takes each ``handoff.dossier`` referral, accepts wage
-arrears (returns anything else, with the reason) and, told to, reports back at once with
-``inspection.concluded``. Every message it publishes is persistent, confirmed by the broker and
+it), not from the platform's code: it connects as the bureau's own broker user, finds its inbox
+as the document's ``inbox-labor_inspection`` channel describes it (the platform's operator set it
+up when the bureau was onboarded; the bureau's user may not declare or bind anything), takes
+each ``handoff.dossier`` referral, accepts wage arrears (returns anything else, with the reason)
+and, told to, reports back at once with ``inspection.concluded``. Every message it publishes is
+persistent, confirmed by the broker, names its sender (``user_id``, which the broker checks) and
 carries the AMQP properties the contract requires.
 
     python bureau.py [--amqp-uri URI] [--seconds N] [--conclude FINDING]
 
 It prints one JSON line per message it publishes. The broker is ``--amqp-uri``, else
-``$DISPUTES_AMQP_URI``, else the local one.
+``$DISPUTES_AMQP_URI``, else the local one; the URI's user is the bureau's own.
 """
 
 from __future__ import annotations
@@ -52,22 +54,30 @@ VERSIONS = {"handoff.accepted": "1.2", "handoff.returned": "1.2", "inspection.co
 WAGE_ARREARS = "unpaid_wages"
 
 
-def connect(amqp_uri: str) -> tuple[pika.BlockingConnection, BlockingChannel]:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+class NotOnboarded(RuntimeError):
+    """The bureau's inbox is not there: the platform has not onboarded this agency yet."""
+
+
+def connect(amqp_uri: str) -> tuple[pika.BlockingConnection, BlockingChannel, str]:
+    """The connection, a confirming channel, and the broker user it is: every message the
+    bureau publishes names that user in ``user_id`` (the broker refuses another name)."""
+    parameters = pika.URLParameters(amqp_uri)
+    connection = pika.BlockingConnection(parameters)
     channel = connection.channel()
     channel.confirm_delivery()  # publish returns only once the broker has the message
-    return connection, channel
+    return connection, channel, parameters.credentials.username
 
 
-def declare_inbox(channel: BlockingChannel) -> None:
-    """The exchanges and the inbox as the contract declares them: a declaration with other
-    arguments is refused (406 PRECONDITION_FAILED) and closes the channel."""
-    for exchange in (EVENTS, DOSSIERS):
-        channel.exchange_declare(exchange, exchange_type="topic", durable=True)
-    channel.exchange_declare(DEAD_LETTERS, exchange_type="fanout", durable=True)
-    channel.queue_declare(INBOX, durable=True, arguments=INBOX_ARGUMENTS)
-    for exchange, routing_key in INBOX_BINDINGS:
-        channel.queue_bind(INBOX, exchange, routing_key=routing_key)
+def find_inbox(channel: BlockingChannel) -> None:
+    """The inbox, looked up without declaring it (``passive``): the platform declared it with
+    ``INBOX_ARGUMENTS`` and ``INBOX_BINDINGS`` when the bureau was onboarded."""
+    try:
+        channel.queue_declare(INBOX, passive=True)
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:
+            raise NotOnboarded(f"no queue {INBOX}: ask the platform's operator to onboard "
+                               f"{AGENCY}") from exc
+        raise
 
 
 def now() -> str:
@@ -84,20 +94,20 @@ def envelope(event_type: str, referral: dict[str, Any], payload: dict[str, Any],
             "causation_id": cause, "source_agency": AGENCY, "payload": payload}
 
 
-def publish(channel: BlockingChannel, event: dict[str, Any], routing_key: str) -> None:
-    """Persistent, mandatory, confirmed; message_id is the event_id (the contract's AMQP
-    message properties)."""
+def publish(channel: BlockingChannel, event: dict[str, Any], routing_key: str, user: str) -> None:
+    """Persistent, mandatory, confirmed; message_id is the event_id, user_id the bureau's broker
+    user (the contract's AMQP message properties)."""
     channel.basic_publish(
         EVENTS, routing_key, json.dumps(event, ensure_ascii=False).encode("utf-8"),
         properties=pika.BasicProperties(
             delivery_mode=2, content_type="application/json", content_encoding="utf-8",
-            message_id=event["event_id"], app_id=AGENCY),
+            message_id=event["event_id"], app_id=AGENCY, user_id=user),
         mandatory=True)
     print(json.dumps({"published": event["event_type"], "event_id": event["event_id"],
                       "handoff_id": event["payload"]["handoff_id"]}), flush=True)
 
 
-def answer(channel: BlockingChannel, dossier_event: dict[str, Any]) -> dict[str, Any]:
+def answer(channel: BlockingChannel, dossier_event: dict[str, Any], user: str) -> dict[str, Any]:
     """Accept a wage-arrears referral, return anything else; the answer goes back to the agency
     that asked (routing key ``…v1.<from_agency>``)."""
     handoff = dossier_event["payload"]
@@ -114,12 +124,12 @@ def answer(channel: BlockingChannel, dossier_event: dict[str, Any]) -> dict[str,
         payload = {**fields, "returned_at": answered_at.isoformat(), "wait_seconds": wait_seconds,
                    "reason": "not wage arrears: labor inspection takes unpaid-wage complaints"}
     event = envelope(event_type, dossier_event, payload, cause=dossier_event["event_id"])
-    publish(channel, event, f"{event_type}.v1.{handoff['from_agency']}")
+    publish(channel, event, f"{event_type}.v1.{handoff['from_agency']}", user)
     return event
 
 
 def conclude(channel: BlockingChannel, dossier_event: dict[str, Any], accepted: dict[str, Any],
-             finding: str) -> dict[str, Any]:
+             finding: str, user: str) -> dict[str, Any]:
     """Report on an accepted referral (``inspection.concluded``, broadcast to ``…v1.all``)."""
     dossier = dossier_event["payload"]["dossier"]
     paid = finding == "arrears_paid"
@@ -128,14 +138,16 @@ def conclude(channel: BlockingChannel, dossier_event: dict[str, Any], accepted: 
         "amount_recovered": dossier["amount_claimed"] if paid else "0",
         "workers_paid": dossier["worker_count"] if paid else 0, "note": None},
         cause=accepted["event_id"])
-    publish(channel, event, "inspection.concluded.v1.all")
+    publish(channel, event, "inspection.concluded.v1.all", user)
     return event
 
 
-def park(channel: BlockingChannel, body: bytes, method: Any, properties: Any, reason: str) -> None:
+def park(channel: BlockingChannel, body: bytes, method: Any, properties: Any, reason: str,
+         user: str) -> None:
     """What this system cannot handle goes to the dead letters, body unchanged, with why."""
     channel.basic_publish(DEAD_LETTERS, "", body, properties=pika.BasicProperties(
         delivery_mode=2, content_type=properties.content_type or "application/octet-stream",
+        user_id=user,
         message_id=properties.message_id or str(uuid.uuid4()),
         headers={"x-parked-reason": reason, "x-parked-by": AGENCY, "x-parked-at": now(),
                  "x-original-exchange": method.exchange,
@@ -145,8 +157,13 @@ def park(channel: BlockingChannel, body: bytes, method: Any, properties: Any, re
 def run(amqp_uri: str, seconds: float, conclude_with: str | None) -> int:
     """Take referrals for ``seconds``; each message is acked only once its answer is confirmed,
     and an event already handled (a redelivery: the same event_id) is acked and skipped."""
-    connection, channel = connect(amqp_uri)
-    declare_inbox(channel)
+    connection, channel, user = connect(amqp_uri)
+    try:
+        find_inbox(channel)
+    except NotOnboarded as exc:
+        connection.close()
+        print(exc, file=sys.stderr)
+        return 2
     channel.basic_qos(prefetch_count=10)
     handled: set[str] = set()  # a real system keeps these in its database, with its effects
     deadline = time.monotonic() + seconds
@@ -160,12 +177,12 @@ def run(amqp_uri: str, seconds: float, conclude_with: str | None) -> int:
                 event = json.loads(body)
                 event_type, event_id = event["event_type"], event["event_id"]
             except (ValueError, KeyError, TypeError) as exc:
-                park(channel, body, method, properties, f"not an envelope: {type(exc).__name__}")
+                park(channel, body, method, properties, f"not an envelope: {type(exc).__name__}", user)
             else:
                 if event_type == "handoff.dossier" and event_id not in handled:
-                    given = answer(channel, event)
+                    given = answer(channel, event, user)
                     if conclude_with and given["event_type"] == "handoff.accepted":
-                        conclude(channel, event, given, conclude_with)
+                        conclude(channel, event, given, conclude_with, user)
                 handled.add(event_id)
             channel.basic_ack(method.delivery_tag)
     finally:

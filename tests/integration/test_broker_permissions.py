@@ -28,7 +28,7 @@ from disputes_shared.kit.broker import ConfirmedPublisher, Forbidden
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.messaging import CallerRpcProxy
 from disputes_shared.plumbing.metrics import PlatformMetrics
-from disputes_shared.plumbing.outbox import Outbox
+from disputes_shared.plumbing.outbox import SqlOutbox
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.plumbing.runner import service_schema
 from mediation import adapters
@@ -181,7 +181,7 @@ def test_an_event_its_agency_may_not_send_is_parked_in_the_outbox_and_the_rest_f
                                  source_agency=Agency.MEDIATION))
     clock = SystemClock()
     with engine.begin() as connection:
-        Outbox(connection, table).add([forbidden, allowed], clock.now())
+        SqlOutbox(connection, table).add([forbidden, allowed], clock.now())
     publisher = ConfirmedPublisher(agency_uri("mediation"))
     relay = OutboxRelay(engine, table, publisher, PlatformMetrics("mediation"), clock)
     try:

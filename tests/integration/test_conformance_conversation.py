@@ -28,10 +28,11 @@ def referral_on_the_broker(amqp_uri: str) -> tuple[Handoff, str]:
     return handoff_from_payload(dossier.case_id, dossier.payload), dossier.correlation_id
 
 
-def watched(amqp_uri: str, act: Callable[[EventPublisher], None]) -> Report:
+def watched(amqp_uri: str, act: Callable[[EventPublisher], None], bureau_uri: str) -> Report:
+    """What the bureau, connected as its own broker user, sends while ``act`` runs, checked."""
     observation = Observation(amqp_uri, INSPECTION).start()
     try:
-        with EventPublisher(amqp_uri, INSPECTION) as bureau:
+        with EventPublisher(bureau_uri, INSPECTION) as bureau:
             act(bureau)
         messages = observation.watch(2.0)
     finally:
@@ -53,37 +54,37 @@ def concluded(bureau: EventPublisher, handoff_id: str, case_id: str, correlation
     return event.event_id
 
 
-def test_a_report_on_a_referral_that_does_not_exist_fails_with_the_rule_and_message_id(amqp_uri):
+def test_a_report_on_a_referral_that_does_not_exist_fails_with_the_rule_and_message_id(amqp_uri, agency_uri):
     sent: list[str] = []
 
     def report_out_of_nowhere(bureau: EventPublisher) -> None:
         sent.append(concluded(bureau, "no-such-handoff", "LD-1", "corr-1"))
 
-    report = watched(amqp_uri, report_out_of_nowhere)
+    report = watched(amqp_uri, report_out_of_nowhere, agency_uri("labor_inspection"))
     (failure,) = conversation_failures(report)
     assert failure.startswith(f"[handoff-exists] inspection.concluded {sent[0]}")
     assert not report.passed and "RESULT: FAIL" in report.render()
 
 
-def test_a_referral_answered_twice_fails_on_the_second_answer(amqp_uri):
+def test_a_referral_answered_twice_fails_on_the_second_answer(amqp_uri, agency_uri):
     def answer_twice(bureau: EventPublisher) -> None:
         handoff, correlation_id = referral_on_the_broker(amqp_uri)
         handoff.accept(bureau.clock.now())
         for _ in range(2):  # two events (two ids) for one answer
             bureau.publish(handoff_answer_event(handoff, correlation_id))
 
-    (failure,) = conversation_failures(watched(amqp_uri, answer_twice))
+    (failure,) = conversation_failures(watched(amqp_uri, answer_twice, agency_uri("labor_inspection")))
     assert failure.startswith("[answered-once] handoff.accepted")
 
 
-def test_a_report_on_a_returned_referral_fails_and_an_accepted_one_passes(amqp_uri):
+def test_a_report_on_a_returned_referral_fails_and_an_accepted_one_passes(amqp_uri, agency_uri):
     def return_then_report(bureau: EventPublisher) -> None:
         handoff, correlation_id = referral_on_the_broker(amqp_uri)
         handoff.return_(bureau.clock.now(), "not wage arrears")
         bureau.publish(handoff_answer_event(handoff, correlation_id))
         concluded(bureau, handoff.handoff_id, handoff.case_id, correlation_id)
 
-    (failure,) = conversation_failures(watched(amqp_uri, return_then_report))
+    (failure,) = conversation_failures(watched(amqp_uri, return_then_report, agency_uri("labor_inspection")))
     assert failure.startswith("[state-allows] inspection.concluded") and "returned" in failure
 
     def accept_then_report(bureau: EventPublisher) -> None:
@@ -92,5 +93,5 @@ def test_a_report_on_a_returned_referral_fails_and_an_accepted_one_passes(amqp_u
         bureau.publish(handoff_answer_event(handoff, correlation_id))
         concluded(bureau, handoff.handoff_id, handoff.case_id, correlation_id)
 
-    report = watched(amqp_uri, accept_then_report)
+    report = watched(amqp_uri, accept_then_report, agency_uri("labor_inspection"))
     assert conversation_failures(report) == [] and report.passed, report.render()

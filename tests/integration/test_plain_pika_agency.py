@@ -41,11 +41,11 @@ def run_bureau(amqp_uri: str, *args: str, seconds: float = 4.0) -> list[dict[str
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_the_bureau_answers_a_referral_and_reports_back_passing_conformance(amqp_uri):
+def test_the_bureau_answers_a_referral_and_reports_back_passing_conformance(amqp_uri, agency_uri):
     observation = Observation(amqp_uri, Agency.LABOR_INSPECTION).start()  # declares as the platform
     try:
         handoff_id = refer(amqp_uri)
-        published = run_bureau(amqp_uri, "--conclude", "arrears_paid")
+        published = run_bureau(agency_uri("labor_inspection"), "--conclude", "arrears_paid")
         messages = observation.watch(3.0, until=lambda: len(observation.messages) >= 4)
     finally:
         observation.stop()
@@ -62,7 +62,7 @@ def test_the_bureau_answers_a_referral_and_reports_back_passing_conformance(amqp
     assert queue_depth(amqp_uri, INBOX) == 0  # every message acked
 
 
-def test_a_referral_that_is_not_wage_arrears_is_returned_with_a_reason(amqp_uri):
+def test_a_referral_that_is_not_wage_arrears_is_returned_with_a_reason(amqp_uri, agency_uri):
     observation = Observation(amqp_uri, Agency.LABOR_INSPECTION).start()
     try:
         from disputes_shared.contract.handoff import HandoffPurpose
@@ -70,7 +70,7 @@ def test_a_referral_that_is_not_wage_arrears_is_returned_with_a_reason(amqp_uri)
         with EventPublisher(amqp_uri, Agency.INTAKE) as intake:
             HandoffClient(intake).request("LD-2", "corr-2", HandoffPurpose.LABOR_INSPECTION,
                                           dossier(claim_types=["work_injury"]))
-        published = run_bureau(amqp_uri, "--conclude", "arrears_paid")
+        published = run_bureau(agency_uri("labor_inspection"), "--conclude", "arrears_paid")
         messages = observation.watch(3.0, until=lambda: len(observation.messages) >= 3)
     finally:
         observation.stop()
@@ -81,10 +81,19 @@ def test_a_referral_that_is_not_wage_arrears_is_returned_with_a_reason(amqp_uri)
     assert returned.payload["reason"].startswith("not wage arrears")
 
 
-def test_the_bureau_may_declare_its_inbox_before_the_platform_starts(amqp_uri):
-    run_bureau(amqp_uri, seconds=0.5)  # an empty broker: the bureau declares first
-    with Connection(amqp_uri) as connection:
-        assert declare_topology(connection) == []  # the platform finds its arguments: nothing kept
+def test_the_bureaus_own_user_finds_its_inbox_but_may_not_declare_or_bind(agency_uri):
+    bureau = agency_uri("labor_inspection")
+    assert run_bureau(bureau, seconds=0.5) == []  # nothing referred: it found its inbox and waited
+    connection = pika.BlockingConnection(pika.URLParameters(plain(bureau)))
+    try:
+        with pytest.raises(ChannelClosedByBroker) as refused:
+            connection.channel().queue_declare(INBOX, durable=True, arguments={"x-queue-type": "quorum"})
+        assert refused.value.reply_code == 403  # the platform's set-up declares, never an agency
+        with pytest.raises(ChannelClosedByBroker) as refused:
+            connection.channel().queue_bind(INBOX, "disputes.dossiers", routing_key="#")
+        assert refused.value.reply_code == 403
+    finally:
+        connection.close()
 
 
 def test_an_inbox_declared_without_the_contracts_arguments_is_refused(amqp_uri):
