@@ -24,6 +24,7 @@ from .vocabularies import (
     INSPECTION_FINDINGS,
     RELATIONSHIPS,
     SESSION_MODES,
+    STAFF_ROLES,
     SUBSIDY_DIFFICULTIES,
     LimitationStatus,
 )
@@ -37,6 +38,16 @@ def amount_field(**kwargs: Any) -> fields.Decimal:
     return Amount(**kwargs)
 
 
+class Actor(Bounded):
+    """The person whose command caused the event, as their verified token names them."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    subject = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.Str(required=True, validate=validate.OneOf(STAFF_ROLES))
+
+
 class _Payload(Bounded):
     """A payload of one major version; ``minor`` counts the optional fields added since."""
 
@@ -46,8 +57,13 @@ class _Payload(Bounded):
         # Minor versions may add optional fields: a consumer ignores what it does not know.
         unknown = EXCLUDE
 
+    # Every type's next minor: the signed-in person acting, absent for the system's own acts
+    # (triage, timers, consumed events) and a worker filing online.
+    actor = fields.Nested(Actor, allow_none=True, unknown=EXCLUDE)
+
 
 class CaseFiled(_Payload):
+    minor = 1  # 1.1: actor
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
     industry = fields.Str(required=True, validate=validate.OneOf(INDUSTRIES))
     relationship = fields.Str(required=True, validate=validate.OneOf(RELATIONSHIPS))
@@ -73,7 +89,7 @@ class LimitationRecord(Bounded):
 
 
 class CaseTriaged(_Payload):
-    minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
+    minor = 2  # 1.1: hand_to, rule_reasons, relationship, limitation; 1.2: actor
     station_id = fields.Str(required=True)
     station_kind = fields.Str(required=True)
     urgent = Flag(required=True)
@@ -92,11 +108,14 @@ class CaseTriaged(_Payload):
 class ConsultationConvened(_Payload):
     """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
 
+    minor = 1  # 1.1: actor
+
     reasons = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
     roles = fields.List(fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)), required=True)
 
 
 class ConsultationHeld(_Payload):
+    minor = 1  # 1.1: actor
     participants = fields.Dict(keys=fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)),
                                values=fields.Str(validate=validate.Length(min=1)), required=True)
     plan = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
@@ -125,17 +144,19 @@ def worked_seconds_field() -> fields.Float:
 
 
 class HandoffRequested(_HandoffFields):
-    minor = 2  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``
+    minor = 3  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``; 1.3: actor
     reason = fields.Str(allow_none=True, load_default=None)  # the routing rule, or why
     worked_seconds = worked_seconds_field()
 
 
 class HandoffAccepted(_HandoffFields):
+    minor = 2  # 1.2: actor
     accepted_at = Instant(required=True)
     wait_seconds = Number(required=True, validate=validate.Range(min=0))
 
 
 class HandoffReturned(_HandoffFields):
+    minor = 2  # 1.2: actor
     returned_at = Instant(required=True)
     wait_seconds = Number(required=True, validate=validate.Range(min=0))
     reason = fields.Str(required=True, validate=validate.Length(min=1))
@@ -186,22 +207,25 @@ class CaseDossier(Bounded):
 
 
 class HandoffDossier(HandoffRequested):
-    minor = 2  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation
+    minor = 3  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation; 1.3: actor
     dossier = fields.Nested(CaseDossier, required=True)
 
 
 class AgreementReached(_Payload):
+    minor = 1  # 1.1: actor
     amount_agreed = amount_field(required=True)
     pay_by = Day(required=True)
     mediator_id = fields.Str(required=True)
 
 
 class MediationFailed(_Payload):
+    minor = 1  # 1.1: actor
     reason = fields.Str(required=True)
     mediator_id = fields.Str(required=True)
 
 
 class SessionHeld(_Payload):
+    minor = 1  # 1.1: actor
     session_number = WholeNumber(required=True, validate=validate.Range(min=1))
     mode = fields.Str(required=True, validate=validate.OneOf(SESSION_MODES))
     mediator_id = fields.Str(required=True)
@@ -210,16 +234,21 @@ class SessionHeld(_Payload):
 class ArbitrationOffered(_Payload):
     """Art. 14: no agreement within 15 days of the station receiving the application."""
 
+    minor = 1  # 1.1: actor
+
     citation = fields.Str(required=True)
     mediator_id = fields.Str(allow_none=True, load_default=None)
 
 
 class ArbitrationDeclined(_Payload):
+    minor = 1  # 1.1: actor
     mediator_id = fields.Str(allow_none=True, load_default=None)
 
 
 class AgreementUnperformed(_Payload):
     """The agreed payment date passed unpaid: what the worker may now do."""
+
+    minor = 1  # 1.1: actor
 
     pay_by = Day(required=True)
     amount_agreed = amount_field(required=True)
@@ -230,6 +259,8 @@ class AgreementUnperformed(_Payload):
 class SubsidyAssessed(_Payload):
     """以案定补: the mediator's subsidy for one case, by difficulty (amounts are regional)."""
 
+    minor = 1  # 1.1: actor
+
     mediator_id = fields.Str(allow_none=True, load_default=None)
     difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES))
     amount = amount_field(required=True)
@@ -238,7 +269,7 @@ class SubsidyAssessed(_Payload):
 
 
 class LegalAidGranted(_Payload):
-    minor = 1  # 1.1: worked_seconds
+    minor = 2  # 1.1: worked_seconds; 1.2: actor
     lawyer_id = fields.Str(required=True)
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]))
     worked_seconds = worked_seconds_field()
@@ -246,6 +277,8 @@ class LegalAidGranted(_Payload):
 
 class ProvisionalAidStarted(_Payload):
     """法律援助法 art. 44 (1): aid before review, the limitation running out within days."""
+
+    minor = 1  # 1.1: actor
 
     lawyer_id = fields.Str(required=True)
     citation = fields.Str(required=True)
@@ -255,6 +288,8 @@ class ProvisionalAidStarted(_Payload):
 class RepresentationContinued(_Payload):
     """The aid lawyer follows the case into arbitration or court."""
 
+    minor = 1  # 1.1: actor
+
     lawyer_id = fields.Str(required=True)
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES))
     purpose = fields.Str(required=True, validate=validate.OneOf(PURPOSES))
@@ -262,13 +297,13 @@ class RepresentationContinued(_Payload):
 
 
 class LegalAidRefused(_Payload):
-    minor = 1  # 1.1: worked_seconds
+    minor = 2  # 1.1: worked_seconds; 1.2: actor
     reason = fields.Str(required=True)
     worked_seconds = worked_seconds_field()
 
 
 class Awarded(_Payload):
-    minor = 1  # 1.1: ``items``
+    minor = 2  # 1.1: ``items``; 1.2: actor
 
     amount_awarded = amount_field(required=True)
     final_for_employer = Flag(required=True)  # 一裁终局, art. 47
@@ -280,11 +315,14 @@ class Awarded(_Payload):
 class AwardEffective(_Payload):
     """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
 
+    minor = 1  # 1.1: actor
+
     final_for_employer = Flag(required=True)
     effective_on = Day(required=True)
 
 
 class RulingEntered(_Payload):
+    minor = 1  # 1.1: actor
     proceeding = fields.Str(required=True, validate=validate.OneOf(
         ["judicial_confirmation", "litigation", "enforcement"]))
     ruling = fields.Str(required=True, validate=validate.OneOf(["confirmed", "judgment", "dismissed"]))
@@ -294,6 +332,8 @@ class RulingEntered(_Payload):
 class PaymentOrderIssued(_Payload):
     """支付令: the debtor pays or objects in writing by ``respond_by``."""
 
+    minor = 1  # 1.1: actor
+
     amount = amount_field(required=True)
     respond_by = Day(required=True)
 
@@ -302,15 +342,20 @@ class PaymentOrderObjected(_Payload):
     """An objection ends the payment-order procedure; unless the applicant declines, the
     matter goes on as a suit (民事诉讼法, 督促程序)."""
 
+    minor = 1  # 1.1: actor
+
     turned_to_litigation = Flag(required=True)
 
 
 class EnforcementStarted(_Payload):
+    minor = 1  # 1.1: actor
     amount_due = amount_field(required=True)
 
 
 class InspectionConcluded(_Payload):
     """The labor-inspection bureau (劳动保障监察) reports back on a wage-arrears referral."""
+
+    minor = 1  # 1.1: actor
 
     handoff_id = fields.Str(required=True)  # the referral this concludes
     finding = fields.Str(required=True, validate=validate.OneOf(INSPECTION_FINDINGS))
@@ -320,7 +365,7 @@ class InspectionConcluded(_Payload):
 
 
 class CaseClosed(_Payload):
-    minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
+    minor = 3  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``; 1.3: actor
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
     amount_recovered = amount_field(required=True)  # 落实金额
     days_open = WholeNumber(required=True, validate=validate.Range(min=0))
@@ -329,6 +374,8 @@ class CaseClosed(_Payload):
 
 class ClockAnnounced(_Payload):
     """A statutory clock on the case (``clocks.kinds``): started, or counted again."""
+
+    minor = 1  # 1.1: actor
 
     clock_id = fields.Str(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]))
@@ -341,14 +388,17 @@ class ClockAnnounced(_Payload):
 
 
 class ClockExtended(ClockAnnounced):
+    minor = 1  # 1.1: actor
     approved_by = fields.Str(required=True, validate=validate.Length(min=1))
 
 
 class ClockStopped(ClockAnnounced):
+    minor = 1  # 1.1: actor
     reason = fields.Str(required=True)  # what was done in time
 
 
 class ClockElapsed(ClockAnnounced):
+    minor = 1  # 1.1: actor
     elapsed_means = fields.Str(required=True)  # what the law now allows
 
 
