@@ -7,14 +7,13 @@ import json
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.strict import TEXT_LIMITS
 from disputes_shared.contract.wire import MAX_BODY_BYTES, UnreadableBody, read_json
-from disputes_shared.plumbing.messaging import rpc
+from disputes_shared.plumbing.access import http, rpc
 from disputes_shared.plumbing.nameko_deps import (
     AgencyEvents,
     Metrics,

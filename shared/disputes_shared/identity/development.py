@@ -38,6 +38,7 @@ class DevelopmentIssuer:
         path = self.directory / KEY_FILE
         if not path.exists():
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.directory.chmod(0o700)
             key = ec.generate_private_key(ec.SECP256R1())
             pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())

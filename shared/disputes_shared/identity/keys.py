@@ -5,6 +5,7 @@ token names a key not seen yet (the provider rotated its keys)."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -17,12 +18,16 @@ from jwt.exceptions import PyJWKError, PyJWKSetError
 
 from .refusals import Unauthenticated
 
+log = logging.getLogger(__name__)
+
 
 class KeySource(Protocol):
     def key(self, kid: str | None) -> PyJWK: ...
 
 
 def _parse(document: dict[str, Any]) -> dict[str, PyJWK]:
+    if isinstance(document, dict) and document.get("keys") == []:
+        return {}
     try:
         keys = PyJWKSet.from_dict(document).keys
     except (PyJWKSetError, PyJWKError) as exc:
@@ -77,8 +82,12 @@ class JwksUrl:
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
-        self._keys = _parse(self._fetch(self.url, 5.0))
-        self._fetched_at = self._now()
+        self._fetched_at = self._now()  # a failure too waits ``min_refetch`` before the next try
+        try:
+            self._keys = _parse(self._fetch(self.url, 5.0))
+        except (OSError, ValueError) as exc:
+            # Keep the keys known so far: a provider briefly away must not sign everyone out.
+            log.error("could not fetch the issuer's keys from %s: %s", self.url, exc)
 
     def key(self, kid: str | None) -> PyJWK:
         with self._lock:
