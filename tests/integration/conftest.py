@@ -14,6 +14,8 @@ from nameko.testing.utils import find_free_port
 from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.plumbing.runner import service_schema
 
+from ..support.signin import identity_config
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_database(request, tmp_path) -> Iterator[Callable[[str], str]]:
@@ -42,7 +44,8 @@ def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
             "AMQP_URI": rabbit_config["AMQP_URI"], "DATABASE_URL": url,
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
             "MONTHLY_MINIMUM_WAGE": "2100",
-            "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"), **overrides,
+            "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"),
+            **identity_config(), **overrides,
         }
         container = container_factory(service_cls, config)
         container.start()

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from alembic import command
-from nameko.standalone.rpc import ClusterRpcProxy
 
 import intake.adapters
 import legal_aid.adapters
@@ -22,6 +21,7 @@ from mediation.service import MediationService
 from trail.service import TrailService
 
 from ..support.examples import CLAIM
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 
@@ -53,7 +53,7 @@ def test_a_claim_flows_from_intake_to_mediation_and_legal_aid_and_is_traced(plat
     assert status == 201
     case_id = filed["case_id"]
     assert filed["station_id"] == "ind-express-jinniu"
-    with ClusterRpcProxy(platform["intake"]) as rpc:
+    with staff_rpc(platform["intake"]) as rpc:
         (handoff,) = eventually(lambda: rpc.mediation.pending_handoffs())
         (aid_handoff,) = eventually(lambda: rpc.legal_aid.pending_handoffs())
         assert handoff["case_id"] == aid_handoff["case_id"] == case_id
@@ -89,14 +89,14 @@ def test_an_invalid_claim_gets_400_naming_each_field_and_nothing_is_sent(platfor
     assert set(answer["fields"]) == {"amount_claimed", "district", "colour"}
     status, answer = http(platform["intake"], "POST", "/v1/claims", b"{oops")
     assert status == 400 and answer["error"] == "invalid_json"
-    with ClusterRpcProxy(platform["intake"]) as rpc:
+    with staff_rpc(platform["intake"]) as rpc:
         assert rpc.trail.case_states() == {}
         assert rpc.mediation.pending_handoffs() == []
 
 
 def test_metrics_show_the_handoff_wait_by_agency_pair_and_health_checks_for_real(platform):
     status, filed = http(platform["intake"], "POST", "/v1/claims", {**CLAIM, "legal_aid_requested": False})
-    with ClusterRpcProxy(platform["intake"]) as rpc:
+    with staff_rpc(platform["intake"]) as rpc:
         (handoff,) = eventually(lambda: rpc.mediation.pending_handoffs())
         _, before = http(platform["mediation"], "GET", "/metrics")
         assert 'disputes_handoffs_pending{agency="mediation"} 1.0' in before

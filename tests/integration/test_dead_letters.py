@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, encode
@@ -16,6 +15,7 @@ from mediation.service import MediationService
 
 from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send
 from ..support.metrics import metric_value
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def mediation(start_service):
 
 
 def pending(config) -> list:
-    with ClusterRpcProxy(config) as rpc:
+    with staff_rpc(config) as rpc:
         return rpc.mediation.pending_handoffs()
 
 
