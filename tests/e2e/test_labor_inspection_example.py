@@ -17,6 +17,8 @@ import pytest
 import requests
 
 from disputes_cli.sandbox import sandbox_platform
+from disputes_cli.signin import development_issuer
+from disputes_shared.identity.roles import Role
 from disputes_shared.kit.conformance import Observation, check
 
 from ..support.examples import claim_document
@@ -114,6 +116,7 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
     assert report.sent == 2  # the acceptance and the report; nothing for the injury claim
     platform_side = check("intake", intake_messages)  # the platform keeps its own contract
     assert platform_side.passed, platform_side.render()
+    clerk = development_issuer().issue(Role.INTAKE_CLERK)
     claim = requests.get(f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims/{case_id}",
-                         timeout=30).json()
+                         headers={"Authorization": f"Bearer {clerk}"}, timeout=30).json()
     assert claim["state"] == "mediation_requested"  # the referral did not move the claim

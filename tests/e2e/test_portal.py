@@ -15,7 +15,9 @@ import pytest
 import requests
 
 from disputes_cli.sandbox import sandbox_platform
+from disputes_cli.signin import development_issuer
 from disputes_shared.contract.stations import stations
+from disputes_shared.identity.roles import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -38,8 +40,10 @@ def seen():
         assert run.returncode == 0, run.stderr[-3000:]
         report = json.loads(run.stdout)
         intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
+        clerk = {"Authorization": f"Bearer {development_issuer().issue(Role.INTAKE_CLERK)}"}
         report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
-                                              timeout=5).json() for lang in ("zh", "en")}
+                                              headers=clerk, timeout=5).json()
+                           for lang in ("zh", "en")}
     report["shots"] = sorted(p.name for p in shots.iterdir())
     return report
 
