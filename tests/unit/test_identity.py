@@ -269,3 +269,18 @@ def test_the_development_key_is_owner_only(issuer):
     issuer.ensure_keys()
     assert (issuer.directory / "dev-issuer-key.pem").stat().st_mode & 0o077 == 0
     assert issuer.directory.stat().st_mode & 0o077 == 0
+
+
+def test_disputes_token_prints_a_short_lived_token_the_services_accept(tmp_path, monkeypatch, capsys):
+    from disputes_cli.main import main
+
+    monkeypatch.setenv("DISPUTES_IDENTITY_DIR", str(tmp_path / "identity"))
+    assert main(["token", "--role", "mediator", "--agency", "mediation", "--station", "s1",
+                 "--minutes", "5"]) == 0
+    printed = capsys.readouterr().out.strip()
+    jwks = tmp_path / "identity" / "dev-issuer-jwks.json"
+    person = TokenVerifier(DEVELOPMENT_ISSUER, DEFAULT_AUDIENCE, JwksFile(jwks)).verify(printed)
+    assert (person.roles, person.station) == ((Role.MEDIATOR,), "s1")
+    assert jwt.decode(printed, options={"verify_signature": False})["exp"] - time.time() <= 300
+    assert main(["token", "--role", "mediator", "--agency", "courts", "--station", "s1"]) == 2
+    assert main(["token", "--role", "mediator"]) == 2  # a mediator needs a station
