@@ -30,7 +30,8 @@ from intake.adapters import claims
 from intake.handlers import Intake
 from intake.service import IntakeService
 from legal_aid.handlers import LegalAid
-from mediation.handlers import Mediation, MediationRefused
+from mediation.domain import MediationRefused
+from mediation.handlers import Mediation
 from tests.support.hostile import hostile_bodies
 from trail.handlers import Trail
 

@@ -1,4 +1,5 @@
-"""Each agency's domain, and the contract, are plain Python: no broker, ORM or nameko."""
+"""Each agency's domain, and the contract, are plain Python: no broker, ORM or nameko; its
+service layer works against the storage ports, never SQLAlchemy or nameko."""
 
 import subprocess
 import sys
@@ -14,9 +15,16 @@ PURE_MODULES = [
     "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
 ]
 FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")
+SERVICE_LAYERS = [
+    "disputes_shared.ports", "disputes_shared.plumbing.agency", "disputes_shared.plumbing.handoff_desk",
+    "disputes_shared.clocks.keeper",
+    *(f"{service}.{layer}" for service in ("intake", "mediation", "legal_aid", "arbitration",
+                                            "courts_bridge", "trail")
+      for layer in ("ports", "handlers")),
+]
 
 
-@pytest.mark.parametrize("module", PURE_MODULES)
+@pytest.mark.parametrize("module", PURE_MODULES + SERVICE_LAYERS)
 def test_a_domain_module_imports_no_infrastructure(module):
     probe = (f"import sys, {module}; "
              f"print(','.join(m for m in {FORBIDDEN!r} if m in sys.modules))")

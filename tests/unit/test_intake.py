@@ -20,6 +20,7 @@ from disputes_shared.contract.lifecycle import CaseState, UnknownCase
 from disputes_shared.plumbing.handoff_desk import HandoffRefused
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
+from intake.domain import Claim
 from intake.handlers import Intake
 from intake.service import IntakeService
 
@@ -246,6 +247,17 @@ def test_an_accepted_mediation_handoff_moves_the_claim_into_mediation(intake_db,
     with intake_db() as uow:
         assert uow.claims.get(claim.case_id).state is CaseState.IN_MEDIATION
         assert uow.handoffs.get(handoff_id).status is HandoffStatus.ACCEPTED
+
+
+def test_only_a_claim_just_filed_awaits_triage():
+    claim = Claim(case_id="LD-1", correlation_id="c", received_at=AT,
+                  **validate_submission(claim_document()))
+    assert claim.awaiting_triage
+    claim.move("case.triaged")
+    assert not claim.awaiting_triage
+    claim.move("handoff.requested:mediation")
+    claim.move("handoff.returned:mediation")  # routed again from here, not triaged again
+    assert (claim.state, claim.awaiting_triage) == (CaseState.TRIAGED, False)
 
 
 def test_a_returned_mediation_handoff_is_routed_to_the_next_station(intake_db, clock):

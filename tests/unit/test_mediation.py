@@ -15,8 +15,9 @@ from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
 from disputes_shared.ports import apply_once
 from mediation.adapters import mediation_cases
-from mediation.domain import MediationCase, Mediator, choose_mediator, station_mediators
+from mediation.domain import MediationCase, Mediator, choose_mediator
 from mediation.handlers import Mediation
+from mediation.reference import load_roster
 from mediation.service import MediationService
 
 from ..support.examples import AT, WORKER, delivered, dossier_envelope, envelope
@@ -105,7 +106,7 @@ def accepted_with(db, case_id: str, claim_types: list[str], **details) -> Mediat
 
 
 def test_accepting_assigns_the_least_loaded_mediator_of_the_station(mediation_db):
-    m1, m2, m3 = (m.mediator_id for m in station_mediators(STATION))
+    m1, m2, m3 = (m.mediator_id for m in load_roster().of_station(STATION))
     other = ["social_insurance"]  # no one at the station specialises in it: everyone is a candidate
     assert accepted_with(mediation_db, "LD-1", other, mediator_id=m1).mediator_id == m1
     assert accepted_with(mediation_db, "LD-2", other, mediator_id=m1).mediator_id == m1

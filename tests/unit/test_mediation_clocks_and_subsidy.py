@@ -13,8 +13,14 @@ import pytest
 
 from disputes_shared.contract.stations import station
 from disputes_shared.regional import regional_figures
-from mediation.domain import MediationCase, difficulty, remedies_for_unpaid_agreement, subsidy
-from mediation.handlers import Mediation, MediationRefused
+from mediation.domain import (
+    MediationCase,
+    MediationRefused,
+    difficulty,
+    remedies_for_unpaid_agreement,
+    subsidy,
+)
+from mediation.handlers import Mediation
 
 from ..support.examples import AT, dossier
 from . import helpers

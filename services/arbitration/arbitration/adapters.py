@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.contract.lifecycle import CaseState
-from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.column_types import JsonDocument, Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.repositories import SqlCaseRepository
-from disputes_shared.plumbing.tables import add_plumbing_tables
+from disputes_shared.plumbing.tables import add_plumbing_tables, agency_case_columns
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import ArbitrationCase

@@ -6,7 +6,7 @@ stopped in the same transaction as the step that opens or meets it (see ``disput
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,28 +15,20 @@ from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
+from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.strict import money
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 
 from .domain import (
-    ARBITRATORS,
     CHALLENGE_WINDOWS,
-    CHALLENGE_WINDOWS_FINAL,
     PROCEEDING_CLOCKS,
     ArbitrationCase,
-    ArbitrationRuleBroken,
-    award_items,
     choose_arbitrator,
-    choose_panel,
-    earliest_hearing_day,
-    final_for_employer,
 )
 from .ports import ArbitrationUnitOfWork
 
 K = ClockKind
 DEFAULT_MONTHLY_MINIMUM_WAGE = Decimal("2100")
-PARTIES = ("worker", "employer")
 
 
 class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
@@ -51,15 +43,7 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
         self.monthly_minimum_wage = monthly_minimum_wage
 
     def prepare(self, case: ArbitrationCase, handoff: Handoff) -> None:
-        case.arbitrator_id = None
-        case.amount_awarded = None
-        case.final_for_employer = None
-        case.award_items = None
-        case.panel = []
-        case.served_at = case.answer_received_at = case.answer_passed_on_at = None
-        case.awarded_at = None
-        case.hearing_on = case.effective_on = None
-        case.award_overdue = False
+        case.start_afresh()
 
     def take_in(self, uow: ArbitrationUnitOfWork, case: ArbitrationCase,
                 handoff: Handoff) -> str | None:
@@ -74,7 +58,7 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
                          handoff: Handoff, details: dict[str, Any]) -> list[Envelope]:
         arbitrator_id = details.pop("arbitrator_id", None)
         super().after_acceptance(uow, case, handoff, details)
-        case.arbitrator_id = arbitrator_id or choose_arbitrator(uow.cases.assigned_arbitrators())
+        case.assign(arbitrator_id or choose_arbitrator(uow.cases.assigned_arbitrators()))
         self.clocks.stop_any(uow, case.case_id, "accepted (受理)", K.ARBITRATION_ACCEPTANCE)
         for kind in (K.SERVICE_ON_RESPONDENT, K.PANEL_NAMED, K.AWARD):
             self.clocks.start(uow, kind, case)
@@ -90,8 +74,8 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
 
     def serve_respondent(self, uow: ArbitrationUnitOfWork, case_id: str) -> dict[str, Any]:
         """The application's copy served on the respondent (art. 30): its answer is due in 10."""
-        case = self._in_arbitration(uow, case_id)
-        case.served_at = uow.clock.now()
+        case = self.case(uow, case_id)
+        case.serve_respondent(uow.clock.now())
         self.clocks.stop(uow, case_id, K.SERVICE_ON_RESPONDENT, "application served")
         self.clocks.start(uow, K.RESPONDENT_ANSWER, case)
         uow.cases.save(case)
@@ -99,16 +83,16 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
 
     def record_answer(self, uow: ArbitrationUnitOfWork, case_id: str) -> dict[str, Any]:
         """The respondent's answer (答辩书) came: pass it on to the applicant within 5 (art. 30)."""
-        case = self._in_arbitration(uow, case_id)
-        case.answer_received_at = uow.clock.now()
+        case = self.case(uow, case_id)
+        case.receive_answer(uow.clock.now())
         self.clocks.stop(uow, case_id, K.RESPONDENT_ANSWER, "answer received")
         self.clocks.start(uow, K.ANSWER_PASSED_ON, case)
         uow.cases.save(case)
         return self.view(case)
 
     def pass_on_answer(self, uow: ArbitrationUnitOfWork, case_id: str) -> dict[str, Any]:
-        case = self._in_arbitration(uow, case_id)
-        case.answer_passed_on_at = uow.clock.now()
+        case = self.case(uow, case_id)
+        case.pass_on_answer(uow.clock.now())
         self.clocks.stop(uow, case_id, K.ANSWER_PASSED_ON, "answer passed on to the applicant")
         uow.cases.save(case)
         return self.view(case)
@@ -116,13 +100,8 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     def name_panel(self, uow: ArbitrationUnitOfWork, case_id: str,
                    members: list[str] | None = None) -> dict[str, Any]:
         """The parties are told who sits on the panel (art. 32); the assigned arbitrator chairs."""
-        case = self._in_arbitration(uow, case_id)
-        panel = members or choose_panel(case.arbitrator_id or ARBITRATORS[0],
-                                        uow.cases.assigned_arbitrators())
-        unknown = sorted(set(panel) - set(ARBITRATORS))
-        if unknown or not panel:
-            raise ArbitrationRuleBroken(f"not arbitrators of this commission: {unknown}")
-        case.panel = list(panel)
+        case = self.case(uow, case_id)
+        panel = case.name_panel(members, uow.cases.assigned_arbitrators())
         self.clocks.stop(uow, case_id, K.PANEL_NAMED, "panel named: " + ", ".join(panel))
         uow.cases.save(case)
         return self.view(case)
@@ -130,23 +109,18 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     def schedule_hearing(self, uow: ArbitrationUnitOfWork, case_id: str,
                          hearing_on: str) -> dict[str, Any]:
         """Notify the hearing today; it must be at least 5 days ahead (art. 35)."""
-        case = self._in_arbitration(uow, case_id)
-        day = date.fromisoformat(hearing_on)
-        earliest = earliest_hearing_day(china_day(uow.clock.now()), self.clocks.calendar)
-        if day < earliest:
-            raise ArbitrationRuleBroken(
-                f"a hearing notified today is on {earliest} at the earliest (art. 35: 5 days' "
-                f"notice), not {day}")
-        case.hearing_on = day
+        case = self.case(uow, case_id)
+        case.schedule_hearing(date.fromisoformat(hearing_on), china_day(uow.clock.now()),
+                              self.clocks.calendar)
         uow.cases.save(case)
         return self.view(case)
 
     def extend_award_period(self, uow: ArbitrationUnitOfWork, case_id: str, days: int,
                             approved_by: str) -> dict[str, Any]:
         """A complex case: the chair extends the award period once, by at most 15 days (art. 43)."""
-        case = self._in_arbitration(uow, case_id)
+        case = self.case(uow, case_id)
+        case.extend_award_period(int(days))
         self.clocks.extend(uow, case_id, K.AWARD, int(days), approved_by)
-        case.history = {**case.history, "award_period_extended": int(days)}
         uow.cases.save(case)
         return self.view(case)
 
@@ -155,21 +129,15 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     def record_award(self, uow: ArbitrationUnitOfWork, case_id: str, amount: Any,
                      items: dict[str, Any] | None = None) -> dict[str, Any]:
         case = self.case(uow, case_id)
-        case.amount_awarded = money(amount)
-        case.award_items = {k: str(v) for k, v in award_items(
-            case.dossier["claim_types"], case.amount_awarded,
-            None if items is None else {k: money(v) for k, v in items.items()}).items()}
-        case.final_for_employer = final_for_employer(
-            {k: Decimal(v) for k, v in case.award_items.items()}, self.monthly_minimum_wage)
-        case.awarded_at = uow.clock.now()
-        case.history = {**case.history, "award": str(case.amount_awarded),
-                        "final_for_employer": case.final_for_employer}
+        at = uow.clock.now()
+        award = case.make_award(money(amount),
+                                None if items is None else {k: money(v) for k, v in items.items()},
+                                self.monthly_minimum_wage, at)
         uow.emit(self.event(case, "arbitration.awarded", {
-            "amount_awarded": case.amount_awarded, "final_for_employer": case.final_for_employer,
-            "arbitrator_id": case.arbitrator_id, "items": case.award_items}, case.awarded_at))
+            "amount_awarded": award.amount, "final_for_employer": award.final_for_employer,
+            "arbitrator_id": case.arbitrator_id, "items": award.items}, at))
         self.clocks.stop_any(uow, case_id, "award made", *PROCEEDING_CLOCKS)
-        # Served the day it is made: the windows run from receipt of the award (arts. 48-50).
-        for kind in CHALLENGE_WINDOWS_FINAL if case.final_for_employer else (K.SUIT_AFTER_AWARD,):
+        for kind in award.windows:
             self.clocks.start(uow, kind, case)
         uow.cases.save(case)
         return self.view(case)
@@ -185,12 +153,9 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
     def apply_to_set_aside(self, uow: ArbitrationUnitOfWork, case_id: str) -> dict[str, Any]:
         """The employer applied to the intermediate court to set a final award aside (art. 49)."""
         case = self.case(uow, case_id)
-        if case.state != "awarded" or not case.final_for_employer:
-            raise ArbitrationRuleBroken("only a final award is set aside (arts. 47, 49)")
-        if uow.clocks.running(case_id, K.EMPLOYER_SET_ASIDE) is None:
-            raise ArbitrationRuleBroken("the 30 days to apply to set aside have passed (art. 49)")
+        case.apply_to_set_aside(
+            window_open=uow.clocks.running(case_id, K.EMPLOYER_SET_ASIDE) is not None)
         self.clocks.stop(uow, case_id, K.EMPLOYER_SET_ASIDE, "employer applied to set aside")
-        case.history = {**case.history, "set_aside_applied": True}
         uow.cases.save(case)
         return self.view(case)
 
@@ -198,39 +163,14 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
                        reason: str, by: str = "worker") -> dict[str, Any]:
         """A party sues (诉讼) after the award, or when none came in time; or the worker applies
         to enforce an award in effect (执行)."""
-        if purpose not in (HandoffPurpose.LITIGATION, HandoffPurpose.ENFORCEMENT):
-            raise ValueError(f"arbitration refers to court for litigation or enforcement, not {purpose}")
-        if by not in PARTIES:
-            raise ValueError(f"a suit is brought by the worker or the employer, not {by!r}")
         case = self.case(uow, case_id)
-        if purpose == HandoffPurpose.LITIGATION:
-            self._check_suit(uow, case, by)
-        elif case.state == "awarded" and not (case.final_for_employer or case.effective_on):
-            raise ArbitrationRuleBroken(
-                "a non-final award is enforced once it takes effect, when the 15 days to sue "
-                "have passed (art. 50)")
-        self.hand_on(uow, case, HandoffPurpose(purpose), reason=f"{by}: {reason}")
+        referral = case.check_referral(
+            purpose, by, suit_window_open=uow.clocks.running(case_id, case.suit_window) is not None)
+        self.hand_on(uow, case, referral, reason=f"{by}: {reason}")
         self.clocks.stop_any(uow, case_id, f"{purpose} by the {by}", *CHALLENGE_WINDOWS,
                              *PROCEEDING_CLOCKS)
         uow.cases.save(case)
         return self.view(case)
-
-    def _check_suit(self, uow: ArbitrationUnitOfWork, case: ArbitrationCase, by: str) -> None:
-        if case.state == "in_arbitration":
-            if not case.award_overdue:
-                raise ArbitrationRuleBroken(
-                    "before the award a party may sue only once the award period has run out "
-                    "(art. 43)")
-            return
-        if case.effective_on is not None:
-            raise ArbitrationRuleBroken(f"the award took effect on {case.effective_on}: the time "
-                                        "to sue has passed (arts. 48, 50)")
-        if case.final_for_employer and by == "employer":
-            raise ArbitrationRuleBroken("the award is final for the employer (art. 47): it may "
-                                        "only apply to set it aside (art. 49)")
-        window = K.WORKER_SUIT_AFTER_FINAL_AWARD if case.final_for_employer else K.SUIT_AFTER_AWARD
-        if uow.clocks.running(case.case_id, window) is None:
-            raise ArbitrationRuleBroken(f"the 15 days to sue have passed ({window.value})")
 
     # -- clocks running out ------------------------------------------------------------------
 
@@ -246,37 +186,13 @@ class Arbitration(ReceivingAgency[ArbitrationCase, ArbitrationUnitOfWork]):
                                     "逾期未作出受理决定 (art. 29): no decision within 5 working "
                                     "days; the applicant may sue")
             return []
-        if kind is K.AWARD and case.state == "in_arbitration":
-            case.award_overdue = True
-            case.history = {**case.history, "award_overdue": True}
-        elif kind in CHALLENGE_WINDOWS and case.state == "awarded" and not any(
-                uow.clocks.running(case.case_id, window) for window in CHALLENGE_WINDOWS):
-            events = [self._effective(case, clock, uow.clock.now())]
-            uow.cases.save(case)
-            return events
-        else:
-            late = sorted({*case.history.get("late", []), str(kind)})
-            case.history = {**case.history, "late": late}
-        uow.cases.save(case)
-        return []
-
-    def _effective(self, case: ArbitrationCase, clock: StatutoryClock,
-                   at: datetime) -> Envelope:
-        # A final award is in effect from the day it is made (art. 47); any other from the end
-        # of the time to sue (art. 50).
-        assert case.awarded_at is not None
-        case.effective_on = (china_day(case.awarded_at) if case.final_for_employer
-                             else clock.last_day + timedelta(days=1))
-        case.history = {**case.history, "award_effective_on": case.effective_on.isoformat()}
-        return self.event(case, "arbitration.award_effective", {
+        effective_on = case.period_ran_out(kind, clock.last_day, windows_open=any(
+            uow.clocks.running(case.case_id, window) for window in CHALLENGE_WINDOWS))
+        events = [] if effective_on is None else [self.event(case, "arbitration.award_effective", {
             "final_for_employer": bool(case.final_for_employer),
-            "effective_on": case.effective_on}, at)
-
-    def _in_arbitration(self, uow: ArbitrationUnitOfWork, case_id: str) -> ArbitrationCase:
-        case = self.case(uow, case_id)
-        if case.state != "in_arbitration":
-            raise ArbitrationRuleBroken(f"case {case_id} is {case.state}, not in arbitration")
-        return case
+            "effective_on": effective_on}, uow.clock.now())]
+        uow.cases.save(case)
+        return events
 
     def view(self, case: ArbitrationCase) -> dict[str, Any]:
         return case_view(

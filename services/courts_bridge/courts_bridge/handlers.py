@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from disputes_shared.clocks.keeper import ClockKeeper
@@ -12,18 +11,13 @@ from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.handoff import Handoff
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.contract.strict import money
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 
 from .court_system import CourtAnswer, CourtSystem
-from .domain import (
-    COMPLIANCE_OUTCOME,
-    CourtMatter,
-    CourtRuleBroken,
-    confirmation_certainly_late,
-)
+from .domain import CourtMatter
 from .ports import CourtsUnitOfWork
 
 K = ClockKind
@@ -40,31 +34,18 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
         self.court = court
 
     def prepare(self, case: CourtMatter, handoff: Handoff) -> None:
-        case.court_case_number = case.ruling = None
-        case.amount_ruled = case.amount_recovered = None
-        case.proceeding = str(handoff.purpose)
-        case.payment_order_amount = case.respond_by = None
-        case.enforceable = False
-        case.last_step_at = None
+        case.start_afresh(str(handoff.purpose))
 
     def take_in(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff) -> str | None:
-        """A joint application for judicial confirmation made later than 30 days after the
-        agreement took effect (人民调解法 art. 33) is refused as it arrives."""
-        effective_on = case.dossier.get("history", {}).get("agreement_effective_on")
-        if handoff.purpose != HandoffPurpose.JUDICIAL_CONFIRMATION or not effective_on:
-            return None
-        if confirmation_certainly_late(date.fromisoformat(str(effective_on)),
-                                       china_day(handoff.requested_at), self.clocks.calendar):
-            return ("不予受理 (人民调解法 art. 33): applied for more than 30 days after "
-                    f"the agreement took effect on {effective_on}")
-        return None
+        """A late joint application for judicial confirmation is refused as it arrives."""
+        return case.confirmation_refusal(china_day(handoff.requested_at), self.clocks.calendar)
 
     def after_acceptance(self, uow: CourtsUnitOfWork, case: CourtMatter, handoff: Handoff,
                          details: dict[str, Any]) -> list[Envelope]:
         case.court_case_number = details.pop("court_case_number", None)
         case.last_step_at = uow.clock.now()
         events = super().after_acceptance(uow, case, handoff, details)
-        if case.purpose == HandoffPurpose.PAYMENT_ORDER:
+        if case.on_payment_order:
             self.clocks.start(uow, K.PAYMENT_ORDER_ISSUE, case)  # issue within 15 days
         return events
 
@@ -72,11 +53,7 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
                      amount: Any) -> dict[str, Any]:
         """司法确认 granted (``confirmed``), a ``judgment``, or the claim ``dismissed``."""
         case = self.case(uow, case_id)
-        if case.proceeding == HandoffPurpose.PAYMENT_ORDER:
-            raise CourtRuleBroken("a payment order is issued, not ruled on; an objection turns "
-                                  "it into a suit first")
-        case.ruling, case.amount_ruled = ruling, money(amount)
-        case.history = {**case.history, "ruling": ruling, "amount_ruled": str(case.amount_ruled)}
+        case.rule(ruling, money(amount))
         uow.emit(self.event(case, "court.ruling_entered", {
             "proceeding": case.proceeding, "ruling": ruling, "amount": case.amount_ruled},
             uow.clock.now()))
@@ -87,10 +64,8 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     def issue_payment_order(self, uow: CourtsUnitOfWork, case_id: str,
                             amount: Any) -> dict[str, Any]:
         """The court orders the debtor to pay; it has 15 days to pay or object in writing."""
-        case = self._payment_order(uow, case_id)
-        if case.respond_by is not None:
-            raise CourtRuleBroken(f"the payment order of {case_id} was already issued")
-        case.payment_order_amount = money(amount)
+        case = self.case(uow, case_id)
+        case.issue_payment_order(money(amount))
         self.clocks.stop(uow, case_id, K.PAYMENT_ORDER_ISSUE, "payment order issued")
         response = self.clocks.start(uow, K.PAYMENT_ORDER_RESPONSE, case)
         case.respond_by = response.last_day
@@ -102,42 +77,31 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
                          applicant_sues: bool = True) -> dict[str, Any]:
         """The debtor objected in time: the payment-order procedure ends. The matter goes on as
         a suit unless the applicant declines, which ends the case here."""
-        case = self._payment_order(uow, case_id)
-        if uow.clocks.running(case_id, K.PAYMENT_ORDER_RESPONSE) is None:
-            raise CourtRuleBroken("an objection comes within 15 days of the payment order")
+        case = self.case(uow, case_id)
+        case.object_to_payment_order(
+            in_time=uow.clocks.running(case_id, K.PAYMENT_ORDER_RESPONSE) is not None,
+            applicant_sues=applicant_sues)
         self.clocks.stop(uow, case_id, K.PAYMENT_ORDER_RESPONSE, "debtor objected")
         uow.emit(self.event(case, "court.payment_order_objected",
                             {"turned_to_litigation": applicant_sues}, uow.clock.now()))
-        case.history = {**case.history, "payment_order_objected": True}
-        if applicant_sues:
-            case.proceeding = str(HandoffPurpose.LITIGATION)
-        else:
+        if not applicant_sues:
             uow.emit(self.closed(case, "abandoned", 0, uow.clock.now()))
             self.clocks.stop_all(uow, case_id, "payment order ended, applicant declined to sue")
         return self._saved(uow, case)
-
-    def _payment_order(self, uow: CourtsUnitOfWork, case_id: str) -> CourtMatter:
-        case = self.case(uow, case_id)
-        if case.proceeding != HandoffPurpose.PAYMENT_ORDER or case.state != "in_court":
-            raise CourtRuleBroken(f"{case_id} is not a payment order before the court")
-        return case
 
     # -- compliance and enforcement ----------------------------------------------------------
 
     def record_compliance(self, uow: CourtsUnitOfWork, case_id: str, amount: Any) -> dict[str, Any]:
         """The debtor paid what the court confirmed or ordered."""
         case = self.case(uow, case_id)
-        case.amount_recovered = money(amount)
-        uow.emit(self.closed(case, COMPLIANCE_OUTCOME[case.proceeding or case.purpose],
-                             case.amount_recovered, uow.clock.now()))
+        outcome = case.comply(money(amount))
+        uow.emit(self.closed(case, outcome, case.amount_recovered, uow.clock.now()))
         self.clocks.stop_all(uow, case_id, "paid")
         return self._saved(uow, case)
 
     def start_enforcement(self, uow: CourtsUnitOfWork, case_id: str, amount_due: Any) -> dict[str, Any]:
         case = self.case(uow, case_id)
-        if case.proceeding == HandoffPurpose.PAYMENT_ORDER and not case.enforceable:
-            raise CourtRuleBroken("a payment order is enforced only once the debtor let the 15 "
-                                  "days pass without paying or objecting")
+        case.check_enforceable()
         uow.emit(self.event(case, "court.enforcement_started", {"amount_due": money(amount_due)},
                             uow.clock.now()))
         return self._saved(uow, case)
@@ -145,18 +109,13 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
     def conclude_enforcement(self, uow: CourtsUnitOfWork, case_id: str,
                              amount_recovered: Any) -> dict[str, Any]:
         case = self.case(uow, case_id)
-        case.amount_recovered = money(amount_recovered)
+        case.conclude_enforcement(money(amount_recovered))
         uow.emit(self.closed(case, "enforced", case.amount_recovered, uow.clock.now()))
         return self._saved(uow, case)
 
     def on_clock_elapsed(self, uow: CourtsUnitOfWork, clock: StatutoryClock) -> list[Envelope]:
         case = self.case(uow, clock.case_id)
-        if clock.kind is K.PAYMENT_ORDER_RESPONSE and case.state == "in_court":
-            case.enforceable = True  # neither paid nor objected: the order may be enforced
-            case.history = {**case.history, "payment_order_unanswered": True}
-        else:
-            case.history = {**case.history, "late": sorted({*case.history.get("late", []),
-                                                            str(clock.kind)})}
+        case.period_ran_out(ClockKind(clock.kind))
         uow.cases.save(case)
         return []
 

@@ -51,6 +51,17 @@ class Claim:
     def __post_init__(self) -> None:
         self.employer_key = self.employer_key or employer_key(self.employer)
 
+    def closed_elsewhere(self, outcome: str, at: datetime) -> None:
+        """The agency that held the case closed it: told, not moved (intake's own track stops
+        where the case left it)."""
+        self.outcome, self.closed_at, self.state = outcome, at, CaseState.CLOSED
+
+    @property
+    def awaiting_triage(self) -> bool:
+        """Just filed: its first routing also triages it (a station's return routes it again,
+        without a second triage)."""
+        return self.state == CaseState.FILED
+
     def triage_facts(self, employer_recent_cases: int = 1) -> TriageFacts:
         return TriageFacts(
             chosen_station_id=self.chosen_station_id, industry=self.industry,

@@ -9,7 +9,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
-from disputes_shared.contract.lifecycle import CaseState, UnknownCase, move_of
+from disputes_shared.contract.lifecycle import UnknownCase, move_of
 from disputes_shared.contract.stations import stations
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
@@ -90,7 +90,7 @@ class Intake:
         decision = triage(claim.triage_facts(employer_recent_cases), self.rules, stations(),
                           claim.tried_stations)
         claim.rules_fired = list(decision.rules_fired)
-        if claim.state == "filed":
+        if claim.awaiting_triage:
             claim.urgent, claim.collective = decision.urgent, decision.collective
             cause = self._announce_triage(uow, claim, decision, cause)
         station = decision.station
@@ -182,9 +182,7 @@ class Intake:
         claim = uow.claims.get(envelope.case_id)
         if claim is None:
             return "ignored"
-        claim.outcome = envelope.payload["outcome"]
-        claim.closed_at = envelope.occurred_at
-        claim.state = CaseState.CLOSED  # told, not moved: the case was with another agency
+        claim.closed_elsewhere(envelope.payload["outcome"], envelope.occurred_at)
         uow.claims.save(claim)
         return "handled"
 

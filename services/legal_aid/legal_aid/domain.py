@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from disputes_shared.agency_case import AgencyCase, least_loaded
+from disputes_shared.contract.handoff import HandoffPurpose
 from disputes_shared.contract.lifecycle import AidState
 
 LAWYERS = tuple(f"lawyer-{n:02d}" for n in range(1, 9))
@@ -27,6 +28,32 @@ EXEMPT_CLAIMS = frozenset({"unpaid_wages", "work_injury"})
 # Art. 42 (1), (2): proof the applicant belongs to one of these groups also exempts.
 EXEMPT_GROUPS = ("specific_group", "assistance_recipient")
 PROVISIONAL_AID_DAYS = 7  # art. 44 (1): a time limit running out in less than seven days
+# The proceedings a lawyer follows the case into (representation goes with the case).
+FOLLOWED = frozenset({HandoffPurpose.ARBITRATION, HandoffPurpose.LITIGATION,
+                      HandoffPurpose.ENFORCEMENT, HandoffPurpose.JUDICIAL_CONFIRMATION})
+# Applications waiting for a decision: the staff's work list.
+AWAITING_DECISION = (AidState.REQUESTED, AidState.UNDER_REVIEW)
+
+# Names the least-loaded lawyer when one must be assigned (asked only then).
+LawyerChooser = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class AidDecision:
+    """Aid granted (with the lawyer who acts) or refused (with the reason)."""
+
+    granted: bool
+    means_test: str
+    lawyer_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ProvisionalAid:
+    """Art. 44 (1): a lawyer acts before the review is done."""
+
+    lawyer_id: str
+    limitation_ends_on: Any  # as the dossier gives it
 
 
 @dataclass
@@ -39,6 +66,48 @@ class AidApplication(AgencyCase):
     green_channel: list[str] = field(default_factory=list)  # why it goes first (empty: it does not)
     provisional: bool = False  # aid started before review (art. 44)
     forums: list[str] = field(default_factory=list)  # where the lawyer followed the case
+
+    @property
+    def under_review(self) -> bool:
+        return self.is_in(AidState.UNDER_REVIEW)
+
+    def start_provisional_aid(self, today: date, next_lawyer: LawyerChooser) -> ProvisionalAid | None:
+        """Art. 44 (1): an application under review whose limitation runs out within days gets
+        a lawyer now, the review after. None when it does not."""
+        if not (self.under_review and needs_provisional_aid(self.dossier, today)):
+            return None
+        self.lawyer_id = next_lawyer()
+        self.representing = self.provisional = True
+        return ProvisionalAid(self.lawyer_id, self.dossier["limitation"]["ends_on"])
+
+    def decide(self, hardship_shown: bool, refusal_reason: str | None, exempt_group: str | None,
+               next_lawyer: LawyerChooser) -> AidDecision:
+        """Grant aid (keeping the lawyer already acting, or assigning one) when the means test
+        is passed or exempted and no refusal reason is given; refuse it otherwise (a
+        provisional representation then ends)."""
+        tested = means_test(self.dossier, hardship_shown, exempt_group)
+        if tested == "failed" or refusal_reason:
+            self.move("legal_aid.refused")
+            self.means_test, self.representing = tested, False
+            return AidDecision(False, tested, reason=refusal_reason or "economic hardship not shown")
+        self.move("legal_aid.granted")
+        self.means_test = tested
+        self.lawyer_id = self.lawyer_id or next_lawyer()
+        self.representing = True
+        return AidDecision(True, self.means_test, lawyer_id=self.lawyer_id)
+
+    def follow(self, to_agency: str, purpose: HandoffPurpose) -> bool:
+        """The case moves on to arbitration or a court: an acting lawyer goes with it. Whether
+        the lawyer did."""
+        if not self.representing or purpose not in FOLLOWED:
+            return False
+        self.forums = [*self.forums, f"{to_agency}:{purpose}"]
+        return True
+
+    def end_representation(self, case_outcome: str) -> None:
+        """Representation ends with the case; the lawyer's load falls."""
+        self.history = {**self.history, "case_outcome": case_outcome}
+        self.representing = False
 
 
 def means_test(dossier: dict[str, Any], hardship_shown: bool, exempt_group: str | None = None) -> str:

@@ -9,22 +9,16 @@ from disputes_shared.clocks.statutory import china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
-from disputes_shared.contract.lifecycle import AidState
 from disputes_shared.plumbing.agency import EventHandler, ReceivingAgency, case_view
 
 from .domain import (
+    AWAITING_DECISION,
     AidApplication,
     choose_lawyer,
     first_in_line,
     green_channel_reasons,
-    means_test,
-    needs_provisional_aid,
 )
 from .ports import LegalAidUnitOfWork
-
-# The proceedings a lawyer follows the case into (representation goes with the case).
-FOLLOWED = frozenset({HandoffPurpose.ARBITRATION, HandoffPurpose.LITIGATION,
-                      HandoffPurpose.ENFORCEMENT, HandoffPurpose.JUDICIAL_CONFIRMATION})
 
 
 class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
@@ -44,34 +38,28 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
     def after_acceptance(self, uow: LegalAidUnitOfWork, case: AidApplication, handoff: Handoff,
                          details: dict[str, Any]) -> list[Envelope]:
         events = super().after_acceptance(uow, case, handoff, details)
-        if case.state == "under_review" and needs_provisional_aid(case.dossier, china_day(uow.clock.now())):
-            # Art. 44 (1): the limitation runs out within days: a lawyer now, the review after.
-            case.lawyer_id = self._assign(uow)
-            case.representing = case.provisional = True
+        now = uow.clock.now()
+        provisional = case.start_provisional_aid(china_day(now), lambda: self._assign(uow))
+        if provisional is not None:
             events.append(self.fact(case, "legal_aid.provisional_aid_started", {
-                "lawyer_id": case.lawyer_id, "citation": "法律援助法 art. 44 (1)",
-                "limitation_ends_on": case.dossier["limitation"]["ends_on"]}, uow.clock.now()))
+                "lawyer_id": provisional.lawyer_id, "citation": "法律援助法 art. 44 (1)",
+                "limitation_ends_on": provisional.limitation_ends_on}, now))
         return events
 
     def decide(self, uow: LegalAidUnitOfWork, case_id: str, hardship_shown: bool = False,
                refusal_reason: str | None = None, exempt_group: str | None = None) -> dict[str, Any]:
-        """Grant aid (and assign the least-loaded lawyer, or keep the one already acting) when
-        the means test is passed or exempted and no refusal reason is given; refuse it
-        otherwise (a provisional representation then ends)."""
+        """Grant or refuse aid (``AidApplication.decide``)."""
         application = self.case(uow, case_id)
-        application.means_test = means_test(application.dossier, hardship_shown, exempt_group)
         now = uow.clock.now()
-        if application.means_test == "failed" or refusal_reason:
-            reason = refusal_reason or "economic hardship not shown"
-            application.representing = False
-            uow.emit(self.event(application, "legal_aid.refused", {
-                "reason": reason, "worked_seconds": application.worked_seconds(now)}, now))
-        else:
-            application.lawyer_id = application.lawyer_id or self._assign(uow)
-            application.representing = True
-            uow.emit(self.event(application, "legal_aid.granted", {
-                "lawyer_id": application.lawyer_id, "means_test": application.means_test,
+        decision = application.decide(hardship_shown, refusal_reason, exempt_group,
+                                      lambda: self._assign(uow))
+        if decision.granted:
+            uow.emit(self.fact(application, "legal_aid.granted", {
+                "lawyer_id": decision.lawyer_id, "means_test": decision.means_test,
                 "worked_seconds": application.worked_seconds(now)}, now))
+        else:
+            uow.emit(self.fact(application, "legal_aid.refused", {
+                "reason": decision.reason, "worked_seconds": application.worked_seconds(now)}, now))
         uow.cases.save(application)
         return self.view(application)
 
@@ -90,8 +78,7 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         application = uow.cases.get(envelope.case_id)
         if application is None:
             return "ignored"
-        application.history = {**application.history, "case_outcome": envelope.payload["outcome"]}
-        application.representing = False
+        application.end_representation(envelope.payload["outcome"])
         uow.cases.save(application)
         return "handled"
 
@@ -99,10 +86,8 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
                 envelope: Envelope) -> str:
         """The case moves on to arbitration or a court: the lawyer goes with it."""
         purpose = HandoffPurpose(envelope.payload["purpose"])
-        if not application.representing or purpose not in FOLLOWED:
+        if not application.follow(envelope.payload["to_agency"], purpose):
             return "ignored"
-        forum = f"{envelope.payload['to_agency']}:{purpose}"
-        application.forums = [*application.forums, forum]
         uow.emit(self.fact(application, "legal_aid.representation_continued", {
             "lawyer_id": application.lawyer_id, "to_agency": envelope.payload["to_agency"],
             "purpose": str(purpose), "handoff_id": envelope.payload["handoff_id"]},
@@ -111,7 +96,7 @@ class LegalAid(ReceivingAgency[AidApplication, LegalAidUnitOfWork]):
         return "handled"
 
     def open_cases(self, uow: LegalAidUnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
-        states = [state] if state else [AidState.REQUESTED, AidState.UNDER_REVIEW]
+        states = [state] if state else list(AWAITING_DECISION)
         return [self.view(case) for case in first_in_line(uow.cases.in_states(states))]
 
     def view(self, case: AidApplication) -> dict[str, Any]:

@@ -6,11 +6,10 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
-from disputes_shared.plumbing.agency import agency_case_columns
 from disputes_shared.plumbing.column_types import JsonDocument, Money
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.repositories import SqlCaseRepository
-from disputes_shared.plumbing.tables import add_plumbing_tables
+from disputes_shared.plumbing.tables import add_plumbing_tables, agency_case_columns
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import ACTIVE_STATES, MediationCase

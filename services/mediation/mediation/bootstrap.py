@@ -10,11 +10,11 @@ from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.regional import regional_figures
 
-from .domain import roster
 from .handlers import Mediation
+from .reference import load_roster
 
 
 def bootstrap(config: Mapping[str, Any]) -> Mediation:
-    roster()  # read now: a broken roster stops the start, not the first acceptance
     return Mediation(clocks=ClockKeeper(Agency.MEDIATION),
-                     figures=regional_figures(config.get("REGIONAL_FIGURES_FILE") or None))
+                     figures=regional_figures(config.get("REGIONAL_FIGURES_FILE") or None),
+                     roster=load_roster())

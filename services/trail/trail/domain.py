@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
-from disputes_shared.contract.lifecycle import CaseProgress, IllegalTransition, move_of
+from disputes_shared.contract.lifecycle import CaseProgress, CaseState, IllegalTransition, move_of
 
 
 @dataclass
@@ -42,6 +42,10 @@ class CaseSummary:
     amount_recovered: str | None = None
     returns: int = 0
     anomalies: list[str] = field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return self.state == CaseState.CLOSED
 
     @property
     def bounced(self) -> bool:

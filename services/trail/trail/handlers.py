@@ -129,7 +129,7 @@ class Trail:
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
         """How many cases have been passed back and forth (推诿扯皮), still open or closed."""
         bounced = uow.summaries.returned_at_least(BOUNCED_AFTER_RETURNS)
-        closed = sum(1 for s in bounced if s.state == "closed")
+        closed = sum(1 for s in bounced if s.closed)
         return {"open": len(bounced) - closed, "closed": closed}
 
 

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, String
-
 from ..agency_case import AgencyCase
 from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
@@ -18,23 +16,7 @@ from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
 from ..ports import CaseRepository, UnitOfWork
-from .column_types import JsonDocument, UtcDateTime
 from .handoff_desk import HandoffDesk, HandoffRefused
-
-
-def agency_case_columns() -> list[Column[Any]]:
-    return [
-        Column("case_id", String(64), primary_key=True),
-        Column("correlation_id", String(64), nullable=False),
-        Column("handoff_id", String(36), nullable=False),
-        Column("purpose", String(32), nullable=False),
-        Column("dossier", JsonDocument, nullable=False),
-        Column("state", String(32), nullable=False, index=True),
-        Column("received_at", UtcDateTime, nullable=False),
-        Column("accepted_at", UtcDateTime),
-        Column("history", JsonDocument, nullable=False),
-    ]
-
 
 C = TypeVar("C", bound=AgencyCase)
 U = TypeVar("U", bound=UnitOfWork)

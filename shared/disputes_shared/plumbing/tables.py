@@ -3,6 +3,7 @@ statutory clocks where it uses them) with ``add_plumbing_tables``; no service re
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +21,22 @@ from ..clocks.kinds import ClockKind
 from ..clocks.statutory import ClockStatus
 from ..contract.agencies import Agency
 from ..contract.handoff import HandoffPurpose, HandoffStatus
-from .column_types import EnumText, UtcDateTime
+from .column_types import EnumText, JsonDocument, UtcDateTime
+
+
+def agency_case_columns() -> list[Column[Any]]:
+    """The columns of an ``AgencyCase``; each receiving agency adds its own."""
+    return [
+        Column("case_id", String(64), primary_key=True),
+        Column("correlation_id", String(64), nullable=False),
+        Column("handoff_id", String(36), nullable=False),
+        Column("purpose", String(32), nullable=False),
+        Column("dossier", JsonDocument, nullable=False),
+        Column("state", String(32), nullable=False, index=True),
+        Column("received_at", UtcDateTime, nullable=False),
+        Column("accepted_at", UtcDateTime),
+        Column("history", JsonDocument, nullable=False),
+    ]
 
 
 def add_plumbing_tables(metadata: MetaData, *, outbox: bool = True, handoffs: bool = True,
