@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 import intake.adapters
 import mediation.adapters
@@ -23,6 +22,7 @@ from mediation.service import MediationService
 
 from ..support.broker import dead_letters, send
 from ..support.examples import CLAIM, delivered, dossier_envelope
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 STATION = "people-jinjiang"
@@ -40,7 +40,7 @@ def reasons(amqp_uri: str, expected: int) -> list[str]:
 def test_a_dossier_in_another_agencys_name_and_one_over_a_held_case_are_parked(mediation_config, amqp_uri):
     genuine = dossier_envelope(to_unit=STATION, case_id="LD-20260302-0000000001")
     send(amqp_uri, genuine)
-    with ClusterRpcProxy(mediation_config) as rpc:
+    with staff_rpc(mediation_config) as rpc:
         (pending,) = eventually(lambda: rpc.mediation.pending_handoffs())
         rpc.mediation.accept_handoff(pending["handoff_id"])
         held = rpc.mediation.open_cases("in_mediation")
@@ -58,7 +58,7 @@ def test_a_dossier_in_another_agencys_name_and_one_over_a_held_case_are_parked(m
 
 def test_an_answer_from_an_agency_the_handoff_was_not_addressed_to_is_parked(start_service, amqp_uri):
     config = start_service(IntakeService, intake.adapters.metadata)
-    with ClusterRpcProxy(config) as rpc:
+    with staff_rpc(config) as rpc:
         case_id = rpc.intake.file_claim(CLAIM)["case_id"]
     engine = make_engine(config["DATABASE_URL"])
     try:
@@ -73,5 +73,5 @@ def test_an_answer_from_an_agency_the_handoff_was_not_addressed_to_is_parked(sta
                                       payload=payload, correlation_id=case_id)))
     (reason,) = reasons(amqp_uri, 1)
     assert "came from courts; only mediation, to which it was addressed, may answer it" in reason
-    with ClusterRpcProxy(config) as rpc:
+    with staff_rpc(config) as rpc:
         assert rpc.intake.claim(case_id)["state"] == "mediation_requested"
