@@ -39,9 +39,15 @@ def var(*parts: str) -> Path:
     return path
 
 
+def identity_dir() -> Path:
+    """The development issuer's keys (owner-only), under ``var/``."""
+    return var("identity", "x").parent
+
+
 def service_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DISPUTES_DATA_DIR", str(var("data", "x").parent))
+    env.setdefault("DISPUTES_IDENTITY_DIR", str(identity_dir()))
     return env
 
 
@@ -122,6 +128,10 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
         return 1
     users = broker_users()
     env = service_env()
+    if not env.get("DISPUTES_OIDC_ISSUER"):  # staff sign in with the development issuer
+        from .signin import development_issuer
+
+        development_issuer().ensure_keys()
     # The schema step is explicit and runs before the services, never inside them.
     migrations = [subprocess.Popen([sys.executable, "-W", "ignore", "-m", service, "migrate"],
                                    env=env, stdout=subprocess.DEVNULL)

@@ -40,13 +40,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if summary["cases_as_expected"] == summary["cases_filed"] else 1
 
 
-def _who() -> str:
-    import getpass
-    import socket
-
-    return f"{getpass.getuser()}@{socket.gethostname()} (disputes trail)"
-
-
 def cmd_trail(args: argparse.Namespace) -> int:
     from nameko.exceptions import RemoteError
 
@@ -54,7 +47,8 @@ def cmd_trail(args: argparse.Namespace) -> int:
 
     with _platform() as platform:
         try:
-            trail = platform.call("trail", "trail", args.case_id, accessed_by=_who())
+            # The reader recorded on the trail is the one the token names.
+            trail = platform.call("trail", "trail", args.case_id)
         except RemoteError as exc:
             print(f"no trail: {exc.value}", file=sys.stderr)
             return 1
@@ -155,6 +149,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.intact else 1
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """A short-lived token from the development issuer (local use and the demo only)."""
+    from .signin import development_issuer
+
+    try:
+        token = development_issuer().issue(args.role, subject=args.subject, agency=args.agency,
+                                           station=args.station, minutes=args.minutes)
+    except ValueError as exc:
+        print(f"no token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def cmd_conformance(args: argparse.Namespace) -> int:
     from disputes_shared.kit import conformance
 
@@ -198,6 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--witness", help="a file of your own holding the last checkpoint you "
                         "verified: a trail cut back behind it is detected; updated when intact")
     verify.add_argument("--json", action="store_true")
+    from disputes_shared.contract.agencies import Agency
+    from disputes_shared.identity.roles import Role
+
+    token = sub.add_parser("token", help="print a short-lived staff token from the development "
+                           "issuer (send it as Authorization: Bearer TOKEN)")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--agency", choices=[a.value for a in Agency],
+                       help="checked against the role's agency")
+    token.add_argument("--station", help="the mediation station (mediator, station admin)")
+    token.add_argument("--subject", help="who the token names (default: dev-ROLE)")
+    token.add_argument("--minutes", type=float, default=15, help="valid for (default 15)")
     from disputes_shared.kit.conformance import add_arguments
 
     add_arguments(sub.add_parser(
@@ -219,9 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         from . import local
 
         local.act_as_operator()
+    if args.command == "token" and not 0 < args.minutes <= 12 * 60:
+        parser.error("--minutes: more than 0, at most 720")
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify,
-                "conformance": cmd_conformance}
+                "conformance": cmd_conformance, "token": cmd_token}
     return commands[args.command](args)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
@@ -118,6 +119,9 @@ class UnitOfWork(ABC):
     outbox: Outbox | None
     handoffs: HandoffRepository
     clocks: ClockRepository
+    # The signed-in person whose command this is ({"subject", "role"}), recorded on every event
+    # it emits; None for the system's own work (timers, consumed events) and open commands.
+    actor: dict[str, str] | None = None
 
     def __init__(self, clock: Clock,
                  on_commit: Callable[[list[Envelope]], None] | None = None) -> None:
@@ -134,6 +138,10 @@ class UnitOfWork(ABC):
         if envelopes and self.outbox is None:
             raise RuntimeError(f"this service has no outbox: it cannot publish "
                                f"{', '.join(e.event_type for e in envelopes)}")
+        if self.actor is not None:
+            envelopes = tuple(e if e.payload.get("actor") else
+                              replace(e, payload={**e.payload, "actor": self.actor})
+                              for e in envelopes)
         self.emitted.extend(envelopes)
 
     def commit(self) -> None:

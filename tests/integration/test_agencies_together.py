@@ -20,8 +20,8 @@ from legal_aid.service import LegalAidService
 from mediation.service import MediationService
 from trail.service import TrailService
 
-from ..support.broker import staff_rpc
 from ..support.examples import CLAIM
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 

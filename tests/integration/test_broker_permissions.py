@@ -35,8 +35,9 @@ from mediation import adapters
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import dead_letters, parked_now, queue_depth, queue_messages, staff_rpc
+from ..support.broker import dead_letters, parked_now, queue_depth, queue_messages
 from ..support.examples import delivered, dossier_envelope, envelope
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 Uri = Callable[[str], str]

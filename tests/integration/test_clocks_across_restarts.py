@@ -27,6 +27,7 @@ from disputes_shared.plumbing.runner import service_schema
 from disputes_shared.ports import apply_once
 
 from ..support.examples import AT, dossier_envelope
+from ..support.signin import identity_config
 from ..support.waiting import eventually
 
 CASES = [f"LD-20260302-RESTART{n}" for n in range(3)]
@@ -80,7 +81,8 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     url = fresh_database("arbitration")
     service_schema(ArbitrationService, metadata).upgrade(url)
     config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "serializer": "json",
-              "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100"}
+              "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100",
+              **identity_config()}
     running = container_factory(arbitration_on(clock, first_ticks), config)
     running.start()
 

@@ -13,8 +13,9 @@ from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send, staff_rpc
+from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send
 from ..support.metrics import metric_value
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

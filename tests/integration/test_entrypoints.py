@@ -12,6 +12,7 @@ from intake.api import InvalidClaim
 from intake.service import IntakeService
 
 from ..support.examples import CLAIM
+from ..support.signin import identity_config
 
 
 @pytest.fixture
@@ -19,7 +20,8 @@ def intake_container(fresh_database, container_factory, rabbit_config):
     url = fresh_database("intake")
     service_schema(IntakeService, intake.adapters.metadata).upgrade(url)
     container = container_factory(IntakeService, {
-        **rabbit_config, "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}"})
+        **rabbit_config, "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+        **identity_config()})
     container.start()
     yield container
     container.kill()  # before its database is dropped

@@ -22,8 +22,9 @@ from intake.adapters import SqlIntakeUnitOfWork
 from intake.service import IntakeService
 from mediation.service import MediationService
 
-from ..support.broker import dead_letters, send, staff_rpc
+from ..support.broker import dead_letters, send
 from ..support.examples import CLAIM, delivered, dossier_envelope
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 STATION = "people-jinjiang"

@@ -24,8 +24,11 @@ from schemathesis.checks import (
 )
 from sqlalchemy import func, select
 
+from disputes_shared.identity.roles import Role
 from disputes_shared.plumbing.engine import make_engine
 from intake.adapters import claims
+
+from ..support.signin import run_issuer
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -65,6 +68,8 @@ def test_every_http_api_keeps_its_openapi_document_under_generated_requests(
     # Hundreds of requests from one address: the per-address limits (their own tests) off.
     config = start_service(service_cls, metadata, FILING_RATE_PER_MINUTE="0", READING_RATE_PER_MINUTE="0")
     base_url = f"http://{config['WEB_SERVER_ADDRESS']}"
+    # Signed in as the role that may use every endpoint here; refusals are test_signed_in's.
+    signed_in = {"Authorization": f"Bearer {run_issuer().issue(Role.INTAKE_CLERK)}"}
     sent = {"positive": 0, "negative": 0}
     for operation in operations(paths):
         modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
@@ -75,7 +80,7 @@ def test_every_http_api_keeps_its_openapi_document_under_generated_requests(
                   suppress_health_check=list(HealthCheck))
         @given(st.sampled_from(modes).flatmap(operation.as_strategy))
         def call(case: Any) -> None:
-            case.call_and_validate(base_url=base_url, checks=CHECKS, timeout=10)
+            case.call_and_validate(base_url=base_url, checks=CHECKS, timeout=10, headers=signed_in)
             sent[case.meta.generation.mode.value] += 1
 
         call()

@@ -103,10 +103,3 @@ def send(amqp_uri: str, envelope: Envelope) -> None:
     publish_as(amqp_uri, envelope.source_agency, exchange, routing_key, encode(envelope),
                message_id=envelope.event_id)
 
-
-def staff_rpc(config: dict[str, Any], timeout: float | None = None) -> Any:
-    """An RPC client to the services of ``config``'s vhost, as the operator's broker user."""
-    from disputes_shared.plumbing.messaging import CallerRpcProxy
-
-    operator = _USERS[vhost_of(config["AMQP_URI"])]["operator"].uri(config["AMQP_URI"])
-    return CallerRpcProxy({**config, "AMQP_URI": operator}, "operator", timeout=timeout)

@@ -130,7 +130,7 @@ def problems_with(monkeypatch: pytest.MonkeyPatch, schema: type, major: int = 1)
 
 def test_an_optional_field_added_with_a_minor_bump_may_be_published(monkeypatch):
     class WithPlatform(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         platform = fields.Str(allow_none=True, load_default=None)
 
     before = published_schemas()["case.filed.v1.json"]["x-schema-version"]

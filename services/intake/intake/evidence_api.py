@@ -12,12 +12,12 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from nameko.web.handlers import http
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.strict import TEXT_LIMITS
+from disputes_shared.plumbing.access import http
 
 from .evidence import EvidenceFile, EvidenceRefused, evidence_view
 
@@ -58,6 +58,7 @@ class EvidenceEndpoints:
 
     storage: Any
     agency_logic: Any
+    acting: Any  # the signed-in staff member, if the caller sent a token instead of a code
 
     @http("POST", "/v1/claims/<string:case_id>/evidence")
     def post_evidence(self, request: Any, case_id: str) -> Response:
@@ -86,7 +87,8 @@ class EvidenceEndpoints:
             return no_claim()
         try:
             with self.storage() as uow:
-                items = self.agency_logic.evidence_of(uow, case_id, access_code_of(request))
+                items = self.agency_logic.evidence_of(uow, case_id, access_code_of(request),
+                                                      by_staff=self.acting is not None)
         except UnknownCase:
             return no_claim()
         return _json(200, {"case_id": case_id, "evidence": [
@@ -99,7 +101,8 @@ class EvidenceEndpoints:
             try:
                 with self.storage() as uow:
                     item = self.agency_logic.evidence_item(uow, case_id, evidence_id,
-                                                           access_code_of(request))
+                                                           access_code_of(request),
+                                                           by_staff=self.acting is not None)
             except UnknownCase:
                 item = None
         if item is None:

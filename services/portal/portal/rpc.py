@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from nameko.exceptions import RemoteError, RpcTimeout
 
 from disputes_shared.contract.agencies import PORTAL, Agency
+from disputes_shared.plumbing.access import AUTHORIZATION
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from disputes_shared.plumbing.messaging import CallerRpcProxy
 
@@ -25,10 +27,17 @@ Started = tuple[Any, Callable[[], None]]
 
 
 class RpcPool:
+    """``token``: the portal's service-account token, sent with each call (nameko context data);
+    a proxy older than ``max_age`` seconds is replaced, so its token never runs out."""
+
     def __init__(self, amqp_uri: str, timeout: float = 10.0, keep: int = 4,
-                 start: Callable[[], Started] | None = None) -> None:
+                 start: Callable[[], Started] | None = None,
+                 token: Callable[[], str] | None = None, max_age: float = 300.0) -> None:
         self._config = {"AMQP_URI": amqp_uri, "serializer": "json"}
         self._timeout = timeout
+        self._token = token
+        self._max_age = max_age
+        self._born: dict[int, float] = {}
         self._idle: queue.LifoQueue[Started] = queue.LifoQueue(maxsize=keep)
         self._start = start or self._start_proxy
         self._lock = threading.Lock()
@@ -36,17 +45,24 @@ class RpcPool:
 
     def _start_proxy(self) -> Started:
         # Replies come back on the portal's own reply queue, which only its broker user reads.
-        runner = CallerRpcProxy(self._config, PORTAL, timeout=self._timeout)
+        context = {AUTHORIZATION: f"Bearer {self._token()}"} if self._token else {}
+        runner = CallerRpcProxy(self._config, PORTAL, timeout=self._timeout, context_data=context)
         return runner.start(), runner.stop
 
     @contextmanager
     def proxy(self) -> Iterator[Any]:
-        try:
-            started = self._idle.get_nowait()
-        except queue.Empty:
-            started = self._start()
-            with self._lock:
-                self.started += 1
+        started = None
+        while started is None:
+            try:
+                started = self._idle.get_nowait()
+            except queue.Empty:
+                started = self._start()
+                with self._lock:
+                    self.started += 1
+                    self._born[id(started)] = time.monotonic()
+            if time.monotonic() - self._born.get(id(started), time.monotonic()) > self._max_age:
+                self._stop(started)  # its token is near its end: a fresh one
+                started = None
         try:
             yield started[0]
         except (RemoteError, RpcTimeout):
@@ -77,8 +93,8 @@ class RpcPool:
         except queue.Full:
             self._stop(started)
 
-    @staticmethod
-    def _stop(started: Started) -> None:
+    def _stop(self, started: Started) -> None:
+        self._born.pop(id(started), None)
         try:
             started[1]()
         except Exception:  # noqa: BLE001 - it is being thrown away because it broke; nothing to keep
@@ -100,7 +116,7 @@ def trail_reader(pool: RpcPool) -> Callable[[str], dict[str, Any] | None]:
     """The trail service's ``trail`` RPC, as the worker (recorded as the accessor)."""
     def read(case_id: str) -> dict[str, Any] | None:
         try:
-            return dict(pool.call("trail", "trail", case_id, accessed_by="worker portal (case number)"))
+            return dict(pool.call("trail", "trail", case_id))  # the trail records the portal as reader
         except RemoteError:
             return None  # no trail yet for this case number
     return read

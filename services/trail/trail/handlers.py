@@ -100,8 +100,10 @@ class Trail:
             raise RuntimeError("this trail has no signing key: it can be read, not written")
         return self.sign(message).hex()
 
-    def trail(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str) -> dict[str, Any]:
-        """A case's trail, as an auditor reads it; the reading itself is recorded on the trail."""
+    def trail(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str,
+              role: str = "auditor") -> dict[str, Any]:
+        """A case's trail, as an auditor (or the worker portal, for the case's worker) reads it;
+        the reading itself is recorded on the trail, with the reader's role."""
         summary = uow.summaries.get(case_id)
         if summary is None:
             raise UnknownCase(f"no trail for case {case_id}")
@@ -110,7 +112,7 @@ class Trail:
         self._record(uow, TrailEntry(
             event_id=str(uuid.uuid4()), case_id=case_id, event_type="trail.accessed",
             move="trail.accessed", source_agency=str(self.agency), occurred_at=now,
-            recorded_at=now, payload={"accessed_by": accessed_by, "role": "auditor"}))
+            recorded_at=now, payload={"accessed_by": accessed_by, "role": role}))
         return {
             **summary_view(summary),
             "entries": [entry_view(e) for e in entries],

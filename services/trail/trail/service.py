@@ -7,7 +7,7 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from disputes_shared.plumbing.messaging import rpc
+from disputes_shared.plumbing.access import ActingPerson, rpc
 from disputes_shared.plumbing.nameko_deps import (
     AgencyEvents,
     Metrics,
@@ -30,6 +30,7 @@ class TrailService(AgencyEvents, OperationsEndpoints):
     storage = Storage(SqlTrailUnitOfWork, metadata, plumbing)
     metrics = Metrics()
     agency_logic = ServiceLayer(bootstrap)
+    acting = ActingPerson()
 
     def refresh_gauges(self, uow: Any) -> None:
         # The trail receives no handoffs; it is the one place that sees cases passed around.
@@ -45,10 +46,12 @@ class TrailService(AgencyEvents, OperationsEndpoints):
                 uow.commit()
 
     @rpc
-    def trail(self, case_id: str, accessed_by: str = "unnamed") -> dict[str, Any]:
-        """The case's trail; who read it is recorded on it (auditors read, never change)."""
+    def trail(self, case_id: str) -> dict[str, Any]:
+        """The case's trail; who read it, as their token names them, is recorded on it
+        (auditors read, never change)."""
+        reader = self.acting or {"subject": "unknown", "role": "unknown"}
         with self.storage() as uow:
-            found = self.agency_logic.trail(uow, case_id, accessed_by)
+            found = self.agency_logic.trail(uow, case_id, reader["subject"], reader["role"])
             uow.commit()
         return found
 

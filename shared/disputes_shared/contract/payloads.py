@@ -24,6 +24,7 @@ from .vocabularies import (
     INSPECTION_FINDINGS,
     RELATIONSHIPS,
     SESSION_MODES,
+    STAFF_ROLES,
     SUBSIDY_DIFFICULTIES,
     LimitationStatus,
 )
@@ -37,6 +38,18 @@ def amount_field(**kwargs: Any) -> fields.Decimal:
     return Amount(**kwargs)
 
 
+class Actor(Bounded):
+    """The person whose command caused the event, as their verified token names them."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    subject = fields.Str(required=True, validate=validate.Length(min=1, max=200),
+        metadata={"description": "Who acted: the subject (sub) of their verified sign-in token"})
+    role = fields.Str(required=True, validate=validate.OneOf(STAFF_ROLES),
+        metadata={"description": "The role they acted in, as their token grants it"})
+
+
 class _Payload(Bounded):
     """A payload of one major version; ``minor`` counts the optional fields added since."""
 
@@ -46,8 +59,15 @@ class _Payload(Bounded):
         # Minor versions may add optional fields: a consumer ignores what it does not know.
         unknown = EXCLUDE
 
+    # Every type's next minor: the signed-in person acting, absent for the system's own acts
+    # (triage, timers, consumed events) and a worker filing online.
+    actor = fields.Nested(Actor, allow_none=True, unknown=EXCLUDE,
+        metadata={"description": "The signed-in person whose command caused the event; absent for "
+                                 "the system's own acts and a worker filing online"})
+
 
 class CaseFiled(_Payload):
+    minor = 1  # 1.1: actor
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS),
         metadata={"description": "How the claim reached intake: online (the worker), counter (an intake "
                                  "clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), "
@@ -97,7 +117,7 @@ class LimitationRecord(Bounded):
 
 
 class CaseTriaged(_Payload):
-    minor = 1  # 1.1: hand_to, rule_reasons, relationship, limitation
+    minor = 2  # 1.1: hand_to, rule_reasons, relationship, limitation; 1.2: actor
     station_id = fields.Str(required=True,
         metadata={"description": "The mediation station the case is sent to, or \"none\" when it goes to "
                                  "arbitration or a court (hand_to)"})
@@ -128,6 +148,7 @@ class CaseTriaged(_Payload):
 class ConsultationConvened(_Payload):
     """特事急诊: an urgent case gets a joint consultation of arbitrator, mediator and lawyer."""
 
+    minor = 1  # 1.1: actor
     reasons = fields.List(fields.Str(), required=True, validate=validate.Length(min=1),
         metadata={"description": "Why the case is urgent: the flags that called the consultation"})
     roles = fields.List(fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)), required=True,
@@ -135,6 +156,7 @@ class ConsultationConvened(_Payload):
 
 
 class ConsultationHeld(_Payload):
+    minor = 1  # 1.1: actor
     participants = fields.Dict(keys=fields.Str(validate=validate.OneOf(CONSULTATION_ROLES)),
                                values=fields.Str(validate=validate.Length(min=1)), required=True,
         metadata={"description": "Who sat, by role: the person's staff id or name"})
@@ -176,7 +198,7 @@ def worked_seconds_field() -> fields.Float:
 
 
 class HandoffRequested(_HandoffFields):
-    minor = 2  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``
+    minor = 3  # 1.1 adds worked_seconds; 1.2 the purpose ``payment_order``; 1.3: actor
     reason = fields.Str(allow_none=True, load_default=None,
         metadata={"description": "Why the case is handed on: the routing rule that chose the receiver, or "
                                  "the requester's reason; null when none was given"})
@@ -184,6 +206,7 @@ class HandoffRequested(_HandoffFields):
 
 
 class HandoffAccepted(_HandoffFields):
+    minor = 2  # 1.2: actor
     accepted_at = Instant(required=True,
         metadata={"description": "When the receiving agency accepted the handoff (its clock)"})
     wait_seconds = Number(required=True, validate=validate.Range(min=0),
@@ -192,6 +215,7 @@ class HandoffAccepted(_HandoffFields):
 
 
 class HandoffReturned(_HandoffFields):
+    minor = 2  # 1.2: actor
     returned_at = Instant(required=True,
         metadata={"description": "When the receiving agency returned the handoff (its clock)"})
     wait_seconds = Number(required=True, validate=validate.Range(min=0),
@@ -322,13 +346,14 @@ class CaseDossier(Bounded):
 
 
 class HandoffDossier(HandoffRequested):
-    minor = 3  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation; 1.3: history typed
+    minor = 4  # 1.2: the purpose ``payment_order``; the dossier's urgent and limitation; 1.3: history typed; 1.4: actor
     dossier = fields.Nested(CaseDossier, required=True,
         metadata={"description": "What the receiving agency needs to act on the case: the parties "
                                  "(personal data) and the case so far"})
 
 
 class AgreementReached(_Payload):
+    minor = 1  # 1.1: actor
     amount_agreed = amount_field(required=True,
         metadata={"description": "What the employer agreed to pay, in yuan"})
     pay_by = Day(required=True,
@@ -338,6 +363,7 @@ class AgreementReached(_Payload):
 
 
 class MediationFailed(_Payload):
+    minor = 1  # 1.1: actor
     reason = fields.Str(required=True,
         metadata={"description": "Why mediation ended without agreement, in words"})
     mediator_id = fields.Str(required=True,
@@ -345,6 +371,7 @@ class MediationFailed(_Payload):
 
 
 class SessionHeld(_Payload):
+    minor = 1  # 1.1: actor
     session_number = WholeNumber(required=True, validate=validate.Range(min=1),
         metadata={"description": "The session's number in the case, from 1"})
     mode = fields.Str(required=True, validate=validate.OneOf(SESSION_MODES),
@@ -356,6 +383,7 @@ class SessionHeld(_Payload):
 class ArbitrationOffered(_Payload):
     """Art. 14: no agreement within 15 days of the station receiving the application."""
 
+    minor = 1  # 1.1: actor
     citation = fields.Str(required=True,
         metadata={"description": "The article that allows it (art. 14)"})
     mediator_id = fields.Str(allow_none=True, load_default=None,
@@ -363,6 +391,7 @@ class ArbitrationOffered(_Payload):
 
 
 class ArbitrationDeclined(_Payload):
+    minor = 1  # 1.1: actor
     mediator_id = fields.Str(allow_none=True, load_default=None,
         metadata={"description": "The case's mediator's staff id, or null when none was assigned"})
 
@@ -370,6 +399,7 @@ class ArbitrationDeclined(_Payload):
 class AgreementUnperformed(_Payload):
     """The agreed payment date passed unpaid: what the worker may now do."""
 
+    minor = 1  # 1.1: actor
     pay_by = Day(required=True,
         metadata={"description": "The agreed payment day that passed (China's date)"})
     amount_agreed = amount_field(required=True,
@@ -383,6 +413,7 @@ class AgreementUnperformed(_Payload):
 class SubsidyAssessed(_Payload):
     """以案定补: the mediator's subsidy for one case, by difficulty (amounts are regional)."""
 
+    minor = 1  # 1.1: actor
     mediator_id = fields.Str(allow_none=True, load_default=None,
         metadata={"description": "The mediator the subsidy is for, or null when none was assigned"})
     difficulty = fields.Str(required=True, validate=validate.OneOf(SUBSIDY_DIFFICULTIES),
@@ -398,7 +429,7 @@ class SubsidyAssessed(_Payload):
 
 
 class LegalAidGranted(_Payload):
-    minor = 1  # 1.1: worked_seconds
+    minor = 2  # 1.1: worked_seconds; 1.2: actor
     lawyer_id = fields.Str(required=True,
         metadata={"description": "The aid lawyer assigned (staff id)"})
     means_test = fields.Str(required=True, validate=validate.OneOf(["exempt", "passed"]),
@@ -409,6 +440,7 @@ class LegalAidGranted(_Payload):
 class ProvisionalAidStarted(_Payload):
     """法律援助法 art. 44 (1): aid before review, the limitation running out within days."""
 
+    minor = 1  # 1.1: actor
     lawyer_id = fields.Str(required=True,
         metadata={"description": "The aid lawyer assigned (staff id)"})
     citation = fields.Str(required=True,
@@ -420,6 +452,7 @@ class ProvisionalAidStarted(_Payload):
 class RepresentationContinued(_Payload):
     """The aid lawyer follows the case into arbitration or court."""
 
+    minor = 1  # 1.1: actor
     lawyer_id = fields.Str(required=True,
         metadata={"description": "The aid lawyer who goes on representing the worker"})
     to_agency = fields.Str(required=True, validate=validate.OneOf(AGENCIES),
@@ -431,14 +464,14 @@ class RepresentationContinued(_Payload):
 
 
 class LegalAidRefused(_Payload):
-    minor = 1  # 1.1: worked_seconds
+    minor = 2  # 1.1: worked_seconds; 1.2: actor
     reason = fields.Str(required=True,
         metadata={"description": "Why aid was refused, in words"})
     worked_seconds = worked_seconds_field()
 
 
 class Awarded(_Payload):
-    minor = 1  # 1.1: ``items``
+    minor = 2  # 1.1: ``items``; 1.2: actor
 
     amount_awarded = amount_field(required=True,
         metadata={"description": "The award's total, in yuan"})
@@ -456,6 +489,7 @@ class Awarded(_Payload):
 class AwardEffective(_Payload):
     """No suit (arts. 48, 50) or set-aside application (art. 49) came in time."""
 
+    minor = 1  # 1.1: actor
     final_for_employer = Flag(required=True,
         metadata={"description": "Whether the award was final for the employer (art. 47)"})
     effective_on = Day(required=True,
@@ -464,6 +498,7 @@ class AwardEffective(_Payload):
 
 
 class RulingEntered(_Payload):
+    minor = 1  # 1.1: actor
     proceeding = fields.Str(required=True, validate=validate.OneOf(
         ["judicial_confirmation", "litigation", "enforcement"]),
         metadata={"description": "judicial_confirmation, litigation or enforcement"})
@@ -476,6 +511,7 @@ class RulingEntered(_Payload):
 class PaymentOrderIssued(_Payload):
     """支付令: the debtor pays or objects in writing by ``respond_by``."""
 
+    minor = 1  # 1.1: actor
     amount = amount_field(required=True,
         metadata={"description": "The amount ordered, in yuan"})
     respond_by = Day(required=True,
@@ -486,11 +522,13 @@ class PaymentOrderObjected(_Payload):
     """An objection ends the payment-order procedure; unless the applicant declines, the
     matter goes on as a suit (民事诉讼法, 督促程序)."""
 
+    minor = 1  # 1.1: actor
     turned_to_litigation = Flag(required=True,
         metadata={"description": "The matter goes on as a suit (false: the applicant declined)"})
 
 
 class EnforcementStarted(_Payload):
+    minor = 1  # 1.1: actor
     amount_due = amount_field(required=True,
         metadata={"description": "The amount to enforce, in yuan"})
 
@@ -498,6 +536,7 @@ class EnforcementStarted(_Payload):
 class InspectionConcluded(_Payload):
     """The labor-inspection bureau (劳动保障监察) reports back on a wage-arrears referral."""
 
+    minor = 1  # 1.1: actor
     handoff_id = fields.Str(required=True,
         metadata={"description": "The labor-inspection referral this concludes; it must have been accepted "
                                  "by the bureau"})
@@ -513,7 +552,7 @@ class InspectionConcluded(_Payload):
 
 
 class CaseClosed(_Payload):
-    minor = 2  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``
+    minor = 3  # 1.1 adds worked_seconds; 1.2 the outcome ``payment_order_paid``; 1.3: actor
     outcome = fields.Str(required=True, validate=validate.OneOf(CLOSE_OUTCOMES),
         metadata={"description": "How the case ended"})
     amount_recovered = amount_field(required=True,
@@ -526,6 +565,7 @@ class CaseClosed(_Payload):
 class ClockAnnounced(_Payload):
     """A statutory clock on the case (``clocks.kinds``): started, or counted again."""
 
+    minor = 1  # 1.1: actor
     clock_id = fields.Str(required=True,
         metadata={"description": "The clock's id; every later clock event on it repeats it"})
     kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in ClockKind]),
@@ -548,16 +588,19 @@ class ClockAnnounced(_Payload):
 
 
 class ClockExtended(ClockAnnounced):
+    minor = 1  # 1.1: actor
     approved_by = fields.Str(required=True, validate=validate.Length(min=1),
         metadata={"description": "Who approved the extension (the commission's chair)"})
 
 
 class ClockStopped(ClockAnnounced):
+    minor = 1  # 1.1: actor
     reason = fields.Str(required=True,
         metadata={"description": "What was done in time"})
 
 
 class ClockElapsed(ClockAnnounced):
+    minor = 1  # 1.1: actor
     elapsed_means = fields.Str(required=True,
         metadata={"description": "What the law now allows, the period having run out"})
 

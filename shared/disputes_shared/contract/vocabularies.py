@@ -32,3 +32,8 @@ class LimitationStatus(StrEnum):
     EXPIRED = "expired"  # beyond it: the claim is flagged
     NOT_RUNNING = "not_running"  # wage arrears while the employment lasts (para. 4)
     NOT_APPLICABLE = "not_applicable"  # not a labor dispute (civil relationship)
+
+# The roles staff sign in with (``disputes_shared.identity.roles.Role``): an event records the
+# acting person in one of them.
+STAFF_ROLES = ["intake_clerk", "mediator", "station_admin", "legal_aid_officer", "arbitrator",
+               "court_clerk", "operator", "auditor"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..contract.agencies import Agency
 from ..contract.routing import SERVICE_NAMES  # noqa: F401  (nameko service name of each agency's)
+from ..identity.development import DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, JWKS_FILE
 from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
 from .engine import DatabaseTimeouts
 
@@ -34,6 +35,26 @@ def database_url(agency: Agency) -> str:
     if configured:
         return configured
     return f"sqlite:///{data_dir() / (name + '.db')}"
+
+
+def identity_dir() -> Path:
+    """The development issuer's key pair and JWKS (owner-only; never used in production)."""
+    return Path(os.environ.get("DISPUTES_IDENTITY_DIR", "var/identity"))
+
+
+def identity_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Who issues staff tokens (``DISPUTES_OIDC_*``); by default the development issuer.
+    ``identity.settings.IdentitySettings`` checks it, refusing the default in production."""
+    jwks_url = environ.get("DISPUTES_OIDC_JWKS_URL", "")
+    return {
+        "DEPLOYMENT": environ.get("DISPUTES_DEPLOYMENT", "development"),
+        "OIDC_ISSUER": environ.get("DISPUTES_OIDC_ISSUER", DEVELOPMENT_ISSUER),
+        "OIDC_AUDIENCE": environ.get("DISPUTES_OIDC_AUDIENCE", DEFAULT_AUDIENCE),
+        "OIDC_JWKS_URL": jwks_url,
+        "OIDC_JWKS_FILE": environ.get("DISPUTES_OIDC_JWKS_FILE",
+                                      "" if jwks_url else str(identity_dir() / JWKS_FILE)),
+        "OIDC_LEEWAY_SECONDS": environ.get("DISPUTES_OIDC_LEEWAY_SECONDS", "30"),
+    }
 
 
 def trail_signing_key_file() -> Path:
@@ -78,6 +99,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         "FILING_RATE_PER_MINUTE": os.environ.get("DISPUTES_FILING_RATE_PER_MINUTE") or "20",
         "READING_RATE_PER_MINUTE": os.environ.get("DISPUTES_READING_RATE_PER_MINUTE") or "120",
     }
+    config.update(identity_config(os.environ))
     config["DATABASE_TIMEOUTS"] = database_timeouts(os.environ)
     if retry_delays := os.environ.get("DISPUTES_EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = event_retry_delays(retry_delays)

@@ -100,6 +100,10 @@ class PlatformMetrics:
         self.rpc_calls = Counter(
             "disputes_rpc_calls_total", "Commands received over RPC and HTTP, by outcome",
             ["agency", "method", "outcome"], registry=r)
+        self.access_refused = Counter(
+            "disputes_access_refused_total",
+            "Calls refused before they ran: no valid token (401) or a role not allowed (403)",
+            ["service", "reason"], registry=r)
 
     def observe_published(self, event_type: str, payload: dict[str, Any]) -> None:
         """Metrics that follow from an event this agency has published."""

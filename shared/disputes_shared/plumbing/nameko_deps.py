@@ -25,9 +25,10 @@ from ..clocks.statutory import StatutoryClock
 from ..clocks.wall import Clock, SystemClock
 from ..kit.broker import ConfirmedPublisher
 from ..ports import UnitOfWork, apply_once
+from .access import actor_of, rpc
 from .engine import make_engine
 from .handoff_desk import handoff_view
-from .messaging import EventConsumer, consume_events, rpc
+from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .outbox import SqlOutbox
 from .relay import OutboxRelay
@@ -82,7 +83,8 @@ class Storage(DependencyProvider):
                               on_commit=None if self.relay is None else self.relay.wake)
 
     def get_dependency(self, worker_ctx: Any) -> ServiceDatabase:
-        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions)
+        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions,
+                               actor_of(worker_ctx))
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,12 @@ class ServiceDatabase:
     unit_of_work: Callable[[], SqlUnitOfWork]
     schema_head: str
     known_revisions: frozenset[str]
+    actor: dict[str, str] | None = None  # the signed-in person whose call this worker runs
 
     def __call__(self) -> SqlUnitOfWork:
-        return self.unit_of_work()
+        uow = self.unit_of_work()
+        uow.actor = self.actor
+        return uow
 
     def schema_lag(self) -> str | None:
         """None when the database is at this release's head revision, or at a revision this

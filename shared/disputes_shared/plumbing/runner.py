@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from ..contract.agencies import Agency
+from ..identity.settings import IdentitySettings
 from .config import database_url, service_config
 from .schema import ServiceSchema
 
@@ -52,12 +53,15 @@ def main(service_cls: Any, agency: Agency, metadata: MetaData, argv: list[str] |
 
     config = service_config(agency)
     layer = getattr(service_cls, "agency_logic", None)
-    if layer is not None:
-        try:
-            layer.bootstrap(config)  # rule tables, regional figures: refuse to start on a bad one
-        except ValueError as exc:
-            print(f"{service_cls.name}: {exc}", file=sys.stderr)
-            return 2
+    try:
+        # Who may sign in (production refuses the development issuer), rule tables, regional
+        # figures: refuse to start on a bad one.
+        IdentitySettings.from_config(config)
+        if layer is not None:
+            layer.bootstrap(config)
+    except ValueError as exc:
+        print(f"{service_cls.name}: {exc}", file=sys.stderr)
+        return 2
     run([service_cls], config)
     return 0
 
