@@ -13,7 +13,6 @@ from typing import Any
 import jwt
 import pytest
 from nameko.exceptions import IncorrectSignature, RemoteError
-from nameko.standalone.rpc import ClusterRpcProxy
 
 import intake.adapters
 import mediation.adapters
@@ -21,10 +20,12 @@ import trail.adapters
 from disputes_shared.identity.development import DevelopmentIssuer
 from disputes_shared.identity.roles import Role
 from disputes_shared.plumbing.access import ACTOR, AUTHORIZATION
+from disputes_shared.plumbing.messaging import CallerRpcProxy
 from intake.service import IntakeService
 from mediation.service import MediationService
 from trail.service import TrailService
 
+from ..support.broker import uri_of
 from ..support.examples import CLAIM
 from ..support.metrics import metric_value
 from ..support.signin import run_issuer, staff_rpc
@@ -57,7 +58,10 @@ def resigned(changes: dict[str, Any]) -> str:
 
 def call(config: dict[str, Any], service: str, method: str, *args: Any,
          context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    with ClusterRpcProxy(config, context_data=context or {}) as rpc:
+    """One RPC call over the operator's broker user (the broker lets it send staff commands),
+    with whatever sign-in ``context`` says: the services decide who it is."""
+    operator = {**config, "AMQP_URI": uri_of(config["AMQP_URI"], "operator")}
+    with CallerRpcProxy(operator, "operator", context_data=context or {}) as rpc:
         return getattr(getattr(rpc, service), method)(*args, **kwargs)
 
 
