@@ -79,6 +79,42 @@ def cmd_handoffs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The period's figures from the analytics service: JSON, CSV, or HTML with its plots."""
+    from nameko.exceptions import RemoteError
+
+    with _platform() as platform:
+        try:
+            document = platform.call("analytics", "report_document", args.period, args.format)
+        except RemoteError as exc:
+            print(f"no report: {exc.value}", file=sys.stderr)
+            return 1
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(document)
+        print(f"{args.format} report for {args.period} written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def cmd_rebuild_analytics(args: argparse.Namespace) -> int:
+    """Rebuild the analytics read model from the trail's entries, a page at a time."""
+    with _platform() as platform:
+        after, folded, first = 0, 0, True
+        while True:
+            page = platform.call("trail", "entries", after=after, limit=args.page)
+            if not page and not first:
+                break
+            folded += platform.call("analytics", "rebuild", page, first=first)
+            first = False
+            if not page:
+                break
+            after = page[-1]["id"]
+    print(f"analytics rebuilt from the trail: {folded} events folded")
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from disputes_shared.plumbing.config import amqp_uri
 
@@ -186,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     trail_format.add_argument("--csv", action="store_true")
     handoffs = sub.add_parser("handoffs", help="handoff waits by agency pair, backlog, bounced cases")
     handoffs.add_argument("--json", action="store_true")
+    report = sub.add_parser("report", help="a period's figures, as a centre reports them upward, "
+                            "with early warnings and plots (html)")
+    report.add_argument("--period", required=True, help="a month (2026-11) or a year (2026)")
+    report.add_argument("--format", choices=["json", "csv", "html"], default="json")
+    report.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    rebuild = sub.add_parser("rebuild-analytics", help="rebuild the analytics read model from the trail")
+    rebuild.add_argument("--page", type=int, default=1000)
     dead = sub.add_parser("dead-letters", help="list, show or replay messages parked as unhandleable")
     dead.add_argument("action", choices=["list", "show", "replay"])
     dead.add_argument("message_ids", nargs="*")
@@ -215,12 +258,13 @@ def main(argv: list[str] | None = None) -> int:
         return local.status()
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
-    if args.command in ("demo", "trail", "handoffs", "dead-letters"):
+    if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics"):
         from . import local
 
         local.act_as_operator()
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
-                "dead-letters": cmd_dead_letters, "verify": cmd_verify,
+                "dead-letters": cmd_dead_letters, "verify": cmd_verify, "report": cmd_report,
+                "rebuild-analytics": cmd_rebuild_analytics,
                 "conformance": cmd_conformance}
     return commands[args.command](args)
 
