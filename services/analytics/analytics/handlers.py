@@ -15,7 +15,7 @@ from disputes_shared.regional import RegionalFigures, regional_figures
 from .domain import CaseFacts, fold, stage_time
 from .figures import Period, period_report
 from .ports import AnalyticsUnitOfWork, RaisedWarning
-from .spikes import test_last_week, weekly_counts
+from .spikes import week_against_baseline, weekly_counts
 from .warnings import Warning, group_dispute, related_cases, repeat_employer
 
 # What the service does with each event type beyond folding it; the rest is only folded.
@@ -84,7 +84,7 @@ class Analytics:
         assert facts.industry and facts.district
         f = self.figures
         weeks, counts = weekly_counts(uow.facts.filing_times(facts.industry, claim_type, facts.district), now)
-        tested = test_last_week(weeks, counts, sigmas=float(f.spike_sigmas),
+        tested = week_against_baseline(weeks, counts, sigmas=float(f.spike_sigmas),
                                 min_excess=f.spike_min_excess_cases, history_weeks=f.spike_history_weeks,
                                 festival_weeks_before=f.spring_festival_weeks_before)
         if tested is None or not tested.spike:

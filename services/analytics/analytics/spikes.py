@@ -67,7 +67,7 @@ def weekly_counts(filed: Iterable[datetime], until: datetime) -> tuple[list[date
     return weeks, [counted.get(w, 0) for w in weeks]
 
 
-def test_last_week(weeks: list[date], counts: list[int], *, sigmas: float, min_excess: int,
+def week_against_baseline(weeks: list[date], counts: list[int], *, sigmas: float, min_excess: int,
                    history_weeks: int, festival_weeks_before: int) -> SpikeTest | None:
     """Whether the last week is a spike against the weeks before it; None when the series
     has less than ``history_weeks`` of history (two seasons at least: STL needs them)."""
