@@ -61,3 +61,12 @@ def test_the_html_page_embeds_the_four_plots_and_the_figures(figures: dict[str, 
 def test_an_unknown_format_is_refused(figures: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="json, csv, html"):
         render(figures, "pdf")
+
+
+def test_a_period_without_cases_still_gives_every_document(analytics_db: Any) -> None:
+    empty = report(analytics_db, "2020-01")
+    assert empty["received"]["cases"] == 0 and empty["mediation"]["success_rate"] is None
+    assert render(empty, "html").count("data:image/png;base64,") == len(PLOTS)
+    for plot in PLOTS.values():
+        assert Image.open(io.BytesIO(plot(empty))).getextrema() != ((255, 255), (255, 255), (255, 255), (255, 255))
+    assert render(empty, "csv").startswith("section,figure,value\n")

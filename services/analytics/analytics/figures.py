@@ -143,11 +143,11 @@ def _top_employers(received: list[CaseFacts]) -> list[dict[str, Any]]:
     for f in received:
         if f.employer_ref:
             employers.setdefault(f.employer_ref, []).append(f)
-    rows = [{"employer_ref": ref, "cases": len(cases), "workers": sum(f.worker_count for f in cases),
+    ranked = sorted(employers.items(),
+                    key=lambda item: (-len(item[1]), -sum(f.worker_count for f in item[1]), item[0]))
+    return [{"employer_ref": ref, "cases": len(cases), "workers": sum(f.worker_count for f in cases),
              "claimed_yuan": str(sum((yuan(f.amount_claimed) for f in cases), Decimal(0)))}
-            for ref, cases in employers.items()]
-    rows.sort(key=lambda r: (-r["cases"], -r["workers"], r["employer_ref"]))
-    return rows[:TOP_EMPLOYERS]
+            for ref, cases in ranked[:TOP_EMPLOYERS]]
 
 
 def _trend(period: Period, trend: Iterable[CaseFacts]) -> list[dict[str, Any]]:

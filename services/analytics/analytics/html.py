@@ -25,6 +25,15 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def nothing_to_show(title: str, why: str) -> bytes:
+    """A plot of a period with no data for it: says so rather than drawing empty axes."""
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.set_title(title)
+    ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return png(fig)
+
+
 def trend_plot(figures: dict[str, Any]) -> bytes:
     months = [row["month"] for row in figures["trend"]]
     counts = [row["cases"] for row in figures["trend"]]
@@ -40,6 +49,8 @@ def trend_plot(figures: dict[str, Any]) -> bytes:
 def waits_heat_map(figures: dict[str, Any]) -> bytes:
     """Median handoff wait in days, from agency (rows) to agency (columns)."""
     waits = figures["waits"]
+    if not waits:
+        return nothing_to_show("Median handoff wait (days)", "no handoff answered in the period")
     senders = sorted({w["from_agency"] for w in waits})
     receivers = sorted({w["to_agency"] for w in waits})
     grid = [[float("nan")] * len(receivers) for _ in senders]
@@ -60,6 +71,8 @@ def waits_heat_map(figures: dict[str, Any]) -> bytes:
 
 def outcome_plot(figures: dict[str, Any]) -> bytes:
     outcomes = figures["closed"]["by_outcome"]
+    if not outcomes:
+        return nothing_to_show("Outcomes of the cases closed", "no case closed in the period")
     fig, ax = plt.subplots(figsize=(6, 3))
     total = sum(outcomes.values()) or 1
     ax.barh(list(outcomes), [100 * v / total for v in outcomes.values()])
@@ -71,6 +84,8 @@ def outcome_plot(figures: dict[str, Any]) -> bytes:
 
 def top_employers_plot(figures: dict[str, Any]) -> bytes:
     rows = figures["top_employers"]
+    if not rows:
+        return nothing_to_show("Employers with most claims", "no claim named an employer in the period")
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.barh([r["employer_ref"] for r in rows], [r["cases"] for r in rows])
     ax.invert_yaxis()

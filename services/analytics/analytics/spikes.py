@@ -44,7 +44,8 @@ def week_of(at: datetime) -> date:
 
 
 def spring_festival(year: int) -> date:
-    return LunarDate(year, 1, 1).to_solar_date()  # type: ignore[no-any-return]
+    solar: date = LunarDate(year, 1, 1).to_solar_date()
+    return solar
 
 
 def in_festival_season(week: date, weeks_before: int) -> bool:

@@ -25,7 +25,6 @@ from .domain import (
 )
 from .ports import TrailUnitOfWork
 
-
 MAX_PAGE = 5000  # entries per call of ``entries``
 
 
