@@ -424,8 +424,8 @@ def _analytics() -> type[InMemoryUnitOfWork]:
             return self.where(lambda f: any(within(at, start, end) for at in
                                             (f.filed_at, f.closed_at, f.mediation_ended_at)))
 
-        def filed_between(self, start: Any, end: Any) -> list[Any]:
-            return self.where(lambda f: within(f.filed_at, start, end))
+        def count_filed_between(self, start: Any, end: Any) -> int:
+            return len(self.where(lambda f: within(f.filed_at, start, end)))
 
         def against_employer(self, employer_ref: str) -> list[Any]:
             return self.where(lambda f: f.employer_ref == employer_ref)

@@ -69,9 +69,9 @@ class SqlCaseFacts(DataclassRepository[CaseFacts], CaseFactsRepository):
         return self.find(or_(*((column >= start) & (column < end)
                                for column in (c.filed_at, c.closed_at, c.mediation_ended_at))))
 
-    def filed_between(self, start: datetime, end: datetime) -> list[CaseFacts]:
+    def count_filed_between(self, start: datetime, end: datetime) -> int:
         c = self.table.c
-        return self.find(c.filed_at >= start, c.filed_at < end)
+        return self.count(c.filed_at >= start, c.filed_at < end)
 
     def against_employer(self, employer_ref: str) -> list[CaseFacts]:
         return self.find(self.table.c.employer_ref == employer_ref)

@@ -54,15 +54,11 @@ class Period:
         return datetime(months // 12, months % 12 + 1, 1, tzinfo=CHINA_TIME)
 
 
-def month_of(at: datetime) -> str:
-    return at.astimezone(CHINA_TIME).strftime("%Y-%m")
-
-
 def period_report(period: Period, facts: Iterable[CaseFacts], stages: Iterable[StageTime],
-                  trend: Iterable[CaseFacts] = ()) -> dict[str, Any]:
+                  trend: dict[str, int] | None = None) -> dict[str, Any]:
     """Every figure of the period. ``facts``: at least the cases filed, closed or whose
     mediation ended in the period (others are ignored); ``stages``: at least those that ended
-    in it; ``trend``: the cases filed in the twelve months up to its end."""
+    in it; ``trend``: cases filed in each of ``trend_months(period)``, by month."""
     facts = list(facts)
     received = [f for f in facts if period.holds(f.filed_at)]
     closed = [f for f in facts if period.holds(f.closed_at)]
@@ -99,7 +95,8 @@ def period_report(period: Period, facts: Iterable[CaseFacts], stages: Iterable[S
                     "cases_bounced": sum(1 for c in returned_cases
                                          if c in by_case and by_case[c].bounced)},
         "top_employers": _top_employers(received),
-        "trend": _trend(period, trend),
+        "trend": [{"month": month, "cases": (trend or {}).get(month, 0)}
+                  for month, _, _ in trend_months(period)],
     }
 
 
@@ -150,13 +147,12 @@ def _top_employers(received: list[CaseFacts]) -> list[dict[str, Any]]:
             for ref, cases in ranked[:TOP_EMPLOYERS]]
 
 
-def _trend(period: Period, trend: Iterable[CaseFacts]) -> list[dict[str, Any]]:
-    """Cases received per month, the twelve months up to the period's end (empty months too)."""
-    counted = Counter(month_of(f.filed_at) for f in trend
-                      if f.filed_at is not None and period.trend_start() <= f.filed_at < period.end)
+def trend_months(period: Period) -> list[tuple[str, datetime, datetime]]:
+    """The twelve months up to the period's end, each with its start and end."""
     months = []
     at = period.trend_start()
     while at < period.end:
-        months.append(at.strftime("%Y-%m"))
-        at = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=CHINA_TIME)
-    return [{"month": m, "cases": counted.get(m, 0)} for m in months]
+        following = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=CHINA_TIME)
+        months.append((at.strftime("%Y-%m"), at, following))
+        at = following
+    return months

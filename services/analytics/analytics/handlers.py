@@ -13,7 +13,7 @@ from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS
 from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .domain import CaseFacts, fold, stage_time
-from .figures import Period, period_report
+from .figures import Period, period_report, trend_months
 from .ports import AnalyticsUnitOfWork, RaisedWarning
 from .spikes import week_against_baseline, weekly_counts
 from .warnings import Warning, group_dispute, related_cases, repeat_employer
@@ -133,9 +133,10 @@ class Analytics:
 
     def report(self, uow: AnalyticsUnitOfWork, period_name: str) -> dict[str, Any]:
         period = Period.parse(period_name)
+        trend = {month: uow.facts.count_filed_between(start, end)
+                 for month, start, end in trend_months(period)}
         figures = period_report(period, uow.facts.involved_in(period.start, period.end),
-                                uow.stages.ended_between(period.start, period.end),
-                                uow.facts.filed_between(period.trend_start(), period.end))
+                                uow.stages.ended_between(period.start, period.end), trend)
         figures["warnings"] = [
             {"rule": w.rule, "subject": w.subject, "raised_at": w.raised_at.isoformat(), "case_id": w.case_id}
             for w in uow.warnings.since(period.start) if w.raised_at < period.end]
