@@ -57,7 +57,7 @@ def waits_heat_map(figures: dict[str, Any]) -> bytes:
     for w in waits:
         grid[senders.index(w["from_agency"])][receivers.index(w["to_agency"])] = w["days"]["median"]
     fig, ax = plt.subplots(figsize=(1.6 * max(len(receivers), 2) + 2, 0.8 * max(len(senders), 2) + 1.5))
-    image = ax.imshow(grid, cmap="Reds", aspect="auto")
+    image = ax.imshow(grid, cmap="Reds", aspect="auto", vmin=0)
     ax.set_xticks(range(len(receivers)), receivers, rotation=30, ha="right")
     ax.set_yticks(range(len(senders)), senders)
     for i, row in enumerate(grid):
