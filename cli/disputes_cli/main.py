@@ -98,6 +98,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_risk_notice(args: argparse.Namespace) -> int:
+    """The risk notice (风险提示函) for an early warning, to address and send."""
+    from nameko.exceptions import RemoteError
+
+    with _platform() as platform:
+        try:
+            sys.stdout.write(platform.call("analytics", "risk_notice", args.warning_id))
+        except RemoteError as exc:
+            print(f"no notice: {exc.value}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def cmd_rebuild_analytics(args: argparse.Namespace) -> int:
     """Rebuild the analytics read model from the trail's entries, a page at a time."""
     with _platform() as platform:
@@ -227,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--period", required=True, help="a month (2026-11) or a year (2026)")
     report.add_argument("--format", choices=["json", "csv", "html"], default="json")
     report.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    notice = sub.add_parser("risk-notice", help="the risk notice (风险提示函) for an early warning")
+    notice.add_argument("warning_id", help="the warning's event id, as `disputes report` lists it")
     rebuild = sub.add_parser("rebuild-analytics", help="rebuild the analytics read model from the trail")
     rebuild.add_argument("--page", type=int, default=1000)
     dead = sub.add_parser("dead-letters", help="list, show or replay messages parked as unhandleable")
@@ -258,13 +273,14 @@ def main(argv: list[str] | None = None) -> int:
         return local.status()
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
-    if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics"):
+    if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics",
+                         "risk-notice"):
         from . import local
 
         local.act_as_operator()
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "report": cmd_report,
-                "rebuild-analytics": cmd_rebuild_analytics,
+                "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "conformance": cmd_conformance}
     return commands[args.command](args)
 

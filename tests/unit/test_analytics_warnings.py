@@ -225,3 +225,18 @@ def test_the_service_raises_a_spike_from_the_history_it_holds(analytics_db: Any)
         deliver(analytics_db, analytics, filed(n, last, workers=1, employer=f"{n:016x}"))
     spikes = [w for w in announced(analytics_db) if w.payload["rule"] == "spike"]
     assert len(spikes) == 1 and spikes[0].payload["subject"] == "construction/unpaid_wages/wuhou"
+
+
+def test_the_report_lists_each_warning_with_its_figures_and_a_risk_notice_can_be_drawn(analytics_db: Any):
+    analytics = Analytics(FIGURES)
+    for n, day in enumerate((0, 3, 6)):
+        deliver(analytics_db, analytics, filed(n, NOW + timedelta(days=day)))
+    with analytics_db() as uow:
+        (listed,) = analytics.report(uow, "2026-11")["warnings"]
+        notice = analytics.risk_notice(uow, listed["event_id"])
+        with pytest.raises(LookupError):
+            analytics.risk_notice(uow, "no-such-warning")
+    assert listed["rule"] == "group_dispute" and listed["figures"]["workers"] == 6.0
+    assert listed["cases"] == 3 and "6 workers in 3 separate claims" in listed["explanation"]
+    assert "风险提示函" in notice and ACME in notice and "workers: 6" in notice
+    assert listed["event_id"] in notice

@@ -58,6 +58,7 @@ raised_warnings = Table(
     Column("subject", String(200), nullable=False),
     Column("raised_at", UtcDateTime, nullable=False),
     Column("case_id", String(64), nullable=False),
+    Column("payload", JsonDocument, nullable=False),
 )
 # Announces warnings (an outbox); receives no handoffs and runs no statutory clock.
 plumbing = add_plumbing_tables(metadata, outbox=True, handoffs=False, clocks=False)

@@ -16,6 +16,7 @@ from .domain import CaseFacts, fold, stage_time
 from .figures import Period, period_report, trend_months
 from .ports import AnalyticsUnitOfWork, RaisedWarning
 from .spikes import week_against_baseline, weekly_counts
+from .notices import risk_notice
 from .warnings import Warning, group_dispute, related_cases, repeat_employer
 
 # What the service does with each event type beyond folding it; the rest is only folded.
@@ -107,7 +108,8 @@ class Analytics:
         raised = Envelope(event_type="warning.raised", case_id=cause.case_id, source_agency=self.agency,
                           occurred_at=uow.clock.now(), payload=warning.payload(),
                           correlation_id=cause.correlation_id, causation_id=cause.event_id)
-        uow.warnings.add(RaisedWarning(raised.event_id, warning.rule, warning.subject, now, cause.case_id))
+        uow.warnings.add(RaisedWarning(raised.event_id, warning.rule, warning.subject, now, cause.case_id,
+                                       raised.payload))
         uow.emit(raised)
 
     # -- rebuilding from the trail --------------------------------------------------------------
@@ -137,7 +139,22 @@ class Analytics:
                  for month, start, end in trend_months(period)}
         figures = period_report(period, uow.facts.involved_in(period.start, period.end),
                                 uow.stages.ended_between(period.start, period.end), trend)
-        figures["warnings"] = [
-            {"rule": w.rule, "subject": w.subject, "raised_at": w.raised_at.isoformat(), "case_id": w.case_id}
-            for w in uow.warnings.since(period.start) if w.raised_at < period.end]
+        figures["warnings"] = [warning_view(w) for w in uow.warnings.since(period.start)
+                               if w.raised_at < period.end]
         return figures
+
+    def risk_notice(self, uow: AnalyticsUnitOfWork, event_id: str) -> str:
+        """风险提示函: a notice to the employer or platform company a warning is about, with the
+        figures that raised it; whom it is addressed to is filled in by the centre (the events
+        name an employer only by its ref)."""
+        warning = uow.warnings.get(event_id)
+        if warning is None:
+            raise LookupError(f"no warning {event_id}")
+        return risk_notice(warning_view(warning))
+
+
+def warning_view(warning: RaisedWarning) -> dict[str, Any]:
+    return {"event_id": warning.event_id, "rule": warning.rule, "subject": warning.subject,
+            "raised_at": warning.raised_at.isoformat(), "case_id": warning.case_id,
+            "explanation": warning.payload["explanation"], "figures": warning.payload["figures"],
+            "cases": len(warning.payload["case_ids"]), "agencies": warning.payload.get("agencies", [])}

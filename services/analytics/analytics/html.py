@@ -129,8 +129,9 @@ def as_html(figures: dict[str, Any]) -> str:
         [[w["agency"], w["days"]["count"], w["days"]["mean"], w["days"]["median"], w["days"]["p90"]]
          for w in figures["work"]]))
     parts.append("<h2>Early warnings</h2>" + _table(
-        ["raised", "rule", "subject", "case"],
-        [[w["raised_at"], w["rule"], w["subject"], w["case_id"]] for w in figures["warnings"]]))
+        ["raised", "rule", "subject", "why", "warning"],
+        [[w["raised_at"], w["rule"], w["subject"], w["explanation"], w["event_id"]]
+         for w in figures["warnings"]]))
     for name, draw in PLOTS.items():
         encoded = base64.b64encode(draw(figures)).decode()
         parts.append(f'<img alt="{escape(name)}" src="data:image/png;base64,{encoded}">')

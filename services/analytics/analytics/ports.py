@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from disputes_shared.ports import Repository, UnitOfWork
 
@@ -20,6 +21,7 @@ class RaisedWarning:
     subject: str
     raised_at: datetime
     case_id: str
+    payload: dict[str, Any]  # as announced: the cases, the figures, the explanation
 
 
 class CaseFactsRepository(Repository[CaseFacts]):

@@ -46,6 +46,12 @@ class AnalyticsService(AgencyEvents, OperationsEndpoints):
         return render(figures, format)
 
     @rpc
+    def risk_notice(self, event_id: str) -> str:
+        """The risk notice (风险提示函) for the warning announced as ``event_id``."""
+        with self.storage() as uow:
+            return self.agency_logic.risk_notice(uow, event_id)
+
+    @rpc
     def rebuild(self, entries: list[dict[str, Any]], first: bool = True) -> int:
         """Fold a page of the trail's entries into the read model (from nothing when ``first``)."""
         with self.storage() as uow:

@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('raised_at', sa.DateTime(), nullable=False),
     sa.Column('case_id', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_raised_warnings'))
     )
     op.create_table('stage_times',
