@@ -14,9 +14,9 @@ from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .domain import CaseFacts, fold, stage_time
 from .figures import Period, period_report, trend_months
+from .notices import risk_notice
 from .ports import AnalyticsUnitOfWork, RaisedWarning
 from .spikes import week_against_baseline, weekly_counts
-from .notices import risk_notice
 from .warnings import Warning, group_dispute, related_cases, repeat_employer
 
 # What the service does with each event type beyond folding it; the rest is only folded.
