@@ -98,6 +98,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Predicted waits per agency if its staff changed, beside the recorded ones."""
+    from nameko.exceptions import RemoteError
+
+    from .render import show, table
+
+    changes: dict[str, int] = {}
+    for change in args.change:
+        agency, _, staff = change.partition("=")
+        try:
+            changes[agency] = int(staff)
+        except ValueError:
+            print(f"a change is AGENCY=+N or AGENCY=-N (staff added or taken away), not {change!r}",
+                  file=sys.stderr)
+            return 2
+    with _platform() as platform:
+        try:
+            result = platform.call("analytics", "simulate", args.period, changes)
+        except RemoteError as exc:
+            print(f"no simulation: {exc.value}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        show(table(["agency", "handoffs", "staff", "staff after", "recorded wait (d)", "simulated (d)",
+                    "predicted (d)"],
+                   [[a, r["handoffs"], r["staff"], r["staff_after_change"], r["recorded_mean_days"],
+                     r["simulated_mean_days"], r["predicted_mean_days"]]
+                    for a, r in result["agencies"].items()], title=f"What if, {args.period}"))
+    return 0
+
+
 def cmd_risk_notice(args: argparse.Namespace) -> int:
     """The risk notice (风险提示函) for an early warning, to address and send."""
     from nameko.exceptions import RemoteError
@@ -240,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--period", required=True, help="a month (2026-11) or a year (2026)")
     report.add_argument("--format", choices=["json", "csv", "html"], default="json")
     report.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    simulate = sub.add_parser("simulate", help="predicted handoff waits if agencies had more or fewer staff")
+    simulate.add_argument("--period", required=True, help="the recorded month (2026-11) or year to replay")
+    simulate.add_argument("--change", action="append", default=[], metavar="AGENCY=+N",
+                          help="staff added (or taken away, -N) at an agency; repeatable")
+    simulate.add_argument("--json", action="store_true")
     notice = sub.add_parser("risk-notice", help="the risk notice (风险提示函) for an early warning")
     notice.add_argument("warning_id", help="the warning's event id, as `disputes report` lists it")
     rebuild = sub.add_parser("rebuild-analytics", help="rebuild the analytics read model from the trail")
@@ -274,13 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
     if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics",
-                         "risk-notice"):
+                         "risk-notice", "simulate"):
         from . import local
 
         local.act_as_operator()
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
+                "simulate": cmd_simulate,
                 "conformance": cmd_conformance}
     return commands[args.command](args)
 

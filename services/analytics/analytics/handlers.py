@@ -16,6 +16,7 @@ from .domain import CaseFacts, fold, stage_time
 from .figures import Period, period_report, trend_months
 from .notices import risk_notice
 from .ports import AnalyticsUnitOfWork, RaisedWarning
+from .simulation import what_if
 from .spikes import week_against_baseline, weekly_counts
 from .warnings import Warning, group_dispute, related_cases, repeat_employer
 
@@ -142,6 +143,13 @@ class Analytics:
         figures["warnings"] = [warning_view(w) for w in uow.warnings.since(period.start)
                                if w.raised_at < period.end]
         return figures
+
+    def simulate(self, uow: AnalyticsUnitOfWork, period_name: str,
+                 changes: dict[str, int]) -> dict[str, Any]:
+        """What if the agencies had more (or fewer) staff: the period's handoffs replayed."""
+        period = Period.parse(period_name)
+        return {"period": period.name, "changes": changes,
+                "agencies": what_if(uow.stages.ended_between(period.start, period.end), changes)}
 
     def risk_notice(self, uow: AnalyticsUnitOfWork, event_id: str) -> str:
         """风险提示函: a notice to the employer or platform company a warning is about, with the

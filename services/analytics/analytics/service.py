@@ -46,6 +46,12 @@ class AnalyticsService(AgencyEvents, OperationsEndpoints):
         return render(figures, format)
 
     @rpc
+    def simulate(self, period: str, changes: dict[str, int]) -> dict[str, Any]:
+        """What if: the period's handoffs replayed with each agency's staff changed by ``changes``."""
+        with self.storage() as uow:
+            return self.agency_logic.simulate(uow, period, changes)
+
+    @rpc
     def risk_notice(self, event_id: str) -> str:
         """The risk notice (风险提示函) for the warning announced as ``event_id``."""
         with self.storage() as uow:
