@@ -28,6 +28,7 @@ PACKAGES=(
     services/arbitration
     services/courts_bridge
     services/trail
+    services/analytics
     services/portal
     cli
 )

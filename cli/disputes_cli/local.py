@@ -18,7 +18,7 @@ from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, portal_htt
 
 from .broker_setup import BrokerCredentials, set_up_broker
 
-SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.MEDIATION, Agency.LEGAL_AID,
+SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.ANALYTICS, Agency.MEDIATION, Agency.LEGAL_AID,
                                         Agency.ARBITRATION, Agency.COURTS, Agency.INTAKE)]
 AGENCY_OF = {name: agency for agency, name in SERVICE_NAMES.items()}
 # The worker portal: no schema and no agency of its own, started with the services.

@@ -73,6 +73,87 @@ def cmd_handoffs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The period's figures from the analytics service: JSON, CSV, or HTML with its plots."""
+    from nameko.exceptions import RemoteError
+
+    with _platform() as platform:
+        try:
+            document = platform.call("analytics", "report_document", args.period, args.format)
+        except RemoteError as exc:
+            print(f"no report: {exc.value}", file=sys.stderr)
+            return 1
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(document)
+        print(f"{args.format} report for {args.period} written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Predicted waits per agency if its staff changed, beside the recorded ones."""
+    from nameko.exceptions import RemoteError
+
+    from .render import show, table
+
+    changes: dict[str, int] = {}
+    for change in args.change:
+        agency, _, staff = change.partition("=")
+        try:
+            changes[agency] = int(staff)
+        except ValueError:
+            print(f"a change is AGENCY=+N or AGENCY=-N (staff added or taken away), not {change!r}",
+                  file=sys.stderr)
+            return 2
+    with _platform() as platform:
+        try:
+            result = platform.call("analytics", "simulate", args.period, changes)
+        except RemoteError as exc:
+            print(f"no simulation: {exc.value}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        show(table(["agency", "handoffs", "staff", "staff after", "recorded wait (d)", "simulated (d)",
+                    "predicted (d)"],
+                   [[a, r["handoffs"], r["staff"], r["staff_after_change"], r["recorded_mean_days"],
+                     r["simulated_mean_days"], r["predicted_mean_days"]]
+                    for a, r in result["agencies"].items()], title=f"What if, {args.period}"))
+    return 0
+
+
+def cmd_risk_notice(args: argparse.Namespace) -> int:
+    """The risk notice (风险提示函) for an early warning, to address and send."""
+    from nameko.exceptions import RemoteError
+
+    with _platform() as platform:
+        try:
+            sys.stdout.write(platform.call("analytics", "risk_notice", args.warning_id))
+        except RemoteError as exc:
+            print(f"no notice: {exc.value}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_rebuild_analytics(args: argparse.Namespace) -> int:
+    """Rebuild the analytics read model from the trail's entries, a page at a time."""
+    with _platform() as platform:
+        after, folded, first = 0, 0, True
+        while True:
+            page = platform.call("trail", "entries", after=after, limit=args.page)
+            if not page and not first:
+                break
+            folded += platform.call("analytics", "rebuild", page, first=first)
+            first = False
+            if not page:
+                break
+            after = page[-1]["id"]
+    print(f"analytics rebuilt from the trail: {folded} events folded")
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from disputes_shared.plumbing.config import amqp_uri
 
@@ -194,6 +275,20 @@ def main(argv: list[str] | None = None) -> int:
     trail_format.add_argument("--csv", action="store_true")
     handoffs = sub.add_parser("handoffs", help="handoff waits by agency pair, backlog, bounced cases")
     handoffs.add_argument("--json", action="store_true")
+    report = sub.add_parser("report", help="a period's figures, as a centre reports them upward, "
+                            "with early warnings and plots (html)")
+    report.add_argument("--period", required=True, help="a month (2026-11) or a year (2026)")
+    report.add_argument("--format", choices=["json", "csv", "html"], default="json")
+    report.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    simulate = sub.add_parser("simulate", help="predicted handoff waits if agencies had more or fewer staff")
+    simulate.add_argument("--period", required=True, help="the recorded month (2026-11) or year to replay")
+    simulate.add_argument("--change", action="append", default=[], metavar="AGENCY=+N",
+                          help="staff added (or taken away, -N) at an agency; repeatable")
+    simulate.add_argument("--json", action="store_true")
+    notice = sub.add_parser("risk-notice", help="the risk notice (风险提示函) for an early warning")
+    notice.add_argument("warning_id", help="the warning's event id, as `disputes report` lists it")
+    rebuild = sub.add_parser("rebuild-analytics", help="rebuild the analytics read model from the trail")
+    rebuild.add_argument("--page", type=int, default=1000)
     dead = sub.add_parser("dead-letters", help="list, show or replay messages parked as unhandleable")
     dead.add_argument("action", choices=["list", "show", "replay"])
     dead.add_argument("message_ids", nargs="*")
@@ -234,14 +329,17 @@ def main(argv: list[str] | None = None) -> int:
         return local.status()
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
-    if args.command in ("demo", "trail", "handoffs", "dead-letters"):
+    if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics",
+                         "risk-notice", "simulate"):
         from . import local
 
         local.act_as_operator()
     if args.command == "token" and not 0 < args.minutes <= 12 * 60:
         parser.error("--minutes: more than 0, at most 720")
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
-                "dead-letters": cmd_dead_letters, "verify": cmd_verify,
+                "dead-letters": cmd_dead_letters, "verify": cmd_verify, "report": cmd_report,
+                "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
+                "simulate": cmd_simulate,
                 "conformance": cmd_conformance, "token": cmd_token}
     return commands[args.command](args)
 

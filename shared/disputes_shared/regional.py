@@ -31,6 +31,17 @@ class RegionalFigures:
     repeat_employer_window_days: int  # ... within this many days: urgent
     mediation_subsidy_yuan: dict[str, Decimal]  # per mediated case, by difficulty
     mediation_subsidy_without_agreement_share: Decimal  # share paid when no agreement came
+    # Early warnings (预警, the analytics service):
+    group_dispute_workers: int  # workers in claims against one employer or platform ...
+    group_dispute_window_days: int  # ... within this many days: a group dispute forming
+    repeat_arrears_window_days: int  # wage arrears against an employer again within this: repeat
+    related_arbitration_cases: int  # this many arbitration cases against one employer ...
+    related_cases_window_days: int  # ... within this many days: related cases (裁审衔接)
+    warning_quiet_days: int  # a warning on the same subject is not raised again within this
+    spike_sigmas: Decimal  # a week beyond its seasonal baseline by this many robust deviations ...
+    spike_min_excess_cases: int  # ... and by at least this many cases is a spike
+    spike_history_weeks: int  # weeks of history a series needs before spikes are looked for
+    spring_festival_weeks_before: int  # 春节前: the wage-arrears season before the festival
 
 
 def parse_regional_figures(document: Any, source: str) -> RegionalFigures:
@@ -74,6 +85,17 @@ def parse_regional_figures(document: Any, source: str) -> RegionalFigures:
         mediation_subsidy_yuan={grade: yuan(amount, f"mediation_subsidy_yuan.{grade}")
                                 for grade, amount in subsidies.items()},
         mediation_subsidy_without_agreement_share=share,
+        group_dispute_workers=count("group_dispute_workers", 2),
+        group_dispute_window_days=count("group_dispute_window_days"),
+        repeat_arrears_window_days=count("repeat_arrears_window_days"),
+        related_arbitration_cases=count("related_arbitration_cases", 2),
+        related_cases_window_days=count("related_cases_window_days"),
+        warning_quiet_days=count("warning_quiet_days"),
+        spike_sigmas=yuan(document.get("spike_sigmas"), "spike_sigmas"),
+        spike_min_excess_cases=count("spike_min_excess_cases"),
+        # two years: a seasonal baseline needs two of its seasons
+        spike_history_weeks=count("spike_history_weeks", 104),
+        spring_festival_weeks_before=count("spring_festival_weeks_before", 0),
     )
     if errors:
         raise InvalidRegionalFigures(f"{source}: " + "; ".join(errors))

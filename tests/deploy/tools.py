@@ -25,7 +25,7 @@ KUBERNETES_VERSION = "1.37"
 CRDS = Path(os.environ.get("DISPUTES_CRDS_DIR", REPO.parent / "shared" / "crds"))
 # API groups served by the operators the platform runs on, whose schemas are their CRDs.
 OPERATOR_GROUPS = {"rabbitmq.com", "postgresql.cnpg.io", "monitoring.coreos.com"}
-SERVICES = ["intake", "mediation", "legal_aid", "arbitration", "courts_bridge", "trail"]
+SERVICES = ["intake", "mediation", "legal_aid", "arbitration", "courts_bridge", "trail", "analytics"]
 # The worker portal: an image and a Deployment like the services, but no database, no schema
 # Job and no metrics endpoint.
 PORTAL = "portal"

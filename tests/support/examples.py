@@ -90,7 +90,7 @@ def example_payloads() -> dict[str, dict[str, Any]]:
             "channel": "online", "industry": "food_delivery", "relationship": "civil",
             "claim_types": ["unpaid_wages", "work_injury"], "amount_claimed": Decimal("3200.50"),
             "worker_count": 1, "district": "wuhou", "legal_aid_requested": True,
-            "chosen_station_id": None,
+            "chosen_station_id": None, "employer_ref": "0123456789abcdef", "platform": "美团",
         },
         "case.triaged": {
             "station_id": "ind-fooddelivery-wuhou", "station_kind": "industry", "urgent": False,
@@ -154,6 +154,11 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "inspection.concluded": {"handoff_id": str(uuid.uuid4()), "finding": "order_issued",
                                  "amount_recovered": Decimal("3200.00"), "workers_paid": 1,
                                  "note": None},
+        "warning.raised": {"rule": "group_dispute", "subject": "0123456789abcdef",
+                           "case_ids": ["LD-20260302-0000000001", "LD-20260302-0000000002"],
+                           "figures": {"workers": 6.0, "threshold_workers": 5.0},
+                           "explanation": "6 workers in 2 separate claims against 0123456789abcdef",
+                           "agencies": []},
     }
 
 

@@ -368,6 +368,9 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def in_recorded_order(self) -> list[Any]:
             return self.every()
 
+        def after(self, entry_id: int, limit: int) -> list[Any]:
+            return self.where(lambda e: e.id > entry_id)[:limit]
+
         def of_types(self, event_types: Iterable[str]) -> list[Any]:
             wanted = set(event_types)
             return self.where(lambda e: e.event_type in wanted)
@@ -410,9 +413,68 @@ def _trail() -> type[InMemoryUnitOfWork]:
     return InMemoryTrailUnitOfWork
 
 
+def _analytics() -> type[InMemoryUnitOfWork]:
+    from analytics.ports import AnalyticsUnitOfWork, CaseFactsRepository, RaisedWarnings, StageTimes
+
+    def within(at: Any, start: Any, end: Any) -> bool:
+        return at is not None and start <= at < end
+
+    class InMemoryCaseFacts(InMemoryRepository[Any], CaseFactsRepository):
+        def involved_in(self, start: Any, end: Any) -> list[Any]:
+            return self.where(lambda f: any(within(at, start, end) for at in
+                                            (f.filed_at, f.closed_at, f.mediation_ended_at)))
+
+        def count_filed_between(self, start: Any, end: Any) -> int:
+            return len(self.where(lambda f: within(f.filed_at, start, end)))
+
+        def against_employer(self, employer_ref: str) -> list[Any]:
+            return self.where(lambda f: f.employer_ref == employer_ref)
+
+        def on_platform(self, platform: str, since: Any) -> list[Any]:
+            return self.where(lambda f: f.platform == platform and f.filed_at is not None
+                              and f.filed_at >= since)
+
+        def filing_times(self, industry: str, claim_type: str, district: str) -> list[Any]:
+            return [f.filed_at for f in self.where(
+                lambda f: f.industry == industry and f.district == district
+                and f.filed_at is not None and claim_type in f.claim_types)]
+
+        def clear(self) -> None:
+            self.rows.clear()
+            self.staged = {}
+
+    class InMemoryStageTimes(InMemoryRepository[Any], StageTimes):
+        def ended_between(self, start: Any, end: Any) -> list[Any]:
+            return self.where(lambda s: within(s.ended_at, start, end))
+
+        def clear(self) -> None:
+            self.rows.clear()
+            self.staged = {}
+
+    class InMemoryRaisedWarnings(InMemoryRepository[Any], RaisedWarnings):
+        def last_raised(self, rule: str, subject: str) -> Any:
+            times = [w.raised_at for w in self.where(lambda w: w.rule == rule and w.subject == subject)]
+            return max(times, default=None)
+
+        def since(self, since: Any) -> list[Any]:
+            return sorted(self.where(lambda w: w.raised_at >= since), key=lambda w: w.raised_at)
+
+    class InMemoryAnalyticsUnitOfWork(InMemoryUnitOfWork, AnalyticsUnitOfWork):
+        keeps_handoffs = False
+        keeps_clocks = False
+
+        def bind(self) -> None:
+            self.facts = self._part(InMemoryCaseFacts(self.table("case_facts"), "case_id"))
+            self.stages = self._part(InMemoryStageTimes(self.table("stage_times"), "event_id"))
+            self.warnings = self._part(InMemoryRaisedWarnings(self.table("raised_warnings"), "event_id"))
+
+    return InMemoryAnalyticsUnitOfWork
+
+
 UNITS_OF_WORK: dict[str, Callable[[], type[InMemoryUnitOfWork]]] = {
     "intake": _intake, "mediation": _mediation, "legal_aid": _legal_aid,
     "arbitration": _arbitration, "courts_bridge": _courts_bridge, "trail": _trail,
+    "analytics": _analytics,
 }
 
 

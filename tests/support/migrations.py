@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+import analytics.adapters
 import arbitration.adapters
 import courts_bridge.adapters
 import intake.adapters
@@ -18,7 +19,7 @@ from disputes_shared.plumbing.schema import ServiceSchema
 
 SCHEMAS = [ServiceSchema(adapters.__name__.split(".")[0], adapters.metadata) for adapters in (
     intake.adapters, mediation.adapters, legal_aid.adapters, arbitration.adapters,
-    courts_bridge.adapters, trail.adapters)]
+    courts_bridge.adapters, trail.adapters, analytics.adapters)]
 
 
 def tables_in(url: str) -> set[str]:

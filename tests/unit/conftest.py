@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import pytest
 from sqlalchemy import MetaData, Table, func, select
 
+import analytics.adapters
 import arbitration.adapters
 import courts_bridge.adapters
 import intake.adapters
@@ -130,3 +131,13 @@ def arbitration_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[arbitrati
 @pytest.fixture
 def trail_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[trail.adapters.SqlTrailUnitOfWork]]:
     yield from _database(trail.adapters, trail.adapters.SqlTrailUnitOfWork, clock)
+
+
+@pytest.fixture
+def analytics_db(clock: ManualClock) -> InMemoryServiceDatabase:
+    return InMemoryServiceDatabase("analytics", clock)
+
+
+@pytest.fixture
+def analytics_sql_db(clock: ManualClock) -> Iterator[ServiceDatabase[analytics.adapters.SqlAnalyticsUnitOfWork]]:
+    yield from _database(analytics.adapters, analytics.adapters.SqlAnalyticsUnitOfWork, clock)

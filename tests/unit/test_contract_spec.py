@@ -129,28 +129,28 @@ def problems_with(monkeypatch: pytest.MonkeyPatch, schema: type, major: int = 1)
 
 
 def test_an_optional_field_added_with_a_minor_bump_may_be_published(monkeypatch):
-    class WithPlatform(CaseFiled):
+    class WithWorkplace(CaseFiled):
         minor = CaseFiled.minor + 1
-        platform = fields.Str(allow_none=True, load_default=None)
+        workplace = fields.Str(allow_none=True, load_default=None)
 
     before = published_schemas()["case.filed.v1.json"]["x-schema-version"]
-    assert problems_with(monkeypatch, WithPlatform) == []
+    assert problems_with(monkeypatch, WithWorkplace) == []
     after = f"1.{int(before.split('.')[1]) + 1}"
     assert published_schemas()["case.filed.v1.json"]["x-schema-version"] == after
     assert envelope("case.filed").schema_version == after
 
 
 def test_an_optional_field_added_without_a_minor_bump_is_refused(monkeypatch):
-    class WithPlatform(CaseFiled):
-        platform = fields.Str(allow_none=True, load_default=None)
+    class WithWorkplace(CaseFiled):
+        workplace = fields.Str(allow_none=True, load_default=None)
 
-    (problem,) = problems_with(monkeypatch, WithPlatform)
+    (problem,) = problems_with(monkeypatch, WithWorkplace)
     assert "without a minor version bump" in problem
 
 
 def test_a_removed_field_needs_a_new_major_even_with_a_minor_bump(monkeypatch):
     class WithoutDistrict(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
 
     WithoutDistrict._declared_fields = {k: v for k, v in CaseFiled._declared_fields.items()
                                         if k != "district"}

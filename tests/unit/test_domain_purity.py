@@ -14,13 +14,15 @@ PURE_MODULES = [
     "disputes_shared.clocks.statutory", "disputes_shared.clocks.kinds", "disputes_shared.clocks.wall", "intake.domain", "intake.api", "mediation.domain",
     "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
     "portal.guidance", "portal.status", "intake.evidence",
+    "analytics.domain", "analytics.figures", "analytics.warnings", "analytics.spikes",
+    "disputes_shared.contract.employers",
 ]
 FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")
 SERVICE_LAYERS = [
     "disputes_shared.ports", "disputes_shared.plumbing.agency", "disputes_shared.plumbing.handoff_desk",
     "disputes_shared.clocks.keeper",
     *(f"{service}.{layer}" for service in ("intake", "mediation", "legal_aid", "arbitration",
-                                            "courts_bridge", "trail")
+                                            "courts_bridge", "trail", "analytics")
       for layer in ("ports", "handlers")),
 ]
 

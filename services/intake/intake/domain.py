@@ -3,12 +3,12 @@ urgent case, in plain Python. The triage rules themselves are data (``triage.py`
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from disputes_shared.contract.employers import employer_key as contract_employer_key
 from disputes_shared.contract.lifecycle import CaseState, next_case_state
 from disputes_shared.contract.vocabularies import CONSULTATION_ROLES
 from disputes_shared.statute.limitation import Interruption, Limitation, LimitationFacts
@@ -130,9 +130,8 @@ class ConsultationNotConvened(ValueError):
 
 
 def employer_key(employer: dict[str, Any]) -> str:
-    """The employer's name as compared across claims: width, case and spaces do not count."""
-    name = unicodedata.normalize("NFKC", str(employer.get("name", "")))
-    return "".join(name.split()).casefold()
+    """The employer's name as compared across claims (``contract.employers``)."""
+    return contract_employer_key(str(employer.get("name", "")))
 
 
 def _day(value: Any) -> date:

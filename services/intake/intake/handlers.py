@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.employers import employer_ref
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
@@ -73,6 +74,8 @@ class Intake:
                 "amount_claimed": claim.amount_claimed, "worker_count": claim.worker_count,
                 "district": claim.district, "legal_aid_requested": claim.legal_aid_requested,
                 "chosen_station_id": claim.chosen_station_id,
+                "employer_ref": employer_ref(str(claim.employer.get("name", ""))),
+                "platform": claim.employer.get("platform") or None,
             })
         uow.emit(filed)
         window = timedelta(days=self.figures.repeat_employer_window_days)

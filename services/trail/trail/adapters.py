@@ -86,6 +86,9 @@ class SqlTrailEntries(DataclassRepository[TrailEntry], TrailEntries):
     def in_recorded_order(self) -> list[TrailEntry]:
         return self.find(order_by=self.table.c.id)
 
+    def after(self, entry_id: int, limit: int) -> list[TrailEntry]:
+        return self.find(self.table.c.id > entry_id, order_by=self.table.c.id, limit=limit)
+
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]:
         return self.find(self.table.c.event_type.in_(sorted(event_types)))
 

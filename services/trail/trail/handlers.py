@@ -25,6 +25,8 @@ from .domain import (
 )
 from .ports import TrailUnitOfWork
 
+MAX_PAGE = 5000  # entries per call of ``entries``
+
 
 class Trail:
     """The trail's service layer. ``sign`` is the trail's private key's signing function:
@@ -118,6 +120,13 @@ class Trail:
             "entries": [entry_view(e) for e in entries],
             "handoffs": [handoff_view(h) for h in uow.handoffs.for_case(case_id)],
         }
+
+    def entries(self, uow: TrailUnitOfWork, after: int, limit: int) -> list[dict[str, Any]]:
+        """The recorded events in recorded order, a page at a time: what a read model (the
+        analytics service's) is rebuilt from. No personal data is on the trail to give away."""
+        return [{"id": e.id, "event_id": e.event_id, "case_id": e.case_id, "event_type": e.event_type,
+                 "source_agency": e.source_agency, "occurred_at": e.occurred_at.isoformat(),
+                 "payload": e.payload} for e in uow.entries.after(after, min(limit, MAX_PAGE))]
 
     def case_states(self, uow: TrailUnitOfWork, case_ids: list[str] | None = None) -> dict[str, Any]:
         return {s.case_id: summary_view(s) for s in uow.summaries.of_cases(case_ids)}

@@ -25,6 +25,10 @@ class TrailEntries(Repository[TrailEntry]):
     def in_recorded_order(self) -> list[TrailEntry]: ...
 
     @abstractmethod
+    def after(self, entry_id: int, limit: int) -> list[TrailEntry]:
+        """Up to ``limit`` entries recorded after the entry ``entry_id``, in recorded order."""
+
+    @abstractmethod
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]: ...
 
     @abstractmethod

@@ -56,6 +56,12 @@ class TrailService(AgencyEvents, OperationsEndpoints):
         return found
 
     @rpc
+    def entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Entries recorded after the entry ``after``, in recorded order (a page of ``limit``)."""
+        with self.storage() as uow:
+            return self.agency_logic.entries(uow, after, limit)
+
+    @rpc
     def case_states(self, case_ids: list[str] | None = None) -> dict[str, Any]:
         with self.storage() as uow:
             return self.agency_logic.case_states(uow, case_ids)

@@ -19,6 +19,7 @@ class Agency(StrEnum):
     TRAIL = "trail"  # the auditors' cross-agency trail; acts on no case
     TRADE_UNION = "trade_union"  # 工会: a union's case tracker; an outside system
     HOTLINE_12345 = "hotline_12345"  # 12345 政务服务便民热线; an outside system
+    ANALYTICS = "analytics"  # 数据研判预警: figures across cases and early warnings; acts on no case
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ DIRECTORY: dict[Agency, AgencyEntry] = {
                                       "intake's HTTP API with the channel hotline_12345; "
                                       "publishes as hotline_12345. No inbox of its own until it "
                                       "is onboarded."),
+    Agency.ANALYTICS: AgencyEntry("数据研判预警", "platform",
+                                  "Reads the lifecycle events (no personal data) into figures "
+                                  "across cases, and announces early warnings "
+                                  "(warning.raised); acts on no case."),
 }
 
 

@@ -186,7 +186,8 @@ FACT_EVENTS = ("consultation.convened", "consultation.held", "mediation.session_
                "mediation.arbitration_offered", "mediation.arbitration_declined",
                "mediation.agreement_unperformed", "mediation.subsidy_assessed",
                "legal_aid.provisional_aid_started", "legal_aid.representation_continued")
-NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", *FACT_EVENTS,
+NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "warning.raised",
+                            *FACT_EVENTS,
                             *CLOCK_EVENTS})
 
 

@@ -26,6 +26,7 @@ from .vocabularies import (
     SESSION_MODES,
     STAFF_ROLES,
     SUBSIDY_DIFFICULTIES,
+    WARNING_RULES,
     LimitationStatus,
 )
 
@@ -66,8 +67,11 @@ class _Payload(Bounded):
                                  "the system's own acts and a worker filing online"})
 
 
+EMPLOYER_REF_PATTERN = r"^[0-9a-f]{16}$"
+
+
 class CaseFiled(_Payload):
-    minor = 1  # 1.1: actor
+    minor = 2  # 1.1: actor; 1.2: ``employer_ref`` and ``platform``
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS),
         metadata={"description": "How the claim reached intake: online (the worker), counter (an intake "
                                  "clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), "
@@ -95,6 +99,15 @@ class CaseFiled(_Payload):
     chosen_station_id = fields.Str(allow_none=True, load_default=None,
         metadata={"description": "The mediation station the worker chose (an id of the station directory), "
                                  "or null"})
+    employer_ref = fields.Str(allow_none=True, load_default=None,
+                              validate=validate.Regexp(EMPLOYER_REF_PATTERN),
+        metadata={"description": "The employer as compared across claims, without its name: the first 16 "
+                                 "hex digits of the SHA-256 of its normalised name (width, case and spaces "
+                                 "do not count); the same employer always has the same ref. Null from a "
+                                 "publisher before 1.1"})
+    platform = fields.Str(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200),
+        metadata={"description": "The platform company the work was found through (a company, never a "
+                                 "person), or null"})
 
 
 class LimitationRecord(Bounded):
@@ -605,6 +618,28 @@ class ClockElapsed(ClockAnnounced):
         metadata={"description": "What the law now allows, the period having run out"})
 
 
+class WarningRaised(_Payload):
+    """预警: a pattern across cases a centre should act on before it grows (analytics)."""
+
+    rule = fields.Str(required=True, validate=validate.OneOf(WARNING_RULES),
+        metadata={"description": "Which rule fired: group_dispute, repeat_employer, related_cases or spike"})
+    subject = fields.Str(required=True, validate=validate.Length(min=1, max=200),
+        metadata={"description": "What it is about: an employer_ref, a platform, or a series "
+                                 "(industry/claim_type/district)"})
+    case_ids = fields.List(fields.Str(validate=validate.Length(min=1, max=64)), required=True,
+                           validate=validate.Length(max=200),
+        metadata={"description": "The cases that made it fire (at most 200, the newest)"})
+    figures = fields.Dict(keys=fields.Str(validate=validate.Length(max=64)), values=Number(),
+                          required=True, validate=validate.Length(max=32),
+        metadata={"description": "The figures it fired on and the thresholds they were held to, by name"})
+    explanation = fields.Str(required=True, validate=validate.Length(min=1, max=2000),
+        metadata={"description": "Why it fired, in a sentence a centre's head reads"})
+    agencies = fields.List(fields.Str(validate=validate.OneOf(AGENCIES)), load_default=list,
+                           validate=validate.Length(max=16),
+        metadata={"description": "The agencies it is meant for (related cases: both arbitration and the "
+                                 "courts); empty: every centre"})
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
@@ -638,6 +673,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("clock.stopped", 1): ClockStopped,
     ("clock.elapsed", 1): ClockElapsed,
     ("inspection.concluded", 1): InspectionConcluded,
+    ("warning.raised", 1): WarningRaised,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.

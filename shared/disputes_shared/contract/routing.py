@@ -114,6 +114,8 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
     Agency.COURTS: _handoff_desk(Agency.COURTS),
     Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
+    # Every lifecycle event, never a dossier: the figures across cases hold no personal data.
+    Agency.ANALYTICS: [Binding(EVENTS_EXCHANGE, "#")],
 }
 
 
@@ -134,6 +136,7 @@ SERVICE_NAMES = {  # nameko service name of each agency's service in the platfor
     Agency.ARBITRATION: "arbitration",
     Agency.COURTS: "courts_bridge",
     Agency.TRAIL: "trail",
+    Agency.ANALYTICS: "analytics",
 }
 # The RPC commands each caller that is not a service may send, by service.
 RPC_CALLS: dict[str, dict[str, str]] = {
@@ -155,17 +158,20 @@ OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
     Agency.COURTS: ("court",),
     Agency.LABOR_INSPECTION: ("inspection",),
     Agency.TRAIL: (),  # the trail records; it announces nothing
+    Agency.ANALYTICS: ("warning",),  # announces early warnings; holds no case
     # Outside systems with a source_agency but nothing to announce until they are onboarded.
     Agency.TRADE_UNION: (),
     Agency.HOTLINE_12345: (),
 }
+HOLD_NO_CASES = frozenset({Agency.TRAIL, Agency.ANALYTICS})
 CASE_HOLDER_EVENTS = ("handoff.requested", "handoff.dossier", "handoff.accepted",
                       "handoff.returned", "clock", "case.closed")
 
 
 def events_sent_by(agency: Agency) -> list[str]:
     """The event types an agency may publish."""
-    families = (*OWN_EVENTS[agency], *(CASE_HOLDER_EVENTS if OWN_EVENTS[agency] else ()))
+    holds_cases = bool(OWN_EVENTS[agency]) and agency not in HOLD_NO_CASES
+    families = (*OWN_EVENTS[agency], *(CASE_HOLDER_EVENTS if holds_cases else ()))
     return sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS
                    if event_type in families or event_type.split(".", 1)[0] in families})
 

@@ -17,6 +17,13 @@ CLOSE_OUTCOMES = ["mediated", "withdrawn", "award_performed", "confirmed_and_pai
 CONSULTATION_ROLES = ["arbitrator", "mediator", "lawyer"]
 SESSION_MODES = ["in_person", "video"]  # 线下 / 视频调解
 SUBSIDY_DIFFICULTIES = ["simple", "ordinary", "complex", "major"]  # 以案定补: the subsidy grades
+# 预警: the early warnings the analytics service raises (see ``payloads.WarningRaised``).
+WARNING_RULES = [
+    "group_dispute",  # several workers' claims against one employer or platform within a window
+    "repeat_employer",  # the same kind of claim against an employer again within a year
+    "related_cases",  # several arbitration cases against one employer, or one in court as well
+    "spike",  # a series beyond its seasonal baseline
+]
 INSPECTION_FINDINGS = [
     "arrears_paid",  # the employer paid during the inspection
     "order_issued",  # 责令支付: ordered to pay by a deadline

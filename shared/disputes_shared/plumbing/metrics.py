@@ -15,6 +15,7 @@ from nameko.extensions import SharedExtension
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from ..contract.payloads import WORK_ENDING_EVENTS
+from ..contract.vocabularies import WARNING_RULES
 
 HOUR, DAY = 3600, 86400
 # Bucket edges (seconds) at the service-level targets for a handoff to be taken up: 1 hour,
@@ -97,6 +98,12 @@ class PlatformMetrics:
             "disputes_clock_soonest_due_seconds",
             "Seconds until the soonest running clock of this kind is due (negative: overdue)",
             ["clock"], registry=r)
+        self.warnings_raised = Counter(
+            "disputes_warnings_raised_total",
+            "Early warnings announced (warning.raised), by rule", ["rule"], registry=r)
+        if agency == "analytics":  # at 0 from the start, so the first warning is an increase
+            for rule in WARNING_RULES:
+                self.warnings_raised.labels(rule)
         self.rpc_calls = Counter(
             "disputes_rpc_calls_total", "Commands received over RPC and HTTP, by outcome",
             ["agency", "method", "outcome"], registry=r)
@@ -118,6 +125,8 @@ class PlatformMetrics:
             self.cases_closed.labels(self.agency, payload["outcome"]).inc()
             self.amount_recovered.labels(self.agency, payload["outcome"]).inc(
                 float(Decimal(str(payload["amount_recovered"]))))
+        elif event_type == "warning.raised":
+            self.warnings_raised.labels(payload["rule"]).inc()
         # Not the dossier: it repeats the request's fields.
         if event_type in WORK_ENDING_EVENTS and payload.get("worked_seconds") is not None:
             self.work_time.labels(self.agency, event_type).observe(float(payload["worked_seconds"]))
