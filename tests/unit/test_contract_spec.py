@@ -161,7 +161,7 @@ def test_a_removed_field_needs_a_new_major_even_with_a_minor_bump(monkeypatch):
 
 def test_a_renamed_field_needs_a_new_major(monkeypatch):
     class Renamed(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         headcount = fields.Int(required=True)
 
     Renamed._declared_fields = {("headcount" if k == "worker_count" else k): v
@@ -173,7 +173,7 @@ def test_a_renamed_field_needs_a_new_major(monkeypatch):
 
 def test_a_retyped_field_needs_a_new_major(monkeypatch):
     class Retyped(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         worker_count = fields.Str(required=True)
 
     (problem,) = problems_with(monkeypatch, Retyped)
@@ -182,7 +182,7 @@ def test_a_retyped_field_needs_a_new_major(monkeypatch):
 
 def test_a_field_made_required_needs_a_new_major(monkeypatch):
     class Required(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         chosen_station_id = fields.Str(required=True)
 
     problems = problems_with(monkeypatch, Required)
@@ -191,7 +191,7 @@ def test_a_field_made_required_needs_a_new_major(monkeypatch):
 
 def test_a_value_taken_from_a_list_needs_a_new_major(monkeypatch):
     class Narrower(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         channel = fields.Str(required=True, validate=lambda v: True)
 
     Narrower._declared_fields["channel"] = fields.Str(
@@ -260,11 +260,11 @@ def test_an_unknown_major_is_refused_saying_which_majors_are_read():
 
 def test_a_field_the_generator_cannot_describe_is_a_clear_error_not_a_silent_gap(monkeypatch):
     class WithUrl(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         evidence_link = fields.Url(allow_none=True, load_default=None)
 
     class WithFunction(CaseFiled):
-        minor = 1
+        minor = CaseFiled.minor + 1
         computed = fields.Function(lambda obj: 1)
 
     monkeypatch.setitem(PAYLOAD_SCHEMAS, ("case.filed", 1), WithUrl)

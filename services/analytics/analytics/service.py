@@ -7,7 +7,7 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 
-from disputes_shared.plumbing.messaging import rpc
+from disputes_shared.plumbing.access import rpc
 from disputes_shared.plumbing.nameko_deps import (
     AgencyEvents,
     Metrics,

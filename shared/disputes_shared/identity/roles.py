@@ -61,6 +61,7 @@ _DESK_READS = frozenset({"open_cases", "pending_handoffs", "clock_summary", "cas
 _DESK_ANSWERS = frozenset({"accept_handoff", "return_handoff"})
 _CASE_ENDS = frozenset({"close", "sue"})
 _CLOCK_SUMMARY = frozenset({"clock_summary"})
+_ANALYTICS_READS = frozenset({"report", "report_document", "simulate", "risk_notice"})
 
 PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
     Role.INTAKE_CLERK: {
@@ -96,6 +97,8 @@ PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
         "intake": frozenset({"consultations_pending"}),
         "trail": frozenset({"case_states", "handoff_summary"}),
+        # The centre's figures and warnings (no personal data); rebuilding them from the trail.
+        "analytics": _ANALYTICS_READS | {"rebuild"},
     },
     Role.WORKER_PORTAL: {
         "trail": frozenset({"trail"}),
@@ -103,7 +106,9 @@ PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
     },
     Role.AUDITOR: {
-        "trail": frozenset({"trail", "case_states", "handoff_summary"}),
+        # ``entries``: every case's entries in recorded order, as a rebuild of analytics reads them.
+        "trail": frozenset({"trail", "case_states", "handoff_summary", "entries"}),
+        "analytics": _ANALYTICS_READS,
         **{service: _CLOCK_SUMMARY | {"case_clocks"}
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
     },
