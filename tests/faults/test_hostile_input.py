@@ -49,7 +49,7 @@ from .scenario import Run, log, platform_agencies, query, services_alive
 MESSAGES = int(os.environ.get("DISPUTES_HOSTILE_MESSAGES", "90000"))
 REQUESTS = int(os.environ.get("DISPUTES_HOSTILE_REQUESTS", "12000"))
 DRAWN_BY_HYPOTHESIS = 0.05  # of each kind; the rest from the corpus, which is far faster
-TIME_LIMIT = 300  # seconds for the whole run, platform start included: 155 to 200 on 2 shared cores
+TIME_LIMIT = 480  # seconds for the whole run, platform start included: 155 to 200 on 2 quiet cores, 377 on 2 busy ones
 ERROR_NAMES = {"invalid_json", "invalid_claim", "too_large", "not_found"}
 
 
