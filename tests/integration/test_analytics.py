@@ -23,8 +23,8 @@ from intake.service import IntakeService
 from mediation.service import MediationService
 from trail.service import TrailService
 
-from ..support.broker import staff_rpc
 from ..support.examples import CLAIM
+from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 
@@ -61,7 +61,7 @@ def test_claims_reach_the_figures_and_a_group_dispute_is_announced_and_rebuilt(p
                                                               ("group_dispute", CLAIM["employer"]["platform"])}
         # The trail records the warning on the case that raised it.
         def warnings_on_the_trail() -> list[Any]:
-            entries = rpc.trail.trail(cases[-1], accessed_by="test")["entries"]
+            entries = rpc.trail.trail(cases[-1])["entries"]
             return [e for e in entries if e["event_type"] == "warning.raised"]
 
         assert {e["details"]["rule"] for e in eventually(warnings_on_the_trail)} == {"group_dispute"}
