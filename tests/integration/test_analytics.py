@@ -52,11 +52,12 @@ def test_claims_reach_the_figures_and_a_group_dispute_is_announced_and_rebuilt(p
     month = datetime.now(UTC).astimezone(CHINA_TIME).strftime("%Y-%m")
     ref = employer_ref(CLAIM["employer"]["name"])
     with staff_rpc(platform["intake"]) as rpc:
-        figures = eventually(lambda: (f := rpc.analytics.report(month))["received"]["cases"] == 3 and f)
+        figures = eventually(lambda: (f := rpc.analytics.report(month))["received"]["cases"] == 3 and f,
+                             timeout=60)
         assert figures["received"]["workers"] == 6
         assert figures["received"]["by_district"] == {"jinniu": 3}
         assert figures["top_employers"][0]["employer_ref"] == ref
-        warned = eventually(lambda: rpc.analytics.report(month)["warnings"])
+        warned = eventually(lambda: rpc.analytics.report(month)["warnings"], timeout=60)
         assert {(w["rule"], w["subject"]) for w in warned} == {("group_dispute", ref),
                                                               ("group_dispute", CLAIM["employer"]["platform"])}
         # The trail records the warning on the case that raised it.
@@ -64,7 +65,7 @@ def test_claims_reach_the_figures_and_a_group_dispute_is_announced_and_rebuilt(p
             entries = rpc.trail.trail(cases[-1])["entries"]
             return [e for e in entries if e["event_type"] == "warning.raised"]
 
-        assert {e["details"]["rule"] for e in eventually(warnings_on_the_trail)} == {"group_dispute"}
+        assert {e["details"]["rule"] for e in eventually(warnings_on_the_trail, timeout=60)} == {"group_dispute"}
         entries = rpc.trail.entries(after=0, limit=1000)
         assert entries and not any(e["event_type"] == "handoff.dossier" for e in entries)
         assert rpc.analytics.rebuild(entries, first=True) > 0
