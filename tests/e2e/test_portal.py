@@ -69,19 +69,19 @@ def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
     """An employee's claim taken on by the station (as its staff would, by RPC): the case page,
     in English, once mediation's art. 14 clock shows (read through mediation's case_clocks) and
     the trail has recorded the acceptance (the two arrive separately)."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from disputes_cli.platform import Platform  # staff commands, signed in as the station's
 
     filed = requests.post(f"{intake}/v1/claims", json=claim_document(relationship="employment"),
                           timeout=10).json()
     case_id = filed["case_id"]
-    with ClusterRpcProxy({"AMQP_URI": env["DISPUTES_AMQP_URI"], "serializer": "json"}, timeout=10) as rpc:
+    with Platform(amqp=env["DISPUTES_AMQP_URI"], timeout=10) as staff:
         deadline = time.monotonic() + 30
         mine: list[dict] = []
         while not mine and time.monotonic() < deadline:
-            mine = [h for h in rpc.mediation.pending_handoffs() if h["case_id"] == case_id]
+            mine = [h for h in staff.call("mediation", "pending_handoffs") if h["case_id"] == case_id]
             time.sleep(0.5)
         assert mine, "the claim never reached the mediation station"
-        rpc.mediation.accept_handoff(mine[0]["handoff_id"])
+        staff.call("mediation", "accept_handoff", mine[0]["handoff_id"])
     page = ""
     while not ("Mediation has until" in page and "The office took on your case." in page) \
             and time.monotonic() < deadline + 30:
