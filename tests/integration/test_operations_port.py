@@ -21,7 +21,7 @@ from ..support.signin import identity_config
 from ..support.waiting import eventually
 
 UNPUBLISHED = 'disputes_outbox_unpublished{agency="mediation"} 0.0'
-NO_DATABASE = "postgresql://nobody@127.0.0.1:1/nowhere?connect_timeout=1"
+NO_DATABASE = "postgresql+psycopg2://nobody@127.0.0.1:1/nowhere?connect_timeout=1"
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_a_scrape_opens_no_database_connection_and_answers_the_last_gauges(media
     storage = next(d for d in mediation_container.dependencies if isinstance(d, Storage))
     storage.engine = create_engine(NO_DATABASE)  # every unit of work from now on fails
     # Readiness does use the database, so the broken one shows there (once its cache expires).
-    ready = eventually(lambda: (r := requests.get(f"{ops}/health/ready", timeout=10)).status_code == 503 and r)
-    assert ready.json()["checks"]["database"].startswith("failed")
+    ready = eventually(lambda: (r := requests.get(f"{ops}/health/ready", timeout=10)).status_code == 503 and r.json())
+    assert ready["checks"]["database"].startswith("failed")
     for _ in range(20):
         scrape = requests.get(f"{ops}/metrics", timeout=5)
         assert scrape.status_code == 200 and UNPUBLISHED in scrape.text
