@@ -6,7 +6,6 @@ service classes, which stay thin: turn a call or a message into a service-layer 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
