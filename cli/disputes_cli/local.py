@@ -175,7 +175,7 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
     if waiting:
         print(f"not healthy after {timeout:.0f}s: {', '.join(waiting)}", file=sys.stderr)
         return 1
-    print("platform up: " + ", ".join(f"{s} :{port_of(s)}" for s in SERVICES))
+    print("platform up: " + ", ".join(f"{s} :{port_of(s)} (ops :{health_port_of(s)})" for s in SERVICES))
     print(f"worker portal: http://127.0.0.1:{port_of(PORTAL)}/")
     return 0
 
