@@ -14,7 +14,7 @@ import requests
 
 from disputes_shared.contract.agencies import OPERATOR, Agency, broker_user
 from disputes_shared.contract.agencies import PORTAL as PORTAL_USER
-from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, portal_http_port
+from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, ops_port, portal_http_port
 
 from .broker_setup import BrokerCredentials, set_up_broker
 
@@ -117,9 +117,16 @@ def port_of(service: str) -> int:
     return http_port(AGENCY_OF[service])
 
 
+def health_port_of(service: str) -> int:
+    """Where a process answers /health/ready: a service on its operations port."""
+    if service == PORTAL:
+        return portal_http_port()
+    return ops_port(AGENCY_OF[service])
+
+
 def healthy(service: str) -> bool:
     try:
-        url = f"http://127.0.0.1:{port_of(service)}/health/ready"
+        url = f"http://127.0.0.1:{health_port_of(service)}/health/ready"
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
@@ -168,7 +175,7 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
     if waiting:
         print(f"not healthy after {timeout:.0f}s: {', '.join(waiting)}", file=sys.stderr)
         return 1
-    print("platform up: " + ", ".join(f"{s} :{port_of(s)}" for s in SERVICES))
+    print("platform up: " + ", ".join(f"{s} :{port_of(s)} (ops :{health_port_of(s)})" for s in SERVICES))
     print(f"worker portal: http://127.0.0.1:{port_of(PORTAL)}/")
     return 0
 

@@ -121,7 +121,7 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
     from . import local
 
     if port_base is None:
-        port_base = free_port_block(len(SERVICE_NAMES) + 1)
+        port_base = free_port_block(2 * len(SERVICE_NAMES) + 1)
     state_dir = tempfile.mkdtemp(prefix="disputes-sandbox-")
     saved = dict(os.environ)
     with _broker(amqp_uri) as (broker_uri, namespace):
@@ -134,6 +134,7 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
         for offset, agency in enumerate(SERVICE_NAMES):
             name = SERVICE_NAMES[agency].upper()
             os.environ[f"DISPUTES_{name}_HTTP_PORT"] = str(port_base + offset + 1)
+            os.environ[f"DISPUTES_{name}_OPS_PORT"] = str(port_base + len(SERVICE_NAMES) + offset + 2)
             if database_urls and SERVICE_NAMES[agency] in database_urls:
                 os.environ[f"DISPUTES_{name}_DATABASE_URL"] = database_urls[SERVICE_NAMES[agency]]
         os.environ["DISPUTES_PORTAL_HTTP_PORT"] = str(port_base + len(SERVICE_NAMES) + 1)

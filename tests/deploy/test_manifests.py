@@ -64,6 +64,10 @@ def test_every_service_runs_hardened_with_real_probes(environment):
         (container,) = pod["containers"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready", name
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live", name
+        if name != PORTAL:  # a service probes its operations port, not its API's
+            assert {p["name"] for p in container["ports"]} == {"http", "ops"}, name
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                assert container[probe]["httpGet"]["port"] == "ops", (name, probe)
         assert container["args"] == ["run"]
         security = container["securityContext"]
         assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
@@ -102,6 +106,11 @@ def test_the_namespace_denies_all_traffic_but_what_each_part_needs(environment):
                            {"cnpg.io/cluster": "disputes-postgres"}]
         assert policies[f"{dash(service)}-migrate"]["egress"][0]["to"][0]["podSelector"]["matchLabels"] \
             == {"cnpg.io/cluster": "disputes-postgres"}
+        # The operations port opens to the monitoring namespace alone, and nothing else to it.
+        monitoring = [rule for rule in policy["ingress"]
+                      if "monitoring" in str(rule["from"])]
+        assert [r["ports"] for r in monitoring] == [[{"port": "ops", "protocol": "TCP"}]], service
+        assert all("ops" not in str(rule["ports"]) for rule in policy["ingress"] if rule not in monitoring)
     public = [s for s in IMAGES if any(
         "ingress-nginx" in str(rule) for rule in policies[dash(s)].get("ingress", []))]
     assert public == ["intake", PORTAL]
@@ -135,6 +144,9 @@ def test_production_runs_three_broker_nodes_and_three_database_instances():
     databases = {d["spec"]["name"]: d["spec"]["owner"] for d in of_kind(resources, "Database")}
     assert roles == set(SERVICES) and databases == {s: s for s in SERVICES}
     monitored = {m["metadata"]["name"] for m in of_kind(resources, "ServiceMonitor")}
+    scraped = {m["metadata"]["name"]: m["spec"]["endpoints"][0]["port"]
+               for m in of_kind(resources, "ServiceMonitor") if m["metadata"]["name"] != "disputes-rabbitmq"}
+    assert set(scraped.values()) == {"ops"}
     assert monitored == {dash(s) for s in SERVICES} | {"disputes-rabbitmq"}
     # Analytics runs one consumer: its warnings compare cases across its read model.
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in of_kind(resources, "Deployment")}

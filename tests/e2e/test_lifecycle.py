@@ -152,25 +152,29 @@ def test_an_auditor_finds_the_trail_intact_from_its_database_and_public_key(demo
     assert report["intact"] and report["entries"] >= sum(len(t["entries"]) for t in trails.values())
 
 
-# Every HTTP route the services serve, and a few they do not.
+# Every HTTP route the services serve, and a few they do not, on every port that serves: intake's
+# API and each service's operations port.
+SERVED_PORTS = [("intake", "HTTP")] + [(name, "OPS") for name in sorted(SERVICE_NAMES.values())]
 ROUTES = ["/v1/claims", "/v1/claims/LD-NO-SUCH-CASE", "/metrics", "/health/live", "/health/ready",
           "/", "/v1/claims/%ff%fe", "/v2/claims"]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(service=st.sampled_from(sorted(SERVICE_NAMES.values())),
+@given(served=st.sampled_from(SERVED_PORTS),
        method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
        path=st.sampled_from(ROUTES) | st.text(max_size=30).map(lambda t: "/" + t)
        | st.text(max_size=30).map(lambda t: "/v1/claims/" + t),
        query=st.text(max_size=20), body=st.binary(max_size=200) | st.text(max_size=200),
        content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
 def test_every_http_endpoint_answers_any_request_without_a_server_error(
-        demo_run, service, method, path, query, body, content_type):
+        demo_run, served, method, path, query, body, content_type):
     """Property-based, against the running services: whatever arrives, a clear answer (2xx for
     what is served, 4xx for what is refused), never a 5xx, and the service keeps serving."""
     env, _, _ = demo_run
-    port = env[f"DISPUTES_{service.upper()}_HTTP_PORT"]
+    service, port_kind = served
+    port = env[f"DISPUTES_{service.upper()}_{port_kind}_PORT"]
     response = requests.request(method, f"http://127.0.0.1:{port}{path}", params={"q": query},
                                 data=body, headers={"Content-Type": content_type}, timeout=30)
     assert response.status_code < 500, (service, method, path, response.status_code, response.text[:300])
-    assert requests.get(f"http://127.0.0.1:{port}/health/live", timeout=30).status_code == 200
+    ops_port = env[f"DISPUTES_{service.upper()}_OPS_PORT"]
+    assert requests.get(f"http://127.0.0.1:{ops_port}/health/live", timeout=30).status_code == 200

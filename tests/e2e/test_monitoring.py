@@ -36,7 +36,7 @@ BROKER_METRICS = "127.0.0.1:15692"
 
 def prometheus_config(env: dict[str, str]) -> dict[str, Any]:
     vhost = unquote(env["DISPUTES_AMQP_URI"].rsplit("/", 1)[1])
-    services = [{"targets": [f"127.0.0.1:{env[f'DISPUTES_{name.upper()}_HTTP_PORT']}"],
+    services = [{"targets": [f"127.0.0.1:{env[f'DISPUTES_{name.upper()}_OPS_PORT']}"],
                  "labels": {"service": name}} for name in SERVICE_NAMES.values()]
     return {
         "global": {"scrape_interval": SCRAPE, "evaluation_interval": SCRAPE},

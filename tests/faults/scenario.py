@@ -347,7 +347,7 @@ def hold_a_lock(seconds: float) -> Fault:
         # Its begin takes the service's transaction lock (as every service transaction does);
         # the server must not end it as idle before the minute is up.
         engine = make_engine(run.database_urls[service], DatabaseTimeouts(idle_in_transaction=0))
-        port = run.env[f"DISPUTES_{service.upper()}_HTTP_PORT"]
+        port = run.env[f"DISPUTES_{service.upper()}_OPS_PORT"]
         answered = probes = 0
         try:
             with engine.begin():

@@ -37,7 +37,7 @@ from disputes_shared.contract.payloads import EVENT_TYPES
 from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, queue_name
 from disputes_shared.contract.wire import UnreadableBody, read_json
 from disputes_shared.kit.broker import STREAM_RECORD
-from disputes_shared.plumbing.config import SERVICE_NAMES, http_port
+from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, ops_port
 from intake.api import InvalidClaim, validate_submission
 from tests.faults.seed import SEED
 from tests.support.examples import PERSONAL_VALUES, claim_document, envelope
@@ -195,15 +195,20 @@ def send_requests(requests_to_send: list[tuple[str, str, bytes, str]]) -> Counte
     return answers
 
 
+OPERATIONS_PATHS = ("/health/live", "/health/ready", "/metrics")
+
+
 def other_requests(rng: random.Random, count: int) -> list[tuple[str, str, bytes, str]]:
     """Every service's other endpoints, with odd paths, methods and bodies."""
     odd = ["", "x" * 5000, "%00", "%ff%fe", "..%2f..%2fetc%2fpasswd", "\u4e2d", "%ud800"]
     made = []
     for _ in range(count):
         agency = rng.choice(list(SERVICE_NAMES))
-        base = f"http://127.0.0.1:{http_port(agency)}"
         path = rng.choice(["/health/live", "/health/ready", "/metrics", "/v1/claims/" + rng.choice(odd),
                            "/" + rng.choice(odd), "/v1/claims"])
+        # Only intake has an API port; every service has its operations port.
+        api = agency == Agency.INTAKE and path not in OPERATIONS_PATHS
+        base = f"http://127.0.0.1:{http_port(agency) if api else ops_port(agency)}"
         method = rng.choice(["GET", "GET", "GET", "POST", "PUT", "DELETE", "HEAD"])
         body = rng.randbytes(rng.randint(0, 200)) if method in ("POST", "PUT") else b""
         if method == "POST" and path == "/v1/claims" and agency == Agency.INTAKE:

@@ -60,7 +60,8 @@ def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
         config = {
             "AMQP_URI": uri_of(rabbit_config["AMQP_URI"], agency_of_service(service_cls.name)),
             "DATABASE_URL": url,
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+            "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
             "MONTHLY_MINIMUM_WAGE": "2100",
             "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"),
             **identity_config(), **overrides,

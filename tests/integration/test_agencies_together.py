@@ -36,9 +36,10 @@ def platform(start_service) -> dict[str, Any]:
     return configs
 
 
-def http(config: dict[str, Any], method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def http(config: dict[str, Any], method: str, path: str, body: Any = None,
+         port: str = "WEB_SERVER_ADDRESS") -> tuple[int, Any]:
     request = urllib.request.Request(
-        f"http://{config['WEB_SERVER_ADDRESS']}{path}", method=method,
+        f"http://{config[port]}{path}", method=method,
         data=None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode()))
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -94,27 +95,32 @@ def test_an_invalid_claim_gets_400_naming_each_field_and_nothing_is_sent(platfor
         assert rpc.mediation.pending_handoffs() == []
 
 
+def ops(config: dict[str, Any], path: str) -> tuple[int, Any]:
+    """A GET on the service's operations port (/metrics, /health/*)."""
+    return http(config, "GET", path, port="OPS_SERVER_ADDRESS")
+
+
 def test_metrics_show_the_handoff_wait_by_agency_pair_and_health_checks_for_real(platform):
     status, filed = http(platform["intake"], "POST", "/v1/claims", {**CLAIM, "legal_aid_requested": False})
     with staff_rpc(platform["intake"]) as rpc:
         (handoff,) = eventually(lambda: rpc.mediation.pending_handoffs())
-        _, before = http(platform["mediation"], "GET", "/metrics")
-        assert 'disputes_handoffs_pending{agency="mediation"} 1.0' in before
+        # The gauges are the refresh timer's (every 5 s), not the scrape's.
+        eventually(lambda: 'disputes_handoffs_pending{agency="mediation"} 1.0' in ops(platform["mediation"], "/metrics")[1])
         rpc.mediation.accept_handoff(handoff["handoff_id"])
-    metrics = eventually(lambda: (m := http(platform["mediation"], "GET", "/metrics")[1])
-                         and 'disputes_handoff_wait_seconds_count{answer="accepted",from_agency="intake",to_agency="mediation"} 1.0' in m and m)
-    assert 'disputes_handoffs_pending{agency="mediation"} 0.0' in metrics
+    metrics = eventually(lambda: (m := ops(platform["mediation"], "/metrics")[1])
+                         and 'disputes_handoff_wait_seconds_count{answer="accepted",from_agency="intake",to_agency="mediation"} 1.0' in m
+                         and 'disputes_handoffs_pending{agency="mediation"} 0.0' in m and m)
     assert "case_id" not in metrics and filed["case_id"] not in metrics
-    status, health = http(platform["mediation"], "GET", "/health/ready")
+    status, health = ops(platform["mediation"], "/health/ready")
     assert status == 200 and health["checks"] == {"database": "ok", "schema": "ok", "broker": "ok"}
-    assert http(platform["mediation"], "GET", "/health/live")[0] == 200
+    assert ops(platform["mediation"], "/health/live")[0] == 200
 
 
 def test_a_service_whose_database_is_behind_its_release_is_alive_but_not_ready(platform):
     schema = service_schema(MediationService, mediation.adapters.metadata)
     # Forget the revision, keep the tables: the running service goes on working meanwhile.
     command.stamp(schema.config(platform["mediation"]["DATABASE_URL"]), "base")
-    status, health = http(platform["mediation"], "GET", "/health/ready")
+    status, health = ops(platform["mediation"], "/health/ready")
     assert status == 503 and health["checks"]["schema"].startswith("failed: schema at no revision")
     assert health["checks"]["broker"] == "ok"
-    assert http(platform["mediation"], "GET", "/health/live")[0] == 200
+    assert ops(platform["mediation"], "/health/live")[0] == 200

@@ -82,6 +82,7 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     service_schema(ArbitrationService, metadata).upgrade(url)
     config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "serializer": "json",
               "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100",
+              "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
               **identity_config()}
     running = container_factory(arbitration_on(clock, first_ticks), config)
     running.start()

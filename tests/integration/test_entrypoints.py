@@ -21,7 +21,7 @@ def intake_container(fresh_database, container_factory, rabbit_config):
     service_schema(IntakeService, intake.adapters.metadata).upgrade(url)
     container = container_factory(IntakeService, {
         **rabbit_config, "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        **identity_config()})
+        "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", **identity_config()})
     container.start()
     yield container
     container.kill()  # before its database is dropped

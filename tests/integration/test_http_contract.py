@@ -33,7 +33,7 @@ from ..support.signin import run_issuer
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection, positive_data_acceptance]
-# Every service serves the operations endpoints; intake also the claims.
+# Every service serves the operations endpoints (on its operations port); intake also the claims.
 OPERATIONS = ["/health/live", "/health/ready", "/metrics"]
 SERVICES = {
     "intake": ("intake.service:IntakeService", OPERATIONS + ["/v1/claims", "/v1/claims/{case_id}"]),
@@ -68,6 +68,7 @@ def test_every_http_api_keeps_its_openapi_document_under_generated_requests(
     # Hundreds of requests from one address: the per-address limits (their own tests) off.
     config = start_service(service_cls, metadata, FILING_RATE_PER_MINUTE="0", READING_RATE_PER_MINUTE="0")
     base_url = f"http://{config['WEB_SERVER_ADDRESS']}"
+    ops_url = f"http://{config['OPS_SERVER_ADDRESS']}"
     # Signed in as the role that may use every endpoint here; refusals are test_signed_in's.
     signed_in = {"Authorization": f"Bearer {run_issuer().issue(Role.INTAKE_CLERK)}"}
     sent = {"positive": 0, "negative": 0}
@@ -80,7 +81,7 @@ def test_every_http_api_keeps_its_openapi_document_under_generated_requests(
                   suppress_health_check=list(HealthCheck))
         @given(st.sampled_from(modes).flatmap(operation.as_strategy))
         def call(case: Any) -> None:
-            case.call_and_validate(base_url=base_url, checks=CHECKS, timeout=10, headers=signed_in)
+            case.call_and_validate(base_url=ops_url if case.path in OPERATIONS else base_url, checks=CHECKS, timeout=10, headers=signed_in)
             sent[case.meta.generation.mode.value] += 1
 
         call()

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.plumbing.config import service_config
+from disputes_shared.plumbing.config import (
+    DEFAULT_HTTP_PORTS,
+    DEFAULT_OPS_PORTS,
+    PORTAL_DEFAULT_HTTP_PORT,
+    service_config,
+)
 from disputes_shared.plumbing.messaging import DEFAULT_RETRY_DELAYS
 
 
@@ -47,3 +52,13 @@ def test_a_user_without_a_password_is_refused_naming_the_variables(monkeypatch):
     monkeypatch.delenv("DISPUTES_AMQP_PASSWORD_FILE", raising=False)
     with pytest.raises(ValueError, match="DISPUTES_AMQP_PASSWORD_FILE"):
         amqp_uri()
+
+
+def test_every_service_has_an_operations_port_apart_from_every_http_port(monkeypatch):
+    monkeypatch.delenv("DISPUTES_MEDIATION_OPS_PORT", raising=False)
+    http = set(DEFAULT_HTTP_PORTS.values()) | {PORTAL_DEFAULT_HTTP_PORT}
+    assert len(set(DEFAULT_OPS_PORTS.values())) == len(DEFAULT_OPS_PORTS) == len(DEFAULT_HTTP_PORTS)
+    assert not http & set(DEFAULT_OPS_PORTS.values())
+    config = service_config(Agency.MEDIATION)
+    assert config["OPS_SERVER_ADDRESS"] != config["WEB_SERVER_ADDRESS"]
+    assert config["OPS_SERVER_ADDRESS"].endswith(f":{DEFAULT_OPS_PORTS[Agency.MEDIATION]}")

@@ -304,8 +304,11 @@ class Portal:
         return Response("ok\n", content_type="text/plain")
 
     def on_ready(self, request: Request) -> Response:
+        # Intake's own readiness is on its operations port, which is closed to the portal. An
+        # OPTIONS on the claims API is answered by intake's routing alone (405: no worker, no
+        # database, no rate limit spent), so it says whether intake's API answers at all.
         try:
-            answered = self.http.get(f"{self.intake_url}/health/ready", timeout=3).status_code == 200
+            answered = self.http.options(f"{self.intake_url}/v1/claims", timeout=3).status_code < 500
         except requests.RequestException:
             answered = False
         return Response("ok\n" if answered else "intake does not answer\n",

@@ -23,6 +23,8 @@ DEFAULT_HTTP_PORTS = {
     Agency.ANALYTICS: 8107,
 }
 PORTAL_DEFAULT_HTTP_PORT = 8110
+# The operations port of each service (/metrics, /health/*): its HTTP port plus 1000.
+DEFAULT_OPS_PORTS = {agency: port + 1000 for agency, port in DEFAULT_HTTP_PORTS.items()}
 
 
 def data_dir() -> Path:
@@ -69,6 +71,12 @@ def http_port(agency: Agency) -> int:
     return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
 
 
+def ops_port(agency: Agency) -> int:
+    """``DISPUTES_<SERVICE>_OPS_PORT``: where the service serves /metrics and /health/*."""
+    name = SERVICE_NAMES[agency]
+    return int(os.environ.get(f"DISPUTES_{name.upper()}_OPS_PORT", DEFAULT_OPS_PORTS[agency]))
+
+
 def portal_http_port() -> int:
     """The worker portal's port: it has no agency, so it is not in DEFAULT_HTTP_PORTS."""
     return int(os.environ.get("DISPUTES_PORTAL_HTTP_PORT", PORTAL_DEFAULT_HTTP_PORT))
@@ -76,10 +84,12 @@ def portal_http_port() -> int:
 
 def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
     """The nameko config of one agency's service."""
+    # Loopback unless told otherwise; a container sets DISPUTES_HTTP_HOST=0.0.0.0.
+    host = os.environ.get("DISPUTES_HTTP_HOST", "127.0.0.1")
     config: dict[str, Any] = {
         "AMQP_URI": amqp_uri(),
-        # Loopback unless told otherwise; a container sets DISPUTES_HTTP_HOST=0.0.0.0.
-        "WEB_SERVER_ADDRESS": f"{os.environ.get('DISPUTES_HTTP_HOST', '127.0.0.1')}:{http_port(agency)}",
+        "WEB_SERVER_ADDRESS": f"{host}:{http_port(agency)}",
+        "OPS_SERVER_ADDRESS": f"{host}:{ops_port(agency)}",
         "DATABASE_URL": database_url(agency),
         "max_workers": int(os.environ.get("DISPUTES_MAX_WORKERS", "10")),
         "serializer": "json",

@@ -6,19 +6,15 @@ service classes, which stay thin: turn a call or a message into a service-layer 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kombu import Connection
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
-from nameko.web.handlers import http
 from sqlalchemy import MetaData
-from werkzeug.wrappers import Response
 
 from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
@@ -30,6 +26,7 @@ from .engine import make_engine
 from .handoff_desk import handoff_view
 from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
+from .operations import OperationsServer
 from .outbox import SqlOutbox
 from .relay import OutboxRelay
 from .schema import ServiceSchema
@@ -82,9 +79,11 @@ class Storage(DependencyProvider):
         return self.uow_class(self.engine, self.tables, self.clock,
                               on_commit=None if self.relay is None else self.relay.wake)
 
+    def database(self, actor: dict[str, str] | None = None) -> ServiceDatabase:
+        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions, actor)
+
     def get_dependency(self, worker_ctx: Any) -> ServiceDatabase:
-        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions,
-                               actor_of(worker_ctx))
+        return self.database(actor_of(worker_ctx))
 
 
 @dataclass(frozen=True)
@@ -157,16 +156,15 @@ class Metrics(DependencyProvider):
 
 
 class OperationsEndpoints:
-    """``GET /metrics``, ``/health/live`` and ``/health/ready`` for a service that has
-    ``storage`` and ``metrics``.
-
-    Readiness is not a constant: it reads the schema revision from the service's database and
-    opens a connection to the broker, and says which failed.
+    """For a service that has ``storage`` and ``metrics``: ``/metrics``, ``/health/live`` and
+    ``/health/ready`` on the operations port (``plumbing.operations``), and the timer that
+    refreshes the gauges a scrape reads, so that no scrape opens a transaction.
     """
 
     storage: ServiceDatabase
     metrics: PlatformMetrics
     config: dict[str, Any]
+    operations_server = OperationsServer()
 
     def refresh_gauges(self, uow: UnitOfWork) -> None:
         """Services add their own gauges; the default counts pending inbound handoffs."""
@@ -178,8 +176,9 @@ class OperationsEndpoints:
         self.metrics.oldest_pending_handoff_age.labels(agency).set(age)
 
     # A timer also lets nameko stop the service in about a second on SIGTERM; with only HTTP
-    # entrypoints it waits about a minute for the web server.
-    @timer(interval=5)
+    # entrypoints it waits about a minute for the web server. Eager: the first scrape after
+    # start already finds the gauges.
+    @timer(interval=5, eager=True)
     @operational
     def refresh_metrics(self) -> None:
         with self.storage() as uow:
@@ -188,42 +187,6 @@ class OperationsEndpoints:
             unpublished = outbox.unpublished_count() if isinstance(outbox, SqlOutbox) else None
         if unpublished is not None:
             self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
-
-    @http("GET", "/metrics")
-    @operational
-    def metrics_endpoint(self, request: Any) -> Response:
-        self.refresh_metrics()
-        return Response(self.metrics.exposition(), mimetype="text/plain; version=0.0.4")
-
-    @http("GET", "/health/live")
-    @operational
-    def live(self, request: Any) -> Response:
-        """The process serves requests. Deliberately checks nothing outside it: a broker or
-        database outage must not get every replica restarted (readiness covers those)."""
-        return Response(json.dumps({"status": "ok"}), mimetype="application/json")
-
-    @http("GET", "/health/ready")
-    @operational
-    def ready(self, request: Any) -> Response:
-        """Fit to take work: the database answers and is at this release's schema revision,
-        and the broker accepts a connection. 503 names what failed."""
-        checks: dict[str, str] = {}
-        try:
-            lag = self.storage.schema_lag()
-            checks["database"] = "ok"
-            checks["schema"] = "ok" if lag is None else f"failed: {lag}"
-        except Exception as exc:
-            checks["database"] = f"failed: {exc}"
-            checks["schema"] = "failed: database not reachable"
-        try:
-            with Connection(self.config["AMQP_URI"], connect_timeout=2) as connection:
-                connection.ensure_connection(max_retries=1)
-            checks["broker"] = "ok"
-        except Exception as exc:
-            checks["broker"] = f"failed: {exc}"
-        healthy = all(v == "ok" for v in checks.values())
-        return Response(json.dumps({"status": "ok" if healthy else "failing", "checks": checks}),
-                        status=200 if healthy else 503, mimetype="application/json")
 
 
 class StatutoryClocks:
