@@ -36,7 +36,13 @@ from disputes_cli.platform import Platform
 from disputes_cli.staff import Action, Staff
 from disputes_cli.synthetic import PlannedCase, planned_cases
 from disputes_shared.contract.agencies import Agency, broker_user
-from disputes_shared.contract.routing import DELIVERY_LIMIT, DOSSIERS_EXCHANGE, SUBSCRIPTIONS, queue_name
+from disputes_shared.contract.routing import (
+    DELIVERY_LIMIT,
+    DOSSIERS_EXCHANGE,
+    SUBSCRIPTIONS,
+    events_sent_by,
+    queue_name,
+)
 from disputes_shared.kit.broker import as_user, read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
@@ -271,17 +277,18 @@ WITNESS = "disputes.faults.nowhere"
 
 
 def unroutable_event(run: Run) -> str:
-    """An event no queue is bound for, committed in every outbox for one case in
-    flight: each relay parks it; that case's later events must wait behind it while every other
-    case flows on. Then an operator binds a queue for it: it goes, and the case after it."""
+    """An event no queue is bound for, a dossier, committed for one case in flight in the outbox
+    of every service that hands cases on (only those may send dossiers: the broker refuses the
+    others'): each relay parks it; that case's later events must wait behind it while every
+    other case flows on. Then an operator binds a queue for it: it goes, and the case after it."""
     in_flight = run.strike()
     case_id = run.rng.choice(sorted(c for c in run.plans
                                     if c not in run.ended and c not in run.staff.reserve))
     stuck: dict[str, int] = {}
-    for service in SERVICE_NAMES.values():
+    for agency, service in SERVICE_NAMES.items():
         outbox = importlib.import_module(f"{service}.adapters").plumbing.outbox
-        if outbox is None:  # the trail publishes nothing
-            continue
+        if outbox is None or "handoff.dossier" not in events_sent_by(agency):
+            continue  # the trail publishes nothing; analytics sends no dossier
         engine = outbox_writer(run, service)
         try:
             with engine.begin() as connection:
