@@ -59,7 +59,7 @@ def scrape_metrics(env: dict[str, str]) -> dict[str, dict[str, Any]]:
 
     samples: dict[str, dict[str, Any]] = {}
     for service in SERVICE_NAMES.values():
-        port = env[f"DISPUTES_{service.upper()}_HTTP_PORT"]
+        port = env[f"DISPUTES_{service.upper()}_OPS_PORT"]  # /metrics is on the operations port
         response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
         response.raise_for_status()
         for family in text_string_to_metric_families(response.text):
