@@ -1,5 +1,6 @@
 """Handlers that yield (as they do on a green database driver) interleave across cases, but the
-events of one case are applied in the order they were published, retries included."""
+events of one case are applied in the order they were published, retries included; a consumer
+in one lane (analytics) applies every event in that order, one at a time."""
 
 from __future__ import annotations
 
@@ -20,51 +21,89 @@ from ..support.waiting import eventually
 from .test_dead_letters import dossier_envelope
 
 APPLIED: dict[str, list[int]] = defaultdict(list)
+IN_ORDER: list[tuple[str, int]] = []
 RUNNING = {"now": 0, "most": 0}
 CASES, PER_CASE = 6, 15
 
 
 class SlowMediation:
-    """Stands in for the mediation service: each event takes a random while, yielding, and one
-    in ten first fails for a passing reason."""
+    """Stands in for the mediation service."""
 
     name = "mediation"
 
     @consume_events(Agency.MEDIATION)
     def on_event(self, envelope: Envelope) -> str:
-        RUNNING["now"] += 1
-        RUNNING["most"] = max(RUNNING["most"], RUNNING["now"])
-        try:
-            eventlet.sleep(random.uniform(0, 0.02))
-            sequence = int(envelope.payload["reason"])
-            if sequence % 10 == 3 and envelope.event_id not in RETRIED:
-                RETRIED.add(envelope.event_id)
-                raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
-            APPLIED[envelope.case_id].append(sequence)
-            return "handled"
-        finally:
-            RUNNING["now"] -= 1
+        return apply_slowly(envelope)
+
+
+class OneLaneMediation:
+    """Stands in for a consumer that reads across cases, as analytics does."""
+
+    name = "mediation"
+
+    @consume_events(Agency.MEDIATION, in_one_lane=True)
+    def on_event(self, envelope: Envelope) -> str:
+        return apply_slowly(envelope)
+
+
+def apply_slowly(envelope: Envelope) -> str:
+    """Each event takes a random while, yielding; one in ten first fails for a passing reason."""
+    RUNNING["now"] += 1
+    RUNNING["most"] = max(RUNNING["most"], RUNNING["now"])
+    try:
+        eventlet.sleep(random.uniform(0, 0.02))
+        sequence = int(envelope.payload["reason"])
+        if sequence % 10 == 3 and envelope.event_id not in RETRIED:
+            RETRIED.add(envelope.event_id)
+            raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
+        APPLIED[envelope.case_id].append(sequence)
+        IN_ORDER.append((envelope.case_id, sequence))
+        return "handled"
+    finally:
+        RUNNING["now"] -= 1
 
 
 RETRIED: set[str] = set()
 
 
-@pytest.fixture
-def slow_mediation(container_factory, rabbit_config):
+def mediation_of(service_cls, container_factory, rabbit_config):
     APPLIED.clear()
+    IN_ORDER.clear()
     RETRIED.clear()
     RUNNING.update(now=0, most=0)
-    return container_factory(SlowMediation, {**rabbit_config, "max_workers": 10,
-                                             "EVENT_RETRY_DELAYS": [0.05, 0.1]})
+    return container_factory(service_cls, {**rabbit_config, "max_workers": 10,
+                                           "EVENT_RETRY_DELAYS": [0.05, 0.1]})
 
 
-def test_events_of_a_case_are_applied_in_publish_order_while_cases_interleave(slow_mediation, amqp_uri):
+def publish_interleaved(amqp_uri: str) -> list[tuple[str, int]]:
+    published = []
     for sequence in range(PER_CASE):
         for case in range(CASES):
             send(amqp_uri, dossier_envelope(case_id=f"LD-ORDER-{case}", handoff_id=str(uuid.uuid4()),
                                             reason=str(sequence)))
+            published.append((f"LD-ORDER-{case}", sequence))
+    return published
+
+
+@pytest.fixture
+def slow_mediation(container_factory, rabbit_config):
+    return mediation_of(SlowMediation, container_factory, rabbit_config)
+
+
+def test_events_of_a_case_are_applied_in_publish_order_while_cases_interleave(slow_mediation, amqp_uri):
+    publish_interleaved(amqp_uri)
     slow_mediation.start()  # every event is waiting in the queue: they arrive together
     eventually(lambda: sum(len(v) for v in APPLIED.values()) == CASES * PER_CASE, timeout=30)
     assert all(APPLIED[f"LD-ORDER-{case}"] == list(range(PER_CASE)) for case in range(CASES))
     assert RETRIED  # some went through a retry and still kept their place
     assert RUNNING["most"] > 1  # different cases did run side by side
+
+
+def test_a_consumer_in_one_lane_applies_every_event_in_publish_order_one_at_a_time(
+        container_factory, rabbit_config, amqp_uri):
+    mediation = mediation_of(OneLaneMediation, container_factory, rabbit_config)
+    published = publish_interleaved(amqp_uri)
+    mediation.start()
+    eventually(lambda: len(IN_ORDER) == len(published), timeout=30)
+    assert IN_ORDER == published  # retries included: a failed one holds back every case
+    assert RETRIED and RUNNING["most"] == 1

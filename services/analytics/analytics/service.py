@@ -7,7 +7,9 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.plumbing.access import rpc
+from disputes_shared.plumbing.messaging import consume_events
 from disputes_shared.plumbing.nameko_deps import (
     AgencyEvents,
     Metrics,
@@ -28,6 +30,12 @@ class AnalyticsService(AgencyEvents, OperationsEndpoints):
     storage = Storage(SqlAnalyticsUnitOfWork, metadata, plumbing)
     metrics = Metrics()
     agency_logic = ServiceLayer(bootstrap)
+
+    @consume_events(in_one_lane=True)
+    def on_event(self, envelope: Envelope) -> str:
+        """Every event in delivery order, one at a time: a warning counts the filings before
+        it, which concurrent workers would each miss until the others commit."""
+        return AgencyEvents.on_event(self, envelope)
 
     def refresh_gauges(self, uow: Any) -> None:
         pass  # receives no handoffs; its warnings are counted as they are published

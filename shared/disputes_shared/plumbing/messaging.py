@@ -125,15 +125,17 @@ class EventConsumer(Consumer):
     """Consumes the agency's inbound queue and calls the method with a validated ``Envelope``.
 
     Invalid messages never reach the method; a method that raises has its message parked.
-    A case's events are handled one at a time in delivery order (see ``ordering``).
+    A case's events are handled one at a time in delivery order (see ``ordering``); with
+    ``in_one_lane`` every event is, for a consumer whose handling reads across cases.
     """
 
     queue_consumer = RawQueueConsumer()
     metrics_registry = MetricsRegistry()
 
-    def __init__(self, agency: Agency | None = None, **kwargs: Any) -> None:
+    def __init__(self, agency: Agency | None = None, in_one_lane: bool = False, **kwargs: Any) -> None:
         """``agency`` defaults to the one whose service this is."""
         self.agency = Agency(agency) if agency else None
+        self.in_one_lane = in_one_lane
         super().__init__(queue=None, **kwargs)
         self._publisher: ConfirmedPublisher | None = None
         self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
@@ -160,7 +162,7 @@ class EventConsumer(Consumer):
         if envelope is None:
             self.park_and_ack(message, reason)
             return
-        if self._lanes.admit(envelope.case_id, (envelope, message)):
+        if self._lanes.admit(self._lane_of(envelope), (envelope, message)):
             self._attempt(envelope, message, attempt=1)
 
     def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
@@ -172,10 +174,13 @@ class EventConsumer(Consumer):
             self.queue_consumer.requeue_message(message)
             self._next_of_case(envelope)
 
+    def _lane_of(self, envelope: Envelope) -> str:
+        return "" if self.in_one_lane else envelope.case_id
+
     def _next_of_case(self, envelope: Envelope) -> None:
-        """The delivery is settled: start the next one of its case, in a thread of its own so
+        """The delivery is settled: start the next one of its lane, in a thread of its own so
         that this worker frees its slot first."""
-        following = self._lanes.finish(envelope.case_id)
+        following = self._lanes.finish(self._lane_of(envelope))
         if following is not None:
             self.container.spawn_managed_thread(partial(self._attempt, *following, attempt=1))
 
