@@ -41,7 +41,8 @@ test-e2e: ## every service as its own process, hundreds of cases through every p
 	@scripts/test.sh tests/e2e
 
 test-faults: ## kill -9, broker restart, locked databases, PostgreSQL stopped, bad messages (over 100,000 hostile messages and requests); thousands of cases, private RabbitMQ and PostgreSQL; a new random seed each run (make test: the pinned one)
-	@DISPUTES_FAULT_SEED=$${DISPUTES_FAULT_SEED:-random} DISPUTES_HOSTILE_MESSAGES=$${DISPUTES_HOSTILE_MESSAGES:-90000} \
+	@DISPUTES_FAULT_SEED=$${DISPUTES_FAULT_SEED:-random} DISPUTES_FAULT_CASES=$${DISPUTES_FAULT_CASES:-2000} \
+		DISPUTES_HOSTILE_MESSAGES=$${DISPUTES_HOSTILE_MESSAGES:-90000} \
 		DISPUTES_HOSTILE_REQUESTS=$${DISPUTES_HOSTILE_REQUESTS:-12000} scripts/test.sh tests/faults
 
 lint: setup ## ruff and mypy
