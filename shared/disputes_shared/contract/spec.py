@@ -23,6 +23,7 @@ from .agencies import Agency, agency_directory
 from .envelope import EnvelopeSchema, schema_version
 from .inboxes import inbox_channel, inbox_channel_id, message_properties_trait, receive_operation
 from .payloads import PAYLOAD_SCHEMAS
+from .strict import RuleCheck
 from .routing import (
     ADDRESSED_BY,
     AGENCY_QUEUE_ARGUMENTS,
@@ -130,6 +131,8 @@ def _constraint(validator: Any, kind: str) -> dict[str, Any]:
         names = ("minItems", "maxItems") if kind == "array" else ("minLength", "maxLength")
         return {name: value for name, value in zip(names, (validator.min, validator.max), strict=True)
                 if value is not None}
+    if isinstance(validator, RuleCheck):
+        return {"pattern": validator.pattern}
     if isinstance(validator, validate.Regexp):
         return {"pattern": validator.regex.pattern}
     if isinstance(validator, validate.URL):
