@@ -18,8 +18,8 @@ import mediation.adapters
 import trail.adapters
 from analytics.service import AnalyticsService
 from disputes_shared.clocks.statutory import CHINA_TIME
-from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.contract.employers import employer_ref
+from disputes_shared.contract.personal_numbers import with_check_character
 from intake.service import IntakeService
 from mediation.service import MediationService
 from trail.service import TrailService

@@ -15,7 +15,7 @@ from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import HandoffPurpose
 from .personal_numbers import DOSSIER_V1_PHONE_SHAPE, RESIDENT_ID_PATTERN, mobile_problem, resident_id_problem
-from .strict import AMOUNT_PATTERN, Amount, Bounded, RuleCheck, Day, Flag, Instant, Number, WholeNumber
+from .strict import AMOUNT_PATTERN, Amount, Bounded, Day, Flag, Instant, Number, RuleCheck, WholeNumber
 from .vocabularies import (
     CHANNELS,
     CLAIM_TYPES,

@@ -23,7 +23,6 @@ from .agencies import Agency, agency_directory
 from .envelope import EnvelopeSchema, schema_version
 from .inboxes import inbox_channel, inbox_channel_id, message_properties_trait, receive_operation
 from .payloads import PAYLOAD_SCHEMAS
-from .strict import RuleCheck
 from .routing import (
     ADDRESSED_BY,
     AGENCY_QUEUE_ARGUMENTS,
@@ -38,7 +37,7 @@ from .routing import (
     queue_name,
     routing_key,
 )
-from .strict import AMOUNT_PATTERN
+from .strict import AMOUNT_PATTERN, RuleCheck
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:disputes:contract:schemas:"
