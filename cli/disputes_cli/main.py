@@ -245,7 +245,8 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     from . import local
 
     for variable in ("DISPUTES_DATA_DIR", "DISPUTES_KEYS_DIR"):
-        os.environ.setdefault(variable, local.service_env()[variable])
+        if variable not in os.environ:  # as `disputes up` runs the services
+            os.environ[variable] = local.service_env()[variable]
     agencies = {name: agency for agency, name in SERVICE_NAMES.items()}
     report = {}
     for service in args.services or PERSONAL_DATA_SERVICES:

@@ -177,3 +177,27 @@ def test_the_migration_seals_claims_stored_in_the_clear_and_the_downgrade_opens_
     with engine.connect() as connection:
         assert connection.execute(select(claims.c.employer_key)).scalar_one() == keys.lookup_digest(
             claim.employer_key)
+
+
+def test_disputes_rotate_keys_rewraps_a_services_data_keys_in_place(tmp_path, monkeypatch, capsys):
+    from disputes_cli.main import main
+
+    monkeypatch.setenv("DISPUTES_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DISPUTES_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.delenv("DISPUTES_INTAKE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DISPUTES_INTAKE_KEY_FILE", raising=False)
+    (tmp_path / "data").mkdir()
+    url = f"sqlite:///{tmp_path / 'data' / 'intake.db'}"
+    ServiceSchema("intake", intake.adapters.metadata).upgrade(url)
+    engine = make_engine(url)
+    keys = LocalKeyFile(tmp_path / "keys" / "intake.json")
+    claim = stored_claim(engine, keys)
+
+    assert main(["rotate-keys", "intake"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "intake": {"current": "kek-2", "data_keys_by_kek": {"kek-2": 1}}}
+    with SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT), keys=keys) as uow:
+        assert uow.claims.get("LD-1") == claim  # the running service's keys see the new KEK
+    engine.dispose()
+    with pytest.raises(SystemExit):
+        main(["rotate-keys", "trail"])  # keeps no personal data
