@@ -6,7 +6,6 @@ step of issue 16), so it is left out of the scan."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.plumbing.engine import make_engine
-from disputes_shared.plumbing.personal_data import LocalKeyFile
 from disputes_shared.plumbing.schema import ServiceSchema
 from intake.api import validate_submission
 from intake.domain import Claim
@@ -27,6 +25,7 @@ from mediation.service import MediationService
 
 from ..support.examples import AT, CLAIM, WORKER, claim_document
 from ..support.fakes import FakeKeyManagement
+from ..support.keys import keys_of
 from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 from .test_agencies_together import http
@@ -61,7 +60,7 @@ def stored_text(url: str, scanned: tuple[str, ...] = ()) -> dict[str, str]:
 
 def read_back(config: dict[str, Any], uow_class: Any, module: Any, read: Any) -> Any:
     engine = make_engine(config["DATABASE_URL"])
-    keys = LocalKeyFile(Path(config["PERSONAL_DATA_KEY_FILE"]))
+    keys = keys_of(config)
     try:
         with uow_class(engine, module.plumbing, SystemClock(), keys=keys) as uow:
             return read(uow)
