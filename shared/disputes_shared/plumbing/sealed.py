@@ -67,7 +67,7 @@ class CaseKeys:
 def rewrap_data_keys(connection: Connection, table: Table, keys: KeyManagement) -> dict[str, int]:
     """Every data key not under the current key-encryption key, unwrapped and wrapped again
     under it; the rows they encrypt are not touched. How many keys each KEK now wraps."""
-    current = keys.wrap(bytes(32))[0]
+    current = keys.wrap(bytes(32))[0]  # which KEK is current: the port names it as it wraps
     stale = connection.execute(select(table.c.case_id, table.c.kek_id, table.c.wrapped_key)
                                .where(table.c.kek_id != current)).all()
     for case_id, kek_id, wrapped in stale:
