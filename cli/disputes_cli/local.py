@@ -48,6 +48,7 @@ def service_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DISPUTES_DATA_DIR", str(var("data", "x").parent))
     env.setdefault("DISPUTES_IDENTITY_DIR", str(identity_dir()))
+    env.setdefault("DISPUTES_KEYS_DIR", str(var("keys", "x").parent))  # apart from the databases
     # On one machine every caller is 127.0.0.1, and the demo files hundreds of claims from it:
     # the per-address limits are for a deployment facing the public (set them to try them here).
     env.setdefault("DISPUTES_FILING_RATE_PER_MINUTE", "0")

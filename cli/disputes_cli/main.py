@@ -230,6 +230,38 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.intact else 1
 
 
+PERSONAL_DATA_SERVICES = ("intake", "mediation", "legal_aid", "arbitration", "courts_bridge")
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    import importlib
+    import os
+
+    from disputes_shared.contract.routing import SERVICE_NAMES
+    from disputes_shared.plumbing.config import database_url
+    from disputes_shared.plumbing.personal_data import PersonalDataError, key_management, key_settings
+    from disputes_shared.plumbing.sealed import rotate_keys
+
+    from . import local
+
+    for variable in ("DISPUTES_DATA_DIR", "DISPUTES_KEYS_DIR"):
+        if variable not in os.environ:  # as `disputes up` runs the services
+            os.environ[variable] = local.service_env()[variable]
+    agencies = {name: agency for agency, name in SERVICE_NAMES.items()}
+    report = {}
+    for service in args.services or PERSONAL_DATA_SERVICES:
+        tables = importlib.import_module(f"{service}.adapters").plumbing
+        url = database_url(agencies[service])
+        try:
+            report[service] = rotate_keys(url, tables.data_keys,
+                                          key_management(service, key_settings(service, os.environ)))
+        except (PersonalDataError, OSError) as exc:
+            print(f"{service}: cannot rotate: {exc}", file=sys.stderr)
+            return 2
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """A short-lived token from the development issuer (local use and the demo only)."""
     from .signin import development_issuer
@@ -301,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--witness", help="a file of your own holding the last checkpoint you "
                         "verified: a trail cut back behind it is detected; updated when intact")
     verify.add_argument("--json", action="store_true")
+    rotate = sub.add_parser("rotate-keys", help="a new key-encryption key for personal data; "
+                            "every case's data key re-wrapped under it (rows are not re-encrypted)")
+    rotate.add_argument("services", nargs="*", metavar="SERVICE",
+                        help=f"default: all of {', '.join(PERSONAL_DATA_SERVICES)}")
     from disputes_shared.contract.agencies import Agency
     from disputes_shared.identity.roles import Role
 
@@ -334,10 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         from . import local
 
         local.act_as_operator()
+    if args.command == "rotate-keys" and set(args.services) - set(PERSONAL_DATA_SERVICES):
+        parser.error(f"rotate-keys: services keeping personal data are {', '.join(PERSONAL_DATA_SERVICES)}")
     if args.command == "token" and not 0 < args.minutes <= 12 * 60:
         parser.error("--minutes: more than 0, at most 720")
     commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
-                "dead-letters": cmd_dead_letters, "verify": cmd_verify, "report": cmd_report,
+                "dead-letters": cmd_dead_letters, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,
                 "conformance": cmd_conformance, "token": cmd_token}

@@ -131,6 +131,7 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
             os.environ["DISPUTES_RABBIT_MANAGEMENT"] = management
         os.environ["DISPUTES_STATE_DIR"] = state_dir
         os.environ["DISPUTES_DATA_DIR"] = os.path.join(state_dir, "data")
+        os.environ["DISPUTES_KEYS_DIR"] = os.path.join(state_dir, "keys")
         for offset, agency in enumerate(SERVICE_NAMES):
             name = SERVICE_NAMES[agency].upper()
             os.environ[f"DISPUTES_{name}_HTTP_PORT"] = str(port_base + offset + 1)

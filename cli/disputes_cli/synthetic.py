@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.contract.vocabularies import CHANNELS, RELATIONSHIPS
 
@@ -90,10 +91,7 @@ def _pick(rng: random.Random, mix: list[tuple[str, int]] | dict[str, int]) -> st
 
 def _id_number(rng: random.Random) -> str:
     body = "5101" + f"{rng.randint(1, 99):02d}" + f"{rng.randint(1965, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-    body += f"{rng.randint(0, 999):03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-    return body + check
+    return with_check_character(body + f"{rng.randint(0, 999):03d}")
 
 
 def planned_case(rng: random.Random) -> PlannedCase:

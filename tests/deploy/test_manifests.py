@@ -219,3 +219,28 @@ def test_the_broker_users_and_topology_in_the_cluster_are_those_the_contract_giv
 
     assert FILE.read_text() == render(), "run: python -m tests.deploy.broker"
     assert TOPOLOGY_FILE.read_text() == render_topology(), "run: python -m tests.deploy.broker"
+
+
+PERSONAL_DATA_SERVICES = ("intake", "mediation", "legal_aid", "arbitration", "courts_bridge")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_each_service_keeping_personal_data_reads_its_keys_from_its_own_secret(environment):
+    """The service and its migration (which seals rows stored before) mount the service's key
+    Secret read-only, owner and group alone, and are told the file's place; no other part does."""
+    resources = build(K8S / "overlays" / environment)
+    workloads = {r["metadata"]["name"]: r["spec"]["template"]["spec"]
+                 for r in resources if r["kind"] in ("Deployment", "Job")}
+    for name, pod in workloads.items():
+        service = next((s for s in PERSONAL_DATA_SERVICES if name in (dash(s), f"{dash(s)}-migrate")), None)
+        secrets = {v["secret"]["secretName"]: v for v in pod.get("volumes", []) if "secret" in v}
+        if service is None:
+            assert not any(s.startswith("disputes-keys-") for s in secrets), name
+            continue
+        volume = secrets[f"disputes-keys-{dash(service)}"]
+        assert volume["secret"]["defaultMode"] & 0o007 == 0, name
+        (container,) = pod["containers"]
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert mount["readOnly"] is True
+        assert env[f"DISPUTES_{service.upper()}_KEY_FILE"] == f"{mount['mountPath']}/{service}.json"

@@ -16,10 +16,12 @@ from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
+from disputes_shared.contract.personal_numbers import with_check_character
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
-WORKER = {"name": "张三", "id_number": "51010419900101123X", "phone": "13800000000",
+WORKER = {"name": "张三", "id_number": with_check_character("51010419900101110"), "phone": "13800000000",
           "employer": "某某餐饮有限公司", "amount": "3200"}
 
 

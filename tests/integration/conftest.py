@@ -16,6 +16,7 @@ from disputes_shared.plumbing.config import agency_of_service
 from disputes_shared.plumbing.runner import service_schema
 
 from ..support.broker import set_up_vhost, tear_down_vhost, uri_of
+from ..support.keys import key_file_config
 from ..support.signin import identity_config
 
 
@@ -64,6 +65,7 @@ def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
             "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
             "MONTHLY_MINIMUM_WAGE": "2100",
             "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"),
+            **key_file_config(tmp_path, service_cls.name),
             **identity_config(), **overrides,
         }
         container = container_factory(service_cls, config)

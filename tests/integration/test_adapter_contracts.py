@@ -36,7 +36,7 @@ from trail.chain import Checkpoint
 from trail.domain import CaseSummary, TrailEntry
 
 from ..support.examples import AT, envelope
-from ..support.fakes import InMemoryServiceDatabase
+from ..support.fakes import FakeKeyManagement, InMemoryServiceDatabase
 
 ADAPTERS = {"intake": intake.adapters, "mediation": mediation.adapters,
             "legal_aid": legal_aid.adapters, "arbitration": arbitration.adapters,
@@ -63,7 +63,8 @@ def storage(request, tmp_path) -> Iterator[Storage]:
             stack.callback(engine.dispose)
             module.metadata.create_all(engine)
             uow_class = getattr(module, SQL_UNITS_OF_WORK[service])
-            return lambda: uow_class(engine, module.plumbing, clock)
+            keys = FakeKeyManagement()
+            return lambda: uow_class(engine, module.plumbing, clock, keys=keys)
 
         yield make
 

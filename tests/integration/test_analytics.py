@@ -19,6 +19,7 @@ import trail.adapters
 from analytics.service import AnalyticsService
 from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.contract.employers import employer_ref
+from disputes_shared.contract.personal_numbers import with_check_character
 from intake.service import IntakeService
 from mediation.service import MediationService
 from trail.service import TrailService
@@ -39,7 +40,7 @@ def platform(start_service) -> dict[str, Any]:
 
 
 def file_claim(config: dict[str, Any], n: int) -> str:
-    worker = {**CLAIM["worker"], "id_number": f"51010719880506{n:03d}4"}
+    worker = {**CLAIM["worker"], "id_number": with_check_character(f"51010719880506{n:03d}")}
     body = {**CLAIM, "worker": worker, "worker_count": 2, "legal_aid_requested": False}
     request = urllib.request.Request(f"http://{config['WEB_SERVER_ADDRESS']}/v1/claims", method="POST",
                                      data=json.dumps(body).encode())

@@ -27,6 +27,7 @@ from disputes_shared.plumbing.runner import service_schema
 from disputes_shared.ports import apply_once
 
 from ..support.examples import AT, dossier_envelope
+from ..support.keys import key_file_config, keys_of
 from ..support.signin import identity_config
 from ..support.waiting import eventually
 
@@ -75,7 +76,7 @@ def outbox_events(url: str, event_type: str) -> list[Any]:
 
 
 def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
-        fresh_database, container_factory, amqp_uri):
+        fresh_database, container_factory, amqp_uri, tmp_path):
     clock = ManualClock(AT)
     first_ticks: list[float] = []
     url = fresh_database("arbitration")
@@ -83,7 +84,8 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, "serializer": "json",
               "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100",
               "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-              **identity_config()}
+              **key_file_config(tmp_path, "arbitration"), **identity_config()}
+    keys = keys_of(config)
     running = container_factory(arbitration_on(clock, first_ticks), config)
     running.start()
 
@@ -93,7 +95,7 @@ def test_pending_clocks_fire_once_after_a_kill_and_a_restart_as_two_replicas(
     for case_id in CASES:
         message = dossier_envelope(purpose="arbitration", case_id=case_id, requested_at=AT,
                                    from_agency="mediation")
-        apply_once(lambda: SqlArbitrationUnitOfWork(engine, plumbing, clock), "arbitration",
+        apply_once(lambda: SqlArbitrationUnitOfWork(engine, plumbing, clock, keys=keys), "arbitration",
                    message, logic.handle)
     engine.dispose()
 

@@ -9,6 +9,7 @@ import pytest
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, encode
+from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from mediation.adapters import metadata
 from mediation.service import MediationService
@@ -20,7 +21,7 @@ from ..support.waiting import eventually
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DOSSIER = {
-    "worker": {"name": "王芳", "id_number": "51010419900101123X", "phone": "13800001111"},
+    "worker": {"name": "王芳", "id_number": with_check_character("51010419900101110"), "phone": "13800001111"},
     "migrant_worker": True, "worker_count": 1,
     "employer": {"name": "成都迅达配送服务有限公司", "platform": "美团", "intermediary": None},
     "industry": "food_delivery", "relationship": "incomplete_employment",

@@ -12,16 +12,18 @@ from intake.api import InvalidClaim
 from intake.service import IntakeService
 
 from ..support.examples import CLAIM
+from ..support.keys import key_file_config
 from ..support.signin import identity_config
 
 
 @pytest.fixture
-def intake_container(fresh_database, container_factory, rabbit_config):
+def intake_container(fresh_database, container_factory, rabbit_config, tmp_path):
     url = fresh_database("intake")
     service_schema(IntakeService, intake.adapters.metadata).upgrade(url)
     container = container_factory(IntakeService, {
         **rabbit_config, "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", **identity_config()})
+        "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", **key_file_config(tmp_path, "intake"),
+        **identity_config()})
     container.start()
     yield container
     container.kill()  # before its database is dropped

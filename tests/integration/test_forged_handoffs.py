@@ -24,6 +24,7 @@ from mediation.service import MediationService
 
 from ..support.broker import dead_letters, send
 from ..support.examples import CLAIM, delivered, dossier_envelope
+from ..support.keys import keys_of
 from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
@@ -69,7 +70,7 @@ def test_an_answer_from_an_agency_the_handoff_was_not_addressed_to_is_parked(sta
         case_id = rpc.intake.file_claim(CLAIM)["case_id"]
     engine = make_engine(config["DATABASE_URL"])
     try:
-        with SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, SystemClock()) as uow:
+        with SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, SystemClock(), keys=keys_of(config)) as uow:
             (handoff,) = [h for h in uow.handoffs.for_case(case_id) if h.purpose == "mediation"]
     finally:
         engine.dispose()

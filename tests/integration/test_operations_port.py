@@ -17,6 +17,7 @@ from disputes_shared.plumbing.runner import service_schema
 from intake.service import IntakeService
 from mediation.service import MediationService
 
+from ..support.keys import key_file_config
 from ..support.signin import identity_config
 from ..support.waiting import eventually
 
@@ -25,13 +26,13 @@ NO_DATABASE = "postgresql+psycopg2://nobody@127.0.0.1:1/nowhere?connect_timeout=
 
 
 @pytest.fixture
-def mediation_container(fresh_database, container_factory, rabbit_config) -> Any:
+def mediation_container(fresh_database, container_factory, rabbit_config, tmp_path) -> Any:
     url = fresh_database("mediation")
     service_schema(MediationService, mediation.adapters.metadata).upgrade(url)
     container = container_factory(MediationService, {
         **rabbit_config, "DATABASE_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "MONTHLY_MINIMUM_WAGE": "2100",
-        **identity_config()})
+        **key_file_config(tmp_path, "mediation"), **identity_config()})
     container.start()
     yield container
     container.kill()  # before its database is dropped

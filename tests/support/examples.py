@@ -13,15 +13,16 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, decode, encode
 from disputes_shared.contract.handoff import PURPOSE_RECEIVER, HandoffPurpose
+from disputes_shared.contract.personal_numbers import with_check_character
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-WORKER = {"name": "王芳", "id_number": "510104199001011234", "phone": "13800001111"}
+WORKER = {"name": "王芳", "id_number": with_check_character("51010419900101123"), "phone": "13800001111"}
 PERSONAL_VALUES = tuple(WORKER.values())
 
 # A claim as a worker files it online (POST /v1/claims), with legal aid asked for.
 CLAIM = {
     "channel": "online",
-    "worker": {"name": "李强", "id_number": "510107198805061234", "phone": "13912345678"},
+    "worker": {"name": "李强", "id_number": with_check_character("51010719880506123"), "phone": "13912345678"},
     "migrant_worker": True,
     "employer": {"name": "成都安顺物流有限公司", "platform": "顺丰"},
     "industry": "express_delivery", "relationship": "employment",

@@ -12,9 +12,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
+
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import ClockStatus, StatutoryClock
@@ -25,6 +28,7 @@ from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.contract.routing import route
 from disputes_shared.plumbing.column_types import _json_default
+from disputes_shared.plumbing.personal_data import KeyManagement, PersonalDataError
 from disputes_shared.ports import (
     CaseRepository,
     ClockRepository,
@@ -503,3 +507,32 @@ class InMemoryServiceDatabase:
 
     def close(self) -> None:
         self.tables.clear()
+
+
+class FakeKeyManagement(KeyManagement):
+    """Key-encryption keys in memory (real AES key wrap), for tests that run the SQL adapters
+    without a key file."""
+
+    def __init__(self) -> None:
+        self.keks = {"kek-1": secrets.token_bytes(32)}
+        self.current = "kek-1"
+        self.lookup = secrets.token_bytes(32)
+
+    def wrap(self, data_key: bytes) -> tuple[str, bytes]:
+        return self.current, aes_key_wrap(self.keks[self.current], data_key)
+
+    def unwrap(self, kek_id: str, wrapped: bytes) -> bytes:
+        if kek_id not in self.keks:
+            raise PersonalDataError(f"no key-encryption key {kek_id!r}")
+        try:
+            return aes_key_unwrap(self.keks[kek_id], wrapped)
+        except InvalidUnwrap:
+            raise PersonalDataError(f"key-encryption key {kek_id!r} does not open this data key") from None
+
+    def rotate(self) -> str:
+        self.current = f"kek-{len(self.keks) + 1}"
+        self.keks[self.current] = secrets.token_bytes(32)
+        return self.current
+
+    def lookup_key(self) -> bytes:
+        return self.lookup

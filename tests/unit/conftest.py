@@ -27,7 +27,7 @@ from disputes_shared.plumbing.tables import PlumbingTables
 from disputes_shared.ports import UnitOfWork
 
 from ..support.examples import AT
-from ..support.fakes import InMemoryServiceDatabase
+from ..support.fakes import FakeKeyManagement, InMemoryServiceDatabase
 
 U = TypeVar("U", bound=UnitOfWork)
 
@@ -40,11 +40,12 @@ class ServiceDatabase(Generic[U]):
         self.engine = make_engine("sqlite://")
         metadata.create_all(self.engine)
         self.tables = tables
+        self.keys = FakeKeyManagement()
         self.uow_class = uow_class
         self.clock = clock
 
     def __call__(self) -> U:
-        return self.uow_class(self.engine, self.tables, self.clock)
+        return self.uow_class(self.engine, self.tables, self.clock, keys=self.keys)
 
     def outbox_rows(self) -> list[Any]:
         outbox = self.tables.outbox

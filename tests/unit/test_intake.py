@@ -4,7 +4,7 @@ and the HTTP entrypoint."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffStatus
 from disputes_shared.contract.handoff_events import handoff_answer_payload
 from disputes_shared.contract.lifecycle import CaseState, UnknownCase
+from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.plumbing.handoff_desk import HandoffRefused
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
@@ -74,6 +75,12 @@ def test_a_valid_submission_is_typed_and_defaulted():
     assert (submission["worker_count"], submission["chosen_station_id"]) == (1, None)
 
 
+
+def mistyped(id_number: str) -> str:
+    """The same number with its 17th digit changed: what the check character is there to catch."""
+    return id_number[:16] + str((int(id_number[16]) + 1) % 10) + id_number[17]
+
+
 BAD_SUBMISSIONS = {
     "an unknown field": ({"nickname": "阿芳"}, ["nickname"]),
     "a misspelt field": ({"amount": "3200"}, ["amount"]),
@@ -81,6 +88,16 @@ BAD_SUBMISSIONS = {
     "an id number with letters": ({"worker": {**WORKER, "id_number": "51010419900101A234"}},
                                   ["worker", "id_number"]),
     "a bad phone": ({"worker": {**WORKER, "phone": "23800001111"}}, ["worker", "phone"]),
+    "an id number with a mistyped digit": ({"worker": {**WORKER, "id_number": mistyped(WORKER["id_number"])}},
+                                           ["worker", "id_number"]),
+    "an id number born on 30 February": (
+        {"worker": {**WORKER, "id_number": with_check_character("51010419900230123")}}, ["worker", "id_number"]),
+    "an id number of a child": (
+        {"worker": {**WORKER, "id_number": with_check_character(f"510104{date.today().year - 10}0101123")}},
+        ["worker", "id_number"]),
+    "an id number with region code 9": (
+        {"worker": {**WORKER, "id_number": with_check_character("91010419900101123")}}, ["worker", "id_number"]),
+    "a mobile number starting 12": ({"worker": {**WORKER, "phone": "12800001111"}}, ["worker", "phone"]),
     "an unknown station": ({"chosen_station_id": "people-mars"}, ["chosen_station_id"]),
     "a negative amount": ({"amount_claimed": "-0.01"}, ["amount_claimed"]),
     "an amount that is not a number": ({"amount_claimed": "lots"}, ["amount_claimed"]),

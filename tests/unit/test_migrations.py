@@ -15,6 +15,7 @@ from disputes_shared.plumbing.schema import SchemaNotManaged
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from ..support.examples import AT
+from ..support.fakes import FakeKeyManagement
 from ..support.migrations import SCHEMAS, check_round_trip, tables_in
 
 
@@ -47,7 +48,7 @@ def test_readiness_asks_for_this_releases_head_or_a_later_releases_revision(tmp_
     schema = SCHEMAS[0]
     engine = make_engine(url)
     database = ServiceDatabase(
-        lambda: SqlUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT)),
+        lambda: SqlUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT), keys=FakeKeyManagement()),
         schema.head(), schema.revisions())
     schema.metadata.create_all(engine)
     assert "schema at no revision" in (database.schema_lag() or "")

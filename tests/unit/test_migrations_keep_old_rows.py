@@ -15,6 +15,7 @@ from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.schema import ServiceSchema
 
 from ..support.examples import AT, dossier
+from ..support.fakes import FakeKeyManagement
 
 CLOCKS_REVISIONS = {"mediation": "3ec90e8b5833", "legal_aid": "89f004fc36e9"}
 OLD_CASE = {"case_id": "LD-OLD", "correlation_id": "c", "handoff_id": "h", "purpose": "mediation",
@@ -48,9 +49,14 @@ def test_a_case_from_before_loads_with_the_new_columns_defaults(package, tmp_pat
     schema = ServiceSchema(package, adapters.metadata)
     schema.upgrade(url, CLOCKS_REVISIONS[package])
     old_row(url, table, package, extra)
-    schema.upgrade(url)
+    keys = FakeKeyManagement()
+    schema.upgrade(url, keys=keys)
     engine = make_engine(url)
-    with uow_class(engine, adapters.plumbing, ManualClock(AT)) as uow:
+    with uow_class(engine, adapters.plumbing, ManualClock(AT), keys=keys) as uow:
         case = uow.cases.get("LD-OLD")
+    with engine.connect() as connection:  # the dossier stored in the clear was sealed
+        stored = connection.execute(text(f"SELECT dossier FROM {table}")).scalar_one()
     engine.dispose()
     assert as_defaults(case)
+    assert case.dossier["worker"] == dossier()["worker"]
+    assert not any(value in stored for value in dossier()["worker"].values())

@@ -9,11 +9,13 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import Client
 
+from disputes_shared.contract.personal_numbers import with_check_character
 from portal import forms, i18n, labels, status
 from portal.app import Portal
 
+ID_NUMBER = with_check_character("51010419900101110")  # its check character is X
 GOOD = {
-    "name": "张三", "id_number": "51010419900101123x", "phone": "138 0000 0000",
+    "name": "张三", "id_number": ID_NUMBER.lower(), "phone": "138 0000 0000",
     "employer": "某某餐饮有限公司", "platform": "美团", "industry": "food_delivery",
     "relationship": "incomplete_employment", "amount": "3,200.50", "district": "wuhou",
     "station": "ind-fooddelivery-wuhou", "legal_aid": "1", "description": "",
@@ -31,7 +33,7 @@ def test_a_good_form_becomes_the_claim_intake_takes() -> None:
     assert filing.valid, filing.errors
     assert forms.to_claim(filing) == {
         "channel": "online",
-        "worker": {"name": "张三", "id_number": "51010419900101123X", "phone": "13800000000"},
+        "worker": {"name": "张三", "id_number": ID_NUMBER, "phone": "13800000000"},
         "employer": {"name": "某某餐饮有限公司", "platform": "美团"},
         "industry": "food_delivery", "relationship": "incomplete_employment",
         "claim_types": ["unpaid_wages", "social_insurance"], "amount_claimed": "3200.50",

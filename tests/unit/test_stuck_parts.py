@@ -10,11 +10,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.plumbing.config import TIMEOUT_VARIABLES, database_timeouts, service_config
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 from disputes_shared.plumbing.messaging import failure_reason, is_transient
 
-ID_NUMBER = "51010419900101123X"
+ID_NUMBER = with_check_character("51010419900101110")
 
 
 def test_postgresql_timeouts_have_defaults_and_are_set_in_seconds(monkeypatch):

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import JsonDocument, Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import SqlCaseRepository
+from disputes_shared.plumbing.sealed import SealedCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables, agency_case_columns
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
@@ -30,10 +30,10 @@ arbitration_cases = Table(
     Column("effective_on", Date),
     Column("award_overdue", Boolean, nullable=False),
 )
-plumbing = add_plumbing_tables(metadata)
+plumbing = add_plumbing_tables(metadata, personal_data=True)
 
 
-class SqlArbitrationCases(SqlCaseRepository[ArbitrationCase], ArbitrationCases):
+class SqlArbitrationCases(SealedCaseRepository[ArbitrationCase], ArbitrationCases):
     def assigned_arbitrators(self) -> list[str | None]:
         return self.column("arbitrator_id", self.table.c.state == CaseState.IN_ARBITRATION)
 
@@ -42,4 +42,4 @@ class SqlArbitrationUnitOfWork(SqlUnitOfWork, ArbitrationUnitOfWork):
     cases: SqlArbitrationCases
 
     def bind(self, connection: Connection) -> None:
-        self.cases = SqlArbitrationCases(connection, arbitration_cases, ArbitrationCase)
+        self.cases = SqlArbitrationCases(connection, arbitration_cases, ArbitrationCase, self.case_keys)

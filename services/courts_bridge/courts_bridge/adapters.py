@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.column_types import Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import SqlCaseRepository
+from disputes_shared.plumbing.sealed import SealedCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables, agency_case_columns
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
@@ -26,10 +26,10 @@ court_matters = Table(
     Column("enforceable", Boolean, nullable=False),
     Column("last_step_at", UtcDateTime),
 )
-plumbing = add_plumbing_tables(metadata)
+plumbing = add_plumbing_tables(metadata, personal_data=True)
 
 
-class SqlCourtMatters(SqlCaseRepository[CourtMatter], CourtMatters):
+class SqlCourtMatters(SealedCaseRepository[CourtMatter], CourtMatters):
     pass
 
 
@@ -37,4 +37,4 @@ class SqlCourtsUnitOfWork(SqlUnitOfWork, CourtsUnitOfWork):
     cases: SqlCourtMatters
 
     def bind(self, connection: Connection) -> None:
-        self.cases = SqlCourtMatters(connection, court_matters, CourtMatter)
+        self.cases = SqlCourtMatters(connection, court_matters, CourtMatter, self.case_keys)

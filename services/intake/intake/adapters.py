@@ -11,6 +11,7 @@ from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.repositories import DataclassRepository
+from disputes_shared.plumbing.sealed import SealedRows
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
@@ -25,10 +26,12 @@ claims = Table(
     Column("correlation_id", String(64), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("channel", String(32), nullable=False),
-    Column("worker", JsonDocument, nullable=False),
+    # Sealed personal data (plumbing/sealed.py): who the worker is, whom they worked for, what
+    # they wrote and what was said of them.
+    Column("worker", Text, nullable=False),
     Column("migrant_worker", Boolean, nullable=False),
     Column("worker_count", Integer, nullable=False),
-    Column("employer", JsonDocument, nullable=False),
+    Column("employer", Text, nullable=False),
     Column("industry", String(32), nullable=False),
     Column("relationship", String(32), nullable=False),
     Column("claim_types", JsonDocument, nullable=False),
@@ -37,7 +40,7 @@ claims = Table(
     Column("legal_aid_requested", Boolean, nullable=False),
     Column("chosen_station_id", String(64)),
     Column("description", Text),
-    Column("evidence", JsonDocument, nullable=False),
+    Column("evidence", Text, nullable=False),
     Column("state", EnumText(CaseState), nullable=False, index=True),
     Column("station_id", String(64)),
     Column("urgent", Boolean, nullable=False),
@@ -48,9 +51,10 @@ claims = Table(
     Column("closed_at", UtcDateTime),
     Column("limitation_facts", JsonDocument),
     Column("limitation", JsonDocument),
-    # The history of employers: repeat claims against one are found by this key and the time.
+    # The history of employers: repeat claims against one are found by this key (a keyed hash
+    # of the employer's name, never the name) and the time.
     Column("employer_key", String(200), nullable=False, index=True),
-    Column("consultation", JsonDocument),
+    Column("consultation", Text),
     Column("access_code_digest", String(160)),
 )
 # Evidence files, kept apart from the claim so a claim's row stays small (see evidence.py).
@@ -65,14 +69,26 @@ evidence_files = Table(
     Column("name", String(120), nullable=False),
     Column("content", LargeBinary, nullable=False),
 )
-plumbing = add_plumbing_tables(metadata, clocks=False)  # intake keeps no statutory clock
+plumbing = add_plumbing_tables(metadata, clocks=False, personal_data=True)  # no statutory clock
+SEALED_CLAIM_FIELDS = ("worker", "employer", "description", "evidence", "consultation")
 
 
-class SqlClaims(DataclassRepository[Claim], Claims):
+class SqlClaims(SealedRows[Claim], Claims):
+    sealed = SEALED_CLAIM_FIELDS
+
+    def _row(self, obj: Claim) -> dict[str, Any]:
+        row = super()._row(obj)
+        row["employer_key"] = self.case_keys.lookup_digest(row["employer_key"])
+        return row
+
+    def object_of(self, row: Any) -> Claim:
+        # The stored key is a keyed hash: the claim derives its own from the employer again.
+        return super().object_of({**dict(row), "employer_key": ""})
+
     def count_against_employer(self, key: str, since: datetime) -> int:
         """Claims filed against one employer since ``since`` (intake's history of employers)."""
         query = select(func.count()).select_from(self.table).where(
-            self.table.c.employer_key == key, self.table.c.received_at >= since)
+            self.table.c.employer_key == self.case_keys.lookup_digest(key), self.table.c.received_at >= since)
         return int(self.connection.execute(query).scalar_one())
 
     def urgent_open(self) -> list[Claim]:
@@ -94,5 +110,5 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
     evidence: SqlEvidenceFiles
 
     def bind(self, connection: Connection) -> None:
-        self.claims = SqlClaims(connection, claims, Claim)
+        self.claims = SqlClaims(connection, claims, Claim, self.case_keys)
         self.evidence = SqlEvidenceFiles(connection, evidence_files, EvidenceFile)

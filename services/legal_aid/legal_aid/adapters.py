@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, Connection, String, Table
 
 from disputes_shared.plumbing.column_types import JsonDocument
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import SqlCaseRepository
+from disputes_shared.plumbing.sealed import SealedCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables, agency_case_columns
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
@@ -25,10 +25,10 @@ aid_applications = Table(
     Column("provisional", Boolean, nullable=False),
     Column("forums", JsonDocument, nullable=False),
 )
-plumbing = add_plumbing_tables(metadata)
+plumbing = add_plumbing_tables(metadata, personal_data=True)
 
 
-class SqlAidApplications(SqlCaseRepository[AidApplication], AidApplications):
+class SqlAidApplications(SealedCaseRepository[AidApplication], AidApplications):
     def with_ids(self, case_ids: Iterable[str]) -> list[AidApplication]:
         return self.find(self.table.c.case_id.in_(set(case_ids)))
 
@@ -40,4 +40,4 @@ class SqlLegalAidUnitOfWork(SqlUnitOfWork, LegalAidUnitOfWork):
     cases: SqlAidApplications
 
     def bind(self, connection: Connection) -> None:
-        self.cases = SqlAidApplications(connection, aid_applications, AidApplication)
+        self.cases = SqlAidApplications(connection, aid_applications, AidApplication, self.case_keys)

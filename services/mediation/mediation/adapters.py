@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
 from disputes_shared.plumbing.column_types import JsonDocument, Money
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.repositories import SqlCaseRepository
+from disputes_shared.plumbing.sealed import SealedCaseRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables, agency_case_columns
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
@@ -28,10 +28,10 @@ mediation_cases = Table(
     Column("difficulty", String(16)),
     Column("subsidy", Money),
 )
-plumbing = add_plumbing_tables(metadata)
+plumbing = add_plumbing_tables(metadata, personal_data=True)
 
 
-class SqlMediationCases(SqlCaseRepository[MediationCase], MediationCases):
+class SqlMediationCases(SealedCaseRepository[MediationCase], MediationCases):
     def _active_at(self, station_id: str) -> tuple[Any, ...]:
         c = self.table.c
         return (c.station_id == station_id, c.state.in_([str(s) for s in ACTIVE_STATES]))
@@ -47,4 +47,4 @@ class SqlMediationUnitOfWork(SqlUnitOfWork, MediationUnitOfWork):
     cases: SqlMediationCases
 
     def bind(self, connection: Connection) -> None:
-        self.cases = SqlMediationCases(connection, mediation_cases, MediationCase)
+        self.cases = SqlMediationCases(connection, mediation_cases, MediationCase, self.case_keys)

@@ -14,7 +14,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import HandoffPurpose
-from .strict import AMOUNT_PATTERN, Amount, Bounded, Day, Flag, Instant, Number, WholeNumber
+from .personal_numbers import DOSSIER_V1_PHONE_SHAPE, RESIDENT_ID_PATTERN, mobile_problem, resident_id_problem
+from .strict import AMOUNT_PATTERN, Amount, Bounded, Day, Flag, Instant, Number, RuleCheck, WholeNumber
 from .vocabularies import (
     CHANNELS,
     CLAIM_TYPES,
@@ -245,12 +246,13 @@ class Person(Bounded):
 
     name = fields.Str(required=True, validate=validate.Length(min=1, max=100),
         metadata={"description": "The person's full name (personal data)"})
-    id_number = fields.Str(required=True, validate=validate.Regexp(r"^\d{17}[\dXx]$",
-                           error="must be an 18-character resident ID number"),
-        metadata={"description": "The 18-character resident ID number (personal data)"})
-    phone = fields.Str(required=True, validate=validate.Regexp(r"^1\d{10}$",
-                       error="must be an 11-digit mobile number"),
-        metadata={"description": "An 11-digit mobile number (personal data)"})
+    id_number = fields.Str(required=True, validate=RuleCheck(RESIDENT_ID_PATTERN, resident_id_problem),
+        metadata={"description": "The 18-character resident ID number (personal data), checked by "
+                                 "GB 11643-1999: region code, a real birth date (the holder at least "
+                                 "16), check character"})
+    phone = fields.Str(required=True, validate=RuleCheck(DOSSIER_V1_PHONE_SHAPE, mobile_problem),
+        metadata={"description": "A mainland mobile number: 11 digits, starting 13 to 19 "
+                                 "(personal data)"})
 
 
 class Employer(Bounded):

@@ -37,7 +37,7 @@ from .routing import (
     queue_name,
     routing_key,
 )
-from .strict import AMOUNT_PATTERN
+from .strict import AMOUNT_PATTERN, RuleCheck
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:disputes:contract:schemas:"
@@ -130,6 +130,8 @@ def _constraint(validator: Any, kind: str) -> dict[str, Any]:
         names = ("minItems", "maxItems") if kind == "array" else ("minLength", "maxLength")
         return {name: value for name, value in zip(names, (validator.min, validator.max), strict=True)
                 if value is not None}
+    if isinstance(validator, RuleCheck):
+        return {"pattern": validator.pattern}
     if isinstance(validator, validate.Regexp):
         return {"pattern": validator.regex.pattern}
     if isinstance(validator, validate.URL):

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 MAX_AMOUNT = Decimal("100000000")  # yuan; a claim above it is not a labor dispute we take
 # A non-negative amount up to MAX_AMOUNT, with at most two places.
@@ -123,6 +124,22 @@ class Amount(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class RuleCheck(validate.Validator):
+    """A rule beyond a pattern (a check digit, a real date): ``problem`` names what is wrong
+    with a value, or returns ``None``. The published JSON Schema carries ``pattern``, the shape
+    alone; the rule is in the field's description."""
+
+    def __init__(self, pattern: str, problem: Callable[[str], str | None]) -> None:
+        self.pattern = pattern
+        self.problem = problem
+
+    def __call__(self, value: Any) -> Any:
+        found = self.problem(value)
+        if found:
+            raise ValidationError(found)
+        return value
+
+
 class Bounded(Schema):
     """A schema whose text fields and lists all have a maximum length (see the module)."""
 
@@ -139,7 +156,8 @@ def _bound(name: str, field: fields.Field) -> None:
     if isinstance(field, fields.Integer) and not _has(field, validate.Range, "max"):
         field.validators = [*field.validators, validate.Range(max=MAX_WHOLE)]
     if (isinstance(field, fields.String) and not _has(field, validate.OneOf)
-            and not _has(field, validate.Regexp) and not _has(field, validate.Length, "max")):
+            and not _has(field, validate.Regexp) and not _has(field, RuleCheck)
+            and not _has(field, validate.Length, "max")):
         field.validators = [*field.validators, validate.Length(max=TEXT_LIMITS.get(name, MAX_TEXT))]
 
 

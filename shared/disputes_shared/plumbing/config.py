@@ -12,6 +12,7 @@ from ..contract.routing import SERVICE_NAMES  # noqa: F401  (nameko service name
 from ..identity.development import DEFAULT_AUDIENCE, DEVELOPMENT_ISSUER, JWKS_FILE
 from ..kit.broker import amqp_uri  # noqa: F401  (the services' configuration includes it)
 from .engine import DatabaseTimeouts
+from .personal_data import key_settings
 
 DEFAULT_HTTP_PORTS = {
     Agency.INTAKE: 8101,
@@ -111,6 +112,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         "READING_RATE_PER_MINUTE": os.environ.get("DISPUTES_READING_RATE_PER_MINUTE") or "120",
     }
     config.update(identity_config(os.environ))
+    config.update(key_settings(SERVICE_NAMES[agency], os.environ))
     config["DATABASE_TIMEOUTS"] = database_timeouts(os.environ)
     if retry_delays := os.environ.get("DISPUTES_EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = event_retry_delays(retry_delays)

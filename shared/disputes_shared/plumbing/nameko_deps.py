@@ -28,6 +28,7 @@ from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .operations import OperationsServer
 from .outbox import SqlOutbox
+from .personal_data import key_management
 from .relay import OutboxRelay
 from .schema import ServiceSchema
 from .tables import PlumbingTables
@@ -55,6 +56,7 @@ class Storage(DependencyProvider):
         schema = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata)
         self.schema_head, self.known_revisions = schema.head(), schema.revisions()
         self.engine = make_engine(config["DATABASE_URL"], config.get("DATABASE_TIMEOUTS"))
+        self.keys = None if self.tables.data_keys is None else key_management(self.container.service_name, config)
         self.relay = None if self.tables.outbox is None else OutboxRelay(
             self.engine, self.tables.outbox, ConfirmedPublisher(config["AMQP_URI"]),
             self.metrics_registry.metrics, self.clock)
@@ -77,7 +79,7 @@ class Storage(DependencyProvider):
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return self.uow_class(self.engine, self.tables, self.clock,
-                              on_commit=None if self.relay is None else self.relay.wake)
+                              on_commit=None if self.relay is None else self.relay.wake, keys=self.keys)
 
     def database(self, actor: dict[str, str] | None = None) -> ServiceDatabase:
         return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions, actor)

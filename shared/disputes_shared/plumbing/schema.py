@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, inspect
 
 from .engine import make_engine
+from .personal_data import KeyManagement
 
 ENVIRONMENT = Path(str(resources.files("disputes_shared") / "migrations"))
 
@@ -37,7 +38,7 @@ class ServiceSchema:
         self.retired_tables = frozenset(metadata.info.get("retired_tables", ()))
         self.versions = Path(str(resources.files(package) / "migrations"))
 
-    def config(self, url: str) -> Config:
+    def config(self, url: str, keys: KeyManagement | None = None) -> Config:
         config = Config()
         config.set_main_option("script_location", str(ENVIRONMENT))
         config.set_main_option("path_separator", "os")
@@ -47,6 +48,7 @@ class ServiceSchema:
         config.attributes["url"] = url
         config.attributes["metadata"] = self.metadata
         config.attributes["retired_tables"] = self.retired_tables
+        config.attributes["keys"] = keys  # the revision sealing personal data needs them
         return config
 
     def head(self) -> str:
@@ -66,12 +68,12 @@ class ServiceSchema:
         """The revision the database is at (None: no history yet)."""
         return MigrationContext.configure(connection).get_current_revision()
 
-    def upgrade(self, url: str, revision: str = "head") -> None:
+    def upgrade(self, url: str, revision: str = "head", keys: KeyManagement | None = None) -> None:
         self._refuse_unmanaged(url)
-        command.upgrade(self.config(url), revision)
+        command.upgrade(self.config(url, keys), revision)
 
-    def downgrade(self, url: str, revision: str = "base") -> None:
-        command.downgrade(self.config(url), revision)
+    def downgrade(self, url: str, revision: str = "base", keys: KeyManagement | None = None) -> None:
+        command.downgrade(self.config(url, keys), revision)
 
     def new_revision(self, url: str, message: str) -> None:
         """Write a revision with what differs between the database (at head) and the tables."""

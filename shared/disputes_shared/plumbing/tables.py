@@ -31,7 +31,7 @@ def agency_case_columns() -> list[Column[Any]]:
         Column("correlation_id", String(64), nullable=False),
         Column("handoff_id", String(36), nullable=False),
         Column("purpose", String(32), nullable=False),
-        Column("dossier", JsonDocument, nullable=False),
+        Column("dossier", Text, nullable=False),  # sealed personal data (plumbing/sealed.py)
         Column("state", String(32), nullable=False, index=True),
         Column("received_at", UtcDateTime, nullable=False),
         Column("accepted_at", UtcDateTime),
@@ -40,13 +40,17 @@ def agency_case_columns() -> list[Column[Any]]:
 
 
 def add_plumbing_tables(metadata: MetaData, *, outbox: bool = True, handoffs: bool = True,
-                        clocks: bool = True) -> "PlumbingTables":
+                        clocks: bool = True, personal_data: bool = False) -> "PlumbingTables":
     """The plumbing a service uses, on its ``metadata``: every service has an inbox; the outbox
-    only if it publishes events, handoffs only if it keeps them, clocks only if it runs them."""
+    only if it publishes events, handoffs only if it keeps them, clocks only if it runs them,
+    the cases' data keys only if it keeps personal data (sealed with them)."""
+    from .sealed import data_keys_table
+
     return PlumbingTables(inbox=_inbox(metadata),
                           outbox=_outbox(metadata) if outbox else None,
                           handoffs=_handoffs(metadata) if handoffs else None,
-                          clocks=_clocks(metadata) if clocks else None)
+                          clocks=_clocks(metadata) if clocks else None,
+                          data_keys=data_keys_table(metadata) if personal_data else None)
 
 
 def _inbox(metadata: MetaData) -> Table:
@@ -120,4 +124,5 @@ class PlumbingTables:
     outbox: Table | None  # None: the service publishes nothing
     handoffs: Table | None
     clocks: Table | None
+    data_keys: Table | None = None  # None: the service keeps no personal data
 

@@ -14,7 +14,9 @@ from ..contract.handoff import Handoff
 from ..ports import UnitOfWork
 from .inbox import SqlInbox
 from .outbox import SqlOutbox
+from .personal_data import KeyManagement
 from .repositories import SqlClockRepository, SqlHandoffRepository
+from .sealed import CaseKeys
 from .tables import PlumbingTables
 
 
@@ -22,11 +24,17 @@ class SqlUnitOfWork(UnitOfWork):
     """``outbox``, ``handoffs`` and ``clocks`` exist only in a service that declares those
     tables; a service's own repositories are made in ``bind``."""
 
+    case_keys: CaseKeys  # in a service that keeps personal data
+
     def __init__(self, engine: Engine, tables: PlumbingTables, clock: Clock,
-                 on_commit: Callable[[list[Envelope]], None] | None = None) -> None:
+                 on_commit: Callable[[list[Envelope]], None] | None = None,
+                 keys: KeyManagement | None = None) -> None:
         super().__init__(clock, on_commit)
         self.engine = engine
         self.tables = tables
+        if tables.data_keys is not None and keys is None:
+            raise ValueError("a service that keeps personal data needs its key management")
+        self.keys = keys
 
     def begin(self) -> None:
         self.connection = self.engine.connect()
@@ -38,6 +46,8 @@ class SqlUnitOfWork(UnitOfWork):
             self.handoffs = SqlHandoffRepository(self.connection, self.tables.handoffs, Handoff)
         if self.tables.clocks is not None:
             self.clocks = SqlClockRepository(self.connection, self.tables.clocks, StatutoryClock)
+        if self.tables.data_keys is not None and self.keys is not None:
+            self.case_keys = CaseKeys(self.connection, self.tables.data_keys, self.keys)
         self.bind(self.connection)
 
     def bind(self, connection: Connection) -> None:

@@ -1,0 +1,128 @@
+"""Personal data on a service's own tables: the ``data_keys`` table (each case's data key,
+wrapped), the case keys a unit of work opens and seals with, and the repositories whose personal
+columns hold sealed text. Domain objects and handlers see plain values; only these adapters and
+memory ever hold them decrypted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Connection, LargeBinary, MetaData, String, Table, func, insert, select, update
+
+from .column_types import UtcDateTime
+from .personal_data import KeyManagement, PersonalDataError, new_data_key, open_sealed, seal
+from .repositories import DataclassRepository, SqlCaseRepository
+
+T = TypeVar("T")
+
+
+def data_keys_table(metadata: MetaData) -> Table:
+    return Table(
+        "data_keys", metadata,
+        Column("case_id", String(64), primary_key=True),
+        Column("kek_id", String(64), nullable=False, index=True),  # the key-encryption key that wrapped it
+        Column("wrapped_key", LargeBinary, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+    )
+
+
+class CaseKeys:
+    """Each case's data key, for one connection: unwrapped once per unit of work, created (and
+    wrapped by the current key-encryption key) the first time a case's personal data is sealed."""
+
+    def __init__(self, connection: Connection, table: Table, keys: KeyManagement) -> None:
+        self.connection = connection
+        self.table = table
+        self.keys = keys
+        self._open: dict[str, bytes] = {}
+
+    def data_key(self, case_id: str, create: bool = False) -> bytes:
+        if case_id in self._open:
+            return self._open[case_id]
+        row = self.connection.execute(
+            select(self.table.c.kek_id, self.table.c.wrapped_key).where(self.table.c.case_id == case_id)).first()
+        if row is not None:
+            key = self.keys.unwrap(row.kek_id, bytes(row.wrapped_key))
+        elif create:
+            key = new_data_key()
+            kek_id, wrapped = self.keys.wrap(key)
+            self.connection.execute(insert(self.table), {
+                "case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": datetime.now(UTC)})
+        else:
+            raise PersonalDataError(f"case {case_id}: no data key (erased, or never sealed)")
+        self._open[case_id] = key
+        return key
+
+    def seal(self, case_id: str, value: Any, context: str) -> str:
+        return seal(self.data_key(case_id, create=True), value, f"{context}:{case_id}")
+
+    def open(self, case_id: str, text: str, context: str) -> Any:
+        return open_sealed(self.data_key(case_id), text, f"{context}:{case_id}")
+
+    def lookup_digest(self, value: str) -> str:
+        return self.keys.lookup_digest(value)
+
+
+def rewrap_data_keys(connection: Connection, table: Table, keys: KeyManagement) -> dict[str, int]:
+    """Every data key not under the current key-encryption key, unwrapped and wrapped again
+    under it; the rows they encrypt are not touched. How many keys each KEK now wraps."""
+    current = keys.wrap(bytes(32))[0]  # which KEK is current: the port names it as it wraps
+    stale = connection.execute(select(table.c.case_id, table.c.kek_id, table.c.wrapped_key)
+                               .where(table.c.kek_id != current)).all()
+    for case_id, kek_id, wrapped in stale:
+        kek, rewrapped = keys.wrap(keys.unwrap(kek_id, bytes(wrapped)))
+        connection.execute(update(table).where(table.c.case_id == case_id)
+                           .values(kek_id=kek, wrapped_key=rewrapped))
+    return {kek: count for kek, count in connection.execute(
+        select(table.c.kek_id, func.count()).group_by(table.c.kek_id)).all()}
+
+
+class SealedRows(DataclassRepository[T]):
+    """A repository whose ``sealed`` columns hold personal data sealed under the row's case key
+    (the row's ``case_id``); the rest of the row is stored as it is."""
+
+    sealed: tuple[str, ...] = ()
+
+    def __init__(self, connection: Connection, table: Table, cls: type[T], case_keys: CaseKeys) -> None:
+        super().__init__(connection, table, cls)
+        self.case_keys = case_keys
+
+    def _context(self, name: str) -> str:
+        return f"{self.table.name}.{name}"
+
+    def _row(self, obj: T) -> dict[str, Any]:
+        row = super()._row(obj)
+        for name in self.sealed:
+            if row[name] is not None:
+                row[name] = self.case_keys.seal(row["case_id"], row[name], self._context(name))
+        return row
+
+    def object_of(self, row: Any) -> T:
+        values = dict(row)
+        for name in self.sealed:
+            if values[name] is not None:
+                values[name] = self.case_keys.open(values["case_id"], values[name], self._context(name))
+        return super().object_of(values)
+
+
+class SealedCaseRepository(SealedRows[T], SqlCaseRepository[T]):
+    """An agency's cases with the dossier sealed."""
+
+    sealed = ("dossier",)
+
+
+def rotate_keys(url: str, table: Table, keys: KeyManagement) -> dict[str, Any]:
+    """A new key-encryption key made current, then every case's data key re-wrapped under it in
+    one transaction (the sealed rows are not touched). A service that wraps a new case's key
+    meanwhile uses the old KEK, which still unwraps; running this again re-wraps that too."""
+    from .engine import make_engine
+
+    new_kek = keys.rotate()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            wrapped_by = rewrap_data_keys(connection, table, keys)
+    finally:
+        engine.dispose()
+    return {"current": new_kek, "data_keys_by_kek": wrapped_by}

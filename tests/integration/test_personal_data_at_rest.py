@@ -1,0 +1,121 @@
+"""Personal data at rest, on SQLite and PostgreSQL: claims filed over HTTP leave no ID number or
+phone in the clear in intake's or mediation's tables, and both services still read them back
+(decrypted in memory with their own keys). The outbox still keeps the dossier it sent (a later
+step of issue 16), so it is left out of the scan."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+
+import intake.adapters
+import mediation.adapters
+from disputes_cli.sandbox import scratch_postgres_databases
+from disputes_shared.clocks.wall import SystemClock
+from disputes_shared.contract.personal_numbers import with_check_character
+from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.plumbing.schema import ServiceSchema
+from intake.api import validate_submission
+from intake.domain import Claim
+from intake.service import IntakeService
+from mediation.service import MediationService
+
+from ..support.examples import AT, CLAIM, WORKER, claim_document
+from ..support.fakes import FakeKeyManagement
+from ..support.keys import keys_of
+from ..support.signin import staff_rpc
+from ..support.waiting import eventually
+from .test_agencies_together import http
+
+NOT_SCANNED = {"outbox"}  # the sent dossier, in the clear until issue 16's purge of confirmed messages
+WORKERS = [{"name": f"测试工人{n}", "id_number": with_check_character(f"51010719880506{n:03d}"),
+            "phone": f"1390000{n:04d}"} for n in (7, 8)]
+
+
+@pytest.fixture
+def platform(start_service) -> dict[str, Any]:
+    return {"mediation": start_service(MediationService, mediation.adapters.metadata),
+            "intake": start_service(IntakeService, intake.adapters.metadata)}
+
+
+def stored_text(url: str, scanned: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every row of every table (but the outbox, unless ``scanned`` names the tables), as the
+    database holds it, by table."""
+    engine = make_engine(url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        with engine.connect() as connection:
+            return {name: json.dumps([list(row) for row in connection.execute(select(table))],
+                                     default=lambda v: v.hex() if isinstance(v, bytes) else str(v),
+                                     ensure_ascii=False)
+                    for name, table in metadata.tables.items()
+                    if (name in scanned if scanned else name not in NOT_SCANNED)}
+    finally:
+        engine.dispose()
+
+
+def read_back(config: dict[str, Any], uow_class: Any, module: Any, read: Any) -> Any:
+    engine = make_engine(config["DATABASE_URL"])
+    keys = keys_of(config)
+    try:
+        with uow_class(engine, module.plumbing, SystemClock(), keys=keys) as uow:
+            return read(uow)
+    finally:
+        engine.dispose()
+
+
+def test_no_id_number_or_phone_is_stored_in_the_clear_and_each_service_reads_its_own(platform):
+    case_ids = []
+    for worker in WORKERS:
+        status, filed = http(platform["intake"], "POST", "/v1/claims",
+                             {**CLAIM, "worker": worker, "legal_aid_requested": False})
+        assert status == 201
+        case_ids.append(filed["case_id"])
+    with staff_rpc(platform["intake"]) as rpc:
+        handoffs = eventually(lambda: (found := rpc.mediation.pending_handoffs()) and len(found) == 2 and found)
+        for handoff in handoffs:  # the service loads (and so opens) each case it takes up
+            assert rpc.mediation.accept_handoff(handoff["handoff_id"])["status"] == "accepted"
+
+    # The scan finds a planted value where one is stored in the clear: the outbox keeps what it sent.
+    assert WORKERS[0]["id_number"] in stored_text(platform["intake"]["DATABASE_URL"], scanned=("outbox",))["outbox"]
+    for service in ("intake", "mediation"):
+        for table, text in stored_text(platform[service]["DATABASE_URL"]).items():
+            for worker in WORKERS:
+                for value in (worker["id_number"], worker["phone"], worker["name"]):
+                    assert value not in text, f"{service}.{table} holds {value} in the clear"
+
+    for case_id, worker in zip(case_ids, WORKERS, strict=True):
+        claim = read_back(platform["intake"], intake.adapters.SqlIntakeUnitOfWork, intake.adapters,
+                          lambda uow, case_id=case_id: uow.claims.get(case_id))
+        case = read_back(platform["mediation"], mediation.adapters.SqlMediationUnitOfWork, mediation.adapters,
+                         lambda uow, case_id=case_id: uow.cases.get(case_id))
+        assert claim.worker == worker and case.dossier["worker"] == worker
+
+
+def test_the_sealing_migration_seals_and_opens_rows_on_postgresql():
+    keys = FakeKeyManagement()
+    schema = ServiceSchema("intake", intake.adapters.metadata)
+    with scratch_postgres_databases(["intake"], prefix="pd") as urls:
+        url = urls["intake"]
+        schema.upgrade(url)
+        engine = make_engine(url)
+        try:
+            claim = Claim(case_id="LD-1", correlation_id="c", received_at=AT,
+                          **validate_submission(claim_document()))
+            with intake.adapters.SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, SystemClock(),
+                                                     keys=keys) as uow:
+                uow.claims.add(claim)
+                uow.commit()
+            schema.downgrade(url, "5c1d7e2f9a30", keys=keys)
+            assert WORKER["id_number"] in stored_text(url)["claims"]
+            schema.upgrade(url, keys=keys)
+            assert WORKER["id_number"] not in stored_text(url)["claims"]
+            with intake.adapters.SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, SystemClock(),
+                                                     keys=keys) as uow:
+                assert uow.claims.get("LD-1") == claim
+        finally:
+            engine.dispose()
