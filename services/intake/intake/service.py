@@ -30,7 +30,7 @@ from .api import InvalidClaim, validate_submission
 from .bootstrap import bootstrap
 from .evidence_api import ACCESS_CODE_HEADER, EvidenceEndpoints, access_code_of, no_claim
 from .filing_rate import FilingRate
-from .handlers import claim_view
+from .handlers import claim_view, registry_view
 
 
 def _json(status: int, document: Any) -> Response:
@@ -149,3 +149,39 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
         if found is None:
             raise UnknownCase(case_id)
         return claim_view(found)
+
+    # -- the registry of outside agencies (operators; ``disputes agency``) ----------------------
+
+    @rpc
+    def register_agency(self, name: str, purpose: str | None = None) -> dict[str, Any]:
+        """Route to an outside agency from now on; raises ``RegistryRefused`` saying why not."""
+        with self.storage() as uow:
+            entry = self.agency_logic.register_agency(uow, name, purpose)
+            uow.commit()
+        return registry_view(entry)
+
+    @rpc
+    def suspend_agency(self, name: str) -> dict[str, Any]:
+        with self.storage() as uow:
+            entry = self.agency_logic.suspend_agency(uow, name)
+            uow.commit()
+        return registry_view(entry)
+
+    @rpc
+    def resume_agency(self, name: str) -> dict[str, Any]:
+        with self.storage() as uow:
+            entry = self.agency_logic.resume_agency(uow, name)
+            uow.commit()
+        return registry_view(entry)
+
+    @rpc
+    def remove_agency(self, name: str) -> dict[str, Any]:
+        with self.storage() as uow:
+            entry = self.agency_logic.remove_agency(uow, name)
+            uow.commit()
+        return registry_view(entry)
+
+    @rpc
+    def agencies(self) -> list[dict[str, Any]]:
+        with self.storage() as uow:
+            return self.agency_logic.agencies(uow)
