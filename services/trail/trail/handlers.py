@@ -9,8 +9,8 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
-from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS
+from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .chain import GENESIS, Checkpoint, Verdict, entry_digest, entry_message, verify

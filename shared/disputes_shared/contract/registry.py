@@ -41,3 +41,31 @@ PURPOSES_OF: dict[Agency, tuple[Purpose, ...]] = {
 # covers them) but keeps no case summary for it; analytics ignores them.
 REGISTRY_CASE_ID = "agency-registry"
 CASELESS_EVENTS = frozenset({"agency.changed"})
+
+
+class RegistryRefused(ValueError):
+    """A registry command that may not be done: unknown or platform agency, wrong purpose,
+    registered already, not registered."""
+
+
+def outside_agency(name: str) -> Agency:
+    """The outside agency named ``name``; refused for an unknown name or a platform agency."""
+    outside = ", ".join(OUTSIDE_AGENCIES)
+    if name not in {agency.value for agency in Agency}:
+        raise RegistryRefused(f"no agency {name!r} in the contract; outside agencies: {outside}")
+    agency = Agency(name)
+    if agency not in OUTSIDE_AGENCIES:
+        raise RegistryRefused(f"{name} is a service of the platform, not an outside agency; "
+                              f"outside agencies: {outside}")
+    return agency
+
+
+def purpose_for(agency: Agency, purpose: str | None) -> Purpose:
+    """The purpose ``agency`` is registered for: ``purpose`` if the contract allows it, or the
+    agency's only one when none is given."""
+    allowed = PURPOSES_OF[agency]
+    if purpose is None:
+        return allowed[0]
+    if purpose not in {p.value for p in allowed}:
+        raise RegistryRefused(f"{agency} may be registered for {', '.join(allowed)}, not {purpose!r}")
+    return Purpose(purpose)
