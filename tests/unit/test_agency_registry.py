@@ -4,13 +4,17 @@ follows it at filing time, read in the filing's own unit of work."""
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from analytics.handlers import Analytics
 from disputes_shared.contract.registry import REGISTRY_CASE_ID
 from intake.api import validate_submission
 from intake.handlers import Intake
 from intake.registry import RegistryRefused
+from trail.handlers import Trail
 
-from ..support.examples import claim_document, delivered
+from ..support.examples import AT, claim_document, delivered, envelope
+from .helpers import deliver
 
 INTAKE = Intake()
 OPERATOR = {"subject": "ops-li", "role": "operator"}
@@ -110,3 +114,27 @@ def test_suspending_twice_is_refused_and_a_removed_agency_may_be_registered_agai
         act(intake_db, "suspend_agency", "hotline_12345")
     act(intake_db, "remove_agency", "hotline_12345")
     assert str(act(intake_db, "register_agency", "hotline_12345", "identity_only").status) == "active"
+
+
+def registry_change(status: str = "suspended"):
+    return delivered(envelope("agency.changed", case_id=REGISTRY_CASE_ID, payload={
+        "agency": "labor_inspection", "status": status, "purpose": "wage_arrears_referrals",
+        "changed_at": AT}))
+
+
+def test_the_trail_records_a_registry_change_and_keeps_no_case_for_it(trail_db):
+    assert deliver(trail_db, Trail(Ed25519PrivateKey.generate().sign), registry_change()) == "handled"
+    with trail_db() as uow:
+        (entry,) = uow.entries.every()
+        assert (entry.case_id, entry.event_type) == (REGISTRY_CASE_ID, "agency.changed")
+        assert uow.summaries.get(REGISTRY_CASE_ID) is None
+
+
+def test_analytics_ignores_a_registry_change_live_and_in_a_rebuild(analytics_db):
+    analytics = Analytics()
+    assert deliver(analytics_db, analytics, registry_change()) == "ignored"
+    entry = {"event_id": "e-1", "case_id": REGISTRY_CASE_ID, "event_type": "agency.changed",
+             "source_agency": "intake", "payload": {}, "occurred_at": AT.isoformat()}
+    with analytics_db() as uow:
+        assert analytics.rebuild(uow, [entry]) == 0
+        assert uow.facts.get(REGISTRY_CASE_ID) is None
