@@ -7,6 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from analytics.handlers import Analytics
+from disputes_cli import main as cli
 from disputes_shared.contract.registry import REGISTRY_CASE_ID
 from intake.api import validate_submission
 from intake.handlers import Intake
@@ -138,3 +139,15 @@ def test_analytics_ignores_a_registry_change_live_and_in_a_rebuild(analytics_db)
     with analytics_db() as uow:
         assert analytics.rebuild(uow, [entry]) == 0
         assert uow.facts.get(REGISTRY_CASE_ID) is None
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["add", "city_court"], "no agency 'city_court' in the contract; outside agencies: labor_inspection"),
+    (["add", "mediation"], "mediation is a service of the platform, not an outside agency"),
+    (["add", "trade_union", "--purpose", "wage_arrears_referrals"],
+     "trade_union may be registered for identity_only, not 'wage_arrears_referrals'"),
+    (["remove", "arbitration"], "arbitration is a service of the platform"),
+])
+def test_the_agency_command_refuses_a_wrong_name_or_purpose_before_touching_anything(args, said, capsys):
+    assert cli.main(["agency", *args]) == 1
+    assert said in capsys.readouterr().err
