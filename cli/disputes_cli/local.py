@@ -16,7 +16,7 @@ from disputes_shared.contract.agencies import OPERATOR, Agency, broker_user
 from disputes_shared.contract.agencies import PORTAL as PORTAL_USER
 from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, ops_port, portal_http_port
 
-from .broker_setup import BrokerCredentials, set_up_broker
+from .broker_setup import PLATFORM_PRINCIPALS, BrokerCredentials, set_up_broker
 
 SERVICES = [SERVICE_NAMES[a] for a in (Agency.TRAIL, Agency.ANALYTICS, Agency.MEDIATION, Agency.LEGAL_AID,
                                         Agency.ARBITRATION, Agency.COURTS, Agency.INTAKE)]
@@ -58,11 +58,22 @@ def service_env() -> dict[str, str]:
 
 def broker_users() -> dict[str, BrokerCredentials]:
     """The broker set up for this platform (as the administrator of ``DISPUTES_AMQP_URI``): its
-    topology, and the users of the agencies, the operator and the portal, their passwords kept
-    owner-only under ``var/broker-users/`` (users named in ``DISPUTES_BROKER_NAMESPACE``, if set)."""
-    admin = os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
-    return set_up_broker(admin, var("broker-users", "x").parent,
-                         namespace=os.environ.get("DISPUTES_BROKER_NAMESPACE", ""))
+    topology, and the users of the platform's agencies, the operator and the portal, their
+    passwords kept owner-only under ``var/broker-users/`` (users named in
+    ``DISPUTES_BROKER_NAMESPACE``, if set). An outside agency gets its user when it is onboarded
+    (``disputes agency add``)."""
+    return set_up_broker(admin_uri(), broker_users_dir(),
+                         namespace=os.environ.get("DISPUTES_BROKER_NAMESPACE", ""),
+                         principals=PLATFORM_PRINCIPALS)
+
+
+def admin_uri() -> str:
+    """The broker as its administrator (the set-up's), from ``DISPUTES_AMQP_URI``."""
+    return os.environ.get("DISPUTES_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def broker_users_dir() -> Path:
+    return var("broker-users", "x").parent
 
 
 def act_as_operator() -> None:

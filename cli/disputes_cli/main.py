@@ -276,6 +276,12 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agency(args: argparse.Namespace) -> int:
+    from .agency import command
+
+    return command(args)
+
+
 def cmd_conformance(args: argparse.Namespace) -> int:
     from disputes_shared.kit import conformance
 
@@ -353,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(sub.add_parser(
         "conformance", help="watch the broker and check what an agency's system publishes "
                             "against the contract (exit 1 on any failure)"))
+    from .agency import add_arguments as agency_arguments
+
+    agency_arguments(sub.add_parser("agency", help="onboard an outside agency at run time: add, "
+                                                   "list, suspend, resume, remove"))
     args = parser.parse_args(argv)
 
     if args.command in ("up", "down", "status"):
@@ -366,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
     if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics",
-                         "risk-notice", "simulate"):
+                         "risk-notice", "simulate", "agency"):
         from . import local
 
         local.act_as_operator()
@@ -378,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,
-                "conformance": cmd_conformance, "token": cmd_token}
+                "conformance": cmd_conformance, "token": cmd_token, "agency": cmd_agency}
     return commands[args.command](args)
 
 

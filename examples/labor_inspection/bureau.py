@@ -14,7 +14,8 @@ goes through an outbox in that file, so an answer is never lost and never sent w
 The broker is ``--amqp-uri`` or ``$DISPUTES_AMQP_URI`` (default: the local one), as the bureau's
 own broker user: ``$DISPUTES_AMQP_USERNAME`` (``labor_inspection``) with its password in
 ``$DISPUTES_AMQP_PASSWORD`` or the file ``$DISPUTES_AMQP_PASSWORD_FILE`` that the platform's
-operators hand over. That user may consume the bureau's queue alone and send only the bureau's
+operators hand over once they have onboarded the bureau (``disputes agency add labor_inspection``,
+which also starts intake's referrals to it). That user may consume the bureau's queue alone and send only the bureau's
 events; the platform's consumers park anything sent in the bureau's name by another user.
 """
 

@@ -1,7 +1,12 @@
-"""The example labor-inspection bureau (examples/labor_inspection), a separate process built on
-the client kit alone, against the whole platform: intake refers wage arrears to it, it answers
-and reports back, the trail follows the referral track without anomalies, and the conformance
-check passes it."""
+"""A labor-inspection bureau's system joining a running platform from outside (issue 20).
+
+First the plain-pika bureau of docs/joining.md is onboarded with ``disputes agency add``,
+receives wage-arrears referrals, accepts them and reports back, all on each case's trail and in
+``disputes handoffs``; once suspended, new claims are not referred; no service is restarted.
+Then the example bureau built on the client kit (examples/labor_inspection), routed to again
+with ``disputes agency resume``: intake refers wage arrears to it, it answers and reports back,
+the trail follows the referral track without anomalies, and the conformance check passes it.
+Both share one platform (its start is most of the time)."""
 
 from __future__ import annotations
 
@@ -12,10 +17,13 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
+from nameko.exceptions import RemoteError
 
+from disputes_cli.platform import Platform
 from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.contract.agencies import broker_user
 from disputes_shared.kit.conformance import Observation, check
@@ -24,6 +32,9 @@ from ..support.examples import claim_document
 
 ROOT = Path(__file__).resolve().parents[2]
 BUREAU = ROOT / "examples" / "labor_inspection" / "bureau.py"
+PLAIN_BUREAU = ROOT / "examples" / "plain_pika_agency" / "bureau.py"
+REFERRAL = ["handoff.requested:labor_inspection", "handoff.accepted:labor_inspection",
+            "inspection.concluded"]
 
 
 def until(check_: Any, timeout: float = 180.0) -> Any:
@@ -36,17 +47,9 @@ def until(check_: Any, timeout: float = 180.0) -> Any:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    saved = os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS")
-    os.environ["DISPUTES_LABOR_INSPECTION_REFERRALS"] = "on"  # the bureau's system is connected
-    try:
-        with sandbox_platform() as env:
-            yield env
-    finally:
-        if saved is None:
-            os.environ.pop("DISPUTES_LABOR_INSPECTION_REFERRALS", None)
-        else:
-            os.environ["DISPUTES_LABOR_INSPECTION_REFERRALS"] = saved
+def platform():
+    with sandbox_platform() as env, Platform() as client:  # the client made once the platform is up
+        yield env, client
 
 
 def as_bureau(env: dict[str, str]) -> dict[str, str]:
@@ -68,8 +71,104 @@ def disputes(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
+def service_pids(env: dict[str, str]) -> dict[str, str]:
+    return {p.name: p.read_text() for p in Path(env["DISPUTES_STATE_DIR"], "run").glob("*.pid")}
+
+
+def file_claims(env: dict[str, str], count: int, claim_types: list[str]) -> list[str]:
+    url = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims"
+    filed = [requests.post(url, json=claim_document(claim_types=claim_types), timeout=30)
+             for _ in range(count)]
+    assert all(r.status_code == 201 for r in filed), [r.text for r in filed]
+    return [r.json()["case_id"] for r in filed]
+
+
+def moves(client: Platform, case_id: str) -> list[str]:
+    try:
+        return [e["move"] for e in client.call("trail", "trail", case_id)["entries"]]
+    except RemoteError:  # not on the trail yet
+        return []
+
+
+def inspection_moves(client: Platform, case_id: str) -> list[str] | None:
+    """The case's referral track once intake's routing has reached the trail (the mediation
+    handoff is in the same transaction as any referral); None before."""
+    found = moves(client, case_id)
+    return [m for m in found if "inspection" in m] if "handoff.requested:mediation" in found else None
+
+
+def routed(client: Platform, case_id: str) -> list[str]:
+    """The case's referral track, once intake has routed it."""
+    until(lambda: inspection_moves(client, case_id) is not None, timeout=30)
+    return inspection_moves(client, case_id) or []
+
+
+def routing_to_the_bureau(env: dict[str, str]) -> None:
+    """Labor inspection registered and active, whatever the test before left."""
+    listed = {e["name"]: e["status"] for e in json.loads(disputes(env, "agency", "list", "--json").stdout)}
+    action = {"active": None, "suspended": "resume"}.get(listed.get("labor_inspection", ""), "add")
+    if action:
+        done = disputes(env, "agency", action, "labor_inspection")
+        assert done.returncode == 0, done.stderr
+
+
+def plain_bureau_uri(env: dict[str, str], added: dict[str, Any]) -> str:
+    """The broker as the bureau's own user, written as any AMQP client writes it."""
+    broker = urlsplit(env["DISPUTES_AMQP_URI"])
+    password = Path(added["password_file"]).read_text().strip()
+    return (f"amqp://{quote(added['broker_user'], safe='')}:{quote(password, safe='')}"
+            f"@{broker.hostname}:{broker.port}{broker.path}")
+
+
+def test_a_plain_pika_bureau_is_onboarded_referred_to_and_suspended_without_a_restart(platform):
+    env, client = platform
+    pids = service_pids(env)
+    (before,) = file_claims(env, 1, ["unpaid_wages"])  # nobody registered: not referred
+
+    added = disputes(env, "agency", "add", "labor_inspection", "--purpose", "wage_arrears_referrals",
+                     "--json")
+    assert added.returncode == 0, added.stderr
+    entry = json.loads(added.stdout)
+    assert (entry["status"], entry["inbox"]) == ("active", "disputes.labor_inspection.inbox")
+    assert oct(Path(entry["password_file"]).stat().st_mode & 0o777) == "0o600"
+    again = disputes(env, "agency", "add", "labor_inspection")
+    assert again.returncode == 1 and "registered already" in again.stderr
+
+    bureau = subprocess.Popen([sys.executable, str(PLAIN_BUREAU), "--amqp-uri", plain_bureau_uri(env, entry),
+                               "--seconds", "40", "--conclude", "arrears_paid"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        referred = file_claims(env, 3, ["unpaid_wages"])
+        (injury,) = file_claims(env, 1, ["work_injury"])
+        for case_id in referred:
+            until(lambda c=case_id: inspection_moves(client, c) == REFERRAL, timeout=30)
+        assert routed(client, injury) == routed(client, before) == []
+
+        suspended = disputes(env, "agency", "suspend", "labor_inspection")
+        assert suspended.returncode == 0, suspended.stderr
+        assert "0 referral(s) it holds unanswered stay pending" in suspended.stdout
+        after = file_claims(env, 2, ["unpaid_wages"])
+        for case_id in after:
+            assert routed(client, case_id) == []
+    finally:
+        bureau.terminate()
+        out, _ = bureau.communicate(timeout=30)
+
+    published = [json.loads(line) for line in out.splitlines()]
+    assert sorted(p["published"] for p in published) == ["handoff.accepted"] * 3 + ["inspection.concluded"] * 3
+    shown = disputes(env, "handoffs", "--json")
+    (pair,) = [p for p in json.loads(shown.stdout)["pairs"] if p["to_agency"] == "labor_inspection"]
+    assert (pair["from_agency"], pair["handoffs"], pair["accepted"], pair["pending"]) == ("intake", 3, 3, 0)
+    listed = disputes(env, "agency", "list", "--json")
+    (registered,) = json.loads(listed.stdout)
+    assert (registered["name"], registered["status"], registered["pending_handoffs"]) == (
+        "labor_inspection", "suspended", 0)
+    assert service_pids(env) == pids  # nothing was restarted
+
+
 def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform, tmp_path):
-    env, database = platform, tmp_path / "bureau.db"
+    (env, _), database = platform, tmp_path / "bureau.db"
+    routing_to_the_bureau(env)
     observation = Observation(env["DISPUTES_AMQP_URI"], "labor_inspection").start()
     intake_watch = Observation(env["DISPUTES_AMQP_URI"], "intake").start()
     running = subprocess.Popen([sys.executable, str(BUREAU), "--database", str(database), "run"],

@@ -30,6 +30,7 @@ from disputes_shared.contract.lifecycle import AidState, CaseState
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.statute.periods import ChineseStatutoryCalendar
 from intake.domain import Claim
+from intake.registry import RegisteredAgency
 from legal_aid.domain import AidApplication
 from mediation.domain import MediationCase
 from trail.chain import Checkpoint
@@ -224,6 +225,26 @@ def test_claims_against_an_employer_and_urgent_open_ones(storage):
         claim("LD-3", employer_key="e2", urgent=True, state=CaseState.CLOSED))])
     assert read(uow, lambda u: u.claims.count_against_employer("e1", AT - timedelta(days=365))) == 1
     assert [c.case_id for c in read(uow, lambda u: u.claims.urgent_open())] == ["LD-1"]
+
+
+def test_the_registry_of_outside_agencies_keeps_each_entry_and_lists_them_by_name(storage):
+    uow = storage("intake")
+    committed(uow, lambda u: [u.agencies.add(RegisteredAgency.register(name, None, "ops", AT))
+                              for name in ("trade_union", "labor_inspection")])
+
+    def suspend(u: Any) -> None:
+        entry = u.agencies.get("labor_inspection")
+        entry.suspend("ops-2", AT + timedelta(hours=1))
+        u.agencies.save(entry)
+
+    committed(uow, suspend)
+    listed = read(uow, lambda u: u.agencies.listed())
+    assert [(e.name, str(e.status), e.purpose) for e in listed] == [
+        ("labor_inspection", "suspended", "wage_arrears_referrals"),
+        ("trade_union", "active", "identity_only")]
+    assert (listed[0].changed_by, listed[0].changed_at, listed[0].registered_at) == (
+        "ops-2", AT + timedelta(hours=1), AT)
+    assert read(uow, lambda u: u.agencies.get("hotline_12345")) is None
 
 
 def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):

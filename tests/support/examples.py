@@ -160,6 +160,8 @@ def example_payloads() -> dict[str, dict[str, Any]]:
                            "figures": {"workers": 6.0, "threshold_workers": 5.0},
                            "explanation": "6 workers in 2 separate claims against 0123456789abcdef",
                            "agencies": []},
+        "agency.changed": {"agency": "labor_inspection", "status": "active",
+                           "purpose": "wage_arrears_referrals", "changed_at": AT},
     }
 
 

@@ -323,7 +323,7 @@ def _courts_bridge() -> type[InMemoryUnitOfWork]:
 
 
 def _intake() -> type[InMemoryUnitOfWork]:
-    from intake.ports import Claims, EvidenceFiles, IntakeUnitOfWork
+    from intake.ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies
 
     class InMemoryClaims(InMemoryRepository[Any], Claims):
         def count_against_employer(self, key: str, since: datetime) -> int:
@@ -340,12 +340,17 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def count_for(self, case_id: str) -> int:
             return len(self.where(lambda f: f.case_id == case_id))
 
+    class InMemoryRegisteredAgencies(InMemoryRepository[Any], RegisteredAgencies):
+        def listed(self) -> list[Any]:
+            return self.every()
+
     class InMemoryIntakeUnitOfWork(InMemoryUnitOfWork, IntakeUnitOfWork):
         keeps_clocks = False
 
         def bind(self) -> None:
             self.claims = self._part(InMemoryClaims(self.table("claims"), "case_id"))
             self.evidence = self._part(InMemoryEvidenceFiles(self.table("evidence_files"), "evidence_id"))
+            self.agencies = self._part(InMemoryRegisteredAgencies(self.table("registered_agencies"), "name"))
 
     return InMemoryIntakeUnitOfWork
 

@@ -15,7 +15,7 @@ PURE_MODULES = [
     "legal_aid.domain", "arbitration.domain", "courts_bridge.domain", "trail.domain",
     "portal.guidance", "portal.status", "intake.evidence",
     "analytics.domain", "analytics.figures", "analytics.warnings", "analytics.spikes",
-    "disputes_shared.contract.employers",
+    "disputes_shared.contract.employers", "disputes_shared.contract.registry", "intake.registry",
 ]
 FORBIDDEN = ("nameko", "kombu", "amqp", "sqlalchemy", "eventlet", "werkzeug")
 SERVICE_LAYERS = [

@@ -32,11 +32,20 @@ INTAKE = Intake()
 
 
 def file(intake_db, inspection_referrals: bool = False, **changes: Any):
+    """File a claim; ``inspection_referrals``: the labor-inspection bureau registered first."""
+    if inspection_referrals:
+        register(intake_db, "labor_inspection")
     with intake_db() as uow:
-        claim = INTAKE.file_claim(uow, validate_submission(claim_document(**changes)),
-                                  inspection_referrals=inspection_referrals)
+        claim = INTAKE.file_claim(uow, validate_submission(claim_document(**changes)))
         uow.commit()
     return claim
+
+
+def register(intake_db, name: str, purpose: str | None = None):
+    with intake_db() as uow:
+        entry = INTAKE.register_agency(uow, name, purpose)
+        uow.commit()
+    return entry
 
 
 def answer_message(intake_db, clock, handoff_id: str, how: str,
@@ -319,7 +328,7 @@ def test_a_legal_aid_answer_does_not_move_the_claim(intake_db, clock):
         assert uow.handoffs.get(aid).reason == "not a labour matter"
 
 
-def test_wage_arrears_are_also_referred_to_labor_inspection_once_its_system_is_connected(
+def test_wage_arrears_are_also_referred_to_labor_inspection_once_it_is_registered(
         intake_db, clock):
     claim = file(intake_db, inspection_referrals=True, claim_types=["unpaid_wages"])
     (referral,) = requests_in(intake_db.outbox(), "labor_inspection")
@@ -334,7 +343,7 @@ def test_wage_arrears_are_also_referred_to_labor_inspection_once_its_system_is_c
 
 
 @pytest.mark.parametrize(("connected", "claim_types"), [
-    (True, ["work_injury"]), (False, ["unpaid_wages"])], ids=["not wage arrears", "not connected"])
+    (True, ["work_injury"]), (False, ["unpaid_wages"])], ids=["not wage arrears", "not registered"])
 def test_no_referral_to_labor_inspection_otherwise(intake_db, connected, claim_types):
     file(intake_db, inspection_referrals=connected, claim_types=claim_types)
     assert requests_in(intake_db.outbox(), "labor_inspection") == []

@@ -10,6 +10,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS
+from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .domain import CaseFacts, fold, stage_time
@@ -39,8 +40,8 @@ class Analytics:
     def handle(self, uow: AnalyticsUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
             raise ValueError(f"{envelope.event_type} must not reach analytics")
-        if envelope.event_type == "warning.raised":
-            return "ignored"  # our own, back from the exchange
+        if envelope.event_type == "warning.raised" or envelope.event_type in CASELESS_EVENTS:
+            return "ignored"  # our own, back from the exchange; or about no case (the registry)
         facts = self._record(uow, envelope.event_id, envelope.case_id, envelope.event_type,
                              str(envelope.source_agency), envelope.payload, envelope.occurred_at)
         check = self.checks.get(envelope.event_type)
@@ -124,7 +125,8 @@ class Analytics:
             uow.stages.clear()
         folded = 0
         for entry in entries:
-            if entry["event_type"] in PERSONAL_DATA_EVENTS or entry["event_type"].startswith(("trail.", "warning.")):
+            kind = entry["event_type"]
+            if kind in PERSONAL_DATA_EVENTS or kind in CASELESS_EVENTS or kind.startswith(("trail.", "warning.")):
                 continue
             self._record(uow, entry["event_id"], entry["case_id"], entry["event_type"],
                          entry["source_agency"], entry["payload"],

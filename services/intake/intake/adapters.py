@@ -17,7 +17,8 @@ from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import Claim
 from .evidence import EvidenceFile
-from .ports import Claims, EvidenceFiles, IntakeUnitOfWork
+from .ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies
+from .registry import AgencyStatus, RegisteredAgency
 
 metadata = service_metadata()
 claims = Table(
@@ -69,6 +70,16 @@ evidence_files = Table(
     Column("name", String(120), nullable=False),
     Column("content", LargeBinary, nullable=False),
 )
+# The registry of outside agencies intake routes to (registry.py), changed at run time.
+registered_agencies = Table(
+    "registered_agencies", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("purpose", String(64), nullable=False),
+    Column("status", EnumText(AgencyStatus), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("changed_by", String(200), nullable=False),
+)
 plumbing = add_plumbing_tables(metadata, clocks=False, personal_data=True)  # no statutory clock
 SEALED_CLAIM_FIELDS = ("worker", "employer", "description", "evidence", "consultation")
 
@@ -105,10 +116,17 @@ class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):
         return self.count(self.table.c.case_id == case_id)
 
 
+class SqlRegisteredAgencies(DataclassRepository[RegisteredAgency], RegisteredAgencies):
+    def listed(self) -> list[RegisteredAgency]:
+        return self.find()
+
+
 class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
     claims: SqlClaims
     evidence: SqlEvidenceFiles
+    agencies: SqlRegisteredAgencies
 
     def bind(self, connection: Connection) -> None:
         self.claims = SqlClaims(connection, claims, Claim, self.case_keys)
         self.evidence = SqlEvidenceFiles(connection, evidence_files, EvidenceFile)
+        self.agencies = SqlRegisteredAgencies(connection, registered_agencies, RegisteredAgency)

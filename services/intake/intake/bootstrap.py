@@ -1,6 +1,6 @@
 """Intake composed once: the region's figures, the triage rule table checked against them,
-whether the labor-inspection bureau's system takes referrals, the limits on evidence files;
-a fault stops the start."""
+the limits on evidence files; a fault stops the start. (Which outside agencies are routed to is
+data: the registry, changed at run time.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from .triage import load_rule_table
 def bootstrap(config: Mapping[str, Any]) -> Intake:
     figures = regional_figures(config.get("REGIONAL_FIGURES_FILE") or None)
     return Intake(figures=figures, rules=load_rule_table(figures),
-                  inspection_referrals=config.get("LABOR_INSPECTION_REFERRALS") == "on",
                   evidence_limits=EvidenceLimits(
                       max_bytes=int(config.get("EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES)),
                       files_per_case=int(config.get("EVIDENCE_FILES_PER_CASE", DEFAULT_FILES_PER_CASE))))

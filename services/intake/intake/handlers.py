@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from disputes_shared.contract.employers import employer_ref
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
+from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
@@ -21,6 +23,7 @@ from .access import access_code_matches, access_digest
 from .domain import Claim, refers_to_labor_inspection
 from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
+from .registry import RegisteredAgency, not_registered
 from .triage import RoutingDecision, RuleTable, load_rule_table, triage
 
 
@@ -32,15 +35,12 @@ class Intake:
     agency = Agency.INTAKE
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
-                 calendar: WorkingCalendar | None = None, inspection_referrals: bool = False,
+                 calendar: WorkingCalendar | None = None,
                  evidence_limits: EvidenceLimits | None = None) -> None:
-        """``inspection_referrals``: the labor-inspection bureau's system is connected, so wage
-        arrears are referred to it."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
-        self.inspection_referrals = inspection_referrals
         self.evidence_limits = evidence_limits or EvidenceLimits()
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
@@ -49,10 +49,10 @@ class Intake:
     # -- commands ----------------------------------------------------------------------------
 
     def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any],
-                   inspection_referrals: bool | None = None, access_code: str | None = None) -> Claim:
+                   access_code: str | None = None) -> Claim:
         """Store a validated claim and, in the same transaction, announce it, route it and hand
         it to mediation (and to legal aid when the worker asked; and wage arrears to labor
-        inspection when ``inspection_referrals``: the bureau's system is connected).
+        inspection while the bureau is registered and active, read in this transaction).
         ``access_code``: the worker's secret, kept only as a digest."""
         now = uow.clock.now()
         case_id = new_case_id(now)
@@ -86,14 +86,17 @@ class Intake:
             self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
                               purpose=HandoffPurpose.LEGAL_AID, dossier=claim.dossier(),
                               cause=filed.event_id, reason="worker requested legal aid")
-        if inspection_referrals is None:
-            inspection_referrals = self.inspection_referrals
-        if inspection_referrals and refers_to_labor_inspection(claim):
+        if refers_to_labor_inspection(claim) and self._routed_to(uow, Agency.LABOR_INSPECTION,
+                                                                 Purpose.WAGE_ARREARS_REFERRALS):
             self.desk.request(uow, case_id=case_id, correlation_id=claim.correlation_id,
                               purpose=HandoffPurpose.LABOR_INSPECTION, dossier=claim.dossier(),
                               cause=filed.event_id, reason="wage arrears (欠薪)")
         uow.claims.add(claim)
         return claim
+
+    def _routed_to(self, uow: IntakeUnitOfWork, agency: Agency, purpose: Purpose) -> bool:
+        entry = uow.agencies.get(agency.value)
+        return entry is not None and entry.receives(purpose)
 
     def _route(self, uow: IntakeUnitOfWork, claim: Claim, cause: str | None,
                employer_recent_cases: int = 1) -> None:
@@ -168,7 +171,52 @@ class Intake:
         urgent = uow.claims.urgent_open()
         return [claim_view(c) for c in urgent if c.consultation and not c.consultation["held_at"]]
 
-    # -- events ------------------------------------------------------------------------------
+    # -- the registry of outside agencies -----------------------------------------------------
+
+    def register_agency(self, uow: IntakeUnitOfWork, name: str, purpose: str | None) -> RegisteredAgency:
+        """Route to an outside agency from now on (a removed one may be registered again)."""
+        known = uow.agencies.get(name)
+        entry = RegisteredAgency.register(name, purpose, self._who(uow), uow.clock.now(), known)
+        (uow.agencies.save if known else uow.agencies.add)(entry)
+        self._announce_registry(uow, entry)
+        return entry
+
+    def suspend_agency(self, uow: IntakeUnitOfWork, name: str) -> RegisteredAgency:
+        """Route nothing new to it; the handoffs it holds stay pending with it."""
+        return self._change_agency(uow, name, RegisteredAgency.suspend)
+
+    def resume_agency(self, uow: IntakeUnitOfWork, name: str) -> RegisteredAgency:
+        return self._change_agency(uow, name, RegisteredAgency.resume)
+
+    def remove_agency(self, uow: IntakeUnitOfWork, name: str) -> RegisteredAgency:
+        return self._change_agency(uow, name, RegisteredAgency.remove)
+
+    def agencies(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
+        """The registry, with the referrals each agency still holds (pending, not answered)."""
+        return [{**registry_view(entry),
+                 "pending_handoffs": len(uow.handoffs.pending_to(Agency(entry.name)))}
+                for entry in uow.agencies.listed()]
+
+    def _change_agency(self, uow: IntakeUnitOfWork, name: str,
+                       change: Callable[[RegisteredAgency, str, datetime], None]) -> RegisteredAgency:
+        entry = uow.agencies.get(name)
+        if entry is None:
+            raise not_registered(name)
+        change(entry, self._who(uow), uow.clock.now())
+        uow.agencies.save(entry)
+        self._announce_registry(uow, entry)
+        return entry
+
+    def _who(self, uow: IntakeUnitOfWork) -> str:
+        actor = uow.actor or {}
+        return actor.get("subject") or "system"
+
+    def _announce_registry(self, uow: IntakeUnitOfWork, entry: RegisteredAgency) -> None:
+        uow.emit(Envelope(
+            event_type="agency.changed", case_id=REGISTRY_CASE_ID, source_agency=self.agency,
+            occurred_at=entry.changed_at, correlation_id=str(uuid.uuid4()),
+            payload={"agency": entry.name, "status": str(entry.status), "purpose": entry.purpose,
+                     "changed_at": entry.changed_at}))
 
     # -- evidence ----------------------------------------------------------------------------
 
@@ -238,6 +286,12 @@ class Intake:
         if claim is None:
             raise UnknownCase(case_id)
         return claim
+
+
+def registry_view(entry: RegisteredAgency) -> dict[str, Any]:
+    return {"name": entry.name, "purpose": entry.purpose, "status": str(entry.status),
+            "registered_at": entry.registered_at.isoformat(),
+            "changed_at": entry.changed_at.isoformat(), "changed_by": entry.changed_by}
 
 
 def claim_view(claim: Claim) -> dict[str, Any]:

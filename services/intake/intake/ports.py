@@ -10,6 +10,7 @@ from disputes_shared.ports import Repository, UnitOfWork
 
 from .domain import Claim
 from .evidence import EvidenceFile
+from .registry import RegisteredAgency
 
 
 class Claims(Repository[Claim]):
@@ -31,6 +32,15 @@ class EvidenceFiles(Repository[EvidenceFile]):
     def count_for(self, case_id: str) -> int: ...
 
 
+class RegisteredAgencies(Repository[RegisteredAgency]):
+    """The registry of outside agencies, by name."""
+
+    @abstractmethod
+    def listed(self) -> list[RegisteredAgency]:
+        """Every entry, removed ones included, by name."""
+
+
 class IntakeUnitOfWork(UnitOfWork):
     claims: Claims
     evidence: EvidenceFiles
+    agencies: RegisteredAgencies

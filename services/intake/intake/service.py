@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from nameko.dependency_providers import Config
@@ -30,7 +31,8 @@ from .api import InvalidClaim, validate_submission
 from .bootstrap import bootstrap
 from .evidence_api import ACCESS_CODE_HEADER, EvidenceEndpoints, access_code_of, no_claim
 from .filing_rate import FilingRate
-from .handlers import claim_view
+from .handlers import claim_view, registry_view
+from .registry import RegisteredAgency
 
 
 def _json(status: int, document: Any) -> Response:
@@ -149,3 +151,35 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
         if found is None:
             raise UnknownCase(case_id)
         return claim_view(found)
+
+    # -- the registry of outside agencies (operators; ``disputes agency``) ----------------------
+
+    @rpc
+    def register_agency(self, name: str, purpose: str | None = None) -> dict[str, Any]:
+        """Route to an outside agency from now on; raises ``RegistryRefused`` saying why not."""
+        return self._change_registry(
+            lambda uow, agency: self.agency_logic.register_agency(uow, agency, purpose), name)
+
+    @rpc
+    def suspend_agency(self, name: str) -> dict[str, Any]:
+        """Route nothing new to it; the referrals it holds stay pending with it."""
+        return self._change_registry(self.agency_logic.suspend_agency, name)
+
+    @rpc
+    def resume_agency(self, name: str) -> dict[str, Any]:
+        return self._change_registry(self.agency_logic.resume_agency, name)
+
+    @rpc
+    def remove_agency(self, name: str) -> dict[str, Any]:
+        return self._change_registry(self.agency_logic.remove_agency, name)
+
+    def _change_registry(self, change: Callable[[Any, str], RegisteredAgency], name: str) -> dict[str, Any]:
+        with self.storage() as uow:
+            entry = change(uow, name)
+            uow.commit()
+        return registry_view(entry)
+
+    @rpc
+    def agencies(self) -> list[dict[str, Any]]:
+        with self.storage() as uow:
+            return self.agency_logic.agencies(uow)

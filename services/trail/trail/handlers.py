@@ -10,6 +10,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS
+from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
 from .chain import GENESIS, Checkpoint, Verdict, entry_digest, entry_message, verify
@@ -52,6 +53,8 @@ class Trail:
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
             (uow.handoffs.save if known else uow.handoffs.add)(handoff)
+        if envelope.event_type in CASELESS_EVENTS:
+            return "handled"  # recorded and chained like every event; no case to summarise
         before = uow.summaries.get(envelope.case_id)
         summary = summarise(envelope.case_id, self._entries(uow, envelope.case_id))
         if summary.bounced and not (before and before.bounced):

@@ -15,6 +15,7 @@ from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import HandoffPurpose
 from .personal_numbers import DOSSIER_V1_PHONE_SHAPE, RESIDENT_ID_PATTERN, mobile_problem, resident_id_problem
+from .registry import OUTSIDE_AGENCIES, AgencyStatus, Purpose
 from .strict import AMOUNT_PATTERN, Amount, Bounded, Day, Flag, Instant, Number, RuleCheck, WholeNumber
 from .vocabularies import (
     CHANNELS,
@@ -642,6 +643,22 @@ class WarningRaised(_Payload):
                                  "courts); empty: every centre"})
 
 
+class AgencyChanged(_Payload):
+    """An outside agency registered, suspended, resumed or removed in intake's registry of the
+    agencies it routes to. About no case: ``case_id`` is always ``agency-registry``."""
+
+    agency = fields.Str(required=True, validate=validate.OneOf([a.value for a in OUTSIDE_AGENCIES]),
+        metadata={"description": "The outside agency, by its source_agency value"})
+    status = fields.Str(required=True, validate=validate.OneOf([s.value for s in AgencyStatus]),
+        metadata={"description": "Its status from now on: active (routed to), suspended (nothing new "
+                                 "routed; handoffs it holds stay pending with it) or removed"})
+    purpose = fields.Str(required=True, validate=validate.OneOf([p.value for p in Purpose]),
+        metadata={"description": "What it receives while active: wage_arrears_referrals (wage-arrears "
+                                 "claims referred to labor inspection) or identity_only (nothing yet)"})
+    changed_at = Instant(required=True,
+        metadata={"description": "When the registry changed (intake's clock)"})
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
@@ -676,6 +693,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("clock.elapsed", 1): ClockElapsed,
     ("inspection.concluded", 1): InspectionConcluded,
     ("warning.raised", 1): WarningRaised,
+    ("agency.changed", 1): AgencyChanged,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.

@@ -95,7 +95,9 @@ PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
     Role.OPERATOR: {
         **{service: _CLOCK_SUMMARY | {"open_cases", "pending_handoffs"}
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
-        "intake": frozenset({"consultations_pending"}),
+        # The registry of outside agencies (disputes agency): routing, no case's data.
+        "intake": frozenset({"consultations_pending", "register_agency", "suspend_agency",
+                             "resume_agency", "remove_agency", "agencies"}),
         "trail": frozenset({"case_states", "handoff_summary"}),
         # The centre's figures and warnings (no personal data); rebuilding them from the trail.
         "analytics": _ANALYTICS_READS | {"rebuild"},

@@ -86,7 +86,7 @@ def agency_queue(agency: Agency, declare: bool = True) -> Queue:
     return Queue(
         queue_name(agency),
         bindings=[binding(EXCHANGES[b.exchange], routing_key=b.routing_key)
-                  for b in SUBSCRIPTIONS[agency]],
+                  for b in SUBSCRIPTIONS.get(agency, ())],
         durable=True,
         queue_arguments=QUORUM,
         no_declare=not declare,
@@ -99,17 +99,28 @@ def declare_topology(connection: Connection) -> list[str]:
     with other arguments (declared by an older release) and were kept as they are. The broker's
     set-up does this as an administrator; the agencies' users may not (see
     ``contract.routing.broker_permissions``)."""
+    _declare_exchanges(connection)
+    kept = []
+    for queue in [DEAD_LETTERS, *(agency_queue(agency) for agency in SUBSCRIPTIONS)]:
+        if not _declare_or_keep(connection, queue):
+            kept.append(queue.name)
+    return kept
+
+
+def declare_inbox(connection: Connection, agency: Agency) -> bool:
+    """Declare one agency's inbox with its bindings (an outside agency's, when it is
+    onboarded), the exchanges first; False when it was kept with an older release's arguments."""
+    _declare_exchanges(connection)
+    return _declare_or_keep(connection, agency_queue(agency))
+
+
+def _declare_exchanges(connection: Connection) -> None:
     channel = connection.channel()
     try:
         for exchange in EXCHANGES.values():
             exchange(channel).declare()
     finally:
         channel.close()
-    kept = []
-    for queue in [DEAD_LETTERS, *(agency_queue(agency) for agency in SUBSCRIPTIONS)]:
-        if not _declare_or_keep(connection, queue):
-            kept.append(queue.name)
-    return kept
 
 
 class TopologyMissing(RuntimeError):

@@ -101,9 +101,6 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         "REGIONAL_FIGURES_FILE": os.environ.get("DISPUTES_REGIONAL_FIGURES_FILE", ""),
         # The courts bridge's adapter to the court's own system: simulated, or none (clerks).
         "COURT_SYSTEM": os.environ.get("DISPUTES_COURT_SYSTEM", "simulated"),
-        # "on" once the labor-inspection bureau's system consumes its queue: wage arrears are
-        # then referred to it as well (off, they would wait in a queue nobody reads).
-        "LABOR_INSPECTION_REFERRALS": os.environ.get("DISPUTES_LABOR_INSPECTION_REFERRALS", "off"),
         # Evidence a worker sends to intake: bytes per file, files per case (empty: the defaults).
         "EVIDENCE_MAX_BYTES": os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES") or "8388608",
         "EVIDENCE_FILES_PER_CASE": os.environ.get("DISPUTES_EVIDENCE_FILES_PER_CASE") or "20",

@@ -1,7 +1,7 @@
 """Personal data sealed: each case's data key in data_keys, the claims personal columns as sealed text
 
 Revision ID: 8b5c0e4f1a65
-Revises: 5c1d7e2f9a30
+Revises: 8e4b1f0c2d57
 Create Date: 2026-12-05 09:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from disputes_shared.contract.employers import employer_key
 from disputes_shared.migrations.sealing import open_personal_columns, seal_personal_columns
 
 revision: str = '8b5c0e4f1a65'
-down_revision: str | Sequence[str] | None = '5c1d7e2f9a30'
+down_revision: str | Sequence[str] | None = '8e4b1f0c2d57'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
