@@ -2,7 +2,7 @@
 
 Revision ID: 6f3a8c2d9e43
 Revises: cd07e31596d2
-Create Date: 2026-12-05 09:00:00.000000
+Create Date: 2026-12-04 18:00:00.000000
 """
 
 from __future__ import annotations

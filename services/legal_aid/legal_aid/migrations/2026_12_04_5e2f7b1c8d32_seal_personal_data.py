@@ -2,7 +2,7 @@
 
 Revision ID: 5e2f7b1c8d32
 Revises: b15ec879e639
-Create Date: 2026-12-05 09:00:00.000000
+Create Date: 2026-12-04 18:00:00.000000
 """
 
 from __future__ import annotations

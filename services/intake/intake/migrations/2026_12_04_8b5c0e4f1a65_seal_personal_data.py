@@ -2,7 +2,7 @@
 
 Revision ID: 8b5c0e4f1a65
 Revises: 8e4b1f0c2d57
-Create Date: 2026-12-05 09:00:00.000000
+Create Date: 2026-12-04 18:00:00.000000
 """
 
 from __future__ import annotations

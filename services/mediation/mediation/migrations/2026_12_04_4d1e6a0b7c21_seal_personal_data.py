@@ -2,7 +2,7 @@
 
 Revision ID: 4d1e6a0b7c21
 Revises: 7bcda5a37167
-Create Date: 2026-12-05 09:00:00.000000
+Create Date: 2026-12-04 18:00:00.000000
 """
 
 from __future__ import annotations

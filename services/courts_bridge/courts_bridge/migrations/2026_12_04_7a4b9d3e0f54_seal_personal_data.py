@@ -2,7 +2,7 @@
 
 Revision ID: 7a4b9d3e0f54
 Revises: b7a4420a4581
-Create Date: 2026-12-05 09:00:00.000000
+Create Date: 2026-12-04 18:00:00.000000
 """
 
 from __future__ import annotations
