@@ -64,6 +64,7 @@ def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
             "OPS_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "serializer": "json",
             "MONTHLY_MINIMUM_WAGE": "2100",
             "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"),
+            "WORKER_REF_KEY_FILE": str(tmp_path / "worker-ref-key"),
             **identity_config(), **overrides,
         }
         container = container_factory(service_cls, config)

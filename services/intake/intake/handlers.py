@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
 from disputes_shared.contract.stations import stations
+from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
 from disputes_shared.statute.limitation import limitation_for
@@ -33,15 +35,17 @@ class Intake:
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None, inspection_referrals: bool = False,
-                 evidence_limits: EvidenceLimits | None = None) -> None:
+                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None) -> None:
         """``inspection_referrals``: the labor-inspection bureau's system is connected, so wage
-        arrears are referred to it."""
+        arrears are referred to it. ``worker_ref_key``: the key of ``case.filed``'s
+        ``worker_ref`` (the service's is kept in a file; without one, a key of this instance only)."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
         self.inspection_referrals = inspection_referrals
         self.evidence_limits = evidence_limits or EvidenceLimits()
+        self.worker_ref_key = worker_ref_key or secrets.token_bytes(WORKER_REF_KEY_BYTES)
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
@@ -76,6 +80,7 @@ class Intake:
                 "chosen_station_id": claim.chosen_station_id,
                 "employer_ref": employer_ref(str(claim.employer.get("name", ""))),
                 "platform": claim.employer.get("platform") or None,
+                "worker_ref": worker_ref(str(claim.worker["id_number"]), self.worker_ref_key),
             })
         uow.emit(filed)
         window = timedelta(days=self.figures.repeat_employer_window_days)

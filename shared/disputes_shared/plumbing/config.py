@@ -66,6 +66,12 @@ def trail_signing_key_file() -> Path:
                                data_dir() / "trail-signing-key.pem"))
 
 
+def worker_ref_key_file() -> Path:
+    """Intake's key of the workers' refs (``case.filed``'s ``worker_ref``): whoever has it can
+    tell a known ID number's ref, so it is a secret of intake's alone."""
+    return Path(os.environ.get("DISPUTES_WORKER_REF_KEY_FILE", data_dir() / "worker-ref-key"))
+
+
 def http_port(agency: Agency) -> int:
     name = SERVICE_NAMES[agency]
     return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
@@ -96,6 +102,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
         "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
         "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
+        "WORKER_REF_KEY_FILE": str(worker_ref_key_file()),
         # Thresholds and subsidies of the region (JSON); empty: the packaged Chengdu figures.
         "REGIONAL_FIGURES_FILE": os.environ.get("DISPUTES_REGIONAL_FIGURES_FILE", ""),
         # The courts bridge's adapter to the court's own system: simulated, or none (clerks).
