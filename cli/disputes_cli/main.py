@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from typing import Any
@@ -83,12 +84,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         except RemoteError as exc:
             print(f"no report: {exc.value}", file=sys.stderr)
             return 1
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(document)
-        print(f"{args.format} report for {args.period} written to {args.output}", file=sys.stderr)
+    if args.format == "pdf":
+        if not args.output and sys.stdout.isatty():
+            print("a PDF is not for a terminal: give -o FILE or redirect the output", file=sys.stderr)
+            return 2
+        content: str | bytes = base64.b64decode(document, validate=True)  # the RPC carries text
     else:
-        sys.stdout.write(document)
+        content = document
+    if args.output:
+        with open(args.output, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
+        print(f"{args.format} report for {args.period} written to {args.output}", file=sys.stderr)
+    elif isinstance(content, bytes):
+        sys.stdout.buffer.write(content)
+    else:
+        sys.stdout.write(content)
     return 0
 
 
@@ -278,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report", help="a period's figures, as a centre reports them upward, "
                             "with early warnings and plots (html)")
     report.add_argument("--period", required=True, help="a month (2026-11) or a year (2026)")
-    report.add_argument("--format", choices=["json", "csv", "html"], default="json")
+    report.add_argument("--format", choices=["json", "csv", "html", "pdf"], default="json")
     report.add_argument("--output", "-o", help="write to this file (default: standard output)")
     simulate = sub.add_parser("simulate", help="predicted handoff waits if agencies had more or fewer staff")
     simulate.add_argument("--period", required=True, help="the recorded month (2026-11) or year to replay")

@@ -15,6 +15,7 @@ from PIL import Image
 
 from analytics.documents import render, rows
 from analytics.html import PLOTS
+from analytics.pdf import laid_out
 
 from .test_analytics import feed, plan_cases, report
 
@@ -59,8 +60,8 @@ def test_the_html_page_embeds_the_four_plots_and_the_figures(figures: dict[str, 
 
 
 def test_an_unknown_format_is_refused(figures: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="json, csv, html"):
-        render(figures, "pdf")
+    with pytest.raises(ValueError, match="json, csv, html, pdf"):
+        render(figures, "docx")
 
 
 def test_a_period_without_cases_still_gives_every_document(analytics_db: Any) -> None:
@@ -70,3 +71,18 @@ def test_a_period_without_cases_still_gives_every_document(analytics_db: Any) ->
     for plot in PLOTS.values():
         assert Image.open(io.BytesIO(plot(empty))).getextrema() != ((255, 255), (255, 255), (255, 255), (255, 255))
     assert render(empty, "csv").startswith("section,figure,value\n")
+
+
+def test_the_pdf_is_the_report_laid_out_on_its_pages(figures: dict[str, Any]) -> None:
+    from pypdf import PdfReader
+
+    pdf = base64.b64decode(render(figures, "pdf"), validate=True)
+    assert pdf.startswith(b"%PDF-")
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    # The tables and four plots do not fit on one page: every page laid out is in the file.
+    assert len(pages) == len(laid_out(figures).pages) >= 2
+    text = " ".join(page.extract_text() for page in pages)
+    assert f"Labor disputes: {figures['period']}" in text and "Early warnings" in text
+    assert f"page {len(pages)} of {len(pages)}" in text
+    # WeasyPrint shares one resource dictionary between pages: count the images themselves.
+    assert len({image.data for page in pages for image in page.images}) == len(PLOTS)
