@@ -41,6 +41,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if summary["cases_as_expected"] == summary["cases_filed"] else 1
 
 
+def cmd_city_year(args: argparse.Namespace) -> int:
+    """A city's year on a platform of its own with a compressed clock: its warnings and report."""
+    from .city_year import city_year
+    from .render import DemoProgress, show, table
+
+    with DemoProgress() as progress:
+        year = city_year(args.cases, args.seed, args.year, args.seconds, args.timeout, progress=progress)
+    report = year["report"]
+    with open(args.output, "w", encoding="utf-8") as out:
+        out.write(year["html"])
+    print(f"\n{year['cases_filed']} claims filed over {args.year} in {year['seconds']}s; "
+          f"{report['received']['cases']} received and {report['closed']['cases']} closed in the year\n")
+    show(table(["month", "cases"], [[r["month"], r["cases"]] for r in report["trend"]],
+               title="Cases received per month"))
+    print()
+    show(table(["rule", "subject", "why"], [[w["rule"], w["subject"], w["explanation"]]
+                                           for w in report["warnings"]], title="Early warnings"))
+    print(f"\nthe year's report, with its plots: {args.output}")
+    for error in year["staff_errors"][:5]:
+        print(f"staff action failed: {error}", file=sys.stderr)
+    return 0 if report["warnings"] and report["received"]["cases"] else 1
+
+
 def cmd_trail(args: argparse.Namespace) -> int:
     from nameko.exceptions import RemoteError
 
@@ -278,6 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--timeout", type=float, default=600.0, help="seconds before giving up")
     demo.add_argument("--json", action="store_true")
+    city = sub.add_parser("city-year", help="a city's year of claims on a platform of its own, time "
+                                            "compressed: its warnings and report")
+    city.add_argument("--cases", type=int, default=600)
+    city.add_argument("--year", type=int, default=2026, help="the year (China's calendar)")
+    city.add_argument("--seconds", type=float, default=240.0, help="real seconds the year takes")
+    city.add_argument("--seed", type=int, default=2026)
+    city.add_argument("--timeout", type=float, default=900.0, help="seconds before giving up")
+    city.add_argument("-o", "--output", default="city-year-report.html", help="the year's report (HTML)")
     trail = sub.add_parser("trail", help="everything every agency did to one case")
     trail.add_argument("case_id")
     trail_format = trail.add_mutually_exclusive_group()
@@ -344,9 +375,11 @@ def main(argv: list[str] | None = None) -> int:
         from . import local
 
         local.act_as_operator()
+    if args.command == "city-year" and (args.cases < 20 or args.seconds < 10):
+        parser.error("--cases: at least 20; --seconds: at least 10")
     if args.command == "token" and not 0 < args.minutes <= 12 * 60:
         parser.error("--minutes: more than 0, at most 720")
-    commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
+    commands = {"demo": cmd_demo, "city-year": cmd_city_year, "trail": cmd_trail, "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,

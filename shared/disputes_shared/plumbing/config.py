@@ -116,6 +116,8 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Per client address and minute, in each intake process (0: no limit).
         "FILING_RATE_PER_MINUTE": os.environ.get("DISPUTES_FILING_RATE_PER_MINUTE") or "20",
         "READING_RATE_PER_MINUTE": os.environ.get("DISPUTES_READING_RATE_PER_MINUTE") or "120",
+        # START,FACTOR,ORIGIN: time compressed for a demonstration (``disputes city-year``).
+        "COMPRESSED_CLOCK": os.environ.get("DISPUTES_COMPRESSED_CLOCK", ""),
     }
     config.update(identity_config(os.environ))
     config["DATABASE_TIMEOUTS"] = database_timeouts(os.environ)

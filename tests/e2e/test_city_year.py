@@ -1,0 +1,26 @@
+"""``disputes city-year`` on a small year: claims filed over intake's HTTP API on a compressed
+clock, staff acting over RPC, and at the end early warnings raised and a report whose figures
+spread over the year's months, with its plots."""
+
+from __future__ import annotations
+
+from disputes_cli.city_year import city_year, plan_year
+
+CASES = 150
+
+
+def test_a_compressed_city_year_raises_warnings_and_reports_the_year():
+    planned = plan_year(CASES, seed=7, year=2026)
+    year = city_year(CASES, seed=7, year=2026, seconds=15, timeout=90, lead=12)
+    report = year["report"]
+    assert year["cases_filed"] == CASES
+    # Filed on the compressed clock as their day came: the months hold what was planned.
+    by_month = {row["month"]: row["cases"] for row in report["trend"]}
+    assert sum(by_month.values()) >= 0.9 * CASES
+    assert sum(1 for cases in by_month.values() if cases) >= 10
+    planned_feb = sum(1 for c in planned if c.at.month == 2)
+    assert by_month["2026-02"] >= 0.8 * planned_feb > 0
+    rules = {w["rule"] for w in report["warnings"]}
+    assert {"group_dispute", "repeat_employer"} <= rules, report["warnings"]
+    assert report["closed"]["cases"] > 0 and report["top_employers"]
+    assert year["html"].count("data:image/png;base64,") == 4
