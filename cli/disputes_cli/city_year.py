@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import os
 import random
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,7 +29,7 @@ from lunardate import LunarDate
 from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.clocks.wall import CompressedClock
 
-from .demo import file_all, staff_round
+from .demo import DemoFailed, file_all, staff_round
 from .platform import Platform
 from .staff import Staff
 from .synthetic import EMPLOYER_NAMES, EMPLOYER_TRADES, PlannedCase, planned_case
@@ -117,12 +119,34 @@ def plan_year(count: int, seed: int, year: int) -> list[DatedClaim]:
     return sorted(claims[:count], key=lambda c: c.at)
 
 
-def compressed_clock(year: int, seconds: float, lead: float) -> CompressedClock:
-    """A clock on which the ``year`` takes ``seconds``, starting once ``lead`` seconds (the
-    platform starting) have passed."""
+def compressed_clock(year: int, seconds: float, origin_file: str) -> CompressedClock:
+    """A clock on which the ``year`` takes ``seconds``, standing at its first moment until
+    ``start_clock`` writes its origin (the platform up)."""
     start = datetime(year, 1, 1, tzinfo=CHINA_TIME)
     factor = (datetime(year + 1, 1, 1, tzinfo=CHINA_TIME) - start).total_seconds() / seconds
-    return CompressedClock(start, factor, time.time() + lead)
+    return CompressedClock(start, factor, origin_file)
+
+
+def start_clock(clock: CompressedClock) -> None:
+    """Every service (and this process) counts compressed time from now on."""
+    assert clock.origin_file is not None
+    written = clock.origin_file + ".new"
+    with open(written, "w", encoding="ascii") as out:
+        out.write(repr(time.time()))
+    os.replace(written, clock.origin_file)  # whole, or not at all
+
+
+def file_on_time(platform: Platform, plans: list[DatedClaim], clock: CompressedClock,
+                 filed: list[tuple[str, PlannedCase]], failed: list[BaseException]) -> None:
+    """File each claim as its day comes (in its own thread: slow staff rounds do not delay it)."""
+    try:
+        for plan in plans:
+            wait = (plan.at - clock.now()).total_seconds() / clock.factor
+            if wait > 0:
+                time.sleep(wait)
+            filed += file_all(platform, [plan.plan]).items()
+    except BaseException as exc:  # handed to the main thread, which stops on it
+        failed.append(exc)
 
 
 def run_year(platform: Platform, plans: list[DatedClaim], clock: CompressedClock, year: int,
@@ -130,46 +154,61 @@ def run_year(platform: Platform, plans: list[DatedClaim], clock: CompressedClock
              after_days: int = 120) -> dict[str, Any]:
     """File each claim as its day comes on ``clock``, act as every agency's staff meanwhile, and
     go on until every case has closed or ``after_days`` past the year's end; then the report."""
-    started, waiting = time.monotonic(), list(plans)
+    started = time.monotonic()
     staff = Staff({}, today=lambda: clock.now().astimezone(CHINA_TIME).date())
     end = datetime(year + 1, 1, 1, tzinfo=CHINA_TIME) + timedelta(days=after_days)
+    filed: list[tuple[str, PlannedCase]] = []
+    failed: list[BaseException] = []
+    filing = threading.Thread(target=file_on_time, args=(platform, plans, clock, filed, failed), daemon=True)
+    filing.start()
     errors: list[str] = []
-    case_ids: list[str] = []
-    while time.monotonic() - started < timeout:
-        now = clock.now()
-        due = [c for c in waiting if c.at <= now]
-        if due:
-            waiting = waiting[len(due):]
-            filed = file_all(platform, [c.plan for c in due])
-            staff.plans.update(filed)
-            case_ids += list(filed)
+    while time.monotonic() - started < timeout and not failed:
+        staff.plans.update(filed[len(staff.plans):])
         errors += staff_round(platform, staff)[1]
-        if not waiting:
-            states = platform.call("trail", "case_states", case_ids)
-            closed = sum(1 for cid in case_ids if (states.get(cid) or {}).get("state") == "closed")
-            progress(closed, len(plans))
-            if closed == len(case_ids) or now > end:
-                break
+        if filing.is_alive():
+            progress(len(filed), len(plans))  # filing: the claims filed so far
         else:
-            progress(len(case_ids), len(plans))  # filing: the cases filed so far
+            states = platform.call("trail", "case_states", list(staff.plans))
+            closed = sum(1 for cid in staff.plans if (states.get(cid) or {}).get("state") == "closed")
+            progress(closed, len(plans))
+            if closed == len(plans) or clock.now() > end:
+                break
         time.sleep(0.2)
-    return {"year": str(year), "cases_filed": len(case_ids), "staff_errors": errors,
+    if failed:
+        raise DemoFailed(f"filing the year's claims failed: {failed[0]}")
+    return {"year": str(year), "cases_filed": len(filed), "staff_errors": errors,
             "seconds": round(time.monotonic() - started, 1),
-            "report": platform.call("analytics", "report", str(year)),
+            "report": caught_up_report(platform, str(year), len(filed)),
             "html": platform.call("analytics", "report_document", str(year), "html")}
 
 
+def caught_up_report(platform: Platform, period: str, filed: int, patience: float = 60.0) -> dict[str, Any]:
+    """The period's report once analytics has folded the events still queued for it: when the
+    period holds every case filed, or its count has not grown for five seconds (the last
+    claims may fall in the next year)."""
+    deadline, last, steady = time.monotonic() + patience, -1, 0
+    while True:
+        report = platform.call("analytics", "report", period)
+        known = sum(row["cases"] for row in report["trend"])
+        steady = steady + 1 if known == last else 0
+        if known >= filed or steady >= 10 or time.monotonic() > deadline:
+            return report
+        last = known
+        time.sleep(0.5)
+
+
 def city_year(count: int, seed: int, year: int, seconds: float, timeout: float,
-              progress: Callable[[int, int], None] = lambda done, total: None,
-              lead: float = 20.0) -> dict[str, Any]:
+              progress: Callable[[int, int], None] = lambda done, total: None) -> dict[str, Any]:
     """Plan the year, start a platform of its own on a compressed clock, run the year on it."""
     from .sandbox import sandbox_platform
 
     plans = plan_year(count, seed, year)
-    clock = compressed_clock(year, seconds, lead)  # ``lead``: about as long as the platform takes to start
-    os.environ["DISPUTES_COMPRESSED_CLOCK"] = clock.setting()
-    try:
-        with sandbox_platform(), Platform() as platform:
-            return run_year(platform, plans, clock, year, timeout, progress)
-    finally:
-        os.environ.pop("DISPUTES_COMPRESSED_CLOCK", None)
+    with tempfile.TemporaryDirectory(prefix="disputes-city-year-") as scratch:
+        clock = compressed_clock(year, seconds, os.path.join(scratch, "clock-origin"))
+        os.environ["DISPUTES_COMPRESSED_CLOCK"] = clock.setting()
+        try:
+            with sandbox_platform(), Platform() as platform:
+                start_clock(clock)
+                return run_year(platform, plans, clock, year, timeout, progress)
+        finally:
+            os.environ.pop("DISPUTES_COMPRESSED_CLOCK", None)
