@@ -140,11 +140,15 @@ def file_on_time(platform: Platform, plans: list[DatedClaim], clock: CompressedC
                  filed: list[tuple[str, PlannedCase]], failed: list[BaseException]) -> None:
     """File each claim as its day comes (in its own thread: slow staff rounds do not delay it)."""
     try:
-        for plan in plans:
-            wait = (plan.at - clock.now()).total_seconds() / clock.factor
+        waiting = list(plans)
+        while waiting:
+            wait = (waiting[0].at - clock.now()).total_seconds() / clock.factor
             if wait > 0:
                 time.sleep(wait)
-            filed += file_all(platform, [plan.plan]).items()
+            now = clock.now()
+            due = [c for c in waiting if c.at <= now]  # several at once when filing lags
+            waiting = waiting[len(due):]
+            filed += file_all(platform, [c.plan for c in due]).items()
     except BaseException as exc:  # handed to the main thread, which stops on it
         failed.append(exc)
 
