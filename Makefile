@@ -4,9 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DISPUTES := $(VENV)/bin/disputes
 CASES ?= 50
+YEAR_CASES ?= 600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run up down status test test-unit test-integration test-e2e test-faults lint bench contract contract-check deploy-check clean
+.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults lint bench contract contract-check deploy-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -18,6 +19,10 @@ run: setup ## set up, start broker and services, file $(CASES) demo claims and f
 	@$(DISPUTES) up
 	@$(DISPUTES) demo --cases $(CASES)
 	@echo "The platform keeps running: try '$(DISPUTES) handoffs' or '$(DISPUTES) trail CASE_ID', or open the worker portal at http://127.0.0.1:$${DISPUTES_PORTAL_HTTP_PORT:-8110}/ ; '$(DISPUTES) down' stops it."
+
+city-year: setup ## a city's year of $(YEAR_CASES) claims, time compressed, on a platform of its own: warnings and the year's report
+	@$(DISPUTES) up
+	@$(DISPUTES) city-year --cases $(YEAR_CASES)
 
 up: setup ## start the local broker (when none answers) and every service
 	@$(DISPUTES) up

@@ -46,6 +46,21 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=scripts/lib/debian.sh
 . scripts/lib/debian.sh
 
+# --- system libraries -----------------------------------------------------------
+# WeasyPrint (`disputes report --format pdf`) lays text out with Pango and HarfBuzz; the
+# report's Chinese names need a CJK font. The analytics image installs the same packages.
+PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei)
+if command -v dpkg-query >/dev/null 2>&1; then
+    missing=()
+    for package in "${PDF_PACKAGES[@]}"; do
+        [[ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null)" == installed ]] \
+            || missing+=("$package")
+    done
+    if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+else
+    log "not Debian: install Pango, HarfBuzz and a CJK font by hand for PDF reports"
+fi
+
 # --- inputs that decide whether pip must run --------------------------------
 HASH_FILES=(constraints.txt requirements-dev.txt)
 for pkg in "${PACKAGES[@]}"; do

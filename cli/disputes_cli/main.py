@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from typing import Any
@@ -38,6 +39,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for error in summary["staff_errors"][:10]:
             print(f"staff action failed: {error}", file=sys.stderr)
     return 0 if summary["cases_as_expected"] == summary["cases_filed"] else 1
+
+
+def cmd_city_year(args: argparse.Namespace) -> int:
+    """A city's year on a platform of its own with a compressed clock: its warnings and report."""
+    from .city_year import city_year
+    from .render import DemoProgress, show, table
+
+    with DemoProgress() as progress:
+        year = city_year(args.cases, args.seed, args.year, args.seconds, args.timeout, progress=progress)
+    report = year["report"]
+    with open(args.output, "w", encoding="utf-8") as out:
+        out.write(year["html"])
+    print(f"\n{year['cases_filed']} claims filed over {args.year} in {year['seconds']}s; "
+          f"{report['received']['cases']} received and {report['closed']['cases']} closed in the year\n")
+    show(table(["month", "cases"], [[r["month"], r["cases"]] for r in report["trend"]],
+               title="Cases received per month"))
+    print()
+    show(table(["rule", "subject", "why"], [[w["rule"], w["subject"], w["explanation"]]
+                                           for w in report["warnings"]], title="Early warnings"))
+    print(f"\nthe year's report, with its plots: {args.output}")
+    for error in year["staff_errors"][:5]:
+        print(f"staff action failed: {error}", file=sys.stderr)
+    return 0 if report["warnings"] and report["received"]["cases"] else 1
 
 
 def cmd_trail(args: argparse.Namespace) -> int:
@@ -83,12 +107,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         except RemoteError as exc:
             print(f"no report: {exc.value}", file=sys.stderr)
             return 1
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(document)
-        print(f"{args.format} report for {args.period} written to {args.output}", file=sys.stderr)
+    if args.format == "pdf":
+        if not args.output and sys.stdout.isatty():
+            print("a PDF is not for a terminal: give -o FILE or redirect the output", file=sys.stderr)
+            return 2
+        content: str | bytes = base64.b64decode(document, validate=True)  # the RPC carries text
     else:
-        sys.stdout.write(document)
+        content = document
+    if args.output:
+        with open(args.output, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
+        print(f"{args.format} report for {args.period} written to {args.output}", file=sys.stderr)
+    elif isinstance(content, bytes):
+        sys.stdout.buffer.write(content)
+    else:
+        sys.stdout.write(content)
     return 0
 
 
@@ -306,6 +339,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--timeout", type=float, default=600.0, help="seconds before giving up")
     demo.add_argument("--json", action="store_true")
+    city = sub.add_parser("city-year", help="a city's year of claims on a platform of its own, time "
+                                            "compressed: its warnings and report")
+    city.add_argument("--cases", type=int, default=600)
+    city.add_argument("--year", type=int, default=2026, help="the year (China's calendar)")
+    city.add_argument("--seconds", type=float, default=240.0, help="real seconds the year takes")
+    city.add_argument("--seed", type=int, default=2026)
+    city.add_argument("--timeout", type=float, default=900.0, help="seconds before giving up")
+    city.add_argument("-o", "--output", default="city-year-report.html", help="the year's report (HTML)")
     trail = sub.add_parser("trail", help="everything every agency did to one case")
     trail.add_argument("case_id")
     trail_format = trail.add_mutually_exclusive_group()
@@ -316,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report", help="a period's figures, as a centre reports them upward, "
                             "with early warnings and plots (html)")
     report.add_argument("--period", required=True, help="a month (2026-11) or a year (2026)")
-    report.add_argument("--format", choices=["json", "csv", "html"], default="json")
+    report.add_argument("--format", choices=["json", "csv", "html", "pdf"], default="json")
     report.add_argument("--output", "-o", help="write to this file (default: standard output)")
     simulate = sub.add_parser("simulate", help="predicted handoff waits if agencies had more or fewer staff")
     simulate.add_argument("--period", required=True, help="the recorded month (2026-11) or year to replay")
@@ -380,11 +421,13 @@ def main(argv: list[str] | None = None) -> int:
         from . import local
 
         local.act_as_operator()
+    if args.command == "city-year" and (args.cases < 20 or args.seconds < 10):
+        parser.error("--cases: at least 20; --seconds: at least 10")
     if args.command == "rotate-keys" and set(args.services) - set(PERSONAL_DATA_SERVICES):
         parser.error(f"rotate-keys: services keeping personal data are {', '.join(PERSONAL_DATA_SERVICES)}")
     if args.command == "token" and not 0 < args.minutes <= 12 * 60:
         parser.error("--minutes: more than 0, at most 720")
-    commands = {"demo": cmd_demo, "trail": cmd_trail, "handoffs": cmd_handoffs,
+    commands = {"demo": cmd_demo, "city-year": cmd_city_year, "trail": cmd_trail, "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,

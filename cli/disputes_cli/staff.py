@@ -31,6 +31,7 @@ def _items(claim_types: list[str], total: str) -> dict[str, str]:
 class Staff:
     plans: dict[str, PlannedCase]  # by case id
     returned_by_station: set[str] = field(default_factory=set)
+    today: Callable[[], date] = date.today  # the platform's day (compressed, for a city year)
 
     def answer_handoff(self, service: str, handoff: dict[str, Any]) -> Action | None:
         plan = self.plans.get(handoff["case_id"])
@@ -80,7 +81,7 @@ class Staff:
                 return ("mediation", "record_session", (cid, mode), {})
             if path in THROUGH_ARBITRATION or path == "civil_failed_litigated":
                 return ("mediation", "record_failure", (cid, "employer disputes the amount"), {})
-            pay_by = (date.today() + timedelta(days=15)).isoformat()
+            pay_by = (self.today() + timedelta(days=15)).isoformat()
             return ("mediation", "record_agreement", (cid, _share(claimed, "0.8"), pay_by), {})
         if state == "agreement_reached":
             if path.startswith("agreement_unpaid"):
@@ -121,8 +122,7 @@ class Staff:
             return ("arbitration", "record_award_performed", (cid, case["amount_awarded"]), {})
         return None
 
-    @staticmethod
-    def _proceeding_step(case: dict[str, Any]) -> tuple[Any, ...] | None:
+    def _proceeding_step(self, case: dict[str, Any]) -> tuple[Any, ...] | None:
         """The next step of the proceeding before the award (arts. 30, 32, 35)."""
         if not case["panel"]:
             return ("name_panel",)
@@ -134,7 +134,7 @@ class Staff:
             return ("pass_on_answer",)
         if not case["hearing_on"]:
             # Three weeks ahead: more than 5 working days' notice even across Spring Festival.
-            return ("schedule_hearing", (date.today() + timedelta(days=21)).isoformat())
+            return ("schedule_hearing", (self.today() + timedelta(days=21)).isoformat())
         return None
 
     def _courts_bridge(self, plan: PlannedCase, case: dict[str, Any]) -> Action | None:

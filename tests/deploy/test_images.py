@@ -113,3 +113,16 @@ def test_the_portals_package_carries_its_pages_and_catalogues(tmp_path):
     pages = {p.name for p in (REPO / "services/portal/portal/templates").glob("*.html")}
     assert {f"portal/templates/{page}" for page in pages} <= names
     assert "portal/translations/zh_CN/LC_MESSAGES/messages.po" in names
+
+
+def test_the_analytics_image_has_the_libraries_its_pdf_reports_need():
+    """WeasyPrint needs Pango, HarfBuzz and a CJK font from the system: the image's run stage
+    installs (pinned) the packages scripts/setup.sh installs on a developer's machine."""
+    wanted = re.search(r"^PDF_PACKAGES=\((.*)\)$", (REPO / "scripts/setup.sh").read_text(), re.M)
+    assert wanted is not None
+    steps = instructions(DOCKERFILES["analytics"])
+    final = steps[max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM"):]
+    installed = {word.split("=")[0]: word for keyword, args in final if keyword == "RUN"
+                 for word in args.split() if "=" in word and not word.startswith("-")}
+    for package in wanted.group(1).split():
+        assert package in installed and installed[package].count("=") == 1, package

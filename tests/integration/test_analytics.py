@@ -5,6 +5,7 @@ trail's entries gives the same figures."""
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.request
 from datetime import UTC, datetime
@@ -75,3 +76,5 @@ def test_claims_reach_the_figures_and_a_group_dispute_is_announced_and_rebuilt(p
         assert rebuilt["warnings"] == warned  # warnings raised are kept, not raised again
         html = rpc.analytics.report_document(month, "html")
         assert html.count("data:image/png;base64,") == 4
+        pdf = base64.b64decode(rpc.analytics.report_document(month, "pdf"), validate=True)
+        assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")

@@ -92,6 +92,7 @@ def example_payloads() -> dict[str, dict[str, Any]]:
             "claim_types": ["unpaid_wages", "work_injury"], "amount_claimed": Decimal("3200.50"),
             "worker_count": 1, "district": "wuhou", "legal_aid_requested": True,
             "chosen_station_id": None, "employer_ref": "0123456789abcdef", "platform": "美团",
+            "worker_ref": "fedcba9876543210",
         },
         "case.triaged": {
             "station_id": "ind-fooddelivery-wuhou", "station_kind": "industry", "urgent": False,

@@ -439,6 +439,9 @@ def _analytics() -> type[InMemoryUnitOfWork]:
         def against_employer(self, employer_ref: str) -> list[Any]:
             return self.where(lambda f: f.employer_ref == employer_ref)
 
+        def of_worker_against(self, worker_ref: str, employer_ref: str) -> list[Any]:
+            return self.where(lambda f: f.worker_ref == worker_ref and f.employer_ref == employer_ref)
+
         def on_platform(self, platform: str, since: Any) -> list[Any]:
             return self.where(lambda f: f.platform == platform and f.filed_at is not None
                               and f.filed_at >= since)

@@ -59,8 +59,8 @@ def test_the_html_page_embeds_the_four_plots_and_the_figures(figures: dict[str, 
 
 
 def test_an_unknown_format_is_refused(figures: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="json, csv, html"):
-        render(figures, "pdf")
+    with pytest.raises(ValueError, match="json, csv, html, pdf"):
+        render(figures, "docx")
 
 
 def test_a_period_without_cases_still_gives_every_document(analytics_db: Any) -> None:
@@ -70,3 +70,19 @@ def test_a_period_without_cases_still_gives_every_document(analytics_db: Any) ->
     for plot in PLOTS.values():
         assert Image.open(io.BytesIO(plot(empty))).getextrema() != ((255, 255), (255, 255), (255, 255), (255, 255))
     assert render(empty, "csv").startswith("section,figure,value\n")
+
+
+def test_the_pdf_is_the_report_laid_out_on_its_pages(figures: dict[str, Any]) -> None:
+    from pypdf import PdfReader
+
+    pdf = base64.b64decode(render(figures, "pdf"), validate=True)
+    assert pdf.startswith(b"%PDF-")
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    # The tables and four plots do not fit on one page; each page is numbered "page i of n"
+    # as laid out, so every page laid out is in the file, in order.
+    assert len(pages) >= 2
+    texts = [page.extract_text() for page in pages]
+    assert all(f"page {i} of {len(pages)}" in text for i, text in enumerate(texts, start=1))
+    assert f"Labor disputes: {figures['period']}" in texts[0] and "Early warnings" in " ".join(texts)
+    # WeasyPrint shares one resource dictionary between pages: count the images themselves.
+    assert len({image.data for page in pages for image in page.images}) == len(PLOTS)

@@ -13,7 +13,7 @@ import pytest
 from analytics.domain import CaseFacts
 from analytics.handlers import Analytics
 from analytics.spikes import in_festival_season, spring_festival, week_against_baseline, weekly_counts
-from analytics.warnings import group_dispute, related_cases, repeat_employer
+from analytics.warnings import group_dispute, related_cases, repeat_employer, same_worker_related
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode, encode
 from disputes_shared.regional import regional_figures
@@ -97,6 +97,32 @@ def test_no_related_cases_are_flagged(cases):
     assert related_cases(ACME, cases, NOW, FIGURES) is None
 
 
+WORKER = "00112233aabbccdd"
+
+
+def test_one_workers_case_in_court_and_another_in_arbitration_are_flagged_to_both():
+    cases = [case(1, 200, arbitration_at=NOW - timedelta(days=150), court_at=NOW - timedelta(days=20)),
+             case(2, 30, arbitration_at=NOW)]
+    warning = same_worker_related(WORKER, ACME, cases, NOW, FIGURES)
+    assert warning is not None and warning.rule == "related_cases"
+    assert warning.subject == f"{WORKER}/{ACME}" and warning.agencies == ["arbitration", "courts"]
+    assert warning.case_ids == ["LD-1", "LD-2"]
+    assert "LD-1 in court" in warning.explanation and "LD-2 in arbitration" in warning.explanation
+    assert warning.figures == {"court_cases": 1, "arbitration_cases": 1, "window_days": 365}
+
+
+@pytest.mark.parametrize("cases", [
+    pytest.param([case(1, 30, arbitration_at=NOW - timedelta(days=9)), case(2, 20, arbitration_at=NOW)],
+                 id="both only in arbitration"),
+    pytest.param([case(1, 90, arbitration_at=NOW - timedelta(days=80), court_at=NOW)], id="one case, both stages"),
+    pytest.param([case(1, 900, arbitration_at=NOW - timedelta(days=800), court_at=NOW - timedelta(days=700)),
+                  case(2, 10, arbitration_at=NOW)], id="the court case long ago"),
+    pytest.param([case(1, 90, court_at=NOW - timedelta(days=5)), case(2, 10)], id="the other only filed"),
+])
+def test_no_related_cases_of_one_worker_are_flagged(cases):
+    assert same_worker_related(WORKER, ACME, cases, NOW, FIGURES) is None
+
+
 # -- spikes: a seasonal baseline, the Spring Festival season handled -----------------------------
 
 def synthetic_weeks(years: int = 3, festival_rise: float = 2.0, seed: int = 1) -> tuple[list[date], list[int]]:
@@ -157,11 +183,11 @@ def test_weekly_counts_keep_empty_weeks():
 # -- the service announces them ------------------------------------------------------------------
 
 def filed(n: int, at: datetime, workers: int = 2, employer: str = ACME, platform: str | None = None,
-          claim_types: tuple[str, ...] = ("unpaid_wages",)) -> Any:
+          claim_types: tuple[str, ...] = ("unpaid_wages",), worker: str | None = None) -> Any:
     payload = {"channel": "online", "industry": "construction", "relationship": "employment",
                "claim_types": list(claim_types), "amount_claimed": "5000.00", "worker_count": workers,
                "district": "wuhou", "legal_aid_requested": False, "chosen_station_id": None,
-               "employer_ref": employer, "platform": platform}
+               "employer_ref": employer, "platform": platform, "worker_ref": worker}
     return delivered(envelope("case.filed", payload, case_id=f"LD-{n}", occurred_at=at))
 
 
@@ -206,6 +232,45 @@ def test_a_case_handed_to_arbitration_is_checked_for_related_cases(analytics_db:
     (warning,) = announced(analytics_db)
     assert warning.payload["rule"] == "related_cases" and warning.payload["agencies"] == ["arbitration"]
     assert warning.payload["case_ids"] == ["LD-0", "LD-1", "LD-2"]
+
+
+def hand_to(analytics: Analytics, db: Any, n: int, purpose: str, from_agency: str, at: datetime) -> None:
+    requested = handoff_payload(purpose, from_agency, requested_at=at)
+    deliver(db, analytics, delivered(envelope("handoff.requested", requested, case_id=f"LD-{n}",
+                                              occurred_at=at, source_agency=Agency(from_agency))))
+
+
+def test_a_workers_second_case_reaching_arbitration_while_the_first_is_in_court_is_flagged(analytics_db: Any):
+    analytics = Analytics(FIGURES)
+    deliver(analytics_db, analytics, filed(1, NOW, workers=1, claim_types=("work_injury",), worker=WORKER))
+    hand_to(analytics, analytics_db, 1, "arbitration", "mediation", NOW + timedelta(days=20))
+    hand_to(analytics, analytics_db, 1, "litigation", "arbitration", NOW + timedelta(days=80))
+    deliver(analytics_db, analytics, filed(2, NOW + timedelta(days=90), workers=1,
+                                           claim_types=("penalties_deductions",), worker=WORKER))
+    # Another worker's case against the employer makes no pair with them.
+    deliver(analytics_db, analytics, filed(3, NOW + timedelta(days=90), workers=1,
+                                           claim_types=("penalties_deductions",), worker="ffffffffffffffff"))
+    hand_to(analytics, analytics_db, 3, "arbitration", "mediation", NOW + timedelta(days=95))
+    # Different workers: only the employer's rule fires (one case in court, another in arbitration).
+    assert [w.payload["subject"] for w in announced(analytics_db)] == [ACME]
+    hand_to(analytics, analytics_db, 2, "arbitration", "mediation", NOW + timedelta(days=100))
+    employer_wide, warning = announced(analytics_db)
+    assert warning.payload["subject"] == f"{WORKER}/{ACME}"
+    assert warning.payload["case_ids"] == ["LD-1", "LD-2"]
+    assert warning.payload["agencies"] == ["arbitration", "courts"]
+    assert decode(encode(warning)).payload == warning.payload  # valid by the contract
+
+
+def test_the_same_cases_are_announced_once_as_the_workers_not_again_as_the_employers(analytics_db: Any):
+    analytics = Analytics(FIGURES)
+    for n in (1, 2):
+        deliver(analytics_db, analytics, filed(n, NOW + timedelta(days=n), workers=1,
+                                               claim_types=("work_injury",), worker=WORKER))
+    hand_to(analytics, analytics_db, 1, "arbitration", "mediation", NOW + timedelta(days=20))
+    hand_to(analytics, analytics_db, 1, "litigation", "arbitration", NOW + timedelta(days=80))
+    hand_to(analytics, analytics_db, 2, "arbitration", "mediation", NOW + timedelta(days=90))
+    (warning,) = announced(analytics_db)
+    assert warning.payload["subject"] == f"{WORKER}/{ACME}"
 
 
 def test_the_service_raises_a_spike_from_the_history_it_holds(analytics_db: Any):

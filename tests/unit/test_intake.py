@@ -18,6 +18,7 @@ from disputes_shared.contract.handoff import HandoffStatus
 from disputes_shared.contract.handoff_events import handoff_answer_payload
 from disputes_shared.contract.lifecycle import CaseState, UnknownCase
 from disputes_shared.contract.personal_numbers import with_check_character
+from disputes_shared.contract.workers import worker_ref
 from disputes_shared.plumbing.handoff_desk import HandoffRefused
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
@@ -74,6 +75,34 @@ def answer(intake_db, clock, handoff_id: str, how: str, reason: str = "station a
 
 def requests_in(outbox: list[Envelope], purpose: str) -> list[Envelope]:
     return [e for e in outbox if e.event_type == "handoff.requested" and e.payload["purpose"] == purpose]
+
+
+# -- the worker's ref on case.filed ----------------------------------------------------------------
+
+def test_case_filed_names_the_worker_by_a_keyed_ref_and_never_by_the_id_number(intake_db):
+    file(intake_db)
+    file(intake_db, worker={**WORKER, "name": "另一个名字", "phone": "13900000000"})
+    file(intake_db, worker={**WORKER, "id_number": with_check_character("51010419920202123")})
+    filings = [e for e in intake_db.outbox() if e.event_type == "case.filed"]
+    refs = [e.payload["worker_ref"] for e in filings]
+    assert refs[0] == refs[1] != refs[2]  # the same ID number, the same ref; another, another
+    assert refs[0] == worker_ref(WORKER["id_number"], INTAKE.worker_ref_key)
+    assert refs[0] != worker_ref(WORKER["id_number"], b"another key, as long as it must be")
+    assert all(WORKER["id_number"] not in str(e.payload) for e in filings)
+
+
+def test_a_worker_ref_key_too_short_is_refused():
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        worker_ref(WORKER["id_number"], b"short")
+
+
+def test_intake_keeps_its_worker_ref_key_owner_only_across_restarts(tmp_path):
+    from intake.bootstrap import bootstrap
+
+    config = {"WORKER_REF_KEY_FILE": str(tmp_path / "keys" / "worker-ref-key")}
+    first, again = bootstrap(config), bootstrap(config)
+    assert first.worker_ref_key == again.worker_ref_key and len(first.worker_ref_key) == 32
+    assert (tmp_path / "keys" / "worker-ref-key").stat().st_mode & 0o777 == 0o600
 
 
 # -- the submission ------------------------------------------------------------------------------

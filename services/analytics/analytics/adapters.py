@@ -29,6 +29,7 @@ case_facts = Table(
     Column("amount_claimed", String(24), nullable=False),
     Column("worker_count", Integer, nullable=False),
     Column("employer_ref", String(16), index=True),
+    Column("worker_ref", String(16), index=True),
     Column("platform", String(200), index=True),
     Column("mediation", String(16)),
     Column("mediation_ended_at", UtcDateTime, index=True),
@@ -76,6 +77,10 @@ class SqlCaseFacts(DataclassRepository[CaseFacts], CaseFactsRepository):
 
     def against_employer(self, employer_ref: str) -> list[CaseFacts]:
         return self.find(self.table.c.employer_ref == employer_ref)
+
+    def of_worker_against(self, worker_ref: str, employer_ref: str) -> list[CaseFacts]:
+        c = self.table.c
+        return self.find(c.worker_ref == worker_ref, c.employer_ref == employer_ref)
 
     def on_platform(self, platform: str, since: datetime) -> list[CaseFacts]:
         c = self.table.c

@@ -1,14 +1,15 @@
 """The report as a document: JSON (every figure), CSV (one row per figure), HTML (the figures
-and the plots, embedded as PNG)."""
+and the plots, embedded as PNG), PDF (the HTML laid out on A4 pages)."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 from typing import Any
 
-FORMATS = ("json", "csv", "html")
+FORMATS = ("json", "csv", "html", "pdf")
 
 
 def render(figures: dict[str, Any], format: str) -> str:
@@ -20,6 +21,11 @@ def render(figures: dict[str, Any], format: str) -> str:
         from .html import as_html  # matplotlib is loaded only for the plots
 
         return as_html(figures)
+    if format == "pdf":
+        from .pdf import as_pdf
+
+        # The RPC carries JSON text: the PDF's bytes travel as base64.
+        return base64.b64encode(as_pdf(figures)).decode("ascii")
     raise ValueError(f"a report is one of {', '.join(FORMATS)}, not {format!r}")
 
 

@@ -1,5 +1,6 @@
 """The read model: one row of facts per case, and the time each stage took, folded from the
-lifecycle events (no personal data; the employer only as its ``employer_ref``).
+lifecycle events (no personal data; the employer only as its ``employer_ref``, the worker only
+as intake's keyed ``worker_ref``).
 
 Events of a case can arrive in any order (they come from different agencies), so every fold
 is written to give the same facts whichever comes first.
@@ -31,6 +32,7 @@ class CaseFacts:
     amount_claimed: str = "0"  # yuan, exact, as text
     worker_count: int = 0
     employer_ref: str | None = None
+    worker_ref: str | None = None  # keyed by intake: matches a worker's cases, names no one
     platform: str | None = None
     mediation: str | None = None  # "agreement" or "failed" once mediation ended
     mediation_ended_at: datetime | None = None
@@ -79,6 +81,7 @@ def fold(facts: CaseFacts, event_type: str, payload: dict[str, Any], occurred_at
         facts.amount_claimed = str(payload["amount_claimed"])
         facts.worker_count = int(payload["worker_count"])
         facts.employer_ref = payload.get("employer_ref")
+        facts.worker_ref = payload.get("worker_ref")
         facts.platform = payload.get("platform")
     elif event_type in ("mediation.agreement_reached", "mediation.failed"):
         facts.mediation = "agreement" if event_type == "mediation.agreement_reached" else "failed"

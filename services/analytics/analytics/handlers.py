@@ -19,7 +19,7 @@ from .notices import risk_notice
 from .ports import AnalyticsUnitOfWork, RaisedWarning
 from .simulation import what_if
 from .spikes import week_against_baseline, weekly_counts
-from .warnings import Warning, group_dispute, related_cases, repeat_employer
+from .warnings import Warning, group_dispute, related_cases, repeat_employer, same_worker_related
 
 # What the service does with each event type beyond folding it; the rest is only folded.
 WarningCheck = Callable[["Analytics", AnalyticsUnitOfWork, CaseFacts, Envelope], list[Warning]]
@@ -78,9 +78,17 @@ class Analytics:
     def _on_handoff(self, uow: AnalyticsUnitOfWork, facts: CaseFacts, requested: Envelope) -> list[Warning]:
         if not facts.employer_ref or requested.payload["to_agency"] not in (Agency.ARBITRATION, Agency.COURTS):
             return []
-        found = related_cases(facts.employer_ref, uow.facts.against_employer(facts.employer_ref),
-                              requested.occurred_at, self.figures)
-        return [found] if found else []
+        now = requested.occurred_at
+        found = [related_cases(facts.employer_ref, uow.facts.against_employer(facts.employer_ref), now,
+                               self.figures)]
+        pair = same_worker_related(facts.worker_ref, facts.employer_ref,
+                                   uow.facts.of_worker_against(facts.worker_ref, facts.employer_ref),
+                                   now, self.figures) if facts.worker_ref else None
+        if pair is not None:
+            # The same cases seen as one worker's: say so once, naming the worker's ref.
+            found = [w for w in found if w is None or not set(w.case_ids) <= set(pair.case_ids)]
+            found.append(pair)
+        return [w for w in found if w is not None]
 
     def _spike(self, uow: AnalyticsUnitOfWork, facts: CaseFacts, claim_type: str,
                now: datetime) -> Warning | None:

@@ -36,6 +36,10 @@ class CaseFactsRepository(Repository[CaseFacts]):
     def against_employer(self, employer_ref: str) -> list[CaseFacts]: ...
 
     @abstractmethod
+    def of_worker_against(self, worker_ref: str, employer_ref: str) -> list[CaseFacts]:
+        """The worker's cases (by ``worker_ref``) against the employer."""
+
+    @abstractmethod
     def on_platform(self, platform: str, since: datetime) -> list[CaseFacts]:
         """Cases filed since ``since`` whose work was found through ``platform``."""
 

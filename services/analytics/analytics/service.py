@@ -48,7 +48,8 @@ class AnalyticsService(AgencyEvents, OperationsEndpoints):
 
     @rpc
     def report_document(self, period: str, format: str = "json") -> str:
-        """The period's report as a document: ``json``, ``csv`` or ``html`` (with its plots)."""
+        """The period's report as a document: ``json``, ``csv``, ``html`` (with its plots) or
+        ``pdf`` (base64: the RPC carries text)."""
         with self.storage() as uow:
             figures = self.agency_logic.report(uow, period)
         return render(figures, format)

@@ -105,3 +105,26 @@ def related_cases(employer_ref: str, cases: Iterable[CaseFacts], now: datetime,
                    f"{len(in_arbitration)} case(s) against {employer_ref} in arbitration and "
                    f"{len(in_court)} in court within {figures.related_cases_window_days} days",
                    agencies)
+
+
+def same_worker_related(worker_ref: str, employer_ref: str, cases: Iterable[CaseFacts], now: datetime,
+                        figures: RegionalFigures) -> Warning | None:
+    """裁审衔接: the same worker against the same employer in two cases, one in court while
+    another is in arbitration (or both in court), handed there within the window; flagged to
+    arbitration and the courts both, so one can learn of the other's case before deciding."""
+    start = now - timedelta(days=figures.related_cases_window_days)
+    in_court = sorted((c for c in cases if c.court_at and start <= c.court_at <= now),
+                      key=lambda c: (c.court_at, c.case_id))
+    in_arbitration = sorted((c for c in cases if c.arbitration_at and not c.court_at
+                             and start <= c.arbitration_at <= now),
+                            key=lambda c: (c.arbitration_at, c.case_id))
+    if not in_court or len(in_court) + len(in_arbitration) < 2:
+        return None
+    named = [c.case_id for c in (*in_court, *in_arbitration)]
+    where = [f"{c.case_id} in court" for c in in_court] + [f"{c.case_id} in arbitration" for c in in_arbitration]
+    return Warning("related_cases", f"{worker_ref}/{employer_ref}", named,
+                   {"court_cases": len(in_court), "arbitration_cases": len(in_arbitration),
+                    "window_days": figures.related_cases_window_days},
+                   f"the same worker ({worker_ref}) against the same employer ({employer_ref}): "
+                   f"{', '.join(where)}, within {figures.related_cases_window_days} days",
+                   [Agency.ARBITRATION.value, Agency.COURTS.value])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
 from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
+from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
 from disputes_shared.statute.limitation import limitation_for
@@ -36,12 +38,15 @@ class Intake:
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None,
-                 evidence_limits: EvidenceLimits | None = None) -> None:
+                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None) -> None:
+        """``worker_ref_key``: the key of ``case.filed``'s ``worker_ref`` (the service's is kept in
+        a file; without one, a key of this instance only)."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
         self.evidence_limits = evidence_limits or EvidenceLimits()
+        self.worker_ref_key = worker_ref_key or secrets.token_bytes(WORKER_REF_KEY_BYTES)
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
@@ -76,6 +81,7 @@ class Intake:
                 "chosen_station_id": claim.chosen_station_id,
                 "employer_ref": employer_ref(str(claim.employer.get("name", ""))),
                 "platform": claim.employer.get("platform") or None,
+                "worker_ref": worker_ref(str(claim.worker["id_number"]), self.worker_ref_key),
             })
         uow.emit(filed)
         window = timedelta(days=self.figures.repeat_employer_window_days)

@@ -69,11 +69,11 @@ class _Payload(Bounded):
                                  "the system's own acts and a worker filing online"})
 
 
-EMPLOYER_REF_PATTERN = r"^[0-9a-f]{16}$"
+REF_PATTERN = r"^[0-9a-f]{16}$"  # employer_ref and worker_ref: 16 hex digits
 
 
 class CaseFiled(_Payload):
-    minor = 2  # 1.1: actor; 1.2: ``employer_ref`` and ``platform``
+    minor = 3  # 1.1: actor; 1.2: ``employer_ref`` and ``platform``; 1.3: ``worker_ref``
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS),
         metadata={"description": "How the claim reached intake: online (the worker), counter (an intake "
                                  "clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), "
@@ -102,7 +102,7 @@ class CaseFiled(_Payload):
         metadata={"description": "The mediation station the worker chose (an id of the station directory), "
                                  "or null"})
     employer_ref = fields.Str(allow_none=True, load_default=None,
-                              validate=validate.Regexp(EMPLOYER_REF_PATTERN),
+                              validate=validate.Regexp(REF_PATTERN),
         metadata={"description": "The employer as compared across claims, without its name: the first 16 "
                                  "hex digits of the SHA-256 of its normalised name (width, case and spaces "
                                  "do not count); the same employer always has the same ref. Null from a "
@@ -110,6 +110,13 @@ class CaseFiled(_Payload):
     platform = fields.Str(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200),
         metadata={"description": "The platform company the work was found through (a company, never a "
                                  "person), or null"})
+    worker_ref = fields.Str(allow_none=True, load_default=None,
+                            validate=validate.Regexp(REF_PATTERN),
+        metadata={"description": "The worker (the first who files, for several) as compared across claims, "
+                                 "without personal data: the first 16 hex digits of an HMAC-SHA-256 of the "
+                                 "resident ID number under a key only intake holds, so the same worker has "
+                                 "the same ref and no one without the key can tell who it is. Null from a "
+                                 "publisher before 1.3"})
 
 
 class LimitationRecord(Bounded):

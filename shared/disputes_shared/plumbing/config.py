@@ -67,6 +67,12 @@ def trail_signing_key_file() -> Path:
                                data_dir() / "trail-signing-key.pem"))
 
 
+def worker_ref_key_file() -> Path:
+    """Intake's key of the workers' refs (``case.filed``'s ``worker_ref``): whoever has it can
+    tell a known ID number's ref, so it is a secret of intake's alone."""
+    return Path(os.environ.get("DISPUTES_WORKER_REF_KEY_FILE", data_dir() / "worker-ref-key"))
+
+
 def http_port(agency: Agency) -> int:
     name = SERVICE_NAMES[agency]
     return int(os.environ.get(f"DISPUTES_{name.upper()}_HTTP_PORT", DEFAULT_HTTP_PORTS[agency]))
@@ -97,6 +103,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Local monthly minimum wage (yuan): a regional figure, configured, not a constant.
         "MONTHLY_MINIMUM_WAGE": os.environ.get("DISPUTES_MONTHLY_MINIMUM_WAGE", "2100"),
         "TRAIL_SIGNING_KEY_FILE": str(trail_signing_key_file()),
+        "WORKER_REF_KEY_FILE": str(worker_ref_key_file()),
         # Thresholds and subsidies of the region (JSON); empty: the packaged Chengdu figures.
         "REGIONAL_FIGURES_FILE": os.environ.get("DISPUTES_REGIONAL_FIGURES_FILE", ""),
         # The courts bridge's adapter to the court's own system: simulated, or none (clerks).
@@ -107,6 +114,8 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Per client address and minute, in each intake process (0: no limit).
         "FILING_RATE_PER_MINUTE": os.environ.get("DISPUTES_FILING_RATE_PER_MINUTE") or "20",
         "READING_RATE_PER_MINUTE": os.environ.get("DISPUTES_READING_RATE_PER_MINUTE") or "120",
+        # START,FACTOR,ORIGIN: time compressed for a demonstration (``disputes city-year``).
+        "COMPRESSED_CLOCK": os.environ.get("DISPUTES_COMPRESSED_CLOCK", ""),
     }
     config.update(identity_config(os.environ))
     config.update(key_settings(SERVICE_NAMES[agency], os.environ))

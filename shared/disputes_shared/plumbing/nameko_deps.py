@@ -18,7 +18,7 @@ from sqlalchemy import MetaData
 
 from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
-from ..clocks.wall import Clock, SystemClock
+from ..clocks.wall import Clock, SystemClock, clock_of
 from ..kit.broker import ConfirmedPublisher
 from ..ports import UnitOfWork, apply_once
 from .access import actor_of, rpc
@@ -48,10 +48,13 @@ class Storage(DependencyProvider):
         self.uow_class = uow_class
         self.metadata = metadata
         self.tables = tables
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or SystemClock()
+        self._configured_clock = clock is None  # then the configuration's (``clock_of``), at setup
 
     def setup(self) -> None:
         config = self.container.config
+        if self._configured_clock:
+            self.clock = clock_of(config)
         # The service's own migration history: revisions in its package (see plumbing.schema).
         schema = ServiceSchema(self.uow_class.__module__.split(".")[0], self.metadata)
         self.schema_head, self.known_revisions = schema.head(), schema.revisions()
