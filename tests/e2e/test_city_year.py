@@ -1,14 +1,18 @@
 """``disputes city-year`` on a small year: claims filed over intake's HTTP API on a compressed
 clock, staff acting over RPC, and at the end early warnings raised and a report whose figures
-spread over the year's months, with its plots."""
+spread over the year's months, with its plots. A minute and more of a busy machine, so it runs in
+``make test-city-year``, not in ``make test``."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from disputes_cli.city_year import city_year, plan_year
 
 CASES = 150
+pytestmark = pytest.mark.city_year
 
 
 def test_a_compressed_city_year_raises_warnings_and_reports_the_year():
