@@ -5,7 +5,7 @@ outboxes and a lock held for a minute, at random moments. After each scenario ev
 have reached the state its path says, none lost, no effect applied twice, every bad message
 parked with its reason, every service consuming.
 
-``DISPUTES_FAULT_CASES`` changes the size: 1000 by default (``make test``, within its time),
+``DISPUTES_FAULT_CASES`` changes the size: 800 by default (``make test``, within its time),
 2000 in ``make test-faults``. ``DISPUTES_FAULT_SEED`` fixes the
 randomness: by default the pinned ``PINNED_SEED`` (what ``make test`` and CI run, so a red run
 is the code's doing, not the draw's); ``random`` draws a new one (``make test-faults``). The
@@ -37,7 +37,7 @@ from .scenario import (
 )
 from .seed import SEED
 
-CASES = int(os.environ.get("DISPUTES_FAULT_CASES", "1000"))
+CASES = int(os.environ.get("DISPUTES_FAULT_CASES", "800"))
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ hypothesis and the rest from a seeded corpus.
 
 At the end: no service crashed or stopped consuming, no answer was a 5xx, every message was
 parked with the very reason the contract gives for it (free of personal data), and nothing was
-applied or stored. ``DISPUTES_HOSTILE_MESSAGES`` (default 30,000; 90,000 in ``make test-faults``),
-``DISPUTES_HOSTILE_REQUESTS`` (default 4,000; 12,000 there) and ``DISPUTES_FAULT_SEED`` change the
+applied or stored. ``DISPUTES_HOSTILE_MESSAGES`` (default 20,000; 90,000 in ``make test-faults``),
+``DISPUTES_HOSTILE_REQUESTS`` (default 3,000; 12,000 there) and ``DISPUTES_FAULT_SEED`` change the
 run; its table of counts is printed.
 """
 
@@ -49,8 +49,8 @@ from .private_broker import PrivateBroker
 from .scenario import Run, log, platform_agencies, query, services_alive
 
 # make test keeps to its time budget; make test-faults sends over 100,000.
-MESSAGES = int(os.environ.get("DISPUTES_HOSTILE_MESSAGES", "30000"))
-REQUESTS = int(os.environ.get("DISPUTES_HOSTILE_REQUESTS", "4000"))
+MESSAGES = int(os.environ.get("DISPUTES_HOSTILE_MESSAGES", "20000"))
+REQUESTS = int(os.environ.get("DISPUTES_HOSTILE_REQUESTS", "3000"))
 DRAWN_BY_HYPOTHESIS = 0.05  # of each kind; the rest from the corpus, which is far faster
 TIME_LIMIT = 480  # seconds for the whole run, platform start included: 155 to 200 on 2 quiet cores, 377 on 2 busy ones
 ERROR_NAMES = {"invalid_json", "invalid_claim", "too_large", "not_found"}

@@ -66,7 +66,6 @@ def start_service(fresh_database, container_factory, rabbit_config, tmp_path):
             "MONTHLY_MINIMUM_WAGE": "2100",
             "TRAIL_SIGNING_KEY_FILE": str(tmp_path / "trail-signing-key.pem"),
             **key_file_config(tmp_path, service_cls.name),
-            "WORKER_REF_KEY_FILE": str(tmp_path / "worker-ref-key"),
             **identity_config(), **overrides,
         }
         container = container_factory(service_cls, config)

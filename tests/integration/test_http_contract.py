@@ -5,6 +5,7 @@ the document, invalid input must be refused and valid input accepted."""
 from __future__ import annotations
 
 import importlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from schemathesis.checks import (
 )
 from sqlalchemy import func, select
 
+from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.identity.roles import Role
 from disputes_shared.plumbing.engine import make_engine
 from intake.adapters import claims
@@ -45,6 +47,14 @@ SERVICES = {
 }
 # Bounded: the claims get the most, the operations endpoints (no input) a few each.
 EXAMPLES = {"/v1/claims": 120, "/v1/claims/{case_id}": 40}
+
+
+# A resident ID's check character is beyond a pattern: the document names the format, and valid
+# ones are drawn here (a region, a birth date of someone 16 to 70, a sequence number).
+schemathesis.openapi.format("resident-id", st.builds(
+    lambda region, born, sequence: with_check_character(f"{region}{born:%Y%m%d}{sequence:03d}"),
+    st.sampled_from(["110101", "310104", "440305", "510104", "510107", "510722"]),
+    st.dates(date(1956, 1, 1), date(2008, 12, 1)), st.integers(0, 999)))
 
 
 def service_class(where: str) -> tuple[Any, Any]:

@@ -10,7 +10,9 @@ from disputes_shared.plumbing.personal_data import LocalKeyFile
 
 
 def key_file_config(folder: Path, service: str) -> dict[str, str]:
-    return {"PERSONAL_DATA_KEY_FILE": str(folder / "keys" / f"{service}.json")}
+    """The service's personal-data keys and (intake's) key of the workers' refs."""
+    return {"PERSONAL_DATA_KEY_FILE": str(folder / "keys" / f"{service}.json"),
+            "WORKER_REF_KEY_FILE": str(folder / "keys" / "worker-ref-key")}
 
 
 def keys_of(config: dict[str, Any]) -> LocalKeyFile:
