@@ -9,7 +9,7 @@ import stat
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 import intake.adapters
 from disputes_shared.clocks.wall import ManualClock
@@ -134,6 +134,25 @@ def test_a_claim_is_stored_sealed_and_read_back_whole(intake_database):
     with SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT), keys=keys) as uow:
         assert uow.claims.get("LD-1") == claim
         assert uow.claims.count_against_employer(claim.employer_key, AT - timedelta(days=1)) == 1
+
+
+def test_a_list_of_sealed_rows_reads_their_data_keys_in_one_query_not_one_each(intake_database):
+    _, engine = intake_database
+    keys = FakeKeyManagement()
+    stored = [stored_claim(engine, keys, case_id=f"LD-{n}") for n in range(30)]
+    key_queries: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM data_keys" in statement:
+            key_queries.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT), keys=keys) as uow:
+            assert uow.claims.find() == sorted(stored, key=lambda c: c.case_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(key_queries) == 1, key_queries
 
 
 def test_rotation_rewraps_data_keys_and_leaves_sealed_rows_alone(intake_database):

@@ -80,7 +80,10 @@ class DataclassRepository(Generic[T]):
         query = select(self.table).where(*where).order_by(order_by if order_by is not None else self.key)
         if limit is not None:
             query = query.limit(limit)
-        return [self.object_of(row) for row in self.connection.execute(query).mappings()]
+        return self.objects_of(list(self.connection.execute(query).mappings()))
+
+    def objects_of(self, rows: list[Any]) -> list[T]:
+        return [self.object_of(row) for row in rows]
 
     def object_of(self, row: Any) -> T:
         return self.cls(**{n: row[n] for n in self.names})
