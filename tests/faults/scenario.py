@@ -280,10 +280,13 @@ def unroutable_event(run: Run) -> str:
     """An event no queue is bound for, a dossier, committed for one case in flight in the outbox
     of every service that hands cases on (only those may send dossiers: the broker refuses the
     others'): each relay parks it; that case's later events must wait behind it while every
-    other case flows on. Then an operator binds a queue for it: it goes, and the case after it."""
+    other case flows on. Then an operator binds a queue for it: it goes, and the case after it.
+
+    The case is one of the staff's reserve, released once its unroutable event is committed: it
+    stood still until then, so it has later events for sure and every one comes after (a case
+    picked from those in flight may have nothing left to do for the whole wait)."""
     in_flight = run.strike()
-    case_id = run.rng.choice(sorted(c for c in run.plans
-                                    if c not in run.ended and c not in run.staff.reserve))
+    case_id = run.rng.choice(sorted(run.staff.reserve - run.ended))
     stuck: dict[str, int] = {}
     for agency, service in SERVICE_NAMES.items():
         outbox = importlib.import_module(f"{service}.adapters").plumbing.outbox
@@ -299,6 +302,7 @@ def unroutable_event(run: Run) -> str:
                     created_at=datetime.now(UTC), attempts=0)).inserted_primary_key[0]
         finally:
             engine.dispose()
+    run.staff.reserve.discard(case_id)
     started, deadline = time.monotonic(), time.monotonic() + 90
     while time.monotonic() < deadline:  # until the case has had later events held back
         run.unroutable = behind_the_unroutable(run, stuck, case_id)
