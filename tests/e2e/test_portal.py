@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,7 +63,26 @@ def drive(env: dict[str, str], shots: Path) -> dict:
                                           headers={"X-Access-Code": report[lang]["access_code"]},
                                           timeout=5).json() for lang in ("zh", "en")}
     report["accepted"] = accepted_case_page(env, base, intake)
+    report["server"] = served_and_stopped(base)
     return report
+
+
+def served_and_stopped(base: str) -> dict:
+    """What serves the pages; a body far past the evidence limit; then SIGTERM."""
+    from disputes_cli import local
+
+    seen = {"server": requests.get(f"{base}/health/live", timeout=5).headers.get("Server")}
+    huge = b"\0" * (4 * EVIDENCE_LIMIT + 64 * 1024)
+    seen["huge_body"] = requests.post(f"{base}/case/LD-0/evidence", data=huge, timeout=10,
+                                      headers={"Content-Type": "application/octet-stream"}).status_code
+    pid = local.pid_of("portal")
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while local.pid_of("portal") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    seen["stopped_on_sigterm"] = local.pid_of("portal") is None
+    return seen
 
 
 def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
@@ -159,3 +179,10 @@ def test_stations_page_and_screenshots(seen) -> None:
     assert seen["stations_qr"] == len(stations())
     assert {"file-zh.png", "receipt-zh.png", "case-zh.png", "file-en.png", "file-errors-zh.png",
             "stations-zh.png"} <= set(seen["shots"])
+
+
+def test_the_pages_are_served_by_a_production_server_that_stops_cleanly(seen) -> None:
+    served = seen["server"]
+    assert served["server"] == "portal"  # waitress, not werkzeug's development server
+    assert served["huge_body"] == 413  # refused before it was read
+    assert served["stopped_on_sigterm"]

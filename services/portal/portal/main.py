@@ -1,17 +1,29 @@
-"""Run the portal: ``python -m portal.main`` (loopback unless DISPUTES_HTTP_HOST says otherwise)."""
+"""Run the portal: ``python -m portal.main`` (loopback unless DISPUTES_HTTP_HOST says otherwise).
+
+It is served by waitress, a production WSGI server (werkzeug's own server says it is for
+development only): a fixed pool of threads, request bodies spooled to disk past a bound, and a
+clean stop on SIGTERM that lets the pages being served finish."""
 
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 
-from werkzeug.serving import run_simple
+from waitress.server import create_server
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.plumbing.config import amqp_uri, http_port, portal_http_port
 
-from .app import DEFAULT_EVIDENCE_MAX_BYTES, Portal, secret_from_env
+from .app import DEFAULT_EVIDENCE_MAX_BYTES, FORM_BYTES, Portal, secret_from_env
 from .rpc import RpcPool, clocks_reader, trail_reader
 from .signin import token_source
+
+THREADS = 8  # pages wait on intake and the broker, not on the CPU
+
+
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)  # waitress's loop ends on it and waits for the pages in flight
 
 
 def main() -> None:
@@ -22,10 +34,17 @@ def main() -> None:
     app = Portal(intake, trail_reader(pool), secret_from_env(), clocks=clocks_reader(pool),
                  evidence_max_bytes=evidence_max)
     host = os.environ.get("DISPUTES_HTTP_HOST", "127.0.0.1")
+    # A file a little over the limit reaches the page that says so in the worker's language;
+    # a body far past it is refused by the server before it is read.
+    server = create_server(app, host=host, port=portal_http_port(), threads=THREADS,
+                           ident="portal", max_request_body_size=2 * (evidence_max + FORM_BYTES),
+                           clear_untrusted_proxy_headers=True)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     print(f"portal: http://{host}:{portal_http_port()}/", flush=True)
     try:
-        run_simple(host, portal_http_port(), app, threaded=True)
+        server.run()
     finally:
+        server.close()
         pool.close()
 
 
