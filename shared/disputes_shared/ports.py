@@ -78,6 +78,10 @@ class ClockRepository(Repository[StatutoryClock]):
         """Running clocks due by ``now``, soonest first."""
 
     @abstractmethod
+    def running_soonest_first(self, limit: int) -> list[StatutoryClock]:
+        """Running clocks of every case, the soonest due first (a staff work queue's order)."""
+
+    @abstractmethod
     def provisional_running(self) -> list[StatutoryClock]: ...
 
     @abstractmethod

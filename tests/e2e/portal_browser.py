@@ -3,7 +3,7 @@
 Run by tests/e2e/test_portal.py in an interpreter of its own: Playwright's driver does not run
 under the eventlet monkey patching the test process has. The test makes the assertions.
 
-    python portal_browser.py PORTAL_URL SCREENSHOT_DIR AXE_JS EVIDENCE_MAX_BYTES
+    python portal_browser.py PORTAL_URL SCREENSHOT_DIR AXE_JS EVIDENCE_MAX_BYTES STAFF_CASE_ID STATION
 """
 
 from __future__ import annotations
@@ -169,7 +169,53 @@ def by_keyboard(page: Page, base: str) -> dict[str, Any]:
             "errors": page.locator("p.error").evaluate_all("ps => ps.map(p => p.id)")}
 
 
-def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str) -> None:
+def sign_in(page: Page, base: str, name: str, role: str, station: str) -> None:
+    page.goto(f"{base}/staff?lang=zh")  # no session yet: the sign-in page
+    page.fill("#name", name)
+    page.select_option("#role", role)
+    page.select_option("#station", station)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/staff?*")
+
+
+def workbench(page: Page, base: str, case_id: str, station: str, shots: Path, axe_js: str) -> dict[str, Any]:
+    """The station's desk takes on a case handed to it; a mediator records an agreement, first
+    with a bad amount."""
+    seen: dict[str, Any] = {"signin_url": None}
+    page.goto(f"{base}/staff?lang=zh")
+    seen["signin_url"] = page.url
+    page.screenshot(path=str(shots / "staff-signin-zh.png"), full_page=True)
+    seen["axe_signin"] = axe(page, axe_js)
+    sign_in(page, base, "wang.desk", "station_admin", station)
+    waiting = page.locator("#waiting li", has_text=case_id)
+    waiting.first.wait_for(timeout=10_000)
+    seen["waiting"] = waiting.count()
+    page.screenshot(path=str(shots / "staff-queue-zh.png"), full_page=True)
+    seen["axe_queue"] = axe(page, axe_js)
+    waiting.get_by_role("button", name="受理案件").click()
+    page.wait_for_url("**done=accept*")
+    seen["still_waiting"] = page.locator("#waiting li", has_text=case_id).count()
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/staff/signin*")
+    sign_in(page, base, "li.mediator", "mediator", station)
+    seen["desk_buttons_for_mediator"] = page.get_by_role("button", name="受理案件").count()
+    page.locator("#cases a", has_text=case_id).click()
+    page.fill("#amount", "三千")
+    page.fill("#pay-by", time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400)))
+    page.click("#agreement-form button[type=submit]")
+    seen["amount_error"] = page.inner_text("#agreement-amount-error")
+    page.fill("#amount", "3000")
+    page.click("#agreement-form button[type=submit]")
+    page.wait_for_url("**done=agreement*")
+    seen["recorded"] = page.locator("#done").count() == 1
+    seen["case_state"] = page.inner_text("#case-state")
+    page.screenshot(path=str(shots / "staff-case-zh.png"), full_page=True)
+    seen["axe_case"] = axe(page, axe_js)
+    return seen
+
+
+def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str, staff_case: str,
+         station: str) -> None:
     shots = Path(shots_dir)
     report: dict[str, Any] = {}
     with sync_playwright() as playwright:
@@ -193,6 +239,9 @@ def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str) -> None:
             context = browser.new_context(viewport=PHONE, locale="en-GB")
             report["keyboard"] = by_keyboard(context.new_page(), base)
             context.close()
+            context = browser.new_context(locale="zh-CN", bypass_csp=True)  # a desk's screen
+            report["workbench"] = workbench(context.new_page(), base, staff_case, station, shots, axe_js)
+            context.close()
             page = browser.new_page(viewport=PHONE)
             page.goto(f"{base}/stations?lang=zh")
             page.screenshot(path=str(shots / "stations-zh.png"))
@@ -203,4 +252,4 @@ def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:7])

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
 EVIDENCE_LIMIT = 64 * 1024  # small, so the browser sends a file over it quickly
+STATION = "ind-fooddelivery-wuhou"  # the workbench's station
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +51,17 @@ def drive(env: dict[str, str], shots: Path) -> dict:
     """Run the browser against the sandbox; what it saw, and what intake holds."""
     base = f"http://127.0.0.1:{env['DISPUTES_PORTAL_HTTP_PORT']}"
     assert requests.get(f"{base}/health/ready", timeout=5).status_code == 200
+    intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
+    staff_case = handed_to_the_station(env, intake)
     # A clean interpreter: Playwright's driver hangs under this process's eventlet patching.
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
     run = subprocess.run([sys.executable, str(Path(__file__).with_name("portal_browser.py")),
-                          base, str(shots), str(AXE), str(EVIDENCE_LIMIT)],
+                          base, str(shots), str(AXE), str(EVIDENCE_LIMIT), staff_case, STATION],
                          capture_output=True, text=True,
                          timeout=100, env=child_env)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
-    intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
+    report["workbench"]["trail"] = trail_of(env, staff_case)
     report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
                                           headers={"X-Access-Code": report[lang]["access_code"]},
                                           timeout=5).json() for lang in ("zh", "en")}
@@ -83,6 +86,34 @@ def served_and_stopped(base: str) -> dict:
         time.sleep(0.2)
     seen["stopped_on_sigterm"] = local.pid_of("portal") is None
     return seen
+
+
+def handed_to_the_station(env: dict[str, str], intake: str) -> str:
+    """An employee's claim for the station, once mediation holds its handoff pending."""
+    from disputes_cli.platform import Platform
+
+    filed = requests.post(f"{intake}/v1/claims", timeout=10, json=claim_document(
+        relationship="employment", chosen_station_id=STATION)).json()
+    with Platform(amqp=env["DISPUTES_AMQP_URI"], timeout=10) as staff:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(h["case_id"] == filed["case_id"] for h in staff.call("mediation", "pending_handoffs")):
+                return str(filed["case_id"])
+            time.sleep(0.5)
+    raise AssertionError("the claim never reached the mediation station")
+
+
+def trail_of(env: dict[str, str], case_id: str) -> list[tuple[str, str | None]]:
+    """(event type, acting person) of each entry on the case's trail, as an auditor reads it."""
+    from disputes_cli.platform import Platform
+
+    with Platform(amqp=env["DISPUTES_AMQP_URI"], timeout=10) as auditor:
+        deadline, entries = time.monotonic() + 30, []
+        while time.monotonic() < deadline and not any(
+                e["event_type"] == "mediation.agreement_reached" for e in entries):
+            entries = auditor.call("trail", "trail", case_id)["entries"]
+            time.sleep(0.5)
+    return [(e["event_type"], ((e.get("details") or {}).get("actor") or {}).get("subject")) for e in entries]
 
 
 def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
@@ -186,3 +217,16 @@ def test_the_pages_are_served_by_a_production_server_that_stops_cleanly(seen) ->
     assert served["server"] == "portal"  # waitress, not werkzeug's development server
     assert served["huge_body"] == 413  # refused before it was read
     assert served["stopped_on_sigterm"]
+
+
+def test_the_stations_desk_takes_on_a_case_and_a_mediator_records_an_agreement(seen) -> None:
+    bench = seen["workbench"]
+    assert "/staff/signin" in bench["signin_url"]  # no session: sign in first
+    assert bench["waiting"] == 1 and bench["still_waiting"] == 0
+    assert bench["desk_buttons_for_mediator"] == 0
+    assert bench["amount_error"] == "请填写以元为单位的金额，例如 8200 或 8200.50。"
+    assert bench["recorded"] and bench["case_state"].startswith("已达成调解协议")
+    assert ("handoff.accepted", "wang.desk") in bench["trail"]  # each person recorded as actor
+    assert ("mediation.agreement_reached", "li.mediator") in bench["trail"]
+    assert not [v for page in ("axe_signin", "axe_queue", "axe_case")
+                for v in bench[page] if v["impact"] in SERIOUS]

@@ -169,6 +169,11 @@ def test_a_due_clock_is_claimed_once_and_the_summary_counts_it(storage):
     assert read(uow, lambda u: u.clocks.running("LD-1", ClockKind.AWARD).clock_id) == award.clock_id
     late = acceptance.due_at + timedelta(seconds=1)
     assert [c.clock_id for c in read(uow, lambda u: u.clocks.due(late, 10))] == [acceptance.clock_id]
+    soonest = read(uow, lambda u: u.clocks.running_soonest_first(10))
+    assert [c.clock_id for c in soonest] == sorted([award.clock_id, acceptance.clock_id],
+                                                   key={award.clock_id: award.due_at,
+                                                        acceptance.clock_id: acceptance.due_at}.get)
+    assert len(read(uow, lambda u: u.clocks.running_soonest_first(1))) == 1
     assert committed(uow, lambda u: u.clocks.claim_elapsed(acceptance, late)) is True
     assert committed(uow, lambda u: u.clocks.claim_elapsed(acceptance, late)) is False
     summary = read(uow, lambda u: u.clocks.summary(late))

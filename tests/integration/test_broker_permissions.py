@@ -160,11 +160,17 @@ def test_a_dossier_intake_sends_in_arbitrations_name_is_parked_and_opens_no_case
     assert len(parked_now(amqp_uri)) == 1
 
 
-def test_the_portal_may_read_a_trail_but_not_send_a_staff_command(mediation, agency_uri: Uri):
+@pytest.mark.parametrize("command", ["arbitration.pending_handoffs", "mediation.close",
+                                     "mediation.record_payment"])
+def test_the_portal_may_send_no_staff_command_beyond_the_workbenchs(mediation, agency_uri: Uri,
+                                                                     command: str):
+    """The workbench's mediation commands go out with each person's own token; any other staff
+    command is refused by the broker before a service sees it."""
     portal = CallerRpcProxy({"AMQP_URI": agency_uri("portal"), "serializer": "json"}, "portal",
                             timeout=10)
-    with portal as rpc, pytest.raises(AccessRefused, match="mediation.pending_handoffs' in exchange 'nameko-rpc'"):
-        rpc.mediation.pending_handoffs()
+    service, method = command.split(".")
+    with portal as rpc, pytest.raises(AccessRefused, match=f"{command}' in exchange 'nameko-rpc'"):
+        getattr(getattr(rpc, service), method)("LD-20260302-0000000001")
     assert pending(mediation) == []  # the operator may
 
 

@@ -136,6 +136,10 @@ class InMemoryClocks(InMemoryRepository[StatutoryClock], ClockRepository):
         due = self.where(lambda c: c.status is ClockStatus.RUNNING and c.due_at <= now)
         return sorted(due, key=lambda c: c.due_at)[:limit]
 
+    def running_soonest_first(self, limit: int) -> list[StatutoryClock]:
+        running = self.where(lambda c: c.status is ClockStatus.RUNNING)
+        return sorted(running, key=lambda c: c.due_at)[:limit]
+
     def provisional_running(self) -> list[StatutoryClock]:
         return self.where(lambda c: c.status is ClockStatus.RUNNING and c.provisional)
 

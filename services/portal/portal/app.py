@@ -10,6 +10,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.contract.stations import DISTRICTS, stations
 
 from . import forms, guidance, i18n, labels, status
+from .staff import SignIn, StaffCalls
+from .workbench_pages import WorkbenchPages, utc_now
 
 CSRF_COOKIE = "portal_csrf"
 LANG_COOKIE = "portal_lang"
@@ -65,11 +69,15 @@ def qr_svg(url: str) -> Markup:
     return Markup(image.to_string(encoding="unicode"))
 
 
-class Portal:
+class Portal(WorkbenchPages):
     def __init__(self, intake_url: str, trail: Trail, secret: bytes | None = None,
                  http: requests.Session | None = None, clocks: Clocks = no_clocks,
-                 evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES) -> None:
+                 evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES,
+                 staff_calls: StaffCalls | None = None, sign_in: SignIn | None = None,
+                 now: Callable[[], datetime] = utc_now) -> None:
         self.intake_url = intake_url.rstrip("/")
+        # The staff workbench (none without its RPC client: /staff is then not found).
+        self.staff_calls, self.sign_in, self.now = staff_calls, sign_in, now
         self.evidence_max_bytes = evidence_max_bytes
         self.trail = trail
         self.clocks = clocks
@@ -78,6 +86,8 @@ class Portal:
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
                                extensions=["jinja2.ext.i18n"])
         self.env.globals["labels"] = labels
+        self.env.globals["state_words"] = status.STATE_WORDS
+        self.env.filters["china_time"] = lambda at: at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
         self.urls = Map([
             Rule("/", endpoint="home"),
             Rule("/file", endpoint="file", methods=["GET", "POST"]),
@@ -85,6 +95,11 @@ class Portal:
             Rule("/case/<case_id>", endpoint="case", methods=["GET", "POST"]),
             Rule("/case/<case_id>/evidence", endpoint="evidence", methods=["POST"]),
             Rule("/stations", endpoint="stations"),
+            Rule("/staff", endpoint="staff"),
+            Rule("/staff/signin", endpoint="staff_signin", methods=["GET", "POST"]),
+            Rule("/staff/signout", endpoint="staff_signout", methods=["POST"]),
+            Rule("/staff/handoffs/<handoff_id>", endpoint="staff_handoff", methods=["POST"]),
+            Rule("/staff/cases/<case_id>", endpoint="staff_case", methods=["GET", "POST"]),
             Rule("/health/live", endpoint="live"),
             Rule("/health/ready", endpoint="ready"),
         ])

@@ -18,6 +18,7 @@ from disputes_shared.plumbing.config import amqp_uri, http_port, portal_http_por
 from .app import DEFAULT_EVIDENCE_MAX_BYTES, FORM_BYTES, Portal, secret_from_env
 from .rpc import RpcPool, clocks_reader, trail_reader
 from .signin import token_source
+from .staff import StaffCalls, staff_sign_in
 
 THREADS = 8  # pages wait on intake and the broker, not on the CPU
 
@@ -31,8 +32,10 @@ def main() -> None:
     pool = RpcPool(amqp_uri(), token=token_source())
     # The same setting as intake's limit, so the portal reads no more than intake would take.
     evidence_max = int(os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES))
+    staff_calls = StaffCalls(amqp_uri())  # the workbench: each person's calls with their token
     app = Portal(intake, trail_reader(pool), secret_from_env(), clocks=clocks_reader(pool),
-                 evidence_max_bytes=evidence_max)
+                 evidence_max_bytes=evidence_max, staff_calls=staff_calls,
+                 sign_in=staff_sign_in(os.environ))
     host = os.environ.get("DISPUTES_HTTP_HOST", "127.0.0.1")
     # A file a little over the limit reaches the page that says so in the worker's language;
     # a body far past it is refused by the server before it is read.
@@ -45,6 +48,7 @@ def main() -> None:
         server.run()
     finally:
         server.close()
+        staff_calls.close()
         pool.close()
 
 

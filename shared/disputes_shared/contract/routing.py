@@ -138,13 +138,31 @@ SERVICE_NAMES = {  # nameko service name of each agency's service in the platfor
     Agency.TRAIL: "trail",
     Agency.ANALYTICS: "analytics",
 }
+# The staff workbench in the portal: the mediation station's desk and its mediators. Each call
+# carries the signed-in person's own token and the service checks that person's role; the
+# broker lets the portal send these commands and no others.
+WORKBENCH_COMMANDS: dict[str, tuple[str, ...]] = {
+    SERVICE_NAMES[Agency.MEDIATION]: (
+        "pending_handoffs", "open_cases", "running_clocks", "accept_handoff", "return_handoff",
+        "record_session", "record_agreement", "record_failure"),
+}
+
+
+def _portal_calls() -> dict[str, str]:
+    # The worker's case page: the trail, and the statutory clocks running at each agency.
+    calls = {SERVICE_NAMES[Agency.TRAIL]: ("trail",),
+             **{SERVICE_NAMES[agency]: ("case_clocks",) for agency in (
+                 Agency.MEDIATION, Agency.LEGAL_AID, Agency.ARBITRATION, Agency.COURTS)}}
+    for service, commands in WORKBENCH_COMMANDS.items():
+        calls[service] = (*calls.get(service, ()), *commands)
+    return {service: f"({'|'.join(commands)})" if len(commands) > 1 else commands[0]
+            for service, commands in calls.items()}
+
+
 # The RPC commands each caller that is not a service may send, by service.
 RPC_CALLS: dict[str, dict[str, str]] = {
     OPERATOR: {service: "[a-z_]+" for service in SERVICE_NAMES.values()},
-    # The worker's case page: the trail, and the statutory clocks running at each agency.
-    PORTAL: {SERVICE_NAMES[Agency.TRAIL]: "trail",
-             **{SERVICE_NAMES[agency]: "case_clocks" for agency in (
-                 Agency.MEDIATION, Agency.LEGAL_AID, Agency.ARBITRATION, Agency.COURTS)}},
+    PORTAL: _portal_calls(),
 }
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

@@ -57,7 +57,8 @@ WORKER_WITH_ACCESS_CODE: dict[str, frozenset[str]] = {
 }
 
 # Every agency's desk (``HandoffDeskRpc``) and clocks (``StatutoryClocks``) commands.
-_DESK_READS = frozenset({"open_cases", "pending_handoffs", "clock_summary", "case_clocks"})
+_DESK_READS = frozenset({"open_cases", "pending_handoffs", "clock_summary", "case_clocks",
+                         "running_clocks"})
 _DESK_ANSWERS = frozenset({"accept_handoff", "return_handoff"})
 _CASE_ENDS = frozenset({"close", "sue"})
 _CLOCK_SUMMARY = frozenset({"clock_summary"})

@@ -194,6 +194,10 @@ class OperationsEndpoints:
             self.metrics.outbox_unpublished.labels(self.metrics.agency).set(unpublished)
 
 
+# A work queue shows a station's or a desk's open cases; a bound keeps one answer small.
+RUNNING_CLOCKS_LIMIT = 2000
+
+
 class StatutoryClocks:
     """Fires the service's due statutory clocks, and reports on them.
 
@@ -234,6 +238,13 @@ class StatutoryClocks:
         """The statutory clocks of one case at this agency, running or ended."""
         with self.storage() as uow:
             return [clock_view(clock) for clock in uow.clocks.for_case(case_id)]
+
+    @rpc
+    def running_clocks(self, limit: int = RUNNING_CLOCKS_LIMIT) -> list[dict[str, Any]]:
+        """Every case's running clocks here, the soonest due first: a work queue's order."""
+        with self.storage() as uow:
+            found = uow.clocks.running_soonest_first(max(1, min(int(limit), RUNNING_CLOCKS_LIMIT)))
+            return [clock_view(clock) for clock in found]
 
 
 class AgencyEvents:

@@ -133,6 +133,10 @@ class SqlClockRepository(DataclassRepository[StatutoryClock], ClockRepository):
         return self.find(self.table.c.status == ClockStatus.RUNNING, self.table.c.due_at <= now,
                          order_by=self.table.c.due_at, limit=limit)
 
+    def running_soonest_first(self, limit: int) -> list[StatutoryClock]:
+        return self.find(self.table.c.status == ClockStatus.RUNNING,
+                         order_by=self.table.c.due_at, limit=limit)
+
     def provisional_running(self) -> list[StatutoryClock]:
         return self.find(self.table.c.status == ClockStatus.RUNNING,
                          self.table.c.provisional.is_(True))

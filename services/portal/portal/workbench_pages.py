@@ -1,0 +1,234 @@
+"""The staff workbench's pages (``/staff``): sign-in, the station's work queue, a case's page
+with the mediator's records. Every action is the same RPC command the command line sends, as
+the signed-in person; every form is checked here first (messages at the fields, in the page's
+language, nothing sent) and the service has the last word."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from nameko.exceptions import RemoteError, RpcTimeout
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request, Response
+
+from disputes_shared.clocks.statutory import china_day
+from disputes_shared.contract.stations import stations
+from disputes_shared.identity.roles import may
+
+from . import workbench
+from .staff import STAFF_COOKIE, WORKBENCH_ROLES, SignIn, SignInRefused, StaffCalls, StaffMember, member_of
+
+SERVICE = "mediation"  # the workbench serves the mediation station's desk and its mediators
+UNREACHABLE = "The service cannot be reached right now; nothing was changed. Please try again."
+EXPIRED = "The form expired; please check it and send it again."
+
+
+class ServiceRefused(Exception):
+    """The agency service said no; ``message`` is its reason."""
+
+
+class SessionEnded(Exception):
+    """The services no longer accept the person's token."""
+
+
+class WorkbenchPages:
+    """Mixed into the portal's application, which gives ``render`` and the CSRF check."""
+
+    staff_calls: StaffCalls | None
+    sign_in: SignIn | None
+    render: Callable[..., Response]
+    csrf_ok: Callable[[Request], bool]
+    language: Callable[[Request], str]
+    now: Callable[[], datetime]
+
+    # --- the session --------------------------------------------------------------------------
+    def member(self, request: Request) -> StaffMember | None:
+        return member_of(request.cookies.get(STAFF_COOKIE, ""), self.now().timestamp())
+
+    def to_sign_in(self, request: Request, message: str | None = None) -> Response:
+        response = redirect(f"/staff/signin?lang={self.language(request)}"
+                            + ("&ended=1" if message else ""), code=303)
+        response.delete_cookie(STAFF_COOKIE, path="/staff")
+        return response
+
+    def call(self, member: StaffMember, method: str, *args: Any, **kwargs: Any) -> Any:
+        assert self.staff_calls is not None
+        try:
+            return self.staff_calls.call(member.token, SERVICE, method, *args, **kwargs)
+        except RemoteError as error:
+            if error.exc_type == "Unauthenticated":
+                self.staff_calls.forget(member.token)
+                raise SessionEnded() from error
+            if error.exc_type == "Forbidden":
+                raise ServiceRefused("Your role may not do this.") from error
+            raise ServiceRefused(str(error.value)) from error
+
+    def workbench_ready(self) -> None:
+        if self.staff_calls is None:
+            raise NotFound()
+
+    # --- pages --------------------------------------------------------------------------------
+    def on_staff_signin(self, request: Request) -> Response:
+        self.workbench_ready()
+        errors: dict[str, str] = {}
+        values = {"name": "", "role": "", "station": ""}
+        if self.sign_in is None:
+            return self.render(request, "staff_signin.html", 503, values=values, errors=errors,
+                               roles=WORKBENCH_ROLES, stations=stations(), unavailable=True)
+        if request.method == "POST":
+            values = {k: request.form.get(k, "").strip()[:64] for k in values}
+            if not self.csrf_ok(request):
+                errors["form"] = EXPIRED
+            else:
+                try:
+                    token = self.sign_in(values["name"], values["role"], values["station"] or None)
+                except SignInRefused as refused:
+                    errors[refused.field] = str(refused)
+                else:
+                    response = redirect(f"/staff?lang={self.language(request)}", code=303)
+                    response.set_cookie(STAFF_COOKIE, token, httponly=True, samesite="Strict",
+                                        secure=request.is_secure, path="/staff")
+                    return response
+        return self.render(request, "staff_signin.html", 400 if errors else 200, values=values,
+                           errors=errors, roles=WORKBENCH_ROLES, stations=stations(),
+                           ended=request.args.get("ended") == "1", unavailable=False)
+
+    def on_staff_signout(self, request: Request) -> Response:
+        self.workbench_ready()
+        member = self.member(request)
+        if member is not None and self.csrf_ok(request):
+            assert self.staff_calls is not None
+            self.staff_calls.forget(member.token)
+        return self.to_sign_in(request)
+
+    def on_staff(self, request: Request) -> Response:
+        return self.queue_page(request)
+
+    def queue_page(self, request: Request, status_code: int = 200, error: str | None = None,
+                   returning: str | None = None, form: workbench.Form | None = None) -> Response:
+        self.workbench_ready()
+        member = self.member(request)
+        if member is None:
+            return self.to_sign_in(request)
+        try:
+            handoffs = self.call(member, "pending_handoffs")
+            cases = self.call(member, "open_cases")
+            clocks = self.call(member, "running_clocks")
+        except SessionEnded:
+            return self.to_sign_in(request, "ended")
+        except ServiceRefused as refused:
+            return self.render(request, "staff_queue.html", 403, member=member, waiting=[],
+                               cases=[], error=str(refused), may=self.permitted(member),
+                               reasons=workbench.RETURN_REASONS, returning=None, form=None)
+        except (RpcTimeout, OSError):
+            return self.render(request, "staff_queue.html", 503, member=member, waiting=[],
+                               cases=[], error=UNREACHABLE, may=self.permitted(member),
+                               reasons=workbench.RETURN_REASONS, returning=None, form=None)
+        return self.render(
+            request, "staff_queue.html", status_code, member=member, error=error,
+            waiting=workbench.waiting_handoffs(handoffs, member.station),
+            cases=workbench.open_cases(cases, clocks, member.station, self.now()),
+            may=self.permitted(member), reasons=workbench.RETURN_REASONS, returning=returning,
+            form=form, now=self.now())
+
+    def permitted(self, member: StaffMember) -> dict[str, bool]:
+        commands = ("accept_handoff", "return_handoff", "record_session", "record_agreement",
+                    "record_failure")
+        return {command: may(member.role, SERVICE, command) for command in commands}
+
+    def on_staff_handoff(self, request: Request, handoff_id: str) -> Response:
+        self.workbench_ready()
+        member = self.member(request)
+        if member is None:
+            return self.to_sign_in(request)
+        if not self.csrf_ok(request):
+            return self.queue_page(request, 400, EXPIRED)
+        action = request.form.get("action")
+        try:
+            if action == "accept":
+                self.call(member, "accept_handoff", handoff_id)
+            elif action == "return":
+                form = workbench.read_return(request.form)
+                if not form.valid:
+                    return self.queue_page(request, 400, returning=handoff_id, form=form)
+                self.call(member, "return_handoff", handoff_id, form.values["reason"])
+            else:
+                return self.queue_page(request, 400, "Please choose what to do.")
+        except SessionEnded:
+            return self.to_sign_in(request, "ended")
+        except ServiceRefused as refused:
+            return self.queue_page(request, 409, str(refused))
+        except (RpcTimeout, OSError):
+            return self.queue_page(request, 503, UNREACHABLE)
+        return redirect(f"/staff?lang={self.language(request)}&done={action}", code=303)
+
+    def on_staff_case(self, request: Request, case_id: str) -> Response:
+        self.workbench_ready()
+        member = self.member(request)
+        if member is None:
+            return self.to_sign_in(request)
+        if request.method == "GET":
+            return self.staff_case_page(request, member, case_id)
+        if not self.csrf_ok(request):
+            return self.staff_case_page(request, member, case_id, 400, error=EXPIRED)
+        action = request.form.get("action", "")
+        readers: dict[str, Callable[[], workbench.Form]] = {
+            "session": lambda: workbench.read_session(request.form),
+            "agreement": lambda: workbench.read_agreement(request.form, china_day(self.now())),
+            "failure": lambda: workbench.read_failure(request.form),
+        }
+        if action not in readers:
+            return self.staff_case_page(request, member, case_id, 400, error="Please choose what to do.")
+        form = readers[action]()
+        if not form.valid:
+            return self.staff_case_page(request, member, case_id, 400, action=action, form=form)
+        try:
+            if action == "session":
+                self.call(member, "record_session", case_id, form.values["mode"], form.values["note"])
+            elif action == "agreement":
+                self.call(member, "record_agreement", case_id, form.values["amount"],
+                          form.values["pay_by"])
+            else:
+                self.call(member, "record_failure", case_id, form.values["reason"],
+                          form.values["refer_to_arbitration"])
+        except SessionEnded:
+            return self.to_sign_in(request, "ended")
+        except ServiceRefused as refused:
+            return self.staff_case_page(request, member, case_id, 409, error=str(refused),
+                                  action=action, form=form)
+        except (RpcTimeout, OSError):
+            return self.staff_case_page(request, member, case_id, 503, error=UNREACHABLE,
+                                  action=action, form=form)
+        return redirect(f"/staff/cases/{case_id}?lang={self.language(request)}&done={action}",
+                        code=303)
+
+    def staff_case_page(self, request: Request, member: StaffMember, case_id: str, status_code: int = 200,
+                  error: str | None = None, action: str | None = None,
+                  form: workbench.Form | None = None) -> Response:
+        try:
+            cases = self.call(member, "open_cases")
+            clocks = [c for c in self.call(member, "running_clocks") if c["case_id"] == case_id]
+        except SessionEnded:
+            return self.to_sign_in(request, "ended")
+        except (ServiceRefused, RpcTimeout, OSError):
+            return self.render(request, "staff_case.html", 503, member=member, case=None,
+                               case_id=case_id, clocks=[], error=UNREACHABLE, action=None,
+                               form=None, may=self.permitted(member),
+                               modes=workbench.SESSION_MODE_WORDS, now=self.now())
+        found = [c for c in workbench.open_cases(cases, clocks, member.station, self.now())
+                 if c.case_id == case_id]
+        if not found:
+            status_code, error = 404, "No open case with this number at your station."
+        return self.render(request, "staff_case.html", status_code, member=member,
+                           case=found[0] if found else None, case_id=case_id,
+                           clocks=sorted(clocks, key=lambda c: c["due_at"]), error=error,
+                           action=action, form=form, may=self.permitted(member),
+                           modes=workbench.SESSION_MODE_WORDS, now=self.now(),
+                           done=request.args.get("done"))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
