@@ -21,6 +21,7 @@ from disputes_shared.contract.personal_numbers import with_check_character
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 1024  # a pay slip's photo, as far as intake looks
 WORKER = {"name": "张三", "id_number": with_check_character("51010419900101110"), "phone": "13800000000",
           "employer": "某某餐饮有限公司", "amount": "3200"}
 
@@ -61,8 +62,12 @@ def file_and_follow(page: Page, base: str, lang: str, shots: Path, axe_js: str) 
     seen["axe_file"] = axe(page, axe_js)
     page.screenshot(path=str(shots / f"file-{lang}.png"), full_page=True)
     fill_by_mouse(page, "incomplete_employment", "unpaid_wages")
+    if lang == "en":  # a photo of a pay slip sent with the claim itself
+        page.set_input_files("#evidence", files=[{"name": "payslip.png", "mimeType": "image/png",
+                                                  "buffer": PNG}])
     page.click("button[type=submit]")
     page.wait_for_url("**/receipt/**")
+    seen["evidence_with_claim"] = page.locator("#evidence-added").count() == 1
     seen["case_id"] = page.inner_text("#case-number")
     seen["access_code"] = page.inner_text("#access-code")
     seen["receipt_has_qr"] = page.locator("svg").count() > 0
@@ -105,7 +110,7 @@ def open_case(page: Page, base: str, case_id: str, code: str, shots: Path, axe_j
 def evidence(page: Page, base: str, case_id: str, limit: int, shots: Path, axe_js: str) -> dict[str, Any]:
     """A photo of a pay slip is sent; then one too large and a web page dressed as a photo."""
     page.goto(f"{base}/case/{case_id}?lang=zh")
-    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 1024
+    png = PNG
     send_evidence(page, "工资条.png", "image/png", png)
     seen: dict[str, Any] = {"added": page.locator("#evidence-added").count() == 1,
                             "listed": page.locator("#evidence-list li").all_inner_texts()}
@@ -162,6 +167,7 @@ def by_keyboard(page: Page, base: str) -> dict[str, Any]:
     kb.press("Tab")  # station: left to the service
     kb.press("Tab")  # legal aid: not asked
     kb.press("Tab")  # description
+    kb.press("Tab")  # evidence: none with the claim
     kb.press("Tab")  # the Send button
     with page.expect_navigation():
         kb.press("Enter")

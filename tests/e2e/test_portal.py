@@ -157,6 +157,7 @@ def test_a_worker_files_on_a_phone_and_follows_the_case(seen, lang, title, first
     assert filed["relationship"] == "incomplete_employment"
     assert len(mine["steps"]) >= 2 and first_step in mine["steps"][0]
     assert mine["next"] in next_actor  # the case is still being sorted or waits for the station
+    assert mine["evidence_with_claim"] == (lang == "en")  # the English filing sends a photo with it
 
 
 def test_form_errors_are_shown_at_the_fields_in_the_pages_language(seen) -> None:

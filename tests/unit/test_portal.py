@@ -324,3 +324,51 @@ def test_every_message_of_the_templates_has_a_chinese_translation() -> None:
     found = {m for page in TEMPLATES.glob("*.html")
              for m in re.findall(r'_\("((?:[^"\\]|\\.)+)"', page.read_text())}
     assert found and not [m for m in found if zh.gettext(m) == m]
+
+
+class FilingIntake(FakeIntake):
+    """Intake taking a claim, then the file sent with it (refused with ``file_answer``'s code)."""
+
+    def __init__(self, file_answer: FakeReply) -> None:
+        super().__init__(FakeReply(201, {"case_id": "LD-9", "access_code": CODE}))
+        self.file_answer, self.files = file_answer, []  # type: ignore[var-annotated]
+
+    def post(self, url: str, json: Any = None, timeout: float = 0, params: Any = None,  # type: ignore[override]
+             data: Any = None, headers: dict[str, str] | None = None) -> FakeReply:
+        if json is not None:
+            return super().post(url, json, timeout)
+        assert self.posted and (headers or {}).get("X-Access-Code") == CODE  # filed first, then sent
+        self.files.append((url, params["name"], data.read()))
+        return self.file_answer
+
+
+def file_with_evidence(file_answer: FakeReply, content: bytes, lang: str = "en") -> tuple[Any, FilingIntake, Client]:
+    from io import BytesIO
+    intake = FilingIntake(file_answer)
+    client = Client(Portal("http://intake", trail=lambda case_id: None, secret=b"k" * 32,
+                           http=intake, evidence_max_bytes=1024))  # type: ignore[arg-type]
+    reply = client.post(f"/file?lang={lang}", data={**form(), "csrf": csrf_of(client),
+                                                    "evidence": (BytesIO(content), "pay.png")})
+    return reply, intake, client
+
+
+def test_a_file_sent_with_the_form_follows_the_claim_and_the_receipt_says_so() -> None:
+    reply, intake, client = file_with_evidence(JsonReply(201, {"evidence_id": "e1"}), b"\x89PNG\r\n\x1a\n")
+    assert reply.status_code == 303 and reply.headers["Location"] == "/receipt/LD-9?evidence=added"
+    assert intake.files == [("http://intake/v1/claims/LD-9/evidence", "pay.png", b"\x89PNG\r\n\x1a\n")]
+    assert "Your file was received." in client.get("/receipt/LD-9?evidence=added&lang=en").get_data(as_text=True)
+
+
+def test_a_file_over_the_limit_on_the_form_files_nothing_and_keeps_what_was_typed() -> None:
+    reply, intake, _ = file_with_evidence(JsonReply(201, {}), b"%PDF-" + b"x" * 2048, lang="zh")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and not intake.posted and not intake.files
+    assert 'id="evidence-error">文件太大：最大1 KB。' in page and 'value="某某餐饮有限公司"' in page
+
+
+def test_a_file_intake_refuses_after_filing_leaves_the_claim_filed_and_says_what_to_do() -> None:
+    reply, intake, client = file_with_evidence(JsonReply(400, {"error": "unsupported_type"}), b"<html>")
+    assert reply.headers["Location"] == "/receipt/LD-9?evidence=unsupported_type" and intake.posted
+    receipt = client.get("/receipt/LD-9?evidence=unsupported_type&lang=en").get_data(as_text=True)
+    assert "Only PDF files and JPEG or PNG photos can be sent." in receipt
+    assert "Your claim was filed all the same" in receipt

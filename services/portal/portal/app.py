@@ -48,6 +48,7 @@ EVIDENCE_REFUSED = {
     "empty": "Please choose a file.",
     "too_many_files": "Your case already has as many files as it can take.",
 }
+EVIDENCE_UNREACHABLE = "The service cannot be reached right now; nothing was sent. Please try again."
 # A case's clocks at every agency that keeps them, and whether every one of them answered.
 Clocks = Callable[[str], tuple[list[dict[str, Any]], bool]]
 
@@ -57,6 +58,15 @@ def size_words(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
     return f"{max(1, round(size / 1024))} KB"
+
+
+def size_of(upload: Any) -> int:
+    """An uploaded file's size, read from its spooled stream (which stays at its start)."""
+    stream = upload.stream
+    stream.seek(0, 2)
+    size = int(stream.tell())
+    stream.seek(0)
+    return size
 
 
 def no_clocks(case_id: str) -> tuple[list[dict[str, Any]], bool]:
@@ -168,11 +178,22 @@ class Portal(WorkbenchPages):
             if chosen not in {s.station_id for s in stations()}:
                 chosen = ""
             return self.form_page(request, forms.Filing({"station": chosen, "claim_types": []}))
-        if not self.csrf_ok(request):
+        # The form may carry a first piece of evidence: read up to what the server admits, so
+        # a file over the limit is refused at its field with everything typed kept.
+        request.max_content_length = 2 * (self.evidence_max_bytes + FORM_BYTES)
+        try:
+            upload = request.files.get("evidence")
+            csrf_ok = self.csrf_ok(request)
+        except RequestEntityTooLarge:
+            return self.form_page(request, forms.Filing(
+                {"claim_types": []}, {"evidence": EVIDENCE_REFUSED["too_large"]}), 413)
+        if not csrf_ok:
             return self.form_page(request, forms.Filing(
                 forms.read_form(request.form).values,
                 {"form": "The form expired; please check it and send it again."}), 400)
         filing = forms.read_form(request.form)
+        if upload is not None and upload.filename and size_of(upload) > self.evidence_max_bytes:
+            filing.errors["evidence"] = EVIDENCE_REFUSED["too_large"]
         if not filing.valid:
             return self.form_page(request, filing, 400)
         try:
@@ -188,9 +209,30 @@ class Portal(WorkbenchPages):
             filing.errors["form"] = "The service cannot be reached right now; nothing was filed. Please try again."
             return self.form_page(request, filing, 503)
         filed = reply.json()
-        response = redirect(f"/receipt/{filed['case_id']}", code=303)
-        self.remember_code(request, response, filed["case_id"], filed.get("access_code", ""))
+        case_id, code = str(filed["case_id"]), str(filed.get("access_code", ""))
+        receipt = f"/receipt/{case_id}"
+        if upload is not None and upload.filename:  # the claim is filed whatever becomes of the file
+            receipt += f"?evidence={self.send_evidence(case_id, code, upload.filename, upload.stream)}"
+        response = redirect(receipt, code=303)
+        self.remember_code(request, response, case_id, code)
         return response
+
+    def send_evidence(self, case_id: str, code: str, name: str, stream: Any) -> str:
+        """A file to intake, which checks and keeps it: ``added``, one of intake's refusal
+        codes (``EVIDENCE_REFUSED``), ``unknown_case``, or ``unreachable``."""
+        try:
+            reply = self.http.post(f"{self.intake_url}/v1/claims/{case_id}/evidence",
+                                   params={"name": name}, data=stream, timeout=60,
+                                   headers={ACCESS_HEADER: code})
+        except requests.RequestException:
+            return "unreachable"
+        if reply.status_code == 201:
+            return "added"
+        if reply.status_code == 404:
+            return "unknown_case"
+        error = reply.json().get("error") if reply.headers.get("Content-Type", "").startswith(
+            "application/json") else None
+        return str(error) if error in EVIDENCE_REFUSED else "unreachable"
 
     # --- the access code --------------------------------------------------------------------
     # A case page needs the case number and the access code intake gave at filing. The code is
@@ -213,6 +255,7 @@ class Portal(WorkbenchPages):
             request, "file.html", status_code, v=filing.values, errors=filing.errors,
             industries=forms.INDUSTRIES, relationships=forms.RELATIONSHIPS,
             claim_types=forms.CLAIM_TYPES, districts=DISTRICTS,
+            evidence_size=size_words(self.evidence_max_bytes),
             stations=forms.station_choices(filing.values.get("industry", ""),
                                            filing.values.get("district", "")))
 
@@ -222,8 +265,12 @@ class Portal(WorkbenchPages):
         if claim is None:
             return self.open_page(request, case_id, 401)
         url = f"{request.host_url.rstrip('/')}/case/{case_id}"
+        sent = request.args.get("evidence")
         return self.render(request, "receipt.html", claim=claim, access_code=code, case_url=url,
-                           qr=qr_svg(url))
+                           qr=qr_svg(url), evidence_added=sent == "added",
+                           evidence_refused=None if sent in (None, "added") else
+                           EVIDENCE_REFUSED.get(sent, EVIDENCE_UNREACHABLE),
+                           evidence_size=size_words(self.evidence_max_bytes))
 
     def on_case(self, request: Request, case_id: str) -> Response:
         if request.method == "GET":
@@ -270,21 +317,12 @@ class Portal(WorkbenchPages):
             return self.case_page(request, case_id, 400, "The form expired; please check it and send it again.")
         if upload is None or not upload.filename:
             return self.case_page(request, case_id, 400, EVIDENCE_REFUSED["empty"])
-        try:
-            reply = self.http.post(f"{self.intake_url}/v1/claims/{case_id}/evidence",
-                                   params={"name": upload.filename}, data=upload.stream, timeout=60,
-                                   headers={ACCESS_HEADER: self.code_of(request, case_id)})
-        except requests.RequestException:
-            return self.case_page(request, case_id, 503, "The service cannot be reached right now; "
-                                                         "nothing was sent. Please try again.")
-        if reply.status_code == 404:
+        sent = self.send_evidence(case_id, self.code_of(request, case_id), upload.filename, upload.stream)
+        if sent == "unknown_case":
             return self.open_page(request, case_id, 401)
-        if reply.status_code != 201:
-            code = reply.json().get("error") if reply.headers.get("Content-Type", "").startswith(
-                "application/json") else None
-            return self.case_page(request, case_id, 400 if code in EVIDENCE_REFUSED else 503,
-                                  EVIDENCE_REFUSED.get(str(code), "The service cannot be reached right now; "
-                                                                  "nothing was sent. Please try again."))
+        if sent != "added":
+            return self.case_page(request, case_id, 400 if sent in EVIDENCE_REFUSED else 503,
+                                  EVIDENCE_REFUSED.get(sent, EVIDENCE_UNREACHABLE))
         return redirect(f"/case/{case_id}?added=1#evidence", code=303)
 
     def evidence_of(self, case_id: str, code: str) -> list[dict[str, Any]]:
