@@ -13,7 +13,7 @@ Its case's later events wait behind it; every other case flows on.
 
 A body waits sealed under its case's data key (``outbox.py``): the relay opens it in memory to
 publish it, and once the broker confirms it keeps only the header. A parked body stays sealed,
-and what the relay records of a failure names the event, never its content.
+and what the relay logs and records of a failure names the event, never its content.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from ..clocks.wall import Clock
 from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
+from .messaging import failure_reason
 from .metrics import PlatformMetrics
 from .outbox import opened_body, purged_body
 from .personal_data import PersonalDataError
@@ -74,13 +75,13 @@ class OutboxRelay:
                 while self.flush() > 0:
                     pass
             except Exception as exc:  # broker or database down: try again shortly
-                log.warning("outbox relay could not publish: %s", exc)
+                log.warning("outbox relay could not publish: %s", failure_reason(exc))
                 self.metrics.publish_failures.labels(self.metrics.agency, type(exc).__name__).inc()
                 time.sleep(self.retry_seconds)
         try:
             self.flush()  # what was committed while stopping; a later start sends it otherwise
         except Exception as exc:
-            log.warning("outbox relay left events unpublished at stop: %s", exc)
+            log.warning("outbox relay left events unpublished at stop: %s", failure_reason(exc))
 
     def stop(self) -> None:
         self._running = False
