@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from disputes_shared.contract.envelope import Envelope, decode
 from disputes_shared.kit.broker import Outgoing, Unroutable
@@ -166,6 +166,21 @@ def test_a_body_that_no_longer_opens_is_parked_and_other_cases_flow(mediation_sq
     rows = {r["case_id"]: r for r in mediation_sql_db.outbox_rows(opened=False)}
     assert "no data key" in rows[SEALED_CASE]["last_error"] and rows[SEALED_CASE]["published_at"] is None
     assert parked_gauge(outbox_relay) == 1
+
+
+def test_a_data_key_that_does_not_unwrap_parks_its_case_only(mediation_sql_db):
+    commit_for_a_case_with_personal_data(mediation_sql_db, dossier_envelope(case_id=SEALED_CASE))
+    flowing = delivered(envelope("case.filed", case_id="LD-20260302-0000000008"))
+    commit_events(mediation_sql_db, flowing)
+    data_keys = mediation_sql_db.tables.data_keys
+    with mediation_sql_db.engine.begin() as connection:  # wrapped by a KEK the service lacks
+        connection.execute(update(data_keys).where(data_keys.c.case_id == SEALED_CASE)
+                           .values(kek_id="kek-lost"))
+    publisher = RecordingPublisher()
+    assert relay(mediation_sql_db, publisher).flush() == 1
+    assert [p["message_id"] for p in publisher.published] == [flowing.event_id]
+    rows = {r["case_id"]: r for r in mediation_sql_db.outbox_rows(opened=False)}
+    assert rows[SEALED_CASE]["last_error"] and rows[SEALED_CASE]["published_at"] is None
 
 
 def parked_gauge(outbox_relay: OutboxRelay) -> float:
