@@ -26,11 +26,14 @@ PARKING_HEADERS = ("x-parked-reason", "x-parked-by", "x-parked-at", "x-original-
 
 
 def _view(message: ParkedMessage) -> dict[str, Any]:
+    """What an operator is shown of a parked message: where it went and why it was parked, its
+    size and its payload's field names; never its values (a dossier names the worker)."""
     body = message.body.decode("utf-8", "replace")
     try:
         document = json.loads(body)
     except ValueError:
         document = None
+    payload = document.get("payload") if isinstance(document, dict) else None
     return {
         "message_id": message.message_id,
         "reason": message.reason, "parked_by": message.parked_by,
@@ -40,7 +43,8 @@ def _view(message: ParkedMessage) -> dict[str, Any]:
         "event_type": document.get("event_type") if isinstance(document, dict) else None,
         "case_id": document.get("case_id") if isinstance(document, dict) else None,
         "replays": int(message.headers.get("x-replays", 0)),
-        "body": body,
+        "body_bytes": len(message.body),
+        "payload_fields": sorted(payload) if isinstance(payload, dict) else None,
     }
 
 

@@ -4,21 +4,26 @@ Run twice: on SQLite files, and on a PostgreSQL database per service."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections import Counter
 from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from disputes_cli.demo import run_demo
 from disputes_cli.local import PROCESSES
 from disputes_cli.platform import Platform
 from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
-from disputes_cli.synthetic import PATHS
-from disputes_shared.plumbing.config import SERVICE_NAMES
+from disputes_cli.synthetic import PATHS, planned_cases
+from disputes_shared.plumbing.config import SERVICE_NAMES, database_url
+from disputes_shared.plumbing.engine import make_engine
 
 from ..support.case_paths import AID_MOVES, EXPECTED_MOVES, FACTS
 from ..support.command_line import disputes
@@ -178,3 +183,53 @@ def test_every_http_endpoint_answers_any_request_without_a_server_error(
     assert response.status_code < 500, (service, method, path, response.status_code, response.text[:300])
     ops_port = env[f"DISPUTES_{service.upper()}_OPS_PORT"]
     assert requests.get(f"http://127.0.0.1:{ops_port}/health/live", timeout=30).status_code == 200
+
+
+# Claims intake refuses, each carrying personal data where an error text could echo it: a valid
+# ID number beside a phone that breaks the rule, a name beside a check character that does not
+# match, the whole worker under a field intake does not know.
+REFUSED_WORKERS = [
+    {"name": "韩秀兰", "id_number": "510107198805061246", "phone": "139123456"},
+    {"name": "邹建国", "id_number": "510107198805061250", "phone": "13912340077"},
+]
+
+
+def refused_claims() -> list[dict[str, Any]]:
+    plan = planned_cases(1, seed=11)[0].claim
+    return ([{**plan, "worker": worker} for worker in REFUSED_WORKERS]
+            + [{**plan, "witness": REFUSED_WORKERS[1]}])
+
+
+def stored_outboxes() -> str:
+    """Every outbox row of every service, as its database holds it."""
+    text = []
+    for agency, service in SERVICE_NAMES.items():
+        outbox = importlib.import_module(f"{service}.adapters").plumbing.outbox
+        if outbox is None:
+            continue
+        engine = make_engine(database_url(agency))
+        try:
+            with engine.connect() as connection:
+                text += [repr(tuple(row)) for row in connection.execute(select(outbox))]
+        finally:
+            engine.dispose()
+    return "\n".join(text)
+
+
+def test_no_personal_data_in_the_logs_the_error_texts_or_the_outboxes(demo_run):
+    env, _, _ = demo_run
+    planted = {value for plan in planned_cases(CASES, seed=7) for value in plan.claim["worker"].values()}
+    planted |= {value for worker in REFUSED_WORKERS for value in worker.values()}
+    intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims"
+    for claim in refused_claims():
+        answer = requests.post(intake, json=claim, timeout=30)
+        assert answer.status_code == 400, answer.text
+        assert not [value for value in planted if value in answer.text], answer.text
+    logs = {path.name: path.read_text(encoding="utf-8", errors="replace")
+            for path in Path(env["DISPUTES_STATE_DIR"], "log").iterdir()}
+    assert sum(len(text) for text in logs.values()) > 0
+    found = {name: sorted(value for value in planted if value in text) for name, text in logs.items()}
+    assert {name: values for name, values in found.items() if values} == {}
+    outboxes = stored_outboxes()
+    assert "handoff.dossier" in outboxes  # the scan reads the dossiers' rows
+    assert sorted(value for value in planted if value in outboxes) == []

@@ -39,6 +39,7 @@ from disputes_shared.contract.agencies import Agency, broker_user
 from disputes_shared.contract.routing import (
     DELIVERY_LIMIT,
     DOSSIERS_EXCHANGE,
+    EVENTS_EXCHANGE,
     SUBSCRIPTIONS,
     events_sent_by,
     queue_name,
@@ -211,7 +212,7 @@ def as_agency(run: Run, agency: str) -> str:
 
 def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
     """Malformed, truncated and wrong-version messages straight onto every agency's queue, and
-    real events (taken from the services' outboxes) published a second time."""
+    real events (copies the witness queue kept) published a second time."""
     def fault(run: Run) -> str:
         in_flight = run.strike()
         bodies = published_events(run)
@@ -391,12 +392,29 @@ def bad_bodies(rng: random.Random, published: list[dict[str, Any]]) -> list[tupl
     ]
 
 
+SENT_WITNESS = "disputes.faults.sent"
+SENT_KEPT = 1000
+
+
+def witness_sent_events(run: Run) -> None:
+    """A queue that keeps copies of the last case events published: the outboxes keep no
+    payload once the broker has an event, so duplicates of real events are taken from here."""
+    with Connection(run.broker.amqp_uri) as connection:
+        witness = Queue(SENT_WITNESS, Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
+                        routing_key="case.#", durable=True, queue_arguments={"x-max-length": SENT_KEPT})
+        witness(connection.channel()).declare()
+
+
 def published_events(run: Run) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for service in SERVICE_NAMES.values():
-        rows += [dict(r._mapping) for r in query(
-            run, service, "SELECT event_id, exchange, routing_key, body FROM outbox "
-                          "WHERE published_at IS NOT NULL")]
+    with Connection(run.broker.amqp_uri) as connection:
+        channel = connection.channel()
+        while len(rows) < SENT_KEPT and (message := channel.basic_get(SENT_WITNESS, no_ack=True)):
+            rows.append({"event_id": message.properties["message_id"],
+                         "exchange": message.delivery_info["exchange"],
+                         "routing_key": message.delivery_info["routing_key"],
+                         "body": message.body if isinstance(message.body, str)
+                         else message.body.decode("utf-8")})
     if not rows:
         raise RuntimeError("no published event to copy yet")
     return rows
@@ -483,6 +501,7 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
                 amqp_uri=broker.amqp_uri, management=broker.management_url, keep_state=keep,
                 database_urls=database_urls or None))
             run = Run(broker=broker, env=env, rng=rng, postgres=postgres, database_urls=database_urls)
+            witness_sent_events(run)
             log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
                 + ("" if keep else " (removed afterwards)"))
             started = time.monotonic()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from kombu import Connection
 
@@ -13,7 +15,7 @@ from mediation.service import MediationService
 
 from ..support.broker import publish_raw, uri_of
 from ..support.waiting import eventually
-from .test_dead_letters import dossier_envelope, pending
+from .test_dead_letters import DOSSIER, dossier_envelope, pending
 
 
 @pytest.fixture
@@ -43,7 +45,10 @@ def test_a_replayed_message_goes_back_where_it_was_sent_and_leaves_the_queue(med
     publish_raw(amqp_uri, DEAD_LETTER_EXCHANGE, "", b"{other", message_id="stays",
                 headers={"x-original-exchange": DOSSIERS_EXCHANGE,
                          "x-original-routing-key": "handoff.dossier.v1.mediation"})
-    eventually(lambda: len(dead_letters.list_parked(operator)) == 2)
+    listed = eventually(lambda: (found := dead_letters.list_parked(operator)) and len(found) == 2 and found)
+    shown = json.dumps(listed, ensure_ascii=False)  # what `disputes dead-letters show` prints
+    assert "dossier" in listed[0]["payload_fields"]
+    assert [value for value in DOSSIER["worker"].values() if value in shown] == []
     (replayed,) = dead_letters.replay(operator, {envelope.event_id})
     assert replayed["message_id"] == envelope.event_id
     (handoff,) = eventually(lambda: pending(mediation))

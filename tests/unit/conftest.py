@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 import pytest
-from sqlalchemy import MetaData, Table, func, select
+from sqlalchemy import Connection, MetaData, Table, func, select
 
 import analytics.adapters
 import arbitration.adapters
@@ -23,6 +23,8 @@ import trail.adapters
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.envelope import Envelope, decode
 from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.plumbing.outbox import opened_body
+from disputes_shared.plumbing.sealed import CaseKeys
 from disputes_shared.plumbing.tables import PlumbingTables
 from disputes_shared.ports import UnitOfWork
 
@@ -47,12 +49,22 @@ class ServiceDatabase(Generic[U]):
     def __call__(self) -> U:
         return self.uow_class(self.engine, self.tables, self.clock, keys=self.keys)
 
-    def outbox_rows(self) -> list[Any]:
+    def case_keys(self, connection: Connection) -> CaseKeys:
+        assert self.tables.data_keys is not None
+        return CaseKeys(connection, self.tables.data_keys, self.keys)
+
+    def outbox_rows(self, opened: bool = True) -> list[dict[str, Any]]:
+        """The outbox rows, each body opened as the relay opens it (``opened``), or as stored."""
         outbox = self.tables.outbox
         if outbox is None:  # a service that publishes nothing (the trail)
             return []
         with self.engine.connect() as connection:
-            return list(connection.execute(select(outbox).order_by(outbox.c.id)).mappings())
+            rows = [dict(row) for row in connection.execute(select(outbox).order_by(outbox.c.id)).mappings()]
+            if opened and self.tables.data_keys is not None:
+                case_keys = self.case_keys(connection)
+                for row in rows:
+                    row["body"] = opened_body(case_keys, row["case_id"], row["body"])
+        return rows
 
     def outbox(self) -> list[Envelope]:
         """Every event this service committed, in commit order, as a consumer would read it."""

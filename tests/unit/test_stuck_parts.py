@@ -3,6 +3,8 @@ retried as passing ones, and no bound parameter (personal data) in an error's te
 
 from __future__ import annotations
 
+import traceback
+
 import psycopg2.errors
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert
@@ -13,7 +15,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.plumbing.config import TIMEOUT_VARIABLES, database_timeouts, service_config
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
-from disputes_shared.plumbing.messaging import failure_reason, is_transient
+from disputes_shared.plumbing.messaging import failure_reason, failure_trace, is_transient
 
 ID_NUMBER = with_check_character("51010419900101110")
 
@@ -79,3 +81,23 @@ def test_a_parked_reason_leaves_out_the_database_detail_lines():
     reason = failure_reason(IntegrityError("INSERT INTO workers ...", {}, detail))
     assert reason == ("IntegrityError (UniqueViolation): duplicate key value violates unique "
                       "constraint \"uq_workers\"")
+
+
+def test_a_logged_failure_has_its_frames_but_not_the_database_detail_nor_what_it_was_raised_from():
+    detail = psycopg2.errors.NotNullViolation(
+        "null value in column \"phone\" violates not-null constraint\n"
+        f"DETAIL:  Failing row contains ({ID_NUMBER}, null).\n")
+
+    def store() -> None:
+        try:
+            raise ValueError(f"worker {ID_NUMBER} refused")
+        except ValueError as refused:
+            raise IntegrityError("INSERT INTO workers ...", {}, detail) from refused
+
+    with pytest.raises(IntegrityError) as raised:
+        store()
+    assert ID_NUMBER in "".join(traceback.format_exception(raised.value))  # what was logged before
+    logged = failure_trace(raised.value)
+    assert logged.startswith("IntegrityError (NotNullViolation): null value in column")
+    assert "in store" in logged  # where it happened
+    assert ID_NUMBER not in logged

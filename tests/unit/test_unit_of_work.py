@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from disputes_shared.contract.envelope import Envelope, decode
 from disputes_shared.kit.broker import Outgoing, Unroutable
 from disputes_shared.plumbing.metrics import PlatformMetrics
+from disputes_shared.plumbing.personal_data import is_sealed
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.ports import apply_once
 
-from ..support.examples import delivered, envelope
+from ..support.examples import PERSONAL_VALUES, delivered, dossier_envelope, envelope
 
 
 class RecordingPublisher:
@@ -42,7 +44,8 @@ def commit_events(db, *envelopes: Envelope) -> None:
 
 
 def relay(db, publisher: RecordingPublisher) -> OutboxRelay:
-    return OutboxRelay(db.engine, db.tables.outbox, publisher, PlatformMetrics("mediation"), db.clock)
+    return OutboxRelay(db.engine, db.tables.outbox, publisher, PlatformMetrics("mediation"), db.clock,
+                       case_keys=db.case_keys)
 
 
 # -- apply_once ----------------------------------------------------------------------------------
@@ -100,6 +103,84 @@ def test_the_relay_publishes_in_commit_order_and_marks_what_the_broker_took(medi
     assert all(r["published_at"] == mediation_sql_db.clock.now() and r["attempts"] == 1 for r in rows)
     assert relay(mediation_sql_db, publisher).flush() == 0
     assert len(publisher.published) == 3
+
+
+# -- personal data in the outbox ------------------------------------------------------------------
+
+SEALED_CASE = "LD-20260302-0000000007"
+
+
+def commit_for_a_case_with_personal_data(db, *envelopes: Envelope) -> None:
+    """As a service does: the case's personal data sealed (its data key made), its events emitted."""
+    with db() as uow:
+        uow.case_keys.data_key(SEALED_CASE, create=True)
+        uow.emit(*envelopes)
+        uow.commit()
+
+
+def test_a_waiting_body_is_sealed_published_open_and_cut_to_its_header_once_confirmed(mediation_sql_db):
+    sent = dossier_envelope(case_id=SEALED_CASE)
+    commit_for_a_case_with_personal_data(mediation_sql_db, sent)
+    (stored,) = mediation_sql_db.outbox_rows(opened=False)
+    assert is_sealed(stored["body"])
+    assert not any(value in stored["body"] for value in PERSONAL_VALUES)
+    publisher = RecordingPublisher()
+    assert relay(mediation_sql_db, publisher).flush() == 1
+    assert [decode(p["body"]) for p in publisher.published] == [sent]
+    (published,) = mediation_sql_db.outbox_rows(opened=False)
+    header = json.loads(published["body"])
+    assert "payload" not in header and header["event_id"] == sent.event_id
+    assert header["causation_id"] == sent.causation_id and header["case_id"] == SEALED_CASE
+    assert published["published_at"] is not None
+
+
+def test_an_event_whose_case_has_no_data_key_waits_in_the_clear_and_is_published(mediation_sql_db):
+    sent = delivered(envelope("case.filed"))  # e.g. a registry event: no personal data of a case here
+    commit_events(mediation_sql_db, sent)
+    assert decode(mediation_sql_db.outbox_rows(opened=False)[0]["body"]) == sent
+    publisher = RecordingPublisher()
+    assert relay(mediation_sql_db, publisher).flush() == 1
+    assert "payload" not in json.loads(mediation_sql_db.outbox_rows(opened=False)[0]["body"])
+
+
+def test_a_parked_body_stays_sealed_and_its_reason_names_no_person(mediation_sql_db):
+    commit_for_a_case_with_personal_data(mediation_sql_db, dossier_envelope(case_id=SEALED_CASE))
+    outbox_relay = relay(mediation_sql_db, RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",)))
+    assert outbox_relay.flush() == 0
+    (parked,) = mediation_sql_db.outbox_rows(opened=False)
+    assert parked["last_error"] and is_sealed(parked["body"])
+    assert not any(value in parked["body"] + parked["last_error"] for value in PERSONAL_VALUES)
+
+
+def test_a_body_that_no_longer_opens_is_parked_and_other_cases_flow(mediation_sql_db):
+    commit_for_a_case_with_personal_data(mediation_sql_db, dossier_envelope(case_id=SEALED_CASE))
+    flowing = delivered(envelope("case.filed", case_id="LD-20260302-0000000008"))
+    commit_events(mediation_sql_db, flowing)
+    data_keys = mediation_sql_db.tables.data_keys
+    with mediation_sql_db.engine.begin() as connection:  # the case's key erased
+        connection.execute(delete(data_keys).where(data_keys.c.case_id == SEALED_CASE))
+    publisher = RecordingPublisher()
+    outbox_relay = relay(mediation_sql_db, publisher)
+    assert outbox_relay.flush() == 1
+    assert [p["message_id"] for p in publisher.published] == [flowing.event_id]
+    rows = {r["case_id"]: r for r in mediation_sql_db.outbox_rows(opened=False)}
+    assert "no data key" in rows[SEALED_CASE]["last_error"] and rows[SEALED_CASE]["published_at"] is None
+    assert parked_gauge(outbox_relay) == 1
+
+
+def test_a_data_key_that_does_not_unwrap_parks_its_case_only(mediation_sql_db):
+    commit_for_a_case_with_personal_data(mediation_sql_db, dossier_envelope(case_id=SEALED_CASE))
+    flowing = delivered(envelope("case.filed", case_id="LD-20260302-0000000008"))
+    commit_events(mediation_sql_db, flowing)
+    data_keys = mediation_sql_db.tables.data_keys
+    with mediation_sql_db.engine.begin() as connection:  # wrapped by a KEK the service lacks
+        connection.execute(update(data_keys).where(data_keys.c.case_id == SEALED_CASE)
+                           .values(kek_id="kek-lost"))
+    publisher = RecordingPublisher()
+    assert relay(mediation_sql_db, publisher).flush() == 1
+    assert [p["message_id"] for p in publisher.published] == [flowing.event_id]
+    rows = {r["case_id"]: r for r in mediation_sql_db.outbox_rows(opened=False)}
+    assert rows[SEALED_CASE]["last_error"] and rows[SEALED_CASE]["published_at"] is None
 
 
 def parked_gauge(outbox_relay: OutboxRelay) -> float:

@@ -1,6 +1,7 @@
-"""What the revision that seals a service's personal data does: the ``data_keys`` table, the
+"""What the revisions that seal a service's personal data do: the ``data_keys`` table, the
 personal columns turned to text, and every existing row sealed under its case's data key (or,
-going down, opened back to plaintext)."""
+going down, opened back to plaintext); and the outbox's bodies, sealed while they wait and cut
+down to their header once published."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
-from ..plumbing.personal_data import KeyManagement, key_management, key_settings
+from ..plumbing.outbox import opened_body, purged_body, sealed_body
+from ..plumbing.personal_data import KeyManagement, is_sealed, key_management, key_settings
 from ..plumbing.sealed import CaseKeys, data_keys_table
 
 
@@ -80,3 +82,39 @@ def open_personal_columns(service: str, table: str, json_columns: Sequence[str],
                                postgresql_using=f"{name}::json")
     op.drop_index("ix_data_keys_kek_id", "data_keys")
     op.drop_table("data_keys")
+
+
+def _outbox() -> sa.Table:
+    return sa.Table("outbox", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("case_id", sa.String(64)), sa.Column("body", sa.Text),
+                    sa.Column("published_at", sa.DateTime))
+
+
+def seal_outbox_bodies(service: str, personal_data: bool = True) -> None:
+    """Every published body cut down to its header; every waiting one sealed under its case's
+    data key where the case has one (in a service that keeps ``personal_data``)."""
+    connection = op.get_bind()
+    outbox = _outbox()
+    found = [row for row in connection.execute(sa.select(outbox)).all() if not is_sealed(row.body)]
+    waiting = any(row.published_at is None for row in found)
+    case_keys = (CaseKeys(connection, data_keys_table(sa.MetaData()), _keys(service))
+                 if personal_data and waiting else None)
+    for row in found:
+        body = (purged_body(row.body) if row.published_at is not None
+                else sealed_body(case_keys, row.case_id, row.body))
+        if body != row.body:
+            connection.execute(sa.update(outbox).where(outbox.c.id == row.id).values(body=body))
+
+
+def open_outbox_bodies(service: str) -> None:
+    """Back to the clear: every waiting body opened. A published body stays its header: the
+    payload it was cut from is gone."""
+    connection = op.get_bind()
+    outbox = _outbox()
+    sealed = [row for row in connection.execute(sa.select(outbox)).all() if is_sealed(row.body)]
+    if not sealed:
+        return
+    case_keys = CaseKeys(connection, data_keys_table(sa.MetaData()), _keys(service))
+    for row in sealed:
+        connection.execute(sa.update(outbox).where(outbox.c.id == row.id)
+                           .values(body=opened_body(case_keys, row.case_id, row.body)))

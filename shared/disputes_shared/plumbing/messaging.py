@@ -79,6 +79,13 @@ def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def failure_trace(exc: BaseException) -> str:
+    """A failure for the log: its reason (``failure_reason``) and the frames it passed through,
+    not the rest of its text (a database error's statement and detail lines, an exception chained
+    from one), which may quote a dossier."""
+    return f"{failure_reason(exc)}\n{''.join(traceback.format_tb(exc.__traceback__))}"
+
+
 class SettlingQueueConsumer(QueueConsumer):
     """nameko's queue consumer, except that acking or requeueing a message on a connection that
     has just died is not an error. nameko catches only amqp's own ``ConnectionError``; a reset
@@ -190,13 +197,13 @@ class EventConsumer(Consumer):
             self.queue_consumer.ack_message(message)
             self._next_of_case(envelope)
             return result, exc_info
-        exc_type, exc, tb = exc_info
+        _, exc, _ = exc_info
         delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
         if is_transient(exc) and attempt <= len(delays):
             # The database or the broker is briefly away: try again later, still holding the
             # message unacknowledged (a restart in the meantime gets it redelivered).
             log.warning("transient failure on attempt %d (%s); retrying in %ss",
-                        attempt, exc, delays[attempt - 1])
+                        attempt, failure_reason(exc), delays[attempt - 1])
             self.container.spawn_managed_thread(
                 partial(self._retry_later, envelope, message, attempt, delays[attempt - 1]))
             return result, exc_info
@@ -205,7 +212,7 @@ class EventConsumer(Consumer):
             reason += f" (after {attempt} attempts)"
         if not isinstance(exc, PoisonMessage):
             log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
-                      "".join(traceback.format_exception(exc_type, exc, tb)))
+                      failure_trace(exc))
         self.park_and_ack(message, reason)
         self._next_of_case(envelope)
         return result, exc_info

@@ -14,7 +14,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 
 from ..clocks.keeper import ClockKeeper
 from ..clocks.statutory import StatutoryClock
@@ -31,6 +31,7 @@ from .outbox import SqlOutbox
 from .personal_data import key_management
 from .relay import OutboxRelay
 from .schema import ServiceSchema
+from .sealed import CaseKeys
 from .tables import PlumbingTables
 from .unit_of_work import SqlUnitOfWork
 
@@ -62,7 +63,14 @@ class Storage(DependencyProvider):
         self.keys = None if self.tables.data_keys is None else key_management(self.container.service_name, config)
         self.relay = None if self.tables.outbox is None else OutboxRelay(
             self.engine, self.tables.outbox, ConfirmedPublisher(config["AMQP_URI"]),
-            self.metrics_registry.metrics, self.clock)
+            self.metrics_registry.metrics, self.clock, case_keys=self.case_keys_on())
+
+    def case_keys_on(self) -> Callable[[Connection], CaseKeys] | None:
+        """How the relay opens sealed outbox bodies: the case keys on one of its connections."""
+        data_keys, keys = self.tables.data_keys, self.keys
+        if data_keys is None or keys is None:
+            return None
+        return lambda connection: CaseKeys(connection, data_keys, keys)
 
     def start(self) -> None:
         if self.relay is not None:

@@ -1,7 +1,17 @@
 """The outbox: outgoing events, written in the same transaction as the change that caused them
-and published afterwards by the relay."""
+and published afterwards by the relay.
+
+A body carries the case's personal data (a dossier: the worker's name, ID number, phone), so
+it is never kept in the clear: while it waits it is sealed under its case's data key, like the
+service's own personal columns; once the broker has confirmed it, only its header is kept (ids,
+type, version, times, source), which the relay's checks and an operator's tracing need and
+which names no one. An event whose case has no data key at this service (a registry event, or
+a service that keeps no personal data) waits in the clear: the service never held personal
+data of that case.
+"""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -16,14 +26,19 @@ from sqlalchemy import (
 from ..contract.envelope import Envelope, encode
 from ..contract.routing import route
 from ..ports import Outbox
+from .personal_data import PersonalDataError, is_sealed
+from .sealed import CaseKeys
+
+BODY_CONTEXT = "outbox.body"  # what a waiting body is sealed under, with its case
 
 
 class SqlOutbox(Outbox):
     """Outgoing events, written in the same transaction as the change that caused them."""
 
-    def __init__(self, connection: Connection, table: Table) -> None:
+    def __init__(self, connection: Connection, table: Table, case_keys: CaseKeys | None = None) -> None:
         self.connection = connection
         self.table = table
+        self.case_keys = case_keys
 
     def add(self, envelopes: Iterable[Envelope], at: datetime) -> int:
         rows = []
@@ -32,7 +47,8 @@ class SqlOutbox(Outbox):
             rows.append({
                 "event_id": envelope.event_id, "event_type": envelope.event_type,
                 "case_id": envelope.case_id, "exchange": exchange, "routing_key": routing_key,
-                "body": encode(envelope), "created_at": at, "attempts": 0,
+                "body": sealed_body(self.case_keys, envelope.case_id, encode(envelope)),
+                "created_at": at, "attempts": 0,
             })
         if rows:
             self.connection.execute(insert(self.table), rows)
@@ -43,3 +59,26 @@ class SqlOutbox(Outbox):
         return int(self.connection.execute(
             select(func.count()).select_from(self.table)
             .where(self.table.c.published_at.is_(None))).scalar_one())
+
+
+def sealed_body(case_keys: CaseKeys | None, case_id: str, body: str) -> str:
+    """The body as it waits: sealed under its case's data key where the case has one."""
+    if case_keys is None or not case_keys.has_key(case_id):
+        return body
+    return case_keys.seal(case_id, body, BODY_CONTEXT)
+
+
+def opened_body(case_keys: CaseKeys | None, case_id: str, stored: str) -> str:
+    """The body to publish, opened in memory; a body stored in the clear as it is."""
+    if not is_sealed(stored):
+        return stored
+    if case_keys is None:
+        raise PersonalDataError(f"outbox event of case {case_id} is sealed, and this relay has no keys")
+    opened: str = case_keys.open(case_id, stored, BODY_CONTEXT)
+    return opened
+
+
+def purged_body(body: str) -> str:
+    """What is kept of a published body: the envelope without its payload."""
+    return json.dumps({name: value for name, value in json.loads(body).items() if name != "payload"},
+                      ensure_ascii=False)

@@ -10,6 +10,10 @@ event of each case is ever in flight, so a later one can never overtake it. An e
 does not take (unroutable: no queue bound; or refused) is parked: kept unpublished with its
 reason, counted in ``disputes_outbox_parked``, and tried again every ``parked_retry_seconds``.
 Its case's later events wait behind it; every other case flows on.
+
+A body waits sealed under its case's data key (``outbox.py``): the relay opens it in memory to
+publish it, and once the broker confirms it keeps only the header. A parked body stays sealed,
+and what the relay logs and records of a failure names the event, never its content.
 """
 
 from __future__ import annotations
@@ -18,13 +22,18 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from ..clocks.wall import Clock
 from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
+from .messaging import failure_reason
 from .metrics import PlatformMetrics
+from .outbox import opened_body, purged_body
+from .personal_data import PersonalDataError
+from .sealed import CaseKeys
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +42,8 @@ class OutboxRelay:
     def __init__(self, engine: Engine, outbox: Table, publisher: ConfirmedPublisher,
                  metrics: PlatformMetrics, clock: Clock, batch_size: int = 200,
                  sweep_seconds: float = 1.0, retry_seconds: float = 1.0,
-                 parked_retry_seconds: float = 60.0) -> None:
+                 parked_retry_seconds: float = 60.0,
+                 case_keys: Callable[[Connection], CaseKeys] | None = None) -> None:
         self.engine = engine
         self.outbox = outbox
         self.publisher = publisher
@@ -43,6 +53,7 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self.retry_seconds = retry_seconds
         self.parked_retry_seconds = parked_retry_seconds
+        self.case_keys = case_keys  # None: the service keeps no personal data, nothing is sealed
         # Under eventlet's monkey patching this is a green event: waiting on it yields.
         self._wake = threading.Event()
         self._running = False
@@ -64,13 +75,13 @@ class OutboxRelay:
                 while self.flush() > 0:
                     pass
             except Exception as exc:  # broker or database down: try again shortly
-                log.warning("outbox relay could not publish: %s", exc)
+                log.warning("outbox relay could not publish: %s", failure_reason(exc))
                 self.metrics.publish_failures.labels(self.metrics.agency, type(exc).__name__).inc()
                 time.sleep(self.retry_seconds)
         try:
             self.flush()  # what was committed while stopping; a later start sends it otherwise
         except Exception as exc:
-            log.warning("outbox relay left events unpublished at stop: %s", exc)
+            log.warning("outbox relay left events unpublished at stop: %s", failure_reason(exc))
 
     def stop(self) -> None:
         self._running = False
@@ -104,16 +115,20 @@ class OutboxRelay:
         # The round is published, then its confirms awaited together; only what the broker
         # confirmed is marked sent, in one transaction. A crash before the mark re-sends the
         # round and consumers drop the duplicates by event id.
-        outcomes = self.publisher.publish_many([
-            Outgoing(row.body, row.exchange, row.routing_key, message_id=row.event_id)
-            for row in rows])
-        sent = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        # A body that does not open (its case's data key erased, a key-encryption key missing)
+        # is parked like an unroutable one, not sent, and holds back its case only.
+        confirms = iter(self.publisher.publish_many([
+            Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id)
+            for row, body in rows if isinstance(body, str)]))
+        outcomes = [next(confirms) if isinstance(body, str) else body for _, body in rows]
+        sent = {row.id: body for (row, body), outcome in zip(rows, outcomes, strict=True)
+                if outcome is None and isinstance(body, str)}
         self._mark_published(sent)
         still_parked = parked - set(sent)
-        for row, outcome in zip(rows, outcomes, strict=True):
+        for (row, _), outcome in zip(rows, outcomes, strict=True):
             if outcome is None:
                 self._parked_tried.pop(row.id, None)
-                self.metrics.observe_published(row.event_type, json.loads(row.body)["payload"])
+                self.metrics.observe_published(row.event_type, json.loads(sent[row.id])["payload"])
                 continue
             # Parked: an unroutable event means a missing binding, an operator's matter. Its
             # case waits behind it; it is tried again every ``parked_retry_seconds``.
@@ -123,7 +138,8 @@ class OutboxRelay:
             self._parked_tried[row.id] = now
             still_parked.add(row.id)
             self._record_failure(row.id, str(outcome))
-            reason = "unroutable" if isinstance(outcome, Unroutable) else "refused"
+            reason = ("unroutable" if isinstance(outcome, Unroutable) else
+                      "unreadable" if isinstance(outcome, PersonalDataError) else "refused")
             self.metrics.publish_failures.labels(self.metrics.agency, reason).inc()
         self.metrics.outbox_parked.labels(self.metrics.agency).set(len(still_parked))
         return len(sent), len(rows) - len(due)
@@ -150,22 +166,42 @@ class OutboxRelay:
                 parked.add(row.id)
         return heads, parked
 
-    def _rows(self, ids: list[int]) -> list[Any]:
+    def _rows(self, ids: list[int]) -> list[tuple[Any, str | PersonalDataError]]:
+        """The rows, each with its body opened (in memory only), or why it does not open."""
         columns = self.outbox.c
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(columns.id, columns.exchange, columns.routing_key, columns.body,
                        columns.event_id, columns.event_type, columns.case_id)
                 .where(columns.id.in_(ids)).order_by(columns.id)).all()
+            case_keys = None if self.case_keys is None else self.case_keys(connection)
+            if case_keys is not None:
+                try:
+                    case_keys.load(row.case_id for row in rows)
+                except PersonalDataError:
+                    pass  # a key that does not unwrap parks its own event below, no other
+            opened = [(row, self._opened(case_keys, row)) for row in rows]
             connection.rollback()
-        return list(rows)
+        return opened
 
-    def _mark_published(self, ids: list[int]) -> None:
-        if not ids:
+    @staticmethod
+    def _opened(case_keys: CaseKeys | None, row: Any) -> str | PersonalDataError:
+        try:
+            return opened_body(case_keys, row.case_id, row.body)
+        except PersonalDataError as exc:
+            return exc
+
+    def _mark_published(self, bodies: dict[int, str]) -> None:
+        """Confirmed: marked published, the body cut down to its header (no payload)."""
+        if not bodies:
             return
+        columns = self.outbox.c
         with self.engine.begin() as connection:
-            connection.execute(update(self.outbox).where(self.outbox.c.id.in_(ids)).values(
-                published_at=self.clock.now(), attempts=self.outbox.c.attempts + 1))
+            connection.execute(
+                update(self.outbox).where(columns.id == bindparam("row_id")).values(
+                    published_at=self.clock.now(), attempts=columns.attempts + 1,
+                    body=bindparam("header")),
+                [{"row_id": row_id, "header": purged_body(body)} for row_id, body in bodies.items()])
 
     def _record_failure(self, row_id: int, error: str) -> None:
         with self.engine.begin() as connection:

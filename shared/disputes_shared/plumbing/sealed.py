@@ -56,6 +56,11 @@ class CaseKeys:
         self._open[case_id] = key
         return key
 
+    def has_key(self, case_id: str) -> bool:
+        """Whether the case has a data key here: the service sealed personal data of it."""
+        self.load([case_id])
+        return case_id in self._open
+
     def load(self, case_ids: Iterable[str]) -> None:
         """The data keys of many cases in a few queries, not one each: a work list opens every
         case on it."""

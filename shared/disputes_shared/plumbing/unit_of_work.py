@@ -40,14 +40,15 @@ class SqlUnitOfWork(UnitOfWork):
         self.connection = self.engine.connect()
         self.transaction = self.connection.begin()
         self.inbox = SqlInbox(self.connection, self.tables.inbox)
-        self.outbox = (SqlOutbox(self.connection, self.tables.outbox)
+        case_keys = None
+        if self.tables.data_keys is not None and self.keys is not None:
+            self.case_keys = case_keys = CaseKeys(self.connection, self.tables.data_keys, self.keys)
+        self.outbox = (SqlOutbox(self.connection, self.tables.outbox, case_keys)
                        if self.tables.outbox is not None else None)
         if self.tables.handoffs is not None:
             self.handoffs = SqlHandoffRepository(self.connection, self.tables.handoffs, Handoff)
         if self.tables.clocks is not None:
             self.clocks = SqlClockRepository(self.connection, self.tables.clocks, StatutoryClock)
-        if self.tables.data_keys is not None and self.keys is not None:
-            self.case_keys = CaseKeys(self.connection, self.tables.data_keys, self.keys)
         self.bind(self.connection)
 
     def bind(self, connection: Connection) -> None:

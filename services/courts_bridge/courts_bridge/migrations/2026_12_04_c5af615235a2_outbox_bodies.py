@@ -1,0 +1,25 @@
+"""The outbox keeps no personal data in the clear: waiting bodies sealed under their case's data key, published ones cut down to their header
+
+Revision ID: c5af615235a2
+Revises: 7a4b9d3e0f54
+Create Date: 2026-12-04 21:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from disputes_shared.migrations.sealing import open_outbox_bodies, seal_outbox_bodies
+
+revision: str = 'c5af615235a2'
+down_revision: str | Sequence[str] | None = '7a4b9d3e0f54'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    seal_outbox_bodies('courts_bridge')
+
+
+def downgrade() -> None:
+    open_outbox_bodies('courts_bridge')
