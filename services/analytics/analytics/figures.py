@@ -83,7 +83,10 @@ class Spread:
 
     @classmethod
     def at_ranks(cls, count: int, total: float, at_rank: dict[int, float]) -> Spread:
-        """The same figures from the values' total and the values at ``ranks(count)``."""
+        """The same figures from the values' total and the values at ``ranks(count)``. The
+        median and percentile are the very values; the mean divides a total the store summed in
+        its own order, so it can differ from ``of``'s exactly rounded sum in the last bits, which
+        shows only on a mean a few billionths of a billionth from a half hundredth."""
         if not count:
             return cls()
         lower, upper, p90 = cls.ranks(count)
