@@ -7,7 +7,7 @@ CASES ?= 50
 YEAR_CASES ?= 600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults test-city-year lint bench contract contract-check deploy-check clean
+.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults test-city-year lint bench bench-report contract contract-check deploy-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ contract-check: setup ## committed contract up to date, and valid by the AsyncAP
 
 bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker
 	@scripts/broker.sh start && $(PY) -m bench.lifecycle
+
+REPORT_CASES ?= 200000
+bench-report: setup ## the analytics report on a year of $(REPORT_CASES) cases (DATABASE=URL for PostgreSQL): counted in the database vs over the rows
+	@$(PY) -m bench.analytics_report --cases $(REPORT_CASES) $(if $(DATABASE),--database $(DATABASE))
 
 deploy-check: setup ## Dockerfiles (hadolint and our rules), the packages the images install, every k8s manifest and overlay (kustomize, Kubernetes schemas, CRDs)
 	@$(PY) -m pytest tests/deploy -q

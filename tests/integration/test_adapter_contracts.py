@@ -4,21 +4,26 @@ tier prove nothing; this is where such a drift fails."""
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+import analytics.adapters
 import arbitration.adapters
 import courts_bridge.adapters
 import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
+from analytics.domain import CaseFacts, StageTime
+from analytics.figures import Period, period_report, tally
 from arbitration.domain import ArbitrationCase
 from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.clocks.kinds import ClockKind
@@ -41,10 +46,12 @@ from ..support.fakes import FakeKeyManagement, InMemoryServiceDatabase
 
 ADAPTERS = {"intake": intake.adapters, "mediation": mediation.adapters,
             "legal_aid": legal_aid.adapters, "arbitration": arbitration.adapters,
-            "courts_bridge": courts_bridge.adapters, "trail": trail.adapters}
+            "courts_bridge": courts_bridge.adapters, "trail": trail.adapters,
+            "analytics": analytics.adapters}
 SQL_UNITS_OF_WORK = {"intake": "SqlIntakeUnitOfWork", "mediation": "SqlMediationUnitOfWork",
                      "legal_aid": "SqlLegalAidUnitOfWork", "arbitration": "SqlArbitrationUnitOfWork",
-                     "courts_bridge": "SqlCourtsUnitOfWork", "trail": "SqlTrailUnitOfWork"}
+                     "courts_bridge": "SqlCourtsUnitOfWork", "trail": "SqlTrailUnitOfWork",
+                     "analytics": "SqlAnalyticsUnitOfWork"}
 
 Storage = Callable[[str], Callable[[], Any]]
 
@@ -281,3 +288,54 @@ def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
                               for i in (1, 3)])
     assert read(uow, lambda u: u.checkpoints.latest().entry_id) == 3
     assert [c.entry_id for c in read(uow, lambda u: u.checkpoints.in_order())] == [1, 3]
+
+
+def random_read_model(rng: random.Random, cases: int) -> tuple[list[CaseFacts], list[StageTime]]:
+    """Rows as the fold leaves them, and as it may: unknown and empty values, cases seen only by
+    a later event, ties among employers and among times, stretches of cases never filed."""
+    def at() -> datetime:
+        return datetime(2026, 9, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(150 * 86400))
+
+    def some(*values: Any) -> Any:
+        return rng.choice([None, "", *values])
+
+    def amount() -> str:
+        return f"{rng.choice([0, 1, 3200, rng.randrange(100_000_000)])}.{rng.randrange(100):02d}"
+
+    facts, stages = [], []
+    for i in range(cases):
+        filed = at() if rng.random() < 0.9 else None
+        closed = at() if rng.random() < 0.5 else None
+        ended = at() if rng.random() < 0.5 else None
+        facts.append(CaseFacts(
+            f"LD-{i:05d}", filed_at=filed, channel=some("online", "walk_in"), industry=some("construction", "retail"),
+            relationship=some("employee"), claim_types=rng.sample(["unpaid_wages", "overtime", "injury"] * 2,
+                                                                    rng.randint(0, 3)),
+            district=some("wuhou", "jinjiang", "chenghua"), amount_claimed=amount(), worker_count=rng.randint(0, 4),
+            employer_ref=some(*(f"{n:016x}" for n in (10, 11, 0xA0, 0xB))), platform=some("ride-hailing"),
+            mediation=rng.choice([None, "agreement", "failed"]), mediation_ended_at=ended,
+            returns=rng.randint(0, 3), outcome=some("mediated", "withdrawn") if closed else None, closed_at=closed,
+            amount_recovered=amount(), days_open=rng.choice([None, rng.randrange(400)]) if closed else None))
+        for _ in range(rng.randint(0, 5)):
+            wait = rng.random() < 0.6
+            stages.append(StageTime(
+                str(uuid.UUID(int=rng.getrandbits(128))), f"LD-{rng.randrange(cases + 20):05d}",
+                "wait" if wait else "work", rng.choice(["mediation", "arbitration"]),
+                some("intake", "mediation") if wait else None, rng.choice(["accepted", "returned"]) if wait else None,
+                rng.choice([3600.0, 86400.0, rng.uniform(0, 90 * 86400)]), at()))
+    # One pair's 70 waits in November, all different: an even count, whose median is between two.
+    for n in range(70):
+        stages.append(StageTime(f"w-{n}", "LD-00000", "wait", "courts", "arbitration", "accepted", 1000.0 * n,
+                                datetime(2026, 11, 10, tzinfo=UTC)))
+    return facts, stages
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_period_figures_counted_in_the_store_are_the_definitions(storage, seed):
+    uow = storage("analytics")
+    facts, stages = random_read_model(random.Random(seed), 300)
+    committed(uow, lambda u: ([u.facts.add(f) for f in facts], [u.stages.add(s) for s in stages]))
+    for name in ("2026-11", "2026-12", "2026", "2025-03"):
+        period = Period.parse(name)
+        want = period_report(period, tally(period, facts, stages))
+        assert period_report(period, read(uow, lambda u, p=period: u.figures.tally(p))) == want, name

@@ -427,7 +427,14 @@ def _trail() -> type[InMemoryUnitOfWork]:
 
 
 def _analytics() -> type[InMemoryUnitOfWork]:
-    from analytics.ports import AnalyticsUnitOfWork, CaseFactsRepository, RaisedWarnings, StageTimes
+    from analytics.figures import tally
+    from analytics.ports import (
+        AnalyticsUnitOfWork,
+        CaseFactsRepository,
+        PeriodFigures,
+        RaisedWarnings,
+        StageTimes,
+    )
 
     def within(at: Any, start: Any, end: Any) -> bool:
         return at is not None and start <= at < end
@@ -475,6 +482,17 @@ def _analytics() -> type[InMemoryUnitOfWork]:
         def since(self, since: Any) -> list[Any]:
             return sorted(self.where(lambda w: w.raised_at >= since), key=lambda w: w.raised_at)
 
+    class InMemoryPeriodFigures(PeriodFigures):
+        """The definition itself, over the rows of the period."""
+
+        def __init__(self, facts: InMemoryCaseFacts, stages: InMemoryStageTimes) -> None:
+            self.facts = facts
+            self.stages = stages
+
+        def tally(self, period: Any) -> Any:
+            return tally(period, self.facts.involved_in(period.start, period.end),
+                         self.stages.ended_between(period.start, period.end))
+
     class InMemoryAnalyticsUnitOfWork(InMemoryUnitOfWork, AnalyticsUnitOfWork):
         keeps_handoffs = False
         keeps_clocks = False
@@ -483,6 +501,7 @@ def _analytics() -> type[InMemoryUnitOfWork]:
             self.facts = self._part(InMemoryCaseFacts(self.table("case_facts"), "case_id"))
             self.stages = self._part(InMemoryStageTimes(self.table("stage_times"), "event_id"))
             self.warnings = self._part(InMemoryRaisedWarnings(self.table("raised_warnings"), "event_id"))
+            self.figures = InMemoryPeriodFigures(self.facts, self.stages)
 
     return InMemoryAnalyticsUnitOfWork
 

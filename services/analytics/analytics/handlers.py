@@ -148,8 +148,7 @@ class Analytics:
         period = Period.parse(period_name)
         trend = {month: uow.facts.count_filed_between(start, end)
                  for month, start, end in trend_months(period)}
-        figures = period_report(period, uow.facts.involved_in(period.start, period.end),
-                                uow.stages.ended_between(period.start, period.end), trend)
+        figures = period_report(period, uow.figures.tally(period), trend)
         figures["warnings"] = [warning_view(w) for w in uow.warnings.since(period.start)
                                if w.raised_at < period.end]
         return figures

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from disputes_shared.ports import Repository, UnitOfWork
 
 from .domain import CaseFacts, StageTime
+from .figures import Period, PeriodTally
 
 
 @dataclass
@@ -69,7 +70,17 @@ class RaisedWarnings(Repository[RaisedWarning]):
         """Warnings raised since ``since``, oldest first."""
 
 
+class PeriodFigures(ABC):
+    """The period's counts where the rows are: a store counts a national year without handing
+    every row over."""
+
+    @abstractmethod
+    def tally(self, period: Period) -> PeriodTally:
+        """What ``figures.tally`` counts over the rows of ``period``, counted alike."""
+
+
 class AnalyticsUnitOfWork(UnitOfWork):
     facts: CaseFactsRepository
     stages: StageTimes
     warnings: RaisedWarnings
+    figures: PeriodFigures
