@@ -5,12 +5,13 @@ memory ever hold them decrypted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, LargeBinary, MetaData, String, Table, func, insert, select, update
 
+from ..ports import WITHHELD, WithheldData
 from .column_types import UtcDateTime
 from .personal_data import KeyManagement, PersonalDataError, new_data_key, open_sealed, seal
 from .repositories import DataclassRepository, SqlCaseRepository
@@ -107,19 +108,32 @@ class SealedRows(DataclassRepository[T]):
     def _row(self, obj: T) -> dict[str, Any]:
         row = super()._row(obj)
         for name in self.sealed:
+            if row[name] is WITHHELD:  # stored, it would overwrite what the list did not read
+                raise WithheldData(f"{self.table.name} {row['case_id']}: its {name} was withheld "
+                                   "from a list; read the row whole to store it")
             if row[name] is not None:
                 row[name] = self.case_keys.seal(row["case_id"], row[name], self._context(name))
         return row
 
+    def listed(self, *where: Any, opening: Collection[str] = ()) -> list[T]:
+        """The matching objects, by key, for a list: of the sealed columns only those named in
+        ``opening`` are read and opened, the others hold ``WITHHELD``. Opening every row of a
+        work list cost more than the rest of the list together."""
+        withheld = dict.fromkeys((name for name in self.sealed if name not in opening), WITHHELD)
+        columns = [column for column in self.table.columns if column.name not in withheld]
+        return self.objects_of([{**row, **withheld} for row in self._rows(columns, where, None, None)])
+
+    def _to_open(self, row: Any) -> list[str]:
+        return [name for name in self.sealed if row[name] is not None and row[name] is not WITHHELD]
+
     def objects_of(self, rows: list[Any]) -> list[T]:
-        self.case_keys.load(row["case_id"] for row in rows)
+        self.case_keys.load(row["case_id"] for row in rows if self._to_open(row))
         return super().objects_of(rows)
 
     def object_of(self, row: Any) -> T:
         values = dict(row)
-        for name in self.sealed:
-            if values[name] is not None:
-                values[name] = self.case_keys.open(values["case_id"], values[name], self._context(name))
+        for name in self._to_open(values):
+            values[name] = self.case_keys.open(values["case_id"], values[name], self._context(name))
         return super().object_of(values)
 
 
