@@ -5,11 +5,25 @@ memory ever hold them decrypted."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, LargeBinary, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from ..ports import WITHHELD, WithheldData
 from .column_types import UtcDateTime
@@ -30,6 +44,12 @@ def data_keys_table(metadata: MetaData) -> Table:
     )
 
 
+@functools.cache
+def _key_of_case(table: Table) -> Select[Any]:
+    """Built once, so SQLAlchemy reuses its compiled form: read for every case an event opens."""
+    return select(table.c.kek_id, table.c.wrapped_key).where(table.c.case_id == bindparam("case_id"))
+
+
 class CaseKeys:
     """Each case's data key, for one connection: unwrapped once per unit of work, created (and
     wrapped by the current key-encryption key) the first time a case's personal data is sealed."""
@@ -43,8 +63,7 @@ class CaseKeys:
     def data_key(self, case_id: str, create: bool = False) -> bytes:
         if case_id in self._open:
             return self._open[case_id]
-        row = self.connection.execute(
-            select(self.table.c.kek_id, self.table.c.wrapped_key).where(self.table.c.case_id == case_id)).first()
+        row = self.connection.execute(_key_of_case(self.table), {"case_id": case_id}).first()
         if row is not None:
             key = self.keys.unwrap(row.kek_id, bytes(row.wrapped_key))
         elif create:
