@@ -218,7 +218,8 @@ def test_aid_applications_by_id_and_the_lawyers_still_acting(storage):
     rows = [("LD-1", "l1", True), ("LD-2", "l2", False), ("LD-3", "l1", True)]
     committed(uow, lambda u: [u.cases.add(AidApplication(**case_fields(c, AidState.GRANTED), lawyer_id=lawyer,
                                                           representing=r)) for c, lawyer, r in rows])
-    assert [a.case_id for a in read(uow, lambda u: u.cases.with_ids(["LD-3", "LD-2", "LD-9"]))] == ["LD-2", "LD-3"]
+    listed = read(uow, lambda u: u.cases.with_ids(["LD-3", "LD-2", "LD-9"]))
+    assert [(a.case_id, a.lawyer_id, a.dossier) for a in listed] == [("LD-2", "l2", WITHHELD), ("LD-3", "l1", WITHHELD)]
     assert read(uow, lambda u: u.cases.representing_lawyers()) == ["l1", "l1"]
 
 

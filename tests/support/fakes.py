@@ -308,7 +308,7 @@ def _legal_aid() -> type[InMemoryUnitOfWork]:
     class InMemoryAidApplications(InMemoryCases[Any], AidApplications):
         def with_ids(self, case_ids: Iterable[str]) -> list[Any]:
             wanted = set(case_ids)
-            return self.where(lambda a: a.case_id in wanted)
+            return self.listed(lambda a: a.case_id in wanted, ["dossier"])
 
         def representing_lawyers(self) -> list[str | None]:
             return [a.lawyer_id for a in self.where(lambda a: a.representing)]
