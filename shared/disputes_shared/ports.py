@@ -24,6 +24,39 @@ from .contract.handoff import Handoff
 T = TypeVar("T")
 
 
+class WithheldData(LookupError):
+    """Personal data a list left unread was asked for."""
+
+
+class Withheld:
+    """What a listed object holds in place of personal data the list neither read nor opened
+    (a staff work list shows none): reading it as data fails, and a repository refuses to
+    store it, so a listed object can be shown but not changed or handed on."""
+
+    def __repr__(self) -> str:
+        return "WITHHELD"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # the copy and pickle protocols probe for these
+            raise AttributeError(name)
+        raise WithheldData(f"personal data withheld from a list ({name} asked of it): read the object itself")
+
+    def __getitem__(self, key: Any) -> Any:
+        raise WithheldData("personal data withheld from a list: read the object itself")
+
+    def __iter__(self) -> Any:
+        raise WithheldData("personal data withheld from a list: read the object itself")
+
+    def __copy__(self) -> Withheld:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Withheld:
+        return self
+
+
+WITHHELD = Withheld()
+
+
 class Repository(ABC, Generic[T]):
     """Domain objects kept by their key; ``get`` returns a copy the caller may change and
     ``save`` back."""
@@ -41,15 +74,18 @@ class Repository(ABC, Generic[T]):
 
 
 class CaseRepository(Repository[T]):
-    """An agency's own cases, with the one query every agency's staff list needs."""
+    """An agency's own cases, with the one query every agency's staff list needs. The list
+    shows no personal data, so its cases hold ``WITHHELD`` for their dossier: neither read nor
+    opened (get a case by its id to work on it)."""
 
     @abstractmethod
     def in_states(self, states: Iterable[str]) -> list[T]:
-        """The cases in any of ``states``, by case id."""
+        """The cases in any of ``states``, by case id, their dossier withheld."""
 
     @abstractmethod
     def not_in_states(self, states: Iterable[str]) -> list[T]:
-        """The cases in none of ``states`` (e.g. every case not closed), by case id."""
+        """The cases in none of ``states`` (e.g. every case not closed), by case id, their
+        dossier withheld."""
 
 
 class HandoffRepository(Repository[Handoff]):

@@ -33,6 +33,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.contract.lifecycle import AidState, CaseState
 from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.ports import WITHHELD, WithheldData
 from disputes_shared.statute.periods import ChineseStatutoryCalendar
 from intake.domain import Claim
 from intake.registry import RegisteredAgency
@@ -143,6 +144,18 @@ def test_cases_by_state_come_in_case_order(storage):
     assert read(uow, lambda u: u.cases.get("LD-2").state) is CaseState.RULED
 
 
+def test_a_work_list_withholds_the_dossier_and_its_cases_cannot_be_stored(storage):
+    uow = storage("mediation")
+    committed(uow, lambda u: u.cases.add(MediationCase(**case_fields("LD-1", CaseState.IN_MEDIATION))))
+    (listed,) = read(uow, lambda u: u.cases.not_in_states([CaseState.CLOSED]))
+    assert listed.dossier is WITHHELD and listed.history == {}
+    with pytest.raises(WithheldData):
+        listed.dossier["filed_at"]
+    with pytest.raises(WithheldData), uow() as u:
+        u.cases.save(listed)
+    assert read(uow, lambda u: u.cases.get("LD-1").dossier) == {"filed_at": AT.isoformat()}
+
+
 # -- the plumbing: inbox, handoffs, clocks ----------------------------------------------------------
 
 def test_the_inbox_takes_an_event_once_per_consumer(storage):
@@ -217,7 +230,8 @@ def test_aid_applications_by_id_and_the_lawyers_still_acting(storage):
     rows = [("LD-1", "l1", True), ("LD-2", "l2", False), ("LD-3", "l1", True)]
     committed(uow, lambda u: [u.cases.add(AidApplication(**case_fields(c, AidState.GRANTED), lawyer_id=lawyer,
                                                           representing=r)) for c, lawyer, r in rows])
-    assert [a.case_id for a in read(uow, lambda u: u.cases.with_ids(["LD-3", "LD-2", "LD-9"]))] == ["LD-2", "LD-3"]
+    listed = read(uow, lambda u: u.cases.with_ids(["LD-3", "LD-2", "LD-9"]))
+    assert [(a.case_id, a.lawyer_id, a.dossier) for a in listed] == [("LD-2", "l2", WITHHELD), ("LD-3", "l1", WITHHELD)]
     assert read(uow, lambda u: u.cases.representing_lawyers()) == ["l1", "l1"]
 
 
@@ -232,11 +246,14 @@ def claim(case_id: str, **changes: Any) -> Claim:
 def test_claims_against_an_employer_and_urgent_open_ones(storage):
     uow = storage("intake")
     committed(uow, lambda u: [u.claims.add(c) for c in (
-        claim("LD-1", employer_key="e1", urgent=True),
+        claim("LD-1", employer_key="e1", urgent=True, consultation={"held_at": None}),
         claim("LD-2", employer_key="e1", received_at=AT - timedelta(days=400)),
         claim("LD-3", employer_key="e2", urgent=True, state=CaseState.CLOSED))])
     assert read(uow, lambda u: u.claims.count_against_employer("e1", AT - timedelta(days=365))) == 1
-    assert [c.case_id for c in read(uow, lambda u: u.claims.urgent_open())] == ["LD-1"]
+    (urgent,) = read(uow, lambda u: u.claims.urgent_open())
+    assert urgent.case_id == "LD-1"
+    assert urgent.consultation == {"held_at": None}  # the consultations' list shows it
+    assert urgent.worker is urgent.employer is urgent.description is WITHHELD
 
 
 def test_the_registry_of_outside_agencies_keeps_each_entry_and_lists_them_by_name(storage):

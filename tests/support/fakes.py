@@ -30,6 +30,7 @@ from disputes_shared.contract.routing import route
 from disputes_shared.plumbing.column_types import _json_default
 from disputes_shared.plumbing.personal_data import KeyManagement, PersonalDataError
 from disputes_shared.ports import (
+    WITHHELD,
     CaseRepository,
     ClockRepository,
     HandoffRepository,
@@ -37,6 +38,7 @@ from disputes_shared.ports import (
     Outbox,
     Repository,
     UnitOfWork,
+    WithheldData,
 )
 
 T = TypeVar("T")
@@ -60,6 +62,9 @@ class InMemoryRepository(Repository[T]):
 
     def _stored(self, obj: T) -> T:
         fields = {f.name: _as_stored(getattr(obj, f.name)) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+        withheld = [name for name, value in fields.items() if value is WITHHELD]
+        if withheld:
+            raise WithheldData(f"{type(obj).__name__}: {', '.join(withheld)} withheld from a list")
         return type(obj)(**fields)
 
     def _known(self, key: Any) -> bool:
@@ -93,6 +98,12 @@ class InMemoryRepository(Repository[T]):
         merged = self._merged()
         return [copy.deepcopy(merged[k]) for k in sorted(merged) if test(merged[k])]
 
+    def listed(self, test: Callable[[T], bool], withheld: Iterable[str]) -> list[T]:
+        """``where``, with the ``withheld`` fields (personal data) ``WITHHELD``, as the adapters
+        list them."""
+        hidden = dict.fromkeys(withheld, WITHHELD)
+        return [dataclasses.replace(obj, **hidden) for obj in self.where(test)]  # type: ignore[type-var]
+
     def size(self) -> int:
         return len(self._merged())
 
@@ -104,11 +115,11 @@ class InMemoryRepository(Repository[T]):
 class InMemoryCases(InMemoryRepository[T], CaseRepository[T]):
     def in_states(self, states: Iterable[str]) -> list[T]:
         wanted = {str(s) for s in states}
-        return self.where(lambda case: str(case.state) in wanted)  # type: ignore[attr-defined]
+        return self.listed(lambda case: str(case.state) in wanted, ["dossier"])  # type: ignore[attr-defined]
 
     def not_in_states(self, states: Iterable[str]) -> list[T]:
         unwanted = {str(s) for s in states}
-        return self.where(lambda case: str(case.state) not in unwanted)  # type: ignore[attr-defined]
+        return self.listed(lambda case: str(case.state) not in unwanted, ["dossier"])  # type: ignore[attr-defined]
 
 
 class InMemoryHandoffs(InMemoryRepository[Handoff], HandoffRepository):
@@ -301,7 +312,7 @@ def _legal_aid() -> type[InMemoryUnitOfWork]:
     class InMemoryAidApplications(InMemoryCases[Any], AidApplications):
         def with_ids(self, case_ids: Iterable[str]) -> list[Any]:
             wanted = set(case_ids)
-            return self.where(lambda a: a.case_id in wanted)
+            return self.listed(lambda a: a.case_id in wanted, ["dossier"])
 
         def representing_lawyers(self) -> list[str | None]:
             return [a.lawyer_id for a in self.where(lambda a: a.representing)]
@@ -327,6 +338,7 @@ def _courts_bridge() -> type[InMemoryUnitOfWork]:
 
 
 def _intake() -> type[InMemoryUnitOfWork]:
+    from intake.adapters import SEALED_CLAIM_FIELDS
     from intake.ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies
 
     class InMemoryClaims(InMemoryRepository[Any], Claims):
@@ -334,7 +346,9 @@ def _intake() -> type[InMemoryUnitOfWork]:
             return len(self.where(lambda c: c.employer_key == key and c.received_at >= since))
 
         def urgent_open(self) -> list[Any]:
-            return self.where(lambda c: c.urgent and c.state != CaseState.CLOSED)
+            withheld = [name for name in SEALED_CLAIM_FIELDS if name != "consultation"]
+            return self.listed(lambda c: c.urgent and c.state != CaseState.CLOSED,
+                               [*withheld, "employer_key"])
 
     class InMemoryEvidenceFiles(InMemoryRepository[Any], EvidenceFiles):
         def described(self, case_id: str) -> list[dict[str, Any]]:

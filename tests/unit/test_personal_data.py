@@ -155,6 +155,31 @@ def test_a_list_of_sealed_rows_reads_their_data_keys_in_one_query_not_one_each(i
     assert len(key_queries) == 1, key_queries
 
 
+def test_a_work_list_reads_no_personal_column_and_no_data_key(intake_database):
+    _, engine = intake_database
+    keys = FakeKeyManagement()
+    for n in range(3):
+        stored_claim(engine, keys, case_id=f"LD-{n}")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE claims SET urgent = 1"))
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, ManualClock(AT), keys=keys) as uow:
+            listed = uow.claims.urgent_open()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert [c.case_id for c in listed] == ["LD-0", "LD-1", "LD-2"]
+    assert not any("data_keys" in s for s in statements), statements
+    (query,) = [s for s in statements if "FROM claims" in s]
+    for personal in ("worker,", "employer,", "description", "evidence"):
+        assert f"claims.{personal}" not in query
+
+
 def test_rotation_rewraps_data_keys_and_leaves_sealed_rows_alone(intake_database):
     url, engine = intake_database
     keys = FakeKeyManagement()

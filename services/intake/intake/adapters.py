@@ -14,6 +14,7 @@ from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.sealed import SealedRows
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
+from disputes_shared.ports import WITHHELD
 
 from .domain import Claim
 from .evidence import EvidenceFile
@@ -94,7 +95,8 @@ class SqlClaims(SealedRows[Claim], Claims):
 
     def object_of(self, row: Any) -> Claim:
         # The stored key is a keyed hash: the claim derives its own from the employer again.
-        return super().object_of({**dict(row), "employer_key": ""})
+        derived = WITHHELD if row["employer"] is WITHHELD else ""
+        return super().object_of({**dict(row), "employer_key": derived})
 
     def count_against_employer(self, key: str, since: datetime) -> int:
         """Claims filed against one employer since ``since`` (intake's history of employers)."""
@@ -103,7 +105,8 @@ class SqlClaims(SealedRows[Claim], Claims):
         return int(self.connection.execute(query).scalar_one())
 
     def urgent_open(self) -> list[Claim]:
-        return self.find(self.table.c.urgent.is_(True), self.table.c.state != CaseState.CLOSED)
+        return self.listed(self.table.c.urgent.is_(True), self.table.c.state != CaseState.CLOSED,
+                           opening=("consultation",))
 
 
 class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):

@@ -20,7 +20,8 @@ class Claims(Repository[Claim]):
 
     @abstractmethod
     def urgent_open(self) -> list[Claim]:
-        """Urgent claims whose case has not closed."""
+        """Urgent claims whose case has not closed, for the joint consultations' work list:
+        their consultation read, the rest of their personal data ``WITHHELD``."""
 
 
 class EvidenceFiles(Repository[EvidenceFile]):

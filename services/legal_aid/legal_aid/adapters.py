@@ -30,7 +30,7 @@ plumbing = add_plumbing_tables(metadata, personal_data=True)
 
 class SqlAidApplications(SealedCaseRepository[AidApplication], AidApplications):
     def with_ids(self, case_ids: Iterable[str]) -> list[AidApplication]:
-        return self.find(self.table.c.case_id.in_(set(case_ids)))
+        return self.listed(self.table.c.case_id.in_(set(case_ids)))
 
     def representing_lawyers(self) -> list[str | None]:
         return self.column("lawyer_id", self.table.c.representing.is_(True))

@@ -12,7 +12,9 @@ from .domain import AidApplication
 
 class AidApplications(CaseRepository[AidApplication]):
     @abstractmethod
-    def with_ids(self, case_ids: Iterable[str]) -> list[AidApplication]: ...
+    def with_ids(self, case_ids: Iterable[str]) -> list[AidApplication]:
+        """The applications of ``case_ids`` for the desk's list of handoffs, their dossier
+        withheld."""
 
     @abstractmethod
     def representing_lawyers(self) -> list[str | None]:

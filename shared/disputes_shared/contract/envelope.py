@@ -14,6 +14,7 @@ does not know as a ``PoisonMessage`` (so it is parked, saying why).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import traceback
@@ -105,7 +106,7 @@ class EnvelopeSchema(Bounded):
 
 def payload_schema(event_type: str, major: int) -> Schema:
     try:
-        return PAYLOAD_SCHEMAS[(event_type, major)]()
+        return shared_schema(PAYLOAD_SCHEMAS[(event_type, major)])
     except KeyError:
         known = majors_of(event_type)
         if not known:
@@ -114,6 +115,14 @@ def payload_schema(event_type: str, major: int) -> Schema:
             f"unknown event type {event_type!r} version {major}: this consumer reads major "
             f"{', '.join(map(str, known))} of it; a newer major needs a consumer that knows it"
         ) from None
+
+
+@functools.cache
+def shared_schema(schema_class: type[Schema]) -> Schema:
+    """One instance of a schema class for every load and dump: a marshmallow schema keeps no
+    state between them, and building one cost more than loading an event with it (done once
+    to encode an event and twice for each consumer that decodes it)."""
+    return schema_class()
 
 
 def majors_of(event_type: str) -> list[int]:
@@ -192,7 +201,7 @@ def decode(body: str | bytes | dict[str, Any]) -> Envelope:
     if not isinstance(body, dict):
         raise PoisonMessage("body is not a JSON object")
     try:
-        head = EnvelopeSchema().load(body)
+        head = shared_schema(EnvelopeSchema).load(body)
     except ValidationError as exc:
         raise PoisonMessage(f"invalid envelope: {describe_errors(exc.messages)}") from None
     event_type, version = head["event_type"], head["schema_version"]

@@ -73,9 +73,11 @@ class LocalKeyFile(KeyManagement):
         self._document: dict[str, Any] = {}
 
     def _load(self) -> dict[str, Any]:
-        if not self.path.exists():
+        try:  # one stat per call: every case a unit of work opens has its key unwrapped
+            status = self.path.stat()
+        except FileNotFoundError:
             self._create()
-        status = self.path.stat()
+            status = self.path.stat()
         if status.st_mode & stat.S_IRWXO:
             raise PersonalDataError(f"{self.path} is readable by others: the key file must be "
                                     "its owner's (and at most its group's) alone")

@@ -77,10 +77,19 @@ class DataclassRepository(Generic[T]):
         return None if row is None else self.object_of(row)
 
     def find(self, *where: Any, order_by: Any = None, limit: int | None = None) -> list[T]:
-        query = select(self.table).where(*where).order_by(order_by if order_by is not None else self.key)
+        return self.objects_of(self._rows(self.table.columns, where, order_by, limit))
+
+    def listed(self, *where: Any) -> list[T]:
+        """The matching objects, by key, for a list that shows no personal data (from a table
+        that holds none: the objects whole)."""
+        return self.find(*where)
+
+    def _rows(self, columns: Iterable[Any], where: Iterable[Any], order_by: Any,
+              limit: int | None) -> list[Any]:
+        query = select(*columns).where(*where).order_by(order_by if order_by is not None else self.key)
         if limit is not None:
             query = query.limit(limit)
-        return self.objects_of(list(self.connection.execute(query).mappings()))
+        return list(self.connection.execute(query).mappings())
 
     def objects_of(self, rows: list[Any]) -> list[T]:
         return [self.object_of(row) for row in rows]
@@ -101,10 +110,10 @@ class SqlCaseRepository(DataclassRepository[T], CaseRepository[T]):
     """An agency's cases in a table of ``agency_case_columns`` (and the agency's own)."""
 
     def in_states(self, states: Iterable[str]) -> list[T]:
-        return self.find(self.table.c.state.in_([str(s) for s in states]))
+        return self.listed(self.table.c.state.in_([str(s) for s in states]))
 
     def not_in_states(self, states: Iterable[str]) -> list[T]:
-        return self.find(self.table.c.state.not_in([str(s) for s in states]))
+        return self.listed(self.table.c.state.not_in([str(s) for s in states]))
 
 
 class SqlHandoffRepository(DataclassRepository[Handoff], HandoffRepository):
