@@ -2,7 +2,7 @@
 index holding what their spreads need, and its returned handoffs apart
 
 Revision ID: c4e1f0a9d3b6
-Revises: 8d41c0a7b2e5
+Revises: 3ea31ad03176
 Create Date: 2026-12-04 21:10:00.000000
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'c4e1f0a9d3b6'
-down_revision: str | Sequence[str] | None = '8d41c0a7b2e5'
+down_revision: str | Sequence[str] | None = '3ea31ad03176'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
