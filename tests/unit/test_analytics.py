@@ -19,6 +19,7 @@ from analytics.handlers import Analytics
 from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
+from disputes_shared.contract.payloads import PersonalDataRefused
 from disputes_shared.contract.vocabularies import CHANNELS, CLAIM_TYPES, INDUSTRIES, RELATIONSHIPS
 from disputes_shared.regional import regional_figures
 
@@ -223,7 +224,7 @@ def test_a_period_is_a_month_or_a_year() -> None:
 
 
 def test_a_dossier_is_refused_and_our_own_warnings_are_ignored(analytics_db: Any) -> None:
-    with analytics_db() as uow, pytest.raises(ValueError, match="must not reach analytics"):
+    with analytics_db() as uow, pytest.raises(PersonalDataRefused, match="must not reach analytics"):
         ANALYTICS.handle(uow, dossier_envelope())
     assert deliver(analytics_db, ANALYTICS, delivered(envelope("warning.raised"))) == "ignored"
     assert analytics_db.count("case_facts") == 0

@@ -22,7 +22,7 @@ from disputes_shared.clocks.statutory import ClockNotRunning, ExtensionRefused
 from disputes_shared.contract.envelope import Envelope, PoisonMessage, decode, encode
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered
 from disputes_shared.contract.lifecycle import IllegalTransition, UnknownCase
-from disputes_shared.contract.payloads import EVENT_TYPES
+from disputes_shared.contract.payloads import EVENT_TYPES, PersonalDataRefused
 from disputes_shared.kit.handoffs import NotForThisAgency
 from disputes_shared.plumbing.handoff_desk import HandoffRefused, UnknownHandoff
 from disputes_shared.ports import apply_once
@@ -123,7 +123,7 @@ CONSUMERS = {
 # is a bug this test is here to find.
 REFUSALS = (PoisonMessage, IllegalTransition, HandoffAlreadyAnswered, NotForThisAgency, UnknownCase,
             UnknownHandoff, HandoffRefused, ClockNotRunning, ExtensionRefused, ArbitrationRuleBroken, CourtRuleBroken,
-            MediationRefused)
+            MediationRefused, PersonalDataRefused)
 
 
 @pytest.mark.parametrize("service", sorted(CONSUMERS))

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase
+from disputes_shared.contract.payloads import PersonalDataRefused
 from trail.domain import TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
 from trail.handlers import Trail
 
@@ -223,7 +224,7 @@ def test_the_trails_copy_of_a_handoff_takes_its_answer_even_before_its_request()
 # -- the trail service layer ------------------------------------------------------------------------
 
 def test_the_trail_refuses_a_dossier_and_stores_nothing(trail_db):
-    with pytest.raises(ValueError, match="handoff.dossier"):
+    with pytest.raises(PersonalDataRefused, match="handoff.dossier"):
         deliver(trail_db, TRAIL, delivered(envelope("handoff.dossier")))
     with trail_db() as uow:
         assert uow.entries.in_recorded_order() == []

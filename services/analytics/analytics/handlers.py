@@ -9,7 +9,7 @@ from typing import Any
 
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
-from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS
+from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, PersonalDataRefused
 from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.regional import RegionalFigures, regional_figures
 
@@ -39,7 +39,7 @@ class Analytics:
 
     def handle(self, uow: AnalyticsUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
-            raise ValueError(f"{envelope.event_type} must not reach analytics")
+            raise PersonalDataRefused(f"{envelope.event_type} must not reach analytics")
         if envelope.event_type == "warning.raised" or envelope.event_type in CASELESS_EVENTS:
             return "ignored"  # our own, back from the exchange; or about no case (the registry)
         facts = self._record(uow, envelope.event_id, envelope.case_id, envelope.event_type,

@@ -9,7 +9,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
-from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS
+from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, PersonalDataRefused
 from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
@@ -41,7 +41,7 @@ class Trail:
     def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
             # Never stored: the trail is read widely and must hold no personal data.
-            raise ValueError(f"{envelope.event_type} must not reach the trail")
+            raise PersonalDataRefused(f"{envelope.event_type} must not reach the trail")
         payload = _plain(envelope.payload)
         entry = TrailEntry(
             event_id=envelope.event_id, case_id=envelope.case_id, event_type=envelope.event_type,

@@ -705,3 +705,8 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.
 PERSONAL_DATA_EVENTS = frozenset({"handoff.dossier"})
+
+
+class PersonalDataRefused(ValueError):
+    """An event carrying personal data reached a consumer that must hold none (the trail,
+    analytics): refused whole, nothing stored, parked with this reason."""
