@@ -134,6 +134,24 @@ def test_a_waiting_body_is_sealed_published_open_and_cut_to_its_header_once_conf
     assert published["published_at"] is not None
 
 
+def test_a_row_another_replica_sent_and_cut_meanwhile_is_not_sent_again(mediation_sql_db):
+    """Two replicas' relays read the same heads; the first sends and cuts the row before the
+    second reads it: the second sends nothing (a cut row has no payload), rather than a body
+    no consumer can decode."""
+    sent = dossier_envelope(case_id=SEALED_CASE)
+    commit_for_a_case_with_personal_data(mediation_sql_db, sent)
+    late = relay(mediation_sql_db, RecordingPublisher())
+    heads_read_early = late._heads()
+    first = RecordingPublisher()
+    assert relay(mediation_sql_db, first).flush() == 1
+    late._heads = lambda: heads_read_early  # type: ignore[method-assign]
+    second = RecordingPublisher()
+    late.publisher = second  # type: ignore[assignment]
+    assert late._round(10)[0] == 0 and second.published == []
+    (row,) = mediation_sql_db.outbox_rows(opened=False)
+    assert [decode(p["body"]) for p in first.published] == [sent] and row["published_at"] is not None
+
+
 def test_an_event_whose_case_has_no_data_key_waits_in_the_clear_and_is_published(mediation_sql_db):
     sent = delivered(envelope("case.filed"))  # e.g. a registry event: no personal data of a case here
     commit_events(mediation_sql_db, sent)

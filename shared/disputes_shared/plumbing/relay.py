@@ -173,7 +173,9 @@ class OutboxRelay:
             rows = connection.execute(
                 select(columns.id, columns.exchange, columns.routing_key, columns.body,
                        columns.event_id, columns.event_type, columns.case_id)
-                .where(columns.id.in_(ids)).order_by(columns.id)).all()
+                # Still unpublished: another replica's relay may have sent and cut a row since
+                # the heads were read, and a cut row has no payload left to send.
+                .where(columns.id.in_(ids), columns.published_at.is_(None)).order_by(columns.id)).all()
             case_keys = None if self.case_keys is None else self.case_keys(connection)
             if case_keys is not None:
                 try:
@@ -198,7 +200,8 @@ class OutboxRelay:
         columns = self.outbox.c
         with self.engine.begin() as connection:
             connection.execute(
-                update(self.outbox).where(columns.id == bindparam("row_id")).values(
+                update(self.outbox).where(columns.id == bindparam("row_id"),
+                                          columns.published_at.is_(None)).values(
                     published_at=self.clock.now(), attempts=columns.attempts + 1,
                     body=bindparam("header")),
                 [{"row_id": row_id, "header": purged_body(body)} for row_id, body in bodies.items()])
