@@ -35,7 +35,10 @@ INTAKE_FIELDS = {
 
 
 @dataclass
-class Filing:
+class Form:
+    """What a person sent, the values to act on, and a message per field that is wrong (the
+    worker's filing form, and every staff form of the workbench)."""
+
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -44,14 +47,17 @@ class Filing:
         return not self.errors
 
 
-def _text(form: Mapping[str, Any], name: str) -> str:
+Filing = Form  # the worker's claim, as the filing form gives it
+
+
+def text_of(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name) or ""
     return str(value).strip()
 
 
 def read_form(form: Any) -> Filing:
     """Check every field; ``form`` is a werkzeug MultiDict or anything with get/getlist."""
-    values: dict[str, Any] = {name: _text(form, name) for name in (
+    values: dict[str, Any] = {name: text_of(form, name) for name in (
         "name", "id_number", "phone", "employer", "platform", "industry", "relationship",
         "amount", "district", "station", "description")}
     values["id_number"] = values["id_number"].upper()

@@ -8,12 +8,14 @@ be done soonest (open cases by their soonest running statutory deadline, breache
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from disputes_shared.contract.vocabularies import SESSION_MODES
+
+from .forms import Form, text_of
 
 # Why a station sends a case back (the reason code starts the text the requester reads).
 RETURN_REASONS = {
@@ -90,24 +92,8 @@ def open_cases(cases: Iterable[Mapping[str, Any]], clocks: Iterable[Mapping[str,
     return sorted(rows, key=lambda r: (r.due_at is None, r.due_at or r.received_at, r.received_at))
 
 
-@dataclass
-class Form:
-    """What a person sent, the values to act on, and a message per field that is wrong."""
-
-    values: dict[str, Any]
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-
-def _text(form: Mapping[str, Any], name: str) -> str:
-    return str(form.get(name, "")).strip()
-
-
 def _bounded_text(form: Mapping[str, Any], name: str, errors: dict[str, str], required: bool) -> str:
-    text = _text(form, name)
+    text = text_of(form, name)
     if required and not text:
         errors[name] = "Please write the reason."
     elif len(text) > TEXT_LIMIT:
@@ -118,7 +104,7 @@ def _bounded_text(form: Mapping[str, Any], name: str, errors: dict[str, str], re
 def read_return(form: Mapping[str, Any]) -> Form:
     """A handoff sent back: a reason from the list; text too when the reason is "other"."""
     errors: dict[str, str] = {}
-    code = _text(form, "reason")
+    code = text_of(form, "reason")
     if code not in RETURN_REASONS:
         errors["reason"] = "Please choose why the case goes back."
     detail = _bounded_text(form, "detail", errors, required=code == "other")
@@ -129,7 +115,7 @@ def read_return(form: Mapping[str, Any]) -> Form:
 
 def read_session(form: Mapping[str, Any]) -> Form:
     errors: dict[str, str] = {}
-    mode = _text(form, "mode")
+    mode = text_of(form, "mode")
     if mode not in SESSION_MODES:
         errors["mode"] = "Please choose how the session was held."
     note = _bounded_text(form, "note", errors, required=False)
@@ -139,7 +125,7 @@ def read_session(form: Mapping[str, Any]) -> Form:
 def read_agreement(form: Mapping[str, Any], today: date) -> Form:
     """调解协议: the amount the employer agreed to pay, and the day it is due (not past)."""
     errors: dict[str, str] = {}
-    amount_text, pay_by_text = _text(form, "amount"), _text(form, "pay_by")
+    amount_text, pay_by_text = text_of(form, "amount"), text_of(form, "pay_by")
     amount: Decimal | None = None
     try:
         amount = Decimal(amount_text)
