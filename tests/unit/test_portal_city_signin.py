@@ -177,14 +177,23 @@ def test_a_provider_that_does_not_answer_gives_a_page_not_an_error(tmp_path: Pat
     assert FAILED["unreachable"][0] in page and 'name="name"' in page  # the dev form still there
 
 
-def test_the_token_endpoint_down_after_the_redirect_gives_a_page(provider: TinyProvider) -> None:
-    city = CityProvider(settings(provider.issuer))
-    flow = Flow.start(0)
-    city.authorization_url(flow)
-    city.discovery()["token_endpoint"] = "http://127.0.0.1:9/token"
-    with pytest.raises(SignInFailed) as failed:
-        city.finish(flow, {"state": flow.state, "code": "c"})
-    assert failed.value.reason == "unreachable"
+def test_a_token_endpoint_that_does_not_answer_after_the_redirect_gives_a_page(
+        provider: TinyProvider) -> None:
+    app = portal(provider.issuer)
+    client = Client(app)
+    callback = to_provider_and_back(client)
+    assert app.city is not None
+    app.city.discovery()["token_endpoint"] = "http://127.0.0.1:9/token"  # nothing listens there
+    reply = client.get(callback)
+    assert reply.status_code == 503
+    signed_out(reply, client, FAILED["unreachable"][0])
+
+
+def test_in_production_a_provider_naming_plain_http_endpoints_is_not_used(provider: TinyProvider) -> None:
+    city = CityProvider(ProviderSettings(provider.issuer, CLIENT_ID, CLIENT_SECRET, REDIRECT,
+                                         AUDIENCE, production=True))
+    with pytest.raises(SignInFailed, match="https"):
+        city.authorization_url(Flow.start(0))
 
 
 def test_a_flow_cookie_lives_ten_minutes_and_only_under_its_key() -> None:

@@ -63,6 +63,7 @@ class ProviderSettings:
     redirect_uri: str
     audience: str  # what the services' tokens must name (DISPUTES_OIDC_AUDIENCE)
     scopes: str = DEFAULT_SCOPES
+    production: bool = False  # every URL of the provider https
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ProviderSettings | None:
@@ -84,8 +85,9 @@ class ProviderSettings:
             raise ValueError(f"staff sign-in: {secret_file} is empty")
         settings = cls(environ["DISPUTES_OIDC_ISSUER"].rstrip("/"), client_id, secret,
                        environ["DISPUTES_OIDC_REDIRECT_URI"], environ["DISPUTES_OIDC_AUDIENCE"],
-                       environ.get("DISPUTES_OIDC_SCOPES") or DEFAULT_SCOPES)
-        if environ.get("DISPUTES_DEPLOYMENT") == "production" and not all(
+                       environ.get("DISPUTES_OIDC_SCOPES") or DEFAULT_SCOPES,
+                       production=environ.get("DISPUTES_DEPLOYMENT") == "production")
+        if settings.production and not all(
                 url.startswith("https://") for url in (settings.issuer, settings.redirect_uri)):
             raise ValueError("staff sign-in: in production the issuer and redirect URI must be https")
         return settings
@@ -170,6 +172,9 @@ class CityProvider:
                 raise SignInFailed("unreachable", f"discovery at {url} lacks {', '.join(needed)}")
             if document.get("issuer") != self.settings.issuer:  # OpenID Connect Discovery §4.3
                 raise SignInFailed("unreachable", f"discovery at {url} names another issuer")
+            if self.settings.production and not all(
+                    str(document[k]).startswith("https://") for k in needed):
+                raise SignInFailed("unreachable", f"discovery at {url} names endpoints not on https")
             keys = self._make_keys(str(document["jwks_uri"]))
             # One verifier for every token: the ID token is for this client, the bearer for the
             # platform; both signed by the same provider's keys.
