@@ -120,6 +120,8 @@ def test_a_tampered_state_or_flow_cookie_is_refused(provider: TinyProvider) -> N
     assert flow is not None
     client.set_cookie(FLOW_COOKIE, "A" + flow.value[1:], path="/staff/signin")
     signed_out(client.get(callback), client, FAILED["flow"][0])
+    client.set_cookie(FLOW_COOKIE, "流程.签名", path="/staff/signin")  # not even ASCII
+    signed_out(client.get(callback), client, FAILED["flow"][0])
     client.delete_cookie(FLOW_COOKIE, path="/staff/signin")  # another browser's way back
     signed_out(client.get(to_provider_and_back(Client(portal(provider.issuer)))), client,
                FAILED["flow"][0])

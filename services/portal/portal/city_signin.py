@@ -118,17 +118,17 @@ class FlowCookie:
     def __init__(self, secret: bytes) -> None:
         self.key = hmac.new(secret, b"staff sign-in flow", "sha256").digest()  # not the CSRF key
 
-    def _mac(self, body: str) -> str:
-        return hmac.new(self.key, body.encode("ascii"), "sha256").hexdigest()
+    def _mac(self, body: str) -> bytes:
+        return hmac.new(self.key, body.encode(), "sha256").hexdigest().encode()
 
     def seal(self, flow: Flow) -> str:
         body = base64.urlsafe_b64encode(json.dumps(
             [flow.state, flow.nonce, flow.verifier, flow.started_at]).encode()).decode("ascii")
-        return f"{body}.{self._mac(body)}"
+        return f"{body}.{self._mac(body).decode()}"
 
     def open(self, value: str, now: float) -> Flow:
         body, _, mac = value.partition(".")
-        if not body or not hmac.compare_digest(mac, self._mac(body)):
+        if not body or not hmac.compare_digest(mac.encode(), self._mac(body)):
             raise SignInFailed("flow", "no sign-in flow of this browser, or an altered one")
         state, nonce, verifier, started_at = json.loads(base64.urlsafe_b64decode(body))
         if not 0 <= now - float(started_at) <= FLOW_SECONDS:
