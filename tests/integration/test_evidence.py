@@ -1,15 +1,20 @@
 """Intake's evidence endpoints on a running intake service: a good file is stored and comes back
 only as a download, to its worker (the access code); too large, the wrong type and an unknown case
-are refused with nothing stored; filing is limited per client address."""
+are refused with nothing stored; filing is limited per client address; a file taken reaches the
+case's trail as ``case.evidence_received``."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
+import trail.adapters
 from intake.adapters import metadata
 from intake.service import IntakeService
 from tests.support.examples import claim_document
+from tests.support.signin import staff_rpc
+from tests.support.waiting import eventually
+from trail.service import TrailService
 
 # The worker's own client: it sends the claim's access code with every request.
 session = requests.Session()
@@ -85,3 +90,25 @@ def test_filing_from_one_address_is_limited_and_says_when_to_come_back(start_ser
     assert [r.status_code for r in statuses] == [201, 201, 201, 429]
     assert statuses[3].json()["error"] == "too_many_requests"
     assert 1 <= int(statuses[3].headers["Retry-After"]) <= 60
+
+
+def test_a_file_taken_reaches_the_cases_trail_with_its_size_and_type_and_no_name(start_service) -> None:
+    start_service(TrailService, trail.adapters.metadata)
+    config = start_service(IntakeService, metadata)
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    filed = requests.post(f"{base}/v1/claims", json=claim_document(), timeout=10).json()
+    case_id = filed["case_id"]
+    sent = requests.post(f"{base}/v1/claims/{case_id}/evidence", params={"name": "王芳的工资条.png"},
+                         data=PNG, headers={"X-Access-Code": filed["access_code"]}, timeout=10)
+    assert sent.status_code == 201, sent.text
+    with staff_rpc(config) as rpc:
+        eventually(lambda: rpc.trail.case_states([case_id]).get(case_id))
+
+        def evidence_on_the_trail() -> list[dict]:
+            return [e for e in rpc.trail.trail(case_id)["entries"]
+                    if e["event_type"] == "case.evidence_received"]
+
+        (entry,) = eventually(evidence_on_the_trail)
+    assert entry["details"]["evidence_id"] == sent.json()["evidence_id"]
+    assert (entry["details"]["size_bytes"], entry["details"]["media_type"]) == (len(PNG), "image/png")
+    assert entry["role"] == "worker" and "工资条" not in str(entry)

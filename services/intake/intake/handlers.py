@@ -228,12 +228,20 @@ class Intake:
 
     def take_evidence(self, uow: IntakeUnitOfWork, case_id: str, content: bytes,
                       name: str | None, access_code: str | None) -> EvidenceFile:
-        """Store a worker's file on a claim; ``EvidenceRefused`` says why one is not taken."""
-        self.claim_for_worker(uow, case_id, access_code)
+        """Store a worker's file on a claim and, in the same transaction, announce that it
+        arrived (never the file or its name); ``EvidenceRefused`` says why one is not taken."""
+        claim = self.claim_for_worker(uow, case_id, access_code)
         limits = self.evidence_limits
+        files_before = uow.evidence.count_for(case_id)
         item = evidence_file(str(uuid.uuid4()), case_id, uow.clock.now(), content, name,
-                             limits.max_bytes, uow.evidence.count_for(case_id), limits.files_per_case)
+                             limits.max_bytes, files_before, limits.files_per_case)
         uow.evidence.add(item)
+        uow.emit(Envelope(
+            event_type="case.evidence_received", case_id=case_id, source_agency=self.agency,
+            occurred_at=item.received_at, correlation_id=claim.correlation_id, payload={
+                "evidence_id": item.evidence_id, "media_type": item.media_type,
+                "size_bytes": item.size_bytes, "sha256": item.sha256,
+                "files_on_case": files_before + 1, "received_at": item.received_at}))
         return item
 
     def claim_for_worker(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None,

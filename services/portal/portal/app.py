@@ -28,6 +28,8 @@ from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.contract.stations import DISTRICTS, stations
 
 from . import forms, guidance, i18n, labels, status
+from .city_signin import CityProvider
+from .city_signin_pages import CitySignInPages
 from .staff import SignIn, StaffCalls
 from .workbench_pages import WorkbenchPages, utc_now
 
@@ -79,13 +81,14 @@ def qr_svg(url: str) -> Markup:
     return Markup(image.to_string(encoding="unicode"))
 
 
-class Portal(WorkbenchPages):
+class Portal(WorkbenchPages, CitySignInPages):
     def __init__(self, intake_url: str, trail: Trail, secret: bytes | None = None,
                  http: requests.Session | None = None, clocks: Clocks = no_clocks,
                  evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES,
                  staff_calls: StaffCalls | None = None, sign_in: SignIn | None = None,
-                 now: Callable[[], datetime] = utc_now) -> None:
+                 now: Callable[[], datetime] = utc_now, city: CityProvider | None = None) -> None:
         self.intake_url = intake_url.rstrip("/")
+        self.city = city  # the city's OpenID Connect sign-in for staff, when configured
         # The staff workbench (none without its RPC client: /staff is then not found).
         self.staff_calls, self.sign_in, self.now = staff_calls, sign_in, now
         self.evidence_max_bytes = evidence_max_bytes
@@ -108,6 +111,8 @@ class Portal(WorkbenchPages):
             Rule("/staff", endpoint="staff"),
             Rule("/staff/signin", endpoint="staff_signin", methods=["GET", "POST"]),
             Rule("/staff/signout", endpoint="staff_signout", methods=["POST"]),
+            Rule("/staff/signin/city", endpoint="staff_signin_city"),
+            Rule("/staff/signin/callback", endpoint="staff_signin_callback"),
             Rule("/staff/handoffs/<handoff_id>", endpoint="staff_handoff", methods=["POST"]),
             Rule("/staff/cases/<case_id>", endpoint="staff_case", methods=["GET", "POST"]),
             Rule("/health/live", endpoint="live"),

@@ -16,6 +16,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.plumbing.config import amqp_uri, http_port, portal_http_port
 
 from .app import DEFAULT_EVIDENCE_MAX_BYTES, FORM_BYTES, Portal, secret_from_env
+from .city_signin import CityProvider, ProviderSettings
 from .rpc import RpcPool, clocks_reader, trail_reader
 from .signin import token_source
 from .staff import StaffCalls, staff_sign_in
@@ -33,9 +34,13 @@ def main() -> None:
     # The same setting as intake's limit, so the portal reads no more than intake would take.
     evidence_max = int(os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES))
     staff_calls = StaffCalls(amqp_uri())  # the workbench: each person's calls with their token
+    try:
+        city = ProviderSettings.from_environ(os.environ)
+    except ValueError as wrong:
+        raise SystemExit(f"portal: {wrong}") from None
     app = Portal(intake, trail_reader(pool), secret_from_env(), clocks=clocks_reader(pool),
                  evidence_max_bytes=evidence_max, staff_calls=staff_calls,
-                 sign_in=staff_sign_in(os.environ))
+                 sign_in=staff_sign_in(os.environ), city=CityProvider(city) if city else None)
     host = os.environ.get("DISPUTES_HTTP_HOST", "127.0.0.1")
     # A file a little over the limit reaches the page that says so in the worker's language;
     # a body far past it is refused by the server before it is read.

@@ -5,9 +5,9 @@ records *them* as the actor, exactly as for a call from the command line; the po
 nothing about what a person may do. It reads the token's claims only to greet the person and
 to choose the station's queue; a token the services refuse ends the session.
 
-Sign-in: locally, a development form where the person names themselves, their role and station
-and the development issuer signs the token (the same token path as the city's provider's).
-Production refuses it; the city's OpenID Connect authorization-code sign-in is not built yet.
+Sign-in: with the city's OpenID Connect provider (``city_signin``), or locally a development form
+where the person names themselves, their role and station and the development issuer signs the
+token. Production refuses the latter; both end in the same session (``start_session``).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ SignIn = Callable[[str, str, str | None], str]
 
 
 def staff_sign_in(environ: Mapping[str, str]) -> SignIn | None:
-    """The development sign-in, or None in production (no staff sign-in there yet)."""
+    """The development sign-in, or None in production (only the city's provider signs in there)."""
     if environ.get("DISPUTES_DEPLOYMENT") == "production":
         return None
     return DevelopmentSignIn(DevelopmentIssuer(

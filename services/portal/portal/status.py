@@ -11,6 +11,7 @@ from .labels import AGENCY
 STEP_WORDS = {
     "case.filed": "Your claim was received.",
     "case.triaged": "Your claim was sent to a mediation station.",
+    "case.evidence_received": "Evidence you sent was received.",
     "handoff.requested": "Your case was passed to another office.",
     "handoff.accepted": "The office took on your case.",
     "handoff.returned": "The office sent your case back.",

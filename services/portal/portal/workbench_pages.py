@@ -19,6 +19,7 @@ from disputes_shared.contract.stations import stations
 from disputes_shared.identity.roles import may
 
 from . import workbench
+from .city_signin import CityProvider
 from .staff import STAFF_COOKIE, WORKBENCH_ROLES, SignIn, SignInRefused, StaffCalls, StaffMember, member_of
 
 SERVICE = "mediation"  # the workbench serves the mediation station's desk and its mediators
@@ -39,6 +40,7 @@ class WorkbenchPages:
 
     staff_calls: StaffCalls | None
     sign_in: SignIn | None
+    city: CityProvider | None
     render: Callable[..., Response]
     csrf_ok: Callable[[Request], bool]
     language: Callable[[Request], str]
@@ -52,6 +54,12 @@ class WorkbenchPages:
         response = redirect(f"/staff/signin?lang={self.language(request)}"
                             + ("&ended=1" if message else ""), code=303)
         response.delete_cookie(STAFF_COOKIE, path="/staff")
+        return response
+
+    def start_session(self, request: Request, response: Response, token: str) -> Response:
+        """The session of a person signed in, by whichever sign-in: their token in a cookie."""
+        response.set_cookie(STAFF_COOKIE, token, httponly=True, samesite="Strict",
+                            secure=request.is_secure, path="/staff")
         return response
 
     def call(self, member: StaffMember, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -75,26 +83,28 @@ class WorkbenchPages:
         self.workbench_ready()
         errors: dict[str, str] = {}
         values = {"name": "", "role": "", "station": ""}
-        if self.sign_in is None:
+        if self.sign_in is None and self.city is None:
             return self.render(request, "staff_signin.html", 503, values=values, errors=errors,
                                roles=WORKBENCH_ROLES, stations=stations(), unavailable=True)
+        if request.method == "POST" and self.sign_in is None:
+            raise NotFound()
         if request.method == "POST":
             values = {k: request.form.get(k, "").strip()[:64] for k in values}
             if not self.csrf_ok(request):
                 errors["form"] = EXPIRED
             else:
                 try:
+                    assert self.sign_in is not None
                     token = self.sign_in(values["name"], values["role"], values["station"] or None)
                 except SignInRefused as refused:
                     errors[refused.field] = str(refused)
                 else:
-                    response = redirect(f"/staff?lang={self.language(request)}", code=303)
-                    response.set_cookie(STAFF_COOKIE, token, httponly=True, samesite="Strict",
-                                        secure=request.is_secure, path="/staff")
-                    return response
+                    return self.start_session(
+                        request, redirect(f"/staff?lang={self.language(request)}", code=303), token)
         return self.render(request, "staff_signin.html", 400 if errors else 200, values=values,
                            errors=errors, roles=WORKBENCH_ROLES, stations=stations(),
-                           ended=request.args.get("ended") == "1", unavailable=False)
+                           ended=request.args.get("ended") == "1", unavailable=False,
+                           development=self.sign_in is not None, city=self.city is not None)
 
     def on_staff_signout(self, request: Request) -> Response:
         self.workbench_ready()

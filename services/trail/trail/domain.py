@@ -60,7 +60,8 @@ DESK_ROLE = {"mediation": "station_admin", "legal_aid": "legal_aid_officer",
              "arbitration": "arbitration_clerk", "courts": "court_clerk"}
 CASEWORKER_ROLE = {"intake": "system", "mediation": "mediator", "legal_aid": "legal_aid_officer",
                    "arbitration": "arbitrator", "courts": "court_clerk", "trail": "auditor"}
-FIXED_ROLE = {"case.triaged": "system", "trail.accessed": "auditor"}
+FIXED_ROLE = {"case.triaged": "system", "trail.accessed": "auditor",
+              "case.evidence_received": "worker"}  # sent with the worker's access code
 FILED_BY = {"online": "worker", "counter": "intake_clerk", "hotline_12345": "hotline_operator",
             "hotline_12333": "hotline_operator", "referral": "intake_clerk"}
 

@@ -181,8 +181,10 @@ INSPECTION_TRANSITIONS: Mapping[InspectionState, Mapping[str, InspectionState]] 
 TERMINAL_CASE_STATES = frozenset({S.CLOSED})
 
 # Events that neither track moves on: they record facts about a case in the state it is in.
-# Facts recorded about a case that do not move it: consultations, sessions, offers, subsidies.
-FACT_EVENTS = ("consultation.convened", "consultation.held", "mediation.session_held",
+# Facts recorded about a case that do not move it: consultations, evidence, sessions, offers,
+# subsidies.
+FACT_EVENTS = ("consultation.convened", "consultation.held", "case.evidence_received",
+               "mediation.session_held",
                "mediation.arbitration_offered", "mediation.arbitration_declined",
                "mediation.agreement_unperformed", "mediation.subsidy_assessed",
                "legal_aid.provisional_aid_started", "legal_aid.representation_continued")

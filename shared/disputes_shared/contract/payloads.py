@@ -186,6 +186,29 @@ class ConsultationHeld(_Payload):
         metadata={"description": "The one plan the participants agreed for the case"})
 
 
+EVIDENCE_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")  # what intake takes
+
+
+class EvidenceReceived(_Payload):
+    """证据材料: intake took a file the worker sent for the case. Says only that it arrived and
+    what kind of file it is: the file and its name (which can name people) stay with intake,
+    which gives them to whoever may read the case."""
+
+    evidence_id = fields.Str(required=True, validate=validate.Length(min=1, max=64),
+        metadata={"description": "Intake's id of the file, to fetch it from intake's evidence API"})
+    media_type = fields.Str(required=True, validate=validate.OneOf(EVIDENCE_MEDIA_TYPES),
+        metadata={"description": "What the file is, known by its first bytes: a PDF, a JPEG or a PNG"})
+    size_bytes = WholeNumber(required=True, validate=validate.Range(min=1),
+        metadata={"description": "The file's size in bytes"})
+    sha256 = fields.Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "The SHA-256 digest of the file's bytes, in hex: the same file "
+                                 "sent twice has the same digest"})
+    files_on_case = WholeNumber(required=True, validate=validate.Range(min=1),
+        metadata={"description": "How many files the case holds, this one included"})
+    received_at = Instant(required=True,
+        metadata={"description": "When intake took the file (intake's clock)"})
+
+
 class _HandoffFields(_Payload):
     minor = 1  # 1.1: the purpose ``payment_order``
 
@@ -671,6 +694,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.triaged", 1): CaseTriaged,
     ("consultation.convened", 1): ConsultationConvened,
     ("consultation.held", 1): ConsultationHeld,
+    ("case.evidence_received", 1): EvidenceReceived,
     ("handoff.requested", 1): HandoffRequested,
     ("handoff.dossier", 1): HandoffDossier,
     ("handoff.accepted", 1): HandoffAccepted,

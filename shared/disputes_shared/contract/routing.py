@@ -169,7 +169,8 @@ _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Event types an agency announces besides those of the handoffs, clocks and closing that every
 # agency holding cases sends (by type or by the family before the dot).
 OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
-    Agency.INTAKE: ("case.filed", "case.triaged", "consultation", "agency"),  # agency: the registry
+    Agency.INTAKE: ("case.filed", "case.triaged", "case.evidence_received", "consultation",
+                    "agency"),  # agency: the registry
     Agency.MEDIATION: ("mediation",),
     Agency.LEGAL_AID: ("legal_aid",),
     Agency.ARBITRATION: ("arbitration",),
