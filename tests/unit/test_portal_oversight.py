@@ -207,7 +207,7 @@ def test_an_auditor_reads_a_cases_trail_verified_and_the_reading_is_their_own(tm
     # Read as the person (the trail records them as its reader), then verified as disputes verify does.
     assert trail.calls == [("zhao.audit", "trail", "trail", (CASE,)), ("zhao.audit", "trail", "verify", ())]
     assert 'id="verification-status" data-intact="true"' in page and "Verified" in page
-    assert "40 entries on the whole trail; 5 signed checkpoints, the last at entry 38" in page
+    assert "40 entries on the whole trail; 5 signed checkpoints, the last at entry 38 (2026-12-04 17:00:00)" in page
     assert "under your name (zhao.audit, Auditor)" in page
     rows = re.findall(r'<tr id="entry-(\d+)"', page)
     assert rows == ["3", "4", "9"]

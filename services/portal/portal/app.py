@@ -101,6 +101,7 @@ class Portal(OversightPages):
         self.env.globals["state_words"] = status.STATE_WORDS
         self.env.globals.update(may=may, oversight_roles=tuple(OVERSIGHT_HOME), duration=oversight.duration)
         self.env.filters["china_time"] = lambda at: at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+        self.env.filters["china_seconds"] = lambda at: at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
         self.urls = Map([
             Rule("/", endpoint="home"),
             Rule("/file", endpoint="file", methods=["GET", "POST"]),

@@ -140,7 +140,7 @@ class Verification:
     first_bad_entry: int | None
     bad_entry_is_this_cases: bool
     last_checkpoint_entry: int | None
-    last_checkpoint_at: str | None
+    last_checkpoint_at: datetime | None
 
 
 def verification(report: Mapping[str, Any], case_entries: Iterable[Mapping[str, Any]]) -> Verification:
@@ -153,7 +153,8 @@ def verification(report: Mapping[str, Any], case_entries: Iterable[Mapping[str, 
         checkpoints=int(report["checkpoints"]), unattested=int(report.get("unattested_entries") or 0),
         problem=report.get("problem"), first_bad_entry=bad,
         bad_entry_is_this_cases=bad is not None and any(e.get("entry_id") == bad for e in case_entries),
-        last_checkpoint_entry=last.get("entry_id"), last_checkpoint_at=last.get("signed_at"))
+        last_checkpoint_entry=last.get("entry_id"),
+        last_checkpoint_at=datetime.fromisoformat(last["signed_at"]) if last.get("signed_at") else None)
 
 
 @dataclass(frozen=True)
