@@ -223,7 +223,7 @@ def workbench(page: Page, base: str, case_id: str, station: str, shots: Path, ax
 def oversight(page: Page, base: str, case_id: str, shots: Path, axe_js: str) -> dict[str, Any]:
     """An auditor opens the workbench's case's trail and its verification; the platform's
     operator sees the waits by agency pair."""
-    seen: dict[str, Any] = {}
+    seen: dict[str, Any] = {"started": time.monotonic()}
     page.goto(f"{base}/staff/signin?lang=en")
     page.fill("#name", "zhao.audit")
     page.select_option("#role", "auditor")
@@ -250,6 +250,7 @@ def oversight(page: Page, base: str, case_id: str, shots: Path, axe_js: str) -> 
     seen["chart_title"] = page.locator("#wait-chart title").text_content()
     seen["axe_operator"] = axe(page, axe_js)
     page.screenshot(path=str(shots / "operator-zh.png"), full_page=True)
+    seen["seconds"] = round(time.monotonic() - seen.pop("started"), 1)
     return seen
 
 

@@ -243,3 +243,4 @@ def test_an_auditor_reads_a_verified_trail_and_the_operator_sees_the_pairs(seen)
     assert looked["chart_title"] == "各机构之间的移交等待时间（最慢的在前）"
     assert not [v for page in ("axe_audit", "axe_operator") for v in looked[page] if v["impact"] in SERIOUS]
     assert {"audit-case-en.png", "operator-zh.png"} <= set(seen["shots"])
+    print(f"auditor and operator pages in the browser: {looked['seconds']} s")
