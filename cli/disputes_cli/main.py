@@ -245,13 +245,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"cannot verify: {exc}", file=sys.stderr)
         return 2
     last = verdict.last_checkpoint
-    report = {"intact": verdict.intact, "entries": verdict.entries,
-              "checkpoints": verdict.checkpoints, "first_bad_entry": verdict.entry_id,
-              "problem": verdict.problem, "unattested_entries": verdict.unattested,
-              "last_checkpoint": {"entry_id": last.entry_id, "entries": last.entries,
-                                  "signed_at": last.signed_at.isoformat()} if last else None}
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json.dumps(verdict.report(), ensure_ascii=False, indent=2))
     elif verdict.intact:
         print(f"trail intact: {verdict.entries} entries, each signed; {verdict.checkpoints} signed "
               f"checkpoints, the last at entry {last.entry_id if last else '-'} "

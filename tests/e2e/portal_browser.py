@@ -220,6 +220,40 @@ def workbench(page: Page, base: str, case_id: str, station: str, shots: Path, ax
     return seen
 
 
+def oversight(page: Page, base: str, case_id: str, shots: Path, axe_js: str) -> dict[str, Any]:
+    """An auditor opens the workbench's case's trail and its verification; the platform's
+    operator sees the waits by agency pair."""
+    seen: dict[str, Any] = {"started": time.monotonic()}
+    page.goto(f"{base}/staff/signin?lang=en")
+    page.fill("#name", "zhao.audit")
+    page.select_option("#role", "auditor")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/staff/audit?*")
+    page.fill("#case-id", case_id)
+    page.click("form[action='/staff/audit'] button[type=submit]")
+    page.wait_for_url(f"**/staff/audit/cases/{case_id}*")
+    seen["verification"] = page.inner_text("#verification-status")
+    seen["intact"] = page.get_attribute("#verification-status", "data-intact")
+    seen["reading_recorded"] = page.inner_text("#reading-recorded")
+    seen["events"] = page.locator("#entries tbody tr td:nth-child(5)").all_inner_texts()
+    seen["axe_audit"] = axe(page, axe_js)
+    page.screenshot(path=str(shots / "audit-case-en.png"), full_page=True)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/staff/signin*")
+    page.goto(f"{base}/staff/signin?lang=zh")
+    page.fill("#name", "qian.ops")
+    page.select_option("#role", "operator")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/staff/operator?*")
+    seen["pairs"] = page.locator("#pairs tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    seen["chart_pairs"] = page.locator("#wait-chart g.pair").count()
+    seen["chart_title"] = page.locator("#wait-chart title").text_content()
+    seen["axe_operator"] = axe(page, axe_js)
+    page.screenshot(path=str(shots / "operator-zh.png"), full_page=True)
+    seen["seconds"] = round(time.monotonic() - seen.pop("started"), 1)
+    return seen
+
+
 def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str, staff_case: str,
          station: str) -> None:
     shots = Path(shots_dir)
@@ -247,6 +281,9 @@ def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str, staff_case
             context.close()
             context = browser.new_context(locale="zh-CN", bypass_csp=True)  # a desk's screen
             report["workbench"] = workbench(context.new_page(), base, staff_case, station, shots, axe_js)
+            context.close()
+            context = browser.new_context(locale="en-GB", bypass_csp=True)  # an auditor's screen
+            report["oversight"] = oversight(context.new_page(), base, staff_case, shots, axe_js)
             context.close()
             page = browser.new_page(viewport=PHONE)
             page.goto(f"{base}/stations?lang=zh")

@@ -113,7 +113,7 @@ def trail_of(env: dict[str, str], case_id: str) -> list[tuple[str, str | None]]:
                 e["event_type"] == "mediation.agreement_reached" for e in entries):
             entries = auditor.call("trail", "trail", case_id)["entries"]
             time.sleep(0.5)
-    return [(e["event_type"], ((e.get("details") or {}).get("actor") or {}).get("subject")) for e in entries]
+    return [(e["event_type"], e["actor"]) for e in entries]
 
 
 def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
@@ -231,3 +231,16 @@ def test_the_stations_desk_takes_on_a_case_and_a_mediator_records_an_agreement(s
     assert ("mediation.agreement_reached", "li.mediator") in bench["trail"]
     assert not [v for page in ("axe_signin", "axe_queue", "axe_case")
                 for v in bench[page] if v["impact"] in SERIOUS]
+
+
+def test_an_auditor_reads_a_verified_trail_and_the_operator_sees_the_pairs(seen) -> None:
+    looked = seen["oversight"]
+    assert looked["intact"] == "true" and looked["verification"].startswith("Verified")
+    assert "zhao.audit" in looked["reading_recorded"]
+    assert {"case.filed", "handoff.accepted", "mediation.agreement_reached"} <= set(looked["events"])
+    assert ("trail.accessed", "zhao.audit") in seen["workbench"]["trail"]  # the page's reading, recorded
+    assert "pair-intake-mediation" in looked["pairs"] and looked["chart_pairs"] == len(looked["pairs"])
+    assert looked["chart_title"] == "各机构之间的移交等待时间（最慢的在前）"
+    assert not [v for page in ("axe_audit", "axe_operator") for v in looked[page] if v["impact"] in SERIOUS]
+    assert {"audit-case-en.png", "operator-zh.png"} <= set(seen["shots"])
+    print(f"auditor and operator pages in the browser: {looked['seconds']} s")

@@ -64,3 +64,14 @@ def test_every_event_type_of_the_contract_is_some_agencys_to_send():
     """A new event type no agency may send would be refused by the broker at its first publish."""
     sendable = {t for agency in Agency for t in events_sent_by(agency)}
     assert sendable == {event_type for event_type, _ in PAYLOAD_SCHEMAS}
+
+
+def test_the_portal_may_send_the_oversight_pages_trail_commands_and_no_other():
+    from disputes_shared.contract.agencies import PORTAL
+    from disputes_shared.contract.routing import RPC_EXCHANGE
+
+    portal = re.compile(topic(PORTAL, RPC_EXCHANGE).write)
+    for command in ("trail.trail", "trail.handoff_summary", "trail.verify", "mediation.open_cases"):
+        assert portal.match(command), command
+    for command in ("trail.entries", "trail.case_states", "analytics.rebuild"):
+        assert not portal.match(command), command

@@ -48,3 +48,43 @@ def test_the_platform_metrics_the_boards_use_exist():
 def test_every_expression_is_concrete_once_variables_are_chosen():
     for _, _, expr in expressions():
         assert "$" not in concrete(expr, "10m", "1m")
+
+
+LINKED_BOARDS = ("handoff-latency.json", "overview.json", "agency.json")
+
+
+@pytest.mark.parametrize("name", LINKED_BOARDS)
+def test_handoff_and_case_panels_link_to_the_portals_operator_and_audit_pages(name):
+    from disputes_shared.plumbing.config import PORTAL_DEFAULT_HTTP_PORT
+
+    board = BOARDS[name]
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    portal = variables["portal"]  # the portal's address, a default that works on a local platform
+    assert portal["type"] == "textbox" and portal["query"] == f"http://127.0.0.1:{PORTAL_DEFAULT_HTTP_PORT}"
+    assert portal["current"]["value"] == portal["query"]
+    urls = {link["url"] for link in board["links"] if link["type"] == "link"}
+    assert urls == {"${portal:raw}/staff/operator", "${portal:raw}/staff/audit"}
+    panel_urls = [link["url"] for panel in panels(board)
+                  for link in panel.get("fieldConfig", {}).get("defaults", {}).get("links", [])]
+    assert panel_urls and all(url.startswith("${portal:raw}/staff/operator#") for url in panel_urls)
+    # Each link lands on an anchor the operator page has: a pair's row, an agency's backlog, the lists.
+    anchors = {re.sub(r"\$\{[^}]+\}", "X", url.partition("#")[2]) for url in panel_urls}
+    assert anchors <= {"pair-X-X", "backlog", "backlog-X", "bounced"}, anchors
+
+
+def test_every_agency_pair_panel_links_to_that_pair():
+    board = BOARDS["handoff-latency.json"]
+    for panel in panels(board):
+        if "by (from_agency, to_agency" in " ".join(t["expr"] for t in panel["targets"]):
+            (link,) = panel["fieldConfig"]["defaults"]["links"]
+            assert re.search(r"#pair-\$\{__(field\.labels|data\.fields)\.from_agency\}-"
+                             r"\$\{__(field\.labels|data\.fields)\.to_agency\}$", link["url"]), panel["title"]
+
+
+def test_the_operator_page_has_the_anchors_the_dashboards_link_to():
+    from portal.app import TEMPLATES
+
+    page = (TEMPLATES / "staff_operator.html").read_text()
+    for anchor in ('id="pair-{{ p.from_agency }}-{{ p.to_agency }}"', 'id="backlog"',
+                   'id="backlog-{{ b.agency }}"', 'id="bounced"'):
+        assert anchor in page

@@ -201,6 +201,20 @@ def test_a_role_opens_only_its_commands(issuer, verifier):
         assert refusal.value.reason == "role" and refusal.value.status == 403
 
 
+
+def test_only_an_auditor_may_verify_the_trail_or_read_a_cases_trail(issuer, verifier):
+    auditor = verifier.verify(issuer.issue(Role.AUDITOR))
+    for command in ("verify", "trail", "handoff_summary"):
+        assert authorize(auditor, "trail", command).role == Role.AUDITOR
+    operator = verifier.verify(issuer.issue(Role.OPERATOR))
+    assert authorize(operator, "trail", "handoff_summary").role == Role.OPERATOR
+    for person in (operator, verifier.verify(issuer.issue(Role.MEDIATOR, station="s1"))):
+        for command in ("verify", "trail"):
+            with pytest.raises(Forbidden):
+                authorize(person, "trail", command)
+    with pytest.raises(Forbidden):  # the worker portal's own account reads trails for workers only
+        authorize(verifier.verify(issuer.issue(Role.WORKER_PORTAL)), "trail", "verify")
+
 def test_a_mediator_without_a_station_may_not_act(issuer, verifier):
     claims = jwt.decode(issuer.issue(Role.MEDIATOR, station="s1"), options={"verify_signature": False})
     del claims["station"]

@@ -101,7 +101,7 @@ def test_a_session_has_a_mode_and_a_failure_a_reason() -> None:
 
 def test_development_sign_in_refuses_bad_fields_and_signs_a_workbench_role(tmp_path: Path) -> None:
     sign_in = DevelopmentSignIn(DevelopmentIssuer(tmp_path))
-    for name, role, station, field in [("x", "mediator", STATION, "name"), ("li.ming", "operator", None, "role"),
+    for name, role, station, field in [("x", "mediator", STATION, "name"), ("li.ming", "worker_portal", None, "role"),
                                        ("li.ming", "mediator", None, "station")]:
         with pytest.raises(SignInRefused) as refused:
             sign_in(name, role, station)
@@ -112,7 +112,7 @@ def test_development_sign_in_refuses_bad_fields_and_signs_a_workbench_role(tmp_p
 
 def test_a_token_run_out_or_of_another_role_is_no_session(tmp_path: Path) -> None:
     issuer = DevelopmentIssuer(tmp_path)
-    assert member_of(issuer.issue("operator")) is None
+    assert member_of(issuer.issue("worker_portal")) is None  # a service's account, not a person's
     assert member_of(issuer.issue("mediator", station=STATION, minutes=1), now=NOW.timestamp() + 10**9) is None
     assert member_of("not a token") is None
 

@@ -12,7 +12,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PersonalDataRefused
-from trail.domain import TrailEntry, entry_move, handoff_from_event, handoff_table, summarise
+from trail.domain import TrailEntry, acting_person, entry_move, handoff_from_event, handoff_table, summarise
 from trail.handlers import Trail
 
 from ..support.examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
@@ -277,6 +277,7 @@ def test_reading_a_trail_is_itself_recorded_on_the_trail(trail_db):
     assert [e["event_type"] for e in first["entries"]] == ["case.filed"]
     (access,) = [e for e in second["entries"] if e["event_type"] == "trail.accessed"]
     assert access["details"] == {"accessed_by": "auditor-1", "role": "auditor"}
+    assert access["actor"] == "auditor-1" and access["entry_id"] > first["entries"][0]["entry_id"]
     assert second["state"] == first["state"] and second["anomalies"] == []
 
 
@@ -345,3 +346,10 @@ def test_the_role_that_performs_each_act(agency, event_type, payload, role):
     from trail.domain import acting_role
 
     assert acting_role(agency, event_type, payload) == role
+
+
+def test_the_person_who_acted_is_the_one_the_event_names_or_the_reader():
+    assert acting_person("mediation.agreement_reached",
+                         {"actor": {"subject": "li.mediator", "role": "mediator"}}) == "li.mediator"
+    assert acting_person("trail.accessed", {"accessed_by": "zhao.audit", "role": "auditor"}) == "zhao.audit"
+    assert acting_person("case.triaged", {"rules_fired": []}) is None  # the system names no one

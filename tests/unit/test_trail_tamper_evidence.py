@@ -209,3 +209,26 @@ def test_an_auditors_witness_file_catches_a_cut_back_trail(tmp_path, clock):
 def test_a_trail_without_the_key_can_be_read_but_not_written(chained):
     with chained() as uow, pytest.raises(RuntimeError, match="no signing key"):
         Trail().handle(uow, delivered(envelope("case.filed", case_id="LD-9")))
+
+
+def test_the_trail_verifies_itself_with_its_own_public_key_and_reports_as_the_cli_prints(chained, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    from trail.bootstrap import bootstrap
+
+    with chained() as uow:  # a trail composed with another key finds every signature forged
+        assert not bootstrap({"TRAIL_SIGNING_KEY_FILE": str(tmp_path / "other.key")}).verify(uow).intact
+    key_file = tmp_path / "trail.key"
+    key_file.write_bytes(KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    trail = bootstrap({"TRAIL_SIGNING_KEY_FILE": str(key_file)})  # as the service composes it
+    with chained() as uow:
+        report = trail.verify(uow).report()
+    assert report["intact"] and report["entries"] == 16 and report["checkpoints"] == 2
+    assert report["last_checkpoint"]["entry_id"] == 16 and report["first_bad_entry"] is None
+    execute(chained, update(trail_entries).where(trail_entries.c.id == 5).values(case_id="LD-9"))
+    with chained() as uow:
+        report = trail.verify(uow).report()
+    assert not report["intact"] and report["first_bad_entry"] == 5 and "altered" in report["problem"]
+    with chained() as uow, pytest.raises(RuntimeError, match="no public key"):
+        Trail(KEY.sign).verify(uow)

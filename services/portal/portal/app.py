@@ -26,12 +26,14 @@ from werkzeug.wrappers import Request, Response
 
 from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.contract.stations import DISTRICTS, stations
+from disputes_shared.identity.roles import may
 
-from . import forms, guidance, i18n, labels, status
+from . import forms, guidance, i18n, labels, oversight, status
 from .city_signin import CityProvider
 from .city_signin_pages import CitySignInPages
-from .staff import SignIn, StaffCalls
-from .workbench_pages import WorkbenchPages, utc_now
+from .oversight_pages import OversightPages
+from .staff import OVERSIGHT_HOME, SignIn, StaffCalls
+from .workbench_pages import utc_now
 
 CSRF_COOKIE = "portal_csrf"
 LANG_COOKIE = "portal_lang"
@@ -81,7 +83,7 @@ def qr_svg(url: str) -> Markup:
     return Markup(image.to_string(encoding="unicode"))
 
 
-class Portal(WorkbenchPages, CitySignInPages):
+class Portal(OversightPages, CitySignInPages):
     def __init__(self, intake_url: str, trail: Trail, secret: bytes | None = None,
                  http: requests.Session | None = None, clocks: Clocks = no_clocks,
                  evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES,
@@ -100,7 +102,9 @@ class Portal(WorkbenchPages, CitySignInPages):
                                extensions=["jinja2.ext.i18n"])
         self.env.globals["labels"] = labels
         self.env.globals["state_words"] = status.STATE_WORDS
+        self.env.globals.update(may=may, oversight_roles=tuple(OVERSIGHT_HOME), duration=oversight.duration)
         self.env.filters["china_time"] = lambda at: at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+        self.env.filters["china_seconds"] = lambda at: at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
         self.urls = Map([
             Rule("/", endpoint="home"),
             Rule("/file", endpoint="file", methods=["GET", "POST"]),
@@ -115,6 +119,9 @@ class Portal(WorkbenchPages, CitySignInPages):
             Rule("/staff/signin/callback", endpoint="staff_signin_callback"),
             Rule("/staff/handoffs/<handoff_id>", endpoint="staff_handoff", methods=["POST"]),
             Rule("/staff/cases/<case_id>", endpoint="staff_case", methods=["GET", "POST"]),
+            Rule("/staff/operator", endpoint="staff_operator"),
+            Rule("/staff/audit", endpoint="staff_audit"),
+            Rule("/staff/audit/cases/<case_id>", endpoint="staff_audit_case"),
             Rule("/health/live", endpoint="live"),
             Rule("/health/ready", endpoint="ready"),
         ])

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 from disputes_shared.contract.stations import stations
 
 from .city_signin import FLOW_SECONDS, CityProvider, Flow, FlowCookie, SignInFailed
-from .staff import WORKBENCH_ROLES, member_of
+from .staff import SIGN_IN_ROLES, member_of
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class CitySignInPages:
     def sign_in_page(self, request: Request, status_code: int, message: str) -> Response:
         return self.render(request, "staff_signin.html", status_code, error=message,
                            values={"name": "", "role": "", "station": ""}, errors={},
-                           roles=WORKBENCH_ROLES, stations=stations(), ended=False,
+                           roles=SIGN_IN_ROLES, stations=stations(), ended=False,
                            unavailable=False, development=self.sign_in is not None, city=True)
 
     def forget_flow(self, response: Response) -> Response:

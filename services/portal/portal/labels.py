@@ -26,6 +26,7 @@ AGENCY = {  # who acted, as a worker names them (the trail's source_agency codes
     "legal_aid": "Legal aid centre", "arbitration": "Labor dispute arbitration commission",
     "courts": "Court", "labor_inspection": "Labor inspection",
 }
-STAFF_ROLE = {  # the workbench's roles (identity.roles.Role values)
+STAFF_ROLE = {  # the staff pages' roles (identity.roles.Role values)
     "station_admin": "Station desk (answers handoffs)", "mediator": "Mediator",
+    "operator": "Platform operator", "auditor": "Auditor",
 }

@@ -33,6 +33,9 @@ STAFF_COOKIE = "portal_staff"
 SESSION_MINUTES = 8 * 60  # a working day; the provider's tokens say their own
 # The roles whose work the workbench serves today (the mediation station's).
 WORKBENCH_ROLES = (Role.STATION_ADMIN, Role.MEDIATOR)
+# The platform's operator and its auditors: no station, pages of their own to land on.
+OVERSIGHT_HOME = {Role.OPERATOR: "/staff/operator", Role.AUDITOR: "/staff/audit"}
+SIGN_IN_ROLES = (*WORKBENCH_ROLES, *OVERSIGHT_HOME)
 NAME = re.compile(r"^[\w.@-]{2,64}$")
 
 
@@ -47,12 +50,12 @@ class StaffMember:
 
 def member_of(token: str, now: float | None = None) -> StaffMember | None:
     """Who a session's token names, for the page alone (the services verify it on each call);
-    None if it is no token, has run out or names no role the workbench serves."""
+    None if it is no token, has run out or names no role the portal's staff pages serve."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return None
-    roles = [Role(r) for r in claims.get("roles", []) if r in set(WORKBENCH_ROLES)]
+    roles = [Role(r) for r in claims.get("roles", []) if r in set(SIGN_IN_ROLES)]
     expires = float(claims.get("exp") or 0)
     if not roles or expires <= (now if now is not None else time.time()):
         return None
@@ -76,10 +79,11 @@ class DevelopmentSignIn:
     def __call__(self, name: str, role: str, station: str | None) -> str:
         if not NAME.match(name):
             raise SignInRefused("name", "2 to 64 letters, digits, dots, @ or dashes.")
-        if role not in {str(r) for r in WORKBENCH_ROLES}:
+        if role not in {str(r) for r in SIGN_IN_ROLES}:
             raise SignInRefused("role", "Please choose your role.")
         if Role(role) in ROLES_WITH_STATION and not station:
             raise SignInRefused("station", "Please choose your station.")
+        station = station if Role(role) in ROLES_WITH_STATION else None  # an auditor has none
         return self.issuer.issue(Role(role), subject=name, station=station, minutes=self.minutes)
 
 

@@ -20,15 +20,30 @@ from disputes_shared.identity.roles import may
 
 from . import workbench
 from .city_signin import CityProvider
-from .staff import STAFF_COOKIE, WORKBENCH_ROLES, SignIn, SignInRefused, StaffCalls, StaffMember, member_of
+from .staff import (
+    OVERSIGHT_HOME,
+    SIGN_IN_ROLES,
+    STAFF_COOKIE,
+    SignIn,
+    SignInRefused,
+    StaffCalls,
+    StaffMember,
+    member_of,
+)
 
 SERVICE = "mediation"  # the workbench serves the mediation station's desk and its mediators
 UNREACHABLE = "The service cannot be reached right now; nothing was changed. Please try again."
 EXPIRED = "The form expired; please check it and send it again."
+FORBIDDEN = "Your role may not do this."
 
 
 class ServiceRefused(Exception):
-    """The agency service said no; ``message`` is its reason."""
+    """The agency service said no; ``message`` is its reason, ``error_type`` the service's name
+    for the refusal (``Forbidden``, ``UnknownCase``...)."""
+
+    def __init__(self, message: str, error_type: str = "") -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 class SessionEnded(Exception):
@@ -63,16 +78,20 @@ class WorkbenchPages:
         return response
 
     def call(self, member: StaffMember, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.call_service(member, SERVICE, method, *args, **kwargs)
+
+    def call_service(self, member: StaffMember, service: str, method: str, *args: Any,
+                     **kwargs: Any) -> Any:
         assert self.staff_calls is not None
         try:
-            return self.staff_calls.call(member.token, SERVICE, method, *args, **kwargs)
+            return self.staff_calls.call(member.token, service, method, *args, **kwargs)
         except RemoteError as error:
             if error.exc_type == "Unauthenticated":
                 self.staff_calls.forget(member.token)
                 raise SessionEnded() from error
             if error.exc_type == "Forbidden":
-                raise ServiceRefused("Your role may not do this.") from error
-            raise ServiceRefused(str(error.value)) from error
+                raise ServiceRefused(FORBIDDEN, error.exc_type) from error
+            raise ServiceRefused(str(error.value), str(error.exc_type)) from error
 
     def workbench_ready(self) -> None:
         if self.staff_calls is None:
@@ -85,7 +104,7 @@ class WorkbenchPages:
         values = {"name": "", "role": "", "station": ""}
         if self.sign_in is None and self.city is None:
             return self.render(request, "staff_signin.html", 503, values=values, errors=errors,
-                               roles=WORKBENCH_ROLES, stations=stations(), unavailable=True)
+                               roles=SIGN_IN_ROLES, stations=stations(), unavailable=True)
         if request.method == "POST" and self.sign_in is None:
             raise NotFound()
         if request.method == "POST":
@@ -102,7 +121,7 @@ class WorkbenchPages:
                     return self.start_session(
                         request, redirect(f"/staff?lang={self.language(request)}", code=303), token)
         return self.render(request, "staff_signin.html", 400 if errors else 200, values=values,
-                           errors=errors, roles=WORKBENCH_ROLES, stations=stations(),
+                           errors=errors, roles=SIGN_IN_ROLES, stations=stations(),
                            ended=request.args.get("ended") == "1", unavailable=False,
                            development=self.sign_in is not None, city=self.city is not None)
 
@@ -115,6 +134,9 @@ class WorkbenchPages:
         return self.to_sign_in(request)
 
     def on_staff(self, request: Request) -> Response:
+        member = self.member(request)
+        if member is not None and member.role in OVERSIGHT_HOME:  # no station's queue to work
+            return redirect(f"{OVERSIGHT_HOME[member.role]}?lang={self.language(request)}", code=303)
         return self.queue_page(request)
 
     def queue_page(self, request: Request, status_code: int = 200, error: str | None = None,

@@ -71,6 +71,16 @@ class Verdict:
     def intact(self) -> bool:
         return self.problem is None
 
+    def report(self) -> dict[str, Any]:
+        """The verdict as JSON, as ``disputes verify --json`` prints it and the ``verify`` RPC
+        returns it."""
+        last = self.last_checkpoint
+        return {"intact": self.intact, "entries": self.entries, "checkpoints": self.checkpoints,
+                "first_bad_entry": self.entry_id, "problem": self.problem,
+                "unattested_entries": self.unattested,
+                "last_checkpoint": {"entry_id": last.entry_id, "entries": last.entries,
+                                    "signed_at": last.signed_at.isoformat()} if last else None}
+
 
 def verify(entries: Iterable[Any], checkpoints: Iterable[Checkpoint],
            signature_valid: Callable[[bytes, bytes], bool],

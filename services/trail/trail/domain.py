@@ -85,13 +85,23 @@ def routing_rule(event_type: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
+def acting_person(event_type: str, payload: dict[str, Any]) -> str | None:
+    """The signed-in person who acted, when the event names one (the system names no one)."""
+    if event_type == "trail.accessed":
+        return payload.get("accessed_by")
+    actor = payload.get("actor")
+    return actor.get("subject") if isinstance(actor, dict) else None
+
+
 def entry_view(entry: TrailEntry) -> dict[str, Any]:
-    """One line of a trail as an auditor reads it: who (agency and role), what, when, how long
-    the handoff waited before it was taken up, and the rule that routed it."""
+    """One line of a trail as an auditor reads it: who (agency, role and person), what, when,
+    how long the handoff waited before it was taken up, and the rule that routed it; ``entry_id``
+    is its place in the chain, as a verification names the first bad one."""
     payload = entry.payload
     return {
-        "at": entry.occurred_at.isoformat(), "agency": entry.source_agency,
+        "entry_id": entry.id, "at": entry.occurred_at.isoformat(), "agency": entry.source_agency,
         "role": acting_role(entry.source_agency, entry.event_type, payload),
+        "actor": acting_person(entry.event_type, payload),
         "event_type": entry.event_type, "move": entry.move, "event_id": entry.event_id,
         "causation_id": entry.causation_id,
         "rule": routing_rule(entry.event_type, payload),

@@ -31,12 +31,14 @@ MAX_PAGE = 5000  # entries per call of ``entries``
 
 class Trail:
     """The trail's service layer. ``sign`` is the trail's private key's signing function:
-    recording needs it, reading and verifying do not."""
+    recording needs it, reading does not; ``check`` verifies a signature with its public key,
+    for the ``verify`` the trail answers itself."""
 
     agency = Agency.TRAIL
 
-    def __init__(self, sign: Callable[[bytes], bytes] | None = None) -> None:
-        self.sign = sign
+    def __init__(self, sign: Callable[[bytes], bytes] | None = None,
+                 check: Callable[[bytes, bytes], bool] | None = None) -> None:
+        self.sign, self.check = sign, check
 
     def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
@@ -84,10 +86,14 @@ class Trail:
         uow.checkpoints.add(checkpoint)
         return checkpoint
 
-    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool],
+    def verify(self, uow: TrailUnitOfWork, signature_valid: Callable[[bytes, bytes], bool] | None = None,
                witnessed: Checkpoint | None = None) -> Verdict:
-        return verify(uow.entries.in_recorded_order(), uow.checkpoints.in_order(), signature_valid,
-                      witnessed)
+        """The whole chain and its checkpoints checked (``chain.verify``), with the public key
+        given, or else the trail's own."""
+        valid = signature_valid or self.check
+        if valid is None:
+            raise RuntimeError("no public key to check the trail's signatures with")
+        return verify(uow.entries.in_recorded_order(), uow.checkpoints.in_order(), valid, witnessed)
 
     def _entries(self, uow: TrailUnitOfWork, case_id: str) -> list[TrailEntry]:
         return uow.entries.of_case(case_id)

@@ -56,6 +56,15 @@ class TrailService(AgencyEvents, OperationsEndpoints):
         return found
 
     @rpc
+    def verify(self) -> dict[str, Any]:
+        """The whole trail checked as ``disputes verify`` checks it (``Verdict.report``), by the
+        trail itself with its own public key: for the auditor's page. An auditor who does not
+        take the trail's word for it runs ``disputes verify`` on the database and the public
+        key alone."""
+        with self.storage() as uow:
+            return self.agency_logic.verify(uow).report()
+
+    @rpc
     def entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Entries recorded after the entry ``after``, in recorded order (a page of ``limit``)."""
         with self.storage() as uow:

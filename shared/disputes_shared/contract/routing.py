@@ -147,13 +147,19 @@ WORKBENCH_COMMANDS: dict[str, tuple[str, ...]] = {
         "record_session", "record_agreement", "record_failure"),
 }
 
+# The operator's and auditor's pages in the portal, as the signed-in person: the bottleneck view
+# of ``disputes handoffs``, a case's trail and the trail's verification.
+OVERSIGHT_COMMANDS: dict[str, tuple[str, ...]] = {
+    SERVICE_NAMES[Agency.TRAIL]: ("handoff_summary", "verify"),
+}
+
 
 def _portal_calls() -> dict[str, str]:
     # The worker's case page: the trail, and the statutory clocks running at each agency.
     calls = {SERVICE_NAMES[Agency.TRAIL]: ("trail",),
              **{SERVICE_NAMES[agency]: ("case_clocks",) for agency in (
                  Agency.MEDIATION, Agency.LEGAL_AID, Agency.ARBITRATION, Agency.COURTS)}}
-    for service, commands in WORKBENCH_COMMANDS.items():
+    for service, commands in (*WORKBENCH_COMMANDS.items(), *OVERSIGHT_COMMANDS.items()):
         calls[service] = (*calls.get(service, ()), *commands)
     return {service: f"({'|'.join(commands)})" if len(commands) > 1 else commands[0]
             for service, commands in calls.items()}

@@ -109,8 +109,9 @@ PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
     },
     Role.AUDITOR: {
-        # ``entries``: every case's entries in recorded order, as a rebuild of analytics reads them.
-        "trail": frozenset({"trail", "case_states", "handoff_summary", "entries"}),
+        # ``entries``: every case's entries in recorded order, as a rebuild of analytics reads them;
+        # ``verify``: the whole chain and its signed checkpoints, checked by the trail itself.
+        "trail": frozenset({"trail", "case_states", "handoff_summary", "entries", "verify"}),
         "analytics": _ANALYTICS_READS,
         **{service: _CLOCK_SUMMARY | {"case_clocks"}
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
