@@ -162,7 +162,7 @@ def test_the_providers_refusal_and_a_person_without_a_workbench_role_are_shown(
     refused = client.get(f"/staff/signin/callback?error=access_denied&state={state}")
     assert refused.status_code == 400
     signed_out(refused, client, FAILED["provider"][0])
-    provider.person = {**provider.person, "roles": ["auditor"]}
+    provider.person = {**provider.person, "roles": ["worker_portal"]}
     no_role = client.get(to_provider_and_back(client))
     assert no_role.status_code == 403
     signed_out(no_role, client, NO_ROLE)
