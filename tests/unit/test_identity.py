@@ -201,6 +201,15 @@ def test_a_role_opens_only_its_commands(issuer, verifier):
         assert refusal.value.reason == "role" and refusal.value.status == 403
 
 
+def test_a_station_staffs_actor_carries_their_station_for_the_service_to_check(issuer, verifier):
+    mediator = authorize(verifier.verify(issuer.issue(Role.MEDIATOR, station="s1")), "mediation",
+                         "record_session")
+    assert mediator.as_dict() == {"subject": mediator.subject, "role": "mediator", "station": "s1"}
+    clerk = authorize(verifier.verify(issuer.issue(Role.COURT_CLERK, station="s1")), "courts_bridge",
+                      "enter_ruling")
+    assert "station" not in clerk.as_dict()  # a station is a mediation station's staff's alone
+
+
 def test_a_mediator_without_a_station_may_not_act(issuer, verifier):
     claims = jwt.decode(issuer.issue(Role.MEDIATOR, station="s1"), options={"verify_signature": False})
     del claims["station"]
