@@ -15,7 +15,6 @@ from werkzeug.test import Client
 
 from arbitration.handlers import Arbitration
 from courts_bridge.handlers import CourtsBridge
-from disputes_shared.contract.routing import WORKBENCH_COMMANDS
 from disputes_shared.identity.development import DevelopmentIssuer
 from disputes_shared.identity.roles import may
 from legal_aid.handlers import LegalAid
@@ -174,8 +173,9 @@ def test_each_role_has_its_agencys_desk_and_each_desk_the_actions_its_roles_may_
         "station_admin": "mediation", "mediator": "mediation", "legal_aid_officer": "legal_aid",
         "arbitrator": "arbitration", "court_clerk": "courts_bridge"}
     for desk in workbench.DESKS:
-        # every command the pages send is one the broker lets the portal send
-        assert set(desk.commands) == set(WORKBENCH_COMMANDS[desk.service])
+        # the broker lets the portal send the desk's commands and its actions' alone
+        assert set(desk.commands) - {"pending_handoffs", "open_cases", "running_clocks",
+                                     "accept_handoff", "return_handoff"} == {a.command for a in desk.actions}
     for desk in workbench.DESKS:
         # each action is some workbench role's to take, and its fields are the command's parameters
         assert all(any(may(r, desk.service, a.command) for r, d in workbench.DESK_OF_ROLE.items()
@@ -417,6 +417,8 @@ def test_a_case_no_longer_in_mediation_offers_no_records(tmp_path: Path) -> None
     page = client.get("/staff/cases/LD-7?lang=en").get_data(as_text=True)
     assert "LD-7" in page and "Record the agreement" not in page and "Record the session" not in page
     assert client.get("/staff/cases/LD-99?lang=en").status_code == 404
+    moved_on = client.get("/staff/cases/LD-99?lang=en&done=unpaid")  # handed on by the action just taken
+    assert moved_on.status_code == 200 and "The case is no longer open here." in moved_on.get_data(as_text=True)
 
 
 def test_a_court_clerk_signs_in_without_a_station_and_works_the_courts_desk(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from disputes_shared.contract.routing import WORKBENCH_COMMANDS
 from disputes_shared.contract.vocabularies import SESSION_MODES
 from disputes_shared.identity.roles import ROLES_WITH_STATION, Role
 
@@ -78,10 +79,9 @@ class Action:
 
 @dataclass(frozen=True)
 class Desk:
-    """An agency's workbench: its service, the roles that work at it, how it returns a case,
-    and its actions on a case."""
+    """An agency's workbench: its service, how it returns a case, and its actions on a case
+    (the roles that work at it: ``DESK_OF_ROLE``)."""
 
-    agency: str
     service: str
     title: str
     return_reasons: Mapping[str, str]
@@ -92,17 +92,15 @@ class Desk:
 
     @property
     def commands(self) -> tuple[str, ...]:
-        """Every RPC command the desk's pages send (the broker lets the portal send these)."""
-        answers = ("pending_handoffs", "open_cases", "running_clocks", "accept_handoff",
-                   "return_handoff")
-        return tuple(dict.fromkeys([*answers, *(a.command for a in self.actions)]))
+        """Every RPC command the desk's pages send: those the broker lets the portal send."""
+        return WORKBENCH_COMMANDS[self.service]
 
 
 def _states(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-MEDIATION = Desk("mediation", "mediation", "Mediation station", STATION_RETURN_REASONS, (
+MEDIATION = Desk("mediation", "Mediation station", STATION_RETURN_REASONS, (
     Action("session", "record_session", "Record a mediation session", "Record the session",
            _states("in_mediation"), (
                Field("mode", "choice", "How was it held?", choices=SESSION_MODE_WORDS),
@@ -126,7 +124,7 @@ MEDIATION = Desk("mediation", "mediation", "Mediation station", STATION_RETURN_R
                    "arbitration": "Arbitration"}),)),
 ))
 
-LEGAL_AID = Desk("legal_aid", "legal_aid", "Legal aid centre", AGENCY_RETURN_REASONS, (
+LEGAL_AID = Desk("legal_aid", "Legal aid centre", AGENCY_RETURN_REASONS, (
     Action("grant", "decide", "Grant legal aid", "Grant", _states("under_review"), (
         Field("hardship_shown", "check", "Economic hardship is shown"),
         Field("exempt_group", "choice", "Exempt from the means test (art. 42)", required=False,
@@ -136,7 +134,7 @@ LEGAL_AID = Desk("legal_aid", "legal_aid", "Legal aid centre", AGENCY_RETURN_REA
            (Field("refusal_reason", "text", "Why legal aid is refused"),)),
 ))
 
-ARBITRATION = Desk("arbitration", "arbitration", "Arbitration commission", AGENCY_RETURN_REASONS, (
+ARBITRATION = Desk("arbitration", "Arbitration commission", AGENCY_RETURN_REASONS, (
     Action("serve", "serve_respondent", "The application was served on the employer",
            "Record the service", _states("in_arbitration")),
     Action("answer", "record_answer", "The employer's answer came", "Record the answer",
@@ -169,7 +167,7 @@ ARBITRATION = Desk("arbitration", "arbitration", "Arbitration commission", AGENC
                Field("reason", "text", "Why"))),
 ))
 
-COURTS = Desk("courts", "courts_bridge", "Court", AGENCY_RETURN_REASONS, (
+COURTS = Desk("courts_bridge", "Court", AGENCY_RETURN_REASONS, (
     Action("ruling", "enter_ruling", "Enter the court's ruling", "Enter the ruling",
            _states("in_court"), (
                Field("ruling", "choice", "Ruling", choices={

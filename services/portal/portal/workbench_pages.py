@@ -211,7 +211,7 @@ class WorkbenchPages:
                                    form=None, actions=[])
         found = [c for c in workbench.open_cases(cases, clocks, station_of(member), self.now())
                  if c.case_id == case_id]
-        if not found:
+        if not found and not request.args.get("done"):  # not just moved on by an action here
             status_code, error = 404, "No open case with this number here."
         return self.staff_page(request, "staff_case.html", member, status_code,
                                case=found[0] if found else None, case_id=case_id,
