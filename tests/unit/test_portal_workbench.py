@@ -60,6 +60,13 @@ def test_handoffs_wait_oldest_first_and_only_the_stations_own() -> None:
     assert [w.handoff_id for w in found] == ["h2", "h1"]
 
 
+def test_legal_aids_green_channel_order_is_kept() -> None:
+    listed = [handoff("h1", "LD-1", 1, to_unit=None), handoff("h2", "LD-2", 30, to_unit=None)]
+    assert workbench.LEGAL_AID.service_order and not workbench.MEDIATION.service_order
+    assert [w.handoff_id for w in workbench.waiting_handoffs(listed, None, service_order=True)] == ["h1", "h2"]
+    assert [w.handoff_id for w in workbench.waiting_handoffs(listed, None)] == ["h2", "h1"]
+
+
 def test_cases_by_soonest_deadline_breached_first_then_those_without_one() -> None:
     cases = [case("LD-1", 10), case("LD-2", 20), case("LD-3", 30), case("LD-4", 5, "elsewhere"),
              case("LD-5", 40)]

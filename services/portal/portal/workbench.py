@@ -86,6 +86,8 @@ class Desk:
     title: str
     return_reasons: Mapping[str, str]
     actions: tuple[Action, ...]
+    # The service lists its handoffs in an order of its own that comes before their age.
+    service_order: bool = False
 
     def action(self, name: str) -> Action | None:
         return next((a for a in self.actions if a.name == name), None)
@@ -132,7 +134,7 @@ LEGAL_AID = Desk("legal_aid", "Legal aid centre", AGENCY_RETURN_REASONS, (
                        "assistance_recipient": "Receives social assistance"}))),
     Action("refuse", "decide", "Refuse legal aid", "Refuse", _states("under_review"),
            (Field("refusal_reason", "text", "Why legal aid is refused"),)),
-))
+), service_order=True)  # 绿色通道: the centre lists green-channel applications first
 
 ARBITRATION = Desk("arbitration", "Arbitration commission", AGENCY_RETURN_REASONS, (
     Action("serve", "serve_respondent", "The application was served on the employer",
@@ -227,13 +229,15 @@ class OpenCase:
     pay_by: str | None = None
 
 
-def waiting_handoffs(handoffs: Iterable[Mapping[str, Any]], station: str | None) -> list[Waiting]:
-    """Pending handoffs to ``station`` (every one when None), the oldest first."""
+def waiting_handoffs(handoffs: Iterable[Mapping[str, Any]], station: str | None,
+                     service_order: bool = False) -> list[Waiting]:
+    """Pending handoffs to ``station`` (every one when None), the oldest first, or in the
+    order the service gave them."""
     found = [Waiting(str(h["handoff_id"]), str(h["case_id"]), datetime.fromisoformat(h["requested_at"]),
                      str(h.get("purpose", "")))
              for h in handoffs
              if h.get("pending", True) and (station is None or h.get("to_unit") == station)]
-    return sorted(found, key=lambda w: w.requested_at)
+    return found if service_order else sorted(found, key=lambda w: w.requested_at)
 
 
 def open_cases(cases: Iterable[Mapping[str, Any]], clocks: Iterable[Mapping[str, Any]],

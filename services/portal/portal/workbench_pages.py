@@ -130,7 +130,8 @@ class WorkbenchPages:
                                    error=UNREACHABLE, returning=None, form=None)
         return self.staff_page(
             request, "staff_queue.html", member, status_code, error=error,
-            waiting=workbench.waiting_handoffs(handoffs, station_of(member)),
+            waiting=workbench.waiting_handoffs(handoffs, station_of(member),
+                                               desk_of(member).service_order),
             cases=workbench.open_cases(cases, clocks, station_of(member), self.now()),
             returning=returning, form=form)
 
