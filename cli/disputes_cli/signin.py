@@ -11,7 +11,8 @@ from disputes_shared.identity.roles import ROLES_WITH_STATION, Role, roles_for
 
 from . import local
 
-# The station of the simulated mediators and station admins (station checks are not made yet).
+# The station of the simulated mediators and station admins until they know a case's own
+# (``Platform`` learns it): mediation refuses them any case of a station they do not act for.
 DEMO_STATION = "demo-station"
 
 
@@ -36,6 +37,6 @@ class DevelopmentStaff:
         self.issuer = issuer or development_issuer()
         self.minutes = minutes
 
-    def token(self, role: Role) -> str:
+    def token(self, role: Role, station: str | None = None) -> str:
         return self.issuer.issue(role, subject=f"demo-{role}", minutes=self.minutes,
-                                 station=DEMO_STATION if role in ROLES_WITH_STATION else None)
+                                 station=(station or DEMO_STATION) if role in ROLES_WITH_STATION else None)

@@ -179,8 +179,10 @@ class UnitOfWork(ABC):
             raise RuntimeError(f"this service has no outbox: it cannot publish "
                                f"{', '.join(e.event_type for e in envelopes)}")
         if self.actor is not None:
+            # Events name the person and role; a station is the case's business, not the actor's.
+            actor = {k: self.actor[k] for k in ("subject", "role") if k in self.actor}
             envelopes = tuple(e if e.payload.get("actor") else
-                              replace(e, payload={**e.payload, "actor": self.actor})
+                              replace(e, payload={**e.payload, "actor": actor})
                               for e in envelopes)
         self.emitted.extend(envelopes)
 

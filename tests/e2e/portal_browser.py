@@ -175,18 +175,36 @@ def by_keyboard(page: Page, base: str) -> dict[str, Any]:
             "errors": page.locator("p.error").evaluate_all("ps => ps.map(p => p.id)")}
 
 
-def sign_in(page: Page, base: str, name: str, role: str, station: str) -> None:
+def sign_in(page: Page, base: str, name: str, role: str, station: str | None) -> None:
     page.goto(f"{base}/staff?lang=zh")  # no session yet: the sign-in page
     page.fill("#name", name)
     page.select_option("#role", role)
-    page.select_option("#station", station)
+    if station:  # a mediation station's staff
+        page.select_option("#station", station)
     page.click("form button[type=submit]")
     page.wait_for_url("**/staff?*")
 
 
-def workbench(page: Page, base: str, case_id: str, station: str, shots: Path, axe_js: str) -> dict[str, Any]:
-    """The station's desk takes on a case handed to it; a mediator records an agreement, first
-    with a bad amount."""
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/staff/signin*")
+
+
+def waiting_for(page: Page, case_id: str, timeout: float = 20.0) -> Any:
+    """The queue's entry of a handoff of ``case_id``, once it has reached the desk."""
+    deadline = time.monotonic() + timeout
+    waiting = page.locator("#waiting li", has_text=case_id)
+    while not waiting.count() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+    return waiting
+
+
+def workbench(page: Page, base: str, case_id: str, returned_case: str, station: str, shots: Path,
+              axe_js: str) -> dict[str, Any]:
+    """The station's desk takes on a case handed to it and sends another back with a reason; a
+    mediator records an agreement, first with a bad amount, and the parties apply for judicial
+    confirmation; a court clerk takes the application on and confirms the agreement."""
     seen: dict[str, Any] = {"signin_url": None}
     page.goto(f"{base}/staff?lang=zh")
     seen["signin_url"] = page.url
@@ -201,22 +219,52 @@ def workbench(page: Page, base: str, case_id: str, station: str, shots: Path, ax
     waiting.get_by_role("button", name="受理案件").click()
     page.wait_for_url("**done=accept*")
     seen["still_waiting"] = page.locator("#waiting li", has_text=case_id).count()
-    page.get_by_role("button", name="退出登录").click()
-    page.wait_for_url("**/staff/signin*")
+    # Sent back: "another reason" needs words, said at the field; then it goes.
+    back = waiting_for(page, returned_case)
+    back.locator("summary").click()
+    back.locator("input[name=reason][value=other]").check()
+    back.locator("button[value=return]").click()
+    seen["return_error"] = page.locator("#waiting li", has_text=returned_case).locator("p.error").inner_text()
+    back = page.locator("#waiting li", has_text=returned_case)
+    back.locator("textarea[name=detail]").fill("申请人的工作地点不在本站辖区")
+    back.locator("button[value=return]").click()
+    page.wait_for_url("**done=return*")
+    seen["returned_still_waiting"] = page.locator("#waiting li", has_text=returned_case).count()
+    sign_out(page)
     sign_in(page, base, "li.mediator", "mediator", station)
     seen["desk_buttons_for_mediator"] = page.get_by_role("button", name="受理案件").count()
     page.locator("#cases a", has_text=case_id).click()
-    page.fill("#amount", "三千")
-    page.fill("#pay-by", time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400)))
+    page.fill("#agreement-amount", "三千")
+    page.fill("#agreement-pay_by", time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400)))
     page.click("#agreement-form button[type=submit]")
     seen["amount_error"] = page.inner_text("#agreement-amount-error")
-    page.fill("#amount", "3000")
+    page.fill("#agreement-amount", "3000")
     page.click("#agreement-form button[type=submit]")
     page.wait_for_url("**done=agreement*")
     seen["recorded"] = page.locator("#done").count() == 1
     seen["case_state"] = page.inner_text("#case-state")
     page.screenshot(path=str(shots / "staff-case-zh.png"), full_page=True)
     seen["axe_case"] = axe(page, axe_js)
+    page.locator("#unpaid-form input[value=judicial_confirmation]").check()
+    page.click("#unpaid-form button[type=submit]")
+    page.wait_for_url("**done=unpaid*")
+    sign_out(page)
+    # The courts' workbench: the application for judicial confirmation, taken on and granted.
+    sign_in(page, base, "zhao.clerk", "court_clerk", None)
+    application = waiting_for(page, case_id)
+    seen["court_waiting"] = application.count() and application.first.inner_text()
+    page.screenshot(path=str(shots / "staff-courts-queue-zh.png"), full_page=True)
+    seen["axe_court_queue"] = axe(page, axe_js)
+    application.get_by_role("button", name="受理案件").click()
+    page.wait_for_url("**done=accept*")
+    page.locator("#cases a", has_text=case_id).click()
+    page.locator("#ruling-form input[value=confirmed]").check()
+    page.fill("#ruling-amount", "3000")
+    page.click("#ruling-form button[type=submit]")
+    page.wait_for_url("**done=ruling*")
+    seen["court_case_state"] = page.inner_text("#case-state")
+    page.screenshot(path=str(shots / "staff-courts-case-zh.png"), full_page=True)
+    seen["axe_court_case"] = axe(page, axe_js)
     return seen
 
 
@@ -255,7 +303,7 @@ def oversight(page: Page, base: str, case_id: str, shots: Path, axe_js: str) -> 
 
 
 def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str, staff_case: str,
-         station: str) -> None:
+         returned_case: str, station: str) -> None:
     shots = Path(shots_dir)
     report: dict[str, Any] = {}
     with sync_playwright() as playwright:
@@ -280,7 +328,8 @@ def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str, staff_case
             report["keyboard"] = by_keyboard(context.new_page(), base)
             context.close()
             context = browser.new_context(locale="zh-CN", bypass_csp=True)  # a desk's screen
-            report["workbench"] = workbench(context.new_page(), base, staff_case, station, shots, axe_js)
+            report["workbench"] = workbench(context.new_page(), base, staff_case, returned_case, station,
+                                            shots, axe_js)
             context.close()
             context = browser.new_context(locale="en-GB", bypass_csp=True)  # an auditor's screen
             report["oversight"] = oversight(context.new_page(), base, staff_case, shots, axe_js)
@@ -295,4 +344,4 @@ def main(base: str, shots_dir: str, axe_js: str, evidence_limit: str, staff_case
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:7])
+    main(*sys.argv[1:8])

@@ -52,16 +52,21 @@ def drive(env: dict[str, str], shots: Path) -> dict:
     base = f"http://127.0.0.1:{env['DISPUTES_PORTAL_HTTP_PORT']}"
     assert requests.get(f"{base}/health/ready", timeout=5).status_code == 200
     intake = f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}"
-    staff_case = handed_to_the_station(env, intake)
+    (staff_case, staff_code), (returned_case, returned_code) = handed_to_the_station(env, intake, 2)
     # A clean interpreter: Playwright's driver hangs under this process's eventlet patching.
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
     run = subprocess.run([sys.executable, str(Path(__file__).with_name("portal_browser.py")),
-                          base, str(shots), str(AXE), str(EVIDENCE_LIMIT), staff_case, STATION],
+                          base, str(shots), str(AXE), str(EVIDENCE_LIMIT), staff_case, returned_case,
+                          STATION],
                          capture_output=True, text=True,
-                         timeout=100, env=child_env)
+                         timeout=150, env=child_env)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
-    report["workbench"]["trail"] = trail_of(env, staff_case)
+    report["workbench"]["trail"] = trail_of(env, staff_case, "court.ruling_entered")
+    report["workbench"]["returned_trail"] = trail_of(env, returned_case, "handoff.returned")
+    report["workbench"]["worker_sees"] = worker_page(base, staff_case, staff_code, "The court ruled.")
+    report["workbench"]["returned_worker_sees"] = worker_page(
+        base, returned_case, returned_code, "The office sent your case back.")
     report["filed"] = {lang: requests.get(f"{intake}/v1/claims/{report[lang]['case_id']}",
                                           headers={"X-Access-Code": report[lang]["access_code"]},
                                           timeout=5).json() for lang in ("zh", "en")}
@@ -88,32 +93,45 @@ def served_and_stopped(base: str) -> dict:
     return seen
 
 
-def handed_to_the_station(env: dict[str, str], intake: str) -> str:
-    """An employee's claim for the station, once mediation holds its handoff pending."""
+def handed_to_the_station(env: dict[str, str], intake: str, count: int) -> list[tuple[str, str]]:
+    """Employees' claims for the station (case number, access code), once mediation holds
+    their handoffs pending."""
     from disputes_cli.platform import Platform
 
-    filed = requests.post(f"{intake}/v1/claims", timeout=10, json=claim_document(
-        relationship="employment", chosen_station_id=STATION)).json()
+    filed = [requests.post(f"{intake}/v1/claims", timeout=10, json=claim_document(
+        relationship="employment", chosen_station_id=STATION)).json() for _ in range(count)]
     with Platform(amqp=env["DISPUTES_AMQP_URI"], timeout=10) as staff:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if any(h["case_id"] == filed["case_id"] for h in staff.call("mediation", "pending_handoffs")):
-                return str(filed["case_id"])
+            waiting = {h["case_id"] for h in staff.call("mediation", "pending_handoffs")}
+            if all(f["case_id"] in waiting for f in filed):
+                return [(str(f["case_id"]), str(f["access_code"])) for f in filed]
             time.sleep(0.5)
-    raise AssertionError("the claim never reached the mediation station")
+    raise AssertionError("the claims never reached the mediation station")
 
 
-def trail_of(env: dict[str, str], case_id: str) -> list[tuple[str, str | None]]:
-    """(event type, acting person) of each entry on the case's trail, as an auditor reads it."""
+def trail_of(env: dict[str, str], case_id: str, last: str) -> list[tuple[str, str | None]]:
+    """(event type, acting person) of each entry on the case's trail, as an auditor reads it,
+    once it has recorded an event of type ``last``."""
     from disputes_cli.platform import Platform
 
     with Platform(amqp=env["DISPUTES_AMQP_URI"], timeout=10) as auditor:
         deadline, entries = time.monotonic() + 30, []
-        while time.monotonic() < deadline and not any(
-                e["event_type"] == "mediation.agreement_reached" for e in entries):
+        while time.monotonic() < deadline and not any(e["event_type"] == last for e in entries):
             entries = auditor.call("trail", "trail", case_id)["entries"]
             time.sleep(0.5)
     return [(e["event_type"], e["actor"]) for e in entries]
+
+
+def worker_page(base: str, case_id: str, code: str, step: str) -> bool:
+    """Whether the worker's case page (in English, as the worker's browser) shows ``step``."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if step in requests.get(f"{base}/case/{case_id}?lang=en", timeout=10,
+                                cookies={f"case-{case_id}": code}).text:
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def accepted_case_page(env: dict[str, str], base: str, intake: str) -> str:
@@ -229,7 +247,7 @@ def test_the_stations_desk_takes_on_a_case_and_a_mediator_records_an_agreement(s
     assert bench["recorded"] and bench["case_state"].startswith("已达成调解协议")
     assert ("handoff.accepted", "wang.desk") in bench["trail"]  # each person recorded as actor
     assert ("mediation.agreement_reached", "li.mediator") in bench["trail"]
-    assert not [v for page in ("axe_signin", "axe_queue", "axe_case")
+    assert not [v for page in ("axe_signin", "axe_queue", "axe_case", "axe_court_queue", "axe_court_case")
                 for v in bench[page] if v["impact"] in SERIOUS]
 
 
@@ -244,3 +262,21 @@ def test_an_auditor_reads_a_verified_trail_and_the_operator_sees_the_pairs(seen)
     assert not [v for page in ("axe_audit", "axe_operator") for v in looked[page] if v["impact"] in SERIOUS]
     assert {"audit-case-en.png", "operator-zh.png"} <= set(seen["shots"])
     print(f"auditor and operator pages in the browser: {looked['seconds']} s")
+
+
+def test_a_court_clerk_confirms_the_agreement_and_the_worker_sees_it(seen) -> None:
+    bench = seen["workbench"]
+    assert "调解协议司法确认" in bench["court_waiting"]  # the application's purpose, in the queue
+    assert bench["court_case_state"].startswith("法院")  # ruled
+    assert ("court.ruling_entered", "zhao.clerk") in bench["trail"]
+    assert ("handoff.accepted", "zhao.clerk") in bench["trail"]
+    assert bench["worker_sees"]  # "The court ruled." on the worker's status page
+    assert {"staff-courts-queue-zh.png", "staff-courts-case-zh.png"} <= set(seen["shots"])
+
+
+def test_a_handoff_sent_back_needs_a_reason_and_the_worker_is_told(seen) -> None:
+    bench = seen["workbench"]
+    assert bench["return_error"] == "请填写原因。"
+    assert bench["returned_still_waiting"] == 0
+    assert ("handoff.returned", "wang.desk") in bench["returned_trail"]
+    assert bench["returned_worker_sees"]

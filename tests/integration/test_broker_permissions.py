@@ -160,11 +160,11 @@ def test_a_dossier_intake_sends_in_arbitrations_name_is_parked_and_opens_no_case
     assert len(parked_now(amqp_uri)) == 1
 
 
-@pytest.mark.parametrize("command", ["arbitration.pending_handoffs", "mediation.close",
-                                     "mediation.record_payment"])
+@pytest.mark.parametrize("command", ["arbitration.close", "mediation.close",
+                                     "mediation.answer_arbitration_offer"])
 def test_the_portal_may_send_no_staff_command_beyond_the_workbenchs(mediation, agency_uri: Uri,
                                                                      command: str):
-    """The workbench's mediation commands go out with each person's own token; any other staff
+    """The workbenches' commands go out with each person's own token; any other staff
     command is refused by the broker before a service sees it."""
     portal = CallerRpcProxy({"AMQP_URI": agency_uri("portal"), "serializer": "json"}, "portal",
                             timeout=10)

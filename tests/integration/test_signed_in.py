@@ -136,6 +136,11 @@ def test_the_right_role_acts_and_the_events_and_trail_record_who(platform):
     with staff_rpc(platform["intake"]) as rpc:
         (handoff,) = eventually(lambda: rpc.mediation.pending_handoffs())
     admin = bearer(token(Role.STATION_ADMIN))
+    # Another station's desk may not answer it: mediation refuses, naming why.
+    other_desk = bearer(run_issuer().issue(Role.STATION_ADMIN, subject="it-other", station="people-jinjiang"))
+    with pytest.raises(RemoteError) as refusal:
+        call(platform["mediation"], "mediation", "accept_handoff", handoff["handoff_id"], context=other_desk)
+    assert refusal.value.exc_type == "Forbidden" and str(refusal.value.value).startswith("station:")
     # A caller-supplied actor is dropped: the token alone says who acts.
     forged = {**admin, ACTOR: {"subject": "someone-else", "role": "auditor"}}
     accepted = call(platform["mediation"], "mediation", "accept_handoff", handoff["handoff_id"],

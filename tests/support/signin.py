@@ -36,7 +36,7 @@ class _Service:
         self.platform, self.service = platform, service
 
     def __getattr__(self, method: str) -> Any:
-        return self.platform.method(self.service, method)
+        return functools.partial(self.platform.call, self.service, method)
 
 
 class StaffRpc:

@@ -36,6 +36,10 @@ def test_every_event_a_signed_in_command_emits_names_the_person_and_role():
     assert emitted(ADMIN).payload["actor"] == ADMIN
 
 
+def test_a_station_the_person_acts_for_is_not_recorded_on_the_event():
+    assert emitted({**ADMIN, "station": "people-wuhou"}).payload["actor"] == ADMIN
+
+
 def test_the_systems_own_events_name_no_one():
     assert emitted(None).payload.get("actor") is None
 

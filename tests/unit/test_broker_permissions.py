@@ -11,6 +11,8 @@ from disputes_shared.contract.payloads import PAYLOAD_SCHEMAS
 from disputes_shared.contract.routing import (
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
+    RPC_EXCHANGE,
+    WORKBENCH_COMMANDS,
     broker_permissions,
     events_sent_by,
     queue_name,
@@ -75,3 +77,15 @@ def test_the_portal_may_send_the_oversight_pages_trail_commands_and_no_other():
         assert portal.match(command), command
     for command in ("trail.entries", "trail.case_states", "analytics.rebuild"):
         assert not portal.match(command), command
+
+
+def test_the_portal_may_send_each_agencys_workbench_commands_and_no_other_staff_command():
+    sends = re.compile(topic("portal", RPC_EXCHANGE).write)
+    assert set(WORKBENCH_COMMANDS) == {"mediation", "legal_aid", "arbitration", "courts_bridge"}
+    for service, commands in WORKBENCH_COMMANDS.items():
+        assert all(sends.match(f"{service}.{command}") for command in commands)
+        assert sends.match(f"{service}.case_clocks")  # the worker's case page
+        assert not sends.match(f"{service}.close") and not sends.match(f"{service}.sue")
+    for other in ("mediation.answer_arbitration_offer", "courts_bridge.consult_court",
+                  "intake.register_agency", "trail.entries", "legal_aid.record_award"):
+        assert not sends.match(other)

@@ -215,6 +215,16 @@ def test_only_an_auditor_may_verify_the_trail_or_read_a_cases_trail(issuer, veri
     with pytest.raises(Forbidden):  # the worker portal's own account reads trails for workers only
         authorize(verifier.verify(issuer.issue(Role.WORKER_PORTAL)), "trail", "verify")
 
+
+def test_a_station_staffs_actor_carries_their_station_for_the_service_to_check(issuer, verifier):
+    mediator = authorize(verifier.verify(issuer.issue(Role.MEDIATOR, station="s1")), "mediation",
+                         "record_session")
+    assert mediator.as_dict() == {"subject": mediator.subject, "role": "mediator", "station": "s1"}
+    clerk = authorize(verifier.verify(issuer.issue(Role.COURT_CLERK, station="s1")), "courts_bridge",
+                      "enter_ruling")
+    assert "station" not in clerk.as_dict()  # a station is a mediation station's staff's alone
+
+
 def test_a_mediator_without_a_station_may_not_act(issuer, verifier):
     claims = jwt.decode(issuer.issue(Role.MEDIATOR, station="s1"), options={"verify_signature": False})
     del claims["station"]

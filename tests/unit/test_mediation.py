@@ -12,6 +12,7 @@ from nameko.testing.services import worker_factory
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
 from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition, UnknownCase
+from disputes_shared.identity.refusals import Forbidden
 from disputes_shared.plumbing.handoff_desk import UnknownHandoff
 from disputes_shared.ports import apply_once
 from mediation.adapters import mediation_cases
@@ -46,6 +47,47 @@ def case(db, case_id: str = "LD-1") -> MediationCase:
 def accepted_case(db, case_id: str = "LD-1", **details) -> MediationCase:
     run(db, MEDIATION.accept_handoff, receive(db, case_id), **details)
     return case(db, case_id)
+
+
+def as_person(db, role: str, station: str | None):
+    """A unit of work of a command a signed-in person runs (as ``Storage`` gives it)."""
+    def unit_of_work():
+        uow = db()
+        uow.actor = {"subject": "li.ming", "role": role, **({"station": station} if station else {})}
+        return uow
+    return unit_of_work
+
+
+# -- a station's staff act for their station alone ---------------------------------------------
+
+def test_a_mediator_of_another_station_is_refused_and_nothing_changes(mediation_db):
+    accepted_case(mediation_db)
+    elsewhere = as_person(mediation_db, "mediator", "ind-fooddelivery-wuhou")
+    for command, args in ((MEDIATION.record_session, ("LD-1", "video")),
+                          (MEDIATION.record_agreement, ("LD-1", "3000", "2026-12-31")),
+                          (MEDIATION.record_failure, ("LD-1", "no show")),
+                          (MEDIATION.close, ("LD-1",))):
+        with pytest.raises(Forbidden, match="not at the station") as refused:
+            run(elsewhere, command, *args)
+        assert refused.value.reason == "station"
+    assert case(mediation_db).sessions == [] and case(mediation_db).state == "in_mediation"
+    run(as_person(mediation_db, "mediator", STATION), MEDIATION.record_session, "LD-1", "video")
+    assert len(case(mediation_db).sessions) == 1  # the case's own station's mediator may
+
+
+def test_a_station_desk_answers_only_its_own_stations_handoffs(mediation_db):
+    handoff_id = receive(mediation_db)
+    with pytest.raises(Forbidden):
+        run(as_person(mediation_db, "station_admin", "people-jinjiang"), MEDIATION.accept_handoff, handoff_id)
+    assert case(mediation_db).state == "mediation_requested"
+    run(as_person(mediation_db, "station_admin", STATION), MEDIATION.accept_handoff, handoff_id)
+    assert case(mediation_db).state == "in_mediation"
+
+
+def test_the_system_and_other_agencies_roles_are_not_held_to_a_station(mediation_db):
+    accepted_case(mediation_db)  # the system (no actor)
+    run(as_person(mediation_db, "operator", None), MEDIATION.record_session, "LD-1")
+    assert len(case(mediation_db).sessions) == 1
 
 
 # -- receiving ---------------------------------------------------------------------------------

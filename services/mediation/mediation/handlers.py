@@ -14,6 +14,8 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff
 from disputes_shared.contract.stations import station
 from disputes_shared.contract.strict import money
+from disputes_shared.identity.refusals import Forbidden
+from disputes_shared.identity.roles import ROLES_WITH_STATION
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 from disputes_shared.regional import RegionalFigures, regional_figures
 
@@ -39,6 +41,16 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
         super().__init__(clocks)
         self.figures = figures or regional_figures()
         self.roster = roster or load_roster()
+
+    def case(self, uow: MediationUnitOfWork, case_id: str) -> MediationCase:
+        """The case, refused to a station's staff acting for another station: every staff
+        command reads its case here, the desk's answers too."""
+        found = super().case(uow, case_id)
+        actor = uow.actor or {}
+        if actor.get("role") in ROLES_WITH_STATION and actor.get("station") != found.station_id:
+            raise Forbidden("station", f"case {case_id} is not at the station "
+                                       f"{actor.get('station')!r} acts for")
+        return found
 
     # -- receiving -----------------------------------------------------------------------------
 

@@ -29,4 +29,16 @@ AGENCY = {  # who acted, as a worker names them (the trail's source_agency codes
 STAFF_ROLE = {  # the staff pages' roles (identity.roles.Role values)
     "station_admin": "Station desk (answers handoffs)", "mediator": "Mediator",
     "operator": "Platform operator", "auditor": "Auditor",
+    "legal_aid_officer": "Legal aid officer", "arbitrator": "Arbitrator",
+    "court_clerk": "Court clerk",
+}
+AID_STATE = {  # a legal-aid application's track (lifecycle.AidState values), on the workbench
+    "requested": "Application waiting to be taken on.",
+    "under_review": "Application under review.",
+}
+PURPOSE = {  # what an agency is asked to do (handoff.HandoffPurpose values)
+    "mediation": "Mediation", "legal_aid": "Legal aid", "arbitration": "Arbitration",
+    "judicial_confirmation": "Judicial confirmation of a mediation agreement",
+    "litigation": "A suit", "enforcement": "Enforcement", "payment_order": "A payment order",
+    "labor_inspection": "Labor inspection",
 }

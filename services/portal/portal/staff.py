@@ -3,7 +3,7 @@
 A staff member's calls carry their own token, so the agency service checks *their* role and
 records *them* as the actor, exactly as for a call from the command line; the portal decides
 nothing about what a person may do. It reads the token's claims only to greet the person and
-to choose the station's queue; a token the services refuse ends the session.
+to choose the desk and, for a mediation station's staff, the station's queue; a token the services refuse ends the session.
 
 Sign-in: with the city's OpenID Connect provider (``city_signin``), or locally a development form
 where the person names themselves, their role and station and the development issuer signs the
@@ -28,11 +28,10 @@ from disputes_shared.identity.roles import ROLES_WITH_STATION, Role
 from disputes_shared.plumbing.config import identity_dir
 
 from .rpc import RpcPool
+from .workbench import WORKBENCH_ROLES
 
 STAFF_COOKIE = "portal_staff"
 SESSION_MINUTES = 8 * 60  # a working day; the provider's tokens say their own
-# The roles whose work the workbench serves today (the mediation station's).
-WORKBENCH_ROLES = (Role.STATION_ADMIN, Role.MEDIATOR)
 # The platform's operator and its auditors: no station, pages of their own to land on.
 OVERSIGHT_HOME = {Role.OPERATOR: "/staff/operator", Role.AUDITOR: "/staff/audit"}
 SIGN_IN_ROLES = (*WORKBENCH_ROLES, *OVERSIGHT_HOME)
@@ -81,9 +80,10 @@ class DevelopmentSignIn:
             raise SignInRefused("name", "2 to 64 letters, digits, dots, @ or dashes.")
         if role not in {str(r) for r in SIGN_IN_ROLES}:
             raise SignInRefused("role", "Please choose your role.")
-        if Role(role) in ROLES_WITH_STATION and not station:
+        if Role(role) not in ROLES_WITH_STATION:
+            station = None  # a station is a mediation station's staff's alone
+        elif not station:
             raise SignInRefused("station", "Please choose your station.")
-        station = station if Role(role) in ROLES_WITH_STATION else None  # an auditor has none
         return self.issuer.issue(Role(role), subject=name, station=station, minutes=self.minutes)
 
 

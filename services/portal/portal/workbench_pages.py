@@ -1,7 +1,8 @@
-"""The staff workbench's pages (``/staff``): sign-in, the station's work queue, a case's page
-with the mediator's records. Every action is the same RPC command the command line sends, as
-the signed-in person; every form is checked here first (messages at the fields, in the page's
-language, nothing sent) and the service has the last word."""
+"""The staff workbench's pages (``/staff``): sign-in, the work queue of the person's agency (or
+mediation station), a case's page with that agency's actions (``workbench.DESK_OF_ROLE``). Every
+action is the same RPC command the command line sends, as the signed-in person; every form is
+checked here first (messages at the fields, in the page's language, nothing sent) and the
+service has the last word."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from disputes_shared.clocks.statutory import china_day
 from disputes_shared.contract.stations import stations
 from disputes_shared.identity.roles import may
 
-from . import workbench
+from . import labels, status, workbench
 from .city_signin import CityProvider
 from .staff import (
     OVERSIGHT_HOME,
@@ -31,10 +32,11 @@ from .staff import (
     member_of,
 )
 
-SERVICE = "mediation"  # the workbench serves the mediation station's desk and its mediators
 UNREACHABLE = "The service cannot be reached right now; nothing was changed. Please try again."
 EXPIRED = "The form expired; please check it and send it again."
 FORBIDDEN = "Your role may not do this."
+NOT_YOURS = "This case is at another station: only that station's staff may act on it."
+STATE_WORDS = {**status.STATE_WORDS, **labels.AID_STATE}  # a legal-aid application's own track
 
 
 class ServiceRefused(Exception):
@@ -78,7 +80,7 @@ class WorkbenchPages:
         return response
 
     def call(self, member: StaffMember, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.call_service(member, SERVICE, method, *args, **kwargs)
+        return self.call_service(member, desk_of(member).service, method, *args, **kwargs)
 
     def call_service(self, member: StaffMember, service: str, method: str, *args: Any,
                      **kwargs: Any) -> Any:
@@ -90,7 +92,8 @@ class WorkbenchPages:
                 self.staff_calls.forget(member.token)
                 raise SessionEnded() from error
             if error.exc_type == "Forbidden":
-                raise ServiceRefused(FORBIDDEN, error.exc_type) from error
+                station = str(error.value).startswith("station:")
+                raise ServiceRefused(NOT_YOURS if station else FORBIDDEN, error.exc_type) from error
             raise ServiceRefused(str(error.value), str(error.exc_type)) from error
 
     def workbench_ready(self) -> None:
@@ -152,24 +155,26 @@ class WorkbenchPages:
         except SessionEnded:
             return self.to_sign_in(request, "ended")
         except ServiceRefused as refused:
-            return self.render(request, "staff_queue.html", 403, member=member, waiting=[],
-                               cases=[], error=str(refused), may=self.permitted(member),
-                               reasons=workbench.RETURN_REASONS, returning=None, form=None)
+            return self.staff_page(request, "staff_queue.html", member, 403, waiting=[], cases=[],
+                                   error=str(refused), returning=None, form=None)
         except (RpcTimeout, OSError):
-            return self.render(request, "staff_queue.html", 503, member=member, waiting=[],
-                               cases=[], error=UNREACHABLE, may=self.permitted(member),
-                               reasons=workbench.RETURN_REASONS, returning=None, form=None)
-        return self.render(
-            request, "staff_queue.html", status_code, member=member, error=error,
-            waiting=workbench.waiting_handoffs(handoffs, member.station),
-            cases=workbench.open_cases(cases, clocks, member.station, self.now()),
-            may=self.permitted(member), reasons=workbench.RETURN_REASONS, returning=returning,
-            form=form, now=self.now())
+            return self.staff_page(request, "staff_queue.html", member, 503, waiting=[], cases=[],
+                                   error=UNREACHABLE, returning=None, form=None)
+        return self.staff_page(
+            request, "staff_queue.html", member, status_code, error=error,
+            waiting=workbench.waiting_handoffs(handoffs, station_of(member),
+                                               desk_of(member).service_order),
+            cases=workbench.open_cases(cases, clocks, station_of(member), self.now()),
+            returning=returning, form=form)
 
-    def permitted(self, member: StaffMember) -> dict[str, bool]:
-        commands = ("accept_handoff", "return_handoff", "record_session", "record_agreement",
-                    "record_failure")
-        return {command: may(member.role, SERVICE, command) for command in commands}
+    def staff_page(self, request: Request, template: str, member: StaffMember, status_code: int,
+                   **context: Any) -> Response:
+        """A workbench page: the person's desk and what their role may do there."""
+        desk = desk_of(member)
+        may_do = {command: may(member.role, desk.service, command) for command in desk.commands}
+        return self.render(request, template, status_code, member=member, desk=desk, may=may_do,
+                           reasons=desk.return_reasons, state_words=STATE_WORDS, now=self.now(),
+                           **context)
 
     def on_staff_handoff(self, request: Request, handoff_id: str) -> Response:
         self.workbench_ready()
@@ -183,7 +188,7 @@ class WorkbenchPages:
             if action == "accept":
                 self.call(member, "accept_handoff", handoff_id)
             elif action == "return":
-                form = workbench.read_return(request.form)
+                form = workbench.read_return(request.form, desk_of(member).return_reasons)
                 if not form.valid:
                     return self.queue_page(request, 400, returning=handoff_id, form=form)
                 self.call(member, "return_handoff", handoff_id, form.values["reason"])
@@ -206,60 +211,56 @@ class WorkbenchPages:
             return self.staff_case_page(request, member, case_id)
         if not self.csrf_ok(request):
             return self.staff_case_page(request, member, case_id, 400, error=EXPIRED)
-        action = request.form.get("action", "")
-        readers: dict[str, Callable[[], workbench.Form]] = {
-            "session": lambda: workbench.read_session(request.form),
-            "agreement": lambda: workbench.read_agreement(request.form, china_day(self.now())),
-            "failure": lambda: workbench.read_failure(request.form),
-        }
-        if action not in readers:
+        action = desk_of(member).action(request.form.get("action", ""))
+        if action is None:
             return self.staff_case_page(request, member, case_id, 400, error="Please choose what to do.")
-        form = readers[action]()
+        form = workbench.read_action(action, request.form, china_day(self.now()))
         if not form.valid:
-            return self.staff_case_page(request, member, case_id, 400, action=action, form=form)
+            return self.staff_case_page(request, member, case_id, 400, action=action.name, form=form)
         try:
-            if action == "session":
-                self.call(member, "record_session", case_id, form.values["mode"], form.values["note"])
-            elif action == "agreement":
-                self.call(member, "record_agreement", case_id, form.values["amount"],
-                          form.values["pay_by"])
-            else:
-                self.call(member, "record_failure", case_id, form.values["reason"],
-                          form.values["refer_to_arbitration"])
+            self.call(member, action.command, case_id, **workbench.arguments(form))
         except SessionEnded:
             return self.to_sign_in(request, "ended")
         except ServiceRefused as refused:
             return self.staff_case_page(request, member, case_id, 409, error=str(refused),
-                                  action=action, form=form)
+                                        action=action.name, form=form)
         except (RpcTimeout, OSError):
             return self.staff_case_page(request, member, case_id, 503, error=UNREACHABLE,
-                                  action=action, form=form)
-        return redirect(f"/staff/cases/{case_id}?lang={self.language(request)}&done={action}",
+                                        action=action.name, form=form)
+        return redirect(f"/staff/cases/{case_id}?lang={self.language(request)}&done={action.name}",
                         code=303)
 
-    def staff_case_page(self, request: Request, member: StaffMember, case_id: str, status_code: int = 200,
-                  error: str | None = None, action: str | None = None,
-                  form: workbench.Form | None = None) -> Response:
+    def staff_case_page(self, request: Request, member: StaffMember, case_id: str,
+                        status_code: int = 200, error: str | None = None,
+                        action: str | None = None, form: workbench.Form | None = None) -> Response:
         try:
             cases = self.call(member, "open_cases")
             clocks = [c for c in self.call(member, "running_clocks") if c["case_id"] == case_id]
         except SessionEnded:
             return self.to_sign_in(request, "ended")
         except (ServiceRefused, RpcTimeout, OSError):
-            return self.render(request, "staff_case.html", 503, member=member, case=None,
-                               case_id=case_id, clocks=[], error=UNREACHABLE, action=None,
-                               form=None, may=self.permitted(member),
-                               modes=workbench.SESSION_MODE_WORDS, now=self.now())
-        found = [c for c in workbench.open_cases(cases, clocks, member.station, self.now())
+            return self.staff_page(request, "staff_case.html", member, 503, case=None,
+                                   case_id=case_id, clocks=[], error=UNREACHABLE, action=None,
+                                   form=None, actions=[])
+        found = [c for c in workbench.open_cases(cases, clocks, station_of(member), self.now())
                  if c.case_id == case_id]
-        if not found:
-            status_code, error = 404, "No open case with this number at your station."
-        return self.render(request, "staff_case.html", status_code, member=member,
-                           case=found[0] if found else None, case_id=case_id,
-                           clocks=sorted(clocks, key=lambda c: c["due_at"]), error=error,
-                           action=action, form=form, may=self.permitted(member),
-                           modes=workbench.SESSION_MODE_WORDS, now=self.now(),
-                           done=request.args.get("done"))
+        if not found and not request.args.get("done"):  # not just moved on by an action here
+            status_code, error = 404, "No open case with this number here."
+        return self.staff_page(request, "staff_case.html", member, status_code,
+                               case=found[0] if found else None, case_id=case_id,
+                               clocks=sorted(clocks, key=lambda c: c["due_at"]), error=error,
+                               action=action, form=form, done=request.args.get("done"),
+                               actions=workbench.offered(desk_of(member), found[0].state) if found else [])
+
+
+def desk_of(member: StaffMember) -> workbench.Desk:
+    return workbench.DESK_OF_ROLE[member.role]
+
+
+def station_of(member: StaffMember) -> str | None:
+    """The station whose queue a person sees: a mediation station's staff their own; others
+    their whole agency's."""
+    return member.station if workbench.works_at_station(member.role) else None
 
 
 def utc_now() -> datetime:

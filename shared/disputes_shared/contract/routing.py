@@ -138,13 +138,24 @@ SERVICE_NAMES = {  # nameko service name of each agency's service in the platfor
     Agency.TRAIL: "trail",
     Agency.ANALYTICS: "analytics",
 }
-# The staff workbench in the portal: the mediation station's desk and its mediators. Each call
-# carries the signed-in person's own token and the service checks that person's role; the
-# broker lets the portal send these commands and no others.
+# The staff workbench in the portal: each agency's desk (its queue and answers to handoffs) and
+# the commands of its staff's actions on a case. Each call carries the signed-in person's own
+# token and the service checks that person's role; the broker lets the portal send these
+# commands and no others.
+_DESK_COMMANDS = ("pending_handoffs", "open_cases", "running_clocks", "accept_handoff",
+                  "return_handoff")
 WORKBENCH_COMMANDS: dict[str, tuple[str, ...]] = {
     SERVICE_NAMES[Agency.MEDIATION]: (
-        "pending_handoffs", "open_cases", "running_clocks", "accept_handoff", "return_handoff",
-        "record_session", "record_agreement", "record_failure"),
+        *_DESK_COMMANDS, "record_session", "record_agreement", "record_failure", "record_payment",
+        "pursue_unpaid_agreement"),
+    SERVICE_NAMES[Agency.LEGAL_AID]: (*_DESK_COMMANDS, "decide"),
+    SERVICE_NAMES[Agency.ARBITRATION]: (
+        *_DESK_COMMANDS, "serve_respondent", "record_answer", "pass_on_answer", "name_panel",
+        "schedule_hearing", "extend_award_period", "record_award", "record_award_performed",
+        "apply_to_set_aside", "refer_to_court"),
+    SERVICE_NAMES[Agency.COURTS]: (
+        *_DESK_COMMANDS, "enter_ruling", "issue_payment_order", "record_objection",
+        "record_compliance", "start_enforcement", "conclude_enforcement"),
 }
 
 # The operator's and auditor's pages in the portal, as the signed-in person: the bottleneck view

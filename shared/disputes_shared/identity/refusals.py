@@ -34,4 +34,4 @@ class Forbidden(AccessRefused):
 
 # The reasons (metric label values): bounded, so the metric's series are too.
 REASONS = ("missing", "malformed", "algorithm", "signature", "unknown_key", "expired",
-           "issuer", "audience", "claims", "role")
+           "issuer", "audience", "claims", "role", "station")

@@ -48,9 +48,12 @@ class Actor:
 
     subject: str
     role: Role
+    station: str | None = None  # a mediation station's staff: the station they act for
 
     def as_dict(self) -> dict[str, str]:
-        return {"subject": self.subject, "role": str(self.role)}
+        """What a command's worker knows of its actor; events record the subject and role."""
+        found = {"subject": self.subject, "role": str(self.role)}
+        return found if self.station is None else {**found, "station": self.station}
 
 
 class TokenVerifier:
@@ -118,7 +121,8 @@ def authorize(person: Person, service: str, command: str) -> Actor:
     ``Forbidden``. A mediator or station admin needs a station."""
     for role in person.roles:
         if may(role, service, command) and (role not in ROLES_WITH_STATION or person.station):
-            return Actor(person.subject, role)
+            return Actor(person.subject, role,
+                         person.station if role in ROLES_WITH_STATION else None)
     raise Forbidden("role", f"no role of this person may use {service}.{command}")
 
 
