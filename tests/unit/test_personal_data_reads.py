@@ -95,42 +95,54 @@ def file(intake_db: Any, **changes: Any) -> Any:
     return claim
 
 
+def held_consultation(intake_db: Any) -> Any:
+    """An urgent claim whose joint consultation met: the claim shows who sat and the plan."""
+    claim = file(intake_db, worker_count=25)
+    with intake_db() as uow:
+        INTAKE.hold_consultation(uow, claim.case_id, {"arbitrator": "arbitrator-03", "mediator": "prearb-city-m1",
+                                                      "lawyer": "lawyer-05"}, "先行调解")
+        uow.commit()
+    return claim
+
+
 def test_the_worker_reading_their_own_claim_is_recorded_as_the_data_subject(intake_db):
-    claim = file(intake_db, worker_count=25)  # urgent: the claim shows its joint consultation
+    claim = held_consultation(intake_db)
     as_person(intake_db, None, INTAKE.read_claim, claim.case_id, "A1B2C3D4E5", False, "http")
     as_person(intake_db, CLERK, INTAKE.read_claim, claim.case_id, None, True, "rpc")
     worker, clerk = reads(intake_db)
-    assert worker.payload == {"fields_read": ["consultation"], "purpose": "data_subject_access",
+    consultation = ["consultation.participants", "consultation.plan"]
+    assert worker.payload == {"fields_read": consultation, "purpose": "data_subject_access",
                               "via": "http", "data_subject": True}
-    assert clerk.payload == {"fields_read": ["consultation"], "purpose": "case_work", "via": "rpc",
+    assert clerk.payload == {"fields_read": consultation, "purpose": "case_work", "via": "rpc",
                              "data_subject": False, "actor": CLERK}
 
 
 def test_a_claim_read_showing_no_personal_field_records_nothing(intake_db):
-    claim = file(intake_db)
-    view = as_person(intake_db, CLERK, INTAKE.read_claim, claim.case_id, None, True, "rpc")
-    assert view["consultation"] is None and reads(intake_db) == []
+    plain, convened = file(intake_db), file(intake_db, worker_count=25)
+    view = as_person(intake_db, CLERK, INTAKE.read_claim, plain.case_id, None, True, "rpc")
+    as_person(intake_db, CLERK, INTAKE.read_claim, convened.case_id, None, True, "rpc")
+    (pending,) = as_person(intake_db, CLERK, INTAKE.consultations_pending)
+    assert view["consultation"] is None and pending["consultation"]["plan"] is None
+    assert reads(intake_db) == []
 
 
 def test_a_wrong_access_code_reads_nothing_and_records_nothing(intake_db):
     from disputes_shared.contract.lifecycle import UnknownCase
 
-    claim = file(intake_db, worker_count=25)
+    claim = held_consultation(intake_db)
     with pytest.raises(UnknownCase):
         as_person(intake_db, None, INTAKE.read_claim, claim.case_id, "WRONGCODE1", False, "http")
     assert reads(intake_db) == []
 
 
-def test_pending_consultations_and_evidence_are_recorded_as_read(intake_db):
-    claim = file(intake_db, worker_count=25)
-    as_person(intake_db, CLERK, INTAKE.consultations_pending)
+def test_reading_a_claims_evidence_is_recorded(intake_db):
+    claim = file(intake_db)
     with intake_db() as uow:
         item = INTAKE.take_evidence(uow, claim.case_id, b"%PDF-1.4 payslip", "payslip.pdf", "A1B2C3D4E5")
         uow.commit()
     as_person(intake_db, None, INTAKE.evidence_of, claim.case_id, "A1B2C3D4E5")
     as_person(intake_db, CLERK, INTAKE.evidence_item, claim.case_id, item.evidence_id, None, True)
-    consultation, listed, downloaded = reads(intake_db)
-    assert (consultation.payload["purpose"], consultation.payload["fields_read"]) == ("consultation", ["consultation"])
+    listed, downloaded = reads(intake_db)
     assert (listed.payload["data_subject"], listed.payload["fields_read"]) == (True, ["evidence_files.name"])
     assert downloaded.payload["fields_read"] == ["evidence_files.content", "evidence_files.name"]
     assert downloaded.payload["actor"] == CLERK
@@ -191,3 +203,34 @@ def test_the_trail_sql_adapter_lists_reads_by_case_and_by_worker(trail_sql_db):
         assert [r.case_id for r in uow.reads.of_worker("aaaaaaaaaaaaaaaa")] == ["LD-1"]
         (unknown_worker,) = uow.reads.of_case("LD-9")
     assert unknown_worker.worker_ref is None and unknown_worker.fields == ["worker.id_number", "worker.name"]
+
+
+# -- disputes reads ---------------------------------------------------------------------------------
+
+def test_disputes_reads_names_a_worker_by_the_ref_of_the_id_number_typed_never_sent(tmp_path, monkeypatch):
+    import io
+
+    from disputes_cli.reads import worker_ref_of_id_number
+    from disputes_shared.contract.workers import worker_ref
+
+    key = tmp_path / "worker-ref-key"
+    key.write_bytes(b"k" * 32)
+    monkeypatch.setenv("DISPUTES_WORKER_REF_KEY_FILE", str(key))
+    typed = f" {WORKER['id_number'].lower()}\n"  # as typed: a space, a small x
+    assert worker_ref_of_id_number(io.StringIO(typed)) == worker_ref(WORKER["id_number"], b"k" * 32)
+    with pytest.raises(ValueError, match="resident ID number"):
+        worker_ref_of_id_number(io.StringIO("13800001111\n"))
+    monkeypatch.setenv("DISPUTES_WORKER_REF_KEY_FILE", str(tmp_path / "none"))
+    with pytest.raises(ValueError, match="no worker-ref key"):
+        worker_ref_of_id_number(io.StringIO(WORKER["id_number"]))
+
+
+def test_disputes_reads_shows_each_read_by_field_names(trail_db):
+    from disputes_cli.render import plain, reads_view
+
+    deliver(trail_db, TRAIL, filed("LD-1", "aaaaaaaaaaaaaaaa"))
+    deliver(trail_db, TRAIL, read_event("LD-1"))
+    with trail_db() as uow:
+        shown = plain(reads_view(TRAIL.personal_data_reads(uow, "auditor-2", "auditor", case_id="LD-1")))
+    assert "1 reads of personal data" in shown
+    assert "mediator-1" in shown and "case_work" in shown and "worker.id_number, worker.name" in shown

@@ -175,8 +175,8 @@ class Intake:
         return claim
 
     def consultations_pending(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
-        """Urgent cases whose joint consultation has not met yet; each consultation read is
-        recorded (commit before answering)."""
+        """Urgent cases whose joint consultation has not met yet (a read recorded should one
+        show personal data: commit before answering)."""
         pending = [c for c in uow.claims.urgent_open() if c.consultation and not c.consultation["held_at"]]
         for claim in pending:
             self.record_read(uow, claim, claim_personal_fields(claim), ReadPurpose.CONSULTATION,
@@ -335,9 +335,10 @@ def _purpose(by_staff: bool) -> ReadPurpose:
 
 
 def claim_personal_fields(claim: Claim) -> list[str]:
-    """The personal fields ``claim_view`` shows of a claim: its joint consultation (what was
-    said of the worker, and by whom), when it has one."""
-    return ["consultation"] if claim.consultation else []
+    """The personal fields ``claim_view`` shows of a claim: of its joint consultation, once
+    held, who sat and the plan they agreed for the worker (a convened one holds neither)."""
+    consultation = claim.consultation or {}
+    return [f"consultation.{part}" for part in ("participants", "plan") if consultation.get(part)]
 
 
 def claim_view(claim: Claim) -> dict[str, Any]:
