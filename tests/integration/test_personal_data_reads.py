@@ -11,27 +11,15 @@ from typing import Any
 import pytest
 from nameko.exceptions import RemoteError
 
-import intake.adapters
-import mediation.adapters
-import trail.adapters
 from disputes_shared.identity.roles import Role
-from intake.service import IntakeService
-from mediation.service import MediationService
-from trail.service import TrailService
 
 from ..support.examples import CLAIM
 from ..support.metrics import metric_value
 from ..support.waiting import eventually
+from . import test_signed_in
 from .test_signed_in import bearer, call, http, refused_sample, token
 
-
-@pytest.fixture
-def platform(start_service) -> dict[str, Any]:
-    return {
-        "trail": start_service(TrailService, trail.adapters.metadata),
-        "mediation": start_service(MediationService, mediation.adapters.metadata),
-        "intake": start_service(IntakeService, intake.adapters.metadata),
-    }
+platform = test_signed_in.platform  # the same three services, signed in
 
 
 def test_a_dossier_read_is_refused_to_other_roles_and_an_allowed_one_reaches_the_trail(platform):
