@@ -234,3 +234,12 @@ def test_disputes_reads_shows_each_read_by_field_names(trail_db):
         shown = plain(reads_view(TRAIL.personal_data_reads(uow, "auditor-2", "auditor", case_id="LD-1")))
     assert "1 reads of personal data" in shown
     assert "mediator-1" in shown and "case_work" in shown and "worker.id_number, worker.name" in shown
+
+
+def test_analytics_leaves_reads_to_the_trail(analytics_db):
+    from analytics.handlers import Analytics
+
+    logic = Analytics()
+    assert deliver(analytics_db, logic, read_event("LD-1")) == "ignored"
+    with analytics_db() as uow:
+        assert uow.facts.get("LD-1") is None
