@@ -16,6 +16,7 @@ from disputes_shared.plumbing.parked_personal_data import (
     PAYLOAD_FIELDS,
     SEALED,
     carries_personal_data,
+    is_sealed,
     opened_after_replay,
     sealed_for_parking,
     withheld_for_parking,
@@ -43,6 +44,7 @@ def test_a_parked_dossier_is_sealed_and_opens_as_it_came_with_the_services_keys_
     assert opened_after_replay(keys, body, headers) == DOSSIER
     with pytest.raises(PersonalDataError):
         opened_after_replay(FakeKeyManagement(), body, headers)
+    assert is_sealed(headers, body) and not is_sealed(headers, DOSSIER)  # a forged header alone is not
 
 
 def test_a_service_that_keeps_no_personal_data_parks_a_dossiers_description_without_it():

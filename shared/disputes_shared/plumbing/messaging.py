@@ -181,7 +181,7 @@ class EventConsumer(Consumer):
 
     def handle_message(self, body: Any, message: Message) -> None:
         raw = message.body
-        if is_sealed(message.headers):  # parked here sealed, and sent back by a replay
+        if is_sealed(message.headers, raw):  # parked here sealed, and sent back by a replay
             try:
                 raw = opened_after_replay(self.keys(), raw, dict(message.headers))
             except (PersonalDataError, ValueError) as exc:
@@ -249,7 +249,7 @@ class EventConsumer(Consumer):
         (a sealed one parked again included) as it came (None)."""
         body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
         exchange = (message.delivery_info or {}).get("exchange", "")
-        if is_sealed(message.headers) or not carries_personal_data(exchange, body):
+        if is_sealed(message.headers, body) or not carries_personal_data(exchange, body):
             return None, {}
         if self.agency in HOLD_NO_CASES:
             return withheld_for_parking(body, str(self.agency))

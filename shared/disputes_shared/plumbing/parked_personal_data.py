@@ -24,7 +24,7 @@ from typing import Any
 from ..contract.payloads import PERSONAL_DATA_EVENTS
 from ..contract.routing import DOSSIERS_EXCHANGE
 from ..contract.wire import UnreadableBody, read_json
-from .personal_data import KeyManagement, new_data_key, open_sealed, seal
+from .personal_data import SEALED_PREFIX, KeyManagement, new_data_key, open_sealed, seal
 
 SEALED = "x-parked-sealed"  # "<kek id>:<the message's data key, wrapped, base64>"
 WITHHELD = "x-parked-withheld"  # the body was not kept: why
@@ -62,8 +62,11 @@ def withheld_for_parking(body: bytes, agency: str) -> tuple[bytes, dict[str, Any
     return b"", {**description(body), WITHHELD: f"personal data, which {agency} never keeps"}
 
 
-def is_sealed(headers: dict[str, Any] | None) -> bool:
-    return bool(headers) and SEALED in headers  # type: ignore[operator]
+def is_sealed(headers: dict[str, Any] | None, body: bytes | str) -> bool:
+    """Parked sealed: the wrapped key in its headers and a sealed body (a plain body under a
+    forged header is not taken for one, and is sealed if it is parked)."""
+    text = body if isinstance(body, str) else body[:len(SEALED_PREFIX)].decode("ascii", "replace")
+    return bool(headers) and SEALED in headers and text.startswith(SEALED_PREFIX)  # type: ignore[operator]
 
 
 def opened_after_replay(keys: KeyManagement, body: bytes, headers: dict[str, Any]) -> bytes:
