@@ -441,6 +441,10 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def of_worker(self, worker_ref: str) -> list[Any]:
             return self.where(lambda r: r.worker_ref == worker_ref)
 
+        def name_worker(self, case_id: str, worker_ref: str) -> None:
+            for read in self.where(lambda r: r.case_id == case_id and r.worker_ref is None):
+                self.save(dataclasses.replace(read, worker_ref=worker_ref))
+
     class InMemoryTrailUnitOfWork(InMemoryUnitOfWork, TrailUnitOfWork):
         publishes = False
         keeps_handoffs = False

@@ -196,13 +196,18 @@ def test_a_read_is_an_entry_of_the_chain_showing_its_reader(trail_db):
     assert found["state"] == "filed"  # a read moves no case
 
 
-def test_the_trail_sql_adapter_lists_reads_by_case_and_by_worker(trail_sql_db):
+@pytest.mark.parametrize("database", ["trail_db", "trail_sql_db"])
+def test_reads_recorded_before_the_filing_reached_the_trail_are_the_workers_once_it_does(database, request):
+    db = request.getfixturevalue(database)
     for message in (filed("LD-1", "aaaaaaaaaaaaaaaa"), read_event("LD-1"), read_event("LD-9")):
-        deliver(trail_sql_db, TRAIL, message)
-    with trail_sql_db() as uow:
+        deliver(db, TRAIL, message)
+    with db() as uow:
         assert [r.case_id for r in uow.reads.of_worker("aaaaaaaaaaaaaaaa")] == ["LD-1"]
         (unknown_worker,) = uow.reads.of_case("LD-9")
     assert unknown_worker.worker_ref is None and unknown_worker.fields == ["worker.id_number", "worker.name"]
+    deliver(db, TRAIL, filed("LD-9", "aaaaaaaaaaaaaaaa"))  # a filing parked, then replayed
+    with db() as uow:
+        assert [r.case_id for r in uow.reads.of_worker("aaaaaaaaaaaaaaaa")] == ["LD-1", "LD-9"]
 
 
 # -- disputes reads ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select
+from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select, update
 
 from disputes_shared.contract.handoff import Handoff
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
@@ -145,6 +145,10 @@ class SqlPersonalDataReads(NumberedRows[PersonalDataRead], PersonalDataReads):
 
     def of_worker(self, worker_ref: str) -> list[PersonalDataRead]:
         return self.find(self.table.c.worker_ref == worker_ref, order_by=self.table.c.id)
+
+    def name_worker(self, case_id: str, worker_ref: str) -> None:
+        self.connection.execute(update(self.table).where(
+            self.table.c.case_id == case_id, self.table.c.worker_ref.is_(None)).values(worker_ref=worker_ref))
 
 
 class SqlTrailUnitOfWork(SqlUnitOfWork, TrailUnitOfWork):

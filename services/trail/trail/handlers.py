@@ -62,6 +62,10 @@ class Trail:
         entries = self._entries(uow, envelope.case_id)
         if envelope.event_type == READ_EVENT:
             uow.reads.add(read_of(entry, worker_ref_of(entries)))
+        elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
+            # Reads recorded before the filing reached the trail (a filing parked, then
+            # replayed) are the worker's too.
+            uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
         before = uow.summaries.get(envelope.case_id)
         summary = summarise(envelope.case_id, entries)
         if summary.bounced and not (before and before.bounced):

@@ -68,6 +68,10 @@ class PersonalDataReads(Repository[PersonalDataRead]):
     def of_worker(self, worker_ref: str) -> list[PersonalDataRead]:
         """Every read of one worker's data, across their cases, oldest first."""
 
+    @abstractmethod
+    def name_worker(self, case_id: str, worker_ref: str) -> None:
+        """Name the worker on the case's reads recorded without one."""
+
 
 class TrailUnitOfWork(UnitOfWork):
     entries: TrailEntries
