@@ -17,6 +17,13 @@ from disputes_shared.kit.broker import (
     read_parked,
     record_replayed,
 )
+from disputes_shared.plumbing.parked_personal_data import (
+    CASE_ID,
+    EVENT_TYPE,
+    PAYLOAD_FIELDS,
+    SEALED,
+    WITHHELD,
+)
 
 # Headers of the parking itself (ours, and the broker's when a delivery limit parked it): not
 # sent on with a replayed message.
@@ -28,24 +35,37 @@ PARKING_HEADERS = ("x-parked-reason", "x-parked-by", "x-parked-at", "x-original-
 def _view(message: ParkedMessage) -> dict[str, Any]:
     """What an operator is shown of a parked message: where it went and why it was parked, its
     size and its payload's field names; never its values (a dossier names the worker)."""
-    body = message.body.decode("utf-8", "replace")
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
-    payload = document.get("payload") if isinstance(document, dict) else None
+    headers = message.headers
     return {
         "message_id": message.message_id,
         "reason": message.reason, "parked_by": message.parked_by,
         "parked_at": message.parked_at,
         "exchange": message.original_exchange,
         "routing_key": message.original_routing_key,
-        "event_type": document.get("event_type") if isinstance(document, dict) else None,
-        "case_id": document.get("case_id") if isinstance(document, dict) else None,
-        "replays": int(message.headers.get("x-replays", 0)),
+        **_what(message),
+        "replays": int(headers.get("x-replays", 0)),
         "body_bytes": len(message.body),
-        "payload_fields": sorted(payload) if isinstance(payload, dict) else None,
+        "personal_data": "sealed" if SEALED in headers else "withheld" if WITHHELD in headers else None,
     }
+
+
+def _what(message: ParkedMessage) -> dict[str, Any]:
+    """The event type, case and payload field names: from the headers of a dossier parked
+    sealed (or without its body), else from the body."""
+    headers = message.headers
+    if EVENT_TYPE in headers:
+        fields = str(headers.get(PAYLOAD_FIELDS) or "")
+        return {"event_type": headers[EVENT_TYPE] or None, "case_id": headers.get(CASE_ID) or None,
+                "payload_fields": fields.split(",") if fields else None}
+    try:
+        document = json.loads(message.body.decode("utf-8", "replace"))
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return {"event_type": None, "case_id": None, "payload_fields": None}
+    payload = document.get("payload")
+    return {"event_type": document.get("event_type"), "case_id": document.get("case_id"),
+            "payload_fields": sorted(payload) if isinstance(payload, dict) else None}
 
 
 def waiting(amqp_uri: str) -> list[ParkedMessage]:

@@ -85,6 +85,36 @@ def cmd_trail(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reads(args: argparse.Namespace) -> int:
+    """Reads of personal data, of a case or of one worker's data, as the trail recorded them;
+    the listing is itself recorded on the trail (read as the auditor the token names)."""
+    from nameko.exceptions import RemoteError
+
+    from .reads import worker_ref_of_id_number
+    from .render import reads_view, show
+
+    query: dict[str, Any] = {"case_id": args.case}
+    if args.worker_of:
+        query = {"case_id": args.worker_of, "whole_worker": True}
+    elif args.worker:
+        try:
+            query = {"worker_ref": worker_ref_of_id_number(sys.stdin)}
+        except ValueError as exc:
+            print(f"no worker: {exc}", file=sys.stderr)
+            return 1
+    with _platform() as platform:
+        try:
+            found = platform.call("trail", "personal_data_reads", **query)
+        except RemoteError as exc:
+            print(f"no reads: {exc.value}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        show(reads_view(found))
+    return 0
+
+
 def cmd_handoffs(args: argparse.Namespace) -> int:
     from .render import handoff_view, show
 
@@ -347,6 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     trail_format = trail.add_mutually_exclusive_group()
     trail_format.add_argument("--json", action="store_true")
     trail_format.add_argument("--csv", action="store_true")
+    reads = sub.add_parser("reads", help="who read a case's or a worker's personal data, when, "
+                           "which fields and why (auditors; the listing is itself recorded)")
+    reads_of = reads.add_mutually_exclusive_group(required=True)
+    reads_of.add_argument("--case", metavar="CASE_ID", help="the reads of one case")
+    reads_of.add_argument("--worker-of", metavar="CASE_ID",
+                          help="every read of the data of the worker who filed this case")
+    reads_of.add_argument("--worker", action="store_true",
+                          help="every read of one worker's data; their resident ID number is read "
+                               "from standard input (never an argument, which others can see)")
+    reads.add_argument("--json", action="store_true")
     handoffs = sub.add_parser("handoffs", help="handoff waits by agency pair, backlog, bounced cases")
     handoffs.add_argument("--json", action="store_true")
     report = sub.add_parser("report", help="a period's figures, as a centre reports them upward, "
@@ -411,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         return local.status()
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
-    if args.command in ("demo", "trail", "handoffs", "dead-letters", "report", "rebuild-analytics",
+    if args.command in ("demo", "trail", "reads", "handoffs", "dead-letters", "report", "rebuild-analytics",
                          "risk-notice", "simulate", "agency"):
         from . import local
 
@@ -422,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"rotate-keys: services keeping personal data are {', '.join(PERSONAL_DATA_SERVICES)}")
     if args.command == "token" and not 0 < args.minutes <= 12 * 60:
         parser.error("--minutes: more than 0, at most 720")
-    commands = {"demo": cmd_demo, "city-year": cmd_city_year, "trail": cmd_trail, "handoffs": cmd_handoffs,
+    commands = {"demo": cmd_demo, "city-year": cmd_city_year, "trail": cmd_trail, "reads": cmd_reads,
+                "handoffs": cmd_handoffs,
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,

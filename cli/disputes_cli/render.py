@@ -139,6 +139,14 @@ def trail_view(trail: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
+def reads_view(reads: list[dict[str, Any]]) -> Table:
+    """Reads of personal data (``disputes reads``): field names, never values."""
+    return table(["at", "case", "agency", "reader", "role", "purpose", "via", "fields"],
+                 [[r["at"][:19], r["case_id"], r["agency"], r["reader"], r["role"], r["purpose"],
+                   r["via"], ", ".join(r["fields"])] for r in reads],
+                 title=f"{len(reads)} reads of personal data")
+
+
 def trail_report(trail: dict[str, Any]) -> str:
     return plain(trail_view(trail))
 

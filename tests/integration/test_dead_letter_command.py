@@ -54,3 +54,35 @@ def test_a_replayed_message_goes_back_where_it_was_sent_and_leaves_the_queue(med
     (handoff,) = eventually(lambda: pending(mediation))
     assert handoff["case_id"] == envelope.case_id
     assert [m["message_id"] for m in dead_letters.list_parked(operator)] == ["stays"]
+
+
+def test_a_parked_dossier_is_on_the_stream_sealed_and_a_replay_applies_it(mediation, amqp_uri, monkeypatch):
+    """Parked by a handler that failed (a fault mended by the next release), the dossier is kept
+    on the stream without a planted value in the clear; replayed, mediation opens it and takes
+    the case in."""
+    from disputes_shared.kit.broker import read_parked
+    from disputes_shared.plumbing.handoff_desk import HandoffDesk
+
+    from ..support.broker import send
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("a fault in this release")
+
+    operator = uri_of(amqp_uri, "operator")
+    monkeypatch.setattr(HandoffDesk, "receive", failing)
+    envelope = dossier_envelope(case_id="LD-SEALED-1")
+    send(amqp_uri, envelope)
+    (listed,) = eventually(lambda: dead_letters.list_parked(operator))
+    assert (listed["event_type"], listed["case_id"], listed["personal_data"]) == (
+        "handoff.dossier", "LD-SEALED-1", "sealed")
+    assert "dossier" in listed["payload_fields"] and "RuntimeError" in listed["reason"]
+    stream = "".join(m.body.decode("utf-8", "replace") + json.dumps(m.headers, ensure_ascii=False, default=str)
+                     for m in read_parked(operator))
+    planted = [*DOSSIER["worker"].values(), DOSSIER["employer"]["name"]]
+    assert envelope.case_id in stream and [value for value in planted if value in stream] == []
+
+    monkeypatch.undo()  # the fault mended
+    (replayed,) = dead_letters.replay(operator, {envelope.event_id})
+    (handoff,) = eventually(lambda: pending(mediation))
+    assert handoff["case_id"] == "LD-SEALED-1"
+    assert dead_letters.list_parked(operator) == []

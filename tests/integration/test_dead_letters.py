@@ -11,10 +11,12 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
+from disputes_shared.plumbing.parked_personal_data import opened_after_replay
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
 from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send
+from ..support.keys import keys_of
 from ..support.metrics import metric_value
 from ..support.signin import staff_rpc
 from ..support.waiting import eventually
@@ -69,7 +71,9 @@ def test_a_malformed_body_is_parked_with_the_reason_and_consuming_goes_on(
     assert reason_fragment in parked["headers"]["x-parked-reason"]
     assert parked["headers"]["x-parked-by"] == "mediation"
     assert parked["headers"]["x-original-routing-key"] == "handoff.dossier.v1.mediation"
-    assert parked["body"] == body
+    # From the dossiers exchange, so taken as personal data: sealed with mediation's keys.
+    assert parked["body"] != body
+    assert opened_after_replay(keys_of(mediation), parked["body"], parked["headers"]) == body
     send(amqp_uri, dossier_envelope())  # the service still consumes
     assert eventually(lambda: pending(mediation))
 

@@ -166,6 +166,9 @@ def example_payloads() -> dict[str, dict[str, Any]]:
                            "agencies": []},
         "agency.changed": {"agency": "labor_inspection", "status": "active",
                            "purpose": "wage_arrears_referrals", "changed_at": AT},
+        "personal_data.read": {"fields_read": ["worker.id_number", "worker.name"],
+                               "purpose": "case_work", "via": "rpc", "data_subject": False,
+                               "actor": {"subject": "mediator-1", "role": "mediator"}},
     }
 
 

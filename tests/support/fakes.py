@@ -374,14 +374,22 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
 
 def _trail() -> type[InMemoryUnitOfWork]:
-    from trail.ports import CaseSummaries, Checkpoints, TrailEntries, TrailHandoffs, TrailUnitOfWork
+    from trail.ports import (
+        CaseSummaries,
+        Checkpoints,
+        PersonalDataReads,
+        TrailEntries,
+        TrailHandoffs,
+        TrailUnitOfWork,
+    )
 
-    class InMemoryTrailEntries(InMemoryRepository[Any], TrailEntries):
+    class InMemoryNumberedRows(InMemoryRepository[Any]):
         def add(self, obj: Any) -> None:
-            # The entry's place in the chain, as the database's autoincrement gives it.
+            # The row's number (an entry's place in the chain), as the database's autoincrement gives it.
             obj = dataclasses.replace(obj, id=self.size() + 1)
             super().add(obj)
 
+    class InMemoryTrailEntries(InMemoryNumberedRows, TrailEntries):
         def head_hash(self) -> tuple[int | None, str | None]:
             merged = self._merged()
             if not merged:
@@ -426,6 +434,17 @@ def _trail() -> type[InMemoryUnitOfWork]:
     class InMemoryTrailHandoffs(InMemoryHandoffs, TrailHandoffs):
         pass
 
+    class InMemoryPersonalDataReads(InMemoryNumberedRows, PersonalDataReads):
+        def of_case(self, case_id: str) -> list[Any]:
+            return self.where(lambda r: r.case_id == case_id)
+
+        def of_worker(self, worker_ref: str) -> list[Any]:
+            return self.where(lambda r: r.worker_ref == worker_ref)
+
+        def name_worker(self, case_id: str, worker_ref: str) -> None:
+            for read in self.where(lambda r: r.case_id == case_id and r.worker_ref is None):
+                self.save(dataclasses.replace(read, worker_ref=worker_ref))
+
     class InMemoryTrailUnitOfWork(InMemoryUnitOfWork, TrailUnitOfWork):
         publishes = False
         keeps_handoffs = False
@@ -436,6 +455,7 @@ def _trail() -> type[InMemoryUnitOfWork]:
             self.summaries = self._part(InMemoryCaseSummaries(self.table("case_summaries"), "case_id"))
             self.checkpoints = self._part(InMemoryCheckpoints(self.table("trail_checkpoints"), "entry_id"))
             self.handoffs = self._part(InMemoryTrailHandoffs(self.table("handoffs"), "handoff_id"))
+            self.reads = self._part(InMemoryPersonalDataReads(self.table("personal_data_reads"), "id"))
 
     return InMemoryTrailUnitOfWork
 

@@ -10,6 +10,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, PersonalDataRefused
+from disputes_shared.contract.reads import READ_EVENT
 from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.regional import RegionalFigures, regional_figures
 
@@ -40,8 +41,10 @@ class Analytics:
     def handle(self, uow: AnalyticsUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
             raise PersonalDataRefused(f"{envelope.event_type} must not reach analytics")
-        if envelope.event_type == "warning.raised" or envelope.event_type in CASELESS_EVENTS:
-            return "ignored"  # our own, back from the exchange; or about no case (the registry)
+        if envelope.event_type in ("warning.raised", READ_EVENT) or envelope.event_type in CASELESS_EVENTS:
+            # Our own, back from the exchange; a read of personal data (the trail's register,
+            # not a case's figures); or about no case (the registry).
+            return "ignored"
         facts = self._record(uow, envelope.event_id, envelope.case_id, envelope.event_type,
                              str(envelope.source_agency), envelope.payload, envelope.occurred_at)
         check = self.checks.get(envelope.event_type)

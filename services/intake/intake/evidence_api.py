@@ -89,6 +89,7 @@ class EvidenceEndpoints:
             with self.storage() as uow:
                 items = self.agency_logic.evidence_of(uow, case_id, access_code_of(request),
                                                       by_staff=self.acting is not None)
+                uow.commit()  # the read's record
         except UnknownCase:
             return no_claim()
         return _json(200, {"case_id": case_id, "evidence": [
@@ -103,6 +104,7 @@ class EvidenceEndpoints:
                     item = self.agency_logic.evidence_item(uow, case_id, evidence_id,
                                                            access_code_of(request),
                                                            by_staff=self.acting is not None)
+                    uow.commit()  # the read's record
             except UnknownCase:
                 item = None
         if item is None:

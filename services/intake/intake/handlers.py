@@ -13,8 +13,10 @@ from disputes_shared.contract.employers import employer_ref
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
+from disputes_shared.contract.reads import read_recorded
 from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
+from disputes_shared.contract.vocabularies import ReadPurpose, ReadVia
 from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
@@ -173,9 +175,13 @@ class Intake:
         return claim
 
     def consultations_pending(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
-        """Urgent cases whose joint consultation has not met yet."""
-        urgent = uow.claims.urgent_open()
-        return [claim_view(c) for c in urgent if c.consultation and not c.consultation["held_at"]]
+        """Urgent cases whose joint consultation has not met yet (a read recorded should one
+        show personal data: commit before answering)."""
+        pending = [c for c in uow.claims.urgent_open() if c.consultation and not c.consultation["held_at"]]
+        for claim in pending:
+            self.record_read(uow, claim, claim_personal_fields(claim), ReadPurpose.CONSULTATION,
+                             ReadVia.RPC)
+        return [claim_view(c) for c in pending]
 
     # -- the registry of outside agencies -----------------------------------------------------
 
@@ -254,18 +260,42 @@ class Intake:
             raise UnknownCase("no claim has this case number and access code")
         return claim
 
+    def read_claim(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None,
+                   by_staff: bool, via: ReadVia) -> dict[str, Any]:
+        """A claim as its worker or signed-in staff read it (``claim_for_worker``), the read
+        recorded when it shows personal data (commit before answering)."""
+        claim = self.claim_for_worker(uow, case_id, access_code, by_staff)
+        self.record_read(uow, claim, claim_personal_fields(claim), _purpose(by_staff), via, by_staff)
+        return claim_view(claim)
+
     def evidence_of(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None,
                     by_staff: bool = False) -> list[dict[str, Any]]:
-        """A claim's files, described (never their bytes)."""
-        self.claim_for_worker(uow, case_id, access_code, by_staff)
-        return uow.evidence.described(case_id)
+        """A claim's files, described (never their bytes; their names are the worker's)."""
+        claim = self.claim_for_worker(uow, case_id, access_code, by_staff)
+        described = uow.evidence.described(case_id)
+        if described:
+            self.record_read(uow, claim, ["evidence_files.name"], _purpose(by_staff), ReadVia.HTTP,
+                             by_staff)
+        return described
 
     def evidence_item(self, uow: IntakeUnitOfWork, case_id: str, evidence_id: str,
                       access_code: str | None, by_staff: bool = False) -> EvidenceFile | None:
         """One of a claim's files; None when the claim has no such file."""
-        self.claim_for_worker(uow, case_id, access_code, by_staff)
+        claim = self.claim_for_worker(uow, case_id, access_code, by_staff)
         item = uow.evidence.get(evidence_id)
-        return item if item is not None and item.case_id == case_id else None
+        if item is None or item.case_id != case_id:
+            return None
+        self.record_read(uow, claim, ["evidence_files.name", "evidence_files.content"],
+                         _purpose(by_staff), ReadVia.HTTP, by_staff)
+        return item
+
+    def record_read(self, uow: IntakeUnitOfWork, claim: Claim, fields: list[str],
+                    purpose: ReadPurpose, via: ReadVia, by_staff: bool = True) -> None:
+        """An access record of personal fields of ``claim`` just read, if any were."""
+        if fields:
+            uow.emit(read_recorded(case_id=claim.case_id, correlation_id=claim.correlation_id,
+                                   agency=self.agency, fields=fields, purpose=purpose, via=via,
+                                   at=uow.clock.now(), data_subject=not by_staff))
 
     # -- events ------------------------------------------------------------------------------
 
@@ -306,6 +336,17 @@ def registry_view(entry: RegisteredAgency) -> dict[str, Any]:
     return {"name": entry.name, "purpose": entry.purpose, "status": str(entry.status),
             "registered_at": entry.registered_at.isoformat(),
             "changed_at": entry.changed_at.isoformat(), "changed_by": entry.changed_by}
+
+
+def _purpose(by_staff: bool) -> ReadPurpose:
+    return ReadPurpose.CASE_WORK if by_staff else ReadPurpose.DATA_SUBJECT
+
+
+def claim_personal_fields(claim: Claim) -> list[str]:
+    """The personal fields ``claim_view`` shows of a claim: of its joint consultation, once
+    held, who sat and the plan they agreed for the worker (a convened one holds neither)."""
+    consultation = claim.consultation or {}
+    return [f"consultation.{part}" for part in ("participants", "plan") if consultation.get(part)]
 
 
 def claim_view(claim: Claim) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.strict import TEXT_LIMITS
+from disputes_shared.contract.vocabularies import ReadVia
 from disputes_shared.contract.wire import MAX_BODY_BYTES, UnreadableBody, read_json
 from disputes_shared.plumbing.access import ActingPerson, http, rpc
 from disputes_shared.plumbing.nameko_deps import (
@@ -107,7 +108,7 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
         staff whose role may read it (checked at the entrypoint)."""
         if self.acting is not None:
             try:
-                return _json(200, self.claim(case_id))
+                return _json(200, self._read_claim(case_id, None, by_staff=True, via=ReadVia.HTTP))
             except UnknownCase:
                 return no_claim()
         access_code = access_code_of(request)
@@ -120,11 +121,18 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
         if len(case_id) > TEXT_LIMITS["case_id"]:  # longer is no case number
             return no_claim()
         try:
-            with self.storage() as uow:
-                claim = self.agency_logic.claim_for_worker(uow, case_id, access_code)
+            return _json(200, self._read_claim(case_id, access_code, by_staff=False, via=ReadVia.HTTP))
         except UnknownCase:
             return no_claim()
-        return _json(200, claim_view(claim))
+
+    def _read_claim(self, case_id: str, access_code: str | None, by_staff: bool,
+                    via: ReadVia) -> dict[str, Any]:
+        """The claim, its read recorded in the same transaction (staff, admitted by role at the
+        entrypoint, need no code)."""
+        with self.storage() as uow:
+            found = self.agency_logic.read_claim(uow, case_id, access_code, by_staff, via)
+            uow.commit()
+        return found
 
     @rpc
     def file_claim(self, document: dict[str, Any]) -> dict[str, Any]:
@@ -142,15 +150,13 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     @rpc
     def consultations_pending(self) -> list[dict[str, Any]]:
         with self.storage() as uow:
-            return self.agency_logic.consultations_pending(uow)
+            pending = self.agency_logic.consultations_pending(uow)
+            uow.commit()  # the reads' records
+        return pending
 
     @rpc
     def claim(self, case_id: str) -> dict[str, Any]:
-        with self.storage() as uow:
-            found = uow.claims.get(case_id)
-        if found is None:
-            raise UnknownCase(case_id)
-        return claim_view(found)
+        return self._read_claim(case_id, None, by_staff=True, via=ReadVia.RPC)
 
     # -- the registry of outside agencies (operators; ``disputes agency``) ----------------------
 

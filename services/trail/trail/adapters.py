@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select
+from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select, update
 
 from disputes_shared.contract.handoff import Handoff
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
@@ -15,9 +15,10 @@ from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .chain import Checkpoint
-from .domain import CaseSummary, TrailEntry
-from .ports import CaseSummaries, Checkpoints, TrailEntries, TrailHandoffs, TrailUnitOfWork
+from .domain import CaseSummary, PersonalDataRead, TrailEntry
+from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
+T = TypeVar("T")
 metadata = service_metadata()
 trail_entries = Table(
     "trail_entries", metadata,
@@ -57,6 +58,22 @@ case_summaries = Table(
     Column("returns", Integer, nullable=False),
     Column("anomalies", JsonDocument, nullable=False),
 )
+# Access records (``personal_data.read``), each also an entry of the chain: listed by case and
+# by worker (``case.filed``'s keyed worker_ref), never holding a personal value.
+personal_data_reads = Table(
+    "personal_data_reads", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("worker_ref", String(16), index=True),
+    Column("read_at", UtcDateTime, nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("reader", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("fields", JsonDocument, nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("via", String(8), nullable=False),
+)
 # The trail records handoffs it sees; it publishes nothing and keeps no statutory clock.
 plumbing = add_plumbing_tables(metadata, outbox=False, clocks=False)
 # Left in the database for the release before, whose relay still polls it; dropped next release.
@@ -67,12 +84,16 @@ HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_ent
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
 
 
-class SqlTrailEntries(DataclassRepository[TrailEntry], TrailEntries):
-    def add(self, obj: TrailEntry) -> None:
+class NumberedRows(DataclassRepository[T]):
+    """Rows numbered by the database as they are added (an entry's place in the chain)."""
+
+    def add(self, obj: T) -> None:
         row = self._row(obj)
-        row.pop("id")  # given by the database: the entry's place in the chain
+        row.pop("id")
         self.connection.execute(self.statements.insert, row)
 
+
+class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
     def head_hash(self) -> tuple[int | None, str | None]:
         """The id and hash of the last entry recorded, if any."""
         row = self.connection.execute(HEAD).first()
@@ -118,8 +139,21 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
         return self.find()
 
 
+class SqlPersonalDataReads(NumberedRows[PersonalDataRead], PersonalDataReads):
+    def of_case(self, case_id: str) -> list[PersonalDataRead]:
+        return self.find(self.table.c.case_id == case_id, order_by=self.table.c.id)
+
+    def of_worker(self, worker_ref: str) -> list[PersonalDataRead]:
+        return self.find(self.table.c.worker_ref == worker_ref, order_by=self.table.c.id)
+
+    def name_worker(self, case_id: str, worker_ref: str) -> None:
+        self.connection.execute(update(self.table).where(
+            self.table.c.case_id == case_id, self.table.c.worker_ref.is_(None)).values(worker_ref=worker_ref))
+
+
 class SqlTrailUnitOfWork(SqlUnitOfWork, TrailUnitOfWork):
     entries: SqlTrailEntries
+    reads: SqlPersonalDataReads
     summaries: SqlCaseSummaries
     checkpoints: SqlCheckpoints
     handoffs: SqlTrailHandoffs
@@ -127,6 +161,7 @@ class SqlTrailUnitOfWork(SqlUnitOfWork, TrailUnitOfWork):
     def bind(self, connection: Connection) -> None:
         self.entries = SqlTrailEntries(connection, trail_entries, TrailEntry)
         self.summaries = SqlCaseSummaries(connection, case_summaries, CaseSummary)
+        self.reads = SqlPersonalDataReads(connection, personal_data_reads, PersonalDataRead)
         self.checkpoints = SqlCheckpoints(connection, trail_checkpoints, Checkpoint)
         assert self.tables.handoffs is not None  # the trail keeps every handoff it sees
         self.handoffs = SqlTrailHandoffs(connection, self.tables.handoffs, Handoff)

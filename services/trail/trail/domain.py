@@ -31,6 +31,51 @@ class TrailEntry:
 
 
 @dataclass
+class PersonalDataRead:
+    """An access record (PIPL arts. 51, 55): a read of a case's personal data, as announced by
+    the agency that answered it. The worker is named by ``case.filed``'s keyed ``worker_ref``,
+    so an auditor lists every read of one worker's data without anyone's ID number here."""
+
+    event_id: str
+    case_id: str
+    worker_ref: str | None
+    read_at: datetime
+    agency: str
+    reader: str  # the signed-in subject, or ``data_subject`` for the worker themself
+    role: str  # the reader's role, or ``worker``
+    fields: list[str]
+    purpose: str
+    via: str
+    id: int | None = None
+
+
+DATA_SUBJECT = {"subject": "data_subject", "role": "worker"}
+
+
+def read_of(entry: TrailEntry, worker_ref: str | None) -> PersonalDataRead:
+    """The access record a ``personal_data.read`` entry announces."""
+    payload = entry.payload
+    reader = DATA_SUBJECT if payload.get("data_subject") else (payload.get("actor") or {})
+    return PersonalDataRead(
+        event_id=entry.event_id, case_id=entry.case_id, worker_ref=worker_ref,
+        read_at=entry.occurred_at, agency=entry.source_agency,
+        reader=reader.get("subject", "unknown"), role=reader.get("role", "unknown"),
+        fields=list(payload["fields_read"]), purpose=payload["purpose"], via=payload["via"])
+
+
+def read_view(read: PersonalDataRead) -> dict[str, Any]:
+    return {"at": read.read_at.isoformat(), "case_id": read.case_id, "worker_ref": read.worker_ref,
+            "agency": read.agency, "reader": read.reader, "role": read.role,
+            "fields": read.fields, "purpose": read.purpose, "via": read.via,
+            "event_id": read.event_id}
+
+
+def worker_ref_of(entries: Iterable[TrailEntry]) -> str | None:
+    """The case's worker as ``case.filed`` named them (a keyed ref), if it did."""
+    return next((e.payload.get("worker_ref") for e in entries if e.event_type == "case.filed"), None)
+
+
+@dataclass
 class CaseSummary:
     case_id: str
     state: str
@@ -67,6 +112,8 @@ FILED_BY = {"online": "worker", "counter": "intake_clerk", "hotline_12345": "hot
 
 
 def acting_role(source_agency: str, event_type: str, payload: dict[str, Any]) -> str:
+    if event_type == "personal_data.read":  # the reader themself, as the record names them
+        return "worker" if payload.get("data_subject") else (payload.get("actor") or {}).get("role", "unknown")
     if event_type == "case.filed":  # the worker online, or staff taking the claim down
         return FILED_BY.get(payload.get("channel", ""), "intake_clerk")
     if event_type in FIXED_ROLE:

@@ -10,6 +10,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, PersonalDataRefused
+from disputes_shared.contract.reads import READ_EVENT
 from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
@@ -22,7 +23,10 @@ from .domain import (
     entry_view,
     handoff_from_event,
     handoff_table,
+    read_of,
+    read_view,
     summarise,
+    worker_ref_of,
 )
 from .ports import TrailUnitOfWork
 
@@ -57,8 +61,15 @@ class Trail:
             (uow.handoffs.save if known else uow.handoffs.add)(handoff)
         if envelope.event_type in CASELESS_EVENTS:
             return "handled"  # recorded and chained like every event; no case to summarise
+        entries = self._entries(uow, envelope.case_id)
+        if envelope.event_type == READ_EVENT:
+            uow.reads.add(read_of(entry, worker_ref_of(entries)))
+        elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
+            # Reads recorded before the filing reached the trail (a filing parked, then
+            # replayed) are the worker's too.
+            uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
         before = uow.summaries.get(envelope.case_id)
-        summary = summarise(envelope.case_id, self._entries(uow, envelope.case_id))
+        summary = summarise(envelope.case_id, entries)
         if summary.bounced and not (before and before.bounced):
             self._flag_bounced(uow, summary, entry)
         (uow.summaries.save if before else uow.summaries.add)(summary)
@@ -106,6 +117,15 @@ class Trail:
         entry.signature = self._signed(entry_message(entry.entry_hash))
         uow.entries.add(entry)
 
+    def _record_access(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str, role: str,
+                       **what: str) -> None:
+        """Who read the case's trail (or, with ``listed``, which of its records), in the chain."""
+        now = uow.clock.now()
+        self._record(uow, TrailEntry(
+            event_id=str(uuid.uuid4()), case_id=case_id, event_type="trail.accessed",
+            move="trail.accessed", source_agency=str(self.agency), occurred_at=now,
+            recorded_at=now, payload={"accessed_by": accessed_by, "role": role, **what}))
+
     def _signed(self, message: bytes) -> str:
         if self.sign is None:
             raise RuntimeError("this trail has no signing key: it can be read, not written")
@@ -119,16 +139,33 @@ class Trail:
         if summary is None:
             raise UnknownCase(f"no trail for case {case_id}")
         entries = sorted(self._entries(uow, case_id), key=lambda e: (e.occurred_at, e.id or 0))
-        now = uow.clock.now()
-        self._record(uow, TrailEntry(
-            event_id=str(uuid.uuid4()), case_id=case_id, event_type="trail.accessed",
-            move="trail.accessed", source_agency=str(self.agency), occurred_at=now,
-            recorded_at=now, payload={"accessed_by": accessed_by, "role": role}))
+        self._record_access(uow, case_id, accessed_by, role)
         return {
             **summary_view(summary),
             "entries": [entry_view(e) for e in entries],
             "handoffs": [handoff_view(h) for h in uow.handoffs.for_case(case_id)],
         }
+
+    def personal_data_reads(self, uow: TrailUnitOfWork, accessed_by: str, role: str,
+                            case_id: str | None = None, worker_ref: str | None = None,
+                            whole_worker: bool = False) -> list[dict[str, Any]]:
+        """Reads of personal data: of one case, or every read of one worker's data (by their
+        ``worker_ref``, or as the worker who filed ``case_id`` with ``whole_worker``). The
+        listing itself is recorded on each case it shows (``trail.accessed``), as reading a
+        trail is."""
+        if whole_worker and case_id is not None:
+            worker_ref = worker_ref_of(self._entries(uow, case_id))
+            if worker_ref is None:
+                raise UnknownCase(f"the trail knows no worker of case {case_id}")
+        if worker_ref is not None:
+            found = uow.reads.of_worker(worker_ref)
+        elif case_id is not None:
+            found = uow.reads.of_case(case_id)
+        else:
+            raise ValueError("name a case or a worker")
+        for listed_case in sorted({read.case_id for read in found}):
+            self._record_access(uow, listed_case, accessed_by, role, listed="personal_data_reads")
+        return [read_view(read) for read in found]
 
     def entries(self, uow: TrailUnitOfWork, after: int, limit: int) -> list[dict[str, Any]]:
         """The recorded events in recorded order, a page at a time: what a read model (the

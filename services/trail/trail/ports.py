@@ -9,7 +9,7 @@ from disputes_shared.contract.handoff import Handoff
 from disputes_shared.ports import HandoffRepository, Repository, UnitOfWork
 
 from .chain import Checkpoint
-from .domain import CaseSummary, TrailEntry
+from .domain import CaseSummary, PersonalDataRead, TrailEntry
 
 
 class TrailEntries(Repository[TrailEntry]):
@@ -59,8 +59,23 @@ class TrailHandoffs(HandoffRepository):
         """Every handoff the trail has seen."""
 
 
+class PersonalDataReads(Repository[PersonalDataRead]):
+    @abstractmethod
+    def of_case(self, case_id: str) -> list[PersonalDataRead]:
+        """A case's reads, oldest first."""
+
+    @abstractmethod
+    def of_worker(self, worker_ref: str) -> list[PersonalDataRead]:
+        """Every read of one worker's data, across their cases, oldest first."""
+
+    @abstractmethod
+    def name_worker(self, case_id: str, worker_ref: str) -> None:
+        """Name the worker on the case's reads recorded without one."""
+
+
 class TrailUnitOfWork(UnitOfWork):
     entries: TrailEntries
+    reads: PersonalDataReads
     summaries: CaseSummaries
     checkpoints: Checkpoints
     handoffs: TrailHandoffs

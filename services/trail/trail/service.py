@@ -45,11 +45,15 @@ class TrailService(AgencyEvents, OperationsEndpoints):
             if self.agency_logic.checkpoint(uow):
                 uow.commit()
 
+    def _reader(self) -> dict[str, str]:
+        """Who reads, as their token names them (never a name the caller sends)."""
+        return self.acting or {"subject": "unknown", "role": "unknown"}
+
     @rpc
     def trail(self, case_id: str) -> dict[str, Any]:
         """The case's trail; who read it, as their token names them, is recorded on it
         (auditors read, never change)."""
-        reader = self.acting or {"subject": "unknown", "role": "unknown"}
+        reader = self._reader()
         with self.storage() as uow:
             found = self.agency_logic.trail(uow, case_id, reader["subject"], reader["role"])
             uow.commit()
@@ -63,6 +67,18 @@ class TrailService(AgencyEvents, OperationsEndpoints):
         key alone."""
         with self.storage() as uow:
             return self.agency_logic.verify(uow).report()
+
+    @rpc
+    def personal_data_reads(self, case_id: str | None = None, worker_ref: str | None = None,
+                            whole_worker: bool = False) -> list[dict[str, Any]]:
+        """Reads of personal data, of a case or of one worker's data (``disputes reads``); the
+        listing is recorded on the trail of each case it shows."""
+        reader = self._reader()
+        with self.storage() as uow:
+            found = self.agency_logic.personal_data_reads(
+                uow, reader["subject"], reader["role"], case_id, worker_ref, whole_worker)
+            uow.commit()
+        return found
 
     @rpc
     def entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

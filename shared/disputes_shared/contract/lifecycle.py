@@ -189,7 +189,7 @@ FACT_EVENTS = ("consultation.convened", "consultation.held", "case.evidence_rece
                "mediation.agreement_unperformed", "mediation.subsidy_assessed",
                "legal_aid.provisional_aid_started", "legal_aid.representation_continued")
 NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "warning.raised",
-                            "agency.changed",
+                            "agency.changed", "personal_data.read",
                             *FACT_EVENTS,
                             *CLOCK_EVENTS})
 

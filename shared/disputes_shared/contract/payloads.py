@@ -30,6 +30,8 @@ from .vocabularies import (
     SUBSIDY_DIFFICULTIES,
     WARNING_RULES,
     LimitationStatus,
+    ReadPurpose,
+    ReadVia,
 )
 
 AGENCIES = [a.value for a in Agency]
@@ -689,6 +691,27 @@ class AgencyChanged(_Payload):
         metadata={"description": "When the registry changed (intake's clock)"})
 
 
+class PersonalDataRead(_Payload):
+    """Someone read personal data of the case (PIPL arts. 51, 55): which fields, for what purpose.
+    Names fields, never their values; the reader is ``actor`` (staff, as their verified token
+    names them) or, with ``data_subject``, the case's worker reading their own claim with its
+    access code. Sent in the same transaction as the read, before the data is answered."""
+
+    fields_read = fields.List(fields.Str(validate=[validate.Length(min=1, max=64),
+                                                   validate.Regexp(r"^[a-z_]+(\.[a-z_]+)*$")]),
+                              required=True, validate=validate.Length(min=1, max=64),
+        metadata={"description": "The personal fields the reader received, by dotted name "
+                                 "(worker.id_number), never their values"})
+    purpose = fields.Str(required=True, validate=validate.OneOf([p.value for p in ReadPurpose]),
+        metadata={"description": "Why they were read: declared by the reader from this vocabulary, or "
+                                 "implied by the command (data_subject_access: the worker's own read)"})
+    via = fields.Str(required=True, validate=validate.OneOf([v.value for v in ReadVia]),
+        metadata={"description": "How they were read: the agency's HTTP API or an RPC command"})
+    data_subject = Flag(required=True,
+        metadata={"description": "The reader is the case's worker (the data subject), proven by the "
+                                 "claim's access code; false: the reader is the actor"})
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
@@ -725,6 +748,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("inspection.concluded", 1): InspectionConcluded,
     ("warning.raised", 1): WarningRaised,
     ("agency.changed", 1): AgencyChanged,
+    ("personal_data.read", 1): PersonalDataRead,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.

@@ -201,7 +201,7 @@ OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
 }
 HOLD_NO_CASES = frozenset({Agency.TRAIL, Agency.ANALYTICS})
 CASE_HOLDER_EVENTS = ("handoff.requested", "handoff.dossier", "handoff.accepted",
-                      "handoff.returned", "clock", "case.closed")
+                      "handoff.returned", "clock", "case.closed", "personal_data.read")
 
 
 def events_sent_by(agency: Agency) -> list[str]:

@@ -44,3 +44,18 @@ class LimitationStatus(StrEnum):
 # acting person in one of them.
 STAFF_ROLES = ["intake_clerk", "mediator", "station_admin", "legal_aid_officer", "arbitrator",
                "court_clerk", "operator", "auditor"]
+
+
+class ReadPurpose(StrEnum):
+    """Why personal data is read: the caller declares one of these, or the command implies it."""
+
+    CASE_WORK = "case_work"              # the agency working the case: contact, hearing, drafting
+    CONSULTATION = "consultation"        # 特事急诊: the joint consultation of an urgent case
+    SUPERVISION = "supervision"          # a supervisor reviewing the handling (a complaint...)
+    LEGAL_OBLIGATION = "legal_obligation"  # a court's or authority's lawful request
+    DATA_SUBJECT = "data_subject_access"  # the worker reading their own data (PIPL art. 45)
+
+
+class ReadVia(StrEnum):
+    HTTP = "http"
+    RPC = "rpc"

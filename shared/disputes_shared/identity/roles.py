@@ -62,6 +62,9 @@ _DESK_READS = frozenset({"open_cases", "pending_handoffs", "clock_summary", "cas
 _DESK_ANSWERS = frozenset({"accept_handoff", "return_handoff"})
 _CASE_ENDS = frozenset({"close", "sue"})
 _CLOCK_SUMMARY = frozenset({"clock_summary"})
+# A case's dossier (personal data), for the staff who work the case, never a desk or the
+# platform's staff; each read is recorded on the trail (``contract.reads``).
+_DOSSIER = frozenset({"dossier"})
 _ANALYTICS_READS = frozenset({"report", "report_document", "simulate", "risk_notice"})
 
 PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
@@ -74,21 +77,21 @@ PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
         "mediation": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS,
     },
     Role.MEDIATOR: {
-        "mediation": _DESK_READS | _CASE_ENDS | {
+        "mediation": _DESK_READS | _CASE_ENDS | _DOSSIER | {
             "record_session", "record_agreement", "record_payment", "record_failure",
             "refer_unpaid_agreement", "answer_arbitration_offer", "pursue_unpaid_agreement"},
     },
     Role.LEGAL_AID_OFFICER: {
-        "legal_aid": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS | {"decide"},
+        "legal_aid": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS | _DOSSIER | {"decide"},
     },
     Role.ARBITRATOR: {
-        "arbitration": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS | {
+        "arbitration": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS | _DOSSIER | {
             "record_award", "record_award_performed", "refer_to_court", "serve_respondent",
             "record_answer", "pass_on_answer", "name_panel", "schedule_hearing",
             "extend_award_period", "apply_to_set_aside"},
     },
     Role.COURT_CLERK: {
-        "courts_bridge": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS | {
+        "courts_bridge": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS | _DOSSIER | {
             "enter_ruling", "record_compliance", "start_enforcement", "conclude_enforcement",
             "issue_payment_order", "record_objection"},
     },
@@ -111,7 +114,8 @@ PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
     Role.AUDITOR: {
         # ``entries``: every case's entries in recorded order, as a rebuild of analytics reads them;
         # ``verify``: the whole chain and its signed checkpoints, checked by the trail itself.
-        "trail": frozenset({"trail", "case_states", "handoff_summary", "entries", "verify"}),
+        "trail": frozenset({"trail", "case_states", "handoff_summary", "entries", "verify",
+                            "personal_data_reads"}),
         "analytics": _ANALYTICS_READS,
         **{service: _CLOCK_SUMMARY | {"case_clocks"}
            for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},

@@ -333,10 +333,12 @@ class ConfirmedPublisher:
                 log.debug("error closing publisher connection", exc_info=True)
 
 
-def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason: str) -> None:
-    """Put a message we cannot handle on the dead-letter queue, with why and where from."""
+def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason: str,
+         body: bytes | None = None, extra_headers: dict[str, Any] | None = None) -> None:
+    """Put a message we cannot handle on the dead-letter queue, with why and where from;
+    ``body`` in place of the message's own (sealed, or left out), ``extra_headers`` added."""
     delivery = message.delivery_info or {}
-    headers = dict(message.headers or {})
+    headers = {**(message.headers or {}), **(extra_headers or {})}
     headers.update({
         "x-parked-reason": reason[:2000],
         "x-parked-by": parked_by,
@@ -347,8 +349,9 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
         "x-original-user-id": message.properties.get("user_id") or "",
     })
     message_id = message.properties.get("message_id") or f"parked-{id(message)}"
-    publisher.publish(message.body, DEAD_LETTER_EXCHANGE, "", message_id=str(message_id),
-                      headers=headers, content_type=message.content_type or "application/data")
+    publisher.publish(message.body if body is None else body, DEAD_LETTER_EXCHANGE, "",
+                      message_id=str(message_id), headers=headers,
+                      content_type=message.content_type or "application/data")
 
 
 # The parking stream also holds records of its own, told apart by this header: "replayed" (with

@@ -15,6 +15,7 @@ from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
+from ..contract.reads import ReadVia, declared_purpose, dossier_fields, read_recorded
 from ..ports import CaseRepository, UnitOfWork
 from .handoff_desk import HandoffDesk, HandoffRefused
 
@@ -190,6 +191,17 @@ class ReceivingAgency(Generic[C, U]):
 
     def view(self, case: C) -> dict[str, Any]:
         return case_view(case)
+
+    def read_dossier(self, uow: U, case_id: str, purpose: str) -> dict[str, Any]:
+        """A case's dossier for the staff working it, for a declared purpose; the read is
+        recorded (``personal_data.read``) in this transaction, so it is answered only once the
+        record is committed."""
+        why = declared_purpose(purpose)
+        case = self.case(uow, case_id)
+        uow.emit(read_recorded(case_id=case.case_id, correlation_id=case.correlation_id,
+                               agency=self.agency, fields=dossier_fields(case.dossier),
+                               purpose=why, via=ReadVia.RPC, at=uow.clock.now()))
+        return {**self.view(case), "dossier": case.dossier}
 
     def on_clock_elapsed(self, uow: U, clock: StatutoryClock) -> list[Envelope]:
         """What follows, in this agency, from one of its statutory clocks running out."""

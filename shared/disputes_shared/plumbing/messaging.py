@@ -28,11 +28,19 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
-from ..contract.routing import DEAD_LETTER_QUEUE
+from ..contract.routing import DEAD_LETTER_QUEUE, HOLD_NO_CASES
 from ..kit.broker import ConfirmedPublisher, agency_queue, park, require_queue
 from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
+from .parked_personal_data import (
+    carries_personal_data,
+    is_sealed,
+    opened_after_replay,
+    sealed_for_parking,
+    withheld_for_parking,
+)
+from .personal_data import KeyManagement, PersonalDataError, key_management
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +154,13 @@ class EventConsumer(Consumer):
         super().__init__(queue=None, **kwargs)
         self._publisher: ConfirmedPublisher | None = None
         self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
+        self._keys: KeyManagement | None = None
+
+    def keys(self) -> KeyManagement:
+        """The service's key management, made on first need (parking or opening a dossier)."""
+        if self._keys is None:
+            self._keys = key_management(self.container.service_name, self.container.config)
+        return self._keys
 
     def setup(self) -> None:
         from .config import agency_of_service
@@ -165,7 +180,14 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
-        envelope, reason = decode_or_reason(message.body, message.properties.get("user_id"))
+        raw = message.body
+        if is_sealed(message.headers, raw):  # parked here sealed, and sent back by a replay
+            try:
+                raw = opened_after_replay(self.keys(), raw, dict(message.headers))
+            except (PersonalDataError, ValueError) as exc:
+                self.park_and_ack(message, f"a sealed parked message that does not open here: {exc}")
+                return
+        envelope, reason = decode_or_reason(raw, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
             return
@@ -221,10 +243,23 @@ class EventConsumer(Consumer):
         time.sleep(delay)
         self._attempt(envelope, message, attempt + 1)
 
+    def parking_copy(self, message: Message) -> tuple[bytes | None, dict[str, Any]]:
+        """What goes on the dead-letter stream in place of a message's body: personal data
+        sealed with this service's keys, or left out by a service that keeps none; anything else
+        (a sealed one parked again included) as it came (None)."""
+        body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
+        exchange = (message.delivery_info or {}).get("exchange", "")
+        if is_sealed(message.headers, body) or not carries_personal_data(exchange, body):
+            return None, {}
+        if self.agency in HOLD_NO_CASES:
+            return withheld_for_parking(body, str(self.agency))
+        return sealed_for_parking(self.keys(), body)
+
     def park_and_ack(self, message: Message, reason: str) -> None:
         assert self._publisher is not None
         try:
-            park(self._publisher, message, str(self.agency), reason)
+            body, headers = self.parking_copy(message)
+            park(self._publisher, message, str(self.agency), reason, body, headers)
         except Exception:
             # Not parked, so not acked: the broker redelivers it rather than lose it.
             log.exception("could not park a message; leaving it to be redelivered")

@@ -293,6 +293,12 @@ class HandoffDeskRpc(AgencyEvents):
         return self.query(self.agency_logic.open_cases, state)
 
     @rpc
+    def dossier(self, case_id: str, purpose: str) -> dict[str, Any]:
+        """A case's dossier (personal data), for a purpose of ``ReadPurpose``; every read is
+        recorded on the trail."""
+        return self.command(self.agency_logic.read_dossier, case_id, purpose)
+
+    @rpc
     def close(self, case_id: str, outcome: str = "abandoned") -> dict[str, Any]:
         return self.command(self.agency_logic.close, case_id, outcome)
 
