@@ -153,6 +153,8 @@ def message_schema(event_type: str, major: int) -> dict[str, Any]:
     envelope = object_schema(EnvelopeSchema())
     payload = object_schema(payload_class())
     payload["description"] = f"The {event_type} payload (major {major})"
+    if hasattr(payload_class, "published_constraints"):  # rules across fields, as JSON Schema says them
+        payload.update(payload_class.published_constraints())
     envelope["properties"].update({
         "event_type": {"const": event_type, "description": "The event type of this schema"},
         "schema_version": {"type": "string", "pattern": rf"^{major}\.[0-9]+$",
