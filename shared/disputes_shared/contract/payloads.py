@@ -422,10 +422,13 @@ class HandoffDossierV2(HandoffRequested):
             return  # already refused by the fields themselves
         sent = dossier_fields(data["dossier"])
         allowed = allowed_fields(data["purpose"])
-        problems = {name: [f"not received for the purpose {data['purpose']}"]
-                    for name in outside_purpose(data["purpose"], sent)}
-        problems |= {name: ["required for the purpose"]
-                     for name in sorted(REQUIRED_IN_DOSSIER & allowed - sent)}
+        problems: dict[str, Any] = {}
+        for names, rule in ((outside_purpose(data["purpose"], sent),
+                             f"not received for the purpose {data['purpose']}"),
+                            (sorted(REQUIRED_IN_DOSSIER & allowed - sent), "required for the purpose")):
+            for name in names:  # the worker's parts nested, as the errors of its fields are
+                place, _, part = name.rpartition(".")
+                (problems.setdefault(place, {}) if place else problems)[part] = [rule]
         if problems:
             raise ValidationError({"dossier": problems})
 
