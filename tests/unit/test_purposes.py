@@ -3,6 +3,7 @@ by the sender, and major 2 of ``handoff.dossier`` refusing a field outside them.
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from typing import Any
@@ -28,7 +29,7 @@ from disputes_shared.contract.purposes import (
     received_by,
 )
 from disputes_shared.contract.routing import route
-from disputes_shared.contract.spec import asyncapi, published_schemas
+from disputes_shared.contract.spec import asyncapi, compatibility_problems, published_schemas
 
 from ..support.examples import AT, dossier
 
@@ -156,3 +157,19 @@ def _dossier_message(purpose: str, carried: dict[str, Any], major: int = 2) -> d
 
 def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def test_a_purpose_reworded_keeps_the_major_but_a_field_taken_from_it_does_not():
+    published = published_schemas()
+    reworded, narrowed = copy.deepcopy(published), copy.deepcopy(published)
+    _v2_payload(reworded)["x-purposes"]["mediation"]["task"] = "Mediate, in other words."
+    mediation = _v2_payload(narrowed)["allOf"][0]
+    assert mediation["if"]["properties"]["purpose"]["const"] == "mediation"
+    mediation["then"]["properties"]["dossier"]["propertyNames"]["enum"].remove("limitation")
+    assert compatibility_problems(published, reworded) == []
+    assert compatibility_problems(published, narrowed) != []
+
+
+def _v2_payload(schemas: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = schemas["handoff.dossier.v2.json"]["properties"]["payload"]
+    return payload

@@ -92,8 +92,7 @@ PURPOSES: Mapping[HandoffPurpose, PurposeStatement] = {
                            "dispute); the station's kind, the mediator's specialty and a collective "
                            "dispute's handling (art. 7) follow from them."),
          Need(("limitation",), "Where the one-year limitation (art. 27) stood, carried to "
-                               "arbitration if mediation fails."),
-         Need(("history",), "What an agency that held the case before decided."))),
+                               "arbitration if mediation fails."))),
     HandoffPurpose.LEGAL_AID: PurposeStatement(
         "Decide a legal-aid application and assign a lawyer who represents the worker "
         "(法律援助法 arts. 31, 41–44).",
@@ -153,10 +152,13 @@ PURPOSES: Mapping[HandoffPurpose, PurposeStatement] = {
 }
 # Not to labor inspection: the ID number (an order to pay wages is made against the employer),
 # the migrant-worker status (legal aid's means test), the limitation (inspection has its own two
-# years, art. 20) and the history (no agency's decision is inspection's business).
+# years, art. 20) and the history (no agency's decision is inspection's business). Not to
+# mediation or legal aid either: only intake hands cases to them, and it has decided nothing
+# that the history records.
 
 # The purposes an agency may hand a case on to (``contract/lifecycle.py``): what it receives
-# must cover them, since the onward dossier is the one it received.
+# must cover them, since the onward dossier is the one it received; but for the history, to
+# which each agency adds its own decisions as it hands the case on.
 ONWARD: Mapping[Agency, frozenset[HandoffPurpose]] = {
     Agency.MEDIATION: frozenset({HandoffPurpose.ARBITRATION, HandoffPurpose.JUDICIAL_CONFIRMATION,
                                  HandoffPurpose.PAYMENT_ORDER, HandoffPurpose.LITIGATION}),
@@ -178,7 +180,7 @@ def onward_gaps() -> list[str]:
     """Fields an agency must hand on but never receives (empty when the table is whole)."""
     return [f"{agency} hands cases on for {purpose} but does not receive {name}"
             for agency, purposes in ONWARD.items() for purpose in sorted(purposes)
-            for name in sorted(PURPOSES[purpose].fields - received_by(agency))]
+            for name in sorted(PURPOSES[purpose].fields - received_by(agency) - {"history"})]
 
 
 def dossier_fields(dossier: Mapping[str, Any]) -> set[str]:

@@ -43,7 +43,9 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:disputes:contract:schemas:"
 EXCHANGE_KINDS = {EVENTS_EXCHANGE: "topic", DOSSIERS_EXCHANGE: "topic", DEAD_LETTER_EXCHANGE: "fanout"}
 # What a published field may change without a new major (all else about a field is its meaning).
-WORDING = frozenset({"description", "title", "$comment"})
+# ``x-purposes`` is the purposes' reasons in words: which fields each purpose receives is the
+# ``allOf`` beside it, which is compared.
+WORDING = frozenset({"description", "title", "$comment", "x-purposes"})
 
 
 class UnsupportedField(TypeError):
