@@ -30,12 +30,13 @@ def handoff_request_events(handoff: Handoff, correlation_id: str, dossier: dict[
     purpose receives (``purposes.PURPOSES``). The broadcast goes first so that every observer
     sees the request before anyone can answer it."""
     fields = {**handoff_fields(handoff), "reason": handoff.reason, "worked_seconds": worked_seconds}
+    cut = dossier_for(handoff.purpose, dossier)
     requested, with_dossier = (
         Envelope(event_type=event_type, payload=payload, case_id=handoff.case_id,
                  source_agency=handoff.from_agency, occurred_at=handoff.requested_at,
                  correlation_id=correlation_id, causation_id=cause)
         for event_type, payload in (("handoff.requested", fields),
-                                    ("handoff.dossier", {**fields, "dossier": dossier_for(handoff.purpose, dossier)})))
+                                    ("handoff.dossier", {**fields, "dossier": cut})))
     return requested, with_dossier
 
 
