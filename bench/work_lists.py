@@ -28,6 +28,7 @@ from disputes_cli.synthetic import planned_cases
 from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.contract.handoff import HandoffPurpose
 from disputes_shared.contract.lifecycle import state_when_requested
+from disputes_shared.contract.purposes import dossier_for
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.personal_data import KeyManagement, LocalKeyFile
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
@@ -82,7 +83,7 @@ def fill_receiver(desk: Desk, purpose: HandoffPurpose, claims: list[Any]) -> Non
         for claim in claims:
             uow.cases.add(case_class(  # type: ignore[attr-defined]
                 case_id=claim.case_id, correlation_id=claim.correlation_id,
-                handoff_id=str(uuid.uuid4()), purpose=str(purpose), dossier=claim.dossier(),
+                handoff_id=str(uuid.uuid4()), purpose=str(purpose), dossier=dossier_for(purpose, claim.dossier()),
                 state=state, received_at=claim.received_at))
         uow.commit()
 

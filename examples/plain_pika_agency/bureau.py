@@ -43,8 +43,11 @@ INBOX_ARGUMENTS = {
     "x-dead-letter-strategy": "at-least-once",
     "x-overflow": "reject-publish",
 }
+# Dossiers of both published majors: 2 carries only what labor inspection's purpose receives
+# (x-purposes), 1 comes from a sender not yet moved to 2; the bureau reads the same fields of both.
 INBOX_BINDINGS = [
     (DOSSIERS, f"handoff.dossier.v1.{AGENCY}"),
+    (DOSSIERS, f"handoff.dossier.v2.{AGENCY}"),
     (EVENTS, f"handoff.accepted.v1.{AGENCY}"),
     (EVENTS, f"handoff.returned.v1.{AGENCY}"),
 ]

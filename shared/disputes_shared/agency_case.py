@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from .contract.lifecycle import CaseState, IllegalTransition, move_of, next_state
-from .contract.payloads import CaseDossier
+from .contract.payloads import PurposeDossier
 
 
 @dataclass
@@ -59,7 +59,7 @@ class AgencyCase:
         """The dossier to hand on, with what this agency decided added to its history
         (loaded through the contract's schema: the stored copy is plain JSON)."""
         history = {**self.dossier.get("history", {}), **self.history}
-        loaded: dict[str, Any] = CaseDossier().load({**self.dossier, "history": history})
+        loaded: dict[str, Any] = PurposeDossier().load({**self.dossier, "history": history})
         return loaded
 
 

@@ -103,8 +103,11 @@ def topology() -> list[dict[str, Any]]:
             found.append(resource("Binding", f"{_k8s_name(queue.name)}-from-{_k8s_name(queue.exchange.name)}",
                                   {"source": queue.exchange.name, "destination": queue.name,
                                    "destinationType": "queue", "routingKey": queue.routing_key or ""}))
-        # kombu keeps a queue's bindings as a set: in a stable order here.
-        bindings = sorted(queue.bindings, key=lambda b: (b.exchange.name, b.routing_key))
+        # kombu keeps a queue's bindings as a set: in a stable order here, a newer major's
+        # last, so that a binding deployed before keeps its name and its spec (the topology
+        # operator does not change a binding in place).
+        bindings = sorted(queue.bindings, key=lambda b: (".v1." not in b.routing_key,
+                                                         b.exchange.name, b.routing_key))
         for number, bound in enumerate(bindings):
             found.append(resource("Binding", f"{_k8s_name(queue.name)}-{number + 1}",
                                   {"source": bound.exchange.name, "destination": queue.name,

@@ -14,6 +14,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, decode, encode
 from disputes_shared.contract.handoff import PURPOSE_RECEIVER, HandoffPurpose
 from disputes_shared.contract.personal_numbers import with_check_character
+from disputes_shared.contract.purposes import dossier_for
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WORKER = {"name": "王芳", "id_number": with_check_character("51010419900101123"), "phone": "13800001111"}
@@ -51,7 +52,8 @@ def claim_document(**changes: Any) -> dict[str, Any]:
 
 
 def dossier(**changes: Any) -> dict[str, Any]:
-    """A case dossier as a handoff carries it."""
+    """A whole case dossier, as intake holds it; a handoff carries what its purpose receives of
+    it (``dossier_for``)."""
     document: dict[str, Any] = {
         "worker": dict(WORKER),
         "migrant_worker": True,
@@ -113,7 +115,7 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "handoff.requested": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"),
                               "reason": "industry:food_delivery", "worked_seconds": None},
         "handoff.dossier": {**handoff_payload(to_unit="ind-fooddelivery-wuhou"), "reason": None,
-                            "worked_seconds": 5400.0, "dossier": dossier()},
+                            "worked_seconds": 5400.0, "dossier": dossier_for("mediation", dossier())},
         "handoff.accepted": {**handoff_payload(), "accepted_at": AT.replace(hour=11),
                              "wait_seconds": 7200.0},
         "handoff.returned": {**handoff_payload(), "returned_at": AT.replace(hour=10),
@@ -203,6 +205,6 @@ def dossier_envelope(purpose: str = "mediation", case_id: str = "LD-20260302-000
                      from_agency: str = "intake", **dossier_changes: Any) -> Envelope:
     """A ``handoff.dossier`` as the receiving agency gets it off its queue."""
     payload = {**handoff_payload(purpose, from_agency, requested_at=requested_at, to_unit=to_unit),
-               "reason": "routed", "dossier": dossier(**dossier_changes)}
+               "reason": "routed", "dossier": dossier_for(purpose, dossier(**dossier_changes))}
     return delivered(envelope("handoff.dossier", payload, case_id=case_id,
                               source_agency=Agency(from_agency), occurred_at=requested_at))

@@ -17,6 +17,8 @@ import pytest
 from disputes_cli.staff import Staff
 from disputes_cli.synthetic import PATHS, TIMED_PATHS, PlannedCase, planned_cases
 from disputes_shared.clocks.wall import ManualClock
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.purposes import ONWARD, allowed_fields, dossier_fields
 
 from ..support.examples import AT
 from .inprocess import RECEIVING, InProcessPlatform
@@ -163,3 +165,19 @@ def test_group_cases_had_their_joint_consultation_and_every_mediation_its_sessio
         if "handoff.accepted" in kinds and plan.path != "withdrawn":
             assert "mediation.session_held" in kinds, case_id
         assert kinds.count("mediation.subsidy_assessed") == 1, case_id
+
+
+def test_every_dossier_carries_only_its_purposes_fields_and_goes_on_only_where_foreseen(platform):
+    """The cases above end as planned with dossiers cut to their purposes: no agency's code
+    needs a field outside its purpose. A case is handed on only for the purposes ``ONWARD``
+    foresees, which the purpose table covers (``onward_gaps``)."""
+    handed: set[tuple[str, str]] = set()
+    for db in platform["platform"].db.values():
+        for sent in db.outbox():
+            if sent.event_type == "handoff.dossier":
+                purpose = sent.payload["purpose"]
+                assert dossier_fields(sent.payload["dossier"]) <= allowed_fields(purpose)
+                handed.add((str(sent.source_agency), purpose))
+    onward = {(str(agency), str(p)) for agency, purposes in ONWARD.items() for p in purposes}
+    assert {(a, p) for a, p in handed if a != Agency.INTAKE} <= onward
+    assert {a for a, _ in handed} == {Agency.INTAKE, *ONWARD}

@@ -226,9 +226,9 @@ def test_the_outbox_rows_carry_the_route_of_each_event(intake_db):
         ("disputes.events", "case.filed.v1.all"),
         ("disputes.events", "case.triaged.v1.all"),
         ("disputes.events", "handoff.requested.v1.mediation"),
-        ("disputes.dossiers", "handoff.dossier.v1.mediation"),
+        ("disputes.dossiers", "handoff.dossier.v2.mediation"),
         ("disputes.events", "handoff.requested.v1.legal_aid"),
-        ("disputes.dossiers", "handoff.dossier.v1.legal_aid"),
+        ("disputes.dossiers", "handoff.dossier.v2.legal_aid"),
     ]
     assert all(r["published_at"] is None for r in intake_db.outbox_rows())
 

@@ -1,5 +1,6 @@
 """Rows written before the triage, mediation and legal-aid columns existed still load after the
-upgrade: the new columns get their defaults (no flag set, empty lists)."""
+upgrade: the new columns get their defaults (no flag set, empty lists), and the whole dossier
+they were received with is cut to their purpose's fields."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import text
 import legal_aid.adapters
 import mediation.adapters
 from disputes_shared.clocks.wall import ManualClock
+from disputes_shared.contract.purposes import allowed_fields, dossier_fields
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.schema import ServiceSchema
 
@@ -59,4 +61,6 @@ def test_a_case_from_before_loads_with_the_new_columns_defaults(package, tmp_pat
     engine.dispose()
     assert as_defaults(case)
     assert case.dossier["worker"] == dossier()["worker"]
+    assert dossier_fields(case.dossier) == dossier_fields(dossier()) & allowed_fields(package)
+    assert dossier_fields(case.dossier) != dossier_fields(dossier())  # something was cut
     assert not any(value in stored for value in dossier()["worker"].values())

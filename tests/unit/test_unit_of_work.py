@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from disputes_shared.contract.envelope import Envelope, decode
+from disputes_shared.contract.envelope import Envelope, decode, majors_of
 from disputes_shared.kit.broker import Outgoing, Unroutable
 from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.personal_data import is_sealed
@@ -16,6 +16,8 @@ from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.ports import apply_once
 
 from ..support.examples import PERSONAL_VALUES, delivered, dossier_envelope, envelope
+
+DOSSIER_KEY = f"handoff.dossier.v{majors_of('handoff.dossier')[-1]}.mediation"
 
 
 class RecordingPublisher:
@@ -163,7 +165,7 @@ def test_an_event_whose_case_has_no_data_key_waits_in_the_clear_and_is_published
 
 def test_a_parked_body_stays_sealed_and_its_reason_names_no_person(mediation_sql_db):
     commit_for_a_case_with_personal_data(mediation_sql_db, dossier_envelope(case_id=SEALED_CASE))
-    outbox_relay = relay(mediation_sql_db, RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",)))
+    outbox_relay = relay(mediation_sql_db, RecordingPublisher(unroutable=(DOSSIER_KEY,)))
     assert outbox_relay.flush() == 0
     (parked,) = mediation_sql_db.outbox_rows(opened=False)
     assert parked["last_error"] and is_sealed(parked["body"])
@@ -208,7 +210,7 @@ def parked_gauge(outbox_relay: OutboxRelay) -> float:
 def test_an_unroutable_event_is_parked_and_its_case_waits_behind_it(mediation_sql_db):
     commit_events(mediation_sql_db, *(delivered(envelope(t)) for t in (
         "case.filed", "handoff.dossier", "case.closed")))
-    blocked = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
+    blocked = RecordingPublisher(unroutable=(DOSSIER_KEY,))
     outbox_relay = relay(mediation_sql_db, blocked)
     assert outbox_relay.flush() == 1  # the filing; the closing must not overtake the dossier
     assert [p["routing_key"] for p in blocked.published] == ["case.filed.v1.all"]
@@ -223,13 +225,13 @@ def test_an_unroutable_event_is_parked_and_its_case_waits_behind_it(mediation_sq
     once_bound = relay(mediation_sql_db, unblocked)
     assert once_bound.flush() == 2  # a new start tries the parked one at once, then the rest
     assert [p["routing_key"] for p in unblocked.published] == [
-        "handoff.dossier.v1.mediation", "case.closed.v1.all"]
+        DOSSIER_KEY, "case.closed.v1.all"]
     assert parked_gauge(once_bound) == 0
 
 
 def test_a_parked_event_is_tried_again_after_the_retry_interval(mediation_sql_db):
     commit_events(mediation_sql_db, delivered(envelope("handoff.dossier")))
-    publisher = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
+    publisher = RecordingPublisher(unroutable=(DOSSIER_KEY,))
     outbox_relay = relay(mediation_sql_db, publisher)
     outbox_relay.parked_retry_seconds = 0.0
     assert outbox_relay.flush() == 0
@@ -245,7 +247,7 @@ def test_other_cases_flow_past_a_parked_event_however_many_are_parked(mediation_
     flowing = [delivered(envelope(t, case_id="LD-20260302-9999999999"))
                for t in ("case.filed", "case.triaged")]
     commit_events(mediation_sql_db, *flowing)
-    publisher = RecordingPublisher(unroutable=("handoff.dossier.v1.mediation",))
+    publisher = RecordingPublisher(unroutable=(DOSSIER_KEY,))
     outbox_relay = relay(mediation_sql_db, publisher)
     while outbox_relay.flush() > 0:
         pass

@@ -29,6 +29,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .agencies import Agency, agency_of_user
 from .payloads import AGENCIES, PAYLOAD_SCHEMAS
+from .purposes import upcast_dossier_v1_v2
 from .strict import Bounded, Instant
 from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
 
@@ -66,7 +67,9 @@ class Envelope:
 
 # ``(event_type, from_major)``: turns a payload of that major (as JSON) into one of the next,
 # e.g. ``upcast_v1_v2``. Every major below a type's current one needs its upcaster.
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("handoff.dossier", 1): upcast_dossier_v1_v2,
+}
 
 
 class EnvelopeSchema(Bounded):

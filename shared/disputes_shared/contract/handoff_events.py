@@ -8,6 +8,7 @@ from typing import Any
 from .agencies import Agency
 from .envelope import Envelope
 from .handoff import Handoff, HandoffPurpose
+from .purposes import dossier_for
 
 
 def handoff_fields(handoff: Handoff) -> dict[str, Any]:
@@ -25,15 +26,17 @@ def handoff_request_events(handoff: Handoff, correlation_id: str, dossier: dict[
                            cause: str | None = None,
                            worked_seconds: float | None = None) -> tuple[Envelope, Envelope]:
     """A handoff's request: the broadcast ``handoff.requested`` (no personal data), then the
-    ``handoff.dossier`` for the receiving agency alone. The broadcast goes first so that every
-    observer sees the request before anyone can answer it."""
+    ``handoff.dossier`` for the receiving agency alone, with only the fields of ``dossier`` its
+    purpose receives (``purposes.PURPOSES``). The broadcast goes first so that every observer
+    sees the request before anyone can answer it."""
     fields = {**handoff_fields(handoff), "reason": handoff.reason, "worked_seconds": worked_seconds}
+    cut = dossier_for(handoff.purpose, dossier)
     requested, with_dossier = (
         Envelope(event_type=event_type, payload=payload, case_id=handoff.case_id,
                  source_agency=handoff.from_agency, occurred_at=handoff.requested_at,
                  correlation_id=correlation_id, causation_id=cause)
         for event_type, payload in (("handoff.requested", fields),
-                                    ("handoff.dossier", {**fields, "dossier": dossier})))
+                                    ("handoff.dossier", {**fields, "dossier": cut})))
     return requested, with_dossier
 
 

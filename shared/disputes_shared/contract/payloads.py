@@ -7,14 +7,17 @@ travels, and how its versions are read, is the envelope's business (``envelope``
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing, validate, validates_schema
 
 from ..clocks.kinds import ClockKind
 from .agencies import Agency
 from .handoff import HandoffPurpose
 from .personal_numbers import DOSSIER_V1_PHONE_SHAPE, RESIDENT_ID_PATTERN, mobile_problem, resident_id_problem
+from .purposes import PURPOSES as PURPOSE_STATEMENTS
+from .purposes import allowed_fields, dossier_fields, outside_purpose, published_purposes
 from .registry import OUTSIDE_AGENCIES, AgencyStatus, Purpose
 from .strict import AMOUNT_PATTERN, Amount, Bounded, Day, Flag, Instant, Number, RuleCheck, WholeNumber
 from .vocabularies import (
@@ -400,6 +403,83 @@ class HandoffDossier(HandoffRequested):
                                  "(personal data) and the case so far"})
 
 
+def _optional_copy(schema: type[Bounded], name: str, doc: str,
+                   **replaced: fields.Field) -> type[Bounded]:
+    """``schema`` with every field optional and without a default: a field is there when it
+    was sent, and only then."""
+    declared = {}
+    for key, field in schema._declared_fields.items():
+        field = copy.copy(field)
+        field.required, field.load_default = False, missing
+        declared[key] = field
+    return type(name, (schema,), {**declared, **replaced, "__doc__": doc})
+
+
+PurposePerson = _optional_copy(
+    Person, "PurposePerson", "The worker: each part only where the handoff's purpose receives it.")
+PurposeDossier = _optional_copy(
+    CaseDossier, "PurposeDossier",
+    "The dossier cut to the handoff's purpose: only the fields its purpose receives "
+    "(``purposes.PURPOSES``).",
+    worker=fields.Nested(PurposePerson, unknown=EXCLUDE, metadata={
+        "description": "The worker who filed (personal data; for the workers of a group, the one "
+                       "who filed): the parts the purpose receives"}))
+# What a dossier of major 1 required: in major 2 each is still required where the purpose
+# receives it.
+REQUIRED_IN_DOSSIER = frozenset(
+    {name for name, field in CaseDossier._declared_fields.items() if field.required} - {"worker"}
+    | {f"worker.{name}" for name, field in Person._declared_fields.items() if field.required})
+
+
+class HandoffDossierV2(HandoffRequested):
+    """handoff.dossier, major 2: the dossier carries the fields its purpose receives and no
+    other (x-purposes says which, and why); a field outside the purpose is refused."""
+
+    minor = 0
+    dossier = fields.Nested(PurposeDossier, required=True,
+        metadata={"description": "What the receiving agency needs for the handoff's purpose, and "
+                                 "only that: the fields x-purposes lists for it (personal data "
+                                 "among them)"})
+
+    @validates_schema
+    def only_the_purpose(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "purpose" not in data or "dossier" not in data:
+            return  # already refused by the fields themselves
+        sent = dossier_fields(data["dossier"])
+        allowed = allowed_fields(data["purpose"])
+        problems: dict[str, Any] = {}
+        for names, rule in ((outside_purpose(data["purpose"], sent),
+                             f"not received for the purpose {data['purpose']}"),
+                            (sorted(REQUIRED_IN_DOSSIER & allowed - sent), "required for the purpose")):
+            for name in names:  # the worker's parts nested, as the errors of its fields are
+                place, _, part = name.rpartition(".")
+                (problems.setdefault(place, {}) if place else problems)[part] = [rule]
+        if problems:
+            raise ValidationError({"dossier": problems})
+
+    @classmethod
+    def published_constraints(cls) -> dict[str, Any]:
+        """What JSON Schema can say of the rule above: per purpose, the dossier's fields."""
+        return {"x-purposes": published_purposes(), "allOf": [
+            purpose_constraint(str(purpose), statement.fields)
+            for purpose, statement in PURPOSE_STATEMENTS.items()]}
+
+
+def purpose_constraint(purpose: str, allowed: frozenset[str]) -> dict[str, Any]:
+    """A JSON Schema ``if``/``then``: a payload of ``purpose`` has a dossier of ``allowed``."""
+    top = sorted({name.split(".", 1)[0] for name in allowed})
+    parts = sorted(name.split(".", 1)[1] for name in allowed if name.startswith("worker."))
+    required = sorted(REQUIRED_IN_DOSSIER & allowed)
+    return {"if": {"properties": {"purpose": {"const": purpose}}, "required": ["purpose"]},
+            "then": {"properties": {"dossier": {
+                "propertyNames": {"enum": top},
+                "required": sorted({name.split(".", 1)[0] for name in required}),
+                "properties": {"worker": {
+                    "propertyNames": {"enum": parts},
+                    "required": [n.split(".", 1)[1] for n in required if n.startswith("worker.")],
+                }}}}}}
+
+
 class AgreementReached(_Payload):
     minor = 1  # 1.1: actor
     amount_agreed = amount_field(required=True,
@@ -720,6 +800,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.evidence_received", 1): EvidenceReceived,
     ("handoff.requested", 1): HandoffRequested,
     ("handoff.dossier", 1): HandoffDossier,
+    ("handoff.dossier", 2): HandoffDossierV2,
     ("handoff.accepted", 1): HandoffAccepted,
     ("handoff.returned", 1): HandoffReturned,
     ("mediation.agreement_reached", 1): AgreementReached,

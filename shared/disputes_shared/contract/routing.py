@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .agencies import OPERATOR, PORTAL, Agency, broker_user
-from .envelope import Envelope
+from .envelope import Envelope, majors_of
 from .payloads import PAYLOAD_SCHEMAS
 
 EVENTS_EXCHANGE = "disputes.events"
@@ -88,9 +88,12 @@ class Binding:
 
 
 def _handoff_desk(agency: Agency) -> list[Binding]:
-    """An agency that receives handoffs and answers them, and also hands cases on."""
+    """An agency that receives handoffs and answers them, and also hands cases on. Its inbox
+    is bound to the dossier of every published major: a sender of an older one is read
+    (upcast) while partners may still send it (docs/contract.md, "Moving to a new major")."""
     return [
-        Binding(DOSSIERS_EXCHANGE, f"handoff.dossier.v1.{agency}"),
+        *(Binding(DOSSIERS_EXCHANGE, routing_key("handoff.dossier", major, agency))
+          for major in majors_of("handoff.dossier")),
         Binding(EVENTS_EXCHANGE, f"handoff.accepted.v1.{agency}"),
         Binding(EVENTS_EXCHANGE, f"handoff.returned.v1.{agency}"),
     ]

@@ -43,7 +43,9 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "urn:disputes:contract:schemas:"
 EXCHANGE_KINDS = {EVENTS_EXCHANGE: "topic", DOSSIERS_EXCHANGE: "topic", DEAD_LETTER_EXCHANGE: "fanout"}
 # What a published field may change without a new major (all else about a field is its meaning).
-WORDING = frozenset({"description", "title", "$comment"})
+# ``x-purposes`` is the purposes' reasons in words: which fields each purpose receives is the
+# ``allOf`` beside it, which is compared.
+WORDING = frozenset({"description", "title", "$comment", "x-purposes"})
 
 
 class UnsupportedField(TypeError):
@@ -153,6 +155,8 @@ def message_schema(event_type: str, major: int) -> dict[str, Any]:
     envelope = object_schema(EnvelopeSchema())
     payload = object_schema(payload_class())
     payload["description"] = f"The {event_type} payload (major {major})"
+    if hasattr(payload_class, "published_constraints"):  # rules across fields, as JSON Schema says them
+        payload.update(payload_class.published_constraints())
     envelope["properties"].update({
         "event_type": {"const": event_type, "description": "The event type of this schema"},
         "schema_version": {"type": "string", "pattern": rf"^{major}\.[0-9]+$",

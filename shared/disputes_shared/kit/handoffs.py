@@ -27,7 +27,8 @@ class HandoffClient:
                 dossier: dict[str, Any], reason: str | None = None, to_unit: str | None = None,
                 cause: str | None = None) -> Handoff:
         """Hand a case to the agency that does ``purpose``: publishes the broadcast request,
-        then the dossier (personal data) to that agency alone."""
+        then the dossier (personal data) to that agency alone, with only the fields ``purpose``
+        receives (``contract.purposes``)."""
         handoff = Handoff.request(case_id, self.agency, HandoffPurpose(purpose),
                                   self.publisher.clock.now(), reason=reason, to_unit=to_unit)
         self.publisher.publish(*handoff_request_events(handoff, correlation_id, dossier, cause))

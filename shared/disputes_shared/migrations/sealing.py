@@ -1,7 +1,8 @@
 """What the revisions that seal a service's personal data do: the ``data_keys`` table, the
 personal columns turned to text, and every existing row sealed under its case's data key (or,
-going down, opened back to plaintext); and the outbox's bodies, sealed while they wait and cut
-down to their header once published."""
+going down, opened back to plaintext); the outbox's bodies, sealed while they wait and cut
+down to their header once published; and the dossiers a receiving agency holds, cut to their
+handoff's purpose."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
+from ..contract.purposes import dossier_for
 from ..plumbing.outbox import opened_body, purged_body, sealed_body
 from ..plumbing.personal_data import KeyManagement, is_sealed, key_management, key_settings
 from ..plumbing.sealed import CaseKeys, data_keys_table
@@ -118,3 +120,23 @@ def open_outbox_bodies(service: str) -> None:
     for row in sealed:
         connection.execute(sa.update(outbox).where(outbox.c.id == row.id)
                            .values(body=opened_body(case_keys, row.case_id, row.body)))
+
+
+def cut_dossiers_to_their_purpose(service: str, table: str) -> None:
+    """Every dossier the agency's cases hold cut to the fields of their handoff's purpose: those
+    received whole, before the dossier's major 2. Nothing comes back going down: what was cut
+    is gone, as the minimisation asks."""
+    connection = op.get_bind()
+    rows = sa.Table(table, sa.MetaData(), sa.Column("case_id", sa.String(64), primary_key=True),
+                    sa.Column("purpose", sa.String(32)), sa.Column("dossier", sa.Text))
+    found = connection.execute(sa.select(rows)).mappings().all()
+    if not found:
+        return
+    case_keys = CaseKeys(connection, data_keys_table(sa.MetaData()), _keys(service))
+    where = f"{table}.dossier"
+    for row in found:
+        whole = case_keys.open(row["case_id"], row["dossier"], where)
+        cut = dossier_for(row["purpose"], whole)
+        if cut != whole:
+            connection.execute(sa.update(rows).where(rows.c.case_id == row["case_id"]).values(
+                dossier=case_keys.seal(row["case_id"], cut, where)))

@@ -1,0 +1,25 @@
+"""The dossiers the arbitration cases hold cut to their handoff's purpose: those received whole, before the dossier's major 2
+
+Revision ID: 105128f0bf1d
+Revises: 80c6b917fef6
+Create Date: 2026-12-05 01:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from disputes_shared.migrations.sealing import cut_dossiers_to_their_purpose
+
+revision: str = '105128f0bf1d'
+down_revision: str | Sequence[str] | None = '80c6b917fef6'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    cut_dossiers_to_their_purpose('arbitration', 'arbitration_cases')
+
+
+def downgrade() -> None:
+    pass  # what was cut is gone
