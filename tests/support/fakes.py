@@ -254,6 +254,14 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.parts.append(part)
         return part
 
+    def erase_personal_data(self, case_id: str) -> bool:
+        """The key of the case destroyed: the first time only (nothing is sealed in memory)."""
+        erased: set[str] = self.tables.setdefault("erased_cases", set())
+        if case_id in erased:
+            return False
+        erased.add(case_id)
+        return True
+
     def bind(self) -> None:
         """Subclasses make their own repositories here, each through ``_part``."""
 
@@ -350,6 +358,12 @@ def _intake() -> type[InMemoryUnitOfWork]:
             return self.listed(lambda c: c.urgent and c.state != CaseState.CLOSED,
                                [*withheld, "employer_key"])
 
+        def closed_before_unerased(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+            # Erased ones too: the fake's erasure answers False for them, as a replica's would.
+            found = sorted(self.where(lambda c: c.closed_at is not None and c.closed_at < bound),
+                           key=lambda c: c.closed_at)
+            return [(c.case_id, c.correlation_id, c.closed_at) for c in found[:limit]]
+
     class InMemoryEvidenceFiles(InMemoryRepository[Any], EvidenceFiles):
         def described(self, case_id: str) -> list[dict[str, Any]]:
             files = sorted(self.where(lambda f: f.case_id == case_id), key=lambda f: f.received_at)
@@ -404,6 +418,12 @@ def _trail() -> type[InMemoryUnitOfWork]:
 
         def count(self) -> int:
             return self.size()
+
+        def erase_texts(self, case_id: str, keep: str) -> int:
+            found = self.where(lambda e: e.case_id == case_id and e.event_type != keep and e.texts)
+            for entry in found:
+                self.save(dataclasses.replace(entry, texts=None))
+            return len(found)
 
     class InMemoryCaseSummaries(InMemoryRepository[Any], CaseSummaries):
         def of_cases(self, case_ids: Iterable[str] | None) -> list[Any]:

@@ -16,13 +16,15 @@ from disputes_shared.contract.lifecycle import UnknownCase, move_of
 from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
 from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
+from disputes_shared.plumbing.erasure import erase_case, shown
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
+from disputes_shared.retention import RecordKind, RetentionSchedule
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
 from .access import access_code_matches, access_digest
-from .domain import Claim, refers_to_labor_inspection
+from .domain import SEALED_FIELDS, Claim, ErasureRefused, refers_to_labor_inspection
 from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
 from .registry import RegisteredAgency, not_registered
@@ -38,15 +40,17 @@ class Intake:
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None,
-                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None) -> None:
+                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None,
+                 retention: RetentionSchedule | None = None) -> None:
         """``worker_ref_key``: the key of ``case.filed``'s ``worker_ref`` (the service's is kept in
-        a file; without one, a key of this instance only)."""
+        a file; without one, a key of this instance only). ``retention``: the city's schedule."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
         self.evidence_limits = evidence_limits or EvidenceLimits()
         self.worker_ref_key = worker_ref_key or secrets.token_bytes(WORKER_REF_KEY_BYTES)
+        self.retention = retention or RetentionSchedule()
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
@@ -259,6 +263,49 @@ class Intake:
         item = uow.evidence.get(evidence_id)
         return item if item is not None and item.case_id == case_id else None
 
+    # -- personal data: retention, erasure, the worker's copy --------------------------------
+
+    def erase_on_request(self, uow: IntakeUnitOfWork, case_id: str, reason: str) -> dict[str, Any]:
+        """PIPL art. 47: the worker asked for their personal data to be deleted. Refused (saying
+        why) for a case still open, which needs it to go on, and for a case under legal hold.
+        Intake's announcement asks every other service to erase theirs."""
+        claim = self._claim(uow, case_id)
+        claim.check_erasable()
+        self.retention.check_not_held(case_id)
+        if not reason or not reason.strip():
+            raise ErasureRefused("an erasure records its reason: the request's reference")
+        erased = erase_case(uow, self.agency, case_id, claim.correlation_id, grounds="worker_request",
+                            reason=reason.strip(), requested_by=uow.actor)
+        return {"case_id": case_id, "erased": erased is not None,
+                "request_id": erased.payload["request_id"] if erased else None,
+                "detail": "erased; every service holding the case is asked to erase it" if erased
+                else "its personal data was erased already"}
+
+    def erase_expired(self, uow: IntakeUnitOfWork, limit: int = 100) -> list[str]:
+        """The retention job: the cases whose personal data the schedule no longer lets us keep,
+        erased (not those under legal hold). Cheap when there is none (one indexed query); a
+        replica running it at the same time erases none of them twice."""
+        now = uow.clock.now()
+        kind = RecordKind.CASE_PERSONAL_DATA
+        erased = []
+        for case_id, correlation_id, closed_at in uow.claims.closed_before_unerased(
+                self.retention.closed_before(kind, now), limit):
+            if not self.retention.expired(kind, closed_at, now) or self.retention.held(case_id):
+                continue
+            years = self.retention.years_after_closure[kind]
+            if erase_case(uow, self.agency, case_id, correlation_id, grounds="retention_expired",
+                          reason=f"{years} years after the case closed on "
+                                 f"{self.retention.closed_on(closed_at).isoformat()}"):
+                erased.append(case_id)
+        return erased
+
+    def personal_data(self, uow: IntakeUnitOfWork, case_id: str) -> dict[str, Any]:
+        """PIPL art. 45: what intake holds of the worker in a case, for the worker's copy."""
+        claim = self._claim(uow, case_id)
+        return {"service": "intake", "case_id": case_id,
+                "claim": {name: shown(getattr(claim, name)) for name in SEALED_FIELDS},
+                "evidence_files": uow.evidence.described(case_id)}
+
     # -- events ------------------------------------------------------------------------------
 
     def handle(self, uow: IntakeUnitOfWork, envelope: Envelope) -> str:
@@ -309,5 +356,5 @@ def claim_view(claim: Claim) -> dict[str, Any]:
         "tried_stations": claim.tried_stations, "outcome": claim.outcome,
         "legal_aid_requested": claim.legal_aid_requested,
         "relationship": claim.relationship, "limitation": claim.limitation,
-        "consultation": claim.consultation,
+        "consultation": shown(claim.consultation),
     }

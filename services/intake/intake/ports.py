@@ -23,6 +23,11 @@ class Claims(Repository[Claim]):
         """Urgent claims whose case has not closed, for the joint consultations' work list:
         their consultation read, the rest of their personal data ``WITHHELD``."""
 
+    @abstractmethod
+    def closed_before_unerased(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """Case id, correlation id and closing time of claims closed before ``bound`` whose
+        personal data is still held (the retention job's candidates), the oldest first."""
+
 
 class EvidenceFiles(Repository[EvidenceFile]):
     @abstractmethod

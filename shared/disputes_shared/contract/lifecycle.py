@@ -187,7 +187,7 @@ FACT_EVENTS = ("consultation.convened", "consultation.held", "mediation.session_
                "mediation.agreement_unperformed", "mediation.subsidy_assessed",
                "legal_aid.provisional_aid_started", "legal_aid.representation_continued")
 NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "warning.raised",
-                            "agency.changed",
+                            "agency.changed", "case.personal_data_erased",
                             *FACT_EVENTS,
                             *CLOCK_EVENTS})
 

@@ -87,6 +87,11 @@ class Binding:
     routing_key: str
 
 
+# Intake's erasure of a case's personal data is also the request every agency holding the
+# case's dossier acts on (``case.personal_data_erased``).
+ERASURE_REQUEST = Binding(EVENTS_EXCHANGE, "case.personal_data_erased.v1.all")
+
+
 def _handoff_desk(agency: Agency) -> list[Binding]:
     """An agency that receives handoffs and answers them, and also hands cases on."""
     return [
@@ -102,16 +107,16 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
         Binding(EVENTS_EXCHANGE, "handoff.returned.v1.intake"),
         Binding(EVENTS_EXCHANGE, "case.closed.v1.all"),
     ],
-    Agency.MEDIATION: _handoff_desk(Agency.MEDIATION),
+    Agency.MEDIATION: [*_handoff_desk(Agency.MEDIATION), ERASURE_REQUEST],
     Agency.LEGAL_AID: [
-        *_handoff_desk(Agency.LEGAL_AID),
+        *_handoff_desk(Agency.LEGAL_AID), ERASURE_REQUEST,
         # Representation follows the case: the aid centre learns where the case goes next.
         Binding(EVENTS_EXCHANGE, "handoff.requested.v1.arbitration"),
         Binding(EVENTS_EXCHANGE, "handoff.requested.v1.courts"),
         Binding(EVENTS_EXCHANGE, "case.closed.v1.all"),
     ],
-    Agency.ARBITRATION: _handoff_desk(Agency.ARBITRATION),
-    Agency.COURTS: _handoff_desk(Agency.COURTS),
+    Agency.ARBITRATION: [*_handoff_desk(Agency.ARBITRATION), ERASURE_REQUEST],
+    Agency.COURTS: [*_handoff_desk(Agency.COURTS), ERASURE_REQUEST],
     Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
     # Every lifecycle event, never a dossier: the figures across cases hold no personal data.
@@ -169,7 +174,8 @@ _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Event types an agency announces besides those of the handoffs, clocks and closing that every
 # agency holding cases sends (by type or by the family before the dot).
 OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
-    Agency.INTAKE: ("case.filed", "case.triaged", "consultation", "agency"),  # agency: the registry
+    Agency.INTAKE: ("case.filed", "case.triaged", "consultation", "agency",  # agency: the registry
+                    "case.personal_data_erased"),
     Agency.MEDIATION: ("mediation",),
     Agency.LEGAL_AID: ("legal_aid",),
     Agency.ARBITRATION: ("arbitration",),
@@ -183,7 +189,7 @@ OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
 }
 HOLD_NO_CASES = frozenset({Agency.TRAIL, Agency.ANALYTICS})
 CASE_HOLDER_EVENTS = ("handoff.requested", "handoff.dossier", "handoff.accepted",
-                      "handoff.returned", "clock", "case.closed")
+                      "handoff.returned", "clock", "case.closed", "case.personal_data_erased")
 
 
 def events_sent_by(agency: Agency) -> list[str]:

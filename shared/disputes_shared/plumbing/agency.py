@@ -16,6 +16,7 @@ from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
 from ..ports import CaseRepository, UnitOfWork
+from .erasure import ERASED_EVENT, act_on_erasure, shown
 from .handoff_desk import HandoffDesk, HandoffRefused
 
 C = TypeVar("C", bound=AgencyCase)
@@ -34,6 +35,7 @@ class ReceivingAgency(Generic[C, U]):
             "handoff.dossier": self.receive_dossier,
             "handoff.accepted": self.record_handoff_answer,
             "handoff.returned": self.record_handoff_answer,
+            ERASED_EVENT: self.erase_on_request,
             **self.broadcast_handlers(),
         }
 
@@ -180,6 +182,20 @@ class ReceivingAgency(Generic[C, U]):
         case.move(move_of(envelope.event_type, handoff.purpose))
         self.cases(uow).save(case)
         return "handled"
+
+    # -- personal data -----------------------------------------------------------------------
+
+    def erase_on_request(self, uow: U, envelope: Envelope) -> str:
+        """Intake erased a case's personal data: this agency erases its own copy, if it holds one."""
+        if self.cases(uow).get(envelope.case_id) is None:
+            return "ignored"
+        return act_on_erasure(uow, self.agency, envelope)
+
+    def personal_data(self, uow: U, case_id: str) -> dict[str, Any]:
+        """PIPL art. 45: what this agency holds of the worker in a case (the dossier it was
+        handed), for the worker's copy."""
+        return {"service": str(self.agency), "case_id": case_id,
+                "dossier": shown(self.case(uow, case_id).dossier)}
 
     # -- staff lists -------------------------------------------------------------------------
 

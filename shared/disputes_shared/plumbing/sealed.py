@@ -19,19 +19,23 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     func,
     insert,
     select,
     update,
 )
 
-from ..ports import WITHHELD, WithheldData
+from ..ports import ERASED, WITHHELD, WithheldData
 from .column_types import UtcDateTime
 from .personal_data import KeyManagement, PersonalDataError, new_data_key, open_sealed, seal
 from .repositories import DataclassRepository, SqlCaseRepository
 
 T = TypeVar("T")
 KEYS_PER_QUERY = 500  # well under every driver's limit on bound parameters
+# What a sealed column holds once its case was erased and the row stored again: the sealed text
+# could no longer be opened anyway, and a marker says why at a glance.
+ERASED_TEXT = "erased"
 
 
 def data_keys_table(metadata: MetaData) -> Table:
@@ -59,6 +63,7 @@ class CaseKeys:
         self.table = table
         self.keys = keys
         self._open: dict[str, bytes] = {}
+        self._absent: set[str] = set()  # cases found to have no key: erased, or never sealed
 
     def data_key(self, case_id: str, create: bool = False) -> bytes:
         if case_id in self._open:
@@ -71,6 +76,7 @@ class CaseKeys:
             kek_id, wrapped = self.keys.wrap(key)
             self.connection.execute(insert(self.table), {
                 "case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": datetime.now(UTC)})
+            self._absent.discard(case_id)
         else:
             raise PersonalDataError(f"case {case_id}: no data key (erased, or never sealed)")
         self._open[case_id] = key
@@ -78,19 +84,30 @@ class CaseKeys:
 
     def has_key(self, case_id: str) -> bool:
         """Whether the case has a data key here: the service sealed personal data of it."""
-        self.load([case_id])
+        if case_id not in self._absent:
+            self.load([case_id])
         return case_id in self._open
+
+    def destroy(self, case_id: str) -> bool:
+        """Crypto-shredding: the case's data key deleted, so every value sealed under it, in any
+        table or backup, can never be opened again. A conditional delete: of several replicas
+        erasing the same case, exactly one sees True."""
+        self._open.pop(case_id, None)
+        self._absent.add(case_id)
+        result = self.connection.execute(delete(self.table).where(self.table.c.case_id == case_id))
+        return bool(result.rowcount)
 
     def load(self, case_ids: Iterable[str]) -> None:
         """The data keys of many cases in a few queries, not one each: a work list opens every
         case on it."""
-        wanted = sorted(set(case_ids) - set(self._open))
+        wanted = sorted(set(case_ids) - set(self._open) - self._absent)
         for start in range(0, len(wanted), KEYS_PER_QUERY):
             rows = self.connection.execute(
                 select(self.table.c.case_id, self.table.c.kek_id, self.table.c.wrapped_key)
                 .where(self.table.c.case_id.in_(wanted[start:start + KEYS_PER_QUERY])))
             for case_id, kek_id, wrapped in rows:
                 self._open[case_id] = self.keys.unwrap(kek_id, bytes(wrapped))
+        self._absent.update(set(wanted) - set(self._open))
 
     def seal(self, case_id: str, value: Any, context: str) -> str:
         return seal(self.data_key(case_id, create=True), value, f"{context}:{case_id}")
@@ -135,7 +152,9 @@ class SealedRows(DataclassRepository[T]):
             if row[name] is WITHHELD:  # stored, it would overwrite what the list did not read
                 raise WithheldData(f"{self.table.name} {row['case_id']}: its {name} was withheld "
                                    "from a list; read the row whole to store it")
-            if row[name] is not None:
+            if row[name] is ERASED:
+                row[name] = ERASED_TEXT
+            elif row[name] is not None:
                 row[name] = self.case_keys.seal(row["case_id"], row[name], self._context(name))
         return row
 
@@ -156,8 +175,12 @@ class SealedRows(DataclassRepository[T]):
 
     def object_of(self, row: Any) -> T:
         values = dict(row)
-        for name in self._to_open(values):
-            values[name] = self.case_keys.open(values["case_id"], values[name], self._context(name))
+        to_open = self._to_open(values)
+        # No key, or the marker: the case was erased; the row's other columns still read.
+        erased = bool(to_open) and not self.case_keys.has_key(values["case_id"])
+        for name in to_open:
+            values[name] = ERASED if erased or values[name] == ERASED_TEXT else \
+                self.case_keys.open(values["case_id"], values[name], self._context(name))
         return super().object_of(values)
 
 
