@@ -163,6 +163,10 @@ def example_payloads() -> dict[str, dict[str, Any]]:
                            "agencies": []},
         "agency.changed": {"agency": "labor_inspection", "status": "active",
                            "purpose": "wage_arrears_referrals", "changed_at": AT},
+        "case.personal_data_erased": {"grounds": "worker_request", "reason": "request 2026-0042",
+                                      "request_id": "0b5e3a52-5d3c-4f0e-9f3c-1d2a3b4c5d6e",
+                                      "requested_by": {"subject": "clerk-7", "role": "intake_clerk"},
+                                      "erased_at": AT},
     }
 
 
