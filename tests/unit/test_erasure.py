@@ -1,0 +1,244 @@
+"""Erasure by crypto-shredding, on the services' real adapters (SQLite): a closed case's data
+key destroyed, announced once, what readers get afterwards, the retention job, the agencies
+acting on intake's request, and the trail's free texts erased with its chain still verifying."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert, select, text, update
+
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.envelope import decode
+from disputes_shared.plumbing.personal_data import is_sealed
+from disputes_shared.plumbing.sealed import ERASED_TEXT
+from disputes_shared.ports import ERASED, ErasedData
+from disputes_shared.retention import LegalHold, RetentionSchedule
+from intake.api import validate_submission
+from intake.domain import ErasureRefused
+from intake.handlers import Intake, claim_view
+from mediation.handlers import Mediation
+from trail.adapters import trail_entries
+from trail.chain import GENESIS, SALTED, entry_digest, entry_message
+from trail.domain import TrailEntry
+from trail.handlers import Trail
+from trail.signing import signature_check
+
+from ..support.examples import AT, WORKER, claim_document, delivered, envelope
+from .helpers import deliver, receive, run
+
+PLANTED_NOTE = f"{WORKER['name']} 手机 {WORKER['phone']}"
+ERASED_EVENT = "case.personal_data_erased"
+ACCESS_CODE = "worker-access-code-1"
+
+
+def closed_claim(db: Any, logic: Intake, closed_at: Any = AT) -> Any:
+    claim = run(db, logic.file_claim, validate_submission(claim_document(description=PLANTED_NOTE)),
+                access_code=ACCESS_CODE)
+    deliver(db, logic, delivered(envelope("case.closed", case_id=claim.case_id, occurred_at=closed_at,
+                                          source_agency=Agency.MEDIATION, correlation_id=claim.correlation_id)))
+    return claim
+
+
+def erasures(db: Any) -> list[Any]:
+    """The erasures announced. Read as stored: the bodies still waiting that were sealed under
+    the erased key no longer open (the relay parks them as unreadable); an erasure's own body
+    is stored unsealed, its case having no key left."""
+    return [e for e in (decode(row["body"]) for row in db.outbox_rows(opened=False)
+                        if not is_sealed(row["body"])) if e.event_type == ERASED_EVENT]
+
+
+def raw(db: Any, table: str) -> list[dict[str, Any]]:
+    with db.engine.connect() as connection:
+        return [dict(row) for row in connection.execute(text(f"SELECT * FROM {table}")).mappings()]
+
+
+# -- intake --------------------------------------------------------------------------------------
+
+
+def test_an_open_case_is_not_erased_and_the_refusal_says_why(intake_sql_db):
+    logic = Intake()
+    claim = run(intake_sql_db, logic.file_claim, validate_submission(claim_document()))
+    with pytest.raises(ErasureRefused, match="still open"):
+        run(intake_sql_db, logic.erase_on_request, claim.case_id, "request 1")
+    assert not erasures(intake_sql_db)
+
+
+def test_a_held_case_is_not_erased_on_request(intake_sql_db):
+    logic = Intake()
+    claim = closed_claim(intake_sql_db, logic)
+    logic.retention = RetentionSchedule(legal_holds={claim.case_id: "court order 17"})
+    with pytest.raises(LegalHold, match="court order 17"):
+        run(intake_sql_db, logic.erase_on_request, claim.case_id, "request 1")
+
+
+def test_an_erased_claim_has_no_key_reads_erased_and_is_announced_once(intake_sql_db):
+    logic = Intake()
+    claim = closed_claim(intake_sql_db, logic)
+    run(intake_sql_db, logic.take_evidence, claim.case_id, b"%PDF-1.4 payslip " + WORKER["phone"].encode(), "p.pdf",
+        ACCESS_CODE)
+    answer = run(intake_sql_db, logic.erase_on_request, claim.case_id, "request 2026-0042")
+    assert answer["erased"] and answer["request_id"]
+    [erased] = erasures(intake_sql_db)
+    assert erased.payload["grounds"] == "worker_request"
+    assert erased.payload["request_id"] == erased.event_id == answer["request_id"]
+    assert not raw(intake_sql_db, "data_keys") and not raw(intake_sql_db, "evidence_files")
+    [row] = raw(intake_sql_db, "claims")
+    assert row["employer_key"] == ERASED_TEXT and row["access_code_digest"] is None
+    with intake_sql_db() as uow:
+        found = uow.claims.get(claim.case_id)
+        assert found.worker is ERASED and found.description is ERASED
+        with pytest.raises(ErasedData):
+            found.worker["name"]
+        assert json.dumps(claim_view(found))  # a case page shows it without crashing
+        copy = logic.personal_data(uow, claim.case_id)
+    assert copy["claim"] == dict.fromkeys(("worker", "employer", "description", "evidence", "consultation"),
+                                          "erased") | {"consultation": None}
+    assert copy["evidence_files"] == []
+    again = run(intake_sql_db, logic.erase_on_request, claim.case_id, "request 2026-0042")
+    assert not again["erased"] and len(erasures(intake_sql_db)) == 1
+
+
+def test_later_events_of_an_erased_claim_still_apply_and_store_it_erased(intake_sql_db):
+    logic = Intake()
+    claim = closed_claim(intake_sql_db, logic)
+    run(intake_sql_db, logic.erase_on_request, claim.case_id, "request 3")
+    late = envelope("case.closed", case_id=claim.case_id, source_agency=Agency.LEGAL_AID,
+                    correlation_id=claim.correlation_id, payload={
+                        "outcome": "withdrawn", "amount_recovered": "0.00", "days_open": 1})
+    assert deliver(intake_sql_db, logic, delivered(late)) == "handled"
+    [row] = raw(intake_sql_db, "claims")
+    assert row["worker"] == row["employer"] == row["description"] == ERASED_TEXT
+    assert row["outcome"] == "withdrawn"
+    with intake_sql_db() as uow:
+        assert uow.claims.get(claim.case_id).worker is ERASED
+
+
+def test_the_retention_job_erases_expired_cases_once_and_spares_held_ones(intake_sql_db):
+    logic = Intake()
+    early = closed_claim(intake_sql_db, logic, closed_at=AT)
+    held = closed_claim(intake_sql_db, logic, closed_at=AT)
+    late = closed_claim(intake_sql_db, logic, closed_at=AT + timedelta(days=2))
+    logic.retention = RetentionSchedule(legal_holds={held.case_id: "audit 2029"})
+    intake_sql_db.clock.advance(days=3 * 365 + 1)  # 2029-03-02 09:00 UTC: the anniversary
+    assert run(intake_sql_db, logic.erase_expired) == [early.case_id]
+    assert run(intake_sql_db, logic.erase_expired) == []  # another replica's run finds none left
+    [erased] = erasures(intake_sql_db)
+    assert erased.case_id == early.case_id and erased.payload["grounds"] == "retention_expired"
+    assert "3 years after the case closed on 2026-03-02" in erased.payload["reason"]
+    intake_sql_db.clock.advance(days=2)
+    assert run(intake_sql_db, logic.erase_expired) == [late.case_id]
+
+
+# -- an agency acting on intake's request ---------------------------------------------------------
+
+
+def intake_erasure(case_id: str, source: Agency = Agency.INTAKE) -> Any:
+    return delivered(envelope(ERASED_EVENT, case_id=case_id, source_agency=source))
+
+
+def test_an_agency_erases_its_dossier_on_intakes_request_and_says_so(mediation_sql_db):
+    logic = Mediation()
+    receive(mediation_sql_db, logic, "mediation", case_id="LD-1")
+    assert deliver(mediation_sql_db, logic, intake_erasure("LD-1", Agency.ARBITRATION)) == "ignored"
+    request = intake_erasure("LD-1")
+    assert deliver(mediation_sql_db, logic, request) == "handled"
+    [erased] = erasures(mediation_sql_db)
+    assert erased.source_agency == Agency.MEDIATION
+    assert erased.payload["request_id"] == request.payload["request_id"]
+    with mediation_sql_db() as uow:
+        assert [c["case_id"] for c in logic.open_cases(uow)] == ["LD-1"]  # the work list still shows it
+        assert logic.personal_data(uow, "LD-1")["dossier"] == "erased"
+    # A step that needs the erased dossier is refused, saying so.
+    with pytest.raises(ErasedData, match="erased"):
+        run(mediation_sql_db, logic.close, "LD-1", "abandoned")
+    assert deliver(mediation_sql_db, logic, intake_erasure("LD-2")) == "ignored"  # never held
+
+
+# -- the trail -----------------------------------------------------------------------------------
+
+KEY = Ed25519PrivateKey.generate()
+TRAIL = Trail(KEY.sign)
+VALID = signature_check(KEY.public_key())
+
+
+def record(db: Any, sent: Any) -> None:
+    with db() as uow:
+        TRAIL.handle(uow, delivered(sent))
+        uow.commit()
+
+
+def returned(case_id: str, reason: str) -> Any:
+    payload = {**envelope("handoff.returned").payload, "reason": reason}
+    return envelope("handoff.returned", payload, case_id=case_id, source_agency=Agency.MEDIATION)
+
+
+def test_free_texts_enter_the_chain_as_salted_hashes_kept_beside_it(trail_sql_db):
+    record(trail_sql_db, returned("LD-1", PLANTED_NOTE))
+    record(trail_sql_db, returned("LD-2", PLANTED_NOTE))
+    first, second = raw(trail_sql_db, "trail_entries")
+    assert PLANTED_NOTE not in first["payload"] and first["format"] == 2
+    chained = json.loads(first["payload"])["reason"]
+    assert chained.startswith(SALTED)
+    assert chained != json.loads(second["payload"])["reason"]  # a salt per value
+    assert json.loads(first["texts"])["reason"]["value"] == PLANTED_NOTE
+    with trail_sql_db() as uow:
+        [view] = TRAIL.trail(uow, "LD-1", "auditor-1")["entries"]
+    assert view["details"]["reason"] == PLANTED_NOTE
+
+
+def test_erasure_clears_the_cases_texts_and_the_chain_still_verifies(trail_sql_db):
+    record(trail_sql_db, returned("LD-1", PLANTED_NOTE))
+    record(trail_sql_db, returned("LD-2", "station at capacity"))
+    with trail_sql_db() as uow:
+        assert TRAIL.checkpoint(uow)
+        uow.commit()
+    record(trail_sql_db, envelope(ERASED_EVENT, case_id="LD-1", source_agency=Agency.INTAKE))
+    stored = json.dumps(raw(trail_sql_db, "trail_entries") + raw(trail_sql_db, "handoffs"),
+                        ensure_ascii=False, default=str)
+    assert WORKER["name"] not in stored and WORKER["phone"] not in stored
+    with trail_sql_db() as uow:
+        assert TRAIL.verify(uow, VALID).intact
+        erased_case = TRAIL.trail(uow, "LD-1", "auditor-1")
+        kept_case = TRAIL.trail(uow, "LD-2", "auditor-1")
+        uow.commit()
+    assert erased_case["entries"][0]["details"]["reason"] == "erased"
+    assert erased_case["entries"][1]["details"]["reason"] == "request 2026-0042"  # the erasure's own
+    assert erased_case["handoffs"][0]["reason"] == ERASED_TEXT
+    assert kept_case["entries"][0]["details"]["reason"] == "station at capacity"
+    with trail_sql_db() as uow:
+        assert TRAIL.verify(uow, VALID).intact
+
+
+def test_entries_chained_before_texts_were_salted_still_verify(trail_sql_db):
+    old = TrailEntry(event_id="0b5e3a52-0000-4000-8000-000000000001", case_id="LD-0",
+                     event_type="mediation.failed", move="mediation.failed", source_agency="mediation",
+                     occurred_at=AT, recorded_at=AT, payload={"reason": PLANTED_NOTE, "mediator_id": "m1"},
+                     prev_hash=GENESIS)
+    old.entry_hash = entry_digest(GENESIS, old)
+    old.signature = KEY.sign(entry_message(old.entry_hash)).hex()
+    with trail_sql_db() as uow:
+        uow.connection.execute(insert(trail_entries), {
+            k: v for k, v in old.__dict__.items() if k not in ("id", "format", "texts")})
+        uow.commit()
+    record(trail_sql_db, returned("LD-1", PLANTED_NOTE))
+    with trail_sql_db() as uow:
+        verdict = TRAIL.verify(uow, VALID)
+    assert verdict.intact and verdict.entries == 2
+    assert [row["format"] for row in raw(trail_sql_db, "trail_entries")] == [1, 2]
+
+
+def test_a_kept_text_altered_in_the_database_is_detected(trail_sql_db):
+    record(trail_sql_db, returned("LD-1", "station at capacity"))
+    with trail_sql_db() as uow:
+        texts = uow.connection.execute(select(trail_entries.c.texts)).scalar_one()
+        texts["reason"]["value"] = "nothing happened"
+        uow.connection.execute(update(trail_entries).values(texts=texts))
+        uow.commit()
+    with trail_sql_db() as uow:
+        verdict = TRAIL.verify(uow, VALID)
+    assert not verdict.intact and "kept reason does not match" in str(verdict.problem)
