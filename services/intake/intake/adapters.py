@@ -27,7 +27,7 @@ from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.sealed import ERASED_TEXT, SealedRows
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
-from disputes_shared.ports import ERASED, WITHHELD
+from disputes_shared.ports import WITHHELD
 
 from .domain import SEALED_FIELDS, Claim
 from .evidence import EvidenceFile
@@ -103,8 +103,8 @@ class SqlClaims(SealedRows[Claim], Claims):
 
     def _row(self, obj: Claim) -> dict[str, Any]:
         row = super()._row(obj)
-        row["employer_key"] = ERASED_TEXT if obj.employer is ERASED else \
-            self.case_keys.lookup_digest(row["employer_key"])
+        erased = row["employer"] == ERASED_TEXT  # read from an erased case: no key to hash with
+        row["employer_key"] = ERASED_TEXT if erased else self.case_keys.lookup_digest(row["employer_key"])
         return row
 
     def object_of(self, row: Any) -> Claim:
