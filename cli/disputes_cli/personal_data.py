@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.exceptions import RemoteError
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
 from .platform import RECEIVING_SERVICES, Platform
 
@@ -50,11 +50,13 @@ def erase(args: argparse.Namespace, platform: Platform | None = None) -> int:
     return 0
 
 
-def personal_data_of(platform: Platform, case_id: str) -> dict[str, Any]:
-    """What each service holds of the case, by service; those holding none are left out."""
-    answers = platform.call_many([(service, "personal_data", (case_id,), {}) for service in HOLDERS])
+def personal_data_of(platform: Platform, case_id: str,
+                     services: tuple[str, ...] = HOLDERS) -> dict[str, Any]:
+    """What each service holds of the case, by service; those holding none are left out. A
+    service that does not answer fails the copy: an incomplete copy would say too little."""
+    answers = platform.call_many([(service, "personal_data", (case_id,), {}) for service in services])
     held: dict[str, Any] = {}
-    for service, answer in zip(HOLDERS, answers, strict=True):
+    for service, answer in zip(services, answers, strict=True):
         if isinstance(answer, RemoteError) and answer.exc_type == "UnknownCase":
             continue  # the case never reached this service
         if isinstance(answer, Exception):
@@ -69,6 +71,9 @@ def export(args: argparse.Namespace, platform: Platform | None = None) -> int:
             held = personal_data_of(connected, args.case_id)
         except RemoteError as exc:
             print(f"no copy: {exc.exc_type}: {exc.value}", file=sys.stderr)
+            return 1
+        except (UnknownService, RpcTimeout) as exc:
+            print(f"no copy: a service holding personal data did not answer ({exc!r})", file=sys.stderr)
             return 1
     if not held:
         print(f"no service holds case {args.case_id}", file=sys.stderr)

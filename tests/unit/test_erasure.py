@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nameko.exceptions import RemoteError
 from sqlalchemy import insert, select, text, update
 
+from disputes_cli.personal_data import personal_data_of
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode
 from disputes_shared.plumbing.personal_data import is_sealed
@@ -143,7 +145,10 @@ def intake_erasure(case_id: str, source: Agency = Agency.INTAKE) -> Any:
 
 def test_an_agency_erases_its_dossier_on_intakes_request_and_says_so(mediation_sql_db):
     logic = Mediation()
-    receive(mediation_sql_db, logic, "mediation", case_id="LD-1")
+    run(mediation_sql_db, logic.accept_handoff,
+        receive(mediation_sql_db, logic, "mediation", "LD-1", to_unit="people-wuhou"))
+    run(mediation_sql_db, logic.record_session, "LD-1", "in_person", PLANTED_NOTE)
+    assert WORKER["phone"] in json.dumps(raw(mediation_sql_db, "mediation_cases"), default=str)  # the note
     assert deliver(mediation_sql_db, logic, intake_erasure("LD-1", Agency.ARBITRATION)) == "ignored"
     request = intake_erasure("LD-1")
     assert deliver(mediation_sql_db, logic, request) == "handled"
@@ -157,6 +162,8 @@ def test_an_agency_erases_its_dossier_on_intakes_request_and_says_so(mediation_s
     with pytest.raises(ErasedData, match="erased"):
         run(mediation_sql_db, logic.close, "LD-1", "abandoned")
     assert deliver(mediation_sql_db, logic, intake_erasure("LD-2")) == "ignored"  # never held
+    assert WORKER["phone"] not in json.dumps(raw(mediation_sql_db, "mediation_cases"), default=str)
+    assert not raw(mediation_sql_db, "data_keys")
 
 
 # -- the trail -----------------------------------------------------------------------------------
@@ -242,3 +249,12 @@ def test_a_kept_text_altered_in_the_database_is_detected(trail_sql_db):
     with trail_sql_db() as uow:
         verdict = TRAIL.verify(uow, VALID)
     assert not verdict.intact and "kept reason does not match" in str(verdict.problem)
+
+
+def test_the_workers_copy_names_no_service_that_never_held_the_case():
+    class Answers:  # the replies of the services' RPC, as ``Platform.call_many`` gives them
+        def call_many(self, calls: Any) -> list[Any]:
+            return [{"service": s} if s == "intake" else RemoteError("UnknownCase", "no case")
+                    for s, _, _, _ in calls]
+
+    assert personal_data_of(Answers(), "LD-1") == {"intake": {"service": "intake"}}  # type: ignore[arg-type]

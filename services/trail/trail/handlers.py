@@ -11,9 +11,8 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, PersonalDataRefused
 from disputes_shared.contract.registry import CASELESS_EVENTS
-from disputes_shared.plumbing.erasure import ERASED_EVENT
+from disputes_shared.plumbing.erasure import ERASED_EVENT, erase_handoff_reasons
 from disputes_shared.plumbing.handoff_desk import handoff_view
-from disputes_shared.plumbing.sealed import ERASED_TEXT
 
 from .chain import (
     ENTRY_FORMAT,
@@ -81,10 +80,7 @@ class Trail:
         entries go too (their salted hashes stay in the chain, which still verifies), and the
         reasons of its handoffs. The erasures' own entries keep theirs: they name no one."""
         uow.entries.erase_texts(case_id, keep=ERASED_EVENT)
-        for handoff in uow.handoffs.for_case(case_id):
-            if handoff.reason is not None and handoff.reason != ERASED_TEXT:
-                handoff.reason = ERASED_TEXT
-                uow.handoffs.save(handoff)
+        erase_handoff_reasons(uow, case_id)
 
     def _flag_bounced(self, uow: TrailUnitOfWork, summary: CaseSummary, cause: TrailEntry) -> None:
         """推诿扯皮: the trail itself records, in the chain, that the case is being passed around."""

@@ -186,10 +186,16 @@ class ReceivingAgency(Generic[C, U]):
     # -- personal data -----------------------------------------------------------------------
 
     def erase_on_request(self, uow: U, envelope: Envelope) -> str:
-        """Intake erased a case's personal data: this agency erases its own copy, if it holds one."""
-        if self.cases(uow).get(envelope.case_id) is None:
+        """Intake erased a case's personal data: this agency erases its own copy, if it holds
+        one, and the free text it kept of the case in the clear."""
+        case = self.cases(uow).get(envelope.case_id)
+        if case is None:
             return "ignored"
-        return act_on_erasure(uow, self.agency, envelope)
+        outcome = act_on_erasure(uow, self.agency, envelope)
+        if outcome == "handled":
+            case.erase()
+            self.cases(uow).save(case)
+        return outcome
 
     def personal_data(self, uow: U, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: what this agency holds of the worker in a case (the dossier it was

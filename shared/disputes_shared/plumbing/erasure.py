@@ -16,6 +16,7 @@ from typing import Any
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
 from ..ports import ERASED, UnitOfWork
+from .sealed import ERASED_TEXT
 
 ERASED_EVENT = "case.personal_data_erased"
 
@@ -33,6 +34,7 @@ def erase_case(uow: UnitOfWork, agency: Agency, case_id: str, correlation_id: st
     Without ``request_id`` this erasure is the request: its own event id names it."""
     if not uow.erase_personal_data(case_id):
         return None
+    erase_handoff_reasons(uow, case_id)
     event_id = str(uuid.uuid4())
     now = uow.clock.now()
     erased = Envelope(
@@ -42,6 +44,16 @@ def erase_case(uow: UnitOfWork, agency: Agency, case_id: str, correlation_id: st
             "requested_by": requested_by, "erased_at": now})
     uow.emit(erased)
     return erased
+
+
+def erase_handoff_reasons(uow: UnitOfWork, case_id: str) -> None:
+    """The reasons staff typed when handing the case on or back, kept in the clear with the
+    service's handoffs (the trail's copy of them too)."""
+    handoffs = getattr(uow, "handoffs", None)  # a service that keeps none has no such repository
+    for handoff in handoffs.for_case(case_id) if handoffs is not None else ():
+        if handoff.reason is not None and handoff.reason != ERASED_TEXT:
+            handoff.reason = ERASED_TEXT
+            handoffs.save(handoff)
 
 
 def act_on_erasure(uow: UnitOfWork, agency: Agency, envelope: Envelope) -> str:
