@@ -50,7 +50,9 @@ def erase_handoff_reasons(uow: UnitOfWork, case_id: str) -> None:
     """The reasons staff typed when handing the case on or back, kept in the clear with the
     service's handoffs (the trail's copy of them too)."""
     handoffs = getattr(uow, "handoffs", None)  # a service that keeps none has no such repository
-    for handoff in handoffs.for_case(case_id) if handoffs is not None else ():
+    if handoffs is None:
+        return
+    for handoff in handoffs.for_case(case_id):
         if handoff.reason is not None and handoff.reason != ERASED_TEXT:
             handoff.reason = ERASED_TEXT
             handoffs.save(handoff)
