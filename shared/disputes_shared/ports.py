@@ -76,6 +76,9 @@ class Erased(Withheld):
 
 WITHHELD = Withheld()
 ERASED = Erased()
+# What an erased value is stored as when its row is stored again (a sealed column, a handoff's
+# reason): the sealed text could no longer be opened anyway, and the marker says why at a glance.
+ERASED_TEXT = "erased"
 
 
 class Repository(ABC, Generic[T]):

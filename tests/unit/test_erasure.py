@@ -17,8 +17,7 @@ from disputes_cli.personal_data import personal_data_of
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode
 from disputes_shared.plumbing.personal_data import is_sealed
-from disputes_shared.plumbing.sealed import ERASED_TEXT
-from disputes_shared.ports import ERASED, ErasedData
+from disputes_shared.ports import ERASED, ERASED_TEXT, ErasedData
 from disputes_shared.retention import LegalHold, RetentionSchedule
 from intake.api import validate_submission
 from intake.domain import ErasureRefused

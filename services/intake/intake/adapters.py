@@ -24,10 +24,10 @@ from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.repositories import DataclassRepository
-from disputes_shared.plumbing.sealed import ERASED_TEXT, SealedRows
+from disputes_shared.plumbing.sealed import SealedRows
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
-from disputes_shared.ports import WITHHELD
+from disputes_shared.ports import ERASED_TEXT, WITHHELD
 
 from .domain import SEALED_FIELDS, Claim
 from .evidence import EvidenceFile

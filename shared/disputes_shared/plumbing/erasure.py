@@ -15,8 +15,7 @@ from typing import Any
 
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
-from ..ports import ERASED, UnitOfWork
-from .sealed import ERASED_TEXT
+from ..ports import ERASED, ERASED_TEXT, UnitOfWork
 
 ERASED_EVENT = "case.personal_data_erased"
 

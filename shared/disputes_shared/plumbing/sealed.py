@@ -26,16 +26,13 @@ from sqlalchemy import (
     update,
 )
 
-from ..ports import ERASED, WITHHELD, WithheldData
+from ..ports import ERASED, ERASED_TEXT, WITHHELD, WithheldData
 from .column_types import UtcDateTime
 from .personal_data import KeyManagement, PersonalDataError, new_data_key, open_sealed, seal
 from .repositories import DataclassRepository, SqlCaseRepository
 
 T = TypeVar("T")
 KEYS_PER_QUERY = 500  # well under every driver's limit on bound parameters
-# What a sealed column holds once its case was erased and the row stored again: the sealed text
-# could no longer be opened anyway, and a marker says why at a glance.
-ERASED_TEXT = "erased"
 
 
 def data_keys_table(metadata: MetaData) -> Table:
