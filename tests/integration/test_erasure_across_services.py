@@ -46,7 +46,6 @@ def erasures_on_the_trail(rpc: Any, case_id: str) -> list[dict[str, Any]]:
     return [e for e in rpc.trail.trail(case_id)["entries"] if e["event_type"] == "case.personal_data_erased"]
 
 
-@pytest.mark.parametrize("fresh_database", ["sqlite"], indirect=True)
 def test_an_erased_case_leaves_nothing_readable_and_the_trail_still_verifies(start_service, capsys):
     platform = {"trail": start_service(TrailService, trail.adapters.metadata),
                 "mediation": start_service(MediationService, mediation.adapters.metadata),
