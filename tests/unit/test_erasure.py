@@ -89,13 +89,15 @@ def test_an_erased_claim_has_no_key_reads_erased_and_is_announced_once(intake_sq
     assert erased.payload["request_id"] == erased.event_id == answer["request_id"]
     assert not raw(intake_sql_db, "data_keys") and not raw(intake_sql_db, "evidence_files")
     [row] = raw(intake_sql_db, "claims")
-    assert row["employer_key"] == ERASED_TEXT and row["access_code_digest"] is None
+    assert row["employer_key"] == ERASED_TEXT
     with intake_sql_db() as uow:
         found = uow.claims.get(claim.case_id)
         assert found.worker is ERASED and found.description is ERASED
         with pytest.raises(ErasedData):
             found.worker["name"]
         assert json.dumps(claim_view(found))  # a case page shows it without crashing
+        # The worker's own page still opens with their access code.
+        assert logic.claim_for_worker(uow, claim.case_id, ACCESS_CODE).worker is ERASED
         copy = logic.personal_data(uow, claim.case_id)
     assert copy["claim"] == dict.fromkeys(("worker", "employer", "description", "evidence", "consultation"),
                                           "erased") | {"consultation": None}

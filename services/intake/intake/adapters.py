@@ -152,11 +152,12 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
     agencies: SqlRegisteredAgencies
 
     def erase_kept_beside(self, case_id: str) -> None:
-        # The files themselves, and the keyed hashes that would still link the claim to the
-        # employer's other claims and let its access code be tried.
+        # The files themselves, and the keyed hash that would still link the claim to the
+        # employer's other claims. The access code's digest stays: the worker's case page still
+        # opens, and shows the case without its personal data.
         self.connection.execute(delete(evidence_files).where(evidence_files.c.case_id == case_id))
         self.connection.execute(update(claims).where(claims.c.case_id == case_id)
-                                .values(employer_key=ERASED_TEXT, access_code_digest=None))
+                                .values(employer_key=ERASED_TEXT))
 
     def bind(self, connection: Connection) -> None:
         self.claims = SqlClaims(connection, claims, Claim, self.case_keys)
