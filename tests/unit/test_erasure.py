@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, text, update
 from disputes_cli.personal_data import personal_data_of
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode
-from disputes_shared.plumbing.personal_data import is_sealed
+from disputes_shared.plumbing.outbox import WITHDRAWN
 from disputes_shared.ports import ERASED, ERASED_TEXT, ErasedData
 from disputes_shared.retention import LegalHold, RetentionSchedule
 from intake.api import validate_submission
@@ -46,11 +46,8 @@ def closed_claim(db: Any, logic: Intake, closed_at: Any = AT) -> Any:
 
 
 def erasures(db: Any) -> list[Any]:
-    """The erasures announced. Read as stored: the bodies still waiting that were sealed under
-    the erased key no longer open (the relay parks them as unreadable); an erasure's own body
-    is stored unsealed, its case having no key left."""
-    return [e for e in (decode(row["body"]) for row in db.outbox_rows(opened=False)
-                        if not is_sealed(row["body"])) if e.event_type == ERASED_EVENT]
+    """The erasures announced, their bodies as stored: unsealed, their case having no key left."""
+    return [decode(row["body"]) for row in db.outbox_rows(opened=False) if row["event_type"] == ERASED_EVENT]
 
 
 def raw(db: Any, table: str) -> list[dict[str, Any]]:
@@ -86,6 +83,12 @@ def test_an_erased_claim_has_no_key_reads_erased_and_is_announced_once(intake_sq
     assert answer["erased"] and answer["request_id"]
     [erased] = erasures(intake_sql_db)
     assert erased.payload["grounds"] == "worker_request"
+    # What still waited to be sent (sealed under the destroyed key) is withdrawn, not left to
+    # hold the announcement back; only the announcement waits.
+    waiting = [row for row in intake_sql_db.outbox_rows(opened=False) if row["published_at"] is None]
+    assert [row["event_type"] for row in waiting] == [ERASED_EVENT]
+    withdrawn = [row for row in intake_sql_db.outbox_rows(opened=False) if row["last_error"] == WITHDRAWN]
+    assert withdrawn and all("payload" not in json.loads(row["body"]) for row in withdrawn)
     assert erased.payload["request_id"] == erased.event_id == answer["request_id"]
     assert not raw(intake_sql_db, "data_keys") and not raw(intake_sql_db, "evidence_files")
     [row] = raw(intake_sql_db, "claims")

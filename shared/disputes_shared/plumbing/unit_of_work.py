@@ -59,6 +59,8 @@ class SqlUnitOfWork(UnitOfWork):
             return super().erase_personal_data(case_id)
         erased = self.case_keys.destroy(case_id)
         if erased:
+            if isinstance(self.outbox, SqlOutbox):
+                self.outbox.withdraw_waiting(case_id, self.clock.now())
             self.erase_kept_beside(case_id)
         return erased
 
