@@ -4,6 +4,7 @@ acting on intake's request, and the trail's free texts erased with its chain sti
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import timedelta
 from typing import Any
@@ -13,9 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.exceptions import RemoteError
 from sqlalchemy import insert, select, text, update
 
-from disputes_cli.personal_data import personal_data_of
+from disputes_cli.personal_data import erase, personal_data_of
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode
+from disputes_shared.identity.roles import Role, roles_for
 from disputes_shared.plumbing.outbox import WITHDRAWN
 from disputes_shared.ports import ERASED, ERASED_TEXT, ErasedData
 from disputes_shared.retention import LegalHold, RetentionSchedule
@@ -31,6 +33,7 @@ from trail.signing import signature_check
 
 from ..support.examples import AT, WORKER, claim_document, delivered, envelope
 from .helpers import deliver, receive, run
+from .inprocess import InProcessPlatform
 
 PLANTED_NOTE = f"{WORKER['name']} 手机 {WORKER['phone']}"
 ERASED_EVENT = "case.personal_data_erased"
@@ -262,3 +265,69 @@ def test_the_workers_copy_names_no_service_that_never_held_the_case():
                     for s, _, _, _ in calls]
 
     assert personal_data_of(Answers(), "LD-1") == {"intake": {"service": "intake"}}  # type: ignore[arg-type]
+
+
+# -- every service, in one process ---------------------------------------------------------------
+
+
+def test_intakes_erasure_reaches_every_agency_holding_the_case_and_the_trail_shows_each(clock):
+    platform = InProcessPlatform(clock)
+    platform.logic["trail"] = TRAIL
+    try:
+        case_id = platform.file_claim(claim_document(legal_aid_requested=True, description=PLANTED_NOTE))["case_id"]
+        platform.deliver_all()
+        [handoff] = platform.call("mediation", "pending_handoffs")
+        platform.call("mediation", "accept_handoff", handoff["handoff_id"])
+        mediation = platform.logic["mediation"]
+        platform.command("mediation", mediation.record_failure, case_id, PLANTED_NOTE, False)
+        platform.command("mediation", mediation.close, case_id, "withdrawn")
+        platform.deliver_all()
+        answer = platform.command("intake", platform.logic["intake"].erase_on_request, case_id, "request 7")
+        platform.deliver_all()
+        with platform.db["trail"]() as uow:
+            trail = TRAIL.trail(uow, case_id, "auditor-1")
+            verdict = TRAIL.verify(uow, VALID)
+    finally:
+        platform.close()
+    erased = [e for e in trail["entries"] if e["event_type"] == ERASED_EVENT]
+    assert sorted(e["agency"] for e in erased) == ["intake", "legal_aid", "mediation"]
+    assert {e["details"]["request_id"] for e in erased} == {answer["request_id"]}
+    assert PLANTED_NOTE not in json.dumps(trail, ensure_ascii=False)
+    assert [e["details"]["reason"] for e in trail["entries"] if e["event_type"] == "mediation.failed"] == ["erased"]
+    assert verdict.intact
+
+
+def test_only_the_intake_clerk_may_erase_or_copy_a_workers_data():
+    assert roles_for("intake", "erase_personal_data") == [Role.INTAKE_CLERK]
+    for service in ("intake", "mediation", "legal_aid", "arbitration", "courts_bridge"):
+        assert roles_for(service, "personal_data") == [Role.INTAKE_CLERK], service
+
+
+class AnsweringPlatform:
+    """The CLI's platform, answering intake's erasure command as given."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def __enter__(self) -> AnsweringPlatform:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def call(self, service: str, method: str, *args: Any) -> Any:
+        assert (service, method) == ("intake", "erase_personal_data")
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_disputes_erase_says_what_was_done_or_why_not(capsys):
+    args = argparse.Namespace(case_id="LD-1", reason="request 7", json=False)
+    done = {"case_id": "LD-1", "erased": True, "request_id": "r-1",
+            "detail": "erased; every service holding the case is asked to erase it"}
+    assert erase(args, AnsweringPlatform(done)) == 0  # type: ignore[arg-type]
+    assert capsys.readouterr().out == f"LD-1: {done['detail']} (request r-1)\n"
+    refused = RemoteError("LegalHold", "case LD-1 is under a legal hold (court order 17)")
+    assert erase(args, AnsweringPlatform(refused)) == 1  # type: ignore[arg-type]
+    assert "not erased: LegalHold: case LD-1 is under a legal hold" in capsys.readouterr().err
