@@ -179,7 +179,8 @@ class Intake:
     def consultations_pending(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
         """Urgent cases whose joint consultation has not met yet."""
         urgent = uow.claims.urgent_open()
-        return [claim_view(c) for c in urgent if c.consultation and not c.consultation["held_at"]]
+        return [claim_view(c) for c in urgent
+                if isinstance(c.consultation, dict) and not c.consultation["held_at"]]  # not erased
 
     # -- the registry of outside agencies -----------------------------------------------------
 
