@@ -372,6 +372,21 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def count_for(self, case_id: str) -> int:
             return len(self.where(lambda f: f.case_id == case_id))
 
+        claims: Any = None  # the unit of work's claims, for the closing times
+
+        def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+            with_files = {f.case_id for f in self.every()}
+            closed = sorted((c.closed_at, c.case_id) for c in self.claims.every()
+                            if c.case_id in with_files and c.closed_at is not None and c.closed_at < bound)
+            return [(case_id, closed_at) for closed_at, case_id in closed[:limit]]
+
+        def delete_for(self, case_id: str) -> int:
+            gone = [key for key, f in self._merged().items() if f.case_id == case_id]
+            for key in gone:  # at once, not staged: a fake's deletion needs no rollback yet
+                self.rows.pop(key, None)
+                self.staged.pop(key, None)
+            return len(gone)
+
     class InMemoryRegisteredAgencies(InMemoryRepository[Any], RegisteredAgencies):
         def listed(self) -> list[Any]:
             return self.every()
@@ -382,6 +397,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def bind(self) -> None:
             self.claims = self._part(InMemoryClaims(self.table("claims"), "case_id"))
             self.evidence = self._part(InMemoryEvidenceFiles(self.table("evidence_files"), "evidence_id"))
+            self.evidence.claims = self.claims
             self.agencies = self._part(InMemoryRegisteredAgencies(self.table("registered_agencies"), "name"))
 
     return InMemoryIntakeUnitOfWork

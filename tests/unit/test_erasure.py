@@ -20,7 +20,7 @@ from disputes_shared.contract.envelope import decode
 from disputes_shared.identity.roles import Role, roles_for
 from disputes_shared.plumbing.outbox import WITHDRAWN
 from disputes_shared.ports import ERASED, ERASED_TEXT, ErasedData
-from disputes_shared.retention import LegalHold, RetentionSchedule
+from disputes_shared.retention import LegalHold, RecordKind, RetentionSchedule
 from intake.api import validate_submission
 from intake.domain import ErasureRefused
 from intake.handlers import Intake, claim_view
@@ -134,13 +134,29 @@ def test_the_retention_job_erases_expired_cases_once_and_spares_held_ones(intake
     late = closed_claim(intake_sql_db, logic, closed_at=AT + timedelta(days=2))
     logic.retention = RetentionSchedule(legal_holds={held.case_id: "audit 2029"})
     intake_sql_db.clock.advance(days=3 * 365 + 1)  # 2029-03-02 09:00 UTC: the anniversary
-    assert run(intake_sql_db, logic.erase_expired) == [early.case_id]
-    assert run(intake_sql_db, logic.erase_expired) == []  # another replica's run finds none left
+    assert run(intake_sql_db, logic.erase_expired)["erased"] == [early.case_id]
+    assert run(intake_sql_db, logic.erase_expired)["erased"] == []  # another replica's run finds none left
     [erased] = erasures(intake_sql_db)
     assert erased.case_id == early.case_id and erased.payload["grounds"] == "retention_expired"
     assert "3 years after the case closed on 2026-03-02" in erased.payload["reason"]
     intake_sql_db.clock.advance(days=2)
-    assert run(intake_sql_db, logic.erase_expired) == [late.case_id]
+    assert run(intake_sql_db, logic.erase_expired)["erased"] == [late.case_id]
+
+
+@pytest.mark.parametrize("database", ["intake_db", "intake_sql_db"])
+def test_evidence_files_go_when_their_own_shorter_period_runs_out(database, request):
+    db = request.getfixturevalue(database)  # the fake and the real adapters alike
+    logic = Intake(retention=RetentionSchedule({RecordKind.CASE_PERSONAL_DATA: 3, RecordKind.EVIDENCE_FILES: 1}))
+    claim = closed_claim(db, logic, closed_at=AT)
+    run(db, logic.take_evidence, claim.case_id, b"%PDF-1.4 payslip", "p.pdf", ACCESS_CODE)
+    db.clock.advance(days=364)
+    assert run(db, logic.erase_expired) == {"erased": [], "evidence_deleted": []}
+    db.clock.advance(days=1)  # 2027-03-02: a year after the closing day
+    assert run(db, logic.erase_expired) == {"erased": [], "evidence_deleted": [claim.case_id]}
+    assert run(db, logic.erase_expired) == {"erased": [], "evidence_deleted": []}
+    with db() as uow:
+        assert uow.evidence.count_for(claim.case_id) == 0
+        assert uow.claims.get(claim.case_id).worker == WORKER  # the case's own period still runs
 
 
 # -- an agency acting on intake's request ---------------------------------------------------------

@@ -140,6 +140,16 @@ class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):
     def count_for(self, case_id: str) -> int:
         return self.count(self.table.c.case_id == case_id)
 
+    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+        query = (select(claims.c.case_id, claims.c.closed_at)
+                 .where(claims.c.closed_at < bound,
+                        claims.c.case_id.in_(select(self.table.c.case_id)))
+                 .order_by(claims.c.closed_at).limit(limit))
+        return [(case_id, closed_at) for case_id, closed_at in self.connection.execute(query)]
+
+    def delete_for(self, case_id: str) -> int:
+        return int(self.connection.execute(delete(self.table).where(self.table.c.case_id == case_id)).rowcount)
+
 
 class SqlRegisteredAgencies(DataclassRepository[RegisteredAgency], RegisteredAgencies):
     def listed(self) -> list[RegisteredAgency]:
@@ -155,7 +165,7 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
         # The files themselves, and the keyed hash that would still link the claim to the
         # employer's other claims. The access code's digest stays: the worker's case page still
         # opens, and shows the case without its personal data.
-        self.connection.execute(delete(evidence_files).where(evidence_files.c.case_id == case_id))
+        self.evidence.delete_for(case_id)
         self.connection.execute(update(claims).where(claims.c.case_id == case_id)
                                 .values(employer_key=ERASED_TEXT))
 

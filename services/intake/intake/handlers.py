@@ -282,23 +282,32 @@ class Intake:
                 "detail": "erased; every service holding the case is asked to erase it" if erased
                 else "its personal data was erased already"}
 
-    def erase_expired(self, uow: IntakeUnitOfWork, limit: int = 100) -> list[str]:
+    def erase_expired(self, uow: IntakeUnitOfWork, limit: int = 100) -> dict[str, list[str]]:
         """The retention job: the cases whose personal data the schedule no longer lets us keep,
-        erased (not those under legal hold). Cheap when there is none (one indexed query); a
-        replica running it at the same time erases none of them twice."""
+        erased and announced, and the evidence files whose own period ran out, deleted (none
+        under legal hold). Cheap when nothing is due (an indexed query each); a replica running
+        it at the same time erases none of them twice."""
         now = uow.clock.now()
         kind = RecordKind.CASE_PERSONAL_DATA
+        closed = uow.claims.closed_before_unerased(self.retention.closed_before(kind, now), limit)
+        due = self._due(kind, now, ((case_id, closed_at) for case_id, _, closed_at in closed))
         erased = []
-        for case_id, correlation_id, closed_at in uow.claims.closed_before_unerased(
-                self.retention.closed_before(kind, now), limit):
-            if not self.retention.expired(kind, closed_at, now) or self.retention.held(case_id):
-                continue
-            years = self.retention.years_after_closure[kind]
-            if erase_case(uow, self.agency, case_id, correlation_id, grounds="retention_expired",
-                          reason=f"{years} years after the case closed on "
-                                 f"{self.retention.closed_on(closed_at).isoformat()}"):
+        for case_id, correlation_id, closed_at in closed:
+            reason = (f"{self.retention.years_after_closure[kind]} years after the case closed on "
+                      f"{self.retention.closed_on(closed_at).isoformat()}")
+            if case_id in due and erase_case(uow, self.agency, case_id, correlation_id,
+                                             grounds="retention_expired", reason=reason):
                 erased.append(case_id)
-        return erased
+        files_due = self._due(RecordKind.EVIDENCE_FILES, now, uow.evidence.of_cases_closed_before(
+            self.retention.closed_before(RecordKind.EVIDENCE_FILES, now), limit))
+        deleted = [case_id for case_id in sorted(files_due) if uow.evidence.delete_for(case_id)]
+        return {"erased": erased, "evidence_deleted": deleted}
+
+    def _due(self, kind: RecordKind, now: datetime, candidates: Any) -> set[str]:
+        """Of ``(case_id, closed_at)`` candidates, the cases whose record ``kind`` is expired
+        and not held."""
+        return {case_id for case_id, closed_at in candidates
+                if self.retention.expired(kind, closed_at, now) and not self.retention.held(case_id)}
 
     def personal_data(self, uow: IntakeUnitOfWork, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: what intake holds of the worker in a case, for the worker's copy."""

@@ -37,6 +37,15 @@ class EvidenceFiles(Repository[EvidenceFile]):
     @abstractmethod
     def count_for(self, case_id: str) -> int: ...
 
+    @abstractmethod
+    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """Cases closed before ``bound`` that still have files, with their closing time, the
+        oldest first (the retention job's candidates for the files' own period)."""
+
+    @abstractmethod
+    def delete_for(self, case_id: str) -> int:
+        """Delete a case's files; how many."""
+
 
 class RegisteredAgencies(Repository[RegisteredAgency]):
     """The registry of outside agencies, by name."""

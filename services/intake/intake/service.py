@@ -166,7 +166,7 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     def erase_expired(self) -> None:
         """The retention schedule's erasures (each announced; the other services follow)."""
         with self.storage() as uow:
-            if self.agency_logic.erase_expired(uow):
+            if any(self.agency_logic.erase_expired(uow).values()):
                 uow.commit()
 
     @rpc
