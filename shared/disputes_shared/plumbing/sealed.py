@@ -65,25 +65,33 @@ class CaseKeys:
     def data_key(self, case_id: str, create: bool = False) -> bytes:
         if case_id in self._open:
             return self._open[case_id]
-        row = self.connection.execute(_key_of_case(self.table), {"case_id": case_id}).first()
-        if row is not None:
-            key = self.keys.unwrap(row.kek_id, bytes(row.wrapped_key))
-        elif create:
-            key = new_data_key()
-            kek_id, wrapped = self.keys.wrap(key)
-            self.connection.execute(insert(self.table), {
-                "case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": datetime.now(UTC)})
-            self._absent.discard(case_id)
-        else:
+        key = None if case_id in self._absent else self._stored_key(case_id)
+        if key is not None:
+            return key
+        if not create:
             raise PersonalDataError(f"case {case_id}: no data key (erased, or never sealed)")
+        key = new_data_key()
+        kek_id, wrapped = self.keys.wrap(key)
+        self.connection.execute(insert(self.table), {
+            "case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": datetime.now(UTC)})
+        self._absent.discard(case_id)
         self._open[case_id] = key
         return key
 
+    def _stored_key(self, case_id: str) -> bytes | None:
+        row = self.connection.execute(_key_of_case(self.table), {"case_id": case_id}).first()
+        if row is None:
+            self._absent.add(case_id)
+            return None
+        key = self._open[case_id] = self.keys.unwrap(row.kek_id, bytes(row.wrapped_key))
+        return key
+
     def has_key(self, case_id: str) -> bool:
-        """Whether the case has a data key here: the service sealed personal data of it."""
-        if case_id not in self._absent:
-            self.load([case_id])
-        return case_id in self._open
+        """Whether the case has a data key here: the service sealed personal data of it, and
+        it was not erased."""
+        if case_id in self._open:
+            return True
+        return case_id not in self._absent and self._stored_key(case_id) is not None
 
     def destroy(self, case_id: str) -> bool:
         """Crypto-shredding: the case's data key deleted, so every value sealed under it, in any
