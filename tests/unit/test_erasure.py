@@ -25,6 +25,8 @@ from intake.api import validate_submission
 from intake.domain import ErasureRefused
 from intake.handlers import Intake, claim_view
 from mediation.handlers import Mediation
+from portal.i18n import translations
+from portal.status import step
 from trail.adapters import trail_entries
 from trail.chain import GENESIS, SALTED, entry_digest, entry_message
 from trail.domain import TrailEntry
@@ -347,3 +349,10 @@ def test_disputes_erase_says_what_was_done_or_why_not(capsys):
     refused = RemoteError("LegalHold", "case LD-1 is under a legal hold (court order 17)")
     assert erase(args, AnsweringPlatform(refused)) == 1  # type: ignore[arg-type]
     assert "not erased: LegalHold: case LD-1 is under a legal hold" in capsys.readouterr().err
+
+
+def test_the_workers_case_page_tells_them_their_data_was_erased():
+    shown = step({"event_type": ERASED_EVENT, "at": "2029-03-02T09:00:00+00:00", "agency": "intake",
+                  "details": {"reason": "erased"}})
+    assert shown["words"] == "Your personal data was erased."
+    assert translations("zh_CN").gettext(shown["words"]) == "您的个人信息已删除。"
