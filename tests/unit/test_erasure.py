@@ -355,4 +355,4 @@ def test_the_workers_case_page_tells_them_their_data_was_erased():
     shown = step({"event_type": ERASED_EVENT, "at": "2029-03-02T09:00:00+00:00", "agency": "intake",
                   "details": {"reason": "erased"}})
     assert shown["words"] == "Your personal data was erased."
-    assert translations("zh_CN").gettext(shown["words"]) == "您的个人信息已删除。"
+    assert translations("zh").gettext(shown["words"]) == "您的个人信息已删除。"
