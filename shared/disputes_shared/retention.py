@@ -16,7 +16,7 @@ lifted from the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -77,6 +77,13 @@ class RetentionSchedule:
         back = _years_on(today, -self.years_after_closure[kind])
         return datetime.combine(back, time(), CHINA_TIME) + timedelta(days=2)
 
+    def due(self, kind: RecordKind, now: datetime,
+            candidates: Iterable[tuple[str, datetime | None]]) -> set[str]:
+        """Of ``(case_id, closed_at)`` candidates, the cases whose record of ``kind`` is to be
+        erased at ``now``: expired, and not held."""
+        return {case_id for case_id, closed_at in candidates
+                if self.expired(kind, closed_at, now) and not self.held(case_id)}
+
     def check_not_held(self, case_id: str) -> None:
         if case_id in self.legal_holds:
             raise LegalHold(f"case {case_id} is under a legal hold ({self.legal_holds[case_id]}): "
@@ -126,6 +133,33 @@ def schedule_from_document(document: Any, source: str = "the retention settings"
         raise RetentionSettingsError(f"{source}: 'legal_holds' must map each held case id to why "
                                      "it is held (a non-empty text)")
     return RetentionSchedule(years, dict(holds))
+
+
+class RetentionFile:
+    """The city's schedule from its file, read again whenever the file changes: a legal hold
+    added takes effect at the next erasure, without a restart. A file that no longer reads
+    stops every erasure (``RetentionSettingsError``) rather than erase past a hold it lost."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._seen: int | None = None
+        self._schedule = retention_schedule(path)  # a bad file stops the start
+        self._seen = Path(path).stat().st_mtime_ns
+
+    def schedule(self) -> RetentionSchedule:
+        try:
+            changed = Path(self.path).stat().st_mtime_ns
+        except OSError as exc:
+            raise RetentionSettingsError(f"retention settings {self.path}: cannot be read "
+                                         f"({exc.strerror})") from None
+        if changed != self._seen:
+            self._schedule, self._seen = retention_schedule(self.path), changed
+        return self._schedule
+
+
+def retention_source(path: str | None) -> RetentionSchedule | RetentionFile:
+    """The defaults when no file is named; else the file, followed as it changes."""
+    return RetentionFile(path) if path else RetentionSchedule()
 
 
 def retention_schedule(path: str | None) -> RetentionSchedule:

@@ -4,6 +4,7 @@ settings refused with a message that names what is wrong."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from disputes_shared.retention import (
     LegalHold,
     RecordKind,
+    RetentionFile,
     RetentionSchedule,
     RetentionSettingsError,
     retention_schedule,
@@ -102,3 +104,25 @@ def test_the_schedule_is_read_from_the_citys_file(tmp_path):
         retention_schedule(str(path))
     with pytest.raises(RetentionSettingsError, match="cannot be read"):
         retention_schedule(str(tmp_path / "missing.json"))
+
+
+def test_a_hold_added_to_the_file_stops_the_next_erasure_without_a_restart(tmp_path):
+    path = tmp_path / "retention.json"
+    path.write_text(json.dumps({"legal_holds": {}}))
+    followed = RetentionFile(str(path))
+    assert not followed.schedule().held("LD-1")
+    path.write_text(json.dumps({"legal_holds": {"LD-1": "court order 2026-17"}}))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert followed.schedule().held("LD-1")
+    path.write_text("{a hold half written")  # a file that no longer reads stops every erasure
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2_000_000))
+    with pytest.raises(RetentionSettingsError, match="not JSON"):
+        followed.schedule()
+
+
+def test_due_names_the_expired_cases_that_are_not_held():
+    schedule = RetentionSchedule(legal_holds={"LD-2": "audit"})
+    now = datetime(2029, 3, 2, 9, tzinfo=UTC)
+    closed = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    assert schedule.due(PERSONAL, now, [("LD-1", closed), ("LD-2", closed), ("LD-3", None),
+                                        ("LD-4", closed + timedelta(days=1))]) == {"LD-1"}

@@ -13,7 +13,7 @@ from typing import Any
 from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES
 from disputes_shared.plumbing.secret_files import load_or_create_secret
 from disputes_shared.regional import regional_figures
-from disputes_shared.retention import retention_schedule
+from disputes_shared.retention import retention_source
 
 from .evidence import DEFAULT_FILES_PER_CASE, DEFAULT_MAX_BYTES, EvidenceLimits
 from .handlers import Intake
@@ -27,4 +27,4 @@ def bootstrap(config: Mapping[str, Any]) -> Intake:
                       max_bytes=int(config.get("EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES)),
                       files_per_case=int(config.get("EVIDENCE_FILES_PER_CASE", DEFAULT_FILES_PER_CASE))),
                   worker_ref_key=load_or_create_secret(Path(config["WORKER_REF_KEY_FILE"]), WORKER_REF_KEY_BYTES),
-                  retention=retention_schedule(config.get("RETENTION_FILE")))
+                  retention=retention_source(config.get("RETENTION_FILE")))

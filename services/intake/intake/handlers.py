@@ -19,7 +19,7 @@ from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
 from disputes_shared.plumbing.erasure import erase_case, shown
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
-from disputes_shared.retention import RecordKind, RetentionSchedule
+from disputes_shared.retention import RecordKind, RetentionFile, RetentionSchedule
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
@@ -41,9 +41,10 @@ class Intake:
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None,
                  evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None,
-                 retention: RetentionSchedule | None = None) -> None:
+                 retention: RetentionSchedule | RetentionFile | None = None) -> None:
         """``worker_ref_key``: the key of ``case.filed``'s ``worker_ref`` (the service's is kept in
-        a file; without one, a key of this instance only). ``retention``: the city's schedule."""
+        a file; without one, a key of this instance only). ``retention``: the city's schedule,
+        or its file followed as it changes."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
@@ -54,6 +55,10 @@ class Intake:
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
+
+    def _schedule(self) -> RetentionSchedule:
+        """The schedule as it stands now (its file read again if it changed)."""
+        return self.retention.schedule() if isinstance(self.retention, RetentionFile) else self.retention
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -272,7 +277,7 @@ class Intake:
         Intake's announcement asks every other service to erase theirs."""
         claim = self._claim(uow, case_id)
         claim.check_erasable()
-        self.retention.check_not_held(case_id)
+        self._schedule().check_not_held(case_id)
         if not reason or not reason.strip():
             raise ErasureRefused("an erasure records its reason: the request's reference")
         erased = erase_case(uow, self.agency, case_id, claim.correlation_id, grounds="worker_request",
@@ -287,27 +292,21 @@ class Intake:
         erased and announced, and the evidence files whose own period ran out, deleted (none
         under legal hold). Cheap when nothing is due (an indexed query each); a replica running
         it at the same time erases none of them twice."""
-        now = uow.clock.now()
+        now, schedule = uow.clock.now(), self._schedule()
         kind = RecordKind.CASE_PERSONAL_DATA
-        closed = uow.claims.closed_before_unerased(self.retention.closed_before(kind, now), limit)
-        due = self._due(kind, now, ((case_id, closed_at) for case_id, _, closed_at in closed))
+        closed = uow.claims.closed_before_unerased(schedule.closed_before(kind, now), limit)
+        due = schedule.due(kind, now, ((case_id, closed_at) for case_id, _, closed_at in closed))
         erased = []
         for case_id, correlation_id, closed_at in closed:
-            reason = (f"{self.retention.years_after_closure[kind]} years after the case closed on "
-                      f"{self.retention.closed_on(closed_at).isoformat()}")
+            reason = (f"{schedule.years_after_closure[kind]} years after the case closed on "
+                      f"{schedule.closed_on(closed_at).isoformat()}")
             if case_id in due and erase_case(uow, self.agency, case_id, correlation_id,
                                              grounds="retention_expired", reason=reason):
                 erased.append(case_id)
-        files_due = self._due(RecordKind.EVIDENCE_FILES, now, uow.evidence.of_cases_closed_before(
-            self.retention.closed_before(RecordKind.EVIDENCE_FILES, now), limit))
+        files_due = schedule.due(RecordKind.EVIDENCE_FILES, now, uow.evidence.of_cases_closed_before(
+            schedule.closed_before(RecordKind.EVIDENCE_FILES, now), limit))
         deleted = [case_id for case_id in sorted(files_due) if uow.evidence.delete_for(case_id)]
         return {"erased": erased, "evidence_deleted": deleted}
-
-    def _due(self, kind: RecordKind, now: datetime, candidates: Any) -> set[str]:
-        """Of ``(case_id, closed_at)`` candidates, the cases whose record ``kind`` is expired
-        and not held."""
-        return {case_id for case_id, closed_at in candidates
-                if self.retention.expired(kind, closed_at, now) and not self.retention.held(case_id)}
 
     def personal_data(self, uow: IntakeUnitOfWork, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: what intake holds of the worker in a case, for the worker's copy."""
