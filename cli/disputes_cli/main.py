@@ -334,6 +334,18 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    from .personal_data import erase
+
+    return erase(args)
+
+
+def cmd_export_personal_data(args: argparse.Namespace) -> int:
+    from .personal_data import export
+
+    return export(args)
+
+
 def cmd_agency(args: argparse.Namespace) -> int:
     from .agency import command
 
@@ -430,6 +442,14 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--station", help="the mediation station (mediator, station admin)")
     token.add_argument("--subject", help="who the token names (default: dev-ROLE)")
     token.add_argument("--minutes", type=float, default=15, help="valid for (default 15)")
+    from .personal_data import add_erase_arguments, add_export_arguments
+
+    add_erase_arguments(sub.add_parser(
+        "erase", help="erase a closed case's personal data in every service, on the worker's "
+                      "request (PIPL art. 47); the trail keeps its chain, not the texts"))
+    add_export_arguments(sub.add_parser(
+        "export-personal-data", help="a copy, as JSON, of the personal data every service holds "
+                                     "of a case, for its worker (PIPL art. 45)"))
     from disputes_shared.kit.conformance import add_arguments
 
     add_arguments(sub.add_parser(
@@ -452,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
     if args.command in ("demo", "trail", "reads", "handoffs", "dead-letters", "report", "rebuild-analytics",
-                         "risk-notice", "simulate", "agency"):
+                         "risk-notice", "simulate", "agency", "erase", "export-personal-data"):
         from . import local
 
         local.act_as_operator()
@@ -467,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
                 "dead-letters": cmd_dead_letters, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,
-                "conformance": cmd_conformance, "token": cmd_token, "agency": cmd_agency}
+                "conformance": cmd_conformance, "token": cmd_token, "agency": cmd_agency,
+                "erase": cmd_erase, "export-personal-data": cmd_export_personal_data}
     return commands[args.command](args)
 
 

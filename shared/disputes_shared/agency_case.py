@@ -10,6 +10,10 @@ from typing import Any, ClassVar
 
 from .contract.lifecycle import CaseState, IllegalTransition, move_of, next_state
 from .contract.payloads import PurposeDossier
+from .ports import ERASED
+
+# What an agency records in a case's history as typed text (why mediation failed), not a code.
+HISTORY_FREE_TEXTS = ("mediation_failed",)
 
 
 @dataclass
@@ -47,6 +51,12 @@ class AgencyCase:
         except IllegalTransition:
             return False
         return True
+
+    def erase(self) -> None:
+        """The case's personal data was erased with its key: the dossier is gone, and so is
+        free text this agency kept in the clear beside it. Services add their own."""
+        self.dossier = ERASED  # type: ignore[assignment]  # stored back as the erased marker
+        self.history = {k: v for k, v in self.history.items() if k not in HISTORY_FREE_TEXTS}
 
     def worked_seconds(self, until: datetime) -> float | None:
         """Time spent working on the case here since accepting it (the wait before the

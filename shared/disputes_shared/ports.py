@@ -28,6 +28,11 @@ class WithheldData(LookupError):
     """Personal data a list left unread was asked for."""
 
 
+class ErasedData(WithheldData):
+    """Personal data of a case that was erased (its data key destroyed) was asked for: what
+    needs it is refused; what does not goes on without it."""
+
+
 class Withheld:
     """What a listed object holds in place of personal data the list neither read nor opened
     (a staff work list shows none): reading it as data fails, and a repository refuses to
@@ -36,16 +41,19 @@ class Withheld:
     def __repr__(self) -> str:
         return "WITHHELD"
 
+    def _refusal(self, asked: str) -> WithheldData:
+        return WithheldData(f"personal data withheld from a list ({asked} asked of it): read the object itself")
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # the copy and pickle protocols probe for these
             raise AttributeError(name)
-        raise WithheldData(f"personal data withheld from a list ({name} asked of it): read the object itself")
+        raise self._refusal(name)
 
     def __getitem__(self, key: Any) -> Any:
-        raise WithheldData("personal data withheld from a list: read the object itself")
+        raise self._refusal(repr(key))
 
     def __iter__(self) -> Any:
-        raise WithheldData("personal data withheld from a list: read the object itself")
+        raise self._refusal("its items")
 
     def __copy__(self) -> Withheld:
         return self
@@ -54,7 +62,23 @@ class Withheld:
         return self
 
 
+class Erased(Withheld):
+    """What an object holds in place of personal data erased with its case's data key. Unlike
+    ``WITHHELD`` it may be stored back: the case's other fields still change (its lifecycle goes
+    on), and the erased column is stored as ``ERASED_TEXT``."""
+
+    def __repr__(self) -> str:
+        return "ERASED"
+
+    def _refusal(self, asked: str) -> WithheldData:
+        return ErasedData(f"the case's personal data was erased ({asked} asked of it)")
+
+
 WITHHELD = Withheld()
+ERASED = Erased()
+# What an erased value is stored as when its row is stored again (a sealed column, a handoff's
+# reason): the sealed text could no longer be opened anyway, and the marker says why at a glance.
+ERASED_TEXT = "erased"
 
 
 class Repository(ABC, Generic[T]):
@@ -200,6 +224,12 @@ class UnitOfWork(ABC):
             self.end()
         if self._committed and self.emitted and self.on_commit is not None:
             self.on_commit(self.emitted)
+
+    def erase_personal_data(self, case_id: str) -> bool:
+        """Crypto-shredding: destroy the case's data key here, and what the service keeps of the
+        case beside its sealed columns; True when this call erased it (False: nothing held, or
+        erased already, by another replica too)."""
+        raise RuntimeError("this service keeps no personal data to erase")
 
     @abstractmethod
     def begin(self) -> None:

@@ -171,6 +171,10 @@ def example_payloads() -> dict[str, dict[str, Any]]:
         "personal_data.read": {"fields_read": ["worker.id_number", "worker.name"],
                                "purpose": "case_work", "via": "rpc", "data_subject": False,
                                "actor": {"subject": "mediator-1", "role": "mediator"}},
+        "case.personal_data_erased": {"grounds": "worker_request", "reason": "request 2026-0042",
+                                      "request_id": "0b5e3a52-5d3c-4f0e-9f3c-1d2a3b4c5d6e",
+                                      "requested_by": {"subject": "clerk-7", "role": "intake_clerk"},
+                                      "erased_at": AT},
     }
 
 

@@ -254,6 +254,14 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.parts.append(part)
         return part
 
+    def erase_personal_data(self, case_id: str) -> bool:
+        """The key of the case destroyed: the first time only (nothing is sealed in memory)."""
+        erased: set[str] = self.tables.setdefault("erased_cases", set())
+        if case_id in erased:
+            return False
+        erased.add(case_id)
+        return True
+
     def bind(self) -> None:
         """Subclasses make their own repositories here, each through ``_part``."""
 
@@ -350,6 +358,12 @@ def _intake() -> type[InMemoryUnitOfWork]:
             return self.listed(lambda c: c.urgent and c.state != CaseState.CLOSED,
                                [*withheld, "employer_key"])
 
+        def closed_before_unerased(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+            # Erased ones too: the fake's erasure answers False for them, as a replica's would.
+            found = sorted(self.where(lambda c: c.closed_at is not None and c.closed_at < bound),
+                           key=lambda c: c.closed_at)
+            return [(c.case_id, c.correlation_id, c.closed_at) for c in found[:limit]]
+
     class InMemoryEvidenceFiles(InMemoryRepository[Any], EvidenceFiles):
         def described(self, case_id: str) -> list[dict[str, Any]]:
             files = sorted(self.where(lambda f: f.case_id == case_id), key=lambda f: f.received_at)
@@ -357,6 +371,21 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
         def count_for(self, case_id: str) -> int:
             return len(self.where(lambda f: f.case_id == case_id))
+
+        claims: Any = None  # the unit of work's claims, for the closing times
+
+        def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+            with_files = {f.case_id for f in self.every()}
+            closed = sorted((c.closed_at, c.case_id) for c in self.claims.every()
+                            if c.case_id in with_files and c.closed_at is not None and c.closed_at < bound)
+            return [(case_id, closed_at) for closed_at, case_id in closed[:limit]]
+
+        def delete_for(self, case_id: str) -> int:
+            gone = [key for key, f in self._merged().items() if f.case_id == case_id]
+            for key in gone:  # at once, not staged: a fake's deletion needs no rollback yet
+                self.rows.pop(key, None)
+                self.staged.pop(key, None)
+            return len(gone)
 
     class InMemoryRegisteredAgencies(InMemoryRepository[Any], RegisteredAgencies):
         def listed(self) -> list[Any]:
@@ -368,6 +397,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def bind(self) -> None:
             self.claims = self._part(InMemoryClaims(self.table("claims"), "case_id"))
             self.evidence = self._part(InMemoryEvidenceFiles(self.table("evidence_files"), "evidence_id"))
+            self.evidence.claims = self.claims
             self.agencies = self._part(InMemoryRegisteredAgencies(self.table("registered_agencies"), "name"))
 
     return InMemoryIntakeUnitOfWork
@@ -412,6 +442,12 @@ def _trail() -> type[InMemoryUnitOfWork]:
 
         def count(self) -> int:
             return self.size()
+
+        def erase_texts(self, case_id: str, keep: str) -> int:
+            found = self.where(lambda e: e.case_id == case_id and e.event_type != keep and e.texts)
+            for entry in found:
+                self.save(dataclasses.replace(entry, texts=None))
+            return len(found)
 
     class InMemoryCaseSummaries(InMemoryRepository[Any], CaseSummaries):
         def of_cases(self, case_ids: Iterable[str] | None) -> list[Any]:

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Integer, LargeBinary, String, Table, Text, func, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    select,
+    update,
+)
 
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money, UtcDateTime
@@ -14,9 +27,9 @@ from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.sealed import SealedRows
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
-from disputes_shared.ports import WITHHELD
+from disputes_shared.ports import ERASED_TEXT, WITHHELD
 
-from .domain import Claim
+from .domain import SEALED_FIELDS, Claim
 from .evidence import EvidenceFile
 from .ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies
 from .registry import AgencyStatus, RegisteredAgency
@@ -82,7 +95,7 @@ registered_agencies = Table(
     Column("changed_by", String(200), nullable=False),
 )
 plumbing = add_plumbing_tables(metadata, clocks=False, personal_data=True)  # no statutory clock
-SEALED_CLAIM_FIELDS = ("worker", "employer", "description", "evidence", "consultation")
+SEALED_CLAIM_FIELDS = SEALED_FIELDS
 
 
 class SqlClaims(SealedRows[Claim], Claims):
@@ -90,7 +103,8 @@ class SqlClaims(SealedRows[Claim], Claims):
 
     def _row(self, obj: Claim) -> dict[str, Any]:
         row = super()._row(obj)
-        row["employer_key"] = self.case_keys.lookup_digest(row["employer_key"])
+        erased = row["employer"] == ERASED_TEXT  # read from an erased case: no key to hash with
+        row["employer_key"] = ERASED_TEXT if erased else self.case_keys.lookup_digest(row["employer_key"])
         return row
 
     def object_of(self, row: Any) -> Claim:
@@ -108,6 +122,14 @@ class SqlClaims(SealedRows[Claim], Claims):
         return self.listed(self.table.c.urgent.is_(True), self.table.c.state != CaseState.CLOSED,
                            opening=("consultation",))
 
+    def closed_before_unerased(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        keys = self.case_keys.table
+        query = (select(self.table.c.case_id, self.table.c.correlation_id, self.table.c.closed_at)
+                 .where(self.table.c.closed_at < bound,
+                        self.table.c.case_id.in_(select(keys.c.case_id)))
+                 .order_by(self.table.c.closed_at).limit(limit))
+        return [(case_id, correlation, closed) for case_id, correlation, closed in self.connection.execute(query)]
+
 
 class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):
     def described(self, case_id: str) -> list[dict[str, Any]]:
@@ -117,6 +139,16 @@ class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):
 
     def count_for(self, case_id: str) -> int:
         return self.count(self.table.c.case_id == case_id)
+
+    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+        query = (select(claims.c.case_id, claims.c.closed_at)
+                 .where(claims.c.closed_at < bound,
+                        claims.c.case_id.in_(select(self.table.c.case_id)))
+                 .order_by(claims.c.closed_at).limit(limit))
+        return [(case_id, closed_at) for case_id, closed_at in self.connection.execute(query)]
+
+    def delete_for(self, case_id: str) -> int:
+        return int(self.connection.execute(delete(self.table).where(self.table.c.case_id == case_id)).rowcount)
 
 
 class SqlRegisteredAgencies(DataclassRepository[RegisteredAgency], RegisteredAgencies):
@@ -128,6 +160,14 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
     claims: SqlClaims
     evidence: SqlEvidenceFiles
     agencies: SqlRegisteredAgencies
+
+    def erase_kept_beside(self, case_id: str) -> None:
+        # The files themselves, and the keyed hash that would still link the claim to the
+        # employer's other claims. The access code's digest stays: the worker's case page still
+        # opens, and shows the case without its personal data.
+        self.evidence.delete_for(case_id)
+        self.connection.execute(update(claims).where(claims.c.case_id == case_id)
+                                .values(employer_key=ERASED_TEXT))
 
     def bind(self, connection: Connection) -> None:
         self.claims = SqlClaims(connection, claims, Claim, self.case_keys)

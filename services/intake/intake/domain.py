@@ -50,7 +50,15 @@ class Claim:
     access_code_digest: str | None = None  # the worker's access code, as a slow salted digest
 
     def __post_init__(self) -> None:
-        self.employer_key = self.employer_key or employer_key(self.employer)
+        if not self.employer_key and isinstance(self.employer, dict):  # not withheld nor erased
+            self.employer_key = employer_key(self.employer)
+
+    def check_erasable(self) -> None:
+        """Personal data is erased once the case is over: an open case still needs it (the
+        dossiers handed on, the parties summoned)."""
+        if self.state != CaseState.CLOSED:
+            raise ErasureRefused(f"case {self.case_id} is still open ({self.state}): it is erased "
+                                 "once withdrawn or closed")
 
     def closed_elsewhere(self, outcome: str, at: datetime) -> None:
         """The agency that held the case closed it: told, not moved (intake's own track stops
@@ -127,6 +135,14 @@ class Claim:
 
 class ConsultationNotConvened(ValueError):
     pass
+
+
+class ErasureRefused(ValueError):
+    """An erasure that may not be done now, and why."""
+
+
+# The claim's personal data: sealed at rest, erased with the case's key, copied to the worker.
+SEALED_FIELDS = ("worker", "employer", "description", "evidence", "consultation")
 
 
 def employer_key(employer: dict[str, Any]) -> str:

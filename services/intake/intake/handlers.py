@@ -18,13 +18,15 @@ from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
 from disputes_shared.contract.vocabularies import ReadPurpose, ReadVia
 from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
+from disputes_shared.plumbing.erasure import erase_case, shown
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.regional import RegionalFigures, regional_figures
+from disputes_shared.retention import RecordKind, RetentionFile, RetentionSchedule
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
 from .access import access_code_matches, access_digest
-from .domain import Claim, refers_to_labor_inspection
+from .domain import SEALED_FIELDS, Claim, ErasureRefused, refers_to_labor_inspection
 from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
 from .registry import RegisteredAgency, not_registered
@@ -40,18 +42,25 @@ class Intake:
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None,
-                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None) -> None:
+                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None,
+                 retention: RetentionSchedule | RetentionFile | None = None) -> None:
         """``worker_ref_key``: the key of ``case.filed``'s ``worker_ref`` (the service's is kept in
-        a file; without one, a key of this instance only)."""
+        a file; without one, a key of this instance only). ``retention``: the city's schedule,
+        or its file followed as it changes."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
         self.evidence_limits = evidence_limits or EvidenceLimits()
         self.worker_ref_key = worker_ref_key or secrets.token_bytes(WORKER_REF_KEY_BYTES)
+        self.retention = retention or RetentionSchedule()
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
+
+    def _schedule(self) -> RetentionSchedule:
+        """The schedule as it stands now (its file read again if it changed)."""
+        return self.retention.schedule() if isinstance(self.retention, RetentionFile) else self.retention
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -177,7 +186,8 @@ class Intake:
     def consultations_pending(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
         """Urgent cases whose joint consultation has not met yet (a read recorded should one
         show personal data: commit before answering)."""
-        pending = [c for c in uow.claims.urgent_open() if c.consultation and not c.consultation["held_at"]]
+        pending = [c for c in uow.claims.urgent_open()
+                   if isinstance(c.consultation, dict) and not c.consultation["held_at"]]  # not erased
         for claim in pending:
             self.record_read(uow, claim, claim_personal_fields(claim), ReadPurpose.CONSULTATION,
                              ReadVia.RPC)
@@ -297,6 +307,52 @@ class Intake:
                                    agency=self.agency, fields=fields, purpose=purpose, via=via,
                                    at=uow.clock.now(), data_subject=not by_staff))
 
+    # -- personal data: retention, erasure, the worker's copy --------------------------------
+
+    def erase_on_request(self, uow: IntakeUnitOfWork, case_id: str, reason: str) -> dict[str, Any]:
+        """PIPL art. 47: the worker asked for their personal data to be deleted. Refused (saying
+        why) for a case still open, which needs it to go on, and for a case under legal hold.
+        Intake's announcement asks every other service to erase theirs."""
+        claim = self._claim(uow, case_id)
+        claim.check_erasable()
+        self._schedule().check_not_held(case_id)
+        if not reason or not reason.strip():
+            raise ErasureRefused("an erasure records its reason: the request's reference")
+        erased = erase_case(uow, self.agency, case_id, claim.correlation_id, grounds="worker_request",
+                            reason=reason.strip(), requested_by=uow.actor)
+        return {"case_id": case_id, "erased": erased is not None,
+                "request_id": erased.payload["request_id"] if erased else None,
+                "detail": "erased; every service holding the case is asked to erase it" if erased
+                else "its personal data was erased already"}
+
+    def erase_expired(self, uow: IntakeUnitOfWork, limit: int = 100) -> dict[str, list[str]]:
+        """The retention job: the cases whose personal data the schedule no longer lets us keep,
+        erased and announced, and the evidence files whose own period ran out, deleted (none
+        under legal hold). Cheap when nothing is due (an indexed query each); a replica running
+        it at the same time erases none of them twice."""
+        now, schedule = uow.clock.now(), self._schedule()
+        kind = RecordKind.CASE_PERSONAL_DATA
+        closed = uow.claims.closed_before_unerased(schedule.closed_before(kind, now), limit)
+        due = schedule.due(kind, now, ((case_id, closed_at) for case_id, _, closed_at in closed))
+        erased = []
+        for case_id, correlation_id, closed_at in closed:
+            reason = (f"{schedule.years_after_closure[kind]} years after the case closed on "
+                      f"{schedule.closed_on(closed_at).isoformat()}")
+            if case_id in due and erase_case(uow, self.agency, case_id, correlation_id,
+                                             grounds="retention_expired", reason=reason):
+                erased.append(case_id)
+        files_due = schedule.due(RecordKind.EVIDENCE_FILES, now, uow.evidence.of_cases_closed_before(
+            schedule.closed_before(RecordKind.EVIDENCE_FILES, now), limit))
+        deleted = [case_id for case_id in sorted(files_due) if uow.evidence.delete_for(case_id)]
+        return {"erased": erased, "evidence_deleted": deleted}
+
+    def personal_data(self, uow: IntakeUnitOfWork, case_id: str) -> dict[str, Any]:
+        """PIPL art. 45: what intake holds of the worker in a case, for the worker's copy."""
+        claim = self._claim(uow, case_id)
+        return {"service": "intake", "case_id": case_id,
+                "claim": {name: shown(getattr(claim, name)) for name in SEALED_FIELDS},
+                "evidence_files": uow.evidence.described(case_id)}
+
     # -- events ------------------------------------------------------------------------------
 
     def handle(self, uow: IntakeUnitOfWork, envelope: Envelope) -> str:
@@ -358,5 +414,5 @@ def claim_view(claim: Claim) -> dict[str, Any]:
         "tried_stations": claim.tried_stations, "outcome": claim.outcome,
         "legal_aid_requested": claim.legal_aid_requested,
         "relationship": claim.relationship, "limitation": claim.limitation,
-        "consultation": claim.consultation,
+        "consultation": shown(claim.consultation),
     }

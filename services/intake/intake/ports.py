@@ -23,6 +23,11 @@ class Claims(Repository[Claim]):
         """Urgent claims whose case has not closed, for the joint consultations' work list:
         their consultation read, the rest of their personal data ``WITHHELD``."""
 
+    @abstractmethod
+    def closed_before_unerased(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """Case id, correlation id and closing time of claims closed before ``bound`` whose
+        personal data is still held (the retention job's candidates), the oldest first."""
+
 
 class EvidenceFiles(Repository[EvidenceFile]):
     @abstractmethod
@@ -31,6 +36,15 @@ class EvidenceFiles(Repository[EvidenceFile]):
 
     @abstractmethod
     def count_for(self, case_id: str) -> int: ...
+
+    @abstractmethod
+    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """Cases closed before ``bound`` that still have files, with their closing time, the
+        oldest first (the retention job's candidates for the files' own period)."""
+
+    @abstractmethod
+    def delete_for(self, case_id: str) -> int:
+        """Delete a case's files; how many."""
 
 
 class RegisteredAgencies(Repository[RegisteredAgency]):

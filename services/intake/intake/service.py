@@ -10,6 +10,7 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -24,6 +25,7 @@ from disputes_shared.plumbing.nameko_deps import (
     OperationsEndpoints,
     ServiceLayer,
     Storage,
+    operational,
 )
 
 from .access import new_access_code
@@ -60,6 +62,11 @@ class RateLimits(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> FilingRate:
         return self.rate
+
+
+# How often the retention job looks for expired cases: a day's erasures are due from the start
+# of the day, and a look that finds none is one indexed query.
+RETENTION_SWEEP_SECONDS = 3600
 
 
 class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
@@ -157,6 +164,31 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     @rpc
     def claim(self, case_id: str) -> dict[str, Any]:
         return self._read_claim(case_id, None, by_staff=True, via=ReadVia.RPC)
+
+    # -- personal data: retention and the worker's rights (``disputes erase``, ``export-personal-data``)
+
+    @timer(interval=RETENTION_SWEEP_SECONDS)
+    @operational
+    def erase_expired(self) -> None:
+        """The retention schedule's erasures (each announced; the other services follow)."""
+        with self.storage() as uow:
+            if any(self.agency_logic.erase_expired(uow).values()):
+                uow.commit()
+
+    @rpc
+    def erase_personal_data(self, case_id: str, reason: str) -> dict[str, Any]:
+        """PIPL art. 47: erase a closed case's personal data here and, by the announcement,
+        everywhere; raises ``ErasureRefused`` or ``LegalHold`` saying why not."""
+        with self.storage() as uow:
+            found = self.agency_logic.erase_on_request(uow, case_id, reason)
+            uow.commit()
+        return found
+
+    @rpc
+    def personal_data(self, case_id: str) -> dict[str, Any]:
+        """PIPL art. 45: the claim's personal fields, for the worker's copy."""
+        with self.storage() as uow:
+            return self.agency_logic.personal_data(uow, case_id)
 
     # -- the registry of outside agencies (operators; ``disputes agency``) ----------------------
 

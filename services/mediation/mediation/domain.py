@@ -107,6 +107,10 @@ class MediationCase(AgencyCase):
         """An agreement was reached and the employer has not yet paid."""
         return self.is_in(CaseState.AGREEMENT_REACHED)
 
+    def erase(self) -> None:
+        super().erase()
+        self.sessions = [{**session, "note": None} for session in self.sessions]  # typed by the mediator
+
     def hold_session(self, mode: str, note: str | None, at: datetime) -> Session:
         if not self.mediating:
             raise MediationRefused(f"case {self.case_id} is {self.state}, not in mediation")

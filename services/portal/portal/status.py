@@ -34,6 +34,7 @@ STEP_WORDS = {
     "court.ruling_entered": "The court ruled.",
     "court.enforcement_started": "The court started enforcement.",
     "case.closed": "Your case was closed.",
+    "case.personal_data_erased": "Your personal data was erased.",
 }
 OTHER_STEP = "A step was recorded."
 # A handoff whose receiving office is known names it (``to`` is a labels.AGENCY msgid).

@@ -35,6 +35,10 @@ trail_entries = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
     Column("signature", String(128), nullable=False),
+    # How the entry is hashed (chain.py): 1 before free texts were salted, 2 since.
+    Column("format", Integer, nullable=False, server_default="1"),
+    # Format 2: the free texts and their salts, outside the chain so they can be erased.
+    Column("texts", JsonDocument),
 )
 trail_checkpoints = Table(
     "trail_checkpoints", metadata,
@@ -115,6 +119,12 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
 
     def count(self, *where: Any) -> int:
         return super().count(*where)
+
+    def erase_texts(self, case_id: str, keep: str) -> int:
+        c = self.table.c
+        return int(self.connection.execute(
+            update(self.table).where(c.case_id == case_id, c.event_type != keep, c.texts.is_not(None))
+            .values(texts=None)).rowcount)
 
 
 class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):

@@ -15,12 +15,51 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 GENESIS = "0" * 64
+ENTRY_FORMAT = 2  # 1: the payload hashed whole, texts included; 2: texts as salted hashes
+SALTED = "salted-sha256:"
+# Payload fields a person types or that name a person: a reason, a note, a plan, who sat in a
+# consultation, who approved an extension. Everything else in a broadcast payload is a code,
+# an amount, a date or an id.
+FREE_TEXT_FIELDS = frozenset({"reason", "note", "plan", "participants", "approved_by"})
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def salted_hash(salt: str, value: Any) -> str:
+    return SALTED + hashlib.sha256(bytes.fromhex(salt) + _canonical(value).encode("utf-8")).hexdigest()
+
+
+def with_texts_salted(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The payload as it enters the chain (each free text replaced by its salted hash) and the
+    texts kept beside it (``{field: {"salt", "value"}}``)."""
+    chained, texts = dict(payload), {}
+    for name in FREE_TEXT_FIELDS & payload.keys():
+        if payload[name] is None:
+            continue
+        salt = secrets.token_hex(16)
+        texts[name] = {"salt": salt, "value": payload[name]}
+        chained[name] = salted_hash(salt, payload[name])
+    return chained, texts
+
+
+def with_texts_restored(payload: dict[str, Any], texts: dict[str, Any] | None,
+                        erased: str = "erased") -> dict[str, Any]:
+    """The payload as readers see it: each salted text back in its place, ``erased`` where it
+    was erased."""
+    restored = dict(payload)
+    for name, value in payload.items():
+        if isinstance(value, str) and value.startswith(SALTED):
+            restored[name] = (texts or {}).get(name, {}).get("value", erased)
+    return restored
 
 
 def entry_digest(prev_hash: str, entry: Any) -> str:
@@ -31,8 +70,17 @@ def entry_digest(prev_hash: str, entry: Any) -> str:
         "occurred_at": entry.occurred_at.isoformat(), "recorded_at": entry.recorded_at.isoformat(),
         "causation_id": entry.causation_id, "payload": entry.payload,
     }
-    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    if entry.format >= 2:
+        document["format"] = entry.format
+    return hashlib.sha256((prev_hash + _canonical(document)).encode("utf-8")).hexdigest()
+
+
+def texts_problem(entry: Any) -> str | None:
+    """Why the texts kept beside an entry do not match the salted hashes it was chained with."""
+    for name, kept in (entry.texts or {}).items():
+        if entry.payload.get(name) != salted_hash(kept["salt"], kept["value"]):
+            return f"its kept {name} does not match the salted hash chained with it (altered)"
+    return None
 
 
 def entry_message(entry_hash: str) -> bytes:
@@ -103,6 +151,8 @@ def verify(entries: Iterable[Any], checkpoints: Iterable[Checkpoint],
                           "(an entry was removed, inserted or moved here)", entry.id)
         if entry_digest(entry.prev_hash, entry) != entry.entry_hash:
             return failed("its content does not match its hash (altered)", entry.id)
+        if (problem := texts_problem(entry)) is not None:
+            return failed(problem, entry.id)
         if not signature_valid(bytes.fromhex(entry.signature), entry_message(entry.entry_hash)):
             return failed("it is not signed with the trail's key (forged)", entry.id)
         previous = entry.entry_hash

@@ -12,6 +12,8 @@ from typing import Any
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import CaseProgress, CaseState, IllegalTransition, move_of
 
+from .chain import with_texts_restored
+
 
 @dataclass
 class TrailEntry:
@@ -28,6 +30,8 @@ class TrailEntry:
     prev_hash: str = ""  # the hash chain (see chain.py)
     entry_hash: str = ""
     signature: str = ""  # the trail service's signature of entry_hash (hex)
+    format: int = 1  # how the entry is hashed (chain.ENTRY_FORMAT for every new one)
+    texts: dict[str, Any] | None = None  # free texts and their salts, kept beside the chain; erasable
 
 
 @dataclass
@@ -144,7 +148,7 @@ def entry_view(entry: TrailEntry) -> dict[str, Any]:
     """One line of a trail as an auditor reads it: who (agency, role and person), what, when,
     how long the handoff waited before it was taken up, and the rule that routed it; ``entry_id``
     is its place in the chain, as a verification names the first bad one."""
-    payload = entry.payload
+    payload = readable_payload(entry)
     return {
         "entry_id": entry.id, "at": entry.occurred_at.isoformat(), "agency": entry.source_agency,
         "role": acting_role(entry.source_agency, entry.event_type, payload),
@@ -157,6 +161,11 @@ def entry_view(entry: TrailEntry) -> dict[str, Any]:
         "worked_seconds": payload.get("worked_seconds"),
         "details": payload,
     }
+
+
+def readable_payload(entry: TrailEntry) -> dict[str, Any]:
+    """The payload with its texts back in place (``erased`` where the case was erased)."""
+    return with_texts_restored(entry.payload, entry.texts)
 
 
 def entry_move(event_type: str, payload: dict[str, Any]) -> str:

@@ -12,9 +12,19 @@ from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, PersonalDataRefused
 from disputes_shared.contract.reads import READ_EVENT
 from disputes_shared.contract.registry import CASELESS_EVENTS
+from disputes_shared.plumbing.erasure import ERASED_EVENT, erase_handoff_reasons
 from disputes_shared.plumbing.handoff_desk import handoff_view
 
-from .chain import GENESIS, Checkpoint, Verdict, entry_digest, entry_message, verify
+from .chain import (
+    ENTRY_FORMAT,
+    GENESIS,
+    Checkpoint,
+    Verdict,
+    entry_digest,
+    entry_message,
+    verify,
+    with_texts_salted,
+)
 from .domain import (
     BOUNCED_AFTER_RETURNS,
     CaseSummary,
@@ -25,6 +35,7 @@ from .domain import (
     handoff_table,
     read_of,
     read_view,
+    readable_payload,
     summarise,
     worker_ref_of,
 )
@@ -59,6 +70,8 @@ class Trail:
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
             (uow.handoffs.save if known else uow.handoffs.add)(handoff)
+        if envelope.event_type == ERASED_EVENT:
+            self._erase_texts(uow, envelope.case_id)
         if envelope.event_type in CASELESS_EVENTS:
             return "handled"  # recorded and chained like every event; no case to summarise
         entries = self._entries(uow, envelope.case_id)
@@ -74,6 +87,13 @@ class Trail:
             self._flag_bounced(uow, summary, entry)
         (uow.summaries.save if before else uow.summaries.add)(summary)
         return "handled"
+
+    def _erase_texts(self, uow: TrailUnitOfWork, case_id: str) -> None:
+        """A service erased the case's personal data: the free texts kept beside the case's
+        entries go too (their salted hashes stay in the chain, which still verifies), and the
+        reasons of its handoffs. The erasures' own entries keep theirs: they name no one."""
+        uow.entries.erase_texts(case_id, keep=ERASED_EVENT)
+        erase_handoff_reasons(uow, case_id)
 
     def _flag_bounced(self, uow: TrailUnitOfWork, summary: CaseSummary, cause: TrailEntry) -> None:
         """推诿扯皮: the trail itself records, in the chain, that the case is being passed around."""
@@ -112,6 +132,8 @@ class Trail:
     def _record(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
         # The transaction holds the database's write lock, so no other entry can take the same
         # place in the chain.
+        entry.format = ENTRY_FORMAT
+        entry.payload, entry.texts = with_texts_salted(entry.payload)
         entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
         entry.entry_hash = entry_digest(entry.prev_hash, entry)
         entry.signature = self._signed(entry_message(entry.entry_hash))
@@ -172,7 +194,7 @@ class Trail:
         analytics service's) is rebuilt from. No personal data is on the trail to give away."""
         return [{"id": e.id, "event_id": e.event_id, "case_id": e.case_id, "event_type": e.event_type,
                  "source_agency": e.source_agency, "occurred_at": e.occurred_at.isoformat(),
-                 "payload": e.payload} for e in uow.entries.after(after, min(limit, MAX_PAGE))]
+                 "payload": readable_payload(e)} for e in uow.entries.after(after, min(limit, MAX_PAGE))]
 
     def case_states(self, uow: TrailUnitOfWork, case_ids: list[str] | None = None) -> dict[str, Any]:
         return {s.case_id: summary_view(s) for s in uow.summaries.of_cases(case_ids)}

@@ -34,6 +34,10 @@ class TrailEntries(Repository[TrailEntry]):
     @abstractmethod
     def count(self) -> int: ...
 
+    @abstractmethod
+    def erase_texts(self, case_id: str, keep: str) -> int:
+        """Clear the texts kept beside a case's entries (not those of type ``keep``); how many."""
+
 
 class CaseSummaries(Repository[CaseSummary]):
     @abstractmethod

@@ -792,6 +792,31 @@ class PersonalDataRead(_Payload):
                                  "claim's access code; false: the reader is the actor"})
 
 
+ERASURE_GROUNDS = ("retention_expired", "worker_request")
+
+
+class PersonalDataErased(_Payload):
+    """A service destroyed a case's data key (crypto-shredding): every personal value it held of
+    the case can no longer be read. Intake's announcement is also the request every other
+    service holding the case acts on, each announcing its own. No personal data in it."""
+
+    grounds = fields.Str(required=True, validate=validate.OneOf(ERASURE_GROUNDS),
+        metadata={"description": "Why: retention_expired (the retention schedule's period after "
+                                 "closure ran out, PIPL art. 19) or worker_request (the worker asked, "
+                                 "PIPL art. 47)"})
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500),
+        metadata={"description": "The reason as recorded: the request's reference, or the schedule's "
+                                 "period; never a person's details"})
+    request_id = fields.Str(required=True, validate=validate.Length(min=1, max=64),
+        metadata={"description": "The erasure this belongs to: the event id of intake's "
+                                 "announcement, repeated by every service that acts on it"})
+    requested_by = fields.Nested(Actor, allow_none=True, load_default=None, unknown=EXCLUDE,
+        metadata={"description": "The staff member who took down the worker's request; null for "
+                                 "the schedule's erasures"})
+    erased_at = Instant(required=True,
+        metadata={"description": "When this service destroyed its key for the case"})
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
@@ -830,6 +855,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("warning.raised", 1): WarningRaised,
     ("agency.changed", 1): AgencyChanged,
     ("personal_data.read", 1): PersonalDataRead,
+    ("case.personal_data_erased", 1): PersonalDataErased,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.

@@ -87,6 +87,11 @@ class Binding:
     routing_key: str
 
 
+# Intake's erasure of a case's personal data is also the request every agency holding the
+# case's dossier acts on (``case.personal_data_erased``).
+ERASURE_REQUEST = Binding(EVENTS_EXCHANGE, "case.personal_data_erased.v1.all")
+
+
 def _handoff_desk(agency: Agency) -> list[Binding]:
     """An agency that receives handoffs and answers them, and also hands cases on. Its inbox
     is bound to the dossier of every published major: a sender of an older one is read
@@ -105,16 +110,16 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
         Binding(EVENTS_EXCHANGE, "handoff.returned.v1.intake"),
         Binding(EVENTS_EXCHANGE, "case.closed.v1.all"),
     ],
-    Agency.MEDIATION: _handoff_desk(Agency.MEDIATION),
+    Agency.MEDIATION: [*_handoff_desk(Agency.MEDIATION), ERASURE_REQUEST],
     Agency.LEGAL_AID: [
-        *_handoff_desk(Agency.LEGAL_AID),
+        *_handoff_desk(Agency.LEGAL_AID), ERASURE_REQUEST,
         # Representation follows the case: the aid centre learns where the case goes next.
         Binding(EVENTS_EXCHANGE, "handoff.requested.v1.arbitration"),
         Binding(EVENTS_EXCHANGE, "handoff.requested.v1.courts"),
         Binding(EVENTS_EXCHANGE, "case.closed.v1.all"),
     ],
-    Agency.ARBITRATION: _handoff_desk(Agency.ARBITRATION),
-    Agency.COURTS: _handoff_desk(Agency.COURTS),
+    Agency.ARBITRATION: [*_handoff_desk(Agency.ARBITRATION), ERASURE_REQUEST],
+    Agency.COURTS: [*_handoff_desk(Agency.COURTS), ERASURE_REQUEST],
     Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
     # Every lifecycle event, never a dossier: the figures across cases hold no personal data.
@@ -190,7 +195,8 @@ _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # agency holding cases sends (by type or by the family before the dot).
 OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
     Agency.INTAKE: ("case.filed", "case.triaged", "case.evidence_received", "consultation",
-                    "agency"),  # agency: the registry
+                    "agency",  # agency: the registry
+                    "case.personal_data_erased"),
     Agency.MEDIATION: ("mediation",),
     Agency.LEGAL_AID: ("legal_aid",),
     Agency.ARBITRATION: ("arbitration",),
@@ -204,7 +210,8 @@ OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
 }
 HOLD_NO_CASES = frozenset({Agency.TRAIL, Agency.ANALYTICS})
 CASE_HOLDER_EVENTS = ("handoff.requested", "handoff.dossier", "handoff.accepted",
-                      "handoff.returned", "clock", "case.closed", "personal_data.read")
+                      "handoff.returned", "clock", "case.closed", "personal_data.read",
+                      "case.personal_data_erased")
 
 
 def events_sent_by(agency: Agency) -> list[str]:

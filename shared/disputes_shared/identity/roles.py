@@ -69,9 +69,14 @@ _ANALYTICS_READS = frozenset({"report", "report_document", "simulate", "risk_not
 
 PERMITTED: dict[Role, dict[str, frozenset[str]]] = {
     Role.INTAKE_CLERK: {
+        # The worker's rights over their data (PIPL arts. 45, 47) are asked at intake's counter:
+        # the copy gathers each agency's dossier; the erasure reaches every agency by event.
         "intake": frozenset({"hold_consultation", "consultations_pending", "claim",
                              "GET /v1/claims/<case_id>", "GET /v1/claims/<case_id>/evidence",
-                             "GET /v1/claims/<case_id>/evidence/<evidence_id>"}),
+                             "GET /v1/claims/<case_id>/evidence/<evidence_id>",
+                             "erase_personal_data", "personal_data"}),
+        **{service: frozenset({"personal_data"})
+           for service in ("mediation", "legal_aid", "arbitration", "courts_bridge")},
     },
     Role.STATION_ADMIN: {
         "mediation": _DESK_READS | _DESK_ANSWERS | _CASE_ENDS,

@@ -17,6 +17,7 @@ from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
 from ..contract.reads import ReadVia, declared_purpose, dossier_fields, read_recorded
 from ..ports import CaseRepository, UnitOfWork
+from .erasure import ERASED_EVENT, act_on_erasure, shown
 from .handoff_desk import HandoffDesk, HandoffRefused
 
 C = TypeVar("C", bound=AgencyCase)
@@ -35,6 +36,7 @@ class ReceivingAgency(Generic[C, U]):
             "handoff.dossier": self.receive_dossier,
             "handoff.accepted": self.record_handoff_answer,
             "handoff.returned": self.record_handoff_answer,
+            ERASED_EVENT: self.erase_on_request,
             **self.broadcast_handlers(),
         }
 
@@ -181,6 +183,26 @@ class ReceivingAgency(Generic[C, U]):
         case.move(move_of(envelope.event_type, handoff.purpose))
         self.cases(uow).save(case)
         return "handled"
+
+    # -- personal data -----------------------------------------------------------------------
+
+    def erase_on_request(self, uow: U, envelope: Envelope) -> str:
+        """Intake erased a case's personal data: this agency erases its own copy, if it holds
+        one, and the free text it kept of the case in the clear."""
+        case = self.cases(uow).get(envelope.case_id)
+        if case is None:
+            return "ignored"
+        outcome = act_on_erasure(uow, self.agency, envelope)
+        if outcome == "handled":
+            case.erase()
+            self.cases(uow).save(case)
+        return outcome
+
+    def personal_data(self, uow: U, case_id: str) -> dict[str, Any]:
+        """PIPL art. 45: what this agency holds of the worker in a case (the dossier it was
+        handed), for the worker's copy."""
+        return {"service": str(self.agency), "case_id": case_id,
+                "dossier": shown(self.case(uow, case_id).dossier)}
 
     # -- staff lists -------------------------------------------------------------------------
 

@@ -308,6 +308,11 @@ class HandoffDeskRpc(AgencyEvents):
         return self.command(self.agency_logic.sue, case_id, reason)
 
     @rpc
+    def personal_data(self, case_id: str) -> dict[str, Any]:
+        """PIPL art. 45: the case's dossier held here, for the worker's copy."""
+        return self.query(self.agency_logic.personal_data, case_id)
+
+    @rpc
     def pending_handoffs(self) -> list[dict[str, Any]]:
         return [handoff_view(h) for h in self.query(self.agency_logic.pending)]
 

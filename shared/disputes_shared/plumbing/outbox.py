@@ -18,9 +18,11 @@ from datetime import datetime
 from sqlalchemy import (
     Connection,
     Table,
+    bindparam,
     func,
     insert,
     select,
+    update,
 )
 
 from ..contract.envelope import Envelope, encode
@@ -30,6 +32,7 @@ from .personal_data import PersonalDataError, is_sealed
 from .sealed import CaseKeys
 
 BODY_CONTEXT = "outbox.body"  # what a waiting body is sealed under, with its case
+WITHDRAWN = "withdrawn, never sent: the case's personal data was erased"
 
 
 class SqlOutbox(Outbox):
@@ -53,6 +56,22 @@ class SqlOutbox(Outbox):
         if rows:
             self.connection.execute(insert(self.table), rows)
         return len(rows)
+
+    def withdraw_waiting(self, case_id: str, at: datetime) -> int:
+        """The case's events still waiting to be sent, withdrawn as its personal data is erased:
+        sealed under the destroyed key they could never be sent, and would hold back the
+        erasure's own announcement behind them. Each is cut to what its columns say (no
+        payload), marked done and why, and never sent. How many."""
+        c = self.table.c
+        waiting = self.connection.execute(
+            select(c.id, c.event_id, c.event_type).where(c.case_id == case_id, c.published_at.is_(None))).all()
+        if waiting:
+            self.connection.execute(
+                update(self.table).where(c.id == bindparam("row_id")).values(
+                    body=bindparam("header"), published_at=at, last_error=WITHDRAWN),
+                [{"row_id": row.id, "header": json.dumps({"event_id": row.event_id, "event_type": row.event_type,
+                                                          "case_id": case_id})} for row in waiting])
+        return len(waiting)
 
     def unpublished_count(self) -> int:
         """Events committed but not yet confirmed by the broker."""

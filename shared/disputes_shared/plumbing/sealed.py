@@ -19,13 +19,14 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     func,
     insert,
     select,
     update,
 )
 
-from ..ports import WITHHELD, WithheldData
+from ..ports import ERASED, ERASED_TEXT, WITHHELD, WithheldData
 from .column_types import UtcDateTime
 from .personal_data import KeyManagement, PersonalDataError, new_data_key, open_sealed, seal
 from .repositories import DataclassRepository, SqlCaseRepository
@@ -59,38 +60,59 @@ class CaseKeys:
         self.table = table
         self.keys = keys
         self._open: dict[str, bytes] = {}
+        self._absent: set[str] = set()  # cases found to have no key: erased, or never sealed
 
     def data_key(self, case_id: str, create: bool = False) -> bytes:
         if case_id in self._open:
             return self._open[case_id]
-        row = self.connection.execute(_key_of_case(self.table), {"case_id": case_id}).first()
-        if row is not None:
-            key = self.keys.unwrap(row.kek_id, bytes(row.wrapped_key))
-        elif create:
-            key = new_data_key()
-            kek_id, wrapped = self.keys.wrap(key)
-            self.connection.execute(insert(self.table), {
-                "case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": datetime.now(UTC)})
-        else:
+        key = None if case_id in self._absent else self._stored_key(case_id)
+        if key is not None:
+            return key
+        if not create:
             raise PersonalDataError(f"case {case_id}: no data key (erased, or never sealed)")
+        key = new_data_key()
+        kek_id, wrapped = self.keys.wrap(key)
+        self.connection.execute(insert(self.table), {
+            "case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": datetime.now(UTC)})
+        self._absent.discard(case_id)
         self._open[case_id] = key
         return key
 
+    def _stored_key(self, case_id: str) -> bytes | None:
+        row = self.connection.execute(_key_of_case(self.table), {"case_id": case_id}).first()
+        if row is None:
+            self._absent.add(case_id)
+            return None
+        key = self._open[case_id] = self.keys.unwrap(row.kek_id, bytes(row.wrapped_key))
+        return key
+
     def has_key(self, case_id: str) -> bool:
-        """Whether the case has a data key here: the service sealed personal data of it."""
-        self.load([case_id])
-        return case_id in self._open
+        """Whether the case has a data key here: the service sealed personal data of it, and
+        it was not erased."""
+        if case_id in self._open:
+            return True
+        return case_id not in self._absent and self._stored_key(case_id) is not None
+
+    def destroy(self, case_id: str) -> bool:
+        """Crypto-shredding: the case's data key deleted, so every value sealed under it, in any
+        table or backup, can never be opened again. A conditional delete: of several replicas
+        erasing the same case, exactly one sees True."""
+        self._open.pop(case_id, None)
+        self._absent.add(case_id)
+        result = self.connection.execute(delete(self.table).where(self.table.c.case_id == case_id))
+        return bool(result.rowcount)
 
     def load(self, case_ids: Iterable[str]) -> None:
         """The data keys of many cases in a few queries, not one each: a work list opens every
         case on it."""
-        wanted = sorted(set(case_ids) - set(self._open))
+        wanted = sorted(set(case_ids) - set(self._open) - self._absent)
         for start in range(0, len(wanted), KEYS_PER_QUERY):
             rows = self.connection.execute(
                 select(self.table.c.case_id, self.table.c.kek_id, self.table.c.wrapped_key)
                 .where(self.table.c.case_id.in_(wanted[start:start + KEYS_PER_QUERY])))
             for case_id, kek_id, wrapped in rows:
                 self._open[case_id] = self.keys.unwrap(kek_id, bytes(wrapped))
+        self._absent.update(set(wanted) - set(self._open))
 
     def seal(self, case_id: str, value: Any, context: str) -> str:
         return seal(self.data_key(case_id, create=True), value, f"{context}:{case_id}")
@@ -135,7 +157,9 @@ class SealedRows(DataclassRepository[T]):
             if row[name] is WITHHELD:  # stored, it would overwrite what the list did not read
                 raise WithheldData(f"{self.table.name} {row['case_id']}: its {name} was withheld "
                                    "from a list; read the row whole to store it")
-            if row[name] is not None:
+            if row[name] is ERASED:
+                row[name] = ERASED_TEXT
+            elif row[name] is not None:
                 row[name] = self.case_keys.seal(row["case_id"], row[name], self._context(name))
         return row
 
@@ -156,8 +180,12 @@ class SealedRows(DataclassRepository[T]):
 
     def object_of(self, row: Any) -> T:
         values = dict(row)
-        for name in self._to_open(values):
-            values[name] = self.case_keys.open(values["case_id"], values[name], self._context(name))
+        to_open = self._to_open(values)
+        # No key, or the marker: the case was erased; the row's other columns still read.
+        erased = bool(to_open) and not self.case_keys.has_key(values["case_id"])
+        for name in to_open:
+            values[name] = ERASED if erased or values[name] == ERASED_TEXT else \
+                self.case_keys.open(values["case_id"], values[name], self._context(name))
         return super().object_of(values)
 
 

@@ -54,6 +54,20 @@ class SqlUnitOfWork(UnitOfWork):
     def bind(self, connection: Connection) -> None:
         """Subclasses make their own repositories here."""
 
+    def erase_personal_data(self, case_id: str) -> bool:
+        if self.tables.data_keys is None:
+            return super().erase_personal_data(case_id)
+        erased = self.case_keys.destroy(case_id)
+        if erased:
+            if isinstance(self.outbox, SqlOutbox):
+                self.outbox.withdraw_waiting(case_id, self.clock.now())
+            self.erase_kept_beside(case_id)
+        return erased
+
+    def erase_kept_beside(self, case_id: str) -> None:
+        """What the service keeps of an erased case outside its sealed columns (intake: the
+        evidence files, the keyed hashes that link claims)."""
+
     def commit_changes(self) -> None:
         self.transaction.commit()
 
