@@ -248,3 +248,21 @@ def test_analytics_leaves_reads_to_the_trail(analytics_db):
     assert deliver(analytics_db, logic, read_event("LD-1")) == "ignored"
     with analytics_db() as uow:
         assert uow.facts.get("LD-1") is None
+
+
+def test_the_workers_copy_is_a_read_recorded_at_intake_and_at_each_agency(intake_db, mediation_db):
+    """``disputes export-personal-data`` (PIPL art. 45) reads everything a service holds of the
+    case: each service records that read, for the data subject's access, with the clerk who
+    gave the copy."""
+    claim = file(intake_db)
+    copy = as_person(intake_db, CLERK, INTAKE.personal_data, claim.case_id)
+    assert copy["claim"]["worker"]["id_number"] == WORKER["id_number"]
+    (read,) = reads(intake_db)
+    assert read.payload["purpose"] == "data_subject_access" and read.payload["actor"] == CLERK
+    assert {"worker.id_number", "worker.name", "worker.phone"} <= set(read.payload["fields_read"])
+    assert_names_no_value(read)
+    receive(mediation_db, MEDIATION, "mediation")
+    as_person(mediation_db, CLERK, MEDIATION.personal_data, "LD-1")
+    (read,) = reads(mediation_db)
+    assert read.payload["purpose"] == "data_subject_access" and read.payload["actor"] == CLERK
+    assert "worker.id_number" in read.payload["fields_read"]

@@ -13,13 +13,14 @@ from disputes_shared.contract.employers import employer_ref
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
-from disputes_shared.contract.reads import read_recorded
+from disputes_shared.contract.reads import field_names, read_recorded
 from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
 from disputes_shared.contract.vocabularies import ReadPurpose, ReadVia
 from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
 from disputes_shared.plumbing.erasure import erase_case, shown
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
+from disputes_shared.ports import ERASED
 from disputes_shared.regional import RegionalFigures, regional_figures
 from disputes_shared.retention import RecordKind, RetentionFile, RetentionSchedule
 from disputes_shared.statute.limitation import limitation_for
@@ -349,8 +350,12 @@ class Intake:
     def personal_data(self, uow: IntakeUnitOfWork, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: what intake holds of the worker in a case, for the worker's copy."""
         claim = self._claim(uow, case_id)
+        held = {name: getattr(claim, name) for name in SEALED_FIELDS}
+        # The copy is a read like any other: recorded, with the staff member who gave it.
+        self.record_read(uow, claim, field_names({k: v for k, v in held.items() if v is not ERASED}),
+                         ReadPurpose.DATA_SUBJECT, ReadVia.RPC)
         return {"service": "intake", "case_id": case_id,
-                "claim": {name: shown(getattr(claim, name)) for name in SEALED_FIELDS},
+                "claim": {name: shown(value) for name, value in held.items()},
                 "evidence_files": uow.evidence.described(case_id)}
 
     # -- events ------------------------------------------------------------------------------

@@ -188,7 +188,9 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
     def personal_data(self, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: the claim's personal fields, for the worker's copy."""
         with self.storage() as uow:
-            return self.agency_logic.personal_data(uow, case_id)
+            found = self.agency_logic.personal_data(uow, case_id)
+            uow.commit()  # the read's record, before the answer
+        return found
 
     # -- the registry of outside agencies (operators; ``disputes agency``) ----------------------
 

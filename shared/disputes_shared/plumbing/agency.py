@@ -16,7 +16,8 @@ from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
 from ..contract.reads import ReadVia, declared_purpose, dossier_fields, read_recorded
-from ..ports import CaseRepository, UnitOfWork
+from ..contract.vocabularies import ReadPurpose
+from ..ports import ERASED, CaseRepository, UnitOfWork
 from .erasure import ERASED_EVENT, act_on_erasure, shown
 from .handoff_desk import HandoffDesk, HandoffRefused
 
@@ -201,8 +202,14 @@ class ReceivingAgency(Generic[C, U]):
     def personal_data(self, uow: U, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: what this agency holds of the worker in a case (the dossier it was
         handed), for the worker's copy."""
-        return {"service": str(self.agency), "case_id": case_id,
-                "dossier": shown(self.case(uow, case_id).dossier)}
+        case = self.case(uow, case_id)
+        dossier: Any = case.dossier  # ERASED once its key is destroyed
+        if dossier is not ERASED:  # the copy is a read like any other: recorded
+            uow.emit(read_recorded(case_id=case.case_id, correlation_id=case.correlation_id,
+                                   agency=self.agency, fields=dossier_fields(dossier),
+                                   purpose=ReadPurpose.DATA_SUBJECT, via=ReadVia.RPC,
+                                   at=uow.clock.now()))
+        return {"service": str(self.agency), "case_id": case_id, "dossier": shown(dossier)}
 
     # -- staff lists -------------------------------------------------------------------------
 

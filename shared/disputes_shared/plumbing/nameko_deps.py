@@ -310,7 +310,7 @@ class HandoffDeskRpc(AgencyEvents):
     @rpc
     def personal_data(self, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: the case's dossier held here, for the worker's copy."""
-        return self.query(self.agency_logic.personal_data, case_id)
+        return self.command(self.agency_logic.personal_data, case_id)  # the read recorded
 
     @rpc
     def pending_handoffs(self) -> list[dict[str, Any]]:
