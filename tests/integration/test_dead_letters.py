@@ -22,13 +22,14 @@ from ..support.signin import staff_rpc
 from ..support.waiting import eventually
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# What a mediation station receives (its purpose's fields: no migrant status, no history).
 DOSSIER = {
     "worker": {"name": "王芳", "id_number": with_check_character("51010419900101110"), "phone": "13800001111"},
-    "migrant_worker": True, "worker_count": 1,
+    "worker_count": 1,
     "employer": {"name": "成都迅达配送服务有限公司", "platform": "美团", "intermediary": None},
     "industry": "food_delivery", "relationship": "incomplete_employment",
     "claim_types": ["unpaid_wages"], "amount_claimed": "4800.00", "district": "wuhou",
-    "filed_at": NOW.isoformat(), "history": {},
+    "filed_at": NOW.isoformat(),
 }
 
 
