@@ -116,8 +116,9 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         pids = {service: local.pid_of(service) for service in local.SERVICES}
         pids["broker"] = broker_pid()
         platform = stack.enter_context(Platform())
-        driver = ReplayDriver(platform, env["DISPUTES_AMQP_URI"], args.seed)
+        driver = ReplayDriver(platform, args.seed)
         stack.callback(driver.close)
+        driver.subscribe(env["DISPUTES_AMQP_URI"])
         phases: list[Phase] = []
 
         def run(phase: Phase) -> Phase:
@@ -136,6 +137,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         wait_for_outboxes(env)
         before, cpu_before = scrape_metrics(env), cpu_usage(pids)
         driver.keep_bodies = True
+        counts_before = dict(driver.counts)
         full = run(Phase(deque(islice(planned, args.cases)), concurrency=best_concurrency))
         driver.keep_bodies = False
         after = wait_for_outboxes(env)  # the last cases' trail and analytics work included
@@ -170,7 +172,8 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             "cpu_seconds": cpu,
             "cpu_ms_per_delivery": cpu_ms_per_delivery(cpu, services, deliveries),
             "machine_busy_fraction": cpu.get("machine busy fraction"),
-            "early_attempts": driver.counts["early_attempts"],
+            "commands": driver.counts["commands"] - counts_before.get("commands", 0),
+            "early_attempts": driver.counts["early_attempts"] - counts_before.get("early_attempts", 0),
         },
         "half_load": {
             "cases_filed": len(half.filed), "cases_ended": len(half.ended),

@@ -31,7 +31,7 @@ from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from disputes_shared.plumbing.config import SERVICE_NAMES
 
 # Seconds before a command refused for now is sent again; after the last, it has failed.
-RETRY_DELAYS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0)
 AID_ANSWERS = frozenset({"legal_aid.granted", "legal_aid.refused"})
 BODIES_KEPT = 2000
 
@@ -77,7 +77,7 @@ class Phase:
 
 
 class ReplayDriver:
-    def __init__(self, platform: Platform, admin_amqp_uri: str, seed: int = 0) -> None:
+    def __init__(self, platform: Platform, seed: int = 0) -> None:
         self.platform = platform
         self.plans: dict[str, PlannedCase] = {}
         self.staff = Staff(self.plans)
@@ -95,12 +95,13 @@ class ReplayDriver:
         self.keep_bodies = False
         self.filings: list[tuple[PlannedCase, Any]] = []
         self.phase: Phase | None = None
-        self._connection, self._queue = self._listen(admin_amqp_uri)
+        self._connection: Any = None
 
     # -- the events ----------------------------------------------------------------------------
 
-    def _listen(self, amqp_uri: str) -> tuple[Any, Any]:
-        """A queue of the driver's own on both exchanges (the dossiers only for their sizes)."""
+    def subscribe(self, amqp_uri: str) -> None:
+        """A queue of the driver's own on both exchanges (the dossiers only for their sizes),
+        declared as the broker's administrator of ``amqp_uri``."""
         from kombu import Connection, Consumer, Exchange, Queue
 
         connection = Connection(amqp_uri)
@@ -114,7 +115,7 @@ class ReplayDriver:
         consumer = Consumer(channel, queues=[queue], callbacks=[self._on_message], no_ack=True,
                             accept=None)
         consumer.consume()
-        return connection, consumer
+        self._connection = connection
 
     def _on_message(self, body: Any, message: Any) -> None:
         raw = message.body if isinstance(message.body, str) else message.body.decode("utf-8")
@@ -293,4 +294,5 @@ class ReplayDriver:
         return phase
 
     def close(self) -> None:
-        self._connection.release()
+        if self._connection is not None:
+            self._connection.release()

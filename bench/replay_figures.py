@@ -130,12 +130,15 @@ def render(report: dict[str, Any]) -> str:
         f"highest sustained at {search['best_concurrency']} in flight",
         f"full load: {full['cases_ended']}/{full['cases_filed']} cases ended in "
         f"{full['wall_seconds']:.1f}s, {full['events_published']} events, "
-        f"{full['deliveries_handled']} deliveries, {full['early_attempts']} commands tried again "
-        f"(sent before the agency had the event), whole machine "
-        f"{_num(full['machine_busy_fraction'], 2)} busy",
+        f"{full['deliveries_handled']} deliveries, {full['commands']} commands "
+        f"(+{full['early_attempts']} tried again: sent before the agency had the event), "
+        f"whole machine {_num(full['machine_busy_fraction'], 2)} busy",
         f"half load: {half['cases_ended']}/{half['cases_filed']} cases filed at "
         f"{half['filing_rate']:.2f}/s, {half['handoffs_delivered']} handoffs delivered",
     ]
+    cases = report["cases"]
+    lines.append(f"all phases: {cases['cases_filed']} cases filed, {cases['cases_closed']} closed, "
+                 f"{cases['cases_as_expected']} as planned")
     if report["staff_errors"]:
         lines.append(f"{len(report['staff_errors'])} commands failed for good; first: "
                      f"{report['staff_errors'][0]}")
