@@ -29,18 +29,19 @@ import json
 import sqlite3
 import sys
 import time
-import warnings
 from collections import Counter, defaultdict
 from typing import Any
 
 from .measure import (
-    MAX_MESSAGES,
+    add_common_arguments,
     broker_pid,
+    check_common_arguments,
     cpu_spent,
     cpu_usage,
     log,
     measure_raw,
     metric,
+    patch_for_rpc_client,
     ratio,
     sample_body,
     stdout_to_stderr,
@@ -273,36 +274,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench.lifecycle",
         description="Cases per second through the whole lifecycle vs raw kombu on the same broker.")
     parser.add_argument("--cases", type=int, default=200, help=f"claims to file (1-{MAX_CASES}; default 200)")
-    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic claims")
-    parser.add_argument("--messages", type=int, default=5000,
-                        help=f"raw kombu messages per baseline (1-{MAX_MESSAGES}; default 5000)")
-    parser.add_argument("--prefetch", type=int, default=10,
-                        help="raw consumer prefetch (default 10: nameko's, from max_workers)")
     parser.add_argument("--timeout", type=float, default=150.0,
                         help="seconds the platform gets to end every case (default 150)")
-    parser.add_argument("--raw-timeout", type=float, default=60.0,
-                        help="seconds each raw baseline gets (default 60)")
     parser.add_argument("--no-broker-stats", dest="broker_stats", action="store_false",
                         help="skip the vhost's management statistics (saves a few seconds)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= MAX_CASES:
         parser.error(f"--cases must be 1-{MAX_CASES}")
-    if not 1 <= args.messages <= MAX_MESSAGES:
-        parser.error(f"--messages must be 1-{MAX_MESSAGES}")
-    if not 1 <= args.prefetch <= 10_000:
-        parser.error("--prefetch must be 1-10000")
-    if not 0 < args.timeout <= 600 or not 0 < args.raw_timeout <= 600:
-        parser.error("timeouts must be in (0, 600] seconds")
+    if not 0 < args.timeout <= 600:
+        parser.error("--timeout must be in (0, 600] seconds")
+    check_common_arguments(parser, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
-    import eventlet
-
-    eventlet.monkey_patch()  # nameko's RPC client needs it before anything opens a socket
+    patch_for_rpc_client()
 
     began = time.monotonic()
     with stdout_to_stderr():

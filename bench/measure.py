@@ -5,12 +5,14 @@ statistics, and the raw kombu baseline on the same broker."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import socket
 import sys
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +23,35 @@ MAX_MESSAGES = 100_000
 
 def log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every platform benchmark takes: the claims' seed, the raw baseline, JSON."""
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic claims")
+    parser.add_argument("--messages", type=int, default=5000,
+                        help=f"raw kombu messages per baseline (1-{MAX_MESSAGES}; default 5000)")
+    parser.add_argument("--prefetch", type=int, default=10,
+                        help="raw consumer prefetch (default 10: nameko's, from max_workers)")
+    parser.add_argument("--raw-timeout", type=float, default=60.0,
+                        help="seconds each raw baseline gets (default 60)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def check_common_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not 1 <= args.messages <= MAX_MESSAGES:
+        parser.error(f"--messages must be 1-{MAX_MESSAGES}")
+    if not 1 <= args.prefetch <= 10_000:
+        parser.error("--prefetch must be 1-10000")
+    if not 0 < args.raw_timeout <= 600:
+        parser.error("--raw-timeout must be in (0, 600] seconds")
+
+
+def patch_for_rpc_client() -> None:
+    """nameko's RPC client needs eventlet's patching before anything opens a socket."""
+    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()
 
 
 

@@ -36,19 +36,20 @@ import contextlib
 import json
 import sys
 import time
-import warnings
 from collections import deque
 from itertools import islice
 from typing import Any
 
 from .measure import (
-    MAX_MESSAGES,
+    add_common_arguments,
     broker_pid,
+    check_common_arguments,
     cpu_spent,
     cpu_usage,
     log,
     measure_raw,
     metric,
+    patch_for_rpc_client,
     peak_rss_mb,
     ratio,
     sample_body,
@@ -210,35 +211,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="cases in flight tried by the search, in order (default 2,4,8,16,32,64)")
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (default), postgres (the local server) or a PostgreSQL admin URL")
-    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic claims")
-    parser.add_argument("--messages", type=int, default=5000,
-                        help=f"raw kombu messages per baseline (1-{MAX_MESSAGES}; default 5000)")
-    parser.add_argument("--prefetch", type=int, default=10,
-                        help="raw consumer prefetch (default 10: nameko's, from max_workers)")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds each phase gets to end its cases (default 180)")
-    parser.add_argument("--raw-timeout", type=float, default=60.0,
-                        help="seconds each raw baseline gets (default 60)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("cases", "half_cases"):
         if not 1 <= getattr(args, name) <= MAX_CASES:
             parser.error(f"--{name.replace('_', '-')} must be 1-{MAX_CASES}")
     if not 1 <= args.step_cases <= 1000 or not args.ladder or not all(1 <= c <= 512 for c in args.ladder):
         parser.error("--step-cases must be 1-1000 and --ladder 1-512 cases in flight each")
-    if not 1 <= args.messages <= MAX_MESSAGES:
-        parser.error(f"--messages must be 1-{MAX_MESSAGES}")
-    if not 0 < args.timeout <= 600 or not 0 < args.raw_timeout <= 600:
-        parser.error("timeouts must be in (0, 600] seconds")
+    if not 0 < args.timeout <= 600:
+        parser.error("--timeout must be in (0, 600] seconds")
+    check_common_arguments(parser, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
-    import eventlet
-
-    eventlet.monkey_patch()  # nameko's RPC client needs it before anything opens a socket
+    patch_for_rpc_client()
 
     began = time.monotonic()
     with stdout_to_stderr():
