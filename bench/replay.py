@@ -68,6 +68,7 @@ from .replay_figures import (
 )
 
 MAX_CASES = 5000
+STEP_ROUNDS = 5  # a search step files 5 times the cases it keeps in flight, so that it is steady
 DELIVERY_BUCKETS = "disputes_handoff_delivery_seconds_bucket"
 
 
@@ -109,7 +110,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
     search = RateSearch(ladder=tuple(args.ladder))
     planned = iter(planned_cases(args.cases + args.half_cases + args.step_cases * len(args.ladder)
-                                 + 3 * sum(args.ladder), args.seed))
+                                 + STEP_ROUNDS * sum(args.ladder), args.seed))
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(databases(args.database))
         log(f"starting a sandbox platform on {'SQLite' if urls is None else 'PostgreSQL'}")
@@ -127,11 +128,11 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             return phase
 
         while (concurrency := search.next_concurrency()) is not None:
-            step = run(Phase(deque(islice(planned, max(args.step_cases, 3 * concurrency))),
+            step = run(Phase(deque(islice(planned, max(args.step_cases, STEP_ROUNDS * concurrency))),
                              concurrency=concurrency))
-            search.record(concurrency, step.cases_per_second)
+            search.record(concurrency, step.steady_cases_per_second)
             log(f"search: {concurrency} in flight: {len(step.ended)} cases, "
-                f"{step.cases_per_second:.2f} cases/s")
+                f"{step.steady_cases_per_second:.2f} cases/s")
         best_concurrency, _ = search.best
 
         log(f"full load: {args.cases} cases, {best_concurrency} in flight")
@@ -206,9 +207,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--half-cases", type=int, default=100,
                         help=f"claims at half load, for the handoff latency (1-{MAX_CASES}; default 100)")
     parser.add_argument("--step-cases", type=int, default=40,
-                        help="claims per step of the rate search (at least 3 per case in flight; default 40)")
-    parser.add_argument("--ladder", type=lambda v: [int(x) for x in v.split(",")], default=[2, 4, 8, 16, 32, 64],
-                        help="cases in flight tried by the search, in order (default 2,4,8,16,32,64)")
+                        help=f"claims per step of the rate search (at least {STEP_ROUNDS} per case in flight; default 40)")
+    parser.add_argument("--ladder", type=lambda v: [int(x) for x in v.split(",")], default=[4, 8, 16, 32, 64],
+                        help="cases in flight tried by the search, in order (default 4,8,16,32,64)")
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (default), postgres (the local server) or a PostgreSQL admin URL")
     parser.add_argument("--timeout", type=float, default=180.0,

@@ -75,6 +75,19 @@ class Phase:
     def cases_per_second(self) -> float:
         return len(self.ended) / self.wall_seconds
 
+    @property
+    def steady_cases_per_second(self) -> float:
+        """Closed loop: cases ended per second while the loop was full, from the first end to
+        the last filing (each end let one more claim in), so that neither the ramp up nor the
+        drain counts; the whole phase's rate when that stretch holds too few ends."""
+        if not self.ended:
+            return 0.0
+        first_end, last_filed = min(self.ended.values()), max(self.filed.values())
+        inside = [t for t in self.ended.values() if first_end < t <= last_filed]
+        if len(inside) < 5:
+            return self.cases_per_second
+        return len(inside) / (last_filed - first_end)
+
 
 class ReplayDriver:
     def __init__(self, platform: Platform, seed: int = 0) -> None:

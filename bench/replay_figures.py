@@ -49,7 +49,7 @@ class RateSearch:
     flight only queue), or at the ladder's end. Every step is sustainable by construction,
     since the driver files a case only when one has ended."""
 
-    ladder: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
+    ladder: tuple[int, ...] = (4, 8, 16, 32, 64)
     min_gain: float = 0.10
     steps: list[tuple[int, float]] = field(default_factory=list)
 

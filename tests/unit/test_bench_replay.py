@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 import pytest
 
-from bench.replay_driver import RETRY_DELAYS, ReplayDriver, fresh_view
+from bench.replay_driver import RETRY_DELAYS, Phase, ReplayDriver, fresh_view
 from bench.replay_figures import (
     RateSearch,
     bucket_delta,
@@ -66,6 +67,16 @@ def test_the_rate_search_keeps_the_best_step_when_the_last_one_fell_back_and_end
     rising.record(2, 1.0)
     rising.record(4, 4.0)
     assert rising.next_concurrency() is None
+
+
+def test_a_closed_loop_step_is_timed_while_its_loop_was_full_not_while_it_filled_or_drained():
+    # 4 in flight: the first ends at 10 s, then one ends (and one is filed) every 0.5 s until
+    # the last filing at 20 s; the drain takes until 40 s.
+    phase = Phase(deque(), concurrency=4)
+    phase.filed = {f"start-{i}": 0.0 for i in range(4)} | {f"c-{i}": 10.0 + 0.5 * i for i in range(21)}
+    phase.ended = {f"c-{i}": 10.0 + 0.5 * i for i in range(21)} | {f"end-{i}": 40.0 for i in range(4)}
+    assert phase.steady_cases_per_second == pytest.approx(2.0)
+    assert phase.cases_per_second == pytest.approx(25 / 40)
 
 
 def test_a_nations_year_is_extrapolated_from_the_full_load_rate():
