@@ -174,6 +174,24 @@ def peak_rss_mb(pid: int | None) -> float | None:
     return None
 
 
+def database_backends_cpu_seconds(databases: set[str]) -> float:
+    """User plus system CPU time so far of the local PostgreSQL backends serving ``databases``
+    (found by the title a backend gives itself: ``postgres: [CLUSTER:] USER DATABASE HOST ...``). A backend
+    that has exited is no longer counted: the services' pools keep theirs for the whole run."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                title = cmdline.read().decode("utf-8", "replace").replace("\0", " ").split()
+        except OSError:
+            continue
+        if title and title[0] == "postgres:" and databases.intersection(title[1:]):
+            total += cpu_seconds(int(entry.name)) or 0.0
+    return total
+
+
 def broker_pid() -> int | None:
     """The local RabbitMQ node's OS process, from the management API (None if not known)."""
     import requests

@@ -46,6 +46,7 @@ from .measure import (
     check_common_arguments,
     cpu_spent,
     cpu_usage,
+    database_backends_cpu_seconds,
     log,
     measure_raw,
     metric,
@@ -100,6 +101,8 @@ def databases(choice: str) -> Any:
 
 
 def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    from sqlalchemy.engine import make_url
+
     from disputes_cli import local
     from disputes_cli.demo import summarise
     from disputes_cli.platform import RECEIVING_SERVICES, Platform
@@ -117,6 +120,14 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         env = stack.enter_context(sandbox_platform(database_urls=urls))
         pids = {service: local.pid_of(service) for service in local.SERVICES}
         pids["broker"] = broker_pid()
+        names = {make_url(url).database or "" for url in (urls or {}).values()}
+
+        def cpu_now() -> dict[str, float | None]:
+            usage = cpu_usage(pids)
+            if names:
+                usage["database"] = database_backends_cpu_seconds(names)
+            return usage
+
         platform = stack.enter_context(Platform())
         driver = ReplayDriver(platform, args.seed)
         stack.callback(driver.close)
@@ -137,13 +148,13 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
         log(f"full load: {args.cases} cases, {best_concurrency} in flight")
         wait_for_outboxes(env)
-        before, cpu_before = scrape_metrics(env), cpu_usage(pids)
+        before, cpu_before = scrape_metrics(env), cpu_now()
         driver.keep_bodies = True
         counts_before = dict(driver.counts)
         full = run(Phase(deque(islice(planned, args.cases)), concurrency=best_concurrency))
         driver.keep_bodies = False
         after = wait_for_outboxes(env)  # the last cases' trail and analytics work included
-        cpu = cpu_spent(cpu_before, cpu_usage(pids))
+        cpu = cpu_spent(cpu_before, cpu_now())
 
         half_rate = full.cases_per_second / 2
         log(f"half load: {args.half_cases} cases filed at {half_rate:.2f}/s")

@@ -79,13 +79,15 @@ def extrapolated_seconds(cases: int, cases_per_second: float | None) -> float | 
 def cpu_ms_per_delivery(cpu_seconds: Mapping[str, float], services: list[str],
                         deliveries: int) -> dict[str, float | None]:
     """Each service's CPU over every delivery the services handled (so the shares add up to the
-    total), the total over the services, and the broker's apart."""
+    total), the total over the services, and the broker's and the database server's apart."""
     def per(seconds: float | None) -> float | None:
         return round(seconds * 1000 / deliveries, 3) if deliveries and seconds is not None else None
 
     figures = {service: per(cpu_seconds.get(service)) for service in services}
     figures["services total"] = per(sum(cpu_seconds.get(s, 0.0) for s in services))
-    figures["broker"] = per(cpu_seconds.get("broker"))
+    for apart in ("broker", "database"):
+        if apart in cpu_seconds:
+            figures[apart] = per(cpu_seconds[apart])
     return figures
 
 
