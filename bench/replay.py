@@ -104,7 +104,6 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from sqlalchemy.engine import make_url
 
     from disputes_cli import local
-    from disputes_cli.demo import summarise
     from disputes_cli.platform import RECEIVING_SERVICES, Platform
     from disputes_cli.sandbox import sandbox_platform
     from disputes_cli.synthetic import planned_cases
@@ -163,8 +162,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         half_after = wait_for_outboxes(env)
         rss = {service: peak_rss_mb(pid) for service, pid in pids.items()}
 
-        states = platform.call("trail", "case_states", list(driver.plans))
-        outcome = summarise(platform, driver.plans, states, driver.errors, 0.0)
+        outcome = driver.outcomes()
         log("stopping the platform")
 
     wall = full.wall_seconds

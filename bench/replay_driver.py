@@ -306,6 +306,20 @@ class ReplayDriver:
         self.phase = None
         return phase
 
+    def outcomes(self, patience: float = 30.0) -> dict[str, Any]:
+        """How every case filed ended, as the trail records it (``disputes_cli.demo.summarise``).
+        The driver saw each case end; the trail, a consumer of its own, may lag a moment, so it
+        is read again until every case is as planned or ``patience`` seconds have passed."""
+        from disputes_cli.demo import summarise
+
+        deadline = time.monotonic() + patience
+        while True:
+            states = self.platform.call("trail", "case_states", list(self.plans))
+            summary = summarise(self.platform, self.plans, states, self.errors, 0.0)
+            if summary["cases_as_expected"] == len(self.plans) or time.monotonic() > deadline:
+                return summary
+            time.sleep(0.5)
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.release()

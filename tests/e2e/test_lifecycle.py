@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
@@ -244,7 +243,6 @@ def test_the_replay_drives_cases_to_their_planned_end_from_events_alone(demo_run
 
     from bench.measure import scrape_metrics
     from bench.replay_driver import Phase, ReplayDriver
-    from disputes_cli.demo import summarise
 
     env, _, _ = demo_run
     delivered = "disputes_handoff_delivery_seconds_count"
@@ -256,13 +254,7 @@ def test_the_replay_drives_cases_to_their_planned_end_from_events_alone(demo_run
             phase = driver.run(Phase(deque(planned_cases(12, seed=11)), concurrency=4), timeout=300)
         finally:
             driver.close()
-        # The driver saw each case end; the trail, a consumer of its own, may lag a moment.
-        for _ in range(60):
-            states = platform.call("trail", "case_states", list(driver.plans))
-            summary = summarise(platform, driver.plans, states, driver.errors, 0.0)
-            if summary["cases_as_expected"] == len(driver.plans):
-                break
-            time.sleep(0.5)
+        summary = driver.outcomes()
     assert driver.errors == []
     assert len(phase.ended) == 12
     wrong = [c for c in summary["cases"] if not c["as_expected"]]
