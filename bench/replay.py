@@ -155,7 +155,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         after = wait_for_outboxes(env)  # the last cases' trail and analytics work included
         cpu = cpu_spent(cpu_before, cpu_now())
 
-        half_rate = full.cases_per_second / 2
+        half_rate = max(full.cases_per_second / 2, 0.1)  # a floor: a full load that ended nothing
         log(f"half load: {args.half_cases} cases filed at {half_rate:.2f}/s")
         half_before = scrape_metrics(env)
         half = run(Phase(deque(islice(planned, args.half_cases)), rate=half_rate))
