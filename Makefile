@@ -7,7 +7,7 @@ CASES ?= 50
 YEAR_CASES ?= 600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults test-city-year lint bench bench-report contract contract-check deploy-check clean
+.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults test-city-year lint bench bench-replay bench-report contract contract-check deploy-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -63,8 +63,13 @@ contract: setup ## regenerate the published event contract in docs/contract (Asy
 contract-check: setup ## committed contract up to date, and valid by the AsyncAPI and JSON Schema validators
 	@scripts/contract.sh check
 
-bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker
-	@scripts/broker.sh start && $(PY) -m bench.lifecycle
+MODE ?= lifecycle
+REPLAY_CASES ?= 300
+bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker (MODE=replay: $(REPLAY_CASES) cases driven by events at the highest sustained rate)
+	@scripts/broker.sh start && $(PY) -m bench.$(if $(filter replay,$(MODE)),replay --cases $(REPLAY_CASES) $(if $(DATABASE),--database $(DATABASE)),lifecycle)
+
+bench-replay: setup ## a city's case flow driven by the platform's events at the highest sustained rate: throughput, CPU, handoff latency, RSS vs raw kombu (DATABASE=postgres or URL)
+	@$(MAKE) --no-print-directory bench MODE=replay
 
 REPORT_CASES ?= 200000
 bench-report: setup ## the analytics report on a year of $(REPORT_CASES) cases (DATABASE=URL for PostgreSQL): counted in the database vs over the rows

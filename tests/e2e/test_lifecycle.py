@@ -233,3 +233,30 @@ def test_no_personal_data_in_the_logs_the_error_texts_or_the_outboxes(demo_run):
     outboxes = stored_outboxes()
     assert "handoff.dossier" in outboxes  # the scan reads the dossiers' rows
     assert sorted(value for value in planted if value in outboxes) == []
+
+
+def test_the_replay_drives_cases_to_their_planned_end_from_events_alone(demo_run):
+    """``bench.replay``'s driver lists no desk: it acts on the events of its own queue and on
+    the agencies' replies; every case still ends as planned, and every handoff's delivery is
+    timed by its addressee (the latency the replay reports)."""
+    from collections import deque
+
+    from bench.measure import scrape_metrics
+    from bench.replay_driver import Phase, ReplayDriver
+
+    env, _, _ = demo_run
+    delivered = "disputes_handoff_delivery_seconds_count"
+    before = scrape_metrics(env)[delivered]["total"]
+    with Platform() as platform:
+        driver = ReplayDriver(platform, seed=11)
+        try:
+            driver.subscribe(env["DISPUTES_AMQP_URI"])
+            phase = driver.run(Phase(deque(planned_cases(12, seed=11)), concurrency=4), timeout=300)
+        finally:
+            driver.close()
+        summary = driver.outcomes()
+    assert driver.errors == []
+    assert len(phase.ended) == 12
+    wrong = [c for c in summary["cases"] if not c["as_expected"]]
+    assert wrong == []
+    assert scrape_metrics(env)[delivered]["total"] - before >= 12  # one handoff a case at least

@@ -66,6 +66,16 @@ def test_a_handled_event_counts_its_outcome_and_how_late_it_was_handled():
     assert value(metrics, "disputes_event_delay_seconds_sum", agency="arbitration") == 3
 
 
+def test_a_dossier_handled_by_its_addressee_times_the_handoffs_delivery_and_other_events_do_not():
+    metrics = PlatformMetrics("mediation")
+    metrics.observe_handled("handoff.dossier", "handled", AT, AT + timedelta(milliseconds=18))
+    metrics.observe_handled("handoff.dossier", "duplicate", AT, AT + timedelta(seconds=9))
+    metrics.observe_handled("handoff.requested", "handled", AT, AT + timedelta(seconds=9))
+    assert value(metrics, "disputes_handoff_delivery_seconds_count", agency="mediation") == 1
+    assert value(metrics, "disputes_handoff_delivery_seconds_bucket", agency="mediation", le="0.02") == 1
+    assert value(metrics, "disputes_handoff_delivery_seconds_bucket", agency="mediation", le="0.015") == 0
+
+
 def test_dead_letters_are_counted_from_zero_so_the_first_one_shows_as_an_increase():
     metrics = PlatformMetrics("trail")
     assert value(metrics, "disputes_events_dead_lettered_total", agency="trail") == 0

@@ -28,6 +28,9 @@ WORK_BUCKETS = (1, 60, 900, HOUR, 8 * HOUR, DAY, 3 * DAY, 5 * DAY, 15 * DAY, 30 
                 45 * DAY, 60 * DAY, 90 * DAY)
 # From an event's occurrence until a consumer handled it: the service's own view of lag.
 EVENT_DELAY_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR)
+# A handoff's delivery is machine time: milliseconds, resolved around the 25 ms it should take.
+HANDOFF_DELIVERY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
+                            0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 class PlatformMetrics:
@@ -57,6 +60,11 @@ class PlatformMetrics:
             "disputes_event_delay_seconds",
             "Time from an event's occurrence until this agency handled it (consumer lag)",
             ["agency"], buckets=EVENT_DELAY_BUCKETS, registry=r)
+        self.handoff_delivery = Histogram(
+            "disputes_handoff_delivery_seconds",
+            "Time from a handoff's request until this agency, its addressee, handled its dossier: "
+            "what the platform adds to a handoff before any staff can see it",
+            ["agency"], buckets=HANDOFF_DELIVERY_BUCKETS, registry=r)
         self.events_published = Counter(
             "disputes_events_published_total", "Events published from the outbox",
             ["agency", "event_type"], registry=r)
@@ -134,7 +142,11 @@ class PlatformMetrics:
     def observe_handled(self, event_type: str, outcome: str, occurred_at: datetime,
                         now: datetime) -> None:
         self.events_handled.labels(self.agency, event_type, outcome).inc()
-        self.event_delay.labels(self.agency).observe(max(0.0, (now - occurred_at).total_seconds()))
+        delay = max(0.0, (now - occurred_at).total_seconds())
+        self.event_delay.labels(self.agency).observe(delay)
+        # A dossier occurs when its handoff is requested (the same ``requested_at``).
+        if event_type == "handoff.dossier" and outcome == "handled":
+            self.handoff_delivery.labels(self.agency).observe(delay)
 
     def clock_breached(self, clock: str) -> None:
         self.clock_breaches.labels(clock).inc()
