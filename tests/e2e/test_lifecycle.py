@@ -235,6 +235,55 @@ def test_no_personal_data_in_the_logs_the_error_texts_or_the_outboxes(demo_run):
     assert sorted(value for value in planted if value in outboxes) == []
 
 
+def stored_tables() -> dict[str, str]:
+    """Every row of every table of every service's database, as stored, by service."""
+    text: dict[str, str] = {}
+    for agency, service in SERVICE_NAMES.items():
+        metadata = importlib.import_module(f"{service}.adapters").metadata
+        engine = make_engine(database_url(agency))
+        try:
+            with engine.connect() as connection:
+                text[service] = "\n".join(repr(tuple(row)) for table in metadata.sorted_tables
+                                          for row in connection.execute(select(table)))
+        finally:
+            engine.dispose()
+    return text
+
+
+def readable(body: bytes) -> str:
+    """A JSON body with its escaped characters as text (a name may travel as \\uXXXX)."""
+    try:
+        return json.dumps(json.loads(body), ensure_ascii=False)
+    except ValueError:
+        return ""
+
+
+def test_no_personal_data_in_the_clear_in_any_database_or_on_the_broker(demo_run):
+    """PIPL art. 51: after a whole run, every table of every service holds the planted names, ID
+    numbers and phones only sealed, and nothing lies on the broker: every inbox was drained, and
+    the parking stream holds none of them in the clear."""
+    from disputes_shared.contract.routing import SUBSCRIPTIONS, queue_name
+    from disputes_shared.plumbing.personal_data import SEALED_PREFIX
+
+    from ..support.broker import queue_depth, read_parked
+    from ..support.waiting import eventually
+
+    env, _, _ = demo_run
+    planted = {value for plan in planned_cases(CASES, seed=7) for value in plan.claim["worker"].values()}
+    tables = stored_tables()
+    assert SEALED_PREFIX in tables["mediation"]  # the scan reads the sealed dossiers' rows
+    found = {service: sorted(v for v in planted if v in text) for service, text in tables.items()}
+    assert {service: values for service, values in found.items() if values} == {}
+    amqp = env["DISPUTES_AMQP_URI"]
+    inboxes = [queue_name(agency) for agency in SUBSCRIPTIONS if agency in SERVICE_NAMES]
+    # Drained: the last events of a run (clocks stopping, the trail's readings) may still be on
+    # their way when the demo returns.
+    assert eventually(lambda: not any(queue_depth(amqp, queue) for queue in inboxes), timeout=60)
+    parked = "\n".join(f"{m.headers!r} {m.body.decode('utf-8', 'replace')} {readable(m.body)}"
+                       for m in read_parked(amqp, timeout=15.0))
+    assert sorted(v for v in planted if v in parked) == []
+
+
 def test_the_replay_drives_cases_to_their_planned_end_from_events_alone(demo_run):
     """``bench.replay``'s driver lists no desk: it acts on the events of its own queue and on
     the agencies' replies; every case still ends as planned, and every handoff's delivery is
