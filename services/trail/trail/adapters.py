@@ -10,6 +10,7 @@ from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, se
 from disputes_shared.contract.handoff import Handoff
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.locks import LockSpace, lock
 from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
@@ -102,6 +103,16 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
         """The id and hash of the last entry recorded, if any."""
         row = self.connection.execute(HEAD).first()
         return (row.id, row.entry_hash) if row else (None, None)
+
+    def head_to_append_to(self) -> tuple[int | None, str | None]:
+        # The one lock the chain needs, taken by appends only: held to commit, so the next
+        # append reads this one's entry as its head (each statement sees what was committed
+        # before it began), and ids are given in chain order.
+        lock(self.connection, LockSpace.SEQUENCER, "trail-chain")
+        return self.head_hash()
+
+    def count_through(self, entry_id: int) -> int:
+        return super().count(self.table.c.id <= entry_id)
 
     def of_case(self, case_id: str) -> list[TrailEntry]:
         """A case's entries in the order they were recorded."""

@@ -105,12 +105,16 @@ class Trail:
             causation_id=cause.event_id))
 
     def checkpoint(self, uow: TrailUnitOfWork) -> Checkpoint | None:
-        """Sign the head of the chain, if it moved since the last checkpoint."""
+        """Sign the head of the chain, if it moved since the last checkpoint. One replica at a
+        time: checkpoints are a chain too (each names the one before)."""
+        if not uow.lease("trail-checkpoint"):
+            return None  # another replica is signing one now
         entry_id, head = uow.entries.head_hash()
         if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
             return None
         last = uow.checkpoints.latest()
-        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count(), head_hash=head,
+        # Counted up to the head read: appends committed since then are the next checkpoint's.
+        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count_through(entry_id), head_hash=head,
                                 signed_at=uow.clock.now(), previous=last.signature if last else "",
                                 signature="")
         checkpoint.signature = self._signed(checkpoint.message())
@@ -130,11 +134,9 @@ class Trail:
         return uow.entries.of_case(case_id)
 
     def _record(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
-        # The transaction holds the database's write lock, so no other entry can take the same
-        # place in the chain.
         entry.format = ENTRY_FORMAT
         entry.payload, entry.texts = with_texts_salted(entry.payload)
-        entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
+        entry.prev_hash = uow.entries.head_to_append_to()[1] or GENESIS
         entry.entry_hash = entry_digest(entry.prev_hash, entry)
         entry.signature = self._signed(entry_message(entry.entry_hash))
         uow.entries.add(entry)
