@@ -84,6 +84,8 @@ plumbing = add_plumbing_tables(metadata, outbox=False, clocks=False)
 # Left in the database for the release before, whose relay still polls it; dropped next release.
 metadata.info["retired_tables"] = ("outbox",)
 
+CHAIN_END = "trail-chain"  # the sequencer lock's name: held by an append until it commits
+
 # Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
@@ -108,7 +110,7 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
         # The one lock the chain needs, taken by appends only: held to commit, so the next
         # append reads this one's entry as its head (each statement sees what was committed
         # before it began), and ids are given in chain order.
-        lock(self.connection, LockSpace.SEQUENCER, "trail-chain")
+        lock(self.connection, LockSpace.SEQUENCER, CHAIN_END)
         return self.head_hash()
 
     def count_through(self, entry_id: int) -> int:
