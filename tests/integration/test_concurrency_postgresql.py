@@ -28,6 +28,7 @@ from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.kit.broker import Outgoing
 from disputes_shared.plumbing.engine import make_engine
+from disputes_shared.plumbing.locks import lease
 from disputes_shared.plumbing.metrics import PlatformMetrics
 from disputes_shared.plumbing.outbox import SqlOutbox
 from disputes_shared.plumbing.relay import OutboxRelay
@@ -150,6 +151,16 @@ def test_the_trail_chain_stays_one_line_under_concurrent_appends():
     assert verdict.checkpoints >= 2
     assert len(set(previous)) == 50  # no two entries follow the same one
     assert time.monotonic() - started < 10
+
+
+def test_a_scan_is_run_by_one_replica_at_a_time(mediation_db):
+    _, engine, _ = mediation_db
+    with lease(engine, "consult-court") as first, lease(engine, "consult-court") as second:
+        assert (first, second) == (True, False)
+        with lease(engine, "statutory-clocks") as other_scan:
+            assert other_scan
+    with lease(engine, "consult-court") as after:
+        assert after  # given back when the round ended
 
 
 def test_a_clock_fires_once_with_two_keepers_racing(mediation_db):
