@@ -88,6 +88,11 @@ class Repository(ABC, Generic[T]):
     @abstractmethod
     def get(self, key: Any) -> T | None: ...
 
+    def peek(self, key: Any) -> T | None:
+        """``get`` that holds nothing (where ``get`` locks what it reads): to learn which case
+        to hold before reading the object again with ``get``."""
+        return self.get(key)
+
     @abstractmethod
     def add(self, obj: T) -> None:
         """Store a new object (its key must be new)."""

@@ -26,6 +26,7 @@ from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import ClockStatus, StatutoryClock
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.handoff import HandoffAlreadyAnswered
 from disputes_shared.kit.broker import Outgoing
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.locks import lease
@@ -45,6 +46,7 @@ MEDIATION = Mediation()
 SIGNING_KEY = Ed25519PrivateKey.generate()
 TRAIL = Trail(SIGNING_KEY.sign, lambda signature, message: _verified(signature, message))
 CASES = [f"LD-20260302-000000000{n}" for n in range(1, 4)]
+STATION = "people-wuhou"  # a mediation station of the directory
 
 
 def _verified(signature: bytes, message: bytes) -> bool:
@@ -75,7 +77,8 @@ def mediation_db() -> Iterator[tuple[Callable[[], Any], Engine, ManualClock]]:
                   mediation.adapters.SqlMediationUnitOfWork) as db:
         unit_of_work = db[0]
         for case_id in CASES:  # each case received, as a dossier delivered here makes it
-            apply_once(unit_of_work, "mediation", dossier_envelope(case_id=case_id), MEDIATION.handle)
+            apply_once(unit_of_work, "mediation", dossier_envelope(case_id=case_id, to_unit=STATION),
+                       MEDIATION.handle)
         yield db
 
 
@@ -117,6 +120,31 @@ def test_changes_of_one_case_take_turns_and_lose_nothing(mediation_db):
         first.commit()
     second.wait()
     assert count_of(unit_of_work, CASES[0]) == 2  # the second read the first's count
+
+
+def test_a_handoff_taken_up_by_two_at_once_is_accepted_once(mediation_db):
+    unit_of_work, _, _ = mediation_db
+    with unit_of_work() as uow:
+        handoff_id = next(h.handoff_id for h in uow.handoffs.pending_to(Agency.MEDIATION)
+                          if h.case_id == CASES[0])
+
+    def accept() -> str:
+        try:
+            with unit_of_work() as uow:
+                MEDIATION.accept_handoff(uow, handoff_id, mediator_id="m-1")
+                eventlet.sleep(0.2)  # the other one is there meanwhile
+                uow.commit()
+        except HandoffAlreadyAnswered:
+            return "refused"
+        return "accepted"
+
+    staff = [eventlet.spawn(accept) for _ in range(2)]
+    assert sorted(s.wait() for s in staff) == ["accepted", "refused"]
+    with unit_of_work() as uow:
+        answers = uow.outbox.table  # type: ignore[attr-defined]
+        accepted = uow.connection.execute(select(answers.c.event_id).where(
+            answers.c.event_type == "handoff.accepted")).all()
+    assert len(accepted) == 1
 
 
 def test_the_trail_chain_stays_one_line_under_concurrent_appends():

@@ -114,7 +114,7 @@ class ClockKeeper:
     def _fire(self, unit_of_work: Callable[[], UnitOfWork], clock_id: str,
               on_elapsed: OnElapsed) -> StatutoryClock | None:
         with unit_of_work() as uow:
-            seen = uow.clocks.get(clock_id)
+            seen = uow.clocks.peek(clock_id)
             if seen is None:
                 return None
             # The agency's follow-up changes the case: held first, as its events and commands

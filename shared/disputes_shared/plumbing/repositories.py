@@ -79,7 +79,12 @@ class DataclassRepository(Generic[T]):
             raise LookupError(f"no {self.table.name} row {key!r} to update")
 
     def get(self, key: Any) -> T | None:
-        statement = self.statements.get_for_update if self.locks_what_it_gets else self.statements.get
+        return self._got(self.statements.get_for_update if self.locks_what_it_gets else self.statements.get, key)
+
+    def peek(self, key: Any) -> T | None:
+        return self._got(self.statements.get, key)
+
+    def _got(self, statement: Any, key: Any) -> T | None:
         row = self.connection.execute(statement, {KEY_PARAMETER: key}).mappings().first()
         return None if row is None else self.object_of(row)
 
