@@ -66,11 +66,10 @@ def make_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
         # A few connections per replica: enough for workers on different cases to run side by
         # side, few enough that every service's replicas stay within the server's
         # max_connections. Transactions take only the locks their work needs (``locks.py``).
-        engine = create_engine(parsed, pool_pre_ping=True, pool_size=3, max_overflow=2,
-                               pool_timeout=60, hide_parameters=True,
-                               connect_args={"options": (timeouts or DatabaseTimeouts())
-                                             .server_options()})
-        return engine
+        return create_engine(parsed, pool_pre_ping=True, pool_size=3, max_overflow=2,
+                             pool_timeout=60, hide_parameters=True,
+                             connect_args={"options": (timeouts or DatabaseTimeouts())
+                                           .server_options()})
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
