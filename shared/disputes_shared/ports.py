@@ -88,6 +88,11 @@ class Repository(ABC, Generic[T]):
     @abstractmethod
     def get(self, key: Any) -> T | None: ...
 
+    def peek(self, key: Any) -> T | None:
+        """``get`` that holds nothing (where ``get`` locks what it reads): to learn which case
+        to hold before reading the object again with ``get``."""
+        return self.get(key)
+
     @abstractmethod
     def add(self, obj: T) -> None:
         """Store a new object (its key must be new)."""
@@ -225,6 +230,18 @@ class UnitOfWork(ABC):
         if self._committed and self.emitted and self.on_commit is not None:
             self.on_commit(self.emitted)
 
+    def hold(self, name: str) -> None:
+        """Hold ``name`` (a case: ``case_lock_name``) until this transaction ends: transactions
+        that hold the same name take turns, others run side by side. For a read-then-write on
+        what has no row to lock yet (a case's first event, a summary added unless there is one).
+        Nothing to do where transactions already take turns (one writer at a time)."""
+        return None
+
+    def lease(self, name: str) -> bool:
+        """Hold ``name`` until this transaction ends if no other transaction does; False at
+        once when one does. For a scan one replica at a time runs."""
+        return True
+
     def erase_personal_data(self, case_id: str) -> bool:
         """Crypto-shredding: destroy the case's data key here, and what the service keeps of the
         case beside its sealed columns; True when this call erased it (False: nothing held, or
@@ -246,11 +263,19 @@ class UnitOfWork(ABC):
         """Release what ``begin`` took (a connection), committed or not."""
 
 
+def case_lock_name(case_id: str) -> str:
+    """What a transaction holds (``UnitOfWork.hold``) to change a case."""
+    return f"case:{case_id}"
+
+
 def apply_once(unit_of_work: Callable[[], UnitOfWork], consumer: str, envelope: Envelope,
                handle: Callable[[Any, Envelope], str]) -> str:
     """Apply an event's effect and record it in the inbox in one transaction; a redelivered
     event finds itself recorded and is skipped."""
     with unit_of_work() as uow:
+        if envelope.case_id:
+            # A case's events take turns across workers and replicas; other cases' run beside.
+            uow.hold(case_lock_name(envelope.case_id))
         if not uow.inbox.claim(consumer, envelope, uow.clock.now()):
             return "duplicate"
         outcome = handle(uow, envelope)

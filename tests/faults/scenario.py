@@ -47,7 +47,10 @@ from disputes_shared.contract.routing import (
 from disputes_shared.kit.broker import as_user, read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
+from disputes_shared.plumbing.locks import LockSpace, lock
+from disputes_shared.ports import case_lock_name
 from tests.support.case_paths import AID_MOVES, EXPECTED_MOVES, FACTS
+from trail.adapters import CHAIN_END
 
 from .private_broker import PrivateBroker
 from .private_postgres import PrivatePostgres
@@ -349,20 +352,25 @@ def behind_the_unroutable(run: Run, stuck: dict[str, int], case_id: str) -> dict
 
 
 def hold_a_lock(seconds: float) -> Fault:
-    """A transaction elsewhere holds a service's database lock for ``seconds``: the service's
-    own transactions give up at the lock timeout and are retried, its liveness answers all the
-    while, and it recovers when the lock goes."""
+    """A transaction elsewhere holds a lock a service's work waits on for ``seconds`` (the
+    newest case's, or the trail's chain end): the service's own transactions give up at the
+    lock timeout and are retried, its liveness answers all the while, and it recovers when the
+    lock goes."""
     def fault(run: Run) -> str:
         assert run.postgres is not None, "the lock is PostgreSQL's"
         in_flight = run.strike()
         service = run.rng.choice(sorted(run.database_urls))
-        # Its begin takes the service's transaction lock (as every service transaction does);
-        # the server must not end it as idle before the minute is up.
+        # The server must not end it as idle before the minute is up.
         engine = make_engine(run.database_urls[service], DatabaseTimeouts(idle_in_transaction=0))
         port = run.env[f"DISPUTES_{service.upper()}_OPS_PORT"]
         answered = probes = 0
         try:
-            with engine.begin():
+            with engine.begin() as held:
+                if service == "trail":
+                    lock(held, LockSpace.SEQUENCER, CHAIN_END)
+                else:
+                    newest = query(run, service, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
+                    lock(held, LockSpace.KEY, case_lock_name(newest[0][0]))
                 end = time.monotonic() + seconds
                 while time.monotonic() < end:
                     probes += 1

@@ -60,8 +60,8 @@ def test_a_slow_query_in_one_green_thread_does_not_stop_the_others():
 def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
     """Two deliveries of one event in two open transactions: the second's insert waits on the
     first's lock (the server shows it waiting) until the first commits, then does nothing, so
-    only one of them applies its effect. (A service's transactions already take turns on an
-    advisory lock; the inbox does not rely on it, so the connections here are made without it.)"""
+    only one of them applies its effect. (A service's event transactions also hold the event's
+    case; the inbox does not rely on that, so the transactions here hold nothing else.)"""
     metadata = MetaData()
     tables = add_plumbing_tables(metadata)
     event = Envelope(event_type="case.closed", case_id="LD-1", source_agency=Agency.MEDIATION,

@@ -12,7 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
+from disputes_shared.plumbing.locks import LockSpace, lock
 from disputes_shared.plumbing.messaging import is_transient
+from disputes_shared.ports import case_lock_name
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
@@ -42,11 +44,12 @@ def test_a_lock_held_past_the_lock_timeout_is_waited_out_by_retrying(start_servi
     mediation = start_service(MediationService, metadata,
                               DATABASE_TIMEOUTS=DatabaseTimeouts(lock=0.3),
                               EVENT_RETRY_DELAYS=[0.2] * 50)
-    holder = make_engine(mediation["DATABASE_URL"])  # its begin takes the service's lock
+    holder = make_engine(mediation["DATABASE_URL"])
     envelope = dossier_envelope()
     caplog.set_level(logging.WARNING)
     try:
-        with holder.begin():
+        with holder.begin() as held:  # a stalled change of the case the dossier is about
+            lock(held, LockSpace.KEY, case_lock_name(envelope.case_id))
             send(amqp_uri, envelope)
             eventually(lambda: sum("transient failure" in r.getMessage()
                                    for r in caplog.records) >= 3, timeout=15.0)
@@ -65,10 +68,11 @@ def test_a_transaction_left_idle_is_ended_and_its_lock_released(fresh_database):
     other = make_engine(url, DatabaseTimeouts(lock=5))
     try:
         connection = idle.connect()
-        connection.begin()  # takes the service's transaction lock, then does nothing
+        connection.begin()
+        lock(connection, LockSpace.KEY, case_lock_name("LD-1"))  # then does nothing
         time.sleep(1.5)
         with other.begin() as waiting:  # gets the lock: the server ended the idle one
-            assert waiting.execute(text("SELECT 1")).scalar_one() == 1
+            lock(waiting, LockSpace.KEY, case_lock_name("LD-1"))
         with pytest.raises(DBAPIError) as ended:
             connection.execute(text("SELECT 1"))
         assert is_transient(ended.value)

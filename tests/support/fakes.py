@@ -14,6 +14,7 @@ import dataclasses
 import json
 import secrets
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -336,7 +337,9 @@ def _courts_bridge() -> type[InMemoryUnitOfWork]:
     from courts_bridge.ports import CourtMatters, CourtsUnitOfWork
 
     class InMemoryCourtMatters(InMemoryCases[Any], CourtMatters):
-        pass
+        def quiet_since(self, moment: datetime) -> list[str]:
+            return sorted(m.case_id for m in self.not_in_states([CaseState.CLOSED])
+                          if (m.last_step_at or m.received_at) <= moment)
 
     class InMemoryCourtsUnitOfWork(InMemoryUnitOfWork, CourtsUnitOfWork):
         def bind(self) -> None:
@@ -426,6 +429,12 @@ def _trail() -> type[InMemoryUnitOfWork]:
                 return (None, None)
             last = merged[max(merged)]
             return (last.id, last.entry_hash)
+
+        def head_to_append_to(self) -> tuple[int | None, str | None]:
+            return self.head_hash()  # one transaction at a time here
+
+        def count_through(self, entry_id: int) -> int:
+            return len(self.where(lambda e: e.id <= entry_id))
 
         def of_case(self, case_id: str) -> list[Any]:
             return self.where(lambda e: e.case_id == case_id)
@@ -594,6 +603,9 @@ class InMemoryServiceDatabase:
 
     def __call__(self) -> InMemoryUnitOfWork:
         return self.uow_class(self.tables, self.clock)
+
+    def lease(self, name: str) -> AbstractContextManager[bool]:
+        return nullcontext(True)  # one process: every scan is its own
 
     def outbox_rows(self) -> list[dict[str, Any]]:
         return list(self.tables.get("outbox", []))

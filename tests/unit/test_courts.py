@@ -218,6 +218,25 @@ def test_the_simulated_court_answers_only_after_realistic_delays(courts_db, cloc
     assert states(courts_db) == "ruled"
 
 
+@pytest.mark.parametrize("storage", ["courts_db", "courts_sql_db"])
+def test_only_matters_quiet_for_the_courts_quickest_step_are_asked_about(request, clock, storage):
+    db = request.getfixturevalue(storage)
+    receive(db, COURTS, "judicial_confirmation", from_agency="mediation")
+    asked: list[str] = []
+
+    class WatchedCourt(SimulatedCourt):
+        def answer(self, matter, now):
+            asked.append(matter.case_id)
+            return super().answer(matter, now)
+
+    clock.advance(hours=23)
+    COURTS.consult_court(db, WatchedCourt())
+    assert asked == []  # received less than a day ago: no court answers that soon
+    clock.advance(hours=1)
+    COURTS.consult_court(db, WatchedCourt())
+    assert asked == ["LD-1"]
+
+
 def test_a_step_a_clerk_already_recorded_is_not_recorded_again(courts_db, clock):
     run(courts_db, COURTS.accept_handoff, receive(courts_db, COURTS, "litigation", from_agency="arbitration"))
     clock.advance(days=61)

@@ -115,6 +115,9 @@ class Analytics:
 
     def _raise(self, uow: AnalyticsUnitOfWork, warning: Warning, cause: Envelope) -> None:
         now = cause.occurred_at
+        # A subject (an employer, a platform) spans cases: events of two of its cases must not
+        # both find it unsaid and say it twice.
+        uow.hold(f"warning:{warning.rule}:{warning.subject}")
         last = uow.warnings.last_raised(warning.rule, warning.subject)
         if last is not None and now - last < timedelta(days=self.figures.warning_quiet_days):
             return  # said already, lately

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Date, String, Table
+from datetime import datetime
 
+from sqlalchemy import Boolean, Column, Connection, Date, String, Table, func, select
+
+from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.sealed import SealedCaseRepository
@@ -30,7 +33,12 @@ plumbing = add_plumbing_tables(metadata, personal_data=True)
 
 
 class SqlCourtMatters(SealedCaseRepository[CourtMatter], CourtMatters):
-    pass
+    def quiet_since(self, moment: datetime) -> list[str]:
+        c = self.table.c
+        return list(self.connection.execute(
+            select(c.case_id).where(c.state != CaseState.CLOSED,
+                                    func.coalesce(c.last_step_at, c.received_at) <= moment)
+            .order_by(c.case_id)).scalars())
 
 
 class SqlCourtsUnitOfWork(SqlUnitOfWork, CourtsUnitOfWork):

@@ -32,12 +32,18 @@ class CourtAnswer:
 
 
 class CourtSystem(Protocol):
+    # No step of this court comes sooner than this after a matter's last one (or its receipt):
+    # matters quieter than that are not asked.
+    quiet_for: timedelta
+
     def answer(self, matter: CourtMatter, now: datetime) -> CourtAnswer | None:
         """The court's next step on ``matter`` not yet recorded by the bridge, if it took one."""
 
 
 class NoCourtSystem:
     """Clerks enter every step by RPC: nothing is asked of a court system."""
+
+    quiet_for = timedelta(days=36_500)  # it never answers: no matter is ever asked
 
     def answer(self, matter: CourtMatter, now: datetime) -> CourtAnswer | None:
         return None
@@ -61,6 +67,8 @@ class SimulatedCourt:
     """A court that answers every matter along a realistic course. What a debtor does (pays,
     objects, or lets an order stand) is fixed per matter by a checksum of its handoff id, so a
     run is reproducible."""
+
+    quiet_for = timedelta(days=1)  # its quickest step (enforcement of a final payment order)
 
     def answer(self, matter: CourtMatter, now: datetime) -> CourtAnswer | None:
         since = matter.last_step_at or matter.received_at

@@ -12,7 +12,6 @@ from disputes_shared.clocks.statutory import StatutoryClock, china_day
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff
-from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.contract.strict import money
 from disputes_shared.plumbing.agency import ReceivingAgency, case_view
 
@@ -129,7 +128,7 @@ class CourtsBridge(ReceivingAgency[CourtMatter, CourtsUnitOfWork]):
         if court is None:
             return 0
         with unit_of_work() as uow:
-            open_ids = [m.case_id for m in uow.cases.not_in_states([CaseState.CLOSED])]
+            open_ids = uow.cases.quiet_since(uow.clock.now() - court.quiet_for)
         recorded = 0
         for case_id in open_ids:
             # One step per matter per round: the next step waits from this one.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from datetime import datetime
+
 from disputes_shared.ports import CaseRepository, UnitOfWork
 
 from .domain import CourtMatter
@@ -9,6 +12,11 @@ from .domain import CourtMatter
 
 class CourtMatters(CaseRepository[CourtMatter]):
     """The matters held here; the base queries serve (every matter not closed...)."""
+
+    @abstractmethod
+    def quiet_since(self, moment: datetime) -> list[str]:
+        """The ids of the matters not closed whose last step (or receipt) was at or before
+        ``moment``."""
 
 
 class CourtsUnitOfWork(UnitOfWork):

@@ -57,5 +57,8 @@ class CourtsBridgeService(HandoffDeskRpc, OperationsEndpoints, StatutoryClocks):
     @timer(interval=5)
     @operational
     def consult_court(self) -> None:
-        """Record what the court's own system reports (``COURT_SYSTEM``: simulated or none)."""
-        self.agency_logic.consult_court(self.storage)
+        """Record what the court's own system reports (``COURT_SYSTEM``: simulated or none).
+        One replica at a time: the others would only find the steps recorded already."""
+        with self.storage.lease("consult-court") as mine:
+            if mine:
+                self.agency_logic.consult_court(self.storage)

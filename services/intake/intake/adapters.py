@@ -100,6 +100,7 @@ SEALED_CLAIM_FIELDS = SEALED_FIELDS
 
 class SqlClaims(SealedRows[Claim], Claims):
     sealed = SEALED_CLAIM_FIELDS
+    locks_what_it_gets = True  # a claim is intake's case: its changes take turns
 
     def _row(self, obj: Claim) -> dict[str, Any]:
         row = super()._row(obj)

@@ -10,6 +10,7 @@ from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, se
 from disputes_shared.contract.handoff import Handoff
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.locks import LockSpace, lock
 from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
@@ -83,6 +84,8 @@ plumbing = add_plumbing_tables(metadata, outbox=False, clocks=False)
 # Left in the database for the release before, whose relay still polls it; dropped next release.
 metadata.info["retired_tables"] = ("outbox",)
 
+CHAIN_END = "trail-chain"  # the sequencer lock's name: held by an append until it commits
+
 # Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
@@ -102,6 +105,16 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
         """The id and hash of the last entry recorded, if any."""
         row = self.connection.execute(HEAD).first()
         return (row.id, row.entry_hash) if row else (None, None)
+
+    def head_to_append_to(self) -> tuple[int | None, str | None]:
+        # The one lock the chain needs, taken by appends only: held to commit, so the next
+        # append reads this one's entry as its head (each statement sees what was committed
+        # before it began), and ids are given in chain order.
+        lock(self.connection, LockSpace.SEQUENCER, CHAIN_END)
+        return self.head_hash()
+
+    def count_through(self, entry_id: int) -> int:
+        return super().count(self.table.c.id <= entry_id)
 
     def of_case(self, case_id: str) -> list[TrailEntry]:
         """A case's entries in the order they were recorded."""

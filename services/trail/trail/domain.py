@@ -178,7 +178,8 @@ def summarise(case_id: str, entries: list[TrailEntry]) -> CaseSummary:
     Events from different agencies can arrive out of order; replaying by ``occurred_at`` puts
     them back. A move the table still refuses is kept as an anomaly for the auditors.
     """
-    ordered = sorted(entries, key=lambda e: (e.occurred_at, e.id or 0))
+    # At the same moment, by place in the chain; an entry not yet recorded (no place) is last.
+    ordered = sorted(entries, key=lambda e: (e.occurred_at, e.id is None, e.id or 0))
     progress = CaseProgress()
     summary = CaseSummary(case_id=case_id, state=str(progress.state), aid_state=str(progress.aid),
                           opened_at=ordered[0].occurred_at, last_event_at=ordered[-1].occurred_at)

@@ -65,7 +65,6 @@ class Trail:
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
             causation_id=envelope.causation_id)
-        self._record(uow, entry)
         if envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
@@ -73,8 +72,10 @@ class Trail:
         if envelope.event_type == ERASED_EVENT:
             self._erase_texts(uow, envelope.case_id)
         if envelope.event_type in CASELESS_EVENTS:
-            return "handled"  # recorded and chained like every event; no case to summarise
-        entries = self._entries(uow, envelope.case_id)
+            self._record(uow, entry)  # chained like every event; no case to summarise
+            return "handled"
+        self._seal(entry)
+        entries = [*self._entries(uow, envelope.case_id), entry]
         if envelope.event_type == READ_EVENT:
             uow.reads.add(read_of(entry, worker_ref_of(entries)))
         elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
@@ -83,9 +84,12 @@ class Trail:
             uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
         before = uow.summaries.get(envelope.case_id)
         summary = summarise(envelope.case_id, entries)
+        (uow.summaries.save if before else uow.summaries.add)(summary)
+        # Appended last: the chain's end is held from the append to the commit, so the rest of
+        # the work is done before it is taken.
+        self._append(uow, entry)
         if summary.bounced and not (before and before.bounced):
             self._flag_bounced(uow, summary, entry)
-        (uow.summaries.save if before else uow.summaries.add)(summary)
         return "handled"
 
     def _erase_texts(self, uow: TrailUnitOfWork, case_id: str) -> None:
@@ -105,12 +109,16 @@ class Trail:
             causation_id=cause.event_id))
 
     def checkpoint(self, uow: TrailUnitOfWork) -> Checkpoint | None:
-        """Sign the head of the chain, if it moved since the last checkpoint."""
+        """Sign the head of the chain, if it moved since the last checkpoint. One replica at a
+        time: checkpoints are a chain too (each names the one before)."""
+        if not uow.lease("trail-checkpoint"):
+            return None  # another replica is signing one now
         entry_id, head = uow.entries.head_hash()
         if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
             return None
         last = uow.checkpoints.latest()
-        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count(), head_hash=head,
+        # Counted up to the head read: appends committed since then are the next checkpoint's.
+        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count_through(entry_id), head_hash=head,
                                 signed_at=uow.clock.now(), previous=last.signature if last else "",
                                 signature="")
         checkpoint.signature = self._signed(checkpoint.message())
@@ -130,11 +138,18 @@ class Trail:
         return uow.entries.of_case(case_id)
 
     def _record(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
-        # The transaction holds the database's write lock, so no other entry can take the same
-        # place in the chain.
+        self._seal(entry)
+        self._append(uow, entry)
+
+    @staticmethod
+    def _seal(entry: TrailEntry) -> None:
+        """The entry as the chain keeps it: its free texts salted and set beside it."""
         entry.format = ENTRY_FORMAT
         entry.payload, entry.texts = with_texts_salted(entry.payload)
-        entry.prev_hash = uow.entries.head_hash()[1] or GENESIS
+
+    def _append(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
+        """The sealed entry at the chain's end (held from here until the transaction ends)."""
+        entry.prev_hash = uow.entries.head_to_append_to()[1] or GENESIS
         entry.entry_hash = entry_digest(entry.prev_hash, entry)
         entry.signature = self._signed(entry_message(entry.entry_hash))
         uow.entries.add(entry)

@@ -18,6 +18,15 @@ class TrailEntries(Repository[TrailEntry]):
         """The id and hash of the last entry recorded, if any."""
 
     @abstractmethod
+    def head_to_append_to(self) -> tuple[int | None, str | None]:
+        """The id and hash of the last entry recorded, the chain's end held for this
+        transaction until it ends: no other entry can take the next place meanwhile."""
+
+    @abstractmethod
+    def count_through(self, entry_id: int) -> int:
+        """How many entries were recorded up to and including ``entry_id``."""
+
+    @abstractmethod
     def of_case(self, case_id: str) -> list[TrailEntry]:
         """A case's entries in the order they were recorded."""
 

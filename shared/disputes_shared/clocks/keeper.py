@@ -16,7 +16,7 @@ from typing import Any
 
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
-from ..ports import UnitOfWork
+from ..ports import UnitOfWork, case_lock_name
 from ..statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 from .kinds import ClockKind
 from .statutory import CaseRef, ClockNotRunning, StatutoryClock, clock_payload, start_clock
@@ -114,10 +114,18 @@ class ClockKeeper:
     def _fire(self, unit_of_work: Callable[[], UnitOfWork], clock_id: str,
               on_elapsed: OnElapsed) -> StatutoryClock | None:
         with unit_of_work() as uow:
+            seen = uow.clocks.peek(clock_id)
+            if seen is None:
+                return None
+            # The agency's follow-up changes the case: held first, as its events and commands
+            # hold it, then the clock read again as it is now.
+            uow.hold(case_lock_name(seen.case_id))
             clock = uow.clocks.get(clock_id)
             now = uow.clock.now()
+            # The conditional update is what fires a clock once: a replica that listed it too
+            # finds it elapsed already (or stopped meanwhile) and leaves it.
             if clock is None or not clock.is_due(now) or not uow.clocks.claim_elapsed(clock, now):
-                return None  # another worker fired it, or it was stopped meanwhile
+                return None
             clock.elapse(now)
             uow.emit(self._event(clock, "clock.elapsed", uow,
                                  elapsed_means=clock.rule.elapsed_means))

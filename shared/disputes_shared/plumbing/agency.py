@@ -17,7 +17,7 @@ from ..contract.handoff import Handoff, HandoffPurpose
 from ..contract.lifecycle import CaseState, UnknownCase, move_of, state_when_requested
 from ..contract.reads import ReadVia, declared_purpose, dossier_fields, read_recorded
 from ..contract.vocabularies import ReadPurpose
-from ..ports import ERASED, CaseRepository, UnitOfWork
+from ..ports import ERASED, CaseRepository, UnitOfWork, case_lock_name
 from .erasure import ERASED_EVENT, act_on_erasure, shown
 from .handoff_desk import HandoffDesk, HandoffRefused
 
@@ -53,6 +53,9 @@ class ReceivingAgency(Generic[C, U]):
         return uow.cases  # type: ignore[attr-defined]
 
     def case(self, uow: U, case_id: str) -> C:
+        # Held before its row, as an event of the case holds it, so that a command, an event
+        # and a clock of one case take turns in one order (no deadlock between them).
+        uow.hold(case_lock_name(case_id))
         found = self.cases(uow).get(case_id)
         if found is None:
             raise UnknownCase(f"{self.agency} holds no case {case_id}")

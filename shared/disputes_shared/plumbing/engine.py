@@ -1,5 +1,5 @@
 """Opening a service's own database: the engine (SQLite or PostgreSQL, made cooperative with
-eventlet), its timeouts, one transaction at a time, and the ``MetaData`` naming rule."""
+eventlet), its timeouts, and the ``MetaData`` naming rule."""
 from __future__ import annotations
 
 import dataclasses
@@ -25,10 +25,6 @@ NAMING_CONVENTION = {
 }
 
 
-# Key of the PostgreSQL advisory lock every service transaction holds (any fixed number would do).
-SERVICE_TRANSACTION_LOCK = 727_2026
-
-
 def service_metadata() -> MetaData:
     """The ``MetaData`` of one service's own database."""
     return MetaData(naming_convention=NAMING_CONVENTION)
@@ -41,8 +37,8 @@ class DatabaseTimeouts:
     A statement running too long, a lock waited for too long, a transaction left open and idle:
     each is ended with an error instead of stopping the service behind it. The consumer retries
     the event (a passing failure), so a lock held for a minute elsewhere delays work, never
-    loses it. The lock wait includes the queue for the service's own transaction lock, which a
-    busy service makes long: the default leaves room for that before it calls a wait stuck.
+    loses it. Locks are per case (and the trail's chain append), so a lock waited for is
+    another change of the same case, or a stalled holder.
     """
 
     statement: float = 60.0
@@ -67,22 +63,13 @@ def make_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
         if parsed.drivername == "postgresql":  # no driver named: ours, not SQLAlchemy's default
             parsed = parsed.set(drivername="postgresql+psycopg2")
         _cooperate_with_eventlet(parsed.get_driver_name())
-        # Transactions take turns (below), so more connections would only queue on the lock and
-        # use up the server's max_connections across services and replicas.
-        engine = create_engine(parsed, pool_pre_ping=True, pool_size=3, max_overflow=2,
-                               pool_timeout=60, hide_parameters=True,
-                               connect_args={"options": (timeouts or DatabaseTimeouts())
-                                             .server_options()})
-
-        @event.listens_for(engine, "begin")
-        def _one_transaction_at_a_time(connection: Connection) -> None:
-            # The service layers read, then write (extend the trail's hash chain, add a case's
-            # summary unless there is one) and rely on one transaction at a time per database,
-            # as SQLite's BEGIN IMMEDIATE gives. This lock, held to commit or rollback, gives
-            # PostgreSQL the same rule (advisory locks are per database).
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SERVICE_TRANSACTION_LOCK})")
-
-        return engine
+        # A few connections per replica: enough for workers on different cases to run side by
+        # side, few enough that every service's replicas stay within the server's
+        # max_connections. Transactions take only the locks their work needs (``locks.py``).
+        return create_engine(parsed, pool_pre_ping=True, pool_size=3, max_overflow=2,
+                             pool_timeout=60, hide_parameters=True,
+                             connect_args={"options": (timeouts or DatabaseTimeouts())
+                                           .server_options()})
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":

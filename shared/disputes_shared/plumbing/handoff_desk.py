@@ -14,7 +14,7 @@ from ..contract.agencies import Agency
 from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from ..contract.handoff_events import handoff_answer_event, handoff_from_payload, handoff_request_events
-from ..ports import UnitOfWork
+from ..ports import UnitOfWork, case_lock_name
 
 
 class UnknownHandoff(LookupError):
@@ -87,6 +87,10 @@ class HandoffDesk:
 
     def inbound(self, uow: UnitOfWork, handoff_id: str) -> Handoff:
         """A handoff addressed to this agency, to be answered."""
+        seen = uow.handoffs.peek(handoff_id)
+        if seen is not None:
+            # Its case held before its row, as an event of the case holds them (no deadlock).
+            uow.hold(case_lock_name(seen.case_id))
         handoff = uow.handoffs.get(handoff_id)
         if handoff is None or handoff.to_agency != self.agency:
             raise UnknownHandoff(f"no handoff {handoff_id} to {self.agency}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from ..ports import UnitOfWork, apply_once
 from .access import actor_of, rpc
 from .engine import make_engine
 from .handoff_desk import handoff_view
+from .locks import lease
 from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .operations import OperationsServer
@@ -93,7 +95,8 @@ class Storage(DependencyProvider):
                               on_commit=None if self.relay is None else self.relay.wake, keys=self.keys)
 
     def database(self, actor: dict[str, str] | None = None) -> ServiceDatabase:
-        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions, actor)
+        return ServiceDatabase(self.unit_of_work, self.schema_head, self.known_revisions, actor,
+                               lambda name: lease(self.engine, name))
 
     def get_dependency(self, worker_ctx: Any) -> ServiceDatabase:
         return self.database(actor_of(worker_ctx))
@@ -108,6 +111,8 @@ class ServiceDatabase:
     schema_head: str
     known_revisions: frozenset[str]
     actor: dict[str, str] | None = None  # the signed-in person whose call this worker runs
+    # ``with storage.lease(name) as mine``: whether this replica runs the scan ``name`` now.
+    lease: Callable[[str], AbstractContextManager[bool]] = lambda name: nullcontext(True)
 
     def __call__(self) -> SqlUnitOfWork:
         uow = self.unit_of_work()
@@ -215,7 +220,7 @@ class StatutoryClocks:
     timer only decides how often to look.
     """
 
-    storage: Callable[[], UnitOfWork]
+    storage: ServiceDatabase
     agency_logic: Any
     metrics: PlatformMetrics
 
@@ -225,8 +230,12 @@ class StatutoryClocks:
         """Fire what is due; then the clock gauges (per kind: running, soonest due)."""
         keeper: ClockKeeper = self.agency_logic.clocks
         try:
-            keeper.fire_due(self.storage, self.agency_logic.on_clock_elapsed,
-                            fired=lambda clock: self.metrics.clock_breached(str(clock.kind)))
+            # One replica looks each tick; should two (a lease lost with its connection), the
+            # conditional update still fires each clock once.
+            with self.storage.lease("statutory-clocks") as mine:
+                if mine:
+                    keeper.fire_due(self.storage, self.agency_logic.on_clock_elapsed,
+                                    fired=lambda clock: self.metrics.clock_breached(str(clock.kind)))
         finally:
             with self.storage() as uow:
                 summary = keeper.summary(uow)

@@ -18,11 +18,12 @@ and what the relay logs and records of a failure names the event, never its cont
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
@@ -111,19 +112,26 @@ class OutboxRelay:
         if not chosen:
             self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
             return 0, 0
-        rows = self._rows(chosen)
-        # The round is published, then its confirms awaited together; only what the broker
-        # confirmed is marked sent, in one transaction. A crash before the mark re-sends the
-        # round and consumers drop the duplicates by event id.
-        # A body that does not open (its case's data key erased, a key-encryption key missing)
-        # is parked like an unroutable one, not sent, and holds back its case only.
-        confirms = iter(self.publisher.publish_many([
-            Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id)
-            for row, body in rows if isinstance(body, str)]))
-        outcomes = [next(confirms) if isinstance(body, str) else body for _, body in rows]
-        sent = {row.id: body for (row, body), outcome in zip(rows, outcomes, strict=True)
-                if outcome is None and isinstance(body, str)}
-        self._mark_published(sent)
+        with self._round_transaction() as held:
+            rows = self._rows(held, chosen)
+            # The round is published, then its confirms awaited together; only what the broker
+            # confirmed is marked sent, in one transaction. A crash before the mark re-sends
+            # the round and consumers drop the duplicates by event id.
+            # A body that does not open (its case's data key erased, a key-encryption key
+            # missing) is parked like an unroutable one, not sent, and holds back its case only.
+            confirms = iter(self.publisher.publish_many([
+                Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id)
+                for row, body in rows if isinstance(body, str)]))
+            outcomes = [next(confirms) if isinstance(body, str) else body for _, body in rows]
+            sent = {row.id: body for (row, body), outcome in zip(rows, outcomes, strict=True)
+                    if outcome is None and isinstance(body, str)}
+            self._mark_published(held, sent)
+            self._note_outcomes(held, rows, outcomes, sent, parked, now)
+        return len(sent), len([row for row, _ in rows if row.id not in due])
+
+    def _note_outcomes(self, held: Connection | None, rows: list[tuple[Any, str | PersonalDataError]],
+                       outcomes: list[Any], sent: dict[int, str], parked: set[int], now: float) -> None:
+        """Count what was sent; park, with its reason, what was not."""
         still_parked = parked - set(sent)
         for (row, _), outcome in zip(rows, outcomes, strict=True):
             if outcome is None:
@@ -137,12 +145,33 @@ class OutboxRelay:
                           "wait behind it", row.event_id, row.event_type, row.case_id, outcome)
             self._parked_tried[row.id] = now
             still_parked.add(row.id)
-            self._record_failure(row.id, str(outcome))
+            self._record_failure(held, row.id, str(outcome))
             reason = ("unroutable" if isinstance(outcome, Unroutable) else
                       "unreadable" if isinstance(outcome, PersonalDataError) else "refused")
             self.metrics.publish_failures.labels(self.metrics.agency, reason).inc()
         self.metrics.outbox_parked.labels(self.metrics.agency).set(len(still_parked))
-        return len(sent), len(rows) - len(due)
+
+    @contextlib.contextmanager
+    def _round_transaction(self) -> Iterator[Connection | None]:
+        """On PostgreSQL, one transaction for a round: its rows are locked from read to mark
+        (``FOR UPDATE SKIP LOCKED``), so another replica's relay skips them instead of sending
+        them again, and goes on with other cases. On SQLite, none (None): each step is its own
+        short transaction, as a write lock held across the broker's confirms would stop the
+        service's own writers, and a file has one service process."""
+        if self.engine.dialect.name != "postgresql":
+            yield None
+            return
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def _step(self, held: Connection | None) -> Iterator[Connection]:
+        """The round's transaction, or else one of the step's own."""
+        if held is not None:
+            yield held
+            return
+        with self.engine.begin() as connection:
+            yield connection
 
     def _heads(self) -> tuple[list[int], set[int]]:
         """Each case's earliest unpublished event, in commit order: those never refused, and
@@ -166,16 +195,18 @@ class OutboxRelay:
                 parked.add(row.id)
         return heads, parked
 
-    def _rows(self, ids: list[int]) -> list[tuple[Any, str | PersonalDataError]]:
+    def _rows(self, held: Connection | None, ids: list[int]) -> list[tuple[Any, str | PersonalDataError]]:
         """The rows, each with its body opened (in memory only), or why it does not open."""
         columns = self.outbox.c
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(columns.id, columns.exchange, columns.routing_key, columns.body,
-                       columns.event_id, columns.event_type, columns.case_id)
-                # Still unpublished: another replica's relay may have sent and cut a row since
-                # the heads were read, and a cut row has no payload left to send.
-                .where(columns.id.in_(ids), columns.published_at.is_(None)).order_by(columns.id)).all()
+        query = (select(columns.id, columns.exchange, columns.routing_key, columns.body,
+                        columns.event_id, columns.event_type, columns.case_id)
+                 # Still unpublished: another replica's relay may have sent and cut a row since
+                 # the heads were read, and a cut row has no payload left to send.
+                 .where(columns.id.in_(ids), columns.published_at.is_(None)).order_by(columns.id))
+        if held is not None:
+            query = query.with_for_update(skip_locked=True)  # rows another relay is sending
+        with self._step(held) as connection:
+            rows = connection.execute(query).all()
             case_keys = None if self.case_keys is None else self.case_keys(connection)
             if case_keys is not None:
                 try:
@@ -183,7 +214,6 @@ class OutboxRelay:
                 except PersonalDataError:
                     pass  # a key that does not unwrap parks its own event below, no other
             opened = [(row, self._opened(case_keys, row)) for row in rows]
-            connection.rollback()
         return opened
 
     @staticmethod
@@ -193,12 +223,12 @@ class OutboxRelay:
         except PersonalDataError as exc:
             return exc
 
-    def _mark_published(self, bodies: dict[int, str]) -> None:
+    def _mark_published(self, held: Connection | None, bodies: dict[int, str]) -> None:
         """Confirmed: marked published, the body cut down to its header (no payload)."""
         if not bodies:
             return
         columns = self.outbox.c
-        with self.engine.begin() as connection:
+        with self._step(held) as connection:
             connection.execute(
                 update(self.outbox).where(columns.id == bindparam("row_id"),
                                           columns.published_at.is_(None)).values(
@@ -206,7 +236,7 @@ class OutboxRelay:
                     body=bindparam("header")),
                 [{"row_id": row_id, "header": purged_body(body)} for row_id, body in bodies.items()])
 
-    def _record_failure(self, row_id: int, error: str) -> None:
-        with self.engine.begin() as connection:
+    def _record_failure(self, held: Connection | None, row_id: int, error: str) -> None:
+        with self._step(held) as connection:
             connection.execute(update(self.outbox).where(self.outbox.c.id == row_id).values(
                 attempts=self.outbox.c.attempts + 1, last_error=error[:2000]))

@@ -35,6 +35,7 @@ class RowStatements:
     insert: Any
     update: Any
     get: Any
+    get_for_update: Any
 
 
 @functools.cache
@@ -43,13 +44,18 @@ def _row_statements(table: Table) -> RowStatements:
     parameters, SQLAlchemy reuses their compiled form; a statement built afresh for every row
     must be walked and hashed again each time, which was a good part of an event's cost."""
     key = table.primary_key.columns.values()[0]
+    get = select(table).where(key == bindparam(KEY_PARAMETER))
     return RowStatements(insert=insert(table),
                          update=update(table).where(key == bindparam(KEY_PARAMETER)),
-                         get=select(table).where(key == bindparam(KEY_PARAMETER)))
+                         get=get, get_for_update=get.with_for_update())
 
 
 class DataclassRepository(Generic[T]):
     """Rows of ``table`` as instances of the dataclass ``cls`` (same names for columns and fields)."""
+
+    # Whether ``get`` locks the row it reads until the transaction ends (PostgreSQL's
+    # ``FOR UPDATE``; SQLite leaves the clause out, its transactions already take turns).
+    locks_what_it_gets = False
 
     def __init__(self, connection: Connection, table: Table, cls: type[T]) -> None:
         self.connection = connection
@@ -73,7 +79,13 @@ class DataclassRepository(Generic[T]):
             raise LookupError(f"no {self.table.name} row {key!r} to update")
 
     def get(self, key: Any) -> T | None:
-        row = self.connection.execute(self.statements.get, {KEY_PARAMETER: key}).mappings().first()
+        return self._got(self.statements.get_for_update if self.locks_what_it_gets else self.statements.get, key)
+
+    def peek(self, key: Any) -> T | None:
+        return self._got(self.statements.get, key)
+
+    def _got(self, statement: Any, key: Any) -> T | None:
+        row = self.connection.execute(statement, {KEY_PARAMETER: key}).mappings().first()
         return None if row is None else self.object_of(row)
 
     def find(self, *where: Any, order_by: Any = None, limit: int | None = None) -> list[T]:
@@ -107,7 +119,12 @@ class DataclassRepository(Generic[T]):
 
 
 class SqlCaseRepository(DataclassRepository[T], CaseRepository[T]):
-    """An agency's cases in a table of ``agency_case_columns`` (and the agency's own)."""
+    """An agency's cases in a table of ``agency_case_columns`` (and the agency's own).
+
+    A case loaded is locked until the transaction ends: two changes of one case take turns
+    (neither overwrites the other's), changes of different cases run side by side."""
+
+    locks_what_it_gets = True
 
     def in_states(self, states: Iterable[str]) -> list[T]:
         return self.listed(self.table.c.state.in_([str(s) for s in states]))
@@ -117,6 +134,8 @@ class SqlCaseRepository(DataclassRepository[T], CaseRepository[T]):
 
 
 class SqlHandoffRepository(DataclassRepository[Handoff], HandoffRepository):
+    locks_what_it_gets = True  # answering a handoff reads, then writes it: answers take turns
+
     def pending_to(self, agency: Agency) -> list[Handoff]:
         return self.find(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING,
                          order_by=self.table.c.requested_at)

@@ -13,6 +13,7 @@ from ..contract.envelope import Envelope
 from ..contract.handoff import Handoff
 from ..ports import UnitOfWork
 from .inbox import SqlInbox
+from .locks import LockSpace, lock, try_lock
 from .outbox import SqlOutbox
 from .personal_data import KeyManagement
 from .repositories import SqlClockRepository, SqlHandoffRepository
@@ -53,6 +54,12 @@ class SqlUnitOfWork(UnitOfWork):
 
     def bind(self, connection: Connection) -> None:
         """Subclasses make their own repositories here."""
+
+    def hold(self, name: str) -> None:
+        lock(self.connection, LockSpace.KEY, name)
+
+    def lease(self, name: str) -> bool:
+        return try_lock(self.connection, LockSpace.LEASE, name)
 
     def erase_personal_data(self, case_id: str) -> bool:
         if self.tables.data_keys is None:
