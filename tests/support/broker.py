@@ -17,7 +17,7 @@ from kombu import Connection
 
 from disputes_cli.broker_setup import BrokerCredentials, remove_users, set_up_broker, vhost_of
 from disputes_shared.contract.envelope import Envelope, encode
-from disputes_shared.contract.routing import route
+from disputes_shared.contract.routing import case_headers, route
 from disputes_shared.kit.broker import read_parked
 
 _USERS: dict[str, dict[str, BrokerCredentials]] = {}  # by vhost
@@ -101,5 +101,5 @@ def send(amqp_uri: str, envelope: Envelope) -> None:
     message id, as its source agency's broker user."""
     exchange, routing_key = route(envelope)
     publish_as(amqp_uri, envelope.source_agency, exchange, routing_key, encode(envelope),
-               message_id=envelope.event_id)
+               message_id=envelope.event_id, headers=case_headers(envelope.case_id))
 

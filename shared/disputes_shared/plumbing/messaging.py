@@ -29,7 +29,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE, HOLD_NO_CASES
-from ..kit.broker import ConfirmedPublisher, agency_queue, park, require_queue
+from ..kit.broker import (
+    ConfirmedPublisher,
+    first_sent_to,
+    inbox,
+    inbox_shards,
+    park,
+    require_inbox,
+)
 from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
@@ -120,7 +127,7 @@ class RawQueueConsumer(SettlingQueueConsumer):
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
             consumer = PlainConsumer(
-                channel, queues=[provider.queue], on_decode_error=self.on_decode_error,
+                channel, queues=provider.queues, on_decode_error=self.on_decode_error,
                 on_message=partial(self.handle_message, provider, None),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
@@ -137,11 +144,13 @@ class RawQueueConsumer(SettlingQueueConsumer):
 
 
 class EventConsumer(Consumer):
-    """Consumes the agency's inbound queue and calls the method with a validated ``Envelope``.
+    """Consumes the agency's inbox (every shard of it) and calls the method with a validated
+    ``Envelope``.
 
     Invalid messages never reach the method; a method that raises has its message parked.
     A case's events are handled one at a time in delivery order (see ``ordering``); with
-    ``in_one_lane`` every event is, for a consumer whose handling reads across cases.
+    ``in_one_lane`` every event is, for a consumer whose handling reads across cases (then the
+    service runs one replica: the shards split a case's events from other cases' only).
     """
 
     queue_consumer = RawQueueConsumer()
@@ -166,11 +175,13 @@ class EventConsumer(Consumer):
         from .config import agency_of_service
 
         self.agency = self.agency or agency_of_service(self.container.service_name)
-        self.queue = agency_queue(self.agency, declare=False)
+        shards = int(self.container.config.get("INBOX_SHARDS") or inbox_shards())
+        self.queues = inbox(self.agency, shards, declare=False)
+        self.queue = self.queues[0]
         with Connection(self.container.config["AMQP_URI"]) as connection:
             # The broker's set-up declared every queue before anyone published; the agency's
             # user may only consume its own.
-            require_queue(connection, self.queue.name)
+            require_inbox(connection, self.agency, shards)
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
         super().setup()
 
@@ -248,7 +259,7 @@ class EventConsumer(Consumer):
         sealed with this service's keys, or left out by a service that keeps none; anything else
         (a sealed one parked again included) as it came (None)."""
         body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
-        exchange = (message.delivery_info or {}).get("exchange", "")
+        exchange, _ = first_sent_to(message)
         if is_sealed(message.headers, body) or not carries_personal_data(exchange, body):
             return None, {}
         if self.agency in HOLD_NO_CASES:
