@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import socket
 import time
 import traceback
 from functools import partial
@@ -31,6 +32,7 @@ from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode
 from ..contract.routing import DEAD_LETTER_QUEUE, HOLD_NO_CASES
 from ..kit.broker import (
     ConfirmedPublisher,
+    _close_quietly,
     first_sent_to,
     inbox,
     inbox_shards,
@@ -122,9 +124,18 @@ class SettlingQueueConsumer(QueueConsumer):
 
 class RawQueueConsumer(SettlingQueueConsumer):
     """The queue consumer of events, except that kombu does not decode the body: a body it could
-    not decode would kill the consumer thread. The contract decodes and validates it instead."""
+    not decode would kill the consumer thread. The contract decodes and validates it instead.
+
+    It stops by closing its channel, never by cancelling its consumers: a shard's next consumer
+    (another replica) becomes active the moment this one is cancelled, while this one still
+    holds deliveries unsettled, and would apply a case's later events before them. A closed
+    channel hands every unsettled delivery back at once, before the next consumer is activated;
+    one that was running here is redelivered there and dropped by the inbox."""
+
+    _channel: Any = None
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        self._channel = channel
         for provider in self._providers:
             consumer = PlainConsumer(
                 channel, queues=provider.queues, on_decode_error=self.on_decode_error,
@@ -133,6 +144,34 @@ class RawQueueConsumer(SettlingQueueConsumer):
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+    def _cancel_consumers_if_requested(self) -> None:
+        removals: dict[Any, Any] = dict(self._pending_remove_providers)
+        self._pending_remove_providers.clear()
+        if not removals:
+            return
+        for provider in removals:
+            provider.hand_back()
+            self._consumers.pop(provider)
+        if self._channel is not None:
+            _close_quietly(self._channel)  # in the consumer's own thread: a clean close
+        for removed in removals.values():
+            removed.send()
+
+    def kill(self) -> None:
+        for provider in self._providers:
+            provider.hand_back()
+        self.should_stop = True  # no reconnecting once the socket is dropped
+        connection = getattr(self._channel, "connection", None)
+        sock = getattr(getattr(connection, "transport", None), "sock", None)
+        if sock is not None:
+            # From another thread than the consumer's: drop the socket, as a crash would,
+            # rather than cancel first (the consumer thread's way out).
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                log.debug("socket already closed", exc_info=True)
+        super().kill()
 
     def on_decode_error(self, message: Message, exc: Exception) -> None:
         """A compressed body (``PlainConsumer``); kombu's own handler would log the body and
@@ -164,6 +203,7 @@ class EventConsumer(Consumer):
         self._publisher: ConfirmedPublisher | None = None
         self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
         self._keys: KeyManagement | None = None
+        self._handed_back = False
 
     def keys(self) -> KeyManagement:
         """The service's key management, made on first need (parking or opening a dossier)."""
@@ -198,6 +238,8 @@ class EventConsumer(Consumer):
             except (PersonalDataError, ValueError) as exc:
                 self.park_and_ack(message, f"a sealed parked message that does not open here: {exc}")
                 return
+        if self._handed_back:
+            return
         envelope, reason = decode_or_reason(raw, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
@@ -205,7 +247,14 @@ class EventConsumer(Consumer):
         if self._lanes.admit(self._lane_of(envelope), (envelope, message)):
             self._attempt(envelope, message, attempt=1)
 
+    def hand_back(self) -> None:
+        """The broker takes back every delivery not settled (the channel closes): start none
+        that is waiting its turn or a retry; the shard's next consumer has it."""
+        self._handed_back = True
+
     def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
+        if self._handed_back:
+            return
         try:
             self.container.spawn_worker(
                 self, (envelope,), {}, context_data=self.unpack_message_headers(message),
