@@ -188,8 +188,8 @@ class EventConsumer(Consumer):
 
     Invalid messages never reach the method; a method that raises has its message parked.
     A case's events are handled one at a time in delivery order (see ``ordering``); with
-    ``in_one_lane`` every event is, for a consumer whose handling reads across cases (then the
-    service runs one replica: the shards split a case's events from other cases' only).
+    ``in_one_lane`` every event is, for a consumer whose handling reads across cases (across
+    cases in the order the shards deliver them, which is not the order they were published).
     """
 
     queue_consumer = RawQueueConsumer()
