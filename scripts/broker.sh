@@ -2,9 +2,9 @@
 # Make sure a RabbitMQ broker answers on 127.0.0.1 for tests and local runs.
 #
 #   scripts/broker.sh start   use the broker already on 127.0.0.1:5672 (and make
-#                             sure its management and prometheus plugins are
-#                             on), or start our own, loopback only, with state
-#                             under var/rabbitmq
+#                             sure its management, prometheus and consistent-hash
+#                             exchange plugins are on), or start our own, loopback
+#                             only, with state under var/rabbitmq
 #   scripts/broker.sh stop    stop the broker ONLY if this script started it
 #                             (marker var/run/broker.started); never another one
 #   scripts/broker.sh status  AMQP / management answering? started by us?
@@ -66,6 +66,13 @@ prom_up() {
 mgmt_up() {
     command -v curl >/dev/null 2>&1 || return 1
     curl -fsS -o /dev/null --max-time 3 -u guest:guest "$MGMT_URL" >/dev/null 2>&1
+}
+
+# The exchange type the platform services' inboxes are sharded by
+# (rabbitmq_consistent_hash_exchange), as the management API lists it.
+hash_exchange_up() {
+    command -v curl >/dev/null 2>&1 || return 1
+    curl -fsS --max-time 3 -u guest:guest "$MGMT_URL" 2>/dev/null | grep -q '"x-consistent-hash"'
 }
 
 # wait_until SECONDS CMD...: poll CMD every second until it succeeds.
@@ -181,7 +188,7 @@ ensure_rabbitmq_installed() {
 
 use_foreign_broker() {
     ensure_curl
-    if mgmt_up && prom_up; then
+    if mgmt_up && prom_up && hash_exchange_up; then
         log "management API answers on $HOST:$MGMT_PORT, broker metrics on $HOST:$PROM_PORT"
         return 0
     fi
@@ -191,7 +198,7 @@ use_foreign_broker() {
     if ! epmd_up; then
         warn "no local Erlang node (epmd not answering); cannot enable plugins on that broker"
     elif plugins="$(system_tool rabbitmq-plugins)"; then
-        log "enabling rabbitmq_management and rabbitmq_prometheus on the running broker"
+        log "enabling rabbitmq_management, rabbitmq_prometheus and rabbitmq_consistent_hash_exchange on the running broker"
         # No environment of ours here: the tool must talk to that node with its
         # own settings (on Debian the wrapper supplies the node's cookie).
         timeout 120 "$plugins" enable rabbitmq_management </dev/null 9>&- \
@@ -200,6 +207,9 @@ use_foreign_broker() {
         # broker without the plugin still serves everything else.
         timeout 120 "$plugins" enable rabbitmq_prometheus </dev/null 9>&- \
             || warn "'rabbitmq-plugins enable rabbitmq_prometheus' failed; broker metrics unavailable"
+        # Each platform service's inbox is shards behind a consistent-hash exchange.
+        timeout 120 "$plugins" enable rabbitmq_consistent_hash_exchange </dev/null 9>&- \
+            || die "'rabbitmq-plugins enable rabbitmq_consistent_hash_exchange' failed; enable it on that broker by hand"
     else
         warn "rabbitmq-plugins is not on this machine; waiting for the management API anyway"
     fi
@@ -234,7 +244,7 @@ our_ctl() {
 
 write_config() {
     mkdir -p "$RMQ_VAR/mnesia" "$RMQ_VAR/log" "$RUN_DIR"
-    local plugins="rabbitmq_management" home prometheus=0
+    local plugins="rabbitmq_management,rabbitmq_consistent_hash_exchange" home prometheus=0
     home="$(dirname "$(readlink -f "$RMQ_BIN/rabbitmq-server")")/.."
     if compgen -G "$home/plugins/rabbitmq_prometheus-*" >/dev/null; then
         plugins+=",rabbitmq_prometheus"

@@ -23,8 +23,14 @@ from kombu.exceptions import OperationalError
 
 from disputes_shared.contract.agencies import PRINCIPALS, Agency, broker_user
 from disputes_shared.contract.registry import OUTSIDE_AGENCIES
-from disputes_shared.contract.routing import broker_permissions, queue_name
-from disputes_shared.kit.broker import as_user, declare_inbox, declare_topology
+from disputes_shared.contract.routing import SUBSCRIPTIONS, broker_permissions, is_sharded, queue_name
+from disputes_shared.kit.broker import (
+    ConfirmedPublisher,
+    as_user,
+    declare_inbox,
+    declare_topology,
+    drain_single_inbox,
+)
 
 
 def management_api() -> str:
@@ -84,6 +90,25 @@ def set_up_broker(admin_uri: str, credentials_dir: Path, namespace: str = "",
     session = requests.Session()
     return {principal: _grant(session, admin_uri, credentials_dir, principal, namespace, management)
             for principal in principals}
+
+
+def drain_single_inboxes(admin_uri: str, operator_uri: str) -> dict[str, int]:
+    """Move what each platform service's single inbox of an older release still holds to the
+    service's shards, and delete it (``kit.broker.drain_single_inbox``): read as the
+    administrator, sent again as the operator, who may send as the first sender. By queue,
+    the messages moved; an agency without such a queue is left out."""
+    moved: dict[str, int] = {}
+    publisher = ConfirmedPublisher(operator_uri)
+    try:
+        with Connection(admin_uri) as connection:
+            for agency in SUBSCRIPTIONS:
+                if is_sharded(agency):
+                    count = drain_single_inbox(connection, publisher, agency)
+                    if count is not None:
+                        moved[queue_name(agency)] = count
+    finally:
+        publisher.close()
+    return moved
 
 
 # The platform's own principals: an outside agency's user is made when it is onboarded

@@ -217,6 +217,20 @@ def cmd_rebuild_analytics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_drain_inboxes(args: argparse.Namespace) -> int:
+    from disputes_shared.plumbing.config import amqp_uri
+
+    from .broker_setup import drain_single_inboxes
+    from .local import admin_uri
+
+    moved = drain_single_inboxes(admin_uri(), amqp_uri())
+    for queue, count in moved.items():
+        print(f"{queue}: {count} message(s) moved to its shards; the queue is deleted")
+    if not moved:
+        print("no single inbox of an older release is left")
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from disputes_shared.plumbing.config import amqp_uri
 
@@ -421,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     dead.add_argument("--all", action="store_true", help="with replay: every parked message")
     dead.add_argument("--limit", type=int, default=100)
     dead.add_argument("--json", action="store_true")
+    sub.add_parser("drain-inboxes", help="after an upgrade to sharded inboxes: move what each "
+                   "service's single inbox of the older release still holds to its shards")
     verify = sub.add_parser("verify", help="recompute the trail's hash chain and check its signed checkpoints")
     verify.add_argument("--database", help="the trail's database URL (default: as the services use)")
     verify.add_argument("--public-key", help="the trail's public key file (default: beside its key)")
@@ -472,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" and args.cases < 1:
         parser.error("--cases must be at least 1")
     if args.command in ("demo", "trail", "reads", "handoffs", "dead-letters", "report", "rebuild-analytics",
-                         "risk-notice", "simulate", "agency", "erase", "export-personal-data"):
+                         "drain-inboxes", "risk-notice", "simulate", "agency", "erase", "export-personal-data"):
         from . import local
 
         local.act_as_operator()
@@ -484,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--minutes: more than 0, at most 720")
     commands = {"demo": cmd_demo, "city-year": cmd_city_year, "trail": cmd_trail, "reads": cmd_reads,
                 "handoffs": cmd_handoffs,
-                "dead-letters": cmd_dead_letters, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
+                "dead-letters": cmd_dead_letters, "drain-inboxes": cmd_drain_inboxes, "verify": cmd_verify, "rotate-keys": cmd_rotate_keys, "report": cmd_report,
                 "rebuild-analytics": cmd_rebuild_analytics, "risk-notice": cmd_risk_notice,
                 "simulate": cmd_simulate,
                 "conformance": cmd_conformance, "token": cmd_token, "agency": cmd_agency,

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from disputes_shared.contract.agencies import PRINCIPALS
-from disputes_shared.contract.routing import SUBSCRIPTIONS, broker_permissions
-from disputes_shared.kit.broker import DEAD_LETTERS, EXCHANGES, agency_queue
+from disputes_shared.contract.routing import DEFAULT_SHARDS, SUBSCRIPTIONS, broker_permissions, is_sharded
+from disputes_shared.kit.broker import DEAD_LETTERS, EXCHANGES, case_exchange, inbox
 
 PLATFORM = Path(__file__).resolve().parents[2] / "deploy/k8s/base/platform"
 FILE = PLATFORM / "broker-users.yaml"
@@ -90,29 +90,47 @@ def topology() -> list[dict[str, Any]]:
                 "metadata": {"name": name},
                 "spec": {**spec, "vhost": VHOST, "rabbitmqClusterReference": CLUSTER}}
 
+    sharded = [agency for agency in SUBSCRIPTIONS if is_sharded(agency)]
     found = [resource("Exchange", _k8s_name(exchange.name),
-                      {"name": exchange.name, "type": exchange.type, "durable": True})
-             for exchange in EXCHANGES.values()]
-    for queue in [DEAD_LETTERS, *(agency_queue(agency) for agency in SUBSCRIPTIONS)]:
+                      {"name": exchange.name, "type": exchange.type, "durable": True,
+                       **({"arguments": exchange.arguments} if exchange.arguments else {})})
+             for exchange in [*EXCHANGES.values(), *(case_exchange(agency) for agency in sharded)]]
+    # A platform service's topic bindings go to its hash exchange (``declare_topology``).
+    for agency in sharded:
+        destination = case_exchange(agency).name
+        for number, bound in enumerate(_in_stable_order(SUBSCRIPTIONS[agency])):
+            found.append(resource("Binding", f"{_k8s_name(destination)}-{number + 1}",
+                                  {"source": bound.exchange, "destination": destination,
+                                   "destinationType": "exchange", "routingKey": bound.routing_key}))
+    # The shard count of this base; an overlay with another patches the Queues and Bindings.
+    queues = [queue for agency in SUBSCRIPTIONS for queue in inbox(agency, DEFAULT_SHARDS)]
+    for queue in [DEAD_LETTERS, *queues]:
         arguments = dict(queue.queue_arguments or {})
         kind = arguments.pop("x-queue-type")
         found.append(resource("Queue", _k8s_name(queue.name),
                               {"name": queue.name, "type": kind, "durable": True,
                                **({"arguments": arguments} if arguments else {})}))
-        if queue.exchange is not None and queue.exchange.name:  # the parking stream's exchange
+        if queue.exchange is not None and queue.exchange.name:  # parking stream's, shard's
             found.append(resource("Binding", f"{_k8s_name(queue.name)}-from-{_k8s_name(queue.exchange.name)}",
                                   {"source": queue.exchange.name, "destination": queue.name,
                                    "destinationType": "queue", "routingKey": queue.routing_key or ""}))
         # kombu keeps a queue's bindings as a set: in a stable order here, a newer major's
         # last, so that a binding deployed before keeps its name and its spec (the topology
         # operator does not change a binding in place).
-        bindings = sorted(queue.bindings, key=lambda b: (".v1." not in b.routing_key,
-                                                         b.exchange.name, b.routing_key))
-        for number, bound in enumerate(bindings):
+        for number, bound in enumerate(_in_stable_order(queue.bindings)):
             found.append(resource("Binding", f"{_k8s_name(queue.name)}-{number + 1}",
                                   {"source": bound.exchange.name, "destination": queue.name,
                                    "destinationType": "queue", "routingKey": bound.routing_key}))
     return found
+
+
+def _in_stable_order(bindings: Any) -> list[Any]:
+    """Bindings (kombu keeps a queue's as a set) in a stable order, a newer major's last, so
+    that a binding deployed before keeps its name and its spec (the topology operator does not
+    change a binding in place)."""
+    def source(b: Any) -> str:
+        return str(getattr(b.exchange, "name", b.exchange))
+    return sorted(bindings, key=lambda b: (".v1." not in b.routing_key, source(b), b.routing_key))
 
 
 def render_topology() -> str:

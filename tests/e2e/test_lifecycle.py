@@ -262,10 +262,10 @@ def test_no_personal_data_in_the_clear_in_any_database_or_on_the_broker(demo_run
     """PIPL art. 51: after a whole run, every table of every service holds the planted names, ID
     numbers and phones only sealed, and nothing lies on the broker: every inbox was drained, and
     the parking stream holds none of them in the clear."""
-    from disputes_shared.contract.routing import SUBSCRIPTIONS, queue_name
+    from disputes_shared.contract.routing import SUBSCRIPTIONS
     from disputes_shared.plumbing.personal_data import SEALED_PREFIX
 
-    from ..support.broker import queue_depth, read_parked
+    from ..support.broker import inbox_of, queue_depth, read_parked
     from ..support.waiting import eventually
 
     env, _, _ = demo_run
@@ -275,7 +275,7 @@ def test_no_personal_data_in_the_clear_in_any_database_or_on_the_broker(demo_run
     found = {service: sorted(v for v in planted if v in text) for service, text in tables.items()}
     assert {service: values for service, values in found.items() if values} == {}
     amqp = env["DISPUTES_AMQP_URI"]
-    inboxes = [queue_name(agency) for agency in SUBSCRIPTIONS if agency in SERVICE_NAMES]
+    inboxes = [queue for agency in SUBSCRIPTIONS if agency in SERVICE_NAMES for queue in inbox_of(agency)]
     # Drained: the last events of a run (clocks stopping, the trail's readings) may still be on
     # their way when the demo returns.
     assert eventually(lambda: not any(queue_depth(amqp, queue) for queue in inboxes), timeout=60)

@@ -42,9 +42,10 @@ from disputes_shared.contract.routing import (
     EVENTS_EXCHANGE,
     SUBSCRIPTIONS,
     events_sent_by,
+    inbox_queues,
     queue_name,
 )
-from disputes_shared.kit.broker import as_user, read_parked
+from disputes_shared.kit.broker import as_user, inbox_shards, read_parked
 from disputes_shared.plumbing.config import SERVICE_NAMES
 from disputes_shared.plumbing.engine import DatabaseTimeouts, make_engine
 from disputes_shared.plumbing.locks import LockSpace, lock
@@ -219,7 +220,7 @@ def inject_bad_messages(per_kind: int, duplicates: int) -> Fault:
     def fault(run: Run) -> str:
         in_flight = run.strike()
         bodies = published_events(run)
-        queues = [queue_name(a) for a in platform_agencies()]
+        queues = [queue for a in platform_agencies() for queue in inbox_queues(a, inbox_shards())]
         with Connection(run.broker.amqp_uri) as connection:
             producer = connection.Producer()
             for _ in range(per_kind):
@@ -621,13 +622,14 @@ def unpublished(run: Run) -> int:
 
 
 def queue_depths(run: Run) -> dict[Agency, tuple[int, int]]:
-    """Per agency queue: messages waiting, consumers attached."""
+    """Per agency inbox: messages waiting, consumers attached (to its least served shard)."""
     depths = {}
     with Connection(run.broker.amqp_uri) as connection:
         channel = connection.channel()
         for agency in platform_agencies():
-            _, messages, consumers = channel.queue_declare(queue_name(agency), passive=True)
-            depths[agency] = (messages, consumers)
+            shards = [channel.queue_declare(queue, passive=True)[1:]
+                      for queue in inbox_queues(agency, inbox_shards())]
+            depths[agency] = (sum(m for m, _ in shards), min(c for _, c in shards))
     return depths
 
 

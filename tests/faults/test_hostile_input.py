@@ -36,9 +36,9 @@ from disputes_cli.sandbox import sandbox_platform
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import COMPRESSED_BODY, PoisonMessage, decode, encode
 from disputes_shared.contract.payloads import EVENT_TYPES
-from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, queue_name
+from disputes_shared.contract.routing import DEAD_LETTER_QUEUE, inbox_queues
 from disputes_shared.contract.wire import UnreadableBody, read_json
-from disputes_shared.kit.broker import STREAM_RECORD
+from disputes_shared.kit.broker import STREAM_RECORD, inbox_shards
 from disputes_shared.plumbing.config import SERVICE_NAMES, http_port, ops_port
 from intake.api import InvalidClaim, validate_submission
 from tests.faults.seed import SEED
@@ -113,7 +113,7 @@ def publish(amqp_uri: str, messages: list[tuple[str, bytes, str]], rng: random.R
         for number, (_, body, reason) in enumerate(messages):
             agency = agencies[number % len(agencies)]
             headers = hostile_headers(rng) if rng.random() < 0.05 else {}
-            producer.publish(body, exchange="", routing_key=queue_name(agency), delivery_mode=2,
+            producer.publish(body, exchange="", routing_key=inbox_queues(agency, inbox_shards())[0], delivery_mode=2,
                              message_id=str(uuid.uuid4()), headers=headers,
                              content_type=rng.choice(["application/json", "text/plain", None]))
             expected[(str(agency), COMPRESSED_BODY if "compression" in headers else reason)] += 1

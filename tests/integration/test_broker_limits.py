@@ -4,6 +4,8 @@ so listing loses and reorders nothing; a replayed message is not replayed twice.
 
 from __future__ import annotations
 
+import time
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -12,13 +14,17 @@ from kombu import Connection, Queue
 from disputes_cli import dead_letters
 from disputes_cli.sandbox import MANAGEMENT
 from disputes_shared.contract import routing
+from disputes_shared.contract.agencies import Agency
 from disputes_shared.kit.broker import declare_topology, read_parked
 
-from ..support.broker import publish_raw
+from ..support.broker import inbox_depth, inbox_of, publish_raw, queue_messages
 from ..support.waiting import eventually
 
-MEDIATION_INBOX = "disputes.mediation.inbox"
+MEDIATION_SHARDS = inbox_of(Agency.MEDIATION)
 DOSSIER_KEY = "handoff.dossier.v1.mediation"
+# An outside agency's single inbox, as an older release may have declared it.
+OUTSIDE_INBOX = routing.queue_name(Agency.LABOR_INSPECTION)
+OUTSIDE_DOSSIER_KEY = "handoff.dossier.v1.labor_inspection"
 
 
 def declared(amqp_uri: str) -> list[str]:
@@ -31,8 +37,10 @@ def test_every_agency_queue_has_a_delivery_limit_and_a_dead_letter_exchange(
     assert declared(amqp_uri) == []
     vhost = rabbit_config["vhost"]
     for agency in routing.SUBSCRIPTIONS:
-        queue = rabbit_manager.get_queue(vhost, routing.queue_name(agency))
-        assert queue["arguments"] == routing.AGENCY_QUEUE_ARGUMENTS, routing.queue_name(agency)
+        for name in inbox_of(agency):
+            arguments = rabbit_manager.get_queue(vhost, name)["arguments"]
+            assert arguments == (routing.SHARD_QUEUE_ARGUMENTS if routing.is_sharded(agency)
+                                 else routing.AGENCY_QUEUE_ARGUMENTS), name
     assert routing.AGENCY_QUEUE_ARGUMENTS["x-dead-letter-exchange"] == routing.DEAD_LETTER_EXCHANGE
     parking = rabbit_manager.get_queue(vhost, routing.DEAD_LETTER_QUEUE)
     assert parking["type"] == "stream" and parking["durable"]
@@ -43,20 +51,17 @@ def test_every_agency_queue_has_a_delivery_limit_and_a_dead_letter_exchange(
 def test_a_message_redelivered_past_the_limit_is_parked_not_dropped(amqp_uri):
     declared(amqp_uri)
     publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, DOSSIER_KEY, b'{"poison": true}', message_id="p-1")
-    redeliver_past_the_limit(amqp_uri, MEDIATION_INBOX)
+    redeliver_past_the_limit(amqp_uri, MEDIATION_SHARDS)
     (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
     assert parked.body == b'{"poison": true}' and parked.message_id == "p-1"
     assert f"more than {routing.DELIVERY_LIMIT} times" in parked.reason
     assert parked.parked_by == "mediation"
     assert (parked.original_exchange, parked.original_routing_key) == (routing.DOSSIERS_EXCHANGE, DOSSIER_KEY)
-    with Connection(amqp_uri) as connection:
-        _, ready, _ = connection.channel().queue_declare(MEDIATION_INBOX, passive=True)
-    assert ready == 0
+    assert inbox_depth(amqp_uri, Agency.MEDIATION) == 0
 
     (replayed,) = dead_letters.replay(amqp_uri, {"p-1"})
     assert replayed["routing_key"] == DOSSIER_KEY
-    with Connection(amqp_uri) as connection:
-        back = eventually(lambda: connection.channel().basic_get(MEDIATION_INBOX, no_ack=True))
+    (back,) = queue_messages(amqp_uri, MEDIATION_SHARDS, 1)
     assert back.body in (b'{"poison": true}', '{"poison": true}')
     assert "x-death" not in (back.headers or {}) and back.headers["x-replays"] == 1
     assert dead_letters.replay(amqp_uri, {"p-1"}) == []  # recorded as replayed: not sent twice
@@ -80,25 +85,37 @@ def test_listing_parked_messages_is_not_a_delivery_and_keeps_their_order(amqp_ur
     assert dead_letters.list_parked(amqp_uri) == []
 
 
-def redeliver_past_the_limit(amqp_uri: str, queue: str) -> None:
+def redeliver_past_the_limit(amqp_uri: str, queues: list[str]) -> None:
     """A consumer that gives up on the message every time, once more than the limit allows."""
+    rejected = []
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        for _ in range(routing.DELIVERY_LIMIT + 1):
-            message = eventually(lambda: channel.basic_get(queue, no_ack=False), 5.0)
+
+        def reject(message: Any) -> None:
             channel.basic_reject(message.delivery_tag, requeue=True)
+            rejected.append(message)
+
+        for queue in queues:
+            channel.basic_consume(queue, callback=reject)
+        deadline = time.monotonic() + 10.0
+        while len(rejected) <= routing.DELIVERY_LIMIT and time.monotonic() < deadline:
+            try:
+                connection.drain_events(timeout=0.2)
+            except TimeoutError:
+                continue
+    assert len(rejected) == routing.DELIVERY_LIMIT + 1
 
 
 def test_a_queue_an_older_release_declared_is_kept_and_the_operators_policy_bounds_it(
         amqp_uri, rabbit_config):
     with Connection(amqp_uri) as connection:
-        connection.channel().queue_delete(MEDIATION_INBOX)  # the test's set-up declared it anew
-        Queue(MEDIATION_INBOX, durable=True,
+        connection.channel().queue_delete(OUTSIDE_INBOX)  # the test's set-up declared it anew
+        Queue(OUTSIDE_INBOX, durable=True,
               queue_arguments={"x-queue-type": "quorum"})(connection.channel()).declare()
-    assert declared(amqp_uri) == [MEDIATION_INBOX]
-    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="still-routed")
+    assert declared(amqp_uri) == [OUTSIDE_INBOX]
+    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, OUTSIDE_DOSSIER_KEY, b"{}", message_id="still-routed")
     with Connection(amqp_uri) as connection:
-        message = eventually(lambda: connection.channel().basic_get(MEDIATION_INBOX, no_ack=True))
+        message = eventually(lambda: connection.channel().basic_get(OUTSIDE_INBOX, no_ack=True))
     assert message.properties["message_id"] == "still-routed"
 
     vhost = quote(rabbit_config["vhost"], safe="")
@@ -107,7 +124,8 @@ def test_a_queue_an_older_release_declared_is_kept_and_the_operators_policy_boun
         json={"pattern": r"^disputes\..+\.inbox$", "apply-to": "queues",
               "definition": routing.AGENCY_QUEUE_POLICY})
     assert answer.status_code in (201, 204), answer.text
-    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, DOSSIER_KEY, b"{}", message_id="poison-old-queue")
-    redeliver_past_the_limit(amqp_uri, MEDIATION_INBOX)
+    publish_raw(amqp_uri, routing.DOSSIERS_EXCHANGE, OUTSIDE_DOSSIER_KEY, b"{}",
+                message_id="poison-old-queue")
+    redeliver_past_the_limit(amqp_uri, [OUTSIDE_INBOX])
     (parked,) = read_parked(amqp_uri, at_least=1, timeout=10.0)
-    assert parked.message_id == "poison-old-queue" and parked.parked_by == "mediation"
+    assert parked.message_id == "poison-old-queue" and parked.parked_by == "labor_inspection"

@@ -20,7 +20,6 @@ from disputes_shared.contract.envelope import Envelope, encode
 from disputes_shared.contract.routing import (
     DEAD_LETTER_QUEUE,
     DOSSIERS_EXCHANGE,
-    queue_name,
     route,
 )
 from disputes_shared.kit import EventPublisher, EventSubscriber
@@ -35,7 +34,7 @@ from mediation import adapters
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import dead_letters, parked_now, queue_depth, queue_messages
+from ..support.broker import dead_letters, inbox_depth, inbox_of, parked_now, queue_messages
 from ..support.examples import delivered, dossier_envelope, envelope
 from ..support.signin import staff_rpc
 from ..support.waiting import eventually
@@ -69,7 +68,7 @@ def test_an_agency_cannot_publish_an_event_type_another_agency_sends(agency_uri:
     with pytest.raises(Forbidden, match="court.ruling_entered.v1.all' in exchange 'disputes.events'"):
         publisher.publish(encode(ruling), exchange, routing_key, message_id=ruling.event_id)
     publisher.close()
-    assert queue_depth(amqp_uri, queue_name(Agency.TRAIL)) == 0  # the trail got nothing
+    assert inbox_depth(amqp_uri, Agency.TRAIL) == 0  # the trail got nothing
 
 
 def test_an_agency_that_hands_no_case_on_cannot_send_a_dossier(agency_uri: Uri, amqp_uri):
@@ -79,10 +78,10 @@ def test_an_agency_that_hands_no_case_on_cannot_send_a_dossier(agency_uri: Uri, 
         publisher.publish(encode(dossier), DOSSIERS_EXCHANGE, "handoff.dossier.v1.mediation",
                           message_id=dossier.event_id)
     publisher.close()
-    assert queue_depth(amqp_uri, queue_name(Agency.MEDIATION)) == 0
+    assert inbox_depth(amqp_uri, Agency.MEDIATION) == 0
 
 
-@pytest.mark.parametrize("queue", [queue_name(Agency.COURTS), queue_name(Agency.INTAKE),
+@pytest.mark.parametrize("queue", [*inbox_of(Agency.COURTS)[:1], *inbox_of(Agency.INTAKE)[-1:],
                                    DEAD_LETTER_QUEUE])
 def test_an_agency_cannot_read_another_agencys_queue_nor_the_parked_messages(agency_uri: Uri, queue):
     with Connection(agency_uri("mediation")) as connection, pytest.raises(AccessRefused, match=queue):
@@ -93,7 +92,7 @@ def test_an_agency_cannot_read_another_agencys_queue_nor_the_parked_messages(age
 
 @pytest.mark.parametrize("agency", ["mediation", "trail", "labor_inspection"])
 def test_no_agency_can_bind_a_queue_to_the_dossiers_exchange(agency_uri: Uri, agency):
-    own = queue_name(Agency(agency))
+    own = inbox_of(Agency(agency))[0]
     with Connection(agency_uri(agency)) as connection, pytest.raises(AccessRefused):
         connection.channel().queue_bind(own, DOSSIERS_EXCHANGE, "#")
     # nor a queue of its own making
@@ -109,7 +108,7 @@ def test_an_agency_cannot_publish_as_another_agencys_user(agency_uri: Uri, amqp_
         publisher.publish(encode(accepted), exchange, routing_key, message_id=accepted.event_id,
                           user_id=user_of(agency_uri("intake")))
     publisher.close()
-    assert queue_depth(amqp_uri, queue_name(Agency.INTAKE)) == 0
+    assert inbox_depth(amqp_uri, Agency.INTAKE) == 0
 
 
 def test_an_event_in_another_agencys_name_is_parked_naming_both(agency_uri: Uri, amqp_uri):
@@ -201,6 +200,6 @@ def test_an_event_its_agency_may_not_send_is_parked_in_the_outbox_and_the_rest_f
     assert rows[allowed.event_id].published_at is not None
     assert rows[forbidden.event_id].published_at is None
     assert "ACCESS_REFUSED" in rows[forbidden.event_id].last_error
-    (published,) = queue_messages(amqp_uri, queue_name(Agency.TRAIL), 1)
+    (published,) = queue_messages(amqp_uri, inbox_of(Agency.TRAIL), 1)
     assert published.properties["message_id"] == allowed.event_id
     assert published.properties["user_id"] == user_of(agency_uri("mediation"))

@@ -1,6 +1,6 @@
 """Handlers that yield (as they do on a green database driver) interleave across cases, but the
 events of one case are applied in the order they were published, retries included; a consumer
-in one lane (analytics) applies every event in that order, one at a time."""
+in one lane (analytics) applies every event one at a time, each case's in that order."""
 
 from __future__ import annotations
 
@@ -99,11 +99,15 @@ def test_events_of_a_case_are_applied_in_publish_order_while_cases_interleave(sl
     assert RUNNING["most"] > 1  # different cases did run side by side
 
 
-def test_a_consumer_in_one_lane_applies_every_event_in_publish_order_one_at_a_time(
+def test_a_consumer_in_one_lane_applies_every_event_one_at_a_time_each_case_in_publish_order(
         container_factory, rabbit_config, amqp_uri):
     mediation = mediation_of(OneLaneMediation, container_factory, rabbit_config)
     published = publish_interleaved(amqp_uri)
     mediation.start()
     eventually(lambda: len(IN_ORDER) == len(published), timeout=30)
-    assert IN_ORDER == published  # retries included: a failed one holds back every case
+    # Each case in publish order, retries included; across cases, the order the shards
+    # delivered in (each shard's in publish order), which is not the publishing order.
+    for case in {case for case, _ in published}:
+        assert [n for c, n in IN_ORDER if c == case] == [n for c, n in published if c == case]
+    assert sorted(IN_ORDER) == sorted(published)
     assert RETRIED and RUNNING["most"] == 1

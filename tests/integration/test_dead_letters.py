@@ -15,7 +15,7 @@ from disputes_shared.plumbing.parked_personal_data import opened_after_replay
 from mediation.adapters import metadata
 from mediation.service import MediationService
 
-from ..support.broker import as_json, dead_letters, parked_now, publish_raw, queue_depth, send
+from ..support.broker import as_json, dead_letters, inbox_depth, parked_now, publish_raw, send
 from ..support.keys import keys_of
 from ..support.metrics import metric_value
 from ..support.signin import staff_rpc
@@ -137,7 +137,7 @@ def test_a_redelivered_event_is_applied_once(mediation, amqp_uri):
 def test_broadcasts_not_meant_for_the_agency_never_reach_its_queue(mediation, amqp_uri):
     other = dossier_envelope(to_agency="arbitration", purpose="arbitration")
     publish_raw(amqp_uri, EVENTS_EXCHANGE, "handoff.dossier.v1.arbitration", encode(other))
-    eventually(lambda: queue_depth(amqp_uri, "disputes.trail.inbox") == 1)  # routed (the trail hears all)
+    eventually(lambda: inbox_depth(amqp_uri, Agency.TRAIL) == 1)  # routed (the trail hears all)
     # A dossier of the same case after it: the service handles a case's events in delivery
     # order, so once this one is taken in, anything sent to mediation before it was settled.
     mine = dossier_envelope(handoff_id="22222222-2222-4222-8222-222222222222")

@@ -35,7 +35,7 @@ from tests.support.examples import PERSONAL_VALUES, envelope
 from tests.support.hostile import corpus, hostile_headers
 from trail.service import TrailService
 
-from ..support.broker import dead_letters
+from ..support.broker import dead_letters, inbox_of
 from ..support.waiting import eventually
 
 SERVICES = {
@@ -71,7 +71,7 @@ def test_every_hostile_message_is_parked_with_its_reason_and_nothing_is_applied(
                       if (reason := expected_reason(body)) is not None]  # a spoiling may leave it valid
             for body, reason in bodies[:PER_SERVICE]:
                 headers = hostile_headers(rng)
-                producer.publish(body, exchange="", routing_key=queue_name(agency),
+                producer.publish(body, exchange="", routing_key=inbox_of(agency)[0],
                                  message_id=str(uuid.uuid4()), headers=headers,
                                  content_type=rng.choice(["application/json", "text/plain", None]),
                                  delivery_mode=2)
@@ -126,7 +126,7 @@ def test_a_compressed_body_is_parked_as_it_came_never_inflated(start_service, am
     with Connection(amqp_uri) as connection:
         producer = connection.Producer()
         for body in (bomb, valid):
-            producer.publish(body, exchange="", routing_key=queue_name(Agency.MEDIATION),
+            producer.publish(body, exchange="", routing_key=inbox_of(Agency.MEDIATION)[0],
                              headers={"compression": "application/x-gzip"}, delivery_mode=2)
     parked = dead_letters(amqp_uri, 2)
     assert [m["body"] for m in parked] == [bomb, valid]

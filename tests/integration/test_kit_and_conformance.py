@@ -18,7 +18,7 @@ from disputes_shared.contract.routing import EVENTS_EXCHANGE
 from disputes_shared.kit import EventPublisher, EventSubscriber, HandoffClient, SqliteSeenEvents
 from disputes_shared.kit.conformance import Observation, Report, check
 
-from ..support.broker import dead_letters, publish_as, publish_raw, queue_messages
+from ..support.broker import dead_letters, inbox_of, publish_as, publish_raw, queue_messages
 from ..support.examples import dossier, example_payloads
 from ..support.waiting import eventually
 
@@ -205,7 +205,7 @@ def test_the_kit_publisher_refuses_an_invalid_event_and_sends_nothing_of_the_bat
                               payload={**payload, "workers_paid": -1})
         with pytest.raises(ValueError, match="workers_paid"):
             publisher.publish(good, bad)
-    (delivered,) = queue_messages(amqp_uri, "disputes.trail.inbox", 2, timeout=2.0)
+    (delivered,) = queue_messages(amqp_uri, inbox_of(Agency.TRAIL), 2, timeout=2.0)
     assert delivered.properties["message_id"] == first.event_id
     assert delivered.properties["app_id"] == "labor_inspection"
     assert delivered.delivery_info["routing_key"] == "inspection.concluded.v1.all"

@@ -16,9 +16,10 @@ from typing import Any
 from kombu import Connection
 
 from disputes_cli.broker_setup import BrokerCredentials, remove_users, set_up_broker, vhost_of
+from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope, encode
-from disputes_shared.contract.routing import route
-from disputes_shared.kit.broker import read_parked
+from disputes_shared.contract.routing import case_headers, inbox_queues, route
+from disputes_shared.kit.broker import inbox_shards, read_parked
 
 _USERS: dict[str, dict[str, BrokerCredentials]] = {}  # by vhost
 
@@ -50,20 +51,39 @@ def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes | st
                          delivery_mode=2, **properties)
 
 
-def queue_messages(amqp_uri: str, queue: str, expected: int, timeout: float = 15.0) -> list[Any]:
-    """Take ``expected`` messages off ``queue`` (acking them), waiting up to ``timeout``."""
+def queue_messages(amqp_uri: str, queue: str | list[str], expected: int,
+                   timeout: float = 15.0) -> list[Any]:
+    """Take ``expected`` messages off ``queue`` (or off any of several: an agency's
+    ``inbox_of``), acking them, waiting up to ``timeout``. By a consumer, not ``basic.get``,
+    which a queue with a single active consumer (a shard) refuses; the rest go back."""
     taken: list[Any] = []
     deadline = time.monotonic() + timeout
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
-        while len(taken) < expected and time.monotonic() < deadline:
-            message = channel.basic_get(queue, no_ack=False)
-            if message is None:
-                time.sleep(0.05)
+
+        def take(message: Any) -> None:
+            if len(taken) < expected:
+                channel.basic_ack(message.delivery_tag)
+                taken.append(message)
+
+        channel.basic_qos(0, expected, False)
+        for name in [queue] if isinstance(queue, str) else queue:
+            channel.basic_consume(name, callback=take)
+        while len(taken) < expected and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                connection.drain_events(timeout=min(remaining, 0.2))
+            except TimeoutError:
                 continue
-            channel.basic_ack(message.delivery_tag)
-            taken.append(message)
     return taken
+
+
+def inbox_of(agency: Agency) -> list[str]:
+    """The queues an agency's events reach in the tests' vhosts (its shards, or its one queue)."""
+    return inbox_queues(agency, inbox_shards())
+
+
+def inbox_depth(amqp_uri: str, agency: Agency) -> int:
+    return sum(queue_depth(amqp_uri, queue) for queue in inbox_of(agency))
 
 
 def dead_letters(amqp_uri: str, expected: int, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -101,5 +121,5 @@ def send(amqp_uri: str, envelope: Envelope) -> None:
     message id, as its source agency's broker user."""
     exchange, routing_key = route(envelope)
     publish_as(amqp_uri, envelope.source_agency, exchange, routing_key, encode(envelope),
-               message_id=envelope.event_id)
+               message_id=envelope.event_id, headers=case_headers(envelope.case_id))
 

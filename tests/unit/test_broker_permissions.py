@@ -14,8 +14,10 @@ from disputes_shared.contract.routing import (
     RPC_EXCHANGE,
     WORKBENCH_COMMANDS,
     broker_permissions,
+    case_exchange_name,
     events_sent_by,
     queue_name,
+    shard_names,
 )
 
 from ..support.examples import envelope
@@ -43,13 +45,27 @@ def test_an_agency_may_publish_only_the_event_types_it_sends():
     assert topic("trail", DOSSIERS_EXCHANGE).write == "^$"
 
 
-def test_an_agency_reads_its_own_queue_alone_and_binds_nothing():
+def test_a_service_reads_its_own_shards_alone_and_binds_nothing():
     granted = broker_permissions("mediation")
     read = re.compile(granted.read)
-    assert read.match(queue_name(Agency.MEDIATION))
-    assert not read.match(queue_name(Agency.COURTS))
+    assert all(read.match(shard) for shard in shard_names(Agency.MEDIATION, 12))
+    assert not read.match(queue_name(Agency.MEDIATION))  # an older release's single inbox
+    assert not any(read.match(shard) for shard in shard_names(Agency.COURTS, 4))
+    assert not read.match(case_exchange_name(Agency.MEDIATION))
     assert not read.match(DOSSIERS_EXCHANGE)  # binding from an exchange needs read on it
-    assert not re.match(granted.configure, queue_name(Agency.MEDIATION))
+    assert not re.match(granted.configure, shard_names(Agency.MEDIATION, 1)[0])
+
+
+def test_an_outside_agency_reads_its_single_inbox():
+    read = re.compile(broker_permissions("labor_inspection").read)
+    assert read.match(queue_name(Agency.LABOR_INSPECTION))
+    assert not read.match(shard_names(Agency.LABOR_INSPECTION, 1)[0])
+
+
+def test_the_operator_may_move_an_older_inbox_to_the_shards_but_read_no_inbox():
+    granted = broker_permissions("operator")
+    assert re.match(granted.write, case_exchange_name(Agency.TRAIL))
+    assert not re.match(granted.read, shard_names(Agency.TRAIL, 1)[0])
 
 
 def test_an_event_sent_by_another_agencys_user_has_a_reason_naming_both():

@@ -11,7 +11,15 @@ from marshmallow import fields
 
 from disputes_shared.contract.inboxes import MESSAGE_PROPERTIES, message_ids_of
 from disputes_shared.contract.payloads import PAYLOAD_SCHEMAS, CaseHistory, _Payload
-from disputes_shared.contract.routing import AGENCY_QUEUE_ARGUMENTS, SUBSCRIPTIONS, queue_name
+from disputes_shared.contract.routing import (
+    AGENCY_QUEUE_ARGUMENTS,
+    CASE_ID_HEADER,
+    SHARD_QUEUE_ARGUMENTS,
+    SUBSCRIPTIONS,
+    case_exchange_name,
+    is_sharded,
+    queue_name,
+)
 from disputes_shared.contract.spec import asyncapi, message_schema, object_schema, published_schemas
 
 
@@ -63,9 +71,16 @@ def test_every_agency_inbox_is_a_receive_operation_with_its_queue_arguments_and_
     for agency, bindings in SUBSCRIPTIONS.items():
         channel = document["channels"][f"inbox-{agency}"]
         amqp = channel["bindings"]["amqp"]
-        assert channel["address"] == amqp["queue"]["name"] == queue_name(agency)
+        if is_sharded(agency):  # a platform service: its shards behind a hash exchange
+            assert channel["address"] == amqp["queue"]["name"] == queue_name(agency) + ".{shard}"
+            assert amqp["x-arguments"] == SHARD_QUEUE_ARGUMENTS
+            assert amqp["x-arguments"]["x-single-active-consumer"] is True
+            assert amqp["x-hash-exchange"]["name"] == case_exchange_name(agency)
+            assert amqp["x-hash-exchange"]["arguments"] == {"hash-header": CASE_ID_HEADER}
+        else:  # an outside agency's one queue
+            assert channel["address"] == amqp["queue"]["name"] == queue_name(agency)
+            assert amqp["x-arguments"] == AGENCY_QUEUE_ARGUMENTS
         assert amqp["queue"]["durable"] is True
-        assert amqp["x-arguments"] == AGENCY_QUEUE_ARGUMENTS
         assert amqp["x-arguments"]["x-queue-type"] == "quorum"
         assert [(b["exchange"], b["routingKey"]) for b in amqp["x-bindings"]] == [
             (b.exchange, b.routing_key) for b in bindings]

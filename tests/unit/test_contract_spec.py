@@ -27,6 +27,7 @@ from disputes_shared.contract.routing import (
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
     SUBSCRIPTIONS,
+    is_sharded,
     queue_name,
 )
 from disputes_shared.contract.spec import (
@@ -101,7 +102,8 @@ def test_the_asyncapi_document_names_every_exchange_routing_key_and_message():
     assert {b["exchange"]["name"] for b in amqp if b["is"] == "routingKey"} \
         == {EVENTS_EXCHANGE, DOSSIERS_EXCHANGE}
     assert [b["queue"]["name"] for b in amqp if b["is"] == "queue"] == [
-        DEAD_LETTER_QUEUE, *(queue_name(agency) for agency in SUBSCRIPTIONS)]
+        DEAD_LETTER_QUEUE, *(queue_name(agency) + (".{shard}" if is_sharded(agency) else "")
+                             for agency in SUBSCRIPTIONS)]
     assert DEAD_LETTER_EXCHANGE in document["channels"]["dead-letters"]["description"]
     assert {m["name"] for m in document["components"]["messages"].values()} \
         == {*EVENT_TYPES, "parked"}
@@ -112,7 +114,7 @@ def test_routing_keys_and_exchanges_never_name_a_python_class():
     names = [c["address"] for c in asyncapi()["channels"].values()]
     names += [EVENTS_EXCHANGE, DOSSIERS_EXCHANGE, DEAD_LETTER_EXCHANGE]
     for name in names:
-        assert re.fullmatch(r"[a-z_.\-]+(\.v[0-9]+\.([a-z_]+|\{[a-z_]+\}))?", name), name
+        assert re.fullmatch(r"[a-z_.\-]+(\.v[0-9]+\.([a-z_]+|\{[a-z_]+\})|\.\{shard\})?", name), name
         assert not any(cls in name for cls in classes), name
 
 

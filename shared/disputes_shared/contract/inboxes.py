@@ -15,10 +15,17 @@ from .agencies import Agency
 from .payloads import PAYLOAD_SCHEMAS
 from .routing import (
     AGENCY_QUEUE_ARGUMENTS,
+    CASE_EXCHANGE_ARGUMENTS,
+    CASE_ID_HEADER,
     DEAD_LETTER_EXCHANGE,
+    DEFAULT_SHARDS,
     DELIVERY_LIMIT,
+    SHARD_QUEUE_ARGUMENTS,
+    SHARD_WEIGHT,
     SUBSCRIPTIONS,
     Binding,
+    case_exchange_name,
+    is_sharded,
     queue_name,
 )
 
@@ -47,7 +54,8 @@ MESSAGE_PROPERTIES: dict[str, dict[str, Any]] = {
         "Not set by the platform and not read: the envelope's correlation_id is the one that "
         "counts")},
     "headers": {"required": False, "description": (
-        "Empty on events; a parked message carries x-parked-reason, x-parked-by, x-parked-at, "
+        f"On events, {CASE_ID_HEADER}: the envelope's case_id, which the platform's inboxes are "
+        "sharded by (a message without it is still delivered, its cases in one shard); a parked message carries x-parked-reason, x-parked-by, x-parked-at, "
         "x-original-exchange, x-original-routing-key (or the broker's x-death); a header "
         "naming a compression gets the message parked as it came")},
 }
@@ -67,9 +75,12 @@ def inbox_channel_id(agency: Agency) -> str:
 
 
 def inbox_channel(agency: Agency, message_key: Any) -> dict[str, Any]:
-    """The agency's queue, its arguments and bindings, and every message that can reach it."""
+    """The agency's queue (or a platform service's shards), its arguments and bindings, and
+    every message that can reach it."""
     bindings = SUBSCRIPTIONS[agency]
     keys = sorted({message_key(t, m) for binding in bindings for t, m in message_ids_of(binding)})
+    if is_sharded(agency):
+        return _shards_channel(agency, keys)
     return {
         "address": queue_name(agency),
         "title": f"{agency}'s inbox",
@@ -85,6 +96,40 @@ def inbox_channel(agency: Agency, message_key: Any) -> dict[str, Any]:
                       "autoDelete": False, "vhost": "/"},
             "x-arguments": dict(AGENCY_QUEUE_ARGUMENTS),
             "x-bindings": [{"exchange": b.exchange, "routingKey": b.routing_key} for b in bindings],
+            "bindingVersion": AMQP_BINDING_VERSION}},
+    }
+
+
+def _shards_channel(agency: Agency, keys: list[str]) -> dict[str, Any]:
+    """A platform service's inbox: shards behind a consistent-hash exchange. Described so that
+    an outside system knows where its messages go (it publishes as to any agency, with the
+    case id header); only the platform's service consumes them."""
+    shard = f"{queue_name(agency)}.{{shard}}"
+    exchange = case_exchange_name(agency)
+    return {
+        "address": shard,
+        "title": f"{agency}'s inbox, in shards by case",
+        "description": (
+            f"The topic exchanges route to the consistent-hash exchange `{exchange}` as "
+            f"`x-bindings` says; it sends each message, by its `{CASE_ID_HEADER}` header (a "
+            f"message without it goes to one shard, always the same), to one of the quorum "
+            f"queues `{shard}` (0 up to the deployment's shard count, by default "
+            f"{DEFAULT_SHARDS}), each with a single active consumer: a case's events are "
+            f"applied in the order published, whichever replica of the service is active. A "
+            f"message handed out {DELIVERY_LIMIT} times unsettled is dead-lettered to "
+            f"`{DEAD_LETTER_EXCHANGE}`."),
+        "parameters": {"shard": {"description": "The shard's number, from 0"}},
+        "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in keys},
+        "bindings": {"amqp": {
+            "is": "queue",
+            "queue": {"name": shard, "durable": True, "exclusive": False,
+                      "autoDelete": False, "vhost": "/"},
+            "x-arguments": dict(SHARD_QUEUE_ARGUMENTS),
+            "x-hash-exchange": {"name": exchange, "type": "x-consistent-hash",
+                                "arguments": dict(CASE_EXCHANGE_ARGUMENTS),
+                                "shardWeight": SHARD_WEIGHT},
+            "x-bindings": [{"exchange": b.exchange, "routingKey": b.routing_key}
+                           for b in SUBSCRIPTIONS[agency]],
             "bindingVersion": AMQP_BINDING_VERSION}},
     }
 

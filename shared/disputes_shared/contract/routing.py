@@ -78,7 +78,51 @@ def route(envelope: Envelope) -> tuple[str, str]:
 
 
 def queue_name(agency: Agency) -> str:
+    """An agency's single inbox: an outside agency's (one process, one queue), and the one a
+    platform service consumed before its inbox was sharded (see ``shard_names``)."""
     return f"disputes.{agency}.inbox"
+
+
+# -- the platform's own inboxes, sharded by case ---------------------------------------------------
+#
+# A platform service runs as several replicas. Its inbox is several quorum queues (shards), each
+# with a single active consumer, fed by a consistent-hash exchange on the case id: all events of
+# a case go to one shard, and one replica at a time takes a shard, so a case's events are applied
+# in publish order whichever replica is up, and the replicas share the cases. The topic exchanges
+# route to the hash exchange as they routed to the single queue, so publishers change nothing.
+CASE_ID_HEADER = "x-case-id"  # set by every publisher of the platform and the kit
+DEFAULT_SHARDS = 4
+SHARD_QUEUE_ARGUMENTS = {**AGENCY_QUEUE_ARGUMENTS, "x-single-active-consumer": True}
+CASE_EXCHANGE_ARGUMENTS = {"hash-header": CASE_ID_HEADER}
+# A shard's weight on the hash exchange (the binding's routing key): all equal.
+SHARD_WEIGHT = "1"
+
+
+def case_headers(case_id: str) -> dict[str, str]:
+    """The headers an event is published with: its case, which the hash exchanges shard on."""
+    return {CASE_ID_HEADER: case_id}
+
+
+def is_sharded(agency: Agency) -> bool:
+    """The platform's own services consume shards; an outside agency keeps its single inbox."""
+    return agency in SERVICE_NAMES
+
+
+def case_exchange_name(agency: Agency) -> str:
+    return f"disputes.{agency}.by-case"
+
+
+def is_case_exchange(exchange: str) -> bool:
+    return exchange.startswith("disputes.") and exchange.endswith(".by-case")
+
+
+def shard_names(agency: Agency, shards: int) -> list[str]:
+    return [f"disputes.{agency}.inbox.{number}" for number in range(shards)]
+
+
+def inbox_queues(agency: Agency, shards: int) -> list[str]:
+    """The queues an agency's consumer takes its events from."""
+    return shard_names(agency, shards) if is_sharded(agency) else [queue_name(agency)]
 
 
 @dataclass(frozen=True)
@@ -280,7 +324,9 @@ def broker_permissions(principal: str, namespace: str = "") -> BrokerPermissions
         agency = Agency(principal)
         # The set-up declares and binds every queue: an agency consumes its own and binds none,
         # so it cannot bind a queue to the dossiers exchange at all.
-        read.append(esc(queue_name(agency)))
+        # Its shards, however many a deployment has (a platform service), or its one inbox.
+        read.append(esc(f"{queue_name(agency)}.") + "[0-9]+" if is_sharded(agency)
+                    else esc(queue_name(agency)))
         write.append(esc(DEAD_LETTER_EXCHANGE))  # parks what it cannot handle
         by_exchange: dict[str, list[str]] = {EVENTS_EXCHANGE: [], DOSSIERS_EXCHANGE: []}
         for event_type in events_sent_by(agency):
@@ -307,9 +353,11 @@ def broker_permissions(principal: str, namespace: str = "") -> BrokerPermissions
         topics.append(TopicPermission(RPC_EXCHANGE, write=_any_of(rpc_write), read=_any_of(rpc_read)))
     if principal == OPERATOR:
         # Reads the parking stream, records on it what was replayed (through the default
-        # exchange), and sends a parked message back where it first went, as its first sender.
+        # exchange), and sends a parked message back where it first went, as its first sender;
+        # moves what an older release's single inbox held to the service's shards.
         read.append(esc(DEAD_LETTER_QUEUE))
-        write += [esc("amq.default"), esc(EVENTS_EXCHANGE), esc(DOSSIERS_EXCHANGE)]
+        write += [esc("amq.default"), esc(EVENTS_EXCHANGE), esc(DOSSIERS_EXCHANGE),
+                  *(esc(case_exchange_name(agency)) for agency in SERVICE_NAMES)]
         topics += [TopicPermission(EVENTS_EXCHANGE, write=".*", read="^$"),
                    TopicPermission(DOSSIERS_EXCHANGE, write=".*", read="^$")]
         tags = ("impersonator",)

@@ -34,6 +34,7 @@ from .routing import (
     EVENTS_EXCHANGE,
     SUBSCRIPTIONS,
     exchange_of,
+    is_sharded,
     queue_name,
     routing_key,
 )
@@ -330,7 +331,9 @@ Receiving: each inbox is a channel `inbox-<agency>` with a `receive` operation, 
 arguments in `x-arguments` and its bindings in `x-bindings`: declare it with exactly those, or
 the broker refuses it (406 PRECONDITION_FAILED). The AMQP properties every message carries are
 the message trait `amqp-properties`; every agency, the outside systems included, is in
-`x-agencies`.
+`x-agencies`. An outside agency's inbox is one queue (it runs as one process); a platform
+service's is several shards, one active consumer each, behind a consistent-hash exchange on the
+`x-case-id` header, so that its replicas share the cases and each case's events stay in order.
 
 The platform's own queues and what they are bound to:
 
@@ -345,8 +348,8 @@ def _unwrapped(text: str) -> str:
 
 def _queue_table() -> str:
     return "\n".join(
-        f"- `{queue_name(agency)}`: " + ", ".join(f"`{b.routing_key}` on `{b.exchange}`"
-                                                 for b in bindings)
+        f"- `{queue_name(agency)}{'.<n>' if is_sharded(agency) else ''}`: "
+        + ", ".join(f"`{b.routing_key}` on `{b.exchange}`" for b in bindings)
         for agency, bindings in SUBSCRIPTIONS.items())
 
 

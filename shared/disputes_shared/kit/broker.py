@@ -26,14 +26,23 @@ from ..contract.agencies import Agency
 from ..contract.routing import (
     AGENCY_QUEUE_ARGUMENTS,
     AGENCY_QUEUE_POLICY,
+    CASE_EXCHANGE_ARGUMENTS,
+    CASE_ID_HEADER,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
+    DEFAULT_SHARDS,
     DELIVERY_LIMIT,
     DOSSIERS_EXCHANGE,
     EVENTS_EXCHANGE,
     PARKING_QUEUE_ARGUMENTS,
+    SHARD_QUEUE_ARGUMENTS,
+    SHARD_WEIGHT,
     SUBSCRIPTIONS,
+    case_exchange_name,
+    is_case_exchange,
+    is_sharded,
     queue_name,
+    shard_names,
 )
 
 log = logging.getLogger(__name__)
@@ -79,6 +88,35 @@ DEAD_LETTERS = Queue(DEAD_LETTER_QUEUE, EXCHANGES[DEAD_LETTER_EXCHANGE], durable
                      queue_arguments=STREAM)
 
 
+def inbox_shards() -> int:
+    """How many shards each platform service's inbox has in this deployment:
+    ``DISPUTES_INBOX_SHARDS`` (else 4). The broker's set-up and every service must agree."""
+    shards = int(os.environ.get("DISPUTES_INBOX_SHARDS", DEFAULT_SHARDS))
+    if shards < 1:
+        raise ValueError(f"DISPUTES_INBOX_SHARDS must be at least 1, not {shards}")
+    return shards
+
+
+def case_exchange(agency: Agency) -> Exchange:
+    """A platform service's consistent-hash exchange, between the topic exchanges and its shards."""
+    return Exchange(case_exchange_name(agency), type="x-consistent-hash", durable=True,
+                    arguments=CASE_EXCHANGE_ARGUMENTS)
+
+
+def shard_queues(agency: Agency, shards: int, declare: bool = True) -> list[Queue]:
+    """A platform service's inbox shards, each bound to its hash exchange (``declare``: as
+    ``agency_queue``)."""
+    return [Queue(name, exchange=case_exchange(agency), routing_key=SHARD_WEIGHT, durable=True,
+                  queue_arguments=SHARD_QUEUE_ARGUMENTS, no_declare=not declare)
+            for name in shard_names(agency, shards)]
+
+
+def inbox(agency: Agency, shards: int, declare: bool = True) -> list[Queue]:
+    """The queues an agency's events reach: a platform service's shards, an outside agency's
+    single inbox."""
+    return shard_queues(agency, shards, declare) if is_sharded(agency) else [agency_queue(agency, declare)]
+
+
 def agency_queue(agency: Agency, declare: bool = True) -> Queue:
     """The one inbound queue of an agency's service, bound as the contract says. Consumers take
     it with ``declare=False``: ``declare_topology`` has declared it (or adopted a queue an
@@ -93,18 +131,106 @@ def agency_queue(agency: Agency, declare: bool = True) -> Queue:
     )
 
 
-def declare_topology(connection: Connection) -> list[str]:
+def declare_topology(connection: Connection, shards: int | None = None) -> list[str]:
     """Declare every exchange and queue of the platform, so no event finds its queue missing
     because the service that consumes it has not started yet. Returns the queues that exist
     with other arguments (declared by an older release) and were kept as they are. The broker's
     set-up does this as an administrator; the agencies' users may not (see
     ``contract.routing.broker_permissions``)."""
     _declare_exchanges(connection)
+    shards = inbox_shards() if shards is None else shards
     kept = []
-    for queue in [DEAD_LETTERS, *(agency_queue(agency) for agency in SUBSCRIPTIONS)]:
+    for queue in [DEAD_LETTERS, *(q for agency in SUBSCRIPTIONS for q in inbox(agency, shards))]:
         if not _declare_or_keep(connection, queue):
             kept.append(queue.name)
+    for agency in SUBSCRIPTIONS:
+        if is_sharded(agency):
+            _route_to_shards(connection, agency)
     return kept
+
+
+def _route_to_shards(connection: Connection, agency: Agency) -> None:
+    """Bind the topic exchanges to the agency's hash exchange as the contract binds its inbox
+    (exchange to exchange: publishers see no difference), and unbind the single inbox an older
+    release consumed, if it is still there, so that nothing new lands in it
+    (``drain_single_inbox`` empties it)."""
+    channel = connection.channel()
+    try:
+        destination = case_exchange(agency)(channel)
+        destination.declare()
+        for b in SUBSCRIPTIONS[agency]:
+            destination.bind_to(EXCHANGES[b.exchange].name, routing_key=b.routing_key)
+    finally:
+        _close_quietly(channel)
+    channel = connection.channel()
+    try:
+        channel.queue_declare(queue_name(agency), passive=True)
+        for b in SUBSCRIPTIONS[agency]:
+            channel.queue_unbind(queue_name(agency), EXCHANGES[b.exchange].name, b.routing_key)
+        log.warning("%s is an older release's inbox: unbound, to be drained (docs/deploying.md)",
+                    queue_name(agency))
+    except NotFound:
+        return  # none: nothing to retire
+    finally:
+        _close_quietly(channel)
+
+
+def drain_single_inbox(connection: Connection, publisher: ConfirmedPublisher,
+                       agency: Agency) -> int | None:
+    """Move what an older release's single inbox of a platform service still holds to its
+    shards, in queue order, each message acked once the broker confirmed its copy, then delete
+    the emptied queue; returns how many were moved (None when there is no such queue).
+
+    The copy goes through the agency's hash exchange, sent as its first sender (``publisher``
+    must be the operator's, which may impersonate), with the case id header taken from the
+    envelope where the sender set none, and says where it was first sent, for parking and
+    replay. A copy sent twice (a crash between the confirm and the ack) is dropped by the
+    consumer's inbox by event id."""
+    moved = 0
+    channel = connection.channel()
+    try:
+        try:
+            channel.queue_declare(queue_name(agency), passive=True)
+        except NotFound:
+            return None
+        while (message := channel.basic_get(queue_name(agency), no_ack=False)) is not None:
+            delivery = message.delivery_info
+            headers = {"x-original-exchange": delivery.get("exchange", ""),
+                       "x-original-routing-key": delivery.get("routing_key", ""),
+                       **(message.headers or {})}
+            headers.setdefault(CASE_ID_HEADER, _case_id_of(message.body))
+            publisher.publish(message.body, case_exchange_name(agency), SHARD_WEIGHT,
+                              message_id=str(message.properties.get("message_id") or ""),
+                              headers=headers,
+                              content_type=message.content_type or "application/data",
+                              app_id=message.properties.get("app_id"),
+                              user_id=message.properties.get("user_id"))
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+        channel.queue_delete(queue_name(agency))
+    finally:
+        _close_quietly(channel)
+    return moved
+
+
+def _case_id_of(body: Any) -> str:
+    """An envelope's case id, or "" for a body that is none (it is parked from its shard)."""
+    try:
+        return str(json.loads(body).get("case_id") or "")
+    except (ValueError, TypeError, AttributeError):
+        return ""
+
+
+def first_sent_to(message: Message) -> tuple[str, str]:
+    """The exchange and routing key a message was first published with: its delivery's, unless
+    it was moved to a shard from an older release's inbox, which noted them."""
+    delivery = message.delivery_info or {}
+    exchange = delivery.get("exchange", "")
+    if is_case_exchange(exchange):
+        headers = message.headers or {}
+        return (str(headers.get("x-original-exchange", "")),
+                str(headers.get("x-original-routing-key", "")))
+    return exchange, delivery.get("routing_key", "")
 
 
 def declare_inbox(connection: Connection, agency: Agency) -> bool:
@@ -137,6 +263,23 @@ def require_queue(connection: Connection, name: str) -> None:
                               "(disputes up does; see docs/operations.md)") from None
     finally:
         _close_quietly(channel)
+
+
+def require_inbox(connection: Connection, agency: Agency, shards: int) -> None:
+    """Check that the agency's inbox is there with as many shards as this process was told:
+    with fewer, the cases hashed to a shard it does not know would wait there unread."""
+    for queue in inbox(agency, shards, declare=False):
+        require_queue(connection, queue.name)
+    if is_sharded(agency):
+        channel = connection.channel()
+        try:
+            channel.queue_declare(shard_names(agency, shards + 1)[-1], passive=True)
+        except NotFound:
+            return
+        finally:
+            _close_quietly(channel)
+        raise TopologyMissing(f"{agency}'s inbox has more than {shards} shards: set "
+                              "DISPUTES_INBOX_SHARDS as the broker's set-up has it")
 
 
 def _declare_or_keep(connection: Connection, queue: Queue) -> bool:
@@ -337,14 +480,14 @@ def park(publisher: ConfirmedPublisher, message: Message, parked_by: str, reason
          body: bytes | None = None, extra_headers: dict[str, Any] | None = None) -> None:
     """Put a message we cannot handle on the dead-letter queue, with why and where from;
     ``body`` in place of the message's own (sealed, or left out), ``extra_headers`` added."""
-    delivery = message.delivery_info or {}
+    exchange, routing_key = first_sent_to(message)
     headers = {**(message.headers or {}), **(extra_headers or {})}
     headers.update({
         "x-parked-reason": reason[:2000],
         "x-parked-by": parked_by,
         "x-parked-at": datetime.now(UTC).isoformat(),
-        "x-original-exchange": delivery.get("exchange", ""),
-        "x-original-routing-key": delivery.get("routing_key", ""),
+        "x-original-exchange": exchange,
+        "x-original-routing-key": routing_key,
         # Checked by the broker when it was sent: a replay sends it again as that user.
         "x-original-user-id": message.properties.get("user_id") or "",
     })
@@ -395,8 +538,8 @@ class ParkedMessage:
         if "x-parked-by" in self.headers:
             return str(self.headers["x-parked-by"])
         queue = str(self._death("queue") or "")
-        parts = queue.split(".")
-        return parts[1] if len(parts) == 3 and parts[2] == "inbox" else queue
+        parts = queue.split(".")  # an agency's inbox, or one of its shards
+        return parts[1] if len(parts) in (3, 4) and parts[2] == "inbox" else queue
 
     @property
     def original_exchange(self) -> str:

@@ -16,7 +16,7 @@ from kombu.message import Message
 
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, decode_or_reason
-from .broker import ConfirmedPublisher, agency_queue, park, require_queue
+from .broker import ConfirmedPublisher, inbox, inbox_shards, park, require_queue
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,8 @@ class EventSubscriber:
         self.agency = Agency(agency)
         self.handler = handler
         self.seen = seen if seen is not None else MemorySeenEvents()
-        self.queue = queue or agency_queue(self.agency, declare=False)
+        # An outside agency's one inbox; a platform service's shards (a replica of it, or a test).
+        self.queues = [queue] if queue else inbox(self.agency, inbox_shards(), declare=False)
         self.prefetch = prefetch
         self.counts = {"handled": 0, "duplicate": 0, "parked": 0}
         self._connection: Connection | None = None
@@ -122,9 +123,10 @@ class EventSubscriber:
         if self._connection is None:
             connection = Connection(self.amqp_uri)
             connection.ensure_connection(max_retries=3)
-            if getattr(self.queue, "no_declare", False):  # the set-up's queue: not ours to declare
-                require_queue(connection, self.queue.name)
-            consumer = PlainConsumer(connection.default_channel, queues=[self.queue],
+            for queue in self.queues:
+                if getattr(queue, "no_declare", False):  # the set-up's queue: not ours to declare
+                    require_queue(connection, queue.name)
+            consumer = PlainConsumer(connection.default_channel, queues=self.queues,
                                 on_message=self._on_message,
                                 on_decode_error=lambda message, exc: self._park(
                                     message, COMPRESSED_BODY))

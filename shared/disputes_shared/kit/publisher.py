@@ -8,7 +8,7 @@ from typing import Any
 from ..clocks.wall import Clock, SystemClock
 from ..contract.agencies import Agency
 from ..contract.envelope import Envelope, encode
-from ..contract.routing import route
+from ..contract.routing import case_headers, route
 from .broker import ConfirmedPublisher
 
 
@@ -37,7 +37,7 @@ class EventPublisher:
         ready = [(envelope, encode(envelope), *route(envelope)) for envelope in envelopes]
         for envelope, body, exchange, routing_key in ready:
             self._broker.publish(body, exchange, routing_key, message_id=envelope.event_id,
-                                 app_id=str(self.agency))
+                                 headers=case_headers(envelope.case_id), app_id=str(self.agency))
 
     def close(self) -> None:
         self._broker.close()

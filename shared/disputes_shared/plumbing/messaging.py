@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import socket
 import time
 import traceback
 from functools import partial
@@ -29,7 +30,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
 from ..contract.routing import DEAD_LETTER_QUEUE, HOLD_NO_CASES
-from ..kit.broker import ConfirmedPublisher, agency_queue, park, require_queue
+from ..kit.broker import (
+    ConfirmedPublisher,
+    _close_quietly,
+    first_sent_to,
+    inbox,
+    inbox_shards,
+    park,
+    require_inbox,
+)
 from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
@@ -115,17 +124,54 @@ class SettlingQueueConsumer(QueueConsumer):
 
 class RawQueueConsumer(SettlingQueueConsumer):
     """The queue consumer of events, except that kombu does not decode the body: a body it could
-    not decode would kill the consumer thread. The contract decodes and validates it instead."""
+    not decode would kill the consumer thread. The contract decodes and validates it instead.
+
+    It stops by closing its channel, never by cancelling its consumers: a shard's next consumer
+    (another replica) becomes active the moment this one is cancelled, while this one still
+    holds deliveries unsettled, and would apply a case's later events before them. A closed
+    channel hands every unsettled delivery back at once, before the next consumer is activated;
+    one that was running here is redelivered there and dropped by the inbox."""
+
+    _channel: Any = None
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        self._channel = channel
         for provider in self._providers:
             consumer = PlainConsumer(
-                channel, queues=[provider.queue], on_decode_error=self.on_decode_error,
+                channel, queues=provider.queues, on_decode_error=self.on_decode_error,
                 on_message=partial(self.handle_message, provider, None),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+    def _cancel_consumers_if_requested(self) -> None:
+        removals: dict[Any, Any] = dict(self._pending_remove_providers)
+        self._pending_remove_providers.clear()
+        if not removals:
+            return
+        for provider in removals:
+            provider.hand_back()
+            self._consumers.pop(provider)
+        if self._channel is not None:
+            _close_quietly(self._channel)  # in the consumer's own thread: a clean close
+        for removed in removals.values():
+            removed.send()
+
+    def kill(self) -> None:
+        for provider in self._providers:
+            provider.hand_back()
+        self.should_stop = True  # no reconnecting once the socket is dropped
+        connection = getattr(self._channel, "connection", None)
+        sock = getattr(getattr(connection, "transport", None), "sock", None)
+        if sock is not None:
+            # From another thread than the consumer's: drop the socket, as a crash would,
+            # rather than cancel first (the consumer thread's way out).
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                log.debug("socket already closed", exc_info=True)
+        super().kill()
 
     def on_decode_error(self, message: Message, exc: Exception) -> None:
         """A compressed body (``PlainConsumer``); kombu's own handler would log the body and
@@ -137,11 +183,13 @@ class RawQueueConsumer(SettlingQueueConsumer):
 
 
 class EventConsumer(Consumer):
-    """Consumes the agency's inbound queue and calls the method with a validated ``Envelope``.
+    """Consumes the agency's inbox (every shard of it) and calls the method with a validated
+    ``Envelope``.
 
     Invalid messages never reach the method; a method that raises has its message parked.
     A case's events are handled one at a time in delivery order (see ``ordering``); with
-    ``in_one_lane`` every event is, for a consumer whose handling reads across cases.
+    ``in_one_lane`` every event is, for a consumer whose handling reads across cases (across
+    cases in the order the shards deliver them, which is not the order they were published).
     """
 
     queue_consumer = RawQueueConsumer()
@@ -155,6 +203,7 @@ class EventConsumer(Consumer):
         self._publisher: ConfirmedPublisher | None = None
         self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
         self._keys: KeyManagement | None = None
+        self._handed_back = False
 
     def keys(self) -> KeyManagement:
         """The service's key management, made on first need (parking or opening a dossier)."""
@@ -166,11 +215,13 @@ class EventConsumer(Consumer):
         from .config import agency_of_service
 
         self.agency = self.agency or agency_of_service(self.container.service_name)
-        self.queue = agency_queue(self.agency, declare=False)
+        shards = int(self.container.config.get("INBOX_SHARDS") or inbox_shards())
+        self.queues = inbox(self.agency, shards, declare=False)
+        self.queue = self.queues[0]
         with Connection(self.container.config["AMQP_URI"]) as connection:
             # The broker's set-up declared every queue before anyone published; the agency's
             # user may only consume its own.
-            require_queue(connection, self.queue.name)
+            require_inbox(connection, self.agency, shards)
         self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
         super().setup()
 
@@ -187,6 +238,8 @@ class EventConsumer(Consumer):
             except (PersonalDataError, ValueError) as exc:
                 self.park_and_ack(message, f"a sealed parked message that does not open here: {exc}")
                 return
+        if self._handed_back:
+            return
         envelope, reason = decode_or_reason(raw, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
@@ -194,7 +247,14 @@ class EventConsumer(Consumer):
         if self._lanes.admit(self._lane_of(envelope), (envelope, message)):
             self._attempt(envelope, message, attempt=1)
 
+    def hand_back(self) -> None:
+        """The broker takes back every delivery not settled (the channel closes): start none
+        that is waiting its turn or a retry; the shard's next consumer has it."""
+        self._handed_back = True
+
     def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
+        if self._handed_back:
+            return
         try:
             self.container.spawn_worker(
                 self, (envelope,), {}, context_data=self.unpack_message_headers(message),
@@ -248,7 +308,7 @@ class EventConsumer(Consumer):
         sealed with this service's keys, or left out by a service that keeps none; anything else
         (a sealed one parked again included) as it came (None)."""
         body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
-        exchange = (message.delivery_info or {}).get("exchange", "")
+        exchange, _ = first_sent_to(message)
         if is_sealed(message.headers, body) or not carries_personal_data(exchange, body):
             return None, {}
         if self.agency in HOLD_NO_CASES:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from ..clocks.wall import Clock
+from ..contract.routing import case_headers
 from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 from .messaging import failure_reason
 from .metrics import PlatformMetrics
@@ -120,7 +121,8 @@ class OutboxRelay:
             # A body that does not open (its case's data key erased, a key-encryption key
             # missing) is parked like an unroutable one, not sent, and holds back its case only.
             confirms = iter(self.publisher.publish_many([
-                Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id)
+                Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id,
+                         headers=case_headers(row.case_id))
                 for row, body in rows if isinstance(body, str)]))
             outcomes = [next(confirms) if isinstance(body, str) else body for _, body in rows]
             sent = {row.id: body for (row, body), outcome in zip(rows, outcomes, strict=True)
