@@ -46,11 +46,12 @@ class PrivateBroker:
         self.process: subprocess.Popen[bytes] | None = None
         (self.root / "mnesia").mkdir()
         (self.root / "log").mkdir()
-        # The management API: the platform's set-up makes its broker users through it.
+        # The management API: the platform's set-up makes its broker users through it; the
+        # consistent-hash exchange: the services' inboxes are sharded by case behind one.
         (self.root / "rabbitmq.conf").write_text(
             f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}\n"
             f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {self.management_port}\n")
-        (self.root / "enabled_plugins").write_text("[rabbitmq_management].\n")
+        (self.root / "enabled_plugins").write_text("[rabbitmq_management,rabbitmq_consistent_hash_exchange].\n")
         (self.root / "rabbitmq-env.conf").write_text("")
 
     @property
