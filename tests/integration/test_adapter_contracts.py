@@ -356,3 +356,49 @@ def test_the_period_figures_counted_in_the_store_are_the_definitions(storage, se
         period = Period.parse(name)
         want = period_report(period, tally(period, facts, stages))
         assert period_report(period, read(uow, lambda u, p=period: u.figures.tally(p))) == want, name
+
+
+def random_handoffs(rng: random.Random, cases: int) -> tuple[list[Handoff], list[TrailEntry]]:
+    """Handoffs as the trail keeps them (pending, accepted, returned; ties among times; cases
+    returned once, twice, more) and work-ending entries, some naming no time worked."""
+    agencies = [Agency.INTAKE, Agency.MEDIATION, Agency.ARBITRATION, Agency.LEGAL_AID]
+    handoffs, entries = [], []
+    for n in range(rng.randrange(1, 6) * cases):
+        source, target = rng.sample(agencies, 2)
+        requested = AT + timedelta(seconds=rng.choice([0, 60, rng.randrange(30 * 86400)]),
+                                   microseconds=rng.choice([0, rng.randrange(10**6)]))
+        handoff = Handoff(handoff_id=f"h-{n}", case_id=f"LD-{rng.randrange(cases)}", from_agency=source,
+                          to_agency=target, purpose=HandoffPurpose.MEDIATION, requested_at=requested)
+        answered = requested + timedelta(seconds=rng.choice([0, 3600, rng.randrange(9 * 86400)]))
+        match rng.random():
+            case r if r < 0.5:
+                handoff.accept(answered)
+            case r if r < 0.75:
+                handoff.return_(answered, "not ours")
+        handoffs.append(handoff)
+    for n in range(3 * cases):
+        worked = rng.choice([None, 0.0, 3600.0, rng.uniform(0, 60 * 86400)])
+        entries.append(TrailEntry(
+            event_id=f"e-{n}", case_id=f"LD-{n % cases}", move="m", source_agency=rng.choice(agencies[:3]),
+            event_type=rng.choice(["handoff.requested", "case.closed", "mediation.session_held"]),
+            occurred_at=AT, recorded_at=AT, entry_hash=f"x-{n}",
+            payload={} if worked is None else {"worked_seconds": worked}))
+    return handoffs, entries
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_handoff_figures_counted_in_the_store_are_the_definition(storage, seed):
+    from trail.domain import handoff_table
+    from trail.handlers import Trail
+
+    uow = storage("trail")
+    assert read(uow, lambda u: Trail().handoff_summary(u)) == handoff_table([], AT)
+    handoffs, entries = random_handoffs(random.Random(seed), 40)
+    committed(uow, lambda u: ([u.handoffs.add(h) for h in handoffs], [u.entries.add(e) for e in entries]))
+    work = [(e.source_agency, e.payload["worked_seconds"]) for e in entries
+            if e.event_type != "mediation.session_held" and "worked_seconds" in e.payload]
+    want = handoff_table(handoffs, AT + timedelta(days=40), work)
+    assert want["bounced_cases"] and want["backlog"] and want["work"]
+    assert any(row["wait_p50_seconds"] is not None for row in want["pairs"])
+    read(uow, lambda u: u.clock.advance(days=40))
+    assert read(uow, lambda u: Trail().handoff_summary(u)) == want

@@ -404,6 +404,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
 
 def _trail() -> type[InMemoryUnitOfWork]:
+    from trail.domain import bounced_returns, tally_pairs, tally_work
     from trail.ports import (
         CaseSummaries,
         Checkpoints,
@@ -440,6 +441,10 @@ def _trail() -> type[InMemoryUnitOfWork]:
             wanted = set(event_types)
             return self.where(lambda e: e.event_type in wanted)
 
+        def work_tallies(self, event_types: Iterable[str]) -> dict[str, Any]:
+            return tally_work((e.source_agency, float(e.payload["worked_seconds"])) for e in self.of_types(event_types)
+                              if e.payload.get("worked_seconds") is not None)
+
         def count(self) -> int:
             return self.size()
 
@@ -459,6 +464,11 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def returned_at_least(self, returns: int) -> list[Any]:
             return self.where(lambda s: s.returns >= returns)
 
+        def seen_at(self, case_id: str, at: Any) -> None:
+            summary = self.get(case_id)
+            if summary is not None and summary.last_event_at < at:
+                self.save(dataclasses.replace(summary, last_event_at=at))
+
     class InMemoryCheckpoints(InMemoryRepository[Any], Checkpoints):
         def latest(self) -> Any:
             every = self.every()
@@ -468,7 +478,11 @@ def _trail() -> type[InMemoryUnitOfWork]:
             return self.every()
 
     class InMemoryTrailHandoffs(InMemoryHandoffs, TrailHandoffs):
-        pass
+        def pair_tallies(self) -> list[Any]:
+            return tally_pairs(self.every())
+
+        def bounced_returns(self) -> list[Any]:
+            return bounced_returns(self.every())
 
     class InMemoryPersonalDataReads(InMemoryNumberedRows, PersonalDataReads):
         def of_case(self, case_id: str) -> list[Any]:

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 
-from disputes_shared.contract.handoff import Handoff
+from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
@@ -15,7 +30,16 @@ from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .chain import Checkpoint
-from .domain import CaseSummary, PersonalDataRead, TrailEntry
+from .domain import (
+    WAIT_PERCENTILES,
+    WORK_PERCENTILES,
+    CaseSummary,
+    PairTally,
+    PersonalDataRead,
+    RankedValues,
+    TrailEntry,
+    ranks_wanted,
+)
 from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
 T = TypeVar("T")
@@ -61,6 +85,9 @@ case_summaries = Table(
     Column("amount_recovered", String(24)),
     Column("returns", Integer, nullable=False),
     Column("anomalies", JsonDocument, nullable=False),
+    # Null for a summary kept before these were: the case is replayed at its next event.
+    Column("inspection_state", String(32)),
+    Column("worker_ref", String(16)),
 )
 # Access records (``personal_data.read``), each also an entry of the chain: listed by case and
 # by worker (``case.filed``'s keyed worker_ref), never holding a personal value.
@@ -86,6 +113,26 @@ metadata.info["retired_tables"] = ("outbox",)
 # Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
+
+
+def values_at_ranks(connection: Connection, keys: list[Any], order: ColumnElement[Any], values: list[Any],
+                    where: Iterable[ColumnElement[bool]],
+                    wanted: dict[tuple[Any, ...], set[int]]) -> dict[tuple[Any, ...], dict[int, Any]]:
+    """The rows at the ``wanted`` ranks (from 0, by ``order``) of each group of ``keys``: the
+    rows are numbered in the database and only those few come back (SQLite has no percentile;
+    the same rank query on PostgreSQL keeps one definition of the figures)."""
+    found: dict[tuple[Any, ...], dict[int, Any]] = {key: {} for key in wanted}
+    if not wanted:
+        return found
+    named = [key.label(f"key_{i}") for i, key in enumerate(keys)]
+    at = func.row_number().over(partition_by=keys, order_by=order).label("at")
+    numbered = select(*named, *values, at).where(*where).subquery()
+    keyed = [numbered.c[key.name] for key in named]
+    rows = connection.execute(select(numbered).where(tuple_(*keyed, numbered.c.at).in_(
+        [(*key, rank + 1) for key, ranks in wanted.items() for rank in ranks])))
+    for row in rows:
+        found[tuple(row[:len(keys)])][row.at - 1] = row
+    return found
 
 
 class NumberedRows(DataclassRepository[T]):
@@ -117,6 +164,17 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]:
         return self.find(self.table.c.event_type.in_(sorted(event_types)))
 
+    def work_tallies(self, event_types: Iterable[str]) -> dict[str, RankedValues]:
+        c = self.table.c
+        seconds = c.payload["worked_seconds"].as_float()
+        ended = (c.event_type.in_(sorted(event_types)), seconds.is_not(None))
+        counts = {agency: n for agency, n in self.connection.execute(
+            select(c.source_agency, func.count()).where(*ended).group_by(c.source_agency))}
+        found = values_at_ranks(self.connection, [c.source_agency], seconds, [seconds.label("seconds")],
+                                ended, {(agency,): ranks_wanted(n, WORK_PERCENTILES) for agency, n in counts.items()})
+        return {agency: RankedValues(n, {rank: float(row.seconds) for rank, row in found[(agency,)].items()})
+                for agency, n in counts.items()}
+
     def count(self, *where: Any) -> int:
         return super().count(*where)
 
@@ -134,6 +192,11 @@ class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
     def returned_at_least(self, returns: int) -> list[CaseSummary]:
         return self.find(self.table.c.returns >= returns)
 
+    def seen_at(self, case_id: str, at: datetime) -> None:
+        c = self.table.c
+        self.connection.execute(update(self.table).where(c.case_id == case_id, c.last_event_at < at)
+                                .values(last_event_at=at))
+
 
 class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
     def latest(self) -> Checkpoint | None:
@@ -147,6 +210,35 @@ class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
 class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def every(self) -> list[Handoff]:
         return self.find()
+
+    def pair_tallies(self) -> list[PairTally]:
+        c = self.table.c
+        pair = [c.from_agency, c.to_agency]
+
+        def having(status: HandoffStatus) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((c.status == status, 1), else_=0)), 0)
+        oldest = type_coerce(func.min(case((c.status == HandoffStatus.PENDING, c.requested_at))), c.requested_at.type)
+        tallies = self.connection.execute(
+            select(*pair, func.count(), having(HandoffStatus.ACCEPTED), having(HandoffStatus.RETURNED),
+                   having(HandoffStatus.PENDING), oldest, func.count(c.answered_at)).group_by(*pair)).all()
+        answered = c.answered_at.is_not(None)
+        wait = (c.answered_at - c.requested_at if self.connection.dialect.name == "postgresql"
+                else func.julianday(c.answered_at) - func.julianday(c.requested_at))
+        found = values_at_ranks(self.connection, pair, wait, [c.requested_at, c.answered_at], (answered,),
+                                {(row[0], row[1]): ranks_wanted(row[-1], WAIT_PERCENTILES)
+                                 for row in tallies if row[-1]})
+        return [PairTally(str(row[0]), str(row[1]), *row[2:6], oldest_pending=row[6],
+                          waits=RankedValues(row[7], {rank: (at.answered_at - at.requested_at).total_seconds()
+                                                      for rank, at in found[(row[0], row[1])].items()})
+                          if row[7] else None)
+                for row in tallies]
+
+    def bounced_returns(self) -> list[Handoff]:
+        c = self.table.c
+        returned = c.status == HandoffStatus.RETURNED
+        bounced = select(c.case_id).where(returned).group_by(c.case_id) \
+            .having(func.count() >= BOUNCED_AFTER_RETURNS).scalar_subquery()
+        return self.find(returned, c.case_id.in_(bounced))
 
 
 class SqlPersonalDataReads(NumberedRows[PersonalDataRead], PersonalDataReads):

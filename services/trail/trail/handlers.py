@@ -29,10 +29,11 @@ from .domain import (
     BOUNCED_AFTER_RETURNS,
     CaseSummary,
     TrailEntry,
+    advanced,
     entry_move,
     entry_view,
     handoff_from_event,
-    handoff_table,
+    handoff_report,
     read_of,
     read_view,
     readable_payload,
@@ -74,15 +75,16 @@ class Trail:
             self._erase_texts(uow, envelope.case_id)
         if envelope.event_type in CASELESS_EVENTS:
             return "handled"  # recorded and chained like every event; no case to summarise
-        entries = self._entries(uow, envelope.case_id)
+        before = uow.summaries.get(envelope.case_id)
+        # The newest event of its case is applied to the summary kept; one that arrived out of
+        # order has the case replayed, as does a case summarised before summaries said enough.
+        summary = advanced(before, entry) or summarise(envelope.case_id, self._entries(uow, envelope.case_id))
         if envelope.event_type == READ_EVENT:
-            uow.reads.add(read_of(entry, worker_ref_of(entries)))
+            uow.reads.add(read_of(entry, summary.worker_ref))
         elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
             # Reads recorded before the filing reached the trail (a filing parked, then
             # replayed) are the worker's too.
             uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
-        before = uow.summaries.get(envelope.case_id)
-        summary = summarise(envelope.case_id, entries)
         if summary.bounced and not (before and before.bounced):
             self._flag_bounced(uow, summary, entry)
         (uow.summaries.save if before else uow.summaries.add)(summary)
@@ -143,6 +145,9 @@ class Trail:
                        **what: str) -> None:
         """Who read the case's trail (or, with ``listed``, which of its records), in the chain."""
         now = uow.clock.now()
+        # The access is the case's newest entry: an event that happened before it and arrives
+        # after it is out of order, as the summary kept must know.
+        uow.summaries.seen_at(case_id, now)
         self._record(uow, TrailEntry(
             event_id=str(uuid.uuid4()), case_id=case_id, event_type="trail.accessed",
             move="trail.accessed", source_agency=str(self.agency), occurred_at=now,
@@ -200,10 +205,9 @@ class Trail:
         return {s.case_id: summary_view(s) for s in uow.summaries.of_cases(case_ids)}
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
-        ended = uow.entries.of_types(WORK_ENDING_EVENTS)
-        work = [(e.source_agency, float(e.payload["worked_seconds"])) for e in ended
-                if e.payload.get("worked_seconds") is not None]
-        return handoff_table(uow.handoffs.every(), uow.clock.now(), work)
+        """The bottleneck view, tallied where the handoffs are: a handful of rows come back."""
+        return handoff_report(uow.handoffs.pair_tallies(), uow.entries.work_tallies(WORK_ENDING_EVENTS),
+                              uow.handoffs.bounced_returns(), uow.clock.now())
 
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
         """How many cases have been passed back and forth (推诿扯皮), still open or closed."""
