@@ -16,8 +16,8 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    or_,
     select,
-    tuple_,
     type_coerce,
     update,
 )
@@ -38,7 +38,7 @@ from .domain import (
     PersonalDataRead,
     RankedValues,
     TrailEntry,
-    ranks_wanted,
+    lower_rank,
 )
 from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
@@ -115,23 +115,21 @@ HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_ent
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
 
 
-def values_at_ranks(connection: Connection, keys: list[Any], order: ColumnElement[Any], values: list[Any],
-                    where: Iterable[ColumnElement[bool]],
-                    wanted: dict[tuple[Any, ...], set[int]]) -> dict[tuple[Any, ...], dict[int, Any]]:
-    """The rows at the ``wanted`` ranks (from 0, by ``order``) of each group of ``keys``: the
-    rows are numbered in the database and only those few come back (SQLite has no percentile;
-    the same rank query on PostgreSQL keeps one definition of the figures)."""
-    found: dict[tuple[Any, ...], dict[int, Any]] = {key: {} for key in wanted}
-    if not wanted:
-        return found
+def ranked_groups(connection: Connection, keys: list[Any], order: ColumnElement[Any], values: list[Any],
+                  where: Iterable[ColumnElement[bool]], percentiles: Iterable[int]
+                  ) -> dict[tuple[Any, ...], tuple[int, dict[int, Any]]]:
+    """Each group of ``keys``: its count, and its rows (by rank from 0, in ``order``) at the
+    ranks its percentiles and maximum need. The rows are numbered and counted in the database
+    in one pass and only those few come back (SQLite has no percentile; the same rank query
+    on PostgreSQL keeps one definition of the figures)."""
     named = [key.label(f"key_{i}") for i, key in enumerate(keys)]
-    at = func.row_number().over(partition_by=keys, order_by=order).label("at")
-    numbered = select(*named, *values, at).where(*where).subquery()
-    keyed = [numbered.c[key.name] for key in named]
-    rows = connection.execute(select(numbered).where(tuple_(*keyed, numbered.c.at).in_(
-        [(*key, rank + 1) for key, ranks in wanted.items() for rank in ranks])))
-    for row in rows:
-        found[tuple(row[:len(keys)])][row.at - 1] = row
+    numbered = select(*named, *values, (func.row_number().over(partition_by=keys, order_by=order) - 1).label("at"),
+                      func.count().over(partition_by=keys).label("n")).where(*where).subquery()
+    at, n = numbered.c.at, numbered.c.n
+    wanted = [at == n - 1, *(at.in_([lower_rank(n, q), lower_rank(n, q) + 1]) for q in percentiles)]
+    found: dict[tuple[Any, ...], tuple[int, dict[int, Any]]] = {}
+    for row in connection.execute(select(numbered).where(or_(*wanted))):
+        found.setdefault(tuple(row[:len(keys)]), (row.n, {}))[1][row.at] = row
     return found
 
 
@@ -167,13 +165,10 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
     def work_tallies(self, event_types: Iterable[str]) -> dict[str, RankedValues]:
         c = self.table.c
         seconds = c.payload["worked_seconds"].as_float()
-        ended = (c.event_type.in_(sorted(event_types)), seconds.is_not(None))
-        counts = {agency: n for agency, n in self.connection.execute(
-            select(c.source_agency, func.count()).where(*ended).group_by(c.source_agency))}
-        found = values_at_ranks(self.connection, [c.source_agency], seconds, [seconds.label("seconds")],
-                                ended, {(agency,): ranks_wanted(n, WORK_PERCENTILES) for agency, n in counts.items()})
-        return {agency: RankedValues(n, {rank: float(row.seconds) for rank, row in found[(agency,)].items()})
-                for agency, n in counts.items()}
+        found = ranked_groups(self.connection, [c.source_agency], seconds, [seconds.label("seconds")],
+                              (c.event_type.in_(sorted(event_types)), seconds.is_not(None)), WORK_PERCENTILES)
+        return {agency: RankedValues(n, {rank: float(row.seconds) for rank, row in rows.items()})
+                for (agency,), (n, rows) in found.items()}
 
     def count(self, *where: Any) -> int:
         return super().count(*where)
@@ -220,17 +215,19 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
         oldest = type_coerce(func.min(case((c.status == HandoffStatus.PENDING, c.requested_at))), c.requested_at.type)
         tallies = self.connection.execute(
             select(*pair, func.count(), having(HandoffStatus.ACCEPTED), having(HandoffStatus.RETURNED),
-                   having(HandoffStatus.PENDING), oldest, func.count(c.answered_at)).group_by(*pair)).all()
-        answered = c.answered_at.is_not(None)
+                   having(HandoffStatus.PENDING), oldest).group_by(*pair)).all()
         wait = (c.answered_at - c.requested_at if self.connection.dialect.name == "postgresql"
                 else func.julianday(c.answered_at) - func.julianday(c.requested_at))
-        found = values_at_ranks(self.connection, pair, wait, [c.requested_at, c.answered_at], (answered,),
-                                {(row[0], row[1]): ranks_wanted(row[-1], WAIT_PERCENTILES)
-                                 for row in tallies if row[-1]})
-        return [PairTally(str(row[0]), str(row[1]), *row[2:6], oldest_pending=row[6],
-                          waits=RankedValues(row[7], {rank: (at.answered_at - at.requested_at).total_seconds()
-                                                      for rank, at in found[(row[0], row[1])].items()})
-                          if row[7] else None)
+        found = ranked_groups(self.connection, pair, wait, [c.requested_at, c.answered_at],
+                              (c.answered_at.is_not(None),), WAIT_PERCENTILES)
+
+        def waits(source: Any, target: Any) -> RankedValues | None:
+            if (source, target) not in found:
+                return None  # none answered
+            n, rows = found[(source, target)]
+            return RankedValues(n, {rank: (row.answered_at - row.requested_at).total_seconds()
+                                    for rank, row in rows.items()})
+        return [PairTally(str(row[0]), str(row[1]), *row[2:6], oldest_pending=row[6], waits=waits(row[0], row[1]))
                 for row in tallies]
 
     def bounced_returns(self) -> list[Handoff]:

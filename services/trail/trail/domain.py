@@ -253,13 +253,19 @@ WAIT_PERCENTILES = (50, 95, 99)
 WORK_PERCENTILES = (50, 95)
 
 
+def lower_rank(count: Any, q: int) -> Any:
+    """The rank (from 0) of the lower of the two sorted values the q-th percentile of ``count``
+    values interpolates between, as ``statistics.quantiles(method="inclusive")`` takes them.
+    Plain arithmetic, so that it applies to a database column as well: the rank query and
+    Python give the same figure."""
+    return q * (count - 1) // 100
+
+
 def percentile_ranks(count: int, q: int) -> tuple[int, int, int]:
-    """Where the q-th percentile of ``count`` sorted values lies: the ranks (from 0) of the two
-    values it interpolates between and the upper one's weight in hundredths, as
-    ``statistics.quantiles(method="inclusive")`` takes them. Written once for the database's
-    rank query and for Python alike, so both give the same figure."""
-    lower, weight = divmod(q * (count - 1), 100)
-    return lower, min(lower + 1, count - 1), weight
+    """The ranks of the two values the q-th percentile lies between, and the upper one's
+    weight in hundredths."""
+    lower = lower_rank(count, q)
+    return lower, min(lower + 1, count - 1), q * (count - 1) % 100
 
 
 def ranks_wanted(count: int, percentiles: Iterable[int]) -> set[int]:
