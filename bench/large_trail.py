@@ -80,6 +80,7 @@ COURSES: list[tuple[int, list[Step]]] = [  # (weight, steps)
          ("trail.bounced", "trail", None, 0), ("handoff.requested", "intake", "arbitration", 20)]),
 ]
 TO_AGENCY = {"mediation": "mediation", "arbitration": "arbitration", "legal_aid": "legal_aid"}
+CLOSED = {"outcome": "mediated", "amount_recovered": "2560.00"}
 WORKED = {"handoff.requested", "case.closed", "legal_aid.granted"}  # entries naming worked_seconds
 
 
@@ -129,7 +130,7 @@ def course_summaries() -> list[Any]:
             entries.append(TrailEntry(
                 event_id=str(n), case_id="LD", event_type=event_type, move=entry_move(event_type, payload),
                 source_agency=agency, occurred_at=YEAR + timedelta(minutes=minute), recorded_at=YEAR,
-                payload={**payload, "outcome": "mediated"} if event_type == "case.closed" else payload, id=n + 1))
+                payload=CLOSED if event_type == "case.closed" else payload, id=n + 1))
         found.append(summarise("LD", entries))
     return found
 
@@ -165,7 +166,7 @@ def batches(cases: int, stamp: Stamps, seed: int) -> Iterator[Batch]:
                     if event_type == "handoff.returned":
                         handoff[8] = payload["reason"] = "salted-sha256:" + "0" * 64
                 elif event_type == "case.closed":
-                    payload = {"outcome": "mediated", "amount_recovered": "2560.00"}
+                    payload = dict(CLOSED)
                 elif event_type == "case.filed":
                     payload = {"channel": "online", "worker_ref": worker_ref}
                 if event_type in WORKED:
