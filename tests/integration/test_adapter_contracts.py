@@ -288,6 +288,7 @@ def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
         ("LD-1", "case.filed", "h1"), ("LD-2", "case.filed", "h2"), ("LD-1", "case.closed", "h3"))])
     head_id, head = read(uow, lambda u: u.entries.head_hash())
     assert head == "h3" and read(uow, lambda u: u.entries.count()) == 3
+    assert read(uow, lambda u: (u.entries.count_between(0, head_id), u.entries.count_between(head_id - 2, head_id - 1))) == (3, 1)
     assert [e.entry_hash for e in read(uow, lambda u: u.entries.of_case("LD-1"))] == ["h1", "h3"]
     assert [e.entry_hash for e in read(uow, lambda u: u.entries.of_types(["case.closed"]))] == ["h3"]
     assert [e.id for e in read(uow, lambda u: u.entries.in_recorded_order())][-1] == head_id

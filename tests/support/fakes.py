@@ -448,6 +448,9 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def count(self) -> int:
             return self.size()
 
+        def count_between(self, after: int, up_to: int) -> int:
+            return len(self.where(lambda e: after < e.id <= up_to))
+
         def erase_texts(self, case_id: str, keep: str) -> int:
             found = self.where(lambda e: e.case_id == case_id and e.event_type != keep and e.texts)
             for entry in found:

@@ -173,6 +173,9 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
     def count(self, *where: Any) -> int:
         return super().count(*where)
 
+    def count_between(self, after: int, up_to: int) -> int:
+        return self.count(self.table.c.id > after, self.table.c.id <= up_to)
+
     def erase_texts(self, case_id: str, keep: str) -> int:
         c = self.table.c
         return int(self.connection.execute(

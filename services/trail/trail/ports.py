@@ -41,6 +41,10 @@ class TrailEntries(Repository[TrailEntry]):
     def count(self) -> int: ...
 
     @abstractmethod
+    def count_between(self, after: int, up_to: int) -> int:
+        """How many entries are numbered after ``after`` and up to ``up_to``."""
+
+    @abstractmethod
     def erase_texts(self, case_id: str, keep: str) -> int:
         """Clear the texts kept beside a case's entries (not those of type ``keep``); how many."""
 
