@@ -44,7 +44,7 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.plumbing.engine import make_engine
 from trail.adapters import SqlTrailUnitOfWork, case_summaries, metadata, plumbing, trail_entries
 from trail.chain import ENTRY_FORMAT
-from trail.domain import TrailEntry, entry_move, summarise
+from trail.domain import TrailEntry, entry_move, summarise, worked_seconds_of
 from trail.handlers import Trail
 
 BATCH = 20_000  # cases per batch
@@ -108,7 +108,7 @@ class Batch:
 # The columns each row gives, by the tables' own names (checked against their definitions).
 ENTRY_COLUMNS = ("id", "event_id", "case_id", "event_type", "move", "source_agency", "occurred_at",
                  "recorded_at", "causation_id", "payload", "prev_hash", "entry_hash", "signature", "format",
-                 "texts")
+                 "texts", "worked_seconds")
 HANDOFF_COLUMNS = ("handoff_id", "case_id", "from_agency", "to_agency", "purpose", "requested_at", "status",
                    "answered_at", "reason", "to_unit")
 SUMMARY_COLUMNS = ("case_id", "state", "aid_state", "opened_at", "last_event_at", "closed_at", "outcome",
@@ -175,7 +175,7 @@ def batches(cases: int, stamp: Stamps, seed: int) -> Iterator[Batch]:
                     entry_id, f"{n:010d}-{entry_id:012d}-entry", case_id, event_type,
                     entry_move(event_type, {"purpose": purpose} if purpose else {}), agency, stamp(minute),
                     stamp(minute + 1), None, json.dumps(payload), f"{entry_id - 1:064x}", f"{entry_id:064x}",
-                    "0" * 128, ENTRY_FORMAT, None))
+                    "0" * 128, ENTRY_FORMAT, None, worked_seconds_of(event_type, payload)))
             batch.handoffs.extend(tuple(h) for h in handoffs)
             summary = summaries[course]
             batch.summaries.append((case_id, summary.state, summary.aid_state, stamp(opened), stamp(minute),

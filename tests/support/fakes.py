@@ -441,9 +441,8 @@ def _trail() -> type[InMemoryUnitOfWork]:
             wanted = set(event_types)
             return self.where(lambda e: e.event_type in wanted)
 
-        def work_tallies(self, event_types: Iterable[str]) -> dict[str, Any]:
-            return tally_work((e.source_agency, float(e.payload["worked_seconds"])) for e in self.of_types(event_types)
-                              if e.payload.get("worked_seconds") is not None)
+        def work_tallies(self) -> dict[str, Any]:
+            return tally_work((e.source_agency, e.worked_seconds) for e in self.every() if e.worked_seconds is not None)
 
         def count(self) -> int:
             return self.size()

@@ -10,6 +10,8 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Float,
+    Index,
     Integer,
     String,
     Table,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -63,6 +66,11 @@ trail_entries = Table(
     Column("format", Integer, nullable=False, server_default="1"),
     # Format 2: the free texts and their salts, outside the chain so they can be erased.
     Column("texts", JsonDocument),
+    # Copied from a work-ending event's payload (outside the chain, which hashes the payload),
+    # so the handoff view ranks each agency's stays on an index instead of parsing payloads.
+    Column("worked_seconds", Float),
+    Index("ix_trail_entries_worked", "source_agency", "worked_seconds",
+          sqlite_where=text("worked_seconds IS NOT NULL"), postgresql_where=text("worked_seconds IS NOT NULL")),
 )
 trail_checkpoints = Table(
     "trail_checkpoints", metadata,
@@ -162,12 +170,12 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]:
         return self.find(self.table.c.event_type.in_(sorted(event_types)))
 
-    def work_tallies(self, event_types: Iterable[str]) -> dict[str, RankedValues]:
+    def work_tallies(self) -> dict[str, RankedValues]:
         c = self.table.c
-        seconds = c.payload["worked_seconds"].as_float()
-        found = ranked_groups(self.connection, [c.source_agency], seconds, [seconds.label("seconds")],
-                              (c.event_type.in_(sorted(event_types)), seconds.is_not(None)), WORK_PERCENTILES)
-        return {agency: RankedValues(n, {rank: float(row.seconds) for rank, row in rows.items()})
+        seconds = c.worked_seconds
+        found = ranked_groups(self.connection, [c.source_agency], seconds, [seconds], (seconds.is_not(None),),
+                              WORK_PERCENTILES)
+        return {agency: RankedValues(n, {rank: float(row.worked_seconds) for rank, row in rows.items()})
                 for (agency,), (n, rows) in found.items()}
 
     def count(self, *where: Any) -> int:

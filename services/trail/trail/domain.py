@@ -17,6 +17,7 @@ from disputes_shared.contract.lifecycle import (
     InspectionState,
     move_of,
 )
+from disputes_shared.contract.payloads import WORK_ENDING_EVENTS
 
 from .chain import with_texts_restored
 
@@ -38,6 +39,8 @@ class TrailEntry:
     signature: str = ""  # the trail service's signature of entry_hash (hex)
     format: int = 1  # how the entry is hashed (chain.ENTRY_FORMAT for every new one)
     texts: dict[str, Any] | None = None  # free texts and their salts, kept beside the chain; erasable
+    # Beside the chain too, for the handoff view to count without reading every payload.
+    worked_seconds: float | None = None
 
 
 @dataclass
@@ -175,6 +178,12 @@ def entry_view(entry: TrailEntry) -> dict[str, Any]:
 def readable_payload(entry: TrailEntry) -> dict[str, Any]:
     """The payload with its texts back in place (``erased`` where the case was erased)."""
     return with_texts_restored(entry.payload, entry.texts)
+
+
+def worked_seconds_of(event_type: str, payload: dict[str, Any]) -> float | None:
+    """How long the agency worked on the case, when the event ends a stay and names it."""
+    seconds = payload.get("worked_seconds") if event_type in WORK_ENDING_EVENTS else None
+    return None if seconds is None else float(seconds)
 
 
 def entry_move(event_type: str, payload: dict[str, Any]) -> str:

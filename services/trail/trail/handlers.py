@@ -9,7 +9,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
-from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, PersonalDataRefused
+from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, PersonalDataRefused
 from disputes_shared.contract.reads import READ_EVENT
 from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.plumbing.erasure import ERASED_EVENT, erase_handoff_reasons
@@ -38,6 +38,7 @@ from .domain import (
     read_view,
     readable_payload,
     summarise,
+    worked_seconds_of,
     worker_ref_of,
 )
 from .ports import TrailUnitOfWork
@@ -65,7 +66,7 @@ class Trail:
             event_id=envelope.event_id, case_id=envelope.case_id, event_type=envelope.event_type,
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
-            causation_id=envelope.causation_id)
+            causation_id=envelope.causation_id, worked_seconds=worked_seconds_of(envelope.event_type, payload))
         self._record(uow, entry)
         if envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
@@ -210,7 +211,7 @@ class Trail:
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
         """The bottleneck view, tallied where the handoffs are: a handful of rows come back."""
-        return handoff_report(uow.handoffs.pair_tallies(), uow.entries.work_tallies(WORK_ENDING_EVENTS),
+        return handoff_report(uow.handoffs.pair_tallies(), uow.entries.work_tallies(),
                               uow.handoffs.bounced_returns(), uow.clock.now())
 
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:

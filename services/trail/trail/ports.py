@@ -33,9 +33,9 @@ class TrailEntries(Repository[TrailEntry]):
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]: ...
 
     @abstractmethod
-    def work_tallies(self, event_types: Iterable[str]) -> dict[str, RankedValues]:
-        """The ``worked_seconds`` of the entries of ``event_types`` that name one, by source
-        agency, as ``domain.tally_work`` tallies them."""
+    def work_tallies(self) -> dict[str, RankedValues]:
+        """The ``worked_seconds`` of the entries that name one, by source agency, as
+        ``domain.tally_work`` tallies them."""
 
     @abstractmethod
     def count(self) -> int: ...
