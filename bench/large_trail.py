@@ -216,7 +216,9 @@ def fill(engine: Engine, cases: int, seed: int) -> float:
         for index in indexes:
             index.create(connection)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
+        # What autovacuum does to a table this size soon after: statistics, and on PostgreSQL
+        # the visibility map that lets an index answer alone.
+        connection.execute(text("ANALYZE" if sqlite else "VACUUM ANALYZE"))
     return time.perf_counter() - began
 
 
