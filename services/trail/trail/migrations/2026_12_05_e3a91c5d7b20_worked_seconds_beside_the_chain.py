@@ -17,14 +17,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from disputes_shared.contract.payloads import WORK_ENDING_EVENTS
-
 revision: str = 'e3a91c5d7b20'
 down_revision: str | Sequence[str] | None = 'b7e2c4f19a3d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WORKED = sa.text("worked_seconds IS NOT NULL")
+# The work-ending events as this revision knows them (a migration does not follow the contract).
+WORK_ENDING_EVENTS = ("case.closed", "handoff.requested", "legal_aid.granted", "legal_aid.refused")
 
 
 def upgrade() -> None:
@@ -32,7 +32,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("worked_seconds", sa.Float(), nullable=True))
     entries = sa.table("trail_entries", sa.column("event_type", sa.String()), sa.column("payload", sa.JSON()),
                        sa.column("worked_seconds", sa.Float()))
-    op.execute(entries.update().where(entries.c.event_type.in_(sorted(WORK_ENDING_EVENTS)))
+    op.execute(entries.update().where(entries.c.event_type.in_(WORK_ENDING_EVENTS))
                .values(worked_seconds=entries.c.payload["worked_seconds"].as_float()))
     op.create_index("ix_trail_entries_worked", "trail_entries", ["source_agency", "worked_seconds"],
                     sqlite_where=WORKED, postgresql_where=WORKED)
