@@ -7,7 +7,7 @@ CASES ?= 50
 YEAR_CASES ?= 600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults test-city-year lint bench bench-replay bench-report contract contract-check deploy-check clean
+.PHONY: help setup run city-year up down status test test-unit test-integration test-e2e test-faults test-city-year lint bench bench-replay bench-report bench-trail contract contract-check deploy-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -74,6 +74,10 @@ bench-replay: setup ## a city's case flow driven by the platform's events at the
 REPORT_CASES ?= 200000
 bench-report: setup ## the analytics report on a year of $(REPORT_CASES) cases (DATABASE=URL for PostgreSQL): counted in the database vs over the rows
 	@$(PY) -m bench.analytics_report --cases $(REPORT_CASES) $(if $(DATABASE),--database $(DATABASE))
+
+TRAIL_CASES ?= 1000000
+bench-trail: setup ## the trail on a large database of $(TRAIL_CASES) cases (DATABASE=postgres or URL): disputes trail CASE_ID and disputes handoffs timed
+	@$(PY) -m bench.large_trail --cases $(TRAIL_CASES) $(if $(DATABASE),--database $(DATABASE))
 
 deploy-check: setup ## Dockerfiles (hadolint and our rules), the packages the images install, every k8s manifest and overlay (kustomize, Kubernetes schemas, CRDs)
 	@$(PY) -m pytest tests/deploy -q

@@ -40,7 +40,7 @@ from intake.registry import RegisteredAgency
 from legal_aid.domain import AidApplication
 from mediation.domain import MediationCase
 from trail.chain import Checkpoint
-from trail.domain import CaseSummary, TrailEntry
+from trail.domain import CaseSummary, TrailEntry, worked_seconds_of
 
 from ..support.examples import AT, envelope
 from ..support.fakes import FakeKeyManagement, InMemoryServiceDatabase
@@ -288,6 +288,7 @@ def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
         ("LD-1", "case.filed", "h1"), ("LD-2", "case.filed", "h2"), ("LD-1", "case.closed", "h3"))])
     head_id, head = read(uow, lambda u: u.entries.head_hash())
     assert head == "h3" and read(uow, lambda u: u.entries.count()) == 3
+    assert read(uow, lambda u: (u.entries.count_between(0, head_id), u.entries.count_between(head_id - 2, head_id - 1))) == (3, 1)
     assert [e.entry_hash for e in read(uow, lambda u: u.entries.of_case("LD-1"))] == ["h1", "h3"]
     assert [e.entry_hash for e in read(uow, lambda u: u.entries.of_types(["case.closed"]))] == ["h3"]
     assert [e.id for e in read(uow, lambda u: u.entries.in_recorded_order())][-1] == head_id
@@ -356,3 +357,50 @@ def test_the_period_figures_counted_in_the_store_are_the_definitions(storage, se
         period = Period.parse(name)
         want = period_report(period, tally(period, facts, stages))
         assert period_report(period, read(uow, lambda u, p=period: u.figures.tally(p))) == want, name
+
+
+def random_handoffs(rng: random.Random, cases: int) -> tuple[list[Handoff], list[TrailEntry]]:
+    """Handoffs as the trail keeps them (pending, accepted, returned; ties among times; cases
+    returned once, twice, more) and work-ending entries, some naming no time worked."""
+    agencies = [Agency.INTAKE, Agency.MEDIATION, Agency.ARBITRATION, Agency.LEGAL_AID]
+    handoffs, entries = [], []
+    for n in range(rng.randrange(1, 6) * cases):
+        source, target = rng.sample(agencies, 2)
+        requested = AT + timedelta(seconds=rng.choice([0, 60, rng.randrange(30 * 86400)]),
+                                   microseconds=rng.choice([0, rng.randrange(10**6)]))
+        handoff = Handoff(handoff_id=f"h-{n}", case_id=f"LD-{rng.randrange(cases)}", from_agency=source,
+                          to_agency=target, purpose=HandoffPurpose.MEDIATION, requested_at=requested)
+        answered = requested + timedelta(seconds=rng.choice([0, 3600, rng.randrange(9 * 86400)]))
+        match rng.random():
+            case r if r < 0.5:
+                handoff.accept(answered)
+            case r if r < 0.75:
+                handoff.return_(answered, "not ours")
+        handoffs.append(handoff)
+    for n in range(3 * cases):
+        worked = rng.choice([None, 0.0, 3600.0, rng.uniform(0, 60 * 86400)])
+        entries.append(TrailEntry(
+            event_id=f"e-{n}", case_id=f"LD-{n % cases}", move="m", source_agency=rng.choice(agencies[:3]),
+            event_type=rng.choice(["handoff.requested", "case.closed", "mediation.session_held"]),
+            occurred_at=AT, recorded_at=AT, entry_hash=f"x-{n}",
+            payload={} if worked is None else {"worked_seconds": worked}))
+        entries[-1].worked_seconds = worked_seconds_of(entries[-1].event_type, entries[-1].payload)
+    return handoffs, entries
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_handoff_figures_counted_in_the_store_are_the_definition(storage, seed):
+    from trail.domain import handoff_table
+    from trail.handlers import Trail
+
+    uow = storage("trail")
+    assert read(uow, lambda u: Trail().handoff_summary(u)) == handoff_table([], AT)
+    handoffs, entries = random_handoffs(random.Random(seed), 40)
+    committed(uow, lambda u: ([u.handoffs.add(h) for h in handoffs], [u.entries.add(e) for e in entries]))
+    work = [(e.source_agency, e.payload["worked_seconds"]) for e in entries
+            if e.event_type != "mediation.session_held" and "worked_seconds" in e.payload]  # the definition
+    want = handoff_table(handoffs, AT + timedelta(days=40), work)
+    assert want["bounced_cases"] and want["backlog"] and want["work"]
+    assert any(row["wait_p50_seconds"] is not None for row in want["pairs"])
+    read(uow, lambda u: u.clock.advance(days=40))
+    assert read(uow, lambda u: Trail().handoff_summary(u)) == want

@@ -407,6 +407,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
 
 def _trail() -> type[InMemoryUnitOfWork]:
+    from trail.domain import bounced_returns, tally_pairs, tally_work
     from trail.ports import (
         CaseSummaries,
         Checkpoints,
@@ -449,8 +450,14 @@ def _trail() -> type[InMemoryUnitOfWork]:
             wanted = set(event_types)
             return self.where(lambda e: e.event_type in wanted)
 
+        def work_tallies(self) -> dict[str, Any]:
+            return tally_work((e.source_agency, e.worked_seconds) for e in self.every() if e.worked_seconds is not None)
+
         def count(self) -> int:
             return self.size()
+
+        def count_between(self, after: int, up_to: int) -> int:
+            return len(self.where(lambda e: after < e.id <= up_to))
 
         def erase_texts(self, case_id: str, keep: str) -> int:
             found = self.where(lambda e: e.case_id == case_id and e.event_type != keep and e.texts)
@@ -468,6 +475,11 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def returned_at_least(self, returns: int) -> list[Any]:
             return self.where(lambda s: s.returns >= returns)
 
+        def seen_at(self, case_id: str, at: Any) -> None:
+            summary = self.get(case_id)
+            if summary is not None and summary.last_event_at < at:
+                self.save(dataclasses.replace(summary, last_event_at=at))
+
     class InMemoryCheckpoints(InMemoryRepository[Any], Checkpoints):
         def latest(self) -> Any:
             every = self.every()
@@ -477,7 +489,11 @@ def _trail() -> type[InMemoryUnitOfWork]:
             return self.every()
 
     class InMemoryTrailHandoffs(InMemoryHandoffs, TrailHandoffs):
-        pass
+        def pair_tallies(self) -> list[Any]:
+            return tally_pairs(self.every())
+
+        def bounced_returns(self) -> list[Any]:
+            return bounced_returns(self.every())
 
     class InMemoryPersonalDataReads(InMemoryNumberedRows, PersonalDataReads):
         def of_case(self, case_id: str) -> list[Any]:

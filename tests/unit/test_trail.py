@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +14,16 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PersonalDataRefused
-from trail.domain import TrailEntry, acting_person, entry_move, handoff_from_event, handoff_table, summarise
+from trail.domain import (
+    WAIT_PERCENTILES,
+    TrailEntry,
+    acting_person,
+    entry_move,
+    handoff_from_event,
+    handoff_table,
+    ranked,
+    summarise,
+)
 from trail.handlers import Trail
 
 from ..support.examples import AT, WORKER, delivered, envelope, example_payloads, handoff_payload
@@ -353,3 +364,13 @@ def test_the_person_who_acted_is_the_one_the_event_names_or_the_reader():
                          {"actor": {"subject": "li.mediator", "role": "mediator"}}) == "li.mediator"
     assert acting_person("trail.accessed", {"accessed_by": "zhao.audit", "role": "auditor"}) == "zhao.audit"
     assert acting_person("case.triaged", {"rules_fired": []}) is None  # the system names no one
+
+
+def test_percentiles_from_the_values_at_their_ranks_are_the_inclusive_quantiles():
+    rng = random.Random(7)
+    for count in range(1, 60):
+        values = [rng.choice([0.0, 60.0, rng.uniform(0, 9e5)]) for _ in range(count)]
+        known = ranked(values, WAIT_PERCENTILES)
+        assert len(known.at_rank) <= 7 and known.maximum == max(values)
+        quantiles = statistics.quantiles(values, n=100, method="inclusive") if count > 1 else [values[0]] * 99
+        assert [known.percentile(q) for q in WAIT_PERCENTILES] == [quantiles[q - 1] for q in WAIT_PERCENTILES]

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Integer, String, Table, bindparam, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 
-from disputes_shared.contract.handoff import Handoff
+from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.locks import LockSpace, lock
@@ -16,7 +34,16 @@ from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .chain import Checkpoint
-from .domain import CaseSummary, PersonalDataRead, TrailEntry
+from .domain import (
+    WAIT_PERCENTILES,
+    WORK_PERCENTILES,
+    CaseSummary,
+    PairTally,
+    PersonalDataRead,
+    RankedValues,
+    TrailEntry,
+    lower_rank,
+)
 from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
 T = TypeVar("T")
@@ -40,6 +67,11 @@ trail_entries = Table(
     Column("format", Integer, nullable=False, server_default="1"),
     # Format 2: the free texts and their salts, outside the chain so they can be erased.
     Column("texts", JsonDocument),
+    # Copied from a work-ending event's payload (outside the chain, which hashes the payload),
+    # so the handoff view ranks each agency's stays on an index instead of parsing payloads.
+    Column("worked_seconds", Float),
+    Index("ix_trail_entries_worked", "source_agency", "worked_seconds",
+          sqlite_where=text("worked_seconds IS NOT NULL"), postgresql_where=text("worked_seconds IS NOT NULL")),
 )
 trail_checkpoints = Table(
     "trail_checkpoints", metadata,
@@ -62,6 +94,9 @@ case_summaries = Table(
     Column("amount_recovered", String(24)),
     Column("returns", Integer, nullable=False),
     Column("anomalies", JsonDocument, nullable=False),
+    # Null for a summary kept before these were: the case is replayed at its next event.
+    Column("inspection_state", String(32)),
+    Column("worker_ref", String(16)),
 )
 # Access records (``personal_data.read``), each also an entry of the chain: listed by case and
 # by worker (``case.filed``'s keyed worker_ref), never holding a personal value.
@@ -89,6 +124,24 @@ CHAIN_END = "trail-chain"  # the sequencer lock's name: held by an append until 
 # Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
+
+
+def ranked_groups(connection: Connection, keys: list[Any], order: ColumnElement[Any], values: list[Any],
+                  where: Iterable[ColumnElement[bool]], percentiles: Iterable[int]
+                  ) -> dict[tuple[Any, ...], tuple[int, dict[int, Any]]]:
+    """Each group of ``keys``: its count, and its rows (by rank from 0, in ``order``) at the
+    ranks its percentiles and maximum need. The rows are numbered and counted in the database
+    in one pass and only those few come back (SQLite has no percentile; the same rank query
+    on PostgreSQL keeps one definition of the figures)."""
+    named = [key.label(f"key_{i}") for i, key in enumerate(keys)]
+    numbered = select(*named, *values, (func.row_number().over(partition_by=keys, order_by=order) - 1).label("at"),
+                      func.count().over(partition_by=keys).label("n")).where(*where).subquery()
+    at, n = numbered.c.at, numbered.c.n
+    wanted = [at == n - 1, *(at.in_([lower_rank(n, q), lower_rank(n, q) + 1]) for q in percentiles)]
+    found: dict[tuple[Any, ...], tuple[int, dict[int, Any]]] = {}
+    for row in connection.execute(select(numbered).where(or_(*wanted))):
+        found.setdefault(tuple(row[:len(keys)]), (row.n, {}))[1][row.at] = row
+    return found
 
 
 class NumberedRows(DataclassRepository[T]):
@@ -130,8 +183,19 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]:
         return self.find(self.table.c.event_type.in_(sorted(event_types)))
 
+    def work_tallies(self) -> dict[str, RankedValues]:
+        c = self.table.c
+        seconds = c.worked_seconds
+        found = ranked_groups(self.connection, [c.source_agency], seconds, [seconds], (seconds.is_not(None),),
+                              WORK_PERCENTILES)
+        return {agency: RankedValues(n, {rank: float(row.worked_seconds) for rank, row in rows.items()})
+                for (agency,), (n, rows) in found.items()}
+
     def count(self, *where: Any) -> int:
         return super().count(*where)
+
+    def count_between(self, after: int, up_to: int) -> int:
+        return self.count(self.table.c.id > after, self.table.c.id <= up_to)
 
     def erase_texts(self, case_id: str, keep: str) -> int:
         c = self.table.c
@@ -147,6 +211,11 @@ class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
     def returned_at_least(self, returns: int) -> list[CaseSummary]:
         return self.find(self.table.c.returns >= returns)
 
+    def seen_at(self, case_id: str, at: datetime) -> None:
+        c = self.table.c
+        self.connection.execute(update(self.table).where(c.case_id == case_id, c.last_event_at < at)
+                                .values(last_event_at=at))
+
 
 class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
     def latest(self) -> Checkpoint | None:
@@ -160,6 +229,37 @@ class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
 class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def every(self) -> list[Handoff]:
         return self.find()
+
+    def pair_tallies(self) -> list[PairTally]:
+        c = self.table.c
+        pair = [c.from_agency, c.to_agency]
+
+        def having(status: HandoffStatus) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((c.status == status, 1), else_=0)), 0)
+        oldest = type_coerce(func.min(case((c.status == HandoffStatus.PENDING, c.requested_at))), c.requested_at.type)
+        tallies = self.connection.execute(
+            select(*pair, func.count(), having(HandoffStatus.ACCEPTED), having(HandoffStatus.RETURNED),
+                   having(HandoffStatus.PENDING), oldest).group_by(*pair)).all()
+        wait = (c.answered_at - c.requested_at if self.connection.dialect.name == "postgresql"
+                else func.julianday(c.answered_at) - func.julianday(c.requested_at))
+        found = ranked_groups(self.connection, pair, wait, [c.requested_at, c.answered_at],
+                              (c.answered_at.is_not(None),), WAIT_PERCENTILES)
+
+        def waits(source: Any, target: Any) -> RankedValues | None:
+            if (source, target) not in found:
+                return None  # none answered
+            n, rows = found[(source, target)]
+            return RankedValues(n, {rank: (row.answered_at - row.requested_at).total_seconds()
+                                    for rank, row in rows.items()})
+        return [PairTally(str(row[0]), str(row[1]), *row[2:6], oldest_pending=row[6], waits=waits(row[0], row[1]))
+                for row in tallies]
+
+    def bounced_returns(self) -> list[Handoff]:
+        c = self.table.c
+        returned = c.status == HandoffStatus.RETURNED
+        bounced = select(c.case_id).where(returned).group_by(c.case_id) \
+            .having(func.count() >= BOUNCED_AFTER_RETURNS).scalar_subquery()
+        return self.find(returned, c.case_id.in_(bounced))
 
 
 class SqlPersonalDataReads(NumberedRows[PersonalDataRead], PersonalDataReads):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
-from disputes_shared.contract.lifecycle import CaseProgress, CaseState, IllegalTransition, move_of
+from disputes_shared.contract.lifecycle import (
+    AidState,
+    CaseProgress,
+    CaseState,
+    IllegalTransition,
+    InspectionState,
+    move_of,
+)
+from disputes_shared.contract.payloads import WORK_ENDING_EVENTS
 
 from .chain import with_texts_restored
 
@@ -32,6 +39,8 @@ class TrailEntry:
     signature: str = ""  # the trail service's signature of entry_hash (hex)
     format: int = 1  # how the entry is hashed (chain.ENTRY_FORMAT for every new one)
     texts: dict[str, Any] | None = None  # free texts and their salts, kept beside the chain; erasable
+    # Beside the chain too, for the handoff view to count without reading every payload.
+    worked_seconds: float | None = None
 
 
 @dataclass
@@ -91,6 +100,9 @@ class CaseSummary:
     amount_recovered: str | None = None
     returns: int = 0
     anomalies: list[str] = field(default_factory=list)
+    # None for a summary kept before the inspection track was: the case is replayed once.
+    inspection_state: str | None = None
+    worker_ref: str | None = None  # as ``case.filed`` named the worker (a keyed ref)
 
     @property
     def closed(self) -> bool:
@@ -168,6 +180,12 @@ def readable_payload(entry: TrailEntry) -> dict[str, Any]:
     return with_texts_restored(entry.payload, entry.texts)
 
 
+def worked_seconds_of(event_type: str, payload: dict[str, Any]) -> float | None:
+    """How long the agency worked on the case, when the event ends a stay and names it."""
+    seconds = payload.get("worked_seconds") if event_type in WORK_ENDING_EVENTS else None
+    return None if seconds is None else float(seconds)
+
+
 def entry_move(event_type: str, payload: dict[str, Any]) -> str:
     return move_of(event_type, payload.get("purpose") if event_type.startswith("handoff.") else None)
 
@@ -182,21 +200,44 @@ def summarise(case_id: str, entries: list[TrailEntry]) -> CaseSummary:
     ordered = sorted(entries, key=lambda e: (e.occurred_at, e.id is None, e.id or 0))
     progress = CaseProgress()
     summary = CaseSummary(case_id=case_id, state=str(progress.state), aid_state=str(progress.aid),
-                          opened_at=ordered[0].occurred_at, last_event_at=ordered[-1].occurred_at)
+                          opened_at=ordered[0].occurred_at, last_event_at=ordered[-1].occurred_at,
+                          inspection_state=str(progress.inspection))
     for entry in ordered:
-        try:
-            progress.apply(entry.move)
-        except IllegalTransition as exc:
-            summary.anomalies.append(f"{entry.event_id}: {exc}")
-            continue  # a refused move changes nothing but the list of anomalies
-        if entry.event_type == "handoff.returned":
-            summary.returns += 1
-        if entry.event_type == "case.closed":
-            summary.closed_at = entry.occurred_at
-            summary.outcome = entry.payload.get("outcome")
-            summary.amount_recovered = entry.payload.get("amount_recovered")
-    summary.state, summary.aid_state = str(progress.state), str(progress.aid)
+        _apply(summary, progress, entry)
     return summary
+
+
+def advanced(summary: CaseSummary | None, entry: TrailEntry) -> CaseSummary | None:
+    """The summary with the case's newest entry applied: what ``summarise`` gives for the case's
+    entries and this one, without reading them again. None when the entry is not the newest by
+    ``occurred_at`` (it arrived out of order) or the summary does not say enough: the case must
+    be replayed."""
+    if summary is None or summary.inspection_state is None or entry.occurred_at < summary.last_event_at:
+        return None
+    progress = CaseProgress(CaseState(summary.state), AidState(summary.aid_state),
+                            InspectionState(summary.inspection_state))
+    after = replace(summary, anomalies=list(summary.anomalies), last_event_at=entry.occurred_at)
+    _apply(after, progress, entry)
+    return after
+
+
+def _apply(summary: CaseSummary, progress: CaseProgress, entry: TrailEntry) -> None:
+    """One entry, the next in the order things happened, on the summary and the case's progress."""
+    if entry.event_type == "case.filed" and summary.worker_ref is None:
+        summary.worker_ref = entry.payload.get("worker_ref")
+    try:
+        progress.apply(entry.move)
+    except IllegalTransition as exc:
+        summary.anomalies.append(f"{entry.event_id}: {exc}")
+        return  # a refused move changes nothing but the list of anomalies
+    if entry.event_type == "handoff.returned":
+        summary.returns += 1
+    if entry.event_type == "case.closed":
+        summary.closed_at = entry.occurred_at
+        summary.outcome = entry.payload.get("outcome")
+        summary.amount_recovered = entry.payload.get("amount_recovered")
+    summary.state, summary.aid_state = str(progress.state), str(progress.aid)
+    summary.inspection_state = str(progress.inspection)
 
 
 def handoff_from_event(event_type: str, payload: dict[str, Any], case_id: str,
@@ -218,62 +259,148 @@ def _time(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+WAIT_PERCENTILES = (50, 95, 99)
+WORK_PERCENTILES = (50, 95)
+
+
+def lower_rank(count: Any, q: int) -> Any:
+    """The rank (from 0) of the lower of the two sorted values the q-th percentile of ``count``
+    values interpolates between, as ``statistics.quantiles(method="inclusive")`` takes them.
+    Plain arithmetic, so that it applies to a database column as well: the rank query and
+    Python give the same figure."""
+    return q * (count - 1) // 100
+
+
+def percentile_ranks(count: int, q: int) -> tuple[int, int, int]:
+    """The ranks of the two values the q-th percentile lies between, and the upper one's
+    weight in hundredths."""
+    lower = lower_rank(count, q)
+    return lower, min(lower + 1, count - 1), q * (count - 1) % 100
+
+
+def ranks_wanted(count: int, percentiles: Iterable[int]) -> set[int]:
+    """The ranks whose values the percentiles (and the maximum) need, whatever ``count``."""
+    return {rank for q in percentiles for rank in percentile_ranks(count, q)[:2]} | {count - 1}
+
+
+@dataclass
+class RankedValues:
+    """A group of values known by their count and the few of them, by rank, that its
+    percentiles need: a group of a million values comes back from the database as a handful."""
+
+    count: int
+    at_rank: dict[int, float]
+
+    def percentile(self, q: int) -> float:
+        lower, upper, weight = percentile_ranks(self.count, q)
+        return (self.at_rank[lower] * (100 - weight) + self.at_rank[upper] * weight) / 100
+
+    @property
+    def maximum(self) -> float:
+        return self.at_rank[self.count - 1]
+
+
+def ranked(values: Iterable[float], percentiles: Iterable[int]) -> RankedValues:
+    ordered = sorted(values)
+    return RankedValues(len(ordered), {rank: ordered[rank] for rank in ranks_wanted(len(ordered), percentiles)})
+
+
+@dataclass
+class PairTally:
+    """The handoffs from one agency to another: how many, how they were answered, the oldest
+    still pending, and the waits of those answered."""
+
+    from_agency: str
+    to_agency: str
+    handoffs: int
+    accepted: int
+    returned: int
+    pending: int
+    oldest_pending: datetime | None
+    waits: RankedValues | None  # None when none was answered
+
+
+def tally_pairs(handoffs: Iterable[Handoff]) -> list[PairTally]:
+    pairs: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
+    for handoff in handoffs:
+        pairs[(str(handoff.from_agency), str(handoff.to_agency))].append(handoff)
+    tallies = []
+    for (source, target), group in pairs.items():
+        waits = [h.wait_seconds for h in group if h.wait_seconds is not None]
+        pending = [h.requested_at for h in group if h.status is HandoffStatus.PENDING]
+        tallies.append(PairTally(
+            source, target, len(group),
+            accepted=sum(1 for h in group if h.status is HandoffStatus.ACCEPTED),
+            returned=sum(1 for h in group if h.status is HandoffStatus.RETURNED),
+            pending=len(pending), oldest_pending=min(pending, default=None),
+            waits=ranked(waits, WAIT_PERCENTILES) if waits else None))
+    return tallies
+
+
+def tally_work(work: Iterable[tuple[str, float]]) -> dict[str, RankedValues]:
+    """Each agency's stays (``work``: agency and seconds worked, one per stay)."""
+    stays: dict[str, list[float]] = defaultdict(list)
+    for agency, seconds in work:
+        stays[agency].append(seconds)
+    return {agency: ranked(times, WORK_PERCENTILES) for agency, times in stays.items()}
+
+
+def bounced_returns(handoffs: Iterable[Handoff]) -> list[Handoff]:
+    """The returned handoffs of the cases returned often enough to be flagged bounced."""
+    returns_by_case: dict[str, list[Handoff]] = defaultdict(list)
+    for handoff in handoffs:
+        if handoff.status is HandoffStatus.RETURNED:
+            returns_by_case[handoff.case_id].append(handoff)
+    return [h for returned in returns_by_case.values() if len(returned) >= BOUNCED_AFTER_RETURNS
+            for h in returned]
 
 
 def handoff_table(handoffs: Iterable[Handoff], now: datetime,
                   work: Iterable[tuple[str, float]] = ()) -> dict[str, Any]:
-    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases, and
-    the time each agency worked on its cases once it had taken them up (``work``: agency and
-    seconds, one per stay)."""
-    pairs: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
-    returns_by_case: dict[str, list[Handoff]] = defaultdict(list)
-    for handoff in handoffs:
-        pairs[(str(handoff.from_agency), str(handoff.to_agency))].append(handoff)
-        if handoff.status is HandoffStatus.RETURNED:
-            returns_by_case[handoff.case_id].append(handoff)
+    """The bottleneck view over every handoff and every stay (``work``: agency and seconds,
+    one per stay), as ``handoff_report`` gives it from their tallies."""
+    handoffs = list(handoffs)
+    return handoff_report(tally_pairs(handoffs), tally_work(work), bounced_returns(handoffs), now)
+
+
+def handoff_report(pairs: Iterable[PairTally], work: dict[str, RankedValues],
+                   bounced: Iterable[Handoff], now: datetime) -> dict[str, Any]:
+    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases (from
+    their returned handoffs), and the time each agency worked on its cases once it had taken
+    them up."""
     rows: list[dict[str, Any]] = []
-    backlog: dict[str, dict[str, Any]] = {}
-    for (source, target), group in pairs.items():
-        waits = [h.wait_seconds for h in group if h.wait_seconds is not None]
-        pending = [h for h in group if h.status is HandoffStatus.PENDING]
+    oldest: dict[str, datetime] = {}
+    pending: dict[str, int] = defaultdict(int)
+    for pair in pairs:
+        waits = pair.waits
         rows.append({
-            "from_agency": source, "to_agency": target, "handoffs": len(group),
-            "accepted": sum(1 for h in group if h.status is HandoffStatus.ACCEPTED),
-            "returned": sum(1 for h in group if h.status is HandoffStatus.RETURNED),
-            "pending": len(pending),
-            "wait_p50_seconds": _percentile(waits, 50) if waits else None,
-            "wait_p95_seconds": _percentile(waits, 95) if waits else None,
-            "wait_p99_seconds": _percentile(waits, 99) if waits else None,
-            "wait_max_seconds": max(waits) if waits else None,
+            "from_agency": pair.from_agency, "to_agency": pair.to_agency, "handoffs": pair.handoffs,
+            "accepted": pair.accepted, "returned": pair.returned, "pending": pair.pending,
+            **{f"wait_p{q}_seconds": waits.percentile(q) if waits else None for q in WAIT_PERCENTILES},
+            "wait_max_seconds": waits.maximum if waits else None,
         })
-        if pending:
-            entry = backlog.setdefault(target, {"agency": target, "pending": 0, "oldest_age_seconds": 0.0})
-            entry["pending"] += len(pending)
-            oldest = min(h.requested_at for h in pending)
-            entry["oldest_age_seconds"] = max(entry["oldest_age_seconds"],
-                                              (now - oldest).total_seconds())
-    rows.sort(key=lambda r: -float(r["wait_p95_seconds"] or 0))
-    bounced = sorted(case for case, returned in returns_by_case.items()
-                     if len(returned) >= BOUNCED_AFTER_RETURNS)
-    stays: dict[str, list[float]] = defaultdict(list)
-    for agency, seconds in work:
-        stays[agency].append(seconds)
+        if pair.oldest_pending is not None:
+            pending[pair.to_agency] += pair.pending
+            oldest[pair.to_agency] = min(oldest.get(pair.to_agency, pair.oldest_pending), pair.oldest_pending)
+    rows.sort(key=lambda r: (-float(r["wait_p95_seconds"] or 0), r["from_agency"], r["to_agency"]))
+    ages = {agency: max(0.0, (now - at).total_seconds()) for agency, at in oldest.items()}
+    backlog = [{"agency": agency, "pending": pending[agency], "oldest_age_seconds": ages[agency]}
+               for agency in sorted(pending, key=lambda a: (-pending[a], -ages[a], a))]
     working: list[dict[str, Any]] = [
-        {"agency": agency, "stays": len(times), "work_p50_seconds": _percentile(times, 50),
-         "work_p95_seconds": _percentile(times, 95)} for agency, times in stays.items()]
-    working.sort(key=lambda w: -w["work_p95_seconds"])
-    return {"pairs": rows, "backlog": sorted(backlog.values(), key=lambda b: -b["pending"]),
-            "bounced_cases": bounced, "work": working,
-            "bounces": [bounce_view(case, returns_by_case[case]) for case in bounced]}
+        {"agency": agency, "stays": times.count, "work_p50_seconds": times.percentile(50),
+         "work_p95_seconds": times.percentile(95)} for agency, times in work.items()]
+    working.sort(key=lambda w: (-w["work_p95_seconds"], w["agency"]))
+    returns_by_case: dict[str, list[Handoff]] = defaultdict(list)
+    for handoff in bounced:
+        returns_by_case[handoff.case_id].append(handoff)
+    cases = sorted(returns_by_case)
+    return {"pairs": rows, "backlog": backlog, "bounced_cases": cases, "work": working,
+            "bounces": [bounce_view(case, returns_by_case[case]) for case in cases]}
 
 
 def bounce_view(case_id: str, returned: list[Handoff]) -> dict[str, Any]:
     """A bounced case: each return in order, who sent it back to whom and why."""
-    ordered = sorted(returned, key=lambda h: h.answered_at or h.requested_at)
+    ordered = sorted(returned, key=lambda h: (h.answered_at or h.requested_at, h.handoff_id))
     return {"case_id": case_id, "returns": len(ordered), "path": [
         {"from_agency": str(h.to_agency), "to_agency": str(h.from_agency),
          "unit": h.to_unit, "purpose": str(h.purpose), "reason": h.reason,

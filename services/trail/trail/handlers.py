@@ -9,7 +9,7 @@ from typing import Any
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.lifecycle import UnknownCase
-from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, WORK_ENDING_EVENTS, PersonalDataRefused
+from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, PersonalDataRefused
 from disputes_shared.contract.reads import READ_EVENT
 from disputes_shared.contract.registry import CASELESS_EVENTS
 from disputes_shared.plumbing.erasure import ERASED_EVENT, erase_handoff_reasons
@@ -29,14 +29,16 @@ from .domain import (
     BOUNCED_AFTER_RETURNS,
     CaseSummary,
     TrailEntry,
+    advanced,
     entry_move,
     entry_view,
     handoff_from_event,
-    handoff_table,
+    handoff_report,
     read_of,
     read_view,
     readable_payload,
     summarise,
+    worked_seconds_of,
     worker_ref_of,
 )
 from .ports import TrailUnitOfWork
@@ -64,7 +66,7 @@ class Trail:
             event_id=envelope.event_id, case_id=envelope.case_id, event_type=envelope.event_type,
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
-            causation_id=envelope.causation_id)
+            causation_id=envelope.causation_id, worked_seconds=worked_seconds_of(envelope.event_type, payload))
         if envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
@@ -75,15 +77,18 @@ class Trail:
             self._record(uow, entry)  # chained like every event; no case to summarise
             return "handled"
         self._seal(entry)
-        entries = [*self._entries(uow, envelope.case_id), entry]
+        before = uow.summaries.get(envelope.case_id)
+        # The newest event of its case is applied to the summary kept; one that arrived out of
+        # order has the case replayed (the entry is not in the table yet: appended last), as
+        # does a case summarised before summaries said enough.
+        summary = advanced(before, entry) or summarise(
+            envelope.case_id, [*self._entries(uow, envelope.case_id), entry])
         if envelope.event_type == READ_EVENT:
-            uow.reads.add(read_of(entry, worker_ref_of(entries)))
+            uow.reads.add(read_of(entry, summary.worker_ref))
         elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
             # Reads recorded before the filing reached the trail (a filing parked, then
             # replayed) are the worker's too.
             uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
-        before = uow.summaries.get(envelope.case_id)
-        summary = summarise(envelope.case_id, entries)
         (uow.summaries.save if before else uow.summaries.add)(summary)
         # Appended last: the chain's end is held from the append to the commit, so the rest of
         # the work is done before it is taken.
@@ -117,8 +122,12 @@ class Trail:
         if entry_id is None or head is None or uow.checkpoints.get(entry_id) is not None:
             return None
         last = uow.checkpoints.latest()
-        # Counted up to the head read: appends committed since then are the next checkpoint's.
-        checkpoint = Checkpoint(entry_id=entry_id, entries=uow.entries.count_through(entry_id), head_hash=head,
+        # Counted on from the last checkpoint, up to the head read (appends committed since are
+        # the next checkpoint's): counting a trail of millions every few seconds would cost
+        # more than all the events it signs.
+        entries = (last.entries + uow.entries.count_between(last.entry_id, entry_id)
+                   if last and last.entry_id <= entry_id else uow.entries.count_through(entry_id))
+        checkpoint = Checkpoint(entry_id=entry_id, entries=entries, head_hash=head,
                                 signed_at=uow.clock.now(), previous=last.signature if last else "",
                                 signature="")
         checkpoint.signature = self._signed(checkpoint.message())
@@ -158,6 +167,9 @@ class Trail:
                        **what: str) -> None:
         """Who read the case's trail (or, with ``listed``, which of its records), in the chain."""
         now = uow.clock.now()
+        # The access is the case's newest entry: an event that happened before it and arrives
+        # after it is out of order, as the summary kept must know.
+        uow.summaries.seen_at(case_id, now)
         self._record(uow, TrailEntry(
             event_id=str(uuid.uuid4()), case_id=case_id, event_type="trail.accessed",
             move="trail.accessed", source_agency=str(self.agency), occurred_at=now,
@@ -215,10 +227,9 @@ class Trail:
         return {s.case_id: summary_view(s) for s in uow.summaries.of_cases(case_ids)}
 
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
-        ended = uow.entries.of_types(WORK_ENDING_EVENTS)
-        work = [(e.source_agency, float(e.payload["worked_seconds"])) for e in ended
-                if e.payload.get("worked_seconds") is not None]
-        return handoff_table(uow.handoffs.every(), uow.clock.now(), work)
+        """The bottleneck view, tallied where the handoffs are: a handful of rows come back."""
+        return handoff_report(uow.handoffs.pair_tallies(), uow.entries.work_tallies(),
+                              uow.handoffs.bounced_returns(), uow.clock.now())
 
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
         """How many cases have been passed back and forth (推诿扯皮), still open or closed."""

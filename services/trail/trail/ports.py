@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable
+from datetime import datetime
 
 from disputes_shared.contract.handoff import Handoff
 from disputes_shared.ports import HandoffRepository, Repository, UnitOfWork
 
 from .chain import Checkpoint
-from .domain import CaseSummary, PersonalDataRead, TrailEntry
+from .domain import CaseSummary, PairTally, PersonalDataRead, RankedValues, TrailEntry
 
 
 class TrailEntries(Repository[TrailEntry]):
@@ -41,7 +42,16 @@ class TrailEntries(Repository[TrailEntry]):
     def of_types(self, event_types: Iterable[str]) -> list[TrailEntry]: ...
 
     @abstractmethod
+    def work_tallies(self) -> dict[str, RankedValues]:
+        """The ``worked_seconds`` of the entries that name one, by source agency, as
+        ``domain.tally_work`` tallies them."""
+
+    @abstractmethod
     def count(self) -> int: ...
+
+    @abstractmethod
+    def count_between(self, after: int, up_to: int) -> int:
+        """How many entries are numbered after ``after`` and up to ``up_to``."""
 
     @abstractmethod
     def erase_texts(self, case_id: str, keep: str) -> int:
@@ -57,6 +67,10 @@ class CaseSummaries(Repository[CaseSummary]):
     def returned_at_least(self, returns: int) -> list[CaseSummary]:
         """Cases handed back at least ``returns`` times."""
 
+    @abstractmethod
+    def seen_at(self, case_id: str, at: datetime) -> None:
+        """The case's newest entry happened at ``at``, if that is later than its summary's."""
+
 
 class Checkpoints(Repository[Checkpoint]):
     @abstractmethod
@@ -70,6 +84,14 @@ class TrailHandoffs(HandoffRepository):
     @abstractmethod
     def every(self) -> list[Handoff]:
         """Every handoff the trail has seen."""
+
+    @abstractmethod
+    def pair_tallies(self) -> list[PairTally]:
+        """Every handoff tallied by agency pair, as ``domain.tally_pairs`` tallies them."""
+
+    @abstractmethod
+    def bounced_returns(self) -> list[Handoff]:
+        """As ``domain.bounced_returns``: the returned handoffs of the cases bounced."""
 
 
 class PersonalDataReads(Repository[PersonalDataRead]):
