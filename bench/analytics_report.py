@@ -12,18 +12,15 @@ year of millions of cases)."""
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine
 
 from analytics.adapters import SqlAnalyticsUnitOfWork, case_facts, metadata, plumbing, stage_times
 from analytics.figures import Period, period_report, tally, trend_months
@@ -37,29 +34,17 @@ from disputes_shared.contract.vocabularies import (
 )
 from disputes_shared.plumbing.engine import make_engine
 
+from .bulk import Stamps, postgres_copy, sqlite_insert
+
 DISTRICTS = [f"district-{i:02d}" for i in range(40)]
 AGENCIES = ["intake", "mediation", "legal_aid", "arbitration", "courts"]
 EMPLOYERS = 200_000
 BATCH = 50_000
-YEAR = datetime(2026, 1, 1, tzinfo=UTC)
 PERIODS = ("2026-11", "2026")
 
 Row = tuple[Any, ...]
 
 
-class Stamps:
-    """Times to the minute, as the database's text takes them, each formatted once."""
-
-    def __init__(self, sqlite: bool) -> None:
-        self.suffix = ".000000" if sqlite else ""  # SQLAlchemy's SQLite DATETIME text
-        self.known: dict[int, str] = {}
-
-    def __call__(self, minute: int) -> str:
-        text = self.known.get(minute)
-        if text is None:
-            at = YEAR + timedelta(minutes=minute)
-            text = self.known[minute] = f"{at:%Y-%m-%d %H:%M:%S}{self.suffix}"
-        return text
 
 
 def rows(cases: int, stages_per_case: int, stamp: Stamps, seed: int) -> Iterator[tuple[list[Row], list[Row]]]:
@@ -110,7 +95,7 @@ def fill(engine: Engine, cases: int, stages_per_case: int, seed: int = 1) -> flo
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        load = _sqlite_insert if sqlite else _postgres_copy
+        load = sqlite_insert if sqlite else postgres_copy
         for facts, stages in rows(cases, stages_per_case, Stamps(sqlite), seed):
             load(cursor, case_facts, facts)
             load(cursor, stage_times, stages)
@@ -121,18 +106,6 @@ def fill(engine: Engine, cases: int, stages_per_case: int, seed: int = 1) -> flo
         for index in indexes:
             index.create(connection)
     return time.perf_counter() - began
-
-
-def _sqlite_insert(cursor: Any, table: Table, batch: list[Row]) -> None:
-    marks = ", ".join("?" for _ in table.columns)
-    cursor.executemany(f"INSERT INTO {table.name} VALUES ({marks})", batch)
-
-
-def _postgres_copy(cursor: Any, table: Table, batch: list[Row]) -> None:
-    text = io.StringIO()
-    csv.writer(text).writerows(["\\N" if value is None else value for value in row] for row in batch)
-    text.seek(0)
-    cursor.copy_expert(f"COPY {table.name} FROM STDIN WITH (FORMAT csv, NULL '\\N')", text)
 
 
 def timed(engine: Engine, period_name: str, count: Callable[[Any, Period], Any]) -> tuple[float, dict[str, Any]]:

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import json
 import random
 import statistics
@@ -36,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, text
 
 from disputes_shared.clocks.wall import SystemClock
 from disputes_shared.contract.agencies import Agency
@@ -47,8 +45,9 @@ from trail.chain import ENTRY_FORMAT
 from trail.domain import TrailEntry, entry_move, summarise, worked_seconds_of
 from trail.handlers import Trail
 
+from .bulk import YEAR, Stamps, postgres_copy, sqlite_insert
+
 BATCH = 20_000  # cases per batch
-YEAR = datetime(2026, 1, 1, tzinfo=UTC)
 HANDOFFS = plumbing.handoffs
 assert HANDOFFS is not None
 
@@ -84,18 +83,6 @@ CLOSED = {"outcome": "mediated", "amount_recovered": "2560.00"}
 WORKED = {"handoff.requested", "case.closed", "legal_aid.granted"}  # entries naming worked_seconds
 
 
-class Stamps:
-    """Times to the minute, as the database's text takes them, each formatted once."""
-
-    def __init__(self, sqlite: bool) -> None:
-        self.suffix = ".000000" if sqlite else ""  # SQLAlchemy's SQLite DATETIME text
-        self.known: dict[int, str] = {}
-
-    def __call__(self, minute: int) -> str:
-        found = self.known.get(minute)
-        if found is None:
-            found = self.known[minute] = f"{YEAR + timedelta(minutes=minute):%Y-%m-%d %H:%M:%S}{self.suffix}"
-        return found
 
 
 @dataclass
@@ -201,11 +188,11 @@ def fill(engine: Engine, cases: int, seed: int) -> float:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        load = _sqlite_insert if sqlite else _postgres_copy
+        load = sqlite_insert if sqlite else postgres_copy
         for batch in batches(cases, Stamps(sqlite), seed):
-            load(cursor, trail_entries, ENTRY_COLUMNS, batch.entries)
-            load(cursor, HANDOFFS, HANDOFF_COLUMNS, batch.handoffs)
-            load(cursor, case_summaries, SUMMARY_COLUMNS, batch.summaries)
+            load(cursor, trail_entries, batch.entries, ENTRY_COLUMNS)
+            load(cursor, HANDOFFS, batch.handoffs, HANDOFF_COLUMNS)
+            load(cursor, case_summaries, batch.summaries, SUMMARY_COLUMNS)
         if not sqlite:  # the next entry the trail records is numbered after the loaded ones
             cursor.execute("SELECT setval(pg_get_serial_sequence('trail_entries', 'id'), "
                            "(SELECT max(id) FROM trail_entries))")
@@ -220,19 +207,6 @@ def fill(engine: Engine, cases: int, seed: int) -> float:
         # the visibility map that lets an index answer alone.
         connection.execute(text("ANALYZE" if sqlite else "VACUUM ANALYZE"))
     return time.perf_counter() - began
-
-
-def _sqlite_insert(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    cursor.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                       rows)
-
-
-def _postgres_copy(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(["\\N" if value is None else value for value in row] for row in rows)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                       buffer)
 
 
 def timed(engine: Engine, times: int, step: Callable[[Any, int], Any]) -> list[float]:
