@@ -81,6 +81,7 @@ def test_a_parked_dossier_is_sealed_under_its_cases_key_which_the_cases_erasure_
     (DOSSIER, None, CASE),
     (b"{broken", CASE, CASE),  # unreadable: the case its sender named in the header
     (b"{broken", None, None),  # named nowhere: a key of its own
+    (b"{broken", "LD-1\x00", None),  # a header no table would take
     (DOSSIER.replace(CASE.encode(), b"LD-" + b"9" * 70), None, None),  # no case id is that long
 ])
 def test_a_parked_dossier_is_sealed_under_the_case_it_names_or_else_a_key_of_its_own(

@@ -102,7 +102,8 @@ def sealed_for_parking(keys: KeyManagement, body: bytes, case_keys: ParkedDossie
     the case's erasure reaches it; else under a fresh data key carried wrapped in the headers."""
     described = description(body)
     case_id = described[CASE_ID] or (case_header if isinstance(case_header, str) else "")
-    if case_keys is not None and 0 < len(case_id) <= CASE_ID_MAX:
+    # A case id no table would take (a hostile sender's) would fail the parking every time.
+    if case_keys is not None and 0 < len(case_id) <= CASE_ID_MAX and case_id.isprintable():
         return (case_keys.seal(case_id, body).encode("ascii"),
                 {**described, SEALED: UNDER_CASE_KEY, SEALED_CASE: case_id})
     data_key = new_data_key()
