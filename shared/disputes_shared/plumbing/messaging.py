@@ -248,6 +248,8 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
+        if self._handed_back:
+            return
         count = near_delivery_limit(message.headers)
         if count is not None and self.seals_when_parking(message):
             # Handled now, a crash would leave the broker to park it at its limit, as sent.
@@ -263,8 +265,12 @@ class EventConsumer(Consumer):
             except (PersonalDataError, ValueError) as exc:
                 self.park_and_ack(message, f"a sealed parked message that does not open here: {exc}")
                 return
-        if self._handed_back:
-            return
+            except Exception as exc:  # the case keys' database away: the broker redelivers it
+                delay = (self.container.config.get("EVENT_RETRY_DELAYS") or DEFAULT_RETRY_DELAYS)[-1]
+                log.warning("could not open a sealed parked message (%s); requeued in %ss",
+                            failure_reason(exc), delay)
+                self.container.spawn_managed_thread(partial(self._requeue_later, message, delay))
+                return
         envelope, reason = decode_or_reason(raw, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
@@ -373,6 +379,10 @@ class EventConsumer(Consumer):
             self.queue_consumer.requeue_message(message)
             return
         self.container.spawn_managed_thread(partial(self._park_later, message, reason, attempt, delays[attempt - 1]))
+
+    def _requeue_later(self, message: Message, delay: float) -> None:
+        time.sleep(delay)
+        self.queue_consumer.requeue_message(message)
 
     def _park_later(self, message: Message, reason: str, attempt: int, delay: float) -> None:
         time.sleep(delay)
