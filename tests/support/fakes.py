@@ -256,9 +256,11 @@ class InMemoryUnitOfWork(UnitOfWork):
         return part
 
     def erase_personal_data(self, case_id: str) -> bool:
-        """The key of the case destroyed: the first time only (nothing is sealed in memory)."""
+        """The key of the case destroyed: the first time only, and only where the service keeps
+        the case (nothing is sealed in memory: the case's record stands for its key)."""
         erased: set[str] = self.tables.setdefault("erased_cases", set())
-        if case_id in erased:
+        kept = getattr(self, "cases", None) or getattr(self, "claims", None)
+        if case_id in erased or kept is None or kept.get(case_id) is None:
             return False
         erased.add(case_id)
         return True

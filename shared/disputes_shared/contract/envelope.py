@@ -35,6 +35,8 @@ from .wire import MAX_BODY_BYTES, UnreadableBody, describe_errors, read_json
 
 log = logging.getLogger(__name__)
 
+CASE_ID_MAX = 64  # characters of a case id (the services' tables hold no longer one)
+
 
 class PoisonMessage(ValueError):
     """A message that can never be handled as sent: it is parked, not retried."""
@@ -88,7 +90,7 @@ class EnvelopeSchema(Bounded):
                                 metadata={"description": "major.minor of the payload's schema"})
     occurred_at = Instant(required=True, metadata={
         "description": "When it happened, by the publishing agency's clock, with its UTC offset"})
-    case_id = fields.Str(required=True, validate=validate.Length(min=1, max=64), metadata={
+    case_id = fields.Str(required=True, validate=validate.Length(min=1, max=CASE_ID_MAX), metadata={
         "description": "The case it is about, as intake numbered it when the claim was filed"})
     correlation_id = fields.Str(required=True, validate=validate.Length(min=1, max=64), metadata={
         "description": "The case's correlation id, given by intake when the claim was filed and "

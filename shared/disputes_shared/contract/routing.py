@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .agencies import OPERATOR, PORTAL, Agency, broker_user
 from .envelope import Envelope, majors_of
@@ -31,6 +32,23 @@ BROADCAST = "all"
 # ``reject-publish`` overflow; no length limit is set, so the overflow never applies). Every
 # declarer must use these arguments: the broker refuses a declaration that differs.
 DELIVERY_LIMIT = 10
+# How many times a quorum queue handed a message out before without it being settled: absent
+# on the first delivery, DELIVERY_LIMIT on the last one before the broker dead-letters it.
+DELIVERY_COUNT_HEADER = "x-delivery-count"
+# From this count on, a consumer parks a message carrying personal data itself, sealed, before
+# handling it: the broker would park it at the limit as it was sent. One below the last
+# delivery, so that a parking that fails (the message handed back) still has one more.
+PARK_SEALED_AT_DELIVERY_COUNT = DELIVERY_LIMIT - 1
+
+
+def near_delivery_limit(headers: dict[str, Any] | None) -> int | None:
+    """The message's delivery count when it is at or past ``PARK_SEALED_AT_DELIVERY_COUNT``."""
+    count = (headers or {}).get(DELIVERY_COUNT_HEADER)
+    if isinstance(count, int) and not isinstance(count, bool) and count >= PARK_SEALED_AT_DELIVERY_COUNT:
+        return count
+    return None
+
+
 AGENCY_QUEUE_ARGUMENTS = {
     "x-queue-type": "quorum",
     "x-delivery-limit": DELIVERY_LIMIT,

@@ -3,6 +3,10 @@ announcing it with ``case.personal_data_erased``. Intake decides (on the retenti
 on the worker's request) and its announcement is the request every other service holding the
 case acts on, each announcing its own erasure, so the trail shows every service's.
 
+The same key seals every dossier of the case this service parked on the dead-letter stream
+(``plumbing.parked_personal_data``), so those can no longer be opened either; an agency that
+never took the case in destroys it all the same if it made one to park a dossier.
+
 What readers get afterwards is ``ERASED`` in place of each sealed value (``plumbing.sealed``):
 lists and case pages show the case without personal data, and the lifecycle goes on where it
 needs none; a step that needs the erased data (handing the dossier on) raises ``ErasedData``.

@@ -3,7 +3,9 @@ and parking themselves are in ``kit.broker``, shared with outside agency systems
 
 nameko's own consumer acks and drops a message whose handler raised, and crashes its consumer
 thread on a body it cannot decode. ``consume_events`` keeps neither behaviour: a message that
-cannot be handled is parked on the dead-letter queue with the reason, then acked.
+cannot be handled is parked on the dead-letter queue with the reason, then acked. A message
+carrying personal data is parked sealed (``parked_personal_data``), and parked so before its
+handler runs once the broker is about to give up on it: the broker would park it as it was sent.
 """
 
 from __future__ import annotations
@@ -29,7 +31,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..contract.agencies import Agency
 from ..contract.envelope import COMPRESSED_BODY, Envelope, PoisonMessage, decode_or_reason
-from ..contract.routing import DEAD_LETTER_QUEUE, HOLD_NO_CASES
+from ..contract.routing import (
+    CASE_ID_HEADER,
+    DEAD_LETTER_QUEUE,
+    DELIVERY_LIMIT,
+    HOLD_NO_CASES,
+    near_delivery_limit,
+)
 from ..kit.broker import (
     ConfirmedPublisher,
     _close_quietly,
@@ -43,6 +51,7 @@ from ..kit.consumer import PlainConsumer
 from .metrics import MetricsRegistry
 from .ordering import CaseLanes
 from .parked_personal_data import (
+    ParkedDossierKeys,
     carries_personal_data,
     is_sealed,
     opened_after_replay,
@@ -211,6 +220,14 @@ class EventConsumer(Consumer):
             self._keys = key_management(self.container.service_name, self.container.config)
         return self._keys
 
+    def parked_dossier_keys(self) -> ParkedDossierKeys | None:
+        """The case keys of the service's database, which seal the dossiers it parks (None in a
+        service that keeps none)."""
+        from .nameko_deps import Storage  # which imports this module
+
+        storages = [d for d in self.container.dependencies if isinstance(d, Storage)]
+        return storages[0].parked_dossier_keys if storages else None
+
     def setup(self) -> None:
         from .config import agency_of_service
 
@@ -231,15 +248,29 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
+        if self._handed_back:
+            return
+        count = near_delivery_limit(message.headers)
+        if count is not None and self.seals_when_parking(message):
+            # Handled now, a crash would leave the broker to park it at its limit, as sent.
+            self.park_before_the_limit(message, (
+                f"handed out {count} times without being settled: parked sealed before the "
+                f"broker's delivery limit ({DELIVERY_LIMIT}) would park it as it was sent"))
+            return
         raw = message.body
         if is_sealed(message.headers, raw):  # parked here sealed, and sent back by a replay
             try:
-                raw = opened_after_replay(self.keys(), raw, dict(message.headers))
+                raw = opened_after_replay(self.keys(), raw, dict(message.headers),
+                                          self.parked_dossier_keys())
             except (PersonalDataError, ValueError) as exc:
                 self.park_and_ack(message, f"a sealed parked message that does not open here: {exc}")
                 return
-        if self._handed_back:
-            return
+            except Exception as exc:  # the case keys' database away: the broker redelivers it
+                delay = (self.container.config.get("EVENT_RETRY_DELAYS") or DEFAULT_RETRY_DELAYS)[-1]
+                log.warning("could not open a sealed parked message (%s); requeued in %ss",
+                            failure_reason(exc), delay)
+                self.container.spawn_managed_thread(partial(self._requeue_later, message, delay))
+                return
         envelope, reason = decode_or_reason(raw, message.properties.get("user_id"))
         if envelope is None:
             self.park_and_ack(message, reason)
@@ -303,31 +334,63 @@ class EventConsumer(Consumer):
         time.sleep(delay)
         self._attempt(envelope, message, attempt + 1)
 
+    def seals_when_parking(self, message: Message) -> bool:
+        """It carries personal data in the clear: parked, it is sealed (or left out)."""
+        body = _body_bytes(message)
+        return not is_sealed(message.headers, body) and carries_personal_data(first_sent_to(message)[0], body)
+
     def parking_copy(self, message: Message) -> tuple[bytes | None, dict[str, Any]]:
         """What goes on the dead-letter stream in place of a message's body: personal data
-        sealed with this service's keys, or left out by a service that keeps none; anything else
-        (a sealed one parked again included) as it came (None)."""
-        body = message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
-        exchange, _ = first_sent_to(message)
-        if is_sealed(message.headers, body) or not carries_personal_data(exchange, body):
+        sealed with this service's keys (under its case's key where it names one), or left out
+        by a service that keeps none; anything else (a sealed one parked again included) as it
+        came (None)."""
+        if not self.seals_when_parking(message):
             return None, {}
+        body = _body_bytes(message)
         if self.agency in HOLD_NO_CASES:
             return withheld_for_parking(body, str(self.agency))
-        return sealed_for_parking(self.keys(), body)
+        return sealed_for_parking(self.keys(), body, self.parked_dossier_keys(),
+                                  (message.headers or {}).get(CASE_ID_HEADER))
 
-    def park_and_ack(self, message: Message, reason: str) -> None:
+    def park_and_ack(self, message: Message, reason: str, requeue_if_not_parked: bool = True) -> bool:
+        """Park the message, then ack it; whether it was parked. Not parked, it is not acked:
+        requeued, the broker redelivers it rather than lose it (or else still held, unsettled)."""
         assert self._publisher is not None
         try:
             body, headers = self.parking_copy(message)
             park(self._publisher, message, str(self.agency), reason, body, headers)
         except Exception:
-            # Not parked, so not acked: the broker redelivers it rather than lose it.
             log.exception("could not park a message; leaving it to be redelivered")
-            self.queue_consumer.requeue_message(message)
-            return
+            if requeue_if_not_parked:
+                self.queue_consumer.requeue_message(message)
+            return False
         log.warning("parked a message on %s: %s", DEAD_LETTER_QUEUE, reason)
         self.metrics_registry.metrics.dead_lettered.labels(str(self.agency)).inc()
         self.queue_consumer.ack_message(message)
+        return True
+
+    def park_before_the_limit(self, message: Message, reason: str, attempt: int = 1) -> None:
+        """Park a message the broker is about to give up on, trying again while it is held (a
+        requeue would bring it nearer the limit), as a handler's passing failure is retried."""
+        if self.park_and_ack(message, reason, requeue_if_not_parked=False):
+            return
+        delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
+        if attempt > len(delays) or self._handed_back:
+            self.queue_consumer.requeue_message(message)
+            return
+        self.container.spawn_managed_thread(partial(self._park_later, message, reason, attempt, delays[attempt - 1]))
+
+    def _requeue_later(self, message: Message, delay: float) -> None:
+        time.sleep(delay)
+        self.queue_consumer.requeue_message(message)
+
+    def _park_later(self, message: Message, reason: str, attempt: int, delay: float) -> None:
+        time.sleep(delay)
+        self.park_before_the_limit(message, reason, attempt + 1)
+
+
+def _body_bytes(message: Message) -> bytes:
+    return message.body if isinstance(message.body, bytes) else str(message.body).encode("utf-8")
 
 
 consume_events = EventConsumer.decorator

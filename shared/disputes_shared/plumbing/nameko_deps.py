@@ -30,6 +30,7 @@ from .messaging import EventConsumer, consume_events
 from .metrics import MetricsRegistry, PlatformMetrics
 from .operations import OperationsServer
 from .outbox import SqlOutbox
+from .parked_personal_data import ParkedDossierKeys
 from .personal_data import key_management
 from .relay import OutboxRelay
 from .schema import ServiceSchema
@@ -63,6 +64,9 @@ class Storage(DependencyProvider):
         self.schema_head, self.known_revisions = schema.head(), schema.revisions()
         self.engine = make_engine(config["DATABASE_URL"], config.get("DATABASE_TIMEOUTS"))
         self.keys = None if self.tables.data_keys is None else key_management(self.container.service_name, config)
+        # The dossiers this service's consumer parks are sealed under their case's key here.
+        self.parked_dossier_keys = (None if self.tables.data_keys is None or self.keys is None
+                                    else ParkedDossierKeys(self.engine, self.tables.data_keys, self.keys))
         self.relay = None if self.tables.outbox is None else OutboxRelay(
             self.engine, self.tables.outbox, ConfirmedPublisher(config["AMQP_URI"]),
             self.metrics_registry.metrics, self.clock, case_keys=self.case_keys_on())
