@@ -1,7 +1,8 @@
 """Concurrency on PostgreSQL, where a service's replicas share its database: changes of
 different cases run side by side, changes of one case take turns and lose nothing, the trail's
-chain stays one line under concurrent appends, a clock fires once with two keepers racing, and
-two relays publish each outbox row once, in its case's order.
+chain stays one line under concurrent appends, a clock fires once with two keepers racing,
+two relays publish each outbox row once, in its case's order, and a rebuild of analytics clears
+no event by halves.
 
 Green threads stand for the replicas: each has its own connections, and the driver yields to
 the others while it waits on the server (as in a service)."""
@@ -18,8 +19,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, MetaData, select
 
+import analytics.adapters
 import mediation.adapters
 import trail.adapters
+from analytics.handlers import Analytics
 from disputes_cli.sandbox import scratch_postgres_databases
 from disputes_shared.clocks.keeper import ClockKeeper
 from disputes_shared.clocks.kinds import ClockKind
@@ -256,3 +259,28 @@ def test_two_relays_publish_each_row_once_in_case_order(mediation_db):
     for case_id in CASES:
         in_commit_order = [e.event_id for e in events if e.case_id == case_id]
         assert [i for i in sent if i in in_commit_order] == in_commit_order
+
+
+def test_a_rebuild_of_analytics_clears_no_event_by_halves():
+    with database(analytics.adapters.metadata, analytics.adapters.plumbing,
+                  analytics.adapters.SqlAnalyticsUnitOfWork) as (unit_of_work, _, _):
+        logic = Analytics()
+
+        def clear() -> None:
+            with unit_of_work() as uow:
+                logic.clear(uow)
+                uow.commit()
+
+        filed = delivered(envelope("case.filed", case_id=CASES[0]))
+        with unit_of_work() as applying:
+            logic.handle(applying, filed)
+            clearing = eventlet.spawn(clear)
+            eventlet.sleep(0.5)
+            assert not clearing.dead  # waits for the apply under way
+            applying.commit()
+        clearing.wait()
+        with unit_of_work() as uow:
+            # Both gone: a case's facts cleared but its event still listed as folded would
+            # keep the rebuild from folding it again.
+            assert uow.facts.get(CASES[0]) is None
+            assert uow.folded.claim(filed.event_id)

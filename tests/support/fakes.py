@@ -528,6 +528,7 @@ def _analytics() -> type[InMemoryUnitOfWork]:
     from analytics.ports import (
         AnalyticsUnitOfWork,
         CaseFactsRepository,
+        FoldedEvents,
         PeriodFigures,
         RaisedWarnings,
         StageTimes,
@@ -579,6 +580,24 @@ def _analytics() -> type[InMemoryUnitOfWork]:
         def since(self, since: Any) -> list[Any]:
             return sorted(self.where(lambda w: w.raised_at >= since), key=lambda w: w.raised_at)
 
+    class InMemoryFoldedEvents(FoldedEvents):
+        def __init__(self, folded: set[str]) -> None:
+            self.folded = folded
+            self.staged: set[str] = set()
+
+        def claim(self, event_id: str) -> bool:
+            if event_id in self.folded or event_id in self.staged:
+                return False
+            self.staged.add(event_id)
+            return True
+
+        def clear(self) -> None:
+            self.folded.clear()
+            self.staged = set()
+
+        def commit(self) -> None:
+            self.folded |= self.staged
+
     class InMemoryPeriodFigures(PeriodFigures):
         """The definition itself, over the rows of the period."""
 
@@ -599,6 +618,7 @@ def _analytics() -> type[InMemoryUnitOfWork]:
             self.stages = self._part(InMemoryStageTimes(self.table("stage_times"), "event_id"))
             self.warnings = self._part(InMemoryRaisedWarnings(self.table("raised_warnings"), "event_id"))
             self.figures = InMemoryPeriodFigures(self.facts, self.stages)
+            self.folded = self._part(InMemoryFoldedEvents(self.tables.setdefault("folded_events", set())))
 
     return InMemoryAnalyticsUnitOfWork
 

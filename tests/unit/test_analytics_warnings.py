@@ -4,6 +4,8 @@ not; the service announces each as warning.raised (valid by the contract), once 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -172,6 +174,14 @@ def test_the_pre_festival_rise_is_no_spike_but_a_rise_beyond_it_is():
 def test_a_short_series_is_not_tested():
     weeks, counts = synthetic_weeks(years=1)
     assert spike_test(weeks, counts) is None
+
+
+def test_the_service_starts_without_the_statistics_libraries():
+    # About 120 MB resident: loaded by the first series long enough to be tested, not at start.
+    probe = ("import sys, analytics.service; print(','.join(m for m in "
+             "('numpy', 'pandas', 'scipy', 'statsmodels', 'matplotlib') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
 
 
 def test_weekly_counts_keep_empty_weeks():

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, Float, Index, Integer, String, Table, delete, or_, select
+from sqlalchemy import Column, Connection, Float, Index, Integer, String, Table, delete, or_, select, text
 
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.inbox import _insert_unless_present
 from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from .domain import CaseFacts, StageTime
 from .period_queries import SqlPeriodFigures
-from .ports import AnalyticsUnitOfWork, CaseFactsRepository, RaisedWarning, RaisedWarnings, StageTimes
+from .ports import (
+    AnalyticsUnitOfWork,
+    CaseFactsRepository,
+    FoldedEvents,
+    RaisedWarning,
+    RaisedWarnings,
+    StageTimes,
+)
 
 metadata = service_metadata()
 case_facts = Table(
@@ -65,6 +73,10 @@ raised_warnings = Table(
     Column("raised_at", UtcDateTime, nullable=False),
     Column("case_id", String(64), nullable=False),
     Column("payload", JsonDocument, nullable=False),
+)
+folded_events = Table(
+    "folded_events", metadata,
+    Column("event_id", String(36), primary_key=True),
 )
 # Announces warnings (an outbox); receives no handoffs and runs no statutory clock.
 plumbing = add_plumbing_tables(metadata, outbox=True, handoffs=False, clocks=False)
@@ -122,14 +134,35 @@ class SqlRaisedWarnings(DataclassRepository[RaisedWarning], RaisedWarnings):
         return self.find(self.table.c.raised_at >= since, order_by=self.table.c.raised_at)
 
 
+class SqlFoldedEvents(FoldedEvents):
+    def __init__(self, connection: Connection, table: Table) -> None:
+        self.connection = connection
+        self.table = table
+
+    def claim(self, event_id: str) -> bool:
+        result = self.connection.execute(_insert_unless_present(self.connection.dialect.name, self.table),
+                                         {"event_id": event_id})
+        return result.rowcount == 1
+
+    def clear(self) -> None:
+        if self.connection.dialect.name == "postgresql":
+            # Every apply claims its event here before it touches the read model: this waits
+            # for those under way and keeps new ones waiting until the clear commits, so that
+            # none is cleared by halves. (SQLite's transactions already take turns.)
+            self.connection.execute(text(f"LOCK TABLE {self.table.name} IN EXCLUSIVE MODE"))
+        self.connection.execute(delete(self.table))
+
+
 class SqlAnalyticsUnitOfWork(SqlUnitOfWork, AnalyticsUnitOfWork):
     facts: SqlCaseFacts
     stages: SqlStageTimes
     warnings: SqlRaisedWarnings
     figures: SqlPeriodFigures
+    folded: SqlFoldedEvents
 
     def bind(self, connection: Connection) -> None:
         self.facts = SqlCaseFacts(connection, case_facts, CaseFacts)
         self.stages = SqlStageTimes(connection, stage_times, StageTime)
         self.warnings = SqlRaisedWarnings(connection, raised_warnings, RaisedWarning)
         self.figures = SqlPeriodFigures(connection, case_facts, stage_times)
+        self.folded = SqlFoldedEvents(connection, folded_events)

@@ -12,6 +12,7 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.payloads import PERSONAL_DATA_EVENTS, PersonalDataRefused
 from disputes_shared.contract.reads import READ_EVENT
 from disputes_shared.contract.registry import CASELESS_EVENTS
+from disputes_shared.ports import case_lock_name
 from disputes_shared.regional import RegionalFigures, regional_figures
 
 from .domain import CaseFacts, fold, stage_time
@@ -54,8 +55,12 @@ class Analytics:
 
     def _record(self, uow: AnalyticsUnitOfWork, event_id: str, case_id: str, event_type: str,
                 source_agency: str, payload: dict[str, Any], occurred_at: datetime) -> CaseFacts:
+        # Claimed before the case is read: a rebuild's clear waits for the claims under way.
+        first_time = uow.folded.claim(event_id)
         known = uow.facts.get(case_id)
         facts = known or CaseFacts(case_id)
+        if not first_time:
+            return facts  # a rebuild read it from the trail before it was delivered, or the reverse
         fold(facts, event_type, payload, occurred_at)
         (uow.facts.save if known else uow.facts.add)(facts)
         stretch = stage_time(event_id, case_id, event_type, source_agency, payload, occurred_at)
@@ -130,18 +135,26 @@ class Analytics:
 
     # -- rebuilding from the trail --------------------------------------------------------------
 
-    def rebuild(self, uow: AnalyticsUnitOfWork, entries: Iterable[dict[str, Any]],
-                first: bool = True) -> int:
-        """Fold the trail's entries (``trail.entries``, in recorded order) into the read model,
-        from nothing when ``first``. Warnings are not raised again: they were, when it happened."""
-        if first:
-            uow.facts.clear()
-            uow.stages.clear()
+    def clear(self, uow: AnalyticsUnitOfWork) -> None:
+        """Forget the read model (not the warnings raised), to rebuild it from the trail."""
+        uow.folded.clear()
+        uow.facts.clear()
+        uow.stages.clear()
+
+    def rebuild(self, uow: AnalyticsUnitOfWork, entries: Iterable[dict[str, Any]]) -> int:
+        """Fold the trail's entries (``trail.entries``, in recorded order) into the read model;
+        those the consumer folded meanwhile are not folded again. Warnings are not raised
+        again: they were, when it happened. The entries the read model now holds, counted."""
         folded = 0
+        held: set[str] = set()
         for entry in entries:
             kind = entry["event_type"]
             if kind in PERSONAL_DATA_EVENTS or kind in CASELESS_EVENTS or kind.startswith(("trail.", "warning.")):
                 continue
+            if entry["case_id"] not in held:
+                # The lock the consumer applies a case's event under: the two take turns on it.
+                uow.hold(case_lock_name(entry["case_id"]))
+                held.add(entry["case_id"])
             self._record(uow, entry["event_id"], entry["case_id"], entry["event_type"],
                          entry["source_agency"], entry["payload"],
                          datetime.fromisoformat(entry["occurred_at"]))

@@ -70,6 +70,20 @@ class RaisedWarnings(Repository[RaisedWarning]):
         """Warnings raised since ``since``, oldest first."""
 
 
+class FoldedEvents(ABC):
+    """The events whose effect the read model holds: the consumer and a rebuild from the trail
+    each fold an event only if the other has not."""
+
+    @abstractmethod
+    def claim(self, event_id: str) -> bool:
+        """Record the event as folded; False when it already was."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Forget them all, with the read model, before it is rebuilt (first: it waits for the
+        applies under way)."""
+
+
 class PeriodFigures(ABC):
     """The period's counts where the rows are: a store counts a national year without handing
     every row over."""
@@ -84,3 +98,4 @@ class AnalyticsUnitOfWork(UnitOfWork):
     stages: StageTimes
     warnings: RaisedWarnings
     figures: PeriodFigures
+    folded: FoldedEvents

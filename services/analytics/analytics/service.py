@@ -69,7 +69,13 @@ class AnalyticsService(AgencyEvents, OperationsEndpoints):
     @rpc
     def rebuild(self, entries: list[dict[str, Any]], first: bool = True) -> int:
         """Fold a page of the trail's entries into the read model (from nothing when ``first``)."""
+        if first:
+            # Committed apart: the clear waits for the applies under way, which hold their
+            # case's lock, so it must hold none itself.
+            with self.storage() as uow:
+                self.agency_logic.clear(uow)
+                uow.commit()
         with self.storage() as uow:
-            folded: int = self.agency_logic.rebuild(uow, entries, first)
+            folded: int = self.agency_logic.rebuild(uow, entries)
             uow.commit()
         return folded

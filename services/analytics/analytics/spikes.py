@@ -14,9 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
 from lunardate import LunarDate
-from statsmodels.tsa.seasonal import STL
 
 from disputes_shared.clocks.statutory import CHINA_TIME
 
@@ -72,10 +70,15 @@ def week_against_baseline(weeks: list[date], counts: list[int], *, sigmas: float
                    history_weeks: int, festival_weeks_before: int) -> SpikeTest | None:
     """Whether the last week is a spike against the weeks before it; None when the series
     has less than ``history_weeks`` of history (two seasons at least: STL needs them)."""
-    history = np.asarray(counts[:-1], dtype=float)
-    n = len(history)
+    n = len(counts[:-1])
     if n < max(history_weeks, 2 * WEEKS_PER_YEAR):
         return None
+    # Imported at the first series with two seasons, not at start: statsmodels brings pandas and
+    # scipy, about 120 MB resident, which a service whose series are all younger never needs.
+    import numpy as np
+    from statsmodels.tsa.seasonal import STL
+
+    history = np.asarray(counts[:-1], dtype=float)
     festival = np.array([in_festival_season(w, festival_weeks_before) for w in weeks])
     past_festival = festival[:-1]
     ordinary = np.flatnonzero(~past_festival)
