@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from disputes_shared.contract.agencies import Agency
@@ -76,6 +76,7 @@ def published_validator(major: int) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(published_schemas()[f"handoff.dossier.v{major}.json"])
 
 
+@settings(deadline=None)  # checks schemas per example: slow on a busy machine, never wrong
 @given(purpose=st.sampled_from(ALL_PURPOSES), requester=st.sampled_from(REQUESTERS),
        whole=whole_dossiers())
 def test_no_agency_receives_a_field_outside_its_purpose(purpose, requester, whole):
