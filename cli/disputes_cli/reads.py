@@ -11,7 +11,8 @@ import getpass
 from typing import TextIO
 
 from disputes_shared.contract.personal_numbers import resident_id_problem
-from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_key, worker_ref
+from disputes_shared.contract.refs import REF_KEY_BYTES
+from disputes_shared.contract.workers import worker_key, worker_ref
 from disputes_shared.plumbing.config import worker_ref_key_file
 
 
@@ -28,6 +29,6 @@ def worker_ref_of_id_number(stdin: TextIO) -> str:
         raise ValueError(f"no worker-ref key at {key_file} (DISPUTES_WORKER_REF_KEY_FILE): run this "
                          "where intake's key is")
     key = key_file.read_bytes()
-    if len(key) < WORKER_REF_KEY_BYTES:
+    if len(key) < REF_KEY_BYTES:
         raise ValueError(f"{key_file} is not a worker-ref key")
     return worker_ref(id_number, key)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from disputes_shared.contract.consent import sensitive_data_consent
 from disputes_shared.contract.personal_numbers import with_check_character
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.contract.vocabularies import CHANNELS, RELATIONSHIPS
@@ -129,6 +130,7 @@ def planned_case(rng: random.Random) -> PlannedCase:
         "chosen_station_id": rng.choice(station_ids) if rng.random() < 0.15 else None,
         "description": "平台以罚款、扣款等方式克扣报酬，多次协商未果" if new_form else "拖欠工资，多次催讨未果",
         "evidence": [{"kind": "platform_record" if new_form else "pay_slip", "description": "收入记录截图"}],
+        **sensitive_data_consent(),  # the worker agreed to the text shown now
     }
     path = _pick(rng, {name: weight for name, (weight, _) in PATHS.items()})
     if path == "civil_failed_litigated":

@@ -3,8 +3,11 @@
 It uses nothing of the platform but the client kit (``pip install disputes-shared``) and the
 broker: it takes the wage-arrears referrals intake hands it, accepts them (or returns what is
 not wage arrears, with the reason), and reports back with ``inspection.concluded`` once an
-inspector has dealt with the employer. Its own records are a SQLite file; every event it sends
-goes through an outbox in that file, so an answer is never lost and never sent with two ids.
+inspector has dealt with the employer. When intake announces a case's personal data erased
+(``case.personal_data_erased``: the retention period ran out, or the worker asked), the bureau
+erases what it holds of the case and announces its own erasure with the same ``request_id``.
+Its own records are a SQLite file; every event it sends goes through an outbox in that file,
+so an answer is never lost and never sent with two ids.
 
     python bureau.py --database bureau.db run [--seconds N]
     python bureau.py --database bureau.db list [--json]
@@ -40,6 +43,8 @@ log = logging.getLogger("labor_inspection")
 
 BUREAU = Agency.LABOR_INSPECTION
 WAGE_ARREARS = "unpaid_wages"
+ERASURE = "case.personal_data_erased"
+ERASED = "erased"  # in place of a value erased
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS referrals (
@@ -70,6 +75,9 @@ class InspectionBureau:
     # -- what arrives -------------------------------------------------------------------------
 
     def handle(self, envelope: Envelope) -> None:
+        if envelope.event_type == ERASURE:
+            self.erase(envelope)
+            return
         if envelope.event_type != "handoff.dossier":
             return  # the bureau hands nothing on itself, so no answers come back to it
         handoff = self.handoffs.received(envelope)
@@ -90,6 +98,30 @@ class InspectionBureau:
                      dossier["worker_count"], str(handoff.status),
                      handoff.requested_at.isoformat(), answer.event_id))
                 self._record(answer)
+        self.try_sending()
+
+    def erase(self, request: Envelope) -> None:
+        """Intake's erasure of a case is the request to erase the bureau's copy too: the
+        employer's name (a person, for a household) and what the bureau sent of the case (an
+        inspector's note may name people). The referral stays, so the case's figures and an
+        inspection still under way go on. Other services' announcements ask nothing of it."""
+        if request.source_agency != Agency.INTAKE:
+            return
+        case_id = request.case_id
+        sent = [(row_id, body) for row_id, body in
+                self.db.execute("SELECT id, body FROM outbox WHERE sent = 1").fetchall()
+                if json.loads(body)["case_id"] == case_id]
+        with self.db:
+            changed = self.db.execute("UPDATE referrals SET employer = ? WHERE case_id = ? AND employer != ?",
+                                      (ERASED, case_id, ERASED)).rowcount
+            self.db.executemany("DELETE FROM outbox WHERE id = ?", [(row_id,) for row_id, _ in sent])
+            if changed:  # held something, not erased before (a redelivery finds nothing left)
+                asked = request.payload
+                self._record(self.publisher.event(ERASURE, case_id, correlation_id=request.correlation_id,
+                                                  causation_id=request.event_id, payload={
+                    "grounds": asked["grounds"], "reason": asked["reason"],
+                    "request_id": asked["request_id"], "requested_by": asked.get("requested_by"),
+                    "erased_at": self.publisher.clock.now()}))
         self.try_sending()
 
     # -- what inspectors do -------------------------------------------------------------------

@@ -50,6 +50,9 @@ INBOX_BINDINGS = [
     (DOSSIERS, f"handoff.dossier.v2.{AGENCY}"),
     (EVENTS, f"handoff.accepted.v1.{AGENCY}"),
     (EVENTS, f"handoff.returned.v1.{AGENCY}"),
+    # Intake's erasure of a case: this example keeps nothing of a case past its run, so it only
+    # acknowledges it; a system that keeps dossiers erases its copy (docs/joining.md, section 6).
+    (EVENTS, "case.personal_data_erased.v1.all"),
 ]
 # The ``x-schema-version`` of each schema this system was written against: any minor of the
 # major is read by the platform.

@@ -69,6 +69,11 @@ class RetentionSchedule:
             return False
         return now.astimezone(CHINA_TIME).date() >= self.expires_on(kind, closed_at)
 
+    def period_ran_out(self, kind: RecordKind, closed_at: datetime) -> str:
+        """Why a record of ``kind`` goes, as an erasure's announcement says it."""
+        return (f"{self.years_after_closure[kind]} years after the case closed on "
+                f"{self.closed_on(closed_at).isoformat()}")
+
     def closed_before(self, kind: RecordKind, now: datetime) -> datetime:
         """A bound for the query of candidates: every case whose record is expired at ``now``
         closed before it (two days of slack for 29 February; each case found is still checked

@@ -36,6 +36,7 @@ def axe(page: Page, axe_js: str) -> list[dict[str, Any]]:
 def fill_by_mouse(page: Page, relationship: str, claim: str) -> None:
     for field, value in WORKER.items():
         page.fill(f"#{field}", value)
+    page.check("input[name=sensitive_data_consent]")
     page.select_option("#industry", "food_delivery")
     page.check(f"input[name=relationship][value={relationship}]")
     page.check(f"input[name=claim_types][value={claim}]")
@@ -148,9 +149,13 @@ def by_keyboard(page: Page, base: str) -> dict[str, Any]:
         kb.press("Tab")
         if page.evaluate("document.activeElement.id") == "name":
             break
-    for field in ("name", "id_number", "phone", "employer"):
+    for field in ("name", "id_number", "phone"):
         kb.type(WORKER[field])
         kb.press("Tab")
+    kb.press("Space")  # the consent to the ID number's processing
+    kb.press("Tab")
+    kb.type(WORKER["employer"])
+    kb.press("Tab")
     kb.press("Tab")  # platform left empty
     kb.press("ArrowDown")  # kind of work: the first, food delivery
     kb.press("Tab")

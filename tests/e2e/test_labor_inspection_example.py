@@ -5,7 +5,8 @@ receives wage-arrears referrals, accepts them and reports back, all on each case
 ``disputes handoffs``; once suspended, new claims are not referred; no service is restarted.
 Then the example bureau built on the client kit (examples/labor_inspection), routed to again
 with ``disputes agency resume``: intake refers wage arrears to it, it answers and reports back,
-the trail follows the referral track without anomalies, and the conformance check passes it.
+the trail follows the referral track without anomalies; the case closed and erased on the
+worker's request, the bureau erases its copy and announces it; the conformance check passes it.
 Both share one platform (its start is most of the time)."""
 
 from __future__ import annotations
@@ -166,8 +167,8 @@ def test_a_plain_pika_bureau_is_onboarded_referred_to_and_suspended_without_a_re
     assert service_pids(env) == pids  # nothing was restarted
 
 
-def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform, tmp_path):
-    (env, _), database = platform, tmp_path / "bureau.db"
+def test_the_example_bureau_takes_a_referral_reports_back_erases_on_request_and_conforms(platform, tmp_path):
+    (env, client), database = platform, tmp_path / "bureau.db"
     routing_to_the_bureau(env)
     observation = Observation(env["DISPUTES_AMQP_URI"], "labor_inspection").start()
     intake_watch = Observation(env["DISPUTES_AMQP_URI"], "intake").start()
@@ -201,6 +202,30 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
             return read if "inspection.concluded" in moves else None
 
         read = until(trail)
+        claim = requests.get(f"http://127.0.0.1:{port}/v1/claims/{case_id}",
+                             headers={"X-Access-Code": access_code}, timeout=30).json()
+        assert claim["state"] == "mediation_requested"  # the referral did not move the claim
+
+        # The case withdrawn and its data erased on the worker's request: the bureau erases
+        # its copy and says so, with intake's request id.
+        (handoff,) = until(lambda: [h for h in client.call("mediation", "pending_handoffs")
+                                    if h["case_id"] == case_id])
+        client.call("mediation", "accept_handoff", handoff["handoff_id"])
+        client.call("mediation", "close", case_id, "withdrawn")
+        until(lambda: requests.get(f"http://127.0.0.1:{port}/v1/claims/{case_id}", timeout=30,
+                                   headers={"X-Access-Code": access_code}).json()["state"] == "closed")
+        erased = disputes(env, "erase", case_id, "--reason", "request 2026-0042")
+        assert erased.returncode == 0, erased.stderr
+
+        def erasures() -> dict[str, str] | None:
+            shown = disputes(env, "trail", case_id, "--json")
+            entries = json.loads(shown.stdout)["entries"] if shown.returncode == 0 else []
+            found = {e["agency"]: e["details"]["request_id"] for e in entries
+                     if e["event_type"] == "case.personal_data_erased"}
+            return found if "labor_inspection" in found else None
+
+        by_agency = until(erasures)
+        (kept,) = referrals()
     finally:
         running.terminate()
         running.wait(timeout=30)
@@ -218,9 +243,8 @@ def test_the_example_bureau_takes_a_referral_reports_back_and_conforms(platform,
     assert handoff["status"] == "accepted" and handoff["from_agency"] == "intake"
     report = check("labor_inspection", messages)
     assert report.passed, report.render()
-    assert report.sent == 2  # the acceptance and the report; nothing for the injury claim
+    assert report.sent == 3  # the acceptance, the report and the erasure; nothing for the injury claim
     platform_side = check("intake", intake_messages)  # the platform keeps its own contract
     assert platform_side.passed, platform_side.render()
-    claim = requests.get(f"http://127.0.0.1:{env['DISPUTES_INTAKE_HTTP_PORT']}/v1/claims/{case_id}",
-                         headers={"X-Access-Code": access_code}, timeout=30).json()
-    assert claim["state"] == "mediation_requested"  # the referral did not move the claim
+    assert by_agency["labor_inspection"] == by_agency["intake"]  # intake's request, acted on
+    assert (kept["case_id"], kept["status"], kept["employer"]) == (case_id, "concluded", "erased")

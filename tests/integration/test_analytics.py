@@ -9,6 +9,7 @@ import base64
 import json
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,7 +53,8 @@ def file_claim(config: dict[str, Any], n: int) -> str:
 def test_claims_reach_the_figures_and_a_group_dispute_is_announced_and_rebuilt(platform):
     cases = [file_claim(platform["intake"], n) for n in range(3)]
     month = datetime.now(UTC).astimezone(CHINA_TIME).strftime("%Y-%m")
-    ref = employer_ref(CLAIM["employer"]["name"])
+    # Intake's key of the refs, as the started intake made it.
+    ref = employer_ref(CLAIM["employer"]["name"], Path(platform["intake"]["WORKER_REF_KEY_FILE"]).read_bytes())
     with staff_rpc(platform["intake"]) as rpc:
         figures = eventually(lambda: (f := rpc.analytics.report(month))["received"]["cases"] == 3 and f,
                              timeout=60)

@@ -124,8 +124,8 @@ def test_the_sealing_migration_seals_and_opens_rows_on_postgresql():
         schema.upgrade(url)
         engine = make_engine(url)
         try:
-            claim = Claim(case_id="LD-1", correlation_id="c", received_at=AT,
-                          **validate_submission(claim_document()))
+            claim = Claim.filed(validate_submission(claim_document()), case_id="LD-1",
+                                correlation_id="c", received_at=AT)
             sent, waiting = (dossier_envelope(case_id="LD-1") for _ in range(2))
             with intake.adapters.SqlIntakeUnitOfWork(engine, intake.adapters.plumbing, SystemClock(),
                                                      keys=keys) as uow:

@@ -15,6 +15,7 @@ from disputes_shared.identity.roles import Role
 
 from ..support.examples import CLAIM
 from ..support.metrics import metric_value
+from ..support.signin import run_issuer
 from ..support.waiting import eventually
 from . import test_signed_in
 from .test_signed_in import bearer, call, http, refused_sample, token
@@ -36,13 +37,19 @@ def test_a_dossier_read_is_refused_to_other_roles_and_an_allowed_one_reaches_the
         assert refusal.value.exc_type == "Forbidden" and CLAIM["worker"]["id_number"] not in str(refusal.value)
     assert metric_value(platform["mediation"], refused_sample("mediation", "role")) == 3
 
+    # A mediator of another station is refused the case's dossier, and no read is recorded.
+    other_station = bearer(run_issuer().issue(Role.MEDIATOR, subject="it-other", station="people-jinjiang"))
+    with pytest.raises(RemoteError) as refusal:
+        call(platform["mediation"], "mediation", "dossier", case_id, "case_work", context=other_station)
+    assert refusal.value.exc_type == "Forbidden" and str(refusal.value.value).startswith("station:")
+
     found = call(platform["mediation"], "mediation", "dossier", case_id, "case_work", context=mediator)
     assert found["dossier"]["worker"]["id_number"] == CLAIM["worker"]["id_number"]
 
     def recorded() -> list[dict[str, Any]]:
         return call(platform["trail"], "trail", "personal_data_reads", case_id=case_id, context=auditor)
 
-    (read,) = eventually(recorded)
+    (read,) = eventually(recorded)  # the allowed read alone, sent after the refused one
     assert (read["agency"], read["reader"], read["role"], read["purpose"], read["via"]) == (
         "mediation", "it-mediator", "mediator", "case_work", "rpc")
     assert "worker.id_number" in read["fields"] and read["worker_ref"]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.consent import sensitive_data_consent
 from disputes_shared.contract.envelope import Envelope, decode, encode
 from disputes_shared.contract.handoff import PURPOSE_RECEIVER, HandoffPurpose
 from disputes_shared.contract.personal_numbers import with_check_character
@@ -28,7 +29,7 @@ CLAIM = {
     "employer": {"name": "成都安顺物流有限公司", "platform": "顺丰"},
     "industry": "express_delivery", "relationship": "employment",
     "claim_types": ["unpaid_wages"], "amount_claimed": "8600", "district": "jinniu",
-    "legal_aid_requested": True,
+    "legal_aid_requested": True, **sensitive_data_consent(),
 }
 
 
@@ -46,6 +47,7 @@ def claim_document(**changes: Any) -> dict[str, Any]:
         "district": "wuhou",
         "legal_aid_requested": False,
         "evidence": [{"kind": "platform_record", "description": "收入记录截图"}],
+        **sensitive_data_consent(),
     }
     document.update(changes)
     return document
@@ -175,6 +177,9 @@ def example_payloads() -> dict[str, dict[str, Any]]:
                                       "request_id": "0b5e3a52-5d3c-4f0e-9f3c-1d2a3b4c5d6e",
                                       "requested_by": {"subject": "clerk-7", "role": "intake_clerk"},
                                       "erased_at": AT},
+        "case.evidence_deleted": {"grounds": "retention_expired", "files_deleted": 2,
+                                  "reason": "3 years after the case closed on 2026-03-02",
+                                  "deleted_at": AT},
     }
 
 

@@ -379,11 +379,11 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
         claims: Any = None  # the unit of work's claims, for the closing times
 
-        def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
+        def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
             with_files = {f.case_id for f in self.every()}
-            closed = sorted((c.closed_at, c.case_id) for c in self.claims.every()
+            closed = sorted((c.closed_at, c.case_id, c.correlation_id) for c in self.claims.every()
                             if c.case_id in with_files and c.closed_at is not None and c.closed_at < bound)
-            return [(case_id, closed_at) for closed_at, case_id in closed[:limit]]
+            return [(case_id, correlation, closed_at) for closed_at, case_id, correlation in closed[:limit]]
 
         def delete_for(self, case_id: str) -> int:
             gone = [key for key, f in self._merged().items() if f.case_id == case_id]

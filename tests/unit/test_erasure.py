@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, text, update
 
 from disputes_cli.personal_data import erase, personal_data_of
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.envelope import decode
+from disputes_shared.contract.envelope import decode, encode
 from disputes_shared.identity.roles import Role, roles_for
 from disputes_shared.plumbing.outbox import WITHDRAWN
 from disputes_shared.ports import ERASED, ERASED_TEXT, ErasedData
@@ -151,14 +151,41 @@ def test_evidence_files_go_when_their_own_shorter_period_runs_out(database, requ
     logic = Intake(retention=RetentionSchedule({RecordKind.CASE_PERSONAL_DATA: 3, RecordKind.EVIDENCE_FILES: 1}))
     claim = closed_claim(db, logic, closed_at=AT)
     run(db, logic.take_evidence, claim.case_id, b"%PDF-1.4 payslip", "p.pdf", ACCESS_CODE)
+    run(db, logic.take_evidence, claim.case_id, b"\x89PNG\r\n\x1a\n photo", "p.png", ACCESS_CODE)
     db.clock.advance(days=364)
     assert run(db, logic.erase_expired) == {"erased": [], "evidence_deleted": []}
+    assert deletions(db) == []
     db.clock.advance(days=1)  # 2027-03-02: a year after the closing day
     assert run(db, logic.erase_expired) == {"erased": [], "evidence_deleted": [claim.case_id]}
     assert run(db, logic.erase_expired) == {"erased": [], "evidence_deleted": []}
     with db() as uow:
         assert uow.evidence.count_for(claim.case_id) == 0
         assert uow.claims.get(claim.case_id).worker == WORKER  # the case's own period still runs
+    # Announced once, in the deletion's transaction, naming no file and no person.
+    [deleted] = deletions(db)
+    assert (deleted.case_id, deleted.correlation_id) == (claim.case_id, claim.correlation_id)
+    assert deleted.payload == {"grounds": "retention_expired", "files_deleted": 2,
+                               "reason": "1 years after the case closed on 2026-03-02",
+                               "deleted_at": db.clock.now()}
+    assert decode(encode(deleted)).payload["files_deleted"] == 2  # it keeps the contract
+    assert not [e for e in db.outbox() if e.event_type == ERASED_EVENT]  # the case itself is not erased
+
+
+def deletions(db: Any) -> list[Any]:
+    return [e for e in db.outbox() if e.event_type == "case.evidence_deleted"]
+
+
+def test_evidence_deleted_on_its_own_period_is_on_the_cases_trail_and_the_workers_page(trail_db):
+    for event_type in ("case.filed", "case.triaged", "case.evidence_deleted"):
+        assert deliver(trail_db, TRAIL, delivered(envelope(event_type))) == "handled"
+    with trail_db() as uow:
+        read = TRAIL.trail(uow, "LD-20260302-0000000001", "auditor-1")
+    assert (read["state"], read["anomalies"]) == ("triaged", [])  # it moves no track
+    (entry,) = [e for e in read["entries"] if e["event_type"] == "case.evidence_deleted"]
+    assert (entry["agency"], entry["role"], entry["details"]["files_deleted"]) == ("intake", "system", 2)
+    words = step(entry)["words"]
+    assert words == "Evidence you sent was deleted at the end of its retention period."
+    assert translations("zh").gettext(words) == "您提交的证据材料已在保存期限届满后删除。"
 
 
 # -- an agency acting on intake's request ---------------------------------------------------------

@@ -3,7 +3,9 @@ and the HTTP entrypoint."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +15,8 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 
 from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.consent import SENSITIVE_DATA_CONSENT_TEXTS, SENSITIVE_DATA_CONSENT_VERSION
+from disputes_shared.contract.employers import employer_key, employer_ref
 from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffStatus
 from disputes_shared.contract.handoff_events import handoff_answer_payload
@@ -86,22 +90,39 @@ def test_case_filed_names_the_worker_by_a_keyed_ref_and_never_by_the_id_number(i
     filings = [e for e in intake_db.outbox() if e.event_type == "case.filed"]
     refs = [e.payload["worker_ref"] for e in filings]
     assert refs[0] == refs[1] != refs[2]  # the same ID number, the same ref; another, another
-    assert refs[0] == worker_ref(WORKER["id_number"], INTAKE.worker_ref_key)
+    assert refs[0] == worker_ref(WORKER["id_number"], INTAKE.ref_key)
     assert refs[0] != worker_ref(WORKER["id_number"], b"another key, as long as it must be")
     assert all(WORKER["id_number"] not in str(e.payload) for e in filings)
 
 
-def test_a_worker_ref_key_too_short_is_refused():
+def test_case_filed_names_the_employer_by_a_keyed_ref_that_a_guessed_name_cannot_confirm(intake_db):
+    employer = claim_document()["employer"]
+    name = employer["name"]
+    file(intake_db)
+    file(intake_db, employer={**employer, "name": f" {name[:2]} {name[2:]} "})  # the same, as compared
+    file(intake_db, employer={**employer, "name": "王秀英（家政雇主）"})
+    refs = [e.payload["employer_ref"] for e in intake_db.outbox() if e.event_type == "case.filed"]
+    assert refs[0] == refs[1] != refs[2]
+    assert refs[0] == employer_ref(name, INTAKE.ref_key)
+    assert re.fullmatch(r"[0-9a-f]{16}", refs[0])
+    # Without intake's key the name does not give the ref: neither a plain hash nor another key.
+    assert refs[0] != hashlib.sha256(employer_key(name).encode()).hexdigest()[:16]
+    assert refs[0] != employer_ref(name, b"another key, as long as it must be")
+    # Under one key a worker's ref and an employer's ref of the same text never meet.
+    assert employer_ref("X", INTAKE.ref_key) != worker_ref("X", INTAKE.ref_key)
+
+
+def test_a_ref_key_too_short_is_refused():
     with pytest.raises(ValueError, match="at least 32 bytes"):
         worker_ref(WORKER["id_number"], b"short")
 
 
-def test_intake_keeps_its_worker_ref_key_owner_only_across_restarts(tmp_path):
+def test_intake_keeps_its_ref_key_owner_only_across_restarts(tmp_path):
     from intake.bootstrap import bootstrap
 
     config = {"WORKER_REF_KEY_FILE": str(tmp_path / "keys" / "worker-ref-key")}
     first, again = bootstrap(config), bootstrap(config)
-    assert first.worker_ref_key == again.worker_ref_key and len(first.worker_ref_key) == 32
+    assert first.ref_key == again.ref_key and len(first.ref_key) == 32
     assert (tmp_path / "keys" / "worker-ref-key").stat().st_mode & 0o777 == 0o600
 
 
@@ -149,6 +170,8 @@ BAD_SUBMISSIONS = {
     "an amount in exponent form": ({"amount_claimed": "1e3"}, ["amount_claimed"]),
     "a boolean as 1": ({"legal_aid_requested": 1}, ["legal_aid_requested"]),
     "a boolean as text": ({"migrant_worker": "yes"}, ["migrant_worker"]),
+    "the consent as text": ({"sensitive_data_consent": "true"}, ["sensitive_data_consent"]),
+    "an unknown consent text": ({"sensitive_data_consent_version": "0"}, ["sensitive_data_consent_version"]),
     "a count as true": ({"worker_count": True}, ["worker_count"]),
     "a count as text": ({"worker_count": "3"}, ["worker_count"]),
     "an employer platform too long": ({"employer": {"name": "迅达", "platform": "美" * 101}},
@@ -306,8 +329,8 @@ def test_an_accepted_mediation_handoff_moves_the_claim_into_mediation(intake_db,
 
 
 def test_only_a_claim_just_filed_awaits_triage():
-    claim = Claim(case_id="LD-1", correlation_id="c", received_at=AT,
-                  **validate_submission(claim_document()))
+    claim = Claim.filed(validate_submission(claim_document()), case_id="LD-1", correlation_id="c",
+                        received_at=AT)
     assert claim.awaiting_triage
     claim.move("case.triaged")
     assert not claim.awaiting_triage
@@ -445,6 +468,30 @@ def test_posting_a_bad_claim_answers_400_naming_each_field_and_stores_nothing(in
     assert set(body["fields"]) == {"nickname", "amount_claimed", "chosen_station_id", "worker"}
     assert set(body["fields"]["worker"]) == {"id_number", "phone"}
     assert intake_db.count(claims) == 0 and intake_db.outbox_rows() == []
+
+
+@pytest.mark.parametrize("consent", [{"sensitive_data_consent": False}, {"sensitive_data_consent": None},
+                                     {"sensitive_data_consent_version": None}])
+def test_a_claim_without_the_workers_separate_consent_to_the_id_number_is_refused_naming_it(
+        intake_service, intake_db, consent):
+    document = claim_document()
+    for field, value in consent.items():  # None: left out
+        document.pop(field)
+        if value is not None:
+            document[field] = value
+    status, body = post(intake_service, document)
+    assert (status, body["error"], list(body["fields"])) == (400, "invalid_claim", list(consent))
+    assert "PIPL art. 29" in body["fields"].get("sensitive_data_consent", ["PIPL art. 29"])[0]
+    assert intake_db.count(claims) == 0 and intake_db.outbox_rows() == []
+
+
+def test_the_consent_is_kept_with_the_claim_and_shown_in_the_workers_copy(intake_db):
+    claim = file(intake_db)
+    with intake_db() as uow:
+        copy = INTAKE.personal_data(uow, claim.case_id)
+    assert copy["sensitive_data_consent"] == {"version": SENSITIVE_DATA_CONSENT_VERSION,
+                                              "given_at": claim.received_at.isoformat()}
+    assert SENSITIVE_DATA_CONSENT_VERSION in SENSITIVE_DATA_CONSENT_TEXTS
 
 
 @pytest.mark.parametrize("body", ["{not json", ""])

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from disputes_shared.contract.reads import PurposeRefused, dossier_fields, field_names
+from disputes_shared.identity.refusals import Forbidden
 from disputes_shared.identity.roles import Role, may
 from intake.api import validate_submission
 from intake.handlers import Intake
@@ -69,6 +70,21 @@ def test_a_dossier_read_without_a_purpose_of_the_vocabulary_is_refused_and_recor
         with pytest.raises(PurposeRefused):
             as_person(mediation_db, MEDIATOR, MEDIATION.read_dossier, "LD-1", purpose)
     assert reads(mediation_db) == []
+
+
+def test_a_station_mediator_reads_only_their_own_stations_dossiers_and_a_refusal_is_no_read(mediation_db):
+    receive(mediation_db, MEDIATION, "mediation", to_unit="people-wuhou")
+    other_station = {**MEDIATOR, "station": "people-jinjiang"}
+    for command, args in ((MEDIATION.read_dossier, ("LD-1", "case_work")),
+                          (MEDIATION.personal_data, ("LD-1",))):
+        with pytest.raises(Forbidden, match="not at the station") as refused:
+            as_person(mediation_db, other_station, command, *args)
+        assert refused.value.reason == "station"
+    assert reads(mediation_db) == []  # refused before anything was read: no record of a read
+    own_station = {**MEDIATOR, "station": "people-wuhou"}
+    found = as_person(mediation_db, own_station, MEDIATION.read_dossier, "LD-1", "case_work")
+    assert found["dossier"]["worker"]["id_number"] == WORKER["id_number"]
+    assert [r.payload["actor"] for r in reads(mediation_db)] == [MEDIATOR]  # events name no station
 
 
 @pytest.mark.parametrize(("role", "service"), [

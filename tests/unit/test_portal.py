@@ -9,6 +9,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import Client
 
+from disputes_shared.contract.consent import SENSITIVE_DATA_CONSENT_TEXTS, SENSITIVE_DATA_CONSENT_VERSION
 from disputes_shared.contract.personal_numbers import with_check_character
 from portal import forms, i18n, labels, status
 from portal.app import Portal
@@ -19,6 +20,7 @@ GOOD = {
     "employer": "某某餐饮有限公司", "platform": "美团", "industry": "food_delivery",
     "relationship": "incomplete_employment", "amount": "3,200.50", "district": "wuhou",
     "station": "ind-fooddelivery-wuhou", "legal_aid": "1", "description": "",
+    "sensitive_data_consent": "1", "sensitive_data_consent_version": SENSITIVE_DATA_CONSENT_VERSION,
 }
 
 
@@ -39,6 +41,7 @@ def test_a_good_form_becomes_the_claim_intake_takes() -> None:
         "claim_types": ["unpaid_wages", "social_insurance"], "amount_claimed": "3200.50",
         "district": "wuhou", "legal_aid_requested": True,
         "chosen_station_id": "ind-fooddelivery-wuhou", "description": None,
+        "sensitive_data_consent": True, "sensitive_data_consent_version": SENSITIVE_DATA_CONSENT_VERSION,
     }
 
 
@@ -49,6 +52,8 @@ def test_a_good_form_becomes_the_claim_intake_takes() -> None:
     ({"claim_types": ["free_lunch"]}, "claim_types"), ({"amount": "abc"}, "amount"),
     ({"amount": "0"}, "amount"), ({"amount": "1.234"}, "amount"), ({"district": "paris"}, "district"),
     ({"station": "no-such-station"}, "station"), ({"description": "x" * 5001}, "description"),
+    ({"sensitive_data_consent": ""}, "sensitive_data_consent"),
+    ({"sensitive_data_consent_version": "0"}, "sensitive_data_consent"),
 ])
 def test_each_bad_field_gets_its_own_message(change: dict[str, Any], field: str) -> None:
     filing = forms.read_form(form(**change))
@@ -68,6 +73,8 @@ def test_every_message_has_a_chinese_translation() -> None:
     bad = forms.read_form(MultiDict({"claim_types": ["x"], "amount": "x", "station": "x",
                                      "name": "x" * 101, "platform": "x" * 201}))
     words += list(bad.errors.values())
+    words += [forms.read_form(form(sensitive_data_consent="")).errors["sensitive_data_consent"],
+              *SENSITIVE_DATA_CONSENT_TEXTS.values()]
     from portal.app import EVIDENCE_REFUSED
     words += list(EVIDENCE_REFUSED.values())
     missing = [w for w in words if zh.gettext(w) == w]
@@ -181,6 +188,16 @@ def test_a_bad_form_stores_nothing_and_speaks_the_pages_language() -> None:
     page = reply.get_data(as_text=True)
     assert 'id="phone-error">手机号为11位数字，以1开头。' in page
     assert 'value="某某餐饮有限公司"' in page  # what was typed is kept
+
+
+def test_the_form_asks_a_separate_consent_for_the_id_number_and_files_nothing_without_it() -> None:
+    client, intake = portal(FakeReply(201, {"case_id": "never"}))
+    page = client.get("/file?lang=zh").get_data(as_text=True)
+    assert 'type="checkbox" name="sensitive_data_consent"' in page and "我单独同意" in page
+    assert f'name="sensitive_data_consent_version" value="{SENSITIVE_DATA_CONSENT_VERSION}"' in page
+    reply = client.post("/file?lang=zh", data={**form(sensitive_data_consent=""), "csrf": csrf_of(client)})
+    assert reply.status_code == 400 and not intake.posted
+    assert 'id="sensitive_data_consent-error">只有在您同意处理您的身份证号码后' in reply.get_data(as_text=True)
 
 
 def test_a_form_without_the_csrf_token_is_refused() -> None:

@@ -71,6 +71,9 @@ claims = Table(
     Column("employer_key", String(200), nullable=False, index=True),
     Column("consultation", Text),
     Column("access_code_digest", String(160)),
+    # The worker's consent to processing the ID number: the text's version and when (no
+    # personal data, so in the clear: it shows the processing was lawful after an erasure too).
+    Column("sensitive_data_consent", JsonDocument),
 )
 # Evidence files, kept apart from the claim so a claim's row stays small (see evidence.py).
 evidence_files = Table(
@@ -141,12 +144,12 @@ class SqlEvidenceFiles(DataclassRepository[EvidenceFile], EvidenceFiles):
     def count_for(self, case_id: str) -> int:
         return self.count(self.table.c.case_id == case_id)
 
-    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
-        query = (select(claims.c.case_id, claims.c.closed_at)
+    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        query = (select(claims.c.case_id, claims.c.correlation_id, claims.c.closed_at)
                  .where(claims.c.closed_at < bound,
                         claims.c.case_id.in_(select(self.table.c.case_id)))
                  .order_by(claims.c.closed_at).limit(limit))
-        return [(case_id, closed_at) for case_id, closed_at in self.connection.execute(query)]
+        return [(case_id, correlation, closed) for case_id, correlation, closed in self.connection.execute(query)]
 
     def delete_for(self, case_id: str) -> int:
         return int(self.connection.execute(delete(self.table).where(self.table.c.case_id == case_id)).rowcount)

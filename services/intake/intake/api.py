@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
+from disputes_shared.contract.consent import SENSITIVE_DATA_CONSENT_TEXTS
 from disputes_shared.contract.payloads import Employer, Person
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.contract.strict import Amount, Bounded, Day, Flag, WholeNumber
@@ -47,6 +48,10 @@ class LimitationDates(Bounded):
                                   "employment_ended_on")
 
 
+CONSENT_REQUIRED = ("the worker's separate consent to the processing of their ID number (PIPL "
+                    "art. 29) is required: true")
+
+
 class ClaimSubmission(Bounded):
     class Meta:
         unknown = RAISE  # a misspelt field is named back to the sender, not silently dropped
@@ -70,6 +75,17 @@ class ClaimSubmission(Bounded):
     evidence = fields.List(fields.Nested(Evidence), load_default=list,
                            validate=validate.Length(max=20))
     limitation = fields.Nested(LimitationDates, load_default=None, allow_none=True)
+    # PIPL art. 29: the ID number is sensitive personal information, processed only with the
+    # worker's separate consent to the text of this version (``contract.consent``).
+    sensitive_data_consent = Flag(required=True, error_messages={"required": CONSENT_REQUIRED})
+    sensitive_data_consent_version = fields.Str(
+        required=True, validate=validate.OneOf(sorted(SENSITIVE_DATA_CONSENT_TEXTS)),
+        error_messages={"required": "the version of the consent text the worker agreed to"})
+
+    @validates_schema
+    def _consented(self, data: dict, **_: object) -> None:
+        if data.get("sensitive_data_consent") is False:
+            raise ValidationError(CONSENT_REQUIRED, "sensitive_data_consent")
 
 
 class InvalidClaim(ValueError):

@@ -48,6 +48,24 @@ class Claim:
     employer_key: str = ""
     consultation: dict[str, Any] | None = None  # the joint consultation of an urgent case
     access_code_digest: str | None = None  # the worker's access code, as a slow salted digest
+    # PIPL art. 29: the consent to processing the ID number, {version, given_at}; None for a
+    # claim filed before it was asked
+    sensitive_data_consent: dict[str, str] | None = None
+
+    @classmethod
+    def filed(cls, submission: dict[str, Any], case_id: str, correlation_id: str,
+              received_at: datetime, access_code_digest: str | None = None) -> Claim:
+        """The claim of a validated submission (``api.ClaimSubmission``): the limitation's dates
+        kept as given, the worker's consent to processing the ID number as its text's version
+        and the time it was given."""
+        details = dict(submission)
+        limitation_facts = details.pop("limitation", None)
+        details.pop("sensitive_data_consent")  # true, or the submission was refused
+        consent = {"version": details.pop("sensitive_data_consent_version"),
+                   "given_at": received_at.isoformat()}
+        return cls(case_id=case_id, correlation_id=correlation_id, received_at=received_at,
+                   limitation_facts=limitation_facts, sensitive_data_consent=consent,
+                   access_code_digest=access_code_digest, **details)
 
     def __post_init__(self) -> None:
         if not self.employer_key and isinstance(self.employer, dict):  # not withheld nor erased

@@ -14,11 +14,12 @@ from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase, move_of
 from disputes_shared.contract.reads import field_names, read_recorded
+from disputes_shared.contract.refs import REF_KEY_BYTES
 from disputes_shared.contract.registry import REGISTRY_CASE_ID, Purpose
 from disputes_shared.contract.stations import stations
 from disputes_shared.contract.vocabularies import ReadPurpose, ReadVia
-from disputes_shared.contract.workers import WORKER_REF_KEY_BYTES, worker_ref
-from disputes_shared.plumbing.erasure import erase_case, shown
+from disputes_shared.contract.workers import worker_ref
+from disputes_shared.plumbing.erasure import EVIDENCE_DELETED_EVENT, erase_case, shown
 from disputes_shared.plumbing.handoff_desk import HandoffDesk
 from disputes_shared.ports import ERASED
 from disputes_shared.regional import RegionalFigures, regional_figures
@@ -43,17 +44,18 @@ class Intake:
 
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None,
-                 evidence_limits: EvidenceLimits | None = None, worker_ref_key: bytes | None = None,
+                 evidence_limits: EvidenceLimits | None = None, ref_key: bytes | None = None,
                  retention: RetentionSchedule | RetentionFile | None = None) -> None:
-        """``worker_ref_key``: the key of ``case.filed``'s ``worker_ref`` (the service's is kept in
-        a file; without one, a key of this instance only). ``retention``: the city's schedule,
+        """``ref_key``: the key of ``case.filed``'s ``worker_ref`` and ``employer_ref`` (the
+        service's is kept in a file; without one, a key of this instance only). ``retention``: the
+        city's schedule,
         or its file followed as it changes."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
         self.calendar = calendar or ChineseStatutoryCalendar()
         self.evidence_limits = evidence_limits or EvidenceLimits()
-        self.worker_ref_key = worker_ref_key or secrets.token_bytes(WORKER_REF_KEY_BYTES)
+        self.ref_key = ref_key or secrets.token_bytes(REF_KEY_BYTES)
         self.retention = retention or RetentionSchedule()
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
@@ -73,12 +75,9 @@ class Intake:
         ``access_code``: the worker's secret, kept only as a digest."""
         now = uow.clock.now()
         case_id = new_case_id(now)
-        details = dict(submission)
-        limitation_facts = details.pop("limitation", None)
-        claim = Claim(case_id=case_id, correlation_id=str(uuid.uuid4()), received_at=now,
-                      limitation_facts=limitation_facts,
-                      access_code_digest=access_digest(access_code) if access_code else None,
-                      **details)
+        claim = Claim.filed(submission, case_id=case_id, correlation_id=str(uuid.uuid4()),
+                            received_at=now,
+                            access_code_digest=access_digest(access_code) if access_code else None)
         facts = claim.limitation_facts_parsed()
         if facts is not None:
             claim.record_limitation(limitation_for(facts, claim.claim_types, claim.relationship,
@@ -91,9 +90,9 @@ class Intake:
                 "amount_claimed": claim.amount_claimed, "worker_count": claim.worker_count,
                 "district": claim.district, "legal_aid_requested": claim.legal_aid_requested,
                 "chosen_station_id": claim.chosen_station_id,
-                "employer_ref": employer_ref(str(claim.employer.get("name", ""))),
+                "employer_ref": employer_ref(str(claim.employer.get("name", "")), self.ref_key),
                 "platform": claim.employer.get("platform") or None,
-                "worker_ref": worker_ref(str(claim.worker["id_number"]), self.worker_ref_key),
+                "worker_ref": worker_ref(str(claim.worker["id_number"]), self.ref_key),
             })
         uow.emit(filed)
         window = timedelta(days=self.figures.repeat_employer_window_days)
@@ -328,24 +327,33 @@ class Intake:
 
     def erase_expired(self, uow: IntakeUnitOfWork, limit: int = 100) -> dict[str, list[str]]:
         """The retention job: the cases whose personal data the schedule no longer lets us keep,
-        erased and announced, and the evidence files whose own period ran out, deleted (none
-        under legal hold). Cheap when nothing is due (an indexed query each); a replica running
-        it at the same time erases none of them twice."""
+        erased and announced, and the evidence files whose own period ran out, deleted and
+        announced (``case.evidence_deleted``; none under legal hold). Cheap when nothing is due
+        (an indexed query each); a replica running it at the same time erases none of them twice."""
         now, schedule = uow.clock.now(), self._schedule()
         kind = RecordKind.CASE_PERSONAL_DATA
         closed = uow.claims.closed_before_unerased(schedule.closed_before(kind, now), limit)
         due = schedule.due(kind, now, ((case_id, closed_at) for case_id, _, closed_at in closed))
         erased = []
         for case_id, correlation_id, closed_at in closed:
-            reason = (f"{schedule.years_after_closure[kind]} years after the case closed on "
-                      f"{schedule.closed_on(closed_at).isoformat()}")
             if case_id in due and erase_case(uow, self.agency, case_id, correlation_id,
-                                             grounds="retention_expired", reason=reason):
+                                             grounds="retention_expired",
+                                             reason=schedule.period_ran_out(kind, closed_at)):
                 erased.append(case_id)
-        files_due = schedule.due(RecordKind.EVIDENCE_FILES, now, uow.evidence.of_cases_closed_before(
-            schedule.closed_before(RecordKind.EVIDENCE_FILES, now), limit))
-        deleted = [case_id for case_id in sorted(files_due) if uow.evidence.delete_for(case_id)]
-        return {"erased": erased, "evidence_deleted": deleted}
+        files = RecordKind.EVIDENCE_FILES
+        with_files = uow.evidence.of_cases_closed_before(schedule.closed_before(files, now), limit)
+        files_due = schedule.due(files, now, ((case_id, closed_at) for case_id, _, closed_at in with_files))
+        deleted = []
+        for case_id, correlation_id, closed_at in with_files:
+            count = uow.evidence.delete_for(case_id) if case_id in files_due else 0
+            if count:  # another replica's deletion leaves none here to announce
+                deleted.append(case_id)
+                uow.emit(Envelope(
+                    event_type=EVIDENCE_DELETED_EVENT, case_id=case_id, source_agency=self.agency,
+                    occurred_at=now, correlation_id=correlation_id, payload={
+                        "grounds": "retention_expired", "files_deleted": count, "deleted_at": now,
+                        "reason": schedule.period_ran_out(files, closed_at)}))
+        return {"erased": erased, "evidence_deleted": sorted(deleted)}
 
     def personal_data(self, uow: IntakeUnitOfWork, case_id: str) -> dict[str, Any]:
         """PIPL art. 45: what intake holds of the worker in a case, for the worker's copy."""
@@ -356,7 +364,8 @@ class Intake:
                          ReadPurpose.DATA_SUBJECT, ReadVia.RPC)
         return {"service": "intake", "case_id": case_id,
                 "claim": {name: shown(value) for name, value in held.items()},
-                "evidence_files": uow.evidence.described(case_id)}
+                "evidence_files": uow.evidence.described(case_id),
+                "sensitive_data_consent": claim.sensitive_data_consent}
 
     # -- events ------------------------------------------------------------------------------
 

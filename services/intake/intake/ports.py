@@ -38,9 +38,9 @@ class EvidenceFiles(Repository[EvidenceFile]):
     def count_for(self, case_id: str) -> int: ...
 
     @abstractmethod
-    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, datetime]]:
-        """Cases closed before ``bound`` that still have files, with their closing time, the
-        oldest first (the retention job's candidates for the files' own period)."""
+    def of_cases_closed_before(self, bound: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """Cases closed before ``bound`` that still have files, with their correlation id and
+        closing time, the oldest first (the retention job's candidates for the files' own period)."""
 
     @abstractmethod
     def delete_for(self, case_id: str) -> int:

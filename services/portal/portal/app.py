@@ -25,6 +25,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from disputes_shared.clocks.statutory import CHINA_TIME
+from disputes_shared.contract.consent import SENSITIVE_DATA_CONSENT_TEXTS, SENSITIVE_DATA_CONSENT_VERSION
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.identity.roles import may
 
@@ -268,6 +269,8 @@ class Portal(OversightPages, CitySignInPages):
             industries=forms.INDUSTRIES, relationships=forms.RELATIONSHIPS,
             claim_types=forms.CLAIM_TYPES, districts=DISTRICTS,
             evidence_size=size_words(self.evidence_max_bytes),
+            consent_version=SENSITIVE_DATA_CONSENT_VERSION,
+            consent_text=SENSITIVE_DATA_CONSENT_TEXTS[SENSITIVE_DATA_CONSENT_VERSION],
             stations=forms.station_choices(filing.values.get("industry", ""),
                                            filing.values.get("district", "")))
 

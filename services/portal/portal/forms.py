@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from disputes_shared.contract.consent import SENSITIVE_DATA_CONSENT_TEXTS, sensitive_data_consent
 from disputes_shared.contract.stations import DISTRICTS, stations
 
 INDUSTRIES = ("food_delivery", "ride_hailing", "express_delivery", "trucking", "domestic_service",
@@ -31,6 +32,8 @@ INTAKE_FIELDS = {
     ("industry",): "industry", ("relationship",): "relationship", ("claim_types",): "claim_types",
     ("amount_claimed",): "amount", ("district",): "district", ("chosen_station_id",): "station",
     ("description",): "description",
+    ("sensitive_data_consent",): "sensitive_data_consent",
+    ("sensitive_data_consent_version",): "sensitive_data_consent",
 }
 
 
@@ -65,6 +68,9 @@ def read_form(form: Any) -> Filing:
     values["amount"] = values["amount"].replace(",", "").replace("，", "")
     values["claim_types"] = [c for c in form.getlist("claim_types") if c]
     values["legal_aid"] = bool(form.get("legal_aid"))
+    # PIPL art. 29: the separate consent to the ID number's processing, to the text the page showed
+    values["sensitive_data_consent"] = bool(form.get("sensitive_data_consent"))
+    values["sensitive_data_consent_version"] = text_of(form, "sensitive_data_consent_version")
     errors: dict[str, str] = {}
 
     if not values["name"]:
@@ -96,6 +102,11 @@ def read_form(form: Any) -> Filing:
         errors["station"] = "That station is not in the directory; please choose from the list."
     if len(values["description"]) > 5000:
         errors["description"] = "At most 5000 characters."
+    if values["sensitive_data_consent_version"] not in SENSITIVE_DATA_CONSENT_TEXTS:
+        errors["sensitive_data_consent"] = "The consent text has changed; please read it and agree again."
+    elif not values["sensitive_data_consent"]:
+        errors["sensitive_data_consent"] = ("Your claim can be handled only with your consent to the "
+                                            "processing of your ID number.")
     return Filing(values, errors)
 
 
@@ -127,6 +138,7 @@ def to_claim(filing: Filing) -> dict[str, Any]:
         "legal_aid_requested": v["legal_aid"],
         "chosen_station_id": v["station"] or None,
         "description": v["description"] or None,
+        **sensitive_data_consent(v["sensitive_data_consent_version"]),
     }
 
 

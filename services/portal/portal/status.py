@@ -35,6 +35,7 @@ STEP_WORDS = {
     "court.enforcement_started": "The court started enforcement.",
     "case.closed": "Your case was closed.",
     "case.personal_data_erased": "Your personal data was erased.",
+    "case.evidence_deleted": "Evidence you sent was deleted at the end of its retention period.",
 }
 OTHER_STEP = "A step was recorded."
 # A handoff whose receiving office is known names it (``to`` is a labels.AGENCY msgid).

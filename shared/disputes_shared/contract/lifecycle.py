@@ -190,7 +190,7 @@ FACT_EVENTS = ("consultation.convened", "consultation.held", "case.evidence_rece
                "legal_aid.provisional_aid_started", "legal_aid.representation_continued")
 NEUTRAL_EVENTS = frozenset({"case.filed", "trail.accessed", "trail.bounced", "warning.raised",
                             "agency.changed", "personal_data.read",
-                            "case.personal_data_erased",
+                            "case.personal_data_erased", "case.evidence_deleted",
                             *FACT_EVENTS,
                             *CLOCK_EVENTS})
 

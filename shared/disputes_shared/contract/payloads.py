@@ -78,7 +78,7 @@ REF_PATTERN = r"^[0-9a-f]{16}$"  # employer_ref and worker_ref: 16 hex digits
 
 
 class CaseFiled(_Payload):
-    minor = 3  # 1.1: actor; 1.2: ``employer_ref`` and ``platform``; 1.3: ``worker_ref``
+    minor = 4  # 1.1: actor; 1.2: ``employer_ref`` and ``platform``; 1.3: ``worker_ref``; 1.4: ``employer_ref`` keyed
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS),
         metadata={"description": "How the claim reached intake: online (the worker), counter (an intake "
                                  "clerk), hotline_12345 / hotline_12333 (a hotline operator took it down), "
@@ -109,9 +109,12 @@ class CaseFiled(_Payload):
     employer_ref = fields.Str(allow_none=True, load_default=None,
                               validate=validate.Regexp(REF_PATTERN),
         metadata={"description": "The employer as compared across claims, without its name: the first 16 "
-                                 "hex digits of the SHA-256 of its normalised name (width, case and spaces "
-                                 "do not count); the same employer always has the same ref. Null from a "
-                                 "publisher before 1.1"})
+                                 "hex digits of an HMAC-SHA-256 of its normalised name (width, case and "
+                                 "spaces do not count) under a key only intake holds, so the same employer "
+                                 "has the same ref and no one without the key can confirm a guessed name. "
+                                 "Before 1.4 it was an unkeyed SHA-256 of the name: a ref of 1.3 or earlier "
+                                 "never equals one of 1.4 for the same employer. Null from a publisher "
+                                 "before 1.1"})
     platform = fields.Str(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200),
         metadata={"description": "The platform company the work was found through (a company, never a "
                                  "person), or null"})
@@ -817,6 +820,23 @@ class PersonalDataErased(_Payload):
         metadata={"description": "When this service destroyed its key for the case"})
 
 
+class EvidenceDeleted(_Payload):
+    """Intake deleted a case's evidence files when their own retention period ran out (PIPL
+    art. 19); the rest of the case's personal data is kept to its own period. The files' ids
+    and digests were announced as they came (``case.evidence_received``); none of them, nor
+    anything personal, is in this."""
+
+    grounds = fields.Str(required=True, validate=validate.OneOf(("retention_expired",)),
+        metadata={"description": "Why: retention_expired (the files' period after closure ran out)"})
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500),
+        metadata={"description": "The schedule's period as it was applied, e.g. \"3 years after the "
+                                 "case closed on 2026-03-02\""})
+    files_deleted = WholeNumber(required=True, validate=validate.Range(min=1),
+        metadata={"description": "How many of the case's files were deleted (all it held)"})
+    deleted_at = Instant(required=True,
+        metadata={"description": "When intake deleted them"})
+
+
 PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case.filed", 1): CaseFiled,
     ("case.triaged", 1): CaseTriaged,
@@ -856,6 +876,7 @@ PAYLOAD_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("agency.changed", 1): AgencyChanged,
     ("personal_data.read", 1): PersonalDataRead,
     ("case.personal_data_erased", 1): PersonalDataErased,
+    ("case.evidence_deleted", 1): EvidenceDeleted,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in PAYLOAD_SCHEMAS})
 # The only event that carries personal data; it is never broadcast.

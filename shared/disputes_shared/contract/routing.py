@@ -182,7 +182,7 @@ SUBSCRIPTIONS: dict[Agency, list[Binding]] = {
     ],
     Agency.ARBITRATION: [*_handoff_desk(Agency.ARBITRATION), ERASURE_REQUEST],
     Agency.COURTS: [*_handoff_desk(Agency.COURTS), ERASURE_REQUEST],
-    Agency.LABOR_INSPECTION: _handoff_desk(Agency.LABOR_INSPECTION),
+    Agency.LABOR_INSPECTION: [*_handoff_desk(Agency.LABOR_INSPECTION), ERASURE_REQUEST],
     Agency.TRAIL: [Binding(EVENTS_EXCHANGE, "#")],
     # Every lifecycle event, never a dossier: the figures across cases hold no personal data.
     Agency.ANALYTICS: [Binding(EVENTS_EXCHANGE, "#")],
@@ -258,12 +258,12 @@ _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 OWN_EVENTS: dict[Agency, tuple[str, ...]] = {
     Agency.INTAKE: ("case.filed", "case.triaged", "case.evidence_received", "consultation",
                     "agency",  # agency: the registry
-                    "case.personal_data_erased"),
+                    "case.personal_data_erased", "case.evidence_deleted"),
     Agency.MEDIATION: ("mediation",),
     Agency.LEGAL_AID: ("legal_aid",),
     Agency.ARBITRATION: ("arbitration",),
     Agency.COURTS: ("court",),
-    Agency.LABOR_INSPECTION: ("inspection",),
+    Agency.LABOR_INSPECTION: ("inspection", "case.personal_data_erased"),
     Agency.TRAIL: (),  # the trail records; it announces nothing
     Agency.ANALYTICS: ("warning",),  # announces early warnings; holds no case
     # Outside systems with a source_agency but nothing to announce until they are onboarded.

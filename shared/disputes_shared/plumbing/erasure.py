@@ -22,6 +22,8 @@ from ..contract.envelope import Envelope
 from ..ports import ERASED, ERASED_TEXT, UnitOfWork
 
 ERASED_EVENT = "case.personal_data_erased"
+# Intake's evidence files deleted on their own (shorter) period, the rest of the case kept.
+EVIDENCE_DELETED_EVENT = "case.evidence_deleted"
 
 
 def shown(value: Any) -> Any:
