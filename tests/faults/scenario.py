@@ -391,15 +391,16 @@ def behind_the_unroutable(run: Run, stuck: dict[str, int], case_id: str) -> dict
 
 def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
     """A transaction stalled for ``seconds`` holding a lock a service's work waits on (the
-    newest case's, or the trail's chain end), the service drawn from ``among`` (every one when
-    None): the transactions that need it give up at the lock timeout and are retried, every
+    newest case's, or the trail's chain end), in a service drawn at random, or the one of
+    ``among`` that committed most in the last seconds (the stages cases are in move on as the
+    run goes): the transactions that need it give up at the lock timeout and are retried, every
     replica's liveness answers all the while, every replica goes on with other cases, and the
     service recovers when the lock goes. Records what each replica did meanwhile and which had
     a transaction waiting on the lock."""
     def fault(run: Run) -> str:
         assert run.postgres is not None, "the lock is PostgreSQL's"
         in_flight = run.strike()
-        service = run.rng.choice(sorted(among or run.database_urls))
+        service = busiest_now(run, among) if among else run.rng.choice(sorted(run.database_urls))
         newest = [] if service == "trail" else query(
             run, service, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
         if service != "trail" and not newest:  # nothing of its own published yet: hold the chain
@@ -440,6 +441,13 @@ def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
     return fault
 
 
+def busiest_now(run: Run, services: Collection[str], seconds: float = 15.0) -> str:
+    """Of ``services``, the one with most events committed in the last ``seconds``."""
+    return max(sorted(services), key=lambda service: query(
+        run, service, f"SELECT count(*) FROM outbox WHERE created_at > "  # naive UTC times
+                      f"(now() AT TIME ZONE 'UTC') - interval '{seconds:.0f} seconds'")[0][0])
+
+
 def waiting_on_a_lock(run: Run, service: str) -> set[str]:
     """The processes (by the name each gives its database sessions) with a transaction waiting
     on an advisory lock in ``service``'s database now."""
@@ -449,28 +457,34 @@ def waiting_on_a_lock(run: Run, service: str) -> set[str]:
               AND a.application_name <> ''""")}
 
 
-def clocks_come_due(count: int) -> Fault:
-    """Mediation's art. 14 clocks (15 days without agreement) running on ``count`` cases made due
-    now, as if the days had passed: every replica's keeper looks each second, and each clock
-    must fire once (one ``clock.elapsed``, one ``mediation.arbitration_offered``), whichever
-    replica fires it. The offer is a fact beside the case's path, which goes on as planned."""
+def clocks_come_due(count: int, within: float = 60.0) -> Fault:
+    """Mediation's art. 14 clocks (15 days without agreement) made due as soon as they run, as
+    if the days had passed, until ``count`` have been (or ``within`` seconds have gone: each
+    runs only from a station's acceptance to its staff's next step): every replica's keeper
+    looks each second, and each clock must fire once (one ``clock.elapsed``, one
+    ``mediation.arbitration_offered``), whichever replica fires it. The offer is a fact beside
+    the case's path, which goes on as planned."""
     def fault(run: Run) -> str:
         in_flight = run.strike()
         clocks = importlib.import_module("mediation.adapters").plumbing.clocks
         engine = outbox_writer(run, "mediation")
+        deadline = time.monotonic() + within
         try:
-            with engine.begin() as connection:
-                due = list(connection.execute(
-                    update(clocks).where(clocks.c.clock_id.in_(
-                        clocks.select().with_only_columns(clocks.c.clock_id)
-                        .where(clocks.c.status == "running",
-                               clocks.c.kind == "mediation_without_agreement")
-                        .order_by(clocks.c.started_at).limit(count).scalar_subquery()))
-                    .values(due_at=datetime.now(UTC)).returning(clocks.c.clock_id)).scalars())
+            while len(run.clocks_made_due) < count and time.monotonic() < deadline:
+                running = (clocks.select().with_only_columns(clocks.c.clock_id)
+                           .where(clocks.c.status == "running",
+                                  clocks.c.kind == "mediation_without_agreement",
+                                  clocks.c.clock_id.not_in(run.clocks_made_due))
+                           .limit(count - len(run.clocks_made_due)))
+                with engine.begin() as connection:
+                    run.clocks_made_due += connection.execute(
+                        update(clocks).where(clocks.c.clock_id.in_(running.scalar_subquery()))
+                        .values(due_at=datetime.now(UTC)).returning(clocks.c.clock_id)).scalars()
+                eventlet.sleep(0.5)
         finally:
             engine.dispose()
-        run.clocks_made_due = due
-        return f"{len(due)} of mediation's running art. 14 clocks made due ({in_flight} in flight)"
+        return (f"{len(run.clocks_made_due)} of mediation's running art. 14 clocks made due "
+                f"({in_flight} in flight)")
     return fault
 
 
@@ -572,11 +586,13 @@ def work_cases(run: Run, deadline: float) -> None:
 
 
 def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout: float,
-                 on_postgres: bool = False, replicas: int = 1) -> dict[str, Any]:
+                 on_postgres: bool = False, replicas: int = 1,
+                 at_start: list[Fault] | None = None) -> dict[str, Any]:
     """File ``count`` claims, strike with each fault in turn at random moments while the staff
-    work the cases, then count. The services' databases are SQLite files, or with
-    ``on_postgres`` databases on a PostgreSQL server of the run's own; each service runs as
-    ``replicas`` processes (on PostgreSQL only). Returns the row of the results table."""
+    work the cases (those ``at_start`` first, as soon as the claims are filed), then count. The
+    services' databases are SQLite files, or with ``on_postgres`` databases on a PostgreSQL
+    server of the run's own; each service runs as ``replicas`` processes (on PostgreSQL only).
+    Returns the row of the results table."""
     from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
 
     rng = random.Random(seed)
@@ -608,7 +624,8 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
             # cases early in their lives and late (in arbitration, in court), not only at filing.
             # Half at the most: the last cases end within seconds of each other, and a fault
             # takes seconds of its own, so a later share would find no work left to harm.
-            moments = sorted(rng.uniform(0.0, 0.5) for _ in faults)
+            moments = [0.0] * len(at_start or []) + sorted(rng.uniform(0.0, 0.5) for _ in faults)
+            faults = [*(at_start or []), *faults]
 
             run.staff.reserve = set(rng.sample(sorted(run.plans), max(1, len(run.plans) // 50)))
 
