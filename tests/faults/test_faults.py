@@ -105,7 +105,7 @@ def test_the_postgresql_server_stopped_and_a_service_killed_lose_nothing(results
 
 
 REPLICA_CASES = max(50, CASES // 4)
-REPLICA_TIMEOUT = 180 + REPLICA_CASES * 0.6  # the minute of the held case included
+REPLICA_TIMEOUT = 240 + REPLICA_CASES * 0.6  # the minutes of the clocks and the held case included
 
 
 @pytest.mark.timeout(REPLICA_TIMEOUT + 600)
