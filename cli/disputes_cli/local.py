@@ -24,6 +24,9 @@ AGENCY_OF = {name: agency for agency, name in SERVICE_NAMES.items()}
 # The worker portal: no schema and no agency of its own, started with the services.
 PORTAL = "portal"
 PROCESSES = SERVICES + [PORTAL]
+# A service's second and later replicas serve on its ports plus this many per replica, so no
+# two processes share a port (the ports of one replica span 15: 7 HTTP, the portal's, 7 ops).
+REPLICA_PORT_STRIDE = 20
 
 
 def project_root() -> Path:
@@ -105,7 +108,38 @@ def amqp_answers(host: str = "127.0.0.1", port: int = 5672) -> bool:
         return False
 
 
+def replicas() -> int:
+    """``DISPUTES_REPLICAS``: processes per service, 1 unless set (the portal runs once)."""
+    count = int(os.environ.get("DISPUTES_REPLICAS", "1"))
+    if count < 1:
+        raise ValueError(f"DISPUTES_REPLICAS must be at least 1, not {count}")
+    return count
+
+
+def replica_name(service: str, replica: int) -> str:
+    """A process's name (its pid file, its log, its PostgreSQL sessions' ``application_name``):
+    the service's own for its first replica, ``<service>-<n>`` for the others."""
+    return service if replica == 1 else f"{service}-{replica}"
+
+
+def replicas_of(service: str) -> list[str]:
+    return [replica_name(service, n) for n in range(1, replicas() + 1)]
+
+
+def processes() -> list[str]:
+    """Every process ``up`` runs: each service's replicas, and the portal."""
+    return [name for service in SERVICES for name in replicas_of(service)] + [PORTAL]
+
+
+def service_and_replica(name: str) -> tuple[str, int]:
+    service, _, number = name.rpartition("-")
+    if service in SERVICES and number.isdigit():
+        return service, int(number)
+    return name, 1
+
+
 def pid_of(service: str) -> int | None:
+    """The pid of a running process (a service's replica, or the portal) by its name."""
     pidfile = var("run", f"{service}.pid")
     try:
         pid = int(pidfile.read_text())
@@ -123,17 +157,31 @@ def pid_of(service: str) -> int | None:
     return pid
 
 
-def port_of(service: str) -> int:
-    if service == PORTAL:
+def port_of(name: str) -> int:
+    if name == PORTAL:
         return portal_http_port()
-    return http_port(AGENCY_OF[service])
+    service, replica = service_and_replica(name)
+    return http_port(AGENCY_OF[service]) + (replica - 1) * REPLICA_PORT_STRIDE
 
 
-def health_port_of(service: str) -> int:
-    """Where a process answers /health/ready: a service on its operations port."""
-    if service == PORTAL:
+def health_port_of(name: str) -> int:
+    """Where a process answers /health/ready (and a service /metrics): a service on its
+    operations port."""
+    if name == PORTAL:
         return portal_http_port()
-    return ops_port(AGENCY_OF[service])
+    service, replica = service_and_replica(name)
+    return ops_port(AGENCY_OF[service]) + (replica - 1) * REPLICA_PORT_STRIDE
+
+
+def process_env(name: str) -> dict[str, str]:
+    """What one process adds to the services' environment: its ports, and its name on its
+    database sessions, so ``pg_stat_activity`` tells the replicas apart."""
+    if name == PORTAL:
+        return {}
+    service, _ = service_and_replica(name)
+    return {f"DISPUTES_{service.upper()}_HTTP_PORT": str(port_of(name)),
+            f"DISPUTES_{service.upper()}_OPS_PORT": str(health_port_of(name)),
+            "PGAPPNAME": name}
 
 
 def healthy(service: str) -> bool:
@@ -145,8 +193,9 @@ def healthy(service: str) -> bool:
 
 
 def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -> int:
-    """Start every service that is not running, after the schema step unless ``migrate`` is
-    off (a crashed service restarting, as an orchestrator restarts one, needs none)."""
+    """Start every service that is not running (``DISPUTES_REPLICAS`` processes of each), after
+    the schema step unless ``migrate`` is off (a crashed service restarting, as an orchestrator
+    restarts one, needs none)."""
     if start_broker and broker("start") != 0:
         return 1
     users = broker_users()
@@ -163,19 +212,20 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
         print("a schema migration failed", file=sys.stderr)
         return 1
     started: dict[str, subprocess.Popen[bytes]] = {}
-    for service in PROCESSES:
-        if pid_of(service):
+    for name in processes():
+        if pid_of(name):
             continue
+        service, _ = service_and_replica(name)
         # Each process connects to the broker as its own agency's user (the portal as its own).
         user = users[PORTAL_USER if service == PORTAL else str(AGENCY_OF[service])]
-        with open(var("log", f"{service}.log"), "ab") as log:
-            started[service] = subprocess.Popen(
+        with open(var("log", f"{name}.log"), "ab") as log:
+            started[name] = subprocess.Popen(
                 [sys.executable, "-W", "ignore", "-m", service, "run"],
-                env={**env, **user.environment()},
+                env={**env, **user.environment(), **process_env(name)},
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        var("run", f"{service}.pid").write_text(str(started[service].pid))
+        var("run", f"{name}.pid").write_text(str(started[name].pid))
     deadline = time.monotonic() + timeout
-    waiting = list(PROCESSES)
+    waiting = processes()
     while waiting and time.monotonic() < deadline:
         waiting = [s for s in waiting if not healthy(s)]
         for service in waiting:
@@ -187,13 +237,17 @@ def up(timeout: float = 90.0, start_broker: bool = True, migrate: bool = True) -
     if waiting:
         print(f"not healthy after {timeout:.0f}s: {', '.join(waiting)}", file=sys.stderr)
         return 1
-    print("platform up: " + ", ".join(f"{s} :{port_of(s)} (ops :{health_port_of(s)})" for s in SERVICES))
+    print("platform up: " + ", ".join(f"{s} :{port_of(s)} (ops :{health_port_of(s)})"
+                                      for s in processes() if s != PORTAL))
     print(f"worker portal: http://127.0.0.1:{port_of(PORTAL)}/")
     return 0
 
 
 def down(stop_broker: bool = True) -> int:
-    running = {service: pid for service in PROCESSES if (pid := pid_of(service))}
+    # Every process with a pid file, however many replicas it was started with.
+    recorded = {path.stem for path in var("run", "x").parent.glob("*.pid")
+                if service_and_replica(path.stem)[0] in PROCESSES}
+    running = {name: pid for name in sorted(recorded) if (pid := pid_of(name))}
     for pid in running.values():
         os.kill(pid, signal.SIGTERM)  # nameko finishes in-flight work, then exits
     deadline = time.monotonic() + 30
@@ -211,9 +265,9 @@ def down(stop_broker: bool = True) -> int:
 def status() -> int:
     ok = amqp_answers()
     print(f"broker  {'answering' if ok else 'NOT answering'} on 127.0.0.1:5672")
-    for service in PROCESSES:
-        pid = pid_of(service)
-        health = "healthy" if healthy(service) else "not healthy"
-        print(f"{service:<14} {'pid ' + str(pid) if pid else 'not running':<12} {health}")
+    for name in processes():
+        pid = pid_of(name)
+        health = "healthy" if healthy(name) else "not healthy"
+        print(f"{name:<16} {'pid ' + str(pid) if pid else 'not running':<12} {health}")
         ok = ok and pid is not None
     return 0 if ok else 1

@@ -111,8 +111,9 @@ def _broker(amqp_uri: str | None) -> Iterator[tuple[str, str]]:
 @contextmanager
 def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str] | None = None,
                      keep_state: bool = False, amqp_uri: str | None = None,
-                     management: str | None = None) -> Iterator[dict[str, str]]:
-    """Start every service as its own process against a fresh vhost on the local broker, or
+                     management: str | None = None, replicas: int = 1) -> Iterator[dict[str, str]]:
+    """Start every service as its own process (``replicas`` of each, sharing its database and
+    inbox, each on ports of its own) against a fresh vhost on the local broker, or
     against ``amqp_uri`` (a broker of the caller's own, whose administrator that URI names, with
     its management API at ``management``), each as its agency's broker user;
     yield the environment a client needs to reach it (``DISPUTES_AMQP_URI``, the operator's
@@ -120,8 +121,10 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
     ``DISPUTES_STATE_DIR``); stop and clean up afterwards."""
     from . import local
 
+    if replicas > 1 and set(database_urls or ()) != set(SERVICE_NAMES.values()):
+        raise ValueError("replicas share their service's database: give every service a PostgreSQL one")
     if port_base is None:
-        port_base = free_port_block(2 * len(SERVICE_NAMES) + 1)
+        port_base = free_port_block(2 * len(SERVICE_NAMES) + 1 + (replicas - 1) * local.REPLICA_PORT_STRIDE)
     state_dir = tempfile.mkdtemp(prefix="disputes-sandbox-")
     saved = dict(os.environ)
     with _broker(amqp_uri) as (broker_uri, namespace):
@@ -132,6 +135,7 @@ def sandbox_platform(port_base: int | None = None, database_urls: dict[str, str]
         os.environ["DISPUTES_STATE_DIR"] = state_dir
         os.environ["DISPUTES_DATA_DIR"] = os.path.join(state_dir, "data")
         os.environ["DISPUTES_KEYS_DIR"] = os.path.join(state_dir, "keys")
+        os.environ["DISPUTES_REPLICAS"] = str(replicas)
         for offset, agency in enumerate(SERVICE_NAMES):
             name = SERVICE_NAMES[agency].upper()
             os.environ[f"DISPUTES_{name}_HTTP_PORT"] = str(port_base + offset + 1)
