@@ -120,10 +120,11 @@ assert handoffs is not None
 # an index instead of working each one out from two timestamps at every read.
 handoffs.append_column(Column("wait_seconds", Float))
 ANSWERED = text("wait_seconds IS NOT NULL")
-# The counts by status and agency pair and the oldest pending, read from the index alone; and
-# each pair's waits in order.
+# The counts by status and agency pair and the oldest pending, read from the index alone; the
+# cases by their returns; and each pair's waits in order.
 Index("ix_handoffs_status_pair", handoffs.c.status, handoffs.c.from_agency, handoffs.c.to_agency,
       handoffs.c.requested_at)
+Index("ix_handoffs_status_case", handoffs.c.status, handoffs.c.case_id)
 Index("ix_handoffs_waits", handoffs.c.from_agency, handoffs.c.to_agency, handoffs.c.wait_seconds,
       sqlite_where=ANSWERED, postgresql_where=ANSWERED)
 # Left in the database for the release before, whose relay still polls it; dropped next release.

@@ -2,8 +2,8 @@
 
 Every answered handoff's wait (seconds from requested to answered, as ``Handoff.wait_seconds``
 gives it) is kept in a column of its own, filled here for the handoffs answered before, with
-two indexes: by status and agency pair (the counts and the oldest pending), and by agency pair
-and wait where it is set. The release before ignores the column; a handoff it answers after this
+three indexes: by status and agency pair (the counts and the oldest pending), by status and
+case (the cases returned again and again), and by agency pair and wait where it is set. The release before ignores the column; a handoff it answers after this
 migration has no wait kept, and is left out of the waits until the column is filled again.
 
 Revision ID: f1c27d9e4a68
@@ -43,12 +43,14 @@ def upgrade() -> None:
     op.execute(f"UPDATE handoffs SET wait_seconds = {WAIT[op.get_bind().dialect.name]} "
                "WHERE answered_at IS NOT NULL")
     op.create_index("ix_handoffs_status_pair", "handoffs", ["status", "from_agency", "to_agency", "requested_at"])
+    op.create_index("ix_handoffs_status_case", "handoffs", ["status", "case_id"])
     op.create_index("ix_handoffs_waits", "handoffs", ["from_agency", "to_agency", "wait_seconds"],
                     sqlite_where=ANSWERED, postgresql_where=ANSWERED)
 
 
 def downgrade() -> None:
     op.drop_index("ix_handoffs_waits", table_name="handoffs")
+    op.drop_index("ix_handoffs_status_case", table_name="handoffs")
     op.drop_index("ix_handoffs_status_pair", table_name="handoffs")
     with op.batch_alter_table("handoffs") as batch:
         batch.drop_column("wait_seconds")
