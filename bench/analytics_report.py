@@ -34,7 +34,7 @@ from disputes_shared.contract.vocabularies import (
 )
 from disputes_shared.plumbing.engine import make_engine
 
-from .bulk import Load, Stamps, bulk_load
+from .bulk import NO_TIMEOUTS, Load, Stamps, bulk_load
 
 DISTRICTS = [f"district-{i:02d}" for i in range(40)]
 AGENCIES = ["intake", "mediation", "legal_aid", "arbitration", "courts"]
@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--no-rows", action="store_true", help="leave out the baseline counted over the rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(args.database or f"sqlite:///{Path(folder) / 'analytics.db'}")
+        engine = make_engine(args.database or f"sqlite:///{Path(folder) / 'analytics.db'}", NO_TIMEOUTS)
         try:
             seconds = fill(engine, args.cases, args.stages_per_case)
             print(f"{engine.dialect.name}: filled {args.cases:,} cases and "

@@ -12,9 +12,14 @@ from typing import Any
 
 from sqlalchemy import Engine, Table
 
+from disputes_shared.plumbing.engine import DatabaseTimeouts
+
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)  # the year the benches' rows fall in
 
 Row = Sequence[Any]
+# A load's statements (an index over millions of rows) and its pauses between batches, on a busy
+# machine, outlast the limits a service's PostgreSQL sessions have.
+NO_TIMEOUTS = DatabaseTimeouts(statement=0, lock=0, idle_in_transaction=0)
 Load = Callable[[Any, Table, list[Row], Sequence[str] | None], None]  # (cursor, table, rows, columns)
 
 

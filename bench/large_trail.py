@@ -45,7 +45,7 @@ from trail.chain import ENTRY_FORMAT
 from trail.domain import TrailEntry, entry_move, summarise, worked_seconds_of
 from trail.handlers import Trail
 
-from .bulk import YEAR, Load, Stamps, bulk_load
+from .bulk import NO_TIMEOUTS, YEAR, Load, Stamps, bulk_load
 
 BATCH = 20_000  # cases per batch
 HANDOFFS = plumbing.handoffs
@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, database(args.database, folder) as url:
-        engine = make_engine(url)
+        engine = make_engine(url, NO_TIMEOUTS)
         try:
             seconds = fill(engine, args.cases, args.seed)
             with engine.connect() as connection:
