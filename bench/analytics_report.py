@@ -34,7 +34,7 @@ from disputes_shared.contract.vocabularies import (
 )
 from disputes_shared.plumbing.engine import make_engine
 
-from .bulk import Stamps, postgres_copy, sqlite_insert
+from .bulk import NO_TIMEOUTS, Load, Stamps, bulk_load
 
 DISTRICTS = [f"district-{i:02d}" for i in range(40)]
 AGENCIES = ["intake", "mediation", "legal_aid", "arbitration", "courts"]
@@ -87,24 +87,13 @@ def fill(engine: Engine, cases: int, stages_per_case: int, seed: int = 1) -> flo
     indexes built after, as a load of this size is done."""
     sqlite = engine.dialect.name == "sqlite"
     metadata.create_all(engine)
-    indexes = [index for table in (case_facts, stage_times) for index in table.indexes]
     began = time.perf_counter()
-    with engine.begin() as connection:
-        for index in indexes:
-            index.drop(connection)
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        load = sqlite_insert if sqlite else postgres_copy
+
+    def load_rows(cursor: Any, load: Load) -> None:
         for facts, stages in rows(cases, stages_per_case, Stamps(sqlite), seed):
-            load(cursor, case_facts, facts)
-            load(cursor, stage_times, stages)
-        raw.commit()
-    finally:
-        raw.close()
-    with engine.begin() as connection:
-        for index in indexes:
-            index.create(connection)
+            load(cursor, case_facts, facts, None)
+            load(cursor, stage_times, stages, None)
+    bulk_load(engine, (case_facts, stage_times), load_rows)
     return time.perf_counter() - began
 
 
@@ -136,7 +125,7 @@ def main() -> None:
     parser.add_argument("--no-rows", action="store_true", help="leave out the baseline counted over the rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(args.database or f"sqlite:///{Path(folder) / 'analytics.db'}")
+        engine = make_engine(args.database or f"sqlite:///{Path(folder) / 'analytics.db'}", NO_TIMEOUTS)
         try:
             seconds = fill(engine, args.cases, args.stages_per_case)
             print(f"{engine.dialect.name}: filled {args.cases:,} cases and "

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Engine, Table
+
+from disputes_shared.plumbing.engine import DatabaseTimeouts
 
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)  # the year the benches' rows fall in
 
 Row = Sequence[Any]
+# A load's statements (an index over millions of rows) and its pauses between batches, on a busy
+# machine, outlast the limits a service's PostgreSQL sessions have.
+NO_TIMEOUTS = DatabaseTimeouts(statement=0, lock=0, idle_in_transaction=0)
+Load = Callable[[Any, Table, list[Row], Sequence[str] | None], None]  # (cursor, table, rows, columns)
 
 
 class Stamps:
@@ -47,3 +53,22 @@ def postgres_copy(cursor: Any, table: Table, rows: list[Row], columns: Sequence[
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
                        buffer)
+
+
+def bulk_load(engine: Engine, tables: Sequence[Table], fill: Callable[[Any, Load], None]) -> None:
+    """``fill(cursor, load)`` run on one raw connection and committed, ``load`` the database's
+    way of loading rows, with ``tables``' indexes dropped before and built after, as a load of
+    millions of rows is done."""
+    indexes = [index for table in tables for index in table.indexes]
+    with engine.begin() as connection:
+        for index in indexes:
+            index.drop(connection)
+    raw = engine.raw_connection()
+    try:
+        fill(raw.cursor(), sqlite_insert if engine.dialect.name == "sqlite" else postgres_copy)
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as connection:
+        for index in indexes:
+            index.create(connection)

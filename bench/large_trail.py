@@ -45,7 +45,7 @@ from trail.chain import ENTRY_FORMAT
 from trail.domain import TrailEntry, entry_move, summarise, worked_seconds_of
 from trail.handlers import Trail
 
-from .bulk import YEAR, Stamps, postgres_copy, sqlite_insert
+from .bulk import NO_TIMEOUTS, YEAR, Load, Stamps, bulk_load
 
 BATCH = 20_000  # cases per batch
 HANDOFFS = plumbing.handoffs
@@ -97,7 +97,7 @@ ENTRY_COLUMNS = ("id", "event_id", "case_id", "event_type", "move", "source_agen
                  "recorded_at", "causation_id", "payload", "prev_hash", "entry_hash", "signature", "format",
                  "texts", "worked_seconds")
 HANDOFF_COLUMNS = ("handoff_id", "case_id", "from_agency", "to_agency", "purpose", "requested_at", "status",
-                   "answered_at", "reason", "to_unit")
+                   "answered_at", "reason", "to_unit", "wait_seconds")
 SUMMARY_COLUMNS = ("case_id", "state", "aid_state", "opened_at", "last_event_at", "closed_at", "outcome",
                    "amount_recovered", "returns", "anomalies", "inspection_state", "worker_ref")
 
@@ -143,13 +143,14 @@ def batches(cases: int, stamp: Stamps, seed: int) -> Iterator[Batch]:
                 if event_type.startswith("handoff."):
                     if event_type == "handoff.requested":
                         handoffs.append([f"{case_id}-h{len(handoffs)}", case_id, agency, TO_AGENCY[str(purpose)],
-                                         purpose, stamp(minute), "pending", None, None, None])
+                                         purpose, stamp(minute), "pending", None, None, None, None])
+                        requested = minute
                     handoff = handoffs[-1]
                     payload = {"handoff_id": handoff[0], "from_agency": handoff[2], "to_agency": handoff[3],
                                "purpose": purpose, "requested_at": handoff[5]}
                     if event_type != "handoff.requested":
                         handoff[6], handoff[7] = event_type.split(".")[1], stamp(minute)
-                        payload["wait_seconds"] = 60.0 * after
+                        handoff[10] = payload["wait_seconds"] = 60.0 * (minute - requested)
                     if event_type == "handoff.returned":
                         handoff[8] = payload["reason"] = "salted-sha256:" + "0" * 64
                 elif event_type == "case.closed":
@@ -180,15 +181,9 @@ def fill(engine: Engine, cases: int, seed: int) -> float:
     for table, columns in loaded:
         if set(columns) != set(table.columns.keys()):
             raise SystemExit(f"the bench's rows of {table.name} no longer match its definition")
-    indexes = [index for table, _ in loaded for index in table.indexes]
     began = time.perf_counter()
-    with engine.begin() as connection:
-        for index in indexes:
-            index.drop(connection)
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        load = sqlite_insert if sqlite else postgres_copy
+
+    def load_rows(cursor: Any, load: Load) -> None:
         for batch in batches(cases, Stamps(sqlite), seed):
             load(cursor, trail_entries, batch.entries, ENTRY_COLUMNS)
             load(cursor, HANDOFFS, batch.handoffs, HANDOFF_COLUMNS)
@@ -196,12 +191,7 @@ def fill(engine: Engine, cases: int, seed: int) -> float:
         if not sqlite:  # the next entry the trail records is numbered after the loaded ones
             cursor.execute("SELECT setval(pg_get_serial_sequence('trail_entries', 'id'), "
                            "(SELECT max(id) FROM trail_entries))")
-        raw.commit()
-    finally:
-        raw.close()
-    with engine.begin() as connection:
-        for index in indexes:
-            index.create(connection)
+    bulk_load(engine, [table for table, _ in loaded], load_rows)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # What autovacuum does to a table this size soon after: statistics, and on PostgreSQL
         # the visibility map that lets an index answer alone.
@@ -277,7 +267,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, database(args.database, folder) as url:
-        engine = make_engine(url)
+        engine = make_engine(url, NO_TIMEOUTS)
         try:
             seconds = fill(engine, args.cases, args.seed)
             with engine.connect() as connection:

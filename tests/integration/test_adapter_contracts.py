@@ -30,7 +30,7 @@ from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import start_clock
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
-from disputes_shared.contract.handoff import Handoff, HandoffPurpose
+from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import AidState, CaseState
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.ports import WITHHELD, WithheldData
@@ -396,7 +396,10 @@ def test_the_handoff_figures_counted_in_the_store_are_the_definition(storage, se
     uow = storage("trail")
     assert read(uow, lambda u: Trail().handoff_summary(u)) == handoff_table([], AT)
     handoffs, entries = random_handoffs(random.Random(seed), 40)
-    committed(uow, lambda u: ([u.handoffs.add(h) for h in handoffs], [u.entries.add(e) for e in entries]))
+    # As the trail records them: each handoff when requested, then its answer.
+    requested = [replace(h, status=HandoffStatus.PENDING, answered_at=None) for h in handoffs]
+    committed(uow, lambda u: ([u.handoffs.add(h) for h in requested], [u.entries.add(e) for e in entries]))
+    committed(uow, lambda u: [u.handoffs.save(h) for h in handoffs if h.answered_at is not None])
     work = [(e.source_agency, e.payload["worked_seconds"]) for e in entries
             if e.event_type != "mediation.session_held" and "worked_seconds" in e.payload]  # the definition
     want = handoff_table(handoffs, AT + timedelta(days=40), work)

@@ -18,7 +18,7 @@ from disputes_shared.plumbing.inbox import SqlInbox
 from disputes_shared.plumbing.tables import add_plumbing_tables
 
 from ..support.examples import AT
-from ..support.migrations import SCHEMAS, check_round_trip
+from ..support.migrations import SCHEMAS, check_handoff_waits_filled, check_round_trip
 from ..support.waiting import eventually
 
 
@@ -26,6 +26,11 @@ from ..support.waiting import eventually
 def test_an_empty_postgresql_database_goes_to_head_and_back(schema):
     with scratch_postgres_databases([schema.package], prefix="mig") as urls:
         check_round_trip(schema, urls[schema.package])
+
+
+def test_the_trails_handoffs_answered_before_get_their_waits_on_postgresql():
+    with scratch_postgres_databases(["trail"], prefix="mig") as urls:
+        check_handoff_waits_filled(urls["trail"])
 
 
 def test_a_slow_query_in_one_green_thread_does_not_stop_the_others():

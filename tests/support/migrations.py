@@ -3,9 +3,12 @@ PostgreSQL (integration tier): every schema, and the round trip empty -> head ->
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 import analytics.adapters
 import arbitration.adapters
@@ -14,6 +17,8 @@ import intake.adapters
 import legal_aid.adapters
 import mediation.adapters
 import trail.adapters
+from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.handoff import Handoff, HandoffPurpose
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.schema import ServiceSchema
 
@@ -61,3 +66,28 @@ def check_round_trip(schema: ServiceSchema, url: str) -> None:
     schema.upgrade(url)  # at head already: nothing to do, no error
     schema.downgrade(url, "base")
     assert tables_in(url) <= {"alembic_version"}
+
+
+def check_handoff_waits_filled(url: str) -> None:
+    """The trail's handoffs answered before their waits were kept get them, to the microsecond,
+    as ``Handoff.wait_seconds`` counts them; a pending one gets none."""
+    schema = next(s for s in SCHEMAS if s.package == "trail")
+    schema.upgrade(url, "e3a91c5d7b20")  # the revision before the waits were kept
+    requested = datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC)
+    handoffs = [Handoff(f"h-{n}", "LD-1", Agency.INTAKE, Agency.MEDIATION, HandoffPurpose.MEDIATION, requested)
+                for n in range(5)]
+    for handoff, wait in zip(handoffs, [timedelta(0), timedelta(microseconds=2), timedelta(hours=1, seconds=0.5),
+                                        timedelta(days=200, seconds=7, microseconds=123_457)], strict=False):
+        handoff.accept(requested + wait)
+    table = trail.adapters.handoffs
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(table), [dataclasses.asdict(h) for h in handoffs])
+        schema.upgrade(url)
+        with engine.connect() as connection:
+            kept = dict(connection.execute(select(table.c.handoff_id, table.c.wait_seconds)).all())
+    finally:
+        engine.dispose()
+    assert kept == {h.handoff_id: h.wait_seconds for h in handoffs}
+    assert kept["h-4"] is None and kept["h-1"] == 2e-06

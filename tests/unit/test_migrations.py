@@ -16,12 +16,16 @@ from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
 from ..support.examples import AT
 from ..support.fakes import FakeKeyManagement
-from ..support.migrations import SCHEMAS, check_round_trip, tables_in
+from ..support.migrations import SCHEMAS, check_handoff_waits_filled, check_round_trip, tables_in
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)
 def test_an_empty_database_goes_to_head_and_back(schema, tmp_path):
     check_round_trip(schema, f"sqlite:///{tmp_path / 'service.db'}")
+
+
+def test_the_trails_handoffs_answered_before_get_their_waits(tmp_path):
+    check_handoff_waits_filled(f"sqlite:///{tmp_path / 'trail.db'}")
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda s: s.package)

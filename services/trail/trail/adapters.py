@@ -16,12 +16,9 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    case,
     func,
-    or_,
     select,
     text,
-    type_coerce,
     update,
 )
 
@@ -42,7 +39,8 @@ from .domain import (
     PersonalDataRead,
     RankedValues,
     TrailEntry,
-    lower_rank,
+    rank_runs,
+    ranks_wanted,
 )
 from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
@@ -116,6 +114,19 @@ personal_data_reads = Table(
 )
 # The trail records handoffs it sees; it publishes nothing and keeps no statutory clock.
 plumbing = add_plumbing_tables(metadata, outbox=False, clocks=False)
+handoffs = plumbing.handoffs
+assert handoffs is not None
+# Each answered handoff's wait, kept as it is answered, so that the handoff view ranks waits on
+# an index instead of working each one out from two timestamps at every read.
+handoffs.append_column(Column("wait_seconds", Float))
+ANSWERED = text("wait_seconds IS NOT NULL")
+# The counts by status and agency pair and the oldest pending, read from the index alone; the
+# cases by their returns; and each pair's waits in order.
+Index("ix_handoffs_status_pair", handoffs.c.status, handoffs.c.from_agency, handoffs.c.to_agency,
+      handoffs.c.requested_at)
+Index("ix_handoffs_status_case", handoffs.c.status, handoffs.c.case_id)
+Index("ix_handoffs_waits", handoffs.c.from_agency, handoffs.c.to_agency, handoffs.c.wait_seconds,
+      sqlite_where=ANSWERED, postgresql_where=ANSWERED)
 # Left in the database for the release before, whose relay still polls it; dropped next release.
 metadata.info["retired_tables"] = ("outbox",)
 
@@ -126,21 +137,30 @@ HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_ent
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
 
 
-def ranked_groups(connection: Connection, keys: list[Any], order: ColumnElement[Any], values: list[Any],
-                  where: Iterable[ColumnElement[bool]], percentiles: Iterable[int]
-                  ) -> dict[tuple[Any, ...], tuple[int, dict[int, Any]]]:
-    """Each group of ``keys``: its count, and its rows (by rank from 0, in ``order``) at the
-    ranks its percentiles and maximum need. The rows are numbered and counted in the database
-    in one pass and only those few come back (SQLite has no percentile; the same rank query
-    on PostgreSQL keeps one definition of the figures)."""
-    named = [key.label(f"key_{i}") for i, key in enumerate(keys)]
-    numbered = select(*named, *values, (func.row_number().over(partition_by=keys, order_by=order) - 1).label("at"),
-                      func.count().over(partition_by=keys).label("n")).where(*where).subquery()
-    at, n = numbered.c.at, numbered.c.n
-    wanted = [at == n - 1, *(at.in_([lower_rank(n, q), lower_rank(n, q) + 1]) for q in percentiles)]
-    found: dict[tuple[Any, ...], tuple[int, dict[int, Any]]] = {}
-    for row in connection.execute(select(numbered).where(or_(*wanted))):
-        found.setdefault(tuple(row[:len(keys)]), (row.n, {}))[1][row.at] = row
+def ranked_groups(connection: Connection, keys: list[Any], value: ColumnElement[Any],
+                  percentiles: Iterable[int]) -> dict[tuple[Any, ...], RankedValues]:
+    """Each group of ``keys``: how many values it has (``value`` not null), and those at the
+    ranks its percentiles and maximum need. Meant for an index on ``keys`` then ``value``: the
+    groups are counted on it, and each value is read at its place in the group's order,
+    counted from the nearer end, so a group of a million values is never sorted nor sent.
+    (SQLite has no percentile; the same queries on PostgreSQL keep one definition of the
+    figures.)"""
+    known = value.is_not(None)
+    counted = connection.execute(select(*keys, func.count()).where(known).group_by(*keys)).all()
+    found = {}
+    for *group, count in counted:
+        where = [known, *(key == named for key, named in zip(keys, group, strict=True))]
+        at_rank: dict[int, float] = {}
+        for first, last in rank_runs(ranks_wanted(count, percentiles)):
+            from_end = count - 1 - last
+            if first <= from_end:
+                order, skip, ranks = value, first, range(first, last + 1)
+            else:
+                order, skip, ranks = value.desc(), from_end, range(last, first - 1, -1)
+            values = connection.execute(select(value).where(*where).order_by(order)
+                                        .offset(skip).limit(last - first + 1)).scalars()
+            at_rank.update(zip(ranks, map(float, values), strict=True))
+        found[tuple(group)] = RankedValues(count, at_rank)
     return found
 
 
@@ -185,11 +205,8 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
 
     def work_tallies(self) -> dict[str, RankedValues]:
         c = self.table.c
-        seconds = c.worked_seconds
-        found = ranked_groups(self.connection, [c.source_agency], seconds, [seconds], (seconds.is_not(None),),
-                              WORK_PERCENTILES)
-        return {agency: RankedValues(n, {rank: float(row.worked_seconds) for rank, row in rows.items()})
-                for (agency,), (n, rows) in found.items()}
+        found = ranked_groups(self.connection, [c.source_agency], c.worked_seconds, WORK_PERCENTILES)
+        return {agency: values for (agency,), values in found.items()}
 
     def count(self, *where: Any) -> int:
         return super().count(*where)
@@ -230,29 +247,32 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def every(self) -> list[Handoff]:
         return self.find()
 
+    def _row(self, obj: Handoff) -> dict[str, Any]:
+        return {**super()._row(obj), "wait_seconds": obj.wait_seconds}
+
     def pair_tallies(self) -> list[PairTally]:
         c = self.table.c
         pair = [c.from_agency, c.to_agency]
+        # By status first, as the index has them: a handful of rows, the oldest pending among them.
+        counted = self.connection.execute(
+            select(c.status, *pair, func.count(), func.min(c.requested_at)).group_by(c.status, *pair)).all()
+        tallies: dict[tuple[str, str], dict[str, Any]] = {}
+        for status, source, target, count, oldest in map(tuple, counted):
+            tally = tallies.setdefault((str(source), str(target)), {"oldest_pending": None})
+            tally[str(status)] = count
+            if status == HandoffStatus.PENDING:
+                tally["oldest_pending"] = oldest
+        waits = {(str(source), str(target)): values for (source, target), values
+                 in ranked_groups(self.connection, pair, c.wait_seconds, WAIT_PERCENTILES).items()}
 
-        def having(status: HandoffStatus) -> ColumnElement[int]:
-            return func.coalesce(func.sum(case((c.status == status, 1), else_=0)), 0)
-        oldest = type_coerce(func.min(case((c.status == HandoffStatus.PENDING, c.requested_at))), c.requested_at.type)
-        tallies = self.connection.execute(
-            select(*pair, func.count(), having(HandoffStatus.ACCEPTED), having(HandoffStatus.RETURNED),
-                   having(HandoffStatus.PENDING), oldest).group_by(*pair)).all()
-        wait = (c.answered_at - c.requested_at if self.connection.dialect.name == "postgresql"
-                else func.julianday(c.answered_at) - func.julianday(c.requested_at))
-        found = ranked_groups(self.connection, pair, wait, [c.requested_at, c.answered_at],
-                              (c.answered_at.is_not(None),), WAIT_PERCENTILES)
-
-        def waits(source: Any, target: Any) -> RankedValues | None:
-            if (source, target) not in found:
-                return None  # none answered
-            n, rows = found[(source, target)]
-            return RankedValues(n, {rank: (row.answered_at - row.requested_at).total_seconds()
-                                    for rank, row in rows.items()})
-        return [PairTally(str(row[0]), str(row[1]), *row[2:6], oldest_pending=row[6], waits=waits(row[0], row[1]))
-                for row in tallies]
+        def counted_as(tally: dict[str, Any], status: HandoffStatus) -> int:
+            return int(tally.get(str(status), 0))
+        return [PairTally(source, target, sum(counted_as(tally, s) for s in HandoffStatus),
+                          accepted=counted_as(tally, HandoffStatus.ACCEPTED),
+                          returned=counted_as(tally, HandoffStatus.RETURNED),
+                          pending=counted_as(tally, HandoffStatus.PENDING),
+                          oldest_pending=tally["oldest_pending"], waits=waits.get((source, target)))
+                for (source, target), tally in tallies.items()]
 
     def bounced_returns(self) -> list[Handoff]:
         c = self.table.c

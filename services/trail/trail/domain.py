@@ -263,24 +263,29 @@ WAIT_PERCENTILES = (50, 95, 99)
 WORK_PERCENTILES = (50, 95)
 
 
-def lower_rank(count: Any, q: int) -> Any:
-    """The rank (from 0) of the lower of the two sorted values the q-th percentile of ``count``
-    values interpolates between, as ``statistics.quantiles(method="inclusive")`` takes them.
-    Plain arithmetic, so that it applies to a database column as well: the rank query and
-    Python give the same figure."""
-    return q * (count - 1) // 100
-
-
 def percentile_ranks(count: int, q: int) -> tuple[int, int, int]:
-    """The ranks of the two values the q-th percentile lies between, and the upper one's
-    weight in hundredths."""
-    lower = lower_rank(count, q)
+    """The ranks (from 0) of the two sorted values the q-th percentile of ``count`` values
+    interpolates between, as ``statistics.quantiles(method="inclusive")`` takes them, and the
+    upper one's weight in hundredths."""
+    lower = q * (count - 1) // 100
     return lower, min(lower + 1, count - 1), q * (count - 1) % 100
 
 
 def ranks_wanted(count: int, percentiles: Iterable[int]) -> set[int]:
     """The ranks whose values the percentiles (and the maximum) need, whatever ``count``."""
     return {rank for q in percentiles for rank in percentile_ranks(count, q)[:2]} | {count - 1}
+
+
+def rank_runs(ranks: Iterable[int]) -> list[tuple[int, int]]:
+    """The ranks as runs of neighbours, first and last of each: a percentile's two values
+    are read together."""
+    runs: list[tuple[int, int]] = []
+    for rank in sorted(ranks):
+        if runs and rank == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], rank)
+        else:
+            runs.append((rank, rank))
+    return runs
 
 
 @dataclass
