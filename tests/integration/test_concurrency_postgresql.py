@@ -16,7 +16,7 @@ from typing import Any
 import eventlet
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine, MetaData, select, text
 
 import mediation.adapters
 import trail.adapters
@@ -256,3 +256,28 @@ def test_two_relays_publish_each_row_once_in_case_order(mediation_db):
     for case_id in CASES:
         in_commit_order = [e.event_id for e in events if e.case_id == case_id]
         assert [i for i in sent if i in in_commit_order] == in_commit_order
+
+
+def test_a_relay_holds_no_transaction_open_while_the_broker_confirms(mediation_db):
+    _, engine, clock = mediation_db
+    table = mediation.adapters.plumbing.outbox
+    with engine.begin() as connection:  # the receipts' own events, already sent
+        connection.execute(table.update().values(published_at=clock.now()))
+        SqlOutbox(connection, table).add(
+            [delivered(envelope(event_type, case_id=CASES[0])) for event_type in ("case.filed", "case.triaged")],
+            clock.now())
+    open_while_confirming: list[int] = []
+
+    class WatchingPublisher:
+        """Counts, while its confirms are awaited, the transactions left open on the database."""
+
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            with engine.connect() as watcher:
+                open_while_confirming.append(watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%'")).scalar_one())
+            return [None] * len(messages)
+
+    relay = OutboxRelay(engine, table, WatchingPublisher(), PlatformMetrics("mediation"), clock)  # type: ignore[arg-type]
+    assert relay.flush() == 2
+    assert open_while_confirming == [0, 0]
