@@ -17,7 +17,7 @@ from typing import Any
 import eventlet
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine, MetaData, select, text
 
 import analytics.adapters
 import mediation.adapters
@@ -284,3 +284,28 @@ def test_a_rebuild_of_analytics_clears_no_event_by_halves():
             # keep the rebuild from folding it again.
             assert uow.facts.get(CASES[0]) is None
             assert uow.folded.claim(filed.event_id)
+
+
+def test_a_relay_holds_no_transaction_open_while_the_broker_confirms(mediation_db):
+    _, engine, clock = mediation_db
+    table = mediation.adapters.plumbing.outbox
+    with engine.begin() as connection:  # the receipts' own events, already sent
+        connection.execute(table.update().values(published_at=clock.now()))
+        SqlOutbox(connection, table).add(
+            [delivered(envelope(event_type, case_id=CASES[0])) for event_type in ("case.filed", "case.triaged")],
+            clock.now())
+    open_while_confirming: list[int] = []
+
+    class WatchingPublisher:
+        """Counts, while its confirms are awaited, the transactions left open on the database."""
+
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            with engine.connect() as watcher:
+                open_while_confirming.append(watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%'")).scalar_one())
+            return [None] * len(messages)
+
+    relay = OutboxRelay(engine, table, WatchingPublisher(), PlatformMetrics("mediation"), clock)  # type: ignore[arg-type]
+    assert relay.flush() == 2
+    assert open_while_confirming == [0, 0]

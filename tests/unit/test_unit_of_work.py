@@ -137,16 +137,16 @@ def test_a_waiting_body_is_sealed_published_open_and_cut_to_its_header_once_conf
 
 
 def test_a_row_another_replica_sent_and_cut_meanwhile_is_not_sent_again(mediation_sql_db):
-    """Two replicas' relays read the same heads; the first sends and cuts the row before the
+    """Two replicas' relays list the same waiting events; the first sends and cuts the row before the
     second reads it: the second sends nothing (a cut row has no payload), rather than a body
     no consumer can decode."""
     sent = dossier_envelope(case_id=SEALED_CASE)
     commit_for_a_case_with_personal_data(mediation_sql_db, sent)
     late = relay(mediation_sql_db, RecordingPublisher())
-    heads_read_early = late._heads()
+    listed_early = late._waiting()
     first = RecordingPublisher()
     assert relay(mediation_sql_db, first).flush() == 1
-    late._heads = lambda: heads_read_early  # type: ignore[method-assign]
+    late._waiting = lambda: listed_early  # type: ignore[method-assign]
     second = RecordingPublisher()
     late.publisher = second  # type: ignore[assignment]
     assert late._round(10)[0] == 0 and second.published == []
@@ -253,6 +253,51 @@ def test_other_cases_flow_past_a_parked_event_however_many_are_parked(mediation_
         pass
     assert [p["message_id"] for p in publisher.published] == [e.event_id for e in flowing]
     assert parked_gauge(outbox_relay) == 250
+
+
+def test_a_round_sends_every_waiting_event_of_a_case_one_in_flight_at_a_time(mediation_sql_db):
+    filing = [delivered(envelope(t)) for t in ("case.filed", "case.triaged", "handoff.dossier")]
+    other = delivered(envelope("case.filed", case_id="LD-20260302-0000000008"))
+    commit_events(mediation_sql_db, *filing)
+    commit_events(mediation_sql_db, other)
+
+    class RecordingWaves(RecordingPublisher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.waves: list[list[str]] = []
+
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            self.waves.append([m.message_id for m in messages])
+            return super().publish_many(messages)
+
+    publisher = RecordingWaves()
+    # One read and one mark for the whole commit, not a round per event: the case's next event
+    # goes as soon as the broker has confirmed its last, never beside it.
+    assert relay(mediation_sql_db, publisher)._round(200) == (4, 4)
+    assert publisher.waves == [[filing[0].event_id, other.event_id], [filing[1].event_id],
+                               [filing[2].event_id]]
+    assert all(r["published_at"] is not None for r in mediation_sql_db.outbox_rows())
+
+
+def test_a_case_committed_during_a_round_joins_its_next_wave(mediation_sql_db):
+    filing = [delivered(envelope(t)) for t in ("case.filed", "case.triaged", "handoff.dossier")]
+    commit_events(mediation_sql_db, *filing)
+    later = [delivered(envelope(t, case_id="LD-20260302-0000000008")) for t in ("case.filed", "case.triaged")]
+    waves: list[list[str]] = []
+    outbox_relay: OutboxRelay
+
+    class CommitsDuringTheFirstWave(RecordingPublisher):
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            waves.append([m.message_id for m in messages])
+            if len(waves) == 1:
+                commit_events(mediation_sql_db, *later)
+                outbox_relay.wake()  # as the unit of work does once it has committed
+            return super().publish_many(messages)
+
+    outbox_relay = relay(mediation_sql_db, CommitsDuringTheFirstWave())
+    assert outbox_relay._round(200) == (5, 5)
+    assert waves == [[filing[0].event_id], [filing[1].event_id, later[0].event_id],
+                     [filing[2].event_id, later[1].event_id]]
 
 
 def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(mediation_sql_db):

@@ -6,10 +6,18 @@ published but not yet marked (a crash between the two) is sent again, and consum
 duplicate by its event id.
 
 A case's events go out in commit order, one at a time per case: only the earliest unpublished
-event of each case is ever in flight, so a later one can never overtake it. An event the broker
-does not take (unroutable: no queue bound; or refused) is parked: kept unpublished with its
-reason, counted in ``disputes_outbox_parked``, and tried again every ``parked_retry_seconds``.
-Its case's later events wait behind it; every other case flows on.
+event of each case is ever in flight, so a later one can never overtake it. A round reads every
+case's waiting events once and sends them in waves: the first of every case, then, as soon as
+the broker has confirmed a case's event, its next one, without going back to the database in
+between (a case committed meanwhile joins the next wave, so it does not wait for the round's
+end); what was confirmed is marked sent at the end of the round, in one transaction. An event
+the broker does not take (unroutable: no queue bound; or refused) is parked: kept unpublished
+with its reason, counted in ``disputes_outbox_parked``, and tried again every
+``parked_retry_seconds``. Its case's later events wait behind it; every other case flows on.
+
+Replicas' relays share the outbox: on PostgreSQL a relay holds each case it sends for the
+round, with an advisory lock on a connection outside any transaction (``locks.claims``), so
+another relay goes on with other cases, and no transaction stays open while the broker confirms.
 
 A body waits sealed under its case's data key (``outbox.py``): the relay opens it in memory to
 publish it, and once the broker confirms it keeps only the header. A parked body stays sealed,
@@ -18,7 +26,6 @@ and what the relay logs and records of a failure names the event, never its cont
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -31,6 +38,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 from ..clocks.wall import Clock
 from ..contract.routing import case_headers
 from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
+from .locks import LockSpace, claims
 from .messaging import failure_reason
 from .metrics import PlatformMetrics
 from .outbox import opened_body, purged_body
@@ -38,6 +46,8 @@ from .personal_data import PersonalDataError
 from .sealed import CaseKeys
 
 log = logging.getLogger(__name__)
+
+Opened = tuple[Any, str | PersonalDataError]  # an outbox row, and its body opened or why not
 
 
 class OutboxRelay:
@@ -74,7 +84,9 @@ class OutboxRelay:
             if not self._running:
                 break
             try:
-                while self.flush() > 0:
+                # A flush short of a full batch found the outbox drained; a commit since then
+                # has woken the relay again.
+                while self.flush() >= self.batch_size:
                     pass
             except Exception as exc:  # broker or database down: try again shortly
                 log.warning("outbox relay could not publish: %s", failure_reason(exc))
@@ -90,10 +102,9 @@ class OutboxRelay:
         self._wake.set()
 
     def flush(self) -> int:
-        """Publish what is due, in rounds of at most one event per case (each case's earliest
-        unpublished one), until a round has nothing new to try or ``batch_size`` events have
-        gone; return how many were sent. A round whose every event was parked goes on to the
-        next: parked events never hold other cases back."""
+        """Publish what is due, in rounds, until a round has nothing new to try or
+        ``batch_size`` events have gone; return how many were sent. A round whose every event
+        was parked goes on to the next: parked events never hold other cases back."""
         sent = 0
         while sent < self.batch_size:
             sent_now, tried = self._round(self.batch_size - sent)
@@ -103,39 +114,96 @@ class OutboxRelay:
         return sent
 
     def _round(self, room: int) -> tuple[int, int]:
-        """One round: (events sent, events tried that were not parked before)."""
-        heads, parked = self._heads()
+        """One round of at most ``room`` events (a parked one due again besides): (events sent,
+        events tried that were not parked before)."""
+        waiting, parked = self._waiting()
         now = time.monotonic()
         self._parked_tried = {i: t for i, t in self._parked_tried.items() if i in parked}
-        due = [i for i in parked if now - self._parked_tried.get(i, -float("inf"))
-               >= self.parked_retry_seconds]
-        chosen = sorted(heads[:room] + due)
+        due = {i for i in parked if now - self._parked_tried.get(i, -float("inf"))
+               >= self.parked_retry_seconds}
+        chosen: dict[str, list[int]] = {}
+        for case_id, ids in waiting.items():
+            if ids[0] not in due and (ids[0] in parked or room <= 0):
+                continue
+            chosen[case_id] = ids[:max(room, 1)]
+            room -= len(chosen[case_id])
         if not chosen:
             self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
             return 0, 0
-        with self._round_transaction() as held:
-            rows = self._rows(held, chosen)
-            # The round is published, then its confirms awaited together; only what the broker
-            # confirmed is marked sent, in one transaction. A crash before the mark re-sends
-            # the round and consumers drop the duplicates by event id.
-            # A body that does not open (its case's data key erased, a key-encryption key
-            # missing) is parked like an unroutable one, not sent, and holds back its case only.
+        with claims(self.engine, LockSpace.OUTBOX) as take:
+            cases = self._held(take, chosen)
+
+            def joining(in_round: set[str]) -> list[list[Opened]]:
+                """Cases committed since the round began, to go in its next wave rather than
+                wait for its end: only when a commit woke the relay, up to ``room`` in all."""
+                nonlocal room
+                if not self._wake.is_set() or room <= 0:
+                    return []
+                self._wake.clear()  # ``flush`` goes on with rounds until one finds nothing
+                later, later_parked = self._waiting()
+                joined: dict[str, list[int]] = {}
+                for case_id, ids in later.items():
+                    if room > 0 and case_id not in in_round and ids[0] not in later_parked:
+                        joined[case_id] = ids[:room]
+                        room -= len(joined[case_id])
+                return self._held(take, joined)
+
+            tried, outcomes = self._publish_in_order(cases, joining)
+            # Only what the broker confirmed is marked sent, in one transaction. A crash before
+            # the mark re-sends the round and consumers drop the duplicates by event id.
+            sent = {row.id: body for (row, body), outcome in zip(tried, outcomes, strict=True)
+                    if outcome is None and isinstance(body, str)}
+            self._mark_published(sent)
+            self._note_outcomes(tried, outcomes, sent, parked, now)
+        return len(sent), len([row for row, _ in tried if row.id not in due])
+
+    def _held(self, take: Callable[[list[str]], list[str]], chosen: dict[str, list[int]]) -> list[list[Opened]]:
+        """Of the chosen cases, those this relay now holds, each with its events still unsent
+        in commit order. Read once the case is held: what another relay sent meanwhile is gone,
+        so what is left is the case's earliest unsent events."""
+        if not chosen:
+            return []
+        held = take(list(chosen))
+        by_case: dict[str, list[Opened]] = {}
+        for row, body in self._rows([i for case_id in held for i in chosen[case_id]]):
+            by_case.setdefault(row.case_id, []).append((row, body))
+        return list(by_case.values())
+
+    def _publish_in_order(self, cases: list[list[Opened]],
+                          joining: Callable[[set[str]], list[list[Opened]]]
+                          ) -> tuple[list[Opened], list[Any]]:
+        """Each case's events in commit order, one per case in flight: a wave publishes the next
+        event of every case whose events so far were confirmed, and waits for the wave's
+        confirms together (a round trip per wave, not per event); cases ``joining`` gives join
+        the next wave. A case stops at an event not confirmed, or whose body does not open (its
+        case's data key erased, a key-encryption key missing): that one is parked, its later
+        ones wait. What was tried, and per event None (confirmed) or why not."""
+        tried: list[Opened] = []
+        outcomes: list[Any] = []
+        in_round = {events[0][0].case_id for events in cases if events}
+        going = [iter(events) for events in cases if events]
+        wave = [next(events) for events in going]
+        while wave:
             confirms = iter(self.publisher.publish_many([
                 Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id,
                          headers=case_headers(row.case_id))
-                for row, body in rows if isinstance(body, str)]))
-            outcomes = [next(confirms) if isinstance(body, str) else body for _, body in rows]
-            sent = {row.id: body for (row, body), outcome in zip(rows, outcomes, strict=True)
-                    if outcome is None and isinstance(body, str)}
-            self._mark_published(held, sent)
-            self._note_outcomes(held, rows, outcomes, sent, parked, now)
-        return len(sent), len([row for row, _ in rows if row.id not in due])
+                for row, body in wave if isinstance(body, str)]))
+            wave_outcomes = [next(confirms) if isinstance(body, str) else body for _, body in wave]
+            tried += wave
+            outcomes += wave_outcomes
+            going = [events for events, outcome in zip(going, wave_outcomes, strict=True) if outcome is None]
+            joined = joining(in_round)
+            in_round |= {events[0][0].case_id for events in joined}
+            going += [iter(events) for events in joined]
+            wave, going = _next_of_each(going)
+        return tried, outcomes
 
-    def _note_outcomes(self, held: Connection | None, rows: list[tuple[Any, str | PersonalDataError]],
-                       outcomes: list[Any], sent: dict[int, str], parked: set[int], now: float) -> None:
+    def _note_outcomes(self, tried: list[Opened], outcomes: list[Any], sent: dict[int, str],
+                       parked: set[int], now: float) -> None:
         """Count what was sent; park, with its reason, what was not."""
         still_parked = parked - set(sent)
-        for (row, _), outcome in zip(rows, outcomes, strict=True):
+        failures: list[tuple[int, str]] = []
+        for (row, _), outcome in zip(tried, outcomes, strict=True):
             if outcome is None:
                 self._parked_tried.pop(row.id, None)
                 self.metrics.observe_published(row.event_type, json.loads(sent[row.id])["payload"])
@@ -147,67 +215,44 @@ class OutboxRelay:
                           "wait behind it", row.event_id, row.event_type, row.case_id, outcome)
             self._parked_tried[row.id] = now
             still_parked.add(row.id)
-            self._record_failure(held, row.id, str(outcome))
+            failures.append((row.id, str(outcome)))
             reason = ("unroutable" if isinstance(outcome, Unroutable) else
                       "unreadable" if isinstance(outcome, PersonalDataError) else "refused")
             self.metrics.publish_failures.labels(self.metrics.agency, reason).inc()
+        self._record_failures(failures)
         self.metrics.outbox_parked.labels(self.metrics.agency).set(len(still_parked))
 
-    @contextlib.contextmanager
-    def _round_transaction(self) -> Iterator[Connection | None]:
-        """On PostgreSQL, one transaction for a round: its rows are locked from read to mark
-        (``FOR UPDATE SKIP LOCKED``), so another replica's relay skips them instead of sending
-        them again, and goes on with other cases. On SQLite, none (None): each step is its own
-        short transaction, as a write lock held across the broker's confirms would stop the
-        service's own writers, and a file has one service process."""
-        if self.engine.dialect.name != "postgresql":
-            yield None
-            return
-        with self.engine.begin() as connection:
-            yield connection
-
-    @contextlib.contextmanager
-    def _step(self, held: Connection | None) -> Iterator[Connection]:
-        """The round's transaction, or else one of the step's own."""
-        if held is not None:
-            yield held
-            return
-        with self.engine.begin() as connection:
-            yield connection
-
-    def _heads(self) -> tuple[list[int], set[int]]:
-        """Each case's earliest unpublished event, in commit order: those never refused, and
-        those parked (refused before). Reads ids only, so a long backlog stays cheap."""
+    def _waiting(self) -> tuple[dict[str, list[int]], set[int]]:
+        """Each case's unpublished events in commit order, cases in the order of their
+        earliest; and those earliest that are parked (refused before). Reads ids only, so a
+        long backlog stays cheap."""
         columns = self.outbox.c
         with self.engine.connect() as connection:
             pending = connection.execute(
                 select(columns.id, columns.case_id, columns.last_error)
                 .where(columns.published_at.is_(None)).order_by(columns.id)).all()
             connection.rollback()
-        heads: list[int] = []
+        waiting: dict[str, list[int]] = {}
         parked: set[int] = set()
-        seen: set[str] = set()
         for row in pending:
-            if row.case_id in seen:
-                continue  # waits behind its case's earlier event
-            seen.add(row.case_id)
-            if row.last_error is None:
-                heads.append(row.id)
-            else:
+            ids = waiting.setdefault(row.case_id, [])
+            if not ids and row.last_error is not None:
                 parked.add(row.id)
-        return heads, parked
+            ids.append(row.id)
+        return waiting, parked
 
-    def _rows(self, held: Connection | None, ids: list[int]) -> list[tuple[Any, str | PersonalDataError]]:
-        """The rows, each with its body opened (in memory only), or why it does not open."""
+    def _rows(self, ids: list[int]) -> list[Opened]:
+        """The rows still unpublished, in commit order, each with its body opened (in memory
+        only), or why it does not open."""
+        if not ids:
+            return []
         columns = self.outbox.c
         query = (select(columns.id, columns.exchange, columns.routing_key, columns.body,
                         columns.event_id, columns.event_type, columns.case_id)
                  # Still unpublished: another replica's relay may have sent and cut a row since
-                 # the heads were read, and a cut row has no payload left to send.
+                 # they were listed, and a cut row has no payload left to send.
                  .where(columns.id.in_(ids), columns.published_at.is_(None)).order_by(columns.id))
-        if held is not None:
-            query = query.with_for_update(skip_locked=True)  # rows another relay is sending
-        with self._step(held) as connection:
+        with self.engine.begin() as connection:
             rows = connection.execute(query).all()
             case_keys = None if self.case_keys is None else self.case_keys(connection)
             if case_keys is not None:
@@ -225,12 +270,12 @@ class OutboxRelay:
         except PersonalDataError as exc:
             return exc
 
-    def _mark_published(self, held: Connection | None, bodies: dict[int, str]) -> None:
+    def _mark_published(self, bodies: dict[int, str]) -> None:
         """Confirmed: marked published, the body cut down to its header (no payload)."""
         if not bodies:
             return
         columns = self.outbox.c
-        with self._step(held) as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 update(self.outbox).where(columns.id == bindparam("row_id"),
                                           columns.published_at.is_(None)).values(
@@ -238,7 +283,25 @@ class OutboxRelay:
                     body=bindparam("header")),
                 [{"row_id": row_id, "header": purged_body(body)} for row_id, body in bodies.items()])
 
-    def _record_failure(self, held: Connection | None, row_id: int, error: str) -> None:
-        with self._step(held) as connection:
-            connection.execute(update(self.outbox).where(self.outbox.c.id == row_id).values(
-                attempts=self.outbox.c.attempts + 1, last_error=error[:2000]))
+    def _record_failures(self, failures: list[tuple[int, str]]) -> None:
+        if not failures:
+            return
+        columns = self.outbox.c
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(self.outbox).where(columns.id == bindparam("row_id")).values(
+                    attempts=columns.attempts + 1, last_error=bindparam("error")),
+                [{"row_id": row_id, "error": error[:2000]} for row_id, error in failures])
+
+
+def _next_of_each(going: list[Iterator[Opened]]) -> tuple[list[Opened], list[Iterator[Opened]]]:
+    """The next event of each case that has one, and those cases."""
+    wave: list[Opened] = []
+    still: list[Iterator[Opened]] = []
+    for events in going:
+        following = next(events, None)
+        if following is not None:
+            wave.append(following)
+            still.append(events)
+    return wave, still
+
