@@ -1,7 +1,7 @@
 """Inbox rows name their case, publisher and the publisher's sequence of the event in its case
 
 Revision ID: 85de09677227
-Revises: 9ae87aaf93cb
+Revises: 3f6a9c1d7e42
 Create Date: 2026-12-05 04:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from disputes_shared.migrations.plumbing_tables import add_inbox_case_marks, drop_inbox_case_marks
 
 revision: str = '85de09677227'
-down_revision: str | Sequence[str] | None = '9ae87aaf93cb'
+down_revision: str | Sequence[str] | None = '3f6a9c1d7e42'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
