@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from disputes_shared.contract.routing import REPLAYS_HEADER
 from disputes_shared.kit.broker import (
     ConfirmedPublisher,
     ParkedMessage,
@@ -43,7 +44,7 @@ def _view(message: ParkedMessage) -> dict[str, Any]:
         "exchange": message.original_exchange,
         "routing_key": message.original_routing_key,
         **_what(message),
-        "replays": int(headers.get("x-replays", 0)),
+        "replays": int(headers.get(REPLAYS_HEADER, 0)),
         "body_bytes": len(message.body),
         "personal_data": "sealed" if SEALED in headers else "withheld" if WITHHELD in headers else None,
     }
@@ -90,7 +91,7 @@ def replay(amqp_uri: str, message_ids: set[str] | None, limit: int = 10000) -> l
             if not view["exchange"]:
                 raise ValueError(f"parked message {view['message_id']} has no original exchange")
             headers = {k: v for k, v in message.headers.items() if k not in PARKING_HEADERS}
-            headers["x-replays"] = view["replays"] + 1
+            headers[REPLAYS_HEADER] = view["replays"] + 1
             # As the user that first sent it (the operator's user may impersonate), so that its
             # consumer takes it as that agency's once more.
             publisher.publish(message.body, view["exchange"], view["routing_key"],

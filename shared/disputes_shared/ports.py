@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
@@ -160,10 +160,21 @@ class ClockRepository(Repository[StatutoryClock]):
         satisfied and provisional clocks."""
 
 
+@dataclass(frozen=True)
+class InboxClaim:
+    """What the inbox says of an event a consumer is about to apply."""
+
+    new: bool  # False: applied already (a redelivery), to be skipped
+    # The highest ``case_sequence`` of the same publisher and case that the consumer applied
+    # before, when it is above this event's own: this event was overtaken by a later one.
+    overtaken_by: int | None = None
+
+
 class Inbox(ABC):
     @abstractmethod
-    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
-        """Record the event as handled by ``consumer``; False when it already was."""
+    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> InboxClaim:
+        """Record the event as handled by ``consumer``, unless it already was; with the case's
+        mark, in the same statement, when the event carries its ``case_sequence``."""
 
 
 class Outbox(ABC):
@@ -269,15 +280,22 @@ def case_lock_name(case_id: str) -> str:
 
 
 def apply_once(unit_of_work: Callable[[], UnitOfWork], consumer: str, envelope: Envelope,
-               handle: Callable[[Any, Envelope], str]) -> str:
+               handle: Callable[[Any, Envelope], str],
+               overtaken: Callable[[Envelope, int], None] = lambda envelope, later: None) -> str:
     """Apply an event's effect and record it in the inbox in one transaction; a redelivered
-    event finds itself recorded and is skipped."""
+    event finds itself recorded and is skipped. An event whose publisher had sent a later event
+    of its case that this consumer applied already is reported to ``overtaken`` (on each
+    attempt), then applied as any other: the case's transition table refuses a move that no
+    longer fits, and the event is parked saying why."""
     with unit_of_work() as uow:
         if envelope.case_id:
             # A case's events take turns across workers and replicas; other cases' run beside.
             uow.hold(case_lock_name(envelope.case_id))
-        if not uow.inbox.claim(consumer, envelope, uow.clock.now()):
+        claim = uow.inbox.claim(consumer, envelope, uow.clock.now())
+        if not claim.new:
             return "duplicate"
+        if claim.overtaken_by is not None:
+            overtaken(envelope, claim.overtaken_by)
         outcome = handle(uow, envelope)
         uow.commit()
     return outcome

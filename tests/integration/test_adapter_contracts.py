@@ -30,10 +30,11 @@ from disputes_shared.clocks.kinds import ClockKind
 from disputes_shared.clocks.statutory import start_clock
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
+from disputes_shared.contract.envelope import Envelope
 from disputes_shared.contract.handoff import Handoff, HandoffPurpose, HandoffStatus
 from disputes_shared.contract.lifecycle import AidState, CaseState
 from disputes_shared.plumbing.engine import make_engine
-from disputes_shared.ports import WITHHELD, WithheldData
+from disputes_shared.ports import WITHHELD, InboxClaim, WithheldData
 from disputes_shared.statute.periods import ChineseStatutoryCalendar
 from intake.domain import Claim
 from intake.registry import RegisteredAgency
@@ -161,9 +162,32 @@ def test_a_work_list_withholds_the_dossier_and_its_cases_cannot_be_stored(storag
 def test_the_inbox_takes_an_event_once_per_consumer(storage):
     uow = storage("mediation")
     event = envelope("case.filed")
-    assert committed(uow, lambda u: u.inbox.claim("mediation", event, AT)) is True
-    assert committed(uow, lambda u: u.inbox.claim("mediation", event, AT)) is False
-    assert committed(uow, lambda u: u.inbox.claim("other", event, AT)) is True
+    assert committed(uow, lambda u: u.inbox.claim("mediation", event, AT)) == InboxClaim(new=True)
+    assert committed(uow, lambda u: u.inbox.claim("mediation", event, AT)) == InboxClaim(new=False)
+    assert committed(uow, lambda u: u.inbox.claim("other", event, AT)) == InboxClaim(new=True)
+
+
+def test_the_inbox_says_when_an_event_comes_after_a_later_one_of_its_case_and_publisher(storage):
+    uow = storage("mediation")
+
+    def placed(place: int | None, case_id: str = "LD-1", source: str = "intake") -> Envelope:
+        return envelope("case.filed", case_id=case_id, source_agency=Agency(source),
+                        case_sequence=place)
+
+    def claim(event: Envelope, consumer: str = "mediation") -> InboxClaim:
+        return committed(uow, lambda u: u.inbox.claim(consumer, event, AT))
+
+    assert claim(placed(5)) == InboxClaim(new=True)
+    assert claim(placed(9)) == InboxClaim(new=True)
+    assert claim(placed(7)) == InboxClaim(new=True, overtaken_by=9)
+    # Another case, another publisher, another consumer, an unstamped event: nothing to compare.
+    assert claim(placed(1, case_id="LD-2")) == InboxClaim(new=True)
+    assert claim(placed(2, source="legal_aid")) == InboxClaim(new=True)
+    assert claim(placed(3), consumer="other") == InboxClaim(new=True)
+    assert claim(placed(None)) == InboxClaim(new=True)
+    late = placed(8)
+    assert claim(late) == InboxClaim(new=True, overtaken_by=9)
+    assert claim(late) == InboxClaim(new=False)  # a redelivery is skipped, not reported again
 
 
 def test_pending_handoffs_come_oldest_first_and_answered_ones_leave(storage):
@@ -235,7 +259,7 @@ def test_aid_applications_by_id_and_the_lawyers_still_acting(storage):
     assert read(uow, lambda u: u.cases.representing_lawyers()) == ["l1", "l1"]
 
 
-def claim(case_id: str, **changes: Any) -> Claim:
+def claim(case_id: str, **changes: Any) -> InboxClaim:
     return replace(Claim(case_id=case_id, correlation_id=case_id, received_at=AT, channel="online",
                          worker={"name": "x"}, migrant_worker=False, worker_count=1,
                          employer={"name": "y"}, industry="retail", relationship="employment",

@@ -101,9 +101,7 @@ def test_one_replica_is_active_per_shard_and_the_other_takes_its_shards_when_it_
         container_factory, rabbit_config, amqp_uri):
     """While one replica holds a shard, the other applies nothing of it, and each case's events
     are applied in publish order; killed, its shards go to the other replica, which applies
-    every remaining event, once. (Order across that failover is not the broker's to keep: it
-    may redeliver what the dead replica held after events it had not yet handed out, see
-    docs/design.md.)"""
+    every remaining event, once. (Order through the failover itself: test_failover_order.)"""
     for state in (ORDERED, RETRIED, SEEN, BY_REPLICA, BY_CASE):
         state.clear()
     RUNNING.update(now=0, most=0)

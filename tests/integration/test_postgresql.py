@@ -82,7 +82,7 @@ def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
                 second.rollback()  # end the transaction that query began
                 first.begin()
                 second.begin()
-                assert SqlInbox(first, tables.inbox).claim("mediation", event, AT)
+                assert SqlInbox(first, tables.inbox).claim("mediation", event, AT).new
                 later = eventlet.spawn(SqlInbox(second, tables.inbox).claim, "mediation", event, AT)
                 # The second insert is blocked on the first's row lock (as the server reports
                 # it), and has not returned.
@@ -91,9 +91,9 @@ def test_the_inbox_takes_an_event_once_even_from_two_transactions_at_a_time():
                     {"pid": second_pid}).scalar_one() == "Lock", timeout=10)
                 assert not later.dead
                 first.commit()
-                assert later.wait() is False
+                assert later.wait().new is False
                 second.commit()
-                assert SqlInbox(second, tables.inbox).claim("arbitration", event, AT)
-                assert not SqlInbox(second, tables.inbox).claim("arbitration", event, AT)
+                assert SqlInbox(second, tables.inbox).claim("arbitration", event, AT).new
+                assert not SqlInbox(second, tables.inbox).claim("arbitration", event, AT).new
         finally:
             engine.dispose()

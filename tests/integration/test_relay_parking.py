@@ -1,6 +1,7 @@
 """The outbox relay against the real broker: an event no queue is bound for is parked with its
 reason; its case's later events wait behind it, other cases' events flow on; once a queue is
-bound, the parked event goes first and its case follows in order."""
+bound, the parked event goes first and its case follows in order, each event stamped with its
+place among its case's events."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import select, update
 
 from disputes_shared.clocks.wall import SystemClock
-from disputes_shared.contract.routing import DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
+from disputes_shared.contract.routing import CASE_SEQUENCE_HEADER, DOSSIERS_EXCHANGE, EVENTS_EXCHANGE
 from disputes_shared.kit.broker import ConfirmedPublisher
 from disputes_shared.plumbing.engine import make_engine
 from disputes_shared.plumbing.metrics import PlatformMetrics
@@ -66,6 +67,9 @@ def test_an_unroutable_event_holds_back_its_case_only(fresh_database, amqp_uri):
         eventually(lambda: relay.flush() == 2, timeout=10.0)
         received = watched(amqp_uri, 2)
         assert [m.properties["message_id"] for m in received] == [e.event_id for e in stuck]
+        # Each stamped with its place among its case's events: its outbox row, in send order.
+        places = [m.headers[CASE_SEQUENCE_HEADER] for m in received]
+        assert places == [rows[e.event_id].id for e in stuck] and places == sorted(places)
         assert metrics.outbox_parked.labels("mediation")._value.get() == 0
     finally:
         publisher.close()

@@ -118,8 +118,9 @@ def publish_as(amqp_uri: str, principal: str, exchange: str, routing_key: str,
 
 def send(amqp_uri: str, envelope: Envelope) -> None:
     """Publish an envelope as a service's relay would: encoded, routed, its event id the
-    message id, as its source agency's broker user."""
+    message id, as its source agency's broker user (stamped with its ``case_sequence``, if any)."""
     exchange, routing_key = route(envelope)
     publish_as(amqp_uri, envelope.source_agency, exchange, routing_key, encode(envelope),
-               message_id=envelope.event_id, headers=case_headers(envelope.case_id))
+               message_id=envelope.event_id,
+               headers=case_headers(envelope.case_id, envelope.case_sequence))
 

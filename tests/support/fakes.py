@@ -36,6 +36,7 @@ from disputes_shared.ports import (
     ClockRepository,
     HandoffRepository,
     Inbox,
+    InboxClaim,
     Outbox,
     Repository,
     UnitOfWork,
@@ -183,19 +184,27 @@ class InMemoryClocks(InMemoryRepository[StatutoryClock], ClockRepository):
 
 
 class InMemoryInbox(Inbox):
-    def __init__(self, handled: set[tuple[str, str]]) -> None:
-        self.handled = handled
-        self.staged: set[tuple[str, str]] = set()
+    """Events handled, by (consumer, event id), with each one's case mark (publisher, case,
+    place), as the inbox table keeps them."""
 
-    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
+    def __init__(self, handled: dict[tuple[str, str], tuple[str, str, int | None]]) -> None:
+        self.handled = handled
+        self.staged: dict[tuple[str, str], tuple[str, str, int | None]] = {}
+
+    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> InboxClaim:
         key = (consumer, envelope.event_id)
         if key in self.handled or key in self.staged:
-            return False
-        self.staged.add(key)
-        return True
+            return InboxClaim(new=False)
+        source, case = str(envelope.source_agency), envelope.case_id
+        later = max((place for (by, _), (of_source, of_case, place) in (self.handled | self.staged).items()
+                     if (by, of_source, of_case) == (consumer, source, case) and place is not None),
+                    default=None)
+        self.staged[key] = (source, case, envelope.case_sequence)
+        overtaken = envelope.case_sequence is not None and later is not None and later > envelope.case_sequence
+        return InboxClaim(new=True, overtaken_by=later if overtaken else None)
 
     def commit(self) -> None:
-        self.handled |= self.staged
+        self.handled.update(self.staged)
 
 
 class InMemoryOutbox(Outbox):
@@ -242,7 +251,7 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def begin(self) -> None:
         self.parts: list[Any] = []
-        self.inbox = self._part(InMemoryInbox(self.tables.setdefault("inbox", set())))
+        self.inbox = self._part(InMemoryInbox(self.tables.setdefault("inbox", {})))
         self.outbox = (self._part(InMemoryOutbox(self.tables.setdefault("outbox", [])))
                        if self.publishes else None)
         if self.keeps_handoffs:

@@ -25,3 +25,14 @@ def test_deliveries_of_different_cases_do_not_wait_for_each_other():
     assert lanes.finish("case-1") is None
     assert lanes.admit("case-1", "a2")  # case 1 is idle again
     assert lanes.finish("case-2") == "b2"
+
+
+def test_a_delivery_given_back_to_the_broker_takes_its_cases_waiting_ones_back_with_it_in_order():
+    lanes: CaseLanes[str] = CaseLanes()
+    lanes.admit("case-1", "filed")
+    lanes.admit("case-1", "triaged")
+    lanes.admit("case-1", "closed")
+    lanes.admit("case-2", "b1")
+    assert lanes.give_back("case-1") == ["triaged", "closed"]
+    assert lanes.admit("case-1", "filed")  # redelivered: the case's first again
+    assert lanes.waiting() == 0

@@ -3,6 +3,7 @@ as every agency runs them, and the mediation a station does."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.handoff import HandoffAlreadyAnswered, HandoffStatus
 from disputes_shared.contract.lifecycle import NEUTRAL_EVENTS, IllegalTransition, UnknownCase
 from disputes_shared.identity.refusals import Forbidden
-from disputes_shared.plumbing.handoff_desk import UnknownHandoff
+from disputes_shared.plumbing.handoff_desk import HandoffRefused, UnknownHandoff
 from disputes_shared.ports import apply_once
 from mediation.adapters import mediation_cases
 from mediation.domain import MediationCase, Mediator, choose_mediator
@@ -366,3 +367,20 @@ def test_the_service_commits_each_staff_command(mediation_db, clock):
     assert agreed["state"] == "agreement_reached"
     assert [e.event_type for e in announced(mediation_db)] == ["handoff.accepted", "mediation.agreement_reached"]
     assert service.open_cases("agreement_reached")[0]["mediator_id"] == f"{STATION}-m1"
+
+
+def test_an_event_applied_after_a_later_one_of_its_case_from_its_publisher_is_reported(mediation_db):
+    overtaken: list[tuple[int | None, int]] = []
+
+    def deliver_placed(place: int | None, case_id: str) -> str:
+        message = replace(dossier_envelope(to_unit=STATION, case_id=case_id), case_sequence=place)
+        return apply_once(mediation_db, "mediation", message, MEDIATION.handle,
+                          overtaken=lambda event, later: overtaken.append((event.case_sequence, later)))
+
+    assert deliver_placed(4, "LD-1") == "handled"
+    assert deliver_placed(7, "LD-2") == "handled"  # another case's later place
+    assert deliver_placed(None, "LD-3") == "handled"  # unstamped (an outside kit's): not compared
+    assert overtaken == []
+    with pytest.raises(HandoffRefused):  # the case is held already: refused, and reported
+        deliver_placed(2, "LD-1")
+    assert overtaken == [(2, 4)]

@@ -57,6 +57,10 @@ class Envelope:
     causation_id: str | None = None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     schema_version: str = ""  # empty: the current version of the event type
+    # Not in the body: the publisher's place of the event among its case's events, as its relay
+    # sent them (the ``x-case-sequence`` header, ``routing.case_headers``); None when unstamped
+    # (an outside agency's kit, an older release).
+    case_sequence: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.schema_version:

@@ -17,6 +17,7 @@ from .routing import (
     AGENCY_QUEUE_ARGUMENTS,
     CASE_EXCHANGE_ARGUMENTS,
     CASE_ID_HEADER,
+    CASE_SEQUENCE_HEADER,
     DEAD_LETTER_EXCHANGE,
     DEFAULT_SHARDS,
     DELIVERY_LIMIT,
@@ -55,7 +56,12 @@ MESSAGE_PROPERTIES: dict[str, dict[str, Any]] = {
         "counts")},
     "headers": {"required": False, "description": (
         f"On events, {CASE_ID_HEADER}: the envelope's case_id, which the platform's inboxes are "
-        "sharded by (a message without it is still delivered, its cases in one shard); a parked message carries x-parked-reason, x-parked-by, x-parked-at, "
+        "sharded by (a message without it is still delivered, its cases in one shard); "
+        f"{CASE_SEQUENCE_HEADER} (optional, a positive integer): the publisher's place of the "
+        "event among its case's events, rising in the order it sends them (the platform's relays "
+        "set it; a consumer notices an event that comes after a later one of its case from the "
+        "same publisher, and a message without it is applied unchecked); "
+        "a parked message carries x-parked-reason, x-parked-by, x-parked-at, "
         "x-original-exchange, x-original-routing-key (or the broker's x-death); a header "
         "naming a compression gets the message parked as it came")},
 }

@@ -109,6 +109,13 @@ def queue_name(agency: Agency) -> str:
 # in publish order whichever replica is up, and the replicas share the cases. The topic exchanges
 # route to the hash exchange as they routed to the single queue, so publishers change nothing.
 CASE_ID_HEADER = "x-case-id"  # set by every publisher of the platform and the kit
+# Set by the platform's relays: the event's outbox row number, which orders a case's events as
+# the relay sends them (one at a time per case, in that order). Consumers check it per
+# (publisher, case); a message without it is applied unchecked.
+CASE_SEQUENCE_HEADER = "x-case-sequence"
+# How often an operator sent a parked message back (``disputes dead-letters replay``): such a
+# message comes after its case's later events by design, and is not checked for order.
+REPLAYS_HEADER = "x-replays"
 DEFAULT_SHARDS = 4
 SHARD_QUEUE_ARGUMENTS = {**AGENCY_QUEUE_ARGUMENTS, "x-single-active-consumer": True}
 CASE_EXCHANGE_ARGUMENTS = {"hash-header": CASE_ID_HEADER}
@@ -116,9 +123,20 @@ CASE_EXCHANGE_ARGUMENTS = {"hash-header": CASE_ID_HEADER}
 SHARD_WEIGHT = "1"
 
 
-def case_headers(case_id: str) -> dict[str, str]:
-    """The headers an event is published with: its case, which the hash exchanges shard on."""
-    return {CASE_ID_HEADER: case_id}
+def case_headers(case_id: str, sequence: int | None = None) -> dict[str, str | int]:
+    """The headers an event is published with: its case, which the hash exchanges shard on, and
+    where a relay sends it, its place among the case's events."""
+    if sequence is None:
+        return {CASE_ID_HEADER: case_id}
+    return {CASE_ID_HEADER: case_id, CASE_SEQUENCE_HEADER: sequence}
+
+
+def case_sequence_of(headers: Any) -> int | None:
+    """The ``x-case-sequence`` a message carries, if a usable one (a count, not a bool)."""
+    sequence = (headers or {}).get(CASE_SEQUENCE_HEADER)
+    if isinstance(sequence, int) and not isinstance(sequence, bool) and 0 < sequence < 2 ** 63:
+        return sequence
+    return None
 
 
 def is_sharded(agency: Agency) -> bool:

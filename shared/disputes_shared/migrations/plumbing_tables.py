@@ -102,3 +102,21 @@ def drop_clocks() -> None:
         batch_op.drop_index('ix_clocks_due')
         batch_op.drop_index(batch_op.f('ix_clocks_case_id'))
     op.drop_table('clocks')
+
+
+def add_inbox_case_marks() -> None:
+    """Each inbox row names its case, its publisher and the publisher's place of the event among
+    the case's events, so that an event applied after a later one of its case is noticed."""
+    with op.batch_alter_table('inbox') as batch:
+        batch.add_column(sa.Column('case_id', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('source_agency', sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column('case_sequence', sa.BigInteger(), nullable=True))
+    op.create_index('ix_inbox_case', 'inbox', ['case_id'], unique=False)
+
+
+def drop_inbox_case_marks() -> None:
+    op.drop_index('ix_inbox_case', table_name='inbox')
+    with op.batch_alter_table('inbox') as batch:
+        batch.drop_column('case_sequence')
+        batch.drop_column('source_agency')
+        batch.drop_column('case_id')

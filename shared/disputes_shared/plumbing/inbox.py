@@ -1,4 +1,6 @@
-"""The inbox: events already applied, by consumer, so that a redelivered event is applied once."""
+"""The inbox: events already applied, by consumer, so that a redelivered event is applied once;
+and, per consumer, publisher and case, the highest place among the case's events applied, so
+that an event applied after a later one of its case is noticed."""
 from __future__ import annotations
 
 import functools
@@ -8,10 +10,13 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Table,
+    bindparam,
+    func,
+    select,
 )
 
 from ..contract.envelope import Envelope
-from ..ports import Inbox
+from ..ports import Inbox, InboxClaim
 
 
 @functools.cache
@@ -26,6 +31,19 @@ def _insert_unless_present(dialect: str, table: Table) -> Any:
     raise NotImplementedError(f"no insert-unless-present for {dialect}")
 
 
+@functools.cache
+def _insert_returning_mark(dialect: str, table: Table) -> Any:
+    """The insert, returning (in the same statement) the highest place of the same consumer,
+    publisher and case applied before; no row when the event was there already."""
+    applied = table.alias("applied")
+    c = applied.c
+    mark = (select(func.max(c.case_sequence))
+            .where(c.consumer == bindparam("of_consumer"), c.case_id == bindparam("of_case"),
+                   c.source_agency == bindparam("of_source"), c.event_id != bindparam("not_event"))
+            .scalar_subquery())
+    return _insert_unless_present(dialect, table).returning(mark)
+
+
 class SqlInbox(Inbox):
     """Events already applied, by consumer: the same event is never applied twice."""
 
@@ -33,11 +51,22 @@ class SqlInbox(Inbox):
         self.connection = connection
         self.table = table
 
-    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> bool:
-        """Record the event as handled by ``consumer``; False when it already was."""
+    def claim(self, consumer: str, envelope: Envelope, at: datetime) -> InboxClaim:
         # One statement: a concurrent delivery of the same event that got there first makes
-        # this insert do nothing, instead of failing the transaction.
-        result = self.connection.execute(_insert_unless_present(self.connection.dialect.name, self.table), {
-            "consumer": consumer, "event_id": envelope.event_id,
-            "event_type": envelope.event_type, "handled_at": at})
-        return result.rowcount == 1
+        # this insert do nothing, instead of failing the transaction; the case's mark is read
+        # by it too (the case is held, so no other event of it is being claimed meanwhile).
+        row = {"consumer": consumer, "event_id": envelope.event_id,
+               "event_type": envelope.event_type, "handled_at": at, "case_id": envelope.case_id,
+               "source_agency": str(envelope.source_agency),
+               "case_sequence": envelope.case_sequence}
+        dialect = self.connection.dialect.name
+        if envelope.case_sequence is None:
+            result = self.connection.execute(_insert_unless_present(dialect, self.table), row)
+            return InboxClaim(new=result.rowcount == 1)
+        returned = self.connection.execute(_insert_returning_mark(dialect, self.table), {
+            **row, "of_consumer": consumer, "of_case": envelope.case_id,
+            "of_source": row["source_agency"], "not_event": envelope.event_id}).first()
+        if returned is None:
+            return InboxClaim(new=False)
+        later = returned[0]
+        return InboxClaim(new=True, overtaken_by=later if later is not None and later > envelope.case_sequence else None)

@@ -15,6 +15,7 @@ import logging
 import socket
 import time
 import traceback
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -36,6 +37,8 @@ from ..contract.routing import (
     DEAD_LETTER_QUEUE,
     DELIVERY_LIMIT,
     HOLD_NO_CASES,
+    REPLAYS_HEADER,
+    case_sequence_of,
     near_delivery_limit,
 )
 from ..kit.broker import (
@@ -275,6 +278,8 @@ class EventConsumer(Consumer):
         if envelope is None:
             self.park_and_ack(message, reason)
             return
+        if REPLAYS_HEADER not in (message.headers or {}):  # a replay comes late by design
+            envelope = replace(envelope, case_sequence=case_sequence_of(message.headers))
         if self._lanes.admit(self._lane_of(envelope), (envelope, message)):
             self._attempt(envelope, message, attempt=1)
 
@@ -292,10 +297,17 @@ class EventConsumer(Consumer):
                 handle_result=partial(self._handled, message, envelope, attempt))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
-            self._next_of_case(envelope)
+            self._give_back_case(envelope)
 
     def _lane_of(self, envelope: Envelope) -> str:
         return "" if self.in_one_lane else envelope.case_id
+
+    def _give_back_case(self, envelope: Envelope) -> None:
+        """The delivery was requeued: the broker hands it out again after those it handed out
+        already, so the case's later deliveries waiting here are requeued too, behind it and in
+        their order, rather than applied before it."""
+        for _, waiting in self._lanes.give_back(self._lane_of(envelope)):
+            self.queue_consumer.requeue_message(waiting)
 
     def _next_of_case(self, envelope: Envelope) -> None:
         """The delivery is settled: start the next one of its lane, in a thread of its own so
@@ -326,8 +338,10 @@ class EventConsumer(Consumer):
         if not isinstance(exc, PoisonMessage):
             log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
                       failure_trace(exc))
-        self.park_and_ack(message, reason)
-        self._next_of_case(envelope)
+        if self.park_and_ack(message, reason):
+            self._next_of_case(envelope)
+        else:
+            self._give_back_case(envelope)
         return result, exc_info
 
     def _retry_later(self, envelope: Envelope, message: Message, attempt: int, delay: float) -> None:

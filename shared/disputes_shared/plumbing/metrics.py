@@ -83,6 +83,12 @@ class PlatformMetrics:
             ["agency"], registry=r)
         # At 0 from the start: an alert on its increase must see the first message parked.
         self.dead_lettered.labels(agency)
+        self.events_overtaken = Counter(
+            "disputes_events_overtaken_total",
+            "Events applied after a later event of their case from the same publisher (the "
+            "broker or a consumer did not keep the case's order); 0 is the norm",
+            ["agency", "source_agency"], registry=r)
+        self.events_overtaken.labels(agency, agency)  # at 0 from the start, for the alert
         self.cases_opened = Counter(
             "disputes_cases_opened_total", "Cases filed, by channel", ["agency", "channel"],
             registry=r)

@@ -39,6 +39,13 @@ class CaseLanes(Generic[T]):
         del self._lanes[case_id]
         return None
 
+    def give_back(self, case_id: str) -> list[T]:
+        """The case's running delivery went back to the broker: its waiting ones, in order, go
+        back behind it; the lane is empty."""
+        lane = self._lanes.pop(case_id)
+        lane.popleft()
+        return list(lane)
+
     def waiting(self) -> int:
         """Deliveries held back behind an earlier one of their case."""
         return sum(len(lane) - 1 for lane in self._lanes.values())

@@ -186,7 +186,7 @@ class OutboxRelay:
         while wave:
             confirms = iter(self.publisher.publish_many([
                 Outgoing(body, row.exchange, row.routing_key, message_id=row.event_id,
-                         headers=case_headers(row.case_id))
+                         headers=case_headers(row.case_id, row.id))
                 for row, body in wave if isinstance(body, str)]))
             wave_outcomes = [next(confirms) if isinstance(body, str) else body for _, body in wave]
             tried += wave

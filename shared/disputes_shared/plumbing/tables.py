@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -60,6 +61,12 @@ def _inbox(metadata: MetaData) -> Table:
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(64), nullable=False),
         Column("handled_at", UtcDateTime, nullable=False),
+        # The event's case, publisher and the publisher's place of it among the case's events
+        # (``Envelope.case_sequence``): an event applied after a later one of its case shows.
+        Column("case_id", String(64), nullable=True),
+        Column("source_agency", String(40), nullable=True),
+        Column("case_sequence", BigInteger, nullable=True),
+        Index("ix_inbox_case", "case_id"),
     )
 
 

@@ -1,0 +1,25 @@
+"""Inbox rows name their case, publisher and the publisher's sequence of the event in its case
+
+Revision ID: dcad580343b5
+Revises: 105128f0bf1d
+Create Date: 2026-12-05 04:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from disputes_shared.migrations.plumbing_tables import add_inbox_case_marks, drop_inbox_case_marks
+
+revision: str = 'dcad580343b5'
+down_revision: str | Sequence[str] | None = '105128f0bf1d'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    add_inbox_case_marks()
+
+
+def downgrade() -> None:
+    drop_inbox_case_marks()
