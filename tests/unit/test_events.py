@@ -122,6 +122,19 @@ def test_a_message_that_can_never_be_handled_is_poison_and_says_why(body, says):
         decode(body)
 
 
+@pytest.mark.parametrize(("escape", "says"), [("a\\u0000b", "NUL"), ("\\uDBFF", "lone surrogate"),
+                                           ("\\udc00", "lone surrogate")])
+def test_a_message_whose_bytes_escape_a_nul_or_a_lone_surrogate_is_poison(escape, says):
+    body = json.dumps(wire(correlation_id="PLACEHOLDER")).replace("PLACEHOLDER", escape).encode()
+    with pytest.raises(PoisonMessage, match=says):
+        decode(body)
+
+
+def test_a_message_whose_bytes_escape_a_whole_surrogate_pair_is_read():
+    body = json.dumps(wire(correlation_id="PLACEHOLDER")).replace("PLACEHOLDER", "\\ud83d\\ude00").encode()
+    assert decode(body).correlation_id == "\U0001f600"
+
+
 def test_a_refusal_names_the_field_and_the_rule_never_the_personal_data_sent():
     document = wire("handoff.dossier")
     worker = document["payload"]["dossier"]["worker"]

@@ -21,6 +21,10 @@ MAX_NUMBER_CHARS = 40  # digits, sign, point and exponent of one JSON number
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# The escapes that can put a NUL or a lone surrogate in a document: JSON text holds no raw
+# control character and valid UTF-8 no surrogate, so a body read from bytes without one of
+# these need not be walked for them (a pair's halves match too: then it is walked).
+_NUL_OR_SURROGATE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class UnreadableBody(ValueError):
@@ -35,6 +39,7 @@ class UnreadableBody(ValueError):
 def read_json(body: str | bytes | bytearray, max_bytes: int = MAX_BODY_BYTES,
               max_depth: int = MAX_DEPTH) -> Any:
     """The JSON value ``body`` holds; ``UnreadableBody`` for anything else."""
+    from_bytes = isinstance(body, (bytes, bytearray))
     size = len(body) if isinstance(body, (bytes, bytearray)) else len(body.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise UnreadableBody(f"body is {size} bytes, more than the {max_bytes} allowed",
@@ -53,7 +58,8 @@ def read_json(body: str | bytes | bytearray, max_bytes: int = MAX_BODY_BYTES,
     except json.JSONDecodeError as exc:
         # The position, not the message's text: the decoder's own words are safe, the body not.
         raise UnreadableBody(f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    check_text(document)
+    if not from_bytes or _NUL_OR_SURROGATE_ESCAPE.search(body):
+        check_text(document)
     return document
 
 

@@ -32,6 +32,7 @@ KEY_PARAMETER = "_row_key"  # the primary key's parameter in the prepared statem
 
 @dataclasses.dataclass(frozen=True)
 class RowStatements:
+    key: Any  # the primary key's column
     insert: Any
     update: Any
     get: Any
@@ -45,9 +46,15 @@ def _row_statements(table: Table) -> RowStatements:
     must be walked and hashed again each time, which was a good part of an event's cost."""
     key = table.primary_key.columns.values()[0]
     get = select(table).where(key == bindparam(KEY_PARAMETER))
-    return RowStatements(insert=insert(table),
+    return RowStatements(key=key, insert=insert(table),
                          update=update(table).where(key == bindparam(KEY_PARAMETER)),
                          get=get, get_for_update=get.with_for_update())
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, read once: every unit of work makes its repositories anew."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 class DataclassRepository(Generic[T]):
@@ -61,9 +68,9 @@ class DataclassRepository(Generic[T]):
         self.connection = connection
         self.table = table
         self.cls = cls
-        self.key = table.primary_key.columns.values()[0]
-        self.names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
         self.statements = _row_statements(table)
+        self.key = self.statements.key
+        self.names = _field_names(cls)  # type: ignore[arg-type]
 
     def _row(self, obj: T) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self.names}
