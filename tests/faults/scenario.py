@@ -466,9 +466,14 @@ def hold_work(run: Run, held: DatabaseConnection, service: str, within: float = 
 
 
 def staff_work(run: Run, service: str) -> list[str]:
-    """The cases of ``service`` its staff act on at their next round (those with a next step)."""
-    with Platform(timeout=20) as platform:
-        cases = platform.call(service, "open_cases")
+    """The cases of ``service`` its staff act on at their next round (those with a next step);
+    none while it does not answer (back from an earlier fault, say: the caller asks again)."""
+    try:
+        with Platform(timeout=20) as platform:
+            cases = platform.call(service, "open_cases")
+    except Exception as exc:  # as a staff round that fails is tried again
+        log(f"{service} did not list its cases ({type(exc).__name__}: {str(exc)[:120]})")
+        return []
     return [case["case_id"] for case in cases if run.staff.next_step(service, case)]
 
 
