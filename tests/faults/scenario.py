@@ -403,13 +403,16 @@ def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
         assert run.postgres is not None, "the lock is PostgreSQL's"
         in_flight = run.strike()
         service = busiest_now(run, among) if among else run.rng.choice(sorted(run.database_urls))
+        if service != "trail" and not query(run, service, "SELECT 1 FROM outbox LIMIT 1"):
+            service = "trail"  # nothing of its own published yet: hold the chain
         # The server must not end it as idle before the minute is up.
         engine = make_engine(run.database_urls[service], DatabaseTimeouts(idle_in_transaction=0))
+        replicas = local.replicas_of(service)
         answered = probes = 0
+        staff_case = None
         try:
             with engine.begin() as held:
-                service, what = hold_work(run, held, service)
-                replicas = local.replicas_of(service)
+                what, staff_case = hold_work(run, held, service)
                 before = {name: work_done(name) for name in replicas}
                 end = time.monotonic() + seconds
                 while time.monotonic() < end:
@@ -421,11 +424,18 @@ def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
                             answered += live.status_code == 200
                         except requests.RequestException:
                             pass
-                    run.waited_on_lock |= waiting_on_a_lock(run, service)
+                    waiting = waiting_on_a_lock(run, service)
+                    run.waited_on_lock |= waiting
+                    if waiting and staff_case:
+                        # Seen waiting: the staff turn to their other cases until the lock goes,
+                        # rather than lose each round to a command that waits on it.
+                        run.staff.reserve.add(staff_case)
                     eventlet.sleep(2)
                 run.done_during_lock = {name: work_done(name) - before[name] for name in replicas}
         finally:
             engine.dispose()
+            if staff_case:
+                run.staff.reserve.discard(staff_case)
         run.live_during_lock.append((answered, probes))
         done = ", ".join(f"{name} {d['deliveries']} events + {d['commands']} commands"
                          for name, d in run.done_during_lock.items())
@@ -435,9 +445,10 @@ def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
     return fault
 
 
-def hold_work(run: Run, held: DatabaseConnection, service: str, within: float = 30.0) -> tuple[str, str]:
-    """Take, in ``held``'s transaction, a lock that ``service``'s work is to wait on; returns the
-    service (the trail, should the one given have published nothing yet) and what is held.
+def hold_work(run: Run, held: DatabaseConnection, service: str,
+              within: float = 30.0) -> tuple[str, str | None]:
+    """Take, in ``held``'s transaction, a lock that ``service``'s work is to wait on; returns
+    what is held, and the case if it is one its staff act on.
 
     Where staff work the service's cases, one they act on at their next round, so a command of
     theirs is certain to wait on it (the case it published an event for last may have nothing
@@ -445,6 +456,9 @@ def hold_work(run: Run, held: DatabaseConnection, service: str, within: float = 
     changes in the service without its lock), else given back. On the trail, the chain's end,
     which every append waits on. Otherwise, or when no such case comes within ``within``
     seconds, the case the service published an event for last."""
+    if service == "trail":
+        lock(held, LockSpace.SEQUENCER, CHAIN_END)
+        return "the trail chain", None
     if service in RECEIVING_SERVICES:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
@@ -453,16 +467,12 @@ def hold_work(run: Run, held: DatabaseConnection, service: str, within: float = 
                 with held.begin_nested() as attempt:
                     lock(held, LockSpace.KEY, case_lock_name(case_id))
                     if case_id in staff_work(run, service):
-                        return service, "a case its staff act on next"
+                        return "a case its staff act on next", case_id
                     attempt.rollback()  # it moved on meanwhile: its lock given back
             eventlet.sleep(1)
-    newest = [] if service == "trail" else query(
-        run, service, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
-    if not newest:  # the trail, or nothing of its own published yet: hold the chain
-        lock(held, LockSpace.SEQUENCER, CHAIN_END)
-        return "trail", "the trail chain"
-    lock(held, LockSpace.KEY, case_lock_name(newest[0][0]))
-    return service, "the case it published an event for last"
+    ((newest,),) = query(run, service, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
+    lock(held, LockSpace.KEY, case_lock_name(newest))
+    return "the case it published an event for last", None
 
 
 def staff_work(run: Run, service: str) -> list[str]:
