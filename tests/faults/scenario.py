@@ -756,6 +756,10 @@ def count_outcome(name: str, run: Run) -> dict[str, Any]:
     if run.done_during_lock:
         extra["replicas_idle_during_lock"] = sum(1 for done in run.done_during_lock.values()
                                                  if not done["deliveries"] + done["commands"])
+        # Events, not commands: the replicas share the inbox's shards, not only its RPC queue.
+        extra["replicas_applying_during_lock"] = (
+            f"{sum(1 for done in run.done_during_lock.values() if done['deliveries'])}"
+            f"/{len(run.done_during_lock)}")
         extra["waited_on_lock"] = sorted(run.waited_on_lock)
     if run.clocks_made_due:
         extra.update(clocks_fired(run))
@@ -938,7 +942,8 @@ def table(rows: list[dict[str, Any]]) -> str:
                ("poison_parked_at_limit", "poison parked at limit"),
                ("unroutable", "unroutable: its case's later events / others"),
                ("live_during_lock", "live while locked"),
-               ("replicas_idle_during_lock", "replicas idle while locked"), ("seconds", "seconds")]
+               ("replicas_idle_during_lock", "replicas idle while locked"),
+               ("replicas_applying_during_lock", "replicas applying events while locked"), ("seconds", "seconds")]
     widths = [max(len(title), *(len(str(r.get(key, ""))) for r in rows)) for key, title in columns]
     lines = [" | ".join(t.ljust(w) for (_, t), w in zip(columns, widths, strict=True)),
              "-+-".join("-" * w for w in widths)]

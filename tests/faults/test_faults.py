@@ -134,3 +134,5 @@ def test_two_replicas_of_every_service_one_killed_and_a_case_held_a_minute_lose_
     assert fired > 0 and row["clocks_made_due_not_ended"] == 0, row
     assert row["waited_on_lock"], row  # a replica's own work stalled on the held case
     assert row["replicas_idle_during_lock"] == 0, row  # and both went on with other cases
+    applying, replicas = row["replicas_applying_during_lock"].split("/")
+    assert applying == replicas, row  # each applying events of the shards it holds
