@@ -418,6 +418,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
 
 def _trail() -> type[InMemoryUnitOfWork]:
+    from trail.chain import GENESIS
     from trail.domain import bounced_returns, tally_pairs, tally_work
     from trail.ports import (
         CaseSummaries,
@@ -442,8 +443,14 @@ def _trail() -> type[InMemoryUnitOfWork]:
             last = merged[max(merged)]
             return (last.id, last.entry_hash)
 
-        def head_to_append_to(self) -> tuple[int | None, str | None]:
-            return self.head_hash()  # one transaction at a time here
+        def hold_end(self) -> None:
+            return None  # one transaction at a time here
+
+        def append_after(self, entry: Any, end: str) -> bool:
+            if (self.head_hash()[1] or GENESIS) != end:
+                return False
+            self.add(entry)
+            return True
 
         def count_through(self, entry_id: int) -> int:
             return len(self.where(lambda e: e.id <= entry_id))
@@ -500,6 +507,10 @@ def _trail() -> type[InMemoryUnitOfWork]:
             return self.every()
 
     class InMemoryTrailHandoffs(InMemoryHandoffs, TrailHandoffs):
+        def add_unless_known(self, handoff: Any) -> None:
+            if self.get(handoff.handoff_id) is None:
+                self.add(handoff)
+
         def pair_tallies(self) -> list[Any]:
             return tally_pairs(self.every())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,7 +17,9 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    cast,
     func,
+    insert,
     select,
     text,
     update,
@@ -25,12 +28,13 @@ from sqlalchemy import (
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.inbox import _insert_unless_present
 from disputes_shared.plumbing.locks import LockSpace, lock
 from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
-from .chain import Checkpoint
+from .chain import GENESIS, Checkpoint
 from .domain import (
     WAIT_PERCENTILES,
     WORK_PERCENTILES,
@@ -132,9 +136,24 @@ metadata.info["retired_tables"] = ("outbox",)
 
 CHAIN_END = "trail-chain"  # the sequencer lock's name: held by an append until it commits
 
-# Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
+# Built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
+END_PARAMETER = "_chain_end"  # no column's name
+
+
+@functools.cache
+def _append_after(dialect: str) -> Any:
+    """The insert of an entry that takes place only if the chain still ends where the caller
+    says: the check and the append in one statement."""
+    columns = [c for c in trail_entries.columns if c.name != "id"]
+    # PostgreSQL types the values of an ``INSERT ... SELECT`` as text unless told; SQLite
+    # must not be told (a cast to JSON there turns a document into a number).
+    values = [cast(bindparam(c.name, type_=c.type), c.type) if dialect == "postgresql"
+              else bindparam(c.name, type_=c.type) for c in columns]
+    end = select(trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1).scalar_subquery()
+    return insert(trail_entries).from_select(
+        [c.name for c in columns], select(*values).where(func.coalesce(end, GENESIS) == bindparam(END_PARAMETER)))
 
 
 def ranked_groups(connection: Connection, keys: list[Any], value: ColumnElement[Any],
@@ -179,12 +198,17 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
         row = self.connection.execute(HEAD).first()
         return (row.id, row.entry_hash) if row else (None, None)
 
-    def head_to_append_to(self) -> tuple[int | None, str | None]:
+    def hold_end(self) -> None:
         # The one lock the chain needs, taken by appends only: held to commit, so the next
-        # append reads this one's entry as its head (each statement sees what was committed
+        # append finds this one's entry at the end (each statement sees what was committed
         # before it began), and ids are given in chain order.
         lock(self.connection, LockSpace.SEQUENCER, CHAIN_END)
-        return self.head_hash()
+
+    def append_after(self, entry: TrailEntry, end: str) -> bool:
+        row = self._row(entry)
+        row.pop("id")
+        row[END_PARAMETER] = end
+        return bool(self.connection.execute(_append_after(self.connection.dialect.name), row).rowcount == 1)
 
     def count_through(self, entry_id: int) -> int:
         return super().count(self.table.c.id <= entry_id)
@@ -246,6 +270,9 @@ class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
 class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def every(self) -> list[Handoff]:
         return self.find()
+
+    def add_unless_known(self, handoff: Handoff) -> None:
+        self.connection.execute(_insert_unless_present(self.connection.dialect.name, self.table), self._row(handoff))
 
     def _row(self, obj: Handoff) -> dict[str, Any]:
         return {**super()._row(obj), "wait_seconds": obj.wait_seconds}

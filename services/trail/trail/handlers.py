@@ -56,6 +56,9 @@ class Trail:
     def __init__(self, sign: Callable[[bytes], bytes] | None = None,
                  check: Callable[[bytes, bytes], bool] | None = None) -> None:
         self.sign, self.check = sign, check
+        # The hash of the entry this trail appended last: where the chain ends, unless another
+        # replica appended since or that transaction was rolled back (the append checks).
+        self.chain_end: str | None = None
 
     def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
@@ -67,7 +70,10 @@ class Trail:
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
             causation_id=envelope.causation_id, worked_seconds=worked_seconds_of(envelope.event_type, payload))
-        if envelope.event_type.startswith("handoff."):
+        if envelope.event_type == "handoff.requested":
+            # Its answer, come first, knows it all already.
+            uow.handoffs.add_unless_known(handoff_from_event(envelope.event_type, payload, envelope.case_id, None))
+        elif envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
             (uow.handoffs.save if known else uow.handoffs.add)(handoff)
@@ -80,12 +86,13 @@ class Trail:
         before = uow.summaries.get(envelope.case_id)
         # The newest event of its case is applied to the summary kept; one that arrived out of
         # order has the case replayed (the entry is not in the table yet: appended last), as
-        # does a case summarised before summaries said enough.
+        # does a case summarised before summaries said enough. A case with no summary has no
+        # entries nor reads yet: each is recorded with its case's summary.
         summary = advanced(before, entry) or summarise(
-            envelope.case_id, [*self._entries(uow, envelope.case_id), entry])
+            envelope.case_id, [*(self._entries(uow, envelope.case_id) if before else []), entry])
         if envelope.event_type == READ_EVENT:
             uow.reads.add(read_of(entry, summary.worker_ref))
-        elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
+        elif envelope.event_type == "case.filed" and payload.get("worker_ref") and before:
             # Reads recorded before the filing reached the trail (a filing parked, then
             # replayed) are the worker's too.
             uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
@@ -157,11 +164,21 @@ class Trail:
         entry.payload, entry.texts = with_texts_salted(entry.payload)
 
     def _append(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
-        """The sealed entry at the chain's end (held from here until the transaction ends)."""
-        entry.prev_hash = uow.entries.head_to_append_to()[1] or GENESIS
-        entry.entry_hash = entry_digest(entry.prev_hash, entry)
+        """The sealed entry at the chain's end (held from here until the transaction ends). It
+        is appended after the entry this trail appended last, unless the chain ends elsewhere:
+        then after the end read, which costs a statement more."""
+        uow.entries.hold_end()
+        if self.chain_end is None or not self._appended_after(uow, entry, self.chain_end):
+            end = uow.entries.head_hash()[1] or GENESIS
+            if not self._appended_after(uow, entry, end):
+                raise RuntimeError("the chain's end moved while it was held")
+        self.chain_end = entry.entry_hash
+
+    def _appended_after(self, uow: TrailUnitOfWork, entry: TrailEntry, end: str) -> bool:
+        entry.prev_hash = end
+        entry.entry_hash = entry_digest(end, entry)
         entry.signature = self._signed(entry_message(entry.entry_hash))
-        uow.entries.add(entry)
+        return uow.entries.append_after(entry, end)
 
     def _record_access(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str, role: str,
                        **what: str) -> None:
