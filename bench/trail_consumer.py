@@ -156,14 +156,16 @@ def main() -> None:
         if args.events:
             args.events.write_text(json.dumps(deliveries))
     key = Ed25519PrivateKey.generate()
-    trail = Trail(key.sign, signature_check(key.public_key()))
+
+    def trail() -> Trail:  # a service started afresh on each database: it knows nothing of it yet
+        return Trail(key.sign, signature_check(key.public_key()))
     count = len(deliveries)
     with trail_database(args.database) as engine:
-        decoding, applying = applied(engine, trail, deliveries)
+        decoding, applying = applied(engine, trail(), deliveries)
         with SqlTrailUnitOfWork(engine, plumbing, SystemClock()) as uow:
-            verdict = trail.verify(uow)
+            verdict = trail().verify(uow)
     with trail_database(args.database) as engine:
-        statements = counted_statements(engine, trail, deliveries)
+        statements = counted_statements(engine, trail(), deliveries)
     print(f"{engine.dialect.name}: {count} deliveries; chain {'intact' if verdict.intact else verdict.problem}, "
           f"{verdict.entries} entries")
     print(f"CPU ms per delivery: decoding {1000 * decoding / count:.3f}, applying {1000 * applying / count:.3f}, "
@@ -173,7 +175,7 @@ def main() -> None:
         print(f"  {times / count:5.2f}  {kind}")
     if args.profile:
         with trail_database(args.database) as engine:
-            print(profiled(engine, trail, deliveries, args.profile))
+            print(profiled(engine, trail(), deliveries, args.profile))
 
 
 if __name__ == "__main__":

@@ -354,6 +354,27 @@ def test_an_entry_is_appended_only_where_the_chain_still_ends(storage):
     assert (kept[1].occurred_at, kept[1].worked_seconds) == (AT, None)
 
 
+def test_a_summary_is_saved_only_while_its_case_ends_at_the_entry_named(storage):
+    uow = storage("trail")
+    summary = CaseSummary(case_id="LD-1", state="filed", aid_state="none", opened_at=AT, last_event_at=AT)
+
+    def append(case_id: str, entry_hash: str) -> None:
+        committed(uow, lambda u: u.entries.add(TrailEntry(
+            event_id=entry_hash, case_id=case_id, event_type="case.filed", move="case.filed", source_agency="intake",
+            occurred_at=AT, recorded_at=AT, payload={}, entry_hash=entry_hash)))
+
+    def saved(entry_hash: str, state: str) -> bool:
+        return bool(committed(uow, lambda u: u.summaries.save_if_last(replace(summary, state=state), entry_hash)))
+    committed(uow, lambda u: u.summaries.add(summary))
+    assert not saved("h1", "triaged")  # the case has no entry yet
+    append("LD-1", "h1")
+    append("LD-2", "h2")  # another case's entry changes nothing for this one
+    assert saved("h1", "triaged")
+    append("LD-1", "h3")
+    assert not saved("h1", "closed")
+    assert read(uow, lambda u: u.summaries.get("LD-1").state) == "triaged"
+
+
 def test_a_handoff_already_known_is_kept_as_it_is(storage):
     uow = storage("trail")
     requested = Handoff(handoff_id="h-1", case_id="LD-1", from_agency=Agency.INTAKE, to_agency=Agency.MEDIATION,

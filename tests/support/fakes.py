@@ -493,6 +493,15 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def returned_at_least(self, returns: int) -> list[Any]:
             return self.where(lambda s: s.returns >= returns)
 
+        entries: Any = None  # the unit of work's entries, for the case's last one
+
+        def save_if_last(self, summary: Any, entry_hash: str) -> bool:
+            recorded = self.entries.of_case(summary.case_id)
+            if not recorded or recorded[-1].entry_hash != entry_hash:
+                return False
+            self.save(summary)
+            return True
+
         def seen_at(self, case_id: str, at: Any) -> None:
             summary = self.get(case_id)
             if summary is not None and summary.last_event_at < at:
@@ -536,6 +545,7 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def bind(self) -> None:
             self.entries = self._part(InMemoryTrailEntries(self.table("trail_entries"), "id"))
             self.summaries = self._part(InMemoryCaseSummaries(self.table("case_summaries"), "case_id"))
+            self.summaries.entries = self.entries
             self.checkpoints = self._part(InMemoryCheckpoints(self.table("trail_checkpoints"), "entry_id"))
             self.handoffs = self._part(InMemoryTrailHandoffs(self.table("handoffs"), "handoff_id"))
             self.reads = self._part(InMemoryPersonalDataReads(self.table("personal_data_reads"), "id"))

@@ -30,7 +30,7 @@ from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.inbox import _insert_unless_present
 from disputes_shared.plumbing.locks import LockSpace, lock
-from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
+from disputes_shared.plumbing.repositories import KEY_PARAMETER, DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
@@ -140,6 +140,10 @@ CHAIN_END = "trail-chain"  # the sequencer lock's name: held by an append until 
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
 END_PARAMETER = "_chain_end"  # no column's name
+CASE_LAST_ENTRY = (select(trail_entries.c.entry_hash).where(trail_entries.c.case_id == bindparam(KEY_PARAMETER))
+                   .order_by(trail_entries.c.id.desc()).limit(1).scalar_subquery())
+SAVE_IF_LAST = update(case_summaries).where(case_summaries.c.case_id == bindparam(KEY_PARAMETER),
+                                            CASE_LAST_ENTRY == bindparam(END_PARAMETER))
 
 
 @functools.cache
@@ -251,6 +255,11 @@ class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
 
     def returned_at_least(self, returns: int) -> list[CaseSummary]:
         return self.find(self.table.c.returns >= returns)
+
+    def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
+        row = self._row(summary)
+        row[KEY_PARAMETER], row[END_PARAMETER] = row.pop("case_id"), entry_hash
+        return bool(self.connection.execute(SAVE_IF_LAST, row).rowcount == 1)
 
     def seen_at(self, case_id: str, at: datetime) -> None:
         c = self.table.c

@@ -73,6 +73,12 @@ class CaseSummaries(Repository[CaseSummary]):
         """Cases handed back at least ``returns`` times."""
 
     @abstractmethod
+    def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
+        """``save`` the summary if its case's last entry recorded is still the one hashed
+        ``entry_hash``; False, storing nothing, if not. A summary changes only with an entry of
+        its case, so then no one has changed it since that entry was recorded."""
+
+    @abstractmethod
     def seen_at(self, case_id: str, at: datetime) -> None:
         """The case's newest entry happened at ``at``, if that is later than its summary's."""
 
