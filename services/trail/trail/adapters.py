@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    JSON,
     Column,
     ColumnElement,
     Connection,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
-from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
+from disputes_shared.plumbing.column_types import UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.inbox import _insert_unless_present
 from disputes_shared.plumbing.locks import LockSpace, lock
@@ -49,6 +50,10 @@ from .domain import (
 from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
 T = TypeVar("T")
+# The trail's documents hold JSON values only (a payload is made plain as it is recorded,
+# ``handlers._plain``; the rest are texts and numbers): stored as they are, without the copy
+# ``JsonDocument`` makes of each to turn Decimals and dates into text.
+PlainDocument = JSON
 metadata = service_metadata()
 trail_entries = Table(
     "trail_entries", metadata,
@@ -61,14 +66,14 @@ trail_entries = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("causation_id", String(36)),
-    Column("payload", JsonDocument, nullable=False),
+    Column("payload", PlainDocument, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
     Column("signature", String(128), nullable=False),
     # How the entry is hashed (chain.py): 1 before free texts were salted, 2 since.
     Column("format", Integer, nullable=False, server_default="1"),
     # Format 2: the free texts and their salts, outside the chain so they can be erased.
-    Column("texts", JsonDocument),
+    Column("texts", PlainDocument),
     # Copied from a work-ending event's payload (outside the chain, which hashes the payload),
     # so the handoff view ranks each agency's stays on an index instead of parsing payloads.
     Column("worked_seconds", Float),
@@ -95,7 +100,7 @@ case_summaries = Table(
     Column("outcome", String(32), index=True),
     Column("amount_recovered", String(24)),
     Column("returns", Integer, nullable=False),
-    Column("anomalies", JsonDocument, nullable=False),
+    Column("anomalies", PlainDocument, nullable=False),
     # Null for a summary kept before these were: the case is replayed at its next event.
     Column("inspection_state", String(32)),
     Column("worker_ref", String(16)),
@@ -112,7 +117,7 @@ personal_data_reads = Table(
     Column("agency", String(32), nullable=False),
     Column("reader", String(200), nullable=False),
     Column("role", String(32), nullable=False),
-    Column("fields", JsonDocument, nullable=False),
+    Column("fields", PlainDocument, nullable=False),
     Column("purpose", String(32), nullable=False),
     Column("via", String(8), nullable=False),
 )
