@@ -50,7 +50,7 @@ test-faults: ## kill -9, broker restart, locked databases, PostgreSQL stopped, b
 		DISPUTES_HOSTILE_MESSAGES=$${DISPUTES_HOSTILE_MESSAGES:-90000} \
 		DISPUTES_HOSTILE_REQUESTS=$${DISPUTES_HOSTILE_REQUESTS:-12000} scripts/test.sh tests/faults
 
-test-replicas: ## two replicas of every service on PostgreSQL: one of each killed, clocks made due, a case held a minute (not in make test yet)
+test-replicas: ## two replicas of every service on PostgreSQL: one of each killed, clocks made due, a case held a minute (alone; also in make test)
 	@DISPUTES_FAULT_SEED=$${DISPUTES_FAULT_SEED:-random} DISPUTES_FAULT_CASES=$${DISPUTES_FAULT_CASES:-2000} \
 		scripts/test.sh tests/faults/test_faults.py -m replicas
 

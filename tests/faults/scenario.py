@@ -3,7 +3,8 @@ faults at random moments, then the counts that say whether anything was lost or 
 
 The faults are functions of a ``Run``; a greenthread of their own strikes with each in turn at
 a random moment (once a random share of the cases has ended) while the simulated staff keep
-working, so every fault strikes work in flight.
+working (and, where a run asks, more claims are filed as cases end), so every fault strikes
+work in flight.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlite3
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,11 +31,12 @@ import requests
 from kombu import Connection, Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, insert, make_url, text, update
+from sqlalchemy.engine import Connection as DatabaseConnection
 from sqlalchemy.pool import NullPool
 
 from disputes_cli import local
 from disputes_cli.demo import staff_round
-from disputes_cli.platform import Platform
+from disputes_cli.platform import RECEIVING_SERVICES, Platform
 from disputes_cli.staff import Action, Staff
 from disputes_cli.synthetic import PlannedCase, planned_cases
 from disputes_shared.contract.agencies import Agency, broker_user
@@ -390,31 +392,27 @@ def behind_the_unroutable(run: Run, stuck: dict[str, int], case_id: str) -> dict
 
 
 def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
-    """A transaction stalled for ``seconds`` holding a lock a service's work waits on (the
-    newest case's, or the trail's chain end), in a service drawn at random, or the one of
-    ``among`` that committed most in the last seconds (the stages cases are in move on as the
-    run goes): the transactions that need it give up at the lock timeout and are retried, every
-    replica's liveness answers all the while, every replica goes on with other cases, and the
-    service recovers when the lock goes. Records what each replica did meanwhile and which had
-    a transaction waiting on the lock."""
+    """A transaction stalled for ``seconds`` holding a lock a service's work waits on (see
+    ``hold_work``), in a service drawn at random, or the one of ``among`` that committed most
+    in the last seconds (the stages cases are in move on as the run goes): the transactions
+    that need it give up at the lock timeout and are retried, every replica's liveness answers
+    all the while, every replica goes on with other cases, and the service recovers when the
+    lock goes. Records what each replica did meanwhile and which had a transaction waiting on
+    the lock."""
     def fault(run: Run) -> str:
         assert run.postgres is not None, "the lock is PostgreSQL's"
         in_flight = run.strike()
         service = busiest_now(run, among) if among else run.rng.choice(sorted(run.database_urls))
-        newest = [] if service == "trail" else query(
-            run, service, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
-        if service != "trail" and not newest:  # nothing of its own published yet: hold the chain
-            service = "trail"
+        if service != "trail" and not query(run, service, "SELECT 1 FROM outbox LIMIT 1"):
+            service = "trail"  # nothing of its own published yet: hold the chain
         # The server must not end it as idle before the minute is up.
         engine = make_engine(run.database_urls[service], DatabaseTimeouts(idle_in_transaction=0))
         replicas = local.replicas_of(service)
         answered = probes = 0
+        staff_case = None
         try:
             with engine.begin() as held:
-                if service == "trail":
-                    lock(held, LockSpace.SEQUENCER, CHAIN_END)
-                else:
-                    lock(held, LockSpace.KEY, case_lock_name(newest[0][0]))
+                what, staff_case = hold_work(run, held, service)
                 before = {name: work_done(name) for name in replicas}
                 end = time.monotonic() + seconds
                 while time.monotonic() < end:
@@ -426,19 +424,67 @@ def hold_a_lock(seconds: float, among: Collection[str] | None = None) -> Fault:
                             answered += live.status_code == 200
                         except requests.RequestException:
                             pass
-                    run.waited_on_lock |= waiting_on_a_lock(run, service)
+                    waiting = waiting_on_a_lock(run, service)
+                    run.waited_on_lock |= waiting
+                    if waiting and staff_case:
+                        # Seen waiting: the staff turn to their other cases until the lock goes,
+                        # rather than lose each round to a command that waits on it.
+                        run.staff.reserve.add(staff_case)
                     eventlet.sleep(2)
                 run.done_during_lock = {name: work_done(name) - before[name] for name in replicas}
         finally:
             engine.dispose()
+            if staff_case:
+                run.staff.reserve.discard(staff_case)
         run.live_during_lock.append((answered, probes))
         done = ", ".join(f"{name} {d['deliveries']} events + {d['commands']} commands"
                          for name, d in run.done_during_lock.items())
-        return (f"{'the trail chain' if service == 'trail' else 'a case'} held in {service}'s "
-                f"database by a transaction stalled for {seconds:.0f}s: waited on by "
-                f"{', '.join(sorted(run.waited_on_lock)) or 'none'}; meanwhile {done}; alive "
-                f"{answered}/{probes} probes ({in_flight} in flight)")
+        return (f"{what} held in {service}'s database by a transaction stalled for {seconds:.0f}s: "
+                f"waited on by {', '.join(sorted(run.waited_on_lock)) or 'none'}; meanwhile "
+                f"{done}; alive {answered}/{probes} probes ({in_flight} in flight)")
     return fault
+
+
+def hold_work(run: Run, held: DatabaseConnection, service: str,
+              within: float = 30.0) -> tuple[str, str | None]:
+    """Take, in ``held``'s transaction, a lock that ``service``'s work is to wait on; returns
+    what is held, and the case if it is one its staff act on.
+
+    Where staff work the service's cases, one they act on at their next round, so a command of
+    theirs is certain to wait on it (the case it published an event for last may have nothing
+    left there): its lock taken, then the case checked to be still on their list (nothing of it
+    changes in the service without its lock), else given back. On the trail, the chain's end,
+    which every append waits on. Otherwise, or when no such case comes within ``within``
+    seconds, the case the service published an event for last."""
+    if service == "trail":
+        lock(held, LockSpace.SEQUENCER, CHAIN_END)
+        return "the trail chain", None
+    if service in RECEIVING_SERVICES:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            listed = staff_work(run, service)
+            for case_id in run.rng.sample(listed, min(3, len(listed))):
+                with held.begin_nested() as attempt:
+                    lock(held, LockSpace.KEY, case_lock_name(case_id))
+                    if case_id in staff_work(run, service):
+                        return "a case its staff act on next", case_id
+                    attempt.rollback()  # it moved on meanwhile: its lock given back
+            eventlet.sleep(1)
+    ((newest,),) = query(run, service, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
+    lock(held, LockSpace.KEY, case_lock_name(newest))
+    return "the case it published an event for last", None
+
+
+def staff_work(run: Run, service: str) -> list[str]:
+    """The cases of ``service`` its staff act on at their next round (those with a next step);
+    none while it does not answer (back from an earlier fault, say: the caller asks again)."""
+    try:
+        with Platform(timeout=20) as platform:
+            cases = platform.call(service, "open_cases")
+    except Exception as exc:  # as a staff round that fails is tried again
+        log(f"{service} did not list its cases ({type(exc).__name__}: {str(exc)[:120]})")
+        return []
+    return [case["case_id"] for case in cases if run.staff.next_step(service, case)]
 
 
 def busiest_now(run: Run, services: Collection[str], seconds: float = 15.0) -> str:
@@ -531,18 +577,17 @@ def published_events(run: Run) -> list[dict[str, Any]]:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def file_claims(run: Run, count: int, seed: int) -> None:
-    """File every claim over HTTP, as workers would: a refused connection or a 5xx is tried
-    again; only a 201 counts as filed."""
+def file_claims(run: Run, plans: Iterable[PlannedCase]) -> None:
+    """File each claim over HTTP, as workers would: a refused connection or a 5xx is tried
+    again, on the next intake replica; only a 201 counts as filed."""
     # Spread over intake's replicas, as a load balancer would.
     urls = [f"http://127.0.0.1:{local.port_of(name)}/v1/claims" for name in local.replicas_of("intake")]
     session = requests.Session()
 
     def file_one(number: int, plan: PlannedCase) -> tuple[str, PlannedCase]:
-        url = urls[number % len(urls)]
-        for _ in range(20):
+        for attempt in range(20):
             try:
-                response = session.post(url, json=plan.claim, timeout=60)
+                response = session.post(urls[(number + attempt) % len(urls)], json=plan.claim, timeout=60)
             except requests.RequestException:
                 eventlet.sleep(1)
                 continue
@@ -554,7 +599,17 @@ def file_claims(run: Run, count: int, seed: int) -> None:
         raise AssertionError("intake did not take a claim after 20 tries")
 
     pool = eventlet.GreenPool(8)
-    run.plans.update(pool.imap(file_one, itertools.count(), planned_cases(count, seed)))
+    run.plans.update(pool.imap(file_one, itertools.count(len(run.plans)), plans))
+
+
+def keep_filing(run: Run, plans: Iterator[PlannedCase], in_flight: int, until: Callable[[], bool],
+                deadline: float) -> None:
+    """File more of ``plans`` whenever fewer than ``in_flight`` cases are, until ``until()`` (or
+    the deadline): however fast the platform ends cases, work keeps coming."""
+    while not until() and time.monotonic() < deadline:
+        if (short := in_flight - run.in_flight()) > 0:
+            file_claims(run, itertools.islice(plans, short))
+        eventlet.sleep(1)
 
 
 def finished(state: dict[str, Any] | None) -> bool:
@@ -587,19 +642,22 @@ def work_cases(run: Run, deadline: float) -> None:
 
 def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout: float,
                  on_postgres: bool = False, replicas: int = 1,
-                 at_start: list[Fault] | None = None) -> dict[str, Any]:
+                 at_start: list[Fault] | None = None, keep_in_flight: int = 0) -> dict[str, Any]:
     """File ``count`` claims, strike with each fault in turn at random moments while the staff
     work the cases (those ``at_start`` first, as soon as the claims are filed), then count. The
     services' databases are SQLite files, or with ``on_postgres`` databases on a PostgreSQL
     server of the run's own; each service runs as ``replicas`` processes (on PostgreSQL only).
-    Returns the row of the results table."""
+    With ``keep_in_flight``, more claims (twice ``count`` more at the most) are filed whenever
+    fewer cases than that are in flight, until the last fault has ended: on a machine that ends
+    cases fast, the first ones would be over before the last faults strike. Returns the row of
+    the results table."""
     from disputes_cli.sandbox import sandbox_platform, scratch_postgres_databases
 
     rng = random.Random(seed)
     broker = PrivateBroker()
     try:
         broker.start()
-        room_for_every_case(count, broker.root)
+        room_for_every_case(count + keep_in_flight, broker.root)  # more are filed only as some end
         keep = bool(os.environ.get("DISPUTES_FAULT_KEEP_STATE"))
         with ExitStack() as stack:
             postgres, database_urls = None, {}
@@ -617,7 +675,8 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
             log(f"{name}: services' logs and databases in {env['DISPUTES_STATE_DIR']}"
                 + ("" if keep else " (removed afterwards)"))
             started = time.monotonic()
-            file_claims(run, count, seed)
+            plans = iter(planned_cases(3 * count if keep_in_flight else count, seed))
+            file_claims(run, itertools.islice(plans, count))
             log(f"{name}: {len(run.plans)} claims filed in {time.monotonic() - started:.0f}s")
 
             # Each fault strikes once a random share of the cases has ended, so faults find
@@ -641,9 +700,14 @@ def run_scenario(name: str, count: int, seed: int, faults: list[Fault], timeout:
                     run.staff.holding = False
 
             striker = eventlet.spawn(strike)
+            filer = eventlet.spawn(keep_filing, run, plans, keep_in_flight,
+                                   lambda: striker.dead or run.work_over, started + timeout)
             work_cases(run, started + timeout)
             run.work_over = True
             striker.wait()  # every fault done (and raised, had one failed)
+            filer.wait()
+            if len(run.plans) > count:
+                log(f"{name}: {len(run.plans) - count} more claims filed while the faults struck")
             if len(run.ended) < len(run.plans):  # the last fault may have struck at the end
                 work_cases(run, time.monotonic() + 120)
             row = count_outcome(name, run)

@@ -7,8 +7,9 @@ case must have reached the state its path says, none lost, no effect applied twi
 message parked with its reason, every service consuming.
 
 ``DISPUTES_FAULT_CASES`` changes the size: 800 by default (``make test``, within its time),
-2000 in ``make test-faults``; the replicas' scenario runs a quarter of that (twice the
-processes on the same two cores). ``DISPUTES_FAULT_SEED`` fixes the
+2000 in ``make test-faults``; the replicas' scenario files a quarter of that (twice the
+processes on the same two cores), then more while its faults strike whenever few cases are in
+flight, so that each fault finds work coming on a fast machine too. ``DISPUTES_FAULT_SEED`` fixes the
 randomness: by default the pinned ``PINNED_SEED`` (what ``make test`` and CI run, so a red run
 is the code's doing, not the draw's); ``random`` draws a new one (``make test-faults``). The
 seed is printed before each scenario starts and with its table, so any run can be repeated.
@@ -53,7 +54,7 @@ TIMEOUT = 120 + CASES * 0.4  # seconds for the cases to end, faults included
 def check(row: dict, cases: int = CASES, replicas: int = 1) -> None:
     log(f"seed {SEED}\n{table([row])}")
     assert row["lost"] == 0, row
-    assert row["reached_expected_state"] == row["cases_filed"] == cases, row
+    assert row["reached_expected_state"] == row["cases_filed"] >= cases, row  # more filed meanwhile
     assert row["duplicated_effects"] == 0, row
     assert row["dead_lettered_with_reason"] == row["bad_messages_injected"], row
     assert row["other_dead_letters"] == 0, row
@@ -108,7 +109,7 @@ REPLICA_CASES = max(50, CASES // 4)
 REPLICA_TIMEOUT = 240 + REPLICA_CASES * 0.6  # the minutes of the clocks and the held case included
 
 
-@pytest.mark.replicas  # not in make test yet: see docs/testing.md
+@pytest.mark.replicas  # alone: make test-replicas
 @pytest.mark.timeout(REPLICA_TIMEOUT + 600)
 def test_two_replicas_of_every_service_one_killed_and_a_case_held_a_minute_lose_nothing(results):
     """Capacity by replicas, on PostgreSQL: two processes of every service on one database and
@@ -123,7 +124,8 @@ def test_two_replicas_of_every_service_one_killed_and_a_case_held_a_minute_lose_
     faults = [hold_a_lock(seconds=60, among=RECEIVING_SERVICES)] + [kill_and_restart(s) for s in order]
     row = run_scenario("two replicas each: one of each killed; clocks made due; a case held a "
                        "minute", REPLICA_CASES, SEED + 3, faults, REPLICA_TIMEOUT, on_postgres=True,
-                       replicas=2, at_start=[clocks_come_due(count=20)])  # mediation runs early
+                       replicas=2, at_start=[clocks_come_due(count=20)],  # mediation runs early
+                       keep_in_flight=REPLICA_CASES // 10)  # a fast machine ends the first ones early
     results.append(row)
     check(row, cases=REPLICA_CASES, replicas=2)
     assert row["out_of_order"] == 0, row

@@ -5,6 +5,7 @@ each case's events once and in publish order (docs/design.md, "Ordering per case
 
 from __future__ import annotations
 
+import itertools
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -119,10 +121,33 @@ def test_a_requeued_delivery_comes_back_behind_those_already_handed_out(amqp_uri
 CASES, PER_CASE, KILLS = 4, 40, 5
 
 
-def start_replica(amqp_uri: str, database_url: str) -> subprocess.Popen[bytes]:
+def start_replica(amqp_uri: str, database_url: str,
+                  seconds_per_event: float = 0.005) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tests.support.replica",
-                             uri_of(amqp_uri, Agency.MEDIATION), database_url],
+                             uri_of(amqp_uri, Agency.MEDIATION), database_url, str(seconds_per_event)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def publish_cases(amqp_uri: str, prefix: str, cases: int, per_case: int) -> None:
+    """``per_case`` dossiers for each of ``cases`` cases (``prefix-N``) to mediation, sent as
+    intake sends them, the cases interleaved; each carries its place in its case as reason."""
+    with Connection(uri_of(amqp_uri, Agency.INTAKE)) as connection:
+        producer = Producer(connection.channel())
+        for sequence in range(per_case):
+            for case in range(cases):
+                envelope = dossier_envelope(case_id=f"{prefix}-{case}",
+                                            handoff_id=str(uuid.uuid4()), reason=str(sequence))
+                exchange, routing_key = route(envelope)
+                producer.publish(encode(envelope), exchange=exchange, routing_key=routing_key,
+                                 content_type="application/json", content_encoding="utf-8",
+                                 delivery_mode=2, message_id=envelope.event_id,
+                                 user_id=connection.userid, headers=case_headers(envelope.case_id))
+
+
+def assert_applied_once_in_order(rows: list[Any], prefix: str, cases: int, per_case: int) -> None:
+    for case in range(cases):
+        assert [row.sequence for row in rows if row.case_id == f"{prefix}-{case}"] \
+            == list(range(per_case)), case
 
 
 def applied_so_far(database_url: str) -> list[Any]:
@@ -134,52 +159,78 @@ def applied_so_far(database_url: str) -> list[Any]:
         engine.dispose()
 
 
+@contextmanager
+def replicas_on_one_database(name: str) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A scratch PostgreSQL database with the replicas' tables, and the list of replica
+    processes the test starts on it, killed at the end (before the database is dropped)."""
+    with scratch_postgres_databases([name], prefix="it") as urls:
+        engine = make_engine(urls[name])
+        replica.metadata.create_all(engine)
+        engine.dispose()
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            yield urls[name], processes
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+
+
 def test_replicas_killed_mid_stream_again_and_again_apply_each_cases_events_once_in_order(amqp_uri):
     """Two replicas share the shards and one database; the active one is killed (SIGKILL) while
     it holds deliveries of every case, unsettled and mid-transaction, and started again, five
     times. Every case's events are applied once each, in publish order."""
-    with scratch_postgres_databases(["failover"], prefix="it") as urls:
-        url = urls["failover"]
-        engine = make_engine(url)
-        replica.metadata.create_all(engine)
-        engine.dispose()
-        intake = uri_of(amqp_uri, Agency.INTAKE)
-        with Connection(intake) as connection:
-            producer = Producer(connection.channel())
-            for sequence in range(PER_CASE):
-                for case in range(CASES):
-                    envelope = dossier_envelope(case_id=f"LD-FAILOVER-{case}",
-                                                handoff_id=str(uuid.uuid4()), reason=str(sequence))
-                    exchange, routing_key = route(envelope)
-                    producer.publish(encode(envelope), exchange=exchange, routing_key=routing_key,
-                                     content_type="application/json", content_encoding="utf-8",
-                                     delivery_mode=2, message_id=envelope.event_id,
-                                     user_id=connection.userid, headers=case_headers(envelope.case_id))
-        replicas = [start_replica(amqp_uri, url), start_replica(amqp_uri, url)]
+    with replicas_on_one_database("failover") as (url, replicas):
+        publish_cases(amqp_uri, "LD-FAILOVER", CASES, PER_CASE)
+        replicas += [start_replica(amqp_uri, url), start_replica(amqp_uri, url)]
         killed: list[int] = []
-        try:
-            for _ in range(KILLS):
-                # The replica applying now (the active one of the shards) once it has applied a
-                # few since the last kill: it holds deliveries of every case, some mid-way.
-                since = len(applied_so_far(url))
-                latest = eventually(lambda since=since: (len(rows := applied_so_far(url)) >= since + 8
-                                                         and rows[-1].replica), timeout=60)
-                victim = next(i for i, process in enumerate(replicas) if process.pid == latest)
-                replicas[victim].send_signal(signal.SIGKILL)
-                replicas[victim].wait()
-                killed.append(latest)
-                replicas[victim] = start_replica(amqp_uri, url)
-            eventually(lambda: len(applied_so_far(url)) >= CASES * PER_CASE, timeout=60)
-            eventually(lambda: inbox_depth(amqp_uri, Agency.MEDIATION) == 0)
-        finally:
-            for process in replicas:
-                process.send_signal(signal.SIGKILL)
-                process.wait()
+        for _ in range(KILLS):
+            # The replica applying now (the active one of the shards) once it has applied a
+            # few since the last kill: it holds deliveries of every case, some mid-way.
+            since = len(applied_so_far(url))
+            latest = eventually(lambda since=since: (len(rows := applied_so_far(url)) >= since + 8
+                                                     and rows[-1].replica), timeout=60)
+            victim = next(i for i, process in enumerate(replicas) if process.pid == latest)
+            replicas[victim].send_signal(signal.SIGKILL)
+            replicas[victim].wait()
+            killed.append(latest)
+            replicas[victim] = start_replica(amqp_uri, url)
+        eventually(lambda: len(applied_so_far(url)) >= CASES * PER_CASE, timeout=60)
+        eventually(lambda: inbox_depth(amqp_uri, Agency.MEDIATION) == 0)
         rows = applied_so_far(url)
     assert len(killed) == KILLS and set(killed) < {row.replica for row in rows}  # each killed mid-stream
-    for case in range(CASES):
-        assert [row.sequence for row in rows if row.case_id == f"LD-FAILOVER-{case}"] \
-            == list(range(PER_CASE)), case
+    assert_applied_once_in_order(rows, "LD-FAILOVER", CASES, PER_CASE)
+
+
+SHARING_CASES, SHARING_PER_CASE = 64, 40
+
+
+def test_a_replica_that_joins_takes_its_share_of_the_shards_and_each_case_stays_in_order(amqp_uri):
+    """One replica applies every shard; a second one starts: the first hands it shards beyond
+    its share (half of four), one at a time, while both go on. From then on both apply events,
+    each on the shards it holds, and every case's events are applied once each, in publish order
+    (a shard changes hands only with none of its deliveries running)."""
+    with replicas_on_one_database("sharing") as (url, replicas):
+        publish_cases(amqp_uri, "LD-SHARING", SHARING_CASES, SHARING_PER_CASE)
+        replicas.append(start_replica(amqp_uri, url, seconds_per_event=0.1))
+        eventually(lambda: len(applied_so_far(url)) >= 200, timeout=60)
+        joined_at = len(applied_so_far(url))
+        replicas.append(start_replica(amqp_uri, url, seconds_per_event=0.1))
+        eventually(lambda: len(applied_so_far(url)) >= SHARING_CASES * SHARING_PER_CASE, timeout=180)
+        eventually(lambda: inbox_depth(amqp_uri, Agency.MEDIATION) == 0)
+        rows = applied_so_far(url)
+    first, second = (process.pid for process in replicas)
+    assert {row.replica for row in rows[:joined_at]} == {first}
+    after = rows[joined_at:]
+    by_second = sum(row.replica == second for row in after)
+    # The second replica took shards (one shard is about a quarter of the events), and the first
+    # went on with its own.
+    assert len(after) // 5 <= by_second <= len(after) - len(after) // 5, (by_second, len(after))
+    for case in range(SHARING_CASES):
+        # A case changed hands at most once, with its shard, between two of its events.
+        appliers = [row.replica for row in after if row.case_id == f"LD-SHARING-{case}"]
+        assert sum(a != b for a, b in itertools.pairwise(appliers)) <= 1, (case, appliers)
+    assert_applied_once_in_order(rows, "LD-SHARING", SHARING_CASES, SHARING_PER_CASE)
 
 
 def test_an_event_that_comes_after_a_later_one_of_its_case_is_counted_and_applied_as_its_case_allows(

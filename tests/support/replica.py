@@ -1,8 +1,9 @@
 """A replica of a platform service in a process of its own, to be killed with SIGKILL: it
 consumes the mediation inbox (every shard) with the platform's consumer and applies each event
 once (``apply_once``) on a shared database, recording the order it applied each case's events.
+It answers RPC as every service does: its replicas are counted on its RPC queue.
 
-``python -m tests.support.replica AMQP_URI DATABASE_URL``
+``python -m tests.support.replica AMQP_URI DATABASE_URL [SECONDS PER EVENT]``
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from disputes_shared.clocks.wall import SystemClock  # noqa: E402
 from disputes_shared.contract.agencies import Agency  # noqa: E402
 from disputes_shared.contract.envelope import Envelope  # noqa: E402
 from disputes_shared.plumbing.engine import make_engine  # noqa: E402
-from disputes_shared.plumbing.messaging import consume_events  # noqa: E402
+from disputes_shared.plumbing.messaging import consume_events, rpc  # noqa: E402
 from disputes_shared.plumbing.tables import add_plumbing_tables  # noqa: E402
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork  # noqa: E402
 from disputes_shared.ports import apply_once  # noqa: E402
@@ -49,8 +50,11 @@ class UnitsOfWork(DependencyProvider):
         return lambda: SqlUnitOfWork(self.engine, plumbing, SystemClock())
 
 
+SECONDS_PER_EVENT = [0.005]
+
+
 def record_applied(uow: Any, envelope: Envelope) -> str:
-    eventlet.sleep(0.005)  # inside the transaction, holding the case: a kill lands mid-way
+    eventlet.sleep(SECONDS_PER_EVENT[0])  # inside the transaction, holding the case: a kill lands mid-way
     uow.connection.execute(insert(applied).values(
         case_id=envelope.case_id, sequence=int(envelope.payload["reason"]), replica=os.getpid()))
     return "handled"
@@ -64,8 +68,14 @@ class Replica:
     def on_event(self, envelope: Envelope) -> str:
         return apply_once(self.storage, self.name, envelope, record_applied)
 
+    @rpc
+    def ping(self) -> str:
+        return "pong"
 
-def main(amqp_uri: str, database_url: str) -> None:
+
+def main(amqp_uri: str, database_url: str, seconds_per_event: str | None = None) -> None:
+    if seconds_per_event is not None:
+        SECONDS_PER_EVENT[0] = float(seconds_per_event)
     container = ServiceContainer(Replica, {
         "AMQP_URI": amqp_uri, "DATABASE_URL": database_url, "serializer": "json",
         "max_workers": 10, "EVENT_RETRY_DELAYS": [0.05, 0.1, 0.2]})
@@ -74,4 +84,4 @@ def main(amqp_uri: str, database_url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

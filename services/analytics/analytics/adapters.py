@@ -9,7 +9,7 @@ from sqlalchemy import Column, Connection, Float, Index, Integer, String, Table,
 
 from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.inbox import _insert_unless_present
+from disputes_shared.plumbing.inbox import insert_unless_present
 from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
@@ -140,7 +140,7 @@ class SqlFoldedEvents(FoldedEvents):
         self.table = table
 
     def claim(self, event_id: str) -> bool:
-        result = self.connection.execute(_insert_unless_present(self.connection.dialect.name, self.table),
+        result = self.connection.execute(insert_unless_present(self.connection.dialect.name, self.table),
                                          {"event_id": event_id})
         return result.rowcount == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
 from disputes_shared.plumbing.column_types import UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
-from disputes_shared.plumbing.inbox import _insert_unless_present
+from disputes_shared.plumbing.inbox import insert_unless_present
 from disputes_shared.plumbing.locks import LockSpace, lock
 from disputes_shared.plumbing.repositories import KEY_PARAMETER, DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
@@ -129,10 +130,10 @@ assert handoffs is not None
 # an index instead of working each one out from two timestamps at every read.
 handoffs.append_column(Column("wait_seconds", Float))
 ANSWERED = text("wait_seconds IS NOT NULL")
-# The counts by status and agency pair and the oldest pending, read from the index alone; the
-# cases by their returns; and each pair's waits in order.
+# The counts by status and agency pair, of the waits kept among them and the oldest pending, read
+# from the index alone; the cases by their returns; and each pair's waits in order.
 Index("ix_handoffs_status_pair", handoffs.c.status, handoffs.c.from_agency, handoffs.c.to_agency,
-      handoffs.c.requested_at)
+      handoffs.c.requested_at, handoffs.c.wait_seconds)
 Index("ix_handoffs_status_case", handoffs.c.status, handoffs.c.case_id)
 Index("ix_handoffs_waits", handoffs.c.from_agency, handoffs.c.to_agency, handoffs.c.wait_seconds,
       sqlite_where=ANSWERED, postgresql_where=ANSWERED)
@@ -165,18 +166,22 @@ def _append_after(dialect: str) -> Any:
         [c.name for c in columns], select(*values).where(func.coalesce(end, GENESIS) == bindparam(END_PARAMETER)))
 
 
+def group_counts(connection: Connection, keys: list[Any], value: ColumnElement[Any]) -> dict[tuple[Any, ...], int]:
+    """How many values (``value`` not null) each group of ``keys`` has, none left out."""
+    counted = connection.execute(select(*keys, func.count()).where(value.is_not(None)).group_by(*keys)).all()
+    return {tuple(group): count for *group, count in counted}
+
+
 def ranked_groups(connection: Connection, keys: list[Any], value: ColumnElement[Any],
-                  percentiles: Iterable[int]) -> dict[tuple[Any, ...], RankedValues]:
-    """Each group of ``keys``: how many values it has (``value`` not null), and those at the
-    ranks its percentiles and maximum need. Meant for an index on ``keys`` then ``value``: the
-    groups are counted on it, and each value is read at its place in the group's order,
-    counted from the nearer end, so a group of a million values is never sorted nor sent.
-    (SQLite has no percentile; the same queries on PostgreSQL keep one definition of the
-    figures.)"""
+                  percentiles: Iterable[int], counts: dict[tuple[Any, ...], int]) -> dict[tuple[Any, ...], RankedValues]:
+    """Each group of ``keys`` with values (``counts``: how many, ``value`` not null): those at
+    the ranks its percentiles and maximum need. Meant for an index on ``keys`` then ``value``:
+    each value is read at its place in the group's order, counted from the nearer end, so a
+    group of a million values is never sorted nor sent. (SQLite has no percentile; the same
+    queries on PostgreSQL keep one definition of the figures.)"""
     known = value.is_not(None)
-    counted = connection.execute(select(*keys, func.count()).where(known).group_by(*keys)).all()
     found = {}
-    for *group, count in counted:
+    for group, count in counts.items():
         where = [known, *(key == named for key, named in zip(keys, group, strict=True))]
         at_rank: dict[int, float] = {}
         for first, last in rank_runs(ranks_wanted(count, percentiles)):
@@ -188,7 +193,7 @@ def ranked_groups(connection: Connection, keys: list[Any], value: ColumnElement[
             values = connection.execute(select(value).where(*where).order_by(order)
                                         .offset(skip).limit(last - first + 1)).scalars()
             at_rank.update(zip(ranks, map(float, values), strict=True))
-        found[tuple(group)] = RankedValues(count, at_rank)
+        found[group] = RankedValues(count, at_rank)
     return found
 
 
@@ -238,7 +243,9 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
 
     def work_tallies(self) -> dict[str, RankedValues]:
         c = self.table.c
-        found = ranked_groups(self.connection, [c.source_agency], c.worked_seconds, WORK_PERCENTILES)
+        agency = [c.source_agency]
+        found = ranked_groups(self.connection, agency, c.worked_seconds, WORK_PERCENTILES,
+                              group_counts(self.connection, agency, c.worked_seconds))
         return {agency: values for (agency,), values in found.items()}
 
     def count(self, *where: Any) -> int:
@@ -286,7 +293,7 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
         return self.find()
 
     def add_unless_known(self, handoff: Handoff) -> None:
-        self.connection.execute(_insert_unless_present(self.connection.dialect.name, self.table), self._row(handoff))
+        self.connection.execute(insert_unless_present(self.connection.dialect.name, self.table), self._row(handoff))
 
     def _row(self, obj: Handoff) -> dict[str, Any]:
         return {**super()._row(obj), "wait_seconds": obj.wait_seconds}
@@ -294,17 +301,22 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def pair_tallies(self) -> list[PairTally]:
         c = self.table.c
         pair = [c.from_agency, c.to_agency]
-        # By status first, as the index has them: a handful of rows, the oldest pending among them.
+        # By status first, as the index has them: a handful of rows, the oldest pending among
+        # them, and how many waits each pair keeps (so the waits' index is not counted again).
         counted = self.connection.execute(
-            select(c.status, *pair, func.count(), func.min(c.requested_at)).group_by(c.status, *pair)).all()
+            select(c.status, *pair, func.count(), func.min(c.requested_at), func.count(c.wait_seconds))
+            .group_by(c.status, *pair)).all()
         tallies: dict[tuple[str, str], dict[str, Any]] = {}
-        for status, source, target, count, oldest in map(tuple, counted):
+        waits_kept: dict[tuple[Any, ...], int] = defaultdict(int)
+        for status, source, target, count, oldest, kept in map(tuple, counted):
             tally = tallies.setdefault((str(source), str(target)), {"oldest_pending": None})
             tally[str(status)] = count
             if status == HandoffStatus.PENDING:
                 tally["oldest_pending"] = oldest
+            if kept:
+                waits_kept[(source, target)] += kept
         waits = {(str(source), str(target)): values for (source, target), values
-                 in ranked_groups(self.connection, pair, c.wait_seconds, WAIT_PERCENTILES).items()}
+                 in ranked_groups(self.connection, pair, c.wait_seconds, WAIT_PERCENTILES, waits_kept).items()}
 
         def counted_as(tally: dict[str, Any], status: HandoffStatus) -> int:
             return int(tally.get(str(status), 0))

@@ -20,7 +20,7 @@ from ..ports import Inbox, InboxClaim
 
 
 @functools.cache
-def _insert_unless_present(dialect: str, table: Table) -> Any:
+def insert_unless_present(dialect: str, table: Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` in the databases the platform runs on."""
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -41,7 +41,7 @@ def _insert_returning_mark(dialect: str, table: Table) -> Any:
             .where(c.consumer == bindparam("of_consumer"), c.case_id == bindparam("of_case"),
                    c.source_agency == bindparam("of_source"), c.event_id != bindparam("not_event"))
             .scalar_subquery())
-    return _insert_unless_present(dialect, table).returning(mark)
+    return insert_unless_present(dialect, table).returning(mark)
 
 
 class SqlInbox(Inbox):
@@ -61,7 +61,7 @@ class SqlInbox(Inbox):
                "case_sequence": envelope.case_sequence}
         dialect = self.connection.dialect.name
         if envelope.case_sequence is None:
-            result = self.connection.execute(_insert_unless_present(dialect, self.table), row)
+            result = self.connection.execute(insert_unless_present(dialect, self.table), row)
             return InboxClaim(new=result.rowcount == 1)
         returned = self.connection.execute(_insert_returning_mark(dialect, self.table), {
             **row, "of_consumer": consumer, "of_case": envelope.case_id,

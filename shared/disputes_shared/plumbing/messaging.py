@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import socket
 import time
 import traceback
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -25,7 +27,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
-from nameko.rpc import Rpc, RpcConsumer
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -134,28 +136,139 @@ class SettlingQueueConsumer(QueueConsumer):
             log.warning("could not requeue (connection lost: %s); the broker redelivers", exc)
 
 
+# How the replicas of a service share its inbox's shards (see ``RawQueueConsumer``): how often a
+# replica compares the shards it applies with its share, and for how long after its last
+# delivery a shard counts as one it applies.
+SHARE_CHECK_SECONDS = 2.0
+APPLYING_SECONDS = 10.0
+
+
+def share_of_shards(shards: int, replicas: int) -> int:
+    """How many of an inbox's shards one replica applies at most, the service running
+    ``replicas`` replicas: its fair share, rounded up so that every shard has a replica."""
+    return math.ceil(shards / max(1, replicas))
+
+
+@dataclass
+class Shard:
+    """One shard of the inbox as this replica consumes it: on a channel of its own, so that it
+    can be handed to another replica alone."""
+
+    queue: Any
+    provider: Any
+    channel: Any
+    last_delivery: float = -math.inf
+    handing_over: bool = False
+
+
 class RawQueueConsumer(SettlingQueueConsumer):
     """The queue consumer of events, except that kombu does not decode the body: a body it could
     not decode would kill the consumer thread. The contract decodes and validates it instead.
 
-    It stops by closing its channel, never by cancelling its consumers: a shard's next consumer
-    (another replica) becomes active the moment this one is cancelled, while this one still
-    holds deliveries unsettled, and would apply a case's later events before them. A closed
-    channel hands every unsettled delivery back at once, before the next consumer is activated;
-    one that was running here is redelivered there and dropped by the inbox."""
+    It consumes every shard, each on its own channel, and lets a shard go by closing its channel,
+    never by cancelling its consumer: a shard's next consumer (another replica) becomes active the
+    moment this one is cancelled, while this one still holds deliveries unsettled, and would
+    apply a case's later events before them. A closed channel hands every unsettled delivery back
+    at once, in order, before the next consumer is activated; one that was running here is
+    redelivered there and dropped by the inbox.
+
+    Replicas share the shards: each consumes every shard (the broker makes one consumer per
+    shard active, and the next on failover), and one that applies more than its share
+    (``share_of_shards``; the replicas are the consumers of the service's RPC queue) hands a
+    shard over: it starts none of the shard's deliveries, waits for those running to settle,
+    closes the shard's channel and consumes the shard again, behind the replicas waiting.
+    """
 
     _channel: Any = None
+    _replica_probe: Any = None
+    _next_share_check = 0.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shards: dict[str, Shard] = {}
+        self._shard_by_channel: dict[Any, Shard] = {}
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         self._channel = channel
+        self._shards, self._shard_by_channel = {}, {}
+        self._replica_probe = None
         for provider in self._providers:
-            consumer = PlainConsumer(
-                channel, queues=provider.queues, on_decode_error=self.on_decode_error,
-                on_message=partial(self.handle_message, provider, None),
-            )
-            consumer.qos(prefetch_count=self.prefetch_count)
-            self._consumers[provider] = consumer
-        return self._consumers.values()
+            for queue in provider.queues:
+                self._consume_shard(provider, queue)
+            self._consumers[provider] = [queue.name for queue in provider.queues]
+        return []  # each shard's consumer is on its own channel, consuming already
+
+    def _consume_shard(self, provider: Any, queue: Any) -> None:
+        channel = self._channel.connection.channel()
+        consumer = PlainConsumer(
+            channel, queues=[queue], on_decode_error=self.on_decode_error,
+            on_message=partial(self.handle_message, provider, None),
+        )
+        consumer.qos(prefetch_count=self.prefetch_count)
+        consumer.consume()
+        shard = Shard(queue, provider, channel)
+        self._shards[queue.name] = shard
+        self._shard_by_channel[channel] = shard
+
+    def handle_message(self, provider: Any, body: Any, message: Message) -> None:
+        shard = self._shard_by_channel.get(message.channel)
+        if shard is not None:
+            shard.last_delivery = time.monotonic()
+        super().handle_message(provider, body, message)
+
+    def holds(self, message: Message) -> bool:
+        """The message came on a shard this replica still applies: not one it is handing over,
+        nor one whose channel is closed (its unsettled deliveries are back with the broker)."""
+        shard = self._shard_by_channel.get(message.channel)
+        return shard is not None and not shard.handing_over
+
+    def on_iteration(self) -> None:
+        super().on_iteration()
+        if self.should_stop:
+            return
+        self._hand_over_settled_shards()
+        now = time.monotonic()
+        if now >= self._next_share_check:
+            self._next_share_check = now + SHARE_CHECK_SECONDS
+            self._hand_over_beyond_share(now)
+
+    def _hand_over_beyond_share(self, now: float) -> None:
+        replicas = self._replicas()
+        for provider in self._providers:
+            if provider.in_one_lane:  # its lane spans the shards: it keeps what it has
+                continue
+            shards = [s for s in self._shards.values() if s.provider is provider]
+            if any(s.handing_over for s in shards):
+                continue
+            applying = [s for s in shards if now - s.last_delivery < APPLYING_SECONDS]
+            metrics = provider.metrics_registry.metrics
+            metrics.inbox_shards_applying.labels(str(provider.agency)).set(len(applying))
+            if len(applying) > share_of_shards(len(shards), replicas):
+                # The one that settles soonest: its channel closes once none of it runs.
+                shard = min(applying, key=lambda s: (provider.running_on(s.channel), s.queue.name))
+                log.info("applying %d of %d shards with %d replicas: handing %s over",
+                         len(applying), len(shards), replicas, shard.queue.name)
+                shard.handing_over = True
+                metrics.inbox_shards_handed_over.labels(str(provider.agency)).inc()
+
+    def _hand_over_settled_shards(self) -> None:
+        for shard in list(self._shards.values()):
+            if shard.handing_over and shard.provider.running_on(shard.channel) == 0:
+                del self._shard_by_channel[shard.channel]
+                _close_quietly(shard.channel)
+                self._consume_shard(shard.provider, shard.queue)
+
+    def _replicas(self) -> int:
+        """The service's replicas running: its RPC queue's consumers (one per replica; a
+        shard's queue counts only its active consumer). 1 when that cannot be told."""
+        name = RPC_QUEUE_TEMPLATE.format(self.container.service_name)
+        try:
+            if self._replica_probe is None or not self._replica_probe.is_open:
+                self._replica_probe = self._channel.connection.channel()
+            return max(1, self._replica_probe.queue_declare(name, passive=True).consumer_count)
+        except Exception as exc:  # no RPC queue (the broker closes the channel): alone
+            log.debug("could not count the replicas on %s: %s", name, exc)
+            return 1
 
     def _cancel_consumers_if_requested(self) -> None:
         removals: dict[Any, Any] = dict(self._pending_remove_providers)
@@ -165,8 +278,11 @@ class RawQueueConsumer(SettlingQueueConsumer):
         for provider in removals:
             provider.hand_back()
             self._consumers.pop(provider)
-        if self._channel is not None:
-            _close_quietly(self._channel)  # in the consumer's own thread: a clean close
+        for shard in list(self._shards.values()):
+            if shard.provider in removals:  # in the consumer's own thread: a clean close
+                del self._shards[shard.queue.name]
+                self._shard_by_channel.pop(shard.channel, None)
+                _close_quietly(shard.channel)
         for removed in removals.values():
             removed.send()
 
@@ -216,6 +332,7 @@ class EventConsumer(Consumer):
         self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
         self._keys: KeyManagement | None = None
         self._handed_back = False
+        self._running: Counter[Any] = Counter()  # deliveries being handled, by channel
 
     def keys(self) -> KeyManagement:
         """The service's key management, made on first need (parking or opening a dossier)."""
@@ -251,8 +368,8 @@ class EventConsumer(Consumer):
             self._publisher.close()
 
     def handle_message(self, body: Any, message: Message) -> None:
-        if self._handed_back:
-            return
+        if self._handed_back or not self.queue_consumer.holds(message):
+            return  # the broker takes it back with the channel
         count = near_delivery_limit(message.headers)
         if count is not None and self.seals_when_parking(message):
             # Handled now, a crash would leave the broker to park it at its limit, as sent.
@@ -288,16 +405,39 @@ class EventConsumer(Consumer):
         that is waiting its turn or a retry; the shard's next consumer has it."""
         self._handed_back = True
 
+    def running_on(self, channel: Any) -> int:
+        """Deliveries from the channel being handled now (retries waiting their time excluded)."""
+        return self._running[channel]
+
     def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
         if self._handed_back:
             return
+        if not self.queue_consumer.holds(message):
+            self._drop_case(envelope)
+            return
+        self._running[message.channel] += 1
         try:
             self.container.spawn_worker(
                 self, (envelope,), {}, context_data=self.unpack_message_headers(message),
                 handle_result=partial(self._handled, message, envelope, attempt))
         except ContainerBeingKilled:
+            self._no_longer_running(message)
             self.queue_consumer.requeue_message(message)
             self._give_back_case(envelope)
+
+    def _no_longer_running(self, message: Message) -> None:
+        self._running[message.channel] -= 1
+        if not self._running[message.channel]:
+            del self._running[message.channel]
+
+    def _drop_case(self, envelope: Envelope) -> None:
+        """The delivery's shard was handed to another replica (its channel closed, or closing):
+        the broker has it back, with the case's waiting ones. Those of a shard held again since
+        (a case's shard can come back while a retry waits) start in their order."""
+        lane = self._lane_of(envelope)
+        for waiting in self._lanes.give_back(lane):
+            if self.queue_consumer.holds(waiting[1]) and self._lanes.admit(lane, waiting):
+                self._attempt(*waiting, attempt=1)
 
     def _lane_of(self, envelope: Envelope) -> str:
         return "" if self.in_one_lane else envelope.case_id
@@ -318,6 +458,13 @@ class EventConsumer(Consumer):
 
     def _handled(self, message: Message, envelope: Envelope, attempt: int, worker_ctx: Any,
                  result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
+        try:
+            return self._settle(message, envelope, attempt, result, exc_info)
+        finally:  # acked or parked by now, or requeued, or held for a retry
+            self._no_longer_running(message)
+
+    def _settle(self, message: Message, envelope: Envelope, attempt: int, result: Any,
+                exc_info: Any) -> tuple[Any, Any]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             self._next_of_case(envelope)
@@ -389,7 +536,7 @@ class EventConsumer(Consumer):
         if self.park_and_ack(message, reason, requeue_if_not_parked=False):
             return
         delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
-        if attempt > len(delays) or self._handed_back:
+        if attempt > len(delays) or self._handed_back or not self.queue_consumer.holds(message):
             self.queue_consumer.requeue_message(message)
             return
         self.container.spawn_managed_thread(partial(self._park_later, message, reason, attempt, delays[attempt - 1]))

@@ -89,6 +89,14 @@ class PlatformMetrics:
             "broker or a consumer did not keep the case's order); 0 is the norm",
             ["agency", "source_agency"], registry=r)
         self.events_overtaken.labels(agency, agency)  # at 0 from the start, for the alert
+        self.inbox_shards_applying = Gauge(
+            "disputes_inbox_shards_applying",
+            "Shards of the agency's inbox this replica applied events from in the last seconds "
+            "(the replicas of a service share the shards)", ["agency"], registry=r)
+        self.inbox_shards_handed_over = Counter(
+            "disputes_inbox_shards_handed_over_total",
+            "Shards this replica handed to another replica, applying more than its share",
+            ["agency"], registry=r)
         self.cases_opened = Counter(
             "disputes_cases_opened_total", "Cases filed, by channel", ["agency", "channel"],
             registry=r)
