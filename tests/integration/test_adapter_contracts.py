@@ -40,7 +40,7 @@ from intake.domain import Claim
 from intake.registry import RegisteredAgency
 from legal_aid.domain import AidApplication
 from mediation.domain import MediationCase
-from trail.chain import Checkpoint
+from trail.chain import GENESIS, Checkpoint
 from trail.domain import CaseSummary, TrailEntry, worked_seconds_of
 
 from ..support.examples import AT, envelope
@@ -330,6 +330,63 @@ def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
                               for i in (1, 3)])
     assert read(uow, lambda u: u.checkpoints.latest().entry_id) == 3
     assert [c.entry_id for c in read(uow, lambda u: u.checkpoints.in_order())] == [1, 3]
+
+
+def test_an_entry_is_appended_only_where_the_chain_still_ends(storage):
+    uow = storage("trail")
+
+    def entry(entry_hash: str) -> TrailEntry:
+        return TrailEntry(event_id=str(uuid.uuid4()), case_id="LD-1", event_type="case.filed", move="case.filed",
+                          source_agency="intake", occurred_at=AT, recorded_at=AT,
+                          payload={"worker_ref": "w1", "note": None}, entry_hash=entry_hash,
+                          texts={"reason": {"salt": "00", "value": "text"}}, worked_seconds=None, format=2)
+
+    def append(entry_hash: str, end: str) -> bool:
+        return bool(committed(uow, lambda u: (u.entries.hold_end(), u.entries.append_after(entry(entry_hash), end))[1]))
+    assert not append("h1", "h0")  # the chain is empty: it ends at its genesis
+    assert append("h1", GENESIS)
+    assert not append("h2", GENESIS) and not append("h2", "h0")
+    assert append("h2", "h1")
+    kept = read(uow, lambda u: u.entries.in_recorded_order())
+    assert [e.entry_hash for e in kept] == ["h1", "h2"]
+    assert (kept[1].payload, kept[1].texts, kept[1].format) == (
+        {"worker_ref": "w1", "note": None}, {"reason": {"salt": "00", "value": "text"}}, 2)
+    assert (kept[1].occurred_at, kept[1].worked_seconds) == (AT, None)
+
+
+def test_a_summary_is_saved_only_while_its_case_ends_at_the_entry_named(storage):
+    uow = storage("trail")
+    summary = CaseSummary(case_id="LD-1", state="filed", aid_state="none", opened_at=AT, last_event_at=AT)
+
+    def append(case_id: str, entry_hash: str) -> None:
+        committed(uow, lambda u: u.entries.add(TrailEntry(
+            event_id=entry_hash, case_id=case_id, event_type="case.filed", move="case.filed", source_agency="intake",
+            occurred_at=AT, recorded_at=AT, payload={}, entry_hash=entry_hash)))
+
+    def saved(entry_hash: str, state: str) -> bool:
+        return bool(committed(uow, lambda u: u.summaries.save_if_last(replace(summary, state=state), entry_hash)))
+    committed(uow, lambda u: u.summaries.add(summary))
+    assert not saved("h1", "triaged")  # the case has no entry yet
+    append("LD-1", "h1")
+    append("LD-2", "h2")  # another case's entry changes nothing for this one
+    assert saved("h1", "triaged")
+    append("LD-1", "h3")
+    assert not saved("h1", "closed")
+    assert read(uow, lambda u: u.summaries.get("LD-1").state) == "triaged"
+
+
+def test_a_handoff_already_known_is_kept_as_it_is(storage):
+    uow = storage("trail")
+    requested = Handoff(handoff_id="h-1", case_id="LD-1", from_agency=Agency.INTAKE, to_agency=Agency.MEDIATION,
+                        purpose=HandoffPurpose.MEDIATION, requested_at=AT, reason="nearest station")
+    answered = replace(requested)
+    answered.accept(AT + timedelta(hours=2))
+    committed(uow, lambda u: u.handoffs.add_unless_known(answered))
+    committed(uow, lambda u: u.handoffs.add_unless_known(requested))
+    kept = read(uow, lambda u: u.handoffs.get("h-1"))
+    assert (kept.status, kept.wait_seconds) == (HandoffStatus.ACCEPTED, 7200)
+    committed(uow, lambda u: u.handoffs.add_unless_known(replace(requested, handoff_id="h-2")))
+    assert read(uow, lambda u: u.handoffs.get("h-2").status) == HandoffStatus.PENDING
 
 
 def random_read_model(rng: random.Random, cases: int) -> tuple[list[CaseFacts], list[StageTime]]:

@@ -150,13 +150,17 @@ def test_a_handoff_taken_up_by_two_at_once_is_accepted_once(mediation_db):
     assert len(accepted) == 1
 
 
-def test_the_trail_chain_stays_one_line_under_concurrent_appends():
+@pytest.mark.parametrize("one_trail", [True, False], ids=["workers of one replica", "two replicas"])
+def test_the_trail_chain_stays_one_line_under_concurrent_appends(one_trail):
+    """Each trail appends after the entry it appended last unless the chain moved on: another
+    worker's or replica's append in between is found, whichever appended it."""
+    recorders = {1: TRAIL, 2: TRAIL if one_trail else Trail(SIGNING_KEY.sign)}
     with database(trail.adapters.metadata, trail.adapters.plumbing,
                   trail.adapters.SqlTrailUnitOfWork) as (unit_of_work, _, _):
         def record(replica: int) -> None:
             for n in range(25):  # each event of a case of its own: only the chain is shared
                 filed = delivered(envelope("case.filed", case_id=f"LD-20260302-{replica}{n:09d}"))
-                apply_once(unit_of_work, "trail", filed, TRAIL.handle)
+                apply_once(unit_of_work, "trail", filed, recorders[replica].handle)
 
         def sign_checkpoints() -> None:
             while not all(r.dead for r in replicas):

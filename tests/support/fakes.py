@@ -418,6 +418,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
 
 def _trail() -> type[InMemoryUnitOfWork]:
+    from trail.chain import GENESIS
     from trail.domain import bounced_returns, tally_pairs, tally_work
     from trail.ports import (
         CaseSummaries,
@@ -442,8 +443,14 @@ def _trail() -> type[InMemoryUnitOfWork]:
             last = merged[max(merged)]
             return (last.id, last.entry_hash)
 
-        def head_to_append_to(self) -> tuple[int | None, str | None]:
-            return self.head_hash()  # one transaction at a time here
+        def hold_end(self) -> None:
+            return None  # one transaction at a time here
+
+        def append_after(self, entry: Any, end: str) -> bool:
+            if (self.head_hash()[1] or GENESIS) != end:
+                return False
+            self.add(entry)
+            return True
 
         def count_through(self, entry_id: int) -> int:
             return len(self.where(lambda e: e.id <= entry_id))
@@ -486,6 +493,15 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def returned_at_least(self, returns: int) -> list[Any]:
             return self.where(lambda s: s.returns >= returns)
 
+        entries: Any = None  # the unit of work's entries, for the case's last one
+
+        def save_if_last(self, summary: Any, entry_hash: str) -> bool:
+            recorded = self.entries.of_case(summary.case_id)
+            if not recorded or recorded[-1].entry_hash != entry_hash:
+                return False
+            self.save(summary)
+            return True
+
         def seen_at(self, case_id: str, at: Any) -> None:
             summary = self.get(case_id)
             if summary is not None and summary.last_event_at < at:
@@ -500,6 +516,10 @@ def _trail() -> type[InMemoryUnitOfWork]:
             return self.every()
 
     class InMemoryTrailHandoffs(InMemoryHandoffs, TrailHandoffs):
+        def add_unless_known(self, handoff: Any) -> None:
+            if self.get(handoff.handoff_id) is None:
+                self.add(handoff)
+
         def pair_tallies(self) -> list[Any]:
             return tally_pairs(self.every())
 
@@ -525,6 +545,7 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def bind(self) -> None:
             self.entries = self._part(InMemoryTrailEntries(self.table("trail_entries"), "id"))
             self.summaries = self._part(InMemoryCaseSummaries(self.table("case_summaries"), "case_id"))
+            self.summaries.entries = self.entries
             self.checkpoints = self._part(InMemoryCheckpoints(self.table("trail_checkpoints"), "entry_id"))
             self.handoffs = self._part(InMemoryTrailHandoffs(self.table("handoffs"), "handoff_id"))
             self.reads = self._part(InMemoryPersonalDataReads(self.table("personal_data_reads"), "id"))

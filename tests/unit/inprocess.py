@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from arbitration.handlers import Arbitration
 from courts_bridge.handlers import CourtsBridge
+from disputes_cli.staff import Staff
+from disputes_cli.synthetic import PlannedCase
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
 from disputes_shared.contract.envelope import decode
@@ -42,6 +44,7 @@ class InProcessPlatform:
         self.db = {name: InMemoryServiceDatabase(name, clock) for name, _, _ in parts}
         self.logic = {name: logic for name, _, logic in parts}
         self.sent = {name: 0 for name in self.db}  # the last outbox row delivered
+        self.delivered: list[tuple[str, dict[str, Any]]] = []  # (service, outbox row), in order
 
     def close(self) -> None:
         for db in self.db.values():
@@ -67,6 +70,7 @@ class InProcessPlatform:
                     if self._bound(name, row["exchange"], row["routing_key"]):
                         logic = self.logic[name]
                         apply_once(self.db[name], name, decode(row["body"]), logic.handle)
+                        self.delivered.append((name, row))
                         deliveries += 1
 
     def _bound(self, name: str, exchange: str, routing_key: str) -> bool:
@@ -77,6 +81,46 @@ class InProcessPlatform:
         """What each receiving service's clock timer does: fire the clocks now due."""
         return sum(self.logic[name].clocks.fire_due(self.db[name], self.logic[name].on_clock_elapsed)
                    for name in RECEIVING)
+
+    # -- the staff ----------------------------------------------------------------------------
+
+    def play(self, plans: list[PlannedCase]) -> dict[str, PlannedCase]:
+        """File each planned claim and have the simulated staff act on the cases, letting days
+        pass when nobody acts, until every case is closed; the plans by case id."""
+        by_case = {self.file_claim(plan.claim)["case_id"]: plan for plan in plans}
+        self.deliver_all()
+        staff = Staff(by_case)
+        rounds = quiet_days = 0
+        while not self.all_closed(by_case):
+            if self.staff_round(staff):
+                self.clock.advance(hours=4)
+                rounds += 1
+                assert rounds < 40, "the staff are still acting: a case goes round in circles"
+                continue
+            # Nobody acts: let days pass until a statutory clock runs out.
+            self.clock.advance(days=1)
+            quiet_days += 1
+            assert quiet_days < 70, "cases wait on a clock that never runs out"
+            self.fire_clocks()
+            self.deliver_all()
+        return by_case
+
+    def staff_round(self, staff: Staff) -> int:
+        actions: list[Any] = [a for c in self.call("intake", "consultations_pending")
+                              if (a := staff.hold_consultation(c))]
+        for service in RECEIVING:
+            actions += [a for h in self.call(service, "pending_handoffs")
+                        if (a := staff.answer_handoff(service, h))]
+        for service in RECEIVING:
+            actions += [a for c in self.call(service, "open_cases") if (a := staff.next_step(service, c))]
+        for service, method, args, kwargs in actions:
+            self.call(service, method, *args, **kwargs)
+        self.deliver_all()
+        return len(actions)
+
+    def all_closed(self, plans: dict[str, PlannedCase]) -> bool:
+        states = self.call("trail", "case_states", list(plans))
+        return all(states.get(cid, {}).get("state") == "closed" for cid in plans)
 
     # -- what the RPC entrypoints do ----------------------------------------------------------
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from disputes_cli.staff import Staff
 from disputes_cli.synthetic import PATHS, TIMED_PATHS, PlannedCase, planned_cases
 from disputes_shared.clocks.wall import ManualClock
 from disputes_shared.contract.agencies import Agency
@@ -46,48 +45,13 @@ def timed_cases() -> list[PlannedCase]:
 PLANS = one_case_per_path() + timed_cases()
 
 
-def staff_round(platform: InProcessPlatform, staff: Staff) -> int:
-    actions: list[Any] = [a for c in platform.call("intake", "consultations_pending")
-                          if (a := staff.hold_consultation(c))]
-    for service in RECEIVING:
-        actions += [a for h in platform.call(service, "pending_handoffs")
-                    if (a := staff.answer_handoff(service, h))]
-    for service in RECEIVING:
-        actions += [a for c in platform.call(service, "open_cases") if (a := staff.next_step(service, c))]
-    for service, method, args, kwargs in actions:
-        platform.call(service, method, *args, **kwargs)
-    platform.deliver_all()
-    return len(actions)
-
-
 @pytest.fixture(scope="module")
 def platform() -> Iterator[dict[str, Any]]:
-    clock = ManualClock(AT)
-    platform = InProcessPlatform(clock)
-    plans = {platform.file_claim(plan.claim)["case_id"]: plan for plan in PLANS}
-    platform.deliver_all()
-    staff = Staff(plans)
-    rounds = quiet_days = 0
-    while not all_closed(platform, plans):
-        if staff_round(platform, staff):
-            clock.advance(hours=4)
-            rounds += 1
-            assert rounds < 40, "the staff are still acting: a case goes round in circles"
-            continue
-        # Nobody acts: let days pass until a statutory clock runs out.
-        clock.advance(days=1)
-        quiet_days += 1
-        assert quiet_days < 70, "cases wait on a clock that never runs out"
-        platform.fire_clocks()
-        platform.deliver_all()
+    platform = InProcessPlatform(ManualClock(AT))
+    plans = platform.play(PLANS)
     yield {"platform": platform, "plans": plans,
            "states": platform.call("trail", "case_states", list(plans))}
     platform.close()
-
-
-def all_closed(platform: InProcessPlatform, plans: dict[str, PlannedCase]) -> bool:
-    states = platform.call("trail", "case_states", list(plans))
-    return all(states.get(cid, {}).get("state") == "closed" for cid in plans)
 
 
 def case_of(world: dict[str, Any], plan: PlannedCase) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -111,3 +112,46 @@ def test_the_trail_replays_a_case_only_for_an_event_out_of_order(monkeypatch, tr
         kept = uow.summaries.get(case_id)
         assert kept == summarise(case_id, uow.entries.of_case(case_id))
     assert kept.last_event_at == AT + timedelta(minutes=30)
+
+
+@pytest.fixture(params=["trail_db", "trail_sql_db"])
+def any_trail_db(request):
+    return request.getfixturevalue(request.param)
+
+
+def kept_summary(db: Any, case_id: str = "LD-1") -> tuple[CaseSummary, CaseSummary]:
+    """The summary kept, and the full replay of the case's entries."""
+    with db() as uow:
+        return uow.summaries.get(case_id), summarise(case_id, uow.entries.of_case(case_id))
+
+
+def test_a_summary_another_replica_changed_since_is_read_again(any_trail_db):
+    key = Ed25519PrivateKey.generate()
+    first, second = Trail(key.sign), Trail(key.sign)
+    for minute, (recorder, event_type) in enumerate([(first, "case.filed"), (second, "case.triaged"),
+                                                     (second, "handoff.requested"), (first, "handoff.returned")]):
+        sent = envelope(event_type, case_id="LD-1", occurred_at=AT + timedelta(minutes=minute))
+        assert deliver(any_trail_db, recorder, delivered(sent)) == "handled"
+    kept, replayed = kept_summary(any_trail_db)
+    assert kept == replayed and kept.anomalies == [] and kept.returns == 1
+
+
+def test_a_summary_whose_transaction_was_rolled_back_is_not_used(any_trail_db):
+    recorder = Trail(Ed25519PrivateKey.generate().sign)
+    deliver(any_trail_db, recorder, delivered(envelope("case.filed", case_id="LD-1", occurred_at=AT)))
+    with any_trail_db() as uow:  # recorded, then rolled back
+        recorder.handle(uow, delivered(envelope("case.triaged", case_id="LD-1", occurred_at=AT + timedelta(minutes=1))))
+    assert recorder.stored["LD-1"][0].state == "triaged"
+    deliver(any_trail_db, recorder, delivered(envelope("case.triaged", case_id="LD-1",
+                                                       occurred_at=AT + timedelta(minutes=2))))
+    kept, replayed = kept_summary(any_trail_db)
+    assert kept == replayed and kept.anomalies == [] and kept.state == "triaged"
+
+
+def test_a_trail_keeps_a_bounded_number_of_summaries(monkeypatch, trail_db):
+    monkeypatch.setattr(trail.handlers, "SUMMARIES_KEPT", 3)
+    recorder = Trail(Ed25519PrivateKey.generate().sign)
+    for n in range(5):
+        deliver(trail_db, recorder, delivered(envelope("case.filed", case_id=f"LD-{n}", occurred_at=AT)))
+    deliver(trail_db, recorder, delivered(envelope("case.triaged", case_id="LD-2", occurred_at=AT)))
+    assert list(recorder.stored) == ["LD-3", "LD-4", "LD-2"]

@@ -232,3 +232,30 @@ def test_the_trail_verifies_itself_with_its_own_public_key_and_reports_as_the_cl
     assert not report["intact"] and report["first_bad_entry"] == 5 and "altered" in report["problem"]
     with chained() as uow, pytest.raises(RuntimeError, match="no public key"):
         Trail(KEY.sign).verify(uow)
+
+
+def test_two_replicas_appending_in_turn_keep_one_chain(trail_sql_db, clock):
+    """Each replica appends after the entry it appended last unless the chain has moved on."""
+    replicas = [Trail(KEY.sign), Trail(KEY.sign)]
+    for n in range(6):
+        clock.advance(minutes=1)
+        with trail_sql_db() as uow:
+            replicas[n % 3 // 2].handle(uow, delivered(envelope(EVENTS[n], case_id="LD-1",
+                                                                occurred_at=AT + timedelta(minutes=n))))
+            uow.commit()
+    result = verdict(trail_sql_db)
+    assert result.intact and result.entries == 6
+
+
+def test_an_append_rolled_back_leaves_the_next_one_at_the_real_end(trail_sql_db):
+    trail = Trail(KEY.sign)
+    with trail_sql_db() as uow:
+        trail.handle(uow, delivered(envelope("case.filed", case_id="LD-1", occurred_at=AT)))
+        uow.commit()
+    with trail_sql_db() as uow:  # not committed
+        trail.handle(uow, delivered(envelope("case.triaged", case_id="LD-1", occurred_at=AT + timedelta(minutes=1))))
+    with trail_sql_db() as uow:
+        trail.handle(uow, delivered(envelope("case.triaged", case_id="LD-1", occurred_at=AT + timedelta(minutes=2))))
+        uow.commit()
+    result = verdict(trail_sql_db)
+    assert result.intact and result.entries == 2

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    JSON,
     Column,
     ColumnElement,
     Connection,
@@ -17,21 +19,24 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    cast,
     func,
+    insert,
     select,
     text,
     update,
 )
 
 from disputes_shared.contract.handoff import BOUNCED_AFTER_RETURNS, Handoff, HandoffStatus
-from disputes_shared.plumbing.column_types import JsonDocument, UtcDateTime
+from disputes_shared.plumbing.column_types import UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.inbox import insert_unless_present
 from disputes_shared.plumbing.locks import LockSpace, lock
-from disputes_shared.plumbing.repositories import DataclassRepository, SqlHandoffRepository
+from disputes_shared.plumbing.repositories import KEY_PARAMETER, DataclassRepository, SqlHandoffRepository
 from disputes_shared.plumbing.tables import add_plumbing_tables
 from disputes_shared.plumbing.unit_of_work import SqlUnitOfWork
 
-from .chain import Checkpoint
+from .chain import GENESIS, Checkpoint
 from .domain import (
     WAIT_PERCENTILES,
     WORK_PERCENTILES,
@@ -46,6 +51,10 @@ from .domain import (
 from .ports import CaseSummaries, Checkpoints, PersonalDataReads, TrailEntries, TrailHandoffs, TrailUnitOfWork
 
 T = TypeVar("T")
+# The trail's documents hold JSON values only (a payload is made plain as it is recorded,
+# ``handlers._plain``; the rest are texts and numbers): stored as they are, without the copy
+# ``JsonDocument`` makes of each to turn Decimals and dates into text.
+PlainDocument = JSON
 metadata = service_metadata()
 trail_entries = Table(
     "trail_entries", metadata,
@@ -58,14 +67,14 @@ trail_entries = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("causation_id", String(36)),
-    Column("payload", JsonDocument, nullable=False),
+    Column("payload", PlainDocument, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
     Column("signature", String(128), nullable=False),
     # How the entry is hashed (chain.py): 1 before free texts were salted, 2 since.
     Column("format", Integer, nullable=False, server_default="1"),
     # Format 2: the free texts and their salts, outside the chain so they can be erased.
-    Column("texts", JsonDocument),
+    Column("texts", PlainDocument),
     # Copied from a work-ending event's payload (outside the chain, which hashes the payload),
     # so the handoff view ranks each agency's stays on an index instead of parsing payloads.
     Column("worked_seconds", Float),
@@ -92,7 +101,7 @@ case_summaries = Table(
     Column("outcome", String(32), index=True),
     Column("amount_recovered", String(24)),
     Column("returns", Integer, nullable=False),
-    Column("anomalies", JsonDocument, nullable=False),
+    Column("anomalies", PlainDocument, nullable=False),
     # Null for a summary kept before these were: the case is replayed at its next event.
     Column("inspection_state", String(32)),
     Column("worker_ref", String(16)),
@@ -109,7 +118,7 @@ personal_data_reads = Table(
     Column("agency", String(32), nullable=False),
     Column("reader", String(200), nullable=False),
     Column("role", String(32), nullable=False),
-    Column("fields", JsonDocument, nullable=False),
+    Column("fields", PlainDocument, nullable=False),
     Column("purpose", String(32), nullable=False),
     Column("via", String(8), nullable=False),
 )
@@ -133,9 +142,28 @@ metadata.info["retired_tables"] = ("outbox",)
 
 CHAIN_END = "trail-chain"  # the sequencer lock's name: held by an append until it commits
 
-# Read for every event recorded; built once so SQLAlchemy reuses their compiled form.
+# Built once so SQLAlchemy reuses their compiled form.
 HEAD = select(trail_entries.c.id, trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1)
 OF_CASE = select(trail_entries).where(trail_entries.c.case_id == bindparam("case_id")).order_by(trail_entries.c.id)
+END_PARAMETER = "_chain_end"  # no column's name
+CASE_LAST_ENTRY = (select(trail_entries.c.entry_hash).where(trail_entries.c.case_id == bindparam(KEY_PARAMETER))
+                   .order_by(trail_entries.c.id.desc()).limit(1).scalar_subquery())
+SAVE_IF_LAST = update(case_summaries).where(case_summaries.c.case_id == bindparam(KEY_PARAMETER),
+                                            CASE_LAST_ENTRY == bindparam(END_PARAMETER))
+
+
+@functools.cache
+def _append_after(dialect: str) -> Any:
+    """The insert of an entry that takes place only if the chain still ends where the caller
+    says: the check and the append in one statement."""
+    columns = [c for c in trail_entries.columns if c.name != "id"]
+    # PostgreSQL types the values of an ``INSERT ... SELECT`` as text unless told; SQLite
+    # must not be told (a cast to JSON there turns a document into a number).
+    values = [cast(bindparam(c.name, type_=c.type), c.type) if dialect == "postgresql"
+              else bindparam(c.name, type_=c.type) for c in columns]
+    end = select(trail_entries.c.entry_hash).order_by(trail_entries.c.id.desc()).limit(1).scalar_subquery()
+    return insert(trail_entries).from_select(
+        [c.name for c in columns], select(*values).where(func.coalesce(end, GENESIS) == bindparam(END_PARAMETER)))
 
 
 def group_counts(connection: Connection, keys: list[Any], value: ColumnElement[Any]) -> dict[tuple[Any, ...], int]:
@@ -184,12 +212,17 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
         row = self.connection.execute(HEAD).first()
         return (row.id, row.entry_hash) if row else (None, None)
 
-    def head_to_append_to(self) -> tuple[int | None, str | None]:
+    def hold_end(self) -> None:
         # The one lock the chain needs, taken by appends only: held to commit, so the next
-        # append reads this one's entry as its head (each statement sees what was committed
+        # append finds this one's entry at the end (each statement sees what was committed
         # before it began), and ids are given in chain order.
         lock(self.connection, LockSpace.SEQUENCER, CHAIN_END)
-        return self.head_hash()
+
+    def append_after(self, entry: TrailEntry, end: str) -> bool:
+        row = self._row(entry)
+        row.pop("id")
+        row[END_PARAMETER] = end
+        return bool(self.connection.execute(_append_after(self.connection.dialect.name), row).rowcount == 1)
 
     def count_through(self, entry_id: int) -> int:
         return super().count(self.table.c.id <= entry_id)
@@ -235,6 +268,11 @@ class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
     def returned_at_least(self, returns: int) -> list[CaseSummary]:
         return self.find(self.table.c.returns >= returns)
 
+    def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
+        row = self._row(summary)
+        row[KEY_PARAMETER], row[END_PARAMETER] = row.pop("case_id"), entry_hash
+        return bool(self.connection.execute(SAVE_IF_LAST, row).rowcount == 1)
+
     def seen_at(self, case_id: str, at: datetime) -> None:
         c = self.table.c
         self.connection.execute(update(self.table).where(c.case_id == case_id, c.last_event_at < at)
@@ -253,6 +291,9 @@ class SqlCheckpoints(DataclassRepository[Checkpoint], Checkpoints):
 class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def every(self) -> list[Handoff]:
         return self.find()
+
+    def add_unless_known(self, handoff: Handoff) -> None:
+        self.connection.execute(insert_unless_present(self.connection.dialect.name, self.table), self._row(handoff))
 
     def _row(self, obj: Handoff) -> dict[str, Any]:
         return {**super()._row(obj), "wait_seconds": obj.wait_seconds}

@@ -44,6 +44,7 @@ from .domain import (
 from .ports import TrailUnitOfWork
 
 MAX_PAGE = 5000  # entries per call of ``entries``
+SUMMARIES_KEPT = 4096  # cases whose summary a trail keeps in memory, the latest stored
 
 
 class Trail:
@@ -56,6 +57,12 @@ class Trail:
     def __init__(self, sign: Callable[[bytes], bytes] | None = None,
                  check: Callable[[bytes, bytes], bool] | None = None) -> None:
         self.sign, self.check = sign, check
+        # The hash of the entry this trail appended last: where the chain ends, unless another
+        # replica appended since or that transaction was rolled back (the append checks).
+        self.chain_end: str | None = None
+        # Each case's summary as this trail last stored it, and the hash of the case's entry
+        # recorded with it: still the summary kept while that entry is still the case's last.
+        self.stored: dict[str, tuple[CaseSummary, str]] = {}
 
     def handle(self, uow: TrailUnitOfWork, envelope: Envelope) -> str:
         if envelope.event_type in PERSONAL_DATA_EVENTS:
@@ -67,7 +74,10 @@ class Trail:
             move=entry_move(envelope.event_type, payload), source_agency=str(envelope.source_agency),
             occurred_at=envelope.occurred_at, recorded_at=uow.clock.now(), payload=payload,
             causation_id=envelope.causation_id, worked_seconds=worked_seconds_of(envelope.event_type, payload))
-        if envelope.event_type.startswith("handoff."):
+        if envelope.event_type == "handoff.requested":
+            # Its answer, come first, knows it all already.
+            uow.handoffs.add_unless_known(handoff_from_event(envelope.event_type, payload, envelope.case_id, None))
+        elif envelope.event_type.startswith("handoff."):
             known = uow.handoffs.get(payload["handoff_id"])
             handoff = handoff_from_event(envelope.event_type, payload, envelope.case_id, known)
             (uow.handoffs.save if known else uow.handoffs.add)(handoff)
@@ -77,25 +87,50 @@ class Trail:
             self._record(uow, entry)  # chained like every event; no case to summarise
             return "handled"
         self._seal(entry)
-        before = uow.summaries.get(envelope.case_id)
-        # The newest event of its case is applied to the summary kept; one that arrived out of
-        # order has the case replayed (the entry is not in the table yet: appended last), as
-        # does a case summarised before summaries said enough.
-        summary = advanced(before, entry) or summarise(
-            envelope.case_id, [*self._entries(uow, envelope.case_id), entry])
+        before, summary = self._summary_stored(uow, entry)
         if envelope.event_type == READ_EVENT:
             uow.reads.add(read_of(entry, summary.worker_ref))
-        elif envelope.event_type == "case.filed" and payload.get("worker_ref"):
+        elif envelope.event_type == "case.filed" and payload.get("worker_ref") and before:
             # Reads recorded before the filing reached the trail (a filing parked, then
-            # replayed) are the worker's too.
+            # replayed) are the worker's too. A case with no summary has none: each read is
+            # recorded with its case's summary.
             uow.reads.name_worker(envelope.case_id, payload["worker_ref"])
-        (uow.summaries.save if before else uow.summaries.add)(summary)
         # Appended last: the chain's end is held from the append to the commit, so the rest of
         # the work is done before it is taken.
         self._append(uow, entry)
         if summary.bounced and not (before and before.bounced):
-            self._flag_bounced(uow, summary, entry)
+            entry = self._flag_bounced(uow, summary, entry)
+        # Kept before the commit: should it fail, the case's last entry is another one.
+        self._keep(summary, entry.entry_hash)
         return "handled"
+
+    def _summary_stored(self, uow: TrailUnitOfWork, entry: TrailEntry) -> tuple[CaseSummary | None, CaseSummary]:
+        """The case's summary before the entry, and after it, stored. The summary this trail
+        stored last is used unread while the case's last entry is the one recorded with it
+        (the save checks)."""
+        kept = self.stored.get(entry.case_id)
+        if kept is not None:
+            summary = self._summary_after(uow, kept[0], entry)
+            if uow.summaries.save_if_last(summary, kept[1]):
+                return kept[0], summary
+        before = uow.summaries.get(entry.case_id)
+        summary = self._summary_after(uow, before, entry)
+        (uow.summaries.save if before else uow.summaries.add)(summary)
+        return before, summary
+
+    def _summary_after(self, uow: TrailUnitOfWork, before: CaseSummary | None, entry: TrailEntry) -> CaseSummary:
+        """The newest event of its case is applied to the summary kept; one that arrived out of
+        order has the case replayed (the entry is not in the table yet: appended last), as does
+        a case summarised before summaries said enough. A case with no summary has no entries
+        yet: each is recorded with its case's summary."""
+        return advanced(before, entry) or summarise(
+            entry.case_id, [*(self._entries(uow, entry.case_id) if before else []), entry])
+
+    def _keep(self, summary: CaseSummary, recorded_with: str) -> None:
+        self.stored.pop(summary.case_id, None)
+        if len(self.stored) >= SUMMARIES_KEPT:
+            del self.stored[next(iter(self.stored))]  # the case stored longest ago
+        self.stored[summary.case_id] = (summary, recorded_with)
 
     def _erase_texts(self, uow: TrailUnitOfWork, case_id: str) -> None:
         """A service erased the case's personal data: the free texts kept beside the case's
@@ -104,14 +139,16 @@ class Trail:
         uow.entries.erase_texts(case_id, keep=ERASED_EVENT)
         erase_handoff_reasons(uow, case_id)
 
-    def _flag_bounced(self, uow: TrailUnitOfWork, summary: CaseSummary, cause: TrailEntry) -> None:
+    def _flag_bounced(self, uow: TrailUnitOfWork, summary: CaseSummary, cause: TrailEntry) -> TrailEntry:
         """推诿扯皮: the trail itself records, in the chain, that the case is being passed around."""
         now = uow.clock.now()
-        self._record(uow, TrailEntry(
+        flag = TrailEntry(
             event_id=str(uuid.uuid4()), case_id=summary.case_id, event_type="trail.bounced",
             move="trail.bounced", source_agency=str(self.agency), occurred_at=cause.occurred_at,
             recorded_at=now, payload={"returns": summary.returns, "after_event_id": cause.event_id},
-            causation_id=cause.event_id))
+            causation_id=cause.event_id)
+        self._record(uow, flag)
+        return flag
 
     def checkpoint(self, uow: TrailUnitOfWork) -> Checkpoint | None:
         """Sign the head of the chain, if it moved since the last checkpoint. One replica at a
@@ -157,11 +194,21 @@ class Trail:
         entry.payload, entry.texts = with_texts_salted(entry.payload)
 
     def _append(self, uow: TrailUnitOfWork, entry: TrailEntry) -> None:
-        """The sealed entry at the chain's end (held from here until the transaction ends)."""
-        entry.prev_hash = uow.entries.head_to_append_to()[1] or GENESIS
-        entry.entry_hash = entry_digest(entry.prev_hash, entry)
+        """The sealed entry at the chain's end (held from here until the transaction ends). It
+        is appended after the entry this trail appended last, unless the chain ends elsewhere:
+        then after the end read, which costs a statement more."""
+        uow.entries.hold_end()
+        if self.chain_end is None or not self._appended_after(uow, entry, self.chain_end):
+            end = uow.entries.head_hash()[1] or GENESIS
+            if not self._appended_after(uow, entry, end):
+                raise RuntimeError("the chain's end moved while it was held")
+        self.chain_end = entry.entry_hash
+
+    def _appended_after(self, uow: TrailUnitOfWork, entry: TrailEntry, end: str) -> bool:
+        entry.prev_hash = end
+        entry.entry_hash = entry_digest(end, entry)
         entry.signature = self._signed(entry_message(entry.entry_hash))
-        uow.entries.add(entry)
+        return uow.entries.append_after(entry, end)
 
     def _record_access(self, uow: TrailUnitOfWork, case_id: str, accessed_by: str, role: str,
                        **what: str) -> None:

@@ -19,9 +19,14 @@ class TrailEntries(Repository[TrailEntry]):
         """The id and hash of the last entry recorded, if any."""
 
     @abstractmethod
-    def head_to_append_to(self) -> tuple[int | None, str | None]:
-        """The id and hash of the last entry recorded, the chain's end held for this
-        transaction until it ends: no other entry can take the next place meanwhile."""
+    def hold_end(self) -> None:
+        """Hold the chain's end for this transaction until it ends: no other entry can take the
+        next place meanwhile."""
+
+    @abstractmethod
+    def append_after(self, entry: TrailEntry, end: str) -> bool:
+        """Record ``entry`` as the chain's next if the last entry recorded is still the one
+        hashed ``end`` (``chain.GENESIS``: there is none); False, recording nothing, if not."""
 
     @abstractmethod
     def count_through(self, entry_id: int) -> int:
@@ -68,6 +73,12 @@ class CaseSummaries(Repository[CaseSummary]):
         """Cases handed back at least ``returns`` times."""
 
     @abstractmethod
+    def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
+        """``save`` the summary if its case's last entry recorded is still the one hashed
+        ``entry_hash``; False, storing nothing, if not. A summary changes only with an entry of
+        its case, so then no one has changed it since that entry was recorded."""
+
+    @abstractmethod
     def seen_at(self, case_id: str, at: datetime) -> None:
         """The case's newest entry happened at ``at``, if that is later than its summary's."""
 
@@ -81,6 +92,11 @@ class Checkpoints(Repository[Checkpoint]):
 
 
 class TrailHandoffs(HandoffRepository):
+    @abstractmethod
+    def add_unless_known(self, handoff: Handoff) -> None:
+        """Store a handoff not seen before; one seen already (its answer came first) stays as
+        it is."""
+
     @abstractmethod
     def every(self) -> list[Handoff]:
         """Every handoff the trail has seen."""
