@@ -70,9 +70,9 @@ contract-check: setup ## committed contract up to date, and valid by the AsyncAP
 MODE ?= lifecycle
 REPLAY_CASES ?= 300
 bench: setup ## cases per second through the whole lifecycle vs raw kombu on the same broker (MODE=replay: $(REPLAY_CASES) cases driven by events at the highest sustained rate)
-	@scripts/broker.sh start && $(PY) -m bench.$(if $(filter replay,$(MODE)),replay --cases $(REPLAY_CASES) $(if $(DATABASE),--database $(DATABASE)),lifecycle)
+	@scripts/broker.sh start && $(PY) -m bench.$(if $(filter replay,$(MODE)),replay --cases $(REPLAY_CASES) $(if $(DATABASE),--database $(DATABASE)) $(if $(REPLICAS),--replicas $(REPLICAS)),lifecycle)
 
-bench-replay: setup ## a city's case flow driven by the platform's events at the highest sustained rate: throughput, CPU, handoff latency, RSS vs raw kombu (DATABASE=postgres or URL)
+bench-replay: setup ## a city's case flow driven by the platform's events at the highest sustained rate: throughput, CPU, handoff latency, RSS vs raw kombu (DATABASE=postgres or URL; REPLICAS=N per service, PostgreSQL only)
 	@$(MAKE) --no-print-directory bench MODE=replay
 
 REPORT_CASES ?= 200000

@@ -59,24 +59,31 @@ def patch_for_rpc_client() -> None:
 
 
 def scrape_metrics(env: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Every service's ``/metrics``: per sample name, its total, its total per service and per
-    event type, and for a histogram's buckets their counts per upper bound (``le``)."""
+    """Every service replica's ``/metrics``: per sample name, its total, its total per service
+    (its replicas summed), per process (``local.replica_name``) and per event type, and for a
+    histogram's buckets their counts per upper bound (``le``)."""
     import requests
     from prometheus_client.parser import text_string_to_metric_families
 
+    from disputes_cli import local
     from disputes_shared.plumbing.config import SERVICE_NAMES
 
     samples: dict[str, dict[str, Any]] = {}
-    for service in SERVICE_NAMES.values():
-        port = env[f"DISPUTES_{service.upper()}_OPS_PORT"]  # /metrics is on the operations port
+    replicas = range(1, int(env.get("DISPUTES_REPLICAS", "1")) + 1)
+    for service, replica in ((s, r) for s in SERVICE_NAMES.values() for r in replicas):
+        # /metrics is on the operations port
+        port = local.replica_port(int(env[f"DISPUTES_{service.upper()}_OPS_PORT"]), replica)
         response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
         response.raise_for_status()
+        process = local.replica_name(service, replica)
         for family in text_string_to_metric_families(response.text):
             for sample in family.samples:
                 entry = samples.setdefault(sample.name, {"total": 0.0, "by_service": Counter(),
+                                                         "by_process": Counter(),
                                                          "by_event_type": Counter()})
                 entry["total"] += sample.value
                 entry["by_service"][service] += sample.value
+                entry["by_process"][process] += sample.value
                 if "event_type" in sample.labels:
                     entry["by_event_type"][sample.labels["event_type"]] += sample.value
                 if "le" in sample.labels:  # a histogram's cumulative bucket

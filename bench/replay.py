@@ -1,11 +1,12 @@
 """A city's case flow replayed through the agencies' public interfaces at the highest rate the
 platform sustains, driven by the platform's events, not by staff polling work lists.
 
-``python -m bench.replay [--cases N] [--database sqlite|postgres|URL] [--json]``
+``python -m bench.replay [--cases N] [--database sqlite|postgres|URL] [--replicas N] [--json]``
 (``make bench MODE=replay``):
 
-1. Starts a sandbox platform (every service its own process on a fresh vhost; SQLite files, or
-   a scratch PostgreSQL database per service). Claims and their paths come from the synthetic
+1. Starts a sandbox platform (every service its own process on a fresh vhost, or ``--replicas``
+   processes sharing its inbox's shards; SQLite files, or a scratch PostgreSQL database per
+   service, which replicas need). Claims and their paths come from the synthetic
    planner, so outcomes vary as in the demo. The driver (``bench.replay_driver``) files them
    over HTTP and acts for every agency over RPC with the development issuer's staff tokens, as
    soon as an event on its own queue says a case awaits an act.
@@ -16,7 +17,8 @@ platform sustains, driven by the platform's events, not by staff polling work li
    start would take long runs at every rate.
 3. Full load: ``--cases`` claims at the best number in flight: cases/s, events published/s,
    deliveries handled/s, each service's CPU per delivery (``/proc``), from the services'
-   ``/metrics`` before and after.
+   ``/metrics`` before and after. With replicas, each process is counted and a service's
+   figures are its replicas' summed; the deliveries each replica handled show how they shared.
 4. Half load: ``--half-cases`` claims filed open loop at half the full-load rate, so that no
    queue builds: the platform's ``disputes_handoff_delivery_seconds`` histogram (from a
    handoff's request to its dossier handled by the addressee) gives p50/p95/p99.
@@ -66,11 +68,16 @@ from .replay_figures import (
     extrapolated_seconds,
     percentiles_ms,
     render,
+    replica_split,
+    summed_per_service,
 )
 
 MAX_CASES = 5000
+MAX_REPLICAS = 4
 STEP_ROUNDS = 5  # a search step files 5 times the cases it keeps in flight, so that it is steady
 DELIVERY_BUCKETS = "disputes_handoff_delivery_seconds_bucket"
+HANDLED = "disputes_events_handled_total"
+HANDED_OVER = "disputes_inbox_shards_handed_over_total"
 
 
 def buckets(samples: dict[str, dict[str, Any]], name: str, service: str | None = None) -> dict[float, float]:
@@ -116,8 +123,9 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(databases(args.database))
         log(f"starting a sandbox platform on {'SQLite' if urls is None else 'PostgreSQL'}")
-        env = stack.enter_context(sandbox_platform(database_urls=urls))
-        pids = {service: local.pid_of(service) for service in local.SERVICES}
+        env = stack.enter_context(sandbox_platform(database_urls=urls, replicas=args.replicas))
+        service_of = {name: service for service in local.SERVICES for name in local.replicas_of(service)}
+        pids = {name: local.pid_of(name) for name in service_of}
         pids["broker"] = broker_pid()
         names = {make_url(url).database or "" for url in (urls or {}).values()}
 
@@ -153,26 +161,32 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         full = run(Phase(deque(islice(planned, args.cases)), concurrency=best_concurrency))
         driver.keep_bodies = False
         after = wait_for_outboxes(env)  # the last cases' trail and analytics work included
-        cpu = cpu_spent(cpu_before, cpu_now())
+        cpu = summed_per_service(cpu_spent(cpu_before, cpu_now()), service_of)
 
         half_rate = max(full.cases_per_second / 2, 0.1)  # a floor: a full load that ended nothing
         log(f"half load: {args.half_cases} cases filed at {half_rate:.2f}/s")
         half_before = scrape_metrics(env)
         half = run(Phase(deque(islice(planned, args.half_cases)), rate=half_rate))
         half_after = wait_for_outboxes(env)
-        rss = {service: peak_rss_mb(pid) for service, pid in pids.items()}
+        rss = summed_per_service({name: peak_rss_mb(pid) for name, pid in pids.items()}, service_of)
 
         outcome = driver.outcomes()
         log("stopping the platform")
 
     wall = full.wall_seconds
     published = counted(before, after, "disputes_events_published_total")
-    deliveries = counted(before, after, "disputes_events_handled_total")
+    deliveries = counted(before, after, HANDLED)
     delivery = bucket_delta(buckets(half_after, DELIVERY_BUCKETS), buckets(half_before, DELIVERY_BUCKETS))
     services = list(local.SERVICES)
+    by_replica = replica_split(before.get(HANDLED, {}).get("by_process", {}),
+                               after.get(HANDLED, {}).get("by_process", {}), service_of)
+    handed_over = half_after.get(HANDED_OVER, {}).get("by_service", {})
+    for service, split in by_replica.items():
+        split["shards_handed_over"] = int(handed_over.get(service, 0))
     report: dict[str, Any] = {
         "database": "SQLite" if args.database == "sqlite" else "PostgreSQL",
         "seed": args.seed,
+        "replicas": args.replicas,
         "search": {"steps": search.steps, "best_concurrency": best_concurrency},
         "full_load": {
             "cases_filed": len(full.filed), "cases_ended": len(full.ended),
@@ -183,6 +197,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             "cpu_seconds": cpu,
             "cpu_ms_per_delivery": cpu_ms_per_delivery(cpu, services, deliveries),
             "machine_busy_fraction": cpu.get("machine busy fraction"),
+            "deliveries_by_replica": by_replica,
             "commands": driver.counts["commands"] - counts_before.get("commands", 0),
             "early_attempts": driver.counts["early_attempts"] - counts_before.get("early_attempts", 0),
         },
@@ -221,6 +236,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="cases in flight tried by the search, in order (default 4,8,16,32,64)")
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (default), postgres (the local server) or a PostgreSQL admin URL")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help=f"processes of every service, sharing its inbox (1-{MAX_REPLICAS}; "
+                             "more than 1 on PostgreSQL only; default 1)")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds each phase gets to end its cases (default 180)")
     add_common_arguments(parser)
@@ -230,6 +248,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be 1-{MAX_CASES}")
     if not 1 <= args.step_cases <= 1000 or not args.ladder or not all(1 <= c <= 512 for c in args.ladder):
         parser.error("--step-cases must be 1-1000 and --ladder 1-512 cases in flight each")
+    if not 1 <= args.replicas <= MAX_REPLICAS:
+        parser.error(f"--replicas must be 1-{MAX_REPLICAS}")
+    if args.replicas > 1 and args.database == "sqlite":
+        parser.error("--replicas above 1 needs PostgreSQL (--database postgres or an admin URL): "
+                     "replicas share their service's database, and SQLite's file is one process's")
     if not 0 < args.timeout <= 600:
         parser.error("--timeout must be in (0, 600] seconds")
     check_common_arguments(parser, args)

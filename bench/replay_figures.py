@@ -91,6 +91,36 @@ def cpu_ms_per_delivery(cpu_seconds: Mapping[str, float], services: list[str],
     return figures
 
 
+def summed_per_service(by_process: Mapping[str, float | None],
+                       service_of: Mapping[str, str]) -> dict[str, float | None]:
+    """Figures of processes (CPU seconds, peak RSS) summed over each service's replicas
+    (``service_of``: a replica's name -> its service); any other name (the broker, the
+    database, the driver) kept as it is. None where no process of the name had a figure."""
+    summed: dict[str, float | None] = {}
+    for name, value in by_process.items():
+        key = service_of.get(name, name)
+        if value is None:
+            summed.setdefault(key, None)
+        else:
+            summed[key] = round((summed.get(key) or 0.0) + value, 3)
+    return summed
+
+
+def replica_split(before: Mapping[str, float], after: Mapping[str, float],
+                  service_of: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Per service, what each of its replicas counted between two scrapes (a replica that
+    counted nothing at 0), and the busiest replica's share of the service's count: 1.0 when
+    one replica did it all, 1/N when N shared it evenly, None when there was nothing."""
+    split: dict[str, dict[str, Any]] = {}
+    for process, service in service_of.items():
+        entry = split.setdefault(service, {"by_replica": {}})
+        entry["by_replica"][process] = int(after.get(process, 0) - before.get(process, 0))
+    for entry in split.values():
+        total = sum(entry["by_replica"].values())
+        entry["busiest_share"] = round(max(entry["by_replica"].values()) / total, 3) if total else None
+    return split
+
+
 def _num(value: Any, places: int = 1) -> str:
     return "n/a" if value is None else f"{value:,.{places}f}"
 
@@ -138,6 +168,13 @@ def render(report: dict[str, Any]) -> str:
         f"half load: {half['cases_ended']}/{half['cases_filed']} cases filed at "
         f"{half['filing_rate']:.2f}/s, {half['handoffs_delivered']} handoffs delivered",
     ]
+    if report.get("replicas", 1) > 1:
+        lines.append(f"{report['replicas']} replicas of every service: a service's CPU, RSS and "
+                     "deliveries are its replicas' summed; deliveries handled at full load by each "
+                     "replica (the busiest one's share; shards handed over since the start):")
+        lines += [f"  {service}: {' / '.join(f'{n:,}' for n in split['by_replica'].values())} "
+                  f"({_num(split['busiest_share'], 2)}; {split['shards_handed_over']})"
+                  for service, split in full["deliveries_by_replica"].items()]
     cases = report["cases"]
     lines.append(f"all phases: {cases['cases_filed']} cases filed, {cases['cases_closed']} closed, "
                  f"{cases['cases_as_expected']} as planned")

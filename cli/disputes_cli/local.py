@@ -157,11 +157,16 @@ def pid_of(service: str) -> int | None:
     return pid
 
 
+def replica_port(port: int, replica: int) -> int:
+    """Where a replica serves what its service's first replica serves on ``port``."""
+    return port + (replica - 1) * REPLICA_PORT_STRIDE
+
+
 def port_of(name: str) -> int:
     if name == PORTAL:
         return portal_http_port()
     service, replica = service_and_replica(name)
-    return http_port(AGENCY_OF[service]) + (replica - 1) * REPLICA_PORT_STRIDE
+    return replica_port(http_port(AGENCY_OF[service]), replica)
 
 
 def health_port_of(name: str) -> int:
@@ -170,7 +175,7 @@ def health_port_of(name: str) -> int:
     if name == PORTAL:
         return portal_http_port()
     service, replica = service_and_replica(name)
-    return ops_port(AGENCY_OF[service]) + (replica - 1) * REPLICA_PORT_STRIDE
+    return replica_port(ops_port(AGENCY_OF[service]), replica)
 
 
 def process_env(name: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bench.replay import parse_args
 from bench.replay_driver import RETRY_DELAYS, Phase, ReplayDriver, fresh_view
 from bench.replay_figures import (
     RateSearch,
@@ -17,6 +18,8 @@ from bench.replay_figures import (
     percentiles_ms,
     quantile,
     render,
+    replica_split,
+    summed_per_service,
 )
 from disputes_cli.synthetic import planned_cases
 
@@ -129,6 +132,48 @@ def test_the_report_shows_every_figure_asked_for_in_one_table():
     assert rows["events/s ÷ raw unconfirmed"] == "0.060"
     assert rows["4,000,000 cases at this rate"] == "185.2 h (7.7 days)"
     assert "438 as planned" in text
+
+
+REPLICAS = {"trail": "trail", "trail-2": "trail", "intake": "intake", "intake-2": "intake"}
+
+
+def test_a_services_cpu_and_memory_are_its_replicas_summed_and_other_processes_kept_apart():
+    spent = {"trail": 1.25, "trail-2": 0.75, "intake": 0.5, "intake-2": None,
+             "broker": 4.0, "machine busy fraction": 0.9}
+    assert summed_per_service(spent, REPLICAS) == {"trail": 2.0, "intake": 0.5, "broker": 4.0,
+                                                   "machine busy fraction": 0.9}
+    assert summed_per_service({"trail": None, "trail-2": None}, REPLICAS) == {"trail": None}
+
+
+def test_one_replica_per_service_leaves_the_figures_as_they_were():
+    spent = {"trail": 1.25, "intake": 0.5, "broker": 4.0}
+    assert summed_per_service(spent, {"trail": "trail", "intake": "intake"}) == spent
+
+
+def test_the_split_shows_what_each_replica_handled_and_the_busiest_ones_share():
+    before = {"trail": 100.0, "trail-2": 0.0, "intake": 10.0}
+    after = {"trail": 400.0, "trail-2": 100.0, "intake": 40.0}  # intake-2 never handled one
+    split = replica_split(before, after, REPLICAS)
+    assert split["trail"] == {"by_replica": {"trail": 300, "trail-2": 100}, "busiest_share": 0.75}
+    assert split["intake"] == {"by_replica": {"intake": 30, "intake-2": 0}, "busiest_share": 1.0}
+    assert replica_split({}, {}, {"trail": "trail"})["trail"]["busiest_share"] is None
+
+
+def test_the_report_lists_each_replicas_deliveries_when_services_have_several():
+    shared = report() | {"replicas": 2}
+    shared["full_load"] = shared["full_load"] | {"deliveries_by_replica": {
+        "trail": {"by_replica": {"trail": 5200, "trail-2": 4800}, "busiest_share": 0.52,
+                  "shards_handed_over": 2}}}
+    assert "  trail: 5,200 / 4,800 (0.52; 2)" in render(shared).splitlines()
+    assert "replica" not in render(report())
+
+
+def test_replicas_are_refused_on_sqlite_whose_file_one_process_owns(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--replicas", "2"])
+    assert "needs PostgreSQL" in capsys.readouterr().err
+    assert parse_args(["--replicas", "2", "--database", "postgres"]).replicas == 2
+    assert parse_args([]).replicas == 1
 
 
 # -- the event-driven staff --------------------------------------------------------------------
