@@ -93,18 +93,26 @@ def scrape_metrics(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     return samples
 
 
+HANDLED = "disputes_events_handled_total"  # deliveries a consumer handled
+
+
 def metric(samples: dict[str, dict[str, Any]], name: str) -> int:
     return int(samples.get(name, {}).get("total", 0))
 
 
-def wait_for_outboxes(env: dict[str, str], limit: float = 15.0) -> dict[str, dict[str, Any]]:
-    """Scrape until no service has an event committed but not yet confirmed (bounded)."""
+def wait_for_outboxes(env: dict[str, str], limit: float = 60.0, still: float = 1.0) -> dict[str, dict[str, Any]]:
+    """Scrape until the platform is quiet (bounded): no service has an event committed but not
+    yet confirmed, and the consumers have handled nothing more for ``still`` seconds, so no
+    backlog in their queues is left to be counted in the next phase."""
     deadline = time.monotonic() + limit
+    samples = scrape_metrics(env)
     while True:
-        samples = scrape_metrics(env)
-        if metric(samples, "disputes_outbox_unpublished") == 0 or time.monotonic() > deadline:
+        time.sleep(still)
+        previous, samples = samples, scrape_metrics(env)
+        quiet = (metric(samples, "disputes_outbox_unpublished") == 0
+                 and metric(samples, HANDLED) == metric(previous, HANDLED))
+        if quiet or time.monotonic() > deadline:
             return samples
-        time.sleep(0.2)
 
 
 def sample_body() -> str:

@@ -43,6 +43,7 @@ from itertools import islice
 from typing import Any
 
 from .measure import (
+    HANDLED,
     add_common_arguments,
     broker_pid,
     check_common_arguments,
@@ -76,7 +77,6 @@ MAX_CASES = 5000
 MAX_REPLICAS = 4
 STEP_ROUNDS = 5  # a search step files 5 times the cases it keeps in flight, so that it is steady
 DELIVERY_BUCKETS = "disputes_handoff_delivery_seconds_bucket"
-HANDLED = "disputes_events_handled_total"
 HANDED_OVER = "disputes_inbox_shards_handed_over_total"
 
 

@@ -734,6 +734,19 @@ def room_for_every_case(count: int, folder: Path) -> None:
 # -- counting ----------------------------------------------------------------------------------
 
 
+def trail_verdict(run: Run) -> str:
+    """``disputes verify`` on the run's trail, which every replica of the trail appended to
+    through the faults: "intact", or where and why it is not."""
+    from trail.audit import verify_database
+    from trail.signing import public_path
+
+    url = run.database_urls.get("trail") or f"sqlite:///{run.database('trail')}"
+    key = Path(run.env.get("DISPUTES_TRAIL_SIGNING_KEY_FILE")
+               or Path(run.env["DISPUTES_DATA_DIR"]) / "trail-signing-key.pem")
+    verdict = verify_database(url, public_path(key))
+    return "intact" if verdict.intact else f"entry {verdict.entry_id}: {verdict.problem}"
+
+
 def count_outcome(name: str, run: Run) -> dict[str, Any]:
     settle(run)
     with Platform(timeout=60) as platform:  # every case read again, once all is settled
@@ -763,6 +776,7 @@ def count_outcome(name: str, run: Run) -> dict[str, Any]:
         extra["waited_on_lock"] = sorted(run.waited_on_lock)
     if run.clocks_made_due:
         extra.update(clocks_fired(run))
+    extra["trail"] = trail_verdict(run)
     return {
         "scenario": name,
         "faults": run.faults_done,
@@ -943,7 +957,8 @@ def table(rows: list[dict[str, Any]]) -> str:
                ("unroutable", "unroutable: its case's later events / others"),
                ("live_during_lock", "live while locked"),
                ("replicas_idle_during_lock", "replicas idle while locked"),
-               ("replicas_applying_during_lock", "replicas applying events while locked"), ("seconds", "seconds")]
+               ("replicas_applying_during_lock", "replicas applying events while locked"),
+               ("trail", "trail chain"), ("seconds", "seconds")]
     widths = [max(len(title), *(len(str(r.get(key, ""))) for r in rows)) for key, title in columns]
     lines = [" | ".join(t.ljust(w) for (_, t), w in zip(columns, widths, strict=True)),
              "-+-".join("-" * w for w in widths)]

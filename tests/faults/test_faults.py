@@ -58,6 +58,7 @@ def check(row: dict, cases: int = CASES, replicas: int = 1) -> None:
     assert row["duplicated_effects"] == 0, row
     assert row["dead_lettered_with_reason"] == row["bad_messages_injected"], row
     assert row["other_dead_letters"] == 0, row
+    assert row["trail"] == "intact", row  # the chain, appended by every trail replica, verifies
     faults = len(row["faults"])
     assert row["faults_in_flight"] == f"{faults}/{faults}", row  # none struck an idle platform
     processes = len(SERVICES) * replicas
