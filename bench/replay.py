@@ -36,6 +36,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import signal
 import sys
 import time
 from collections import deque
@@ -78,6 +80,8 @@ MAX_REPLICAS = 4
 STEP_ROUNDS = 5  # a search step files 5 times the cases it keeps in flight, so that it is steady
 DELIVERY_BUCKETS = "disputes_handoff_delivery_seconds_bucket"
 HANDED_OVER = "disputes_inbox_shards_handed_over_total"
+BATCH_SIZE = "disputes_event_batch_size"
+FOLLOWERS = ("trail", "analytics")  # they consume every event; no agency's staff waits on them
 
 
 def buckets(samples: dict[str, dict[str, Any]], name: str, service: str | None = None) -> dict[float, float]:
@@ -107,6 +111,85 @@ def databases(choice: str) -> Any:
         yield urls
 
 
+def own_deliveries(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
+                   service: str) -> int:
+    return int(after.get(HANDLED, {}).get("by_service", {}).get(service, 0)
+               - before.get(HANDLED, {}).get("by_service", {}).get(service, 0))
+
+
+def per_own_delivery(cpu: dict[str, float | None], before: dict[str, dict[str, Any]],
+                     after: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    """CPU ms of each service that follows every event over the deliveries it handled itself."""
+    figures: dict[str, float | None] = {}
+    for service in FOLLOWERS:
+        handled, seconds = own_deliveries(before, after, service), cpu.get(service)
+        figures[service] = round(seconds * 1000 / handled, 3) if handled and seconds is not None else None
+    return figures
+
+
+def caught_up(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
+              cpu: dict[str, float | None], drained_seconds: float,
+              full_load: dict[str, float | None]) -> dict[str, Any]:
+    """What the services that follow every event did draining the backlog that built while they
+    were paused: deliveries, CPU per own delivery (and at full load, for comparison), the mean
+    batch applied in one transaction."""
+    batch_counts = {service: counted_by_service(before, after, f"{BATCH_SIZE}_count", service)
+                    for service in FOLLOWERS}
+    batch_sums = {service: counted_by_service(before, after, f"{BATCH_SIZE}_sum", service)
+                  for service in FOLLOWERS}
+    return {
+        "backlog": {service: own_deliveries(before, after, service) for service in FOLLOWERS},
+        "drained_seconds": round(drained_seconds, 1),
+        "cpu_ms_per_own_delivery": per_own_delivery(cpu, before, after),
+        "full_load_cpu_ms_per_own_delivery": full_load,
+        "mean_batch": {service: round(batch_sums[service] / batch_counts[service], 1)
+                       if batch_counts[service] else None for service in FOLLOWERS},
+    }
+
+
+def counted_by_service(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
+                       name: str, service: str) -> float:
+    return float(after.get(name, {}).get("by_service", {}).get(service, 0)
+                 - before.get(name, {}).get("by_service", {}).get(service, 0))
+
+
+def drained_by_followers(env: dict[str, str], deadline: float) -> dict[str, dict[str, Any]]:
+    """Scrape until the services that follow every event have nothing left in their queues and
+    have handled nothing more for a second (bounded): a resumed process takes a while to come
+    back to its queue, so a quiet second alone would not tell that it is done."""
+    from kombu import Connection
+
+    from disputes_shared.kit.broker import inbox, inbox_shards
+    from disputes_shared.plumbing.config import agency_of_service
+
+    names = [queue.name for service in FOLLOWERS
+             for queue in inbox(agency_of_service(service), inbox_shards(), declare=False)]
+    samples = scrape_metrics(env)
+    with Connection(env["DISPUTES_AMQP_URI"]) as connection:
+        channel = connection.channel()
+        while True:
+            time.sleep(1.0)
+            previous, samples = samples, scrape_metrics(env)
+            ready = sum(channel.queue_declare(name, passive=True).message_count for name in names)
+            handled = [own_deliveries(previous, samples, service) for service in FOLLOWERS]
+            if (ready == 0 and not any(handled)) or time.monotonic() > deadline:
+                return samples
+
+
+@contextlib.contextmanager
+def paused_processes(pids: list[int | None]) -> Any:
+    """Processes stopped (SIGSTOP) for the block, as a service that is down or slow: their
+    queues fill; continued (SIGCONT) after it, whatever happens."""
+    found = [pid for pid in pids if pid is not None]
+    for pid in found:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in found:
+            os.kill(pid, signal.SIGCONT)
+
+
 def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from sqlalchemy.engine import make_url
 
@@ -118,7 +201,8 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from .replay_driver import Phase, ReplayDriver
 
     search = RateSearch(ladder=tuple(args.ladder))
-    planned = iter(planned_cases(args.cases + args.half_cases + args.step_cases * len(args.ladder)
+    planned = iter(planned_cases(args.cases + args.half_cases + args.catch_up_cases
+                                 + args.step_cases * len(args.ladder)
                                  + STEP_ROUNDS * sum(args.ladder), args.seed))
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(databases(args.database))
@@ -168,6 +252,20 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         half_before = scrape_metrics(env)
         half = run(Phase(deque(islice(planned, args.half_cases)), rate=half_rate))
         half_after = wait_for_outboxes(env)
+        catch_up = None
+        if args.catch_up_cases:
+            log(f"catch-up: {', '.join(FOLLOWERS)} paused while {args.catch_up_cases} cases run")
+            paused = [name for name, service in service_of.items() if service in FOLLOWERS]
+            catch_before = scrape_metrics(env)
+            with paused_processes([pids[name] for name in paused]):
+                run(Phase(deque(islice(planned, args.catch_up_cases)), concurrency=best_concurrency))
+                cpu_paused = cpu_now()
+                resumed = time.monotonic()
+            catch_after = drained_by_followers(env, resumed + args.timeout)
+            drained = time.monotonic() - resumed - 1.0  # less the quiet second that ends it
+            catch_up = caught_up(catch_before, catch_after,
+                                 summed_per_service(cpu_spent(cpu_paused, cpu_now()), service_of),
+                                 drained, per_own_delivery(cpu, before, after))
         rss = summed_per_service({name: peak_rss_mb(pid) for name, pid in pids.items()}, service_of)
 
         outcome = driver.outcomes()
@@ -211,6 +309,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                                                      buckets(half_before, DELIVERY_BUCKETS, service)))
                 for service in RECEIVING_SERVICES},
         },
+        "catch_up": catch_up,
         "peak_rss_mb": rss,
         "cases": {k: outcome[k] for k in ("cases_filed", "cases_closed", "cases_as_expected", "outcomes")},
         "all_ended": all(len(p.ended) == len(p.filed) and not p.plans and not p.filing_refused
@@ -239,6 +338,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--replicas", type=int, default=1,
                         help=f"processes of every service, sharing its inbox (1-{MAX_REPLICAS}; "
                              "more than 1 on PostgreSQL only; default 1)")
+    parser.add_argument("--catch-up-cases", type=int, default=0,
+                        help=f"claims run while {' and '.join(FOLLOWERS)} are paused; their backlog is "
+                             f"then timed draining (0-{MAX_CASES}; default 0: no such phase)")
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds each phase gets to end its cases (default 180)")
     add_common_arguments(parser)
@@ -246,6 +348,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("cases", "half_cases"):
         if not 1 <= getattr(args, name) <= MAX_CASES:
             parser.error(f"--{name.replace('_', '-')} must be 1-{MAX_CASES}")
+    if not 0 <= args.catch_up_cases <= MAX_CASES:
+        parser.error(f"--catch-up-cases must be 0-{MAX_CASES}")
     if not 1 <= args.step_cases <= 1000 or not args.ladder or not all(1 <= c <= 512 for c in args.ladder):
         parser.error("--step-cases must be 1-1000 and --ladder 1-512 cases in flight each")
     if not 1 <= args.replicas <= MAX_REPLICAS:

@@ -151,6 +151,16 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("events/s ÷ raw confirmed", _num(report["ratios"]["events_over_raw_confirmed"], 3)),
         (f"{NATIONAL_YEAR_CASES:,} cases at this rate", _duration(report["national_year_seconds"])),
     ]
+    if catch_up := report.get("catch_up"):
+        rows.append(("catch-up: backlog drained in, s", _num(catch_up["drained_seconds"], 1)))
+        for service, backlog in catch_up["backlog"].items():
+            rows += [
+                (f"catch-up: {service} backlog, deliveries", _num(backlog)),
+                (f"catch-up: {service} mean events per transaction", _num(catch_up["mean_batch"][service], 1)),
+                (f"catch-up: {service} CPU ms per own delivery", _num(catch_up["cpu_ms_per_own_delivery"][service], 2)),
+                (f"full load: {service} CPU ms per own delivery",
+                 _num(catch_up["full_load_cpu_ms_per_own_delivery"][service], 2)),
+            ]
     return rows
 
 

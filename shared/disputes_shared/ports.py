@@ -9,7 +9,7 @@ unchanged on either.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
@@ -287,15 +287,30 @@ def apply_once(unit_of_work: Callable[[], UnitOfWork], consumer: str, envelope: 
     of its case that this consumer applied already is reported to ``overtaken`` (on each
     attempt), then applied as any other: the case's transition table refuses a move that no
     longer fits, and the event is parked saying why."""
+    return apply_all_once(unit_of_work, consumer, [envelope], handle, overtaken)[0]
+
+
+def apply_all_once(unit_of_work: Callable[[], UnitOfWork], consumer: str,
+                   envelopes: Sequence[Envelope], handle: Callable[[Any, Envelope], str],
+                   overtaken: Callable[[Envelope, int], None] = lambda envelope, later: None,
+                   ) -> list[str]:
+    """``apply_once`` for several events in one transaction, in the order given: each one's
+    outcome. One failing fails them all (nothing is committed); the consumer then applies them
+    one at a time. Their cases are held first, in one order, so that two transactions holding
+    several cases never wait on each other."""
     with unit_of_work() as uow:
-        if envelope.case_id:
+        for name in sorted({case_lock_name(e.case_id) for e in envelopes if e.case_id}):
             # A case's events take turns across workers and replicas; other cases' run beside.
-            uow.hold(case_lock_name(envelope.case_id))
-        claim = uow.inbox.claim(consumer, envelope, uow.clock.now())
-        if not claim.new:
-            return "duplicate"
-        if claim.overtaken_by is not None:
-            overtaken(envelope, claim.overtaken_by)
-        outcome = handle(uow, envelope)
-        uow.commit()
-    return outcome
+            uow.hold(name)
+        outcomes = []
+        for envelope in envelopes:
+            claim = uow.inbox.claim(consumer, envelope, uow.clock.now())
+            if not claim.new:
+                outcomes.append("duplicate")
+                continue
+            if claim.overtaken_by is not None:
+                overtaken(envelope, claim.overtaken_by)
+            outcomes.append(handle(uow, envelope))
+        if len(outcomes) > outcomes.count("duplicate"):
+            uow.commit()
+    return outcomes

@@ -111,3 +111,68 @@ def test_a_consumer_in_one_lane_applies_every_event_one_at_a_time_each_case_in_p
         assert [n for c, n in IN_ORDER if c == case] == [n for c, n in published if c == case]
     assert sorted(IN_ORDER) == sorted(published)
     assert RETRIED and RUNNING["most"] == 1
+
+
+BATCHES: list[int] = []
+FAILED_ATTEMPTS: dict[str, int] = defaultdict(int)
+POISONED = ("LD-ORDER-2", 7)  # an event no attempt can apply: parked
+
+
+class BatchingMediation:
+    """Stands in for a service that applies several events in one transaction."""
+
+    name = "mediation"
+
+    @consume_events(Agency.MEDIATION, batches=True)
+    def on_events(self, envelopes: list[Envelope]) -> list[str]:
+        return apply_batch(envelopes)
+
+
+class BatchingOneLaneMediation:
+    name = "mediation"
+
+    @consume_events(Agency.MEDIATION, in_one_lane=True, batches=True)
+    def on_events(self, envelopes: list[Envelope]) -> list[str]:
+        return apply_batch(envelopes)
+
+
+def apply_batch(envelopes: list[Envelope]) -> list[str]:
+    """All of the batch or none of it, as a transaction: one in ten events fails twice for a
+    passing reason (in a batch, then alone), ``POISONED`` every time."""
+    BATCHES.append(len(envelopes))
+    RUNNING["now"] += 1
+    RUNNING["most"] = max(RUNNING["most"], RUNNING["now"])
+    try:
+        eventlet.sleep(random.uniform(0, 0.02))
+        for envelope in envelopes:
+            sequence = int(envelope.payload["reason"])
+            if sequence % 10 == 3 and FAILED_ATTEMPTS[envelope.event_id] < 2:
+                FAILED_ATTEMPTS[envelope.event_id] += 1
+                raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
+            if (envelope.case_id, sequence) == POISONED:
+                raise ValueError("an event no attempt can apply")
+        for envelope in envelopes:
+            APPLIED[envelope.case_id].append(int(envelope.payload["reason"]))
+            IN_ORDER.append((envelope.case_id, int(envelope.payload["reason"])))
+        return ["handled"] * len(envelopes)
+    finally:
+        RUNNING["now"] -= 1
+
+
+@pytest.mark.parametrize("service_cls", [BatchingMediation, BatchingOneLaneMediation])
+def test_batches_apply_each_case_in_publish_order_and_a_failing_batch_is_applied_again_one_event_at_a_time(
+        service_cls, container_factory, rabbit_config, amqp_uri):
+    BATCHES.clear()
+    FAILED_ATTEMPTS.clear()
+    mediation = mediation_of(service_cls, container_factory, rabbit_config)
+    published = [p for p in publish_interleaved(amqp_uri) if p != POISONED]
+    mediation.start()  # every event is waiting in the queue: they arrive together
+    eventually(lambda: len(IN_ORDER) == len(published), timeout=30)
+    eventlet.sleep(0.3)  # nothing more comes: the poisoned event was parked, not applied
+    for case in {case for case, _ in published}:
+        assert [n for c, n in IN_ORDER if c == case] == [n for c, n in published if c == case]
+    assert sorted(IN_ORDER) == sorted(published)
+    assert max(BATCHES) > 1  # events of several cases (or several of one) went in one batch
+    assert all(FAILED_ATTEMPTS[e] == 2 for e in FAILED_ATTEMPTS)  # in a batch, then alone
+    if service_cls is BatchingOneLaneMediation:
+        assert RUNNING["most"] == 1

@@ -264,3 +264,40 @@ def test_events_of_a_case_whose_filing_has_not_answered_yet_wait_for_it():
                                                 ("enforcement", "in_court")])
 def test_a_case_just_accepted_stands_where_the_lifecycle_puts_an_acceptance(purpose, state):
     assert fresh_view("LD-1", purpose)["state"] == state
+
+
+def scraped(published: float, handled: dict[str, float], batches: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    return {
+        "disputes_events_published_total": {"total": published},
+        "disputes_events_handled_total": {"by_service": handled},
+        "disputes_event_batch_size_count": {"by_service": {s: c for s, (c, _) in batches.items()}},
+        "disputes_event_batch_size_sum": {"by_service": {s: n for s, (_, n) in batches.items()}},
+    }
+
+
+def test_the_catch_up_counts_each_followers_own_deliveries_cpu_and_mean_batch():
+    from bench.replay import caught_up, per_own_delivery
+
+    before = scraped(100, {"trail": 100, "analytics": 100, "mediation": 9}, {"trail": (100, 100), "analytics": (90, 100)})
+    after = scraped(1100, {"trail": 1100, "analytics": 1100, "mediation": 50},
+                    {"trail": (150, 1100), "analytics": (115, 1100)})
+    full_load = per_own_delivery({"trail": 2.0, "analytics": 1.5}, before, after)
+    assert full_load == {"trail": 2.0, "analytics": 1.5}  # CPU s over 1,000 own deliveries, in ms
+    figures = caught_up(before, after, {"trail": 1.2, "analytics": 1.0, "mediation": 9.0}, 12.34, full_load)
+    assert figures["backlog"] == {"trail": 1000, "analytics": 1000}
+    assert figures["cpu_ms_per_own_delivery"] == {"trail": 1.2, "analytics": 1.0}
+    assert figures["mean_batch"] == {"trail": 20.0, "analytics": 40.0}
+    assert figures["drained_seconds"] == 12.3
+    rows = dict(tuple(cell.strip() for cell in line.strip("|").split("|"))
+                for line in render({**report(), "catch_up": figures}).splitlines() if line.startswith("| "))
+    assert rows["catch-up: trail mean events per transaction"] == "20.0"
+    assert rows["catch-up: backlog drained in, s"] == "12.3"
+    assert rows["catch-up: analytics CPU ms per own delivery"] == "1.00"
+    assert rows["full load: trail CPU ms per own delivery"] == "2.00"
+
+
+def test_a_catch_up_phase_is_bounded_like_the_others():
+    assert parse_args(["--catch-up-cases", "100"]).catch_up_cases == 100
+    assert parse_args([]).catch_up_cases == 0
+    with pytest.raises(SystemExit):
+        parse_args(["--catch-up-cases", "6000"])

@@ -350,15 +350,15 @@ def test_choose_mediator_takes_a_specialist_with_the_fewest_cases_then_the_roste
 def test_the_service_applies_each_delivered_event_once(mediation_db):
     service = worker_factory(MediationService, storage=mediation_db, agency_logic=MEDIATION)
     message = dossier_envelope(to_unit=STATION)
-    assert service.on_event(message) == "handled"
-    assert service.on_event(message) == "duplicate"
+    assert service.on_events([message]) == ["handled"]
+    assert service.on_events([message]) == ["duplicate"]
     (pending,) = service.pending_handoffs()
     assert pending["handoff_id"] == message.payload["handoff_id"] and pending["pending"] is True
 
 
 def test_the_service_commits_each_staff_command(mediation_db, clock):
     service = worker_factory(MediationService, storage=mediation_db, agency_logic=MEDIATION)
-    service.on_event(dossier_envelope(to_unit=STATION))
+    service.on_events([dossier_envelope(to_unit=STATION)])
     (pending,) = service.pending_handoffs()
     clock.advance(hours=1)
     answered = service.accept_handoff(pending["handoff_id"])

@@ -31,11 +31,11 @@ class AnalyticsService(AgencyEvents, OperationsEndpoints):
     metrics = Metrics()
     agency_logic = ServiceLayer(bootstrap)
 
-    @consume_events(in_one_lane=True)
-    def on_event(self, envelope: Envelope) -> str:
-        """Every event in delivery order, one at a time: a warning counts the filings before
-        it, which concurrent workers would each miss until the others commit."""
-        return AgencyEvents.on_event(self, envelope)
+    @consume_events(in_one_lane=True, batches=True)
+    def on_events(self, envelopes: list[Envelope]) -> list[str]:
+        """Every event in delivery order, one batch at a time: a warning counts the filings
+        before it, which concurrent workers would each miss until the others commit."""
+        return AgencyEvents.on_events(self, envelopes)
 
     def refresh_gauges(self, uow: Any) -> None:
         pass  # receives no handoffs; its warnings are counted as they are published

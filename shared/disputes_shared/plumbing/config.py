@@ -122,6 +122,10 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
     config.update(identity_config(os.environ))
     config.update(key_settings(SERVICE_NAMES[agency], os.environ))
     config["DATABASE_TIMEOUTS"] = database_timeouts(os.environ)
+    # Events applied in one transaction at most, and such batches at once (empty: the defaults).
+    for key in ("EVENT_BATCH_LIMIT", "EVENT_BATCHES_AT_ONCE"):
+        if value := os.environ.get(f"DISPUTES_{key}"):
+            config[key] = int(value)
     if retry_delays := os.environ.get("DISPUTES_EVENT_RETRY_DELAYS"):
         config["EVENT_RETRY_DELAYS"] = event_retry_delays(retry_delays)
     config.update(overrides)

@@ -16,7 +16,8 @@ import math
 import socket
 import time
 import traceback
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -149,6 +150,37 @@ def share_of_shards(shards: int, replicas: int) -> int:
     return math.ceil(shards / max(1, replicas))
 
 
+class HandedOut:
+    """The delivery tags a channel handed out and not yet settled here, in order: a run of
+    them acked together, from the oldest unsettled on, takes one ``basic.ack`` (``multiple``),
+    which acks every tag up to its own. Tags settled out of run are acked one by one."""
+
+    def __init__(self) -> None:
+        self._tags: deque[int] = deque()
+        self._settled: set[int] = set()  # settled, and a tag before them still unsettled
+
+    def add(self, tag: int) -> None:
+        self._tags.append(tag)
+
+    def requeued(self, tag: int) -> None:
+        self._settle({tag})
+
+    def acked(self, tags: set[int]) -> tuple[int | None, set[int]]:
+        """Acking ``tags``: the one to ack with ``multiple`` (None: none), and those to ack
+        one by one (an earlier tag is still unsettled)."""
+        return self._settle(tags), tags & self._settled
+
+    def _settle(self, tags: set[int]) -> int | None:
+        self._settled |= tags
+        highest = None
+        while self._tags and self._tags[0] in self._settled:
+            tag = self._tags.popleft()
+            self._settled.discard(tag)
+            if tag in tags:
+                highest = tag
+        return highest
+
+
 @dataclass
 class Shard:
     """One shard of the inbox as this replica consumes it: on a channel of its own, so that it
@@ -187,10 +219,11 @@ class RawQueueConsumer(SettlingQueueConsumer):
         super().__init__()
         self._shards: dict[str, Shard] = {}
         self._shard_by_channel: dict[Any, Shard] = {}
+        self._handed_out: dict[Any, HandedOut] = {}
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         self._channel = channel
-        self._shards, self._shard_by_channel = {}, {}
+        self._shards, self._shard_by_channel, self._handed_out = {}, {}, {}
         self._replica_probe = None
         for provider in self._providers:
             for queue in provider.queues:
@@ -209,12 +242,54 @@ class RawQueueConsumer(SettlingQueueConsumer):
         shard = Shard(queue, provider, channel)
         self._shards[queue.name] = shard
         self._shard_by_channel[channel] = shard
+        self._handed_out[channel] = HandedOut()
+
+    def _close_shard(self, shard: Shard) -> None:
+        self._shard_by_channel.pop(shard.channel, None)
+        self._handed_out.pop(shard.channel, None)
+        _close_quietly(shard.channel)
 
     def handle_message(self, provider: Any, body: Any, message: Message) -> None:
         shard = self._shard_by_channel.get(message.channel)
         if shard is not None:
             shard.last_delivery = time.monotonic()
+        self._record(message)
         super().handle_message(provider, body, message)
+
+    def _record(self, message: Message) -> None:
+        handed_out = self._handed_out.get(message.channel)
+        if handed_out is not None:
+            handed_out.add(message.delivery_tag)
+
+    def ack_message(self, message: Message) -> None:
+        self.ack_messages([message])
+
+    def ack_messages(self, messages: list[Message]) -> None:
+        """Ack the messages, those of a channel that end a run of its oldest deliveries with
+        one ``basic.ack`` (the broker and this process do one ack's work, not one each)."""
+        by_channel: dict[Any, dict[int, Message]] = {}
+        for message in messages:
+            by_channel.setdefault(message.channel, {})[message.delivery_tag] = message
+        for channel, by_tag in by_channel.items():
+            handed_out = self._handed_out.get(channel)
+            if handed_out is None:  # a channel closed since: the broker has them back
+                for message in by_tag.values():
+                    super().ack_message(message)
+                continue
+            highest, alone = handed_out.acked(set(by_tag))
+            try:
+                if highest is not None and channel.connection:
+                    by_tag[highest].ack(multiple=True)
+                for tag in sorted(alone):
+                    super().ack_message(by_tag[tag])
+            except (OSError, AMQPConnectionError) as exc:
+                log.warning("could not ack (connection lost: %s); the broker redelivers", exc)
+
+    def requeue_message(self, message: Message) -> None:
+        handed_out = self._handed_out.get(message.channel)
+        if handed_out is not None:
+            handed_out.requeued(message.delivery_tag)
+        super().requeue_message(message)
 
     def holds(self, message: Message) -> bool:
         """The message came on a shard this replica still applies: not one it is handing over,
@@ -254,8 +329,7 @@ class RawQueueConsumer(SettlingQueueConsumer):
     def _hand_over_settled_shards(self) -> None:
         for shard in list(self._shards.values()):
             if shard.handing_over and shard.provider.running_on(shard.channel) == 0:
-                del self._shard_by_channel[shard.channel]
-                _close_quietly(shard.channel)
+                self._close_shard(shard)
                 self._consume_shard(shard.provider, shard.queue)
 
     def _replicas(self) -> int:
@@ -281,8 +355,7 @@ class RawQueueConsumer(SettlingQueueConsumer):
         for shard in list(self._shards.values()):
             if shard.provider in removals:  # in the consumer's own thread: a clean close
                 del self._shards[shard.queue.name]
-                self._shard_by_channel.pop(shard.channel, None)
-                _close_quietly(shard.channel)
+                self._close_shard(shard)
         for removed in removals.values():
             removed.send()
 
@@ -305,31 +378,54 @@ class RawQueueConsumer(SettlingQueueConsumer):
         """A compressed body (``PlainConsumer``); kombu's own handler would log the body and
         drop the message. It is parked instead. Every provider here consumes for the one agency
         of the service."""
+        self._record(message)
         provider = next(iter(self._providers))
         self.container.spawn_managed_thread(
             partial(provider.park_and_ack, message, COMPRESSED_BODY))
 
 
+# A batch of deliveries applied in one transaction (``consume_events(batches=True)``): at most
+# this many, and this many batches at once. Batches form only while deliveries come faster than
+# they are applied: at a light load each starts alone, at once. Few at once, so that they form:
+# on SQLite the writes take turns anyway.
+DEFAULT_BATCH_LIMIT = 32
+DEFAULT_BATCHES_AT_ONCE = 2
+
+
+@dataclass(eq=False)
+class Delivery:
+    envelope: Envelope
+    message: Message
+    alone: bool = False  # in a batch that failed: now applied by itself
+
+
 class EventConsumer(Consumer):
     """Consumes the agency's inbox (every shard of it) and calls the method with a validated
-    ``Envelope``.
+    ``Envelope``, or with ``batches`` a list of them to apply in one transaction.
 
     Invalid messages never reach the method; a method that raises has its message parked.
-    A case's events are handled one at a time in delivery order (see ``ordering``); with
-    ``in_one_lane`` every event is, for a consumer whose handling reads across cases (across
-    cases in the order the shards deliver them, which is not the order they were published).
+    A case's events are handled in delivery order, the next only once the one before is
+    settled (see ``ordering``); with ``in_one_lane`` every event is, for a consumer whose
+    handling reads across cases (across cases in the order the shards deliver them, which is not
+    the order they were published). A batch holds the first waiting events of several cases (of
+    a case, several in order); one that fails is applied again one event at a time, so that
+    only the event that fails is retried or parked.
     """
 
     queue_consumer = RawQueueConsumer()
     metrics_registry = MetricsRegistry()
 
-    def __init__(self, agency: Agency | None = None, in_one_lane: bool = False, **kwargs: Any) -> None:
+    def __init__(self, agency: Agency | None = None, in_one_lane: bool = False,
+                 batches: bool = False, **kwargs: Any) -> None:
         """``agency`` defaults to the one whose service this is."""
         self.agency = Agency(agency) if agency else None
         self.in_one_lane = in_one_lane
+        self.batches = batches
         super().__init__(queue=None, **kwargs)
         self._publisher: ConfirmedPublisher | None = None
-        self._lanes: CaseLanes[tuple[Envelope, Message]] = CaseLanes()
+        self._lanes: CaseLanes[Delivery] = CaseLanes()
+        self._ready: deque[str] = deque()  # lanes whose first delivery may start
+        self._started = 0  # batches running
         self._keys: KeyManagement | None = None
         self._handed_back = False
         self._running: Counter[Any] = Counter()  # deliveries being handled, by channel
@@ -351,15 +447,21 @@ class EventConsumer(Consumer):
     def setup(self) -> None:
         from .config import agency_of_service
 
+        config = self.container.config
         self.agency = self.agency or agency_of_service(self.container.service_name)
-        shards = int(self.container.config.get("INBOX_SHARDS") or inbox_shards())
+        shards = int(config.get("INBOX_SHARDS") or inbox_shards())
         self.queues = inbox(self.agency, shards, declare=False)
         self.queue = self.queues[0]
-        with Connection(self.container.config["AMQP_URI"]) as connection:
+        if self.batches:
+            self.batch_limit = int(config.get("EVENT_BATCH_LIMIT") or DEFAULT_BATCH_LIMIT)
+            self.batches_at_once = int(config.get("EVENT_BATCHES_AT_ONCE") or DEFAULT_BATCHES_AT_ONCE)
+        else:
+            self.batch_limit, self.batches_at_once = 1, self.container.max_workers
+        with Connection(config["AMQP_URI"]) as connection:
             # The broker's set-up declared every queue before anyone published; the agency's
             # user may only consume its own.
             require_inbox(connection, self.agency, shards)
-        self._publisher = ConfirmedPublisher(self.container.config["AMQP_URI"])
+        self._publisher = ConfirmedPublisher(config["AMQP_URI"])
         super().setup()
 
     def stop(self) -> None:
@@ -397,8 +499,10 @@ class EventConsumer(Consumer):
             return
         if REPLAYS_HEADER not in (message.headers or {}):  # a replay comes late by design
             envelope = replace(envelope, case_sequence=case_sequence_of(message.headers))
-        if self._lanes.admit(self._lane_of(envelope), (envelope, message)):
-            self._attempt(envelope, message, attempt=1)
+        lane = self._lane_of(envelope)
+        if self._lanes.admit(lane, Delivery(envelope, message)):
+            self._ready.append(lane)
+            self._start_ready()
 
     def hand_back(self) -> None:
         """The broker takes back every delivery not settled (the channel closes): start none
@@ -409,67 +513,109 @@ class EventConsumer(Consumer):
         """Deliveries from the channel being handled now (retries waiting their time excluded)."""
         return self._running[channel]
 
-    def _attempt(self, envelope: Envelope, message: Message, attempt: int) -> None:
+    def _start_ready(self) -> None:
+        """Start the lanes whose turn it is, in batches, as long as fewer than
+        ``batches_at_once`` run."""
+        while self._ready and self._started < self.batches_at_once and not self._handed_back:
+            batch: list[Delivery] = []
+            while self._ready and len(batch) < self.batch_limit:
+                if batch and self._lanes.first(self._ready[0]).alone:
+                    break
+                batch += self._lanes.start(self._ready.popleft(), self.batch_limit - len(batch),
+                                           alone=lambda delivery: delivery.alone)
+                if batch[-1].alone:
+                    break
+            self._attempt(batch, attempt=1)
+
+    def _start_ready_later(self) -> None:
+        """From a worker's end: in a thread of its own, so that the worker frees its slot first."""
+        if self._ready:
+            self.container.spawn_managed_thread(self._start_ready)
+
+    def _attempt(self, batch: list[Delivery], attempt: int) -> None:
         if self._handed_back:
             return
-        if not self.queue_consumer.holds(message):
-            self._drop_case(envelope)
+        for lane in {self._lane_of(d.envelope) for d in batch if not self.queue_consumer.holds(d.message)}:
+            self._drop_case(lane)
+            batch = [d for d in batch if self._lane_of(d.envelope) != lane]
+        if not batch:
             return
-        self._running[message.channel] += 1
+        for delivery in batch:
+            self._running[delivery.message.channel] += 1
+        self._started += 1
+        envelopes = [d.envelope for d in batch]
         try:
             self.container.spawn_worker(
-                self, (envelope,), {}, context_data=self.unpack_message_headers(message),
-                handle_result=partial(self._handled, message, envelope, attempt))
+                self, (envelopes if self.batches else envelopes[0],), {},
+                context_data=self.unpack_message_headers(batch[0].message),
+                handle_result=partial(self._handled, batch, attempt))
         except ContainerBeingKilled:
-            self._no_longer_running(message)
-            self.queue_consumer.requeue_message(message)
-            self._give_back_case(envelope)
+            self._no_longer_running(batch)
+            for lane in _lanes_in_order(batch, self._lane_of):
+                self._give_back_case(lane)
 
-    def _no_longer_running(self, message: Message) -> None:
-        self._running[message.channel] -= 1
-        if not self._running[message.channel]:
-            del self._running[message.channel]
+    def _no_longer_running(self, batch: list[Delivery]) -> None:
+        self._started -= 1
+        for delivery in batch:
+            channel = delivery.message.channel
+            self._running[channel] -= 1
+            if not self._running[channel]:
+                del self._running[channel]
 
-    def _drop_case(self, envelope: Envelope) -> None:
-        """The delivery's shard was handed to another replica (its channel closed, or closing):
+    def _drop_case(self, lane: str) -> None:
+        """A delivery's shard was handed to another replica (its channel closed, or closing):
         the broker has it back, with the case's waiting ones. Those of a shard held again since
         (a case's shard can come back while a retry waits) start in their order."""
-        lane = self._lane_of(envelope)
         for waiting in self._lanes.give_back(lane):
-            if self.queue_consumer.holds(waiting[1]) and self._lanes.admit(lane, waiting):
-                self._attempt(*waiting, attempt=1)
+            if self.queue_consumer.holds(waiting.message) and self._lanes.admit(lane, waiting):
+                self._ready.append(lane)
+        self._start_ready_later()
 
     def _lane_of(self, envelope: Envelope) -> str:
         return "" if self.in_one_lane else envelope.case_id
 
-    def _give_back_case(self, envelope: Envelope) -> None:
-        """The delivery was requeued: the broker hands it out again after those it handed out
-        already, so the case's later deliveries waiting here are requeued too, behind it and in
-        their order, rather than applied before it."""
-        for _, waiting in self._lanes.give_back(self._lane_of(envelope)):
-            self.queue_consumer.requeue_message(waiting)
+    def _give_back_case(self, lane: str) -> None:
+        """The case's running delivery was requeued: the broker hands it out again after those
+        it handed out already, so the case's later deliveries waiting here are requeued too,
+        behind it and in their order, rather than applied before it."""
+        for delivery in self._lanes.give_back(lane):
+            self.queue_consumer.requeue_message(delivery.message)
 
-    def _next_of_case(self, envelope: Envelope) -> None:
-        """The delivery is settled: start the next one of its lane, in a thread of its own so
-        that this worker frees its slot first."""
-        following = self._lanes.finish(self._lane_of(envelope))
-        if following is not None:
-            self.container.spawn_managed_thread(partial(self._attempt, *following, attempt=1))
+    def _finish(self, lane: str) -> None:
+        """The lane's running deliveries are settled: its next may start."""
+        if self._lanes.finish(lane):
+            self._ready.append(lane)
 
-    def _handled(self, message: Message, envelope: Envelope, attempt: int, worker_ctx: Any,
+    def _handled(self, batch: list[Delivery], attempt: int, worker_ctx: Any,
                  result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         try:
-            return self._settle(message, envelope, attempt, result, exc_info)
+            return self._settle(batch, attempt, result, exc_info)
         finally:  # acked or parked by now, or requeued, or held for a retry
-            self._no_longer_running(message)
+            self._no_longer_running(batch)
+            self._start_ready_later()
 
-    def _settle(self, message: Message, envelope: Envelope, attempt: int, result: Any,
+    def _settle(self, batch: list[Delivery], attempt: int, result: Any,
                 exc_info: Any) -> tuple[Any, Any]:
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
-            self._next_of_case(envelope)
+            self.queue_consumer.ack_messages([d.message for d in batch])
+            for lane in _lanes_in_order(batch, self._lane_of):
+                self._finish(lane)
             return result, exc_info
         _, exc, _ = exc_info
+        if len(batch) > 1:
+            # Nothing of it was committed: each case's first is applied again by itself, and
+            # the rest of the batch after it, so that only what fails is retried or parked.
+            log.info("a batch of %d events failed (%s); applying them one at a time",
+                     len(batch), failure_reason(exc))
+            for delivery in batch:
+                delivery.alone = True
+            lanes = _lanes_in_order(batch, self._lane_of)
+            for lane in lanes:
+                self._lanes.stop(lane)
+            self._ready.extendleft(reversed(lanes))  # before any other: they came first
+            return result, exc_info
+        delivery = batch[0]
+        message = delivery.message
         delays = self.container.config.get("EVENT_RETRY_DELAYS", DEFAULT_RETRY_DELAYS)
         if is_transient(exc) and attempt <= len(delays):
             # The database or the broker is briefly away: try again later, still holding the
@@ -477,7 +623,7 @@ class EventConsumer(Consumer):
             log.warning("transient failure on attempt %d (%s); retrying in %ss",
                         attempt, failure_reason(exc), delays[attempt - 1])
             self.container.spawn_managed_thread(
-                partial(self._retry_later, envelope, message, attempt, delays[attempt - 1]))
+                partial(self._retry_later, delivery, attempt, delays[attempt - 1]))
             return result, exc_info
         reason = failure_reason(exc)
         if attempt > 1:
@@ -485,15 +631,16 @@ class EventConsumer(Consumer):
         if not isinstance(exc, PoisonMessage):
             log.error("handler failed on %s: %s", message.delivery_info.get("routing_key"),
                       failure_trace(exc))
+        lane = self._lane_of(delivery.envelope)
         if self.park_and_ack(message, reason):
-            self._next_of_case(envelope)
+            self._finish(lane)
         else:
-            self._give_back_case(envelope)
+            self._give_back_case(lane)
         return result, exc_info
 
-    def _retry_later(self, envelope: Envelope, message: Message, attempt: int, delay: float) -> None:
+    def _retry_later(self, delivery: Delivery, attempt: int, delay: float) -> None:
         time.sleep(delay)
-        self._attempt(envelope, message, attempt + 1)
+        self._attempt([delivery], attempt + 1)
 
     def seals_when_parking(self, message: Message) -> bool:
         """It carries personal data in the clear: parked, it is sealed (or left out)."""
@@ -548,6 +695,10 @@ class EventConsumer(Consumer):
     def _park_later(self, message: Message, reason: str, attempt: int, delay: float) -> None:
         time.sleep(delay)
         self.park_before_the_limit(message, reason, attempt + 1)
+
+
+def _lanes_in_order(batch: list[Delivery], lane_of: Callable[[Envelope], str]) -> list[str]:
+    return list(dict.fromkeys(lane_of(d.envelope) for d in batch))
 
 
 def _body_bytes(message: Message) -> bytes:

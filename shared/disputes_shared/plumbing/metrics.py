@@ -27,6 +27,7 @@ HANDOFF_WAIT_BUCKETS = (0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR, 8 * HOUR, DAY, 3
 WORK_BUCKETS = (1, 60, 900, HOUR, 8 * HOUR, DAY, 3 * DAY, 5 * DAY, 15 * DAY, 30 * DAY,
                 45 * DAY, 60 * DAY, 90 * DAY)
 # From an event's occurrence until a consumer handled it: the service's own view of lag.
+EVENT_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 EVENT_DELAY_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, HOUR)
 # A handoff's delivery is machine time: milliseconds, resolved around the 25 ms it should take.
 HANDOFF_DELIVERY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
@@ -93,6 +94,11 @@ class PlatformMetrics:
             "disputes_inbox_shards_applying",
             "Shards of the agency's inbox this replica applied events from in the last seconds "
             "(the replicas of a service share the shards)", ["agency"], registry=r)
+        self.event_batch_size = Histogram(
+            "disputes_event_batch_size",
+            "Events applied in one transaction by the agency's consumer (more than one only "
+            "while they come faster than it applies them one at a time)",
+            ["agency"], buckets=EVENT_BATCH_BUCKETS, registry=r)
         self.inbox_shards_handed_over = Counter(
             "disputes_inbox_shards_handed_over_total",
             "Shards this replica handed to another replica, applying more than its share",
