@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from disputes_shared.contract.envelope import Envelope, decode, majors_of
 from disputes_shared.kit.broker import Outgoing, Unroutable
@@ -143,10 +143,11 @@ def test_a_row_another_replica_sent_and_cut_meanwhile_is_not_sent_again(mediatio
     sent = dossier_envelope(case_id=SEALED_CASE)
     commit_for_a_case_with_personal_data(mediation_sql_db, sent)
     late = relay(mediation_sql_db, RecordingPublisher())
-    listed_early = late._waiting()
+    with mediation_sql_db.engine.connect() as connection:
+        listed_early = late._waiting(connection)
     first = RecordingPublisher()
     assert relay(mediation_sql_db, first).flush() == 1
-    late._waiting = lambda: listed_early  # type: ignore[method-assign]
+    late._waiting = lambda _connection: listed_early  # type: ignore[method-assign]
     second = RecordingPublisher()
     late.publisher = second  # type: ignore[assignment]
     assert late._round(10)[0] == 0 and second.published == []
@@ -306,10 +307,10 @@ def test_a_flush_reads_the_outbox_again_only_if_its_round_left_something_or_a_co
     reads = 0
     listed = outbox_relay._waiting
 
-    def counted() -> tuple[dict[str, list[int]], set[int]]:
+    def counted(connection: Connection) -> tuple[dict[str, list[int]], set[int]]:
         nonlocal reads
         reads += 1
-        return listed()
+        return listed(connection)
     outbox_relay._waiting = counted  # type: ignore[method-assign]
     assert outbox_relay.flush() == 2 and reads == 1
 

@@ -137,54 +137,67 @@ class OutboxRelay:
         events tried that were not parked before, whether it sent every event it found but the
         parked ones not yet due: no case left out for want of room or held by another relay, no
         event refused, no cases read again to join it)."""
-        waiting, parked = self._waiting()
-        now = time.monotonic()
-        self._parked_tried = {i: t for i, t in self._parked_tried.items() if i in parked}
-        due = {i for i in parked if now - self._parked_tried.get(i, -float("inf"))
-               >= self.parked_retry_seconds}
-        chosen: dict[str, list[int]] = {}
-        complete = True
-        for case_id, ids in waiting.items():
-            if ids[0] not in due and (ids[0] in parked or room <= 0):
-                complete = complete and ids[0] in parked
-                continue
-            chosen[case_id] = ids[:max(room, 1)]
-            complete = complete and len(chosen[case_id]) == len(ids)
-            room -= len(chosen[case_id])
-        if not chosen:
-            self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
-            return 0, 0, complete
-        with claims(self.engine, LockSpace.OUTBOX) as take:
-            cases = self._held(take, chosen)
-            complete = complete and len(cases) == len(chosen)
+        with self.engine.connect() as reading:  # the listing and the held cases' rows: one checkout
+            waiting, parked = self._waiting(reading)
+            now = time.monotonic()
+            self._parked_tried = {i: t for i, t in self._parked_tried.items() if i in parked}
+            due = {i for i in parked if now - self._parked_tried.get(i, -float("inf"))
+                   >= self.parked_retry_seconds}
+            chosen: dict[str, list[int]] = {}
+            complete = True
+            for case_id, ids in waiting.items():
+                if ids[0] not in due and (ids[0] in parked or room <= 0):
+                    complete = complete and ids[0] in parked
+                    continue
+                chosen[case_id] = ids[:max(room, 1)]
+                complete = complete and len(chosen[case_id]) == len(ids)
+                room -= len(chosen[case_id])
+            if not chosen:
+                self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
+                return 0, 0, complete
+            with claims(self.engine, LockSpace.OUTBOX) as take:
+                cases = self._held(reading, take, chosen)
+                reading.close()  # back to the pool before the broker's waits
+                sent, tried, read_again = self._sent_in_order(cases, take, room, parked, now)
+        complete = complete and len(cases) == len(chosen) and not read_again and len(sent) == len(tried)
+        return len(sent), len([row for row in tried if row.id not in due]), complete
 
-            def joining(in_round: set[str]) -> list[list[Opened]]:
-                """Cases committed since the round began, to go in its next wave rather than
-                wait for its end: only when a commit woke the relay, up to ``room`` in all."""
-                nonlocal room, complete
-                if not self._wake.is_set() or room <= 0:
-                    return []
-                self._wake.clear()
-                complete = False  # ``flush`` goes on with rounds until one finds nothing
-                later, later_parked = self._waiting()
+    def _sent_in_order(self, cases: list[list[Opened]], take: Callable[[list[str]], list[str]], room: int,
+                       parked: set[int], now: float) -> tuple[dict[int, dict[str, Any]], list[Any], bool]:
+        """The held cases' events published in order, cases committed meanwhile joining up to
+        ``room`` events; what the broker confirmed marked sent, what it did not parked. What was
+        confirmed (row id -> envelope), the rows tried, and whether the outbox was read again
+        for cases to join."""
+        read_again = False
+
+        def joining(in_round: set[str]) -> list[list[Opened]]:
+            """Cases committed since the round began, to go in its next wave rather than
+            wait for its end: only when a commit woke the relay, up to ``room`` in all."""
+            nonlocal room, read_again
+            if not self._wake.is_set() or room <= 0:
+                return []
+            self._wake.clear()
+            read_again = True  # ``flush`` goes on with rounds until one finds nothing
+            with self.engine.connect() as reading:
+                later, later_parked = self._waiting(reading)
                 joined: dict[str, list[int]] = {}
                 for case_id, ids in later.items():
                     if room > 0 and case_id not in in_round and ids[0] not in later_parked:
                         joined[case_id] = ids[:room]
                         room -= len(joined[case_id])
-                return self._held(take, joined)
+                return self._held(reading, take, joined)
 
-            tried, outcomes = self._publish_in_order(cases, joining)
-            # Only what the broker confirmed is marked sent, in one transaction. A crash before
-            # the mark re-sends the round and consumers drop the duplicates by event id.
-            sent = {row.id: json.loads(body) for (row, body), outcome in zip(tried, outcomes, strict=True)
-                    if outcome is None and isinstance(body, str)}
-            self._mark_published(sent)
-            self._note_outcomes(tried, outcomes, sent, parked, now)
-        complete = complete and len(sent) == len(tried)
-        return len(sent), len([row for row, _ in tried if row.id not in due]), complete
+        events, outcomes = self._publish_in_order(cases, joining)
+        # Only what the broker confirmed is marked sent, in one transaction. A crash before
+        # the mark re-sends the round and consumers drop the duplicates by event id.
+        sent = {row.id: json.loads(body) for (row, body), outcome in zip(events, outcomes, strict=True)
+                if outcome is None and isinstance(body, str)}
+        self._mark_published(sent)
+        self._note_outcomes(events, outcomes, sent, parked, now)
+        return sent, [row for row, _ in events], read_again
 
-    def _held(self, take: Callable[[list[str]], list[str]], chosen: dict[str, list[int]]) -> list[list[Opened]]:
+    def _held(self, connection: Connection, take: Callable[[list[str]], list[str]],
+              chosen: dict[str, list[int]]) -> list[list[Opened]]:
         """Of the chosen cases, those this relay now holds, each with its events still unsent
         in commit order. Read once the case is held: what another relay sent meanwhile is gone,
         so what is left is the case's earliest unsent events."""
@@ -192,7 +205,7 @@ class OutboxRelay:
             return []
         held = take(list(chosen))
         by_case: dict[str, list[Opened]] = {}
-        for row, body in self._rows([i for case_id in held for i in chosen[case_id]]):
+        for row, body in self._rows(connection, [i for case_id in held for i in chosen[case_id]]):
             by_case.setdefault(row.case_id, []).append((row, body))
         return list(by_case.values())
 
@@ -249,13 +262,12 @@ class OutboxRelay:
         self._record_failures(failures)
         self.metrics.outbox_parked.labels(self.metrics.agency).set(len(still_parked))
 
-    def _waiting(self) -> tuple[dict[str, list[int]], set[int]]:
+    def _waiting(self, connection: Connection) -> tuple[dict[str, list[int]], set[int]]:
         """Each case's unpublished events in commit order, cases in the order of their
         earliest; and those earliest that are parked (refused before). Reads ids only, so a
         long backlog stays cheap."""
-        with self.engine.connect() as connection:
-            pending = connection.execute(self._pending).all()
-            connection.rollback()
+        pending = connection.execute(self._pending).all()
+        connection.rollback()
         waiting: dict[str, list[int]] = {}
         parked: set[int] = set()
         for row in pending:
@@ -265,12 +277,12 @@ class OutboxRelay:
             ids.append(row.id)
         return waiting, parked
 
-    def _rows(self, ids: list[int]) -> list[Opened]:
+    def _rows(self, connection: Connection, ids: list[int]) -> list[Opened]:
         """The rows still unpublished, in commit order, each with its body opened (in memory
         only), or why it does not open."""
         if not ids:
             return []
-        with self.engine.begin() as connection:
+        with connection.begin():
             case_keys = None if self.case_keys is None else self.case_keys(connection)
             if case_keys is None:
                 rows = connection.execute(self._unsent, {"ids": ids}).all()
