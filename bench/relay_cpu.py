@@ -72,10 +72,20 @@ COURSE = ("handoff.accepted", "mediation.session_held", "mediation.failed", "han
 
 @dataclass(frozen=True)
 class Broker:
-    """The run's own exchange, and its queue bound to everything sent there."""
+    """The run's own exchange on the broker at ``uri``, and its queue bound to everything sent
+    there."""
 
+    uri: str
     exchange: str
     queue: str
+
+    def queued(self) -> int:
+        with Connection(self.uri) as connection:
+            return int(connection.channel().queue_declare(self.queue, passive=True).message_count)
+
+    def purge(self) -> None:
+        with Connection(self.uri) as connection:
+            connection.channel().queue_purge(self.queue)
 
 
 @contextlib.contextmanager
@@ -87,21 +97,11 @@ def throwaway_broker(uri: str) -> Iterator[Broker]:
         Queue(name, Exchange(name, type="topic", durable=False), routing_key="#", durable=True,
               queue_arguments={"x-queue-type": "quorum"})(channel).declare()
         try:
-            yield Broker(name, name)
+            yield Broker(uri, name, name)
         finally:
             channel = connection.channel()
             channel.queue_delete(name)
             channel.exchange_delete(name)
-
-
-def queued(uri: str, queue: str) -> int:
-    with Connection(uri) as connection:
-        return int(connection.channel().queue_declare(queue, passive=True).message_count)
-
-
-def purge(uri: str, queue: str) -> None:
-    with Connection(uri) as connection:
-        connection.channel().queue_purge(queue)
 
 
 def commit_order(events: int, cases: int, seed: int) -> list[tuple[str, str]]:
@@ -212,7 +212,7 @@ def relayed(choice: str, folder: str, broker: Broker) -> Iterator[tuple[Outbox, 
     keys = LocalKeyFile(Path(folder) / "keys.json")
     with tempfile.TemporaryDirectory(dir=folder) as own, database(choice, own) as url:
         engine = make_engine(url, NO_TIMEOUTS)
-        publisher = ConfirmedPublisher(amqp_uri())
+        publisher = ConfirmedPublisher(broker.uri)
         try:
             yield Outbox(engine, keys, broker), relay_on(engine, keys, publisher)
         finally:
@@ -225,9 +225,9 @@ def measured(choice: str, folder: str, broker: Broker, way: Way, envelopes: list
     with relayed(choice, folder, broker) as (outbox, relay):
         spent = way(outbox, relay, envelopes)
         outbox.check_sent(len(envelopes))
-    if (count := queued(amqp_uri(), broker.queue)) != len(envelopes):
+    if (count := broker.queued()) != len(envelopes):
         raise RuntimeError(f"the queue holds {count} messages, not {len(envelopes)}")
-    purge(amqp_uri(), broker.queue)
+    broker.purge()
     return 1000 * spent / len(envelopes)
 
 
@@ -251,7 +251,7 @@ def counted(choice: str, folder: str, broker: Broker, way: Way, envelopes: list[
         event.listen(outbox.engine, "begin", begin)
         event.listen(outbox.engine, "commit", commit)
         way(outbox, relay, envelopes)
-    purge(amqp_uri(), broker.queue)
+    broker.purge()
     return found
 
 
@@ -268,7 +268,7 @@ def profiled(choice: str, folder: str, broker: Broker, way: Way, envelopes: list
                 profile.disable()
         relay.flush = flush_profiled  # type: ignore[method-assign]
         way(outbox, relay, envelopes)
-    purge(amqp_uri(), broker.queue)
+    broker.purge()
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
     return out.getvalue()
