@@ -81,10 +81,10 @@ class OutboxRelay:
                         .where(columns.id.in_(bindparam("ids", expanding=True)),
                                columns.published_at.is_(None))
                         .order_by(columns.id))
+        self._unsent_with_keys: Select[Any] | None = None  # with the cases' data keys: built at the first read
         self._mark_sent = (update(outbox).where(columns.id == bindparam("row_id"), columns.published_at.is_(None))
                            .values(published_at=bindparam("sent_at", type_=columns.published_at.type),
                                    attempts=columns.attempts + 1, body=bindparam("header")))
-        self._unsent_with_keys: Select[Any] | None = None  # with the data keys: built at the first read
         self._mark_failed = (update(outbox).where(columns.id == bindparam("row_id"))
                              .values(attempts=columns.attempts + 1, last_error=bindparam("error")))
 
