@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from kombu import Connection
 
 from disputes_shared.contract.routing import DEAD_LETTER_EXCHANGE, DOSSIERS_EXCHANGE
 from disputes_shared.kit.broker import ConfirmedPublisher, Outgoing, Unroutable
@@ -41,3 +42,31 @@ def test_an_unroutable_message_is_reported_and_the_rest_of_its_batch_confirmed(a
     finally:
         publisher.close()
     assert [m["body"] for m in dead_letters(amqp_uri, 3)] == [b"before", b"after", b"again"]
+
+
+def test_a_message_goes_persistent_with_its_id_headers_and_sender(amqp_uri):
+    queue = f"test.publisher-{uuid.uuid4().hex[:8]}"
+    publisher = ConfirmedPublisher(amqp_uri)
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        channel.queue_declare(queue, durable=False, exclusive=True)
+        try:
+            publisher.publish("{\"case\": \"案件\"}", "", queue, message_id="m-1",
+                              headers={"x-case-id": "LD-1", "x-case-sequence": 7}, app_id="mediation")
+            publisher.publish(b"\x00raw", "", queue, message_id="m-2", content_type="application/data")
+        finally:
+            publisher.close()
+        first, second = channel.basic_get(queue, no_ack=True), channel.basic_get(queue, no_ack=True)
+    # The client decodes a body whose content_encoding it knows: compared as bytes.
+    assert as_bytes(first.body) == "{\"case\": \"案件\"}".encode()
+    assert {name: first.properties.get(name) for name in (
+        "delivery_mode", "content_type", "content_encoding", "message_id", "user_id", "app_id", "priority")} == {
+        "delivery_mode": 2, "content_type": "application/json", "content_encoding": "utf-8",
+        "message_id": "m-1", "user_id": publisher.user, "app_id": "mediation", "priority": 0}
+    assert first.headers == {"x-case-id": "LD-1", "x-case-sequence": 7}
+    assert as_bytes(second.body) == b"\x00raw" and second.properties["content_type"] == "application/data"
+    assert second.headers == {} and "app_id" not in second.properties
+
+
+def as_bytes(body: str | bytes) -> bytes:
+    return body.encode() if isinstance(body, str) else body

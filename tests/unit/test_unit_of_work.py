@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from disputes_shared.contract.envelope import Envelope, decode, majors_of
 from disputes_shared.kit.broker import Outgoing, Unroutable
@@ -143,10 +143,11 @@ def test_a_row_another_replica_sent_and_cut_meanwhile_is_not_sent_again(mediatio
     sent = dossier_envelope(case_id=SEALED_CASE)
     commit_for_a_case_with_personal_data(mediation_sql_db, sent)
     late = relay(mediation_sql_db, RecordingPublisher())
-    listed_early = late._waiting()
+    with mediation_sql_db.engine.connect() as connection:
+        listed_early = late._waiting(connection)
     first = RecordingPublisher()
     assert relay(mediation_sql_db, first).flush() == 1
-    late._waiting = lambda: listed_early  # type: ignore[method-assign]
+    late._waiting = lambda _connection: listed_early  # type: ignore[method-assign]
     second = RecordingPublisher()
     late.publisher = second  # type: ignore[assignment]
     assert late._round(10)[0] == 0 and second.published == []
@@ -272,8 +273,8 @@ def test_a_round_sends_every_waiting_event_of_a_case_one_in_flight_at_a_time(med
 
     publisher = RecordingWaves()
     # One read and one mark for the whole commit, not a round per event: the case's next event
-    # goes as soon as the broker has confirmed its last, never beside it.
-    assert relay(mediation_sql_db, publisher)._round(200) == (4, 4)
+    # goes as soon as the broker has confirmed its last, never beside it. It sent all it found.
+    assert relay(mediation_sql_db, publisher)._round(200) == (4, 4, True)
     assert publisher.waves == [[filing[0].event_id, other.event_id], [filing[1].event_id],
                                [filing[2].event_id]]
     assert all(r["published_at"] is not None for r in mediation_sql_db.outbox_rows())
@@ -295,9 +296,36 @@ def test_a_case_committed_during_a_round_joins_its_next_wave(mediation_sql_db):
             return super().publish_many(messages)
 
     outbox_relay = relay(mediation_sql_db, CommitsDuringTheFirstWave())
-    assert outbox_relay._round(200) == (5, 5)
+    assert outbox_relay._round(200) == (5, 5, False)  # it read the outbox again: not all it found
     assert waves == [[filing[0].event_id], [filing[1].event_id, later[0].event_id],
                      [filing[2].event_id, later[1].event_id]]
+
+
+def test_a_flush_reads_the_outbox_again_only_if_its_round_left_something_or_a_commit_came(mediation_sql_db):
+    commit_events(mediation_sql_db, *(delivered(envelope(t)) for t in ("case.filed", "case.triaged")))
+    outbox_relay = relay(mediation_sql_db, RecordingPublisher())
+    reads = 0
+    listed = outbox_relay._waiting
+
+    def counted(connection: Connection) -> tuple[dict[str, list[int]], set[int]]:
+        nonlocal reads
+        reads += 1
+        return listed(connection)
+    outbox_relay._waiting = counted  # type: ignore[method-assign]
+    assert outbox_relay.flush() == 2 and reads == 1
+
+    later = delivered(envelope("case.filed", case_id="LD-20260302-0000000008"))
+    commit_events(mediation_sql_db, delivered(envelope("case.closed")))
+    marked = outbox_relay._mark_published
+
+    def committed_meanwhile(envelopes: dict[int, dict[str, Any]]) -> None:
+        marked(envelopes)
+        if envelopes and later.event_id not in [e["event_id"] for e in envelopes.values()]:
+            commit_events(mediation_sql_db, later)
+            outbox_relay.wake()  # as the unit of work does once it has committed
+    outbox_relay._mark_published = committed_meanwhile  # type: ignore[method-assign]
+    assert outbox_relay.flush() == 2  # the round found all it sent, but the wake says to look again
+    assert all(r["published_at"] is not None for r in mediation_sql_db.outbox_rows())
 
 
 def test_the_relay_publishes_a_batch_and_marks_it_sent_only_after_every_confirm(mediation_sql_db):

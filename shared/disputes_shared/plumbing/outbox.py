@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -99,5 +100,9 @@ def opened_body(case_keys: CaseKeys | None, case_id: str, stored: str) -> str:
 
 def purged_body(body: str) -> str:
     """What is kept of a published body: the envelope without its payload."""
-    return json.dumps({name: value for name, value in json.loads(body).items() if name != "payload"},
-                      ensure_ascii=False)
+    return header_of(json.loads(body))
+
+
+def header_of(envelope: dict[str, Any]) -> str:
+    """What is kept of a published envelope (read from its body): all but its payload."""
+    return json.dumps({name: value for name, value in envelope.items() if name != "payload"}, ensure_ascii=False)

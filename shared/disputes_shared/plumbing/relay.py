@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, select, update
 
 from ..clocks.wall import Clock
 from ..contract.routing import case_headers
@@ -41,9 +41,9 @@ from ..kit.broker import ConfirmedPublisher, Outgoing, Unroutable
 from .locks import LockSpace, claims
 from .messaging import failure_reason
 from .metrics import PlatformMetrics
-from .outbox import opened_body, purged_body
+from .outbox import header_of, opened_body
 from .personal_data import PersonalDataError
-from .sealed import CaseKeys
+from .sealed import CaseKeys, beside_wrapped_keys
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,23 @@ class OutboxRelay:
         self._wake = threading.Event()
         self._running = False
         self._parked_tried: dict[int, float] = {}  # parked row id -> when last tried (monotonic)
+        # Built once, so SQLAlchemy reuses their compiled forms at every round.
+        columns = outbox.c
+        self._pending = (select(columns.id, columns.case_id, columns.last_error)
+                         .where(columns.published_at.is_(None)).order_by(columns.id))
+        self._unsent = (select(columns.id, columns.exchange, columns.routing_key, columns.body,
+                               columns.event_id, columns.event_type, columns.case_id)
+                        # Still unpublished: another replica's relay may have sent and cut a row
+                        # since they were listed, and a cut row has no payload left to send.
+                        .where(columns.id.in_(bindparam("ids", expanding=True)),
+                               columns.published_at.is_(None))
+                        .order_by(columns.id))
+        self._unsent_with_keys: Select[Any] | None = None  # with the cases' data keys: built at the first read
+        self._mark_sent = (update(outbox).where(columns.id == bindparam("row_id"), columns.published_at.is_(None))
+                           .values(published_at=bindparam("sent_at", type_=columns.published_at.type),
+                                   attempts=columns.attempts + 1, body=bindparam("header")))
+        self._mark_failed = (update(outbox).where(columns.id == bindparam("row_id"))
+                             .values(attempts=columns.attempts + 1, last_error=bindparam("error")))
 
     def wake(self, *_: Any) -> None:
         self._wake.set()
@@ -104,60 +121,83 @@ class OutboxRelay:
     def flush(self) -> int:
         """Publish what is due, in rounds, until a round has nothing new to try or
         ``batch_size`` events have gone; return how many were sent. A round whose every event
-        was parked goes on to the next: parked events never hold other cases back."""
+        was parked goes on to the next: parked events never hold other cases back. A round
+        that sent all it found, with no commit since it read (the wake not set again), is the
+        last: another would only read the outbox to find nothing."""
         sent = 0
         while sent < self.batch_size:
-            sent_now, tried = self._round(self.batch_size - sent)
+            sent_now, tried, complete = self._round(self.batch_size - sent)
             sent += sent_now
-            if sent_now == 0 and tried == 0:
+            if (sent_now == 0 and tried == 0) or (complete and not self._wake.is_set()):
                 break
         return sent
 
-    def _round(self, room: int) -> tuple[int, int]:
+    def _round(self, room: int) -> tuple[int, int, bool]:
         """One round of at most ``room`` events (a parked one due again besides): (events sent,
-        events tried that were not parked before)."""
-        waiting, parked = self._waiting()
-        now = time.monotonic()
-        self._parked_tried = {i: t for i, t in self._parked_tried.items() if i in parked}
-        due = {i for i in parked if now - self._parked_tried.get(i, -float("inf"))
-               >= self.parked_retry_seconds}
-        chosen: dict[str, list[int]] = {}
-        for case_id, ids in waiting.items():
-            if ids[0] not in due and (ids[0] in parked or room <= 0):
-                continue
-            chosen[case_id] = ids[:max(room, 1)]
-            room -= len(chosen[case_id])
-        if not chosen:
-            self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
-            return 0, 0
-        with claims(self.engine, LockSpace.OUTBOX) as take:
-            cases = self._held(take, chosen)
+        events tried that were not parked before, whether it sent every event it found but the
+        parked ones not yet due: no case left out for want of room or held by another relay, no
+        event refused, no cases read again to join it)."""
+        with self.engine.connect() as reading:  # the listing and the held cases' rows: one checkout
+            waiting, parked = self._waiting(reading)
+            now = time.monotonic()
+            self._parked_tried = {i: t for i, t in self._parked_tried.items() if i in parked}
+            due = {i for i in parked if now - self._parked_tried.get(i, -float("inf"))
+                   >= self.parked_retry_seconds}
+            chosen: dict[str, list[int]] = {}
+            complete = True
+            for case_id, ids in waiting.items():
+                if ids[0] not in due and (ids[0] in parked or room <= 0):
+                    complete = complete and ids[0] in parked
+                    continue
+                chosen[case_id] = ids[:max(room, 1)]
+                complete = complete and len(chosen[case_id]) == len(ids)
+                room -= len(chosen[case_id])
+            if not chosen:
+                self.metrics.outbox_parked.labels(self.metrics.agency).set(len(parked))
+                return 0, 0, complete
+            with claims(self.engine, LockSpace.OUTBOX) as take:
+                cases = self._held(reading, take, chosen)
+                reading.close()  # back to the pool before the broker's waits
+                sent, tried, read_again = self._sent_in_order(cases, take, room, parked, now)
+        complete = complete and len(cases) == len(chosen) and not read_again and len(sent) == len(tried)
+        return len(sent), len([row for row in tried if row.id not in due]), complete
 
-            def joining(in_round: set[str]) -> list[list[Opened]]:
-                """Cases committed since the round began, to go in its next wave rather than
-                wait for its end: only when a commit woke the relay, up to ``room`` in all."""
-                nonlocal room
-                if not self._wake.is_set() or room <= 0:
-                    return []
-                self._wake.clear()  # ``flush`` goes on with rounds until one finds nothing
-                later, later_parked = self._waiting()
+    def _sent_in_order(self, cases: list[list[Opened]], take: Callable[[list[str]], list[str]], room: int,
+                       parked: set[int], now: float) -> tuple[dict[int, dict[str, Any]], list[Any], bool]:
+        """The held cases' events published in order, cases committed meanwhile joining up to
+        ``room`` events; what the broker confirmed marked sent, what it did not parked. What was
+        confirmed (row id -> envelope), the rows tried, and whether the outbox was read again
+        for cases to join."""
+        read_again = False
+
+        def joining(in_round: set[str]) -> list[list[Opened]]:
+            """Cases committed since the round began, to go in its next wave rather than
+            wait for its end: only when a commit woke the relay, up to ``room`` in all."""
+            nonlocal room, read_again
+            if not self._wake.is_set() or room <= 0:
+                return []
+            self._wake.clear()
+            read_again = True  # ``flush`` goes on with rounds until one finds nothing
+            with self.engine.connect() as reading:
+                later, later_parked = self._waiting(reading)
                 joined: dict[str, list[int]] = {}
                 for case_id, ids in later.items():
                     if room > 0 and case_id not in in_round and ids[0] not in later_parked:
                         joined[case_id] = ids[:room]
                         room -= len(joined[case_id])
-                return self._held(take, joined)
+                return self._held(reading, take, joined)
 
-            tried, outcomes = self._publish_in_order(cases, joining)
-            # Only what the broker confirmed is marked sent, in one transaction. A crash before
-            # the mark re-sends the round and consumers drop the duplicates by event id.
-            sent = {row.id: body for (row, body), outcome in zip(tried, outcomes, strict=True)
-                    if outcome is None and isinstance(body, str)}
-            self._mark_published(sent)
-            self._note_outcomes(tried, outcomes, sent, parked, now)
-        return len(sent), len([row for row, _ in tried if row.id not in due])
+        events, outcomes = self._publish_in_order(cases, joining)
+        # Only what the broker confirmed is marked sent, in one transaction. A crash before
+        # the mark re-sends the round and consumers drop the duplicates by event id.
+        sent = {row.id: json.loads(body) for (row, body), outcome in zip(events, outcomes, strict=True)
+                if outcome is None and isinstance(body, str)}
+        self._mark_published(sent)
+        self._note_outcomes(events, outcomes, sent, parked, now)
+        return sent, [row for row, _ in events], read_again
 
-    def _held(self, take: Callable[[list[str]], list[str]], chosen: dict[str, list[int]]) -> list[list[Opened]]:
+    def _held(self, connection: Connection, take: Callable[[list[str]], list[str]],
+              chosen: dict[str, list[int]]) -> list[list[Opened]]:
         """Of the chosen cases, those this relay now holds, each with its events still unsent
         in commit order. Read once the case is held: what another relay sent meanwhile is gone,
         so what is left is the case's earliest unsent events."""
@@ -165,7 +205,7 @@ class OutboxRelay:
             return []
         held = take(list(chosen))
         by_case: dict[str, list[Opened]] = {}
-        for row, body in self._rows([i for case_id in held for i in chosen[case_id]]):
+        for row, body in self._rows(connection, [i for case_id in held for i in chosen[case_id]]):
             by_case.setdefault(row.case_id, []).append((row, body))
         return list(by_case.values())
 
@@ -198,7 +238,7 @@ class OutboxRelay:
             wave, going = _next_of_each(going)
         return tried, outcomes
 
-    def _note_outcomes(self, tried: list[Opened], outcomes: list[Any], sent: dict[int, str],
+    def _note_outcomes(self, tried: list[Opened], outcomes: list[Any], sent: dict[int, dict[str, Any]],
                        parked: set[int], now: float) -> None:
         """Count what was sent; park, with its reason, what was not."""
         still_parked = parked - set(sent)
@@ -206,7 +246,7 @@ class OutboxRelay:
         for (row, _), outcome in zip(tried, outcomes, strict=True):
             if outcome is None:
                 self._parked_tried.pop(row.id, None)
-                self.metrics.observe_published(row.event_type, json.loads(sent[row.id])["payload"])
+                self.metrics.observe_published(row.event_type, sent[row.id]["payload"])
                 continue
             # Parked: an unroutable event means a missing binding, an operator's matter. Its
             # case waits behind it; it is tried again every ``parked_retry_seconds``.
@@ -222,16 +262,12 @@ class OutboxRelay:
         self._record_failures(failures)
         self.metrics.outbox_parked.labels(self.metrics.agency).set(len(still_parked))
 
-    def _waiting(self) -> tuple[dict[str, list[int]], set[int]]:
+    def _waiting(self, connection: Connection) -> tuple[dict[str, list[int]], set[int]]:
         """Each case's unpublished events in commit order, cases in the order of their
         earliest; and those earliest that are parked (refused before). Reads ids only, so a
         long backlog stays cheap."""
-        columns = self.outbox.c
-        with self.engine.connect() as connection:
-            pending = connection.execute(
-                select(columns.id, columns.case_id, columns.last_error)
-                .where(columns.published_at.is_(None)).order_by(columns.id)).all()
-            connection.rollback()
+        pending = connection.execute(self._pending).all()
+        connection.rollback()
         waiting: dict[str, list[int]] = {}
         parked: set[int] = set()
         for row in pending:
@@ -241,25 +277,21 @@ class OutboxRelay:
             ids.append(row.id)
         return waiting, parked
 
-    def _rows(self, ids: list[int]) -> list[Opened]:
+    def _rows(self, connection: Connection, ids: list[int]) -> list[Opened]:
         """The rows still unpublished, in commit order, each with its body opened (in memory
         only), or why it does not open."""
         if not ids:
             return []
-        columns = self.outbox.c
-        query = (select(columns.id, columns.exchange, columns.routing_key, columns.body,
-                        columns.event_id, columns.event_type, columns.case_id)
-                 # Still unpublished: another replica's relay may have sent and cut a row since
-                 # they were listed, and a cut row has no payload left to send.
-                 .where(columns.id.in_(ids), columns.published_at.is_(None)).order_by(columns.id))
-        with self.engine.begin() as connection:
-            rows = connection.execute(query).all()
+        with connection.begin():
             case_keys = None if self.case_keys is None else self.case_keys(connection)
-            if case_keys is not None:
-                try:
-                    case_keys.load(row.case_id for row in rows)
-                except PersonalDataError:
-                    pass  # a key that does not unwrap parks its own event below, no other
+            if case_keys is None:
+                rows = connection.execute(self._unsent, {"ids": ids}).all()
+            else:  # the rows and their cases' data keys in one read; each key unwrapped once
+                if self._unsent_with_keys is None:
+                    self._unsent_with_keys = beside_wrapped_keys(self._unsent, case_keys.table, self.outbox.c.case_id)
+                rows = connection.execute(self._unsent_with_keys, {"ids": ids}).all()
+                # A key that does not unwrap parks its own events below, no other.
+                case_keys.keep((row.case_id, row.key_kek_id, row.key_wrapped) for row in rows)
             opened = [(row, self._opened(case_keys, row)) for row in rows]
         return opened
 
@@ -270,28 +302,22 @@ class OutboxRelay:
         except PersonalDataError as exc:
             return exc
 
-    def _mark_published(self, bodies: dict[int, str]) -> None:
+    def _mark_published(self, envelopes: dict[int, dict[str, Any]]) -> None:
         """Confirmed: marked published, the body cut down to its header (no payload)."""
-        if not bodies:
+        if not envelopes:
             return
-        columns = self.outbox.c
+        sent_at = self.clock.now()
         with self.engine.begin() as connection:
-            connection.execute(
-                update(self.outbox).where(columns.id == bindparam("row_id"),
-                                          columns.published_at.is_(None)).values(
-                    published_at=self.clock.now(), attempts=columns.attempts + 1,
-                    body=bindparam("header")),
-                [{"row_id": row_id, "header": purged_body(body)} for row_id, body in bodies.items()])
+            connection.execute(self._mark_sent, [
+                {"row_id": row_id, "sent_at": sent_at, "header": header_of(envelope)}
+                for row_id, envelope in envelopes.items()])
 
     def _record_failures(self, failures: list[tuple[int, str]]) -> None:
         if not failures:
             return
-        columns = self.outbox.c
         with self.engine.begin() as connection:
-            connection.execute(
-                update(self.outbox).where(columns.id == bindparam("row_id")).values(
-                    attempts=columns.attempts + 1, last_error=bindparam("error")),
-                [{"row_id": row_id, "error": error[:2000]} for row_id, error in failures])
+            connection.execute(self._mark_failed,
+                               [{"row_id": row_id, "error": error[:2000]} for row_id, error in failures])
 
 
 def _next_of_each(going: list[Iterator[Opened]]) -> tuple[list[Opened], list[Iterator[Opened]]]:

@@ -51,6 +51,21 @@ def _key_of_case(table: Table) -> Select[Any]:
     return select(table.c.kek_id, table.c.wrapped_key).where(table.c.case_id == bindparam("case_id"))
 
 
+@functools.cache
+def _keys_of_cases(table: Table) -> Select[Any]:
+    """Built once, as ``_key_of_case``: read for the cases of every list and relay round."""
+    return (select(table.c.case_id, table.c.kek_id, table.c.wrapped_key)
+            .where(table.c.case_id.in_(bindparam("case_ids", expanding=True))))
+
+
+def beside_wrapped_keys(query: Select[Any], table: Table, case_id: Any) -> Select[Any]:
+    """``query`` with the data key of each row's case as ``table`` stores it (``key_kek_id``,
+    ``key_wrapped``; None where the case has none), in the same statement: for
+    ``CaseKeys.keep``, a statement fewer than ``load``."""
+    return (query.add_columns(table.c.kek_id.label("key_kek_id"), table.c.wrapped_key.label("key_wrapped"))
+            .outerjoin(table, table.c.case_id == case_id))
+
+
 class CaseKeys:
     """Each case's data key, for one connection: unwrapped once per unit of work, created (and
     wrapped by the current key-encryption key) the first time a case's personal data is sealed."""
@@ -107,12 +122,27 @@ class CaseKeys:
         case on it."""
         wanted = sorted(set(case_ids) - set(self._open) - self._absent)
         for start in range(0, len(wanted), KEYS_PER_QUERY):
-            rows = self.connection.execute(
-                select(self.table.c.case_id, self.table.c.kek_id, self.table.c.wrapped_key)
-                .where(self.table.c.case_id.in_(wanted[start:start + KEYS_PER_QUERY])))
+            rows = self.connection.execute(_keys_of_cases(self.table),
+                                           {"case_ids": wanted[start:start + KEYS_PER_QUERY]})
             for case_id, kek_id, wrapped in rows:
                 self._open[case_id] = self.keys.unwrap(kek_id, bytes(wrapped))
         self._absent.update(set(wanted) - set(self._open))
+
+    def keep(self, stored: Iterable[tuple[str, str | None, bytes | None]]) -> None:
+        """The data keys of cases as read beside their rows (``beside_wrapped_keys``): (case,
+        KEK id, wrapped key), each unwrapped once. A key that does not unwrap is left for
+        ``open`` to report, for what is sealed under it alone."""
+        refused: set[str] = set()
+        for case_id, kek_id, wrapped in stored:
+            if case_id in self._open or case_id in self._absent or case_id in refused:
+                continue
+            if kek_id is None or wrapped is None:
+                self._absent.add(case_id)
+                continue
+            try:
+                self._open[case_id] = self.keys.unwrap(kek_id, bytes(wrapped))
+            except PersonalDataError:
+                refused.add(case_id)
 
     def seal(self, case_id: str, value: Any, context: str) -> str:
         return seal(self.data_key(case_id, create=True), value, f"{context}:{case_id}")
