@@ -14,8 +14,9 @@ member whose job it is (one token per role, as a workbench keeps its sign-in):
 Reported, per call: the CPU time of mediation's process (user plus system, from ``/proc``; CPU,
 not wall time, since a loaded machine stretches the one, not the other), the median over the
 rounds. Mediation's timers and its outbox relay run meanwhile, so its CPU while idle is reported
-too (per second of wall time; the relay's publishing of ``record_session``'s events is in that
-command's figure). ``--profile N`` then restarts mediation under cProfile, repeats one round of
+too (per second of wall time), and each figure also net of it (the idle rate times the calls'
+wall time taken off); the relay's publishing of ``record_session``'s events stays in that
+command's figure. ``--profile N`` then restarts mediation under cProfile, repeats one round of
 each command and prints the N functions with the most time of their own (cProfile's figures,
 heavier than the unprofiled ones).
 
@@ -137,6 +138,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from disputes_cli.sandbox import sandbox_platform
 
     runs: dict[str, list[float]] = {CHEAP: [], TYPICAL: []}
+    net: dict[str, list[float]] = {CHEAP: [], TYPICAL: []}
     idle: list[float] = []
     profile: str | None = None
     with contextlib.ExitStack() as stack:
@@ -157,7 +159,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             for name, command in calls.items():
                 ms, wall = cpu_ms_per_call(pid, args.calls, command)
                 runs[name].append(ms)
-                log(f"round {round_ + 1}: {name}: {ms:.2f} ms CPU a call ({wall:.1f} s wall)")
+                net[name].append(ms - idle[-1] * wall / args.calls)
+                log(f"round {round_ + 1}: {name}: {ms:.2f} ms CPU a call ({wall:.1f} s wall, "
+                    f"{net[name][-1]:.2f} ms net of idle)")
         if args.profile:
             profile_file = os.path.join(tempfile.mkdtemp(prefix="rpc-command-profile-"), "mediation.prof")
             with profiled_service(profile_file) as start_profiler:
@@ -174,6 +178,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "service": SERVICE, "calls_per_run": args.calls, "rounds": args.rounds, "cases": args.cases,
         "cpu_ms_per_call": {name: round(statistics.median(ms), 3) for name, ms in runs.items()},
         "cpu_ms_per_call_by_round": {name: [round(m, 3) for m in ms] for name, ms in runs.items()},
+        "net_of_idle_cpu_ms_per_call": {name: round(statistics.median(ms), 3) for name, ms in net.items()},
         "idle_cpu_ms_per_second": round(statistics.median(idle), 2),
         "profile": profile,
     }
@@ -212,7 +217,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     patch_for_rpc_client()
-    report = measure(args)
+    with contextlib.redirect_stdout(sys.stderr):  # what starting the platform prints
+        report = measure(args)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -221,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         rounds = ", ".join(f"{m:.2f}" for m in report["cpu_ms_per_call_by_round"][name])
         print(f"  {name:<18} {ms:6.2f} ms   (runs: {rounds})")
     print(f"  while idle         {report['idle_cpu_ms_per_second']:6.2f} ms per second")
+    for name, ms in report["net_of_idle_cpu_ms_per_call"].items():
+        print(f"  {name:<18} {ms:6.2f} ms net of idle (the idle rate times the calls' wall time taken off)")
     if report["profile"]:
         print(report["profile"])
     return 0
