@@ -1,10 +1,12 @@
-"""A service run as ``python -m SERVICE run`` runs it, with a profiler switched on and off from
-outside: ``python -m bench.profiled_service SERVICE FILE``. SIGUSR1 starts cProfile (timing
-by process CPU time), SIGUSR2 stops it and writes its statistics to ``FILE``; so a profile holds the calls a benchmark makes,
-not the service's start. ``bench.rpc_command --profile`` uses it.
+"""Runs a service as ``python -m SERVICE run`` does, with a profiler switched on and off from
+outside: ``python -m bench.profiled_service SERVICE FILE``. SIGUSR1 starts cProfile (timing by
+the process's CPU time), SIGUSR2 stops it and writes its statistics to ``FILE``; so a profile
+holds the calls a benchmark makes, not the service's start. ``bench.rpc_command --profile``
+uses it.
 
 The service's work runs in eventlet's green threads, all on the main thread, which is the one
-cProfile watches.
+cProfile watches; a function's time under it counts whatever other green threads ran while it
+waited, so its time of its own is the figure to read.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ not wall time, since a loaded machine stretches the one, not the other), the med
 rounds. Mediation's timers and its outbox relay run meanwhile, so its CPU while idle is reported
 too (per second of wall time), and each figure also net of it (the idle rate times the calls'
 wall time taken off); the relay's publishing of ``record_session``'s events stays in that
-command's figure. ``--profile N`` then restarts mediation under cProfile, repeats one round of
-each command and prints the N functions with the most time of their own (cProfile's figures,
-heavier than the unprofiled ones).
+command's figure. ``--profile N`` then restarts mediation under ``bench.profiled_service``,
+repeats one run of each command with cProfile on, and prints the N functions with the most CPU
+time of their own, then with the most under them (cProfile's figures, heavier than the
+unprofiled ones), and the statistics file for ``pstats``.
 
 It measures and asserts nothing about timings.
 """
