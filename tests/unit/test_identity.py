@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -189,6 +190,38 @@ def test_the_jwks_url_is_not_fetched_again_for_every_made_up_kid():
         with pytest.raises(Unauthenticated):
             keys.key(kid)
     assert len(fetched) == 1
+
+
+def test_a_token_verified_once_is_taken_again_without_decoding_it(issuer, verifier, monkeypatch):
+    token = issuer.issue(Role.MEDIATOR, subject="li.ming", station="s1")
+    first = verifier.verify(token)
+    decoded: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("again") or decode(*a, **k))
+    assert verifier.verify(token) == first
+    assert decoded == []
+    verifier.verify(issuer.issue(Role.AUDITOR))  # another token is verified
+    assert decoded == ["again"]
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(issuer):
+    verifier = TokenVerifier(DEVELOPMENT_ISSUER, DEFAULT_AUDIENCE, JwksFile(issuer.ensure_keys()), leeway=0)
+    token = issuer.issue(Role.ARBITRATOR, minutes=1, now=time.time() - 58)  # 1 to 2 s left
+    assert verifier.verify(token).subject
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    assert refused(verifier, token) == "expired"
+
+
+def test_a_token_verified_before_is_refused_once_its_key_is_withdrawn(issuer, verifier, tmp_path):
+    token = issuer.issue(Role.ARBITRATOR)
+    assert verifier.verify(token).subject
+    stranger = DevelopmentIssuer(tmp_path / "rotated")
+    stranger.ensure_keys()
+    jwks = verifier.keys.path  # type: ignore[attr-defined]
+    jwks.write_text(stranger.jwks_file.read_text())  # the issuer now publishes another key alone
+    os.utime(jwks, (time.time() + 5, time.time() + 5))  # a new mtime, however coarse the clock
+    assert refused(verifier, token) == "unknown_key"
 
 
 def test_a_role_opens_only_its_commands(issuer, verifier):

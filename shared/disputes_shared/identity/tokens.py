@@ -9,10 +9,14 @@ the role's) and ``station`` (a mediation station, for mediators and station admi
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt import PyJWK
 from jwt.exceptions import (
     ExpiredSignatureError,
     ImmatureSignatureError,
@@ -30,6 +34,9 @@ from .roles import AGENCY_OF_ROLE, ROLES_WITH_STATION, Role, is_for_worker_with_
 # Asymmetric only: with HS256 anyone holding the public key could sign, and ``none`` is unsigned.
 ALGORITHMS = ("RS256", "ES256")
 DEFAULT_LEEWAY_SECONDS = 30  # clocks of the provider and the services differ a little
+# A staff member's workbench sends one token with every command until it renews it: the
+# people signed in to one service at a time are far fewer.
+VERIFIED_TOKENS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -56,18 +63,49 @@ class Actor:
         return found if self.station is None else {**found, "station": self.station}
 
 
+@dataclass(frozen=True)
+class _Verified:
+    person: Person
+    kid: str | None
+    key: PyJWK  # the key that verified the token, as the key source gave it
+    valid_until: float  # ``exp`` plus the leeway: as ``jwt.decode`` judges expiry
+
+
 class TokenVerifier:
+    """Verifies bearer tokens; one verified once is taken again without parsing it or checking
+    its signature while it has not expired (with the leeway) and the key that verified it is
+    still the one the issuer publishes under its kid (a rotated or withdrawn key refuses it).
+    Kept by its SHA-256 digest, not as the token, the latest ``VERIFIED_TOKENS_KEPT``."""
+
     def __init__(self, issuer: str, audience: str, keys: KeySource,
-                 leeway: float = DEFAULT_LEEWAY_SECONDS) -> None:
+                 leeway: float = DEFAULT_LEEWAY_SECONDS,
+                 now: Callable[[], float] = time.time) -> None:
         self.issuer, self.audience, self.keys, self.leeway = issuer, audience, keys, leeway
+        self._now = now
+        self._verified: dict[bytes, _Verified] = {}
 
     def verify(self, token: str | None) -> Person:
         """The person the token names; ``Unauthenticated`` saying why not."""
-        return person_of(self.claims(token))
+        digest = hashlib.sha256(token.encode()).digest() if token else None
+        if digest is not None and (seen := self._verified.pop(digest, None)) is not None \
+                and self._now() < seen.valid_until and self.keys.key(seen.kid) is seen.key:
+            self._verified[digest] = seen  # the latest used last
+            return seen.person
+        claims, kid, key = self._checked(token)
+        person = person_of(claims)
+        if digest is not None:
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]  # the least recently used
+            self._verified[digest] = _Verified(person, kid, key, float(claims["exp"]) + self.leeway)
+        return person
 
     def claims(self, token: str | None) -> dict[str, Any]:
         """The token's claims once its algorithm, signature, issuer, audience and times are
         checked (an OpenID Connect sign-in checks its ID token's nonce on them too)."""
+        return self._checked(token)[0]
+
+    def _checked(self, token: str | None) -> tuple[dict[str, Any], str | None, PyJWK]:
+        """The claims, and the kid and key the token was verified with."""
         if not token:
             raise Unauthenticated("missing", "no bearer token")
         try:
@@ -76,7 +114,8 @@ class TokenVerifier:
             raise Unauthenticated("malformed", "not a JWT") from None
         if header.get("alg") not in ALGORITHMS:
             raise Unauthenticated("algorithm", f"tokens must be signed with {' or '.join(ALGORITHMS)}")
-        key = self.keys.key(header.get("kid"))
+        kid = header.get("kid")
+        key = self.keys.key(kid)
         if key.algorithm_name != header["alg"]:
             raise Unauthenticated("algorithm", "the token's algorithm is not its key's")
         try:
@@ -95,7 +134,7 @@ class TokenVerifier:
             raise Unauthenticated("claims", str(exc)) from None
         except PyJWTError as exc:
             raise Unauthenticated("malformed", type(exc).__name__) from None
-        return dict(claims)
+        return dict(claims), kid, key
 
 
 def person_of(claims: dict[str, Any]) -> Person:

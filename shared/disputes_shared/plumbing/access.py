@@ -12,6 +12,7 @@ them on every event the command emits.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -78,7 +79,28 @@ class AccessGate(SharedExtension):
         return context_data
 
 
-class SignedInRpc(SettlingRpc):
+class SignatureWorkedOutOnce:
+    """nameko checks a call's arguments with ``inspect.getcallargs``, which works the method's
+    signature out anew at every call. Bound here against the signature worked out once; a call
+    that does not bind goes through nameko's own check, which refuses it in its own words."""
+
+    container: Any
+    method_name: str
+    _signature: inspect.Signature
+
+    def check_signature(self, args: Any, kwargs: Any) -> None:
+        try:
+            signature = self._signature
+        except AttributeError:
+            method = getattr(self.container.service_cls, self.method_name)
+            signature = self._signature = inspect.signature(method, follow_wrapped=False)
+        try:
+            signature.bind(None, *args, **kwargs)  # None for the instance, as nameko checks it
+        except TypeError:
+            super().check_signature(args, kwargs)  # type: ignore[misc]
+
+
+class SignedInRpc(SignatureWorkedOutOnce, SettlingRpc):
     """``@rpc`` for the services: the token checked before the command's worker starts."""
 
     gate = AccessGate()
@@ -107,7 +129,7 @@ def endpoint_name(method: str, url: str) -> str:
     return f"{method} {path}"
 
 
-class SignedInHttp(HttpRequestHandler):
+class SignedInHttp(SignatureWorkedOutOnce, HttpRequestHandler):
     """``@http`` for the services: the ``Authorization: Bearer`` header checked before the
     endpoint's worker starts; a refusal is 401 or 403 in the API's ``Error`` shape."""
 

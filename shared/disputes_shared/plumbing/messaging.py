@@ -14,6 +14,7 @@ import functools
 import logging
 import math
 import socket
+import sys
 import time
 import traceback
 from collections import Counter, deque
@@ -23,12 +24,22 @@ from functools import partial
 from typing import Any
 
 from amqp.exceptions import ConnectionError as AMQPConnectionError
-from kombu import Connection
+from kombu import Connection, serialization
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
-from nameko.exceptions import ContainerBeingKilled
+from kombu.pools import producers
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_RETRY_POLICY,
+    DEFAULT_TRANSPORT_OPTIONS,
+    LOGIN_METHOD_CONFIG_KEY,
+    PERSISTENT,
+)
+from nameko.exceptions import ContainerBeingKilled, UnserializableValueError
+from nameko.exceptions import serialize as serialize_error
 from nameko.messaging import Consumer, QueueConsumer
-from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -712,16 +723,53 @@ class SettlingRpcConsumer(RpcConsumer):
     """nameko's RPC consumer on a ``SettlingQueueConsumer``; a reply that cannot be sent because
     the broker went away is logged, not raised (raising would stop the service). The request,
     not acked, is redelivered; staff commands are refused by the case's transition table when
-    run again on a case that has already moved, so none takes effect twice."""
+    run again on a case that has already moved, so none takes effect twice.
+
+    It replies as nameko's ``Responder`` does (persistent, through kombu's producer pool, each
+    reply confirmed by the broker before the request is acked, retried on a lost connection;
+    an error or an unserialisable result as nameko encodes them), but serialises the reply once:
+    the ``Responder`` serialises a result to check it, then the whole reply again to send it,
+    and makes its connection's description anew for every reply."""
 
     queue_consumer = SettlingQueueConsumer()
 
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        self.reply_exchange = get_rpc_exchange(config)
+        # nameko's ``Publisher`` defaults: the pool it keys by them holds the connections.
+        self.reply_connection = Connection(
+            config[AMQP_URI_CONFIG_KEY],
+            transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": True},
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
     def handle_result(self, message: Message, result: Any, exc_info: Any) -> tuple[Any, Any]:
         try:
-            return super().handle_result(message, result, exc_info)
+            result, exc_info = self.reply(message, result, exc_info)
         except (OSError, AMQPConnectionError, KombuOperationalError) as exc:
             log.warning("could not reply to an RPC request (%s); it will be redelivered", exc)
             return result, exc_info
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def reply(self, message: Message, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        """Send the reply, encoded as the request was, and wait for the broker's confirm."""
+        error = None if exc_info is None else serialize_error(exc_info[1])
+        serializer = serialization.registry.type_to_name[message.properties["content_type"]]
+        try:
+            content_type, encoding, body = serialization.dumps({"result": result, "error": error},
+                                                               serializer)
+        except Exception:  # the result cannot be serialised: the caller gets nameko's error
+            exc_info = sys.exc_info()
+            result, error = None, serialize_error(UnserializableValueError(result))
+            content_type, encoding, body = serialization.dumps({"result": None, "error": error},
+                                                               serializer)
+        with producers[self.reply_connection].acquire(block=True) as producer:
+            producer.publish(body, content_type=content_type, content_encoding=encoding,
+                             exchange=self.reply_exchange, routing_key=message.properties["reply_to"],
+                             correlation_id=message.properties.get("correlation_id"),
+                             delivery_mode=PERSISTENT, retry=True, retry_policy=DEFAULT_RETRY_POLICY)
+        return result, exc_info
 
 
 class SettlingRpc(Rpc):

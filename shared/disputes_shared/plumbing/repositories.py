@@ -52,6 +52,15 @@ def _row_statements(table: Table) -> RowStatements:
 
 
 @functools.cache
+def _pending_to(table: Table) -> Any:
+    """A desk's pending handoffs, oldest first: the work list read by every call of
+    ``pending_handoffs`` and every refresh of the gauges, built once as ``_row_statements``."""
+    c = table.c
+    return (select(table).where(c.to_agency == bindparam("agency"), c.status == bindparam("status"))
+            .order_by(c.requested_at))
+
+
+@functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
     """A dataclass's field names, read once: every unit of work makes its repositories anew."""
     return tuple(f.name for f in dataclasses.fields(cls))
@@ -144,8 +153,9 @@ class SqlHandoffRepository(DataclassRepository[Handoff], HandoffRepository):
     locks_what_it_gets = True  # answering a handoff reads, then writes it: answers take turns
 
     def pending_to(self, agency: Agency) -> list[Handoff]:
-        return self.find(self.table.c.to_agency == agency, self.table.c.status == HandoffStatus.PENDING,
-                         order_by=self.table.c.requested_at)
+        rows = self.connection.execute(_pending_to(self.table),
+                                       {"agency": agency, "status": HandoffStatus.PENDING}).mappings()
+        return self.objects_of(list(rows))
 
     def for_case(self, case_id: str) -> list[Handoff]:
         return self.find(self.table.c.case_id == case_id, order_by=self.table.c.requested_at)
