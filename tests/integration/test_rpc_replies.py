@@ -13,6 +13,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from disputes_shared.plumbing.messaging import SettlingRpcConsumer, rpc
 
+from ..support.waiting import eventually
+
 
 class CaseDesk:
     name = "case_desk"
@@ -86,6 +88,7 @@ def test_replies_are_published_with_publisher_confirms_and_the_request_acked_aft
     monkeypatch.setattr(consumer.queue_consumer, "ack_message", acking)
     with ClusterRpcProxy(desk["config"]) as proxy:
         proxy.case_desk.case_view("c-5")
-    assert steps == ["reply", "ack"]
+    # The caller has its reply once the broker routed it; the service acks right after.
+    eventually(lambda: steps == ["reply", "ack"], timeout=5)
     with producers[consumer.reply_connection].acquire(block=True) as producer:
         assert producer.channel._confirm_selected  # the channel the reply went out on
