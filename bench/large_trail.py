@@ -10,6 +10,8 @@ is done), then times, through the trail's own service layer and adapters:
   the access recorded on its chain, committed) for random cases: median and p95;
 - ``disputes handoffs`` (``Trail.handoff_summary``: waits by agency pair, backlog, bounced
   cases, work by agency, counted in the database);
+- the gauge of bounced cases open and closed (``Trail.bounced_cases``), which every replica of the
+  trail refreshes every five seconds;
 - recording one more event of a random case (``Trail.handle``, in order: the summary advanced);
 - signing a checkpoint of the chain's head (``Trail.checkpoint``).
 
@@ -225,6 +227,7 @@ def measure(engine: Engine, cases: int, reads: int, seed: int) -> list[str]:
     read = timed(engine, reads, lambda uow, i: trail.trail(uow, picked[i], "bench", "auditor"))
     summary: dict[str, Any] = {}
     handoffs = timed(engine, 3, lambda uow, i: summary.update(trail.handoff_summary(uow)))
+    gauge = timed(engine, 3, lambda uow, i: trail.bounced_cases(uow))
     now = datetime.now(UTC)
 
     def record(uow: Any, i: int) -> None:
@@ -238,7 +241,9 @@ def measure(engine: Engine, cases: int, reads: int, seed: int) -> list[str]:
     pairs = summary["pairs"]
     return [f"disputes trail CASE_ID: {spread(read)}",
             f"disputes handoffs: {spread(handoffs)} ({sum(p['handoffs'] for p in pairs):,} handoffs in "
-            f"{len(pairs)} agency pairs, {len(summary['bounced_cases']):,} cases bounced)",
+            f"{len(pairs)} agency pairs, {summary['bounced_count']:,} cases bounced, "
+            f"{len(summary['bounced_cases'])} listed)",
+            f"the bounced-cases gauge (refreshed every 5 s): {spread(gauge)}",
             f"recording one event of a case: {spread(recorded)}",
             f"signing a checkpoint of the chain's head: {spread(checkpoints)}"]
 

@@ -85,10 +85,12 @@ def handoff_view(summary: dict[str, Any]) -> Group:
             title="Backlog (handoffs not yet taken up)")]
     else:
         parts += [blank, Text("Backlog: none pending")]
-    bounced = len(summary["bounced_cases"])
-    parts += [blank, Text(f"Bounced cases, 推诿扯皮 (returned twice or more): {bounced}",
+    bounced = summary.get("bounced_count", len(summary["bounced_cases"]))  # a trail before counts
+    listed = summary.get("bounces", [])[:20]
+    more = f" (the {len(listed)} returned last)" if bounced > len(listed) else ""
+    parts += [blank, Text(f"Bounced cases, 推诿扯皮 (returned twice or more): {bounced}{more}",
                       style="bold red" if bounced else "")]
-    for bounce in summary.get("bounces", [])[:20]:
+    for bounce in listed:
         parts.append(Text(f"  {bounce['case_id']} returned {bounce['returns']} times: " + "; ".join(
             f"{step['from_agency']}{'/' + step['unit'] if step['unit'] else ''} -> "
             f"{step['to_agency']} ({step['reason']})" for step in bounce["path"])))

@@ -320,9 +320,12 @@ def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
     committed(uow, lambda u: [u.summaries.add(CaseSummary(case_id=c, state="filed", aid_state="none",
                                                           opened_at=AT, last_event_at=AT, returns=r))
                               for c, r in (("LD-1", 0), ("LD-2", 3))])
-    assert [s.case_id for s in read(uow, lambda u: u.summaries.returned_at_least(2))] == ["LD-2"]
+    committed(uow, lambda u: u.summaries.add(CaseSummary(case_id="LD-3", state="closed", aid_state="none",
+                                                         opened_at=AT, last_event_at=AT, closed_at=AT, returns=2)))
+    assert read(uow, lambda u: u.summaries.count_returned_at_least(2)) == (2, 1)
+    assert read(uow, lambda u: u.summaries.count_returned_at_least(3)) == (1, 0)
     assert [s.case_id for s in read(uow, lambda u: u.summaries.of_cases(["LD-1"]))] == ["LD-1"]
-    assert len(read(uow, lambda u: u.summaries.of_cases(None))) == 2
+    assert len(read(uow, lambda u: u.summaries.of_cases(None))) == 3
 
     assert read(uow, lambda u: u.checkpoints.latest()) is None
     committed(uow, lambda u: [u.checkpoints.add(Checkpoint(entry_id=i, entries=i, head_hash=f"h{i}",
@@ -471,7 +474,7 @@ def random_handoffs(rng: random.Random, cases: int) -> tuple[list[Handoff], list
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_handoff_figures_counted_in_the_store_are_the_definition(storage, seed):
-    from trail.domain import handoff_table
+    from trail.domain import bounces, handoff_table
     from trail.handlers import Trail
 
     uow = storage("trail")
@@ -488,3 +491,7 @@ def test_the_handoff_figures_counted_in_the_store_are_the_definition(storage, se
     assert any(row["wait_p50_seconds"] is not None for row in want["pairs"])
     read(uow, lambda u: u.clock.advance(days=40))
     assert read(uow, lambda u: Trail().handoff_summary(u)) == want
+    for listed in (1, 3):  # fewer listed than bounced: those returned last
+        got = read(uow, lambda u, listed=listed: u.handoffs.bounces(listed))
+        assert (got.count, sorted(got.listed, key=lambda h: h.handoff_id)) == \
+            (bounces(handoffs).count, sorted(bounces(handoffs, listed).listed, key=lambda h: h.handoff_id))

@@ -419,7 +419,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
 
 def _trail() -> type[InMemoryUnitOfWork]:
     from trail.chain import GENESIS
-    from trail.domain import bounced_returns, tally_pairs, tally_work
+    from trail.domain import bounces, tally_pairs, tally_work
     from trail.ports import (
         CaseSummaries,
         Checkpoints,
@@ -490,8 +490,9 @@ def _trail() -> type[InMemoryUnitOfWork]:
             wanted = set(case_ids)
             return self.where(lambda s: s.case_id in wanted)
 
-        def returned_at_least(self, returns: int) -> list[Any]:
-            return self.where(lambda s: s.returns >= returns)
+        def count_returned_at_least(self, returns: int) -> tuple[int, int]:
+            returned = self.where(lambda s: s.returns >= returns)
+            return len(returned), sum(1 for s in returned if s.closed_at is not None)
 
         entries: Any = None  # the unit of work's entries, for the case's last one
 
@@ -523,8 +524,8 @@ def _trail() -> type[InMemoryUnitOfWork]:
         def pair_tallies(self) -> list[Any]:
             return tally_pairs(self.every())
 
-        def bounced_returns(self) -> list[Any]:
-            return bounced_returns(self.every())
+        def bounces(self, listed: int) -> Any:
+            return bounces(self.every(), listed)
 
     class InMemoryPersonalDataReads(InMemoryNumberedRows, PersonalDataReads):
         def of_case(self, case_id: str) -> list[Any]:

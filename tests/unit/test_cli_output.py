@@ -15,7 +15,7 @@ from rich.cells import cell_len
 
 from disputes_cli import dead_letters, demo
 from disputes_cli import main as cli
-from disputes_cli.render import DemoProgress, show, table, trail_report
+from disputes_cli.render import DemoProgress, handoff_report, show, table, trail_report
 
 TRAIL = {
     "case_id": "LD-20260302-0000000001", "state": "closed", "aid_state": "granted",
@@ -235,6 +235,15 @@ def test_piped_tables_are_plain_text_one_line_per_row_however_long():
     assert lines[3].startswith("LD-1") and lines[3].endswith(long_reason.strip())
     assert lines[4] == "LD-2"
     assert len(lines) == 5
+
+
+def test_the_handoff_view_says_which_bounced_cases_it_lists_when_not_all():
+    listed = HANDOFFS["bounces"] * 25
+    summary = {**HANDOFFS, "bounced_count": 1200, "bounced_cases": ["LD-2"] * 25, "bounces": listed}
+    report = handoff_report(summary)
+    assert "(returned twice or more): 1200 (the 20 returned last)" in report
+    assert report.count("LD-2 returned 2 times") == 20
+    assert "(returned twice or more): 1\n" in handoff_report(HANDOFFS)  # a trail that lists all
 
 
 def test_a_terminal_gets_colour(colour_terminal):

@@ -37,6 +37,7 @@ SUMMARY = {
     "pairs": [pair("mediation", "arbitration", 3 * 3600, 30 * 3600), pair("intake", "mediation", 600, 5400),
               pair("legal_aid", "courts", None, None, 1)],
     "backlog": [{"agency": "arbitration", "pending": 3, "oldest_age_seconds": 2 * 86400}],
+    "bounced_count": 1,
     "bounced_cases": [CASE],
     "bounces": [{"case_id": CASE, "returns": 2, "path": [
         {"from_agency": "mediation", "to_agency": "intake", "unit": STATION, "purpose": "mediation",
@@ -72,6 +73,7 @@ class FakeTrail:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str, tuple]] = []
         self.verdict: dict[str, Any] | Exception = INTACT
+        self.summary: dict[str, Any] = SUMMARY
 
     def call(self, token: str, service: str, method: str, *args: Any) -> Any:
         member = member_of(token, NOW.timestamp())
@@ -80,7 +82,7 @@ class FakeTrail:
         if not may(member.role, service, method):
             raise RemoteError("Forbidden", f"role: {member.role} may not call {service}.{method}")
         if method == "handoff_summary":
-            return SUMMARY
+            return self.summary
         if method == "trail":
             if args[0] != CASE:
                 raise RemoteError("UnknownCase", f"no trail for case {args[0]}")
@@ -165,6 +167,16 @@ def test_the_operator_lands_on_the_bottleneck_view_drawn_from_the_trails_figures
     assert CASE in page and "wrong district" in page
     assert f'href="/staff/audit/cases/{CASE}' not in page  # an operator reads no case's trail
     assert "Case trails" not in page and "Work queue" not in page
+
+
+def test_the_bounced_cases_are_counted_all_and_the_page_says_which_it_lists(tmp_path: Path) -> None:
+    client, trail = signed_in(tmp_path, "operator")
+    page = client.get("/staff/operator?lang=en").get_data(as_text=True)
+    assert "Bounced cases (推诿扯皮) (1)" in page and "returned last are listed" not in page
+    trail.summary = {**SUMMARY, "bounced_count": 31_000}  # the trail lists the latest it keeps
+    page = client.get("/staff/operator?lang=en").get_data(as_text=True)
+    assert "Bounced cases (推诿扯皮) (31000)" in page
+    assert "The 1 returned last are listed, the latest first." in page and CASE in page
 
 
 def test_an_auditor_sees_the_bottlenecks_too_with_links_to_bounced_cases_trails(tmp_path: Path) -> None:

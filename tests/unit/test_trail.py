@@ -15,6 +15,7 @@ from disputes_shared.contract.handoff import Handoff, HandoffStatus
 from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.payloads import PersonalDataRefused
 from trail.domain import (
+    BOUNCES_LISTED,
     WAIT_PERCENTILES,
     TrailEntry,
     acting_person,
@@ -182,16 +183,25 @@ def test_a_case_returned_twice_or_more_is_bounced():
         handoff("LD-thrice", Agency.INTAKE, "mediation", 1, "returned", 10),
         handoff("LD-thrice", Agency.MEDIATION, "arbitration", 2, "returned", 10),
     ], at(60))
-    assert table["bounced_cases"] == ["LD-thrice", "LD-twice"]
+    assert (table["bounced_count"], table["bounced_cases"]) == (2, ["LD-thrice", "LD-twice"])
     thrice = table["bounces"][0]
     assert thrice["returns"] == 3
     assert [(step["from_agency"], step["to_agency"]) for step in thrice["path"]] == [
         ("mediation", "intake"), ("mediation", "intake"), ("arbitration", "mediation")]
 
 
+def test_the_view_counts_every_bounced_case_and_lists_those_returned_last():
+    cases = BOUNCES_LISTED + 30
+    table = handoff_table([handoff(f"LD-{n}", Agency.INTAKE, "mediation", n + again, "returned", 10)
+                           for n in range(cases) for again in (0, 1)], at(cases + 60))
+    assert table["bounced_count"] == cases
+    assert table["bounced_cases"] == [f"LD-{n}" for n in reversed(range(30, cases))]
+    assert [b["case_id"] for b in table["bounces"]] == table["bounced_cases"]
+
+
 def test_no_handoffs_make_an_empty_table():
-    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_cases": [], "work": [],
-                                        "bounces": []}
+    assert handoff_table([], at(0)) == {"pairs": [], "backlog": [], "bounced_count": 0, "bounced_cases": [],
+                                        "work": [], "bounces": []}
 
 
 def test_the_second_return_flags_the_case_as_bounced_on_its_trail_once(trail_db):

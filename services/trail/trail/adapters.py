@@ -40,6 +40,7 @@ from .chain import GENESIS, Checkpoint
 from .domain import (
     WAIT_PERCENTILES,
     WORK_PERCENTILES,
+    Bounces,
     CaseSummary,
     PairTally,
     PersonalDataRead,
@@ -106,6 +107,9 @@ case_summaries = Table(
     Column("inspection_state", String(32)),
     Column("worker_ref", String(16)),
 )
+# The cases returned again and again, counted open and closed for a gauge every few seconds
+# from the index alone.
+Index("ix_case_summaries_returns", case_summaries.c.returns, case_summaries.c.closed_at)
 # Access records (``personal_data.read``), each also an entry of the chain: listed by case and
 # by worker (``case.filed``'s keyed worker_ref), never holding a personal value.
 personal_data_reads = Table(
@@ -134,7 +138,7 @@ ANSWERED = text("wait_seconds IS NOT NULL")
 # from the index alone; the cases by their returns; and each pair's waits in order.
 Index("ix_handoffs_status_pair", handoffs.c.status, handoffs.c.from_agency, handoffs.c.to_agency,
       handoffs.c.requested_at, handoffs.c.wait_seconds)
-Index("ix_handoffs_status_case", handoffs.c.status, handoffs.c.case_id)
+Index("ix_handoffs_status_case", handoffs.c.status, handoffs.c.case_id, handoffs.c.answered_at)
 Index("ix_handoffs_waits", handoffs.c.from_agency, handoffs.c.to_agency, handoffs.c.wait_seconds,
       sqlite_where=ANSWERED, postgresql_where=ANSWERED)
 # Left in the database for the release before, whose relay still polls it; dropped next release.
@@ -265,8 +269,11 @@ class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
     def of_cases(self, case_ids: Iterable[str] | None) -> list[CaseSummary]:
         return self.find(*([] if case_ids is None else [self.table.c.case_id.in_(list(case_ids))]))
 
-    def returned_at_least(self, returns: int) -> list[CaseSummary]:
-        return self.find(self.table.c.returns >= returns)
+    def count_returned_at_least(self, returns: int) -> tuple[int, int]:
+        c = self.table.c
+        every, closed = self.connection.execute(
+            select(func.count(), func.count(c.closed_at)).where(c.returns >= returns)).one()
+        return int(every), int(closed)
 
     def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
         row = self._row(summary)
@@ -327,12 +334,19 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
                           oldest_pending=tally["oldest_pending"], waits=waits.get((source, target)))
                 for (source, target), tally in tallies.items()]
 
-    def bounced_returns(self) -> list[Handoff]:
+    def bounces(self, listed: int) -> Bounces:
         c = self.table.c
         returned = c.status == HandoffStatus.RETURNED
-        bounced = select(c.case_id).where(returned).group_by(c.case_id) \
-            .having(func.count() >= BOUNCED_AFTER_RETURNS).scalar_subquery()
-        return self.find(returned, c.case_id.in_(bounced))
+        # Read on ix_handoffs_status_case alone, which holds each return's time.
+        bounced = select(c.case_id, func.max(c.answered_at).label("last_return")).where(returned) \
+            .group_by(c.case_id).having(func.count() >= BOUNCED_AFTER_RETURNS).subquery()
+        count = self.connection.execute(select(func.count()).select_from(bounced)).scalar_one()
+        # Ties broken as Python orders the ids (the byte order), whatever the database's collation.
+        case_id = bounced.c.case_id.collate("C") if self.connection.dialect.name == "postgresql" \
+            else bounced.c.case_id
+        latest = select(bounced.c.case_id).order_by(bounced.c.last_return.desc(), case_id.desc()).limit(listed)
+        cases = list(self.connection.execute(latest).scalars())
+        return Bounces(int(count), self.find(returned, c.case_id.in_(cases)) if cases else [])
 
 
 class SqlPersonalDataReads(NumberedRows[PersonalDataRead], PersonalDataReads):

@@ -350,14 +350,37 @@ def tally_work(work: Iterable[tuple[str, float]]) -> dict[str, RankedValues]:
     return {agency: ranked(times, WORK_PERCENTILES) for agency, times in stays.items()}
 
 
-def bounced_returns(handoffs: Iterable[Handoff]) -> list[Handoff]:
-    """The returned handoffs of the cases returned often enough to be flagged bounced."""
+# The bounced cases the handoff view lists, those returned last: a national year bounces tens of
+# thousands, which no operator reads through and no reply should carry; the view counts them all.
+BOUNCES_LISTED = 100
+
+
+@dataclass(frozen=True)
+class Bounces:
+    """The cases returned often enough to be flagged bounced: how many, and the returned
+    handoffs of the ``BOUNCES_LISTED`` of them returned last."""
+
+    count: int
+    listed: list[Handoff]
+
+
+def bounces(handoffs: Iterable[Handoff], listed: int = BOUNCES_LISTED) -> Bounces:
+    """The bounced cases among ``handoffs``; those listed are the ones whose last return is the
+    latest (a tie by case id, both from the end)."""
     returns_by_case: dict[str, list[Handoff]] = defaultdict(list)
     for handoff in handoffs:
         if handoff.status is HandoffStatus.RETURNED:
             returns_by_case[handoff.case_id].append(handoff)
-    return [h for returned in returns_by_case.values() if len(returned) >= BOUNCED_AFTER_RETURNS
-            for h in returned]
+    bounced = {case: returned for case, returned in returns_by_case.items()
+               if len(returned) >= BOUNCED_AFTER_RETURNS}
+    return Bounces(len(bounced), [h for case in _last_returned_first(bounced)[:listed] for h in bounced[case]])
+
+
+def _last_returned_first(returns_by_case: dict[str, list[Handoff]]) -> list[str]:
+    """The cases, the one returned last first (a tie by case id, from the end)."""
+    def last_return(case: str) -> tuple[datetime, str]:
+        return max(h.answered_at for h in returns_by_case[case] if h.answered_at), case
+    return sorted(returns_by_case, key=last_return, reverse=True)
 
 
 def handoff_table(handoffs: Iterable[Handoff], now: datetime,
@@ -365,14 +388,14 @@ def handoff_table(handoffs: Iterable[Handoff], now: datetime,
     """The bottleneck view over every handoff and every stay (``work``: agency and seconds,
     one per stay), as ``handoff_report`` gives it from their tallies."""
     handoffs = list(handoffs)
-    return handoff_report(tally_pairs(handoffs), tally_work(work), bounced_returns(handoffs), now)
+    return handoff_report(tally_pairs(handoffs), tally_work(work), bounces(handoffs), now)
 
 
 def handoff_report(pairs: Iterable[PairTally], work: dict[str, RankedValues],
-                   bounced: Iterable[Handoff], now: datetime) -> dict[str, Any]:
-    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases (from
-    their returned handoffs), and the time each agency worked on its cases once it had taken
-    them up."""
+                   bounced: Bounces, now: datetime) -> dict[str, Any]:
+    """The bottleneck view: waits by agency pair (slowest first), backlog, bounced cases (how
+    many, and those returned last with their returns), and the time each agency worked on its
+    cases once it had taken them up."""
     rows: list[dict[str, Any]] = []
     oldest: dict[str, datetime] = {}
     pending: dict[str, int] = defaultdict(int)
@@ -396,11 +419,11 @@ def handoff_report(pairs: Iterable[PairTally], work: dict[str, RankedValues],
          "work_p95_seconds": times.percentile(95)} for agency, times in work.items()]
     working.sort(key=lambda w: (-w["work_p95_seconds"], w["agency"]))
     returns_by_case: dict[str, list[Handoff]] = defaultdict(list)
-    for handoff in bounced:
+    for handoff in bounced.listed:
         returns_by_case[handoff.case_id].append(handoff)
-    cases = sorted(returns_by_case)
-    return {"pairs": rows, "backlog": backlog, "bounced_cases": cases, "work": working,
-            "bounces": [bounce_view(case, returns_by_case[case]) for case in cases]}
+    cases = _last_returned_first(returns_by_case)
+    return {"pairs": rows, "backlog": backlog, "bounced_count": bounced.count, "bounced_cases": cases,
+            "work": working, "bounces": [bounce_view(case, returns_by_case[case]) for case in cases]}
 
 
 def bounce_view(case_id: str, returned: list[Handoff]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from .chain import (
 )
 from .domain import (
     BOUNCED_AFTER_RETURNS,
+    BOUNCES_LISTED,
     CaseSummary,
     TrailEntry,
     advanced,
@@ -276,13 +277,12 @@ class Trail:
     def handoff_summary(self, uow: TrailUnitOfWork) -> dict[str, Any]:
         """The bottleneck view, tallied where the handoffs are: a handful of rows come back."""
         return handoff_report(uow.handoffs.pair_tallies(), uow.entries.work_tallies(),
-                              uow.handoffs.bounced_returns(), uow.clock.now())
+                              uow.handoffs.bounces(BOUNCES_LISTED), uow.clock.now())
 
     def bounced_cases(self, uow: TrailUnitOfWork) -> dict[str, int]:
         """How many cases have been passed back and forth (推诿扯皮), still open or closed."""
-        bounced = uow.summaries.returned_at_least(BOUNCED_AFTER_RETURNS)
-        closed = sum(1 for s in bounced if s.closed)
-        return {"open": len(bounced) - closed, "closed": closed}
+        bounced, closed = uow.summaries.count_returned_at_least(BOUNCED_AFTER_RETURNS)
+        return {"open": bounced - closed, "closed": closed}
 
 
 def summary_view(summary: CaseSummary) -> dict[str, Any]:

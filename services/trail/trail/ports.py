@@ -10,7 +10,7 @@ from disputes_shared.contract.handoff import Handoff
 from disputes_shared.ports import HandoffRepository, Repository, UnitOfWork
 
 from .chain import Checkpoint
-from .domain import CaseSummary, PairTally, PersonalDataRead, RankedValues, TrailEntry
+from .domain import Bounces, CaseSummary, PairTally, PersonalDataRead, RankedValues, TrailEntry
 
 
 class TrailEntries(Repository[TrailEntry]):
@@ -69,8 +69,9 @@ class CaseSummaries(Repository[CaseSummary]):
         """The summaries of ``case_ids``; of every case when None."""
 
     @abstractmethod
-    def returned_at_least(self, returns: int) -> list[CaseSummary]:
-        """Cases handed back at least ``returns`` times."""
+    def count_returned_at_least(self, returns: int) -> tuple[int, int]:
+        """How many cases were handed back at least ``returns`` times, and how many of them
+        are closed."""
 
     @abstractmethod
     def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
@@ -106,8 +107,9 @@ class TrailHandoffs(HandoffRepository):
         """Every handoff tallied by agency pair, as ``domain.tally_pairs`` tallies them."""
 
     @abstractmethod
-    def bounced_returns(self) -> list[Handoff]:
-        """As ``domain.bounced_returns``: the returned handoffs of the cases bounced."""
+    def bounces(self, listed: int) -> Bounces:
+        """As ``domain.bounces``: how many cases were bounced, and the returned handoffs of the
+        ``listed`` of them returned last."""
 
 
 class PersonalDataReads(Repository[PersonalDataRead]):
