@@ -123,6 +123,11 @@ class HandoffRepository(Repository[Handoff]):
         """Handoffs waiting for ``agency`` to answer, oldest first."""
 
     @abstractmethod
+    def pending_count(self, agency: Agency) -> tuple[int, datetime | None]:
+        """How many handoffs wait for ``agency`` to answer, and when the oldest was requested
+        (None when none waits): the gauges' figures, counted rather than read."""
+
+    @abstractmethod
     def for_case(self, case_id: str) -> list[Handoff]:
         """Every handoff of a case, in the order they were requested."""
 

@@ -200,6 +200,8 @@ def test_pending_handoffs_come_oldest_first_and_answered_ones_leave(storage):
     committed(uow, lambda u: [u.handoffs.add(h) for h in (later, earlier, answered, elsewhere)])
     pending = read(uow, lambda u: u.handoffs.pending_to(Agency.MEDIATION))
     assert [h.case_id for h in pending] == ["LD-2", "LD-1"]
+    assert read(uow, lambda u: u.handoffs.pending_count(Agency.MEDIATION)) == (2, AT)
+    assert read(uow, lambda u: u.handoffs.pending_count(Agency.COURTS)) == (0, None)
     assert [h.handoff_id for h in read(uow, lambda u: u.handoffs.for_case("LD-3"))] == [answered.handoff_id]
 
 

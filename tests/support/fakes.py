@@ -129,6 +129,10 @@ class InMemoryHandoffs(InMemoryRepository[Handoff], HandoffRepository):
         found = self.where(lambda h: h.to_agency == agency and h.status is HandoffStatus.PENDING)
         return sorted(found, key=lambda h: h.requested_at)
 
+    def pending_count(self, agency: Agency) -> tuple[int, datetime | None]:
+        pending = self.pending_to(agency)
+        return len(pending), pending[0].requested_at if pending else None
+
     def for_case(self, case_id: str) -> list[Handoff]:
         return sorted(self.where(lambda h: h.case_id == case_id), key=lambda h: h.requested_at)
 

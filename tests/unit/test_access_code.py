@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from intake.access import ALPHABET, access_code_matches, access_digest, new_access_code
+import eventlet
+
+from intake.access import ALPHABET, access_code_matches, access_digest, new_access_code, stretched
 from intake.filing_rate import FilingRate
+from intake.service import stretched_on_a_thread
 
 
 def test_a_code_matches_its_digest_only_and_the_digest_does_not_hold_it():
@@ -22,6 +25,31 @@ def test_no_code_matches_a_claim_without_one_or_a_spoilt_digest():
     assert not access_code_matches("ABCDEFGHJK", "md5$1$00$00")
     assert not access_code_matches("ABCDEFGHJK", "not a digest")
     assert not access_code_matches("A" * 65, access_digest("A" * 65))
+
+
+def ticks_while(stretch) -> int:
+    """How often another green thread of the process ran while ``stretch`` stretched a code."""
+    ticks = 0
+
+    def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            eventlet.sleep(0.001)
+    ticker = eventlet.spawn(tick)
+    eventlet.sleep(0)  # it starts
+    started = ticks
+    code = new_access_code()
+    assert access_code_matches(code, access_digest(code, stretch=stretch), stretch)
+    ticker.kill()
+    return ticks - started
+
+
+def test_the_service_stretches_codes_off_the_hub_and_the_rest_of_the_process_goes_on():
+    assert ticks_while(stretched) == 0  # inline, two stretchings stop every green thread
+    assert ticks_while(stretched_on_a_thread) >= 1  # on a thread, the others run meanwhile
+    code = new_access_code()
+    assert access_code_matches(code, access_digest(code, stretch=stretched_on_a_thread))  # the same digest
 
 
 def test_the_window_slides_per_address():

@@ -44,7 +44,7 @@ ACCESS_CODE = "worker-access-code-1"
 
 def closed_claim(db: Any, logic: Intake, closed_at: Any = AT) -> Any:
     claim = run(db, logic.file_claim, validate_submission(claim_document(description=PLANTED_NOTE)),
-                access_code=ACCESS_CODE)
+                access_code_digest=logic.access_digest(ACCESS_CODE))
     deliver(db, logic, delivered(envelope("case.closed", case_id=claim.case_id, occurred_at=closed_at,
                                           source_agency=Agency.MEDIATION, correlation_id=claim.correlation_id)))
     return claim

@@ -29,7 +29,8 @@ NAME = "王芳-工资条.png"  # a name that names the worker
 
 def filed(db: Any) -> Any:  # either database fixture
     with db() as uow:
-        claim = INTAKE.file_claim(uow, validate_submission(claim_document()), access_code=CODE)
+        claim = INTAKE.file_claim(uow, validate_submission(claim_document()),
+                                  access_code_digest=INTAKE.access_digest(CODE))
         uow.commit()
     return claim
 

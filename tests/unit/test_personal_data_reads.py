@@ -106,7 +106,8 @@ def test_a_dossiers_fields_are_its_peoples_leaves_by_name():
 
 def file(intake_db: Any, **changes: Any) -> Any:
     with intake_db() as uow:
-        claim = INTAKE.file_claim(uow, validate_submission(claim_document(**changes)), access_code="A1B2C3D4E5")
+        claim = INTAKE.file_claim(uow, validate_submission(claim_document(**changes)),
+                                  access_code_digest=INTAKE.access_digest("A1B2C3D4E5"))
         uow.commit()
     return claim
 

@@ -27,7 +27,7 @@ from disputes_shared.retention import RecordKind, RetentionFile, RetentionSchedu
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
-from .access import access_code_matches, access_digest
+from .access import Stretch, access_code_matches, access_digest, stretched
 from .domain import SEALED_FIELDS, Claim, ErasureRefused, refers_to_labor_inspection
 from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
@@ -45,11 +45,12 @@ class Intake:
     def __init__(self, figures: RegionalFigures | None = None, rules: RuleTable | None = None,
                  calendar: WorkingCalendar | None = None,
                  evidence_limits: EvidenceLimits | None = None, ref_key: bytes | None = None,
-                 retention: RetentionSchedule | RetentionFile | None = None) -> None:
+                 retention: RetentionSchedule | RetentionFile | None = None,
+                 stretch: Stretch = stretched) -> None:
         """``ref_key``: the key of ``case.filed``'s ``worker_ref`` and ``employer_ref`` (the
         service's is kept in a file; without one, a key of this instance only). ``retention``: the
-        city's schedule,
-        or its file followed as it changes."""
+        city's schedule, or its file followed as it changes. ``stretch``: the access codes' key
+        stretching, as the caller runs it."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
@@ -57,6 +58,7 @@ class Intake:
         self.evidence_limits = evidence_limits or EvidenceLimits()
         self.ref_key = ref_key or secrets.token_bytes(REF_KEY_BYTES)
         self.retention = retention or RetentionSchedule()
+        self.stretch = stretch
         self.handlers = {"handoff.accepted": self.record_handoff_answer,
                          "handoff.returned": self.record_handoff_answer,
                          "case.closed": self.record_closing}
@@ -67,17 +69,22 @@ class Intake:
 
     # -- commands ----------------------------------------------------------------------------
 
+    def access_digest(self, access_code: str) -> str:
+        """What is kept of a worker's access code: made before the claim's transaction, which
+        then does not wait on its key stretching."""
+        return access_digest(access_code, stretch=self.stretch)
+
     def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any],
-                   access_code: str | None = None) -> Claim:
+                   access_code_digest: str | None = None) -> Claim:
         """Store a validated claim and, in the same transaction, announce it, route it and hand
         it to mediation (and to legal aid when the worker asked; and wage arrears to labor
         inspection while the bureau is registered and active, read in this transaction).
-        ``access_code``: the worker's secret, kept only as a digest."""
+        ``access_code_digest``: the worker's secret as kept (``access_digest``)."""
         now = uow.clock.now()
         case_id = new_case_id(now)
         claim = Claim.filed(submission, case_id=case_id, correlation_id=str(uuid.uuid4()),
                             received_at=now,
-                            access_code_digest=access_digest(access_code) if access_code else None)
+                            access_code_digest=access_code_digest)
         facts = claim.limitation_facts_parsed()
         if facts is not None:
             claim.record_limitation(limitation_for(facts, claim.claim_types, claim.relationship,
@@ -216,7 +223,7 @@ class Intake:
     def agencies(self, uow: IntakeUnitOfWork) -> list[dict[str, Any]]:
         """The registry, with the referrals each agency still holds (pending, not answered)."""
         return [{**registry_view(entry),
-                 "pending_handoffs": len(uow.handoffs.pending_to(Agency(entry.name)))}
+                 "pending_handoffs": uow.handoffs.pending_count(Agency(entry.name))[0]}
                 for entry in uow.agencies.listed()]
 
     def _change_agency(self, uow: IntakeUnitOfWork, name: str,
@@ -266,7 +273,8 @@ class Intake:
         in with a role that may read it need none). A wrong code and an unknown case are refused
         alike, so trying codes tells nothing."""
         claim = uow.claims.get(case_id)
-        if claim is None or not (by_staff or access_code_matches(access_code, claim.access_code_digest)):
+        if claim is None or not (by_staff or access_code_matches(access_code, claim.access_code_digest,
+                                                                        self.stretch)):
             raise UnknownCase("no claim has this case number and access code")
         return claim
 

@@ -199,9 +199,8 @@ class OperationsEndpoints:
     def refresh_gauges(self, uow: UnitOfWork) -> None:
         """Services add their own gauges; the default counts pending inbound handoffs."""
         agency = self.metrics.agency
-        pending = uow.handoffs.pending_to(agency)  # type: ignore[arg-type]
-        self.metrics.handoffs_pending.labels(agency).set(len(pending))
-        oldest = min((h.requested_at for h in pending), default=None)
+        pending, oldest = uow.handoffs.pending_count(agency)  # type: ignore[arg-type]
+        self.metrics.handoffs_pending.labels(agency).set(pending)
         age = (uow.clock.now() - oldest).total_seconds() if oldest else 0
         self.metrics.oldest_pending_handoff_age.labels(agency).set(age)
 
