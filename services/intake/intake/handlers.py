@@ -49,8 +49,8 @@ class Intake:
                  stretch: Stretch = stretched) -> None:
         """``ref_key``: the key of ``case.filed``'s ``worker_ref`` and ``employer_ref`` (the
         service's is kept in a file; without one, a key of this instance only). ``retention``: the
-        city's schedule, or its file followed as it changes. ``stretch``: the access codes' key
-        stretching, as the caller runs it."""
+        city's schedule, or its file followed as it changes. ``stretch``: the key stretching of a new
+        access code's digest, as the caller runs it (outside any transaction)."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)
@@ -70,8 +70,8 @@ class Intake:
     # -- commands ----------------------------------------------------------------------------
 
     def access_digest(self, access_code: str) -> str:
-        """What is kept of a worker's access code: made before the claim's transaction, which
-        then does not wait on its key stretching."""
+        """What is kept of a worker's access code, by ``stretch``: made before the claim's
+        transaction (never inside one, see ``claim_for_worker``)."""
         return access_digest(access_code, stretch=self.stretch)
 
     def file_claim(self, uow: IntakeUnitOfWork, submission: dict[str, Any],
@@ -271,10 +271,12 @@ class Intake:
                          by_staff: bool = False) -> Claim:
         """A claim as its worker may read it: with the access code given at filing (staff signed
         in with a role that may read it need none). A wrong code and an unknown case are refused
-        alike, so trying codes tells nothing."""
+        alike, so trying codes tells nothing. The code is checked here, inline, not by
+        ``stretch``: inside a transaction nothing may yield to another green thread, whose
+        SQLite write lock would then wait in the driver, stopping the whole process, for this
+        transaction, which cannot go on meanwhile."""
         claim = uow.claims.get(case_id)
-        if claim is None or not (by_staff or access_code_matches(access_code, claim.access_code_digest,
-                                                                        self.stretch)):
+        if claim is None or not (by_staff or access_code_matches(access_code, claim.access_code_digest)):
             raise UnknownCase("no claim has this case number and access code")
         return claim
 
