@@ -337,16 +337,20 @@ class SqlTrailHandoffs(SqlHandoffRepository, TrailHandoffs):
     def bounces(self, listed: int) -> Bounces:
         c = self.table.c
         returned = c.status == HandoffStatus.RETURNED
-        # Read on ix_handoffs_status_case alone, which holds each return's time.
+        # Read on ix_handoffs_status_case alone, which holds each return's time; grouped once,
+        # the count of every bounced case beside the first few.
         bounced = select(c.case_id, func.max(c.answered_at).label("last_return")).where(returned) \
             .group_by(c.case_id).having(func.count() >= BOUNCED_AFTER_RETURNS).subquery()
-        count = self.connection.execute(select(func.count()).select_from(bounced)).scalar_one()
         # Ties broken as Python orders the ids (the byte order), whatever the database's collation.
         case_id = bounced.c.case_id.collate("C") if self.connection.dialect.name == "postgresql" \
             else bounced.c.case_id
-        latest = select(bounced.c.case_id).order_by(bounced.c.last_return.desc(), case_id.desc()).limit(listed)
-        cases = list(self.connection.execute(latest).scalars())
-        return Bounces(int(count), self.find(returned, c.case_id.in_(cases)) if cases else [])
+        latest = self.connection.execute(
+            select(bounced.c.case_id, func.count().over())
+            .order_by(bounced.c.last_return.desc(), case_id.desc()).limit(max(1, listed))).all()
+        if not latest:
+            return Bounces(0, [])
+        cases = [row[0] for row in latest[:listed]]
+        return Bounces(int(latest[0][1]), self.find(returned, c.case_id.in_(cases)) if cases else [])
 
 
 class SqlPersonalDataReads(NumberedRows[PersonalDataRead], PersonalDataReads):
