@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -58,11 +59,18 @@ def expected_reason(body: bytes) -> str | None:
     return None
 
 
-def parked_of(amqp_uri: str, sent: dict[str, Any]) -> set[tuple[str, str, str]] | None:
-    """(message id, parked by, reason) of every message parked, once each of ``sent`` is."""
-    parked = {(m["message"].properties.get("message_id"), m["headers"]["x-parked-by"],
-               m["headers"]["x-parked-reason"]) for m in dead_letters(amqp_uri, len(sent), timeout=10)}
-    return parked if {message_id for message_id, _, _ in parked} >= set(sent) else None
+def parked_of(amqp_uri: str, sent: dict[str, Any], timeout: float) -> set[tuple[str, str, str]]:
+    """(message id, parked by, reason) of every message parked, once each of ``sent`` is (the
+    ids never parked named if one is not within ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        parked = {(m["message"].properties.get("message_id"), m["headers"]["x-parked-by"],
+                   m["headers"]["x-parked-reason"]) for m in dead_letters(amqp_uri, len(sent), timeout=10)}
+        missing = set(sent) - {message_id for message_id, _, _ in parked}
+        if not missing:
+            return parked
+        assert time.monotonic() < deadline, f"never parked: {[(m, sent[m]) for m in sorted(missing)]}"
+        time.sleep(0.5)
 
 
 @pytest.mark.timeout(300)
@@ -89,7 +97,7 @@ def test_every_hostile_message_is_parked_with_its_reason_and_nothing_is_applied(
 
     # Each message by its id: parking is at least once (a copy parked again carries the same
     # reason), so a count of parked messages alone could be reached before the last is parked.
-    parked = eventually(lambda: parked_of(amqp_uri, sent), timeout=120)
+    parked = parked_of(amqp_uri, sent, timeout=120)
     assert parked == {(message_id, agency, reason) for message_id, (agency, reason) in sent.items()}
     sent_reasons = [reason for _, reason in sent.values()]
     assert not any(value in reason for reason in sent_reasons for value in PERSONAL_VALUES)
