@@ -371,6 +371,10 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def count_against_employer(self, key: str, since: datetime) -> int:
             return len(self.where(lambda c: c.employer_key == key and c.received_at >= since))
 
+        def access_digest(self, case_id: str) -> str | None:
+            claim = self.get(case_id)
+            return claim.access_code_digest if claim is not None else None
+
         def urgent_open(self) -> list[Any]:
             withheld = [name for name in SEALED_CLAIM_FIELDS if name != "consultation"]
             return self.listed(lambda c: c.urgent and c.state != CaseState.CLOSED,

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import eventlet
 
-from intake.access import ALPHABET, access_code_matches, access_digest, new_access_code, stretched
+from intake.access import (
+    ALPHABET,
+    CheckedCode,
+    access_code_matches,
+    access_digest,
+    checked_code,
+    new_access_code,
+    stretched,
+)
 from intake.filing_rate import FilingRate
-from intake.service import stretched_on_a_thread
+from intake.worker_codes import stretched_on_a_thread
 
 
 def test_a_code_matches_its_digest_only_and_the_digest_does_not_hold_it():
@@ -50,6 +58,18 @@ def test_the_service_stretches_codes_off_the_hub_and_the_rest_of_the_process_goe
     assert ticks_while(stretched_on_a_thread) >= 1  # on a thread, the others run meanwhile
     code = new_access_code()
     assert access_code_matches(code, access_digest(code, stretch=stretched_on_a_thread))  # the same digest
+
+
+def test_a_code_checked_before_the_transaction_admits_to_its_case_while_its_digest_is_kept():
+    code = new_access_code()
+    stored = access_digest(code)
+    checked = checked_code("LD-1", code, stored)
+    assert checked == CheckedCode("LD-1", stored) and checked.admits("LD-1", stored)
+    assert not checked.admits("LD-2", stored)  # another case's claim
+    assert not checked.admits("LD-1", access_digest(code))  # the digest kept is another since
+    assert not checked.admits("LD-1", None)  # erased, or never kept
+    assert checked_code("LD-1", new_access_code(), stored) is None
+    assert checked_code("LD-1", code, None) is None and checked_code("LD-1", None, stored) is None
 
 
 def test_the_window_slides_per_address():

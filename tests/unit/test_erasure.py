@@ -21,6 +21,7 @@ from disputes_shared.identity.roles import Role, roles_for
 from disputes_shared.plumbing.outbox import WITHDRAWN
 from disputes_shared.ports import ERASED, ERASED_TEXT, ErasedData
 from disputes_shared.retention import LegalHold, RecordKind, RetentionSchedule
+from intake.access import checked_code
 from intake.api import validate_submission
 from intake.domain import ErasureRefused
 from intake.handlers import Intake, claim_view
@@ -106,6 +107,8 @@ def test_an_erased_claim_has_no_key_reads_erased_and_is_announced_once(intake_sq
         assert json.dumps(claim_view(found))  # a case page shows it without crashing
         # The worker's own page still opens with their access code.
         assert logic.claim_for_worker(uow, claim.case_id, ACCESS_CODE).worker is ERASED
+        checked = checked_code(claim.case_id, ACCESS_CODE, logic.access_digest_of(uow, claim.case_id))
+        assert logic.claim_for_worker(uow, claim.case_id, checked).worker is ERASED  # checked first
         copy = logic.personal_data(uow, claim.case_id)
     assert copy["claim"] == dict.fromkeys(("worker", "employer", "description", "evidence", "consultation"),
                                           "erased") | {"consultation": None}

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 # No 0/O, 1/I/L: the code is read off a phone screen or a paper receipt and typed back.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -49,3 +50,29 @@ def access_code_matches(code: str | None, stored: str | None, stretch: Stretch =
         return False
     digest = stretch(normalised(code).encode(), bytes.fromhex(salt), int(iterations))
     return hmac.compare_digest(digest.hex(), expected)
+
+
+@dataclass(frozen=True)
+class CheckedCode:
+    """A worker's access code found to match the digest kept for a case's claim, checked before
+    the transaction that reads the claim (the stretching outside it): it admits the worker to
+    that case while that digest is still the one kept."""
+
+    case_id: str
+    digest: str
+
+    def admits(self, case_id: str, stored: str | None) -> bool:
+        return case_id == self.case_id and stored is not None and hmac.compare_digest(stored, self.digest)
+
+
+def checked_code(case_id: str, code: str | None, stored: str | None,
+                 stretch: Stretch = stretched) -> CheckedCode | None:
+    """``code`` checked against ``stored``, the digest kept for ``case_id``'s claim: None if it
+    does not match (or there is no claim, or no digest)."""
+    if stored is None or not access_code_matches(code, stored, stretch):
+        return None
+    return CheckedCode(case_id, stored)
+
+
+# What admits a worker to a claim: the code as typed, or as checked already (None: no code).
+WorkerCode = str | CheckedCode | None

@@ -122,6 +122,11 @@ class SqlClaims(SealedRows[Claim], Claims):
             self.table.c.employer_key == self.case_keys.lookup_digest(key), self.table.c.received_at >= since)
         return int(self.connection.execute(query).scalar_one())
 
+    def access_digest(self, case_id: str) -> str | None:
+        c = self.table.c
+        return self.connection.execute(
+            select(c.access_code_digest).where(c.case_id == case_id)).scalar_one_or_none()
+
     def urgent_open(self) -> list[Claim]:
         return self.listed(self.table.c.urgent.is_(True), self.table.c.state != CaseState.CLOSED,
                            opening=("consultation",))

@@ -9,6 +9,7 @@ returns one file as an attachment that a browser will not display or run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from disputes_shared.contract.lifecycle import UnknownCase
 from disputes_shared.contract.strict import TEXT_LIMITS
 from disputes_shared.plumbing.access import http
 
+from .access import CheckedCode
 from .evidence import EvidenceFile, EvidenceRefused, evidence_view
 
 ACCESS_CODE_HEADER = "X-Access-Code"
@@ -53,12 +55,17 @@ def download(item: EvidenceFile) -> Response:
 
 
 class EvidenceEndpoints:
-    """Mixed into the intake service, which has ``storage`` (intake's unit of work) and
-    ``agency_logic`` (its service layer)."""
+    """Mixed into the intake service, which has ``storage`` (intake's unit of work),
+    ``agency_logic`` (its service layer) and ``checked`` (``WorkerCodes``)."""
 
     storage: Any
     agency_logic: Any
     acting: Any  # the signed-in staff member, if the caller sent a token instead of a code
+    checked: Callable[[str, str | None], CheckedCode | None]
+
+    def _worker_code(self, request: Any, case_id: str) -> CheckedCode | None:
+        """The worker's code checked (none needed by signed-in staff)."""
+        return None if self.acting is not None else self.checked(case_id, access_code_of(request))
 
     @http("POST", "/v1/claims/<string:case_id>/evidence")
     def post_evidence(self, request: Any, case_id: str) -> Response:
@@ -71,9 +78,9 @@ class EvidenceEndpoints:
         if len(case_id) > TEXT_LIMITS["case_id"]:
             return no_claim()
         try:
+            code = self.checked(case_id, access_code_of(request))
             with self.storage() as uow:
-                item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"),
-                                                       access_code_of(request))
+                item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"), code)
                 uow.commit()
         except UnknownCase:
             return no_claim()
@@ -86,9 +93,9 @@ class EvidenceEndpoints:
         if len(case_id) > TEXT_LIMITS["case_id"]:
             return no_claim()
         try:
+            code = self._worker_code(request, case_id)
             with self.storage() as uow:
-                items = self.agency_logic.evidence_of(uow, case_id, access_code_of(request),
-                                                      by_staff=self.acting is not None)
+                items = self.agency_logic.evidence_of(uow, case_id, code, by_staff=self.acting is not None)
                 uow.commit()  # the read's record
         except UnknownCase:
             return no_claim()
@@ -100,9 +107,9 @@ class EvidenceEndpoints:
         item = None
         if len(evidence_id) <= 64 and len(case_id) <= TEXT_LIMITS["case_id"]:
             try:
+                code = self._worker_code(request, case_id)
                 with self.storage() as uow:
-                    item = self.agency_logic.evidence_item(uow, case_id, evidence_id,
-                                                           access_code_of(request),
+                    item = self.agency_logic.evidence_item(uow, case_id, evidence_id, code,
                                                            by_staff=self.acting is not None)
                     uow.commit()  # the read's record
             except UnknownCase:

@@ -27,7 +27,7 @@ from disputes_shared.retention import RecordKind, RetentionFile, RetentionSchedu
 from disputes_shared.statute.limitation import limitation_for
 from disputes_shared.statute.periods import ChineseStatutoryCalendar, WorkingCalendar
 
-from .access import Stretch, access_code_matches, access_digest, stretched
+from .access import CheckedCode, Stretch, WorkerCode, access_code_matches, access_digest, stretched
 from .domain import SEALED_FIELDS, Claim, ErasureRefused, refers_to_labor_inspection
 from .evidence import EvidenceFile, EvidenceLimits, evidence_file
 from .ports import IntakeUnitOfWork
@@ -250,7 +250,7 @@ class Intake:
     # -- evidence ----------------------------------------------------------------------------
 
     def take_evidence(self, uow: IntakeUnitOfWork, case_id: str, content: bytes,
-                      name: str | None, access_code: str | None) -> EvidenceFile:
+                      name: str | None, access_code: WorkerCode) -> EvidenceFile:
         """Store a worker's file on a claim and, in the same transaction, announce that it
         arrived (never the file or its name); ``EvidenceRefused`` says why one is not taken."""
         claim = self.claim_for_worker(uow, case_id, access_code)
@@ -267,20 +267,26 @@ class Intake:
                 "files_on_case": files_before + 1, "received_at": item.received_at}))
         return item
 
-    def claim_for_worker(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None,
+    def access_digest_of(self, uow: IntakeUnitOfWork, case_id: str) -> str | None:
+        """The digest kept of the case's access code, for a ``CheckedCode`` made outside the
+        transaction that then reads the claim."""
+        return uow.claims.access_digest(case_id)
+
+    def claim_for_worker(self, uow: IntakeUnitOfWork, case_id: str, access_code: WorkerCode,
                          by_staff: bool = False) -> Claim:
-        """A claim as its worker may read it: with the access code given at filing (staff signed
-        in with a role that may read it need none). A wrong code and an unknown case are refused
-        alike, so trying codes tells nothing. The code is checked here, inline, not by
-        ``stretch``: inside a transaction nothing may yield to another green thread, whose
-        SQLite write lock would then wait in the driver, stopping the whole process, for this
-        transaction, which cannot go on meanwhile."""
+        """A claim as its worker may read it: with the access code given at filing, or that
+        code already checked (``CheckedCode``; staff signed in with a role that may read it need
+        none). A wrong code and an unknown case are refused alike, so trying codes tells nothing.
+        A code given as text is stretched here, inline: inside a transaction nothing may yield
+        to another green thread, whose SQLite write lock would then wait in the driver, stopping
+        the whole process, for this transaction, which cannot go on meanwhile; the service
+        checks it before, outside the transaction, on a thread."""
         claim = uow.claims.get(case_id)
-        if claim is None or not (by_staff or access_code_matches(access_code, claim.access_code_digest)):
+        if claim is None or not (by_staff or _admits(access_code, case_id, claim.access_code_digest)):
             raise UnknownCase("no claim has this case number and access code")
         return claim
 
-    def read_claim(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None,
+    def read_claim(self, uow: IntakeUnitOfWork, case_id: str, access_code: WorkerCode,
                    by_staff: bool, via: ReadVia) -> dict[str, Any]:
         """A claim as its worker or signed-in staff read it (``claim_for_worker``), the read
         recorded when it shows personal data (commit before answering)."""
@@ -288,7 +294,7 @@ class Intake:
         self.record_read(uow, claim, claim_personal_fields(claim), _purpose(by_staff), via, by_staff)
         return claim_view(claim)
 
-    def evidence_of(self, uow: IntakeUnitOfWork, case_id: str, access_code: str | None,
+    def evidence_of(self, uow: IntakeUnitOfWork, case_id: str, access_code: WorkerCode,
                     by_staff: bool = False) -> list[dict[str, Any]]:
         """A claim's files, described (never their bytes; their names are the worker's)."""
         claim = self.claim_for_worker(uow, case_id, access_code, by_staff)
@@ -299,7 +305,7 @@ class Intake:
         return described
 
     def evidence_item(self, uow: IntakeUnitOfWork, case_id: str, evidence_id: str,
-                      access_code: str | None, by_staff: bool = False) -> EvidenceFile | None:
+                      access_code: WorkerCode, by_staff: bool = False) -> EvidenceFile | None:
         """One of a claim's files; None when the claim has no such file."""
         claim = self.claim_for_worker(uow, case_id, access_code, by_staff)
         item = uow.evidence.get(evidence_id)
@@ -427,6 +433,12 @@ def claim_personal_fields(claim: Claim) -> list[str]:
     held, who sat and the plan they agreed for the worker (a convened one holds neither)."""
     consultation = claim.consultation or {}
     return [f"consultation.{part}" for part in ("participants", "plan") if consultation.get(part)]
+
+
+def _admits(access_code: WorkerCode, case_id: str, stored: str | None) -> bool:
+    if isinstance(access_code, CheckedCode):
+        return access_code.admits(case_id, stored)
+    return access_code_matches(access_code, stored)
 
 
 def claim_view(claim: Claim) -> dict[str, Any]:

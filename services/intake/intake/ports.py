@@ -19,6 +19,11 @@ class Claims(Repository[Claim]):
         """Claims filed against one employer since ``since`` (intake's history of employers)."""
 
     @abstractmethod
+    def access_digest(self, case_id: str) -> str | None:
+        """The digest of the access code kept for the case's claim (None: no claim, or none
+        kept), read alone."""
+
+    @abstractmethod
     def urgent_open(self) -> list[Claim]:
         """Urgent claims whose case has not closed, for the joint consultations' work list:
         their consultation read, the rest of their personal data ``WITHHELD``."""

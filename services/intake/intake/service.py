@@ -9,7 +9,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -30,7 +29,7 @@ from disputes_shared.plumbing.nameko_deps import (
     operational,
 )
 
-from .access import new_access_code, stretched
+from .access import CheckedCode, new_access_code
 from .adapters import SqlIntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
 from .bootstrap import bootstrap
@@ -38,6 +37,7 @@ from .evidence_api import ACCESS_CODE_HEADER, EvidenceEndpoints, access_code_of,
 from .filing_rate import FilingRate
 from .handlers import claim_view, registry_view
 from .registry import RegisteredAgency
+from .worker_codes import WorkerCodes, stretched_on_a_thread
 
 
 def _json(status: int, document: Any) -> Response:
@@ -71,14 +71,7 @@ class RateLimits(DependencyProvider):
 RETENTION_SWEEP_SECONDS = 3600
 
 
-def stretched_on_a_thread(secret: bytes, salt: bytes, iterations: int) -> bytes:
-    """The access code's key stretching on an OS thread: hashlib lets go of the GIL for it, so
-    the process's green threads (its relay, its consumers, other requests) go on meanwhile,
-    on the other core, instead of stopping for its tens of milliseconds."""
-    return tpool.execute(stretched, secret, salt, iterations)
-
-
-class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
+class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints, WorkerCodes):
     name = "intake"
     agency_logic = ServiceLayer(partial(bootstrap, stretch=stretched_on_a_thread))
 
@@ -138,11 +131,12 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints):
         if len(case_id) > TEXT_LIMITS["case_id"]:  # longer is no case number
             return no_claim()
         try:
-            return _json(200, self._read_claim(case_id, access_code, by_staff=False, via=ReadVia.HTTP))
+            return _json(200, self._read_claim(case_id, self.checked(case_id, access_code), by_staff=False,
+                                               via=ReadVia.HTTP))
         except UnknownCase:
             return no_claim()
 
-    def _read_claim(self, case_id: str, access_code: str | None, by_staff: bool,
+    def _read_claim(self, case_id: str, access_code: CheckedCode | None, by_staff: bool,
                     via: ReadVia) -> dict[str, Any]:
         """The claim, its read recorded in the same transaction (staff, admitted by role at the
         entrypoint, need no code)."""
