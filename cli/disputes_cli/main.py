@@ -64,18 +64,23 @@ def cmd_city_year(args: argparse.Namespace) -> int:
     return 0 if report["warnings"] and report["received"]["cases"] else 1
 
 
-def cmd_trail(args: argparse.Namespace) -> int:
+def _answer(platform: Any, what: str, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    """The service's answer; a refusal is said (``no WHAT: why``) and ends the command (exit 1)."""
     from nameko.exceptions import RemoteError
 
+    try:
+        return platform.call(service, method, *args, **kwargs)
+    except RemoteError as exc:
+        print(f"no {what}: {exc.value}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_trail(args: argparse.Namespace) -> int:
     from .render import show, trail_csv, trail_view
 
     with _platform() as platform:
-        try:
-            # The reader recorded on the trail is the one the token names.
-            trail = platform.call("trail", "trail", args.case_id)
-        except RemoteError as exc:
-            print(f"no trail: {exc.value}", file=sys.stderr)
-            return 1
+        # The reader recorded on the trail is the one the token names.
+        trail = _answer(platform, "trail", "trail", "trail", args.case_id)
     if args.csv:
         sys.stdout.write(trail_csv(trail))
     elif args.json:
@@ -88,8 +93,6 @@ def cmd_trail(args: argparse.Namespace) -> int:
 def cmd_reads(args: argparse.Namespace) -> int:
     """Reads of personal data, of a case or of one worker's data, as the trail recorded them;
     the listing is itself recorded on the trail (read as the auditor the token names)."""
-    from nameko.exceptions import RemoteError
-
     from .reads import worker_ref_of_id_number
     from .render import reads_view, show
 
@@ -103,11 +106,7 @@ def cmd_reads(args: argparse.Namespace) -> int:
             print(f"no worker: {exc}", file=sys.stderr)
             return 1
     with _platform() as platform:
-        try:
-            found = platform.call("trail", "personal_data_reads", **query)
-        except RemoteError as exc:
-            print(f"no reads: {exc.value}", file=sys.stderr)
-            return 1
+        found = _answer(platform, "reads", "trail", "personal_data_reads", **query)
     if args.json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
     else:
@@ -129,14 +128,8 @@ def cmd_handoffs(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The period's figures from the analytics service: JSON, CSV, or HTML with its plots."""
-    from nameko.exceptions import RemoteError
-
     with _platform() as platform:
-        try:
-            document = platform.call("analytics", "report_document", args.period, args.format)
-        except RemoteError as exc:
-            print(f"no report: {exc.value}", file=sys.stderr)
-            return 1
+        document = _answer(platform, "report", "analytics", "report_document", args.period, args.format)
     if args.format == "pdf":
         if not args.output and sys.stdout.isatty():
             print("a PDF is not for a terminal: give -o FILE or redirect the output", file=sys.stderr)
@@ -157,8 +150,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Predicted waits per agency if its staff changed, beside the recorded ones."""
-    from nameko.exceptions import RemoteError
-
     from .render import show, table
 
     changes: dict[str, int] = {}
@@ -171,11 +162,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     with _platform() as platform:
-        try:
-            result = platform.call("analytics", "simulate", args.period, changes)
-        except RemoteError as exc:
-            print(f"no simulation: {exc.value}", file=sys.stderr)
-            return 1
+        result = _answer(platform, "simulation", "analytics", "simulate", args.period, changes)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -189,14 +176,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_risk_notice(args: argparse.Namespace) -> int:
     """The risk notice (风险提示函) for an early warning, to address and send."""
-    from nameko.exceptions import RemoteError
-
     with _platform() as platform:
-        try:
-            sys.stdout.write(platform.call("analytics", "risk_notice", args.warning_id))
-        except RemoteError as exc:
-            print(f"no notice: {exc.value}", file=sys.stderr)
-            return 1
+        sys.stdout.write(_answer(platform, "notice", "analytics", "risk_notice", args.warning_id))
     return 0
 
 

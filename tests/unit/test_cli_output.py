@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from nameko.exceptions import RemoteError
 from rich.cells import cell_len
 
 from disputes_cli import dead_letters, demo
@@ -177,6 +178,8 @@ class FixedPlatform:
         return None
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if args and args[0] == "LD-unknown":
+            raise RemoteError("UnknownCase", f"no trail for case {args[0]}")
         return {"trail": TRAIL, "handoff_summary": HANDOFFS}[method]
 
 
@@ -198,6 +201,18 @@ def test_machine_readable_output_is_byte_for_byte_as_pinned(fixed, capsysbinary,
     out, err = capsysbinary.readouterr()
     assert out == expected.encode()
     assert err == b""
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["trail", "LD-unknown"], "no trail: no trail for case LD-unknown"),
+    (["report", "--period", "LD-unknown"], "no report: no trail for case LD-unknown"),
+    (["risk-notice", "LD-unknown"], "no notice: no trail for case LD-unknown"),
+])
+def test_a_refusal_is_said_in_one_line_and_the_command_exits_1(fixed, capsys, argv, said):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert exited.value.code == 1 and out == "" and err == said + "\n"
 
 
 def test_the_demos_json_is_the_summary_alone_without_progress(fixed, capsysbinary):
