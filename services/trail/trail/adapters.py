@@ -226,7 +226,7 @@ class SqlTrailEntries(NumberedRows[TrailEntry], TrailEntries):
         row = self._row(entry)
         row.pop("id")
         row[END_PARAMETER] = end
-        return bool(self.connection.execute(_append_after(self.connection.dialect.name), row).rowcount == 1)
+        return self.connection.execute(_append_after(self.connection.dialect.name), row).rowcount == 1
 
     def count_through(self, entry_id: int) -> int:
         return super().count(self.table.c.id <= entry_id)
@@ -278,7 +278,7 @@ class SqlCaseSummaries(DataclassRepository[CaseSummary], CaseSummaries):
     def save_if_last(self, summary: CaseSummary, entry_hash: str) -> bool:
         row = self._row(summary)
         row[KEY_PARAMETER], row[END_PARAMETER] = row.pop("case_id"), entry_hash
-        return bool(self.connection.execute(SAVE_IF_LAST, row).rowcount == 1)
+        return self.connection.execute(SAVE_IF_LAST, row).rowcount == 1
 
     def seen_at(self, case_id: str, at: datetime) -> None:
         c = self.table.c
