@@ -21,7 +21,8 @@ platform sustains, driven by the platform's events, not by staff polling work li
    figures are its replicas' summed; the deliveries each replica handled show how they shared.
 4. Half load: ``--half-cases`` claims filed open loop at half the full-load rate, so that no
    queue builds: the platform's ``disputes_handoff_delivery_seconds`` histogram (from a
-   handoff's request to its dossier handled by the addressee) gives p50/p95/p99.
+   handoff's request to its dossier handled by the addressee) gives p50/p95/p99, and
+   ``disputes_outbox_delay_seconds`` the senders' part of it (an event's commit to its confirm).
 5. Peak RSS of every service (``VmHWM``); the platform stops; then, on the same broker, the raw
    kombu baseline (``bench.measure.raw_kombu``) with a sample of the very messages the
    platform published during the full load, confirmed and unconfirmed; the ratios; the time 4
@@ -79,6 +80,8 @@ MAX_CASES = 5000
 MAX_REPLICAS = 4
 STEP_ROUNDS = 5  # a search step files 5 times the cases it keeps in flight, so that it is steady
 DELIVERY_BUCKETS = "disputes_handoff_delivery_seconds_bucket"
+OUTBOX_BUCKETS = "disputes_outbox_delay_seconds_bucket"
+SENDING_SERVICES = ("intake", "mediation", "legal_aid", "arbitration", "courts_bridge")
 HANDED_OVER = "disputes_inbox_shards_handed_over_total"
 BATCH_SIZE = "disputes_event_batch_size"
 FOLLOWERS = ("trail", "analytics")  # they consume every event; no agency's staff waits on them
@@ -308,6 +311,12 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                 service: percentiles_ms(bucket_delta(buckets(half_after, DELIVERY_BUCKETS, service),
                                                      buckets(half_before, DELIVERY_BUCKETS, service)))
                 for service in RECEIVING_SERVICES},
+            "outbox_delay_ms": percentiles_ms(bucket_delta(buckets(half_after, OUTBOX_BUCKETS),
+                                                           buckets(half_before, OUTBOX_BUCKETS))),
+            "outbox_delay_ms_by_agency": {
+                service: percentiles_ms(bucket_delta(buckets(half_after, OUTBOX_BUCKETS, service),
+                                                     buckets(half_before, OUTBOX_BUCKETS, service)))
+                for service in SENDING_SERVICES},
         },
         "catch_up": catch_up,
         "peak_rss_mb": rss,

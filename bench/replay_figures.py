@@ -135,6 +135,7 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
     """The figures the issue asks for, as (name, value) rows."""
     full, half, raw = report["full_load"], report["half_load"], report["raw_kombu"]
     latency = half["handoff_delivery_ms"]
+    outbox = half.get("outbox_delay_ms", {})  # reports from before it was measured have none
     cpu = full["cpu_ms_per_delivery"]
     rows = [
         ("cases/s (full load)", _num(full["cases_per_second"], 2)),
@@ -143,6 +144,8 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("service CPU ms per delivery, total", _num(cpu["services total"], 2)),
         *[(f"  {name}", _num(v, 2)) for name, v in cpu.items() if name != "services total"],
         *[(f"handoff delivery {p} at half load, ms", _num(latency[p])) for p in ("p50", "p95", "p99")],
+        *[(f"outbox delay {p} at half load (commit to confirm, every event), ms", _num(outbox.get(p)))
+          for p in ("p50", "p95", "p99")],
         *[(f"peak RSS {name}, MB", _num(mb)) for name, mb in report["peak_rss_mb"].items()],
         ("raw kombu msgs/s, confirmed", _num(raw["confirmed"]["msgs_per_second"])),
         ("raw kombu msgs/s, unconfirmed", _num(raw["unconfirmed"]["msgs_per_second"])),

@@ -106,7 +106,8 @@ def report() -> dict[str, Any]:
                       "cpu_ms_per_delivery": {"trail": 1.0, "services total": 3.25, "broker": 1.1}},
         "half_load": {"cases_filed": 100, "cases_ended": 100, "filing_rate": 3.0,
                       "handoffs_delivered": 250,
-                      "handoff_delivery_ms": {"p50": 20.0, "p95": 80.0, "p99": 140.0}},
+                      "handoff_delivery_ms": {"p50": 20.0, "p95": 80.0, "p99": 140.0},
+                      "outbox_delay_ms": {"p50": 7.5, "p95": 30.0, "p99": 60.0}},
         "peak_rss_mb": {"trail": 96.5},
         "cases": {"cases_filed": 440, "cases_closed": 440, "cases_as_expected": 438},
         "raw_kombu": {"confirmed": {"msgs_per_second": 400.0},
@@ -127,6 +128,7 @@ def test_the_report_shows_every_figure_asked_for_in_one_table():
     assert rows["service CPU ms per delivery, total"] == "3.25"
     assert rows["broker"] == "1.10"
     assert rows["handoff delivery p99 at half load, ms"] == "140.0"
+    assert rows["outbox delay p95 at half load (commit to confirm, every event), ms"] == "30.0"
     assert rows["peak RSS trail, MB"] == "96.5"
     assert rows["raw kombu msgs/s, unconfirmed"] == "2,000.0"
     assert rows["events/s ÷ raw unconfirmed"] == "0.060"

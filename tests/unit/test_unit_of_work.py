@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from disputes_shared.contract.envelope import Envelope, decode, majors_of
 from disputes_shared.kit.broker import Outgoing, Unroutable
-from disputes_shared.plumbing.metrics import PlatformMetrics
+from disputes_shared.plumbing.metrics import HANDOFF_DELIVERY_BUCKETS, PlatformMetrics
 from disputes_shared.plumbing.personal_data import is_sealed
 from disputes_shared.plumbing.relay import OutboxRelay
 from disputes_shared.ports import apply_once
@@ -278,6 +278,24 @@ def test_a_round_sends_every_waiting_event_of_a_case_one_in_flight_at_a_time(med
     assert publisher.waves == [[filing[0].event_id, other.event_id], [filing[1].event_id],
                                [filing[2].event_id]]
     assert all(r["published_at"] is not None for r in mediation_sql_db.outbox_rows())
+
+
+def test_each_event_is_timed_from_its_commit_to_its_confirm_behind_its_cases_earlier_ones(mediation_sql_db):
+    filing = [delivered(envelope(t)) for t in ("case.filed", "case.triaged", "handoff.dossier")]
+    commit_events(mediation_sql_db, *filing, delivered(envelope("case.filed", case_id="LD-20260302-0000000008")))
+
+    class SlowConfirms(RecordingPublisher):
+        def publish_many(self, messages: list[Outgoing]) -> list[Exception | None]:
+            mediation_sql_db.clock.advance(seconds=0.005)  # each wave's confirms take 5 ms
+            return super().publish_many(messages)
+
+    outbox_relay = relay(mediation_sql_db, SlowConfirms())
+    outbox_relay._round(200)
+    delay = outbox_relay.metrics.outbox_delay.labels("mediation")
+    # The other case's first and the filing's first in the first wave; the dossier a third behind.
+    per_bucket = dict(zip(HANDOFF_DELIVERY_BUCKETS, (b.get() for b in delay._buckets), strict=False))
+    assert {le: n for le, n in per_bucket.items() if n} == {0.005: 2, 0.01: 1, 0.015: 1}  # the dossier 15 ms
+    assert round(delay._sum.get(), 6) == 0.035
 
 
 def test_a_case_committed_during_a_round_joins_its_next_wave(mediation_sql_db):

@@ -66,6 +66,12 @@ class PlatformMetrics:
             "Time from a handoff's request until this agency, its addressee, handled its dossier: "
             "what the platform adds to a handoff before any staff can see it",
             ["agency"], buckets=HANDOFF_DELIVERY_BUCKETS, registry=r)
+        self.outbox_delay = Histogram(
+            "disputes_outbox_delay_seconds",
+            "Time from an event's commit until the broker confirmed it: the relay's wake and "
+            "read, and the confirms of its case's events before it (the sending agency's part of "
+            "a handoff's delivery)",
+            ["agency"], buckets=HANDOFF_DELIVERY_BUCKETS, registry=r)
         self.events_published = Counter(
             "disputes_events_published_total", "Events published from the outbox",
             ["agency", "event_type"], registry=r)

@@ -31,6 +31,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, Table, bindparam, select, update
@@ -75,7 +76,7 @@ class OutboxRelay:
         self._pending = (select(columns.id, columns.case_id, columns.last_error)
                          .where(columns.published_at.is_(None)).order_by(columns.id))
         self._unsent = (select(columns.id, columns.exchange, columns.routing_key, columns.body,
-                               columns.event_id, columns.event_type, columns.case_id)
+                               columns.event_id, columns.event_type, columns.case_id, columns.created_at)
                         # Still unpublished: another replica's relay may have sent and cut a row
                         # since they were listed, and a cut row has no payload left to send.
                         .where(columns.id.in_(bindparam("ids", expanding=True)),
@@ -187,13 +188,13 @@ class OutboxRelay:
                         room -= len(joined[case_id])
                 return self._held(reading, take, joined)
 
-        events, outcomes = self._publish_in_order(cases, joining)
+        events, outcomes, answered = self._publish_in_order(cases, joining)
         # Only what the broker confirmed is marked sent, in one transaction. A crash before
         # the mark re-sends the round and consumers drop the duplicates by event id.
         sent = {row.id: json.loads(body) for (row, body), outcome in zip(events, outcomes, strict=True)
                 if outcome is None and isinstance(body, str)}
         self._mark_published(sent)
-        self._note_outcomes(events, outcomes, sent, parked, now)
+        self._note_outcomes(events, outcomes, answered, sent, parked, now)
         return sent, [row for row, _ in events], read_again
 
     def _held(self, connection: Connection, take: Callable[[list[str]], list[str]],
@@ -211,15 +212,17 @@ class OutboxRelay:
 
     def _publish_in_order(self, cases: list[list[Opened]],
                           joining: Callable[[set[str]], list[list[Opened]]]
-                          ) -> tuple[list[Opened], list[Any]]:
+                          ) -> tuple[list[Opened], list[Any], list[datetime]]:
         """Each case's events in commit order, one per case in flight: a wave publishes the next
         event of every case whose events so far were confirmed, and waits for the wave's
         confirms together (a round trip per wave, not per event); cases ``joining`` gives join
         the next wave. A case stops at an event not confirmed, or whose body does not open (its
         case's data key erased, a key-encryption key missing): that one is parked, its later
-        ones wait. What was tried, and per event None (confirmed) or why not."""
+        ones wait. What was tried, per event None (confirmed) or why not, and when its wave's
+        confirms came."""
         tried: list[Opened] = []
         outcomes: list[Any] = []
+        answered: list[datetime] = []
         in_round = {events[0][0].case_id for events in cases if events}
         going = [iter(events) for events in cases if events]
         wave = [next(events) for events in going]
@@ -231,22 +234,26 @@ class OutboxRelay:
             wave_outcomes = [next(confirms) if isinstance(body, str) else body for _, body in wave]
             tried += wave
             outcomes += wave_outcomes
+            answered += [self.clock.now()] * len(wave)
             going = [events for events, outcome in zip(going, wave_outcomes, strict=True) if outcome is None]
             joined = joining(in_round)
             in_round |= {events[0][0].case_id for events in joined}
             going += [iter(events) for events in joined]
             wave, going = _next_of_each(going)
-        return tried, outcomes
+        return tried, outcomes, answered
 
-    def _note_outcomes(self, tried: list[Opened], outcomes: list[Any], sent: dict[int, dict[str, Any]],
-                       parked: set[int], now: float) -> None:
-        """Count what was sent; park, with its reason, what was not."""
+    def _note_outcomes(self, tried: list[Opened], outcomes: list[Any], answered: list[datetime],
+                       sent: dict[int, dict[str, Any]], parked: set[int], now: float) -> None:
+        """Count what was sent, and how long after its commit; park, with its reason, what was
+        not."""
         still_parked = parked - set(sent)
         failures: list[tuple[int, str]] = []
-        for (row, _), outcome in zip(tried, outcomes, strict=True):
+        for (row, _), outcome, confirmed_at in zip(tried, outcomes, answered, strict=True):
             if outcome is None:
                 self._parked_tried.pop(row.id, None)
                 self.metrics.observe_published(row.event_type, sent[row.id]["payload"])
+                self.metrics.outbox_delay.labels(self.metrics.agency).observe(
+                    max(0.0, (confirmed_at - row.created_at).total_seconds()))
                 continue
             # Parked: an unroutable event means a missing binding, an operator's matter. Its
             # case waits behind it; it is tried again every ``parked_retry_seconds``.
