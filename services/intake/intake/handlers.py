@@ -49,8 +49,8 @@ class Intake:
                  stretch: Stretch = stretched) -> None:
         """``ref_key``: the key of ``case.filed``'s ``worker_ref`` and ``employer_ref`` (the
         service's is kept in a file; without one, a key of this instance only). ``retention``: the
-        city's schedule, or its file followed as it changes. ``stretch``: the key stretching of a new
-        access code's digest, as the caller runs it (outside any transaction)."""
+        city's schedule, or its file followed as it changes. ``stretch``: the access codes' key
+        stretching as the service runs it, never inside a transaction (``claim_for_worker``)."""
         self.desk = HandoffDesk(self.agency)
         self.figures = figures or regional_figures()
         self.rules = rules or load_rule_table(self.figures)

@@ -25,10 +25,11 @@ class WorkerCodes:
 
     def checked(self, case_id: str, access_code: str | None) -> CheckedCode | None:
         """The worker's code checked against the digest kept for the case's claim, read in a
-        transaction of its own and stretched after it; the transaction that then reads the claim
-        admits the worker only while that digest is still the one kept (``Intake.claim_for_worker``)."""
+        transaction of its own, and stretched after it as the service layer stretches (in the
+        service, ``stretched_on_a_thread``); the transaction that then reads the claim admits the
+        worker only while that digest is still the one kept (``Intake.claim_for_worker``)."""
         if not access_code:
             return None
         with self.storage() as uow:
             stored = self.agency_logic.access_digest_of(uow, case_id)
-        return checked_code(case_id, access_code, stored, stretched_on_a_thread)
+        return checked_code(case_id, access_code, stored, self.agency_logic.stretch)
