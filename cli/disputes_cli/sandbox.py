@@ -76,14 +76,29 @@ def scratch_postgres_databases(names: Iterable[str], prefix: str = "disputes",
         admin_engine.dispose()
 
 
-def free_port_block(size: int, low: int = 20000, high: int = 60000, attempts: int = 200) -> int:
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def free_port_block(size: int, low: int = 20000, high: int | None = None, attempts: int = 200) -> int:
     """A base port such that base+1 .. base+size are all free on loopback now, so that several
-    sandboxes (parallel test runs, a benchmark beside a test) never collide."""
+    sandboxes (parallel test runs, a benchmark beside a test) never collide. By default the
+    block lies below the kernel's ephemeral range: a service restarted in a fault run must find
+    its port again, not held by some process's outgoing connection made while it was down."""
+    if high is None:
+        first_ephemeral = _first_ephemeral_port(default=32768)
+        high = first_ephemeral if first_ephemeral > low + 10 * size else 60000
     for _ in range(attempts):
         base = random.randrange(low, high - size)
         if all(_port_is_free(base + offset) for offset in range(1, size + 1)):
             return base
     raise RuntimeError(f"no block of {size} free ports found between {low} and {high}")
+
+
+def _first_ephemeral_port(default: int) -> int:
+    try:
+        return int(EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
 
 
 def _port_is_free(port: int) -> bool:

@@ -178,9 +178,19 @@ def kill_and_restart(service: str, sig: signal.Signals = signal.SIGKILL) -> Faul
             raise RuntimeError(f"{name} did not stop on {sig.name}")
         eventlet.sleep(run.rng.uniform(0.5, 3.0))
         if local.up(start_broker=False, migrate=False) != 0:
-            raise RuntimeError(f"{name} did not come back after {sig.name}")
+            raise RuntimeError(f"{name} did not come back after {sig.name}; the end of its log:\n"
+                               + log_tail(name))
         return f"{'kill -9' if sig == signal.SIGKILL else sig.name} {name} ({in_flight} in flight)"
     return fault
+
+
+def log_tail(name: str, lines: int = 40) -> str:
+    """The last lines a process wrote, for a failure's message: the sandbox, and its logs, are
+    removed afterwards."""
+    try:
+        return "\n".join(local.var("log", f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(no log: {exc})"
 
 
 # The staff's listings, read every round from every replica: not work done on a case.
