@@ -40,8 +40,8 @@ def test_an_unreadable_range_assumes_linux_default(tmp_path: Path, monkeypatch: 
 
 def test_a_port_held_by_a_connection_is_not_free() -> None:
     """Why the range matters: the outgoing side of a connection holds its local port."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        with socket.create_connection(server.getsockname()) as client:
-            peer, _ = server.accept()
-            with peer:
-                assert not sandbox._port_is_free(client.getsockname()[1])
+    with socket.create_server(("127.0.0.1", 0)) as server, \
+            socket.create_connection(server.getsockname()) as client:
+        peer, _ = server.accept()
+        with peer:
+            assert not sandbox._port_is_free(client.getsockname()[1])
