@@ -56,6 +56,7 @@ def service_env() -> dict[str, str]:
     # the per-address limits are for a deployment facing the public (set them to try them here).
     env.setdefault("DISPUTES_FILING_RATE_PER_MINUTE", "0")
     env.setdefault("DISPUTES_READING_RATE_PER_MINUTE", "0")
+    env.setdefault("DISPUTES_TRUSTED_PROXIES", "127.0.0.1")  # the portal, in front of intake's API
     return env
 
 

@@ -92,6 +92,45 @@ def test_filing_from_one_address_is_limited_and_says_when_to_come_back(start_ser
     assert 1 <= int(statuses[3].headers["Retry-After"]) <= 60
 
 
+def test_every_endpoint_that_checks_an_access_code_counts_against_the_reading_limit(start_service) -> None:
+    """A guess at a code costs a try whichever endpoint it is made at: the claim, the evidence
+    list, a file or sending a file."""
+    config = start_service(IntakeService, metadata, READING_RATE_PER_MINUTE="4")
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    case_id = requests.post(f"{base}/v1/claims", json=claim_document(), timeout=10).json()["case_id"]
+    guess = {"X-Access-Code": "2222222222"}
+    tries = [requests.get(f"{base}/v1/claims/{case_id}/evidence", headers=guess, timeout=10),
+             requests.get(f"{base}/v1/claims/{case_id}/evidence/EV-1", headers=guess, timeout=10),
+             requests.post(f"{base}/v1/claims/{case_id}/evidence", data=PNG, headers=guess, timeout=10),
+             requests.get(f"{base}/v1/claims/{case_id}", headers=guess, timeout=10)]
+    assert [r.status_code for r in tries] == [404, 404, 404, 404]
+    refused = [requests.get(f"{base}/v1/claims/{case_id}/evidence", headers=guess, timeout=10),
+               requests.get(f"{base}/v1/claims/{case_id}/evidence/EV-1", headers=guess, timeout=10),
+               requests.post(f"{base}/v1/claims/{case_id}/evidence", data=PNG, headers=guess, timeout=10),
+               requests.get(f"{base}/v1/claims/{case_id}", headers=guess, timeout=10)]
+    assert [r.status_code for r in refused] == [429, 429, 429, 429]
+    assert all(r.json()["error"] == "too_many_requests" and int(r.headers["Retry-After"]) >= 1
+               for r in refused)
+
+
+def test_a_forged_forwarded_for_gains_nothing_and_a_trusted_proxys_names_each_client(start_service) -> None:
+    """Without trusted proxies, the header is the client's own words: ignored. With the
+    portal's address trusted, the workers behind it are each counted, not counted as one."""
+    config = start_service(IntakeService, metadata, FILING_RATE_PER_MINUTE="1")
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    forged = [requests.post(f"{base}/v1/claims", json=claim_document(),
+                            headers={"X-Forwarded-For": f"203.0.113.{n}"}, timeout=10) for n in (1, 2)]
+    assert [r.status_code for r in forged] == [201, 429]
+
+    config = start_service(IntakeService, metadata, FILING_RATE_PER_MINUTE="1", TRUSTED_PROXIES="127.0.0.1/32")
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    behind = [requests.post(f"{base}/v1/claims", json=claim_document(),
+                            headers={"X-Forwarded-For": address}, timeout=10)
+              for address in ("203.0.113.1", "203.0.113.2", "203.0.113.1", "198.51.100.7, 203.0.113.2")]
+    # The last one's left hop is the worker's own claim; its right, added by the proxy, counts.
+    assert [r.status_code for r in behind] == [201, 201, 429, 429]
+
+
 def test_a_file_taken_reaches_the_cases_trail_with_its_size_and_type_and_no_name(start_service) -> None:
     start_service(TrailService, trail.adapters.metadata)
     config = start_service(IntakeService, metadata)

@@ -27,7 +27,7 @@ from disputes_shared.plumbing.handoff_desk import HandoffRefused
 from intake.adapters import claims
 from intake.api import InvalidClaim, validate_submission
 from intake.domain import Claim
-from intake.filing_rate import FilingRate
+from intake.filing_rate import ClientLimit
 from intake.handlers import Intake
 from intake.service import IntakeService
 
@@ -448,7 +448,7 @@ def post(service: Any, body: Any) -> tuple[int, Any]:
 @pytest.fixture
 def intake_service(intake_db):
     return worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
-                          filing_rate=FilingRate(0), reading_rate=FilingRate(0), acting=None)
+                          filing_rate=ClientLimit.of(0), reading_rate=ClientLimit.of(0), acting=None)
 
 
 def test_posting_a_valid_claim_files_it(intake_service, intake_db):
@@ -558,7 +558,7 @@ def test_a_filed_claim_is_read_back_with_its_access_code_and_only_with_it(intake
 
 def test_filing_is_limited_per_client_address(intake_db):
     service = worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
-                             filing_rate=FilingRate(2), reading_rate=FilingRate(0), acting=None)
+                             filing_rate=ClientLimit.of(2), reading_rate=ClientLimit.of(0), acting=None)
     statuses = []
     for address in ("10.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.2"):
         request = EnvironBuilder(method="POST", path="/v1/claims", data=json.dumps(claim_document()),

@@ -117,13 +117,17 @@ class FakeIntake:
 
     def __init__(self, answer: FakeReply | None = None) -> None:
         self.answer, self.posted = answer, []  # type: ignore[var-annotated]
+        self.headers: list[dict[str, str]] = []  # of every call, in order
 
-    def post(self, url: str, json: dict[str, Any], timeout: float) -> FakeReply:
+    def post(self, url: str, json: dict[str, Any], timeout: float,
+             headers: dict[str, str] | None = None) -> FakeReply:
         self.posted.append(json)
+        self.headers.append(headers or {})
         assert self.answer is not None
         return self.answer
 
     def get(self, url: str, timeout: float, headers: dict[str, str] | None = None) -> FakeReply:
+        self.headers.append(headers or {})
         if (headers or {}).get("X-Access-Code") != CODE:
             return FakeReply(404, {"error": "not_found"})
         if url.endswith("/evidence"):
@@ -353,7 +357,8 @@ class FilingIntake(FakeIntake):
     def post(self, url: str, json: Any = None, timeout: float = 0, params: Any = None,  # type: ignore[override]
              data: Any = None, headers: dict[str, str] | None = None) -> FakeReply:
         if json is not None:
-            return super().post(url, json, timeout)
+            return super().post(url, json, timeout, headers)
+        self.headers.append(headers or {})
         assert self.posted and (headers or {}).get("X-Access-Code") == CODE  # filed first, then sent
         self.files.append((url, params["name"], data.read()))
         return self.file_answer
@@ -389,3 +394,18 @@ def test_a_file_intake_refuses_after_filing_leaves_the_claim_filed_and_says_what
     receipt = client.get("/receipt/LD-9?evidence=unsupported_type&lang=en").get_data(as_text=True)
     assert "Only PDF files and JPEG or PNG photos can be sent." in receipt
     assert "Your claim was filed all the same" in receipt
+
+
+def test_every_call_to_intake_names_the_worker_behind_the_portal() -> None:
+    """Intake limits filing and code checks per client: through the portal, the client is the
+    worker (the address the portal was reached from, after any hops before it), not the portal."""
+    intake = FilingIntake(JsonReply(201, {"evidence_id": "EV-1"}))
+    client = Client(Portal("http://intake", trail=lambda case_id: None, secret=b"k" * 32,
+                           http=intake, evidence_max_bytes=1024))  # type: ignore[arg-type]
+    from io import BytesIO
+    worker = {"REMOTE_ADDR": "198.51.100.9"}
+    client.post("/file", data={**form(), "csrf": csrf_of(client), "evidence": (BytesIO(b"\x89PNG\r\n\x1a\n"), "pay.png")},
+                environ_base=worker, headers={"X-Forwarded-For": "203.0.113.5"})
+    client.get("/receipt/LD-9", environ_base=worker)
+    assert [h.get("X-Forwarded-For") for h in intake.headers] == [
+        "203.0.113.5, 198.51.100.9", "203.0.113.5, 198.51.100.9", "198.51.100.9"]

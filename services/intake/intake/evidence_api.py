@@ -9,6 +9,7 @@ returns one file as an attachment that a browser will not display or run.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from disputes_shared.plumbing.access import http
 
 from .access import CheckedCode
 from .evidence import EvidenceFile, EvidenceRefused, evidence_view
+from .filing_rate import TooOften
 
 ACCESS_CODE_HEADER = "X-Access-Code"
 REFUSED_STATUS = {"empty": 400, "too_large": 413, "unsupported_type": 415, "too_many_files": 409}
@@ -35,6 +37,13 @@ def _json(status: int, document: Any) -> Response:
 def no_claim() -> Response:
     return _json(404, {"error": "not_found",
                        "detail": "no claim has this case number and access code"})
+
+
+def too_often(refused: TooOften) -> Response:
+    response = _json(429, {"error": "too_many_requests",
+                           "detail": "too many requests from this address; try again later"})
+    response.headers["Retry-After"] = str(max(1, math.ceil(refused.wait)))
+    return response
 
 
 def access_code_of(request: Any) -> str | None:
@@ -56,16 +65,17 @@ def download(item: EvidenceFile) -> Response:
 
 class EvidenceEndpoints:
     """Mixed into the intake service, which has ``storage`` (intake's unit of work),
-    ``agency_logic`` (its service layer) and ``checked`` (``WorkerCodes``)."""
+    ``agency_logic`` (its service layer) and ``checked`` (``WorkerCodes``: a code checked is a
+    read counted against the client's limit, whichever endpoint checks it)."""
 
     storage: Any
     agency_logic: Any
     acting: Any  # the signed-in staff member, if the caller sent a token instead of a code
-    checked: Callable[[str, str | None], CheckedCode | None]
+    checked: Callable[[Any, str, str | None], CheckedCode | None]
 
     def _worker_code(self, request: Any, case_id: str) -> CheckedCode | None:
         """The worker's code checked (none needed by signed-in staff)."""
-        return None if self.acting is not None else self.checked(case_id, access_code_of(request))
+        return None if self.acting is not None else self.checked(request, case_id, access_code_of(request))
 
     @http("POST", "/v1/claims/<string:case_id>/evidence")
     def post_evidence(self, request: Any, case_id: str) -> Response:
@@ -78,10 +88,12 @@ class EvidenceEndpoints:
         if len(case_id) > TEXT_LIMITS["case_id"]:
             return no_claim()
         try:
-            code = self.checked(case_id, access_code_of(request))
+            code = self.checked(request, case_id, access_code_of(request))
             with self.storage() as uow:
                 item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"), code)
                 uow.commit()
+        except TooOften as refused:
+            return too_often(refused)
         except UnknownCase:
             return no_claim()
         except EvidenceRefused as exc:
@@ -97,6 +109,8 @@ class EvidenceEndpoints:
             with self.storage() as uow:
                 items = self.agency_logic.evidence_of(uow, case_id, code, by_staff=self.acting is not None)
                 uow.commit()  # the read's record
+        except TooOften as refused:
+            return too_often(refused)
         except UnknownCase:
             return no_claim()
         return _json(200, {"case_id": case_id, "evidence": [
@@ -112,6 +126,8 @@ class EvidenceEndpoints:
                     item = self.agency_logic.evidence_item(uow, case_id, evidence_id, code,
                                                            by_staff=self.acting is not None)
                     uow.commit()  # the read's record
+            except TooOften as refused:
+                return too_often(refused)
             except UnknownCase:
                 item = None
         if item is None:

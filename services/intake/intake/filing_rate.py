@@ -7,6 +7,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from disputes_shared.plumbing.forwarding import TrustedProxies
 
 
 class FilingRate:
@@ -40,3 +43,32 @@ class FilingRate:
     def _forget_idle(self, now: float) -> None:
         for address in [a for a, t in self._seen.items() if not t or t[-1] <= now - 60]:
             del self._seen[address]
+
+
+class TooOften(Exception):
+    """Refused by a limit; ``wait``: the seconds until the address may try again."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"too many requests from this address; try again in {wait:.0f}s")
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """A limit per client address, the address found through the deployment's trusted proxies
+    (the ingress controller, the worker portal), so that the workers behind a proxy are each
+    counted, not counted together as the proxy."""
+
+    rate: FilingRate
+    proxies: TrustedProxies
+
+    @classmethod
+    def of(cls, per_minute: int, trusted_proxies: str = "") -> ClientLimit:
+        """From the settings: requests a minute (0: no limit), the trusted proxies' list."""
+        return cls(FilingRate(per_minute), TrustedProxies.parse(trusted_proxies))
+
+    def check(self, peer: str | None, forwarded_for: str | None) -> None:
+        """Raises ``TooOften`` when the request's client is over the limit (and counts it)."""
+        wait = self.rate.allow(self.proxies.client_of(peer or "", forwarded_for))
+        if wait is not None:
+            raise TooOften(wait)

@@ -4,7 +4,6 @@ by ``bootstrap``."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -20,6 +19,7 @@ from disputes_shared.contract.strict import TEXT_LIMITS
 from disputes_shared.contract.vocabularies import ReadVia
 from disputes_shared.contract.wire import MAX_BODY_BYTES, UnreadableBody, read_json
 from disputes_shared.plumbing.access import ActingPerson, http, rpc
+from disputes_shared.plumbing.forwarding import FORWARDED_FOR
 from disputes_shared.plumbing.nameko_deps import (
     AgencyEvents,
     Metrics,
@@ -33,8 +33,8 @@ from .access import CheckedCode, new_access_code
 from .adapters import SqlIntakeUnitOfWork, metadata, plumbing
 from .api import InvalidClaim, validate_submission
 from .bootstrap import bootstrap
-from .evidence_api import ACCESS_CODE_HEADER, EvidenceEndpoints, access_code_of, no_claim
-from .filing_rate import FilingRate
+from .evidence_api import ACCESS_CODE_HEADER, EvidenceEndpoints, access_code_of, no_claim, too_often
+from .filing_rate import ClientLimit, TooOften
 from .handlers import claim_view, registry_view
 from .registry import RegisteredAgency
 from .worker_codes import WorkerCodes, stretched_on_a_thread
@@ -45,25 +45,21 @@ def _json(status: int, document: Any) -> Response:
                     mimetype="application/json")
 
 
-def _too_often(wait: float) -> Response:
-    response = _json(429, {"error": "too_many_requests",
-                           "detail": "too many requests from this address; try again later"})
-    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-    return response
-
-
 class RateLimits(DependencyProvider):
     """Per client address and minute, in this process: claims filed (``FILING_RATE_PER_MINUTE``)
-    or claims read with an access code (``READING_RATE_PER_MINUTE``); 0 turns a limit off."""
+    or access codes checked (``READING_RATE_PER_MINUTE``); 0 turns a limit off. The client is
+    found through ``TRUSTED_PROXIES`` (the ingress controller, the worker portal)."""
 
     def __init__(self, setting: str, default: int) -> None:
         self.setting, self.default = setting, default
 
     def setup(self) -> None:
-        self.rate = FilingRate(int(self.container.config.get(self.setting, self.default)))
+        config = self.container.config
+        self.limit = ClientLimit.of(int(config.get(self.setting, self.default)),
+                                    config.get("TRUSTED_PROXIES", ""))
 
-    def get_dependency(self, worker_ctx: Any) -> FilingRate:
-        return self.rate
+    def get_dependency(self, worker_ctx: Any) -> ClientLimit:
+        return self.limit
 
 
 # How often the retention job looks for expired cases: a day's erasures are due from the start
@@ -94,9 +90,10 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints, Worker
 
     @http("POST", "/v1/claims")
     def post_claim(self, request: Any) -> Response:
-        wait = self.filing_rate.allow(request.remote_addr or "")
-        if wait is not None:
-            return _too_often(wait)
+        try:
+            self.filing_rate.check(request.remote_addr, request.headers.get(FORWARDED_FOR))
+        except TooOften as refused:
+            return too_often(refused)
         request.max_content_length = MAX_BODY_BYTES  # refused before it is read
         try:
             document = read_json(request.get_data() or b"null")
@@ -125,14 +122,13 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints, Worker
         if not access_code:
             return _json(401, {"error": "access_code_required",
                                "detail": f"send the claim's access code in {ACCESS_CODE_HEADER}"})
-        wait = self.reading_rate.allow(request.remote_addr or "")
-        if wait is not None:
-            return _too_often(wait)
         if len(case_id) > TEXT_LIMITS["case_id"]:  # longer is no case number
             return no_claim()
         try:
-            return _json(200, self._read_claim(case_id, self.checked(case_id, access_code), by_staff=False,
-                                               via=ReadVia.HTTP))
+            return _json(200, self._read_claim(case_id, self.checked(request, case_id, access_code),
+                                               by_staff=False, via=ReadVia.HTTP))
+        except TooOften as refused:
+            return too_often(refused)
         except UnknownCase:
             return no_claim()
 

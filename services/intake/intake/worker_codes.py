@@ -7,7 +7,10 @@ from typing import Any
 
 from eventlet import tpool
 
+from disputes_shared.plumbing.forwarding import FORWARDED_FOR
+
 from .access import CheckedCode, checked_code, stretched
+from .filing_rate import ClientLimit
 
 
 def stretched_on_a_thread(secret: bytes, salt: bytes, iterations: int) -> bytes:
@@ -18,18 +21,23 @@ def stretched_on_a_thread(secret: bytes, salt: bytes, iterations: int) -> bytes:
 
 
 class WorkerCodes:
-    """Mixed into the intake service, which has ``storage`` and ``agency_logic``."""
+    """Mixed into the intake service, which has ``storage``, ``agency_logic`` and
+    ``reading_rate``."""
 
     storage: Any
     agency_logic: Any
+    reading_rate: ClientLimit
 
-    def checked(self, case_id: str, access_code: str | None) -> CheckedCode | None:
+    def checked(self, request: Any, case_id: str, access_code: str | None) -> CheckedCode | None:
         """The worker's code checked against the digest kept for the case's claim, read in a
         transaction of its own, and stretched after it as the service layer stretches (in the
         service, ``stretched_on_a_thread``); the transaction that then reads the claim admits the
-        worker only while that digest is still the one kept (``Intake.claim_for_worker``)."""
+        worker only while that digest is still the one kept (``Intake.claim_for_worker``).
+        Every code checked counts against the client's reading limit, whichever endpoint checks
+        it (raises ``TooOften``): each guess costs the guesser a try and intake a stretching."""
         if not access_code:
             return None
+        self.reading_rate.check(request.remote_addr, request.headers.get(FORWARDED_FOR))
         with self.storage() as uow:
             stored = self.agency_logic.access_digest_of(uow, case_id)
         return checked_code(case_id, access_code, stored, self.agency_logic.stretch)

@@ -28,6 +28,7 @@ from disputes_shared.clocks.statutory import CHINA_TIME
 from disputes_shared.contract.consent import SENSITIVE_DATA_CONSENT_TEXTS, SENSITIVE_DATA_CONSENT_VERSION
 from disputes_shared.contract.stations import DISTRICTS, stations
 from disputes_shared.identity.roles import may
+from disputes_shared.plumbing.forwarding import FORWARDED_FOR, forwarded_for
 
 from . import forms, guidance, i18n, labels, oversight, status
 from .city_signin import CityProvider
@@ -82,6 +83,12 @@ def qr_svg(url: str) -> Markup:
     """An inline SVG QR code of ``url`` (the qrcode package; no image files, no JavaScript)."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     return Markup(image.to_string(encoding="unicode"))
+
+
+def on_behalf_of(request: Request) -> dict[str, str]:
+    """The header that names the worker to intake: the portal is a proxy in front of intake's API,
+    and intake counts its limits per worker (``DISPUTES_TRUSTED_PROXIES`` there names the portal)."""
+    return {FORWARDED_FOR: forwarded_for(request.headers.get(FORWARDED_FOR), request.remote_addr or "")}
 
 
 class Portal(OversightPages, CitySignInPages):
@@ -210,7 +217,8 @@ class Portal(OversightPages, CitySignInPages):
         if not filing.valid:
             return self.form_page(request, filing, 400)
         try:
-            reply = self.http.post(f"{self.intake_url}/v1/claims", json=forms.to_claim(filing), timeout=30)
+            reply = self.http.post(f"{self.intake_url}/v1/claims", json=forms.to_claim(filing), timeout=30,
+                                   headers=on_behalf_of(request))
         except requests.RequestException:
             filing.errors["form"] = "The service cannot be reached right now; nothing was filed. Please try again."
             return self.form_page(request, filing, 503)
@@ -225,18 +233,18 @@ class Portal(OversightPages, CitySignInPages):
         case_id, code = str(filed["case_id"]), str(filed.get("access_code", ""))
         receipt = f"/receipt/{case_id}"
         if upload is not None and upload.filename:  # the claim is filed whatever becomes of the file
-            receipt += f"?evidence={self.send_evidence(case_id, code, upload.filename, upload.stream)}"
+            receipt += f"?evidence={self.send_evidence(request, case_id, code, upload.filename, upload.stream)}"
         response = redirect(receipt, code=303)
         self.remember_code(request, response, case_id, code)
         return response
 
-    def send_evidence(self, case_id: str, code: str, name: str, stream: Any) -> str:
+    def send_evidence(self, request: Request, case_id: str, code: str, name: str, stream: Any) -> str:
         """A file to intake, which checks and keeps it: ``added``, one of intake's refusal
         codes (``EVIDENCE_REFUSED``), ``unknown_case``, or ``unreachable``."""
         try:
             reply = self.http.post(f"{self.intake_url}/v1/claims/{case_id}/evidence",
                                    params={"name": name}, data=stream, timeout=60,
-                                   headers={ACCESS_HEADER: code})
+                                   headers={ACCESS_HEADER: code, **on_behalf_of(request)})
         except requests.RequestException:
             return "unreachable"
         if reply.status_code == 201:
@@ -276,7 +284,7 @@ class Portal(OversightPages, CitySignInPages):
 
     def on_receipt(self, request: Request, case_id: str) -> Response:
         code = self.code_of(request, case_id)
-        claim = self.claim(case_id, code)
+        claim = self.claim(request, case_id, code)
         if claim is None:
             return self.open_page(request, case_id, 401)
         url = f"{request.host_url.rstrip('/')}/case/{case_id}"
@@ -293,7 +301,7 @@ class Portal(OversightPages, CitySignInPages):
         if not self.csrf_ok(request):
             return self.open_page(request, case_id, 400, "The form expired; please check it and send it again.")
         code = request.form.get("access_code", "").strip()[:64]
-        if self.claim(case_id, code) is None:
+        if self.claim(request, case_id, code) is None:
             return self.open_page(request, case_id, 404, "This case number and access code do not match.")
         response = redirect(f"/case/{case_id}", code=303)
         self.remember_code(request, response, case_id, code)
@@ -302,7 +310,7 @@ class Portal(OversightPages, CitySignInPages):
     def case_page(self, request: Request, case_id: str, status_code: int = 200,
                   evidence_error: str | None = None) -> Response:
         code = self.code_of(request, case_id)
-        claim = self.claim(case_id, code)
+        claim = self.claim(request, case_id, code)
         if claim is None:  # no code in this browser yet, or not this case's
             return self.open_page(request, case_id, 401)
         trail = self.trail(case_id)
@@ -312,7 +320,7 @@ class Portal(OversightPages, CitySignInPages):
         clocks = guidance.clocks_from(views)
         state = str(trail.get("state"))
         return self.render(request, "case.html", status_code, case_id=case_id, now=status.now_words(trail),
-                           evidence=self.evidence_of(case_id, code), evidence_error=evidence_error,
+                           evidence=self.evidence_of(request, case_id, code), evidence_error=evidence_error,
                            evidence_added=request.args.get("added") == "1",
                            evidence_size=size_words(self.evidence_max_bytes),
                            steps=status.steps(trail), trail=trail,
@@ -332,7 +340,8 @@ class Portal(OversightPages, CitySignInPages):
             return self.case_page(request, case_id, 400, "The form expired; please check it and send it again.")
         if upload is None or not upload.filename:
             return self.case_page(request, case_id, 400, EVIDENCE_REFUSED["empty"])
-        sent = self.send_evidence(case_id, self.code_of(request, case_id), upload.filename, upload.stream)
+        sent = self.send_evidence(request, case_id, self.code_of(request, case_id), upload.filename,
+                                  upload.stream)
         if sent == "unknown_case":
             return self.open_page(request, case_id, 401)
         if sent != "added":
@@ -340,11 +349,11 @@ class Portal(OversightPages, CitySignInPages):
                                   EVIDENCE_REFUSED.get(sent, EVIDENCE_UNREACHABLE))
         return redirect(f"/case/{case_id}?added=1#evidence", code=303)
 
-    def evidence_of(self, case_id: str, code: str) -> list[dict[str, Any]]:
+    def evidence_of(self, request: Request, case_id: str, code: str) -> list[dict[str, Any]]:
         """What the worker sent (names, sizes, dates); an empty list if intake does not answer."""
         try:
             reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}/evidence", timeout=10,
-                                  headers={ACCESS_HEADER: code})
+                                  headers={ACCESS_HEADER: code, **on_behalf_of(request)})
         except requests.RequestException:
             return []
         return list(reply.json().get("evidence", [])) if reply.status_code == 200 else []
@@ -355,13 +364,13 @@ class Portal(OversightPages, CitySignInPages):
         return self.render(request, "stations.html",
                            stations=[(s, url, qr_svg(url)) for s, url in listed])
 
-    def claim(self, case_id: str, code: str) -> dict[str, Any] | None:
+    def claim(self, request: Request, case_id: str, code: str) -> dict[str, Any] | None:
         """The claim as intake gives it to its worker; None without the right access code."""
         if not code:
             return None
         try:
             reply = self.http.get(f"{self.intake_url}/v1/claims/{case_id}", timeout=10,
-                                  headers={ACCESS_HEADER: code})
+                                  headers={ACCESS_HEADER: code, **on_behalf_of(request)})
         except requests.RequestException as exc:
             raise ServiceUnavailable() from exc
         if reply.status_code == 429:

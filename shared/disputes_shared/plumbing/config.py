@@ -114,6 +114,9 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Per client address and minute, in each intake process (0: no limit).
         "FILING_RATE_PER_MINUTE": os.environ.get("DISPUTES_FILING_RATE_PER_MINUTE") or "20",
         "READING_RATE_PER_MINUTE": os.environ.get("DISPUTES_READING_RATE_PER_MINUTE") or "120",
+        # The proxies whose X-Forwarded-For names the client (addresses and networks, by commas):
+        # the ingress controller's and the worker portal's; empty: the peer is the client.
+        "TRUSTED_PROXIES": os.environ.get("DISPUTES_TRUSTED_PROXIES", ""),
         # The city's retention schedule and legal holds (JSON, see retention.py); empty: defaults.
         "RETENTION_FILE": os.environ.get("DISPUTES_RETENTION_FILE", ""),
         # START,FACTOR,ORIGIN: time compressed for a demonstration (``disputes city-year``).
