@@ -302,6 +302,19 @@ def test_the_registry_of_outside_agencies_keeps_each_entry_and_lists_them_by_nam
     assert read(uow, lambda u: u.agencies.get("hotline_12345")) is None
 
 
+def test_requests_are_counted_per_scope_client_and_minute_and_old_minutes_forgotten(storage):
+    """What every replica's limit reads: each unit of work is one replica's request."""
+    uow = storage("intake")
+    count = lambda scope, client, minute: committed(uow, lambda u: u.request_counts.counted(scope, client, minute))  # noqa: E731
+    assert [count("reading", "198.51.100.9", 100) for _ in range(3)] == [(1, 0), (2, 0), (3, 0)]
+    assert count("reading", "198.51.100.9", 101) == (1, 3)  # the minute before, read beside it
+    assert count("filing", "198.51.100.9", 101) == (1, 0)  # each limit counts apart
+    assert count("reading", "203.0.113.1", 101) == (1, 0)
+    assert committed(uow, lambda u: u.request_counts.forget_before(101)) == 1
+    assert count("reading", "198.51.100.9", 102) == (1, 1)
+    assert count("reading", "198.51.100.9", 101) == (2, 0)  # minute 100 is gone
+
+
 def test_the_trails_chain_head_entries_summaries_and_checkpoints(storage):
     uow = storage("trail")
 

@@ -365,7 +365,7 @@ def _courts_bridge() -> type[InMemoryUnitOfWork]:
 
 def _intake() -> type[InMemoryUnitOfWork]:
     from intake.adapters import SEALED_CLAIM_FIELDS
-    from intake.ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies
+    from intake.ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies, RequestCounts
 
     class InMemoryClaims(InMemoryRepository[Any], Claims):
         def count_against_employer(self, key: str, since: datetime) -> int:
@@ -413,6 +413,22 @@ def _intake() -> type[InMemoryUnitOfWork]:
         def listed(self) -> list[Any]:
             return self.every()
 
+    class InMemoryRequestCounts(RequestCounts):
+        """Counted at once, not staged: a count stands whether or not its transaction commits."""
+
+        def __init__(self, table: dict[tuple[str, str, int], int]) -> None:
+            self.table = table
+
+        def counted(self, scope: str, client: str, minute: int) -> tuple[int, int]:
+            self.table[scope, client, minute] = self.table.get((scope, client, minute), 0) + 1
+            return self.table[scope, client, minute], self.table.get((scope, client, minute - 1), 0)
+
+        def forget_before(self, minute: int) -> int:
+            gone = [key for key in self.table if key[2] < minute]
+            for key in gone:
+                del self.table[key]
+            return len(gone)
+
     class InMemoryIntakeUnitOfWork(InMemoryUnitOfWork, IntakeUnitOfWork):
         keeps_clocks = False
 
@@ -421,6 +437,7 @@ def _intake() -> type[InMemoryUnitOfWork]:
             self.evidence = self._part(InMemoryEvidenceFiles(self.table("evidence_files"), "evidence_id"))
             self.evidence.claims = self.claims
             self.agencies = self._part(InMemoryRegisteredAgencies(self.table("registered_agencies"), "name"))
+            self.request_counts = InMemoryRequestCounts(self.table("request_counts"))
 
     return InMemoryIntakeUnitOfWork
 

@@ -91,7 +91,7 @@ def test_a_valid_envelope_with_any_field_spoilt_is_refused_or_still_valid(event_
 @given(st.data())
 def test_the_claim_api_answers_any_body_with_201_or_a_400_that_stores_nothing(intake_db, data):
     service = worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
-                          filing_rate=ClientLimit.of(0), reading_rate=ClientLimit.of(0), acting=None)
+                          filing_rate=ClientLimit.of("filing", 0), reading_rate=ClientLimit.of("reading", 0), acting=None)
     document = claim_document()
     key = data.draw(st.sampled_from(sorted(document) + ["unexpected"]))
     document[key] = data.draw(json_values)

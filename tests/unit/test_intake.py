@@ -448,7 +448,7 @@ def post(service: Any, body: Any) -> tuple[int, Any]:
 @pytest.fixture
 def intake_service(intake_db):
     return worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
-                          filing_rate=ClientLimit.of(0), reading_rate=ClientLimit.of(0), acting=None)
+                          filing_rate=ClientLimit.of("filing", 0), reading_rate=ClientLimit.of("reading", 0), acting=None)
 
 
 def test_posting_a_valid_claim_files_it(intake_service, intake_db):
@@ -558,7 +558,7 @@ def test_a_filed_claim_is_read_back_with_its_access_code_and_only_with_it(intake
 
 def test_filing_is_limited_per_client_address(intake_db):
     service = worker_factory(IntakeService, storage=intake_db, agency_logic=Intake(),
-                             filing_rate=ClientLimit.of(2), reading_rate=ClientLimit.of(0), acting=None)
+                             filing_rate=ClientLimit.of("filing", 2), reading_rate=ClientLimit.of("reading", 0), acting=None)
     statuses = []
     for address in ("10.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.2"):
         request = EnvironBuilder(method="POST", path="/v1/claims", data=json.dumps(claim_document()),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import EnumText, JsonDocument, Money, UtcDateTime
 from disputes_shared.plumbing.engine import service_metadata
+from disputes_shared.plumbing.inbox import dialect_insert
 from disputes_shared.plumbing.repositories import DataclassRepository
 from disputes_shared.plumbing.sealed import SealedRows
 from disputes_shared.plumbing.tables import add_plumbing_tables
@@ -31,7 +34,7 @@ from disputes_shared.ports import ERASED_TEXT, WITHHELD
 
 from .domain import SEALED_FIELDS, Claim
 from .evidence import EvidenceFile
-from .ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies
+from .ports import Claims, EvidenceFiles, IntakeUnitOfWork, RegisteredAgencies, RequestCounts
 from .registry import AgencyStatus, RegisteredAgency
 
 metadata = service_metadata()
@@ -96,6 +99,15 @@ registered_agencies = Table(
     Column("registered_at", UtcDateTime, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
     Column("changed_by", String(200), nullable=False),
+)
+# Requests per client and minute, counted by every replica together (the per-address limits);
+# the client by a keyed hash (an address is personal data), each row kept two minutes.
+request_counts = Table(
+    "request_counts", metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("client_key", String(64), primary_key=True),
+    Column("minute", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
 )
 plumbing = add_plumbing_tables(metadata, clocks=False, personal_data=True)  # no statutory clock
 SEALED_CLAIM_FIELDS = SEALED_FIELDS
@@ -165,10 +177,39 @@ class SqlRegisteredAgencies(DataclassRepository[RegisteredAgency], RegisteredAge
         return self.find()
 
 
+@functools.cache
+def _one_more(dialect: str) -> Any:
+    """Count one request: the row made, or its count raised, in one statement that returns it."""
+    c = request_counts.c
+    return (dialect_insert(dialect, request_counts)
+            .on_conflict_do_update(index_elements=[c.scope, c.client_key, c.minute],
+                                   set_={"count": c.count + 1})
+            .returning(c.count))
+
+
+class SqlRequestCounts(RequestCounts):
+    def __init__(self, connection: Connection, case_keys: Any) -> None:
+        self.connection, self.case_keys = connection, case_keys
+
+    def counted(self, scope: str, client: str, minute: int) -> tuple[int, int]:
+        key = self.case_keys.lookup_digest(f"{scope}:{client}")
+        current = self.connection.execute(_one_more(self.connection.dialect.name), {
+            "scope": scope, "client_key": key, "minute": minute, "count": 1}).scalar_one()
+        c = request_counts.c
+        previous = self.connection.execute(select(c.count).where(
+            c.scope == scope, c.client_key == key, c.minute == minute - 1)).scalar_one_or_none()
+        return int(current), int(previous or 0)
+
+    def forget_before(self, minute: int) -> int:
+        return int(self.connection.execute(
+            delete(request_counts).where(request_counts.c.minute < minute)).rowcount)
+
+
 class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
     claims: SqlClaims
     evidence: SqlEvidenceFiles
     agencies: SqlRegisteredAgencies
+    request_counts: SqlRequestCounts
 
     def erase_kept_beside(self, case_id: str) -> None:
         # The files themselves, and the keyed hash that would still link the claim to the
@@ -182,3 +223,4 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork, IntakeUnitOfWork):
         self.claims = SqlClaims(connection, claims, Claim, self.case_keys)
         self.evidence = SqlEvidenceFiles(connection, evidence_files, EvidenceFile)
         self.agencies = SqlRegisteredAgencies(connection, registered_agencies, RegisteredAgency)
+        self.request_counts = SqlRequestCounts(connection, self.case_keys)

@@ -13,8 +13,8 @@ from disputes_shared.plumbing.forwarding import TrustedProxies
 
 
 class FilingRate:
-    """A sliding window per client address, in this process. Each replica counts for itself,
-    so a deployment of N replicas lets an address file up to N times the limit."""
+    """A sliding window per client address, in this process: the first count of a request,
+    before every replica's (``ClientLimit``)."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic,
                  addresses: int = 100_000) -> None:
@@ -53,22 +53,49 @@ class TooOften(Exception):
         self.wait = wait
 
 
+# What the replicas counted together: (scope, client, minute) -> that minute's count, this
+# request included, and the minute before's.
+SharedCount = Callable[[str, str, int], tuple[int, int]]
+
+
 @dataclass(frozen=True)
 class ClientLimit:
     """A limit per client address, the address found through the deployment's trusted proxies
     (the ingress controller, the worker portal), so that the workers behind a proxy are each
-    counted, not counted together as the proxy."""
+    counted, not counted together as the proxy. A request is counted first in this replica
+    (a flood is turned away here, without a write), then, if it passes, with every replica's
+    (``SharedCount``): the two last minutes' counts, the earlier one weighed by the part of it
+    still inside the sliding minute."""
 
+    scope: str
     rate: FilingRate
     proxies: TrustedProxies
+    wall_clock: Callable[[], float] = time.time
 
     @classmethod
-    def of(cls, per_minute: int, trusted_proxies: str = "") -> ClientLimit:
+    def of(cls, scope: str, per_minute: int, trusted_proxies: str = "") -> ClientLimit:
         """From the settings: requests a minute (0: no limit), the trusted proxies' list."""
-        return cls(FilingRate(per_minute), TrustedProxies.parse(trusted_proxies))
+        return cls(scope, FilingRate(per_minute), TrustedProxies.parse(trusted_proxies))
 
-    def check(self, peer: str | None, forwarded_for: str | None) -> None:
+    def check(self, peer: str | None, forwarded_for: str | None, shared: SharedCount | None = None) -> None:
         """Raises ``TooOften`` when the request's client is over the limit (and counts it)."""
-        wait = self.rate.allow(self.proxies.client_of(peer or "", forwarded_for))
+        client = self.proxies.client_of(peer or "", forwarded_for)
+        wait = self.rate.allow(client)
+        if wait is None and shared is not None and self.rate.per_minute > 0:
+            wait = self._shared_wait(*self._counted(shared, client))
         if wait is not None:
             raise TooOften(wait)
+
+    def _counted(self, shared: SharedCount, client: str) -> tuple[int, int, float]:
+        minute, into = divmod(self.wall_clock(), 60)
+        current, previous = shared(self.scope, client, int(minute))
+        return current, previous, into
+
+    def _shared_wait(self, current: int, previous: int, into: float) -> float | None:
+        limit = self.rate.per_minute
+        if current + previous * (60 - into) / 60 <= limit:
+            return None
+        if current > limit or previous == 0:
+            return 60 - into  # this minute alone is over: the next one
+        # The earlier minute's weight falls as the window slides: until it is under the limit.
+        return 60 - (limit - current) * 60 / previous - into

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +60,22 @@ class RegisteredAgencies(Repository[RegisteredAgency]):
         """Every entry, removed ones included, by name."""
 
 
+class RequestCounts(ABC):
+    """Requests counted per client and minute by every replica of intake together, for the
+    per-address limits (a replica's own count alone would let a client through once per replica)."""
+
+    @abstractmethod
+    def counted(self, scope: str, client: str, minute: int) -> tuple[int, int]:
+        """One more request of ``client`` in ``scope`` during ``minute`` (minutes since the
+        epoch); the counts of that minute, this one included, and of the minute before."""
+
+    @abstractmethod
+    def forget_before(self, minute: int) -> int:
+        """The counts of the minutes before ``minute`` deleted; how many."""
+
+
 class IntakeUnitOfWork(UnitOfWork):
     claims: Claims
     evidence: EvidenceFiles
     agencies: RegisteredAgencies
+    request_counts: RequestCounts

@@ -4,6 +4,7 @@ by ``bootstrap``."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -50,12 +51,12 @@ class RateLimits(DependencyProvider):
     or access codes checked (``READING_RATE_PER_MINUTE``); 0 turns a limit off. The client is
     found through ``TRUSTED_PROXIES`` (the ingress controller, the worker portal)."""
 
-    def __init__(self, setting: str, default: int) -> None:
-        self.setting, self.default = setting, default
+    def __init__(self, scope: str, setting: str, default: int) -> None:
+        self.scope, self.setting, self.default = scope, setting, default
 
     def setup(self) -> None:
         config = self.container.config
-        self.limit = ClientLimit.of(int(config.get(self.setting, self.default)),
+        self.limit = ClientLimit.of(self.scope, int(config.get(self.setting, self.default)),
                                     config.get("TRUSTED_PROXIES", ""))
 
     def get_dependency(self, worker_ctx: Any) -> ClientLimit:
@@ -75,8 +76,23 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints, Worker
     storage = Storage(SqlIntakeUnitOfWork, metadata, plumbing)
     metrics = Metrics()
     acting = ActingPerson()
-    filing_rate = RateLimits("FILING_RATE_PER_MINUTE", 20)
-    reading_rate = RateLimits("READING_RATE_PER_MINUTE", 120)
+    filing_rate = RateLimits("filing", "FILING_RATE_PER_MINUTE", 20)
+    reading_rate = RateLimits("reading", "READING_RATE_PER_MINUTE", 120)
+
+    def counted_across_replicas(self, scope: str, client: str, minute: int) -> tuple[int, int]:
+        """A request counted with every replica's, in intake's database (``ClientLimit``)."""
+        with self.storage() as uow:
+            counts = uow.request_counts.counted(scope, client, minute)
+            uow.commit()
+        return counts
+
+    @timer(interval=60)
+    @operational
+    def forget_old_counts(self) -> None:
+        """The requests counted before the sliding minute's earlier half: no limit reads them."""
+        with self.storage() as uow:
+            uow.request_counts.forget_before(int(time.time() // 60) - 1)
+            uow.commit()
 
     def _file(self, document: Any) -> dict[str, Any]:
         """File a claim; the answer carries the worker's access code, told this once only."""
@@ -91,7 +107,8 @@ class IntakeService(AgencyEvents, OperationsEndpoints, EvidenceEndpoints, Worker
     @http("POST", "/v1/claims")
     def post_claim(self, request: Any) -> Response:
         try:
-            self.filing_rate.check(request.remote_addr, request.headers.get(FORWARDED_FOR))
+            self.filing_rate.check(request.remote_addr, request.headers.get(FORWARDED_FOR),
+                                   self.counted_across_replicas)
         except TooOften as refused:
             return too_often(refused)
         request.max_content_length = MAX_BODY_BYTES  # refused before it is read

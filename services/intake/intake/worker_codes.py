@@ -10,7 +10,7 @@ from eventlet import tpool
 from disputes_shared.plumbing.forwarding import FORWARDED_FOR
 
 from .access import CheckedCode, checked_code, stretched
-from .filing_rate import ClientLimit
+from .filing_rate import ClientLimit, SharedCount
 
 
 def stretched_on_a_thread(secret: bytes, salt: bytes, iterations: int) -> bytes:
@@ -21,12 +21,13 @@ def stretched_on_a_thread(secret: bytes, salt: bytes, iterations: int) -> bytes:
 
 
 class WorkerCodes:
-    """Mixed into the intake service, which has ``storage``, ``agency_logic`` and
-    ``reading_rate``."""
+    """Mixed into the intake service, which has ``storage``, ``agency_logic``, ``reading_rate``
+    and ``counted_across_replicas``."""
 
     storage: Any
     agency_logic: Any
     reading_rate: ClientLimit
+    counted_across_replicas: SharedCount
 
     def checked(self, request: Any, case_id: str, access_code: str | None) -> CheckedCode | None:
         """The worker's code checked against the digest kept for the case's claim, read in a
@@ -37,7 +38,8 @@ class WorkerCodes:
         it (raises ``TooOften``): each guess costs the guesser a try and intake a stretching."""
         if not access_code:
             return None
-        self.reading_rate.check(request.remote_addr, request.headers.get(FORWARDED_FOR))
+        self.reading_rate.check(request.remote_addr, request.headers.get(FORWARDED_FOR),
+                                self.counted_across_replicas)
         with self.storage() as uow:
             stored = self.agency_logic.access_digest_of(uow, case_id)
         return checked_code(case_id, access_code, stored, self.agency_logic.stretch)

@@ -111,7 +111,7 @@ def service_config(agency: Agency, **overrides: Any) -> dict[str, Any]:
         # Evidence a worker sends to intake: bytes per file, files per case (empty: the defaults).
         "EVIDENCE_MAX_BYTES": os.environ.get("DISPUTES_EVIDENCE_MAX_BYTES") or "8388608",
         "EVIDENCE_FILES_PER_CASE": os.environ.get("DISPUTES_EVIDENCE_FILES_PER_CASE") or "20",
-        # Per client address and minute, in each intake process (0: no limit).
+        # Per client address and minute, every intake replica's counted together (0: no limit).
         "FILING_RATE_PER_MINUTE": os.environ.get("DISPUTES_FILING_RATE_PER_MINUTE") or "20",
         "READING_RATE_PER_MINUTE": os.environ.get("DISPUTES_READING_RATE_PER_MINUTE") or "120",
         # The proxies whose X-Forwarded-For names the client (addresses and networks, by commas):

@@ -19,16 +19,21 @@ from ..contract.envelope import Envelope
 from ..ports import Inbox, InboxClaim
 
 
-@functools.cache
-def insert_unless_present(dialect: str, table: Table) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the databases the platform runs on."""
+def dialect_insert(dialect: str, table: Table) -> Any:
+    """An ``INSERT`` that can say ``ON CONFLICT``, in the databases the platform runs on."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table)
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"no insert-unless-present for {dialect}")
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
+
+
+@functools.cache
+def insert_unless_present(dialect: str, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING``."""
+    return dialect_insert(dialect, table).on_conflict_do_nothing()
 
 
 @functools.cache
