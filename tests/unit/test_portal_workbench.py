@@ -181,7 +181,7 @@ def test_each_role_has_its_agencys_desk_and_each_desk_the_actions_its_roles_may_
         "arbitrator": "arbitration", "court_clerk": "courts_bridge"}
     for desk in workbench.DESKS:
         # the broker lets the portal send the desk's commands and its actions' alone
-        assert set(desk.commands) - {"pending_handoffs", "open_cases", "running_clocks",
+        assert set(desk.commands) - {"pending_handoffs", "open_cases", "running_clocks", "case_clocks",
                                      "accept_handoff", "return_handoff"} == {a.command for a in desk.actions}
     for desk in workbench.DESKS:
         # each action is some workbench role's to take, and its fields are the command's parameters
@@ -235,12 +235,15 @@ class FakeAgency:
         self.handoffs = [handoff("h1", "LD-1", 3), handoff("h2", "LD-2", 30)]
         self.cases = [case("LD-7", 50), case("LD-8", 40)]
         self.clocks = [clock("LD-7", 200), clock("LD-8", -1)]
+        self.beyond_the_running_list: list[dict[str, Any]] = []  # case_clocks has them, running_clocks not
 
     def call(self, token: str, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         assert service == self.service
         self.calls.append((token, method, (*args, kwargs) if kwargs else args))
         if method in self.refuse:
             raise self.refuse[method]
+        if method == "case_clocks":
+            return [c for c in self.clocks + self.beyond_the_running_list if c["case_id"] == args[0]]
         return {"pending_handoffs": self.handoffs, "open_cases": self.cases,
                 "running_clocks": self.clocks}.get(method, {})
 
@@ -477,3 +480,14 @@ def test_a_case_of_another_station_refused_by_mediation_says_so(tmp_path: Path) 
     reply = client.post("/staff/cases/LD-7?lang=zh", data={"csrf": csrf, "action": "session", "mode": "video"})
     assert reply.status_code == 409
     assert i18n.translations("zh").gettext(NOT_YOURS) in reply.get_data(as_text=True)
+
+
+def test_a_cases_page_shows_its_deadline_though_the_agencys_running_list_stops_before_it(tmp_path: Path) -> None:
+    """``running_clocks`` gives the agency's soonest deadlines, so many at most: a case's page
+    reads the case's own clocks."""
+    client, mediation, _ = workbench_client(tmp_path, "mediator")
+    mediation.cases.append(case("LD-9", 10))
+    mediation.beyond_the_running_list = [clock("LD-9", 24 * 40), clock("LD-9", -5, status="stopped")]
+    page = client.get("/staff/cases/LD-9?lang=en").get_data(as_text=True)
+    assert at(24 * 40)[:10] in page and "Deadline breached" not in page  # the ended one is not shown
+    assert ("case_clocks", ("LD-9",)) in [(method, args) for _, method, args in mediation.calls]

@@ -235,7 +235,9 @@ class WorkbenchPages:
                         action: str | None = None, form: workbench.Form | None = None) -> Response:
         try:
             cases = self.call(member, "open_cases")
-            clocks = [c for c in self.call(member, "running_clocks") if c["case_id"] == case_id]
+            # The case's own clocks: the agency's running ones come soonest first and at most
+            # so many, and a case whose deadline is further off than theirs is not among them.
+            clocks = [c for c in self.call(member, "case_clocks", case_id) if c.get("status") == "running"]
         except SessionEnded:
             return self.to_sign_in(request, "ended")
         except (ServiceRefused, RpcTimeout, OSError):

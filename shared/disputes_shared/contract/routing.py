@@ -230,7 +230,7 @@ SERVICE_NAMES = {  # nameko service name of each agency's service in the platfor
 # the commands of its staff's actions on a case. Each call carries the signed-in person's own
 # token and the service checks that person's role; the broker lets the portal send these
 # commands and no others.
-_DESK_COMMANDS = ("pending_handoffs", "open_cases", "running_clocks", "accept_handoff",
+_DESK_COMMANDS = ("pending_handoffs", "open_cases", "running_clocks", "case_clocks", "accept_handoff",
                   "return_handoff")
 WORKBENCH_COMMANDS: dict[str, tuple[str, ...]] = {
     SERVICE_NAMES[Agency.MEDIATION]: (
