@@ -240,6 +240,11 @@ def test_a_stations_active_cases_and_their_mediators(storage):
                               for c, s, st, m in rows])
     assert read(uow, lambda u: u.cases.active_count_at("s1")) == 2
     assert sorted(read(uow, lambda u: u.cases.mediators_of_active_cases_at("s1"))) == ["m1", "m2"]
+    open_at = read(uow, lambda u: u.cases.open_at("s1"))
+    assert [c.case_id for c in open_at] == ["LD-1", "LD-2", "LD-5"]  # by case number, none closed
+    assert all(c.dossier is WITHHELD for c in open_at)  # a work list: no personal data
+    assert [c.case_id for c in read(uow, lambda u: u.cases.open_at("s1", "closed"))] == ["LD-3"]
+    assert read(uow, lambda u: u.cases.open_at("s3")) == []
 
 
 def test_the_arbitrators_of_cases_in_arbitration(storage):

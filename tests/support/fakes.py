@@ -309,6 +309,11 @@ def _mediation() -> type[InMemoryUnitOfWork]:
         def mediators_of_active_cases_at(self, station_id: str) -> list[str | None]:
             return [c.mediator_id for c in self._active_at(station_id)]
 
+        def open_at(self, station_id: str, state: str | None = None) -> list[Any]:
+            return self.listed(lambda c: c.station_id == station_id
+                               and (str(c.state) == str(state) if state else c.state != CaseState.CLOSED),
+                               ["dossier"])
+
     class InMemoryMediationUnitOfWork(InMemoryUnitOfWork, MediationUnitOfWork):
         def bind(self) -> None:
             self.cases = self._part(InMemoryMediationCases(self.table("mediation_cases"), "case_id"))

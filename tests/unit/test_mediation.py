@@ -91,6 +91,27 @@ def test_the_system_and_other_agencies_roles_are_not_held_to_a_station(mediation
     assert len(case(mediation_db).sessions) == 1
 
 
+def test_a_stations_staff_list_their_stations_cases_and_handoffs_alone(mediation_db):
+    accepted_case(mediation_db, "LD-1")
+    receive(mediation_db, "LD-2")
+    other_station = "people-jinjiang"
+    receive(mediation_db, "LD-3", station=other_station)
+    run(mediation_db, MEDIATION.accept_handoff, receive(mediation_db, "LD-4", station=other_station))
+
+    def listed(role: str, station: str | None, state: str | None = None) -> tuple[list[str], list[str]]:
+        with as_person(mediation_db, role, station)() as uow:
+            return ([c["case_id"] for c in MEDIATION.open_cases(uow, state)],
+                    [h.case_id for h in MEDIATION.pending(uow)])
+
+    assert listed("mediator", STATION) == (["LD-1", "LD-2"], ["LD-2"])
+    assert listed("station_admin", other_station) == (["LD-3", "LD-4"], ["LD-3"])
+    assert listed("station_admin", other_station, "in_mediation") == (["LD-4"], ["LD-3"])
+    # The agency's other staff, and the system, see every station's.
+    assert listed("operator", None) == (["LD-1", "LD-2", "LD-3", "LD-4"], ["LD-2", "LD-3"])
+    with mediation_db() as uow:
+        assert [c["case_id"] for c in MEDIATION.open_cases(uow)] == ["LD-1", "LD-2", "LD-3", "LD-4"]
+
+
 # -- receiving ---------------------------------------------------------------------------------
 
 def test_a_received_dossier_is_stored_as_a_case_waiting_for_the_station(mediation_db):

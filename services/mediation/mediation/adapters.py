@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Date, String, Table
 
+from disputes_shared.contract.lifecycle import CaseState
 from disputes_shared.plumbing.column_types import JsonDocument, Money
 from disputes_shared.plumbing.engine import service_metadata
 from disputes_shared.plumbing.sealed import SealedCaseRepository
@@ -41,6 +42,11 @@ class SqlMediationCases(SealedCaseRepository[MediationCase], MediationCases):
 
     def mediators_of_active_cases_at(self, station_id: str) -> list[str | None]:
         return self.column("mediator_id", *self._active_at(station_id))
+
+    def open_at(self, station_id: str, state: str | None = None) -> list[MediationCase]:
+        c = self.table.c
+        return self.listed(c.station_id == station_id,
+                           c.state == str(state) if state else c.state != str(CaseState.CLOSED))
 
 
 class SqlMediationUnitOfWork(SqlUnitOfWork, MediationUnitOfWork):

@@ -52,6 +52,20 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
                                        f"{actor.get('station')!r} acts for")
         return found
 
+    def open_cases(self, uow: MediationUnitOfWork, state: str | None = None) -> list[dict[str, Any]]:
+        """A station's staff list their station's cases alone (read by the station, not every
+        station's read and sifted); the agency's other staff, every case."""
+        station_id = _station_acted_for(uow)
+        if station_id is None:
+            return super().open_cases(uow, state)
+        return [self.view(case) for case in uow.cases.open_at(station_id, state)]
+
+    def pending(self, uow: MediationUnitOfWork) -> list[Handoff]:
+        """A station's staff, the handoffs to their station alone."""
+        station_id = _station_acted_for(uow)
+        waiting = super().pending(uow)
+        return waiting if station_id is None else [h for h in waiting if h.to_unit == station_id]
+
     # -- receiving -----------------------------------------------------------------------------
 
     def prepare(self, case: MediationCase, handoff: Handoff) -> None:
@@ -216,3 +230,9 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
                          sessions=len(case.sessions), arbitration_offered=case.arbitration_offered,
                          difficulty=case.difficulty,
                          subsidy=str(case.subsidy) if case.subsidy is not None else None)
+
+
+def _station_acted_for(uow: MediationUnitOfWork) -> str | None:
+    """The station a signed-in station's staff member acts for (None: anyone else)."""
+    actor = uow.actor or {}
+    return actor.get("station") if actor.get("role") in ROLES_WITH_STATION else None

@@ -18,6 +18,11 @@ class MediationCases(CaseRepository[MediationCase]):
     def mediators_of_active_cases_at(self, station_id: str) -> list[str | None]:
         """The mediator of each case the station is mediating now: who carries what load."""
 
+    @abstractmethod
+    def open_at(self, station_id: str, state: str | None = None) -> list[MediationCase]:
+        """The station's cases in ``state``, or else every one not closed, by case number: a
+        station's work list (no personal data)."""
+
 
 class MediationUnitOfWork(UnitOfWork):
     cases: MediationCases
