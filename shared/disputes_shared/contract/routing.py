@@ -259,7 +259,7 @@ def _portal_calls() -> dict[str, str]:
              **{SERVICE_NAMES[agency]: ("case_clocks",) for agency in (
                  Agency.MEDIATION, Agency.LEGAL_AID, Agency.ARBITRATION, Agency.COURTS)}}
     for service, commands in (*WORKBENCH_COMMANDS.items(), *OVERSIGHT_COMMANDS.items()):
-        calls[service] = (*calls.get(service, ()), *commands)
+        calls[service] = tuple(dict.fromkeys((*calls.get(service, ()), *commands)))  # each once
     return {service: f"({'|'.join(commands)})" if len(commands) > 1 else commands[0]
             for service, commands in calls.items()}
 
