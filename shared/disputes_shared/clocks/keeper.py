@@ -49,23 +49,24 @@ class ClockKeeper:
 
     def stop(self, uow: UnitOfWork, case_id: str, kind: ClockKind, reason: str) -> StatutoryClock:
         """The law's demand was met in time: the clock is satisfied."""
-        clock = self.running(uow, case_id, kind)
-        clock.stop(uow.clock.now(), reason)
-        uow.clocks.save(clock)
-        uow.emit(self._event(clock, "clock.stopped", uow, reason=reason))
-        return clock
+        return self._stopped(uow, self.running(uow, case_id, kind), reason)
 
     def stop_any(self, uow: UnitOfWork, case_id: str, reason: str,
                  *kinds: ClockKind) -> list[StatutoryClock]:
         """Stop whichever of ``kinds`` run on the case (e.g. every arbitration clock when the
-        case is withdrawn)."""
-        return [self.stop(uow, case_id, kind, reason) for kind in kinds
-                if uow.clocks.running(case_id, kind) is not None]
+        case is withdrawn), in the order given; the case's running clocks read once."""
+        running = {ClockKind(clock.kind): clock for clock in uow.clocks.running_for_case(case_id)}
+        return [self._stopped(uow, running[kind], reason) for kind in kinds if kind in running]
 
     def stop_all(self, uow: UnitOfWork, case_id: str, reason: str) -> list[StatutoryClock]:
         """The case ends here: no clock of it is left to fire."""
-        return [self.stop(uow, case_id, ClockKind(clock.kind), reason)
-                for clock in uow.clocks.running_for_case(case_id)]
+        return [self._stopped(uow, clock, reason) for clock in uow.clocks.running_for_case(case_id)]
+
+    def _stopped(self, uow: UnitOfWork, clock: StatutoryClock, reason: str) -> StatutoryClock:
+        clock.stop(uow.clock.now(), reason)
+        uow.clocks.save(clock)
+        uow.emit(self._event(clock, "clock.stopped", uow, reason=reason))
+        return clock
 
     def extend(self, uow: UnitOfWork, case_id: str, kind: ClockKind, days: int,
                approved_by: str) -> StatutoryClock:
