@@ -69,6 +69,16 @@ def test_a_web_page_called_a_picture_is_refused_and_nothing_stored(intake) -> No
     assert listed(base, case_id) == []
 
 
+def test_a_wrong_code_is_refused_before_its_file_is_read(intake) -> None:
+    base, case_id = intake
+    too_large = PNG + b"\x00" * 2048  # over the 1 KiB limit: read, it would be a 413
+    wrong = requests.post(f"{base}/v1/claims/{case_id}/evidence", data=too_large,
+                          headers={"X-Access-Code": "2222222222"}, timeout=10)
+    assert wrong.status_code == 404 and wrong.json()["error"] == "not_found"
+    assert session.post(f"{base}/v1/claims/{case_id}/evidence", data=too_large, timeout=10).status_code == 413
+    assert listed(base, case_id) == []
+
+
 def test_no_file_for_an_unknown_case_and_none_read_across_cases(intake) -> None:
     base, case_id = intake
     assert session.post(f"{base}/v1/claims/LD-NOPE/evidence", data=PNG, timeout=10).status_code == 404

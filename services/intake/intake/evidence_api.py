@@ -81,19 +81,23 @@ class EvidenceEndpoints:
     def post_evidence(self, request: Any, case_id: str) -> Response:
         max_bytes = self.agency_logic.evidence_limits.max_bytes
         request.max_content_length = max_bytes  # refused before it is read
+        if len(case_id) > TEXT_LIMITS["case_id"]:
+            return no_claim()
+        try:
+            # The code first: a guess is counted and refused before its body is read.
+            code = self.checked(request, case_id, access_code_of(request))
+        except TooOften as refused:
+            return too_often(refused)
+        if code is None:
+            return no_claim()
         try:
             content = request.get_data()
         except RequestEntityTooLarge:
             return _json(413, {"error": "too_large", "detail": f"a file may have at most {max_bytes} bytes"})
-        if len(case_id) > TEXT_LIMITS["case_id"]:
-            return no_claim()
         try:
-            code = self.checked(request, case_id, access_code_of(request))
             with self.storage() as uow:
                 item = self.agency_logic.take_evidence(uow, case_id, content, request.args.get("name"), code)
                 uow.commit()
-        except TooOften as refused:
-            return too_often(refused)
         except UnknownCase:
             return no_claim()
         except EvidenceRefused as exc:
