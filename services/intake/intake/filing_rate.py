@@ -1,5 +1,6 @@
-"""How many claims one client address may file per minute: the public filing endpoint needs no
-account, so this is what keeps one address from flooding intake (and guessing access codes)."""
+"""How often one client address may file a claim, or have an access code checked, per minute:
+the public endpoints need no account, so this is what keeps one address from flooding intake
+and from guessing access codes."""
 
 from __future__ import annotations
 

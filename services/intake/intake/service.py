@@ -47,9 +47,10 @@ def _json(status: int, document: Any) -> Response:
 
 
 class RateLimits(DependencyProvider):
-    """Per client address and minute, in this process: claims filed (``FILING_RATE_PER_MINUTE``)
-    or access codes checked (``READING_RATE_PER_MINUTE``); 0 turns a limit off. The client is
-    found through ``TRUSTED_PROXIES`` (the ingress controller, the worker portal)."""
+    """Per client address and minute, every replica's requests counted together: claims filed
+    (``FILING_RATE_PER_MINUTE``) or access codes checked (``READING_RATE_PER_MINUTE``); 0 turns a
+    limit off. The client is found through ``TRUSTED_PROXIES`` (the ingress controller, the
+    worker portal)."""
 
     def __init__(self, scope: str, setting: str, default: int) -> None:
         self.scope, self.setting, self.default = scope, setting, default
