@@ -24,10 +24,14 @@ def development_issuer() -> DevelopmentIssuer:
 
 
 def staff_role(service: str, method: str) -> Role | None:
-    """The role the simulated staff use for a command: the first the roles table allows
-    (None: an open command, or one no role may use)."""
+    """The role the simulated staff use for a command: the first the roles table allows that is
+    not held to a station, else the first it allows (None: an open command, or one no role may
+    use). A station's staff are given their own station's work alone, and the simulated staff
+    list every station's work to learn which station holds each case."""
     allowed = roles_for(service, method)
-    return allowed[0] if allowed else None
+    unbound = [role for role in allowed if role not in ROLES_WITH_STATION]
+    chosen = unbound or allowed
+    return chosen[0] if chosen else None
 
 
 class DevelopmentStaff:

@@ -106,6 +106,7 @@ def test_a_stations_staff_list_their_stations_cases_and_handoffs_alone(mediation
     assert listed("mediator", STATION) == (["LD-1", "LD-2"], ["LD-2"])
     assert listed("station_admin", other_station) == (["LD-3", "LD-4"], ["LD-3"])
     assert listed("station_admin", other_station, "in_mediation") == (["LD-4"], ["LD-3"])
+    assert listed("mediator", None) == ([], [])  # a station's role with no station: none is theirs
     # The agency's other staff, and the system, see every station's.
     assert listed("operator", None) == (["LD-1", "LD-2", "LD-3", "LD-4"], ["LD-2", "LD-3"])
     with mediation_db() as uow:

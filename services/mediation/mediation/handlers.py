@@ -233,6 +233,7 @@ class Mediation(ReceivingAgency[MediationCase, MediationUnitOfWork]):
 
 
 def _station_acted_for(uow: MediationUnitOfWork) -> str | None:
-    """The station a signed-in station's staff member acts for (None: anyone else)."""
+    """The station a signed-in station's staff member acts for ("" if their token names none:
+    no station's work is theirs, as ``case`` refuses them every case); None: anyone else."""
     actor = uow.actor or {}
-    return actor.get("station") if actor.get("role") in ROLES_WITH_STATION else None
+    return (actor.get("station") or "") if actor.get("role") in ROLES_WITH_STATION else None
